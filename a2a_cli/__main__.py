@@ -1,0 +1,3 @@
+from a2a_cli.cli.app import main
+
+main()

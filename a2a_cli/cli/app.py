@@ -1,0 +1,80 @@
+"""The `a2a` Typer app and the entry point that maps errors to exit codes (DESIGN §8)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.markup import escape
+
+from a2a_cli import __version__
+from a2a_cli.cli import common
+from a2a_cli.errors import A2AError
+
+app = typer.Typer(
+    name="a2a",
+    help="Audio-to-Animation: generate dances from music and score them.\n\n"
+    "Examples:\n\n  a2a generate song.mp3 --preview song.mp4\n\n  a2a score song.npy --audio song.mp3",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        common.out.print(f"a2a {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    profile: Optional[str] = typer.Option(None, "--profile", envvar="A2A_PROFILE", help="Settings profile from the config file."),
+    config: Optional[Path] = typer.Option(None, "--config", envvar="A2A_CONFIG", help="Config file (default: ./a2a.toml, then the user config dir)."),
+) -> None:
+    common.options.debug = debug
+    common.options.profile = profile
+    common.options.config = config
+
+
+def _register_commands() -> None:
+    # Each command module imports only typer at module level; heavy work is imported inside commands.
+    # (commands are added here, one import and one registration line each)
+    pass
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: 0 success, 1 the work failed, 2 bad usage or input; no traceback unless --debug."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except click.exceptions.Exit as e:
+        code = e.exit_code
+    except click.exceptions.Abort:
+        common.err.print("aborted")
+        code = 1
+    except click.ClickException as e:
+        e.show()
+        code = e.exit_code
+    except A2AError as e:
+        if common.options.debug:
+            raise
+        common.err.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
+        code = e.exit_code
+    except KeyboardInterrupt:
+        common.err.print("interrupted")
+        code = 130
+    except Exception as e:  # a bug, or a failure no layer anticipated: one line, never a traceback
+        if common.options.debug:
+            raise
+        common.err.print(f"[red]error:[/red] unexpected {type(e).__name__}: {escape(str(e))} (run with --debug for details)", soft_wrap=True)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,61 @@
+"""What every command shares: the consoles, global options and settings lookup.
+
+Keep this module light: it is imported on every start-up, including `a2a --help`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+# Results go to stdout; progress, warnings and errors go to stderr so pipes stay clean.
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class GlobalOptions:
+    debug: bool = False
+    profile: str | None = None
+    config: Path | None = None
+
+
+options = GlobalOptions()
+
+
+def settings(**flags: Any):
+    """The effective settings: defaults < [default] < [profiles.NAME] < A2A_* env < these flags.
+
+    `flags` are dotted keys ("generate.model") set on the command line; None means "not given".
+    """
+    from a2a_cli.config import load_settings
+
+    return load_settings(config_path=options.config, profile=options.profile, flags=flags)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout, one document."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_json_default) + "\n")
+    sys.stdout.flush()
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def show_progress() -> bool:
+    """Progress bars only on a terminal; pipes and CI stay quiet."""
+    return err.is_terminal

@@ -1,0 +1,115 @@
+"""Synthetic music with a known tempo: the bundled example song, and test and benchmark material.
+
+Everything is synthesised here (drums, bass, chords), so the example is royalty-free and every
+beat time is known exactly: beat k sits at `offset_s + k * 60 / bpm`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLE_BPM = 120.0
+EXAMPLE_SECONDS = 20.0
+EXAMPLE_NAME = "a2a-example-120bpm"
+
+# i - vi - IV - V in A minor/C major, as MIDI roots; chords are root + minor/major thirds + fifth.
+_PROGRESSION = ((57, "m"), (53, "M"), (48, "M"), (55, "M"))
+
+
+def _midi_hz(note: float) -> float:
+    return 440.0 * 2.0 ** ((note - 69) / 12)
+
+
+def _kick(sr: int) -> np.ndarray:
+    t = np.arange(int(0.18 * sr)) / sr
+    freq = 50 + 90 * np.exp(-t * 35)
+    return (np.sin(2 * np.pi * np.cumsum(freq) / sr) * np.exp(-t * 18)).astype(np.float32)
+
+
+def _snare(sr: int, rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(int(0.15 * sr)) / sr
+    noise = rng.standard_normal(t.size) * np.exp(-t * 30)
+    tone = np.sin(2 * np.pi * 190 * t) * np.exp(-t * 25)
+    return (0.5 * noise + 0.5 * tone).astype(np.float32)
+
+
+def _hat(sr: int, rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(int(0.04 * sr)) / sr
+    noise = np.diff(rng.standard_normal(t.size + 1))  # first difference: a crude high-pass
+    return (0.25 * noise * np.exp(-t * 120)).astype(np.float32)
+
+
+def _tone(freq: float, seconds: float, sr: int, decay: float) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    wave = np.sin(2 * np.pi * freq * t) + 0.3 * np.sin(4 * np.pi * freq * t)
+    return (wave * np.exp(-t * decay) * np.minimum(1.0, t * 200)).astype(np.float32)
+
+
+def _add(buf: np.ndarray, at_s: float, sound: np.ndarray, gain: float, sr: int) -> None:
+    i = int(round(at_s * sr))
+    if i >= buf.size:
+        return
+    n = min(sound.size, buf.size - i)
+    buf[i : i + n] += gain * sound[:n]
+
+
+def synth_song(
+    bpm: float = EXAMPLE_BPM,
+    duration_s: float = EXAMPLE_SECONDS,
+    sr: int = 22050,
+    seed: int = 0,
+    *,
+    offset_s: float = 0.0,
+    bars_per_section: int = 8,
+) -> np.ndarray:
+    """A 4/4 groove at `bpm`: kick on every beat, snare on 2 and 4, hats on eighths, bass and chords.
+
+    The arrangement changes every `bars_per_section` bars (sparse, full, breakdown, full with
+    louder drums), so the song has sections with different energy. Mono float32 in [-1, 1].
+    """
+    rng = np.random.default_rng(seed)
+    n = int(round(duration_s * sr))
+    buf = np.zeros(n, dtype=np.float32)
+    beat_s = 60.0 / bpm
+    kick, snare, hat = _kick(sr), _snare(sr, rng), _hat(sr, rng)
+    n_beats = int(np.ceil((duration_s - offset_s) / beat_s)) + 1
+    for k in range(max(n_beats, 0)):
+        t = offset_s + k * beat_s
+        if t >= duration_s:
+            break
+        bar, beat_in_bar = divmod(k, 4)
+        section = (bar // bars_per_section) % 4
+        drums = (0.5, 1.0, 0.35, 1.2)[section]
+        root, quality = _PROGRESSION[bar % len(_PROGRESSION)]
+        _add(buf, t, kick, 0.9 * drums * (1.2 if beat_in_bar == 0 else 1.0), sr)
+        if beat_in_bar in (1, 3) and section != 2:
+            _add(buf, t, snare, 0.6 * drums, sr)
+        for half in (0.0, 0.5):
+            _add(buf, t + half * beat_s, hat, 0.5 * drums, sr)
+        _add(buf, t, _tone(_midi_hz(root - 12), beat_s * 0.9, sr, 6.0), 0.35, sr)
+        if beat_in_bar == 0:
+            third = 3 if quality == "m" else 4
+            for interval in (0, third, 7):
+                _add(buf, t, _tone(_midi_hz(root + interval), beat_s * 4, sr, 1.2), 0.12, sr)
+    peak = float(np.max(np.abs(buf))) if n else 0.0
+    return buf / peak * 0.9 if peak > 0 else buf
+
+
+def beat_times(bpm: float, duration_s: float, offset_s: float = 0.0) -> np.ndarray:
+    """The exact beat times (s) of `synth_song` with the same arguments."""
+    beat_s = 60.0 / bpm
+    return np.arange(offset_s, duration_s - 1e-9, beat_s)
+
+
+def write_example(path: str | Path, sr: int = 22050) -> Path:
+    """Write the bundled example song (wav, flac or ogg by extension), atomically."""
+    import soundfile as sf
+
+    from a2a_cli.fileio import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        sf.write(tmp, synth_song(sr=sr), sr, format=(path.suffix.lstrip(".") or "wav").upper())
+    return path
