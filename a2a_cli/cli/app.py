@@ -46,7 +46,9 @@ def _global_options(
 def _register_commands() -> None:
     # Each command module imports only typer at module level; heavy work is imported inside commands.
     # (commands are added here, one import and one registration line each)
-    pass
+    from a2a_cli.cli import config_cmd
+
+    app.add_typer(config_cmd.app, name="config")
 
 
 _register_commands()

@@ -1,0 +1,420 @@
+"""Settings from `a2a.toml` profiles, `A2A_*` environment variables and flags (DESIGN §4).
+
+Precedence, lowest first: built-in defaults < the file's `[default]` < `[profiles.NAME]` <
+`A2A_SECTION_KEY` environment variables < command-line flags. `SCHEMA` is the single source of
+truth: defaults, validation, `a2a config show` and the starter file of `a2a config init` all come
+from it, so adding a setting is one line there. Every mistake is an `InputError` that names the
+file (or variable), the key and what was expected, because a typo in a config must never be
+silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import textwrap
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from a2a_cli.errors import InputError
+
+CONFIG_FILE_NAME = "a2a.toml"
+APP_NAME = "a2a"
+ENV_PREFIX = "A2A_"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: its type (str, int, float, bool, or list for a list of strings), default and help."""
+
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+
+MiB = 1024 * 1024
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "general": {
+        "data_dir": Key(str, "", 'Where models, the local chain and validator state live; "" means the user data dir.'),
+        "cache_dir": Key(str, "", 'Where audio features and downloads are cached; "" means the user cache dir.'),
+        "log_level": Key(str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
+    },
+    "audio": {
+        "cache": Key(bool, True, "Cache audio features by the audio's sha256, so a second run skips the analysis."),
+    },
+    "generate": {
+        "model": Key(str, "choreo", "Generator to use (`choreo` needs no weights and no GPU)."),
+        "seed": Key(int, 0, "Random seed: same audio, seed and model give the same motion.", min=0, max=2**32 - 1),
+        "formats": Key(list, ["npy"], "Motion files to write, any of npy, npz, bvh."),
+        "out_dir": Key(str, "", 'Folder for generated files; "" means beside the audio file.'),
+        "fps": Key(int, 30, "Frames per second of generated motion.", min=1, max=240),
+    },
+    "score": {
+        "reference_stats": Key(str, "", 'FID reference statistics (.npz from `a2a score --build-reference`); "" skips FID.'),
+        "json": Key(bool, False, "Print machine-readable JSON instead of tables."),
+    },
+    "chain": {
+        # netuid 25: the original A2A subnet was SN25 on finney (../shared/reference/original-subnet.md).
+        "network": Key(str, "finney", "Bittensor network: finney, test, local (offline, on this machine) or a ws:// URL."),
+        "netuid": Key(int, 25, "Subnet uid (the original A2A subnet was 25 on finney).", min=0, max=65535),
+        "wallet_name": Key(str, "default", "Bittensor wallet (coldkey) name."),
+        "wallet_hotkey": Key(str, "default", "Hotkey name inside the wallet."),
+        "wallet_path": Key(str, "~/.bittensor/wallets", "Folder holding the wallets."),
+    },
+    "miner": {
+        "host": Key(str, "0.0.0.0", "Address the miner's HTTP server binds to."),
+        "port": Key(int, 8091, "Port the miner serves on (0: any free port).", min=0, max=65535),
+        "max_concurrency": Key(int, 2, "Requests generated at the same time.", min=1, max=1024),
+        "max_queue": Key(int, 16, "Requests waiting beyond those; more get HTTP 429.", min=0, max=100_000),
+        "timeout_s": Key(float, 60.0, "Deadline for one request, in seconds.", min=0.1),
+        "max_request_bytes": Key(int, 16 * MiB, "Largest request body accepted (HTTP 413 beyond).", min=1024),
+        "min_stake": Key(float, 100.0, "Callers with less stake (TAO) are refused (HTTP 403).", min=0.0),
+        "require_validator_permit": Key(bool, False, "Refuse callers without a validator permit."),
+        "allow_audio_urls": Key(bool, False, "Accept prompts whose audio is a URL to fetch (public http(s) only)."),
+    },
+    "validator": {
+        "library": Key(str, "", "Folder of prompt audio, with optional reference dances of the same stem."),
+        "sample_size": Key(int, 16, "Miners queried per step.", min=1),
+        "timeout_s": Key(float, 60.0, "How long to wait for a miner's answer, in seconds.", min=0.1),
+        "alpha": Key(float, 0.1, "Weight of the newest score in each miner's moving average.", min=0.001, max=1.0),
+        "weights_interval_blocks": Key(int, 100, "Blocks between two weight settings.", min=1),
+        "state_path": Key(str, "", 'Validator state file (the moving averages); "" means a file in the data dir.'),
+        "dry_run": Key(bool, False, "Score miners but never set weights on the chain."),
+    },
+}
+
+_EXPECTED = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list of strings"}
+_ENV_TRUE = {"1", "true", "yes", "on"}
+_ENV_FALSE = {"0", "false", "no", "off"}
+
+
+def _env_name(key: str) -> str:
+    return ENV_PREFIX + key.replace(".", "_").upper()
+
+
+def _flag_name(key: str) -> str:
+    return "--" + key.split(".", 1)[1].replace("_", "-")
+
+
+# Every dotted key, and the two other names that reach it: A2A_SECTION_KEY and section_key (for flags).
+KEYS: dict[str, Key] = {f"{section}.{name}": spec for section, keys in SCHEMA.items() for name, spec in keys.items()}
+_BY_ENV_NAME = {_env_name(key): key for key in KEYS}
+_BY_FLAT_NAME = {key.replace(".", "_"): key for key in KEYS}
+
+
+def user_config_path() -> Path:
+    """The config file in the user config dir (looked up last, after ./a2a.toml)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_FILE_NAME
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings, and where each value came from."""
+
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]
+    profile: str | None = None
+    path: Path | None = None  # the config file read, if any
+
+    def get(self, key: str) -> Any:
+        """The value of a dotted key ("generate.model"); lists come back as fresh copies."""
+        value = self.values[_known_key(key)]
+        return list(value) if isinstance(value, list) else value
+
+    def source(self, key: str) -> str:
+        """Where the value came from: "default", "<file> [default]", "<file> [profiles.NAME]", "env A2A_...", "flag --..."."""
+        return self.sources[_known_key(key)]
+
+    def section(self, name: str) -> dict[str, Any]:
+        if name not in SCHEMA:
+            raise KeyError(f"unknown settings section {name!r}{_did_you_mean(name, SCHEMA)}")
+        return {key: self.get(f"{name}.{key}") for key in SCHEMA[name]}
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {name: self.section(name) for name in SCHEMA}
+
+    def items(self) -> Iterator[tuple[str, Any, str]]:
+        """(dotted key, value, source) for every setting, in schema order."""
+        for key in KEYS:
+            yield key, self.get(key), self.sources[key]
+
+    @property
+    def data_dir(self) -> Path:
+        value = self.get("general.data_dir")
+        return Path(value).expanduser() if value else default_data_dir()
+
+    @property
+    def cache_dir(self) -> Path:
+        value = self.get("general.cache_dir")
+        return Path(value).expanduser() if value else default_cache_dir()
+
+
+def load_settings(
+    config_path: str | os.PathLike | None = None,
+    profile: str | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge the layers of DESIGN §4 into one validated `Settings`.
+
+    `config_path` (else $A2A_CONFIG) names a file that must exist; without one, ./a2a.toml and then
+    the user config dir are tried. `profile` (else $A2A_PROFILE) selects `[profiles.NAME]`. `flags`
+    maps dotted keys ("generate.model") or flat ones ("generate_model") to values; None means the
+    flag was not given.
+    """
+    values = {key: spec.default for key, spec in KEYS.items()}
+    sources = dict.fromkeys(KEYS, "default")
+    profile = profile or os.environ.get("A2A_PROFILE") or None
+    path = _find_config_file(config_path)
+
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if path is not None:
+        layers += _file_layers(path, profile)
+    elif profile is not None:
+        raise InputError(f"profile {profile!r} was asked for, but no config file was found (looked for ./{CONFIG_FILE_NAME} and {user_config_path()})")
+    layers += _env_layers(os.environ)
+    layers += _flag_layers(flags or {})
+    for source, layer in layers:
+        values.update(layer)
+        sources.update(dict.fromkeys(layer, source))
+    return Settings(values=values, sources=sources, profile=profile, path=path)
+
+
+def _find_config_file(config_path: str | os.PathLike | None) -> Path | None:
+    explicit = config_path if config_path not in (None, "") else os.environ.get("A2A_CONFIG") or None
+    if explicit is not None:
+        path = Path(explicit).expanduser().absolute()
+        if not path.exists():
+            raise InputError(f"config file not found: {path}")
+        return path
+    for candidate in (Path(CONFIG_FILE_NAME), user_config_path()):
+        if candidate.is_file():
+            return candidate.absolute()
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read config file {path}: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"config file {path} is not UTF-8 text (bad byte at offset {e.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"bad TOML in {path}: {e}") from None
+
+
+def _file_layers(path: Path, profile: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """[default] and the chosen profile; every profile is validated so a typo anywhere is caught."""
+    doc = _read_toml(path)
+    for name in doc:
+        if name not in ("default", "profiles"):
+            raise InputError(f"unknown table [{name}] in {path}: expected only [default] and [profiles.NAME]{_did_you_mean(name, ('default', 'profiles'))}")
+    default = _validate_table(doc.get("default", {}), path, "default")
+    profiles = doc.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise InputError(f"'profiles' in {path} must be a table of [profiles.NAME] tables, got {_toml_type(profiles)}")
+    by_name = {name: _validate_table(table, path, f"profiles.{name}") for name, table in profiles.items()}
+
+    layers = [(f"{path} [default]", default)]
+    if profile is not None:
+        if profile not in by_name:
+            known = ", ".join(sorted(by_name)) or "none"
+            raise InputError(f"profile {profile!r} not found in {path} (profiles there: {known}){_did_you_mean(profile, by_name)}")
+        layers.append((f"{path} [profiles.{profile}]", by_name[profile]))
+    return layers
+
+
+def _validate_table(table: Any, path: Path, name: str) -> dict[str, Any]:
+    """A `[default]` or `[profiles.NAME]` table as {dotted key: checked value}."""
+    where = f"{path} [{name}]"
+    if not isinstance(table, dict):
+        raise InputError(f"[{name}] in {path} must be a table of sections, got {_toml_type(table)}")
+    values = {}
+    for section, keys in table.items():
+        if section not in SCHEMA:
+            raise InputError(f"unknown section {section!r} in {where}{_did_you_mean(section, SCHEMA)}")
+        if not isinstance(keys, dict):
+            raise InputError(f"{section!r} in {where} must be a table ([{name}.{section}]), got {_toml_type(keys)}")
+        for key, value in keys.items():
+            dotted = f"{section}.{key}"
+            if key not in SCHEMA[section]:
+                raise InputError(f"unknown key {dotted!r} in {where}{_did_you_mean(dotted, KEYS)}")
+            values[dotted] = _check(dotted, value, f"in {where}")
+    return values
+
+
+def _env_layers(environ: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """One layer per A2A_SECTION_KEY variable; a misspelt key under a known section is an error."""
+    layers = []
+    section_prefixes = tuple(f"{ENV_PREFIX}{section.upper()}_" for section in SCHEMA)
+    for name in sorted(environ):
+        key = _BY_ENV_NAME.get(name)
+        if key is None:
+            if name.startswith(section_prefixes):
+                raise InputError(f"unknown setting in environment variable {name}{_did_you_mean(name, _BY_ENV_NAME)}")
+            continue
+        try:
+            value = _parse_env(KEYS[key].type, environ[name])
+        except ValueError:
+            raise InputError(f"{name}={environ[name]!r}: expected {_EXPECTED[KEYS[key].type]} for {key}{_env_hint(KEYS[key].type)}") from None
+        layers.append((f"env {name}", {key: _check(key, value, f"from {name}")}))
+    return layers
+
+
+def _flag_layers(flags: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    layers = []
+    for name, value in flags.items():
+        if value is None:
+            continue
+        key = name if name in KEYS else _BY_FLAT_NAME.get(name)
+        if key is None:  # a bug in the calling command, not a user mistake
+            raise KeyError(f"unknown setting {name!r} passed as a flag{_did_you_mean(name, KEYS)}")
+        if isinstance(value, tuple):
+            value = list(value)
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        layers.append((f"flag {_flag_name(key)}", {key: _check(key, value, f"from {_flag_name(key)}")}))
+    return layers
+
+
+def _parse_env(kind: type, text: str) -> Any:
+    """Text of an environment variable as a value of `kind`; ValueError when it is not one."""
+    if kind is str:
+        return text
+    if kind is bool:
+        word = text.strip().lower()
+        if word in _ENV_TRUE or word in _ENV_FALSE:
+            return word in _ENV_TRUE
+        raise ValueError(text)
+    if kind is list:
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return kind(text.strip())
+
+
+def _env_hint(kind: type) -> str:
+    return {bool: " (1/0, true/false, yes/no, on/off)", list: " (comma-separated)"}.get(kind, "")
+
+
+def _check(key: str, value: Any, where: str) -> Any:
+    """`value` checked against the schema (type, choices, bounds); ints are accepted for floats."""
+    spec = KEYS[key]
+
+    def fail(expected: str) -> InputError:
+        return InputError(f"{key}: expected {expected}, got {value!r} ({_toml_type(value)}) {where}")
+
+    kind = spec.type
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is list:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise fail(_EXPECTED[list])
+    elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise fail(_EXPECTED[kind])
+    if kind is float and not math.isfinite(value):
+        raise fail("a finite number")
+    if spec.choices and value not in spec.choices:
+        raise fail("one of " + ", ".join(spec.choices))
+    if spec.min is not None and value < spec.min:
+        raise fail(f"{_EXPECTED[kind]} >= {spec.min:g}")
+    if spec.max is not None and value > spec.max:
+        raise fail(f"{_EXPECTED[kind]} <= {spec.max:g}")
+    return value
+
+
+def _toml_type(value: Any) -> str:
+    for kind, name in ((bool, "boolean"), (int, "integer"), (float, "float"), (str, "string"), (list, "array"), (dict, "table")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def _known_key(key: str) -> str:
+    if key not in KEYS:
+        raise KeyError(f"unknown setting {key!r}{_did_you_mean(key, KEYS)}")
+    return key
+
+
+def _did_you_mean(name: str, options: Any) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def toml_literal(value: Any) -> str:
+    """A value written as TOML, as `config init` writes it and `config show` displays it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        # JSON strings are TOML basic strings once DEL, which TOML also wants escaped, is escaped.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_literal(item) for item in value) + "]"
+    raise TypeError(f"no TOML form for {type(value).__name__}")
+
+
+def starter_toml() -> str:
+    """The commented starter file: every key at its default, commented out, with its help."""
+    lines = [
+        "# a2a configuration, written by `a2a config init`.",
+        "#",
+        "# Precedence, lowest first: built-in defaults < [default] < [profiles.NAME] (chosen with",
+        "# --profile NAME or A2A_PROFILE=NAME) < A2A_SECTION_KEY environment variables (for example",
+        "# A2A_GENERATE_SEED=7) < command-line flags. Every key below is commented out at its built-in",
+        "# default: uncomment the ones you change. `a2a config show` prints the effective settings",
+        "# and where each came from.",
+        "",
+    ]
+    for section, keys in SCHEMA.items():
+        lines.append(f"[default.{section}]")
+        for name, spec in keys.items():
+            help_text = spec.help + (f" One of: {', '.join(spec.choices)}." if spec.choices else "")
+            lines += textwrap.wrap(help_text, width=98, initial_indent="# ", subsequent_indent="# ")
+            lines += [f"# {name} = {toml_literal(spec.default)}", ""]
+    lines += [
+        "# A profile overrides [default] when chosen with --profile NAME. This one runs the whole",
+        "# subnet on this machine, with no wallet or network needed (`a2a --profile local mine`):",
+        "# [profiles.local.chain]",
+        '# network = "local"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_starter_config(path: str | os.PathLike = CONFIG_FILE_NAME, *, force: bool = False) -> Path:
+    """Write `starter_toml()` to `path` atomically; an existing file is kept unless `force`."""
+    from a2a_cli.fileio import atomic_write
+
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give a file path such as {path / CONFIG_FILE_NAME}")
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists (use --force to overwrite it)")
+    return atomic_write(path, starter_toml())
+
