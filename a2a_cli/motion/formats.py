@@ -1,0 +1,350 @@
+"""Motion files (DESIGN §3): .npy, .npz and .bvh readers and writers, safe on untrusted input.
+
+Miners send motions over the wire and users point `a2a score` at any file, so every reader
+checks before it reads: raw size caps, `.npy` headers parsed by hand (object dtypes, pickles and
+headers that promise more data than the file holds or than any dance needs are refused without
+touching the data), zip members' declared sizes (no zip bombs), then `np.load(allow_pickle=False)`.
+
+Arrays are recognised by shape (`motion_from_array`):
+- (T, 75): 72 SMPL axis-angle values (24 joints x 3) then the root translation in metres;
+- (T, 72): axis-angle only, translation 0;
+- (T, 151): EDGE vectors (see `motion_from_edge_vector`);
+- (T, 24, 3): joint positions in metres (the motion then has no rotations).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from a2a_cli.errors import InputError, WorkError
+from a2a_cli.fileio import atomic_write
+from a2a_cli.motion.motion import DEFAULT_FPS, Motion, change_up_axis
+from a2a_cli.motion.rotations import axis_angle_to_matrix, matrix_to_6d, matrix_to_axis_angle, sixd_to_matrix
+from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS
+
+FORMATS = ("npy", "npz", "bvh")
+
+# Ten minutes at 60 fps of 151 float64 columns is 43 MB; no real dance array comes near these.
+MAX_FILE_BYTES = 256 * 2**20
+MAX_ARRAY_BYTES = 64 * 2**20
+MAX_META_BYTES = 2**20
+MAX_NPZ_MEMBERS = 16
+
+ACCEPTED_SHAPES = (
+    "(T, 75) axis-angle + translation, (T, 72) axis-angle, (T, 151) EDGE vectors or (T, 24, 3) joint positions"
+)
+
+# EDGE's motion vector (Stanford-TML/EDGE, dataset/dance_dataset.py `process_dataset`):
+# [4 foot contacts (left ankle, right ankle, left toe, right toe), 3 root position,
+#  24 x 6 local rotations as the first two rows of each matrix (pytorch3d's rotation_6d)],
+# expressed z-up: EDGE rotates AIST++'s y-up data by +90 degrees about x (root rotation and
+# position). Files hold the unnormalised vectors (what EDGE's sampler renders), not the
+# normalised training inputs.
+EDGE_DIM = 151
+_EDGE_CONTACTS = slice(0, 4)
+_EDGE_ROOT = slice(4, 7)
+_EDGE_ROT6D = slice(7, EDGE_DIM)
+EDGE_CONTACT_SPEED = 0.01  # metres per frame below which EDGE calls a foot in contact
+
+
+# ----------------------------------------------------------------------------- arrays <-> Motion
+
+
+def require_finite(values: np.ndarray, what: str) -> None:
+    """InputError naming the first frame (axis 0) holding NaN or inf."""
+    finite = np.isfinite(values).reshape(values.shape[0], -1).all(axis=1)
+    if not finite.all():
+        frame = int(np.argmin(finite))
+        raise InputError(f"{what} holds NaN or inf values, first at frame {frame} (counting from 0)")
+
+
+def motion_from_array(arr: np.ndarray, fps: float = DEFAULT_FPS, meta: dict | None = None) -> Motion:
+    """A Motion from one array, its layout detected by shape (see the module docstring)."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in "fiu":
+        raise InputError(f"motion array has dtype {arr.dtype}; expected numbers")
+    shape = tuple(arr.shape)
+    is_joints = arr.ndim == 3 and shape[1:] == (N_JOINTS, 3)
+    if not (is_joints or (arr.ndim == 2 and shape[1] in (75, 72, EDGE_DIM))):
+        raise InputError(f"motion array has shape {shape}; expected {ACCEPTED_SHAPES}")
+    if shape[0] == 0:
+        raise InputError("motion has 0 frames")
+    require_finite(arr, "motion")
+    arr = arr.astype(np.float32, copy=False)
+    meta = dict(meta or {})
+    if is_joints:
+        return Motion.from_joints(arr, fps=fps, meta=meta)
+    if shape[1] == EDGE_DIM:
+        return motion_from_edge_vector(arr, fps=fps, meta=meta)
+    poses = arr[:, :72].reshape(-1, N_JOINTS, 3)
+    trans = arr[:, 72:75] if shape[1] == 75 else np.zeros((shape[0], 3), np.float32)
+    return Motion(poses=poses, trans=trans, fps=fps, meta=meta)
+
+
+def motion_to_array(motion: Motion) -> np.ndarray:
+    """(T, 75) float32 for a motion with rotations; (T, 24, 3) joint positions otherwise."""
+    if motion.poses is None:
+        return np.asarray(motion.joints, dtype=np.float32)
+    return np.concatenate([motion.poses.reshape(-1, 72), motion.trans], axis=1).astype(np.float32)
+
+
+def motion_from_edge_vector(vectors: np.ndarray, fps: float = DEFAULT_FPS, meta: dict | None = None) -> Motion:
+    """(T, 151) z-up EDGE vectors -> a y-up Motion; the contact columns are dropped (FK recomputes feet)."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if vectors.ndim != 2 or vectors.shape[1] != EDGE_DIM:
+        raise InputError(f"EDGE vectors must be (T, {EDGE_DIM}), got {tuple(vectors.shape)}")
+    rot6d = vectors[:, _EDGE_ROT6D].reshape(-1, N_JOINTS, 6)
+    poses_z = matrix_to_axis_angle(sixd_to_matrix(rot6d))
+    poses, trans = change_up_axis(poses_z, vectors[:, _EDGE_ROOT], to="y")
+    return Motion(poses=poses, trans=trans, fps=fps, meta=dict(meta or {}))
+
+
+def motion_to_edge_vector(motion: Motion) -> np.ndarray:
+    """A Motion -> (T, 151) float32 z-up EDGE vectors, contacts computed as EDGE does.
+
+    A foot joint is in contact when it moves less than 1 cm to the next frame; the last frame,
+    having no next one, counts as in contact (EDGE pads the speed with 0).
+    """
+    if motion.poses is None:
+        raise InputError("a motion known only as joint positions has no rotations for an EDGE vector")
+    feet = motion.joints[:, FOOT_JOINTS].astype(np.float64)
+    speed = np.zeros(feet.shape[:2])
+    speed[:-1] = np.linalg.norm(feet[1:] - feet[:-1], axis=-1)
+    contacts = (speed < EDGE_CONTACT_SPEED).astype(np.float64)
+    poses_z, trans_z = change_up_axis(motion.poses, motion.trans, to="z")
+    rot6d = matrix_to_6d(axis_angle_to_matrix(poses_z.astype(np.float64))).reshape(motion.n_frames, -1)
+    return np.concatenate([contacts, trans_z, rot6d], axis=1).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- safe .npy / .npz
+
+
+def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds: str = "fiu") -> np.ndarray:
+    """Parse the header first; refuse objects, odd dtypes and sizes the bytes cannot back."""
+    fp = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
+        else:
+            raise InputError(f"{what}: unsupported .npy format version {version[0]}.{version[1]}")
+    except (ValueError, EOFError) as e:
+        raise InputError(f"{what} is not a valid .npy array ({_first_line(e)})") from None
+    if dtype.hasobject:
+        raise InputError(f"{what} holds Python objects (a pickle); refused without loading it")
+    if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
+        raise InputError(f"{what} has dtype {dtype}; expected numbers")
+    if any(n < 0 for n in shape):
+        raise InputError(f"{what} declares a negative dimension in shape {tuple(shape)}")
+    n_items = 1
+    for n in shape:
+        n_items *= n
+    declared = n_items * dtype.itemsize
+    if declared > max_bytes:
+        raise InputError(
+            f"{what} declares shape {tuple(shape)} of {dtype} ({_human(declared)}), over the {_human(max_bytes)} cap"
+        )
+    available = len(data) - fp.tell()
+    if declared > available:
+        raise InputError(f"{what} is truncated: its header declares {declared} bytes of data, the file holds {available}")
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, EOFError, OSError) as e:
+        raise InputError(f"{what} cannot be read ({_first_line(e)})") from None
+
+
+def _decode_npz(data: bytes) -> Motion:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, EOFError) as e:
+        raise InputError(f"not a valid .npz archive ({_first_line(e)})") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_NPZ_MEMBERS:
+            raise InputError(f".npz archive has {len(infos)} members; a motion has at most 5")
+        members = {info.filename.removesuffix(".npy"): info for info in infos}
+        caps = {"poses": MAX_ARRAY_BYTES, "trans": MAX_ARRAY_BYTES, "joints": MAX_ARRAY_BYTES, "fps": 64,
+                "meta": MAX_META_BYTES}
+        arrays = {}
+        for key, cap in caps.items():
+            info = members.get(key)
+            if info is None:
+                continue
+            # Declared sizes first (a zip bomb declares little and inflates a lot; zipfile stops
+            # at the declared size), then the member itself through the .npy checks.
+            if info.file_size > cap + 4096:
+                raise InputError(f".npz member '{key}' declares {_human(info.file_size)}, over the {_human(cap)} cap")
+            try:
+                with archive.open(info) as f:
+                    raw = f.read(cap + 4097)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as e:
+                raise InputError(f".npz member '{key}' cannot be read ({_first_line(e)})") from None
+            arrays[key] = _read_npy(raw, f".npz member '{key}'", max_bytes=cap, kinds="U" if key == "meta" else "fiu")
+    return _motion_from_npz_arrays(arrays)
+
+
+def _motion_from_npz_arrays(arrays: dict[str, np.ndarray]) -> Motion:
+    fps = DEFAULT_FPS
+    if "fps" in arrays:
+        fps_arr = arrays["fps"]
+        if fps_arr.size != 1 or not np.isfinite(fps_arr).all() or not 0 < float(fps_arr.reshape(())) <= 1000:
+            raise InputError(f".npz 'fps' must be one number in (0, 1000], got {fps_arr.reshape(-1)[:3].tolist()}")
+        fps = float(fps_arr.reshape(()))
+    meta = {}
+    if "meta" in arrays:
+        try:
+            meta = json.loads(str(arrays["meta"].reshape(())))
+        except (ValueError, TypeError) as e:
+            raise InputError(f".npz 'meta' is not one JSON string ({_first_line(e)})") from None
+        if not isinstance(meta, dict):
+            raise InputError(f".npz 'meta' must be a JSON object, got {type(meta).__name__}")
+    if "poses" not in arrays:
+        if "joints" in arrays:
+            return motion_from_array(arrays["joints"], fps=fps, meta=meta)
+        raise InputError(".npz motion has no 'poses' (T, 72) (nor 'joints' (T, 24, 3))")
+    poses = arrays["poses"]
+    if poses.ndim == 3 and poses.shape[1:] == (N_JOINTS, 3):
+        poses = poses.reshape(poses.shape[0], -1)
+    if poses.ndim != 2 or poses.shape[1] != 72:
+        raise InputError(f".npz 'poses' has shape {tuple(poses.shape)}; expected (T, 72) or (T, 24, 3)")
+    trans = arrays.get("trans")
+    if trans is None:
+        trans = np.zeros((poses.shape[0], 3), np.float32)
+    if trans.shape != (poses.shape[0], 3):
+        raise InputError(f".npz 'trans' has shape {tuple(trans.shape)}; expected ({poses.shape[0]}, 3) to match 'poses'")
+    # Stored joints are ignored when rotations exist: positions always come from FK, so a file
+    # cannot show a scorer positions that its rotations do not produce.
+    return motion_from_array(np.concatenate([poses, trans], axis=1), fps=fps, meta=meta)
+
+
+def _encode_npz(motion: Motion) -> bytes:
+    try:
+        meta = json.dumps(motion.meta, default=_json_scalar)
+    except (TypeError, ValueError) as e:
+        raise WorkError(f"motion meta cannot be written as JSON: {e}") from None
+    fields = {"fps": np.float64(motion.fps), "meta": np.array(meta)}
+    if motion.poses is None:
+        fields["joints"] = np.asarray(motion.joints, dtype=np.float32)
+    else:
+        fields["poses"] = motion.poses.reshape(-1, 72).astype(np.float32)
+        fields["trans"] = motion.trans.astype(np.float32)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, allow_pickle=False, **fields)
+    return buf.getvalue()
+
+
+def _json_scalar(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+# ----------------------------------------------------------------------------- bytes and files
+
+
+def encode_motion(motion: Motion, fmt: str) -> bytes:
+    """A motion as the bytes of a .npy, .npz or .bvh file (the wire formats of DESIGN §7)."""
+    fmt = _check_format(fmt)
+    if fmt == "npy":
+        buf = io.BytesIO()
+        np.save(buf, motion_to_array(motion), allow_pickle=False)
+        return buf.getvalue()
+    if fmt == "npz":
+        return _encode_npz(motion)
+    from a2a_cli.motion.bvh import write_bvh
+
+    return write_bvh(motion).encode("ascii")
+
+
+def decode_motion(data: bytes, fmt: str, *, fps: float = DEFAULT_FPS, max_bytes: int = MAX_FILE_BYTES) -> Motion:
+    """Bytes of a motion file -> Motion, refusing anything unsafe or malformed with an InputError.
+
+    `fps` applies to .npy only: .npz stores its own and .bvh has its frame time.
+    """
+    fmt = _check_format(fmt)
+    if len(data) > max_bytes:
+        raise InputError(f"motion data is {_human(len(data))}, over the {_human(max_bytes)} cap")
+    if not data:
+        raise InputError("motion data is empty")
+    if fmt == "npy":
+        return motion_from_array(_read_npy(data, ".npy motion"), fps=fps)
+    if fmt == "npz":
+        return _decode_npz(data)
+    from a2a_cli.motion.bvh import read_bvh
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("BVH data is not UTF-8 text") from None
+    return read_bvh(text)
+
+
+def load_motion(path: str | os.PathLike, fps: float = DEFAULT_FPS) -> Motion:
+    """Read a .npy, .npz or .bvh motion file (format from the extension; see `decode_motion`)."""
+    path = Path(path)
+    fmt = _format_of(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path} is {_human(size)}, over the {_human(MAX_FILE_BYTES)} cap for motion files")
+        data = path.read_bytes() if path.is_file() else None
+    except FileNotFoundError:
+        raise InputError(f"motion file not found: {path}") from None
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}") from None
+    if data is None:
+        raise InputError(f"{path} is not a file")
+    if not data:
+        raise InputError(f"{path} is empty")
+    try:
+        return decode_motion(data, fmt, fps=fps)
+    except InputError as e:
+        raise InputError(f"{path}: {e}") from None
+
+
+def save_motion(motion: Motion, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Write a motion atomically in the format its extension names; returns the path."""
+    path = Path(path)
+    fmt = _format_of(path)
+    if not overwrite and path.exists():
+        raise InputError(f"{path} already exists (pass overwrite to replace it)")
+    return atomic_write(path, encode_motion(motion, fmt))
+
+
+def _format_of(path: Path) -> str:
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise InputError(f"{path}: unknown motion file type '{path.suffix}'; expected .npy, .npz or .bvh")
+    return fmt
+
+
+def _check_format(fmt: str) -> str:
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise InputError(f"unknown motion format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def _human(n_bytes: int) -> str:
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    value = float(n_bytes)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024:
+            break
+    return f"{value:.1f} {unit}"
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
