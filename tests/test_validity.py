@@ -1,0 +1,101 @@
+"""Validity gates: real dancing passes every gate; each physical impossibility fails its own gate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from a2a_cli.motion import Motion
+from a2a_cli.scoring import validity
+from a2a_cli.scoring.validity import check_validity, validity_values
+from dances import (
+    beat_frames_of, plausible_dance, shifted_up, spinning_arms, static_pose, teleports, tiny_jitter,
+    truncated, white_noise,
+)
+
+N = 300  # 10 s at 30 fps
+
+
+def failed(motion, expected_frames=N) -> set[str]:
+    return {g.name for g in check_validity(motion, expected_frames) if not g.passed}
+
+
+@pytest.fixture(scope="module")
+def dance():
+    return plausible_dance(beat_frames_of(120, 10), N, seed=1)
+
+
+@pytest.mark.parametrize("bpm,seed", [(90, 0), (120, 1), (140, 2)])
+def test_plausible_dance_passes_every_gate(bpm, seed):
+    gates = check_validity(plausible_dance(beat_frames_of(bpm, 10), N, seed=seed), N)
+    assert [g.name for g in gates if not g.passed] == []
+    assert {"frame_count", "joint_speed", "angular_speed", "floating", "penetration", "moves"} <= {g.name for g in gates}
+
+
+def test_each_trick_fails_its_own_gate(dance):
+    assert "moves" in failed(static_pose(N))
+    assert "moves" in failed(tiny_jitter(N))
+    assert {"joint_speed", "angular_speed", "jerk"} <= failed(white_noise(N))
+    assert {"teleport", "root_speed"} <= failed(teleports(dance))
+    assert failed(shifted_up(dance, 1.0)) == {"floating"}
+    assert failed(shifted_up(dance, -0.3)) == {"penetration"}
+    assert {"angular_speed", "joint_speed"} <= failed(spinning_arms(dance))
+    assert failed(truncated(dance, 1)) == {"frame_count", "duration"}
+    assert failed(truncated(dance, N - 30)) == {"frame_count"}
+    assert failed(truncated(dance, 20), expected_frames=None) == {"duration"}
+
+
+def test_non_finite_motion_fails_without_crashing(dance):
+    poses = dance.poses.copy()
+    poses[10, 3, 1] = np.nan
+    gates = check_validity(Motion(poses, dance.trans), N)
+    assert [g.name for g in gates if not g.passed] == ["finite"]
+    trans = dance.trans.copy()
+    trans[5, 0] = np.inf
+    assert "finite" in failed(Motion(dance.poses, trans))
+
+
+def test_values_match_hand_computation(dance):
+    trans = dance.trans.copy()
+    trans[150:, 0] += 0.5  # one jump of 0.5 m between frames 149 and 150
+    v = validity_values(Motion(dance.poses, trans).joints, 30.0)
+    step = np.linalg.norm(trans[150] - trans[149])
+    assert v["teleport"] == pytest.approx(step * 30, rel=1e-4)
+
+    lifted = dance.trans.copy()
+    lifted[100:145, 1] += 0.5  # 45 frames in the air = 1.5 s
+    assert validity_values(Motion(dance.poses, lifted).joints, 30.0)["floating"] == pytest.approx(1.5)
+
+    sunk = shifted_up(dance, -0.1)
+    assert validity_values(sunk.joints, 30.0)["penetration"] == pytest.approx(0.1, abs=1e-4)
+
+
+def test_bone_stretch_catches_joint_noise(dance):
+    rng = np.random.default_rng(0)
+    noisy = dance.joints + rng.normal(0, 0.03, dance.joints.shape).astype(np.float32)
+    assert "bone_stretch" in failed(Motion.from_joints(noisy))
+    assert "bone_stretch" not in failed(Motion.from_joints(dance.joints))
+
+
+def test_batch_equals_one_clip_at_a_time(dance):
+    clips = np.stack([dance.joints, shifted_up(dance, 0.4).joints, static_pose(N).joints])
+    batch = validity_values(clips, 30.0)
+    for i in range(3):
+        single = validity_values(clips[i], 30.0)
+        for name, value in single.items():
+            assert batch[name][i] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.booleans(), min_size=0, max_size=30), min_size=1, max_size=4).filter(lambda r: len({len(x) for x in r}) == 1))
+def test_longest_run_matches_a_plain_loop(rows):
+    def plain(row):
+        best = cur = 0
+        for flag in row:
+            cur = cur + 1 if flag else 0
+            best = max(best, cur)
+        return best
+
+    got = validity._longest_run(np.array(rows, dtype=bool).reshape(len(rows), -1))
+    assert got.tolist() == [plain(r) for r in rows]
