@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from rich.markup import escape
 
@@ -58,12 +57,13 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI: 0 success, 1 the work failed, 2 bad usage or input; no traceback unless --debug."""
     try:
         code = app(args=argv, standalone_mode=False)
-    except click.exceptions.Exit as e:
+    # typer >= 0.2x vendors click: catch typer's exception classes, not the separate `click` package's.
+    except typer.Exit as e:
         code = e.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         common.err.print("aborted")
         code = 1
-    except click.ClickException as e:
+    except typer.TyperException as e:  # usage errors (unknown command or option, bad value): exit 2
         e.show()
         code = e.exit_code
     except A2AError as e:

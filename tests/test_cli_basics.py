@@ -1,0 +1,113 @@
+"""The CLI shell: help, version, usage errors, and a start-up that stays light and fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+
+from a2a_cli import __version__
+
+# Modules a bare `--help` must never pay for: they cost from 50 ms (numpy) to seconds (torch, librosa).
+# (pydantic is not listed: typer itself imports it to coerce the parameters of any subcommand.)
+HEAVY_MODULES = [
+    "numpy", "scipy", "torch", "librosa", "numba", "bittensor", "soundfile", "soxr",
+    "fastapi", "uvicorn", "httpx", "PIL", "imageio_ffmpeg",
+]
+
+
+def run_a2a(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "a2a_cli", *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_help_lists_commands_and_global_options():
+    result = run_a2a("--help")
+    assert result.returncode == 0, result.stderr
+    for word in ("Usage", "--version", "--profile", "--config", "--debug", "config"):
+        assert word in result.stdout
+    assert result.stderr == ""
+
+
+def test_version():
+    result = run_a2a("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"a2a {__version__}"
+
+
+def test_unknown_command_is_a_usage_error():
+    result = run_a2a("no-such-command")
+    assert result.returncode == 2
+    assert "No such command" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_unknown_option_is_a_usage_error():
+    result = run_a2a("--no-such-option")
+    assert result.returncode == 2
+    assert "No such option" in result.stderr
+
+
+# Runs `a2a --help` and then `a2a COMMAND --help` for every registered command in one process,
+# recording which heavy modules each step pulled in (a step is blamed for what appeared during it).
+_IMPORT_PROBE = """
+import json, sys
+from a2a_cli.cli.app import app, main
+heavy = json.loads(sys.argv[1])
+def loaded():
+    return {name for name in heavy if name in sys.modules}
+commands = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands]
+commands += [g.name for g in app.registered_groups]
+report, seen = {}, set()
+for args in [["--help"]] + [[name, "--help"] for name in commands]:
+    try:
+        main(args)
+    except SystemExit:
+        pass
+    report[" ".join(args)] = sorted(loaded() - seen)
+    seen |= loaded()
+sys.stderr.write("PROBE" + json.dumps(report) + "\\n")
+"""
+
+
+def test_help_imports_nothing_heavy():
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE, json.dumps(HEAVY_MODULES)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stderr.rsplit("PROBE", 1)[1])
+    assert "config --help" in report  # the probe really walked the registered commands
+    assert {args: modules for args, modules in report.items() if modules} == {}
+
+
+def test_config_show_imports_nothing_heavy(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("A2A_")}
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    probe = (
+        "import json, sys\n"
+        "from a2a_cli.cli.app import main\n"
+        "try:\n    main(['config', 'show', '--json'])\nexcept SystemExit as e:\n    code = e.code\n"
+        f"sys.stderr.write('PROBE' + json.dumps([code, sorted(set({HEAVY_MODULES!r}) & set(sys.modules))]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    code, heavy = json.loads(result.stderr.rsplit("PROBE", 1)[1])
+    assert code == 0 and heavy == []
+    assert json.loads(result.stdout)["settings"]["generate.model"]["value"] == "choreo"
+
+
+def test_help_start_up_time(capsys):
+    """The issue asks for < 0.3 s; a loaded shared machine gets a generous bound, the figure is printed."""
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        result = run_a2a("--help")
+        times.append(time.perf_counter() - start)
+        assert result.returncode == 0
+    median = statistics.median(times)
+    with capsys.disabled():
+        print(f"\n`python -m a2a_cli --help` start-up: median {median * 1000:.0f} ms over {len(times)} runs (target < 300 ms)")
+    assert median < 1.5
