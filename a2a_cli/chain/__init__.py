@@ -1,0 +1,16 @@
+"""The subnet (DESIGN §7): protocol v1, signed HTTP, chain access, the miner (and the validator).
+
+Modules, each one concept:
+  protocol        the a2a/1 request/response models, their limits and codecs (wav, npz, bvh)
+  auth            signing and verifying requests with `bittensor.http_auth` (btauth/1)
+  chain           the `Chain` interface, `Neuron`/`Metagraph`, weight normalisation, `open_chain`
+  local_chain     the file-backed chain for `--network local`
+  subtensor_chain the real chain over bittensor 11
+  miner           the miner's FastAPI service and its admission queue
+Importing this package is light (standard library only); bittensor, FastAPI and numpy are
+imported by the modules that need them, when they are used.
+"""
+
+from a2a_cli.chain.chain import LOCAL_NETWORK, Chain, Metagraph, Neuron, RateLimited, normalize_weights, open_chain
+
+__all__ = ["LOCAL_NETWORK", "Chain", "Metagraph", "Neuron", "RateLimited", "normalize_weights", "open_chain"]

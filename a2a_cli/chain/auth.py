@@ -1,0 +1,101 @@
+"""Signed HTTP between validators and miners, over `bittensor.http_auth` (the `btauth/1` scheme).
+
+What bittensor 11 provides and we use as is: `http_auth.sign(wallet, method, path, body,
+receiver_ss58)` returns six `X-Bittensor-*` headers carrying the sender's hotkey, a nanosecond
+nonce and an sr25519 signature over (protocol, scheme, method, path, sha256(body), nonce, sender,
+receiver). `http_auth.verify(...)` checks, in order: header shape, receiver binding, freshness
+(`max_age` back, `allowed_skew` ahead), the signature, and replay (a seen-nonce store written only
+after the signature verifies). Its error messages never echo the signature or payload, so we can
+return them to the caller. We add: one verifier object per miner with its own nonce store, errors
+mapped to our `AuthFailed`, wallet loading with one-line errors, and `import bittensor` deferred to
+first use so that no other command pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from a2a_cli.errors import InputError
+
+DEFAULT_MAX_AGE_S = 10.0
+DEFAULT_ALLOWED_SKEW_S = 2.0
+
+
+class AuthFailed(Exception):
+    """A request failed authentication (HTTP 401). The message is safe to send back."""
+
+
+def sign_request(wallet: Any, *, method: str, path: str, body: bytes, receiver_hotkey: str) -> dict[str, str]:
+    """The auth headers for one request from `wallet`'s hotkey to the hotkey `receiver_hotkey`.
+
+    Sign each attempt afresh: a retry with the same headers is a replay and is refused.
+    """
+    from bittensor import http_auth
+
+    return http_auth.sign(wallet, method=method, path=path, body=body, receiver_ss58=receiver_hotkey)
+
+
+class RequestVerifier:
+    """Verifies signed requests addressed to one hotkey (the miner's), remembering nonces to stop replays."""
+
+    def __init__(self, self_hotkey: str, *, max_age_s: float = DEFAULT_MAX_AGE_S, allowed_skew_s: float = DEFAULT_ALLOWED_SKEW_S):
+        from bittensor import http_auth
+
+        self.self_hotkey = self_hotkey
+        self.max_age_s = float(max_age_s)
+        self.allowed_skew_s = float(allowed_skew_s)
+        self._http_auth = http_auth
+        self._nonces = http_auth.InMemoryNonceStore(retention=self.max_age_s + self.allowed_skew_s + 1.0)
+
+    @staticmethod
+    def claimed_hotkey(headers: Mapping[str, str]) -> str | None:
+        """The sender hotkey a request claims, before any verification (to refuse cheaply, early)."""
+        from bittensor import http_auth
+
+        return headers.get(http_auth.HEADER_HOTKEY) or headers.get(http_auth.HEADER_HOTKEY.lower())
+
+    def verify(self, headers: Mapping[str, str], body: bytes, *, method: str, path: str) -> str:
+        """The authenticated sender's hotkey, or AuthFailed saying why (missing, wrong receiver,
+        stale, bad signature, replayed). `body` must be the raw bytes as received."""
+        try:
+            caller = self._http_auth.verify(
+                dict(headers), body, method=method, path=path, self_hotkey_ss58=self.self_hotkey,
+                max_age=self.max_age_s, allowed_skew=self.allowed_skew_s, nonce_store=self._nonces,
+            )
+        except self._http_auth.AuthError as e:
+            raise AuthFailed(f"{type(e).__name__}: {e}") from None
+        return caller.hotkey_ss58
+
+
+def load_wallet(name: str, hotkey: str, path: str | os.PathLike) -> Any:
+    """A `bittensor.Wallet` whose hotkey file exists, or InputError naming what is missing.
+
+    Only the hotkey is loaded (it signs requests and, on the real chain, serving and weights);
+    the coldkey is unlocked by bittensor itself when a registration needs it.
+    """
+    import bittensor as bt
+
+    wallet = bt.Wallet(name=name, hotkey=hotkey, path=str(os.path.expanduser(path)))
+    if not wallet.hotkey_file.exists_on_device():
+        raise InputError(
+            f"no hotkey {hotkey!r} in wallet {name!r} under {path}; create one with "
+            f"`btcli wallet create --wallet {name} --wallet-hotkey {hotkey}` (or choose another with --wallet/--hotkey)"
+        )
+    return wallet
+
+
+def create_wallet(name: str, hotkey: str, path: str | os.PathLike) -> Any:
+    """A new wallet with an unencrypted coldkey and hotkey: for local development and tests only.
+
+    The mnemonics are discarded (never printed or logged): such a wallet cannot be recovered and
+    must never hold real TAO.
+    """
+    import bittensor as bt
+
+    wallet = bt.Wallet(name=name, hotkey=hotkey, path=str(os.path.expanduser(path)))
+    discard = lambda _mnemonic: None  # noqa: E731
+    wallet.create_new_coldkey(use_password=False, overwrite=False, on_mnemonic=discard)
+    wallet.create_new_hotkey(use_password=False, overwrite=False, on_mnemonic=discard)
+    return wallet

@@ -1,0 +1,177 @@
+"""The one small interface through which the subnet code touches a chain (DESIGN §7).
+
+Two implementations: `SubtensorChain` (the real chain, over bittensor 11) and `LocalChain` (a
+file-backed chain on this machine, for development, the local simulation and the tests). Miner,
+validator and `a2a register` only ever see `Chain`, so everything above this line runs the same on
+both. Wallets are `bittensor.Wallet` objects (or anything with `.hotkey.ss58_address` and
+`.coldkeypub.ss58_address`); stakes and costs are in TAO as floats.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from a2a_cli.errors import InputError, WorkError
+
+LOCAL_NETWORK = "local"
+
+
+class RateLimited(WorkError):
+    """Weights were set too recently; `blocks_left` says how long to wait."""
+
+    def __init__(self, message: str, blocks_left: int):
+        super().__init__(message)
+        self.blocks_left = blocks_left
+
+
+@dataclass(frozen=True)
+class Neuron:
+    """One registered hotkey on the subnet, as the metagraph shows it."""
+
+    uid: int
+    hotkey: str
+    coldkey: str
+    stake: float
+    validator_permit: bool
+    axon_ip: str | None = None
+    axon_port: int | None = None
+
+    @property
+    def axon_url(self) -> str | None:
+        """http://ip:port of the served miner, or None when it advertises nothing."""
+        if not self.axon_ip or not self.axon_port:
+            return None
+        host = f"[{self.axon_ip}]" if ":" in self.axon_ip else self.axon_ip
+        return f"http://{host}:{self.axon_port}"
+
+
+@dataclass(frozen=True)
+class Metagraph:
+    """The subnet at one block: every neuron, ordered by uid."""
+
+    netuid: int
+    block: int
+    neurons: tuple[Neuron, ...]
+
+    def by_hotkey(self, hotkey: str) -> Neuron | None:
+        return next((n for n in self.neurons if n.hotkey == hotkey), None)
+
+    def by_uid(self, uid: int) -> Neuron | None:
+        return next((n for n in self.neurons if n.uid == uid), None)
+
+    @property
+    def hotkeys(self) -> list[str]:
+        return [n.hotkey for n in self.neurons]
+
+    def __len__(self) -> int:
+        return len(self.neurons)
+
+
+class Chain(ABC):
+    """Chain access for one subnet (`netuid`) on one network."""
+
+    network: str
+    netuid: int
+
+    @abstractmethod
+    def metagraph(self) -> Metagraph: ...
+
+    @abstractmethod
+    def current_block(self) -> int: ...
+
+    @abstractmethod
+    def burn_cost(self) -> float:
+        """TAO a burned registration costs right now."""
+
+    @abstractmethod
+    def burned_register(self, wallet: Any) -> int:
+        """Register the wallet's hotkey by burning TAO from its coldkey; returns the UID.
+
+        An already registered hotkey is not registered twice: its UID comes back unchanged.
+        """
+
+    @abstractmethod
+    def serve_axon(self, wallet: Any, ip: str, port: int) -> None:
+        """Advertise where the wallet's hotkey serves (the miner's HTTP address)."""
+
+    @abstractmethod
+    def weights_rate_limit(self) -> int:
+        """Blocks that must pass between two weight settings by one hotkey."""
+
+    @abstractmethod
+    def blocks_until_weights_allowed(self, hotkey: str) -> int:
+        """0 when `hotkey` may set weights now, else the blocks left to wait."""
+
+    @abstractmethod
+    def _submit_weights(self, wallet: Any, uids: list[int], weights: list[float], version_key: int) -> None: ...
+
+    def uid_of(self, hotkey: str) -> int | None:
+        neuron = self.metagraph().by_hotkey(hotkey)
+        return None if neuron is None else neuron.uid
+
+    def is_registered(self, hotkey: str) -> bool:
+        return self.uid_of(hotkey) is not None
+
+    def set_weights(self, wallet: Any, uids: Sequence[int], weights: Sequence[float], *, version_key: int = 0) -> None:
+        """Set the wallet hotkey's weights over `uids`, normalised to sum 1.
+
+        Raises RateLimited when the chain's rate limit has not passed yet (nothing is sent), and
+        InputError for weights that cannot be normalised (negative, NaN, all zero).
+        """
+        uid_list, normalised = normalize_weights(uids, weights)
+        hotkey = wallet.hotkey.ss58_address
+        wait = self.blocks_until_weights_allowed(hotkey)
+        if wait > 0:
+            raise RateLimited(f"weights were set too recently: wait {wait} more block(s)", wait)
+        self._submit_weights(wallet, uid_list, normalised, int(version_key))
+
+
+def normalize_weights(uids: Sequence[int], weights: Sequence[float]) -> tuple[list[int], list[float]]:
+    """Check and normalise weights to sum 1; zero weights are dropped (the chain treats them as absent)."""
+    uid_list = [int(u) for u in uids]
+    values = [float(w) for w in weights]
+    if len(uid_list) != len(values):
+        raise InputError(f"{len(uid_list)} uids but {len(values)} weights")
+    if len(set(uid_list)) != len(uid_list):
+        raise InputError("each uid may appear only once in a weight setting")
+    if any(u < 0 or u > 65535 for u in uid_list):
+        raise InputError("uids must be in 0..65535")
+    if any(not math.isfinite(w) or w < 0 for w in values):
+        raise InputError("weights must be finite and non-negative")
+    total = sum(values)
+    if total <= 0:
+        raise InputError("weights are all zero; there is nothing to set")
+    kept = [(u, w / total) for u, w in zip(uid_list, values) if w > 0]
+    return [u for u, _ in kept], [w for _, w in kept]
+
+
+def check_axon_address(ip: str, port: int) -> None:
+    """Refuse an address no validator could reach (a typo, or 0.0.0.0 advertised by mistake)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        raise InputError(f"{ip!r} is not an IP address; advertise the numeric address validators should call") from None
+    if address.is_unspecified:
+        raise InputError(f"{ip} cannot be advertised; give the miner's reachable address (miner external ip)")
+    if not 1 <= int(port) <= 65535:
+        raise InputError(f"port {port} is out of range 1-65535")
+
+
+def open_chain(network: str, netuid: int, *, data_dir: Any = None, **local_options: Any) -> Chain:
+    """The chain for `network`: "local" is the file-backed chain under `data_dir`, anything else
+    (finney, test, a ws:// URL) the real one over bittensor."""
+    if network == LOCAL_NETWORK:
+        from pathlib import Path
+
+        from a2a_cli.chain.local_chain import LocalChain, default_state_path
+
+        path = default_state_path(netuid, Path(data_dir) if data_dir is not None else None)
+        return LocalChain(path, netuid=netuid, **local_options)
+    from a2a_cli.chain.subtensor_chain import SubtensorChain
+
+    return SubtensorChain(network, netuid)

@@ -1,0 +1,231 @@
+"""Protocol v1 between validators and miners (DESIGN §7): the JSON bodies, their limits, their codecs.
+
+A validator POSTs a `GenerateRequest` to `GENERATE_PATH` on a miner, signed with
+`a2a_cli.chain.auth`; the miner answers a `GenerateResponse`. Both sides enforce the size limits
+here, so neither can be made to hold more than a bounded amount of the other's data. Every check
+that depends on the content (the audio decodes, the motion has exactly the frames asked for)
+lives here too, so the miner and the validator apply the same rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from a2a_cli.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from a2a_cli.motion import Motion
+
+PROTOCOL_VERSION = "a2a/1"
+GENERATE_PATH = "/v1/generate"
+HEALTH_PATH = "/v1/health"
+FPS = 30
+
+MIN_DURATION_S = 1.0
+MAX_DURATION_S = 600.0  # DESIGN §5: any duration from 1 s to 10 min
+MiB = 1024 * 1024
+# A 10-minute prompt as 16-bit mono WAV at 22.05 kHz is 26 MB, 35 MB in base64; the miner's own cap
+# (miner.max_request_bytes) is usually lower. A 10-minute npz answer is about 14 MB in base64.
+MAX_REQUEST_BYTES = 48 * MiB
+MAX_RESPONSE_BYTES = 48 * MiB
+MAX_URL_LENGTH = 2048
+_MIN_SAMPLE_RATE, _MAX_SAMPLE_RATE = 8_000, 192_000
+_PROMPT_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+
+
+class ProtocolError(InputError):
+    """A message that breaks protocol v1: malformed, oversized, or not what was asked for."""
+
+
+class _Strict(BaseModel):
+    # Unknown fields are refused so a typo or a smuggled field is an error, never silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AudioPayload(_Strict):
+    encoding: Literal["wav-base64", "url"]
+    data: str = Field(min_length=1, max_length=MAX_REQUEST_BYTES, description="base64 WAV bytes, or an http(s) URL")
+
+    @field_validator("data")
+    @classmethod
+    def _url_is_short(cls, value: str, info) -> str:
+        if info.data.get("encoding") == "url" and len(value) > MAX_URL_LENGTH:
+            raise ValueError(f"audio URL longer than {MAX_URL_LENGTH} characters")
+        return value
+
+
+class GenerateRequest(_Strict):
+    """What a validator asks: dance to this audio for `duration_s` seconds with this seed."""
+
+    protocol: Literal["a2a/1"] = PROTOCOL_VERSION
+    prompt_id: str = Field(description="opaque id the validator uses to match answers to prompts")
+    audio: AudioPayload
+    fps: Literal[30] = FPS
+    duration_s: float = Field(ge=MIN_DURATION_S, le=MAX_DURATION_S, allow_inf_nan=False)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+    @field_validator("prompt_id")
+    @classmethod
+    def _prompt_id_is_plain(cls, value: str) -> str:
+        if not _PROMPT_ID.match(value):
+            raise ValueError("prompt_id must be 1-128 characters of A-Z a-z 0-9 _ . : -")
+        return value
+
+    @property
+    def expected_frames(self) -> int:
+        return expected_frames(self.duration_s, self.fps)
+
+
+class MotionPayload(_Strict):
+    encoding: Literal["npz-base64", "bvh"]
+    data: str = Field(min_length=1, max_length=MAX_RESPONSE_BYTES)
+
+
+class GenerateResponse(_Strict):
+    """What a miner answers: the motion, the model that made it, and how long generation took."""
+
+    motion: MotionPayload
+    model: str = Field(min_length=1, max_length=128)
+    generation_s: float = Field(ge=0.0, allow_inf_nan=False)
+
+
+def expected_frames(duration_s: float, fps: float = FPS) -> int:
+    """Frames an answer must carry: exactly round(duration_s * fps) (DESIGN §5)."""
+    return int(round(duration_s * fps))
+
+
+# --- audio ---------------------------------------------------------------------------------------
+
+
+def encode_wav(samples: np.ndarray, sr: int) -> AudioPayload:
+    """Mono float samples -> a 16-bit PCM WAV payload (a tenth the size of float text, lossless enough)."""
+    import numpy as np
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0), int(sr), format="WAV", subtype="PCM_16")
+    return AudioPayload(encoding="wav-base64", data=base64.b64encode(buf.getvalue()).decode("ascii"))
+
+
+def decode_wav(payload: AudioPayload, *, max_duration_s: float = MAX_DURATION_S + 1.0) -> tuple[np.ndarray, int]:
+    """A "wav-base64" payload -> (mono float32 samples, sample rate), refusing anything but a sane WAV.
+
+    The header is read before the samples, so a WAV that claims hours of audio is refused without
+    decoding it.
+    """
+    import numpy as np
+    import soundfile as sf
+
+    if payload.encoding != "wav-base64":
+        raise ProtocolError(f"expected wav-base64 audio, got {payload.encoding}")
+    raw = _b64decode(payload.data, "audio")
+    try:
+        with sf.SoundFile(io.BytesIO(raw)) as f:
+            if f.format != "WAV":
+                raise ProtocolError(f"audio must be WAV, got {f.format}")
+            if not _MIN_SAMPLE_RATE <= f.samplerate <= _MAX_SAMPLE_RATE:
+                raise ProtocolError(f"audio sample rate {f.samplerate} Hz outside {_MIN_SAMPLE_RATE}-{_MAX_SAMPLE_RATE}")
+            if f.channels > 2:
+                raise ProtocolError(f"audio has {f.channels} channels; at most 2 are accepted")
+            if f.frames > max_duration_s * f.samplerate:
+                raise ProtocolError(f"audio is {f.frames / f.samplerate:.0f} s long; at most {max_duration_s:.0f} s")
+            samples = f.read(dtype="float32", always_2d=True)
+            sr = f.samplerate
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise ProtocolError(f"audio is not a readable WAV: {e}") from None
+    mono = samples.mean(axis=1, dtype=np.float32)
+    if not np.isfinite(mono).all():
+        raise ProtocolError("audio contains NaN or infinite samples")
+    return mono, int(sr)
+
+
+# --- motion --------------------------------------------------------------------------------------
+
+_WIRE_FORMAT = {"npz-base64": "npz", "bvh": "bvh"}
+
+
+def encode_motion_payload(motion: Motion, encoding: str = "npz-base64") -> MotionPayload:
+    """A Motion -> the wire payload (npz in base64, or BVH text)."""
+    from a2a_cli.motion.formats import encode_motion
+
+    if encoding not in _WIRE_FORMAT:
+        raise InputError(f"unknown motion encoding {encoding!r}; use npz-base64 or bvh")
+    data = encode_motion(motion, _WIRE_FORMAT[encoding])
+    text = base64.b64encode(data).decode("ascii") if encoding == "npz-base64" else data.decode("utf-8")
+    return MotionPayload(encoding=encoding, data=text)
+
+
+def decode_motion_payload(payload: MotionPayload) -> Motion:
+    """The wire payload -> a Motion, through the safe decoders of `a2a_cli.motion.formats` (no pickles)."""
+    from a2a_cli.motion.formats import decode_motion
+
+    if payload.encoding == "npz-base64":
+        raw = _b64decode(payload.data, "motion")
+    else:
+        raw = payload.data.encode("utf-8")
+    try:
+        return decode_motion(raw, _WIRE_FORMAT[payload.encoding])
+    except InputError as e:
+        raise ProtocolError(f"motion does not decode: {e}") from None
+
+
+def check_frames(motion: Motion, request: GenerateRequest) -> None:
+    """Raise ProtocolError unless `motion` is exactly what `request` asked for (frame count and fps)."""
+    want = request.expected_frames
+    if motion.n_frames != want:
+        raise ProtocolError(f"motion has {motion.n_frames} frames; {want} expected for {request.duration_s:g} s at {request.fps} fps")
+    if abs(float(motion.fps) - request.fps) > 1e-6:
+        raise ProtocolError(f"motion is at {motion.fps:g} fps; {request.fps} expected")
+
+
+def parse_response(body: bytes, request: GenerateRequest, *, max_bytes: int = MAX_RESPONSE_BYTES) -> tuple[GenerateResponse, Motion]:
+    """A miner's raw answer -> (response, motion), or ProtocolError if it is oversized, malformed or wrong.
+
+    What a validator calls on every answer: it bounds the size first, validates the JSON against
+    the schema, decodes the motion safely and checks its frame count.
+    """
+    from pydantic import ValidationError
+
+    if len(body) > max_bytes:
+        raise ProtocolError(f"response of {len(body)} bytes exceeds the {max_bytes}-byte limit")
+    try:
+        response = GenerateResponse.model_validate_json(body)
+    except ValidationError as e:
+        raise ProtocolError(f"response is not a valid a2a/1 answer: {_first_error(e)}") from None
+    motion = decode_motion_payload(response.motion)
+    check_frames(motion, request)
+    return response, motion
+
+
+def parse_request(body: bytes, *, max_bytes: int = MAX_REQUEST_BYTES) -> GenerateRequest:
+    """A validator's raw request -> GenerateRequest, or ProtocolError (the miner answers 422)."""
+    from pydantic import ValidationError
+
+    if len(body) > max_bytes:
+        raise ProtocolError(f"request of {len(body)} bytes exceeds the {max_bytes}-byte limit")
+    try:
+        return GenerateRequest.model_validate_json(body)
+    except ValidationError as e:
+        raise ProtocolError(f"request is not a valid a2a/1 prompt: {_first_error(e)}") from None
+
+
+def _first_error(e) -> str:
+    """One line naming the first bad field, never echoing its (possibly huge) value."""
+    first = e.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    return f"{where}: {first.get('msg', 'invalid')} ({e.error_count()} error(s))"
+
+
+def _b64decode(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError(f"{what} data is not valid base64") from None

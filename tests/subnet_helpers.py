@@ -1,0 +1,95 @@
+"""Shared pieces for the subnet tests and benchmarks: wallets in temp dirs, a fast generator, a
+miner served on 127.0.0.1 in a background thread, and signed requests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from a2a_cli.chain import protocol
+from a2a_cli.chain.auth import create_wallet, sign_request
+from a2a_cli.chain.local_chain import LocalChain
+from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, create_app
+from a2a_cli.examples import synth_song
+from a2a_cli.motion import Motion
+
+
+def make_wallets(root: Path, *names: str) -> list:
+    """Real bittensor wallets (unencrypted, for tests) under `root`, one per name."""
+    return [create_wallet(name, "hot", root) for name in names]
+
+
+def fast_generate(samples: np.ndarray, sr: int, duration_s: float, seed: int) -> Motion:
+    """A trivial generator (a slow sway, exactly round(duration_s * 30) frames): it isolates the
+    protocol's own cost from the cost of generating."""
+    n = protocol.expected_frames(duration_s)
+    t = np.arange(n, dtype=np.float32) / protocol.FPS
+    poses = np.zeros((n, 24, 3), np.float32)
+    poses[:, 0, 1] = 0.3 * np.sin(2 * np.pi * 0.5 * t + seed)
+    trans = np.zeros((n, 3), np.float32)
+    trans[:, 1] = 0.9
+    return Motion(poses=poses, trans=trans, fps=protocol.FPS)
+
+
+def prompt_body(duration_s: float = 2.0, *, seed: int = 0, prompt_id: str = "p1", sr: int = 15360) -> bytes:
+    audio = protocol.encode_wav(synth_song(120.0, duration_s, sr=sr, seed=seed), sr)
+    request = protocol.GenerateRequest(prompt_id=prompt_id, audio=audio, duration_s=duration_s, seed=seed)
+    return request.model_dump_json().encode()
+
+
+def signed_headers(wallet, body: bytes, receiver: str, path: str = protocol.GENERATE_PATH) -> dict[str, str]:
+    return {"content-type": "application/json",
+            **sign_request(wallet, method="POST", path=path, body=body, receiver_hotkey=receiver)}
+
+
+def local_chain_with(path: Path, validators: dict, miners: list, **params) -> LocalChain:
+    """A fresh local chain with `validators` ({wallet: stake}) and `miners` registered."""
+    chain = LocalChain(path, netuid=1, **params)
+    for wallet, stake in validators.items():
+        chain.burned_register(wallet)
+        chain.set_stake(wallet.hotkey.ss58_address, stake)
+    for wallet in miners:
+        chain.burned_register(wallet)
+    return chain
+
+
+@contextlib.contextmanager
+def running_miner(service: MinerService) -> Iterator[str]:
+    """Serve `service` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    import uvicorn
+
+    sock = bind_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(service), log_level="warning", access_log=False, lifespan="off"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("miner did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        service.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def json_detail(response) -> str:
+    try:
+        return json.loads(response.content).get("detail", "")
+    except ValueError:
+        return ""
+
+
+__all__ = ["MinerService", "MinerSettings", "fast_generate", "json_detail", "local_chain_with", "make_wallets",
+           "prompt_body", "running_miner", "signed_headers"]
