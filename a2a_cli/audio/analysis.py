@@ -1,0 +1,142 @@
+"""`analyze`: audio in, the EDGE baseline features, tempo, beats and energy out, cached by sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from a2a_cli.audio import cache as feature_cache
+from a2a_cli.audio.chroma import BINS_PER_OCTAVE, chroma_cens, cqt_magnitude
+from a2a_cli.audio.decode import FEATURE_SR, FPS, HOP, check_audio_file, cut_bounds, read_file, resample, to_mono
+from a2a_cli.audio.rhythm import estimate_tempo, onset_peaks, track_beats
+from a2a_cli.audio.spectral import SpectralPass, estimate_tuning, mfcc, onset_strength, power_to_db, rms
+from a2a_cli.errors import InputError
+
+N_FEATURES = 35  # onset envelope 1, MFCC 20, chroma CENS 12, onset-peak one-hot 1, beat one-hot 1
+
+
+@dataclass(frozen=True, eq=False)
+class AudioAnalysis:
+    """Everything motion code needs from a song, one row per 30 fps frame. Arrays are read-only."""
+
+    sha256: str
+    duration_s: float
+    features: np.ndarray  # (n_frames, 35) float32, EDGE baseline columns
+    onset_env: np.ndarray  # (n_frames,) float32, the spectral-flux onset strength (column 0)
+    rms: np.ndarray  # (n_frames,) float32
+    tempo_bpm: float
+    beat_frames: np.ndarray  # int64 frame indices at 30 fps
+
+    @property
+    def n_frames(self) -> int:
+        return int(round(self.duration_s * FPS))
+
+    @property
+    def beat_times(self) -> np.ndarray:
+        return self.beat_frames / float(FPS)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fit(a: np.ndarray, n: int) -> np.ndarray:
+    """Trim to n rows, or repeat the last row (zeros if none): librosa's framing gives 1 + len // hop."""
+    if a.shape[0] >= n:
+        return a[:n]
+    if a.shape[0] == 0:
+        return np.zeros((n,) + a.shape[1:], dtype=a.dtype)
+    return np.concatenate([a, np.repeat(a[-1:], n - a.shape[0], axis=0)])
+
+
+def compute(samples: np.ndarray, n_frames: int) -> dict:
+    """All features of mono float32 samples at FEATURE_SR, as `n_frames` rows."""
+    spectral = SpectralPass(samples, FEATURE_SR)
+    mel_db = power_to_db(spectral.mel_power)
+    envelope = onset_strength(mel_db)
+    tuning = estimate_tuning(spectral.peak_hz, spectral.peak_mag, BINS_PER_OCTAVE)
+    chroma = chroma_cens(cqt_magnitude(samples, FEATURE_SR, HOP, tuning))
+    lag_bpm, tempo_bpm = estimate_tempo(envelope)
+    beats = track_beats(envelope, lag_bpm)
+    peaks = onset_peaks(envelope)
+
+    continuous = np.concatenate([envelope[:, None], mfcc(mel_db), _fit(chroma, envelope.size)], axis=1)
+    onehots = np.zeros((n_frames, 2), dtype=np.float32)
+    onehots[peaks[peaks < n_frames], 0] = 1.0
+    onehots[beats[beats < n_frames], 1] = 1.0
+    features = np.concatenate([_fit(continuous, n_frames), onehots], axis=1).astype(np.float32)
+    return {
+        "features": features,
+        "onset_env": features[:, 0].copy(),
+        "rms": _fit(rms(samples), n_frames),
+        "tempo_bpm": float(tempo_bpm),
+        "beat_frames": beats[beats < n_frames].astype(np.int64),
+    }
+
+
+def _frames_for(duration_s: float) -> int:
+    n_frames = int(round(duration_s * FPS))
+    if n_frames < 1:
+        raise InputError(f"audio too short: {duration_s * 1000:.0f} ms is less than one motion frame (1/{FPS} s)")
+    return n_frames
+
+
+def _finish(sha256: str, fields: dict) -> AudioAnalysis:
+    for name in ("features", "onset_env", "rms", "beat_frames"):
+        fields[name] = np.ascontiguousarray(fields[name])
+        fields[name].setflags(write=False)
+    return AudioAnalysis(sha256=sha256, **fields)
+
+
+def analyze(
+    source: str | os.PathLike | np.ndarray,
+    sr: int | None = None,
+    *,
+    start_s: float | None = None,
+    duration_s: float | None = None,
+    cache: bool = True,
+) -> AudioAnalysis:
+    """Analyse an audio file (or samples at rate `sr`), optionally a cut of it.
+
+    Files are cached by sha256 + cut + feature version (see `a2a_cli.audio.cache`); raw sample
+    arrays are never cached, and their `sha256` is that of their float32 bytes and rate.
+    """
+    if isinstance(source, np.ndarray):
+        if sr is None or sr <= 0:
+            raise InputError("analyze needs the sample rate `sr` of raw samples")
+        mono = to_mono(source)
+        start, count = cut_bounds(mono.size, sr, start_s, duration_s, "the audio")
+        mono = mono[start : start + count]
+        sha256 = hashlib.sha256(np.ascontiguousarray(mono).tobytes() + str(int(sr)).encode()).hexdigest()
+        return _finish(sha256, _analyze_samples(mono, sr))
+
+    path = check_audio_file(Path(source))
+    sha256 = file_sha256(path)
+    entry = feature_cache.entry_path(sha256, start_s, duration_s) if cache else None
+    if entry is not None:
+        fields = feature_cache.load(entry)
+        if fields is not None:
+            return _finish(sha256, fields)
+    samples, file_sr = read_file(path, start_s=start_s, duration_s=duration_s)
+    fields = _analyze_samples(samples, file_sr)
+    if entry is not None:
+        feature_cache.store(entry, fields)
+    return _finish(sha256, fields)
+
+
+def _analyze_samples(mono: np.ndarray, sr: float) -> dict:
+    if not np.all(np.isfinite(mono)):
+        raise InputError("audio contains NaN or infinite samples")
+    n_frames = _frames_for(mono.size / sr)
+    fields = compute(resample(mono, sr), n_frames)
+    fields["duration_s"] = mono.size / sr
+    return fields

@@ -1,0 +1,62 @@
+"""On-disk cache of analyses, keyed by the audio file's sha256, the cut and the feature version.
+
+Entries are plain .npz files (no pickles), written atomically; an unreadable or malformed entry
+is treated as a miss and overwritten. `A2A_CACHE_DIR` replaces the user cache directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+# Bump when the features change, so stale entries are never served.
+FEATURE_VERSION = 1
+
+_ARRAYS = ("features", "onset_env", "rms", "beat_frames")
+_SCALARS = ("duration_s", "tempo_bpm")
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("A2A_CACHE_DIR")
+    if not root:
+        import platformdirs
+
+        root = platformdirs.user_cache_dir("a2a")
+    return Path(root) / "features"
+
+
+def entry_path(sha256: str, start_s: float | None, duration_s: float | None) -> Path:
+    start = f"{float(start_s or 0.0):.6f}"
+    length = "all" if duration_s is None else f"{float(duration_s):.6f}"
+    return cache_dir() / f"{sha256}-{start}-{length}-v{FEATURE_VERSION}.npz"
+
+
+def load(path: Path) -> dict | None:
+    """The stored fields, or None when the entry is missing or unusable."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            fields = {name: np.array(data[name]) for name in _ARRAYS}
+            fields.update({name: float(data[name]) for name in _SCALARS})
+            version = int(data["version"])
+    except (OSError, KeyError, ValueError, TypeError, EOFError):
+        return None
+    if version != FEATURE_VERSION or fields["features"].ndim != 2:
+        return None
+    n = fields["features"].shape[0]
+    if fields["onset_env"].shape != (n,) or fields["rms"].shape != (n,) or fields["beat_frames"].ndim != 1:
+        return None
+    return fields
+
+
+def store(path: Path, fields: dict) -> None:
+    """Write an entry atomically; a cache that cannot be written is skipped, never an error."""
+    from a2a_cli.errors import WorkError
+    from a2a_cli.fileio import atomic_write
+
+    arrays = {name: fields[name] for name in _ARRAYS + _SCALARS}
+    try:
+        atomic_write(path, lambda f: np.savez(f, version=FEATURE_VERSION, **arrays))
+    except (WorkError, OSError):
+        pass
