@@ -184,7 +184,7 @@ def load_settings(
     maps dotted keys ("generate.model") or flat ones ("generate_model") to values; None means the
     flag was not given.
     """
-    values = {key: spec.default for key, spec in KEYS.items()}
+    values = {key: list(spec.default) if spec.type is list else spec.default for key, spec in KEYS.items()}
     sources = dict.fromkeys(KEYS, "default")
     profile = profile or os.environ.get("A2A_PROFILE") or None
     path = _find_config_file(config_path)

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 from a2a_cli import __version__
 

@@ -159,7 +159,7 @@ def test_lookup_env_file_beats_cwd_and_explicit_beats_env(tmp_path, monkeypatch)
     assert load_settings(config_path=explicit).get("generate.model") == "explicit"
 
 
-def test_settings_accessors(tmp_path):
+def test_settings_accessors():
     settings = load_settings(flags={"general.data_dir": "~/dances"})
     assert settings.data_dir == Path.home() / "dances"
     assert settings.cache_dir.name == "a2a"
