@@ -1,0 +1,173 @@
+"""FID_k / FID_g and Dist_k / Dist_g against reference statistics (Bailando `metrics_new.py`).
+
+As Bailando computes them: each feature column is normalised by the reference set's mean and
+standard deviation (population std, plus 1e-10); FID is the Frechet distance between Gaussians
+fitted to the normalised reference and candidate sets (sample covariance, N - 1); Dist is the mean
+Euclidean distance over all pairs of a set's normalised features, a measure of diversity.
+
+`ReferenceStats` keeps what scoring needs from a folder of real dances, so the folder itself is
+only read once (`a2a score --build-reference DIR`); it is saved as a plain .npz (no pickles).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from a2a_cli.errors import InputError
+from a2a_cli.scoring.geometric import N_GEOMETRIC, geometric_features
+from a2a_cli.scoring.kinetic import kinetic_features
+
+N_KINETIC = 72
+_NORM_EPS = 1e-10
+_FORMAT_VERSION = 1
+FEATURE_SETS = {"kinetic": N_KINETIC, "geometric": N_GEOMETRIC}
+
+
+@dataclass(frozen=True)
+class FeatureStats:
+    """One feature set of a reference: normalisation (mean, std of the raw features) and the
+    Gaussian (mean, covariance) of the normalised features."""
+
+    norm_mean: np.ndarray
+    norm_std: np.ndarray
+    mean: np.ndarray
+    cov: np.ndarray
+
+    @classmethod
+    def of(cls, features: np.ndarray) -> "FeatureStats":
+        """Statistics of a reference set of features (N, d), N >= 2."""
+        features = _feature_matrix(features, min_rows=2)
+        norm_mean, norm_std = features.mean(axis=0), features.std(axis=0)
+        normalised = (features - norm_mean) / (norm_std + _NORM_EPS)
+        return cls(norm_mean, norm_std, normalised.mean(axis=0), np.cov(normalised, rowvar=False))
+
+    def normalise(self, features: np.ndarray) -> np.ndarray:
+        return (_feature_matrix(features, min_rows=1) - self.norm_mean) / (self.norm_std + _NORM_EPS)
+
+
+@dataclass(frozen=True)
+class ReferenceStats:
+    """Reference statistics for FID_k (kinetic) and FID_g (geometric), and how many clips made them."""
+
+    kinetic: FeatureStats
+    geometric: FeatureStats
+    n_clips: int
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write an .npz atomically."""
+        from a2a_cli.fileio import atomic_path
+
+        arrays = {"format_version": np.int64(_FORMAT_VERSION), "n_clips": np.int64(self.n_clips)}
+        for name in FEATURE_SETS:
+            stats = getattr(self, name)
+            for field in ("norm_mean", "norm_std", "mean", "cov"):
+                arrays[f"{name}_{field}"] = np.asarray(getattr(stats, field), dtype=np.float64)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "ReferenceStats":
+        """Read stats written by `save`; anything else is an InputError naming the file."""
+        import zipfile
+
+        try:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz archive")
+            with data:
+                arrays = {key: data[key] for key in data.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as e:
+            raise InputError(f"cannot read reference statistics {path}: {e}") from None
+        if arrays.get("format_version") != _FORMAT_VERSION:
+            raise InputError(f"{path} is not a reference-statistics file (format version {_FORMAT_VERSION})")
+        sets = {}
+        for name, dim in FEATURE_SETS.items():
+            shapes = {"norm_mean": (dim,), "norm_std": (dim,), "mean": (dim,), "cov": (dim, dim)}
+            fields = {}
+            for field, shape in shapes.items():
+                value = arrays.get(f"{name}_{field}")
+                if value is None or value.shape != shape or not np.isfinite(value).all():
+                    raise InputError(f"{path}: {name}_{field} is missing, not finite or not of shape {shape}")
+                fields[field] = value.astype(np.float64)
+            sets[name] = FeatureStats(**fields)
+        return cls(sets["kinetic"], sets["geometric"], int(arrays["n_clips"]))
+
+
+def clip_features(clips: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Kinetic (N, 72) and geometric (N, 32) features of clips of joint positions (T_i, 24, 3).
+
+    Clips of equal length are computed as one batch.
+    """
+    clips = [np.asarray(c) for c in clips]
+    kinetic = np.empty((len(clips), N_KINETIC), dtype=np.float32)
+    geometric = np.empty((len(clips), N_GEOMETRIC), dtype=np.float32)
+    by_length: dict[tuple, list[int]] = {}
+    for i, clip in enumerate(clips):
+        by_length.setdefault(clip.shape, []).append(i)
+    for indices in by_length.values():
+        batch = np.stack([clips[i] for i in indices])
+        kinetic[indices] = kinetic_features(batch)
+        geometric[indices] = geometric_features(batch)
+    return kinetic, geometric
+
+
+def build_reference_stats(clips: Iterable[np.ndarray]) -> ReferenceStats:
+    """Reference statistics from real dances, given as joint positions (T_i, 24, 3); needs >= 2."""
+    kinetic, geometric = clip_features(clips)
+    if len(kinetic) < 2:
+        raise InputError(f"reference statistics need at least 2 dances, got {len(kinetic)}")
+    return ReferenceStats(FeatureStats.of(kinetic), FeatureStats.of(geometric), len(kinetic))
+
+
+def fid(features: np.ndarray, reference: FeatureStats) -> float:
+    """FID of a candidate set of raw features (N, d), N >= 2, against a reference feature set."""
+    normalised = reference.normalise(features)
+    if len(normalised) < 2:
+        raise InputError(f"FID needs at least 2 candidate clips, got {len(normalised)}")
+    return frechet_distance(normalised.mean(axis=0), np.cov(normalised, rowvar=False), reference.mean, reference.cov)
+
+
+def diversity(features: np.ndarray, reference: FeatureStats | None = None) -> float:
+    """Dist: mean pairwise Euclidean distance of a set's features (N, d), normalised by the
+    reference when one is given (as Bailando reports it). Fewer than 2 clips: 0."""
+    x = reference.normalise(features) if reference is not None else _feature_matrix(features, min_rows=1)
+    if len(x) < 2:
+        return 0.0
+    from scipy.spatial.distance import pdist
+
+    return float(pdist(x).mean())
+
+
+def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
+    """|mu1 - mu2|^2 + tr(cov1) + tr(cov2) - 2 tr((cov1 cov2)^1/2), never negative.
+
+    tr((cov1 cov2)^1/2) is taken as the sum of the square roots of the eigenvalues of
+    cov1^1/2 cov2 cov1^1/2, which has the same eigenvalues but is symmetric: it stays real and
+    exact when the covariances are singular (fewer clips than features), where scipy's sqrtm of
+    the non-symmetric product returns complex noise that FID code then has to patch.
+    """
+    mu1, mu2 = np.asarray(mu1, dtype=np.float64), np.asarray(mu2, dtype=np.float64)
+    cov1, cov2 = np.atleast_2d(cov1).astype(np.float64), np.atleast_2d(cov2).astype(np.float64)
+    root1 = _psd_sqrt(cov1)
+    middle = root1 @ cov2 @ root1
+    eigen = np.linalg.eigvalsh((middle + middle.T) / 2.0)
+    tr_sqrt = np.sqrt(np.clip(eigen, 0.0, None)).sum()
+    diff = mu1 - mu2
+    return float(max(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * tr_sqrt, 0.0))
+
+
+def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
+    eigen, vectors = np.linalg.eigh((cov + cov.T) / 2.0)
+    return (vectors * np.sqrt(np.clip(eigen, 0.0, None))) @ vectors.T
+
+
+def _feature_matrix(features: np.ndarray, min_rows: int) -> np.ndarray:
+    x = np.asarray(features, dtype=np.float64)
+    if x.ndim != 2 or len(x) < min_rows:
+        raise InputError(f"features must be (N, d) with N >= {min_rows}, got {x.shape}")
+    return x
