@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 
-
 from a2a_cli import __version__
 
 # Modules a bare `--help` must never pay for: they cost from 50 ms (numpy) to seconds (torch, librosa).
