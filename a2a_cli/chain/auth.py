@@ -99,3 +99,8 @@ def create_wallet(name: str, hotkey: str, path: str | os.PathLike) -> Any:
     wallet.create_new_coldkey(use_password=False, overwrite=False, on_mnemonic=discard)
     wallet.create_new_hotkey(use_password=False, overwrite=False, on_mnemonic=discard)
     return wallet
+
+
+def wallet_from_settings(settings: Any) -> Any:
+    """The wallet the `chain.wallet_*` settings name (see `load_wallet`)."""
+    return load_wallet(settings.get("chain.wallet_name"), settings.get("chain.wallet_hotkey"), settings.get("chain.wallet_path"))

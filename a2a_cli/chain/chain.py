@@ -175,3 +175,8 @@ def open_chain(network: str, netuid: int, *, data_dir: Any = None, **local_optio
     from a2a_cli.chain.subtensor_chain import SubtensorChain
 
     return SubtensorChain(network, netuid)
+
+
+def chain_from_settings(settings: Any) -> Chain:
+    """The chain the `chain.*` settings name (local chains live under the data dir)."""
+    return open_chain(settings.get("chain.network"), settings.get("chain.netuid"), data_dir=settings.data_dir)

@@ -1,0 +1,90 @@
+"""`a2a mine`: serve dances to the subnet's validators over signed HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from a2a_cli.cli import common
+from a2a_cli.cli.register import NETWORK_HELP
+
+
+def mine(
+    network: Optional[str] = typer.Option(None, "--network", help=NETWORK_HELP),
+    netuid: Optional[int] = typer.Option(None, "--netuid", help="Subnet to mine on."),
+    wallet: Optional[str] = typer.Option(None, "--wallet", help="Wallet (coldkey) name."),
+    hotkey: Optional[str] = typer.Option(None, "--hotkey", help="Hotkey name inside the wallet; it signs and is paid."),
+    wallet_path: Optional[Path] = typer.Option(None, "--wallet-path", help="Folder holding the wallets."),
+    model: Optional[str] = typer.Option(None, "--model", help="Generator to serve (default: generate.model)."),
+    host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default: miner.host)."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port to serve on; 0 picks a free one (default: miner.port)."),
+    external_ip: Optional[str] = typer.Option(None, "--external-ip", help="Address validators should call, advertised on chain (default: the bound host; 127.0.0.1 on the local chain)."),
+    min_stake: Optional[float] = typer.Option(None, "--min-stake", help="Refuse callers with less stake, in TAO (default: miner.min_stake)."),
+) -> None:
+    """Serve the chosen generator to validators until interrupted (Ctrl-C).
+
+    Checks that the hotkey is registered, advertises its address on chain, then answers signed
+    a2a/1 prompts on POST /v1/generate (health: GET /v1/health, schema: /openapi.json).
+
+    [bold]a2a mine --network local --wallet miner1 --port 8091[/bold]
+    """
+    import ipaddress
+    import logging
+
+    from rich.markup import escape
+
+    from a2a_cli.chain.auth import wallet_from_settings
+    from a2a_cli.chain.chain import LOCAL_NETWORK, chain_from_settings
+    from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, model_generate_fn, serve
+    from a2a_cli.errors import InputError, WorkError
+
+    settings = common.settings(**{
+        "chain.network": network, "chain.netuid": netuid, "chain.wallet_name": wallet,
+        "chain.wallet_hotkey": hotkey, "chain.wallet_path": str(wallet_path) if wallet_path else None,
+        "generate.model": model, "miner.host": host, "miner.port": port, "miner.min_stake": min_stake,
+    })
+    miner = settings.section("miner")
+    config = MinerSettings(
+        host=miner["host"], port=miner["port"], max_concurrency=miner["max_concurrency"], max_queue=miner["max_queue"],
+        timeout_s=miner["timeout_s"], max_request_bytes=miner["max_request_bytes"], min_stake=miner["min_stake"],
+        require_validator_permit=miner["require_validator_permit"], allow_audio_urls=miner["allow_audio_urls"],
+    )
+    chain = chain_from_settings(settings)
+    keys = wallet_from_settings(settings)
+    hotkey_ss58 = keys.hotkey.ss58_address
+    uid = chain.uid_of(hotkey_ss58)
+    if uid is None:
+        raise WorkError(f"hotkey {hotkey_ss58} is not registered on netuid {chain.netuid} ({chain.network}); "
+                        f"run `a2a register --network {chain.network} --netuid {chain.netuid}` first")
+    model_name = settings.get("generate.model")
+    generate = model_generate_fn(model_name)
+
+    advertised = external_ip or _reachable_host(config.host, local=chain.network == LOCAL_NETWORK)
+    if advertised is None:
+        raise InputError(f"the miner binds {config.host}; pass --external-ip with the address validators should call")
+    try:
+        ipaddress.ip_address(advertised)
+    except ValueError:
+        raise InputError(f"--external-ip {advertised!r} is not an IP address") from None
+
+    sock = bind_socket(config.host, config.port)
+    bound_port = sock.getsockname()[1]
+    chain.serve_axon(keys, advertised, bound_port)
+
+    level = settings.get("general.log_level").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    common.err.print(
+        f"mining on {escape(chain.network)} netuid {chain.netuid} as UID {uid} ({escape(hotkey_ss58)}): "
+        f"model {escape(model_name)}, listening on {escape(config.host)}:{bound_port}, advertised {escape(advertised)}:{bound_port}"
+    )
+    service = MinerService(settings=config, chain=chain, hotkey=hotkey_ss58, generate=generate, model=model_name)
+    serve(service, sock, log_level=level.lower())
+
+
+def _reachable_host(host: str, *, local: bool) -> str | None:
+    """The bound host when it is a concrete address; for a wildcard bind, loopback on the local chain."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1" if local else None
+    return host
