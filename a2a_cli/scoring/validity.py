@@ -164,8 +164,10 @@ def _gate(name: str, value: float) -> Gate:
     return Gate(name, passed, float(value), limit, verdict)
 
 
-def check_validity(motion, expected_frames: int | None = None) -> list[Gate]:
+def check_validity(motion, expected_frames: int | None = None, values: dict | None = None) -> list[Gate]:
     """All gates for one Motion; `expected_frames` (round(audio duration * fps)) when the audio is known.
+
+    `values`: this motion's `validity_values`, when a caller computed them for a whole batch.
 
     Gates that cannot be measured (a motion too short or not finite) are reported as failed with
     the reason, and the motion-derived gates are then skipped: a judge must never crash on input.
@@ -186,6 +188,7 @@ def check_validity(motion, expected_frames: int | None = None) -> list[Gate]:
                       "ok" if finite else "NaN, inf or absurd (> 10 km) values in the motion"))
     if not finite or n < max(min_frames, 4):
         return gates
-    values = validity_values(joints, motion.fps, motion.poses)
+    if values is None:
+        values = validity_values(joints, motion.fps, motion.poses)
     gates.extend(_gate(name, float(v)) for name, v in values.items())
     return gates

@@ -1,0 +1,147 @@
+"""The judge against cheap tricks: a plausible dance scores >= 0.6, every trick < 0.2 and below it.
+
+Songs are synthetic (known beats, energy that changes every 2 bars) and analysed by the real
+audio path; the dance is built on the song's true beats and follows its loudness.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from a2a_cli.audio import analyze
+from a2a_cli.examples import synth_song
+from a2a_cli.motion import Motion
+from a2a_cli.scoring import motion_fingerprint, near_duplicate, score_motion, score_motions
+from dances import (
+    beat_frames_of, loop_one_move, plausible_dance, retimed, shifted_up, spinning_arms, static_pose,
+    teleports, tiny_jitter, truncated, white_noise,
+)
+
+SECONDS = 12
+N = SECONDS * 30
+SONGS = [(120.0, 0.0), (97.0, 0.3), (140.0, 0.1)]
+
+
+@pytest.fixture(scope="module", params=SONGS, ids=lambda s: f"{s[0]:g}bpm")
+def song(request):
+    bpm, offset = request.param
+    audio = analyze(synth_song(bpm, SECONDS, 22050, offset_s=offset, bars_per_section=2), 22050, cache=False)
+    beats = beat_frames_of(bpm, SECONDS, offset)
+    dance = plausible_dance(beats, N, seed=1, energy=audio.rms)
+    return bpm, offset, audio, beats, dance
+
+
+def tricks(bpm, offset, beats, dance) -> dict[str, Motion]:
+    longer = plausible_dance(beats, N + 45, seed=1)
+    return {
+        "static pose": static_pose(N),
+        "tiny jitter": tiny_jitter(N),
+        "white noise": white_noise(N),
+        "loop of one 1-second move": loop_one_move(dance, 1.0),
+        "root teleports": teleports(dance),
+        "floating 1 m up": shifted_up(dance, 1.0),
+        "sunk 30 cm into the floor": shifted_up(dance, -0.3),
+        "arms spinning 10 turns/s": spinning_arms(dance),
+        "sped up 1.3x": retimed(beats, N, 1.3),
+        "slowed down 0.75x": retimed(beats, N, 0.75),
+        "dance for another song": plausible_dance(beat_frames_of(bpm * 0.83, SECONDS, offset + 0.23), N, seed=3),
+        "one frame": truncated(dance, 1),
+        "right dance, 1.5 s too long": longer,
+        "right dance, 1 s too short": truncated(dance, N - 30),
+    }
+
+
+def test_plausible_dance_scores_high(song):
+    *_, audio, _, dance = song
+    report = score_motion(dance, audio)
+    assert report.passed, report.failed_gates
+    assert report.validator_score >= 0.6, report.components
+    assert 0.0 <= report.to_dict()["validator_score"] <= 1.0
+
+
+def test_every_trick_scores_low_and_below_the_dance(song):
+    bpm, offset, audio, beats, dance = song
+    cases = tricks(bpm, offset, beats, dance)
+    assert len(cases) >= 12
+    dance_score = score_motion(dance, audio).validator_score
+    scores = {name: score_motion(m, audio).validator_score for name, m in cases.items()}
+    too_high = {name: round(s, 3) for name, s in scores.items() if not s < min(0.2, dance_score)}
+    assert too_high == {}
+
+
+def test_replayed_reference_scores_zero_but_another_dance_does_not(song):
+    *_, audio, beats, dance = song
+    replay = score_motion(dance, audio, reference=dance)
+    assert replay.validator_score == 0.0
+    assert [g.name for g in replay.failed_gates] == ["not_replayed"]
+    other = plausible_dance(beats, N, seed=5, energy=audio.rms)
+    honest = score_motion(other, audio, reference=dance)
+    assert honest.passed and honest.validator_score >= 0.6
+    assert 0 < honest.components["similarity"] < 1
+
+
+def test_copy_of_another_miners_answer_is_detected(song):
+    *_, beats, dance = song
+    moved = Motion(dance.poses, dance.trans + np.array([1.0, 0.0, 2.0], dtype=np.float32))
+    assert near_duplicate(moved.joints, dance.joints)
+    assert not near_duplicate(plausible_dance(beats, N, seed=9).joints, dance.joints)
+    assert motion_fingerprint(dance.joints).shape == (64, 24, 3)
+
+
+def test_latency_is_a_small_term(song):
+    *_, audio, _, dance = song
+    base = score_motion(dance, audio).validator_score
+    fast = score_motion(dance, audio, latency_s=0.0).validator_score
+    slow = score_motion(dance, audio, latency_s=1e6).validator_score
+    assert fast == pytest.approx(base)
+    assert slow == pytest.approx(0.9 * base, rel=1e-4)
+
+
+def test_batch_path_gives_the_same_scores(song):
+    bpm, offset, audio, beats, dance = song
+    motions = [dance, shifted_up(dance, 1.0), static_pose(N), retimed(beats, N, 1.3)]
+    batch = [r.validator_score for r in score_motions(motions, audio)]
+    single = [score_motion(m, audio).validator_score for m in motions]
+    assert batch == pytest.approx(single, abs=1e-9)
+
+
+_AUDIO = None
+
+
+def _short_audio():
+    global _AUDIO
+    if _AUDIO is None:
+        _AUDIO = analyze(synth_song(110, 2.0, 22050), 22050, cache=False)
+    return _AUDIO
+
+
+finite = st.floats(-1e3, 1e3, allow_nan=False, width=32)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(1, 70),
+    scale=st.sampled_from([0.0, 1e-3, 0.3, 3.0, 300.0]),
+    seed=st.integers(0, 2**16),
+    with_audio=st.booleans(),
+    offset=finite,
+)
+def test_score_is_in_unit_interval_for_any_finite_motion(n, scale, seed, with_audio, offset):
+    rng = np.random.default_rng(seed)
+    poses = rng.normal(0, scale, (n, 24, 3)).astype(np.float32)
+    trans = (rng.normal(0, scale, (n, 3)) + offset).astype(np.float32)
+    audio = _short_audio() if with_audio else None
+    for motion in (Motion(poses, trans), Motion.from_joints(rng.normal(offset, scale + 1e-6, (n, 24, 3)))):
+        report = score_motion(motion, audio)
+        assert 0.0 <= report.validator_score <= 1.0
+        assert np.isfinite(report.validator_score)
+        report.to_dict()  # JSON-ready even for degenerate input
+
+
+def test_non_finite_motion_scores_zero():
+    poses = np.zeros((60, 24, 3), dtype=np.float32)
+    poses[3, 5] = np.inf
+    report = score_motion(Motion(poses, np.zeros((60, 3))), None)
+    assert report.validator_score == 0.0 and "finite" in {g.name for g in report.failed_gates}
