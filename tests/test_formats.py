@@ -441,6 +441,7 @@ FIRST_ROW = GOOD_BVH.split("Frame Time: 0.0333333\n")[1].splitlines()[0].split()
         (edited("Frame Time: 0.0333333", "Frame Time: nan"), "must be positive"),
         (edited("Frames: 3", "Frames: 4"), "Frames: 4 but 3 frame lines follow"),
         (edited("Frames: 3", "Frames: 0"), "0 frames"),
+        (edited("Frames: 3", "Frames: 100000"), "100000 frames, over the cap of 72000"),
         (edited("Frames: 3", "Frames: three"), "expected 'Frames: N'"),
         (edited("MOTION", "MOVES"), "no MOTION section"),
         (edited("HIERARCHY", "HIERARCH"), "line 1: expected 'HIERARCHY'"),

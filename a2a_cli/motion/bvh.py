@@ -30,6 +30,7 @@ _POSITIONS = ("xposition", "yposition", "zposition")
 _ROTATIONS = ("xrotation", "yrotation", "zrotation")
 _NAME_INDEX = {name.lower(): i for i, name in enumerate(BVH_JOINT_NAMES)}
 _MAX_FPS = 1000.0
+MAX_FRAMES = 72_000
 
 
 # ----------------------------------------------------------------------------- writing
@@ -237,20 +238,21 @@ def _read_frames(lines: list[str], motion_at: int, n_channels: int) -> tuple[flo
     if len(time_tok) != 3 or [t.lower() for t in time_tok[:2]] != ["frame", "time:"]:
         raise InputError(f"BVH line {time_line}: expected 'Frame Time: SECONDS', got {time_text.strip()!r}")
     fps = _fps_from_frame_time(time_tok[2], time_line)
+    if n_frames > MAX_FRAMES:
+        raise InputError(f"BVH declares {n_frames} frames, over the cap of {MAX_FRAMES} (10 minutes at 120 fps)")
     frame_lines = body[2:]
     if len(frame_lines) != n_frames:
         raise InputError(f"BVH says Frames: {n_frames} but {len(frame_lines)} frame lines follow")
-    tokens = [line.split() for _, line in frame_lines]
-    for i, toks in enumerate(tokens):
+    values = np.empty((n_frames, n_channels))
+    for i, (line_no, line) in enumerate(frame_lines):
+        toks = line.split()
         if len(toks) != n_channels:
-            raise InputError(
-                f"BVH frame {i} (line {frame_lines[i][0]}) has {len(toks)} values; the hierarchy declares {n_channels} channels"
-            )
-    try:
-        values = np.array([float(t) for toks in tokens for t in toks]).reshape(n_frames, n_channels)
-    except ValueError:
-        i, bad = next((i, t) for i, toks in enumerate(tokens) for t in toks if not _is_number(t))
-        raise InputError(f"BVH frame {i} (line {frame_lines[i][0]}): {bad!r} is not a number") from None
+            raise InputError(f"BVH frame {i} (line {line_no}) has {len(toks)} values; the hierarchy declares {n_channels} channels")
+        try:
+            values[i] = [float(t) for t in toks]
+        except ValueError:
+            bad = next(t for t in toks if not _is_number(t))
+            raise InputError(f"BVH frame {i} (line {line_no}): {bad!r} is not a number") from None
     require_finite(values, "BVH motion")
     return fps, values
 
