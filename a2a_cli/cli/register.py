@@ -65,7 +65,7 @@ def register(
         if not yes:
             try:
                 confirmed = typer.confirm(f"Burn {cost:.9g} TAO to register this hotkey on netuid {chain.netuid}?", default=False, err=True)
-            except click.exceptions.Abort:  # no answer could be read (stdin closed or not interactive)
+            except (click.exceptions.Abort, typer.Abort, EOFError):  # no answer could be read (stdin closed or not interactive)
                 raise InputError("no confirmation could be read; pass --yes to register without asking") from None
             if not confirmed:
                 common.err.print("not registered")
