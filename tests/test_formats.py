@@ -8,6 +8,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
 from a2a_cli.errors import InputError
@@ -372,6 +374,38 @@ def test_malformed_npz_is_refused_with_its_reason(members, message):
     data = npz_bytes({f"{k}.npy": encode_npy(np.asarray(v)) for k, v in members.items()})
     with pytest.raises(InputError, match=message):
         decode_motion(data, "npz")
+
+
+@st.composite
+def corruptions(draw):
+    """A valid small file of some format with a few bytes replaced, deleted or inserted."""
+    fmt = draw(st.sampled_from(["npy", "npz", "bvh"]))
+    data = bytearray(VALID_FILES[fmt])
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(data) - 1))
+        action = draw(st.sampled_from(["replace", "delete", "insert"]))
+        if action == "replace":
+            data[i] = draw(st.integers(0, 255))
+        elif action == "delete":
+            del data[i : i + draw(st.integers(1, 40))]
+        else:
+            data[i:i] = draw(st.binary(min_size=1, max_size=4))
+    return fmt, bytes(data)
+
+
+VALID_FILES = {fmt: encode_motion(random_motion(n_frames=4, meta={"seed": 1}), fmt) for fmt in ("npy", "npz", "bvh")}
+
+
+@settings(max_examples=300, deadline=None)
+@given(corruptions())
+def test_corrupt_files_give_a_motion_or_a_one_line_input_error(case):
+    fmt, data = case
+    try:
+        motion = decode_motion(data, fmt)
+    except InputError as e:
+        assert "\n" not in str(e)
+    else:
+        assert np.isfinite(motion.trans).all() and motion.n_frames >= 1
 
 
 def test_garbage_is_not_an_npz():

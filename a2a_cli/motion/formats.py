@@ -18,6 +18,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,8 @@ MAX_FILE_BYTES = 256 * 2**20
 MAX_ARRAY_BYTES = 64 * 2**20
 MAX_META_BYTES = 2**20
 MAX_NPZ_MEMBERS = 16
+# What a corrupt archive can raise from zipfile and zlib.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, ValueError, OSError, EOFError)
 
 ACCEPTED_SHAPES = (
     "(T, 75) axis-angle + translation, (T, 72) axis-angle, (T, 151) EDGE vectors or (T, 24, 3) joint positions"
@@ -47,7 +50,6 @@ ACCEPTED_SHAPES = (
 # position). Files hold the unnormalised vectors (what EDGE's sampler renders), not the
 # normalised training inputs.
 EDGE_DIM = 151
-_EDGE_CONTACTS = slice(0, 4)
 _EDGE_ROOT = slice(4, 7)
 _EDGE_ROT6D = slice(7, EDGE_DIM)
 EDGE_CONTACT_SPEED = 0.01  # metres per frame below which EDGE calls a foot in contact
@@ -136,7 +138,9 @@ def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
         else:
             raise InputError(f"{what}: unsupported .npy format version {version[0]}.{version[1]}")
-    except (ValueError, EOFError) as e:
+    except InputError:
+        raise
+    except Exception as e:  # numpy parses the header with Python's tokenizer: any error means garbage
         raise InputError(f"{what} is not a valid .npy array ({_first_line(e)})") from None
     if dtype.hasobject:
         raise InputError(f"{what} holds Python objects (a pickle); refused without loading it")
@@ -164,7 +168,7 @@ def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds
 def _decode_npz(data: bytes) -> Motion:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, EOFError) as e:
+    except _ZIP_ERRORS as e:
         raise InputError(f"not a valid .npz archive ({_first_line(e)})") from None
     with archive:
         infos = archive.infolist()
@@ -185,7 +189,7 @@ def _decode_npz(data: bytes) -> Motion:
             try:
                 with archive.open(info) as f:
                     raw = f.read(cap + 4097)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as e:
+            except _ZIP_ERRORS as e:
                 raise InputError(f".npz member '{key}' cannot be read ({_first_line(e)})") from None
             arrays[key] = _read_npy(raw, f".npz member '{key}'", max_bytes=cap, kinds="U" if key == "meta" else "fiu")
     return _motion_from_npz_arrays(arrays)
