@@ -145,7 +145,7 @@ def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds
     if dtype.hasobject:
         raise InputError(f"{what} holds Python objects (a pickle); refused without loading it")
     if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
-        raise InputError(f"{what} has dtype {dtype}; expected numbers")
+        raise InputError(f"{what} has dtype {dtype}; expected {'a string' if kinds == 'U' else 'numbers'}")
     if any(n < 0 for n in shape):
         raise InputError(f"{what} declares a negative dimension in shape {tuple(shape)}")
     n_items = 1
@@ -166,6 +166,7 @@ def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds
 
 
 def _decode_npz(data: bytes) -> Motion:
+    """Read only the members a motion has (others are ignored unread), each through `_read_npy`."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except _ZIP_ERRORS as e:
@@ -173,7 +174,7 @@ def _decode_npz(data: bytes) -> Motion:
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_NPZ_MEMBERS:
-            raise InputError(f".npz archive has {len(infos)} members; a motion has at most 5")
+            raise InputError(f".npz archive has {len(infos)} members; a motion has at most 5 (poses, trans, fps, joints, meta)")
         members = {info.filename.removesuffix(".npy"): info for info in infos}
         caps = {"poses": MAX_ARRAY_BYTES, "trans": MAX_ARRAY_BYTES, "joints": MAX_ARRAY_BYTES, "fps": 64,
                 "meta": MAX_META_BYTES}
