@@ -225,12 +225,11 @@ def score_motions(motions: Sequence, audio=None, **kwargs) -> list[ScoreReport]:
 
 
 def _realism(joints: np.ndarray, fps: float, stats, metrics: dict) -> float:
-    """exp(-d / 2), d the RMS z-score of this clip's kinetic features against the real dances'."""
+    """exp(-max(d - 1, 0) / 2), d the RMS z-score of this clip's kinetic features against the real
+    dances' (fid.ReferenceStats): within one standard deviation on average is fully realistic."""
     from a2a_cli.scoring.kinetic import kinetic_features
 
-    features = np.asarray(kinetic_features(joints), dtype=np.float64).reshape(-1)
-    mean = np.asarray(stats.kinetic_mean, dtype=np.float64)
-    std = np.sqrt(np.maximum(np.diag(np.asarray(stats.kinetic_cov, dtype=np.float64)), 1e-12))
-    z = float(np.sqrt(np.mean(((features - mean) / std) ** 2)))
-    metrics["kinetic_zscore"] = z
-    return float(np.exp(-max(z - 1.0, 0.0) / 2.0))
+    z = stats.kinetic.normalise(np.asarray(kinetic_features(joints), dtype=np.float64)[None])
+    d = float(np.sqrt(np.mean(z**2)))
+    metrics["kinetic_zscore"] = d
+    return float(np.exp(-max(d - 1.0, 0.0) / 2.0))

@@ -1,0 +1,257 @@
+"""`a2a score`: judge motion files against their music, and build FID reference statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from a2a_cli.cli import common
+
+MOTION_SUFFIXES = (".npy", ".npz", ".bvh")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+
+# metric -> what it means, for the per-file table
+MEANINGS = {
+    "validator_score": "the judge's verdict in [0, 1]; 0 when any gate fails",
+    "sync": "follows THIS song's beats, beyond chance (0-1)",
+    "quality": "feet grounded (PFC) and smooth (jerk) (0-1)",
+    "variety": "does not repeat one move (0-1)",
+    "energy": "moves more when the music is louder (0-1)",
+    "realism": "kinetic features close to real dances (0-1)",
+    "similarity": "close to the reference dance (0-1)",
+    "bas": "Beat Align Score (Bailando), higher is better",
+    "beat_precision": "motion beats that land on a music beat",
+    "beat_chance": "alignment to shifted beat grids (chance level)",
+    "pfc": "Physical Foot Contact (EDGE), lower is better",
+    "aligned_joint_error_m": "mean joint error to the reference after root/heading alignment (m)",
+    "original_subnet_reward": "the original subnet's reward, for comparison only",
+    "kinetic_zscore": "RMS z-score of kinetic features vs the reference statistics",
+}
+
+
+def score(
+    motions: Optional[list[Path]] = typer.Argument(None, help="Motion files (.npy, .npz, .bvh) or folders of them."),
+    audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="The music: one file for all motions, or a folder matched by file stem."),
+    reference: Optional[Path] = typer.Option(None, "--reference", help="A reference dance for the same music (similarity, replay check)."),
+    reference_stats: Optional[Path] = typer.Option(None, "--reference-stats", help="FID statistics (.npz from --build-reference): FID_k/g, Dist_k/g, realism."),
+    build_reference: Optional[Path] = typer.Option(None, "--build-reference", help="Build FID statistics from a folder of real dances (with -o)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Where --build-reference writes its .npz."),
+    latency: Optional[float] = typer.Option(None, "--latency", min=0.0, help="Seconds the answer took (a small term of the score)."),
+    json_output: Optional[bool] = typer.Option(None, "--json/--no-json", help="Print one JSON document instead of tables."),
+) -> None:
+    """Score dances: physical validity gates, beat alignment, PFC, FID, and the validator score.
+
+    Examples:
+
+      [bold]a2a score song.npy --audio song.mp3[/bold]
+
+      [bold]a2a score out/ --audio songs/ --json[/bold]  (audio matched by file stem)
+
+      [bold]a2a score answer.bvh --audio prompt.wav --reference prompt_dance.npz[/bold]
+
+      [bold]a2a score --build-reference aist_dances/ -o stats.npz[/bold]
+
+      [bold]a2a score out/ --audio songs/ --reference-stats stats.npz[/bold]
+    """
+    from a2a_cli.errors import InputError
+
+    cfg = common.settings(**{"score.reference_stats": None if reference_stats is None else str(reference_stats),
+                             "score.json": json_output})
+    as_json = bool(cfg.get("score.json"))
+    if build_reference is not None:
+        if motions:
+            raise InputError("--build-reference takes a folder of dances, not motion arguments")
+        if output is None:
+            raise InputError("--build-reference needs -o stats.npz")
+        _build_reference(build_reference, output, as_json)
+        return
+    if not motions:
+        raise InputError("give motion files or folders to score (or --build-reference DIR -o stats.npz)")
+    stats_path = cfg.get("score.reference_stats")
+    _score_files(motion_files(motions), audio, reference, Path(stats_path) if stats_path else None, latency, as_json)
+
+
+def motion_files(paths: list[Path]) -> list[Path]:
+    """Files named, plus the motion files directly inside the folders named, sorted; none is an error."""
+    from a2a_cli.errors import InputError
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in MOTION_SUFFIXES and p.is_file())
+            if not found:
+                raise InputError(f"no motion files ({', '.join(MOTION_SUFFIXES)}) in {path}")
+            files.extend(found)
+        elif not path.exists():
+            raise InputError(f"motion file not found: {path}")
+        else:
+            files.append(path)
+    return files
+
+
+def audio_for(motion: Path, audio: Path | None) -> Path | None:
+    """The music of a motion: the file given, or the file with the motion's stem in the folder given."""
+    from a2a_cli.errors import InputError
+
+    if audio is None or not audio.is_dir():
+        return audio
+    for suffix in AUDIO_SUFFIXES:
+        candidate = audio / (motion.stem + suffix)
+        if candidate.is_file():
+            return candidate
+    raise InputError(f"no audio for {motion.name} in {audio} (looked for {motion.stem}{{{','.join(AUDIO_SUFFIXES)}}})")
+
+
+def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json) -> None:
+    from a2a_cli.audio import analyze
+    from a2a_cli.motion.formats import load_motion
+    from a2a_cli.scoring import score_motion
+    from a2a_cli.scoring.fid import ReferenceStats
+
+    reference = load_motion(reference_path) if reference_path is not None else None
+    stats = ReferenceStats.load(stats_path) if stats_path is not None else None
+    analyses: dict[Path, object] = {}
+    results = []
+    with _progress(len(files)) as advance:
+        for path in files:
+            motion = load_motion(path)
+            song = audio_for(path, audio_arg)
+            if song is not None and song not in analyses:
+                analyses[song] = analyze(song)
+            report = score_motion(motion, analyses.get(song), reference=reference, reference_stats=stats, latency_s=latency)
+            results.append((path, song, motion, report))
+            advance()
+    summary = _summary(results, stats)
+    if as_json:
+        common.print_json({
+            "files": [{"motion": p, "audio": s, "frames": m.n_frames, "fps": m.fps, **r.to_dict()} for p, s, m, r in results],
+            "summary": summary,
+        })
+        return
+    for path, song, motion, report in results:
+        common.out.print(_file_table(path, song, motion, report))
+    common.out.print(_summary_table(summary))
+
+
+def _summary(results, stats) -> dict:
+    import numpy as np
+
+    scores = [r.validator_score for *_, r in results]
+    summary = {
+        "files": len(results),
+        "passed": sum(r.passed for *_, r in results),
+        "mean_validator_score": float(np.mean(scores)),
+        "mean_bas": _mean([r.metrics.get("bas") for *_, r in results]),
+        "mean_pfc": _mean([r.metrics.get("pfc") for *_, r in results]),
+    }
+    if stats is not None:
+        from a2a_cli.scoring.fid import clip_features, diversity, fid
+
+        clips = [m.joints for _, _, m, r in results if _measurable(r)]
+        if len(clips) >= 2:
+            kinetic, geometric = clip_features(clips)
+            summary.update(FID_k=fid(kinetic, stats.kinetic), FID_g=fid(geometric, stats.geometric),
+                           Dist_k=diversity(kinetic, stats.kinetic), Dist_g=diversity(geometric, stats.geometric))
+        else:
+            summary["fid_note"] = "FID and Dist need at least 2 scorable motions"
+    return summary
+
+
+def _measurable(report) -> bool:
+    return all(g.passed for g in report.gates if g.name in ("finite", "duration"))
+
+
+def _mean(values) -> float | None:
+    present = [v for v in values if v is not None]
+    return float(sum(present) / len(present)) if present else None
+
+
+def _file_table(path, song, motion, report):
+    from rich.markup import escape
+    from rich.table import Table
+
+    verdict = "[green]valid[/green]" if report.passed else "[red]failed: " + ", ".join(g.name for g in report.failed_gates) + "[/red]"
+    music = f", music {escape(song.name)}" if song is not None else ", no music"
+    table = Table(title=f"{escape(str(path))}: {motion.n_frames} frames at {motion.fps:g} fps{music} — {verdict}", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("meaning")
+    table.add_row("[bold]validator score[/bold]", f"[bold]{report.validator_score:.3f}[/bold]", MEANINGS["validator_score"])
+    for name, value in report.components.items():
+        table.add_row(name, f"{value:.3f}", MEANINGS.get(name, ""))
+    for name in ("bas", "beat_precision", "beat_chance", "pfc", "aligned_joint_error_m", "original_subnet_reward", "kinetic_zscore"):
+        if name in report.metrics:
+            table.add_row(name, _fmt(report.metrics[name]), MEANINGS[name])
+    for gate in report.gates:
+        mark = "[green]ok[/green]" if gate.passed else "[red]FAIL[/red]"
+        table.add_row(f"gate {gate.name}", f"{_fmt(gate.value)} {mark}", f"limit {_fmt(gate.limit)}; {escape(gate.message)}")
+    return table
+
+
+def _summary_table(summary: dict):
+    from rich.table import Table
+
+    table = Table(title=f"summary over {summary['files']} file(s)", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        if key != "files":
+            table.add_row(key, value if isinstance(value, str) else _fmt(value))
+    return table
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+        return str(int(value))
+    if isinstance(value, float) and (abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3)):
+        return f"{value:.3g}"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _build_reference(folder: Path, output: Path, as_json: bool) -> None:
+    from rich.markup import escape
+
+    from a2a_cli.errors import InputError
+    from a2a_cli.motion.formats import load_motion
+    from a2a_cli.scoring.fid import build_reference_stats
+
+    if not folder.is_dir():
+        raise InputError(f"--build-reference needs a folder of dances: {folder}")
+    files = motion_files([folder])
+    clips = []
+    with _progress(len(files)) as advance:
+        for path in files:
+            clips.append(load_motion(path).joints)
+            advance()
+    stats = build_reference_stats(clips)
+    stats.save(output)
+    if as_json:
+        common.print_json({"path": output, "clips": stats.n_clips, "source": folder})
+    else:
+        common.out.print(f"wrote {escape(str(output))}: FID statistics of {stats.n_clips} dances from {escape(str(folder))}")
+
+
+class _progress:
+    """A Rich progress bar on stderr for many files on a terminal; a no-op otherwise."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.bar = None
+
+    def __enter__(self):
+        if self.total > 3 and common.show_progress():
+            from rich.progress import Progress
+
+            self.bar = Progress(console=common.err, transient=True)
+            self.bar.start()
+            task = self.bar.add_task("scoring", total=self.total)
+            return lambda: self.bar.advance(task)
+        return lambda: None
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
