@@ -50,12 +50,14 @@ def _register_commands() -> None:
     from a2a_cli.cli import register as register_cmd
     from a2a_cli.cli import example as example_cmd
     from a2a_cli.cli import render as render_cmd
+    from a2a_cli.cli import score as score_cmd
 
     app.add_typer(config_cmd.app, name="config")
     app.command("mine")(mine_cmd.mine)
     app.command("register")(register_cmd.register)
     app.command("example")(example_cmd.example)
     app.command("render")(render_cmd.render)
+    app.command("score")(score_cmd.score)
 
 
 _register_commands()
