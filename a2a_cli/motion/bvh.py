@@ -207,7 +207,7 @@ def _read_channels(tokens: _Tokens, name: str, is_root: bool) -> list[str]:
     line = tokens.line()
     tokens.take("CHANNELS")
     toks = tokens.rest_of_line()
-    if not toks or not toks[0].isdigit():
+    if not toks or not toks[0].isdecimal():
         raise InputError(f"BVH line {line}: CHANNELS of {name} must start with their count")
     count, channels = int(toks[0]), [t.lower() for t in toks[1:]]
     if count != len(channels):
@@ -229,7 +229,7 @@ def _read_frames(lines: list[str], motion_at: int, n_channels: int) -> tuple[flo
         raise InputError("BVH MOTION section needs 'Frames:' and 'Frame Time:' lines")
     (frames_line, frames_text), (time_line, time_text) = body[0], body[1]
     frames_tok = frames_text.split()
-    if len(frames_tok) != 2 or frames_tok[0].lower() != "frames:" or not frames_tok[1].isdigit():
+    if len(frames_tok) != 2 or frames_tok[0].lower() != "frames:" or not frames_tok[1].isdecimal():
         raise InputError(f"BVH line {frames_line}: expected 'Frames: N', got {frames_text.strip()!r}")
     n_frames = int(frames_tok[1])
     if n_frames == 0:
