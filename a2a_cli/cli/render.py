@@ -1,0 +1,81 @@
+"""`a2a render MOTION -o FILE.mp4|FILE.gif`: a skeleton video of a motion, with its music."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from a2a_cli.cli import common
+
+
+def render(
+    motion: Path = typer.Argument(..., help="Motion file: .npy, .npz or .bvh."),
+    output: Path = typer.Option(..., "-o", "--output", help="Preview to write: .mp4 (H.264, with the music) or .gif (silent, smaller)."),
+    audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="Music to mux into the mp4 (wav, flac, ogg, mp3)."),
+    start: float = typer.Option(0.0, "--start", min=0.0, help="Where the motion starts in the audio, in seconds."),
+    size: Optional[str] = typer.Option(None, "--size", help="Frame size WIDTHxHEIGHT (default 640x480, GIF 320x240)."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second (default 30, GIF 15)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    json_output: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Render a preview: the dancer as a skeleton on a floor grid, followed by the camera.
+
+    Examples:
+
+      [bold]a2a render song.npy --audio song.wav -o song.mp4[/bold]
+
+      [bold]a2a render dance.bvh -o dance.gif --size 480x360[/bold]
+
+      [bold]a2a render song.npy --audio long.mp3 --start 60 -o clip.mp4[/bold]  (motion made from minute 1)
+    """
+    import time
+
+    from rich.markup import escape
+
+    from a2a_cli.errors import InputError
+    from a2a_cli.motion.formats import load_motion
+    from a2a_cli.render import parse_size, render_preview
+
+    if output.exists() and not force:
+        raise InputError(f"{output} already exists (use --force to overwrite it)")
+    frame_size = parse_size(size) if size else None
+    loaded = load_motion(motion)
+    if audio is not None and output.suffix.lower() == ".gif":
+        common.err.print("note: a GIF has no sound; --audio is ignored")
+        audio = None
+    began = time.perf_counter()
+    with _ProgressBar(f"rendering {output.name}") as advance:
+        render_preview(loaded, output, audio_path=audio, start_s=start, size=frame_size, fps=fps, progress=advance)
+    took = time.perf_counter() - began
+    if json_output:
+        common.print_json({"path": output, "motion": motion, "audio": audio, "frames": loaded.n_frames,
+                           "duration_s": round(loaded.duration_s, 3), "render_s": round(took, 3)})
+        return
+    sound = f", music from {escape(str(audio))}" if audio else ""
+    common.out.print(f"wrote {escape(str(output))}: {loaded.duration_s:.1f} s{sound}, in {took:.1f} s")
+
+
+class _ProgressBar:
+    """A Rich bar on stderr when it is a terminal; `advance(done, total)` is the library's callback."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+
+    def __enter__(self):
+        if not common.show_progress():
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            console=common.err, transient=True)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=None)
+        return lambda done, total: self.bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
