@@ -15,7 +15,7 @@ analyses 3 minutes of audio in well under 2 s instead of 5-36 s (DESIGN §9). Wh
 """
 
 from a2a_cli.audio.analysis import N_FEATURES, AudioAnalysis, analyze, file_sha256
-from a2a_cli.audio.decode import FEATURE_SR, FPS, HOP, MAX_FILE_BYTES, MAX_SECONDS, decode
+from a2a_cli.audio.decoding import FEATURE_SR, FPS, HOP, MAX_FILE_BYTES, MAX_SECONDS, decode
 
 __all__ = [
     "FPS",

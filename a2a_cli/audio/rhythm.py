@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from a2a_cli.audio.decode import FPS
+from a2a_cli.audio.decoding import FPS
 from a2a_cli.audio.spectral import hann
 
 _TEMPOGRAM_SECONDS = 8.0
