@@ -146,7 +146,7 @@ def normalize_weights(uids: Sequence[int], weights: Sequence[float]) -> tuple[li
     total = sum(values)
     if total <= 0:
         raise InputError("weights are all zero; there is nothing to set")
-    kept = [(u, w / total) for u, w in zip(uid_list, values) if w > 0]
+    kept = [(u, share) for u, share in ((u, w / total) for u, w in zip(uid_list, values)) if share > 0]
     return [u for u, _ in kept], [w for _, w in kept]
 
 

@@ -9,8 +9,8 @@ with wall time (`block_seconds`, 12 s like finney; tests use a few milliseconds)
 Deliberately simple, and documented where it differs from subtensor: there are no balances (a
 registration records the TAO it burns), stakes are set directly (`set_stake`, a development
 helper), the `max_validators` highest stakes hold validator permits, and a registration on a full
-subnet takes the UID of the lowest-stake neuron (oldest first), so UIDs can change hands as on the
-real chain.
+subnet takes the UID of the lowest-stake neuron past its `immunity_period` (oldest first), so UIDs
+change hands as on the real chain.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ DEFAULTS = {
     "weights_rate_limit": 10,
     "max_uids": 256,
     "max_validators": 64,
+    "immunity_period": 10,
 }
 
 
@@ -127,8 +128,10 @@ class LocalChain(Chain):
             neurons = state["neurons"]
             if len(neurons) < int(state["max_uids"]):
                 uid = len(neurons)
-            else:  # full: the lowest stake, then the oldest registration, gives up its UID
-                evicted = min(neurons, key=lambda n: (n["stake"], n["registered_block"], n["uid"]))
+            else:  # full: past their immunity, the lowest stake, then the oldest registration, gives up its UID
+                immune_until = block - int(state["immunity_period"])
+                candidates = [n for n in neurons if n["registered_block"] < immune_until] or neurons
+                evicted = min(candidates, key=lambda n: (n["stake"], n["registered_block"], n["uid"]))
                 uid = evicted["uid"]
                 neurons.remove(evicted)
                 state["weights"].pop(str(uid), None)

@@ -1,0 +1,267 @@
+"""The local chain (registration, stake, permits, axons, blocks, weights, several writers at once),
+weight normalisation, and how the real chain maps onto the bittensor SDK (with a fake client)."""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from a2a_cli.chain import RateLimited, normalize_weights, open_chain
+from a2a_cli.chain.local_chain import LocalChain, default_state_path
+from a2a_cli.chain.subtensor_chain import SubtensorChain
+from a2a_cli.errors import InputError, WorkError
+
+
+def key(name: str) -> SimpleNamespace:
+    """A wallet as the local chain sees it: public addresses only (names stand in for ss58)."""
+    return SimpleNamespace(name=name, hotkey=SimpleNamespace(ss58_address=f"hot-{name}"),
+                           coldkeypub=SimpleNamespace(ss58_address=f"cold-{name}"))
+
+
+class Clock:
+    def __init__(self, t: float = 1000.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def chain(tmp_path, clock):
+    return LocalChain(tmp_path / "1.json", netuid=1, clock=clock, block_seconds=12.0, burn_tao=0.5, weights_rate_limit=3)
+
+
+def test_registration_gives_sequential_uids_once_per_hotkey(chain):
+    assert chain.burned_register(key("a")) == 0
+    assert chain.burned_register(key("b")) == 1
+    assert chain.burned_register(key("a")) == 0  # never twice
+    graph = chain.metagraph()
+    assert [(n.uid, n.hotkey, n.coldkey) for n in graph.neurons] == [(0, "hot-a", "cold-a"), (1, "hot-b", "cold-b")]
+    assert chain.is_registered("hot-b") and not chain.is_registered("hot-c")
+    assert chain.uid_of("hot-b") == 1 and chain.uid_of("hot-c") is None
+    assert chain.burn_cost() == 0.5
+    assert json.loads(chain.path.read_text())["burned_tao"] == 1.0  # two registrations, not three
+
+
+def test_nothing_is_written_until_something_changes(chain):
+    assert chain.metagraph().neurons == () and chain.current_block() == 0
+    assert not chain.path.exists()
+
+
+def test_stake_decides_validator_permits(tmp_path, clock):
+    chain = LocalChain(tmp_path / "c.json", clock=clock, max_validators=2)
+    for name in "abcd":
+        chain.burned_register(key(name))
+    for name, stake in zip("abcd", (5.0, 50.0, 0.0, 20.0)):
+        chain.set_stake(f"hot-{name}", stake)
+    graph = chain.metagraph()
+    assert {n.hotkey: n.stake for n in graph.neurons} == {"hot-a": 5.0, "hot-b": 50.0, "hot-c": 0.0, "hot-d": 20.0}
+    assert [n.hotkey for n in graph.neurons if n.validator_permit] == ["hot-b", "hot-d"]
+    with pytest.raises(InputError, match="non-negative"):
+        chain.set_stake("hot-a", -1)
+    with pytest.raises(WorkError, match="not registered"):
+        chain.set_stake("hot-zzz", 1)
+
+
+def test_serve_axon_is_advertised_in_the_metagraph(chain):
+    chain.burned_register(key("m"))
+    assert chain.metagraph().by_hotkey("hot-m").axon_url is None
+    chain.serve_axon(key("m"), "127.0.0.1", 8091)
+    assert chain.metagraph().by_hotkey("hot-m").axon_url == "http://127.0.0.1:8091"
+    chain.serve_axon(key("m"), "::1", 9000)
+    assert chain.metagraph().by_hotkey("hot-m").axon_url == "http://[::1]:9000"
+    with pytest.raises(InputError, match="cannot be advertised"):
+        chain.serve_axon(key("m"), "0.0.0.0", 8091)
+    with pytest.raises(InputError, match="not an IP address"):
+        chain.serve_axon(key("m"), "miner.example", 8091)
+    with pytest.raises(WorkError, match="a2a register --network local"):
+        chain.serve_axon(key("stranger"), "127.0.0.1", 8091)
+
+
+def test_blocks_advance_with_wall_time(chain, clock):
+    chain.burned_register(key("a"))  # creates the file: genesis now
+    assert chain.current_block() == 0
+    clock.t += 12 * 5 + 1
+    assert chain.current_block() == 5
+    chain.configure(block_seconds=1.0)  # the block number carries on at the new pace
+    assert chain.current_block() == 5
+    clock.t += 3.5
+    assert chain.current_block() == 8
+
+
+def test_weights_are_normalised_rate_limited_and_need_a_permit(chain, clock):
+    for name in ("v", "m1", "m2", "poor"):
+        chain.burned_register(key(name))
+    chain.set_stake("hot-v", 100.0)
+    chain.set_weights(key("v"), [1, 2], [3.0, 1.0])
+    assert chain.weights() == {0: {1: 0.75, 2: 0.25}}
+    assert chain.blocks_until_weights_allowed("hot-v") == 3
+    with pytest.raises(RateLimited, match="wait 3 more block") as raised:
+        chain.set_weights(key("v"), [1], [1.0])
+    assert raised.value.blocks_left == 3
+    clock.t += 12 * 3
+    assert chain.blocks_until_weights_allowed("hot-v") == 0
+    chain.set_weights(key("v"), [1, 2, 3], [0.0, 2.0, 2.0])
+    assert chain.weights() == {0: {2: 0.5, 3: 0.5}}
+    with pytest.raises(WorkError, match="no validator permit"):
+        chain.set_weights(key("poor"), [1], [1.0])
+
+
+def test_a_full_subnet_gives_the_lowest_stake_uid_to_the_newcomer(tmp_path, clock):
+    chain = LocalChain(tmp_path / "c.json", clock=clock, max_uids=3, weights_rate_limit=0, immunity_period=2)
+    for name in "abc":
+        chain.burned_register(key(name))
+    chain.set_stake("hot-a", 10.0)
+    chain.set_stake("hot-c", 5.0)
+    chain.set_weights(key("a"), [1], [1.0])
+    chain.set_weights(key("c"), [0], [1.0])
+    clock.t += 12 * 3  # a, b, c are past their immunity
+    assert chain.burned_register(key("d")) == 1  # b has the least stake
+    assert chain.burned_register(key("e")) == 2  # d is immune, so c (5 TAO) goes, not d (0 TAO)
+    graph = chain.metagraph()
+    assert sorted(graph.hotkeys) == ["hot-a", "hot-d", "hot-e"]
+    assert 2 not in chain.weights()  # the weights of the UID's previous owner are gone
+
+
+def test_a_corrupt_state_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "1.json"
+    path.write_text("{ half a file")
+    with pytest.raises(WorkError, match="is corrupt .* delete it"):
+        LocalChain(path).metagraph()
+
+
+def test_default_state_path_and_open_chain(tmp_path):
+    assert default_state_path(7, tmp_path) == tmp_path / "local-chain" / "7.json"
+    chain = open_chain("local", 7, data_dir=tmp_path)
+    assert isinstance(chain, LocalChain) and chain.path == tmp_path / "local-chain" / "7.json"
+    assert isinstance(open_chain("test", 7), SubtensorChain)  # cold: nothing connects until used
+
+
+def _register_many(path: str, worker: int, count: int) -> None:
+    chain = LocalChain(Path(path), block_seconds=0.001)
+    for i in range(count):
+        chain.burned_register(key(f"{worker}-{i}"))
+        chain.set_stake(f"hot-{worker}-{i}", float(worker * 100 + i))
+
+
+def test_several_processes_writing_at_once_lose_nothing(tmp_path):
+    path = tmp_path / "shared.json"
+    workers, count = 4, 15
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_register_many, args=(str(path), w, count)) for w in range(workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    graph = LocalChain(path).metagraph()
+    assert sorted(n.uid for n in graph.neurons) == list(range(workers * count))
+    assert {n.hotkey: n.stake for n in graph.neurons} == {
+        f"hot-{w}-{i}": float(w * 100 + i) for w in range(workers) for i in range(count)}
+    assert not list(tmp_path.glob("*.part*"))  # no temporary file left behind
+
+
+@given(st.lists(st.tuples(st.integers(0, 65535), st.floats(0, 1e6)), min_size=1, max_size=50, unique_by=lambda t: t[0]))
+def test_normalised_weights_sum_to_one_and_keep_proportions(pairs):
+    uids, weights = [u for u, _ in pairs], [w for _, w in pairs]
+    if sum(weights) <= 0:
+        with pytest.raises(InputError, match="all zero"):
+            normalize_weights(uids, weights)
+        return
+    out_uids, out = normalize_weights(uids, weights)
+    assert math.isclose(sum(out), 1.0, rel_tol=1e-9)
+    assert all(w > 0 for w in out)
+    total = sum(weights)
+    assert out_uids == [u for u, w in pairs if w / total > 0]  # shares that underflow to 0 are dropped too
+    for u, w in zip(out_uids, out):
+        assert math.isclose(w, dict(pairs)[u] / total, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("uids, weights, message", [
+    ([1, 2], [1.0], "2 uids but 1 weights"),
+    ([1, 1], [1.0, 1.0], "only once"),
+    ([1], [-1.0], "non-negative"),
+    ([1], [float("nan")], "finite"),
+    ([70000], [1.0], "0..65535"),
+])
+def test_unusable_weights_are_refused(uids, weights, message):
+    with pytest.raises(InputError, match=message):
+        normalize_weights(uids, weights)
+
+
+# --- the real chain's mapping onto bittensor 11, with a fake client (nothing touches a network) ---
+
+
+class FakeSubtensor:
+    def __init__(self):
+        self.executed = []
+        self.registered = {"hot-v": 0}
+        neuron = lambda uid, hot, axon, stake, permit: SimpleNamespace(  # noqa: E731
+            uid=uid, hotkey=hot, coldkey="cold", total_stake=SimpleNamespace(tao=stake), validator_permit=permit, axon=axon)
+        graph = SimpleNamespace(block=4242, neurons=[neuron(0, "hot-v", None, 1500.0, True),
+                                                     neuron(1, "hot-m", "203.0.113.7:8091", 0.0, False),
+                                                     neuron(2, "hot-6", "[2001:db8::1]:9000", 0.0, False)])
+        self.subnets = SimpleNamespace(metagraph=lambda netuid, commitments: graph,
+                                       burn=lambda netuid: SimpleNamespace(tao=0.25))
+        self.neurons = SimpleNamespace(uid=lambda hotkey, netuid: self.registered.get(hotkey))
+        self.hyperparameters = SimpleNamespace(weights_rate_limit=lambda netuid: 100)
+        self.epochs = SimpleNamespace(blocks_since_last_update=lambda netuid, uid: 40)
+        self.block = 4242
+
+    def execute(self, intent, wallet):
+        self.executed.append(intent)
+        if type(intent).__name__ == "BurnedRegister":
+            self.registered[wallet.hotkey.ss58_address] = 3
+        return SimpleNamespace(success=True, message="ok")
+
+
+def test_subtensor_chain_maps_the_sdk_reads():
+    chain = SubtensorChain("test", 25, client=FakeSubtensor())
+    graph = chain.metagraph()
+    assert graph.block == 4242 and chain.current_block() == 4242
+    assert [(n.uid, n.stake, n.validator_permit, n.axon_url) for n in graph.neurons] == [
+        (0, 1500.0, True, None), (1, 0.0, False, "http://203.0.113.7:8091"), (2, 0.0, False, "http://[2001:db8::1]:9000")]
+    assert chain.burn_cost() == 0.25 and chain.weights_rate_limit() == 100
+    assert chain.blocks_until_weights_allowed("hot-v") == 60
+    with pytest.raises(RateLimited, match="wait 60 more"):
+        chain.set_weights(key("v"), [1, 2], [1.0, 1.0])
+
+
+def test_subtensor_chain_builds_the_sdk_intents():
+    import bittensor as bt
+
+    fake = FakeSubtensor()
+    chain = SubtensorChain("test", 25, client=fake)
+    assert chain.burned_register(key("new")) == 3
+    assert chain.burned_register(key("new")) == 3  # already registered: nothing more is sent
+    chain.serve_axon(key("new"), "203.0.113.9", 8091)
+    fake.epochs.blocks_since_last_update = lambda netuid, uid: 100
+    chain.set_weights(key("v"), [1, 2], [3.0, 1.0], version_key=7)
+    register, serve, weights = fake.executed
+    assert isinstance(register, bt.BurnedRegister) and register.netuid == 25
+    assert isinstance(serve, bt.ServeAxon) and (serve.ip, serve.port, serve.netuid) == ("203.0.113.9", 8091, 25)
+    assert isinstance(weights, bt.SetWeights) and weights.uids == [1, 2] and weights.weights == [0.75, 0.25]
+    assert weights.version_key == 7
+
+
+def test_subtensor_chain_turns_sdk_failures_into_one_line_work_errors():
+    fake = FakeSubtensor()
+    fake.subnets.burn = lambda netuid: (_ for _ in ()).throw(ConnectionError("refused\nlong trace"))
+    fake.execute = lambda intent, wallet: SimpleNamespace(success=False, message="NotEnoughBalanceToStake")
+    chain = SubtensorChain("test", 25, client=fake)
+    with pytest.raises(WorkError, match=r"^could not read the burn cost on test \(netuid 25\): refused$"):
+        chain.burn_cost()
+    with pytest.raises(WorkError, match="could not register on test: NotEnoughBalanceToStake"):
+        chain.burned_register(key("new"))

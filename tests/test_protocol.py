@@ -1,0 +1,163 @@
+"""Protocol a2a/1: the models refuse what they must, the codecs round-trip, answers are checked."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from a2a_cli.chain import protocol
+from a2a_cli.chain.protocol import GenerateRequest, ProtocolError
+from a2a_cli.examples import synth_song
+from a2a_cli.motion import Motion
+from subnet_helpers import fast_generate, prompt_body
+
+
+def _request(**changes) -> dict:
+    body = json.loads(prompt_body(1.0))
+    body.update(changes)
+    return body
+
+
+def test_a_valid_request_round_trips():
+    body = prompt_body(2.5, seed=7, prompt_id="song-1:clip.2")
+    request = protocol.parse_request(body)
+    assert request.protocol == "a2a/1" and request.fps == 30 and request.seed == 7
+    assert request.expected_frames == 75
+    assert GenerateRequest.model_validate_json(request.model_dump_json()) == request
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"protocol": "a2a/2"}, "protocol"),
+    ({"fps": 60}, "fps"),
+    ({"duration_s": 0.5}, "duration_s"),
+    ({"duration_s": 601}, "duration_s"),
+    ({"duration_s": float("nan")}, "duration_s"),
+    ({"seed": -1}, "seed"),
+    ({"seed": 2**32}, "seed"),
+    ({"prompt_id": "../../etc/passwd"}, "prompt_id"),
+    ({"prompt_id": "x" * 129}, "prompt_id"),
+    ({"smuggled": 1}, "smuggled"),
+    ({"audio": {"encoding": "mp3-base64", "data": "AAAA"}}, "audio.encoding"),
+    ({"audio": {"encoding": "url", "data": "https://example.com/" + "a" * 3000}}, "audio.data"),
+])
+def test_invalid_requests_are_refused_naming_the_field(change, field):
+    body = json.dumps(_request(**change), allow_nan=True).encode()
+    with pytest.raises(ProtocolError, match=f"^request is not a valid a2a/1 prompt: {field}"):
+        protocol.parse_request(body)
+
+
+def test_request_size_limit_is_checked_before_parsing():
+    with pytest.raises(ProtocolError, match="exceeds the 1000-byte limit"):
+        protocol.parse_request(b"{" + b" " * 1000 + b"}", max_bytes=1000)
+
+
+def test_invalid_json_is_a_protocol_error_not_a_crash():
+    with pytest.raises(ProtocolError, match="not a valid a2a/1 prompt"):
+        protocol.parse_request(b"\xff\xfe not json")
+
+
+@given(st.floats(min_value=1.0, max_value=600.0))
+@settings(max_examples=200, deadline=None)
+def test_expected_frames_is_round_duration_times_fps(duration_s):
+    n = protocol.expected_frames(duration_s)
+    assert abs(n - duration_s * 30) <= 0.5
+    assert n == round(duration_s * 30)
+
+
+def test_wav_round_trip_keeps_samples_to_16_bit_precision():
+    sr = 15360
+    song = synth_song(120.0, 2.0, sr=sr, seed=3) * 0.9
+    samples, got_sr = protocol.decode_wav(protocol.encode_wav(song, sr))
+    assert got_sr == sr and samples.dtype == np.float32 and samples.shape == song.shape
+    assert np.max(np.abs(samples - song)) < 1.5 / 32768
+
+
+def test_stereo_wav_is_mixed_to_mono():
+    buf = io.BytesIO()
+    left, right = np.full(1000, 0.5, np.float32), np.full(1000, -0.25, np.float32)
+    sf.write(buf, np.stack([left, right], axis=1), 16000, format="WAV", subtype="FLOAT")
+    payload = protocol.AudioPayload(encoding="wav-base64", data=base64.b64encode(buf.getvalue()).decode())
+    samples, sr = protocol.decode_wav(payload)
+    assert sr == 16000 and np.allclose(samples, 0.125)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: "not base64!!", "not valid base64"),
+    (lambda: base64.b64encode(b"RIFF....WAVEjunk").decode(), "not a readable WAV"),
+    (lambda: _encoded(np.zeros(4000, np.float32), 16000, "FLAC"), "must be WAV"),
+    (lambda: _encoded(np.zeros(4000, np.float32), 4000, "WAV"), "sample rate 4000 Hz"),
+    (lambda: _encoded(np.zeros((100, 3), np.float32), 16000, "WAV"), "3 channels"),
+    (lambda: _encoded(np.full(100, np.nan, np.float32), 16000, "WAV", "FLOAT"), "NaN"),
+])
+def test_bad_audio_is_refused(make, message):
+    with pytest.raises(ProtocolError, match=message):
+        protocol.decode_wav(protocol.AudioPayload(encoding="wav-base64", data=make()))
+
+
+def test_audio_longer_than_allowed_is_refused_from_its_header():
+    payload = protocol.encode_wav(np.zeros(16000 * 3, np.float32), 16000)
+    with pytest.raises(ProtocolError, match="3 s long; at most 2 s"):
+        protocol.decode_wav(payload, max_duration_s=2.0)
+
+
+def _encoded(samples, sr, fmt, subtype=None) -> str:
+    buf = io.BytesIO()
+    sf.write(buf, samples, sr, format=fmt, subtype=subtype)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.mark.parametrize("encoding", ["npz-base64", "bvh"])
+def test_motion_payload_round_trip(encoding):
+    motion = fast_generate(np.zeros(10), 16000, 2.0, seed=1)
+    back = protocol.decode_motion_payload(protocol.encode_motion_payload(motion, encoding))
+    assert back.n_frames == 60 and back.fps == 30
+    assert np.allclose(back.joints, motion.joints, atol=1e-3)
+
+
+def _answer(motion: Motion, **changes) -> bytes:
+    payload = protocol.encode_motion_payload(motion)
+    return json.dumps({"motion": payload.model_dump(), "model": "test", "generation_s": 0.1, **changes}).encode()
+
+
+def test_parse_response_accepts_exactly_the_frames_asked_for():
+    request = protocol.parse_request(prompt_body(2.0))
+    response, motion = protocol.parse_response(_answer(fast_generate(None, 0, 2.0, 0)), request)
+    assert motion.n_frames == 60 and response.model == "test"
+    with pytest.raises(ProtocolError, match="59 frames; 60 expected"):
+        protocol.parse_response(_answer(fast_generate(None, 0, 59 / 30, 0)), request)
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"not json at all", "not a valid a2a/1 answer"),
+    (b'{"motion": {"encoding": "npz-base64", "data": "AAAA"}, "model": "m"}', "generation_s: Field required"),
+    (b'{"motion": {"encoding": "pickle", "data": "AAAA"}, "model": "m", "generation_s": 1}', "motion.encoding"),
+    (b'{"motion": {"encoding": "npz-base64", "data": "%%%"}, "model": "m", "generation_s": 1}', "not valid base64"),
+    (b'{"motion": {"encoding": "npz-base64", "data": "AAAA"}, "model": "m", "generation_s": 1}', "motion does not decode"),
+    (b'{"motion": {"encoding": "bvh", "data": "HIERARCHY nonsense"}, "model": "m", "generation_s": 1}', "motion does not decode"),
+])
+def test_malformed_answers_are_protocol_errors(body, message):
+    request = protocol.parse_request(prompt_body(1.0))
+    with pytest.raises(ProtocolError, match=message):
+        protocol.parse_response(body, request)
+
+
+def test_a_pickled_npz_answer_is_refused_not_unpickled():
+    buf = io.BytesIO()
+    np.savez(buf, poses=np.array([{"evil": 1}], dtype=object), trans=np.zeros((30, 3), np.float32))
+    body = json.dumps({"motion": {"encoding": "npz-base64", "data": base64.b64encode(buf.getvalue()).decode()},
+                       "model": "m", "generation_s": 1}).encode()
+    with pytest.raises(ProtocolError, match="motion does not decode"):
+        protocol.parse_response(body, protocol.parse_request(prompt_body(1.0)))
+
+
+def test_oversized_answer_is_refused_before_parsing():
+    request = protocol.parse_request(prompt_body(1.0))
+    with pytest.raises(ProtocolError, match="exceeds the 100-byte limit"):
+        protocol.parse_response(b"x" * 101, request, max_bytes=100)
