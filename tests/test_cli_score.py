@@ -1,0 +1,146 @@
+"""`a2a score` through the real CLI: tables, JSON, folders, reference stats, and every bad input
+answered with one line and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from a2a_cli.cli.app import main
+from a2a_cli.examples import synth_song
+from a2a_cli.motion.formats import save_motion
+from dances import beat_frames_of, plausible_dance, shifted_up, static_pose
+
+SR = 22050
+SECONDS = 6
+N = SECONDS * 30
+
+
+def run(argv, capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("score")
+    sf.write(root / "song.wav", synth_song(120, SECONDS, SR, bars_per_section=2), SR)
+    dance = plausible_dance(beat_frames_of(120, SECONDS), N, seed=1)
+    save_motion(dance, root / "song.npy")
+    save_motion(static_pose(N), root / "static.npy")
+    songs, motions = root / "songs", root / "motions"
+    songs.mkdir(), motions.mkdir()
+    for bpm in (100, 130):
+        sf.write(songs / f"s{bpm}.flac", synth_song(bpm, SECONDS, SR, bars_per_section=2), SR)
+        save_motion(plausible_dance(beat_frames_of(bpm, SECONDS), N, seed=bpm), motions / f"s{bpm}.npz")
+    refs = root / "refs"
+    refs.mkdir()
+    for seed in range(4):
+        save_motion(plausible_dance(beat_frames_of(110, SECONDS), N, seed=seed + 20), refs / f"r{seed}.npy")
+    return root
+
+
+def test_one_file_prints_tables(files, capsys):
+    code, out, err = run(["score", str(files / "song.npy"), "--audio", str(files / "song.wav")], capsys)
+    assert code == 0, err
+    assert "validator score" in out and "gate floating" in out and "summary over 1 file" in out
+
+
+def test_json_ranks_the_dance_above_a_statue(files, capsys):
+    code, out, _ = run(["score", str(files / "song.npy"), str(files / "static.npy"), "--audio", str(files / "song.wav"), "--json"], capsys)
+    assert code == 0
+    doc = json.loads(out)
+    dance, statue = doc["files"]
+    assert dance["validator_score"] >= 0.6 and dance["passed"]
+    assert statue["validator_score"] == 0.0 and not statue["passed"]
+    assert doc["summary"]["files"] == 2 and doc["summary"]["passed"] == 1
+
+
+def test_folders_match_audio_by_stem_and_reference_stats_give_fid(files, capsys, tmp_path):
+    stats = tmp_path / "stats.npz"
+    code, out, err = run(["score", "--build-reference", str(files / "refs"), "-o", str(stats), "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["clips"] == 4 and stats.is_file()
+    code, out, err = run(["score", str(files / "motions"), "--audio", str(files / "songs"), "--reference-stats", str(stats), "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [f["audio"].rsplit("/", 1)[-1] for f in doc["files"]] == ["s100.flac", "s130.flac"]
+    assert all(f["validator_score"] >= 0.5 and 0 <= f["components"]["realism"] <= 1 for f in doc["files"])
+    summary = doc["summary"]
+    assert all(np.isfinite(summary[k]) and summary[k] >= 0 for k in ("FID_k", "FID_g", "Dist_k", "Dist_g"))
+
+
+def test_replayed_reference_scores_zero(files, capsys):
+    code, out, _ = run(["score", str(files / "song.npy"), "--audio", str(files / "song.wav"), "--reference", str(files / "song.npy"), "--json"], capsys)
+    assert code == 0
+    report = json.loads(out)["files"][0]
+    assert report["validator_score"] == 0.0
+    assert [g["name"] for g in report["gates"] if not g["passed"]] == ["not_replayed"]
+
+
+def test_floating_dance_fails_its_gate(files, capsys, tmp_path):
+    save_motion(shifted_up(plausible_dance(beat_frames_of(120, SECONDS), N, seed=1), 1.0), tmp_path / "float.npy")
+    code, out, _ = run(["score", str(tmp_path / "float.npy"), "--audio", str(files / "song.wav"), "--json"], capsys)
+    assert code == 0
+    assert [g["name"] for g in json.loads(out)["files"][0]["gates"] if not g["passed"]] == ["floating"]
+
+
+def _bad_inputs(files, tmp):
+    (tmp / "empty.npy").write_bytes(b"")
+    (tmp / "text.wav").write_text("this is not audio\n")
+    np.save(tmp / "shape.npy", np.zeros((N, 10), dtype=np.float32))
+    nan = np.zeros((N, 75), dtype=np.float32)
+    nan[3, 4] = np.nan
+    np.save(tmp / "nan.npy", nan)
+    inf = np.zeros((N, 75), dtype=np.float32)
+    inf[7, 0] = np.inf
+    np.save(tmp / "inf.npy", inf)
+    np.save(tmp / "pickle.npy", np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (7158279, 75), }"  # 2 GiB of float32
+    header = header + " " * (63 - len(header) % 64) + "\n"
+    (tmp / "huge.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + b"\0" * 64)
+    sf.write(tmp / "song.mp3", synth_song(120, SECONDS, SR), SR, format="MP3")
+    data = (tmp / "song.mp3").read_bytes()
+    (tmp / "cut.mp3").write_bytes(data[: len(data) // 3])
+    (tmp / "bad.toml").write_text("[default\nthis is = = not toml")
+    dance, song = str(files / "song.npy"), str(files / "song.wav")
+    return {
+        "missing motion": ["score", str(tmp / "nope.npy"), "--audio", song],
+        "missing audio": ["score", dance, "--audio", str(tmp / "nope.wav")],
+        "empty motion": ["score", str(tmp / "empty.npy"), "--audio", song],
+        "not audio": ["score", dance, "--audio", str(tmp / "text.wav")],
+        "truncated mp3": ["score", dance, "--audio", str(tmp / "cut.mp3")],
+        "wrong shape": ["score", str(tmp / "shape.npy")],
+        "NaN": ["score", str(tmp / "nan.npy")],
+        "inf": ["score", str(tmp / "inf.npy")],
+        "pickle": ["score", str(tmp / "pickle.npy")],
+        "2 GB header": ["score", str(tmp / "huge.npy")],
+        "bad TOML": ["--config", str(tmp / "bad.toml"), "score", dance],
+        "no motions": ["score"],
+        "build without -o": ["score", "--build-reference", str(files / "refs")],
+        "audio folder without a match": ["score", dance, "--audio", str(files / "songs")],
+    }
+
+
+def test_bad_input_is_one_line_and_exit_2(files, capsys, tmp_path):
+    for name, argv in _bad_inputs(files, tmp_path).items():
+        code, out, err = run(argv, capsys)
+        assert code == 2, (name, out, err)
+        lines = [line for line in err.strip().splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error:"), (name, err)
+        assert "Traceback" not in err + out, name
+
+
+def test_subprocess_never_shows_a_traceback(files, tmp_path):
+    np.save(tmp_path / "pickle.npy", np.array([object()], dtype=object), allow_pickle=True)
+    for argv in (["score", str(tmp_path / "pickle.npy")], ["score", str(files / "song.npy"), "--audio", str(tmp_path / "none.mp3")]):
+        proc = subprocess.run([sys.executable, "-m", "a2a_cli", *argv], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr and proc.stderr.startswith("error:")
