@@ -81,7 +81,7 @@ def _longest_run(flags: np.ndarray) -> np.ndarray:
 
 def _bone_stretch(joints: np.ndarray) -> np.ndarray:
     parents = smpl_skeleton().parents
-    bones = np.linalg.norm(joints[..., 1:, :] - joints[..., parents[1:], :], axis=-1)  # (..., T, 23)
+    bones = _norm(joints[..., 1:, :] - joints[..., parents[1:], :])  # (..., T, 23)
     median = np.median(bones, axis=-2, keepdims=True)
     stretch = np.abs(bones / np.maximum(median, 1e-6) - 1.0)
     return np.percentile(stretch.max(axis=-1), _PERCENTILE, axis=-1)
@@ -97,34 +97,38 @@ def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
     return np.percentile(angle.max(axis=-1), _PERCENTILE, axis=-1)
 
 
+def _norm(v: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.einsum("...c,...c->...", v, v))
+
+
 def validity_values(joints: np.ndarray, fps: float, poses: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The measured quantity of every motion gate, for joints (..., T, 24, 3) (T >= 4) in metres.
 
-    Returns arrays over the leading (batch) axes. NaN/inf must be excluded before calling.
+    Returns arrays over the leading (batch) axes. NaN/inf must be excluded before calling. With
+    `poses` the joints come from FK, so bones cannot stretch and the joint rotation speed is
+    measured instead; without them (joint-position input) bone lengths are checked.
     """
-    j = np.asarray(joints, dtype=np.float64)
-    vel = np.diff(j, axis=-3) * fps  # (..., T-1, 24, 3)
-    speed = np.linalg.norm(vel, axis=-1)  # (..., T-1, 24)
+    j = np.asarray(joints, dtype=np.float32)
+    step = np.diff(j, axis=-3)  # (..., T-1, 24, 3), metres per frame
+    speed = _norm(step) * fps  # (..., T-1, 24)
     root_speed = speed[..., PELVIS]
-    jerk = np.linalg.norm(np.diff(j, n=3, axis=-3), axis=-1) * fps**3  # (..., T-3, 24)
+    jerk = _norm(np.diff(step, n=2, axis=-3)) * fps**3  # (..., T-3, 24)
 
-    feet_y = j[..., FOOT_JOINTS, 1]  # (..., T, 4)
-    lowest = feet_y.min(axis=-1)  # (..., T)
+    lowest = j[..., FOOT_JOINTS, 1].min(axis=-1)  # (..., T)
     depth = np.maximum(0.0, -lowest)
 
     floor = np.percentile(lowest, 5.0, axis=-1)[..., None, None]
-    skating, contact = [], []
+    n_contact = n_skate = 0
     for ankle, toe in ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT)):
-        pair = j[..., (ankle, toe), :]  # (..., T, 2, 3)
-        near = (pair[..., 1:, :, 1] - floor < CONTACT_HEIGHT_M).any(axis=-1)  # (..., T-1)
-        h_speed = np.linalg.norm(np.diff(pair[..., [0, 2]], axis=-3), axis=-1).min(axis=-1) * fps
-        contact.append(near)
-        skating.append(near & (h_speed > SKATE_SPEED_M_S))
-    n_contact = contact[0].sum(axis=-1) + contact[1].sum(axis=-1)
-    n_skate = skating[0].sum(axis=-1) + skating[1].sum(axis=-1)
+        near = (j[..., 1:, (ankle, toe), 1] - floor < CONTACT_HEIGHT_M).any(axis=-1)  # (..., T-1)
+        h_step = step[..., (ankle, toe), :][..., [0, 2]]
+        h_speed = _norm(h_step).min(axis=-1) * fps
+        n_contact = n_contact + near.sum(axis=-1)
+        n_skate = n_skate + (near & (h_speed > SKATE_SPEED_M_S)).sum(axis=-1)
 
     rel = j - j[..., PELVIS : PELVIS + 1, :]
-    pose_motion = np.sqrt(((rel - rel.mean(axis=-3, keepdims=True)) ** 2).sum(axis=-1).mean(axis=-2)).mean(axis=-1)
+    spread = rel - rel.mean(axis=-3, keepdims=True)
+    pose_motion = np.sqrt(np.einsum("...tjc,...tjc->...j", spread, spread) / j.shape[-3]).mean(axis=-1)
 
     values = {
         "joint_speed": np.percentile(speed.max(axis=-1), _PERCENTILE, axis=-1),
@@ -134,10 +138,11 @@ def validity_values(joints: np.ndarray, fps: float, poses: np.ndarray | None = N
         "penetration": np.percentile(depth, PENETRATION_PERCENTILE, axis=-1),
         "floating": _longest_run(lowest > AIRBORNE_HEIGHT_M) / fps,
         "foot_skating": n_skate / np.maximum(n_contact, 1),
-        "bone_stretch": _bone_stretch(j),
         "moves": pose_motion,
     }
-    if poses is not None:
+    if poses is None:
+        values["bone_stretch"] = _bone_stretch(j)
+    else:
         values["angular_speed"] = _angular_speed(np.asarray(poses, dtype=np.float64), fps)
     return values
 
