@@ -9,7 +9,9 @@ from a2a_cli.motion.skeleton import N_JOINTS
 
 
 def as_clip_batch(joints: np.ndarray, min_frames: int) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Joint positions as a float32 batch (B, T, 24, 3), plus the leading shape to restore.
+    """Joint positions as a batch (B, T, 24, 3), plus the leading shape to restore.
+
+    float64 stays float64 (exact checks); anything else becomes float32, the fast common case.
 
     Every metric is computed on the batch form, so a single clip and a batch share one code path;
     the caller reshapes its (B, ...) result to `lead + (...)`, `lead` being () for a single clip.
@@ -21,4 +23,5 @@ def as_clip_batch(joints: np.ndarray, min_frames: int) -> tuple[np.ndarray, tupl
     if n_frames < min_frames:
         raise InputError(f"this metric needs at least {min_frames} frames, got {n_frames}")
     lead = joints.shape[:-3]
-    return joints.reshape((-1,) + joints.shape[-3:]).astype(np.float32, copy=False), lead
+    dtype = np.float64 if joints.dtype == np.float64 else np.float32
+    return joints.reshape((-1,) + joints.shape[-3:]).astype(dtype, copy=False), lead

@@ -1,0 +1,263 @@
+"""Benchmark: FK + BAS + PFC + kinetic + geometric features per 10-second clip, batched.
+
+Usage: .venv/bin/python benchmarks/bench_metrics.py [--clips N] [--baseline-clips N]
+
+The baseline is a straightforward per-frame Python implementation of the same definitions, in the
+style of the papers' reference code (Bailando's `kinetic.py`, `manual_new.py`,
+`beat_align_score.py`; EDGE's `eval_pfc.py`): one frame, one joint, one feature at a time, with FK
+as one 3x3 product per joint and frame. It runs on fewer clips in the same process, its numbers
+are checked against the vectorised path, and the throughput ratio is printed. The tests import
+this baseline too, as the independent statement of what the metrics mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+FPS = 30.0
+N_FRAMES = 300
+SEED = 0
+
+
+# ---------------------------------------------------------------- the per-frame baseline
+
+
+def baseline_fk(poses: np.ndarray, trans: np.ndarray) -> np.ndarray:
+    """(T, 24, 3) axis-angle + (T, 3) -> joints (T, 24, 3), one frame and joint at a time, float64."""
+    from a2a_cli.motion.rotations import axis_angle_to_matrix
+    from a2a_cli.motion.skeleton import smpl_skeleton
+
+    sk = smpl_skeleton()
+    joints = np.zeros(poses.shape, dtype=np.float64)
+    for t in range(len(poses)):
+        glob = [None] * 24
+        for j in range(24):
+            local = axis_angle_to_matrix(poses[t, j].astype(np.float64))
+            p = sk.parents[j]
+            if p < 0:
+                glob[j], joints[t, j] = local, trans[t]
+            else:
+                glob[j] = glob[p] @ local
+                joints[t, j] = joints[t, p] + glob[p] @ sk.offsets[j]
+    return joints
+
+
+def baseline_bas(joints: np.ndarray, music_beats: np.ndarray, fps: float = FPS) -> float:
+    """Bailando's beat alignment: minima of the smoothed mean joint speed vs music beats."""
+    from scipy.ndimage import gaussian_filter
+
+    speed = np.array([np.mean(np.linalg.norm(joints[t + 1] - joints[t], axis=1)) for t in range(len(joints) - 1)])
+    smooth = gaussian_filter(speed, fps / 6)
+    motion = [k for k in range(1, len(smooth) - 1) if smooth[k] < smooth[k - 1] and smooth[k] < smooth[k + 1]]
+    music = [b for b in music_beats if 0 <= b < len(speed)]
+    if not motion or not music:
+        return 0.0
+    sigma = 0.1 * fps
+    return sum(np.exp(-min((m - b) ** 2 for m in motion) / (2 * sigma**2)) for b in music) / len(music)
+
+
+def baseline_pfc(joints: np.ndarray, fps: float = FPS) -> float:
+    """EDGE's physical foot contact, frame by frame, y up."""
+    dt = 1.0 / fps
+    accel = []
+    for t in range(1, len(joints) - 1):
+        a = (joints[t + 1, 0] - 2 * joints[t, 0] + joints[t - 1, 0]) / dt**2
+        a[1] = max(a[1], 0.0)
+        accel.append(np.linalg.norm(a))
+    peak = max(accel)
+    total = 0.0
+    for i, t in enumerate(range(1, len(joints) - 1)):
+        speed = [np.linalg.norm((joints[t + 1, j] - joints[t, j])[[0, 2]]) * fps / 30 for j in (7, 10, 8, 11)]
+        total += min(speed[0], speed[1]) * min(speed[2], speed[3]) * (accel[i] / peak if peak > 0 else 0.0)
+    return total / len(accel) * 10_000
+
+
+def baseline_kinetic(joints: np.ndarray, frame_time: float = 1 / 60) -> np.ndarray:
+    """AIST++/Bailando kinetic features: per joint, windowed velocities and accelerations."""
+    n = len(joints)
+    out = []
+    for j in range(24):
+        horizontal = vertical = expenditure = 0.0
+        for i in range(1, n):
+            v_sum, v_count, a_sum, a_count = np.zeros(3), 0, np.zeros(3), 0
+            for k in range(i - 2, i + 3):
+                if 1 <= k <= n - 1:
+                    v_sum += joints[k, j] - joints[k - 1, j]
+                    v_count += 1
+                if 1 <= k <= n - 2:
+                    a_sum += (joints[k + 1, j] - 2 * joints[k, j] + joints[k - 1, j]) / frame_time**2
+                    a_count += 1
+            v = v_sum / (v_count * frame_time)
+            horizontal += v[0] ** 2 + v[2] ** 2
+            vertical += v[1] ** 2
+            expenditure += np.linalg.norm(a_sum / a_count)
+        out += [horizontal / (n - 1), vertical / (n - 1), expenditure / (n - 1)]
+    return np.array(out)
+
+
+def baseline_geometric(joints: np.ndarray, frame_time: float = 1 / 120) -> np.ndarray:
+    """Bailando's 32 boolean relational features, frame by frame, averaged over frames 1..T-1."""
+    from a2a_cli.scoring.geometric import HIP_WIDTH as hw
+    from a2a_cli.scoring.geometric import HUMERUS as hl
+    from a2a_cli.scoring.geometric import SHOULDER_WIDTH as sw
+
+    rows = []
+    for t in range(1, len(joints)):
+        cur, prev = joints[t], joints[t - 1]
+        y_min = cur[:, 1].min()
+        up = np.array([0.0, 1.0, 0.0])
+
+        def moving(origin, towards, mover, thr, normal_of=None):
+            velocity = (cur[mover] - cur[origin]) - (prev[mover] - prev[origin])
+            direction = cur[towards] - cur[origin] if normal_of is None else np.cross(cur[normal_of] - cur[origin], cur[towards] - cur[origin])
+            return velocity @ direction / np.linalg.norm(direction) / frame_time > thr
+
+        def plane_normal(n1, n2, a, p, thr):
+            normal = n2 - n1
+            return normal @ (p - a) / np.linalg.norm(normal) > thr
+
+        def plane(a, b, c, p, thr):
+            normal = np.cross(cur[c] - cur[a], cur[b] - cur[a])
+            return normal @ (cur[p] - cur[a]) / np.linalg.norm(normal) > thr
+
+        def angle(u, v, low, high):
+            deg = np.degrees(np.arccos(u @ v / (np.linalg.norm(u) * np.linalg.norm(v))))
+            return low < deg < high
+
+        def fast(j, thr):
+            return np.linalg.norm(cur[j] - prev[j]) / frame_time > thr
+
+        c = cur
+        rows.append([
+            moving(12, 2, 21, 1.8 * hl, normal_of=1), moving(12, 1, 20, 1.8 * hl, normal_of=2),
+            plane_normal(c[9], c[12], c[12], c[21], 0.2 * hl), plane_normal(c[9], c[12], c[12], c[20], 0.2 * hl),
+            moving(3, 9, 9, 1.8 * hl), moving(3, 9, 9, 1.8 * hl),
+            angle(c[17] - c[19], c[21] - c[19], 0, 110), angle(c[16] - c[18], c[20] - c[18], 0, 110),
+            plane_normal(c[16], c[17], c[20], c[21], 2.5 * sw),
+            moving(20, 21, 21, 1.4 * hl), moving(21, 0, 20, 1.4 * hl), moving(20, 0, 21, 1.4 * hl),
+            fast(21, 2.5 * hl), fast(20, 2.5 * hl),
+            plane(0, 1, 10, 8, 0.38 * hl), plane(0, 2, 11, 7, 0.38 * hl),
+            c[8, 1] - y_min > 1.2 * hl, c[7, 1] - y_min > 1.2 * hl,
+            plane_normal(c[1], c[2], c[7], c[8], 2.1 * hw),
+            angle(c[2] - c[5], c[8] - c[5], 0, 110), angle(c[1] - c[4], c[7] - c[4], 0, 110),
+            fast(8, 2.5 * hl), fast(7, 2.5 * hl),
+            angle(c[0] - c[12], c[19] - c[17], 25, 180), angle(c[0] - c[12], c[18] - c[16], 25, 180),
+            angle(c[0] - c[12], c[5] - c[2], 50, 180), angle(c[0] - c[12], c[4] - c[1], 50, 180),
+            plane(8, 12, 7, 0, 0.5 * hl),
+            angle(c[0] - c[12], up, 70, 110),
+            -(c[21, 1] - y_min) > -1.2 * hl, -(c[20, 1] - y_min) > -1.2 * hl,
+            fast(0, 2.3 * hl),
+        ])
+    return np.array(rows, dtype=np.float64).mean(axis=0)
+
+
+# ---------------------------------------------------------------- inputs and timing
+
+
+def smooth_random_clips(n_clips: int, n_frames: int = N_FRAMES, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Random but smooth dances: low-frequency sinusoids per joint angle and a wandering root."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_frames, dtype=np.float32) / FPS
+    freq = rng.uniform(0.3, 2.5, (n_clips, 1, 24, 3)).astype(np.float32)
+    phase = rng.uniform(0, 2 * np.pi, (n_clips, 1, 24, 3)).astype(np.float32)
+    amp = rng.uniform(0.05, 0.6, (n_clips, 1, 24, 3)).astype(np.float32)
+    poses = amp * np.sin(2 * np.pi * freq * t[None, :, None, None] + phase)
+    trans = np.cumsum(rng.normal(0, 0.01, (n_clips, n_frames, 3)), axis=1).astype(np.float32)
+    trans[..., 1] += 0.95
+    return poses.astype(np.float32), trans
+
+
+def music_beats_for(n_clips: int, n_frames: int = N_FRAMES) -> list[np.ndarray]:
+    rng = np.random.default_rng(SEED + 1)
+    return [np.arange(rng.integers(0, 15), n_frames, 15) for _ in range(n_clips)]
+
+
+def vectorised_metrics(poses: np.ndarray, trans: np.ndarray, music: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """All five, for a batch of clips, through the library."""
+    from a2a_cli.motion.fk import forward_kinematics
+    from a2a_cli.scoring.beats import beat_alignment_batch
+    from a2a_cli.scoring.geometric import geometric_features
+    from a2a_cli.scoring.kinetic import kinetic_features
+    from a2a_cli.scoring.pfc import physical_foot_contact
+
+    joints = forward_kinematics(poses, trans)
+    return {
+        "joints": joints,
+        "bas": np.array([a.bas for a in beat_alignment_batch(joints, music, FPS)]),
+        "pfc": physical_foot_contact(joints, FPS),
+        "kinetic": kinetic_features(joints),
+        "geometric": geometric_features(joints),
+    }
+
+
+def baseline_metrics(poses: np.ndarray, trans: np.ndarray, music: list[np.ndarray]) -> dict[str, np.ndarray]:
+    out: dict[str, list] = {"joints": [], "bas": [], "pfc": [], "kinetic": [], "geometric": []}
+    for p, tr, beats in zip(poses, trans, music):
+        joints = baseline_fk(p, tr)
+        out["joints"].append(joints)
+        out["bas"].append(baseline_bas(joints, beats))
+        out["pfc"].append(baseline_pfc(joints))
+        out["kinetic"].append(baseline_kinetic(joints))
+        out["geometric"].append(baseline_geometric(joints))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def compare(fast: dict, slow: dict) -> dict[str, float]:
+    """Largest relative disagreement per metric; joints in metres and geometric fractions: absolute."""
+    n = len(slow["bas"])
+    report = {"joints": float(np.max(np.abs(fast["joints"][:n] - slow["joints"])))}
+    for key in ("bas", "pfc", "kinetic"):
+        a, b = np.asarray(fast[key][:n], dtype=np.float64), slow[key]
+        report[key] = float(np.max(np.abs(a - b) / (np.abs(b) + 1e-6)))
+    report["geometric"] = float(np.max(np.abs(fast["geometric"][:n] - slow["geometric"])))
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=1024)
+    parser.add_argument("--baseline-clips", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=256, help="clips per library call")
+    args = parser.parse_args()
+
+    poses, trans = smooth_random_clips(args.clips)
+    music = music_beats_for(args.clips)
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (shared machine)")
+    vectorised_metrics(poses[:8], trans[:8], music[:8])  # warm up imports and caches
+
+    start = time.perf_counter()
+    fast: dict[str, list] = {}
+    for lo in range(0, args.clips, args.batch):
+        part = vectorised_metrics(poses[lo : lo + args.batch], trans[lo : lo + args.batch], music[lo : lo + args.batch])
+        for key, value in part.items():
+            fast.setdefault(key, []).append(value)
+    fast_s = time.perf_counter() - start
+    fast = {key: np.concatenate(parts) for key, parts in fast.items()}
+
+    n = args.baseline_clips
+    start = time.perf_counter()
+    slow = baseline_metrics(poses[:n], trans[:n], music[:n])
+    slow_s = time.perf_counter() - start
+
+    fast_rate, slow_rate = args.clips / fast_s, n / slow_s
+    print(f"clips: {N_FRAMES} frames at {FPS:.0f} fps; metrics: FK + BAS + PFC + kinetic (72) + geometric (32)")
+    print(f"vectorised: {args.clips} clips in {fast_s:.3f} s = {fast_rate:,.0f} clips/s (batches of {args.batch})")
+    print(f"per-frame baseline: {n} clips in {slow_s:.2f} s = {slow_rate:,.2f} clips/s")
+    print(f"speed-up: {fast_rate / slow_rate:,.0f}x")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    worst = compare(fast, slow)
+    print("largest disagreement vs baseline: " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
+    ok = worst["joints"] < 1e-5 and worst["bas"] < 1e-4 and worst["pfc"] < 1e-3 and worst["kinetic"] < 1e-3
+    ok = ok and worst["geometric"] <= 2.0 / N_FRAMES  # a flip of a threshold test in float32 moves 1/299
+    print("agreement: OK" if ok else "agreement: MISMATCH")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Kinetic (72) and geometric (32) features: shapes, invariances, hand-checked values, and
+agreement with the per-frame statement of Bailando's definitions in the benchmark."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from a2a_cli.errors import InputError
+from a2a_cli.motion.skeleton import L_ANKLE, L_WRIST, PELVIS, R_ANKLE, R_WRIST
+from a2a_cli.scoring.geometric import HUMERUS, N_GEOMETRIC, geometric_features
+from a2a_cli.scoring.kinetic import kinetic_features
+from metrics_support import baseline, carried_along, random_clips, rest_joints
+
+T = 60
+
+
+def test_shapes_and_dtypes():
+    clips = random_clips(6, T, seed=1)
+    for features, width in ((kinetic_features, 72), (geometric_features, N_GEOMETRIC)):
+        assert features(clips[0]).shape == (width,)
+        assert features(clips).shape == (6, width)
+        assert features(clips.reshape(2, 3, T, 24, 3)).shape == (2, 3, width)
+        assert features(clips).dtype == np.float32
+
+
+def test_a_static_pose_has_no_kinetic_energy():
+    np.testing.assert_array_equal(kinetic_features(rest_joints(T)), np.zeros(72))
+
+
+def test_one_joint_at_constant_speed_by_hand():
+    # The left wrist drifts 1 cm per frame along x and 0.5 cm along y; frame time 1/60 s:
+    # horizontal energy (0.01 * 60)^2 = 0.36, vertical (0.005 * 60)^2 = 0.09, no acceleration.
+    joints = rest_joints(T)
+    joints[:, L_WRIST] += np.arange(T)[:, None] * np.array([0.01, 0.005, 0.0])
+    features = kinetic_features(joints).reshape(24, 3)
+    np.testing.assert_allclose(features[L_WRIST], [0.36, 0.09, 0.0], rtol=1e-6, atol=1e-9)  # float32 output
+    assert np.count_nonzero(np.delete(features, L_WRIST, axis=0)) == 0
+
+
+def test_constant_acceleration_by_hand():
+    # x = a k^2 / 2 with a = 1 mm per frame^2: every windowed acceleration is a / (1/60)^2 = 3.6.
+    joints = rest_joints(T)
+    joints[:, R_ANKLE, 0] += 0.5 * 0.001 * np.arange(T) ** 2
+    assert kinetic_features(joints).reshape(24, 3)[R_ANKLE, 2] == pytest.approx(3.6, rel=1e-6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(dx=st.floats(-10, 10), dy=st.floats(-2, 2), dz=st.floats(-10, 10))
+def test_translation_changes_nothing(dx, dy, dz):
+    joints = random_clips(1, T, seed=2)[0]
+    moved = joints + np.array([dx, dy, dz])
+    np.testing.assert_allclose(kinetic_features(moved), kinetic_features(joints), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(geometric_features(moved), geometric_features(joints))
+
+
+def test_geometric_features_are_fractions_of_frames():
+    features = geometric_features(random_clips(3, T, seed=4))
+    assert ((features >= 0) & (features <= 1)).all()
+    np.testing.assert_allclose(features * (T - 1), np.round(features * (T - 1)), atol=1e-4)
+    np.testing.assert_array_equal(features[:, 4], features[:, 5])  # Bailando's j3-for-j4 quirk
+
+
+def test_fast_features_by_hand():
+    # Threshold for the root: 2.3 humerus lengths per second at the code's 1/120 s frame time.
+    limit = 2.3 * HUMERUS / 120  # metres per frame
+    fast = geometric_features(carried_along(np.outer(np.arange(T), [1.05 * limit, 0, 0])))
+    slow = geometric_features(carried_along(np.outer(np.arange(T), [0.5 * limit, 0, 0])))
+    assert fast[31] == 1.0 and slow[31] == 0.0
+    # wrists and ankles have a higher bar (2.5 humerus lengths per second)
+    for index in (12, 13, 21, 22):
+        assert fast[index] == 0.0 and slow[index] == 0.0
+    very_fast = geometric_features(carried_along(np.outer(np.arange(T), [3 * limit, 0, 0])))
+    assert very_fast[[12, 13, 21, 22, 31]].tolist() == [1.0] * 5
+
+
+def test_standing_rest_pose_by_hand():
+    features = geometric_features(rest_joints(T))
+    # upright torso: the neck-to-root direction is at 180 degrees from up, outside (70, 110)
+    assert features[28] == 0.0
+    # straight elbows and knees (about 180 degrees) are not "bent" (0, 110)
+    assert features[[6, 7, 19, 20]].tolist() == [0.0] * 4
+    # the ankles are near the floor (not 1.2 humerus above the lowest joint), and the T-pose
+    # holds the wrists at shoulder height (not within 1.2 humerus of the lowest joint)
+    assert features[[16, 17]].tolist() == [0.0, 0.0]
+    assert features[[29, 30]].tolist() == [0.0, 0.0]
+    lowered = rest_joints(T)
+    lowered[:, [L_WRIST, R_WRIST], 1] = 0.2
+    assert geometric_features(lowered)[[29, 30]].tolist() == [1.0, 1.0]
+    assert np.count_nonzero(features[[0, 1, 4, 5, 9, 10, 11, 12, 13, 21, 22, 31]]) == 0  # no motion
+
+
+def test_batch_equals_per_clip_and_matches_the_per_frame_baseline():
+    clips = random_clips(3, 40, seed=11)
+    bench = baseline()
+    kinetic, geometric = kinetic_features(clips), geometric_features(clips)
+    for clip, k, g in zip(clips, kinetic, geometric):
+        np.testing.assert_array_equal(k, kinetic_features(clip))
+        np.testing.assert_array_equal(g, geometric_features(clip))
+        np.testing.assert_allclose(k, bench.baseline_kinetic(clip), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(g, bench.baseline_geometric(clip), atol=1e-6)
+
+
+def test_float32_joints_give_the_same_features():
+    clips = random_clips(2, T, seed=12)
+    np.testing.assert_allclose(kinetic_features(clips.astype(np.float32)), kinetic_features(clips), rtol=1e-3, atol=1e-4)
+    assert np.abs(geometric_features(clips.astype(np.float32)) - geometric_features(clips)).max() <= 2 / (T - 1)
+
+
+def test_too_short_or_malformed_is_a_clear_error():
+    with pytest.raises(InputError, match="at least 3 frames"):
+        kinetic_features(rest_joints(2))
+    with pytest.raises(InputError, match="joint positions must be"):
+        geometric_features(np.zeros((T, 24, 2)))
+    assert (PELVIS, L_ANKLE, R_WRIST) == (0, 7, 21)  # the SMPL indices the features name

@@ -1,0 +1,115 @@
+"""FID and Dist: closed forms for Gaussians, Bailando's normalisation, and the stats file."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import linalg
+
+from a2a_cli.errors import InputError
+from a2a_cli.scoring.fid import (
+    FeatureStats,
+    ReferenceStats,
+    build_reference_stats,
+    clip_features,
+    diversity,
+    fid,
+    frechet_distance,
+)
+from metrics_support import random_clips
+
+
+@settings(max_examples=30, deadline=None)
+@given(d=st.integers(1, 8), seed=st.integers(0, 1000))
+def test_frechet_distance_of_diagonal_gaussians_is_the_closed_form(d, seed):
+    rng = np.random.default_rng(seed)
+    mu1, mu2 = rng.normal(size=d), rng.normal(size=d)
+    var1, var2 = rng.uniform(0.1, 3, d), rng.uniform(0.1, 3, d)
+    expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(var1) - np.sqrt(var2)) ** 2)
+    assert frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2)) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_frechet_distance_agrees_with_scipy_sqrtm_on_full_covariances():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(6, 6)), rng.normal(size=(6, 6))
+    cov1, cov2 = a @ a.T + 0.1 * np.eye(6), b @ b.T + 0.1 * np.eye(6)
+    mu1, mu2 = rng.normal(size=6), rng.normal(size=6)
+    covmean = linalg.sqrtm(cov1 @ cov2).real
+    expected = np.sum((mu1 - mu2) ** 2) + np.trace(cov1) + np.trace(cov2) - 2 * np.trace(covmean)
+    assert frechet_distance(mu1, cov1, mu2, cov2) == pytest.approx(expected, rel=1e-9)
+
+
+def test_singular_covariances_stay_real_and_non_negative():
+    rng = np.random.default_rng(1)
+    few = rng.normal(size=(4, 32))  # 4 samples in 32 dimensions: rank-3 covariance
+    cov = np.cov(few, rowvar=False)
+    assert frechet_distance(few.mean(0), cov, few.mean(0), cov) == pytest.approx(0.0, abs=1e-9)
+    value = frechet_distance(few.mean(0), cov, np.zeros(32), np.eye(32))
+    assert np.isfinite(value) and value > 0
+
+
+def test_identical_sets_score_zero_and_a_shifted_set_scores_the_shift():
+    rng = np.random.default_rng(2)
+    reference = rng.normal(2.0, [0.5, 1.0, 2.0, 4.0], size=(400, 4))
+    stats = FeatureStats.of(reference)
+    assert fid(reference, stats) == pytest.approx(0.0, abs=1e-9)
+    # Shifting raw features by delta shifts the normalised ones by delta / std; covariance is equal.
+    delta = np.array([0.5, -1.0, 1.0, 2.0])
+    expected = np.sum((delta / (reference.std(axis=0) + 1e-10)) ** 2)
+    assert fid(reference + delta, stats) == pytest.approx(expected, rel=1e-9)
+
+
+def test_normalisation_is_bailandos():
+    reference = np.array([[0.0, 10.0], [2.0, 10.0], [4.0, 10.0]])
+    stats = FeatureStats.of(reference)
+    np.testing.assert_allclose(stats.norm_mean, [2.0, 10.0])
+    np.testing.assert_allclose(stats.norm_std, [np.sqrt(8 / 3), 0.0])  # population std
+    np.testing.assert_allclose(stats.normalise(np.array([[4.0, 10.0]])), [[2 / np.sqrt(8 / 3), 0.0]])
+    np.testing.assert_allclose(stats.cov, np.cov(stats.normalise(reference), rowvar=False))
+
+
+def test_diversity_is_the_mean_pairwise_distance():
+    points = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
+    assert diversity(points) == pytest.approx((5 + 10 + 5) / 3)
+    assert diversity(points[:1]) == 0.0
+    stats = FeatureStats.of(np.array([[0.0, 0.0], [2.0, 4.0]]))  # std 1 and 2
+    assert diversity(points, stats) == pytest.approx(np.mean([np.hypot(3, 2), np.hypot(6, 4), np.hypot(3, 2)]))
+
+
+def test_reference_from_dances_round_trips_through_npz(tmp_path):
+    clips = list(random_clips(6, 60, seed=21)) + list(random_clips(3, 45, seed=22))  # two lengths
+    stats = build_reference_stats(clips)
+    assert stats.n_clips == 9
+    path = tmp_path / "ref.npz"
+    stats.save(path)
+    loaded = ReferenceStats.load(path)
+    for name in ("kinetic", "geometric"):
+        for field in ("norm_mean", "norm_std", "mean", "cov"):
+            np.testing.assert_array_equal(getattr(getattr(loaded, name), field), getattr(getattr(stats, name), field))
+    kinetic, geometric = clip_features(clips)
+    assert fid(kinetic, loaded.kinetic) == pytest.approx(0.0, abs=1e-6)
+    assert fid(geometric, loaded.geometric) == pytest.approx(0.0, abs=1e-6)
+    others_k, _ = clip_features(random_clips(5, 60, seed=23) * 1.5)
+    assert fid(others_k, loaded.kinetic) > 1.0
+
+
+def test_clip_features_keep_the_input_order():
+    short, long = random_clips(2, 40, seed=31), random_clips(2, 70, seed=32)
+    kinetic, _ = clip_features([short[0], long[0], short[1], long[1]])
+    from a2a_cli.scoring.kinetic import kinetic_features
+
+    np.testing.assert_array_equal(kinetic[1], kinetic_features(long[0]))
+    np.testing.assert_array_equal(kinetic[2], kinetic_features(short[1]))
+
+
+def test_bad_stats_files_and_too_few_clips_are_input_errors(tmp_path):
+    np.save(tmp_path / "plain.npy", np.zeros(3))
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    for name in ("plain.npy", "other.npz", "junk.npz", "missing.npz"):
+        with pytest.raises(InputError):
+            ReferenceStats.load(tmp_path / name)
+    with pytest.raises(InputError, match="at least 2 dances"):
+        build_reference_stats(random_clips(1, 40, seed=3))
+    with pytest.raises(InputError, match="at least 2 candidate"):
+        fid(np.zeros((1, 4)), FeatureStats.of(np.eye(4)))
