@@ -145,3 +145,14 @@ def test_non_finite_motion_scores_zero():
     poses[3, 5] = np.inf
     report = score_motion(Motion(poses, np.zeros((60, 3))), None)
     assert report.validator_score == 0.0 and "finite" in {g.name for g in report.failed_gates}
+
+
+def test_the_default_generator_is_judged_a_dance(song):
+    """The judge must not zero out the project's own weight-free generator."""
+    from a2a_cli.generation import DEFAULT_MODEL, get_generator
+
+    *_, audio, _, _ = song
+    motion = get_generator(DEFAULT_MODEL).generate(audio, audio.duration_s, 0)
+    report = score_motion(motion, audio)
+    assert report.passed, report.failed_gates
+    assert report.validator_score >= 0.6, report.components
