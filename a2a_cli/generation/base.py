@@ -1,0 +1,57 @@
+"""The Generator interface and the registry that finds implementations by name (DESIGN §5).
+
+Generators register a factory, not an instance, so that naming a model costs nothing until it is
+used: a diffusion model can import torch and load weights in its factory without slowing the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from a2a_cli.errors import InputError
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Audio features + duration + seed in, a Motion of exactly round(duration_s * 30) frames out.
+
+    Same audio, same seed, same generator: the same motion, bit for bit on one machine.
+    """
+
+    name: str
+
+    def generate(self, audio, duration_s: float, seed: int):  # (AudioAnalysis, float, int) -> Motion
+        ...
+
+
+_FACTORIES: dict[str, Callable[[], Generator]] = {}
+
+
+def register(name: str, factory: Callable[[], Generator]) -> None:
+    """Make `factory()` available as model `name` (a later registration under the same name wins)."""
+    _FACTORIES[name] = factory
+
+
+def available_generators() -> list[str]:
+    return sorted(_FACTORIES)
+
+
+def get_generator(name: str) -> Generator:
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        raise InputError(f"unknown model {name!r}; available: {', '.join(available_generators())}") from None
+    return factory()
+
+
+def check_duration(duration_s: float) -> int:
+    """Frames for a request of `duration_s` seconds at 30 fps; a clear error for nonsense durations."""
+    import math
+
+    if not isinstance(duration_s, (int, float)) or not math.isfinite(duration_s) or duration_s <= 0:
+        raise InputError(f"duration must be a positive number of seconds, got {duration_s!r}")
+    frames = int(round(duration_s * 30))
+    if frames < 1:
+        raise InputError(f"duration {duration_s} s is shorter than one frame at 30 fps")
+    return frames

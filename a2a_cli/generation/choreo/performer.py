@@ -1,0 +1,247 @@
+"""From a plan of moves to a Motion: keys on the beat grid, eased, feet pinned, legs solved.
+
+Every track (joint angles, foot spots, pelvis offsets) is a value per beat, eased between beats
+with a quintic whose speed and acceleration vanish at both ends, so the whole body turns around on
+each beat: the mean joint speed has its minima on the music's beats. Feet are simulated beat by
+beat (one foot moves at a time, except hops), the pelvis follows the supporting feet, and an
+analytic leg IK pins the ankles where the feet stand, the lowest foot joint on the floor (y = 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from a2a_cli.generation.choreo.ik import leg_ik
+from a2a_cli.generation.choreo.moves import BASE, CHANNELS, HOME_X
+from a2a_cli.generation.choreo.plan import Placement
+from a2a_cli.generation.music import FPS, MusicStructure
+from a2a_cli.motion import Motion
+from a2a_cli.motion import skeleton as sk
+from a2a_cli.motion.fk import forward_kinematics
+from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
+
+STAND_HEIGHT = 0.925  # pelvis height with soft knees (m); straight legs would give about 0.955
+REACH = 0.97  # planted legs never stretch beyond this fraction of their length
+ACCENT = 1.15  # downbeats are danced this much bigger
+ATTITUDE_DEG = 10.0  # how far the torso's beat-to-beat attitude wanders
+# The steady-groove pump: key offsets per unit, the mean joint path (m) one unit of swing adds to a
+# beat (measured), the most units a beat gets, and how many beats around a beat set its target.
+PUMP = {"root": (0.0, -0.02, 0.0), "spine": (3.0, 0.0, 0.0), "lsh": (-14.0, 0.0, 0.0), "rsh": (-14.0, 0.0, 0.0),
+        "lel": (0.0, -18.0, 0.0), "rel": (0.0, -18.0, 0.0)}
+PUMP_PATH_M = 0.05
+MAX_PUMP = 3.0
+GROOVE_WINDOW_BEATS = 5
+GROOVE_PASSES = 2  # the pump adds motion less than linearly; a second pass tops up what the first missed
+
+# Where each pose channel goes: (joint, share of the channel's angles, mirrored from the left convention).
+_JOINTS_OF = {
+    "spine": ((sk.SPINE1, 0.4, False), (sk.SPINE2, 0.3, False), (sk.SPINE3, 0.3, False)),
+    "neck": ((sk.NECK, 0.6, False), (sk.HEAD, 0.4, False)),
+    "lsh": ((sk.L_SHOULDER, 1.0, False),), "rsh": ((sk.R_SHOULDER, 1.0, True),),
+    "lel": ((sk.L_ELBOW, 1.0, False),), "rel": ((sk.R_ELBOW, 1.0, True),),
+    "lco": ((sk.L_COLLAR, 1.0, False),), "rco": ((sk.R_COLLAR, 1.0, True),),
+    "lwr": ((sk.L_WRIST, 1.0, False),), "rwr": ((sk.R_WRIST, 1.0, True),),
+}
+_CH = {c: i for i, c in enumerate(CHANNELS)}
+
+
+def quintic(u: np.ndarray) -> np.ndarray:
+    return u * u * u * (10.0 + u * (-15.0 + 6.0 * u))
+
+
+def bump(u: np.ndarray) -> np.ndarray:
+    """0 -> 1 -> 0 over u in [0, 1], flat (zero speed and acceleration) at both ends."""
+    return 64.0 * (u * (1.0 - u)) ** 3
+
+
+def yaw_matrix(yaw: np.ndarray) -> np.ndarray:
+    c, s = np.cos(yaw), np.sin(yaw)
+    m = np.zeros(np.shape(yaw) + (3, 3))
+    m[..., 0, 0], m[..., 0, 2], m[..., 1, 1], m[..., 2, 0], m[..., 2, 2] = c, s, 1.0, -s, c
+    return m
+
+
+def perform(music: MusicStructure, placements: list[Placement], n_frames: int, rng: np.random.Generator) -> Motion:
+    n = music.n_beats
+    amp = _amplitude(music)
+    keys = _pose_keys(placements, amp, n, music.downbeat, rng)
+    feet = _simulate_feet(placements, amp, n)
+    phase = music.beat_phase(np.arange(n_frames) / FPS)
+    beat = np.clip(np.floor(phase).astype(np.int64), 0, n - 2)
+    u = np.clip(phase - beat, 0.0, 1.0)
+    poses, trans = _render(keys, feet, beat, u)
+    for _ in range(GROOVE_PASSES if n_frames > 2 else 0):
+        keys = keys + _steady_groove(poses, trans, beat, music.silent)
+        poses, trans = _render(keys, feet, beat, u)
+    return Motion(poses=poses.astype(np.float32), trans=trans.astype(np.float32), fps=FPS)
+
+
+def _steady_groove(poses: np.ndarray, trans: np.ndarray, beat: np.ndarray, silent: np.ndarray) -> np.ndarray:
+    """Key offsets that top up the beats where the body moves less than around them.
+
+    A beat with little motion between busy ones would let the body's slowest moment drift off the
+    beat. So each beat's shortfall (against the busier beats near it) is filled with a pump of the
+    whole body (a bob, shoulders and elbows), alternating in direction from beat to beat so it
+    turns around exactly on the beats.
+    """
+    from scipy.ndimage import maximum_filter1d
+
+    joints = forward_kinematics(poses, trans)
+    speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1).mean(axis=-1)
+    n = silent.size
+    moved = np.bincount(beat[1:], weights=speed, minlength=n)[:n]
+    counted = np.bincount(beat[1:], minlength=n)[:n] > 0
+    target = np.percentile(moved[counted], 90) if counted.any() else 0.0
+    target = np.minimum(target, maximum_filter1d(moved, GROOVE_WINDOW_BEATS))
+    need = np.where(counted & ~silent, np.maximum(target - moved, 0.0) / PUMP_PATH_M, 0.0)
+    need = np.minimum(need, MAX_PUMP)
+    # Beat k swings the pump from key k to key k+1 by exactly its need, toward the rest position.
+    signed = np.zeros(n)
+    for k in range(n - 1):
+        toward_rest = -1.0 if signed[k] > 0 or (signed[k] == 0 and k % 2) else 1.0
+        signed[k + 1] = signed[k] + toward_rest * need[k]
+    out = np.zeros((n, len(CHANNELS), 3))
+    for ch, per_unit in PUMP.items():
+        out[:, _CH[ch]] = signed[:, None] * np.asarray(per_unit)
+    return out
+
+
+def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Axis-angle poses (T, 24, 3) and root positions (T, 3) for per-beat keys and foot spots."""
+    n_frames = beat.size
+    ease = quintic(u)
+
+    def eased(track: np.ndarray) -> np.ndarray:
+        w = ease.reshape((-1,) + (1,) * (track.ndim - 1))
+        return track[beat] + (track[beat + 1] - track[beat]) * w
+
+    skel = sk.smpl_skeleton()
+    toe_drop = -skel.offsets[[sk.L_FOOT, sk.R_FOOT], 1]  # ankle height above the floor when the toes touch it
+    foot_xz = eased(feet["xz"])  # (T, 2, 2)
+    foot_yaw = eased(feet["yaw"])  # (T, 2) radians
+    lift = feet["lift"][beat] * bump(u)[:, None]  # (T, 2)
+    foot_y = toe_drop[None, :] + eased(feet["up"]) + lift
+    ankle = np.stack([foot_xz[..., 0], foot_y, foot_xz[..., 1]], axis=-1)  # (T, 2, 3)
+
+    pose = eased(keys)  # (T, C, 3) degrees / metres
+    heading = np.deg2rad(eased(feet["heading"]))
+    root_off = pose[:, _CH["root"]]
+    center = eased(feet["support"])  # (T, 2) x, z
+    sway = np.einsum("tij,tj->ti", yaw_matrix(heading), root_off * [1.0, 0.0, 1.0])
+    hop = lift.min(axis=1)  # both feet in the air together: the body rises with them
+    pelvis = np.stack([center[:, 0] + sway[:, 0], STAND_HEIGHT + root_off[:, 1] + hop, center[:, 1] + sway[:, 2]], -1)
+
+    tilt = np.deg2rad(pose[:, _CH["pelvis"]])
+    pelvis_rot = yaw_matrix(heading) @ euler_to_matrix(tilt, "XYZ")
+    hips_rest = skel.offsets[[sk.L_HIP, sk.R_HIP]]
+    thigh_rest = skel.offsets[[sk.L_KNEE, sk.R_KNEE]]
+    shin_rest = skel.offsets[[sk.L_ANKLE, sk.R_ANKLE]]
+    leg_length = np.linalg.norm(thigh_rest, axis=-1) + np.linalg.norm(shin_rest, axis=-1)
+    pelvis[:, 1] -= _overreach(pelvis, pelvis_rot, hips_rest, ankle, leg_length)
+
+    locals_ = np.tile(np.eye(3), (n_frames, sk.N_JOINTS, 1, 1))
+    locals_[:, sk.PELVIS] = pelvis_rot
+    for ch, targets in _JOINTS_OF.items():
+        base = np.asarray(BASE.get(ch, (0.0, 0.0, 0.0)))
+        angles = pose[:, _CH[ch]] + base
+        for joint, share, mirror in targets:
+            a = angles * share * ([1.0, -1.0, -1.0] if mirror else 1.0)
+            locals_[:, joint] = euler_to_matrix(np.deg2rad(a), "XYZ")
+
+    forward = np.stack([np.sin(heading), np.zeros_like(heading), np.cos(heading)], -1)
+    for side, (hip_j, knee_j, ankle_j) in enumerate(((sk.L_HIP, sk.L_KNEE, sk.L_ANKLE), (sk.R_HIP, sk.R_KNEE, sk.R_ANKLE))):
+        hip = pelvis + pelvis_rot @ hips_rest[side]
+        foot_rot = yaw_matrix(foot_yaw[:, side])
+        pole = forward + foot_rot[:, :, 2]
+        thigh, shin = leg_ik(hip, ankle[:, side], pole, thigh_rest[side], shin_rest[side])
+        locals_[:, hip_j] = np.swapaxes(pelvis_rot, -1, -2) @ thigh
+        locals_[:, knee_j] = np.swapaxes(thigh, -1, -2) @ shin
+        locals_[:, ankle_j] = np.swapaxes(shin, -1, -2) @ foot_rot
+    return matrix_to_axis_angle(locals_), pelvis
+
+
+def _amplitude(music: MusicStructure) -> np.ndarray:
+    """Per-beat size of the dance: follows the (lightly smoothed) energy, bigger on downbeats."""
+    energy = np.convolve(np.pad(music.energy, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    amp = 0.55 + 0.45 * energy
+    downbeats = (np.arange(music.n_beats) - music.downbeat) % 4 == 0
+    amp[downbeats] *= ACCENT
+    amp[music.silent] = 1.0  # silent bars dance the idle, which is calm as authored
+    return amp
+
+
+def _pose_keys(placements: list[Placement], amp: np.ndarray, n: int, downbeat: int, rng: np.random.Generator) -> np.ndarray:
+    """Per-beat key poses: each move's keys, plus two layers that every move shares.
+
+    The groove layer alternates down-left on beats 1 and 3 and up-right on 2 and 4 (by the move's
+    `bounce`), so every beat carries a similar amount of whole-body motion and the body turns around
+    on the beat. The attitude layer turns and leans the torso a little differently on every beat
+    (a random walk on a circle, equal steps), so that no two bars look alike.
+    """
+    keys = np.zeros((n, len(CHANNELS), 3))
+    bounce = np.zeros(n)
+    for p in placements:
+        for j, key in enumerate(p.move.keys):
+            b = p.start + j
+            if 0 <= b < n:
+                for ch, v in key.items():
+                    keys[b, _CH[ch]] = v
+                bounce[b] = p.move.bounce
+    strong = (np.arange(n) - downbeat) % 2 == 0
+    keys[:, _CH["root"], 1] -= bounce * np.where(strong, 1.0, 0.2)
+    keys[:, _CH["root"], 0] += np.where(strong, 0.4, -0.4) * bounce
+    keys[:, _CH["lel"], 1] += np.where(strong, -1.0, 1.0) * bounce * 200.0
+    keys[:, _CH["rel"], 1] += np.where(strong, -1.0, 1.0) * bounce * 200.0
+    angle = np.cumsum(rng.uniform(np.pi / 3, 2 * np.pi / 3, n) * rng.choice([-1.0, 1.0], n))
+    keys[:, _CH["spine"], 1] += ATTITUDE_DEG * np.cos(angle)
+    keys[:, _CH["spine"], 2] += 0.5 * ATTITUDE_DEG * np.sin(angle)
+    keys[:, _CH["neck"], 1] += ATTITUDE_DEG * np.sin(angle)
+    return keys * amp[:, None, None]
+
+
+def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Foot spots per beat. A step lands its foot in the move's floor frame; the other foot stays put."""
+    xz = np.zeros((n, 2, 2))
+    xz[0] = [[HOME_X, 0.0], [-HOME_X, 0.0]]
+    up = np.zeros((n, 2))
+    yaw = np.zeros((n, 2))  # degrees, unwrapped
+    lift = np.zeros((n, 2))
+    for p in placements:  # placements tile the beats in order, so the state at p.start is known
+        now = min(max(p.start, 0), n - 1)
+        origin, heading = xz[now].mean(axis=0), float(yaw[now].mean())
+        for j, step in enumerate(p.move.steps):
+            b = p.start + j
+            if b < 0 or b >= n - 1:
+                continue
+            xz[b + 1], up[b + 1], yaw[b + 1] = xz[b], up[b], yaw[b]
+            if step is None:
+                continue
+            heading += step.turn
+            rot = yaw_matrix(np.deg2rad(heading))
+            a = amp[b + 1]
+            feet = (0, 1) if step.foot == "both" else ((0,) if step.foot == "l" else (1,))
+            for f in feet:
+                home = HOME_X if f == 0 else -HOME_X
+                x = step.x if f == 0 or step.foot != "both" else -step.x
+                local = np.array([home + a * (x - home), 0.0, a * step.z])
+                xz[b + 1, f] = origin + (rot @ local)[[0, 2]]
+                up[b + 1, f] = 0.0 if step.foot == "both" else a * step.up
+                yaw[b + 1, f] = heading
+                lift[b, f] = step.lift * min(a, 1.0)
+    support = np.where(up < 0.01, 1.0, 0.15)
+    center = (xz * support[..., None]).sum(axis=1) / support.sum(axis=1)[:, None]
+    return {"xz": xz, "up": up, "yaw": np.deg2rad(yaw), "lift": lift, "support": center, "heading": yaw.mean(axis=1)}
+
+
+def _overreach(pelvis, pelvis_rot, hips_rest, ankle, leg_length) -> np.ndarray:
+    """How far (m) to lower the pelvis so no leg stretches beyond REACH; a soft max, so no kinks."""
+    excess = []
+    for side in range(2):
+        hip = pelvis + pelvis_rot @ hips_rest[side]
+        horizontal = np.hypot(*(hip - ankle[:, side])[:, [0, 2]].T)
+        reach = REACH * leg_length[side]
+        highest = ankle[:, side, 1] + np.sqrt(np.maximum(reach * reach - horizontal * horizontal, 0.01))
+        excess.append(hip[:, 1] - highest)
+    x = np.max(excess, axis=0)
+    k = 0.01
+    return k * np.logaddexp(0.0, x / k)

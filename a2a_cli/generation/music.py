@@ -1,0 +1,169 @@
+"""What a choreographer hears: a beat grid over the whole song, bars, sections and energy.
+
+Built from an `AudioAnalysis` (beat frames, onset envelope, RMS, features at 30 fps). The beat grid
+is regularised (gaps filled, doubled detections dropped) and extended before the first and after
+the last detected beat, so every frame of the song has a beat phase to dance on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FPS = 30.0
+BEATS_PER_BAR = 4
+IDLE_PERIOD_S = 1.2  # grid used where the song has no beats at all (silence): a slow, calm sway
+SILENCE_RMS = 3e-3  # below this RMS (full scale 1.0) a beat counts as silent
+MIN_SECTION_BARS = 4
+
+
+@dataclass(frozen=True)
+class MusicStructure:
+    """The song as beats: `beat_times` (s) cover [<= 0, >= duration]; per-beat `energy` in [0, 1].
+
+    `downbeat` is the index (into beat_times) of a bar's first beat; bars start at
+    downbeat + 4k. `section_of_beat` numbers the song's sections (0, 1, ...), changing where the
+    music changes character; `silent` marks beats with no sound.
+    """
+
+    duration_s: float
+    beat_times: np.ndarray
+    downbeat: int
+    energy: np.ndarray
+    silent: np.ndarray
+    section_of_beat: np.ndarray
+
+    @property
+    def n_beats(self) -> int:
+        return int(self.beat_times.size)
+
+    @property
+    def beat_period_s(self) -> float:
+        return float(np.median(np.diff(self.beat_times)))
+
+    def beat_phase(self, times: np.ndarray) -> np.ndarray:
+        """Continuous beat index at each time: k at beat k, linear in between."""
+        return np.interp(times, self.beat_times, np.arange(self.n_beats, dtype=np.float64))
+
+    def is_downbeat(self, beat: int) -> bool:
+        return (beat - self.downbeat) % BEATS_PER_BAR == 0
+
+
+def analyze_structure(audio, duration_s: float) -> MusicStructure:
+    """Beat grid, downbeats, energy and sections for `duration_s` seconds of an AudioAnalysis."""
+    n_frames = max(int(round(duration_s * FPS)), 1)
+    rms = _fit(np.asarray(audio.rms, dtype=np.float64), n_frames)
+    onset = _fit(np.asarray(audio.onset_env, dtype=np.float64), n_frames)
+    features = np.asarray(audio.features, dtype=np.float64)
+    features = features[:n_frames] if features.ndim == 2 and features.shape[0] else np.zeros((n_frames, 35))
+    if features.shape[0] < n_frames:
+        features = np.concatenate([features, np.repeat(features[-1:], n_frames - features.shape[0], 0)])
+
+    detected = np.sort(np.asarray(audio.beat_frames, dtype=np.float64)) / FPS
+    detected = detected[(detected >= 0) & (detected <= duration_s)]
+    period = _beat_period(detected, float(getattr(audio, "tempo_bpm", 0.0) or 0.0))
+    beats = _regular_grid(detected, period, duration_s)
+
+    beat_frame = np.clip(np.round(beats * FPS).astype(np.int64), 0, n_frames - 1)
+    beat_rms = _per_beat_mean(rms, beats, n_frames)
+    silent = beat_rms < SILENCE_RMS
+    loud = beat_rms[~silent]
+    scale = float(np.percentile(loud, 95)) if loud.size else 1.0
+    energy = np.clip(beat_rms / max(scale, 1e-9), 0.0, 1.0)
+    energy[silent] = 0.0
+
+    downbeat = _downbeat(onset[beat_frame] + rms[beat_frame] / max(scale, 1e-9) * onset.mean(), silent)
+    sections = _sections(features, rms, beats, downbeat, n_frames)
+    return MusicStructure(float(duration_s), beats, downbeat, energy, silent, sections)
+
+
+def _fit(x: np.ndarray, n: int) -> np.ndarray:
+    """Trim or edge-pad a per-frame series to n frames (analysis and cut can differ by a frame)."""
+    if x.size >= n:
+        return x[:n]
+    return np.pad(x, (0, n - x.size), mode="edge") if x.size else np.zeros(n)
+
+
+def _beat_period(detected: np.ndarray, tempo_bpm: float) -> float:
+    if detected.size >= 3:
+        return float(np.median(np.diff(detected)))
+    if 30.0 <= tempo_bpm <= 300.0:
+        return 60.0 / tempo_bpm
+    return IDLE_PERIOD_S
+
+
+def _regular_grid(detected: np.ndarray, period: float, duration_s: float) -> np.ndarray:
+    """Detected beats with doubled detections dropped, gaps filled and the ends extended."""
+    kept: list[float] = []
+    for t in detected:
+        if kept and t - kept[-1] < 0.5 * period:
+            continue
+        if kept and t - kept[-1] > 1.5 * period:
+            gap = t - kept[-1]
+            n = int(round(gap / period))
+            kept.extend(kept[-1] + gap * np.arange(1, n) / n)
+        kept.append(float(t))
+    if not kept:
+        kept = [0.0]
+    first, last = kept[0], kept[-1]
+    before = first - period * np.arange(int(np.ceil(first / period)), 0, -1)
+    after = last + period * np.arange(1, int(np.ceil((duration_s - last) / period)) + 2)
+    return np.concatenate([before, kept, after])
+
+
+def _per_beat_mean(x: np.ndarray, beats: np.ndarray, n_frames: int) -> np.ndarray:
+    """Mean of a per-frame series over each beat's interval [beat_k, beat_k+1)."""
+    edges = np.clip(np.round(beats * FPS).astype(np.int64), 0, n_frames)
+    csum = np.concatenate([[0.0], np.cumsum(x)])
+    lo, hi = edges, np.append(edges[1:], n_frames)
+    hi = np.maximum(hi, lo + 1)
+    lo = np.minimum(lo, n_frames - 1)
+    hi = np.minimum(hi, n_frames)
+    return (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
+
+
+def _downbeat(strength: np.ndarray, silent: np.ndarray) -> int:
+    """The bar phase (0-3) whose beats are strongest: in 4/4 pop the downbeat carries the accent."""
+    s = np.where(silent, 0.0, strength)
+    scores = [s[m::BEATS_PER_BAR].mean() if s[m::BEATS_PER_BAR].size else 0.0 for m in range(BEATS_PER_BAR)]
+    return int(np.argmax(scores))
+
+
+def _sections(features: np.ndarray, rms: np.ndarray, beats: np.ndarray, downbeat: int, n_frames: int) -> np.ndarray:
+    """Section index per beat: bars are cut where the bar-level timbre/energy novelty peaks.
+
+    Novelty at bar b compares the mean of the 4 bars before with the 4 bars after (a checkerboard
+    kernel on standardised per-bar features); peaks well above the song's typical novelty, at least
+    MIN_SECTION_BARS apart, become section boundaries.
+    """
+    n_beats = beats.size
+    bar_of_beat = np.floor_divide(np.arange(n_beats) - downbeat, BEATS_PER_BAR)
+    bar_of_beat -= bar_of_beat.min()
+    n_bars = int(bar_of_beat.max()) + 1
+    cols = np.concatenate([features[:, 1:33], np.log(rms[:, None] + 1e-4) * 3.0], axis=1)
+    per_beat = np.stack([_per_beat_mean(cols[:, c], beats, n_frames) for c in range(cols.shape[1])], axis=1)
+    bars = np.zeros((n_bars, cols.shape[1]))
+    np.add.at(bars, bar_of_beat, per_beat)
+    bars /= np.maximum(np.bincount(bar_of_beat, minlength=n_bars), 1)[:, None]
+    bars = (bars - bars.mean(0)) / (bars.std(0) + 1e-6)
+    w = MIN_SECTION_BARS
+    novelty = np.zeros(n_bars)
+    for b in range(1, n_bars):
+        before = bars[max(0, b - w) : b].mean(0)
+        after = bars[b : b + w].mean(0)
+        novelty[b] = np.linalg.norm(after - before) / np.sqrt(bars.shape[1])
+    threshold = max(np.median(novelty) + 2.0 * _mad(novelty), 0.5)
+    boundaries: list[int] = []
+    for b in np.argsort(-novelty):
+        if novelty[b] < threshold:
+            break
+        if b < w // 2 or b > n_bars - w // 2 or any(abs(b - c) < MIN_SECTION_BARS for c in boundaries):
+            continue
+        boundaries.append(int(b))
+    section_of_bar = np.searchsorted(np.sort(boundaries), np.arange(n_bars), side="right")
+    return section_of_bar[bar_of_beat].astype(np.int64)
+
+
+def _mad(x: np.ndarray) -> float:
+    return float(np.median(np.abs(x - np.median(x)))) * 1.4826
