@@ -31,6 +31,8 @@ VIDEO_FPS = 30.0
 GIF_FPS = 15.0
 VIDEO_SIZE = (640, 480)
 GIF_SIZE = (320, 240)
+GIF_COLOURS = 48
+GIF_PALETTE_SAMPLES = 12
 FORMATS = (".mp4", ".gif")
 
 # Camera: in front of the dancer (who faces +z at rest) and 30 degrees to the side, a little above
@@ -99,8 +101,12 @@ def render_preview(
 
     scene = _Scene(motion, size, fps)
     ffmpeg = _ffmpeg_exe()
-    with atomic_path(out_path) as tmp:
-        cmd = _encoder_command(ffmpeg, tmp, size, fps, scene.n_frames, is_gif, audio_path, start_s)
+    with atomic_path(out_path) as tmp, tempfile.TemporaryDirectory(prefix="a2a-render-") as work:
+        if is_gif:
+            palette = _write_gif_palette(scene, Path(work) / "palette.png")
+            cmd = _gif_command(ffmpeg, tmp, size, fps, palette)
+        else:
+            cmd = _mp4_command(ffmpeg, tmp, size, fps, scene.n_frames / fps, audio_path, start_s)
         _encode(cmd, scene, progress, audio_path)
     return out_path
 
@@ -338,17 +344,14 @@ def _ffmpeg_exe() -> str:
         raise WorkError(f"no ffmpeg found for rendering previews (install imageio-ffmpeg): {e}") from None
 
 
-def _encoder_command(
-    ffmpeg: str, out: Path, size: tuple[int, int], fps: float, n_frames: int, is_gif: bool, audio: Path | None, start_s: float
-) -> list[str]:
+def _rawvideo_input(ffmpeg: str, size: tuple[int, int], fps: float) -> list[str]:
     w, h = size
-    cmd = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-           "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "pipe:0"]
-    if is_gif:
-        # One pass: a palette from all frames (few colours: a clean GIF), applied undithered (smaller files).
-        return cmd + ["-filter_complex", "[0:v]split[a][b];[a]palettegen=max_colors=48:stats_mode=full[p];[b][p]paletteuse=dither=none:diff_mode=rectangle",
-                      "-loop", "0", "-f", "gif", str(out)]
-    duration = n_frames / fps
+    return [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "pipe:0"]
+
+
+def _mp4_command(ffmpeg: str, out: Path, size: tuple[int, int], fps: float, duration: float, audio: Path | None, start_s: float) -> list[str]:
+    cmd = _rawvideo_input(ffmpeg, size, fps)
     if audio is not None:
         cmd += ["-ss", f"{start_s:.3f}", "-t", f"{duration:.3f}", "-i", str(audio)]
     cmd += ["-map", "0:v", "-c:v", "libx264", "-preset", "veryfast", "-tune", "animation", "-crf", "20", "-pix_fmt", "yuv420p"]
@@ -357,6 +360,28 @@ def _encoder_command(
         # length rules (-shortest overshoots by a few audio packets).
         cmd += ["-map", "1:a", "-c:a", "aac", "-b:a", "128k", "-af", "apad", "-t", f"{duration:.3f}"]
     return cmd + ["-movflags", "+faststart", "-f", "mp4", str(out)]
+
+
+def _gif_command(ffmpeg: str, out: Path, size: tuple[int, int], fps: float, palette: Path) -> list[str]:
+    # A fixed palette, undithered: frames stream through (no buffering of the whole clip) and
+    # the flat colours of the scene compress well.
+    return _rawvideo_input(ffmpeg, size, fps) + [
+        "-i", str(palette), "-filter_complex", "[0:v][1:v]paletteuse=dither=none:diff_mode=rectangle",
+        "-loop", "0", "-f", "gif", str(out)]
+
+
+def _write_gif_palette(scene: _Scene, path: Path) -> Path:
+    """The scene's own colours plus the commonest of frames sampled across the clip, as the 16x16
+    image ffmpeg wants. The limb colours are forced in: they cover too few pixels to survive a
+    quantiser that counts pixels."""
+    fixed = [LEFT_RGB, RIGHT_RGB, CENTRE_RGB, JOINT_RGB, TEXT_RGB, PROGRESS_RGB, SKY_TOP_RGB, HORIZON_RGB]
+    picks = np.unique(np.linspace(0, scene.n_frames - 1, GIF_PALETTE_SAMPLES).round().astype(int))
+    sheet = Image.fromarray(np.concatenate([np.asarray(scene.draw(i)) for i in picks], axis=0))
+    n_learned = GIF_COLOURS - len(fixed)
+    learned = sheet.quantize(colors=n_learned).getpalette()[: 3 * n_learned]
+    colours = np.concatenate([np.asarray(fixed, np.uint8), np.asarray(learned, np.uint8).reshape(-1, 3)])
+    Image.fromarray(np.resize(colours, (256, 3)).reshape(16, 16, 3)).save(path)
+    return path
 
 
 def _encode(cmd: list[str], scene: _Scene, progress: Callable[[int, int], None] | None, audio: Path | None) -> None:

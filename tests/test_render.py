@@ -112,6 +112,11 @@ def test_gif_has_half_the_frames_at_15_fps_and_lasts_as_long(tmp_path):
             gif.seek(i)
             total_ms += gif.info["duration"]
     assert total_ms == pytest.approx(2000, abs=20)
+    # The palette keeps the limb colours, though they cover few pixels.
+    with Image.open(out) as gif:
+        gif.seek(10)
+        frame = np.asarray(gif.convert("RGB"))
+    assert orange(frame).sum() > 20 and blue(frame).sum() > 20
 
 
 def test_a_60_fps_motion_is_resampled_to_30_fps_video(tmp_path):
