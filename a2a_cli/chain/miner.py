@@ -351,7 +351,9 @@ def create_app(service: MinerService) -> Any:
             return JSONResponse(result)
         except HTTPRefusal as e:
             status, detail = e.status, e.detail
-            return JSONResponse({"detail": e.detail}, status_code=e.status)
+            # after a 413 the rest of the body is unwanted: closing the connection stops uvicorn draining it
+            headers = {"connection": "close"} if e.status == 413 else None
+            return JSONResponse({"detail": e.detail}, status_code=e.status, headers=headers)
         except Exception as e:  # a generator bug: the caller gets a 500 line, the log says what broke
             status, detail = 500, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
             return JSONResponse({"detail": "internal error while generating"}, status_code=500)

@@ -1,0 +1,122 @@
+"""Signing and verification with real bittensor wallets (keypairs in temp dirs; no chain)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from a2a_cli.chain.auth import AuthFailed, RequestVerifier, load_wallet, sign_request
+from a2a_cli.errors import InputError
+from subnet_helpers import make_wallets
+
+PATH = "/v1/generate"
+BODY = b'{"prompt_id": "p1"}'
+
+
+@pytest.fixture(scope="module")
+def wallets(tmp_path_factory):
+    validator, miner, other = make_wallets(tmp_path_factory.mktemp("wallets"), "validator", "miner", "other")
+    return validator, miner, other
+
+
+def _verify(verifier, headers, body=BODY, path=PATH, method="POST"):
+    return verifier.verify(headers, body, method=method, path=path)
+
+
+def test_a_signed_request_verifies_as_its_sender(wallets):
+    validator, miner, _ = wallets
+    verifier = RequestVerifier(miner.hotkey.ss58_address)
+    headers = sign_request(validator, method="POST", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+    assert _verify(verifier, headers) == validator.hotkey.ss58_address
+    assert RequestVerifier.claimed_hotkey(headers) == validator.hotkey.ss58_address
+    assert RequestVerifier.claimed_hotkey({k.lower(): v for k, v in headers.items()}) == validator.hotkey.ss58_address
+
+
+def test_unsigned_requests_fail(wallets):
+    _, miner, _ = wallets
+    with pytest.raises(AuthFailed, match="MalformedAuth"):
+        _verify(RequestVerifier(miner.hotkey.ss58_address), {"content-type": "application/json"})
+
+
+@pytest.mark.parametrize("tamper, reason", [
+    (lambda h: (h, BODY + b" "), "BadSignature"),                      # body changed after signing
+    (lambda h: ({**h, "X-Bittensor-Signature": "0x" + "00" * 64}, BODY), "BadSignature"),
+    (lambda h: ({**h, "X-Bittensor-Signature": "zz"}, BODY), "MalformedAuth"),
+    (lambda h: ({**h, "X-Bittensor-Nonce": str(int(h["X-Bittensor-Nonce"]) + 1)}, BODY), "BadSignature"),
+])
+def test_badly_signed_requests_fail(wallets, tamper, reason):
+    validator, miner, _ = wallets
+    headers = sign_request(validator, method="POST", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+    headers, body = tamper(headers)
+    with pytest.raises(AuthFailed, match=reason):
+        _verify(RequestVerifier(miner.hotkey.ss58_address), headers, body)
+
+
+def test_a_signature_for_another_path_or_method_fails(wallets):
+    validator, miner, _ = wallets
+    verifier = RequestVerifier(miner.hotkey.ss58_address)
+    headers = sign_request(validator, method="POST", path="/v1/health", body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+    with pytest.raises(AuthFailed, match="BadSignature"):
+        _verify(verifier, headers)
+    headers = sign_request(validator, method="PUT", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+    with pytest.raises(AuthFailed, match="BadSignature"):
+        _verify(verifier, headers)
+
+
+def test_claiming_someone_elses_hotkey_fails(wallets):
+    validator, miner, other = wallets
+    headers = sign_request(other, method="POST", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+    headers["X-Bittensor-Hotkey"] = validator.hotkey.ss58_address
+    with pytest.raises(AuthFailed, match="BadSignature"):
+        _verify(RequestVerifier(miner.hotkey.ss58_address), headers)
+
+
+def test_a_replayed_request_fails_the_second_time(wallets):
+    validator, miner, _ = wallets
+    verifier = RequestVerifier(miner.hotkey.ss58_address)
+    headers = sign_request(validator, method="POST", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+    assert _verify(verifier, headers) == validator.hotkey.ss58_address
+    with pytest.raises(AuthFailed, match="ReplayedRequest"):
+        _verify(verifier, headers)
+
+
+def test_stale_and_future_requests_fail(wallets):
+    validator, miner, _ = wallets
+    verifier = RequestVerifier(miner.hotkey.ss58_address, max_age_s=5.0, allowed_skew_s=1.0)
+    from bittensor import http_auth
+
+    for offset_s, message in ((-6.0, "older than the 5s"), (+3.0, "more than 1s in the future")):
+        nonce = time.time_ns() + int(offset_s * 1e9)
+        headers = http_auth.sign(validator, method="POST", path=PATH, body=BODY,
+                                 receiver_ss58=miner.hotkey.ss58_address, nonce_ns=nonce)
+        with pytest.raises(AuthFailed, match=f"StaleRequest: nonce is {message}"):
+            _verify(verifier, headers)
+
+
+def test_a_request_for_another_receiver_fails(wallets):
+    validator, miner, other = wallets
+    headers = sign_request(validator, method="POST", path=PATH, body=BODY, receiver_hotkey=other.hotkey.ss58_address)
+    with pytest.raises(AuthFailed, match="WrongReceiver"):
+        _verify(RequestVerifier(miner.hotkey.ss58_address), headers)
+    from bittensor import http_auth
+
+    unbound = http_auth.sign(validator, method="POST", path=PATH, body=BODY)  # bound to no receiver at all
+    with pytest.raises(AuthFailed, match="WrongReceiver"):
+        _verify(RequestVerifier(miner.hotkey.ss58_address), unbound)
+
+
+def test_failure_messages_never_echo_the_signature(wallets):
+    validator, miner, _ = wallets
+    headers = sign_request(validator, method="POST", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+    with pytest.raises(AuthFailed) as raised:
+        _verify(RequestVerifier(miner.hotkey.ss58_address), headers, BODY + b"x")
+    assert headers["X-Bittensor-Signature"][2:] not in str(raised.value)
+
+
+def test_load_wallet_finds_existing_hotkeys_and_names_missing_ones(tmp_path):
+    (made,) = make_wallets(tmp_path, "alice")
+    loaded = load_wallet("alice", "hot", tmp_path)
+    assert loaded.hotkey.ss58_address == made.hotkey.ss58_address
+    with pytest.raises(InputError, match="no hotkey 'nope' in wallet 'alice'.*btcli wallet create"):
+        load_wallet("alice", "nope", tmp_path)

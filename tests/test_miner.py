@@ -1,0 +1,328 @@
+"""The miner over real HTTP on 127.0.0.1: every refusal code, the queue, the deadline, audio URLs,
+one log line per request, and no wallet secret anywhere in what it logs or answers."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import logging
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+from bittensor import http_auth
+
+from a2a_cli.chain import protocol
+from a2a_cli.chain.miner import AdmissionQueue, HTTPRefusal, MinerService, MinerSettings
+from subnet_helpers import (fast_generate, json_detail, local_chain_with, make_wallets, prompt_body, running_miner,
+                            signed_headers)
+
+GENERATE = protocol.GENERATE_PATH
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    """Wallets and a local chain: a rich and a modest validator, a validator without permit, a miner, a stranger."""
+    root = tmp_path_factory.mktemp("subnet")
+    rich, modest, no_permit, miner, stranger = make_wallets(root / "wallets", "rich", "modest", "nopermit", "miner", "stranger")
+    chain = local_chain_with(root / "chain.json", {rich: 1000.0, modest: 50.0, no_permit: 20.0}, [miner],
+                             max_validators=2)
+    return {"rich": rich, "modest": modest, "no_permit": no_permit, "miner": miner, "stranger": stranger, "chain": chain}
+
+
+def make_service(net, generate=fast_generate, **settings) -> MinerService:
+    config = MinerSettings(**{"min_stake": 10.0, "metagraph_ttl_s": 0.0, **settings})
+    return MinerService(settings=config, chain=net["chain"], hotkey=net["miner"].hotkey.ss58_address, generate=generate, model="fast")
+
+
+def post(url: str, net, wallet_name: str = "rich", body: bytes | None = None, **kwargs) -> httpx.Response:
+    body = prompt_body(1.0) if body is None else body
+    headers = signed_headers(net[wallet_name], body, net["miner"].hotkey.ss58_address)
+    return httpx.post(url + GENERATE, content=body, headers=headers, timeout=30, **kwargs)
+
+
+def test_a_signed_prompt_gets_a_dance_with_exactly_the_frames_asked_for(net):
+    with running_miner(make_service(net)) as url:
+        body = prompt_body(2.5, seed=3)
+        response = post(url, net, body=body)
+        assert response.status_code == 200, response.text
+        answer, motion = protocol.parse_response(response.content, protocol.parse_request(body))
+        assert motion.n_frames == 75 and answer.model == "fast" and answer.generation_s >= 0
+        health = httpx.get(url + protocol.HEALTH_PATH).json()
+        assert health["protocol"] == "a2a/1" and health["hotkey"] == net["miner"].hotkey.ss58_address
+        assert (health["active"], health["waiting"]) == (0, 0)
+
+
+def test_the_openapi_schema_describes_the_prompt_and_the_answer(net):
+    with running_miner(make_service(net)) as url:
+        schema = httpx.get(url + "/openapi.json").json()
+    operation = schema["paths"][GENERATE]["post"]
+    body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body_schema["required"]) >= {"prompt_id", "audio", "duration_s"}
+    assert {"200", "401", "403", "413", "422", "429", "504"} <= set(operation["responses"])
+    assert "GenerateResponse" in json.dumps(operation["responses"]["200"])
+
+
+def _unsigned(net, body):
+    return {"content-type": "application/json"}
+
+
+def _bad_signature(net, body):
+    return signed_headers(net["rich"], body + b" ", net["miner"].hotkey.ss58_address)
+
+
+def _stale(net, body):
+    return {"content-type": "application/json", **http_auth.sign(
+        net["rich"], method="POST", path=GENERATE, body=body, receiver_ss58=net["miner"].hotkey.ss58_address,
+        nonce_ns=time.time_ns() - 60 * 10**9)}
+
+
+def _wrong_receiver(net, body):
+    return signed_headers(net["rich"], body, net["stranger"].hotkey.ss58_address)
+
+
+@pytest.mark.parametrize("make_headers, detail", [
+    (_unsigned, "not signed"), (_bad_signature, "BadSignature"), (_stale, "StaleRequest"), (_wrong_receiver, "WrongReceiver"),
+])
+def test_unauthenticated_requests_get_401(net, make_headers, detail):
+    body = prompt_body(1.0)
+    with running_miner(make_service(net)) as url:
+        response = httpx.post(url + GENERATE, content=body, headers=make_headers(net, body))
+    assert response.status_code == 401 and detail in json_detail(response)
+
+
+def test_a_replayed_request_gets_401(net):
+    body = prompt_body(1.0)
+    headers = signed_headers(net["rich"], body, net["miner"].hotkey.ss58_address)
+    with running_miner(make_service(net)) as url:
+        first = httpx.post(url + GENERATE, content=body, headers=headers)
+        again = httpx.post(url + GENERATE, content=body, headers=headers)
+    assert first.status_code == 200
+    assert again.status_code == 401 and "ReplayedRequest" in json_detail(again)
+
+
+@pytest.mark.parametrize("caller, settings, detail", [
+    ("stranger", {}, "not registered"),
+    ("modest", {"min_stake": 100.0}, "below this miner's minimum of 100 TAO"),
+    ("no_permit", {"require_validator_permit": True}, "no validator permit"),
+])
+def test_blacklisted_callers_get_403(net, caller, settings, detail):
+    with running_miner(make_service(net, **settings)) as url:
+        response = post(url, net, caller)
+    assert response.status_code == 403 and detail in json_detail(response)
+
+
+def test_the_validator_permit_is_only_required_when_configured(net):
+    with running_miner(make_service(net)) as url:
+        assert post(url, net, "no_permit").status_code == 200
+
+
+def test_a_declared_oversize_body_gets_413_before_it_is_sent(net):
+    """Only the headers and 10 bytes of a '100 MB' body are ever sent; the 413 comes back anyway."""
+    with running_miner(make_service(net, max_request_bytes=1_000_000)) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(f"POST {GENERATE} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {100 * 2**20}\r\n\r\n{{\"a\": 1234".encode())
+            reply = b""
+            while b"limit" not in reply and (chunk := sock.recv(4096)):
+                reply += chunk
+    reply = reply.decode("latin-1")
+    assert reply.startswith("HTTP/1.1 413") and "over the 1000000-byte limit" in reply
+
+
+def test_a_streamed_body_is_cut_off_at_the_cap_with_413(net):
+    sent = []
+
+    def chunks():
+        for _ in range(400):  # up to 25 MB if nobody stopped us
+            sent.append(65536)
+            yield b" " * 65536
+
+    headers = signed_headers(net["rich"], b"whatever", net["miner"].hotkey.ss58_address)
+    with running_miner(make_service(net, max_request_bytes=1_000_000)) as url:
+        try:
+            response = httpx.post(url + GENERATE, content=chunks(), headers=headers, timeout=30)
+        except httpx.HTTPError:  # the miner closed the connection while we were still sending: also a refusal
+            response = None
+    if response is not None:
+        assert response.status_code == 413 and "over the 1000000-byte limit" in json_detail(response)
+    assert sum(sent) < 8 * 2**20  # the miner stopped taking the body soon after the 1 MB cap
+
+
+def test_a_full_queue_gets_429_and_stake_takes_priority(net):
+    gate = threading.Event()
+
+    def blocked(samples, sr, duration_s, seed):
+        gate.wait(20)
+        return fast_generate(samples, sr, duration_s, seed)
+
+    service = make_service(net, generate=blocked, max_concurrency=1, max_queue=1)
+    with running_miner(service) as url, ThreadPoolExecutor(4) as pool:
+        def wait_for(active, waiting):
+            deadline = time.monotonic() + 10
+            while (service.admission.active, service.admission.waiting) != (active, waiting):
+                assert time.monotonic() < deadline, "the miner never reached the expected load"
+                time.sleep(0.02)
+
+        running = pool.submit(post, url, net, "modest")
+        wait_for(1, 0)
+        queued_modest = pool.submit(post, url, net, "modest")
+        wait_for(1, 1)
+        refused = post(url, net, "modest")  # queue full, and no richer than the one waiting
+        assert refused.status_code == 429 and "capacity" in json_detail(refused)
+        queued_rich = pool.submit(post, url, net, "rich")  # richer: takes the modest waiter's place
+        bumped = queued_modest.result(10)
+        assert bumped.status_code == 429 and "more stake" in json_detail(bumped)
+        gate.set()
+        assert running.result(10).status_code == 200
+        assert queued_rich.result(10).status_code == 200
+        wait_for(0, 0)
+
+
+def test_the_deadline_gives_504_and_the_slot_frees_when_the_work_ends(net):
+    def slow(samples, sr, duration_s, seed):
+        time.sleep(1.5)
+        return fast_generate(samples, sr, duration_s, seed)
+
+    service = make_service(net, generate=slow, timeout_s=0.5, max_concurrency=1)
+    with running_miner(service) as url:
+        started = time.monotonic()
+        response = post(url, net)
+        elapsed = time.monotonic() - started
+        assert response.status_code == 504 and elapsed < 1.4
+        assert service.admission.active == 1  # the thread still runs: its slot is not given away yet
+        time.sleep(1.5)
+        assert service.admission.active == 0
+
+
+def test_a_generator_bug_is_a_500_that_never_reaches_the_validator_as_an_answer(net):
+    def wrong_length(samples, sr, duration_s, seed):
+        return fast_generate(samples, sr, duration_s + 1.0, seed)
+
+    with running_miner(make_service(net, generate=wrong_length)) as url:
+        response = post(url, net)
+    assert response.status_code == 500 and json_detail(response) == "internal error while generating"
+
+
+def _url_prompt(url: str) -> bytes:
+    return json.dumps({"protocol": "a2a/1", "prompt_id": "u1", "audio": {"encoding": "url", "data": url},
+                       "fps": 30, "duration_s": 1.0, "seed": 0}).encode()
+
+
+@pytest.mark.parametrize("body, settings, detail", [
+    (b"{not json", {}, "not a valid a2a/1 prompt"),
+    (_url_prompt("http://127.0.0.1:9/song.wav"), {}, "does not accept audio URLs"),
+    (_url_prompt("file:///etc/passwd"), {"allow_audio_urls": True}, "must be http:// or https://"),
+    (_url_prompt("http://127.0.0.1:9/song.wav"), {"allow_audio_urls": True}, "private, loopback or reserved"),
+    (_url_prompt("http://[::1]:9/song.wav"), {"allow_audio_urls": True}, "private, loopback or reserved"),
+    (_url_prompt("http://10.1.2.3/song.wav"), {"allow_audio_urls": True}, "private, loopback or reserved"),
+])
+def test_invalid_prompts_and_refused_urls_get_422(net, body, settings, detail):
+    with running_miner(make_service(net, **settings)) as url:
+        response = post(url, net, body=body)
+    assert response.status_code == 422 and detail in json_detail(response)
+
+
+@pytest.fixture
+def audio_server():
+    """Serves a 1-s WAV at /song.wav and 3 MB of zeros at /big on 127.0.0.1."""
+    import base64
+
+    wav = base64.b64decode(protocol.encode_wav(np.zeros(16000, np.float32), 16000).data)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            data = wav if self.path == "/song.wav" else b"\0" * 3_000_000
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_audio_by_url_is_fetched_when_allowed_and_capped_in_size(net, audio_server):
+    settings = {"allow_audio_urls": True, "allow_private_urls": True, "url_max_bytes": 1_000_000}
+    with running_miner(make_service(net, **settings)) as url:
+        ok = post(url, net, body=_url_prompt(audio_server + "/song.wav"))
+        big = post(url, net, body=_url_prompt(audio_server + "/big"))
+    assert ok.status_code == 200, ok.text
+    assert big.status_code == 422 and "over the 1000000-byte limit" in json_detail(big)
+
+
+def _secrets(wallet) -> list[str]:
+    keyfile = json.loads(open(wallet.hotkey_file.path).read())
+    values = [keyfile["privateKey"], keyfile["secretSeed"]]
+    secrets = [v.removeprefix("0x") for v in values] + [keyfile["secretPhrase"]]
+    cold = json.loads(open(wallet.coldkey_file.path).read())
+    return secrets + [cold["privateKey"].removeprefix("0x"), cold["secretSeed"].removeprefix("0x"), cold["secretPhrase"]]
+
+
+def test_one_log_line_per_request_and_no_secret_anywhere(net, caplog):
+    caplog.set_level(logging.DEBUG)
+    bodies = []
+    with running_miner(make_service(net)) as url:
+        for caller in ("rich", "stranger", "modest"):
+            bodies.append(post(url, net, caller).text)
+        bodies.append(httpx.post(url + GENERATE, content=b"{}", headers=_bad_signature(net, b"{}")).text)
+        bodies.append(post(url, net, body=b"{broken").text)
+    lines = [r.getMessage() for r in caplog.records if r.name == "a2a.miner"]
+    assert len(lines) == 5
+    assert [line.split()[1] for line in lines] == ["200", "403", "200", "401", "422"]
+    assert f"caller={net['rich'].hotkey.ss58_address}" in lines[0]
+    everything = "\n".join([caplog.text, *bodies, *lines])
+    secrets = [s for name in ("rich", "stranger", "modest", "miner") for s in _secrets(net[name])]
+    assert len(secrets) == 24 and all(len(s) > 20 for s in secrets)
+    assert not [s for s in secrets if s.lower() in everything.lower()]
+
+
+def test_admission_serves_the_highest_stake_first():
+    async def scenario():
+        queue = AdmissionQueue(slots=1, max_waiting=3)
+        order = []
+        await queue.acquire(1.0)  # the slot is taken
+
+        async def waiter(stake):
+            await queue.acquire(stake)
+            order.append(stake)
+            queue.release()
+
+        tasks = [asyncio.create_task(waiter(s)) for s in (5.0, 50.0, 20.0)]
+        await asyncio.sleep(0.01)
+        with pytest.raises(HTTPRefusal) as refused:
+            await queue.acquire(4.0)  # full, and poorer than every waiter
+        assert refused.value.status == 429
+        queue.release()
+        await asyncio.gather(*tasks)
+        assert order == [50.0, 20.0, 5.0] and queue.active == 0 and queue.waiting == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_waiter_that_times_out_leaves_the_queue_clean():
+    async def scenario():
+        queue = AdmissionQueue(slots=1, max_waiting=1)
+        await queue.acquire(1.0)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await queue.acquire(2.0)
+        assert queue.waiting == 0
+        queue.release()
+        assert queue.active == 0
+        await queue.acquire(3.0)  # the slot is free again
+        assert queue.active == 1
+
+    asyncio.run(scenario())
