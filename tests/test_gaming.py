@@ -156,3 +156,17 @@ def test_the_default_generator_is_judged_a_dance(song):
     report = score_motion(motion, audio)
     assert report.passed, report.failed_gates
     assert report.validator_score >= 0.6, report.components
+
+
+def test_beat_sync_is_chance_corrected(song):
+    """Raw BAS rewards noise (DESIGN §9); alignment beyond shifted beat grids does not."""
+    from a2a_cli.scoring.composite import beat_sync
+
+    bpm, _, audio, beats, dance = song
+    dance_sync = beat_sync(dance.joints, audio.beat_frames, 30.0)
+    noise_sync = beat_sync(white_noise(N).joints, audio.beat_frames, 30.0)
+    half_beat = int(round(30 * 60 / bpm / 2))
+    off_beat = beat_sync(plausible_dance(beats + half_beat, N, seed=1).joints, audio.beat_frames, 30.0)
+    assert dance_sync["sync"] > 0.5
+    assert noise_sync["bas"] > 0.25 and noise_sync["sync"] < 0.2
+    assert off_beat["sync"] < 0.1

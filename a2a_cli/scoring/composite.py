@@ -15,9 +15,10 @@ How it is made (DESIGN §6; each raw metric alone can be gamed, §9):
      hitting the beats ~1.
    - `quality` (0.20): mean of PFC mapped to 1 / (1 + PFC / 2) (AIST++ itself scores PFC ~1.3,
      0.6 here) and smoothness 1 - median jerk / the jerk gate's limit.
-   - `variety` (0.15): 1 minus how well the dance predicts itself at lags of 0.5-4 s: the least
-     normalised squared difference between the pose and itself L frames later, / 0.5, clipped.
-     A loop of one move is 0 at its period; a dance whose moves change is near 1.
+   - `variety` (0.15): how far the dance is from repeating itself at lags of 0.5-4 s: the least,
+     over those lags L, of mean |pose(t + L) - pose(t)|^2 / (2 * pose variance) (about 1 for
+     unrelated poses, 0 for an exact repeat), divided by 0.5 and clipped. Root-relative poses, so
+     travelling does not hide a loop. A loop of one move is 0 at its period.
    - `energy` (0.10): correlation of the body's speed with the music's loudness (both smoothed
      over 1 s), (1 + r) / 2; left out when the music's loudness hardly varies.
    - `realism` (0.10): closeness of the clip's kinetic features to real dances' statistics.
@@ -86,26 +87,26 @@ class ScoreReport:
         }
 
 
-def _alignment(motion_beats: np.ndarray, music: np.ndarray, n_velocity: int, fps: float) -> float:
+def _alignment(motion_beats: np.ndarray, music: np.ndarray, n_velocity: int, fps: float):
+    """(BeatAlignment, harmonic mean of its BAS and precision): both directions must agree."""
     from a2a_cli.scoring.beats import align_beats
 
     a = align_beats(motion_beats, music, n_velocity, fps)
-    return 0.0 if a.bas + a.precision == 0 else 2 * a.bas * a.precision / (a.bas + a.precision)
+    return a, (0.0 if a.bas + a.precision == 0 else 2 * a.bas * a.precision / (a.bas + a.precision))
 
 
 def beat_sync(joints: np.ndarray, music_beats: np.ndarray, fps: float) -> dict[str, float]:
     """BAS, precision, and the chance-corrected alignment to this song's beats (module doc)."""
-    from a2a_cli.scoring.beats import align_beats, motion_beats
+    from a2a_cli.scoring.beats import motion_beats
 
     beats = motion_beats(joints, fps)
     n_velocity = joints.shape[0] - 1
     music = np.asarray(music_beats, dtype=np.float64)
-    raw = align_beats(beats, music, n_velocity, fps)
-    a = _alignment(beats, music, n_velocity, fps)
+    raw, a = _alignment(beats, music, n_velocity, fps)
     if music.size >= 2:
         period = float(np.median(np.diff(music)))
         grid = np.concatenate([[music[0] - period], music])
-        chance = float(np.mean([_alignment(beats, grid + d * period, n_velocity, fps) for d in CONTROL_PHASES]))
+        chance = float(np.mean([_alignment(beats, grid + d * period, n_velocity, fps)[1] for d in CONTROL_PHASES]))
     else:
         chance = 1.0  # one beat or none: no rhythm to follow, nothing to credit
     sync = float(np.clip((a - chance) / (1 - chance), 0.0, 1.0)) if chance < 1 else 0.0
