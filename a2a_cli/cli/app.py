@@ -46,6 +46,7 @@ def _register_commands() -> None:
     # Each command module imports only typer at module level; heavy work is imported inside commands.
     # (commands are added here, one import and one registration line each)
     from a2a_cli.cli import config_cmd
+    from a2a_cli.cli import generate as generate_cmd
     from a2a_cli.cli import mine as mine_cmd
     from a2a_cli.cli import register as register_cmd
     from a2a_cli.cli import example as example_cmd
@@ -53,6 +54,7 @@ def _register_commands() -> None:
     from a2a_cli.cli import score as score_cmd
 
     app.add_typer(config_cmd.app, name="config")
+    app.command("generate")(generate_cmd.generate)
     app.command("mine")(mine_cmd.mine)
     app.command("register")(register_cmd.register)
     app.command("example")(example_cmd.example)

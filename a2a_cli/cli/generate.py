@@ -1,0 +1,208 @@
+"""`a2a generate AUDIO...`: a dance for each song, written as npy/npz/bvh, with an optional preview."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from a2a_cli.cli import common
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+MOTION_FORMATS = ("npy", "npz", "bvh")
+PREVIEW_SUFFIXES = (".mp4", ".gif")
+
+
+def generate(
+    audio: list[Path] = typer.Argument(..., help="Audio files (wav, flac, ogg, mp3) or folders of them."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Folder for the motion files (default: beside each audio file)."),
+    formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help="npy, npz or bvh; repeat for several (default npy)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator (default choreo: no weights, no GPU)."),
+    start: Optional[float] = typer.Option(None, "--start", min=0.0, help="Dance from this second of the song."),
+    duration: Optional[float] = typer.Option(None, "--duration", min=0.0, help="Dance this many seconds (default: to the end)."),
+    preview: Optional[Path] = typer.Option(None, "--preview", help="Also render a video of the dance: FILE.mp4 (with the music) or FILE.gif."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
+    json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Generate a dance for each song: SMPL motion at 30 fps, scored by the validator's judge.
+
+    Examples:
+
+      [bold]a2a generate song.mp3[/bold]  (writes song.npy beside the song)
+
+      [bold]a2a generate song.mp3 --preview song.mp4 --format bvh[/bold]
+
+      [bold]a2a generate songs/ -o dances/ --format npz --format bvh --seed 7[/bold]
+
+      [bold]a2a generate long.mp3 --start 60 --duration 30[/bold]
+    """
+    from a2a_cli.errors import InputError
+
+    cfg = common.settings(**{
+        "generate.model": model, "generate.seed": seed, "generate.formats": formats or None,
+        "generate.out_dir": None if out is None else str(out),
+    })
+    fmts = _formats(cfg.get("generate.formats"))
+    songs = audio_files(audio)
+    if preview is not None:
+        if len(songs) > 1:
+            raise InputError("--preview renders one dance: give one audio file")
+        if preview.suffix.lower() not in PREVIEW_SUFFIXES:
+            raise InputError(f"--preview must name a .mp4 or .gif file, got {preview}")
+        if preview.exists() and not force:
+            raise InputError(f"{preview} already exists (use --force to overwrite it)")
+    out_dir = cfg.get("generate.out_dir")
+    jobs = plan_outputs(songs, Path(out_dir) if out_dir else None, fmts, force)
+    results = _run(jobs, cfg, start, duration, preview)
+    _report(results, json_output)
+
+
+def audio_files(paths: list[Path]) -> list[Path]:
+    """Files named, plus the audio files directly inside folders named, sorted; none found is an error."""
+    from a2a_cli.errors import InputError
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+            if not found:
+                raise InputError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {path}")
+            files.extend(found)
+        elif not path.exists():
+            raise InputError(f"audio file not found: {path}")
+        else:
+            files.append(path)
+    return files
+
+
+def plan_outputs(songs: list[Path], out_dir: Path | None, fmts: list[str], force: bool) -> list[tuple[Path, list[Path]]]:
+    """(song, output paths) per song; every problem with the outputs is found before any work starts."""
+    import os
+
+    from a2a_cli.errors import InputError, WorkError
+
+    jobs: list[tuple[Path, list[Path]]] = []
+    seen: dict[Path, Path] = {}
+    for song in songs:
+        folder = out_dir if out_dir is not None else song.parent
+        outputs = [folder / f"{song.stem}.{fmt}" for fmt in fmts]
+        for path in outputs:
+            if path in seen:
+                raise InputError(f"{seen[path]} and {song} would both write {path}; use separate -o folders")
+            seen[path] = song
+            if path.exists() and not force:
+                raise InputError(f"{path} already exists (use --force to overwrite it)")
+        jobs.append((song, outputs))
+    for folder in {paths[0].parent for _, paths in jobs}:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WorkError(f"cannot create output folder {folder}: {e.strerror or e}") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise WorkError(f"cannot write to output folder {folder}: permission denied")
+    return jobs
+
+
+def _formats(values: list[str]) -> list[str]:
+    from a2a_cli.errors import InputError
+
+    fmts: list[str] = []
+    for value in values:
+        fmt = str(value).lower().lstrip(".")
+        if fmt not in MOTION_FORMATS:
+            raise InputError(f"unknown motion format {value!r}; choose from {', '.join(MOTION_FORMATS)}")
+        if fmt not in fmts:
+            fmts.append(fmt)
+    if not fmts:
+        raise InputError(f"no motion format given; choose from {', '.join(MOTION_FORMATS)}")
+    return fmts
+
+
+def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path | None) -> list[dict]:
+    import time
+
+    from a2a_cli.audio import analyze
+    from a2a_cli.generation import get_generator
+    from a2a_cli.motion.formats import save_motion
+    from a2a_cli.scoring import score_motion
+
+    generator = get_generator(cfg.get("generate.model"))
+    seed = int(cfg.get("generate.seed"))
+    results = []
+    with _Progress(len(jobs)) as step:
+        for song, outputs in jobs:
+            step(f"dancing to {song.name}")
+            began = time.perf_counter()
+            analysis = analyze(song, start_s=start, duration_s=duration, cache=bool(cfg.get("audio.cache")))
+            motion = generator.generate(analysis, analysis.duration_s, seed)
+            took = time.perf_counter() - began
+            for path in outputs:
+                save_motion(motion, path)
+            report = score_motion(motion, analysis)
+            written = [str(p) for p in outputs]
+            if preview is not None:
+                from a2a_cli.render import render_preview
+
+                step(f"rendering {preview.name}")
+                render_preview(motion, preview, audio_path=song, start_s=start or 0.0)
+                written.append(str(preview))
+            results.append({
+                "audio": str(song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
+                "model": generator.name, "seed": seed, "validator_score": round(float(report.validator_score), 4),
+                "bas": round(float(report.metrics.get("bas", float("nan"))), 4),
+                "pfc": round(float(report.metrics.get("pfc", float("nan"))), 4),
+                "gates_passed": report.passed, "generate_s": round(took, 3), "outputs": written,
+            })
+    return results
+
+
+def _report(results: list[dict], as_json: bool) -> None:
+    if as_json:
+        common.print_json({"results": results})
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="a2a generate", title_justify="left")
+    for column, justify in (("file", "left"), ("duration", "right"), ("frames", "right"), ("score", "right"),
+                            ("BAS", "right"), ("PFC", "right"), ("outputs", "left")):
+        table.add_column(column, justify=justify)
+    for r in results:
+        score = f"{r['validator_score']:.2f}" + ("" if r["gates_passed"] else " [red](gate failed)[/red]")
+        table.add_row(escape(Path(r["audio"]).name), f"{r['duration_s']:.1f} s", str(r["frames"]), score,
+                      f"{r['bas']:.2f}", f"{r['pfc']:.2f}", escape("\n".join(r["outputs"])))
+    common.out.print(table)
+
+
+class _Progress:
+    """A Rich bar over the songs on stderr when it is a terminal; `step(label)` starts the next stage."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        if common.show_progress():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                console=common.err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("", total=self.total)
+        self.done = -1
+
+        def step(label: str) -> None:
+            if label.startswith("dancing"):
+                self.done += 1
+            if self.bar is not None:
+                self.bar.update(self.task, description=label, completed=self.done)
+
+        return step
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
