@@ -354,7 +354,7 @@ def _mp4_command(ffmpeg: str, out: Path, size: tuple[int, int], fps: float, dura
     cmd = _rawvideo_input(ffmpeg, size, fps)
     if audio is not None:
         cmd += ["-ss", f"{start_s:.3f}", "-t", f"{duration:.3f}", "-i", str(audio)]
-    cmd += ["-map", "0:v", "-c:v", "libx264", "-preset", "veryfast", "-tune", "animation", "-crf", "20", "-pix_fmt", "yuv420p"]
+    cmd += ["-map", "0:v", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
     if audio is not None:
         # Audio padded with silence and both streams cut at the motion's duration: the video's
         # length rules (-shortest overshoots by a few audio packets).
