@@ -13,8 +13,8 @@ import numpy as np
 
 from a2a_cli.motion import Motion
 from a2a_cli.motion.skeleton import (
-    FOOT_JOINTS, L_ANKLE, L_ELBOW, L_FOOT, L_HIP, L_KNEE, L_SHOULDER, NECK, PELVIS, R_ANKLE, R_ELBOW,
-    R_FOOT, R_HIP, R_KNEE, R_SHOULDER, SPINE1, SPINE2,
+    FOOT_JOINTS, L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, NECK, PELVIS, R_ANKLE, R_ELBOW, R_HIP,
+    R_KNEE, R_SHOULDER, SPINE1, SPINE2,
 )
 
 FPS = 30.0
