@@ -46,7 +46,7 @@ FOLLOW_SIGMA_S = 0.5
 NEAR_M = 0.1
 
 BONE_RADIUS_M = 0.035
-JOINT_RADIUS_M = 0.03
+JOINT_RADIUS_M = 0.018
 HEAD_RADIUS_M = 0.1
 SHADOW_RADIUS_M = 0.45
 SUPERSAMPLE = 3
@@ -259,8 +259,8 @@ class _Scene:
         self.camera = _Camera(size)
         self.floor = _Floor(self.camera)
         skeleton = smpl_skeleton()
-        neck_to_head = rel[:, HEAD] - rel[:, NECK]
-        head_centre = rel[:, HEAD] + 0.8 * neck_to_head
+        # SMPL's head joint sits low in the skull: the head's disc is centred further up the neck line.
+        head_centre = rel[:, HEAD] + 0.8 * (rel[:, HEAD] - rel[:, NECK])
         shadow = rel[:, 0].copy()
         shadow[:, 1] = -TARGET_HEIGHT_M
         ring = np.array([[SHADOW_RADIUS_M, 0, 0], [-SHADOW_RADIUS_M, 0, 0], [0, 0, SHADOW_RADIUS_M], [0, 0, -SHADOW_RADIUS_M]])
@@ -269,18 +269,15 @@ class _Scene:
         self.u, self.v = self.u.astype(np.float32), self.v.astype(np.float32)
         self.parents = skeleton.parents
         self.colours = _bone_colours()
-        focal = self.camera.focal
-        with np.errstate(divide="ignore"):
-            self.px_per_m = np.where(self.depth > NEAR_M, focal / np.maximum(self.depth, NEAR_M), 0.0)
+        self.px_per_m = self.camera.focal / np.maximum(self.depth, NEAR_M)
         self.font = ImageFont.load_default(size=max(10, size[1] // 32))
 
-    def draw(self, i: int, overlay: bool = True) -> Image.Image:
+    def draw(self, i: int) -> Image.Image:
         """Frame `i`: floor, shadow, depth-sorted bones and joints, then the time/frame overlay."""
         tx, tz = self.target_xz[i]
         frame = Image.fromarray(self.floor.render(float(tx), float(tz)))
         self._draw_dancer(frame, i)
-        if overlay:
-            self._draw_overlay(frame, i)
+        self._draw_overlay(frame, i)
         return frame
 
     def _draw_dancer(self, frame: Image.Image, i: int) -> None:
@@ -323,7 +320,7 @@ class _Scene:
                 pen.ellipse([us[k] - r, vs[k] - r, us[k] + r, vs[k] + r], fill=colour)
         for j in range(n):
             if visible[j]:
-                r = JOINT_RADIUS_M * scale[j] * s * 0.6
+                r = JOINT_RADIUS_M * scale[j] * s
                 pen.ellipse([us[j] - r, vs[j] - r, us[j] + r, vs[j] + r], fill=JOINT_RGB)
         frame.paste(layer.reduce(s), (x0, y0))
 
