@@ -36,7 +36,7 @@ def _filter_lengths(freqs: np.ndarray, sr: float) -> np.ndarray:
 
 @cache
 def _octave_basis(sr: float, fmin_top: float) -> tuple[np.ndarray, int, int, int]:
-    """(filter spectra (36, hi - lo) complex64, lo, hi, n_fft) for the top octave at `sr`.
+    """(filter spectra (36, hi - lo) complex128, lo, hi, n_fft) for the top octave at `sr`.
 
     Every lower octave reuses it: halving the rate and the frequencies leaves the filters unchanged.
     """
@@ -58,7 +58,7 @@ def _octave_basis(sr: float, fmin_top: float) -> tuple[np.ndarray, int, int, int
     spectra[mags < cut[:, None]] = 0
     used = np.flatnonzero(np.any(spectra != 0, axis=0))
     lo, hi = int(used[0]), int(used[-1]) + 1
-    return np.ascontiguousarray(spectra[:, lo:hi].astype(np.complex64)), lo, hi, n_fft
+    return np.ascontiguousarray(spectra[:, lo:hi]), lo, hi, n_fft
 
 
 def cqt_magnitude(y: np.ndarray, sr: float, hop: int, tuning: float) -> np.ndarray:
@@ -70,17 +70,18 @@ def cqt_magnitude(y: np.ndarray, sr: float, hop: int, tuning: float) -> np.ndarr
     freqs = fmin * 2.0 ** (np.arange(n_bins) / BINS_PER_OCTAVE)
     spectra, lo, hi, n_fft = _octave_basis(float(sr), float(freqs[-BINS_PER_OCTAVE]))
     octaves = []
-    signal, rate, step = np.asarray(y, dtype=np.float32), float(sr), hop
+    # float64 throughout: numpy's float64 FFT is over twice as fast as its float32 one here.
+    signal, rate, step = np.asarray(y, dtype=np.float64), float(sr), hop
     for octave in range(N_OCTAVES):
         frames = frame_signal(signal, n_fft, step)
         band = np.fft.rfft(frames, axis=1)[:, lo:hi]
-        octaves.append(np.abs(band @ spectra.T) * np.float32(np.sqrt(sr / rate)))
+        octaves.append((np.abs(band @ spectra.T) * np.sqrt(sr / rate)).astype(np.float32))
         if step % 2 == 0 and octave < N_OCTAVES - 1:
             step //= 2
             rate /= 2.0
             n_half = int(np.ceil(signal.size / 2))
             half = soxr.resample(signal, 2, 1, quality="HQ")[:n_half]
-            signal = np.pad(half, (0, n_half - half.size)) * np.float32(np.sqrt(2.0))
+            signal = np.pad(half, (0, n_half - half.size)) * np.sqrt(2.0)
     n_frames = min(o.shape[0] for o in octaves)
     magnitude = np.concatenate([o[:n_frames] for o in reversed(octaves)], axis=1)
     return magnitude / np.sqrt(_filter_lengths(freqs, sr)).astype(np.float32)

@@ -162,10 +162,17 @@ def mfcc(mel_db: np.ndarray) -> np.ndarray:
 
 
 def rms(y: np.ndarray, frame_length: int = N_FFT, hop: int = N_FFT // 4) -> np.ndarray:
-    """Root mean square of centred, zero-padded frames (librosa.feature.rms), via a running sum."""
+    """Root mean square of centred, zero-padded frames (librosa.feature.rms).
+
+    A frame is `frame_length // hop` whole hops, so we sum squares per hop once and add neighbours.
+    """
+    per_frame = frame_length // hop
     pad = frame_length // 2
-    energy = np.concatenate([[0.0], np.cumsum(np.square(np.pad(y.astype(np.float64), (pad, pad))))])
     n_frames = 1 + y.size // hop
-    starts = np.arange(n_frames) * hop
-    power = (energy[starts + frame_length] - energy[starts]) / frame_length
-    return np.sqrt(np.maximum(power, 0.0)).astype(np.float32)
+    n_blocks = n_frames + per_frame - 1
+    padded = np.zeros(n_blocks * hop, dtype=np.float64)
+    body = y[: n_blocks * hop - pad]
+    padded[pad : pad + body.size] = body
+    blocks = np.square(padded).reshape(n_blocks, hop).sum(axis=1)
+    energy = sum(blocks[k : k + n_frames] for k in range(per_frame))
+    return np.sqrt(energy / frame_length).astype(np.float32)
