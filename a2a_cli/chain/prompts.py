@@ -1,0 +1,193 @@
+"""Where a validator's prompts come from: a local library folder, or a remote challenge endpoint.
+
+**Library**: a folder of audio files (wav, flac, ogg, mp3), each optionally with a reference dance
+of the same stem (`song.mp3` + `song.npz`/`song.npy`/`song.bvh`). Each prompt is a random window
+of 5-15 s of a random file, drawn from the step's own random generator, so a miner can neither
+predict the clip nor reuse an answer. Prompt ids are opaque random hex: they never name the file,
+so a miner cannot look a reference dance up by name.
+
+**Challenge endpoint**: `GET url` answers JSON `{"audio": {"encoding": "wav-base64", "data": ...},
+"duration_s": optional, "reference": optional {"encoding": "npz-base64" | "bvh", "data": ...}}`;
+the prompt is the audio as given (cut to `duration_s`). Size- and time-capped like a miner's answer.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from a2a_cli.chain import protocol
+from a2a_cli.errors import InputError, WorkError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from a2a_cli.motion import Motion
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+REFERENCE_EXTENSIONS = (".npz", ".npy", ".bvh")
+MIN_WINDOW_S, MAX_WINDOW_S = 5.0, 15.0
+CHALLENGE_MAX_BYTES = 32 * protocol.MiB
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One challenge: mono audio at `sr`, exactly `duration_s` long (a whole number of frames)."""
+
+    prompt_id: str
+    samples: np.ndarray
+    sr: int
+    duration_s: float
+    reference: Motion | None = None
+    source: str = ""  # for the operator's eyes only (file and window); never sent to miners
+
+
+class PromptSource(Protocol):
+    def sample(self, rng: random.Random) -> Prompt: ...
+
+
+def _frames(seconds: float) -> int:
+    return int(round(seconds * protocol.FPS))
+
+
+def _prompt_id(rng: random.Random) -> str:
+    return f"{rng.getrandbits(64):016x}"
+
+
+class PromptLibrary:
+    """Random windows of the audio files in a folder, with their reference dances when present."""
+
+    def __init__(self, folder: str | Path, *, min_window_s: float = MIN_WINDOW_S, max_window_s: float = MAX_WINDOW_S):
+        import soundfile as sf
+
+        if not protocol.MIN_DURATION_S <= min_window_s <= max_window_s:
+            raise InputError(f"prompt window {min_window_s:g}-{max_window_s:g} s is not a valid range of at least 1 s")
+        self.folder = Path(folder).expanduser()
+        if not self.folder.is_dir():
+            raise InputError(f"prompt library {self.folder} is not a folder")
+        self.min_window_s, self.max_window_s = float(min_window_s), float(max_window_s)
+        files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+        if not files:
+            raise InputError(f"prompt library {self.folder} holds no audio ({', '.join(AUDIO_EXTENSIONS)})")
+        self.entries: list[tuple[Path, float, Path | None]] = []
+        for path in files:
+            try:
+                duration = float(sf.info(str(path)).duration)
+            except (sf.LibsndfileError, RuntimeError) as e:
+                raise InputError(f"prompt library file {path.name} cannot be read: {str(e).splitlines()[0]}") from None
+            if duration < protocol.MIN_DURATION_S:
+                raise InputError(f"prompt library file {path.name} is {duration:.2f} s long; at least {protocol.MIN_DURATION_S:g} s is needed")
+            reference = next((path.with_suffix(ext) for ext in REFERENCE_EXTENSIONS if path.with_suffix(ext).is_file()), None)
+            self.entries.append((path, duration, reference))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def sample(self, rng: random.Random) -> Prompt:
+        """A random window of a random file (all drawn from `rng`), with the matching reference slice."""
+        from a2a_cli.audio import decode
+
+        path, length_s, reference_path = self.entries[rng.randrange(len(self.entries))]
+        window = min(rng.uniform(self.min_window_s, self.max_window_s), length_s)
+        n_frames = max(_frames(protocol.MIN_DURATION_S), int(window * protocol.FPS))  # whole frames, within the file
+        duration_s = n_frames / protocol.FPS
+        start_frame = rng.randrange(0, max(1, int((length_s - duration_s) * protocol.FPS)))
+        start_s = start_frame / protocol.FPS
+        samples, sr = decode(path, start_s=start_s, duration_s=duration_s)
+        samples = _exact_length(samples, int(round(duration_s * sr)))
+        reference = None
+        if reference_path is not None:
+            reference = _reference_window(reference_path, start_frame, n_frames)
+        return Prompt(prompt_id=_prompt_id(rng), samples=samples, sr=int(sr), duration_s=duration_s, reference=reference,
+                      source=f"{path.name} {start_s:.2f}-{start_s + duration_s:.2f} s")
+
+
+def _exact_length(samples: np.ndarray, n: int) -> np.ndarray:
+    """Pad (with silence) or trim to exactly n samples: a cut may end a few samples short of the file's end."""
+    import numpy as np
+
+    if samples.size >= n:
+        return samples[:n]
+    return np.concatenate([samples, np.zeros(n - samples.size, dtype=samples.dtype)])
+
+
+def _reference_window(path: Path, start_frame: int, n_frames: int) -> Motion | None:
+    """The reference dance's frames for the window, or None when it does not cover the window."""
+    from a2a_cli.motion import Motion
+    from a2a_cli.motion.formats import load_motion
+
+    motion = load_motion(path)
+    if motion.poses is None or motion.n_frames < start_frame + n_frames:
+        return None
+    end = start_frame + n_frames
+    return Motion(poses=motion.poses[start_frame:end], trans=motion.trans[start_frame:end], fps=motion.fps, meta=dict(motion.meta))
+
+
+class Challenge(BaseModel):
+    """The body a challenge endpoint answers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    audio: protocol.AudioPayload
+    duration_s: float | None = Field(default=None, ge=protocol.MIN_DURATION_S, le=protocol.MAX_DURATION_S, allow_inf_nan=False)
+    reference: protocol.MotionPayload | None = None
+
+
+class ChallengeEndpoint:
+    """Prompts fetched from a remote endpoint (GET), one per step."""
+
+    def __init__(self, url: str, *, timeout_s: float = 10.0, max_bytes: int = CHALLENGE_MAX_BYTES):
+        if not url.startswith(("http://", "https://")):
+            raise InputError(f"challenge endpoint must be an http:// or https:// URL, got {url!r}")
+        self.url, self.timeout_s, self.max_bytes = url, float(timeout_s), int(max_bytes)
+
+    def sample(self, rng: random.Random) -> Prompt:
+        from pydantic import ValidationError
+
+        raw = self._fetch()
+        try:
+            challenge = Challenge.model_validate_json(raw)
+            if challenge.audio.encoding != "wav-base64":
+                raise InputError("challenge audio must be wav-base64")
+            samples, sr = protocol.decode_wav(challenge.audio)
+            reference = protocol.decode_motion_payload(challenge.reference) if challenge.reference else None
+        except ValidationError as e:
+            where = ".".join(str(part) for part in e.errors()[0].get("loc", ())) or "body"
+            raise WorkError(f"challenge endpoint answered an invalid challenge ({where}: {e.errors()[0].get('msg')})") from None
+        except InputError as e:
+            raise WorkError(f"challenge endpoint answered an unusable challenge: {e}") from None
+        available = samples.size / sr
+        n_frames = int(min(challenge.duration_s or available, available) * protocol.FPS)
+        if n_frames < _frames(protocol.MIN_DURATION_S):
+            raise WorkError(f"challenge audio is {available:.2f} s long; at least {protocol.MIN_DURATION_S:g} s is needed")
+        duration_s = n_frames / protocol.FPS
+        if reference is not None and reference.n_frames != n_frames:
+            reference = None  # a reference that does not match the clip cannot be compared frame by frame
+        return Prompt(prompt_id=_prompt_id(rng), samples=_exact_length(samples, int(round(duration_s * sr))), sr=sr,
+                      duration_s=duration_s, reference=reference, source=f"challenge {duration_s:.2f} s")
+
+    def _fetch(self) -> bytes:
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + self.timeout_s  # httpx's timeout is per read; this one bounds the whole answer
+        try:
+            with httpx.Client(timeout=self.timeout_s, follow_redirects=False, trust_env=False) as client:
+                with client.stream("GET", self.url) as response:
+                    if response.status_code != 200:
+                        raise WorkError(f"challenge endpoint answered HTTP {response.status_code}")
+                    chunks, total = [], 0
+                    for chunk in response.iter_bytes():
+                        if time.monotonic() > deadline:
+                            raise WorkError(f"challenge endpoint took longer than {self.timeout_s:g} s")
+                        total += len(chunk)
+                        if total > self.max_bytes:
+                            raise WorkError(f"challenge is over the {self.max_bytes}-byte limit")
+                        chunks.append(chunk)
+        except httpx.HTTPError as e:
+            raise WorkError(f"challenge endpoint {self.url} could not be reached: {type(e).__name__}") from None
+        return b"".join(chunks)

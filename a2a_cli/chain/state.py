@@ -1,0 +1,147 @@
+"""What a validator must never lose: each miner's moving average, the step counter, the last weights.
+
+The moving averages are keyed by hotkey and remember the UID they were earned at: when the
+metagraph shows a UID in other hands (the hotkey deregistered, or was replaced and registered
+again elsewhere), its record is dropped and the newcomer starts from 0, so nobody inherits
+another's reputation. A new record starts at 0 and climbs by `alpha` of each score, so one lucky
+answer cannot buy a large weight.
+
+`save` writes through `fileio.atomic_write` (temporary file, fsync, rename): a kill -9 at any
+moment leaves the previous step's file or this step's, never half of one, and `load` continues
+from it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from a2a_cli.errors import InputError, WorkError
+from a2a_cli.fileio import atomic_write
+
+STATE_VERSION = 1
+
+
+@dataclass
+class MinerRecord:
+    """One miner as this validator knows it."""
+
+    uid: int
+    hotkey: str
+    ema: float = 0.0
+    last_score: float | None = None
+    last_reason: str = ""
+    last_latency_s: float | None = None
+    queries: int = 0
+    last_step: int = -1
+
+
+@dataclass
+class ValidatorState:
+    """Everything persisted between steps (and restarts) for one validator hotkey on one subnet."""
+
+    network: str
+    netuid: int
+    hotkey: str
+    step: int = 0
+    last_weights_block: int | None = None
+    miners: dict[str, MinerRecord] = field(default_factory=dict)
+
+    def sync(self, metagraph: Any) -> list[MinerRecord]:
+        """Drop the records of hotkeys that left the subnet or now sit at another UID; returns them."""
+        dropped = []
+        for hotkey, record in list(self.miners.items()):
+            neuron = metagraph.by_hotkey(hotkey)
+            if neuron is None or neuron.uid != record.uid:
+                dropped.append(self.miners.pop(hotkey))
+        return dropped
+
+    def record_score(self, uid: int, hotkey: str, score: float, alpha: float, *, reason: str = "",
+                     latency_s: float | None = None) -> MinerRecord:
+        """ema <- alpha * score + (1 - alpha) * ema, starting from 0 for a hotkey not seen (or reset)."""
+        if not 0.0 < alpha <= 1.0:
+            raise InputError(f"alpha must be in (0, 1], got {alpha}")
+        score = float(score) if math.isfinite(score) else 0.0
+        score = min(max(score, 0.0), 1.0)
+        record = self.miners.get(hotkey)
+        if record is None or record.uid != uid:
+            record = self.miners[hotkey] = MinerRecord(uid=int(uid), hotkey=hotkey)
+        record.ema = alpha * score + (1.0 - alpha) * record.ema
+        record.last_score, record.last_reason, record.last_latency_s = score, reason, latency_s
+        record.queries += 1
+        record.last_step = self.step
+        return record
+
+    def weights(self, metagraph: Any) -> tuple[list[int], list[float]]:
+        """(uids, moving averages) of the registered miners with a positive average, by uid.
+
+        Raw, not normalised: `Chain.set_weights` normalises. Empty when nobody has earned anything.
+        """
+        pairs = []
+        for neuron in metagraph.neurons:
+            record = self.miners.get(neuron.hotkey)
+            if record is not None and record.uid == neuron.uid and record.ema > 0.0:
+                pairs.append((neuron.uid, record.ema))
+        pairs.sort()
+        return [u for u, _ in pairs], [w for _, w in pairs]
+
+    # --- the file --------------------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        doc = {"version": STATE_VERSION, "network": self.network, "netuid": self.netuid, "hotkey": self.hotkey,
+               "step": self.step, "last_weights_block": self.last_weights_block,
+               "miners": [asdict(r) for r in sorted(self.miners.values(), key=lambda r: r.uid)]}
+        return json.dumps(doc, indent=1)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        return atomic_write(path, self.to_json())
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "validator state") -> ValidatorState:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise WorkError(f"{where} is corrupt ({e.msg} at line {e.lineno}); delete it to start afresh") from None
+        if not isinstance(doc, dict) or doc.get("version") != STATE_VERSION:
+            raise WorkError(f"{where} has an unknown format; delete it to start afresh")
+        try:
+            miners = {}
+            for row in doc["miners"]:
+                record = MinerRecord(**row)
+                if not (math.isfinite(record.ema) and 0.0 <= record.ema <= 1.0):
+                    raise ValueError(f"moving average {record.ema!r} out of [0, 1]")
+                miners[record.hotkey] = record
+            state = cls(network=str(doc["network"]), netuid=int(doc["netuid"]), hotkey=str(doc["hotkey"]),
+                        step=int(doc["step"]), last_weights_block=doc["last_weights_block"], miners=miners)
+        except (KeyError, TypeError, ValueError) as e:
+            raise WorkError(f"{where} is malformed ({type(e).__name__}: {e}); delete it to start afresh") from None
+        return state
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, network: str, netuid: int, hotkey: str) -> ValidatorState:
+        """The saved state at `path`, or a fresh one when there is none yet.
+
+        A file written for another network, subnet or hotkey is refused rather than mixed in.
+        """
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            return cls(network=network, netuid=int(netuid), hotkey=hotkey)
+        except OSError as e:
+            raise WorkError(f"cannot read validator state {path}: {e.strerror or e}") from None
+        state = cls.from_json(text, f"validator state {path}")
+        if (state.network, state.netuid, state.hotkey) != (network, int(netuid), hotkey):
+            raise InputError(f"validator state {path} belongs to hotkey {state.hotkey} on {state.network} netuid "
+                             f"{state.netuid}, not {hotkey} on {network} netuid {netuid}; choose another --state file")
+        return state
+
+
+def default_state_path(data_dir: str | os.PathLike, network: str, netuid: int, hotkey: str) -> Path:
+    """<data dir>/validator/<network>-<netuid>-<hotkey>.json (a ws:// network is made file-safe)."""
+    safe_network = "".join(c if c.isalnum() or c in "-_." else "_" for c in network)
+    return Path(data_dir).expanduser() / "validator" / f"{safe_network}-{int(netuid)}-{hotkey}.json"

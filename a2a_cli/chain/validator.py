@@ -1,0 +1,335 @@
+"""The validator (DESIGN §7): prompt miners, judge their answers, keep moving averages, set weights.
+
+One step:
+  1. Read the metagraph; forget the averages of UIDs that changed hands (state.py).
+  2. Draw a fresh step seed (the OS's randomness); from it come the prompt (prompts.py), the
+     generation seed and the sample of miners, so no answer can be prepared or replayed.
+  3. Send every sampled miner the same a2a/1 request, signed for it (auth.py), all at once, each
+     with one deadline for the whole exchange (`timeout_s`) and a size cap counted while the
+     answer streams in, so a 100 MB body is cut off at the cap, never buffered. Meanwhile the
+     prompt's audio is analysed.
+  4. Judge each answer in a worker thread: protocol checks (protocol.parse_response: JSON, size,
+     safe decoding, exact frame count), copy and replay detection, then the scoring library's
+     validator score (gates, beat sync, quality, ..., latency). Every failure (an HTTP error, a
+     timeout, a closed connection, garbage, a wrong frame count, a copy) is a score of 0 with a
+     reason; nothing a miner sends can raise out of a step.
+  5. Fold the scores into each hotkey's moving average, set weights when the cadence allows
+     (never with `dry_run`), and save the state atomically.
+
+**Copy policy.** Answers are taken in the order they arrived. An answer that is the same dance as
+an earlier answer in this step (scoring.similarity fingerprints within `DUPLICATE_TOLERANCE_M`,
+after alignment, so moving, turning or lightly noising a copy does not hide it) scores 0; the
+earliest keeps its score. A copier has to obtain the answer before it can send it, so it arrives
+after its source; and two hotkeys running one public model with the same seed are one
+contribution, not two. An answer that repeats one given to an earlier prompt (fingerprints of the
+last `history_steps` steps, kept in memory) scores 0 as an answer to another prompt; answers for
+another song that are not literal repeats are left to the score's chance-corrected beat sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import random
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from a2a_cli.chain import protocol
+from a2a_cli.chain.auth import sign_request
+from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited
+from a2a_cli.chain.prompts import Prompt, PromptSource
+from a2a_cli.chain.state import ValidatorState
+from a2a_cli.errors import A2AError
+
+if TYPE_CHECKING:
+    import httpx
+    import numpy as np
+
+WEIGHTS_VERSION_KEY = 1  # the protocol's major version: weights set by validators of another version are told apart
+KiB = 1024
+
+
+def response_cap(duration_s: float) -> int:
+    """The largest answer accepted for a prompt: 1 MiB plus 64 KiB per second of dance.
+
+    An honest answer is ~6 KB/s as npz-base64 and ~22 KB/s as BVH, so the cap leaves room for both
+    while 64 miners at once can make the validator hold at most ~140 MB for a 15-s prompt.
+    """
+    return min(protocol.MAX_RESPONSE_BYTES, protocol.MiB + int(64 * KiB * duration_s))
+
+
+@dataclass(frozen=True)
+class ValidatorSettings:
+    """The `validator.*` settings, plus what tests and benchmarks tune."""
+
+    sample_size: int = 16
+    timeout_s: float = 60.0
+    alpha: float = 0.1
+    weights_interval_blocks: int = 100
+    dry_run: bool = False
+    history_steps: int = 32
+    duplicate_tolerance_m: float | None = None  # None: scoring.similarity.DUPLICATE_TOLERANCE_M
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came back from one miner: its raw body, or why there is none."""
+
+    neuron: Neuron
+    body: bytes | None
+    error: str | None
+    latency_s: float
+    arrived: float  # time.monotonic() when the answer was complete (or the query gave up)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One miner's row in a step: its score, why, and its moving average after the step."""
+
+    uid: int
+    hotkey: str
+    score: float
+    reason: str
+    latency_s: float | None
+    model: str | None
+    ema: float
+
+
+@dataclass
+class StepResult:
+    step: int
+    prompt_id: str
+    source: str
+    duration_s: float
+    seed: int
+    answers: list[Answer]
+    weights: dict[int, float] | None = None  # what was set (or, with dry_run, would have been), normalised
+    weights_note: str = ""
+    elapsed_s: float = 0.0
+    dropped: list[int] = field(default_factory=list)  # uids whose averages were reset this step
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "weights": None if self.weights is None else {str(k): v for k, v in self.weights.items()}}
+
+
+class _Refused(Exception):
+    """A miner's answer that is refused before it is parsed (HTTP status, size, encoding)."""
+
+
+async def query_miner(client: httpx.AsyncClient, wallet: Any, neuron: Neuron, body: bytes, *,
+                      timeout_s: float, max_bytes: int) -> Reply:
+    """POST the signed prompt to one miner; never raises: every failure becomes `Reply.error`."""
+    import httpx
+
+    started = time.monotonic()
+    data, error = None, None
+    try:
+        headers = {"content-type": "application/json", "accept-encoding": "identity",
+                   **sign_request(wallet, method="POST", path=protocol.GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey)}
+        async with asyncio.timeout(timeout_s):
+            data = await _read_answer(client, f"{neuron.axon_url}{protocol.GENERATE_PATH}", body, headers, max_bytes)
+    except TimeoutError:
+        error = f"no answer within {timeout_s:g} s"
+    except _Refused as e:
+        error = str(e)
+    except httpx.HTTPError as e:
+        error = f"connection failed ({type(e).__name__})"
+    except Exception as e:  # whatever a hostile peer provokes, it only costs that miner its score
+        error = f"query failed ({type(e).__name__})"
+    ended = time.monotonic()
+    return Reply(neuron, data, error, ended - started, ended)
+
+
+async def _read_answer(client: httpx.AsyncClient, url: str, body: bytes, headers: dict, max_bytes: int) -> bytes:
+    async with client.stream("POST", url, content=body, headers=headers) as response:
+        if response.status_code != 200:
+            raise _Refused(f"HTTP {response.status_code}")
+        if response.headers.get("content-encoding", "identity").lower() != "identity":
+            raise _Refused("compressed answer refused")  # a small gzip body can inflate without bound
+        declared = response.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            raise _Refused(f"answer over the {max_bytes}-byte limit")
+        chunks, total = [], 0
+        async for chunk in response.aiter_raw():
+            total += len(chunk)
+            if total > max_bytes:
+                raise _Refused(f"answer over the {max_bytes}-byte limit")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    score: float
+    reason: str
+    model: str | None = None
+
+
+class Validator:
+    """One validator hotkey on one subnet: its chain, its prompts, its persisted state."""
+
+    def __init__(self, *, chain: Chain, wallet: Any, prompts: PromptSource, state_path: str | Path,
+                 settings: ValidatorSettings = ValidatorSettings(), seed_source: Callable[[], int] | None = None):
+        self.chain = chain
+        self.wallet = wallet
+        self.hotkey = wallet.hotkey.ss58_address
+        self.prompts = prompts
+        self.settings = settings
+        self.state_path = Path(state_path)
+        self.state = ValidatorState.load(self.state_path, network=chain.network, netuid=chain.netuid, hotkey=self.hotkey)
+        self._seed_source = seed_source or (lambda: secrets.randbits(64))
+        self._history: collections.deque[list[np.ndarray]] = collections.deque(maxlen=settings.history_steps)
+
+    # --- one step --------------------------------------------------------------------------------
+
+    async def step(self) -> StepResult:
+        """Prompt a sample of miners, judge, update the averages, maybe set weights, save. See the module doc."""
+        import httpx
+
+        from a2a_cli.audio import analyze
+
+        started = time.monotonic()
+        metagraph = await asyncio.to_thread(self.chain.metagraph)
+        dropped = [r.uid for r in self.state.sync(metagraph)]
+        step_seed = self._seed_source()
+        rng = random.Random(step_seed)
+        prompt: Prompt = await asyncio.to_thread(self.prompts.sample, rng)
+        request = protocol.GenerateRequest(prompt_id=prompt.prompt_id, audio=protocol.encode_wav(prompt.samples, prompt.sr),
+                                           duration_s=prompt.duration_s, seed=rng.getrandbits(32))
+        body = request.model_dump_json().encode()
+        candidates = [n for n in metagraph.neurons if n.axon_url and n.hotkey != self.hotkey]
+        miners = rng.sample(candidates, min(self.settings.sample_size, len(candidates)))
+
+        timeout_s, cap = self.settings.timeout_s, response_cap(prompt.duration_s)
+        limits = httpx.Limits(max_connections=max(len(miners), 1), max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=timeout_s, limits=limits, trust_env=False, follow_redirects=False) as client:
+            analysis, *replies = await asyncio.gather(
+                asyncio.to_thread(analyze, prompt.samples, prompt.sr),
+                *(query_miner(client, self.wallet, n, body, timeout_s=timeout_s, max_bytes=cap) for n in miners),
+            )
+        verdicts = await asyncio.to_thread(self.judge, request, analysis, prompt.reference, replies)
+
+        answers = []
+        for reply, verdict in zip(replies, verdicts):
+            record = self.state.record_score(reply.neuron.uid, reply.neuron.hotkey, verdict.score, self.settings.alpha,
+                                             reason=verdict.reason, latency_s=None if reply.body is None else reply.latency_s)
+            answers.append(Answer(reply.neuron.uid, reply.neuron.hotkey, verdict.score, verdict.reason,
+                                  round(reply.latency_s, 4), verdict.model, record.ema))
+        answers.sort(key=lambda a: a.uid)
+        weights, note = await asyncio.to_thread(self._maybe_set_weights, metagraph)
+        result = StepResult(step=self.state.step, prompt_id=prompt.prompt_id, source=prompt.source,
+                            duration_s=prompt.duration_s, seed=request.seed, answers=answers, weights=weights,
+                            weights_note=note, dropped=dropped)
+        self.state.step += 1
+        await asyncio.to_thread(self.state.save, self.state_path)
+        result.elapsed_s = round(time.monotonic() - started, 3)
+        return result
+
+    def judge(self, request: protocol.GenerateRequest, analysis: Any, reference: Any, replies: Sequence[Reply]) -> list[_Verdict]:
+        """A verdict per reply, in the replies' order; see the module doc for the copy policy."""
+        from a2a_cli.scoring import fingerprint_distance, motion_fingerprint
+        from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M
+
+        tolerance = self.settings.duplicate_tolerance_m or DUPLICATE_TOLERANCE_M
+        verdicts: dict[int, _Verdict] = {}
+        this_step: list[tuple[int, np.ndarray]] = []  # (uid, fingerprint) of the answers judged so far
+        cap = response_cap(request.duration_s)
+        for index in sorted(range(len(replies)), key=lambda i: replies[i].arrived):
+            reply = replies[index]
+            if reply.body is None:
+                verdicts[index] = _Verdict(0.0, reply.error or "no answer")
+                continue
+            try:
+                response, motion = protocol.parse_response(reply.body, request, max_bytes=cap)
+                fingerprint = motion_fingerprint(motion.joints)
+            except A2AError as e:
+                verdicts[index] = _Verdict(0.0, f"invalid: {_one_line(e)}")
+                continue
+            except Exception as e:  # a decoder tripped by hostile bytes: that answer fails, the step goes on
+                verdicts[index] = _Verdict(0.0, f"invalid: {type(e).__name__}")
+                continue
+            source = next((uid for uid, other in this_step if fingerprint_distance(fingerprint, other) < tolerance), None)
+            replayed = any(fingerprint_distance(fingerprint, other) < tolerance for earlier in self._history for other in earlier)
+            this_step.append((reply.neuron.uid, fingerprint))
+            if source is not None:
+                verdicts[index] = _Verdict(0.0, f"copy of uid {source}'s answer", response.model)
+            elif replayed:
+                verdicts[index] = _Verdict(0.0, "repeats an answer to an earlier prompt", response.model)
+            else:
+                verdicts[index] = self._score(motion, analysis, reference, reply.latency_s, response.model)
+        self._history.append([fp for _, fp in this_step])
+        return [verdicts[i] for i in range(len(replies))]
+
+    @staticmethod
+    def _score(motion: Any, analysis: Any, reference: Any, latency_s: float, model: str) -> _Verdict:
+        from a2a_cli.scoring import score_motion
+
+        try:
+            report = score_motion(motion, analysis, reference=reference, latency_s=latency_s)
+        except Exception as e:  # the judge must not fall over on one answer; it scores 0 and says why
+            return _Verdict(0.0, f"scoring failed: {type(e).__name__}", model)
+        failed = [g.name for g in report.failed_gates]
+        return _Verdict(report.validator_score, f"failed gates: {', '.join(failed)}" if failed else "ok", model)
+
+    # --- weights ---------------------------------------------------------------------------------
+
+    def _maybe_set_weights(self, metagraph: Metagraph) -> tuple[dict[int, float] | None, str]:
+        """Set weights from the moving averages once `weights_interval_blocks` have passed since the last time."""
+        from a2a_cli.chain.chain import normalize_weights
+
+        block = self.chain.current_block()
+        last = self.state.last_weights_block
+        interval = self.settings.weights_interval_blocks
+        if last is not None and block - last < interval:
+            return None, f"next weights in {last + interval - block} block(s)"
+        uids, raw = self.state.weights(metagraph)
+        if not uids:
+            return None, "no miner has a positive average yet"
+        uids, normalised = normalize_weights(uids, raw)
+        weights = dict(zip(uids, normalised))
+        if self.settings.dry_run:
+            return weights, f"dry run: weights for {len(uids)} uid(s) not set"
+        try:
+            self.chain.set_weights(self.wallet, uids, normalised, version_key=WEIGHTS_VERSION_KEY)
+        except RateLimited as e:
+            return None, f"chain rate limit: {e}"
+        except A2AError as e:  # the chain refused or failed: keep validating, try again next step
+            return None, f"weights not set: {_one_line(e)}"
+        self.state.last_weights_block = block
+        return weights, f"weights set at block {block} for {len(uids)} uid(s)"
+
+    # --- the loop --------------------------------------------------------------------------------
+
+    def run(self, *, steps: int | None = None, interval_s: float = 0.0, on_step: Callable[[StepResult], None] | None = None,
+            on_error: Callable[[A2AError], None] | None = None) -> None:
+        """Run `steps` steps (None: until interrupted), at most one per `interval_s`.
+
+        A step that fails as a whole (the chain or the prompt source is unreachable) is reported to
+        `on_error` and the next one tries again; the saved state is untouched by it.
+        """
+        asyncio.run(self._run(steps, interval_s, on_step, on_error))
+
+    async def _run(self, steps, interval_s, on_step, on_error) -> None:
+        done = 0
+        while steps is None or done < steps:
+            started = time.monotonic()
+            try:
+                result = await self.step()
+            except A2AError as e:
+                if on_error is not None:
+                    on_error(e)
+            else:
+                if on_step is not None:
+                    on_step(result)
+            done += 1
+            if steps is None or done < steps:
+                await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return text[:200]
