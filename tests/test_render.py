@@ -90,6 +90,29 @@ def test_mp4_has_every_frame_the_size_and_the_music(tmp_path, song):
     assert [p.name for p in tmp_path.iterdir()] == ["dance.mp4"]  # no temporary file left beside it
 
 
+def decoded_audio_rms(path: Path) -> float:
+    import subprocess
+
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i", str(path), "-vn", "-f", "f32le", "-ac", "1", "-"],
+                         capture_output=True, check=True).stdout
+    samples = np.frombuffer(raw, np.float32)
+    return float(np.sqrt(np.mean(samples**2)))
+
+
+def test_the_music_is_cut_at_start(tmp_path):
+    import soundfile as sf
+
+    sr = 22050
+    quiet_then_loud = np.zeros(3 * sr, np.float32)
+    quiet_then_loud[2 * sr :] = 0.5 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)
+    audio = tmp_path / "tone.wav"
+    sf.write(audio, quiet_then_loud, sr)
+    quiet = render_preview(bouncing_motion(24), tmp_path / "quiet.mp4", audio_path=audio, start_s=0.5, size=SMALL)
+    loud = render_preview(bouncing_motion(24), tmp_path / "loud.mp4", audio_path=audio, start_s=2.1, size=SMALL)
+    assert decoded_audio_rms(quiet) < 0.01
+    assert decoded_audio_rms(loud) == pytest.approx(0.5 / np.sqrt(2), rel=0.15)
+
+
 def test_mp4_without_audio_has_no_audio_stream(tmp_path):
     meta, n_frames = read_video(render_preview(bouncing_motion(20), tmp_path / "silent.mp4", size=SMALL))
     assert n_frames == 20
