@@ -52,6 +52,7 @@ def _register_commands() -> None:
     from a2a_cli.cli import example as example_cmd
     from a2a_cli.cli import render as render_cmd
     from a2a_cli.cli import score as score_cmd
+    from a2a_cli.cli import validate as validate_cmd
 
     app.add_typer(config_cmd.app, name="config")
     app.command("generate")(generate_cmd.generate)
@@ -60,6 +61,7 @@ def _register_commands() -> None:
     app.command("example")(example_cmd.example)
     app.command("render")(render_cmd.render)
     app.command("score")(score_cmd.score)
+    app.command("validate")(validate_cmd.validate)
 
 
 _register_commands()

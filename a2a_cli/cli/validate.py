@@ -1,0 +1,137 @@
+"""`a2a validate`: prompt the subnet's miners, judge their dances, keep moving averages, set weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from a2a_cli.cli import common
+from a2a_cli.cli.register import NETWORK_HELP
+
+
+def validate(
+    network: Optional[str] = typer.Option(None, "--network", help=NETWORK_HELP),
+    netuid: Optional[int] = typer.Option(None, "--netuid", help="Subnet to validate."),
+    wallet: Optional[str] = typer.Option(None, "--wallet", help="Wallet (coldkey) name."),
+    hotkey: Optional[str] = typer.Option(None, "--hotkey", help="Hotkey name inside the wallet; it signs prompts and sets weights."),
+    wallet_path: Optional[Path] = typer.Option(None, "--wallet-path", help="Folder holding the wallets."),
+    library: Optional[Path] = typer.Option(None, "--library", help="Folder of prompt audio, with optional reference dances of the same stem (default: validator.library)."),
+    challenge_url: Optional[str] = typer.Option(None, "--challenge-url", help="Fetch each prompt from this endpoint instead of a library."),
+    sample_size: Optional[int] = typer.Option(None, "--sample-size", help="Miners queried per step (default: validator.sample_size)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds a miner has to answer (default: validator.timeout_s)."),
+    alpha: Optional[float] = typer.Option(None, "--alpha", help="Weight of the newest score in each moving average (default: validator.alpha)."),
+    weights_interval: Optional[int] = typer.Option(None, "--weights-interval", help="Blocks between two weight settings (default: validator.weights_interval_blocks)."),
+    state: Optional[Path] = typer.Option(None, "--state", help="State file of the moving averages (default: validator.state_path, else in the data dir)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Score miners but never set weights."),
+    steps: int = typer.Option(0, "--steps", min=0, help="Stop after this many steps (0: run until interrupted)."),
+    interval: float = typer.Option(12.0, "--interval", min=0.0, help="Seconds from the start of one step to the start of the next."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object per step (one line each) instead of the table."),
+) -> None:
+    """Validate the subnet: prompt miners, score their answers, keep averages, set weights.
+
+    Each step sends a random 5-15 s clip of the library (or a fetched challenge) to a sample of
+    miners, scores every answer with the validator score, and saves the moving averages after
+    the step, so a restart carries on where the last step ended.
+
+    [bold]a2a validate --network local --wallet validator --library prompts/ --dry-run[/bold]
+    """
+    import json
+    import sys
+
+    from rich.live import Live
+    from rich.markup import escape
+
+    from a2a_cli.chain.auth import wallet_from_settings
+    from a2a_cli.chain.chain import chain_from_settings
+    from a2a_cli.chain.prompts import ChallengeEndpoint, PromptLibrary
+    from a2a_cli.chain.state import default_state_path
+    from a2a_cli.chain.validator import Validator, ValidatorSettings
+    from a2a_cli.errors import InputError, WorkError
+
+    settings = common.settings(**{
+        "chain.network": network, "chain.netuid": netuid, "chain.wallet_name": wallet,
+        "chain.wallet_hotkey": hotkey, "chain.wallet_path": str(wallet_path) if wallet_path else None,
+        "validator.library": str(library) if library else None, "validator.sample_size": sample_size,
+        "validator.timeout_s": timeout, "validator.alpha": alpha, "validator.weights_interval_blocks": weights_interval,
+        "validator.state_path": str(state) if state else None, "validator.dry_run": True if dry_run else None,
+    })
+    options = settings.section("validator")
+    if challenge_url and library:
+        raise InputError("give either --library or --challenge-url, not both")
+    if challenge_url:
+        prompts = ChallengeEndpoint(challenge_url, timeout_s=options["timeout_s"])
+        prompt_note = f"challenges from {challenge_url}"
+    elif options["library"]:
+        prompts = PromptLibrary(options["library"])
+        prompt_note = f"{len(prompts)} prompt file(s) in {prompts.folder}"
+    else:
+        raise InputError("no prompts: pass --library FOLDER or --challenge-url URL (or set validator.library)")
+
+    chain = chain_from_settings(settings)
+    keys = wallet_from_settings(settings)
+    hotkey_ss58 = keys.hotkey.ss58_address
+    uid = chain.uid_of(hotkey_ss58)
+    if uid is None:
+        raise WorkError(f"hotkey {hotkey_ss58} is not registered on netuid {chain.netuid} ({chain.network}); "
+                        f"run `a2a register --network {chain.network} --netuid {chain.netuid}` first")
+    state_path = Path(options["state_path"]).expanduser() if options["state_path"] else default_state_path(
+        settings.data_dir, chain.network, chain.netuid, hotkey_ss58)
+    validator = Validator(chain=chain, wallet=keys, prompts=prompts, state_path=state_path, settings=ValidatorSettings(
+        sample_size=options["sample_size"], timeout_s=options["timeout_s"], alpha=options["alpha"],
+        weights_interval_blocks=options["weights_interval_blocks"], dry_run=options["dry_run"]))
+
+    common.err.print(
+        f"validating {escape(chain.network)} netuid {chain.netuid} as UID {uid} ({escape(hotkey_ss58)}): {escape(prompt_note)}; "
+        f"state {escape(str(state_path))} (step {validator.state.step}){'; dry run, no weights are set' if options['dry_run'] else ''}"
+    )
+
+    def on_error(e: Exception) -> None:
+        common.err.print(f"[yellow]step failed:[/yellow] {escape(str(e))}", soft_wrap=True)
+
+    run = lambda on_step: validator.run(steps=steps or None, interval_s=interval, on_step=on_step, on_error=on_error)  # noqa: E731
+    if json_output:
+        def emit(result) -> None:
+            sys.stdout.write(json.dumps(result.to_dict()) + "\n")
+            sys.stdout.flush()
+        run(emit)
+    elif common.err.is_terminal:
+        with Live(_table(validator, None), console=common.err, refresh_per_second=2) as live:
+            run(lambda result: live.update(_table(validator, result)))
+    else:
+        run(lambda result: common.out.print(_summary(result), soft_wrap=True))
+
+
+def _table(validator, result):
+    """Every miner this validator knows, best average first, with the last step's outcome."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    title = "waiting for the first step" if result is None else (
+        f"step {result.step}: {escape(result.source)} ({result.duration_s:.1f} s), {result.elapsed_s:.1f} s; {escape(result.weights_note)}")
+    table = Table(title=title, title_justify="left")
+    for name, justify in (("uid", "right"), ("hotkey", "left"), ("model", "left"), ("last", "right"),
+                          ("average", "right"), ("weight", "right"), ("latency", "right"), ("outcome", "left")):
+        table.add_column(name, justify=justify)
+    answered = {} if result is None else {a.hotkey: a for a in result.answers}
+    weights = (result.weights or {}) if result is not None else {}
+    for record in sorted(validator.state.miners.values(), key=lambda r: (-r.ema, r.uid)):
+        answer = answered.get(record.hotkey)
+        table.add_row(
+            str(record.uid), escape(record.hotkey[:12]) + "…", escape((answer.model if answer else None) or "-"),
+            "-" if record.last_score is None else f"{record.last_score:.3f}", f"{record.ema:.3f}",
+            f"{weights[record.uid]:.3f}" if record.uid in weights else "-",
+            "-" if record.last_latency_s is None else f"{record.last_latency_s:.2f} s",
+            escape(record.last_reason) if answer else f"[dim]{escape(record.last_reason)}[/dim]",
+        )
+    return table
+
+
+def _summary(result) -> str:
+    from rich.markup import escape
+
+    best = max(result.answers, key=lambda a: a.ema, default=None)
+    lead = f"best uid {best.uid} average {best.ema:.3f}" if best else "no miners to query"
+    return (f"step {result.step}: {escape(result.source)}, {len(result.answers)} answer(s), "
+            f"{sum(a.score > 0 for a in result.answers)} scored above 0, {lead}; {escape(result.weights_note)}")
