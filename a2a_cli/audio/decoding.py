@@ -22,8 +22,10 @@ FEATURE_SR = FPS * HOP  # 15360 Hz: one hop per motion frame
 MAX_FILE_BYTES = 1 << 30  # 1 GiB
 MAX_SECONDS = 20 * 60.0
 _MP3_PREROLL = 8192
-# A declared length may be a little off for compressed files; more missing than this is truncation.
+# An mp3 without a length header only has an estimated length, so a little missing audio is
+# tolerated; more than this (or the slack) missing means a truncated or corrupt file.
 _TRUNCATION_SLACK_S = 0.1
+_TRUNCATION_FRACTION = 0.1
 
 
 def check_audio_file(path: str | os.PathLike) -> Path:
@@ -125,7 +127,7 @@ def read_file(path: str | os.PathLike, *, start_s: float | None = None, duration
             data = f.read(count + preroll, dtype="float32", always_2d=True)[preroll:]
         except (sf.LibsndfileError, RuntimeError, ValueError) as e:
             raise InputError(f"corrupt audio data in {path}: {e}") from None
-    if data.shape[0] < count - _TRUNCATION_SLACK_S * sr - 0.02 * count:
+    if count - data.shape[0] > max(_TRUNCATION_SLACK_S * sr, _TRUNCATION_FRACTION * count):
         raise InputError(
             f"audio file is truncated or corrupt: decoded {data.shape[0] / sr:.2f} s of the {count / sr:.2f} s it declares: {path}"
         )
