@@ -71,10 +71,12 @@ def test_values_match_hand_computation(dance):
     assert validity_values(sunk.joints, 30.0)["penetration"] == pytest.approx(0.1, abs=1e-4)
 
 
-def test_bone_stretch_catches_joint_noise(dance):
+def test_bone_stretch_catches_joints_moving_apart_but_tolerates_estimator_noise(dance):
     rng = np.random.default_rng(0)
     noisy = dance.joints + rng.normal(0, 0.03, dance.joints.shape).astype(np.float32)
     assert "bone_stretch" in failed(Motion.from_joints(noisy))
+    slightly = dance.joints + rng.normal(0, 0.005, dance.joints.shape).astype(np.float32)
+    assert failed(Motion.from_joints(slightly)) == set()
     assert "bone_stretch" not in failed(Motion.from_joints(dance.joints))
 
 

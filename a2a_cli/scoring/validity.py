@@ -44,9 +44,10 @@ MAX_AIRBORNE_S = 1.0
 CONTACT_HEIGHT_M = 0.05
 SKATE_SPEED_M_S = 0.5
 MAX_SKATE_RATIO = 0.5
-# Bones do not stretch: for motions given as joint positions, each bone's length must stay within
-# 5% of its median length in 99% of the frames (FK output satisfies this exactly).
-MAX_BONE_STRETCH = 0.05
+# Bones do not stretch: for motions given as joint positions, the bones' mean relative change of
+# length from their median must stay under 15% in 99% of the frames (FK output keeps it at 0; a
+# pose estimator's 1 cm of noise gives ~12%; joints moving independently give 30-50%).
+MAX_BONE_STRETCH = 0.15
 # A dance moves: the pose (joints relative to the pelvis) must deviate from its average by more
 # than 3 cm RMS per joint; a statue with sensor-like jitter stays in millimetres.
 MIN_POSE_MOTION_M = 0.03
@@ -84,7 +85,7 @@ def _bone_stretch(joints: np.ndarray) -> np.ndarray:
     bones = _norm(joints[..., 1:, :] - joints[..., parents[1:], :])  # (..., T, 23)
     median = np.median(bones, axis=-2, keepdims=True)
     stretch = np.abs(bones / np.maximum(median, 1e-6) - 1.0)
-    return np.percentile(stretch.max(axis=-1), _PERCENTILE, axis=-1)
+    return np.percentile(stretch.mean(axis=-1), _PERCENTILE, axis=-1)
 
 
 def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
