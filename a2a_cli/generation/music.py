@@ -16,6 +16,8 @@ BEATS_PER_BAR = 4
 IDLE_PERIOD_S = 1.2  # grid used where the song has no beats at all (silence): a slow, calm sway
 SILENCE_RMS = 3e-3  # below this RMS (full scale 1.0) a beat counts as silent
 MIN_SECTION_BARS = 4
+MIN_NOVELTY = 0.5  # standardised units: how much a bar's surroundings must change to start a section
+HALF_TIME_BELOW_S = 60.0 / 135.0  # beat periods shorter than this (tempo above 135 BPM) are danced in half time
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,20 @@ def analyze_structure(audio, duration_s: float) -> MusicStructure:
     detected = detected[(detected >= 0) & (detected <= duration_s)]
     period = _beat_period(detected, float(getattr(audio, "tempo_bpm", 0.0) or 0.0))
     beats = _regular_grid(detected, period, duration_s)
+    if period < HALF_TIME_BELOW_S:
+        # Fast music is danced in half time (on beats 1 and 3), as dancers do: every step gets
+        # twice the time, and the body's slowest moments stay clear of each other.
+        onset_at = onset[np.clip(np.round(beats * FPS).astype(np.int64), 0, n_frames - 1)]
+        beats = beats[int(onset_at[1::2].sum() > onset_at[0::2].sum()) :: 2]
 
     beat_frame = np.clip(np.round(beats * FPS).astype(np.int64), 0, n_frames - 1)
     beat_rms = _per_beat_mean(rms, beats, n_frames)
     silent = beat_rms < SILENCE_RMS
     loud = beat_rms[~silent]
-    scale = float(np.percentile(loud, 95)) if loud.size else 1.0
-    energy = np.clip(beat_rms / max(scale, 1e-9), 0.0, 1.0)
+    lo, mid, scale = np.percentile(loud, [5, 50, 95]) if loud.size else (0.0, 0.0, 1.0)
+    # Energy is relative to the song itself: its typical loudness is 0.5, and its own range spans 0..1
+    # (a song that hardly changes stays near 0.5 instead of having its noise blown up).
+    energy = np.clip(0.5 + (beat_rms - mid) / max(scale - lo, 0.3 * scale, 1e-9), 0.0, 1.0)
     energy[silent] = 0.0
 
     downbeat = _downbeat(onset[beat_frame] + rms[beat_frame] / max(scale, 1e-9) * onset.mean(), silent)
@@ -134,36 +143,34 @@ def _sections(features: np.ndarray, rms: np.ndarray, beats: np.ndarray, downbeat
     """Section index per beat: bars are cut where the bar-level timbre/energy novelty peaks.
 
     Novelty at bar b compares the mean of the 4 bars before with the 4 bars after (a checkerboard
-    kernel on standardised per-bar features); peaks well above the song's typical novelty, at least
-    MIN_SECTION_BARS apart, become section boundaries.
+    kernel on standardised per-bar features); peaks that stand MIN_NOVELTY above the novelty around
+    them, at least MIN_SECTION_BARS apart, become section boundaries.
     """
     n_beats = beats.size
     bar_of_beat = np.floor_divide(np.arange(n_beats) - downbeat, BEATS_PER_BAR)
     bar_of_beat -= bar_of_beat.min()
     n_bars = int(bar_of_beat.max()) + 1
-    cols = np.concatenate([features[:, 1:33], np.log(rms[:, None] + 1e-4) * 3.0], axis=1)
+    cols = np.concatenate([features[:, 1:33], np.log(rms[:, None] + 1e-4)], axis=1)
     per_beat = np.stack([_per_beat_mean(cols[:, c], beats, n_frames) for c in range(cols.shape[1])], axis=1)
     bars = np.zeros((n_bars, cols.shape[1]))
     np.add.at(bars, bar_of_beat, per_beat)
     bars /= np.maximum(np.bincount(bar_of_beat, minlength=n_bars), 1)[:, None]
-    bars = (bars - bars.mean(0)) / (bars.std(0) + 1e-6)
+    # standardise, but never blow tiny fluctuations of a steady song up to unit size
+    floor = np.maximum(0.05 * np.abs(bars).mean(0), 1e-3)
+    floor[-1] = 0.1  # loudness: a 10 % change is the smallest that counts
+    bars = (bars - bars.mean(0)) / np.maximum(bars.std(0), floor)
+    bars[:, -1] *= np.sqrt(bars.shape[1] - 1)  # loudness counts as much as all the timbre columns together
     w = MIN_SECTION_BARS
     novelty = np.zeros(n_bars)
     for b in range(1, n_bars):
         before = bars[max(0, b - w) : b].mean(0)
         after = bars[b : b + w].mean(0)
         novelty[b] = np.linalg.norm(after - before) / np.sqrt(bars.shape[1])
-    threshold = max(np.median(novelty) + 2.0 * _mad(novelty), 0.5)
     boundaries: list[int] = []
-    for b in np.argsort(-novelty):
-        if novelty[b] < threshold:
-            break
-        if b < w // 2 or b > n_bars - w // 2 or any(abs(b - c) < MIN_SECTION_BARS for c in boundaries):
-            continue
-        boundaries.append(int(b))
-    section_of_bar = np.searchsorted(np.sort(boundaries), np.arange(n_bars), side="right")
+    for b in range(w, n_bars - w + 1):
+        around = novelty[max(b - w, 0) : b + w + 1]
+        if novelty[b] == around.max() and novelty[b] - around.min() >= MIN_NOVELTY:
+            if not boundaries or b - boundaries[-1] >= MIN_SECTION_BARS:
+                boundaries.append(b)
+    section_of_bar = np.searchsorted(boundaries, np.arange(n_bars), side="right")
     return section_of_bar[bar_of_beat].astype(np.int64)
-
-
-def _mad(x: np.ndarray) -> float:
-    return float(np.median(np.abs(x - np.median(x)))) * 1.4826

@@ -22,6 +22,7 @@ from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
 
 STAND_HEIGHT = 0.925  # pelvis height with soft knees (m); straight legs would give about 0.955
 REACH = 0.97  # planted legs never stretch beyond this fraction of their length
+SWING_RISE = 0.2  # fraction of a step's beat spent lifting the foot before it travels (and setting it down)
 ACCENT = 1.15  # downbeats are danced this much bigger
 ATTITUDE_DEG = 10.0  # how far the torso's beat-to-beat attitude wanders
 # The steady-groove pump: key offsets per unit, the mean joint path (m) one unit of swing adds to a
@@ -111,14 +112,17 @@ def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray) -> tu
     n_frames = beat.size
     ease = quintic(u)
 
-    def eased(track: np.ndarray) -> np.ndarray:
+    def eased(track: np.ndarray, ease: np.ndarray = ease) -> np.ndarray:
         w = ease.reshape((-1,) + (1,) * (track.ndim - 1))
         return track[beat] + (track[beat + 1] - track[beat]) * w
 
+    # a stepping foot rises first, travels, then sets down: it never moves along the floor
+    travel = quintic(np.clip((u - SWING_RISE) / (1.0 - 2 * SWING_RISE), 0.0, 1.0))
+
     skel = sk.smpl_skeleton()
     toe_drop = -skel.offsets[[sk.L_FOOT, sk.R_FOOT], 1]  # ankle height above the floor when the toes touch it
-    foot_xz = eased(feet["xz"])  # (T, 2, 2)
-    foot_yaw = eased(feet["yaw"])  # (T, 2) radians
+    foot_xz = eased(feet["xz"], travel)  # (T, 2, 2)
+    foot_yaw = eased(feet["yaw"], travel)  # (T, 2) radians
     lift = feet["lift"][beat] * bump(u)[:, None]  # (T, 2)
     foot_y = toe_drop[None, :] + eased(feet["up"]) + lift
     ankle = np.stack([foot_xz[..., 0], foot_y, foot_xz[..., 1]], axis=-1)  # (T, 2, 3)
@@ -163,7 +167,7 @@ def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray) -> tu
 def _amplitude(music: MusicStructure) -> np.ndarray:
     """Per-beat size of the dance: follows the (lightly smoothed) energy, bigger on downbeats."""
     energy = np.convolve(np.pad(music.energy, 1, mode="edge"), np.ones(3) / 3, mode="valid")
-    amp = 0.55 + 0.45 * energy
+    amp = 0.4 + 0.6 * energy
     downbeats = (np.arange(music.n_beats) - music.downbeat) % 4 == 0
     amp[downbeats] *= ACCENT
     amp[music.silent] = 1.0  # silent bars dance the idle, which is calm as authored

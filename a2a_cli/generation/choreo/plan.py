@@ -62,9 +62,13 @@ def plan_dance(music: MusicStructure, rng: np.random.Generator) -> list[Placemen
 
 
 def _pick_style(music: MusicStructure, section: int, previous: str | None, rng: np.random.Generator) -> str:
-    loud = float(music.energy[music.section_of_beat == section].mean()) >= ENERGETIC_MIN
-    options = [f for f in FAMILIES if f != previous and (loud or f != "power")]
-    return str(rng.choice(options))
+    """Loud sections lean to power and footwork, quiet ones to grooves and arms; never the last style."""
+    energy = float(music.energy[music.section_of_beat == section].mean())
+    appeal = {"groove": 1.5 - energy, "arms": 1.0, "footwork": 0.5 + energy,
+              "power": 3.0 * energy if energy >= ENERGETIC_MIN else 0.0}
+    options = [f for f in FAMILIES if f != previous and appeal[f] > 0]
+    weights = np.array([appeal[f] for f in options])
+    return options[int(rng.choice(len(options), p=weights / weights.sum()))]
 
 
 def _pick_move(placements, uses, style, energy, section_ends_soon, rng) -> Move:
