@@ -220,7 +220,7 @@ class Validator:
             answers.append(Answer(reply.neuron.uid, reply.neuron.hotkey, verdict.score, verdict.reason,
                                   round(reply.latency_s, 4), verdict.model, record.ema))
         answers.sort(key=lambda a: a.uid)
-        weights, note = await asyncio.to_thread(self._maybe_set_weights, metagraph)
+        weights, note = await asyncio.to_thread(self.maybe_set_weights, metagraph)
         result = StepResult(step=self.state.step, prompt_id=prompt.prompt_id, source=prompt.source,
                             duration_s=prompt.duration_s, seed=request.seed, answers=answers, weights=weights,
                             weights_note=note, dropped=dropped)
@@ -277,7 +277,7 @@ class Validator:
 
     # --- weights ---------------------------------------------------------------------------------
 
-    def _maybe_set_weights(self, metagraph: Metagraph) -> tuple[dict[int, float] | None, str]:
+    def maybe_set_weights(self, metagraph: Metagraph) -> tuple[dict[int, float] | None, str]:
         """Set weights from the moving averages once `weights_interval_blocks` have passed since the last time."""
         from a2a_cli.chain.chain import normalize_weights
 

@@ -1,0 +1,383 @@
+"""The validator's parts without miners on the network: moving averages and their resets, weights
+(normalisation, cadence, dry run), the state file, the judge's copy and replay policy, prompts."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import random
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from a2a_cli.audio import analyze, decode
+from a2a_cli.chain import protocol
+from a2a_cli.chain.local_chain import LocalChain
+from a2a_cli.chain.prompts import ChallengeEndpoint, Prompt, PromptLibrary
+from a2a_cli.chain.state import ValidatorState, default_state_path
+from a2a_cli.chain.validator import Reply, Validator, ValidatorSettings, response_cap
+from a2a_cli.errors import InputError, WorkError
+from a2a_cli.examples import synth_song
+from a2a_cli.motion import Motion
+from a2a_cli.motion.formats import save_motion
+from dances import beat_frames_of, plausible_dance, static_pose
+
+SR = protocol.FPS * 512  # the feature rate: 512 samples per motion frame
+
+
+def key(name: str) -> SimpleNamespace:
+    """A wallet as the local chain sees it (names stand in for ss58 addresses)."""
+    return SimpleNamespace(name=name, hotkey=SimpleNamespace(ss58_address=f"hot-{name}"),
+                           coldkeypub=SimpleNamespace(ss58_address=f"cold-{name}"))
+
+
+class Clock:
+    def __init__(self, t: float = 1000.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class FixedPrompts:
+    """A prompt source that always gives the same clip (the unit tests need no audio files)."""
+
+    def __init__(self, duration_s: float = 4.0):
+        self.prompt = Prompt("p", synth_song(120.0, duration_s, sr=SR, seed=3), SR, duration_s)
+
+    def sample(self, rng: random.Random) -> Prompt:
+        return self.prompt
+
+
+def subnet(tmp_path: Path, clock: Clock, miners: str = "abc", **params) -> LocalChain:
+    chain = LocalChain(tmp_path / "chain.json", netuid=1, clock=clock, block_seconds=1.0, **params)
+    chain.burned_register(key("v"))
+    chain.set_stake("hot-v", 1000.0)
+    for name in miners:
+        chain.burned_register(key(name))
+    return chain
+
+
+def make_validator(tmp_path: Path, chain: LocalChain, **settings) -> Validator:
+    return Validator(chain=chain, wallet=key("v"), prompts=FixedPrompts(), state_path=tmp_path / "state.json",
+                     settings=ValidatorSettings(**settings))
+
+
+# --- moving averages ---------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(scores=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30), alpha=st.floats(0.01, 1.0))
+def test_moving_average_is_the_exponentially_weighted_sum_from_zero(scores, alpha):
+    state = ValidatorState("local", 1, "hot-v")
+    for s in scores:
+        record = state.record_score(3, "hot-m", s, alpha)
+    n = len(scores)
+    expected = sum(alpha * (1 - alpha) ** (n - 1 - i) * s for i, s in enumerate(scores))
+    assert record.ema == pytest.approx(expected, abs=1e-12)
+    assert 0.0 <= record.ema <= max(scores) + 1e-12
+    assert record.queries == n and record.last_score == scores[-1]
+
+
+def test_scores_outside_zero_one_are_clamped_and_nan_counts_as_zero():
+    state = ValidatorState("local", 1, "hot-v")
+    assert state.record_score(0, "a", 7.0, 0.5).ema == 0.5
+    assert state.record_score(0, "a", float("nan"), 0.5).ema == 0.25
+    assert state.record_score(0, "a", -3.0, 0.5).ema == 0.125
+    with pytest.raises(InputError, match="alpha"):
+        state.record_score(0, "a", 0.5, 0.0)
+
+
+def test_average_resets_when_a_uid_changes_hands(tmp_path):
+    clock = Clock()
+    chain = subnet(tmp_path, clock, miners="ab", max_uids=3, immunity_period=2)
+    state = ValidatorState("local", 1, "hot-v")
+    state.record_score(1, "hot-a", 0.8, 0.5)
+    state.record_score(2, "hot-b", 0.6, 0.5)
+    assert state.sync(chain.metagraph()) == []  # nothing changed: both averages kept
+    clock.t += 10.0  # past the immunity period
+    chain.set_stake("hot-b", 5.0)
+    assert chain.burned_register(key("c")) == 1  # full subnet: the lowest stake (a, uid 1) is replaced by c
+    dropped = state.sync(chain.metagraph())
+    assert [(r.uid, r.hotkey, r.ema) for r in dropped] == [(1, "hot-a", 0.4)]
+    assert set(state.miners) == {"hot-b"}
+    assert state.record_score(1, "hot-c", 1.0, 0.5).ema == 0.5  # the newcomer starts from 0, not from a's 0.4
+
+
+def test_a_hotkey_seen_at_another_uid_starts_again():
+    state = ValidatorState("local", 1, "hot-v")
+    state.record_score(4, "hot-a", 1.0, 0.5)
+    assert state.record_score(7, "hot-a", 1.0, 0.5).ema == 0.5  # registered again elsewhere: a new record
+
+
+# --- weights -----------------------------------------------------------------------------------
+
+
+def test_weights_are_the_averages_normalised_and_skip_zero(tmp_path):
+    clock = Clock()
+    chain = subnet(tmp_path, clock)
+    validator = make_validator(tmp_path, chain, weights_interval_blocks=1)
+    for uid, name, score in ((1, "a", 0.6), (2, "b", 0.2), (3, "c", 0.0)):
+        validator.state.record_score(uid, f"hot-{name}", score, 1.0)
+    weights, note = validator.maybe_set_weights(chain.metagraph())
+    assert weights == pytest.approx({1: 0.75, 2: 0.25}) and "weights set" in note
+    assert chain.weights()[0] == pytest.approx({1: 0.75, 2: 0.25})  # uid 3 (average 0) gets nothing
+
+
+def test_weights_follow_the_cadence_and_the_chain_rate_limit(tmp_path):
+    clock = Clock()
+    chain = subnet(tmp_path, clock, weights_rate_limit=8)
+    validator = make_validator(tmp_path, chain, weights_interval_blocks=5)
+    assert validator.maybe_set_weights(chain.metagraph()) == (None, "no miner has a positive average yet")
+    validator.state.record_score(1, "hot-a", 0.5, 1.0)
+    first = chain.current_block()
+    weights, _ = validator.maybe_set_weights(chain.metagraph())
+    assert weights == {1: 1.0} and validator.state.last_weights_block == first
+    clock.t += 4.0  # 4 blocks: the validator's own cadence says wait
+    assert validator.maybe_set_weights(chain.metagraph()) == (None, "next weights in 1 block(s)")
+    clock.t += 2.0  # 6 blocks: due by our cadence, but the chain wants 8; refused without a crash
+    weights, note = validator.maybe_set_weights(chain.metagraph())
+    assert weights is None and note.startswith("chain rate limit") and validator.state.last_weights_block == first
+    clock.t += 2.0
+    assert validator.maybe_set_weights(chain.metagraph())[0] == {1: 1.0}
+    assert validator.state.last_weights_block == first + 8
+
+
+def test_dry_run_never_sets_weights(tmp_path):
+    clock = Clock()
+    chain = subnet(tmp_path, clock)
+    validator = make_validator(tmp_path, chain, weights_interval_blocks=1, dry_run=True)
+    validator.state.record_score(1, "hot-a", 0.9, 1.0)
+    for _ in range(5):
+        clock.t += 3.0
+        weights, note = validator.maybe_set_weights(chain.metagraph())
+        assert weights == {1: 1.0} and note.startswith("dry run")
+    assert chain.weights() == {} and validator.state.last_weights_block is None
+
+
+def test_a_step_with_no_miners_saves_state_and_sets_nothing(tmp_path):
+    clock = Clock()
+    chain = subnet(tmp_path, clock, miners="")
+    validator = make_validator(tmp_path, chain, weights_interval_blocks=1)
+    results = []
+    validator.run(steps=2, on_step=results.append, on_error=pytest.fail)
+    assert [r.step for r in results] == [0, 1] and all(r.answers == [] for r in results)
+    assert ValidatorState.load(tmp_path / "state.json", network="local", netuid=1, hotkey="hot-v").step == 2
+    assert chain.weights() == {}
+
+
+# --- the state file ----------------------------------------------------------------------------
+
+
+def test_state_round_trips_and_refuses_another_validators_file(tmp_path):
+    path = tmp_path / "s.json"
+    state = ValidatorState("local", 1, "hot-v", step=7, last_weights_block=42)
+    state.record_score(2, "hot-b", 0.3, 0.5, reason="ok", latency_s=0.25)
+    state.save(path)
+    again = ValidatorState.load(path, network="local", netuid=1, hotkey="hot-v")
+    assert again == state
+    with pytest.raises(InputError, match="belongs to hotkey hot-v on local netuid 1"):
+        ValidatorState.load(path, network="local", netuid=2, hotkey="hot-v")
+    assert ValidatorState.load(tmp_path / "none.json", network="local", netuid=1, hotkey="hot-v").step == 0
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"version": 1, "network": "local"', "corrupt"),
+    ('{"version": 9}', "unknown format"),
+    ('{"version": 1, "network": "local", "netuid": 1, "hotkey": "h", "step": 0, "last_weights_block": null, '
+     '"miners": [{"uid": 1, "hotkey": "a", "ema": 5.0}]}', "out of"),
+    ('{"version": 1, "network": "local", "netuid": 1, "hotkey": "h", "step": 0, "last_weights_block": null, '
+     '"miners": [{"uid": 1, "hotkey": "a", "stolen": 1}]}', "malformed"),
+])
+def test_a_damaged_state_file_is_a_clear_error(tmp_path, text, message):
+    path = tmp_path / "s.json"
+    path.write_text(text)
+    with pytest.raises(WorkError, match=message):
+        ValidatorState.load(path, network="local", netuid=1, hotkey="h")
+
+
+def test_default_state_path_is_file_safe(tmp_path):
+    path = default_state_path(tmp_path, "ws://127.0.0.1:9944", 25, "5Hot")
+    assert path.parent == tmp_path / "validator" and path.name == "ws___127.0.0.1_9944-25-5Hot.json"
+
+
+# --- the judge ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def song():
+    duration = 6.0
+    samples = synth_song(120.0, duration, sr=SR, seed=1)
+    request = protocol.GenerateRequest(prompt_id="p", audio=protocol.encode_wav(samples, SR), duration_s=duration, seed=1)
+    dance = plausible_dance(beat_frames_of(120.0, duration), request.expected_frames, seed=2)
+    return request, analyze(samples, SR), dance
+
+
+def body_of(motion: Motion, model: str = "m") -> bytes:
+    payload = protocol.encode_motion_payload(motion)
+    return protocol.GenerateResponse(motion=payload, model=model, generation_s=0.1).model_dump_json().encode()
+
+
+def reply(uid: int, body: bytes | None, arrived: float, error: str | None = None) -> Reply:
+    neuron = SimpleNamespace(uid=uid, hotkey=f"hot-{uid}")
+    return Reply(neuron, body, error, 0.5, arrived)
+
+
+def moved_and_turned(motion: Motion, seed: int = 0) -> Motion:
+    """The same dance 2 m away, facing 90 degrees further, with 2 mm of noise: still a copy."""
+    from a2a_cli.motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+
+    turn = axis_angle_to_matrix(np.array([0.0, np.pi / 2, 0.0]))
+    poses = motion.poses.copy()
+    poses[:, 0] = matrix_to_axis_angle(turn @ axis_angle_to_matrix(poses[:, 0]))
+    trans = motion.trans @ turn.T + np.array([2.0, 0.0, -1.0])
+    noise = np.random.default_rng(seed).normal(0, 0.002, poses.shape)
+    return Motion(poses=(poses + noise).astype(np.float32), trans=trans.astype(np.float32), fps=motion.fps)
+
+
+def test_the_earliest_of_identical_answers_keeps_the_credit(tmp_path, song):
+    request, analysis, dance = song
+    validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
+    replies = [reply(2, body_of(moved_and_turned(dance)), arrived=2.0), reply(1, body_of(dance), arrived=1.0),
+               reply(3, body_of(dance), arrived=3.0)]
+    verdicts = validator.judge(request, analysis, None, replies)
+    assert verdicts[1].score > 0.3 and verdicts[1].reason == "ok"
+    assert (verdicts[0].score, verdicts[0].reason) == (0.0, "copy of uid 1's answer")
+    assert (verdicts[2].score, verdicts[2].reason) == (0.0, "copy of uid 1's answer")
+
+
+def test_a_copy_that_arrives_first_takes_the_credit_from_its_source(tmp_path, song):
+    request, analysis, dance = song
+    validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
+    verdicts = validator.judge(request, analysis, None, [reply(1, body_of(dance), 2.0), reply(2, body_of(dance), 1.0)])
+    assert verdicts[1].score > 0.3 and verdicts[0].reason == "copy of uid 2's answer"
+
+
+def test_an_answer_repeated_from_an_earlier_prompt_scores_zero(tmp_path, song):
+    request, analysis, dance = song
+    validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
+    assert validator.judge(request, analysis, None, [reply(1, body_of(dance), 1.0)])[0].score > 0.3
+    other = plausible_dance(beat_frames_of(120.0, 6.0), request.expected_frames, seed=9)
+    later = validator.judge(request, analysis, None, [reply(1, body_of(dance), 1.0), reply(2, body_of(other), 1.5)])
+    assert (later[0].score, later[0].reason) == (0.0, "repeats an answer to an earlier prompt")
+    assert later[1].score > 0.3  # a different dance to the same prompt is not a repeat
+
+
+def test_broken_answers_score_zero_with_their_reason(tmp_path, song):
+    request, analysis, dance = song
+    validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
+    short = Motion(poses=dance.poses[:-3], trans=dance.trans[:-3], fps=30)
+    nan = Motion(poses=np.full_like(dance.poses, np.nan), trans=dance.trans, fps=30)
+    replies = [reply(1, b"{not json", 1.0), reply(2, body_of(short), 1.0), reply(3, None, 1.0, error="HTTP 500"),
+               reply(4, body_of(static_pose(request.expected_frames)), 1.0), reply(5, b"x" * (response_cap(6.0) + 1), 1.0),
+               reply(6, body_of(dance).replace(b'"model":"m"', b'"model":"m","extra":1'), 1.0), reply(7, body_of(nan), 1.0)]
+    verdicts = validator.judge(request, analysis, None, replies)
+    assert all(v.score == 0.0 for v in verdicts)
+    reasons = [v.reason for v in verdicts]
+    assert reasons[0].startswith("invalid: response is not a valid a2a/1 answer")
+    assert "177 frames; 180 expected" in reasons[1]
+    assert reasons[2] == "HTTP 500"
+    assert reasons[3].startswith("failed gates:")
+    assert "exceeds the" in reasons[4]
+    assert "extra" in reasons[5]
+    assert reasons[6].startswith("invalid: motion does not decode") or "finite" in reasons[6]
+
+
+# --- prompts -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("library")
+    sf.write(folder / "song.wav", synth_song(110.0, 20.0, sr=22050, seed=4), 22050)
+    n = 20 * 30
+    poses = np.zeros((n, 24, 3), np.float32)
+    poses[:, 0, 0] = np.arange(n) / 1000.0  # each frame says its own index
+    save_motion(Motion(poses=poses, trans=np.zeros((n, 3), np.float32)), folder / "song.npz")
+    sf.write(folder / "short.flac", synth_song(90.0, 3.0, sr=22050, seed=5), 22050)
+    return folder
+
+
+def test_library_prompts_are_random_windows_with_their_reference_slice(library):
+    prompts = PromptLibrary(library)
+    assert len(prompts) == 2
+    seen = set()
+    for seed in range(12):
+        prompt = prompts.sample(random.Random(seed))
+        frames = round(prompt.duration_s * 30)
+        assert prompt.duration_s == frames / 30 and prompt.sr == SR and prompt.samples.size == frames * 512
+        assert len(prompt.prompt_id) == 16 and "song" not in prompt.prompt_id
+        if prompt.source.startswith("short"):
+            assert prompt.reference is None and prompt.duration_s == 3.0  # the whole of a short file
+            continue
+        assert 5.0 <= prompt.duration_s <= 15.0
+        start = int(round(prompt.reference.poses[0, 0, 0] * 1000))
+        assert np.allclose(prompt.reference.poses[:, 0, 0] * 1000, np.arange(start, start + frames), atol=1e-3)
+        whole, _ = decode(library / "song.wav")
+        cut = whole[start * 512 : (start + frames) * 512]
+        assert np.allclose(prompt.samples[2048:-2048], cut[2048:-2048], atol=1e-5)  # audio and dance agree (resampler edges aside)
+        seen.add(prompt.source)
+    assert len(seen) >= 3
+    again = prompts.sample(random.Random(5)), prompts.sample(random.Random(5))
+    assert again[0].source == again[1].source and again[0].prompt_id == again[1].prompt_id
+
+
+def test_library_refuses_what_it_cannot_use(tmp_path):
+    with pytest.raises(InputError, match="not a folder"):
+        PromptLibrary(tmp_path / "missing")
+    with pytest.raises(InputError, match="holds no audio"):
+        PromptLibrary(tmp_path)
+    (tmp_path / "bad.wav").write_bytes(b"RIFF nonsense")
+    with pytest.raises(InputError, match="bad.wav cannot be read"):
+        PromptLibrary(tmp_path)
+
+
+class _ChallengeServer(http.server.BaseHTTPRequestHandler):
+    answer: tuple[int, bytes] = (200, b"")
+
+    def do_GET(self):  # noqa: N802 (the http.server API)
+        status, body = self.answer
+        self.send_response(status)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def challenge_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ChallengeServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, f"http://127.0.0.1:{server.server_address[1]}/challenge"
+    server.shutdown()
+    server.server_close()
+
+
+def test_challenge_endpoint_prompts(challenge_server):
+    server, url = challenge_server
+    audio = protocol.encode_wav(synth_song(120.0, 5.0, sr=SR, seed=6), SR)
+    _ChallengeServer.answer = (200, json.dumps({"audio": audio.model_dump(), "duration_s": 4.5}).encode())
+    prompt = ChallengeEndpoint(url).sample(random.Random(0))
+    assert prompt.duration_s == 4.5 and prompt.samples.size == 135 * 512 and prompt.reference is None
+    _ChallengeServer.answer = (200, json.dumps({"audio": audio.model_dump()}).encode())
+    assert ChallengeEndpoint(url).sample(random.Random(0)).duration_s == 5.0  # no duration: the whole clip
+    _ChallengeServer.answer = (503, b"busy")
+    with pytest.raises(WorkError, match="HTTP 503"):
+        ChallengeEndpoint(url).sample(random.Random(0))
+    _ChallengeServer.answer = (200, b'{"audio": 1}')
+    with pytest.raises(WorkError, match="invalid challenge"):
+        ChallengeEndpoint(url).sample(random.Random(0))
+    _ChallengeServer.answer = (200, b"x" * 5000)
+    with pytest.raises(WorkError, match="over the 4096-byte limit"):
+        ChallengeEndpoint(url, max_bytes=4096).sample(random.Random(0))
+    with pytest.raises(InputError, match="http"):
+        ChallengeEndpoint("ftp://example.org/c")
