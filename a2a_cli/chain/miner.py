@@ -373,7 +373,9 @@ def create_app(service: MinerService) -> Any:
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening socket on host:port (port 0: any free one), so the real port is known before serving."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must be IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only when it
+    # is, and without it every answer waits ~40 ms for a delayed ACK (Nagle) on loopback.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
