@@ -306,11 +306,25 @@ def test_cache_hit_returns_identical_results_without_recomputing(song_files, tmp
         analyze(song_files["ogg"], start_s=2.0, duration_s=5.0)
 
 
-def test_corrupt_cache_entry_is_ignored_and_rewritten(song_files, tmp_path, monkeypatch):
+def _bad_entry(kind: str, entry) -> None:
+    if kind == "garbage":
+        entry.write_bytes(b"not an npz at all")
+        return
+    with np.load(entry, allow_pickle=False) as data:
+        fields = dict(data)
+    if kind == "wrong-shape":
+        fields["features"] = fields["features"][:, :30]
+    else:  # an entry written by another feature version
+        fields["version"] = np.array(fields["version"] + 1)
+    np.savez(entry, **fields)
+
+
+@pytest.mark.parametrize("kind", ["garbage", "wrong-shape", "old-version"])
+def test_bad_cache_entry_is_ignored_and_rewritten(song_files, tmp_path, monkeypatch, kind):
     monkeypatch.setenv("A2A_CACHE_DIR", str(tmp_path))
     first = analyze(song_files["flac"], duration_s=3.0)
     (entry,) = (tmp_path / "features").glob("*.npz")
-    entry.write_bytes(b"not an npz at all")
+    _bad_entry(kind, entry)
     again = analyze(song_files["flac"], duration_s=3.0)
     np.testing.assert_array_equal(again.features, first.features)
     with np.load(entry, allow_pickle=False) as data:

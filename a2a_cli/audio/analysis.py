@@ -90,6 +90,18 @@ def _frames_for(duration_s: float) -> int:
     return n_frames
 
 
+def _well_formed(fields: dict) -> bool:
+    """Whether cached fields have the shapes and types a fresh analysis would have."""
+    n = int(round(fields["duration_s"] * FPS))
+    return (
+        fields["features"].shape == (n, N_FEATURES)
+        and fields["features"].dtype == np.float32
+        and fields["onset_env"].shape == fields["rms"].shape == (n,)
+        and fields["beat_frames"].ndim == 1
+        and fields["beat_frames"].dtype == np.int64
+    )
+
+
 def _finish(sha256: str, fields: dict) -> AudioAnalysis:
     for name in ("features", "onset_env", "rms", "beat_frames"):
         fields[name] = np.ascontiguousarray(fields[name])
@@ -114,7 +126,7 @@ def analyze(
         if sr is None or sr <= 0:
             raise InputError("analyze needs the sample rate `sr` of raw samples")
         mono = to_mono(source)
-        start, count = cut_bounds(mono.size, sr, start_s, duration_s, "the audio")
+        start, count = cut_bounds(mono.size, sr, start_s, duration_s, "the sample array")
         mono = mono[start : start + count]
         sha256 = hashlib.sha256(np.ascontiguousarray(mono).tobytes() + str(int(sr)).encode()).hexdigest()
         return _finish(sha256, _analyze_samples(mono, sr))
@@ -124,7 +136,7 @@ def analyze(
     entry = feature_cache.entry_path(sha256, start_s, duration_s) if cache else None
     if entry is not None:
         fields = feature_cache.load(entry)
-        if fields is not None:
+        if fields is not None and _well_formed(fields):
             return _finish(sha256, fields)
     samples, file_sr = read_file(path, start_s=start_s, duration_s=duration_s)
     fields = _analyze_samples(samples, file_sr)

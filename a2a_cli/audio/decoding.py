@@ -46,7 +46,7 @@ def check_audio_file(path: str | os.PathLike) -> Path:
 def cut_bounds(total: int, sr: float, start_s: float | None, duration_s: float | None, what: str) -> tuple[int, int]:
     """(first sample, sample count) of a cut of `total` samples at `sr`; InputError when it is impossible."""
     if total <= 0:
-        raise InputError(f"{what} contains no audio samples")
+        raise InputError(f"{what} has no audio samples")
     start_s = 0.0 if start_s is None else float(start_s)
     if not np.isfinite(start_s) or start_s < 0:
         raise InputError(f"cut start must be a time >= 0 s, got {start_s}")
@@ -132,5 +132,5 @@ def read_file(path: str | os.PathLike, *, start_s: float | None = None, duration
             f"audio file is truncated or corrupt: decoded {data.shape[0] / sr:.2f} s of the {count / sr:.2f} s it declares: {path}"
         )
     if data.shape[0] == 0:
-        raise InputError(f"{path} contains no audio samples")
+        raise InputError(f"{path} has no audio samples")
     return to_mono(data), sr

@@ -17,7 +17,6 @@ N_FFT = 2048
 N_MELS = 128
 N_MFCC = 20
 _CHUNK_FRAMES = 2048
-_TINY32 = np.finfo(np.float32).tiny
 
 
 @cache
