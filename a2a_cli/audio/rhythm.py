@@ -6,7 +6,8 @@
 - Tempo: the mean 8-second autocorrelation tempogram, weighted by a log-normal prior around
   `start_bpm` (one octave wide), as librosa.feature.tempo. The beat tracker uses the integer lag
   like librosa; the reported tempo refines that lag by parabolic interpolation, since at 30 fps
-  one lag step is 3-8% of the tempo.
+  one lag step is 3-8% of the tempo. As librosa's, the estimate can land on another metrical
+  level: slow grooves with eighth-note hats (80 BPM) read at double time (160 BPM).
 - Beats: Ellis' (2007) dynamic programme with librosa's local score, backlinks, last-beat choice
   and trimming. The DP runs in blocks of half a beat period, each block one vectorised step.
 """
