@@ -1,0 +1,143 @@
+"""`a2a generate`: outputs written where asked, existing files kept unless --force, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from a2a_cli.cli.app import main
+from a2a_cli.examples import synth_song
+
+SR = 22050
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Feature caches go to the test's folder, never the user's cache."""
+    monkeypatch.setenv("A2A_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def write_song(path: Path, seconds: float = 4.0, bpm: float = 120.0) -> Path:
+    sf.write(path, synth_song(bpm, seconds, SR, seed=1), SR)
+    return path
+
+
+def a2a(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_:
+        main(["generate", *args])
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+def one_line_error(err: str) -> bool:
+    return err.strip().startswith("error:") and len(err.strip().splitlines()) == 1
+
+
+def test_writes_npy_beside_the_song_with_exact_frames(tmp_path, capsys):
+    song = write_song(tmp_path / "song.wav", 4.0)
+    code, out, err = a2a(capsys, str(song))
+    assert code == 0, err
+    data = np.load(tmp_path / "song.npy", allow_pickle=False)
+    assert data.shape == (120, 75) and data.dtype == np.float32
+    assert "song.wav" in out and "120" in out  # the summary table names the file and its frames
+
+
+def test_formats_into_a_folder_with_meta_and_json(tmp_path, capsys):
+    from a2a_cli.motion.formats import load_motion
+
+    song = write_song(tmp_path / "groove.wav", 3.0)
+    code, out, err = a2a(capsys, str(song), "-o", str(tmp_path / "out"), "--format", "npz", "--format", "bvh",
+                         "--seed", "4", "--json")
+    assert code == 0, err
+    result = json.loads(out)["results"][0]
+    assert result["frames"] == 90 and result["seed"] == 4 and result["model"] == "choreo"
+    assert 0.0 <= result["validator_score"] <= 1.0 and result["gates_passed"]
+    assert sorted(Path(p).name for p in result["outputs"]) == ["groove.bvh", "groove.npz"]
+    with np.load(tmp_path / "out" / "groove.npz", allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+    assert meta["generator"] == "choreo" and meta["seed"] == 4 and len(meta["audio_sha256"]) == 64 and meta["version"]
+    npz, bvh = load_motion(tmp_path / "out" / "groove.npz"), load_motion(tmp_path / "out" / "groove.bvh")
+    assert npz.n_frames == bvh.n_frames == 90
+    assert np.abs(npz.joints - bvh.joints).max() < 1e-3
+
+
+def test_existing_output_is_kept_unless_force(tmp_path, capsys):
+    song = write_song(tmp_path / "song.wav", 2.0)
+    assert a2a(capsys, str(song), "--seed", "1")[0] == 0
+    before = (tmp_path / "song.npy").read_bytes()
+    code, out, err = a2a(capsys, str(song), "--seed", "2")
+    assert code == 2 and one_line_error(err) and "already exists" in err and "--force" in err
+    assert (tmp_path / "song.npy").read_bytes() == before
+    assert a2a(capsys, str(song), "--seed", "2", "--force")[0] == 0
+    assert (tmp_path / "song.npy").read_bytes() != before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_cut_and_folder_input(tmp_path, capsys):
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    write_song(songs / "a.wav", 6.0, 100)
+    write_song(songs / "b.flac", 6.0, 140)
+    (songs / "notes.txt").write_text("not a song")
+    code, out, err = a2a(capsys, str(songs), "--start", "1", "--duration", "2.5", "--json")
+    assert code == 0, err
+    results = json.loads(out)["results"]
+    assert [r["frames"] for r in results] == [75, 75]
+    assert (songs / "a.npy").exists() and (songs / "b.npy").exists() and not (songs / "notes.npy").exists()
+
+
+@pytest.mark.parametrize("setup, args, code, words", [
+    (None, ["missing.wav"], 2, "not found"),
+    ("text", ["fake.wav"], 2, "fake.wav"),
+    ("empty_dir", ["empty"], 2, "no audio files"),
+    ("song", ["song.wav", "--format", "fbx"], 2, "fbx"),
+    ("song", ["song.wav", "--model", "nope"], 2, "choreo"),
+    ("song", ["song.wav", "--preview", "clip.avi"], 2, ".mp4"),
+    ("song", ["song.wav", "-o", "blocker/sub"], 1, "blocker"),
+])
+def test_bad_input_is_a_one_line_error(tmp_path, capsys, monkeypatch, setup, args, code, words):
+    monkeypatch.chdir(tmp_path)
+    if setup == "text":
+        (tmp_path / "fake.wav").write_text("this is not audio")
+    elif setup == "empty_dir":
+        (tmp_path / "empty").mkdir()
+    elif setup == "song":
+        write_song(tmp_path / "song.wav", 2.0)
+        (tmp_path / "blocker").write_text("a file where a folder should be")
+    got, out, err = a2a(capsys, *args)
+    assert got == code, err
+    assert one_line_error(err) and words in err, err
+    assert not list(tmp_path.glob("**/*.npy"))
+
+
+@pytest.mark.skipif(sys.platform == "win32" or __import__("os").geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_output_folder(tmp_path, capsys):
+    song = write_song(tmp_path / "song.wav", 2.0)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, out, err = a2a(capsys, str(song), "-o", str(locked))
+    assert code == 1 and one_line_error(err) and "locked" in err
+
+
+def test_preview_gif(tmp_path, capsys):
+    song = write_song(tmp_path / "song.wav", 2.0)
+    code, out, err = a2a(capsys, str(song), "--preview", str(tmp_path / "song.gif"))
+    assert code == 0, err
+    assert (tmp_path / "song.gif").read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+
+
+def test_fresh_process_end_to_end(tmp_path):
+    song = write_song(tmp_path / "song.ogg", 3.0)
+    import os
+
+    done = subprocess.run([sys.executable, "-m", "a2a_cli", "generate", str(song), "--json"],
+                          capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"][0]["frames"] == 90
+    assert np.load(tmp_path / "song.npy").shape == (90, 75)
