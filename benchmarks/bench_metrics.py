@@ -178,20 +178,21 @@ def music_beats_for(n_clips: int, n_frames: int = N_FRAMES) -> list[np.ndarray]:
 
 
 def vectorised_metrics(poses: np.ndarray, trans: np.ndarray, music: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """All five, for a batch of clips, through the library."""
-    from a2a_cli.motion.fk import forward_kinematics
+    """All five, for a batch of clips, through the library: FK straight into the metrics' layout,
+    shared by every metric."""
     from a2a_cli.scoring.beats import beat_alignment_batch
+    from a2a_cli.scoring.clip_batch import ClipBatch
     from a2a_cli.scoring.geometric import geometric_features
     from a2a_cli.scoring.kinetic import kinetic_features
     from a2a_cli.scoring.pfc import physical_foot_contact
 
-    joints = forward_kinematics(poses, trans)
+    batch = ClipBatch.from_poses(poses, trans)
     return {
-        "joints": joints,
-        "bas": np.array([a.bas for a in beat_alignment_batch(joints, music, FPS)]),
-        "pfc": physical_foot_contact(joints, FPS),
-        "kinetic": kinetic_features(joints),
-        "geometric": geometric_features(joints),
+        "joints": batch,
+        "bas": np.array([a.bas for a in beat_alignment_batch(batch, music, FPS)]),
+        "pfc": physical_foot_contact(batch, FPS),
+        "kinetic": kinetic_features(batch),
+        "geometric": geometric_features(batch),
     }
 
 
@@ -237,6 +238,7 @@ def main() -> int:
         for key, value in part.items():
             fast.setdefault(key, []).append(value)
     fast_s = time.perf_counter() - start
+    fast["joints"] = [batch.joints() for batch in fast["joints"]]
     fast = {key: np.concatenate(parts) for key, parts in fast.items()}
 
     n = args.baseline_clips

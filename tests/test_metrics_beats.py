@@ -9,6 +9,7 @@ from a2a_cli.errors import InputError
 from a2a_cli.scoring.beats import (
     BeatAlignment,
     align_beats,
+    align_beats_batch,
     beat_alignment,
     beat_alignment_batch,
     kinetic_velocity,
@@ -87,6 +88,33 @@ def test_precision_counts_motion_beats_within_one_sigma():
     assert result.precision == pytest.approx(2 / 3)
     assert result.bas == pytest.approx((1 + np.exp(-9 / 18) + np.exp(-16 / 18)) / 3)
     assert (result.n_motion_beats, result.n_music_beats) == (3, 3)
+
+
+def brute_force_alignment(motion, music, n_velocity, fps=FPS):
+    """The definition, one beat at a time."""
+    music = [b for b in music if 0 <= b < n_velocity]
+    if not len(motion) or not music:
+        return 0.0, 0.0
+    bas = np.mean([np.exp(-min((m - b) ** 2 for m in motion) / 18) for b in music])
+    precision = np.mean([min(abs(m - b) for b in music) <= 3 + 1e-9 for m in motion])
+    return bas, precision
+
+
+beat_lists = st.lists(st.floats(-20, 320, allow_nan=False), max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(clips=st.lists(st.tuples(beat_lists, beat_lists), min_size=1, max_size=6))
+def test_batched_alignment_equals_the_definition_clip_by_clip(clips):
+    motion, music = [np.array(m) for m, _ in clips], [np.array(u) for _, u in clips]
+    batch = align_beats_batch(motion, music, 299, FPS)
+    for m, u, result in zip(motion, music, batch):
+        bas, precision = brute_force_alignment(m, u, 299)
+        assert result.bas == pytest.approx(bas, abs=1e-12)
+        assert result.precision == pytest.approx(precision, abs=1e-12)
+        assert result.n_motion_beats == len(m)
+        single = align_beats(m, u, 299, FPS)
+        assert (single.bas, single.precision) == pytest.approx((result.bas, result.precision), abs=1e-12)
 
 
 def test_music_beats_past_the_velocity_curve_are_dropped():

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from a2a_cli.scoring._clips import as_clip_batch
+from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 
 SMOOTHING_SIGMA_S = 5 / 30  # Gaussian smoothing of the kinetic velocity: 5 frames at 30 fps
 ALIGNMENT_SIGMA_S = 3 / 30  # the BAS kernel width: 3 frames at 30 fps
@@ -45,73 +45,91 @@ class BeatAlignment:
     n_music_beats: int
 
 
-def kinetic_velocity(joints: np.ndarray) -> np.ndarray:
+def kinetic_velocity(joints: np.ndarray | ClipBatch) -> np.ndarray:
     """Mean joint displacement per frame in metres, (..., T, 24, 3) -> (..., T - 1)."""
-    batch, lead = as_clip_batch(joints, min_frames=2)
-    step = batch[:, 1:] - batch[:, :-1]
-    speed = np.sqrt(np.einsum("btjc,btjc->btj", step, step))
-    return speed.mean(axis=-1).reshape(lead + (batch.shape[1] - 1,))
+    batch = as_clip_batch(joints, min_frames=2)
+    return batch.per_clip(batch.joint_speed.mean(axis=0))
 
 
-def motion_beats(joints: np.ndarray, fps: float) -> np.ndarray:
+def motion_beats(joints: np.ndarray | ClipBatch, fps: float) -> np.ndarray:
     """Motion-beat indices (int64) of one clip (T, 24, 3): minima of the smoothed kinetic velocity."""
-    joints = np.asarray(joints)
-    if joints.ndim != 3:
-        raise ValueError(f"motion_beats takes one clip (T, 24, 3), got {joints.shape}; use motion_beats_batch")
-    return motion_beats_batch(joints[None], fps)[0]
+    batch = _one_clip(joints, "motion_beats")
+    return motion_beats_batch(batch, fps)[0]
 
 
-def motion_beats_batch(joints: np.ndarray, fps: float) -> list[np.ndarray]:
-    """Motion beats of each clip of a batch (B, T, 24, 3): a list of B int64 index arrays."""
+def motion_beats_batch(joints: np.ndarray | ClipBatch, fps: float) -> list[np.ndarray]:
+    """Motion beats of each clip of a batch (..., T, 24, 3): a list of int64 index arrays, one per clip."""
     from scipy.ndimage import gaussian_filter1d
 
-    velocity = kinetic_velocity(joints)
-    if velocity.ndim != 2:
-        raise ValueError(f"motion_beats_batch takes a batch (B, T, 24, 3), got {np.shape(joints)}")
-    smooth = gaussian_filter1d(velocity, SMOOTHING_SIGMA_S * fps, axis=-1)
+    batch = as_clip_batch(joints, min_frames=2)
+    smooth = gaussian_filter1d(batch.joint_speed.mean(axis=0), SMOOTHING_SIGMA_S * fps, axis=-1)
     middle = smooth[:, 1:-1]
     minima = (middle < smooth[:, :-2]) & (middle < smooth[:, 2:])
     return [np.flatnonzero(row) + 1 for row in minima]
 
 
-def beat_alignment(joints: np.ndarray, music_beat_frames: np.ndarray, fps: float) -> BeatAlignment:
+def beat_alignment(joints: np.ndarray | ClipBatch, music_beat_frames: np.ndarray, fps: float) -> BeatAlignment:
     """BAS and precision of one clip (T, 24, 3) against music beats given as frame indices at `fps`."""
-    joints = np.asarray(joints)
-    if joints.ndim != 3:
-        raise ValueError(f"beat_alignment takes one clip (T, 24, 3), got {joints.shape}; use beat_alignment_batch")
-    return beat_alignment_batch(joints[None], [music_beat_frames], fps)[0]
+    return beat_alignment_batch(_one_clip(joints, "beat_alignment"), [music_beat_frames], fps)[0]
 
 
 def beat_alignment_batch(
-    joints: np.ndarray, music_beat_frames: Sequence[np.ndarray], fps: float
+    joints: np.ndarray | ClipBatch, music_beat_frames: Sequence[np.ndarray], fps: float
 ) -> list[BeatAlignment]:
-    """`beat_alignment` for a batch (B, T, 24, 3), with one music-beat array per clip."""
-    beats = motion_beats_batch(joints, fps)
+    """`beat_alignment` for a batch (..., T, 24, 3), with one music-beat array per clip (flattened order)."""
+    batch = as_clip_batch(joints, min_frames=2)
+    beats = motion_beats_batch(batch, fps)
     if len(music_beat_frames) != len(beats):
         raise ValueError(f"{len(beats)} clips but {len(music_beat_frames)} music-beat arrays")
-    n_velocity = np.shape(joints)[-3] - 1
-    return [align_beats(m, music, n_velocity, fps) for m, music in zip(beats, music_beat_frames)]
+    return align_beats_batch(beats, music_beat_frames, batch.n_frames - 1, fps)
+
+
+def _one_clip(joints: np.ndarray | ClipBatch, name: str) -> ClipBatch:
+    batch = as_clip_batch(joints, min_frames=2)
+    if batch.lead != ():
+        raise ValueError(f"{name} takes one clip (T, 24, 3), got a batch of {batch.lead}; use {name}_batch")
+    return batch
 
 
 def align_beats(motion: np.ndarray, music: np.ndarray, n_velocity: int, fps: float) -> BeatAlignment:
-    """BAS and precision from beat indices: `motion` beats, `music` beats (frames at `fps`).
+    """BAS and precision from beat positions: `motion` beats, `music` beats (frames at `fps`,
+    fractional allowed). `n_velocity` is the length of the velocity curve (frames - 1); music
+    beats outside [0, n_velocity) are dropped."""
+    return align_beats_batch([motion], [music], n_velocity, fps)[0]
 
-    `n_velocity` is the length of the velocity curve (frames - 1); music beats from there on drop.
+
+def align_beats_batch(
+    motion: Sequence[np.ndarray], music: Sequence[np.ndarray], n_velocity: int, fps: float
+) -> list[BeatAlignment]:
+    """`align_beats` for many clips of one length, in a handful of array operations.
+
+    The clips' beats are laid end to end on one axis, clip i shifted by i * span with span wide
+    enough that a nearest-beat search over everything never crosses into another clip
+    when the clip has a beat of its own (and clips without one are set to 0 explicitly).
     """
-    motion = np.sort(np.asarray(motion, dtype=np.float64))
-    music = np.asarray(music, dtype=np.float64)
-    music = np.sort(music[(music >= 0) & (music < n_velocity)])
-    if motion.size == 0 or music.size == 0:
-        return BeatAlignment(0.0, 0.0, int(motion.size), int(music.size))
+    n_clips = len(motion)
+    motion = [np.asarray(m, dtype=np.float64).ravel() for m in motion]
+    music = [np.asarray(m, dtype=np.float64).ravel() for m in music]
+    music = [m[(m >= 0) & (m < n_velocity)] for m in music]
+    extent = max([float(n_velocity), 1.0] + [float(np.abs(m).max()) for m in motion if m.size])
+    span = 4.0 * extent + 10.0  # in-clip distances <= 2 * extent < cross-clip distances
+    n_motion = np.array([m.size for m in motion], dtype=np.int64)
+    n_music = np.array([m.size for m in music], dtype=np.int64)
+    if n_motion.sum() == 0 or n_music.sum() == 0:
+        return [BeatAlignment(0.0, 0.0, int(a), int(b)) for a, b in zip(n_motion, n_music)]
+    motion_clip = np.repeat(np.arange(n_clips), n_motion)
+    music_clip = np.repeat(np.arange(n_clips), n_music)
+    motion_at = np.sort(np.concatenate(motion) + motion_clip * span)
+    music_at = np.sort(np.concatenate(music) + music_clip * span)
+
     sigma = ALIGNMENT_SIGMA_S * fps
-    to_motion = _distance_to_nearest(music, motion)
-    to_music = _distance_to_nearest(motion, music)
-    return BeatAlignment(
-        bas=float(np.mean(np.exp(-(to_motion**2) / (2 * sigma**2)))),
-        precision=float(np.mean(to_music <= PRECISION_TOLERANCE_S * fps + 1e-9)),
-        n_motion_beats=int(motion.size),
-        n_music_beats=int(music.size),
-    )
+    closeness = np.exp(-(_distance_to_nearest(music_at, motion_at) ** 2) / (2 * sigma**2))
+    hits = _distance_to_nearest(motion_at, music_at) <= PRECISION_TOLERANCE_S * fps + 1e-9
+    both = (n_motion > 0) & (n_music > 0)
+    bas = np.bincount(music_clip, weights=closeness, minlength=n_clips) / np.maximum(n_music, 1)
+    precision = np.bincount(motion_clip, weights=hits, minlength=n_clips) / np.maximum(n_motion, 1)
+    bas, precision = np.where(both, bas, 0.0), np.where(both, precision, 0.0)
+    return [BeatAlignment(float(a), float(p), int(m), int(u)) for a, p, m, u in zip(bas, precision, n_motion, n_music)]
 
 
 def _distance_to_nearest(points: np.ndarray, sorted_targets: np.ndarray) -> np.ndarray:

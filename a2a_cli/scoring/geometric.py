@@ -22,7 +22,7 @@ from a2a_cli.motion.skeleton import (
     L_ANKLE, L_ELBOW, L_FOOT, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, NECK, PELVIS, R_ANKLE, R_ELBOW, R_FOOT,
     R_HIP, R_KNEE, R_SHOULDER, R_WRIST, SPINE1, SPINE3,
 )
-from a2a_cli.scoring._clips import as_clip_batch
+from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 
 GEOMETRIC_FRAME_TIME = 1.0 / 120.0
 N_GEOMETRIC = 32
@@ -38,12 +38,10 @@ SHOULDER_WIDTH = float(np.linalg.norm(_L_SHOULDER_REST - _R_SHOULDER_REST))
 HIP_WIDTH = float(np.linalg.norm(_L_HIP_REST - _R_HIP_REST))
 
 
-def geometric_features(joints: np.ndarray, frame_time: float = GEOMETRIC_FRAME_TIME) -> np.ndarray:
+def geometric_features(joints: np.ndarray | ClipBatch, frame_time: float = GEOMETRIC_FRAME_TIME) -> np.ndarray:
     """(T, 24, 3) -> (32,), or a batch (..., T, 24, 3) -> (..., 32), float32."""
-    batch, lead = as_clip_batch(joints, min_frames=2)
-    # Joint-major: p[j] is a (3, B, T) block, so each component is one contiguous (B, T) array.
-    p = np.ascontiguousarray(batch.transpose(2, 3, 0, 1))
-    f = _Frames(p, frame_time)
+    batch = as_clip_batch(joints, min_frames=2)
+    f = _Frames(batch, frame_time)
     hl, sw, hw = HUMERUS, SHOULDER_WIDTH, HIP_WIDTH
     features = [
         f.nmove(NECK, R_HIP, L_HIP, R_WRIST, 1.8 * hl),
@@ -79,8 +77,8 @@ def geometric_features(joints: np.ndarray, frame_time: float = GEOMETRIC_FRAME_T
         -f.above_lowest(L_WRIST) > -1.2 * hl,
         f.fast(PELVIS, 2.3 * hl),
     ]
-    fractions = np.stack([flag.mean(axis=-1, dtype=np.float64) for flag in features], axis=-1)
-    return fractions.astype(np.float32).reshape(lead + (N_GEOMETRIC,))
+    fractions = np.stack([np.count_nonzero(flag, axis=-1) for flag in features], axis=-1) / (batch.n_frames - 1)
+    return batch.per_clip(fractions.astype(np.float32))
 
 
 class _Frames:
@@ -89,18 +87,19 @@ class _Frames:
     Vectors are 3-tuples of (B, T-1) arrays (or scalars for the fixed points "zero" and "y").
     """
 
-    def __init__(self, p: np.ndarray, frame_time: float):
-        self.p = p
+    def __init__(self, batch: ClipBatch, frame_time: float):
+        self.p = batch.positions
+        self.step = batch.step
+        self.speed = batch.joint_speed
         self.frame_time = frame_time
-        self.lowest = p[:, 1, :, 1:].min(axis=0)  # Bailando's "y_min": the lowest joint's height
+        self.lowest = self.p[:, 1, :, 1:].min(axis=0)  # Bailando's "y_min": the lowest joint's height
 
     def cur(self, j: int) -> tuple:
         return tuple(self.p[j, c, :, 1:] for c in range(3))
 
     def _relative_velocity(self, origin: int, j: int) -> tuple:
         """Displacement of j relative to origin between the previous and the current frame."""
-        rel = self.p[j] - self.p[origin]
-        return tuple(rel[c, :, 1:] - rel[c, :, :-1] for c in range(3))
+        return tuple(self.step[j, c] - self.step[origin, c] for c in range(3))
 
     def move(self, j1: int, j2: int, j3: int, threshold: float) -> np.ndarray:
         """Speed of j3 relative to j1 along the direction j1 -> j2 exceeds threshold."""
@@ -116,8 +115,7 @@ class _Frames:
         return _dot(displacement, direction) / _norm(direction) / self.frame_time > threshold
 
     def fast(self, j: int, threshold: float) -> np.ndarray:
-        step = tuple(self.p[j, c, :, 1:] - self.p[j, c, :, :-1] for c in range(3))
-        return _norm(step) / self.frame_time > threshold
+        return self.speed[j] / self.frame_time > threshold
 
     def above_lowest(self, j: int) -> np.ndarray:
         return self.p[j, 1, :, 1:] - self.lowest

@@ -20,27 +20,26 @@ from __future__ import annotations
 import numpy as np
 
 from a2a_cli.motion.skeleton import L_ANKLE, L_FOOT, PELVIS, R_ANKLE, R_FOOT
-from a2a_cli.scoring._clips import as_clip_batch
+from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 
 EDGE_FPS = 30.0
 UP_AXIS = 1  # y up
 _FEET = [L_ANKLE, L_FOOT, R_ANKLE, R_FOOT]
 
 
-def physical_foot_contact(joints: np.ndarray, fps: float = EDGE_FPS) -> float | np.ndarray:
+def physical_foot_contact(joints: np.ndarray | ClipBatch, fps: float = EDGE_FPS) -> float | np.ndarray:
     """PFC of one clip (T, 24, 3) -> float, or of a batch (..., T, 24, 3) -> array (...)."""
-    batch, lead = as_clip_batch(joints, min_frames=3)
-    root = batch[:, :, PELVIS].astype(np.float64)
-    accel = (root[:, 2:] - 2.0 * root[:, 1:-1] + root[:, :-2]) * (fps * fps)
-    accel[..., UP_AXIS] = np.maximum(accel[..., UP_AXIS], 0.0)
-    accel_norm = np.sqrt(np.einsum("btc,btc->bt", accel, accel))
+    batch = as_clip_batch(joints, min_frames=3)
+    root_step = batch.step[PELVIS].astype(np.float64)  # (3, B, T-1)
+    accel = (root_step[..., 1:] - root_step[..., :-1]) * (fps * fps)
+    accel[UP_AXIS] = np.maximum(accel[UP_AXIS], 0.0)
+    accel_norm = np.sqrt(np.einsum("cbt,cbt->bt", accel, accel))
     peak = accel_norm.max(axis=1, keepdims=True)
     accel_norm = np.divide(accel_norm, peak, out=np.zeros_like(accel_norm), where=peak > 0)
 
-    feet = batch[:, :, _FEET][..., [0, 2]].astype(np.float64)  # horizontal plane (x, z)
-    step = feet[:, 2:] - feet[:, 1:-1]
-    foot_speed = np.sqrt(np.einsum("btfc,btfc->btf", step, step)) * (fps / EDGE_FPS)
-    left = np.minimum(foot_speed[..., 0], foot_speed[..., 1])
-    right = np.minimum(foot_speed[..., 2], foot_speed[..., 3])
-    score = (left * right * accel_norm).mean(axis=1) * 10_000.0
-    return float(score[0]) if lead == () else score.reshape(lead)
+    feet = batch.step[_FEET][:, [0, 2], :, 1:].astype(np.float64)  # horizontal steps k+1 -> k+2
+    foot_speed = np.sqrt(np.einsum("fcbt,fcbt->fbt", feet, feet)) * (fps / EDGE_FPS)
+    left = np.minimum(foot_speed[0], foot_speed[1])
+    right = np.minimum(foot_speed[2], foot_speed[3])
+    score = batch.per_clip((left * right * accel_norm).mean(axis=1) * 10_000.0)
+    return float(score) if batch.lead == () else score

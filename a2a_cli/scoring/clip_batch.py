@@ -1,0 +1,87 @@
+"""A batch of clips laid out for the metrics, with the intermediates several metrics share.
+
+Metrics take joint positions as (T, 24, 3) for one clip or (..., T, 24, 3) for a batch, or a
+`ClipBatch`. The batch holds the positions joint-major, `positions[j, c]` being one contiguous
+(B, T) array per joint and axis, so every metric runs as long elementwise loops over all clips and
+frames at once; the frame-to-frame steps and joint speeds are computed once and reused by BAS,
+PFC, the kinetic and the geometric features. Build one (`ClipBatch.from_poses` runs FK straight
+into this layout) and pass it to every metric to pay for the layout only once.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from a2a_cli.errors import InputError
+from a2a_cli.motion.skeleton import N_JOINTS
+
+
+class ClipBatch:
+    """Joint positions (24, 3, B, T) of B clips of T frames; `lead` is the caller's batch shape."""
+
+    def __init__(self, positions: np.ndarray, lead: tuple[int, ...] = ()):
+        if positions.ndim != 4 or positions.shape[:2] != (N_JOINTS, 3):
+            raise ValueError(f"joint-major positions must be ({N_JOINTS}, 3, B, T), got {positions.shape}")
+        self.positions = positions
+        self.lead = tuple(lead)
+
+    @classmethod
+    def from_joints(cls, joints: np.ndarray) -> "ClipBatch":
+        """From (T, 24, 3) or (..., T, 24, 3); float64 stays float64 (exact checks), the rest float32."""
+        joints = np.asarray(joints)
+        if joints.ndim < 3 or joints.shape[-2:] != (N_JOINTS, 3):
+            raise InputError(
+                f"joint positions must be (T, {N_JOINTS}, 3) or (..., T, {N_JOINTS}, 3), got {joints.shape}"
+            )
+        dtype = np.float64 if joints.dtype == np.float64 else np.float32
+        flat = joints.reshape((-1,) + joints.shape[-3:])
+        positions = np.ascontiguousarray(flat.transpose(2, 3, 0, 1), dtype=dtype)
+        return cls(positions, joints.shape[:-3])
+
+    @classmethod
+    def from_poses(cls, poses: np.ndarray, trans: np.ndarray) -> "ClipBatch":
+        """FK of axis-angle poses (..., T, 24, 3) and root translations (..., T, 3)."""
+        from a2a_cli.motion.fk import forward_kinematics_joint_major
+
+        poses = np.asarray(poses)
+        if poses.ndim < 3:
+            raise InputError(f"poses must be (T, {N_JOINTS}, 3) or (..., T, {N_JOINTS}, 3), got {poses.shape}")
+        positions = forward_kinematics_joint_major(poses, trans)
+        return cls(positions.reshape((N_JOINTS, 3, -1, poses.shape[-3])), poses.shape[:-3])
+
+    @property
+    def n_clips(self) -> int:
+        return self.positions.shape[2]
+
+    @property
+    def n_frames(self) -> int:
+        return self.positions.shape[3]
+
+    def joints(self) -> np.ndarray:
+        """Back to the usual layout (..., T, 24, 3)."""
+        return self.positions.transpose(2, 3, 0, 1).reshape(self.lead + (self.n_frames, N_JOINTS, 3))
+
+    def per_clip(self, values: np.ndarray) -> np.ndarray:
+        """Reshape a (B, ...) result to the caller's batch shape: (...) for one clip, lead + (...)."""
+        return values.reshape(self.lead + values.shape[1:])
+
+    @cached_property
+    def step(self) -> np.ndarray:
+        """Displacement from each frame to the next, (24, 3, B, T-1), metres per frame."""
+        return self.positions[..., 1:] - self.positions[..., :-1]
+
+    @cached_property
+    def joint_speed(self) -> np.ndarray:
+        """Length of each step, (24, B, T-1), metres per frame."""
+        x, y, z = self.step[:, 0], self.step[:, 1], self.step[:, 2]
+        return np.sqrt(x * x + y * y + z * z)
+
+
+def as_clip_batch(joints: np.ndarray | ClipBatch, min_frames: int) -> ClipBatch:
+    """The metrics' entry check: a ClipBatch of at least `min_frames` frames, or an InputError."""
+    batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(joints)
+    if batch.n_frames < min_frames:
+        raise InputError(f"this metric needs at least {min_frames} frames, got {batch.n_frames}")
+    return batch
