@@ -61,19 +61,19 @@ def local_chain_with(path: Path, validators: dict, miners: list, **params) -> Lo
 
 
 @contextlib.contextmanager
-def running_miner(service: MinerService) -> Iterator[str]:
-    """Serve `service` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+def running_app(app) -> Iterator[str]:
+    """Serve an ASGI `app` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
     import uvicorn
 
     sock = bind_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(service), log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline:
-            raise RuntimeError("miner did not start")
+            raise RuntimeError("server did not start")
         time.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
@@ -81,6 +81,15 @@ def running_miner(service: MinerService) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextlib.contextmanager
+def running_miner(service: MinerService) -> Iterator[str]:
+    """Serve `service` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    try:
+        with running_app(create_app(service)) as url:
+            yield url
+    finally:
         service.pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -92,4 +101,4 @@ def json_detail(response) -> str:
 
 
 __all__ = ["MinerService", "MinerSettings", "fast_generate", "json_detail", "local_chain_with", "make_wallets",
-           "prompt_body", "running_miner", "signed_headers"]
+           "prompt_body", "running_app", "running_miner", "signed_headers"]
