@@ -340,7 +340,7 @@ def create_app(service: MinerService) -> Any:
         response_model=protocol.GenerateResponse,
         responses=refusals,
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-            "schema": protocol.GenerateRequest.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
+            "schema": {"$ref": "#/components/schemas/GenerateRequest"}}}}},
         summary="Generate a dance for a signed a2a/1 prompt",
     )
     async def generate(request: Request):
@@ -367,7 +367,23 @@ def create_app(service: MinerService) -> Any:
     async def health() -> dict:
         return service.health()
 
+    _publish_request_schema(app)
     return app
+
+
+def _publish_request_schema(app: FastAPI) -> None:
+    """Add GenerateRequest (read raw for the size cap, so FastAPI does not see it) to the schema's components."""
+    request_schema = protocol.GenerateRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    extra = {"GenerateRequest": request_schema, **request_schema.pop("$defs", {})}
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(extra)
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
