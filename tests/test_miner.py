@@ -362,3 +362,49 @@ def test_schemathesis_finds_no_500_in_signed_or_unsigned_requests(net):
 
         fuzz()
     assert seen[401] > 0 and seen[422] > 0  # both the signature and the schema were exercised
+
+
+def test_a2a_mine_serves_the_default_generator_and_advertises_itself(tmp_path):
+    """The real command in its own process, on the local chain, with the default model."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from a2a_cli.chain.local_chain import LocalChain
+
+    validator, miner = make_wallets(tmp_path / "wallets", "validator", "miner")
+    chain = local_chain_with(tmp_path / "data" / "local-chain" / "5.json", {validator: 500.0}, [miner])
+    chain = LocalChain(chain.path, netuid=5)
+    env = {**os.environ, "A2A_GENERAL_DATA_DIR": str(tmp_path / "data"), "A2A_CHAIN_NETWORK": "local",
+           "A2A_CHAIN_NETUID": "5", "A2A_CHAIN_WALLET_PATH": str(tmp_path / "wallets"), "A2A_CHAIN_WALLET_HOTKEY": "hot",
+           "A2A_GENERAL_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "300"}
+    command = [sys.executable, "-m", "a2a_cli", "mine", "--host", "127.0.0.1", "--port", "0"]
+    unregistered = subprocess.run([*command, "--wallet", "validator", "--netuid", "6"], env=env, cwd=tmp_path,
+                                  capture_output=True, text=True, timeout=60)
+    assert unregistered.returncode == 1 and "is not registered on netuid 6" in unregistered.stderr
+
+    proc = subprocess.Popen([*command, "--wallet", "miner"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        while "listening on" not in line:
+            assert line, "a2a mine exited before listening"
+            line += proc.stderr.readline()
+        port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)", line).group(1))
+        neuron = chain.metagraph().by_hotkey(miner.hotkey.ss58_address)
+        assert neuron.axon_url == f"http://127.0.0.1:{port}"
+        body = prompt_body(4.0, seed=2)
+        response = httpx.post(neuron.axon_url + GENERATE, content=body, timeout=60,
+                              headers=signed_headers(validator, body, miner.hotkey.ss58_address))
+        assert response.status_code == 200, response.text
+        answer, motion = protocol.parse_response(response.content, protocol.parse_request(body))
+        assert answer.model == "choreo" and motion.n_frames == 120
+        assert np.ptp(motion.joints[:, :, 1]) > 0.05  # it moves
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in stderr  # Ctrl-C: uvicorn shuts down, then the CLI exits 130
+    assert "Application shutdown complete" in stderr
+    assert f"/v1/generate 200 caller={validator.hotkey.ss58_address}" in stderr
+    assert not [s for s in _secrets(miner) + _secrets(validator) if s in line + stderr]
