@@ -189,6 +189,15 @@ def test_cut_equals_the_same_span_of_the_whole(song_files, ext):
     assert result.n_frames == 120 and result.duration_s == pytest.approx(4.0)
 
 
+def test_a_cut_just_past_the_end_is_padded_to_the_asked_length(song_files):
+    result = analyze(song_files["flac"], start_s=9.0, duration_s=1.07, cache=False)
+    assert result.duration_s == pytest.approx(1.07, abs=1 / SR) and result.features.shape == (32, 35)
+    samples, _ = decode(song_files["flac"], start_s=9.0, duration_s=1.07)
+    assert abs(samples.size - 1.07 * FEATURE_SR) <= 1 and not samples[-FEATURE_SR // 50 :].any()
+    array_result = analyze(synth_song(120.0, 2.0, SR), SR, start_s=1.0, duration_s=1.08)
+    assert array_result.n_frames == round(1.08 * FPS) == array_result.features.shape[0]
+
+
 def test_sha256_names_the_file_bytes(song_files):
     import hashlib
 

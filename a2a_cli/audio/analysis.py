@@ -11,7 +11,7 @@ import numpy as np
 
 from a2a_cli.audio import cache as feature_cache
 from a2a_cli.audio.chroma import BINS_PER_OCTAVE, chroma_cens, cqt_magnitude
-from a2a_cli.audio.decoding import FEATURE_SR, FPS, HOP, check_audio_file, cut_bounds, read_file, resample, to_mono
+from a2a_cli.audio.decoding import FEATURE_SR, FPS, HOP, check_audio_file, cut_bounds, pad_to, read_file, resample, to_mono
 from a2a_cli.audio.rhythm import estimate_tempo, onset_peaks, track_beats
 from a2a_cli.audio.spectral import SpectralPass, estimate_tuning, mfcc, onset_strength, power_to_db, rms
 from a2a_cli.errors import InputError
@@ -127,7 +127,7 @@ def analyze(
             raise InputError("analyze needs the sample rate `sr` of raw samples")
         mono = to_mono(source)
         start, count = cut_bounds(mono.size, sr, start_s, duration_s, "the sample array")
-        mono = mono[start : start + count]
+        mono = pad_to(mono[start : start + count], count)
         sha256 = hashlib.sha256(np.ascontiguousarray(mono).tobytes() + str(int(sr)).encode()).hexdigest()
         return _finish(sha256, _analyze_samples(mono, sr))
 

@@ -44,7 +44,12 @@ def check_audio_file(path: str | os.PathLike) -> Path:
 
 
 def cut_bounds(total: int, sr: float, start_s: float | None, duration_s: float | None, what: str) -> tuple[int, int]:
-    """(first sample, sample count) of a cut of `total` samples at `sr`; InputError when it is impossible."""
+    """(first sample, sample count) of a cut of `total` samples at `sr`; InputError when it is impossible.
+
+    A cut may overrun the end by up to `_TRUNCATION_SLACK_S` (a 10 s request of a 9.99 s file):
+    the count stays the one asked for, and `pad_to` fills the overrun with silence, so the caller
+    gets exactly round(duration_s * 30) frames.
+    """
     if total <= 0:
         raise InputError(f"{what} has no audio samples")
     start_s = 0.0 if start_s is None else float(start_s)
@@ -66,12 +71,16 @@ def cut_bounds(total: int, sr: float, start_s: float | None, duration_s: float |
             raise InputError(
                 f"cut {start_s:.2f}-{start_s + duration_s:.2f} s ends beyond the end of {what} ({length_s:.2f} s long)"
             )
-        count = min(count, total - start)
     if count <= 0:
         raise InputError(f"cut of {what} is empty")
     if count / sr > MAX_SECONDS:
         raise InputError(f"audio too long: {count / sr / 60:.1f} min (limit {MAX_SECONDS / 60:.0f} min); cut it with a duration")
     return start, count
+
+
+def pad_to(samples: np.ndarray, count: int) -> np.ndarray:
+    """`samples` followed by silence up to `count` samples."""
+    return samples if samples.size >= count else np.pad(samples, (0, count - samples.size))
 
 
 def to_mono(samples: np.ndarray) -> np.ndarray:
@@ -133,4 +142,5 @@ def read_file(path: str | os.PathLike, *, start_s: float | None = None, duration
         )
     if data.shape[0] == 0:
         raise InputError(f"{path} has no audio samples")
-    return to_mono(data), sr
+    mono = to_mono(data)
+    return (mono if duration_s is None else pad_to(mono, count)), sr
