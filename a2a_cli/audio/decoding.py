@@ -135,7 +135,7 @@ def read_file(path: str | os.PathLike, *, start_s: float | None = None, duration
                 f.seek(start - preroll)
             data = f.read(count + preroll, dtype="float32", always_2d=True)[preroll:]
         except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-            raise InputError(f"corrupt audio data in {path}: {e}") from None
+            raise InputError(f"corrupt audio data in {path}: {' '.join(str(e).split())}") from None
     if count - data.shape[0] > max(_TRUNCATION_SLACK_S * sr, _TRUNCATION_FRACTION * count):
         raise InputError(
             f"audio file is truncated or corrupt: decoded {data.shape[0] / sr:.2f} s of the {count / sr:.2f} s it declares: {path}"
