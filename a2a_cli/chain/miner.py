@@ -302,10 +302,9 @@ class MinerService:
             if not s.allow_audio_urls:
                 raise InputError("this miner does not accept audio URLs; send wav-base64")
             raw = await fetch_audio_url(audio.data, allow_private=s.allow_private_urls, max_bytes=s.url_max_bytes, timeout_s=s.url_timeout_s)
-            import base64
-
-            audio = protocol.AudioPayload(encoding="wav-base64", data=base64.b64encode(raw).decode("ascii"))
-        samples, sr = await asyncio.to_thread(protocol.decode_wav, audio)
+            samples, sr = await asyncio.to_thread(protocol.decode_wav_bytes, raw)
+        else:
+            samples, sr = await asyncio.to_thread(protocol.decode_wav, audio)
         return samples[: int(round(prompt.duration_s * sr))], sr  # analyse only what will be danced
 
     async def _run_in_slot(self, samples: np.ndarray, sr: int, prompt: protocol.GenerateRequest) -> Motion:

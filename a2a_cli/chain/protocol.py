@@ -125,12 +125,16 @@ def decode_wav(payload: AudioPayload, *, max_duration_s: float = MAX_DURATION_S 
     The header is read before the samples, so a WAV that claims hours of audio is refused without
     decoding it.
     """
+    if payload.encoding != "wav-base64":
+        raise ProtocolError(f"expected wav-base64 audio, got {payload.encoding}")
+    return decode_wav_bytes(_b64decode(payload.data, "audio"), max_duration_s=max_duration_s)
+
+
+def decode_wav_bytes(raw: bytes, *, max_duration_s: float = MAX_DURATION_S + 1.0) -> tuple[np.ndarray, int]:
+    """WAV file bytes (from a payload or a fetched URL) -> (mono float32 samples, sample rate)."""
     import numpy as np
     import soundfile as sf
 
-    if payload.encoding != "wav-base64":
-        raise ProtocolError(f"expected wav-base64 audio, got {payload.encoding}")
-    raw = _b64decode(payload.data, "audio")
     try:
         with sf.SoundFile(io.BytesIO(raw)) as f:
             if f.format != "WAV":

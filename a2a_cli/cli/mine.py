@@ -50,6 +50,8 @@ def mine(
         host=miner["host"], port=miner["port"], max_concurrency=miner["max_concurrency"], max_queue=miner["max_queue"],
         timeout_s=miner["timeout_s"], max_request_bytes=miner["max_request_bytes"], min_stake=miner["min_stake"],
         require_validator_permit=miner["require_validator_permit"], allow_audio_urls=miner["allow_audio_urls"],
+        # who may call is re-read this often: a validator that just registered locally waits seconds, not a minute
+        metagraph_ttl_s=2.0 if settings.get("chain.network") == LOCAL_NETWORK else 60.0,
     )
     chain = chain_from_settings(settings)
     keys = wallet_from_settings(settings)
