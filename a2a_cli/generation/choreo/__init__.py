@@ -28,9 +28,9 @@ class ChoreoGenerator:
         from a2a_cli.generation.choreo.performer import perform
 
         n_frames = check_duration(duration_s)
-        music = analyze_structure(audio, duration_s)
-        rng = np.random.default_rng(_seed_words(seed, audio))
-        motion = perform(music, plan_dance(music, rng), n_frames, rng)
+        music, placements = self.plan(audio, duration_s, seed)
+        styling = np.random.default_rng(_seed_words(seed, audio) + [1])  # the performer's own stream
+        motion = perform(music, placements, n_frames, styling)
         motion.meta.update(
             generator="choreo", model=self.name, seed=int(seed), audio_sha256=str(getattr(audio, "sha256", "")),
             version=__version__,

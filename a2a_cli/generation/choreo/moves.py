@@ -310,7 +310,3 @@ IDLE = Move("idle", "idle", (
     P(root=(0.015, 0, 0), spine=(2, 2, 1), neck=(2, 0, 0)),
     P(root=(-0.015, 0, 0), spine=(4, -2, -1), neck=(-1, 0, 0)),
 ), bounce=0.006)
-
-
-def moves_by_name() -> dict[str, Move]:
-    return {m.name: m for m in MOVES + (IDLE,)}

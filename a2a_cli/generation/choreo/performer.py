@@ -1,7 +1,7 @@
 """From a plan of moves to a Motion: keys on the beat grid, eased, feet pinned, legs solved.
 
 Every track (joint angles, foot spots, pelvis offsets) is a value per beat, eased between beats
-with a quintic whose speed and acceleration vanish at both ends, so the whole body turns around on
+by a curve whose speed and acceleration vanish at both ends, so the whole body turns around on
 each beat: the mean joint speed has its minima on the music's beats. Feet are simulated beat by
 beat (one foot moves at a time, except hops), the pelvis follows the supporting feet, and an
 analytic leg IK pins the ankles where the feet stand, the lowest foot joint on the floor (y = 0).
