@@ -1,21 +1,23 @@
 """Forward kinematics on the SMPL skeleton, vectorised over frames and clips.
 
 Scoring a batch of clips is dominated by FK, so it is written for speed: the poses are laid out
-joint-major (one contiguous array per joint and component), cut into cache-sized chunks, and each
-rotation and 3x3 product is spelled out as elementwise arithmetic, which numpy runs as long SIMD
-loops instead of millions of tiny strided matrix products.
+joint-major (one contiguous array per joint and component), cut into cache-sized chunks, and
+rotations are built and multiplied as (3, 3, n) blocks of elementwise arithmetic, which numpy runs
+as long SIMD loops instead of millions of tiny strided 3x3 matrix products.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from a2a_cli.motion.skeleton import N_JOINTS, Skeleton, smpl_skeleton
 
 # Frames per chunk: large enough to amortise numpy's per-call cost, small enough that the
-# working set (the global rotations of every joint that has children) stays in the L2 cache.
-_CHUNK = 8192
-_SQRT2 = np.sqrt(2.0)
+# working set (the global rotations still needed by unplaced children) stays in the L2 cache.
+_CHUNK = 16384
+_SQRT2 = math.sqrt(2.0)
 
 
 def forward_kinematics(poses: np.ndarray, trans: np.ndarray, skeleton: Skeleton | None = None) -> np.ndarray:
@@ -78,55 +80,51 @@ def _chunks(poses: np.ndarray, trans: np.ndarray, skeleton: Skeleton | None):
 
 
 def _fk_joint_major(aa: np.ndarray, root: np.ndarray, skeleton: Skeleton) -> np.ndarray:
-    """FK on one chunk: axis-angle (72, n) and root (3, n) -> positions (24, 3, n)."""
+    """FK on one chunk: axis-angle (72, n) and root (3, n) -> positions (24, 3, n).
+
+    Rotations are (3, 3, n) blocks; einsum runs the 3x3 products over n in one pass each.
+    """
     n = aa.shape[1]
     pos = np.empty((N_JOINTS, 3, n), dtype=aa.dtype)
     pos[0] = root
-    has_children = [bool(c) for c in skeleton.children]
-    glob: list[list[np.ndarray] | None] = [None] * N_JOINTS
-    glob[0] = _rotation_entries(aa[0], aa[1], aa[2])
+    offsets = skeleton.offsets.astype(aa.dtype)
+    glob: list[np.ndarray | None] = [None] * N_JOINTS
+    glob[0] = _rotations(aa[0:3])
     for j in range(1, N_JOINTS):
         p = skeleton.parents[j]
-        g = glob[p]
-        ox, oy, oz = (float(v) for v in skeleton.offsets[j])
-        for r in range(3):
-            pos[j, r] = pos[p, r] + g[3 * r] * ox + g[3 * r + 1] * oy + g[3 * r + 2] * oz
-        if has_children[j]:  # a leaf's own rotation moves no joint, so it is never computed
-            glob[j] = _matmul3(g, _rotation_entries(aa[3 * j], aa[3 * j + 1], aa[3 * j + 2]))
+        np.add(pos[p], np.einsum("ikn,k->in", glob[p], offsets[j]), out=pos[j])
+        if skeleton.children[j]:  # a leaf's own rotation moves no joint, so it is never computed
+            glob[j] = np.einsum("ikn,kjn->ijn", glob[p], _rotations(aa[3 * j : 3 * j + 3]))
         if j == skeleton.children[p][-1]:
             glob[p] = None  # its last child is placed: free it, keeping the working set in cache
     return pos
 
 
-def _rotation_entries(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> list[np.ndarray]:
-    """Rotation matrices of axis-angle vectors, as 9 row-major entry arrays.
+def _rotations(aa: np.ndarray) -> np.ndarray:
+    """Rotation matrices (3, 3, n) of axis-angle vectors (3, n).
 
     Goes through the unit quaternion (cos t/2, sin(t/2) axis): no 1 - cos(t) cancellation for
     small angles and no branch at zero, where sin(t/2)/t tends to 1/2. The quaternion is scaled
-    by sqrt(2) so that the usual 2*q_i*q_j terms are plain products.
+    by sqrt(2) so that the usual 2*q_a*q_b terms are plain products, all 16 taken in one pass.
     """
+    x, y, z = aa
     theta = np.sqrt(x * x + y * y + z * z)
     half = theta * 0.5
+    q = np.empty((4,) + theta.shape, dtype=aa.dtype)
+    np.cos(half, out=q[0])
     k = np.sin(half)
-    k *= _SQRT2
     k /= np.maximum(theta, 1e-30)
-    w = np.cos(half)
-    w *= _SQRT2
-    qx, qy, qz = x * k, y * k, z * k
-    xx, yy, zz = qx * qx, qy * qy, qz * qz
-    xy, xz, yz = qx * qy, qx * qz, qy * qz
-    wx, wy, wz = w * qx, w * qy, w * qz
-    return [
-        1.0 - (yy + zz), xy - wz, xz + wy,
-        xy + wz, 1.0 - (xx + zz), yz - wx,
-        xz - wy, yz + wx, 1.0 - (xx + yy),
-    ]
-
-
-def _matmul3(a: list[np.ndarray], b: list[np.ndarray]) -> list[np.ndarray]:
-    """The product of two batches of 3x3 matrices given as 9 row-major entry arrays each."""
-    return [
-        a[3 * r] * b[c] + a[3 * r + 1] * b[3 + c] + a[3 * r + 2] * b[6 + c]
-        for r in range(3)
-        for c in range(3)
-    ]
+    np.multiply(aa, k, out=q[1:])
+    q *= _SQRT2
+    (_, wx, wy, wz), (_, xx, xy, xz), (_, _, yy, yz), (_, _, _, zz) = q[:, None] * q[None, :]
+    r = np.empty((3, 3) + theta.shape, dtype=aa.dtype)
+    np.subtract(1.0, yy + zz, out=r[0, 0])
+    np.subtract(xy, wz, out=r[0, 1])
+    np.add(xz, wy, out=r[0, 2])
+    np.add(xy, wz, out=r[1, 0])
+    np.subtract(1.0, xx + zz, out=r[1, 1])
+    np.subtract(yz, wx, out=r[1, 2])
+    np.subtract(xz, wy, out=r[2, 0])
+    np.add(yz, wx, out=r[2, 1])
+    np.subtract(1.0, xx + yy, out=r[2, 2])
+    return r

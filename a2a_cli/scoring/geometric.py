@@ -11,6 +11,8 @@ holds. Reproduced from Bailando's code, quirks included, so that the numbers mat
 - the "move" features measure the velocity of their third joint (the code passes j3 where j4 was
   meant), so features 5 and 6 are the same number;
 - angles are strict: inside (low, high) degrees; a zero-length vector makes a feature false.
+A few vectors recur (neck to root in five features): each joint-to-joint vector and its length is
+computed once per batch.
 Positions are in metres, y up, SMPL joint order.
 """
 
@@ -43,16 +45,17 @@ def geometric_features(joints: np.ndarray | ClipBatch, frame_time: float = GEOME
     batch = as_clip_batch(joints, min_frames=2)
     f = _Frames(batch, frame_time)
     hl, sw, hw = HUMERUS, SHOULDER_WIDTH, HIP_WIDTH
+    chest_rising = f.move(SPINE1, SPINE3, SPINE3, 1.8 * hl)  # Bailando names j4 (a wrist) but moves j3
     features = [
         f.nmove(NECK, R_HIP, L_HIP, R_WRIST, 1.8 * hl),
         f.nmove(NECK, L_HIP, R_HIP, L_WRIST, 1.8 * hl),
-        f.nplane(f.cur(SPINE3), f.cur(NECK), f.cur(NECK), f.cur(R_WRIST), 0.2 * hl),
-        f.nplane(f.cur(SPINE3), f.cur(NECK), f.cur(NECK), f.cur(L_WRIST), 0.2 * hl),
-        f.move(SPINE1, SPINE3, SPINE3, 1.8 * hl),  # Bailando: ("belly", "chest", "chest", "rwrist")
-        f.move(SPINE1, SPINE3, SPINE3, 1.8 * hl),  # Bailando: ("belly", "chest", "chest", "lwrist")
-        f.angle(f.cur(R_ELBOW), f.cur(R_SHOULDER), f.cur(R_ELBOW), f.cur(R_WRIST), 0, 110),
-        f.angle(f.cur(L_ELBOW), f.cur(L_SHOULDER), f.cur(L_ELBOW), f.cur(L_WRIST), 0, 110),
-        f.nplane(f.cur(L_SHOULDER), f.cur(R_SHOULDER), f.cur(L_WRIST), f.cur(R_WRIST), 2.5 * sw),
+        f.nplane(SPINE3, NECK, NECK, R_WRIST, 0.2 * hl),
+        f.nplane(SPINE3, NECK, NECK, L_WRIST, 0.2 * hl),
+        chest_rising,  # ("belly", "chest", "chest", "rwrist")
+        chest_rising,  # ("belly", "chest", "chest", "lwrist")
+        f.angle(R_ELBOW, R_SHOULDER, R_ELBOW, R_WRIST, 0, 110),
+        f.angle(L_ELBOW, L_SHOULDER, L_ELBOW, L_WRIST, 0, 110),
+        f.nplane(L_SHOULDER, R_SHOULDER, L_WRIST, R_WRIST, 2.5 * sw),
         f.move(L_WRIST, R_WRIST, R_WRIST, 1.4 * hl),
         f.move(R_WRIST, PELVIS, L_WRIST, 1.4 * hl),
         f.move(L_WRIST, PELVIS, R_WRIST, 1.4 * hl),
@@ -60,100 +63,101 @@ def geometric_features(joints: np.ndarray | ClipBatch, frame_time: float = GEOME
         f.fast(L_WRIST, 2.5 * hl),
         f.plane(PELVIS, L_HIP, L_FOOT, R_ANKLE, 0.38 * hl),
         f.plane(PELVIS, R_HIP, R_FOOT, L_ANKLE, 0.38 * hl),
-        f.above_lowest(R_ANKLE) > 1.2 * hl,
+        f.above_lowest(R_ANKLE) > 1.2 * hl,  # nplane(zero, y, y_min, rankle, 1.2 hl)
         f.above_lowest(L_ANKLE) > 1.2 * hl,
-        f.nplane(f.cur(L_HIP), f.cur(R_HIP), f.cur(L_ANKLE), f.cur(R_ANKLE), 2.1 * hw),
-        f.angle(f.cur(R_KNEE), f.cur(R_HIP), f.cur(R_KNEE), f.cur(R_ANKLE), 0, 110),
-        f.angle(f.cur(L_KNEE), f.cur(L_HIP), f.cur(L_KNEE), f.cur(L_ANKLE), 0, 110),
+        f.nplane(L_HIP, R_HIP, L_ANKLE, R_ANKLE, 2.1 * hw),
+        f.angle(R_KNEE, R_HIP, R_KNEE, R_ANKLE, 0, 110),
+        f.angle(L_KNEE, L_HIP, L_KNEE, L_ANKLE, 0, 110),
         f.fast(R_ANKLE, 2.5 * hl),
         f.fast(L_ANKLE, 2.5 * hl),
-        f.angle(f.cur(NECK), f.cur(PELVIS), f.cur(R_SHOULDER), f.cur(R_ELBOW), 25, 180),
-        f.angle(f.cur(NECK), f.cur(PELVIS), f.cur(L_SHOULDER), f.cur(L_ELBOW), 25, 180),
-        f.angle(f.cur(NECK), f.cur(PELVIS), f.cur(R_HIP), f.cur(R_KNEE), 50, 180),
-        f.angle(f.cur(NECK), f.cur(PELVIS), f.cur(L_HIP), f.cur(L_KNEE), 50, 180),
+        f.angle(NECK, PELVIS, R_SHOULDER, R_ELBOW, 25, 180),
+        f.angle(NECK, PELVIS, L_SHOULDER, L_ELBOW, 25, 180),
+        f.angle(NECK, PELVIS, R_HIP, R_KNEE, 50, 180),
+        f.angle(NECK, PELVIS, L_HIP, L_KNEE, 50, 180),
         f.plane(R_ANKLE, NECK, L_ANKLE, PELVIS, 0.5 * hl),
-        f.angle(f.cur(NECK), f.cur(PELVIS), (0.0, 0.0, 0.0), (0.0, 1.0, 0.0), 70, 110),
+        f.angle_to_up(NECK, PELVIS, 70, 110),  # angle(neck, root, zero, y_unit)
         -f.above_lowest(R_WRIST) > -1.2 * hl,  # nplane(zero, -y, y_min, rwrist, -1.2 hl)
         -f.above_lowest(L_WRIST) > -1.2 * hl,
         f.fast(PELVIS, 2.3 * hl),
     ]
-    fractions = np.stack([np.count_nonzero(flag, axis=-1) for flag in features], axis=-1) / (batch.n_frames - 1)
-    return batch.per_clip(fractions.astype(np.float32))
+    counts = np.stack([np.count_nonzero(flag, axis=-1) for flag in features], axis=-1)
+    return batch.per_clip((counts / (batch.n_frames - 1)).astype(np.float32))
 
 
 class _Frames:
-    """Bailando's feature primitives, evaluated on all clips and frames 1..T-1 at once.
-
-    Vectors are 3-tuples of (B, T-1) arrays (or scalars for the fixed points "zero" and "y").
-    """
+    """Bailando's feature primitives on frames 1..T-1 of every clip at once; each returns a boolean
+    (B, T-1). Vectors are (3, B, T-1) blocks; those between two joints are computed once."""
 
     def __init__(self, batch: ClipBatch, frame_time: float):
-        self.p = batch.positions
-        self.step = batch.step
+        self.current = batch.positions[..., 1:]  # (24, 3, B, T-1)
+        self.step = batch.step  # from the previous frame to the current one
         self.speed = batch.joint_speed
         self.frame_time = frame_time
-        self.lowest = self.p[:, 1, :, 1:].min(axis=0)  # Bailando's "y_min": the lowest joint's height
+        self.lowest = self.current[:, 1].min(axis=0)  # Bailando's "y_min": the lowest joint's height
+        self._vectors: dict[tuple[int, int], np.ndarray] = {}
+        self._lengths: dict[tuple[int, int], np.ndarray] = {}
 
-    def cur(self, j: int) -> tuple:
-        return tuple(self.p[j, c, :, 1:] for c in range(3))
+    def vector(self, a: int, b: int) -> np.ndarray:
+        """From joint a to joint b in the current frame."""
+        if (a, b) not in self._vectors:
+            self._vectors[a, b] = self.current[b] - self.current[a]
+        return self._vectors[a, b]
 
-    def _relative_velocity(self, origin: int, j: int) -> tuple:
-        """Displacement of j relative to origin between the previous and the current frame."""
-        return tuple(self.step[j, c] - self.step[origin, c] for c in range(3))
+    def length(self, a: int, b: int) -> np.ndarray:
+        if (a, b) not in self._lengths:
+            self._lengths[a, b] = _norm(self.vector(a, b))
+        return self._lengths[a, b]
 
     def move(self, j1: int, j2: int, j3: int, threshold: float) -> np.ndarray:
         """Speed of j3 relative to j1 along the direction j1 -> j2 exceeds threshold."""
-        return self._along(self._relative_velocity(j1, j3), _sub(self.cur(j2), self.cur(j1)), threshold)
+        return self._along(self.step[j3] - self.step[j1], self.vector(j1, j2), self.length(j1, j2), threshold)
 
     def nmove(self, j1: int, j2: int, j3: int, j4: int, threshold: float) -> np.ndarray:
         """Speed of j4 relative to j1 along the normal of the plane (j1, j2, j3) exceeds threshold."""
-        a = self.cur(j1)
-        normal = _cross(_sub(self.cur(j3), a), _sub(self.cur(j2), a))
-        return self._along(self._relative_velocity(j1, j4), normal, threshold)
+        normal = _cross(self.vector(j1, j3), self.vector(j1, j2))
+        return self._along(self.step[j4] - self.step[j1], normal, _norm(normal), threshold)
 
-    def _along(self, displacement: tuple, direction: tuple, threshold: float) -> np.ndarray:
-        return _dot(displacement, direction) / _norm(direction) / self.frame_time > threshold
+    def _along(self, displacement: np.ndarray, direction: np.ndarray, length: np.ndarray, threshold: float):
+        return _dot(displacement, direction) / length / self.frame_time > threshold
 
     def fast(self, j: int, threshold: float) -> np.ndarray:
         return self.speed[j] / self.frame_time > threshold
 
     def above_lowest(self, j: int) -> np.ndarray:
-        return self.p[j, 1, :, 1:] - self.lowest
+        return self.current[j, 1] - self.lowest
 
-    @staticmethod
-    def nplane(n1: tuple, n2: tuple, a: tuple, point: tuple, threshold: float) -> np.ndarray:
+    def nplane(self, n1: int, n2: int, a: int, point: int, threshold: float) -> np.ndarray:
         """Signed distance of point from the plane through a with normal n1 -> n2 exceeds threshold."""
-        normal = _sub(n2, n1)
-        return _dot(normal, _sub(point, a)) / _norm(normal) > threshold
+        return _dot(self.vector(n1, n2), self.vector(a, point)) / self.length(n1, n2) > threshold
 
     def plane(self, j1: int, j2: int, j3: int, j4: int, threshold: float) -> np.ndarray:
         """Signed distance of j4 from the plane through j1, j2, j3 exceeds threshold."""
-        a = self.cur(j1)
-        normal = _cross(_sub(self.cur(j3), a), _sub(self.cur(j2), a))
-        return _dot(normal, _sub(self.cur(j4), a)) / _norm(normal) > threshold
+        normal = _cross(self.vector(j1, j3), self.vector(j1, j2))
+        return _dot(normal, self.vector(j1, j4)) / _norm(normal) > threshold
 
-    @staticmethod
-    def angle(j1: tuple, j2: tuple, k1: tuple, k2: tuple, low_deg: float, high_deg: float) -> np.ndarray:
-        """The angle between j1 -> j2 and k1 -> k2 lies strictly inside (low, high) degrees.
+    def angle(self, j1: int, j2: int, k1: int, k2: int, low_deg: float, high_deg: float) -> np.ndarray:
+        """The angle between j1 -> j2 and k1 -> k2 lies strictly inside (low, high) degrees."""
+        cosine = _dot(self.vector(j1, j2), self.vector(k1, k2)) / (self.length(j1, j2) * self.length(k1, k2))
+        return _cosine_within(cosine, low_deg, high_deg)
 
-        Compared on cosines (arccos is decreasing), which is what the code's degrees test means.
-        """
-        u, v = _sub(j2, j1), _sub(k2, k1)
-        cosine = _dot(u, v) / np.sqrt(_dot(u, u) * _dot(v, v))
-        return (cosine < np.cos(np.radians(low_deg))) & (cosine > np.cos(np.radians(high_deg)))
+    def angle_to_up(self, j1: int, j2: int, low_deg: float, high_deg: float) -> np.ndarray:
+        """`angle` between j1 -> j2 and the up axis (0, 1, 0)."""
+        return _cosine_within(self.vector(j1, j2)[1] / self.length(j1, j2), low_deg, high_deg)
 
 
-def _sub(a: tuple, b: tuple) -> tuple:
-    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
+def _cosine_within(cosine: np.ndarray, low_deg: float, high_deg: float) -> np.ndarray:
+    """low < arccos(cosine) < high in degrees, tested on cosines (arccos is decreasing); a NaN
+    cosine (a zero-length vector) is false, as the code's arccos test is."""
+    return (cosine < np.cos(np.radians(low_deg))) & (cosine > np.cos(np.radians(high_deg)))
 
 
-def _dot(a: tuple, b: tuple):
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("c...,c...->...", a, b)
 
 
-def _cross(a: tuple, b: tuple) -> tuple:
-    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
-
-
-def _norm(a: tuple) -> np.ndarray:
+def _norm(a: np.ndarray) -> np.ndarray:
     return np.sqrt(_dot(a, a))
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
