@@ -205,8 +205,9 @@ class Validator:
         miners = rng.sample(candidates, min(self.settings.sample_size, len(candidates)))
 
         timeout_s, cap = self.settings.timeout_s, response_cap(prompt.duration_s)
-        limits = httpx.Limits(max_connections=max(len(miners), 1), max_keepalive_connections=0)
-        async with httpx.AsyncClient(timeout=timeout_s, limits=limits, trust_env=False, follow_redirects=False) as client:
+        transport = httpx.AsyncHTTPTransport(socket_options=protocol.CLIENT_SOCKET_OPTIONS,
+                                             limits=httpx.Limits(max_connections=max(len(miners), 1), max_keepalive_connections=0))
+        async with httpx.AsyncClient(transport=transport, timeout=timeout_s, trust_env=False, follow_redirects=False) as client:
             analysis, *replies = await asyncio.gather(
                 asyncio.to_thread(analyze, prompt.samples, prompt.sr),
                 *(query_miner(client, self.wallet, n, body, timeout_s=timeout_s, max_bytes=cap) for n in miners),
