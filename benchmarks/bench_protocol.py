@@ -14,7 +14,6 @@ Run: .venv/bin/python benchmarks/bench_protocol.py
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import subprocess
 import sys

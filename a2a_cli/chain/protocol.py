@@ -5,6 +5,15 @@ A validator POSTs a `GenerateRequest` to `GENERATE_PATH` on a miner, signed with
 here, so neither can be made to hold more than a bounded amount of the other's data. Every check
 that depends on the content (the audio decodes, the motion has exactly the frames asked for)
 lives here too, so the miner and the validator apply the same rules.
+
+A validator's side of one exchange:
+
+    request = GenerateRequest(prompt_id="p1", audio=encode_wav(samples, sr), duration_s=10.0, seed=7)
+    body = request.model_dump_json().encode()
+    headers = auth.sign_request(wallet, method="POST", path=GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey)
+    transport = httpx.AsyncHTTPTransport(socket_options=CLIENT_SOCKET_OPTIONS)
+    # stream the answer and stop reading past MAX_RESPONSE_BYTES, then:
+    response, motion = parse_response(raw, request)  # ProtocolError: the answer scores 0
 """
 
 from __future__ import annotations
