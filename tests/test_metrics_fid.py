@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import linalg
 
-from a2a_cli.errors import InputError
+from a2a_cli.errors import InputError, WorkError
 from a2a_cli.scoring.fid import (
     FeatureStats,
     ReferenceStats,
@@ -113,3 +113,10 @@ def test_bad_stats_files_and_too_few_clips_are_input_errors(tmp_path):
         build_reference_stats(random_clips(1, 40, seed=3))
     with pytest.raises(InputError, match="at least 2 candidate"):
         fid(np.zeros((1, 4)), FeatureStats.of(np.eye(4)))
+
+
+def test_an_unwritable_stats_path_is_a_work_error(tmp_path):
+    stats = build_reference_stats(random_clips(3, 30, seed=41))
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(WorkError):
+        stats.save(tmp_path / "a_file" / "ref.npz")

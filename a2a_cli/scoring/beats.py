@@ -14,9 +14,9 @@ At other frame rates both sigmas are kept in seconds (smoothing 1/6 s, alignment
 BAS only looks from the music side, so a motion that jitters (a minimum every few frames) scores
 well without dancing to anything. `precision` looks from the motion side: the fraction of motion
 beats within `PRECISION_TOLERANCE_S` of a music beat. The tolerance is one alignment sigma
-(0.1 s, 3 frames at 30 fps): at 120 BPM minima at random times land that close to a beat about
-40 % of the time, against nearly 100 % for a dancer who hits the beats (a 2-sigma window would
-cover 80 % of the timeline and hardly separate the two).
+(0.1 s, 3 frames at 30 fps): at 120 BPM (a beat every 15 frames) minima at random times land
+that close to a beat 7 times in 15, against nearly always for a dancer who hits the beats (a
+2-sigma window would cover 13 frames in 15 and hardly separate the two).
 Edge cases, where Bailando's code divides by zero: no music beat or no motion beat gives
 BAS 0 and precision 0.
 """

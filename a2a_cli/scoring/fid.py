@@ -24,6 +24,7 @@ from a2a_cli.scoring.kinetic import kinetic_features
 N_KINETIC = 72
 _NORM_EPS = 1e-10
 _FORMAT_VERSION = 1
+_BATCH = 32  # clips per metric call: a 10-second batch stays within the L2 cache
 FEATURE_SETS = {"kinetic": N_KINETIC, "geometric": N_GEOMETRIC}
 
 
@@ -58,17 +59,15 @@ class ReferenceStats:
     n_clips: int
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write an .npz atomically."""
-        from a2a_cli.fileio import atomic_path
+        """Write an .npz atomically (a WorkError if it cannot be written)."""
+        from a2a_cli.fileio import atomic_write
 
         arrays = {"format_version": np.int64(_FORMAT_VERSION), "n_clips": np.int64(self.n_clips)}
         for name in FEATURE_SETS:
             stats = getattr(self, name)
             for field in ("norm_mean", "norm_std", "mean", "cov"):
                 arrays[f"{name}_{field}"] = np.asarray(getattr(stats, field), dtype=np.float64)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
+        atomic_write(path, lambda f: np.savez(f, **arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ReferenceStats":
@@ -101,8 +100,10 @@ class ReferenceStats:
 def clip_features(clips: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Kinetic (N, 72) and geometric (N, 32) features of clips of joint positions (T_i, 24, 3).
 
-    Clips of equal length are computed as one batch.
+    Clips of equal length are computed together, a cache-sized batch at a time.
     """
+    from a2a_cli.scoring.clip_batch import ClipBatch
+
     clips = [np.asarray(c) for c in clips]
     kinetic = np.empty((len(clips), N_KINETIC), dtype=np.float32)
     geometric = np.empty((len(clips), N_GEOMETRIC), dtype=np.float32)
@@ -110,9 +111,11 @@ def clip_features(clips: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     for i, clip in enumerate(clips):
         by_length.setdefault(clip.shape, []).append(i)
     for indices in by_length.values():
-        batch = np.stack([clips[i] for i in indices])
-        kinetic[indices] = kinetic_features(batch)
-        geometric[indices] = geometric_features(batch)
+        for lo in range(0, len(indices), _BATCH):
+            part = indices[lo : lo + _BATCH]
+            batch = ClipBatch.from_joints(np.stack([clips[i] for i in part]))
+            kinetic[part] = kinetic_features(batch)
+            geometric[part] = geometric_features(batch)
     return kinetic, geometric
 
 

@@ -1,0 +1,52 @@
+"""ClipBatch: the metrics' shared layout gives the same numbers as plain joint arrays."""
+
+import numpy as np
+import pytest
+
+from a2a_cli.errors import InputError
+from a2a_cli.motion.fk import forward_kinematics
+from a2a_cli.scoring.beats import beat_alignment_batch, kinetic_velocity
+from a2a_cli.scoring.clip_batch import ClipBatch
+from a2a_cli.scoring.geometric import geometric_features
+from a2a_cli.scoring.kinetic import kinetic_features
+from a2a_cli.scoring.pfc import physical_foot_contact
+from metrics_support import baseline
+
+
+def test_from_poses_is_fk_in_the_joint_major_layout():
+    poses, trans = baseline().smooth_random_clips(3, 50, seed=4)
+    batch = ClipBatch.from_poses(poses, trans)
+    joints = forward_kinematics(poses, trans)
+    assert (batch.n_clips, batch.n_frames, batch.lead) == (3, 50, (3,))
+    np.testing.assert_array_equal(batch.joints(), joints)
+    np.testing.assert_array_equal(ClipBatch.from_joints(joints).positions, batch.positions)
+    single = ClipBatch.from_poses(poses[1], trans[1])
+    assert single.lead == () and single.joints().shape == (50, 24, 3)
+
+
+def test_every_metric_gives_the_same_numbers_from_a_batch_or_from_arrays():
+    poses, trans = baseline().smooth_random_clips(3, 60, seed=6)
+    batch = ClipBatch.from_poses(poses, trans)
+    joints = batch.joints()
+    music = [np.arange(k, 60, 10) for k in range(3)]
+    assert beat_alignment_batch(batch, music, 30.0) == beat_alignment_batch(joints, music, 30.0)
+    np.testing.assert_array_equal(physical_foot_contact(batch), physical_foot_contact(joints))
+    np.testing.assert_array_equal(kinetic_features(batch), kinetic_features(joints))
+    np.testing.assert_array_equal(geometric_features(batch), geometric_features(joints))
+    np.testing.assert_array_equal(kinetic_velocity(batch), kinetic_velocity(joints))
+
+
+def test_steps_and_speeds_are_frame_differences():
+    joints = np.random.default_rng(0).normal(size=(2, 10, 24, 3))
+    batch = ClipBatch.from_joints(joints)
+    np.testing.assert_allclose(batch.step, np.diff(joints, axis=1).transpose(2, 3, 0, 1))
+    np.testing.assert_allclose(batch.joint_speed, np.linalg.norm(np.diff(joints, axis=1), axis=-1).transpose(2, 0, 1))
+
+
+def test_bad_input():
+    with pytest.raises(InputError, match="joint positions must be"):
+        ClipBatch.from_joints(np.zeros((10, 24)))
+    with pytest.raises(InputError, match="poses must be"):
+        ClipBatch.from_poses(np.zeros((24, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="joint-major"):
+        ClipBatch(np.zeros((24, 3, 10)))
