@@ -101,6 +101,14 @@ def test_batch_equals_per_clip_and_matches_the_per_frame_baseline():
         np.testing.assert_allclose(g, bench.baseline_geometric(clip), atol=1e-6)
 
 
+@settings(max_examples=15, deadline=None)
+@given(n_frames=st.integers(3, 12), seed=st.integers(0, 100))
+def test_short_clips_window_edges_match_the_baseline(n_frames, seed):
+    clip = random_clips(1, n_frames, seed=seed)[0]
+    np.testing.assert_allclose(kinetic_features(clip), baseline().baseline_kinetic(clip), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(geometric_features(clip), baseline().baseline_geometric(clip), atol=1e-6)
+
+
 def test_float32_joints_give_the_same_features():
     clips = random_clips(2, T, seed=12)
     np.testing.assert_allclose(kinetic_features(clips.astype(np.float32)), kinetic_features(clips), rtol=1e-3, atol=1e-4)

@@ -13,7 +13,7 @@ At other frame rates both sigmas are kept in seconds (smoothing 1/6 s, alignment
 
 BAS only looks from the music side, so a motion that jitters (a minimum every few frames) scores
 well without dancing to anything. `precision` looks from the motion side: the fraction of motion
-beats within `PRECISION_TOLERANCE_S` of a music beat. The tolerance is one alignment sigma
+beats within `PRECISION_TOLERANCE` of a music beat. The tolerance is one alignment sigma
 (0.1 s, 3 frames at 30 fps): at 120 BPM (a beat every 15 frames) minima at random times land
 that close to a beat 7 times in 15, against nearly always for a dancer who hits the beats (a
 2-sigma window would cover 13 frames in 15 and hardly separate the two).
@@ -30,9 +30,11 @@ import numpy as np
 
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 
-SMOOTHING_SIGMA_S = 5 / 30  # Gaussian smoothing of the kinetic velocity: 5 frames at 30 fps
-ALIGNMENT_SIGMA_S = 3 / 30  # the BAS kernel width: 3 frames at 30 fps
-PRECISION_TOLERANCE_S = ALIGNMENT_SIGMA_S
+# Bailando's constants, in frames at 30 fps; `_frames` converts them for other rates.
+REFERENCE_FPS = 30.0
+SMOOTHING_SIGMA = 5.0  # Gaussian smoothing of the kinetic velocity (1/6 s)
+ALIGNMENT_SIGMA = 3.0  # the BAS kernel width (0.1 s)
+PRECISION_TOLERANCE = ALIGNMENT_SIGMA
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def motion_beats_batch(joints: np.ndarray | ClipBatch, fps: float) -> list[np.nd
     from scipy.ndimage import gaussian_filter1d
 
     batch = as_clip_batch(joints, min_frames=2)
-    smooth = gaussian_filter1d(batch.joint_speed.mean(axis=0), SMOOTHING_SIGMA_S * fps, axis=-1)
+    smooth = gaussian_filter1d(batch.joint_speed.mean(axis=0), _frames(SMOOTHING_SIGMA, fps), axis=-1)
     middle = smooth[:, 1:-1]
     minima = (middle < smooth[:, :-2]) & (middle < smooth[:, 2:])
     return [np.flatnonzero(row) + 1 for row in minima]
@@ -122,14 +124,19 @@ def align_beats_batch(
     motion_at = np.sort(np.concatenate(motion) + motion_clip * span)
     music_at = np.sort(np.concatenate(music) + music_clip * span)
 
-    sigma = ALIGNMENT_SIGMA_S * fps
+    sigma = _frames(ALIGNMENT_SIGMA, fps)
     closeness = np.exp(-(_distance_to_nearest(music_at, motion_at) ** 2) / (2 * sigma**2))
-    hits = _distance_to_nearest(motion_at, music_at) <= PRECISION_TOLERANCE_S * fps + 1e-9
+    hits = _distance_to_nearest(motion_at, music_at) <= _frames(PRECISION_TOLERANCE, fps) + 1e-9
     both = (n_motion > 0) & (n_music > 0)
     bas = np.bincount(music_clip, weights=closeness, minlength=n_clips) / np.maximum(n_music, 1)
     precision = np.bincount(motion_clip, weights=hits, minlength=n_clips) / np.maximum(n_motion, 1)
     bas, precision = np.where(both, bas, 0.0), np.where(both, precision, 0.0)
     return [BeatAlignment(float(a), float(p), int(m), int(u)) for a, p, m, u in zip(bas, precision, n_motion, n_music)]
+
+
+def _frames(frames_at_30: float, fps: float) -> float:
+    """A duration given in frames at 30 fps, in frames at `fps` (exactly itself at 30 fps)."""
+    return frames_at_30 * fps / REFERENCE_FPS
 
 
 def _distance_to_nearest(points: np.ndarray, sorted_targets: np.ndarray) -> np.ndarray:
