@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import random
 import threading
 from pathlib import Path
@@ -381,3 +382,33 @@ def test_challenge_endpoint_prompts(challenge_server):
         ChallengeEndpoint(url, max_bytes=4096).sample(random.Random(0))
     with pytest.raises(InputError, match="http"):
         ChallengeEndpoint("ftp://example.org/c")
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def run_cli(monkeypatch, capsys, tmp_path, *args: str) -> tuple[int, str]:
+    from a2a_cli.cli.app import main
+
+    for name in [n for n in os.environ if n.startswith("A2A_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("A2A_GENERAL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", "--network", "local", "--netuid", "1", "--wallet-path", str(tmp_path / "w"), *args])
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def test_validate_command_refuses_bad_setups_in_one_line(monkeypatch, capsys, tmp_path, library):
+    from a2a_cli.chain.auth import create_wallet
+
+    code, err = run_cli(monkeypatch, capsys, tmp_path)
+    assert code == 2 and "no prompts: pass --library FOLDER or --challenge-url URL" in err
+    code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library), "--challenge-url", "http://127.0.0.1:1/c")
+    assert code == 2 and "either --library or --challenge-url" in err
+    code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(tmp_path / "nope"))
+    assert code == 2 and "is not a folder" in err
+    create_wallet("default", "default", tmp_path / "w")
+    code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library))
+    assert code == 1 and "is not registered on netuid 1 (local)" in err and "a2a register" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 3  # one message (wrapped at most)

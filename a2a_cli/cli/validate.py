@@ -104,7 +104,8 @@ def validate(
 
 
 def _table(validator, result):
-    """Every miner this validator knows, best average first, with the last step's outcome."""
+    """Every miner this validator knows, best average first, with the last step's outcome and its
+    share of the weights the averages make now (what the next weight setting sends)."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -112,16 +113,16 @@ def _table(validator, result):
         f"step {result.step}: {escape(result.source)} ({result.duration_s:.1f} s), {result.elapsed_s:.1f} s; {escape(result.weights_note)}")
     table = Table(title=title, title_justify="left")
     for name, justify in (("uid", "right"), ("hotkey", "left"), ("model", "left"), ("last", "right"),
-                          ("average", "right"), ("weight", "right"), ("latency", "right"), ("outcome", "left")):
+                          ("average", "right"), ("share", "right"), ("latency", "right"), ("outcome", "left")):
         table.add_column(name, justify=justify)
     answered = {} if result is None else {a.hotkey: a for a in result.answers}
-    weights = (result.weights or {}) if result is not None else {}
+    total = sum(r.ema for r in validator.state.miners.values())
     for record in sorted(validator.state.miners.values(), key=lambda r: (-r.ema, r.uid)):
         answer = answered.get(record.hotkey)
         table.add_row(
             str(record.uid), escape(record.hotkey[:12]) + "…", escape((answer.model if answer else None) or "-"),
             "-" if record.last_score is None else f"{record.last_score:.3f}", f"{record.ema:.3f}",
-            f"{weights[record.uid]:.3f}" if record.uid in weights else "-",
+            f"{record.ema / total:.3f}" if total > 0 else "-",
             "-" if record.last_latency_s is None else f"{record.last_latency_s:.2f} s",
             escape(record.last_reason) if answer else f"[dim]{escape(record.last_reason)}[/dim]",
         )
