@@ -16,7 +16,7 @@ import numpy as np
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import create_wallet, sign_request
 from a2a_cli.chain.local_chain import LocalChain
-from a2a_cli.chain.miner import MinerService, bind_socket, create_app
+from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, create_app
 from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
 
@@ -27,11 +27,11 @@ def make_wallets(root: Path, *names: str) -> list:
 
 
 def fast_generate(samples: np.ndarray, sr: int, duration_s: float, seed: int) -> Motion:
-    """A trivial generator (a slow sway with small jitter on every joint, exactly round(duration_s * 30)
-    frames, as incompressible as a real dance): it isolates the protocol's cost from generation's."""
+    """A trivial generator (a slow sway, exactly round(duration_s * 30) frames): it isolates the
+    protocol's own cost from the cost of generating."""
     n = protocol.expected_frames(duration_s)
     t = np.arange(n, dtype=np.float32) / protocol.FPS
-    poses = 0.05 * np.random.default_rng(seed).standard_normal((n, 24, 3)).astype(np.float32)
+    poses = np.zeros((n, 24, 3), np.float32)
     poses[:, 0, 1] = 0.3 * np.sin(2 * np.pi * 0.5 * t + seed)
     trans = np.zeros((n, 3), np.float32)
     trans[:, 1] = 0.9
@@ -99,3 +99,6 @@ def json_detail(response) -> str:
     except ValueError:
         return ""
 
+
+__all__ = ["MinerService", "MinerSettings", "fast_generate", "json_detail", "local_chain_with", "make_wallets",
+           "prompt_body", "running_app", "running_miner", "signed_headers"]
