@@ -9,7 +9,7 @@ holds. Reproduced from Bailando's code, quirks included, so that the numbers mat
 - the velocity features divide by a frame time of 1/120 s (the code's default) whatever the
   clip's real rate;
 - the "move" features measure the velocity of their third joint (the code passes j3 where j4 was
-  meant), so features 5 and 6 are the same number;
+  meant), so columns 4 and 5 (counting from 0) are the same number;
 - angles are strict: inside (low, high) degrees; a zero-length vector makes a feature false.
 A few vectors recur (neck to root in five features): each joint-to-joint vector and its length is
 computed once per batch.
