@@ -17,7 +17,7 @@ IDLE_PERIOD_S = 1.2  # grid used where the song has no beats at all (silence): a
 SILENCE_RMS = 3e-3  # below this RMS (full scale 1.0) a beat counts as silent
 MIN_SECTION_BARS = 4
 MIN_NOVELTY = 0.5  # standardised units: how much a bar's surroundings must change to start a section
-HALF_TIME_BELOW_S = 60.0 / 150.0  # beat periods shorter than this (tempo above 150 BPM) are danced in half time
+HALF_TIME_BELOW_S = 60.0 / 200.0  # beats closer than this (above 200 BPM: 9 frames) are danced in half time
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def analyze_structure(audio, duration_s: float) -> MusicStructure:
     period = _beat_period(detected, float(getattr(audio, "tempo_bpm", 0.0) or 0.0))
     beats = _regular_grid(detected, period, duration_s)
     if period < HALF_TIME_BELOW_S:
-        # Fast music (above 150 BPM, often a tracker doubling a slower beat) is danced in half time, as dancers do: every step gets
+        # Very fast music is danced in half time, as dancers do: every step gets
         # twice the time, and the body's slowest moments stay clear of each other.
         onset_at = onset[np.clip(np.round(beats * FPS).astype(np.int64), 0, n_frames - 1)]
         beats = beats[int(onset_at[1::2].sum() > onset_at[0::2].sum()) :: 2]

@@ -31,9 +31,10 @@ ATTITUDE_DEG = 10.0  # how far the torso's beat-to-beat attitude wanders
 PUMP = {"root": (0.0, -0.02, 0.0), "spine": (3.0, 0.0, 0.0), "lsh": (-14.0, 0.0, 0.0), "rsh": (-14.0, 0.0, 0.0),
         "lel": (0.0, -18.0, 0.0), "rel": (0.0, -18.0, 0.0)}
 PUMP_PATH_M = 0.05
-MAX_PUMP = 3.0
+MAX_PUMP = 3.0  # units per beat and pass
+PUMP_PASSES_WORTH = 3  # all passes together give a beat at most this many passes worth: hands stay under ~12 m/s
 GROOVE_WINDOW_BEATS = 5
-GROOVE_PASSES = 2  # the pump adds motion less than linearly; a second pass tops up what the first missed
+GROOVE_PASSES = 6  # the pump adds motion less than linearly; each pass tops up what the last one missed
 
 # Where each pose channel goes: (joint, share of the channel's angles, mirrored from the left convention).
 _JOINTS_OF = {
@@ -83,19 +84,22 @@ def perform(music: MusicStructure, placements: list[Placement], n_frames: int, r
     beat = np.clip(np.floor(phase).astype(np.int64), 0, n - 2)
     u = np.clip(phase - beat, 0.0, 1.0)
     poses, trans = _render(keys, feet, beat, u)
+    budget = np.full(n, MAX_PUMP * PUMP_PASSES_WORTH)  # pump units each beat may still get, over all passes
     for _ in range(GROOVE_PASSES if n_frames > 2 else 0):
-        keys = keys + _steady_groove(poses, trans, beat, music.silent)
+        pump, used = _steady_groove(poses, trans, beat, music.silent, budget)
+        budget -= used
+        keys = keys + pump
         poses, trans = _render(keys, feet, beat, u)
     return Motion(poses=poses.astype(np.float32), trans=trans.astype(np.float32), fps=FPS)
 
 
-def _steady_groove(poses: np.ndarray, trans: np.ndarray, beat: np.ndarray, silent: np.ndarray) -> np.ndarray:
+def _steady_groove(poses, trans, beat, silent, budget) -> tuple[np.ndarray, np.ndarray]:
     """Key offsets that top up the beats where the body moves less than around them.
 
     A beat with little motion between busy ones would let the body's slowest moment drift off the
     beat. So each beat's shortfall (against the busier beats near it) is filled with a pump of the
     whole body (a bob, shoulders and elbows), alternating in direction from beat to beat so it
-    turns around exactly on the beats.
+    turns around exactly on the beats. Returns the key offsets and the pump units each beat used.
     """
     from scipy.ndimage import maximum_filter1d
 
@@ -107,7 +111,7 @@ def _steady_groove(poses: np.ndarray, trans: np.ndarray, beat: np.ndarray, silen
     target = np.percentile(moved[counted], 90) if counted.any() else 0.0
     target = np.minimum(target, maximum_filter1d(moved, GROOVE_WINDOW_BEATS))
     need = np.where(counted & ~silent, np.maximum(target - moved, 0.0) / PUMP_PATH_M, 0.0)
-    need = np.minimum(need, MAX_PUMP)
+    need = np.minimum(need, np.minimum(budget, MAX_PUMP))
     # Beat k swings the pump from key k to key k+1 by exactly its need, toward the rest position.
     signed = np.zeros(n)
     for k in range(n - 1):
@@ -116,7 +120,7 @@ def _steady_groove(poses: np.ndarray, trans: np.ndarray, beat: np.ndarray, silen
     out = np.zeros((n, len(CHANNELS), 3))
     for ch, per_unit in PUMP.items():
         out[:, _CH[ch]] = signed[:, None] * np.asarray(per_unit)
-    return out
+    return out, need
 
 
 def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
