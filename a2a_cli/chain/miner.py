@@ -269,13 +269,14 @@ class MinerService:
         stake = await self.caller_stake(claimed)
         body = await self.read_body(request)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        # hashing and parsing a body of many MB takes tens of ms: off the event loop
         try:
-            caller = self.verifier.verify(request.headers, body, method=request.method, path=path)
+            caller = await asyncio.to_thread(self.verifier.verify, request.headers, body, method=request.method, path=path)
         except AuthFailed as e:
             raise HTTPRefusal(401, str(e)) from None
         request.state.caller = caller
         try:
-            prompt = protocol.parse_request(body, max_bytes=limit)
+            prompt = await asyncio.to_thread(protocol.parse_request, body, max_bytes=limit)
         except InputError as e:
             raise HTTPRefusal(422, str(e)) from None
         request.state.prompt_id = prompt.prompt_id
