@@ -24,8 +24,7 @@ def register(
 ) -> None:
     """Register the wallet's hotkey on the subnet (burned registration) and print its UID.
 
-    Shows the network, subnet, wallet, hotkey and burn cost, and asks before spending.
-    An already registered hotkey is reported, never registered twice.
+    Shows the network, subnet, wallet, hotkey and burn cost, and asks before spending. An already registered hotkey is reported, never registered twice.
 
     [bold]a2a register --network local --wallet miner1 --yes[/bold]
     """
