@@ -412,3 +412,20 @@ def test_validate_command_refuses_bad_setups_in_one_line(monkeypatch, capsys, tm
     code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library))
     assert code == 1 and "is not registered on netuid 1 (local)" in err and "a2a register" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) <= 3  # one message (wrapped at most)
+
+
+def test_one_validator_per_state_file_and_killed_saves_leave_no_litter(tmp_path):
+    from a2a_cli.chain.state import exclusive_state
+
+    path = tmp_path / "state.json"
+    with exclusive_state(path):
+        with pytest.raises(WorkError, match="another validator is already running"):
+            with exclusive_state(path):
+                pass
+    with exclusive_state(path):  # released on exit
+        pass
+    ValidatorState("local", 1, "hot-v", step=3).save(path)
+    litter = tmp_path / ".state.json.abc123.part.json"  # what a save killed before its rename leaves
+    litter.write_text('{"version": 1, "net')
+    assert ValidatorState.load(path, network="local", netuid=1, hotkey="hot-v").step == 3
+    assert not litter.exists() and path.exists()

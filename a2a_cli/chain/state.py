@@ -13,9 +13,12 @@ from it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,8 +129,11 @@ class ValidatorState:
         """The saved state at `path`, or a fresh one when there is none yet.
 
         A file written for another network, subnet or hotkey is refused rather than mixed in.
+        Temporary files left by a save that was killed half-way are removed.
         """
         path = Path(path)
+        for leftover in path.parent.glob(f".{path.name}.*.part{path.suffix}"):
+            leftover.unlink(missing_ok=True)
         try:
             text = path.read_text()
         except FileNotFoundError:
@@ -145,3 +151,24 @@ def default_state_path(data_dir: str | os.PathLike, network: str, netuid: int, h
     """<data dir>/validator/<network>-<netuid>-<hotkey>.json (a ws:// network is made file-safe)."""
     safe_network = "".join(c if c.isalnum() or c in "-_." else "_" for c in network)
     return Path(data_dir).expanduser() / "validator" / f"{safe_network}-{int(netuid)}-{hotkey}.json"
+
+
+@contextlib.contextmanager
+def exclusive_state(path: str | os.PathLike) -> Iterator[None]:
+    """Hold `path` for one validator process: a second one on the same file would overwrite its averages.
+
+    An flock on a sibling `.lock` file; the OS drops it when the process dies, even by kill -9.
+    """
+    path = Path(path)
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(lock_path, "a+")
+    except OSError as e:
+        raise WorkError(f"cannot open the validator state lock {lock_path}: {e.strerror or e}") from None
+    with lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WorkError(f"another validator is already running with the state file {path}") from None
+        yield

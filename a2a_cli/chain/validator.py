@@ -42,7 +42,7 @@ from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import sign_request
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited
 from a2a_cli.chain.prompts import Prompt, PromptSource
-from a2a_cli.chain.state import ValidatorState
+from a2a_cli.chain.state import ValidatorState, exclusive_state
 from a2a_cli.errors import A2AError
 
 if TYPE_CHECKING:
@@ -310,9 +310,11 @@ class Validator:
         """Run `steps` steps (None: until interrupted), at most one per `interval_s`.
 
         A step that fails as a whole (the chain or the prompt source is unreachable) is reported to
-        `on_error` and the next one tries again; the saved state is untouched by it.
+        `on_error` and the next one tries again; the saved state is untouched by it. The state file
+        is held for this process alone while it runs (WorkError if another validator holds it).
         """
-        asyncio.run(self._run(steps, interval_s, on_step, on_error))
+        with exclusive_state(self.state_path):
+            asyncio.run(self._run(steps, interval_s, on_step, on_error))
 
     async def _run(self, steps, interval_s, on_step, on_error) -> None:
         done = 0
