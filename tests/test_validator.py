@@ -270,6 +270,20 @@ def test_an_answer_repeated_from_an_earlier_prompt_scores_zero(tmp_path, song):
     assert later[1].score > 0.3  # a different dance to the same prompt is not a repeat
 
 
+@settings(max_examples=40, deadline=None)
+@given(sigmas=st.lists(st.floats(0.0, 0.05), min_size=0, max_size=12), seed=st.integers(0, 2**16))
+def test_replay_search_finds_the_first_answer_within_tolerance(sigmas, seed):
+    from a2a_cli.chain.validator import _first_within
+    from a2a_cli.scoring import fingerprint_distance
+
+    rng = np.random.default_rng(seed)
+    fingerprint = rng.normal(0, 0.3, (64, 24, 3)).astype(np.float32)
+    others = np.stack([fingerprint + rng.normal(0, s, fingerprint.shape) for s in sigmas]).astype(np.float32) if sigmas \
+        else np.empty((0, 64, 24, 3), np.float32)
+    expected = next((i for i, o in enumerate(others) if fingerprint_distance(fingerprint, o) < 0.03), None)
+    assert _first_within(fingerprint, others, 0.03) == expected
+
+
 def test_broken_answers_score_zero_with_their_reason(tmp_path, song):
     request, analysis, dance = song
     validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
