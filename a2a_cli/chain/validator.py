@@ -162,7 +162,9 @@ async def _read_answer(client: httpx.AsyncClient, url: str, body: bytes, headers
 
 
 @dataclass(frozen=True)
-class _Verdict:
+class Verdict:
+    """The judge's word on one reply: its score in [0, 1], why, and the model the miner named."""
+
     score: float
     reason: str
     model: str | None = None
@@ -229,7 +231,7 @@ class Validator:
         result.elapsed_s = round(time.monotonic() - started, 3)
         return result
 
-    def judge(self, request: protocol.GenerateRequest, analysis: Any, reference: Any, replies: Sequence[Reply]) -> list[_Verdict]:
+    def judge(self, request: protocol.GenerateRequest, analysis: Any, reference: Any, replies: Sequence[Reply]) -> list[Verdict]:
         """A verdict per reply, in the replies' order; see the module doc for the copy policy."""
         import numpy as np
 
@@ -238,47 +240,47 @@ class Validator:
         from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M, FINGERPRINT_SAMPLES
 
         tolerance = self.settings.duplicate_tolerance_m or DUPLICATE_TOLERANCE_M
-        verdicts: dict[int, _Verdict] = {}
+        verdicts: dict[int, Verdict] = {}
         judged = np.empty((len(replies), FINGERPRINT_SAMPLES, N_JOINTS, 3), np.float32)  # fingerprints of this step's answers so far
         judged_uids: list[int] = []
         cap = response_cap(request.duration_s)
         for index in sorted(range(len(replies)), key=lambda i: replies[i].arrived):
             reply = replies[index]
             if reply.body is None:
-                verdicts[index] = _Verdict(0.0, reply.error or "no answer")
+                verdicts[index] = Verdict(0.0, reply.error or "no answer")
                 continue
             try:
                 response, motion = protocol.parse_response(reply.body, request, max_bytes=cap)
                 fingerprint = motion_fingerprint(motion.joints)
             except A2AError as e:
-                verdicts[index] = _Verdict(0.0, f"invalid: {_one_line(e)}")
+                verdicts[index] = Verdict(0.0, f"invalid: {_one_line(e)}")
                 continue
             except Exception as e:  # a decoder tripped by hostile bytes: that answer fails, the step goes on
-                verdicts[index] = _Verdict(0.0, f"invalid: {type(e).__name__}")
+                verdicts[index] = Verdict(0.0, f"invalid: {type(e).__name__}")
                 continue
             source = _first_within(fingerprint, judged[: len(judged_uids)], tolerance)
             replayed = _first_within(fingerprint, self._recent, tolerance) is not None
             judged[len(judged_uids)] = fingerprint
             judged_uids.append(reply.neuron.uid)
             if source is not None:
-                verdicts[index] = _Verdict(0.0, f"copy of uid {judged_uids[source]}'s answer", response.model)
+                verdicts[index] = Verdict(0.0, f"copy of uid {judged_uids[source]}'s answer", response.model)
             elif replayed:
-                verdicts[index] = _Verdict(0.0, "repeats an answer to an earlier prompt", response.model)
+                verdicts[index] = Verdict(0.0, "repeats an answer to an earlier prompt", response.model)
             else:
                 verdicts[index] = self._score(motion, analysis, reference, reply.latency_s, response.model)
         self._recent = np.concatenate([self._recent, judged[: len(judged_uids)]])[-self.settings.history_answers :]
         return [verdicts[i] for i in range(len(replies))]
 
     @staticmethod
-    def _score(motion: Any, analysis: Any, reference: Any, latency_s: float, model: str) -> _Verdict:
+    def _score(motion: Any, analysis: Any, reference: Any, latency_s: float, model: str) -> Verdict:
         from a2a_cli.scoring import score_motion
 
         try:
             report = score_motion(motion, analysis, reference=reference, latency_s=latency_s)
         except Exception as e:  # the judge must not fall over on one answer; it scores 0 and says why
-            return _Verdict(0.0, f"scoring failed: {type(e).__name__}", model)
+            return Verdict(0.0, f"scoring failed: {type(e).__name__}", model)
         failed = [g.name for g in report.failed_gates]
-        return _Verdict(report.validator_score, f"failed gates: {', '.join(failed)}" if failed else "ok", model)
+        return Verdict(report.validator_score, f"failed gates: {', '.join(failed)}" if failed else "ok", model)
 
     # --- weights ---------------------------------------------------------------------------------
 
