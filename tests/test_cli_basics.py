@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from a2a_cli import __version__
 
 # Modules a bare `--help` must never pay for: they cost from 50 ms (numpy) to seconds (torch, librosa).
@@ -109,3 +111,25 @@ def test_help_start_up_time(capsys):
     with capsys.disabled():
         print(f"\n`python -m a2a_cli --help` start-up: median {median * 1000:.0f} ms over {len(times)} runs (target < 300 ms)")
     assert median < 1.5
+
+
+def test_a_missing_optional_package_names_the_extra_to_install(monkeypatch, capsys):
+    """`a2a mine` without the subnet extra: an install instruction and exit 1, not a traceback."""
+    import builtins
+
+    from a2a_cli.cli.app import main
+
+    real_import = builtins.__import__
+
+    def no_fastapi(name, *args, **kwargs):
+        if name == "fastapi" or name.startswith("fastapi."):
+            raise ModuleNotFoundError("No module named 'fastapi'", name="fastapi")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_fastapi)
+    monkeypatch.delitem(sys.modules, "a2a_cli.chain.miner", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mine", "--network", "local"])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "pip install 'a2a[subnet]'" in err and "Traceback" not in err

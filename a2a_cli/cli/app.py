@@ -67,6 +67,16 @@ def _register_commands() -> None:
 _register_commands()
 
 
+# Packages of the optional extras in pyproject.toml, so a missing one is an instruction, not a crash.
+_OPTIONAL_PACKAGES = {"bittensor": "subnet", "fastapi": "subnet", "uvicorn": "subnet", "httpx": "subnet", "torch": "models", "smplx": "mesh"}
+
+
+def _describe_unexpected(e: Exception) -> str:
+    if isinstance(e, ModuleNotFoundError) and e.name in _OPTIONAL_PACKAGES:
+        return f"this needs the '{e.name}' package: pip install 'a2a[{_OPTIONAL_PACKAGES[e.name]}]'"
+    return f"unexpected {type(e).__name__}: {e} (run with --debug for details)"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: 0 success, 1 the work failed, 2 bad usage or input; no traceback unless --debug."""
     try:
@@ -91,6 +101,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:  # a bug, or a failure no layer anticipated: one line, never a traceback
         if common.options.debug:
             raise
-        common.err.print(f"[red]error:[/red] unexpected {type(e).__name__}: {escape(str(e))} (run with --debug for details)", soft_wrap=True)
+        common.err.print(f"[red]error:[/red] {escape(_describe_unexpected(e))}", soft_wrap=True)
         code = 1
     sys.exit(code if isinstance(code, int) else 0)
