@@ -259,6 +259,34 @@ def test_bad_files_give_one_line_input_errors(song_files, tmp_path, make, messag
         assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("make", [_truncated_mp3, _garbled_mp3], ids=["truncated-mp3", "garbled-mp3"])
+def test_bad_mp3_through_the_cli_prints_one_line(song_files, tmp_path, make):
+    """libmpg123's own warnings on fd 2 stay out of the terminal: the user sees our one error line."""
+    import subprocess
+    import sys
+
+    motion = tmp_path / "dance.npy"
+    np.save(motion, np.zeros((300, 75), dtype=np.float32))
+    done = subprocess.run(
+        [sys.executable, "-m", "a2a_cli", "score", str(motion), "--audio", str(make(song_files, tmp_path))],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("error: ") and ("truncated" in done.stderr or "corrupt" in done.stderr)
+
+
+def test_muting_mpg123_restores_stderr_and_logs_its_text(song_files, tmp_path, caplog, capfd):
+    with caplog.at_level("DEBUG", logger="a2a.audio"), pytest.raises(InputError, match="truncated"):
+        decode(_truncated_mp3(song_files, tmp_path))
+    assert "Xing stream size" in caplog.text  # kept in the debug log, not lost
+    assert capfd.readouterr().err == ""
+    import os
+
+    os.write(2, b"still wired\n")  # fd 2 points at the real stderr again
+    assert capfd.readouterr().err == "still wired\n"
+
+
 @pytest.mark.parametrize(
     "cut, message",
     [

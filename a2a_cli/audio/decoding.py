@@ -4,11 +4,18 @@ libsndfile (through `soundfile`) reads all four formats, mp3 included, so no ffm
 Cuts seek instead of decoding the whole file. mp3 seeking lands mid bit-reservoir, so the first
 few hundred samples after a seek are garbage: we seek `_MP3_PREROLL` samples early and drop them
 (measured: exact to 1e-7 with a 2304-sample preroll; we keep a margin).
+libmpg123 (libsndfile's mp3 decoder) prints warnings about odd or truncated mp3 files straight to
+file descriptor 2; `_mpg123_muted` moves them to the debug log so that a bad file gives one line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +33,9 @@ _MP3_PREROLL = 8192
 # tolerated; more than this (or the slack) missing means a truncated or corrupt file.
 _TRUNCATION_SLACK_S = 0.1
 _TRUNCATION_FRACTION = 0.1
+_MUTED_TEXT_MAX_BYTES = 4096
+
+log = logging.getLogger("a2a.audio")
 
 
 def check_audio_file(path: str | os.PathLike) -> Path:
@@ -41,6 +51,45 @@ def check_audio_file(path: str | os.PathLike) -> Path:
     if size > MAX_FILE_BYTES:
         raise InputError(f"audio file is too large ({size / 2**30:.1f} GiB, limit {MAX_FILE_BYTES / 2**30:.0f} GiB): {path}")
     return path
+
+
+def _is_mpeg(path: Path) -> bool:
+    """Whether libsndfile would hand `path` to libmpg123: an .mp3 name, an ID3 tag or an MPEG frame sync."""
+    if path.suffix.lower() == ".mp3":
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(3)
+    except OSError:  # unreadable: libsndfile reports it
+        return False
+    return head == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+
+
+@contextlib.contextmanager
+def _mpg123_muted(path: Path) -> Iterator[None]:
+    """While decoding an mp3, send what libmpg123 prints on fd 2 to the debug log instead.
+
+    The C library writes to the process's fd 2, so only swapping the descriptor silences it. Risk:
+    anything another thread writes to stderr meanwhile goes to the log too; miners decode WAV only
+    (never muted), and the CLI decodes before it prints. A temp file, not a pipe: a full pipe would
+    block the decoder.
+    """
+    if not _is_mpeg(path):
+        yield
+        return
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            sink.seek(0)
+            text = sink.read(_MUTED_TEXT_MAX_BYTES).decode(errors="replace").strip()
+            if text:
+                log.debug("libmpg123 on %s: %s", path, " | ".join(text.splitlines()))
 
 
 def cut_bounds(total: int, sr: float, start_s: float | None, duration_s: float | None, what: str) -> tuple[int, int]:
@@ -120,22 +169,23 @@ def read_file(path: str | os.PathLike, *, start_s: float | None = None, duration
     import soundfile as sf
 
     path = check_audio_file(path)
-    try:
-        f = sf.SoundFile(path)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
-        raise InputError(f"not a readable audio file (wav, flac, ogg or mp3 expected): {path}") from None
-    with f:
-        sr = int(f.samplerate)
-        if sr <= 0:
-            raise InputError(f"audio file declares no sample rate: {path}")
-        start, count = cut_bounds(int(f.frames), sr, start_s, duration_s, str(path))
-        preroll = min(start, _MP3_PREROLL) if f.format == "MP3" else 0
+    with _mpg123_muted(path):
         try:
-            if start - preroll:
-                f.seek(start - preroll)
-            data = f.read(count + preroll, dtype="float32", always_2d=True)[preroll:]
-        except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-            raise InputError(f"corrupt audio data in {path}: {' '.join(str(e).split())}") from None
+            f = sf.SoundFile(path)
+        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
+            raise InputError(f"not a readable audio file (wav, flac, ogg or mp3 expected): {path}") from None
+        with f:
+            sr = int(f.samplerate)
+            if sr <= 0:
+                raise InputError(f"audio file declares no sample rate: {path}")
+            start, count = cut_bounds(int(f.frames), sr, start_s, duration_s, str(path))
+            preroll = min(start, _MP3_PREROLL) if f.format == "MP3" else 0
+            try:
+                if start - preroll:
+                    f.seek(start - preroll)
+                data = f.read(count + preroll, dtype="float32", always_2d=True)[preroll:]
+            except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+                raise InputError(f"corrupt audio data in {path}: {' '.join(str(e).split())}") from None
     if count - data.shape[0] > max(_TRUNCATION_SLACK_S * sr, _TRUNCATION_FRACTION * count):
         raise InputError(
             f"audio file is truncated or corrupt: decoded {data.shape[0] / sr:.2f} s of the {count / sr:.2f} s it declares: {path}"
