@@ -149,6 +149,21 @@ def test_default_state_path_and_open_chain(tmp_path):
     assert isinstance(open_chain("test", 7), SubtensorChain)  # cold: nothing connects until used
 
 
+def test_chain_from_settings_gives_the_local_chain_its_block_time(tmp_path, monkeypatch):
+    from a2a_cli.chain.chain import chain_from_settings
+    from a2a_cli.config import load_settings
+
+    monkeypatch.chdir(tmp_path)  # no ./a2a.toml of the developer's
+    monkeypatch.setenv("A2A_CHAIN_LOCAL_BLOCK_SECONDS", "0.25")
+    settings = load_settings(flags={"chain.network": "local", "chain.netuid": 3, "general.data_dir": str(tmp_path)})
+    chain = chain_from_settings(settings)
+    assert isinstance(chain, LocalChain) and chain.path == tmp_path / "local-chain" / "3.json"
+    chain.burned_register(key("a"))  # the first write fixes the chain's parameters in its file
+    assert json.loads(chain.path.read_text())["block_seconds"] == 0.25
+    monkeypatch.setenv("A2A_CHAIN_LOCAL_BLOCK_SECONDS", "60")
+    assert chain_from_settings(load_settings(flags={"chain.network": "test"})).network == "test"  # only the local chain has one
+
+
 def _register_many(path: str, worker: int, count: int) -> None:
     chain = LocalChain(Path(path), block_seconds=0.001)
     for i in range(count):

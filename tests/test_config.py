@@ -127,6 +127,35 @@ def test_flags_override_environment_and_none_means_not_given(tmp_path, monkeypat
     assert settings.get("generate.formats") == ["bvh"]
 
 
+SUBNET_KEYS = [  # (key, built-in default, an environment value, what it reads as)
+    ("miner.external_ip", "", "203.0.113.7", "203.0.113.7"),
+    ("miner.allow_private_urls", False, "yes", True),
+    ("miner.url_max_bytes", 32 * 1024 * 1024, "2048", 2048),
+    ("miner.url_timeout_s", 10.0, "2.5", 2.5),
+    ("miner.signature_max_age_s", 10.0, "30", 30.0),
+    ("miner.metagraph_ttl_s", 0.0, "5", 5.0),
+    ("chain.local_block_seconds", 12.0, "0.05", 0.05),
+    ("validator.challenge_url", "", "https://challenges.example/next", "https://challenges.example/next"),
+]
+
+
+@pytest.mark.parametrize("key, default, env_text, value", SUBNET_KEYS, ids=[k for k, *_ in SUBNET_KEYS])
+def test_subnet_keys_have_defaults_and_take_the_environment(monkeypatch, key, default, env_text, value):
+    assert load_settings().get(key) == default and type(load_settings().get(key)) is type(default)
+    name = "A2A_" + key.replace(".", "_").upper()
+    monkeypatch.setenv(name, env_text)
+    settings = load_settings()
+    assert settings.get(key) == value and settings.source(key) == f"env {name}"
+
+
+@pytest.mark.parametrize("name, text", [("A2A_CHAIN_LOCAL_BLOCK_SECONDS", "0"), ("A2A_MINER_METAGRAPH_TTL_S", "-1"),
+                                        ("A2A_MINER_URL_MAX_BYTES", "10"), ("A2A_MINER_SIGNATURE_MAX_AGE_S", "0.5")])
+def test_subnet_keys_refuse_values_out_of_bounds(monkeypatch, name, text):
+    monkeypatch.setenv(name, text)
+    with pytest.raises(InputError, match=f"expected .* from {name}"):
+        load_settings()
+
+
 def test_flag_with_unknown_key_is_a_programming_error():
     with pytest.raises(KeyError, match="did you mean 'generate.model'"):
         load_settings(flags={"generate.modl": "x"})

@@ -7,6 +7,7 @@ import asyncio
 import http.server
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -362,6 +363,66 @@ def test_schemathesis_finds_no_500_in_signed_or_unsigned_requests(net):
 
         fuzz()
     assert seen[401] > 0 and seen[422] > 0  # both the signature and the schema were exercised
+
+
+@pytest.fixture
+def clean_env(tmp_path, monkeypatch):
+    """No A2A_* variable and no ./a2a.toml: only what a test sets reaches the settings."""
+    for name in [n for n in os.environ if n.startswith("A2A_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("name, text, field, value", [
+    ("A2A_MINER_ALLOW_PRIVATE_URLS", "1", "allow_private_urls", True),
+    ("A2A_MINER_URL_MAX_BYTES", "4096", "url_max_bytes", 4096),
+    ("A2A_MINER_URL_TIMEOUT_S", "3", "url_timeout_s", 3.0),
+    ("A2A_MINER_EXTERNAL_IP", "198.51.100.4", "external_ip", "198.51.100.4"),
+    ("A2A_MINER_METAGRAPH_TTL_S", "7", "metagraph_ttl_s", 7.0),
+    ("A2A_MINER_MAX_QUEUE", "3", "max_queue", 3),
+])
+def test_miner_settings_come_from_the_miner_section(clean_env, name, text, field, value):
+    from a2a_cli.config import load_settings
+
+    assert getattr(MinerSettings.from_settings(load_settings()), field) != value
+    clean_env.setenv(name, text)
+    assert getattr(MinerSettings.from_settings(load_settings()), field) == value
+
+
+def test_metagraph_ttl_zero_is_short_on_the_local_chain_and_a_minute_elsewhere(clean_env):
+    from a2a_cli.config import load_settings
+
+    assert MinerSettings.from_settings(load_settings(flags={"chain.network": "local"})).metagraph_ttl_s == 2.0
+    assert MinerSettings.from_settings(load_settings(flags={"chain.network": "finney"})).metagraph_ttl_s == 60.0
+    clean_env.setenv("A2A_MINER_METAGRAPH_TTL_S", "0.5")
+    assert MinerSettings.from_settings(load_settings(flags={"chain.network": "local"})).metagraph_ttl_s == 0.5
+
+
+def test_the_configured_signature_age_reaches_the_verifier(net, clean_env):
+    from a2a_cli.config import load_settings
+
+    clean_env.setenv("A2A_MINER_SIGNATURE_MAX_AGE_S", "42")
+    service = MinerService(settings=MinerSettings.from_settings(load_settings()), chain=net["chain"],
+                           hotkey=net["miner"].hotkey.ss58_address, generate=fast_generate, model="fast")
+    assert service.verifier.max_age_s == 42.0
+
+
+def test_a2a_mine_advertises_the_configured_external_ip(tmp_path, clean_env, capsys):
+    """miner.external_ip is what `a2a mine` checks and advertises; the flag overrides it."""
+    from a2a_cli.cli.app import main
+
+    (miner,) = make_wallets(tmp_path / "wallets", "miner")
+    local_chain_with(tmp_path / "data" / "local-chain" / "1.json", {}, [miner])
+    for name, value in (("GENERAL_DATA_DIR", tmp_path / "data"), ("CHAIN_WALLET_PATH", tmp_path / "wallets"),
+                        ("CHAIN_WALLET_HOTKEY", "hot"), ("MINER_EXTERNAL_IP", "not-an-address")):
+        clean_env.setenv("A2A_" + name, str(value))
+    command = ["mine", "--network", "local", "--netuid", "1", "--wallet", "miner", "--host", "127.0.0.1", "--port", "0"]
+    for extra, shown in (([], "'not-an-address'"), (["--external-ip", "also-not-one"], "'also-not-one'")):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*command, *extra])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and f"external ip {shown} is not an IP address" in err, err
 
 
 def test_a2a_mine_serves_the_default_generator_and_advertises_itself(tmp_path):

@@ -401,12 +401,13 @@ def test_challenge_endpoint_prompts(challenge_server):
 # --- the command -------------------------------------------------------------------------------
 
 
-def run_cli(monkeypatch, capsys, tmp_path, *args: str) -> tuple[int, str]:
+def run_cli(monkeypatch, capsys, tmp_path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     from a2a_cli.cli.app import main
 
     for name in [n for n in os.environ if n.startswith("A2A_")]:
         monkeypatch.delenv(name)
-    monkeypatch.setenv("A2A_GENERAL_DATA_DIR", str(tmp_path / "data"))
+    for name, value in {"A2A_GENERAL_DATA_DIR": str(tmp_path / "data"), **(env or {})}.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exit_info:
         main(["validate", "--network", "local", "--netuid", "1", "--wallet-path", str(tmp_path / "w"), *args])
@@ -426,6 +427,14 @@ def test_validate_command_refuses_bad_setups_in_one_line(monkeypatch, capsys, tm
     code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library))
     assert code == 1 and "is not registered on netuid 1 (local)" in err and "a2a register" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) <= 3  # one message (wrapped at most)
+
+
+def test_validate_takes_the_configured_challenge_url_unless_given_a_library(monkeypatch, capsys, tmp_path, library):
+    env = {"A2A_VALIDATOR_CHALLENGE_URL": "ftp://challenges.example/next"}
+    code, err = run_cli(monkeypatch, capsys, tmp_path, env=env)
+    assert code == 2 and "challenge endpoint must be an http:// or https:// URL, got 'ftp://" in err
+    code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(tmp_path / "nope"), env=env)
+    assert code == 2 and "is not a folder" in err  # the --library flag beats the configured endpoint
 
 
 def test_one_validator_per_state_file_and_killed_saves_leave_no_litter(tmp_path):

@@ -179,4 +179,6 @@ def open_chain(network: str, netuid: int, *, data_dir: Any = None, **local_optio
 
 def chain_from_settings(settings: Any) -> Chain:
     """The chain the `chain.*` settings name (local chains live under the data dir)."""
-    return open_chain(settings.get("chain.network"), settings.get("chain.netuid"), data_dir=settings.data_dir)
+    network = settings.get("chain.network")
+    local_options = {"block_seconds": settings.get("chain.local_block_seconds")} if network == LOCAL_NETWORK else {}
+    return open_chain(network, settings.get("chain.netuid"), data_dir=settings.data_dir, **local_options)

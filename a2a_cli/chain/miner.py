@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import AuthFailed, RequestVerifier
-from a2a_cli.chain.chain import Chain, Metagraph
+from a2a_cli.chain.chain import LOCAL_NETWORK, Chain, Metagraph
 from a2a_cli.errors import InputError
 
 if TYPE_CHECKING:
@@ -70,6 +70,16 @@ class MinerSettings:
     metagraph_ttl_s: float = 30.0
     motion_encoding: str = "npz-base64"
     signature_max_age_s: float = 10.0
+    external_ip: str = ""  # advertised on chain by `a2a mine`; "" means the bound host
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> MinerSettings:
+        """The `miner.*` settings, with `metagraph_ttl_s` 0 resolved: a validator that just registered
+        on the local chain waits seconds, not a minute, to be let in."""
+        miner = settings.section("miner")
+        if not miner["metagraph_ttl_s"]:
+            miner["metagraph_ttl_s"] = 2.0 if settings.get("chain.network") == LOCAL_NETWORK else 60.0
+        return cls(**miner)
 
 
 class HTTPRefusal(Exception):

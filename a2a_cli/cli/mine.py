@@ -20,7 +20,7 @@ def mine(
     model: Optional[str] = typer.Option(None, "--model", help="Generator to serve (default: generate.model)."),
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default: miner.host)."),
     port: Optional[int] = typer.Option(None, "--port", help="Port to serve on; 0 picks a free one (default: miner.port)."),
-    external_ip: Optional[str] = typer.Option(None, "--external-ip", help="Address validators should call, advertised on chain (default: the bound host; 127.0.0.1 on the local chain)."),
+    external_ip: Optional[str] = typer.Option(None, "--external-ip", help="Address validators should call, advertised on chain (default: miner.external_ip, else the bound host; 127.0.0.1 on the local chain)."),
     min_stake: Optional[float] = typer.Option(None, "--min-stake", help="Refuse callers with less stake, in TAO (default: miner.min_stake)."),
 ) -> None:
     """Serve the chosen generator to validators until interrupted (Ctrl-C).
@@ -43,15 +43,9 @@ def mine(
         "chain.network": network, "chain.netuid": netuid, "chain.wallet_name": wallet,
         "chain.wallet_hotkey": hotkey, "chain.wallet_path": str(wallet_path) if wallet_path else None,
         "generate.model": model, "miner.host": host, "miner.port": port, "miner.min_stake": min_stake,
+        "miner.external_ip": external_ip,
     })
-    miner = settings.section("miner")
-    config = MinerSettings(
-        host=miner["host"], port=miner["port"], max_concurrency=miner["max_concurrency"], max_queue=miner["max_queue"],
-        timeout_s=miner["timeout_s"], max_request_bytes=miner["max_request_bytes"], min_stake=miner["min_stake"],
-        require_validator_permit=miner["require_validator_permit"], allow_audio_urls=miner["allow_audio_urls"],
-        # who may call is re-read this often: a validator that just registered locally waits seconds, not a minute
-        metagraph_ttl_s=2.0 if settings.get("chain.network") == LOCAL_NETWORK else 60.0,
-    )
+    config = MinerSettings.from_settings(settings)
     chain = chain_from_settings(settings)
     keys = wallet_from_settings(settings)
     hotkey_ss58 = keys.hotkey.ss58_address
@@ -62,13 +56,13 @@ def mine(
     model_name = settings.get("generate.model")
     generate = model_generate_fn(model_name)
 
-    advertised = external_ip or _reachable_host(config.host, local=chain.network == LOCAL_NETWORK)
+    advertised = config.external_ip or _reachable_host(config.host, local=chain.network == LOCAL_NETWORK)
     if advertised is None:
-        raise InputError(f"the miner binds {config.host}; pass --external-ip with the address validators should call")
+        raise InputError(f"the miner binds {config.host}; pass --external-ip (or set miner.external_ip) with the address validators should call")
     try:
         ipaddress.ip_address(advertised)
     except ValueError:
-        raise InputError(f"--external-ip {advertised!r} is not an IP address") from None
+        raise InputError(f"external ip {advertised!r} is not an IP address") from None
 
     sock = bind_socket(config.host, config.port)
     bound_port = sock.getsockname()[1]

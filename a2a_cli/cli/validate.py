@@ -18,7 +18,7 @@ def validate(
     hotkey: Optional[str] = typer.Option(None, "--hotkey", help="Hotkey name inside the wallet; it signs prompts and sets weights."),
     wallet_path: Optional[Path] = typer.Option(None, "--wallet-path", help="Folder holding the wallets."),
     library: Optional[Path] = typer.Option(None, "--library", help="Folder of prompt audio, with optional reference dances of the same stem (default: validator.library)."),
-    challenge_url: Optional[str] = typer.Option(None, "--challenge-url", help="Fetch each prompt from this endpoint instead of a library."),
+    challenge_url: Optional[str] = typer.Option(None, "--challenge-url", help="Fetch each prompt from this endpoint instead of a library (default: validator.challenge_url)."),
     sample_size: Optional[int] = typer.Option(None, "--sample-size", help="Miners queried per step (default: validator.sample_size)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds a miner has to answer (default: validator.timeout_s)."),
     alpha: Optional[float] = typer.Option(None, "--alpha", help="Weight of the newest score in each moving average (default: validator.alpha)."),
@@ -54,10 +54,12 @@ def validate(
         "validator.library": str(library) if library else None, "validator.sample_size": sample_size,
         "validator.timeout_s": timeout, "validator.alpha": alpha, "validator.weights_interval_blocks": weights_interval,
         "validator.state_path": str(state) if state else None, "validator.dry_run": True if dry_run else None,
+        "validator.challenge_url": challenge_url,
     })
     options = settings.section("validator")
     if challenge_url and library:
         raise InputError("give either --library or --challenge-url, not both")
+    challenge_url = None if library else options["challenge_url"]  # a --library flag beats a configured endpoint
     if challenge_url:
         prompts = ChallengeEndpoint(challenge_url, timeout_s=options["timeout_s"])
         prompt_note = f"challenges from {challenge_url}"
@@ -65,7 +67,7 @@ def validate(
         prompts = PromptLibrary(options["library"])
         prompt_note = f"{len(prompts)} prompt file(s) in {prompts.folder}"
     else:
-        raise InputError("no prompts: pass --library FOLDER or --challenge-url URL (or set validator.library)")
+        raise InputError("no prompts: pass --library FOLDER or --challenge-url URL (or set validator.library or validator.challenge_url)")
 
     chain = chain_from_settings(settings)
     keys = wallet_from_settings(settings)
