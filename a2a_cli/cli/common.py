@@ -13,6 +13,9 @@ from typing import Any
 
 from rich.console import Console
 
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+MOTION_SUFFIXES = (".npy", ".npz", ".bvh")
+
 # Results go to stdout; progress, warnings and errors go to stderr so pipes stay clean.
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -59,3 +62,22 @@ def _json_default(value: Any) -> Any:
 def show_progress() -> bool:
     """Progress bars only on a terminal; pipes and CI stay quiet."""
     return err.is_terminal
+
+
+def files_in(paths: list[Path], suffixes: tuple[str, ...], kind: str) -> list[Path]:
+    """Files named, plus the `kind` files (by suffix) directly inside the folders named, sorted per
+    folder; a missing file or a folder without any is an InputError, found before any work starts."""
+    from a2a_cli.errors import InputError
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes and p.is_file())
+            if not found:
+                raise InputError(f"no {kind} files ({', '.join(suffixes)}) in {path}")
+            files.extend(found)
+        elif not path.exists():
+            raise InputError(f"{kind} file not found: {path}")
+        else:
+            files.append(path)
+    return files

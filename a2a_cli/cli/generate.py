@@ -9,7 +9,6 @@ import typer
 
 from a2a_cli.cli import common
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 MOTION_FORMATS = ("npy", "npz", "bvh")
 PREVIEW_SUFFIXES = (".mp4", ".gif")
 
@@ -45,7 +44,7 @@ def generate(
         "generate.out_dir": None if out is None else str(out),
     })
     fmts = _formats(cfg.get("generate.formats"))
-    songs = audio_files(audio)
+    songs = common.files_in(audio, common.AUDIO_SUFFIXES, "audio")
     if preview is not None:
         if len(songs) > 1:
             raise InputError("--preview renders one dance: give one audio file")
@@ -57,24 +56,6 @@ def generate(
     jobs = plan_outputs(songs, Path(out_dir) if out_dir else None, fmts, force)
     results = _run(jobs, cfg, start, duration, preview)
     _report(results, json_output)
-
-
-def audio_files(paths: list[Path]) -> list[Path]:
-    """Files named, plus the audio files directly inside folders named, sorted; none found is an error."""
-    from a2a_cli.errors import InputError
-
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-            if not found:
-                raise InputError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {path}")
-            files.extend(found)
-        elif not path.exists():
-            raise InputError(f"audio file not found: {path}")
-        else:
-            files.append(path)
-    return files
 
 
 def plan_outputs(songs: list[Path], out_dir: Path | None, fmts: list[str], force: bool) -> list[tuple[Path, list[Path]]]:

@@ -9,9 +9,6 @@ import typer
 
 from a2a_cli.cli import common
 
-MOTION_SUFFIXES = (".npy", ".npz", ".bvh")
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
-
 # metric -> what it means, for the per-file table
 MEANINGS = {
     "validator_score": "the judge's verdict in [0, 1]; 0 when any gate fails",
@@ -70,25 +67,7 @@ def score(
     if not motions:
         raise InputError("give motion files or folders to score (or --build-reference DIR -o stats.npz)")
     stats_path = cfg.get("score.reference_stats")
-    _score_files(motion_files(motions), audio, reference, Path(stats_path) if stats_path else None, latency, as_json)
-
-
-def motion_files(paths: list[Path]) -> list[Path]:
-    """Files named, plus the motion files directly inside the folders named, sorted; none is an error."""
-    from a2a_cli.errors import InputError
-
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in MOTION_SUFFIXES and p.is_file())
-            if not found:
-                raise InputError(f"no motion files ({', '.join(MOTION_SUFFIXES)}) in {path}")
-            files.extend(found)
-        elif not path.exists():
-            raise InputError(f"motion file not found: {path}")
-        else:
-            files.append(path)
-    return files
+    _score_files(common.files_in(motions, common.MOTION_SUFFIXES, "motion"), audio, reference, Path(stats_path) if stats_path else None, latency, as_json)
 
 
 def audio_for(motion: Path, audio: Path | None) -> Path | None:
@@ -97,11 +76,11 @@ def audio_for(motion: Path, audio: Path | None) -> Path | None:
 
     if audio is None or not audio.is_dir():
         return audio
-    for suffix in AUDIO_SUFFIXES:
+    for suffix in common.AUDIO_SUFFIXES:
         candidate = audio / (motion.stem + suffix)
         if candidate.is_file():
             return candidate
-    raise InputError(f"no audio for {motion.name} in {audio} (looked for {motion.stem}{{{','.join(AUDIO_SUFFIXES)}}})")
+    raise InputError(f"no audio for {motion.name} in {audio} (looked for {motion.stem}{{{','.join(common.AUDIO_SUFFIXES)}}})")
 
 
 def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json) -> None:
@@ -221,7 +200,7 @@ def _build_reference(folder: Path, output: Path, as_json: bool) -> None:
 
     if not folder.is_dir():
         raise InputError(f"--build-reference needs a folder of dances: {folder}")
-    files = motion_files([folder])
+    files = common.files_in([folder], common.MOTION_SUFFIXES, "motion")
     clips = []
     with _progress(len(files)) as advance:
         for path in files:
