@@ -18,6 +18,8 @@ import httpx
 import numpy as np
 import pytest
 from bittensor import http_auth
+from hypothesis import given
+from hypothesis import strategies as st
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.miner import AdmissionQueue, HTTPRefusal, MinerService, MinerSettings
@@ -291,6 +293,24 @@ def test_one_log_line_per_request_and_no_secret_anywhere(net, caplog):
     secrets = [s for name in ("rich", "stranger", "modest", "miner") for s in _secrets(net[name])]
     assert len(secrets) == 24 and all(len(s) > 20 for s in secrets)
     assert not [s for s in secrets if s.lower() in everything.lower()]
+
+
+@given(st.lists(st.binary(max_size=40), max_size=12), st.integers(0, 300))
+def test_read_capped_joins_what_fits_and_stops_at_the_first_chunk_past_the_cap(chunks, cap):
+    pulled = []
+
+    async def stream():
+        for chunk in chunks:
+            pulled.append(chunk)
+            yield chunk
+
+    body = b"".join(chunks)
+    if len(body) <= cap:
+        assert asyncio.run(protocol.read_capped(stream(), cap, HTTPRefusal(413, "over"))) == body
+    else:
+        with pytest.raises(HTTPRefusal):
+            asyncio.run(protocol.read_capped(stream(), cap, HTTPRefusal(413, "over")))
+        assert sum(map(len, pulled[:-1])) <= cap < sum(map(len, pulled))  # nothing read past the chunk that crossed it
 
 
 def test_admission_serves_the_highest_stake_first():

@@ -185,20 +185,15 @@ async def fetch_audio_url(url: str, *, allow_private: bool, max_bytes: int, time
                 async with client.stream("GET", url) as response:
                     if response.status_code != 200:
                         raise InputError(f"audio URL answered HTTP {response.status_code}")
+                    over_limit = InputError(f"audio URL content is over the {max_bytes}-byte limit")
                     declared = response.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > max_bytes:
-                        raise InputError(f"audio URL content is over the {max_bytes}-byte limit")
-                    chunks, total = [], 0
-                    async for chunk in response.aiter_bytes():
-                        total += len(chunk)
-                        if total > max_bytes:
-                            raise InputError(f"audio URL content is over the {max_bytes}-byte limit")
-                        chunks.append(chunk)
+                        raise over_limit
+                    return await protocol.read_capped(response.aiter_bytes(), max_bytes, over_limit)
     except TimeoutError:
         raise InputError(f"audio URL took longer than {timeout_s:g} s") from None
     except httpx.HTTPError as e:
         raise InputError(f"audio URL could not be fetched: {type(e).__name__}") from None
-    return b"".join(chunks)
 
 
 async def _check_public_host(host: str, port: int) -> None:
@@ -259,13 +254,7 @@ class MinerService:
     async def read_body(self, request: Any) -> bytes:
         """The body, streamed and counted: 413 as soon as it passes the cap."""
         limit = self.settings.max_request_bytes
-        chunks, total = [], 0
-        async for chunk in request.stream():
-            total += len(chunk)
-            if total > limit:
-                raise HTTPRefusal(413, f"request body is over the {limit}-byte limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await protocol.read_capped(request.stream(), limit, HTTPRefusal(413, f"request body is over the {limit}-byte limit"))
 
     async def handle_generate(self, request: Any) -> dict:
         """One prompt, from raw request to response dict (or HTTPRefusal)."""

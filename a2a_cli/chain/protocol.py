@@ -22,6 +22,7 @@ import base64
 import binascii
 import io
 import re
+from collections.abc import AsyncIterable
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -232,6 +233,18 @@ def parse_request(body: bytes, *, max_bytes: int = MAX_REQUEST_BYTES) -> Generat
         return GenerateRequest.model_validate_json(body)
     except ValidationError as e:
         raise ProtocolError(f"request is not a valid a2a/1 prompt: {_first_error(e)}") from None
+
+
+async def read_capped(chunks: AsyncIterable[bytes], max_bytes: int, over_limit: Exception) -> bytes:
+    """The streamed chunks joined; `over_limit` is raised as soon as they pass `max_bytes`, so a
+    huge or endless body never costs more than the cap (what a declared length cannot promise)."""
+    parts, total = [], 0
+    async for chunk in chunks:
+        total += len(chunk)
+        if total > max_bytes:
+            raise over_limit
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _first_error(e) -> str:

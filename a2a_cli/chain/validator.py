@@ -149,16 +149,11 @@ async def _read_answer(client: httpx.AsyncClient, url: str, body: bytes, headers
             raise _Refused(f"HTTP {response.status_code}")
         if response.headers.get("content-encoding", "identity").lower() != "identity":
             raise _Refused("compressed answer refused")  # a small gzip body can inflate without bound
+        over_limit = _Refused(f"answer over the {max_bytes}-byte limit")
         declared = response.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-            raise _Refused(f"answer over the {max_bytes}-byte limit")
-        chunks, total = [], 0
-        async for chunk in response.aiter_raw():
-            total += len(chunk)
-            if total > max_bytes:
-                raise _Refused(f"answer over the {max_bytes}-byte limit")
-            chunks.append(chunk)
-    return b"".join(chunks)
+            raise over_limit
+        return await protocol.read_capped(response.aiter_raw(), max_bytes, over_limit)
 
 
 @dataclass(frozen=True)
