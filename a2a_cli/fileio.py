@@ -1,7 +1,9 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of one; and the
+checked read-back of the versioned JSON state files written so."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -55,3 +57,15 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[IO[bytes
         except OSError as e:
             raise WorkError(f"cannot write {path}: {e.strerror or e}") from None
     return path
+
+
+def parse_versioned_json(text: str, version: int, where: str) -> dict:
+    """A JSON object whose "version" is `version`; anything else is a WorkError naming `where`
+    (a state file damaged by hand or written by another release) that says how to start afresh."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise WorkError(f"{where} is corrupt ({e.msg} at line {e.lineno}); delete it to start afresh") from None
+    if not isinstance(doc, dict) or doc.get("version") != version:
+        raise WorkError(f"{where} has an unknown format; delete it to start afresh")
+    return doc

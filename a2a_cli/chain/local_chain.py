@@ -26,7 +26,7 @@ from typing import Any
 
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited, check_axon_address
 from a2a_cli.errors import InputError, WorkError
-from a2a_cli.fileio import atomic_write
+from a2a_cli.fileio import atomic_write, parse_versioned_json
 
 STATE_VERSION = 1
 DEFAULTS = {
@@ -202,13 +202,7 @@ class LocalChain(Chain):
             return self._fresh_state()
         except OSError as e:
             raise WorkError(f"cannot read the local chain {self.path}: {e.strerror or e}") from None
-        try:
-            state = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise WorkError(f"the local chain {self.path} is corrupt ({e.msg} at line {e.lineno}); delete it to start afresh") from None
-        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
-            raise WorkError(f"the local chain {self.path} has an unknown format; delete it to start afresh")
-        return state
+        return parse_versioned_json(text, STATE_VERSION, f"the local chain {self.path}")
 
     @contextlib.contextmanager
     def _update(self) -> Iterator[dict]:

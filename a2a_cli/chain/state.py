@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from a2a_cli.errors import InputError, WorkError
-from a2a_cli.fileio import atomic_write
+from a2a_cli.fileio import atomic_write, parse_versioned_json
 
 STATE_VERSION = 1
 
@@ -105,12 +105,7 @@ class ValidatorState:
 
     @classmethod
     def from_json(cls, text: str, where: str = "validator state") -> ValidatorState:
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise WorkError(f"{where} is corrupt ({e.msg} at line {e.lineno}); delete it to start afresh") from None
-        if not isinstance(doc, dict) or doc.get("version") != STATE_VERSION:
-            raise WorkError(f"{where} has an unknown format; delete it to start afresh")
+        doc = parse_versioned_json(text, STATE_VERSION, where)
         try:
             miners = {}
             for row in doc["miners"]:
