@@ -64,6 +64,40 @@ def show_progress() -> bool:
     return err.is_terminal
 
 
+class ProgressBar:
+    """A transient Rich bar on stderr while it is a terminal, and a silent no-op otherwise, so the
+    commands never branch on it; `quiet` keeps it off for work too short to need one."""
+
+    def __init__(self, label: str = "", total: float | None = None, *, quiet: bool = False):
+        self.label, self.total, self.quiet = label, total, quiet
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> ProgressBar:
+        if not self.quiet and show_progress():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                 console=err, transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(self.label, total=self.total)
+        return self
+
+    def update(self, *, completed: float | None = None, total: float | None = None, description: str | None = None) -> None:
+        """Set what is given (None leaves it as it is)."""
+        if self._bar is not None:
+            self._bar.update(self._task, completed=completed, total=total, description=description)
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def __exit__(self, *exc: Any) -> bool:
+        if self._bar is not None:
+            self._bar.stop()
+        return False
+
+
 def files_in(paths: list[Path], suffixes: tuple[str, ...], kind: str) -> list[Path]:
     """Files named, plus the `kind` files (by suffix) directly inside the folders named, sorted per
     folder; a missing file or a folder without any is an InputError, found before any work starts."""

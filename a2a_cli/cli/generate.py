@@ -112,9 +112,9 @@ def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path |
     generator = get_generator(cfg.get("generate.model"))
     seed = int(cfg.get("generate.seed"))
     results = []
-    with _Progress(len(jobs)) as step:
-        for song, outputs in jobs:
-            step(f"dancing to {song.name}")
+    with common.ProgressBar(total=len(jobs)) as bar:
+        for done, (song, outputs) in enumerate(jobs):
+            bar.update(description=f"dancing to {song.name}", completed=done)
             began = time.perf_counter()
             analysis = analyze(song, start_s=start, duration_s=duration, cache=bool(cfg.get("audio.cache")))
             motion = generator.generate(analysis, analysis.duration_s, seed)
@@ -126,7 +126,7 @@ def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path |
             if preview is not None:
                 from a2a_cli.render import render_preview
 
-                step(f"rendering {preview.name}")
+                bar.update(description=f"rendering {preview.name}")
                 render_preview(motion, preview, audio_path=song, start_s=start or 0.0)
                 written.append(str(preview))
             results.append({
@@ -155,35 +155,3 @@ def _report(results: list[dict], as_json: bool) -> None:
         table.add_row(escape(Path(r["audio"]).name), f"{r['duration_s']:.1f} s", str(r["frames"]), score,
                       f"{r['bas']:.2f}", f"{r['pfc']:.2f}", escape("\n".join(r["outputs"])))
     common.out.print(table)
-
-
-class _Progress:
-    """A Rich bar over the songs on stderr when it is a terminal; `step(label)` starts the next stage."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.bar = None
-        self.task = None
-
-    def __enter__(self):
-        if common.show_progress():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                console=common.err, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("", total=self.total)
-        self.done = -1
-
-        def step(label: str) -> None:
-            if label.startswith("dancing"):
-                self.done += 1
-            if self.bar is not None:
-                self.bar.update(self.task, description=label, completed=self.done)
-
-        return step
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-        return False

@@ -46,8 +46,9 @@ def render(
         common.err.print("note: a GIF has no sound; --audio is ignored")
         audio = None
     began = time.perf_counter()
-    with _ProgressBar(f"rendering {output.name}") as advance:
-        render_preview(loaded, output, audio_path=audio, start_s=start, size=frame_size, fps=fps, progress=advance)
+    with common.ProgressBar(f"rendering {output.name}") as bar:
+        render_preview(loaded, output, audio_path=audio, start_s=start, size=frame_size, fps=fps,
+                       progress=lambda done, total: bar.update(completed=done, total=total))
     took = time.perf_counter() - began
     if json_output:
         common.print_json({"path": output, "motion": motion, "audio": audio, "frames": loaded.n_frames,
@@ -55,27 +56,3 @@ def render(
         return
     sound = f", music from {escape(str(audio))}" if audio else ""
     common.out.print(f"wrote {escape(str(output))}: {loaded.duration_s:.1f} s{sound}, in {took:.1f} s")
-
-
-class _ProgressBar:
-    """A Rich bar on stderr when it is a terminal; `advance(done, total)` is the library's callback."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.bar = None
-
-    def __enter__(self):
-        if not common.show_progress():
-            return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                            console=common.err, transient=True)
-        self.bar.start()
-        task = self.bar.add_task(self.label, total=None)
-        return lambda done, total: self.bar.update(task, completed=done, total=total)
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-        return False

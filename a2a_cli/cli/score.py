@@ -93,7 +93,7 @@ def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json)
     stats = ReferenceStats.load(stats_path) if stats_path is not None else None
     analyses: dict[Path, object] = {}
     results = []
-    with _progress(len(files)) as advance:
+    with common.ProgressBar("scoring", total=len(files), quiet=len(files) <= 3) as bar:
         for path in files:
             motion = load_motion(path)
             song = audio_for(path, audio_arg)
@@ -101,7 +101,7 @@ def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json)
                 analyses[song] = analyze(song)
             report = score_motion(motion, analyses.get(song), reference=reference, reference_stats=stats, latency_s=latency)
             results.append((path, song, motion, report))
-            advance()
+            bar.advance()
     summary = _summary(results, stats)
     if as_json:
         common.print_json({
@@ -202,35 +202,13 @@ def _build_reference(folder: Path, output: Path, as_json: bool) -> None:
         raise InputError(f"--build-reference needs a folder of dances: {folder}")
     files = common.files_in([folder], common.MOTION_SUFFIXES, "motion")
     clips = []
-    with _progress(len(files)) as advance:
+    with common.ProgressBar("scoring", total=len(files), quiet=len(files) <= 3) as bar:
         for path in files:
             clips.append(load_motion(path).joints)
-            advance()
+            bar.advance()
     stats = build_reference_stats(clips)
     stats.save(output)
     if as_json:
         common.print_json({"path": output, "clips": stats.n_clips, "source": folder})
     else:
         common.out.print(f"wrote {escape(str(output))}: FID statistics of {stats.n_clips} dances from {escape(str(folder))}")
-
-
-class _progress:
-    """A Rich progress bar on stderr for many files on a terminal; a no-op otherwise."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.bar = None
-
-    def __enter__(self):
-        if self.total > 3 and common.show_progress():
-            from rich.progress import Progress
-
-            self.bar = Progress(console=common.err, transient=True)
-            self.bar.start()
-            task = self.bar.add_task("scoring", total=self.total)
-            return lambda: self.bar.advance(task)
-        return lambda: None
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()
