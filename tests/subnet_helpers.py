@@ -1,5 +1,5 @@
-"""Shared pieces for the subnet tests and benchmarks: wallets in temp dirs, a fast generator, a
-miner served on 127.0.0.1 in a background thread, and signed requests."""
+"""Shared pieces for the subnet tests and benchmarks: wallets in temp dirs (or public keys only), a
+settable clock, a fast generator, a miner served on 127.0.0.1 in a background thread, and signed requests."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -19,6 +20,22 @@ from a2a_cli.chain.local_chain import LocalChain
 from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, create_app
 from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
+
+
+def key(name: str) -> SimpleNamespace:
+    """A wallet as the local chain sees it: public addresses only (names stand in for ss58)."""
+    return SimpleNamespace(name=name, hotkey=SimpleNamespace(ss58_address=f"hot-{name}"),
+                           coldkeypub=SimpleNamespace(ss58_address=f"cold-{name}"))
+
+
+class Clock:
+    """A clock the test sets (`clock.t += 12`), for chains whose blocks follow wall time."""
+
+    def __init__(self, t: float = 1000.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
 
 
 def make_wallets(root: Path, *names: str) -> list:

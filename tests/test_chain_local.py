@@ -17,20 +17,7 @@ from a2a_cli.chain import RateLimited, normalize_weights, open_chain
 from a2a_cli.chain.local_chain import LocalChain, default_state_path
 from a2a_cli.chain.subtensor_chain import SubtensorChain
 from a2a_cli.errors import InputError, WorkError
-
-
-def key(name: str) -> SimpleNamespace:
-    """A wallet as the local chain sees it: public addresses only (names stand in for ss58)."""
-    return SimpleNamespace(name=name, hotkey=SimpleNamespace(ss58_address=f"hot-{name}"),
-                           coldkeypub=SimpleNamespace(ss58_address=f"cold-{name}"))
-
-
-class Clock:
-    def __init__(self, t: float = 1000.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
+from subnet_helpers import Clock, key
 
 
 @pytest.fixture

@@ -28,22 +28,9 @@ from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
 from a2a_cli.motion.formats import save_motion
 from dances import beat_frames_of, plausible_dance, static_pose
+from subnet_helpers import Clock, key
 
 SR = protocol.FPS * 512  # the feature rate: 512 samples per motion frame
-
-
-def key(name: str) -> SimpleNamespace:
-    """A wallet as the local chain sees it (names stand in for ss58 addresses)."""
-    return SimpleNamespace(name=name, hotkey=SimpleNamespace(ss58_address=f"hot-{name}"),
-                           coldkeypub=SimpleNamespace(ss58_address=f"cold-{name}"))
-
-
-class Clock:
-    def __init__(self, t: float = 1000.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class FixedPrompts:
