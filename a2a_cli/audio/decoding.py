@@ -70,9 +70,10 @@ def _mpg123_muted(path: Path) -> Iterator[None]:
     """While decoding an mp3, send what libmpg123 prints on fd 2 to the debug log instead.
 
     The C library writes to the process's fd 2, so only swapping the descriptor silences it. Risk:
-    anything another thread writes to stderr meanwhile goes to the log too; miners decode WAV only
-    (never muted), and the CLI decodes before it prints. A temp file, not a pipe: a full pipe would
-    block the decoder.
+    whatever another thread writes to stderr meanwhile goes to the debug log too (in `a2a validate`,
+    whose prompt library may hold mp3s, a Rich Live refresh could be lost for one frame); miners
+    decode WAV only, never muted, and the other commands decode before they print. A temp file,
+    not a pipe: a full pipe would block the decoder.
     """
     if not _is_mpeg(path):
         yield
