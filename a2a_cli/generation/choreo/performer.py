@@ -26,15 +26,22 @@ EASE_ORDER = 6  # speed ~ (u(1-u))^6 within a beat
 SWING_RISE = 0.2  # fraction of a step's beat spent lifting the foot before it travels (and setting it down)
 ACCENT = 1.15  # downbeats are danced this much bigger
 ATTITUDE_DEG = 10.0  # how far the torso's beat-to-beat attitude wanders
-# The steady-groove pump: key offsets per unit, the mean joint path (m) one unit of swing adds to a
-# beat (measured), the most units a beat gets, and how many beats around a beat set its target.
-PUMP = {"root": (0.0, -0.02, 0.0), "spine": (3.0, 0.0, 0.0), "lsh": (-14.0, 0.0, 0.0), "rsh": (-14.0, 0.0, 0.0),
-        "lel": (0.0, -18.0, 0.0), "rel": (0.0, -18.0, 0.0)}
-PUMP_PATH_M = 0.05
-MAX_PUMP = 3.0  # units per beat and pass
-PUMP_PASSES_WORTH = 3  # all passes together give a beat at most this many passes worth: hands stay under ~12 m/s
-GROOVE_WINDOW_BEATS = 5
-GROOVE_PASSES = 6  # the pump adds motion less than linearly; each pass tops up what the last one missed
+# The pulse: a whole-body pump (knee bob, chest, shoulders, elbows) that tops up each beat's motion
+# until every beat moves about as much as its neighbours. Key offsets per unit, the most units one
+# beat may swing, and how many render-and-measure rounds solve for the swings.
+PUMP = {"root": (0.0, -0.025, 0.0), "spine": (4.0, 0.0, 0.0), "lsh": (-10.0, 0.0, 0.0), "rsh": (-10.0, 0.0, 0.0),
+        "lel": (0.0, -13.0, 0.0), "rel": (0.0, -13.0, 0.0)}
+PUMP_PATH_M = 0.05  # mean joint path (m) one unit of swing adds to a beat, before it meets the move's own motion
+MAX_PUMP = 6.0  # units from rest
+MAX_PUMP_RATE = 12.0  # units per second of beat: short beats swing less, so hands stay under ~10 m/s
+
+PULSE_ROUNDS = 4
+# How much the body's motion may change from one beat to the next (ratio per beat) at a beat period
+# of SHORT_BEAT_FRAMES and of LONG_BEAT_FRAMES frames, linear in between. The eye (and BAS) sees the
+# body's speed smoothed over about 1/6 s: at 11-frame beats that leaves a ripple of 2 % per beat, so
+# one beat moving 10 % more than the last moves the slowest moment a whole frame off the beat.
+SHORT_BEAT_FRAMES, LONG_BEAT_FRAMES = 11.0, 20.0
+CHANGE_PER_BEAT = (0.04, 0.25)
 
 # Where each pose channel goes: (joint, share of the channel's angles, mirrored from the left convention).
 _JOINTS_OF = {
@@ -84,43 +91,93 @@ def perform(music: MusicStructure, placements: list[Placement], n_frames: int, r
     beat = np.clip(np.floor(phase).astype(np.int64), 0, n - 2)
     u = np.clip(phase - beat, 0.0, 1.0)
     poses, trans = _render(keys, feet, beat, u)
-    budget = np.full(n, MAX_PUMP * PUMP_PASSES_WORTH)  # pump units each beat may still get, over all passes
-    for _ in range(GROOVE_PASSES if n_frames > 2 else 0):
-        pump, used = _steady_groove(poses, trans, beat, music.silent, budget)
-        budget -= used
-        keys = keys + pump
+    if n_frames > 2:
+        keys = keys + _pulse(keys, feet, beat, u, music, poses, trans)
         poses, trans = _render(keys, feet, beat, u)
     return Motion(poses=poses.astype(np.float32), trans=trans.astype(np.float32), fps=FPS)
 
 
-def _steady_groove(poses, trans, beat, silent, budget) -> tuple[np.ndarray, np.ndarray]:
-    """Key offsets that top up the beats where the body moves less than around them.
+def _pulse(keys, feet, beat, u, music: MusicStructure, poses, trans) -> np.ndarray:
+    """Key offsets that make every beat move about as much as its neighbours (the dancer's pulse).
 
-    A beat with little motion between busy ones would let the body's slowest moment drift off the
-    beat. So each beat's shortfall (against the busier beats near it) is filled with a pump of the
-    whole body (a bob, shoulders and elbows), alternating in direction from beat to beat so it
-    turns around exactly on the beats. Returns the key offsets and the pump units each beat used.
+    The body's slowest moment is where it turns around, but smoothed over 1/6 s a beat that moves
+    little between busy ones lets that moment drift off the beat. So each beat's motion is topped
+    up to a target that follows the music's energy and changes by at most CHANGE_PER_BEAT from beat
+    to beat: a whole-body pump whose swing during beat k is q_k units, turning around exactly on
+    the beats. The swings are solved by rendering, measuring and correcting (a secant step per beat).
     """
-    from scipy.ndimage import maximum_filter1d
+    n = music.n_beats
+    path = _beat_paths(poses, trans, beat, n)
+    counted = np.bincount(beat[1:], minlength=n)[:n] > 0
+    live = counted & ~music.silent
+    target = np.where(live, _target_paths(path, music, live), path)
+    unit = np.zeros((len(CHANNELS), 3))
+    for ch, per_unit in PUMP.items():
+        unit[_CH[ch]] = per_unit
+    swing, slope = np.zeros(n), np.full(n, PUMP_PATH_M)
+    most = np.minimum(MAX_PUMP, MAX_PUMP_RATE * np.diff(music.beat_times, append=np.inf))
+    for round_ in range(PULSE_ROUNDS):
+        step = np.where(live, (target - path) / slope, 0.0)
+        new_swing = np.clip(swing + step, 0.0, most)
+        if round_ == 0:  # the directions then stay, so each beat's later corrections stay its own
+            direction = _swing_directions(new_swing)
+        offsets = _pump_offsets(new_swing, direction)
+        new_path = _beat_paths(*_render(keys + offsets[:, None, None] * unit, feet, beat, u), beat, n)
+        moved = np.abs(new_swing - swing) > 1e-3
+        measured = (new_path - path) / np.where(moved, new_swing - swing, 1.0)
+        slope = np.where(moved, np.clip(measured, 0.2 * PUMP_PATH_M, 2.0 * PUMP_PATH_M), slope)
+        swing, path = new_swing, new_path
+    return _pump_offsets(swing, direction)[:, None, None] * unit
 
+
+def _beat_paths(poses, trans, beat, n: int) -> np.ndarray:
+    """Mean joint path (m) travelled during each beat."""
     joints = forward_kinematics(poses, trans)
     speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1).mean(axis=-1)
-    n = silent.size
-    moved = np.bincount(beat[1:], weights=speed, minlength=n)[:n]
-    counted = np.bincount(beat[1:], minlength=n)[:n] > 0
-    target = np.percentile(moved[counted], 90) if counted.any() else 0.0
-    target = np.minimum(target, maximum_filter1d(moved, GROOVE_WINDOW_BEATS))
-    need = np.where(counted & ~silent, np.maximum(target - moved, 0.0) / PUMP_PATH_M, 0.0)
-    need = np.minimum(need, np.minimum(budget, MAX_PUMP))
-    # Beat k swings the pump from key k to key k+1 by exactly its need, toward the rest position.
-    signed = np.zeros(n)
-    for k in range(n - 1):
-        toward_rest = -1.0 if signed[k] > 0 or (signed[k] == 0 and k % 2) else 1.0
-        signed[k + 1] = signed[k] + toward_rest * need[k]
-    out = np.zeros((n, len(CHANNELS), 3))
-    for ch, per_unit in PUMP.items():
-        out[:, _CH[ch]] = signed[:, None] * np.asarray(per_unit)
-    return out, need
+    return np.bincount(beat[1:], weights=speed, minlength=n)[:n]
+
+
+def _target_paths(path: np.ndarray, music: MusicStructure, live: np.ndarray) -> np.ndarray:
+    """Per-beat motion to reach: at least the beat's own, scaled by the music's energy, changing smoothly.
+
+    The energy level is set so that the busiest (75th percentile) beats of the typical loudness need
+    no top-up; then the upper envelope whose ratio from beat to beat stays within the allowed change.
+    """
+    period = np.median(np.diff(music.beat_times)) * FPS
+    share = np.clip((period - SHORT_BEAT_FRAMES) / (LONG_BEAT_FRAMES - SHORT_BEAT_FRAMES), 0.0, 1.0)
+    change = np.log1p(CHANGE_PER_BEAT[0] + share * (CHANGE_PER_BEAT[1] - CHANGE_PER_BEAT[0]))
+    energy = np.convolve(np.pad(music.energy, 2, mode="edge"), np.ones(5) / 5, mode="valid")
+    level = 0.3 + energy
+    if not live.any():
+        return path
+    scale = np.percentile(path[live], 75) / np.median(level[live])
+    want = np.log(np.maximum(np.where(live, np.maximum(path, scale * level), 0.0), 1e-6))
+    for order in (slice(None), slice(None, None, -1)):  # forward, then backward: the envelope both ways
+        w = want[order]
+        for k in range(1, w.size):
+            w[k] = max(w[k], w[k - 1] - change)
+    return np.exp(want)
+
+
+def _swing_directions(swing: np.ndarray) -> np.ndarray:
+    """+1/-1 per beat: each swing heads back toward the rest position, so the pump never wanders
+    further out than the largest swing."""
+    direction = np.ones(swing.size)
+    offset = 0.0
+    for k in range(swing.size):
+        direction[k] = -1.0 if offset > 0 or (offset == 0 and k % 2) else 1.0
+        offset += direction[k] * swing[k]
+    return direction
+
+
+def _pump_offsets(swing: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """The pump's offset on each beat (units) when beat k swings it by swing[k] in direction[k];
+    a swing that would carry it beyond MAX_PUMP from rest turns back instead."""
+    offset = np.zeros(swing.size)
+    for k in range(swing.size - 1):
+        to = offset[k] + direction[k] * swing[k]
+        offset[k + 1] = to if abs(to) <= MAX_PUMP else offset[k] - direction[k] * swing[k]
+    return offset
 
 
 def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
