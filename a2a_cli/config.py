@@ -72,7 +72,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "local_block_seconds": Key(float, 12.0, "Seconds per block of the local chain, fixed when its file is first made (finney: 12).", min=0.001, max=3600.0),
     },
     "miner": {
-        "host": Key(str, "0.0.0.0", "Address the miner's HTTP server binds to."),
+        "host": Key(str, "", 'Address the miner\'s HTTP server binds to; "" means 127.0.0.1 on the local chain, 0.0.0.0 otherwise.'),
         "port": Key(int, 8091, "Port the miner serves on (0: any free port).", min=0, max=65535),
         "max_concurrency": Key(int, 2, "Requests generated at the same time.", min=1, max=1024),
         "max_queue": Key(int, 16, "Requests waiting beyond those; more get HTTP 429.", min=0, max=100_000),

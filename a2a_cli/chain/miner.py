@@ -74,11 +74,15 @@ class MinerSettings:
 
     @classmethod
     def from_settings(cls, settings: Any) -> MinerSettings:
-        """The `miner.*` settings, with `metagraph_ttl_s` 0 resolved: a validator that just registered
-        on the local chain waits seconds, not a minute, to be let in."""
+        """The `miner.*` settings with the automatic values resolved: on the local chain the server binds
+        loopback only (the whole subnet lives on 127.0.0.1), and a validator that just registered waits
+        seconds, not a minute, to be let in (`metagraph_ttl_s`)."""
         miner = settings.section("miner")
+        local = settings.get("chain.network") == LOCAL_NETWORK
+        if not miner["host"]:
+            miner["host"] = "127.0.0.1" if local else "0.0.0.0"
         if not miner["metagraph_ttl_s"]:
-            miner["metagraph_ttl_s"] = 2.0 if settings.get("chain.network") == LOCAL_NETWORK else 60.0
+            miner["metagraph_ttl_s"] = 2.0 if local else 60.0
         return cls(**miner)
 
 
