@@ -3,7 +3,7 @@
 Bailando's `utils/beat_align_score.py`, as the EDGE-era papers ran it at 30 fps:
 - the motion's kinetic velocity is the mean over the 24 joints of each joint's displacement between
   consecutive frames; it is smoothed by a Gaussian of sigma 5 frames (`scipy.ndimage` defaults:
-  reflected edges, truncated at 4 sigma);
+  reflected edges, truncated at 4 sigma; smoothing.py gives its exact numbers);
 - motion beats are the strict interior local minima of that curve (`argrelextrema(v, np.less)`),
   as indices into the velocity curve (sample k lies between frames k and k + 1);
 - BAS = mean over music beats of exp(-d^2 / (2 * 3^2)), d the frame distance from the music beat
@@ -61,7 +61,7 @@ def motion_beats(joints: np.ndarray | ClipBatch, fps: float) -> np.ndarray:
 
 def motion_beats_batch(joints: np.ndarray | ClipBatch, fps: float) -> list[np.ndarray]:
     """Motion beats of each clip of a batch (..., T, 24, 3): a list of int64 index arrays, one per clip."""
-    from scipy.ndimage import gaussian_filter1d
+    from a2a_cli.scoring.smoothing import gaussian_filter1d
 
     batch = as_clip_batch(joints, min_frames=2)
     smooth = gaussian_filter1d(batch.joint_speed.mean(axis=0), _frames(SMOOTHING_SIGMA, fps), axis=-1)

@@ -126,7 +126,7 @@ def variety(joints: np.ndarray, fps: float) -> float:
 
 
 def _smooth(x: np.ndarray, fps: float) -> np.ndarray:
-    from scipy.ndimage import gaussian_filter1d
+    from a2a_cli.scoring.smoothing import gaussian_filter1d
 
     return gaussian_filter1d(np.asarray(x, dtype=np.float64), ENERGY_SMOOTHING_S * fps / 2)
 
