@@ -75,8 +75,8 @@ class ClipBatch:
     @cached_property
     def joint_speed(self) -> np.ndarray:
         """Length of each step, (24, B, T-1), metres per frame."""
-        x, y, z = self.step[:, 0], self.step[:, 1], self.step[:, 2]
-        return np.sqrt(x * x + y * y + z * z)
+        squared = np.einsum("jcbt,jcbt->jbt", self.step, self.step)
+        return np.sqrt(squared, out=squared)
 
 
 def as_clip_batch(joints: np.ndarray | ClipBatch, min_frames: int) -> ClipBatch:
