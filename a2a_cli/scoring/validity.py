@@ -55,7 +55,7 @@ MIN_POSE_MOTION_M = 0.03
 # At least one second: shorter answers cannot be judged for rhythm or dynamics.
 MIN_DURATION_S = 1.0
 
-_CHUNK = 8  # clips per pass over the poses: the temporaries stay in the L2 cache
+_CHUNK = 8  # clips per pass of the heavier gates, so that their temporaries stay in the L2 cache
 _CANDIDATE_FRAMES = 12  # frames per clip whose angular speed is measured exactly (3x the percentile's 4)
 _PERCENTILE = 99.0  # speeds use a high percentile so that one rounding glitch does not fail a clip
 
@@ -86,8 +86,7 @@ def _longest_run(flags: np.ndarray) -> np.ndarray:
 # --- order statistics: np.percentile / np.median ('linear') from one partition -----------------
 # np.percentile sorts a copy of the whole axis through its generic machinery; the gates need one
 # percentile of short rows, so partitioning on the two neighbours of the virtual index and
-# interpolating with numpy's own formula gives the same number at a fraction of the cost. It also
-# lets a monotonic map (arccos) run on the two neighbours only, after the selection.
+# interpolating with numpy's own formula gives the same number at a fraction of the cost.
 
 
 def _neighbours(n: int, fraction: float) -> tuple[int, int, float]:
@@ -121,6 +120,13 @@ def _median(values: np.ndarray) -> np.ndarray:
 # --- the measured quantities ---------------------------------------------------------------------
 
 
+def _by_clips(function, array: np.ndarray, axis: int) -> np.ndarray:
+    """`function` of slices of `_CHUNK` clips along `axis` of `array`, results joined on their first axis."""
+    before = (slice(None),) * axis
+    starts = range(0, max(array.shape[axis], 1), _CHUNK)  # one empty slice for an empty batch
+    return np.concatenate([function(array[before + (slice(lo, lo + _CHUNK),)]) for lo in starts])
+
+
 def _bone_stretch(batch: ClipBatch) -> np.ndarray:
     """High percentile over frames of the bones' mean relative change of length from their median."""
     parents = smpl_skeleton().parents
@@ -147,7 +153,7 @@ def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
     below, above, weight = _neighbours(n_steps, _PERCENTILE / 100)
     n_top = n_steps - below  # the percentile's neighbours are the n_top-th and (n_top-1)-th fastest
     n_candidates = min(n_steps, max(_CANDIDATE_FRAMES, 3 * n_top))
-    bound = np.concatenate([_largest_step(poses[lo : lo + _CHUNK]) for lo in range(0, len(poses), _CHUNK)])
+    bound = _by_clips(_largest_step, poses, axis=0)
     order = np.argpartition(bound, n_steps - n_candidates, axis=-1)
     candidates, rest = order[:, n_steps - n_candidates :], order[:, : n_steps - n_candidates]
     angle = np.sort(_step_angles(poses, candidates), axis=-1)  # (B, n_candidates), rad per frame
@@ -169,7 +175,7 @@ def _largest_step(poses: np.ndarray) -> np.ndarray:
     The poses stay in their (B, T, 72) layout: whole rows are subtracted and squared, then each
     joint's three components summed through strided views (cheaper than a joint-major copy).
     """
-    aa = np.asarray(poses, dtype=np.float32).reshape(len(poses), -1, 72)
+    aa = np.asarray(poses, dtype=np.float32).reshape(poses.shape[:2] + (72,))
     step = aa[:, 1:] - aa[:, :-1]
     step *= step
     squared = step[..., 0::3] + step[..., 1::3] + step[..., 2::3]  # (B, T-1, 24)
@@ -226,7 +232,7 @@ def validity_values(
 
 def _typical_jerk(batch: ClipBatch) -> np.ndarray:
     """Median over frames of the joints' mean jerk, metres per frame cubed."""
-    return _median(np.concatenate([_mean_jerk(batch.step[:, :, lo : lo + _CHUNK]) for lo in range(0, batch.n_clips, _CHUNK)]))
+    return _median(_by_clips(_mean_jerk, batch.step, axis=2))
 
 
 def _mean_jerk(step: np.ndarray) -> np.ndarray:
@@ -255,7 +261,7 @@ def _horizontal(step: np.ndarray) -> np.ndarray:
 
 def _pose_motion(batch: ClipBatch) -> np.ndarray:
     """Mean over joints of the RMS deviation of the pelvis-relative joint from its average (m)."""
-    return np.concatenate([_rms_spread(batch.positions[:, :, lo : lo + _CHUNK]) for lo in range(0, batch.n_clips, _CHUNK)])
+    return _by_clips(_rms_spread, batch.positions, axis=2)
 
 
 def _rms_spread(p: np.ndarray) -> np.ndarray:
