@@ -129,13 +129,13 @@ def test_motion_beats_land_on_the_songs_beats(bpm):
     assert on_grid.precision >= 0.6, on_grid
 
 
-@pytest.mark.parametrize(("bpm", "least"), [(140, 0.8), (150, 0.8), (160, 0.75)])
-def test_short_beats_still_score_well(bpm, least):
+@pytest.mark.parametrize(("bpm", "offset_s", "least"), [(140, 0.0, 0.8), (150, 0.3, 0.8), (160, 0.3, 0.7)])
+def test_short_beats_still_score_well(bpm, offset_s, least):
     """At 140-160 BPM the tracker's beats are 11-13 frames apart, where the judge's 1/6 s smoothing
     leaves a ripple of a few percent per beat: only a dance whose every beat moves about as much as
-    its neighbours keeps its slowest moments on the beats (before the even pulse: 0.56-0.78 at
-    150-160 BPM; 160 BPM measures 0.81 here, 0.69-0.80 over other songs and seeds)."""
-    report = score_motion(dance(bpm), song(bpm))
+    its neighbours keeps its slowest moments on the beats. Measured: 0.90, 0.94, 0.76 (before the
+    even pulse: 0.85, 0.89, 0.50); 160 BPM is still below 0.8 on some songs and seeds."""
+    report = score_motion(dance(bpm, 20.0, offset_s), song(bpm, 20.0, offset_s))
     assert report.passed and report.validator_score >= least, (report.validator_score, report.components)
 
 
