@@ -52,6 +52,20 @@ def test_the_tricks_match_the_per_frame_baseline_in_one_batch():
         assert fast["angular_speed"][i] == pytest.approx(reference["angular_speed"], rel=1e-12, abs=1e-12)
 
 
+def test_float64_poses_keep_their_precision():
+    """The joints are measured in float32 whatever comes in; the rotations are exact from float64 poses."""
+    from a2a_cli.motion.fk import forward_kinematics
+
+    poses, trans = baseline().smooth_random_clips(2, 100, seed=9)
+    poses = poses.astype(np.float64) + np.random.default_rng(1).normal(0.0, 1e-4, poses.shape)
+    joints = forward_kinematics(poses, trans.astype(np.float64))
+    fast = validity_values(joints, FPS, poses)
+    for i in range(2):
+        reference = baseline().baseline_validity(joints[i], FPS, poses[i])
+        assert_matches_baseline({k: v[i] for k, v in fast.items()}, reference)
+        assert fast["angular_speed"][i] == pytest.approx(reference["angular_speed"], rel=1e-12)
+
+
 def test_a_clip_and_a_clip_batch_give_the_same_values():
     poses, trans = baseline().smooth_random_clips(2, 40, seed=3)
     batch = ClipBatch.from_poses(poses, trans)

@@ -170,12 +170,15 @@ def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
 
 
 def _largest_step(poses: np.ndarray) -> np.ndarray:
-    """Per clip and frame step, the largest squared axis-angle step over joints, float32: (B, T-1).
+    """Per clip and frame step, the largest squared axis-angle step over joints: (B, T-1).
 
-    The poses stay in their (B, T, 72) layout: whole rows are subtracted and squared, then each
-    joint's three components summed through strided views (cheaper than a joint-major copy).
+    In the poses' precision (float32 unless float64 comes in: rounding float64 poses first could
+    shrink a step by more than the check's slack). The poses stay in their (B, T, 72) layout:
+    whole rows are subtracted and squared, then each joint's three components summed through
+    strided views (cheaper than a joint-major copy).
     """
-    aa = np.asarray(poses, dtype=np.float32).reshape(poses.shape[:2] + (72,))
+    aa = np.asarray(poses, dtype=np.float64 if poses.dtype == np.float64 else np.float32)
+    aa = aa.reshape(poses.shape[:2] + (72,))
     step = aa[:, 1:] - aa[:, :-1]
     step *= step
     squared = step[..., 0::3] + step[..., 1::3] + step[..., 2::3]  # (B, T-1, 24)
