@@ -4,10 +4,15 @@ Usage: .venv/bin/python benchmarks/bench_metrics.py [--clips N] [--baseline-clip
 
 The baseline is a straightforward per-frame Python implementation of the same definitions, in the
 style of the papers' reference code (Bailando's `kinetic.py`, `manual_new.py`,
-`beat_align_score.py`; EDGE's `eval_pfc.py`): one frame, one joint, one feature at a time, with FK
-as one 3x3 product per joint and frame. It runs on fewer clips in the same process, its numbers
-are checked against the vectorised path, and the throughput ratio is printed. The tests import
-this baseline too, as the independent statement of what the metrics mean.
+`beat_align_score.py`; EDGE's `eval_pfc.py`; the validity gates of scoring/validity.py): one
+frame, one joint, one feature at a time, with FK as one 3x3 product per joint and frame. It runs
+on fewer clips in the same process, its numbers are checked against the vectorised path, and the
+throughput ratio is printed, with the vectorised time split per metric (the frame steps and joint
+speeds that several metrics share counted once, on their own line). The tests import this
+baseline too, as the independent statement of what the metrics mean.
+
+The machine is shared: the load average is printed before and after, and the rate per CPU second
+of this process next to the wall-clock rate.
 """
 
 from __future__ import annotations
