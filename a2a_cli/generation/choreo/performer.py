@@ -36,6 +36,12 @@ MAX_PUMP = 6.0  # units from rest
 MAX_PUMP_RATE = 12.0  # units per second of beat: short beats swing less, so hands stay under ~10 m/s
 
 PULSE_ROUNDS = 4
+# Even timing (what the pulse leaves uneven): the dance's phase is sampled this finely to measure its
+# path, the path reached on each beat is smoothed over this many beats (Gaussian sigma), and no key
+# of the upper body lands further than the slack from its beat.
+TIMING_OVERSAMPLE = 2
+TIMING_SMOOTHING_BEATS = 2.0
+TIMING_SLACK_S = 0.15
 # How much the body's motion may change from one beat to the next (ratio per beat) at a beat period
 # of SHORT_BEAT_FRAMES and of LONG_BEAT_FRAMES frames, linear in between. The eye (and BAS) sees the
 # body's speed smoothed over about 1/6 s: at 11-frame beats that leaves a ripple of 2 % per beat, so
@@ -53,6 +59,8 @@ _JOINTS_OF = {
     "lwr": ((sk.L_WRIST, 1.0, False),), "rwr": ((sk.R_WRIST, 1.0, True),),
 }
 _CH = {c: i for i, c in enumerate(CHANNELS)}
+# The joints that follow the retimed body; the legs follow the feet, which keep the beat's own timing.
+_UPPER_BODY = [j for j in range(sk.N_JOINTS) if j not in (sk.L_HIP, sk.R_HIP, sk.L_KNEE, sk.R_KNEE, *sk.FOOT_JOINTS)]
 
 
 def quintic(u: np.ndarray) -> np.ndarray:
@@ -93,7 +101,9 @@ def perform(music: MusicStructure, placements: list[Placement], n_frames: int, r
     poses, trans = _render(keys, feet, beat, u)
     if n_frames > 2:
         keys = keys + _pulse(keys, feet, beat, u, music, poses, trans)
-        poses, trans = _render(keys, feet, beat, u)
+        body = _even_timing(keys, feet, music, phase)
+        body_beat = np.clip(np.floor(body).astype(np.int64), 0, n - 2)
+        poses, trans = _render(keys, feet, body_beat, np.clip(body - body_beat, 0.0, 1.0), (beat, u))
     return Motion(poses=poses.astype(np.float32), trans=trans.astype(np.float32), fps=FPS)
 
 
@@ -128,6 +138,38 @@ def _pulse(keys, feet, beat, u, music: MusicStructure, poses, trans) -> np.ndarr
         slope = np.where(moved, np.clip(measured, 0.2 * PUMP_PATH_M, 2.0 * PUMP_PATH_M), slope)
         swing, path = new_swing, new_path
     return _pump_offsets(swing, direction)[:, None, None] * unit
+
+
+def _even_timing(keys, feet, music: MusicStructure, phase: np.ndarray) -> np.ndarray:
+    """The upper body's beat phase for each frame, retimed so that every beat travels about as far
+    as its neighbours, while no key lands more than TIMING_SLACK_S off its beat.
+
+    At 11-frame beats one beat moving 10 % more than the last moves the body's slowest moment (seen
+    over 1/6 s) a frame off the beat, finer than the pulse can even out. So the upper body's path is
+    measured along the dance's own phase, the path reached on each beat is smoothed over a few
+    beats (kept within the slack), and each beat covers its new share in the proportions its own
+    motion had: still on the beat, the same peaks in between. The feet keep the beat's own timing.
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    n = music.n_beats
+    fine = np.interp(np.arange((phase.size - 1) * TIMING_OVERSAMPLE + 1) / TIMING_OVERSAMPLE,
+                     np.arange(phase.size), phase)
+    beat = np.clip(np.floor(fine).astype(np.int64), 0, n - 2)
+    joints = forward_kinematics(*_render(keys, feet, beat, np.clip(fine - beat, 0.0, 1.0)))[:, _UPPER_BODY]
+    path = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(joints, axis=0), axis=-1).mean(axis=-1))])
+    path += 1e-9 * np.arange(path.size)  # strictly increasing, so it can be inverted
+    knots = np.unique(np.concatenate([[phase[0]], np.arange(np.ceil(phase[0]), phase[-1]), [phase[-1]]]))
+    at = np.interp(knots, fine, path)
+    slack = TIMING_SLACK_S / music.beat_period_s
+    wanted = gaussian_filter1d(at, TIMING_SMOOTHING_BEATS, mode="nearest")
+    wanted = np.clip(wanted, np.interp(knots - slack, fine, path), np.interp(knots + slack, fine, path))
+    wanted[0], wanted[-1] = at[0], at[-1]
+    wanted = np.maximum.accumulate(wanted)
+    i = np.clip(np.searchsorted(knots, phase, side="right") - 1, 0, knots.size - 2)
+    own = (np.interp(phase, fine, path) - at[i]) / np.maximum(at[i + 1] - at[i], 1e-12)
+    reached = wanted[i] + (wanted[i + 1] - wanted[i]) * np.clip(own, 0.0, 1.0)
+    return np.interp(reached, path, fine)
 
 
 def _beat_paths(poses, trans, beat, n: int) -> np.ndarray:
@@ -180,24 +222,29 @@ def _pump_offsets(swing: np.ndarray, direction: np.ndarray) -> np.ndarray:
     return offset
 
 
-def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Axis-angle poses (T, 24, 3) and root positions (T, 3) for per-beat keys and foot spots."""
+def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_phase=None) -> tuple[np.ndarray, np.ndarray]:
+    """Axis-angle poses (T, 24, 3) and root positions (T, 3) for per-beat keys and foot spots.
+
+    `foot_phase` (beat, u) times the feet apart from the body (the body may be retimed; steps keep
+    the beat's own timing, so a foot is never caught between travelling and landing).
+    """
     n_frames = beat.size
     ease = beat_ease(u)
+    foot_beat, foot_u = (beat, u) if foot_phase is None else foot_phase
 
-    def eased(track: np.ndarray, ease: np.ndarray = ease) -> np.ndarray:
+    def eased(track: np.ndarray, ease: np.ndarray = ease, at: np.ndarray = beat) -> np.ndarray:
         w = ease.reshape((-1,) + (1,) * (track.ndim - 1))
-        return track[beat] + (track[beat + 1] - track[beat]) * w
+        return track[at] + (track[at + 1] - track[at]) * w
 
     # a stepping foot rises first, travels, then sets down: it never moves along the floor
-    travel = quintic(np.clip((u - SWING_RISE) / (1.0 - 2 * SWING_RISE), 0.0, 1.0))
+    travel = quintic(np.clip((foot_u - SWING_RISE) / (1.0 - 2 * SWING_RISE), 0.0, 1.0))
 
     skel = sk.smpl_skeleton()
     toe_drop = -skel.offsets[[sk.L_FOOT, sk.R_FOOT], 1]  # ankle height above the floor when the toes touch it
-    foot_xz = eased(feet["xz"], travel)  # (T, 2, 2)
-    foot_yaw = eased(feet["yaw"], travel)  # (T, 2) radians
-    lift = feet["lift"][beat] * bump(u)[:, None]  # (T, 2)
-    foot_y = toe_drop[None, :] + eased(feet["up"]) + lift
+    foot_xz = eased(feet["xz"], travel, foot_beat)  # (T, 2, 2)
+    foot_yaw = eased(feet["yaw"], travel, foot_beat)  # (T, 2) radians
+    lift = feet["lift"][foot_beat] * bump(foot_u)[:, None]  # (T, 2)
+    foot_y = toe_drop[None, :] + eased(feet["up"], beat_ease(foot_u), foot_beat) + lift
     ankle = np.stack([foot_xz[..., 0], foot_y, foot_xz[..., 1]], axis=-1)  # (T, 2, 3)
 
     pose = eased(keys)  # (T, C, 3) degrees / metres
