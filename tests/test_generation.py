@@ -129,14 +129,14 @@ def test_motion_beats_land_on_the_songs_beats(bpm):
     assert on_grid.precision >= 0.6, on_grid
 
 
-@pytest.mark.parametrize(("bpm", "offset_s", "least"), [(140, 0.0, 0.8), (150, 0.3, 0.8), (160, 0.3, 0.7)])
-def test_short_beats_still_score_well(bpm, offset_s, least):
+@pytest.mark.parametrize(("bpm", "offset_s"), [(140, 0.0), (150, 0.3), (160, 0.3)])
+def test_short_beats_still_score_well(bpm, offset_s):
     """At 140-160 BPM the tracker's beats are 11-13 frames apart, where the judge's 1/6 s smoothing
     leaves a ripple of a few percent per beat: only a dance whose every beat moves about as much as
-    its neighbours keeps its slowest moments on the beats. Measured: 0.90, 0.94, 0.76 (before the
-    even pulse: 0.85, 0.89, 0.50); 160 BPM is still below 0.8 on some songs and seeds."""
+    its neighbours keeps its slowest moments on the beats. Measured: 0.95, 0.95, 0.87 (before the
+    even pulse and timing: 0.85, 0.89, 0.50); other 160 BPM songs and seeds still score 0.72-0.81."""
     report = score_motion(dance(bpm, 20.0, offset_s), song(bpm, 20.0, offset_s))
-    assert report.passed and report.validator_score >= least, (report.validator_score, report.components)
+    assert report.passed and report.validator_score >= 0.8, (report.validator_score, report.components)
 
 
 def test_very_fast_music_is_danced_in_half_time():
