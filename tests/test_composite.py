@@ -1,0 +1,139 @@
+"""The validator's sync at the allowed metrical levels, and precision past the tracker's last beat.
+
+A dancer marking every other beat of a fast song (or of a song the tracker hears at double time)
+is dancing to it, and one who keeps dancing through an ending the tracker dropped is not off the
+beat; the tricks these rules could open (a half-time loop, half-time-ish noise, a dance for a song
+at half or double the tempo) must still score low. Songs are synthetic and analysed for real.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pytest
+
+from a2a_cli.audio import analyze
+from a2a_cli.examples import synth_song
+from a2a_cli.motion import Motion
+from a2a_cli.motion import skeleton as sk
+from a2a_cli.scoring import score_motion
+from a2a_cli.scoring.beats import align_beats, motion_beats
+from a2a_cli.scoring.composite import _chance_corrected, beat_sync
+from a2a_cli.scoring.smoothing import gaussian_filter1d
+from dances import beat_frames_of, loop_one_move, plausible_dance, static_pose
+
+SR = 22050
+SECONDS = 12
+N = SECONDS * 30
+FAST = 150.0  # 12-frame beats: the tracker's beat equals the song's, a half-time dance marks every 24 frames
+
+
+@cache
+def song(bpm: float, seconds: float = SECONDS, offset_s: float = 0.0, seed: int = 0, bars: int = 2):
+    return analyze(synth_song(bpm, seconds, SR, seed=seed, offset_s=offset_s, bars_per_section=bars), SR, cache=False)
+
+
+def half_time_dance(bpm: float, parity: int, seed: int = 1) -> Motion:
+    """tests/dances.py's plausible dance with its pulse on every other beat of the song."""
+    return plausible_dance(beat_frames_of(bpm, SECONDS)[parity::2], N, seed=seed, energy=song(bpm).rms)
+
+
+def smooth_noise(n_frames: int, sigma_frames: float, seed: int) -> Motion:
+    """A standing body whose torso and arms wander by low-passed noise: feet still, so every gate passes."""
+    upper = [sk.SPINE1, sk.SPINE2, sk.SPINE3, sk.NECK, sk.L_COLLAR, sk.R_COLLAR, sk.L_SHOULDER, sk.R_SHOULDER,
+             sk.L_ELBOW, sk.R_ELBOW]
+    still = static_pose(n_frames)
+    noise = gaussian_filter1d(np.random.default_rng(seed).normal(0, 1, (n_frames, len(upper), 3)), sigma_frames, axis=0)
+    poses = still.poses.copy()
+    poses[:, upper] += (0.4 * noise / noise.std()).astype(np.float32)
+    return Motion(poses, still.trans)
+
+
+@pytest.mark.parametrize("parity", [0, 1], ids=["even beats", "odd beats"])
+def test_half_time_dance_on_a_fast_song_scores_high(parity):
+    audio = song(FAST)
+    assert np.median(np.diff(audio.beat_frames)) == 12  # the tracker hears every beat
+    report = score_motion(half_time_dance(FAST, parity), audio)
+    assert report.passed and report.validator_score >= 0.6, (report.validator_score, report.components)
+    assert report.metrics["sync_level"] == 2
+    assert report.metrics["bas"] < 0.5  # BAS stays the literature's: every beat, half of them missed
+
+
+def test_a_song_heard_at_double_time_is_danced_to_at_its_own_tempo():
+    """80 BPM is tracked as 160 (11-frame beats); a dance on the song's true beats marks every other one."""
+    audio = song(80.0)
+    assert np.median(np.diff(audio.beat_frames)) <= 12
+    report = score_motion(plausible_dance(beat_frames_of(80.0, SECONDS), N, seed=1, energy=audio.rms), audio)
+    assert report.passed and report.validator_score >= 0.6, (report.validator_score, report.components)
+    assert report.metrics["sync_level"] == 2
+
+
+def test_a_dance_on_every_beat_is_judged_at_the_tracked_level():
+    audio = song(100.0)
+    report = score_motion(plausible_dance(beat_frames_of(100.0, SECONDS), N, seed=1, energy=audio.rms), audio)
+    assert report.metrics["sync_level"] == 1 and report.validator_score >= 0.6
+
+
+def test_dancing_through_the_dropped_final_section_is_not_penalised():
+    """At 160 BPM the tracker stops ~6 s before the end of this 30-s song; the dance goes on on the beat."""
+    audio = song(160.0, 30.0, seed=7, bars=8)
+    n = 900
+    tracked = audio.beat_frames
+    assert tracked[-1] < n - 4 * 30  # the tracker really dropped the last seconds
+    dance = plausible_dance(beat_frames_of(160.0, 30.0), n, seed=1, energy=audio.rms)
+    beats = motion_beats(dance.joints, 30.0)
+    assert (beats > tracked[-1] + 3).sum() >= 10
+    only_tracked = align_beats(beats, tracked, n - 1, 30.0)
+    report = score_motion(dance, audio)
+    assert only_tracked.precision < 0.8  # what precision against the tracked beats alone said
+    assert report.metrics["beat_precision"] >= 0.85
+    assert report.metrics["bas"] == pytest.approx(only_tracked.bas)  # BAS unchanged
+    assert report.validator_score >= 0.6, (report.validator_score, report.components)
+
+
+@pytest.mark.parametrize("beats_per_loop", [2, 4])
+def test_a_half_time_loop_is_still_a_loop(beats_per_loop):
+    """Marking every other beat does not make repeating one move a dance: variety still kills it."""
+    dance = half_time_dance(FAST, 0)
+    report = score_motion(loop_one_move(dance, beats_per_loop * 60.0 / FAST), song(FAST))
+    assert report.validator_score < 0.2, report.components
+    assert report.components["variety"] < 0.1
+
+
+@pytest.mark.parametrize(("bpm", "factor"), [(100.0, 0.5), (100.0, 2.0), (FAST, 0.5)])
+def test_a_dance_for_a_song_at_half_or_double_the_tempo_scores_low(bpm, factor):
+    """The other song's beats fall between this one's (offset by a quarter or half of this beat)."""
+    beat_s = 60.0 / bpm
+    offset = beat_s / 2 if factor < 1 else beat_s / 4
+    audio = song(bpm)
+    for seed in (1, 2, 3):
+        other = plausible_dance(beat_frames_of(bpm * factor, SECONDS, offset), N, seed=seed)
+        report = score_motion(other, audio)
+        assert report.passed  # judged on its rhythm, not thrown out by a gate
+        assert report.validator_score < 0.2, (seed, report.validator_score, report.components)
+
+
+def test_half_time_levels_do_not_lift_noise_with_a_half_time_rhythm():
+    """Low-passed noise whose slowest moments come about every other beat: the best of three levels
+    would triple its chances, so the half-time levels must beat their chance by a margin. Over 20
+    noises their sync is on average no higher than the tracked level alone gives, and most score < 0.2
+    (a few smooth noises fool the tracked level itself: a known limit of chance correction on 12 s)."""
+    audio = song(FAST)
+    music = audio.beat_frames.astype(np.float64)
+    syncs, tracked_only, scores = [], [], []
+    for seed in range(20):
+        noise = smooth_noise(N, 12.0, seed)
+        syncs.append(beat_sync(noise.joints, music, 30.0)["sync"])
+        tracked_only.append(_chance_corrected(motion_beats(noise.joints, 30.0), music, N - 1, 30.0)[0])
+        scores.append(score_motion(noise, audio).validator_score)
+    assert np.mean(syncs) <= np.mean(tracked_only) + 0.02, (np.mean(syncs), np.mean(tracked_only))
+    assert np.median(scores) < 0.2 and np.mean(np.array(scores) < 0.2) >= 0.8, np.round(scores, 2)
+
+
+def test_bas_is_the_tracked_beats_bas():
+    audio = song(FAST)
+    dance = half_time_dance(FAST, 1)
+    sync = beat_sync(dance.joints, audio.beat_frames, 30.0)
+    assert sync["bas"] == pytest.approx(align_beats(motion_beats(dance.joints, 30.0), audio.beat_frames, N - 1, 30.0).bas)
+    assert 0.0 <= sync["sync"] <= 1.0 and sync["sync_level"] in (1.0, 2.0)
