@@ -15,8 +15,8 @@ How it is made (DESIGN §6; each raw metric alone can be gamed, §9):
      beats inside the tracked span also spares that dancer, but leaves fewer beats to judge: a
      dance sped up 4:3 then hit chance-like coincidences often enough to score 0.3.) The same is
      measured against the grid shifted by 1/8 .. 7/8 of a beat, whose mean c is what any motion at
-     an unrelated tempo, noise, or a dance for another song gets; sync = (a - c) / (1 - c), clipped. Noise and off-tempo motion score ~0, a
-     dancer hitting the beats ~1. Like beat-tracking evaluation (mir_eval's AMLt), sync is the
+     an unrelated tempo, noise, or a dance for another song gets; sync = (a - c) / (1 - c),
+     clipped. Noise and off-tempo motion score ~0, a dancer hitting the beats ~1. Like beat-tracking evaluation (mir_eval's AMLt), sync is the
      best of the allowed metrical levels (`sync_level` in the metrics): the tracked beats (1) and
      the two half-time grids of every other beat (2), each against its own shifted grids. A dancer
      marking every other beat of a fast song, or a song the tracker hears at double time, is
