@@ -7,21 +7,21 @@ How it is made (DESIGN §6; each raw metric alone can be gamed, §9):
 2. **Components**, each in [0, 1], blended with the weights in `WEIGHTS` (renormalised over the
    components that can be computed: no audio means no rhythm or energy term, no reference no
    similarity term, no reference statistics no realism term):
-   - `sync` (0.35): beat alignment to THIS song, chance-corrected. Alignment a = harmonic mean of
-     BAS (music beats find a motion beat) and motion-beat precision (motion beats land on a music
-     beat). Precision judges motion beats against the tracked beats continued at their mean
-     spacing over the whole clip: trackers drop the beats of a weak intro or ending, and a dancer
-     who keeps dancing there on the song's pulse is not off the beat. (Only counting the motion
-     beats inside the tracked span also spares that dancer, but leaves fewer beats to judge: a
-     dance sped up 4:3 then hit chance-like coincidences often enough to score 0.3.) The same is
-     measured against the grid shifted by 1/8 .. 7/8 of a beat, whose mean c is what any motion at
-     an unrelated tempo, noise, or a dance for another song gets; sync = (a - c) / (1 - c),
-     clipped. Noise and off-tempo motion score ~0, a dancer hitting the beats ~1. Like beat-tracking evaluation (mir_eval's AMLt), sync is the
-     best of the allowed metrical levels (`sync_level` in the metrics): the tracked beats (1) and
-     the two half-time grids of every other beat (2), each against its own shifted grids. A dancer
-     marking every other beat of a fast song, or a song the tracker hears at double time, is
-     dancing to it; levels finer than the tracked beat are never allowed (jitter would hit them),
-     and a half-time level must beat its chance by a margin (`HALF_TIME_MARGIN_Z`).
+   - `sync` (0.35): beat alignment to THIS song, chance-corrected. Alignment a = harmonic mean of BAS
+     (music beats find a motion beat) and motion-beat precision (motion beats land on a music beat).
+     Precision judges motion beats against the tracked beats continued at their mean spacing over the
+     whole clip: trackers drop the beats of a weak intro or ending, and a dancer who keeps dancing
+     there on the song's pulse is not off the beat. (Only counting the motion beats inside the
+     tracked span also spares that dancer, but leaves fewer beats to judge: a dance sped up 4:3 then
+     hit chance-like coincidences often enough to score 0.3.) The same is measured against the grid
+     shifted by 1/8 .. 7/8 of a beat, whose mean c is what any motion at an unrelated tempo, noise,
+     or a dance for another song gets; sync = (a - c) / (1 - c), clipped. Noise and off-tempo motion
+     score ~0, a dancer hitting the beats ~1. Like beat-tracking evaluation (mir_eval's AMLt), sync
+     is the best of the allowed metrical levels (`sync_level` in the metrics): the tracked beats (1)
+     and the two half-time grids of every other beat (2), each against its own shifted grids. A
+     dancer marking every other beat of a fast song, or a song the tracker hears at double time, is
+     dancing to it; levels finer than the tracked beat are never allowed (jitter would hit them), and
+     a half-time level must beat its chance by a margin (`HALF_TIME_MARGIN_Z`).
    - `quality` (0.20): mean of PFC mapped to 1 / (1 + PFC / 2) (AIST++ itself scores PFC ~1.3,
      0.6 here) and smoothness 1 - median jerk / the jerk gate's limit.
    - `variety` (0.15): how far the dance is from repeating itself at lags of 0.5-4 s: the least,
