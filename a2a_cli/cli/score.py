@@ -21,6 +21,7 @@ MEANINGS = {
     "bas": "Beat Align Score (Bailando), higher is better",
     "beat_precision": "motion beats that land on a music beat",
     "beat_chance": "alignment to shifted beat grids (chance level)",
+    "sync_level": "beats the sync was judged on: 1 every beat, 2 every other beat (half time)",
     "pfc": "Physical Foot Contact (EDGE), lower is better",
     "aligned_joint_error_m": "mean joint error to the reference after root/heading alignment (m)",
     "original_subnet_reward": "the original subnet's reward, for comparison only",
@@ -160,7 +161,7 @@ def _file_table(path, song, motion, report):
     table.add_row("[bold]validator score[/bold]", f"[bold]{report.validator_score:.3f}[/bold]", MEANINGS["validator_score"])
     for name, value in report.components.items():
         table.add_row(name, f"{value:.3f}", MEANINGS.get(name, ""))
-    for name in ("bas", "beat_precision", "beat_chance", "pfc", "aligned_joint_error_m", "original_subnet_reward", "kinetic_zscore"):
+    for name in ("bas", "beat_precision", "beat_chance", "sync_level", "pfc", "aligned_joint_error_m", "original_subnet_reward", "kinetic_zscore"):
         if name in report.metrics:
             table.add_row(name, _fmt(report.metrics[name]), MEANINGS[name])
     for gate in report.gates:
