@@ -347,6 +347,9 @@ def _bad_entry(kind: str, entry) -> None:
     if kind == "garbage":
         entry.write_bytes(b"not an npz at all")
         return
+    if kind == "bad-zip":  # starts like a zip, so np.load hands it to zipfile
+        entry.write_bytes(b"PK\x03\x04 then garbage")
+        return
     with np.load(entry, allow_pickle=False) as data:
         fields = dict(data)
     if kind == "wrong-shape":
@@ -356,7 +359,7 @@ def _bad_entry(kind: str, entry) -> None:
     np.savez(entry, **fields)
 
 
-@pytest.mark.parametrize("kind", ["garbage", "wrong-shape", "old-version"])
+@pytest.mark.parametrize("kind", ["garbage", "bad-zip", "wrong-shape", "old-version"])
 def test_bad_cache_entry_is_ignored_and_rewritten(song_files, tmp_path, monkeypatch, kind):
     monkeypatch.setenv("A2A_CACHE_DIR", str(tmp_path))
     first = analyze(song_files["flac"], duration_s=3.0)

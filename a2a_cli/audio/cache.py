@@ -7,6 +7,7 @@ is treated as a miss and overwritten. `A2A_CACHE_DIR` replaces the user cache di
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ def load(path: Path) -> dict | None:
             fields = {name: np.array(data[name]) for name in _ARRAYS}
             fields.update({name: float(data[name]) for name in _SCALARS})
             version = int(data["version"])
-    except (OSError, KeyError, ValueError, TypeError, EOFError):
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile):
         return None
     return fields if version == FEATURE_VERSION else None
 
