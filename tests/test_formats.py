@@ -367,6 +367,7 @@ def test_an_npz_with_a_pickled_member_is_refused(no_unpickling):
         ({"poses": np.zeros((3, 72)), "fps": np.float64(np.nan)}, "'fps' must be one number"),
         ({"poses": np.zeros((3, 72)), "meta": np.array("not json")}, "'meta' is not one JSON string"),
         ({"poses": np.zeros((3, 72)), "meta": np.array("[1, 2]")}, "'meta' must be a JSON object"),
+        ({"poses": np.zeros((3, 72)), "meta": np.array("[" * 100_000)}, "'meta' is not one JSON string"),
         ({"poses": np.zeros((3, 72)), "meta": np.array(b"{}")}, "member 'meta' has dtype |S2; expected a string"),
         ({"poses": np.zeros((3, 72)), "trans": np.full((3, 3), np.inf)}, "frame 0 "),
     ],

@@ -207,7 +207,7 @@ def _motion_from_npz_arrays(arrays: dict[str, np.ndarray]) -> Motion:
     if "meta" in arrays:
         try:
             meta = json.loads(str(arrays["meta"].reshape(())))
-        except (ValueError, TypeError) as e:
+        except (ValueError, TypeError, RecursionError) as e:  # RecursionError: nesting deeper than json allows
             raise InputError(f".npz 'meta' is not one JSON string ({_first_line(e)})") from None
         if not isinstance(meta, dict):
             raise InputError(f".npz 'meta' must be a JSON object, got {type(meta).__name__}")
