@@ -30,7 +30,8 @@ ENV_PREFIX = "A2A_"
 
 @dataclass(frozen=True)
 class Key:
-    """One setting: its type (str, int, float, bool, or list for a list of strings), default and help."""
+    """One setting: its type (str, int, float, bool, or list for a list of strings), default and help;
+    `choices` limit a string, or each item of a list."""
 
     type: type
     default: Any
@@ -54,7 +55,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "generate": {
         "model": Key(str, "choreo", "Generator to use (`choreo` needs no weights and no GPU)."),
         "seed": Key(int, 0, "Random seed: same audio, seed and model give the same motion.", min=0, max=2**32 - 1),
-        "formats": Key(list, ["npy"], "Motion files to write, any of npy, npz, bvh."),
+        "formats": Key(list, ["npy"], "Motion files to write, any of npy, npz, bvh.", choices=("npy", "npz", "bvh")),
         "out_dir": Key(str, "", 'Folder for generated files; "" means beside the audio file.'),
         "fps": Key(int, 30, "Frames per second of generated motion.", min=1, max=240),
     },
@@ -347,8 +348,8 @@ def _check(key: str, value: Any, where: str) -> Any:
         raise fail(_EXPECTED[kind])
     if kind is float and not math.isfinite(value):
         raise fail("a finite number")
-    if spec.choices and value not in spec.choices:
-        raise fail("one of " + ", ".join(spec.choices))
+    if spec.choices and any(item not in spec.choices for item in (value if kind is list else [value])):
+        raise fail(("a list of " if kind is list else "one of ") + ", ".join(spec.choices))
     if spec.min is not None and value < spec.min:
         raise fail(f"{_EXPECTED[kind]} >= {spec.min:g}")
     if spec.max is not None and value > spec.max:
@@ -403,7 +404,7 @@ def starter_toml() -> str:
     for section, keys in SCHEMA.items():
         lines.append(f"[default.{section}]")
         for name, spec in keys.items():
-            help_text = spec.help + (f" One of: {', '.join(spec.choices)}." if spec.choices else "")
+            help_text = spec.help + (f" One of: {', '.join(spec.choices)}." if spec.choices and spec.type is not list else "")
             lines += textwrap.wrap(help_text, width=98, initial_indent="# ", subsequent_indent="# ")
             lines += [f"# {name} = {toml_literal(spec.default)}", ""]
     lines += [

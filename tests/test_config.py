@@ -250,6 +250,7 @@ def test_keys_outside_a_section_are_refused(tmp_path):
         ("seed = -1", "generate.seed: expected an integer >= 0, got -1 (integer)"),
         ('formats = "npy"', "generate.formats: expected a list of strings, got 'npy' (string)"),
         ("formats = [1, 2]", "generate.formats: expected a list of strings, got [1, 2] (array)"),
+        ('formats = ["npy", "xyz"]', "generate.formats: expected a list of npy, npz, bvh, got ['npy', 'xyz'] (array)"),
         ("model = 3", "generate.model: expected a string, got 3 (integer)"),
     ],
 )
@@ -296,6 +297,7 @@ def test_profile_without_any_config_file(isolated):
         ("A2A_AUDIO_CACHE", "maybe", "A2A_AUDIO_CACHE='maybe': expected true or false for audio.cache (1/0, true/false, yes/no, on/off)"),
         ("A2A_MINER_MIN_STAKE", "lots", "A2A_MINER_MIN_STAKE='lots': expected a number for miner.min_stake"),
         ("A2A_MINER_PORT", "-5", "miner.port: expected an integer >= 0, got -5 (integer) from A2A_MINER_PORT"),
+        ("A2A_GENERATE_FORMATS", "npy,mp4", "generate.formats: expected a list of npy, npz, bvh, got ['npy', 'mp4'] (array) from A2A_GENERATE_FORMATS"),
         ("A2A_GENERATE_MODLE", "x", "unknown setting in environment variable A2A_GENERATE_MODLE; did you mean 'A2A_GENERATE_MODEL'?"),
     ],
 )
