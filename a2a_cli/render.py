@@ -350,7 +350,8 @@ def _rawvideo_input(ffmpeg: str, size: tuple[int, int], fps: float) -> list[str]
 def _mp4_command(ffmpeg: str, out: Path, size: tuple[int, int], fps: float, duration: float, audio: Path | None, start_s: float) -> list[str]:
     cmd = _rawvideo_input(ffmpeg, size, fps)
     if audio is not None:
-        cmd += ["-ss", f"{start_s:.3f}", "-t", f"{duration:.3f}", "-i", str(audio)]
+        # "file:": a name such as "x:song.wav" is a file, not ffmpeg's protocol "x"
+        cmd += ["-ss", f"{start_s:.3f}", "-t", f"{duration:.3f}", "-i", f"file:{audio}"]
     cmd += ["-map", "0:v", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
     if audio is not None:
         # Audio padded with silence and both streams cut at the motion's duration: the video's

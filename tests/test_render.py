@@ -216,6 +216,14 @@ def test_missing_and_undecodable_audio_are_input_errors(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.wav"]
 
 
+def test_audio_named_like_a_url_is_read_as_a_file(tmp_path, song, monkeypatch):
+    # ffmpeg reads "x:song.wav" as the protocol "x" unless told it is a file
+    monkeypatch.chdir(tmp_path)
+    Path("x:song.wav").write_bytes(song.read_bytes())
+    meta, n_frames = read_video(render_preview(bouncing_motion(15), Path("a.mp4"), audio_path=Path("x:song.wav"), size=SMALL))
+    assert n_frames == 15 and meta["audio_codec"] == "aac"
+
+
 def test_non_finite_or_empty_motion_is_an_input_error(tmp_path):
     motion = rest_motion()
     motion.trans[3, 0] = np.nan
