@@ -271,6 +271,17 @@ def test_replay_search_finds_the_first_answer_within_tolerance(sigmas, seed):
     assert _first_within(fingerprint, others, 0.03) == expected
 
 
+def test_replay_search_finds_a_copy_whose_changes_sit_where_the_coarse_pass_looks():
+    from a2a_cli.chain.validator import _first_within
+    from a2a_cli.scoring import fingerprint_distance
+
+    fingerprint = np.random.default_rng(0).normal(0, 0.3, (64, 24, 3)).astype(np.float32)
+    copy = fingerprint.copy()
+    copy[::4, ::3, 0] += 0.12  # every change on the instants and joints the coarse pass samples
+    assert fingerprint_distance(fingerprint, copy) < 0.03  # a copy by the full measure
+    assert _first_within(copy, fingerprint[None], 0.03) == 0
+
+
 def test_broken_answers_score_zero_with_their_reason(tmp_path, song):
     request, analysis, dance = song
     validator = make_validator(tmp_path, subnet(tmp_path, Clock()))

@@ -347,8 +347,10 @@ def _first_within(fingerprint: np.ndarray, others: np.ndarray, tolerance_m: floa
     """Index of the first of `others` closer than `tolerance_m` to `fingerprint`, or None.
 
     The distance is scoring.similarity.fingerprint_distance (mean joint distance), against many at
-    once. A coarse pass over every 4th instant and every 3rd joint (12x less work) with 3x the
-    tolerance keeps only candidates; a copy is close everywhere, so it always passes the coarse cut.
+    once. A coarse pass over every 4th instant and every 3rd joint (12x less work) keeps only
+    candidates: the distances are non-negative, so the full mean is at least the coarse sum over
+    all the points, and a coarse mean under `tolerance_m` x (all points / coarse points) is a bound
+    that no copy can escape, however its changes are placed.
     """
     import numpy as np
 
@@ -358,7 +360,9 @@ def _first_within(fingerprint: np.ndarray, others: np.ndarray, tolerance_m: floa
 
     if len(others) == 0:
         return None
-    candidates = np.flatnonzero(mean_distance(others[:, ::4, ::3], fingerprint[::4, ::3]) < 3 * tolerance_m)
+    coarse = fingerprint[::4, ::3]
+    bound = tolerance_m * (fingerprint.shape[0] * fingerprint.shape[1]) / (coarse.shape[0] * coarse.shape[1])
+    candidates = np.flatnonzero(mean_distance(others[:, ::4, ::3], coarse) < bound)
     for index in candidates:
         if mean_distance(others[index], fingerprint) < tolerance_m:
             return int(index)
