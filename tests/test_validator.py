@@ -448,5 +448,13 @@ def test_one_validator_per_state_file_and_killed_saves_leave_no_litter(tmp_path)
     ValidatorState("local", 1, "hot-v", step=3).save(path)
     litter = tmp_path / ".state.json.abc123.part.json"  # what a save killed before its rename leaves
     litter.write_text('{"version": 1, "net')
-    assert ValidatorState.load(path, network="local", netuid=1, hotkey="hot-v").step == 3
-    assert not litter.exists() and path.exists()
+    with exclusive_state(path):
+        assert not litter.exists() and path.exists()
+        # a save in flight in the validator that holds the file is not another process's to remove
+        in_flight = tmp_path / ".state.json.def456.part.json"
+        in_flight.write_text('{"version": 1, "net')
+        assert ValidatorState.load(path, network="local", netuid=1, hotkey="hot-v").step == 3
+        with pytest.raises(WorkError, match="another validator is already running"):
+            with exclusive_state(path):
+                pass
+        assert in_flight.exists()

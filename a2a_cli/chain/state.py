@@ -124,11 +124,10 @@ class ValidatorState:
         """The saved state at `path`, or a fresh one when there is none yet.
 
         A file written for another network, subnet or hotkey is refused rather than mixed in.
-        Temporary files left by a save that was killed half-way are removed.
+        (Temporary files left by a save that was killed half-way are removed by `exclusive_state`,
+        under the lock: here they could be the live save of the validator that holds it.)
         """
         path = Path(path)
-        for leftover in path.parent.glob(f".{path.name}.*.part{path.suffix}"):
-            leftover.unlink(missing_ok=True)
         try:
             text = path.read_text()
         except FileNotFoundError:
@@ -153,6 +152,7 @@ def exclusive_state(path: str | os.PathLike) -> Iterator[None]:
     """Hold `path` for one validator process: a second one on the same file would overwrite its averages.
 
     An flock on a sibling `.lock` file; the OS drops it when the process dies, even by kill -9.
+    Once it is held, the temporary files of saves killed before their rename are removed.
     """
     path = Path(path)
     lock_path = path.with_name(path.name + ".lock")
@@ -166,4 +166,6 @@ def exclusive_state(path: str | os.PathLike) -> Iterator[None]:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise WorkError(f"another validator is already running with the state file {path}") from None
+        for leftover in path.parent.glob(f".{path.name}.*.part{path.suffix}"):
+            leftover.unlink(missing_ok=True)
         yield
