@@ -46,6 +46,12 @@ def test_each_trick_fails_its_own_gate(dance):
     assert failed(truncated(dance, 20), expected_frames=None) == {"duration"}
 
 
+def test_too_few_frames_for_the_motion_gates_fail_the_duration_gate(dance):
+    # 3 frames at 2 fps last 1.5 s, but the motion gates need 4 frames: they must not all be skipped
+    motion = Motion(dance.poses[:3], dance.trans[:3], fps=2.0)
+    assert failed(motion, expected_frames=None) == {"duration"}
+
+
 def test_non_finite_motion_fails_without_crashing(dance):
     poses = dance.poses.copy()
     poses[10, 3, 1] = np.nan

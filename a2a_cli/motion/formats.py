@@ -36,6 +36,9 @@ MAX_FILE_BYTES = 256 * 2**20
 MAX_ARRAY_BYTES = 64 * 2**20
 MAX_META_BYTES = 2**20
 MAX_NPZ_MEMBERS = 16
+# Frame rates a motion file may declare (generate.fps allows the same range up to 240).
+MIN_FPS = 1.0
+MAX_FPS = 1000.0
 # What a corrupt archive can raise from zipfile and zlib.
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, ValueError, OSError, EOFError)
 
@@ -200,8 +203,8 @@ def _motion_from_npz_arrays(arrays: dict[str, np.ndarray]) -> Motion:
     fps = DEFAULT_FPS
     if "fps" in arrays:
         fps_arr = arrays["fps"]
-        if fps_arr.size != 1 or not np.isfinite(fps_arr).all() or not 0 < float(fps_arr.reshape(())) <= 1000:
-            raise InputError(f".npz 'fps' must be one number in (0, 1000], got {fps_arr.reshape(-1)[:3].tolist()}")
+        if fps_arr.size != 1 or not np.isfinite(fps_arr).all() or not MIN_FPS <= float(fps_arr.reshape(())) <= MAX_FPS:
+            raise InputError(f".npz 'fps' must be one number in [{MIN_FPS:g}, {MAX_FPS:g}], got {fps_arr.reshape(-1)[:3].tolist()}")
         fps = float(fps_arr.reshape(()))
     meta = {}
     if "meta" in arrays:

@@ -54,6 +54,8 @@ MAX_BONE_STRETCH = 0.15
 MIN_POSE_MOTION_M = 0.03
 # At least one second: shorter answers cannot be judged for rhythm or dynamics.
 MIN_DURATION_S = 1.0
+# The fewest frames the motion gates can measure (jerk needs 4); fewer fail the duration gate.
+MIN_FRAMES = 4
 
 _CHUNK = 8  # clips per pass of the heavier gates, so that their temporaries stay in the L2 cache
 _CANDIDATE_FRAMES = 12  # frames per clip whose angular speed is measured exactly (3x the percentile's 4)
@@ -309,16 +311,17 @@ def check_validity(motion, expected_frames: int | None = None, values: dict | No
     if expected_frames is not None:
         gates.append(Gate("frame_count", n == expected_frames, float(n), float(expected_frames),
                           "ok" if n == expected_frames else f"{n} frames where the audio needs exactly {expected_frames}"))
-    min_frames = int(np.ceil(MIN_DURATION_S * motion.fps))
+    min_frames = max(int(np.ceil(MIN_DURATION_S * motion.fps)), MIN_FRAMES)
+    short = f"shorter than {MIN_DURATION_S:g} s" if n < MIN_DURATION_S * motion.fps else f"the gates need {MIN_FRAMES}"
     gates.append(Gate("duration", n >= min_frames, float(n), float(min_frames),
-                      "ok" if n >= min_frames else f"{n} frames: shorter than {MIN_DURATION_S:g} s"))
+                      "ok" if n >= min_frames else f"{n} frames: {short}"))
     arrays = [motion.trans] + ([motion.poses] if motion.poses is not None else [])
     finite = all(np.isfinite(a).all() for a in arrays)
     joints = motion.joints if finite else None
     finite = finite and bool(np.isfinite(joints).all()) and bool(np.abs(joints).max(initial=0.0) < 1e4)
     gates.append(Gate("finite", finite, 0.0 if finite else 1.0, 0.0,
                       "ok" if finite else "NaN, inf or absurd (> 10 km) values in the motion"))
-    if not finite or n < max(min_frames, 4):
+    if not finite or n < min_frames:
         return gates
     if values is None:
         values = validity_values(joints, motion.fps, motion.poses)
