@@ -106,7 +106,16 @@ def test_bad_stats_files_and_too_few_clips_are_input_errors(tmp_path):
     np.save(tmp_path / "plain.npy", np.zeros(3))
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    for name in ("plain.npy", "other.npz", "junk.npz", "missing.npz"):
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.savez(tmp_path / "two_versions.npz", format_version=np.array([1, 1]))
+    good = build_reference_stats(random_clips(3, 30, seed=4))
+    good.save(tmp_path / "good.npz")
+    with np.load(tmp_path / "good.npz") as data:
+        fields = dict(data)
+    np.savez(tmp_path / "no_count.npz", **{k: v for k, v in fields.items() if k != "n_clips"})
+    np.savez(tmp_path / "bad_count.npz", **{**fields, "n_clips": np.zeros(2)})
+    for name in ("plain.npy", "other.npz", "junk.npz", "missing.npz", "empty.npz", "two_versions.npz", "no_count.npz",
+                 "bad_count.npz"):
         with pytest.raises(InputError):
             ReferenceStats.load(tmp_path / name)
     with pytest.raises(InputError, match="at least 2 dances"):

@@ -80,9 +80,9 @@ class ReferenceStats:
                 raise ValueError("not an .npz archive")
             with data:
                 arrays = {key: data[key] for key in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile) as e:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise InputError(f"cannot read reference statistics {path}: {e}") from None
-        if arrays.get("format_version") != _FORMAT_VERSION:
+        if not all(_one_integer(arrays.get(key)) for key in ("format_version", "n_clips")) or arrays["format_version"] != _FORMAT_VERSION:
             raise InputError(f"{path} is not a reference-statistics file (format version {_FORMAT_VERSION})")
         sets = {}
         for name, dim in FEATURE_SETS.items():
@@ -167,6 +167,10 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
 def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
     eigen, vectors = np.linalg.eigh((cov + cov.T) / 2.0)
     return (vectors * np.sqrt(np.clip(eigen, 0.0, None))) @ vectors.T
+
+
+def _one_integer(value: np.ndarray | None) -> bool:
+    return value is not None and value.shape == () and value.dtype.kind in "iu"
 
 
 def _feature_matrix(features: np.ndarray, min_rows: int) -> np.ndarray:
