@@ -67,6 +67,15 @@ def test_formats_into_a_folder_with_meta_and_json(tmp_path, capsys):
     assert np.abs(npz.joints - bvh.joints).max() < 1e-3
 
 
+def test_json_is_strict_json_when_a_metric_is_undefined(tmp_path, capsys):
+    song = write_song(tmp_path / "blip.wav", 2.0)
+    code, out, err = a2a(capsys, str(song), "--duration", "0.05", "--json")  # one frame: BAS and PFC undefined
+    assert code == 0, err
+    result = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))["results"][0]
+    assert result["frames"] >= 1
+    assert result["bas"] is None and result["pfc"] is None
+
+
 def test_existing_output_is_kept_unless_force(tmp_path, capsys):
     song = write_song(tmp_path / "song.wav", 2.0)
     assert a2a(capsys, str(song), "--seed", "1")[0] == 0

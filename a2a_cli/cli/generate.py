@@ -132,11 +132,18 @@ def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path |
             results.append({
                 "audio": str(song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
                 "model": generator.name, "seed": seed, "validator_score": round(float(report.validator_score), 4),
-                "bas": round(float(report.metrics.get("bas", float("nan"))), 4),
-                "pfc": round(float(report.metrics.get("pfc", float("nan"))), 4),
+                "bas": _finite_or_none(report.metrics.get("bas")),
+                "pfc": _finite_or_none(report.metrics.get("pfc")),
                 "gates_passed": report.passed, "generate_s": round(took, 3), "outputs": written,
             })
     return results
+
+
+def _finite_or_none(value) -> float | None:
+    """A metric rounded for the report, or None (JSON null) where it is undefined (NaN, e.g. a clip of one frame)."""
+    import math
+
+    return None if value is None or not math.isfinite(float(value)) else round(float(value), 4)
 
 
 def _report(results: list[dict], as_json: bool) -> None:
@@ -153,5 +160,5 @@ def _report(results: list[dict], as_json: bool) -> None:
     for r in results:
         score = f"{r['validator_score']:.2f}" + ("" if r["gates_passed"] else " [red](gate failed)[/red]")
         table.add_row(escape(Path(r["audio"]).name), f"{r['duration_s']:.1f} s", str(r["frames"]), score,
-                      f"{r['bas']:.2f}", f"{r['pfc']:.2f}", escape("\n".join(r["outputs"])))
+                      *("-" if r[m] is None else f"{r[m]:.2f}" for m in ("bas", "pfc")), escape("\n".join(r["outputs"])))
     common.out.print(table)
