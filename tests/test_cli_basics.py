@@ -133,3 +133,23 @@ def test_a_missing_optional_package_names_the_extra_to_install(monkeypatch, caps
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert "pip install 'a2a[subnet]'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "raised, code, message",
+    [(EOFError("no data left in file"), 1, "unexpected EOFError: no data left in file"), (KeyboardInterrupt(), 130, "interrupted")],
+)
+def test_eof_and_interrupts_inside_a_command_are_reported_as_such(monkeypatch, capsys, raised, code, message):
+    """typer turns an EOFError from library code into Abort ("aborted") and Ctrl-C into a silent Exit(130)."""
+    from a2a_cli.cli import common
+    from a2a_cli.cli.app import main
+
+    def fail(**flags):
+        raise raised
+
+    monkeypatch.setattr(common, "settings", fail)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["config", "show"])
+    assert exit_info.value.code == code
+    err = capsys.readouterr().err
+    assert message in err and "aborted" not in err and "Traceback" not in err

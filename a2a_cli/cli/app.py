@@ -81,11 +81,19 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI: 0 success, 1 the work failed, 2 bad usage or input; no traceback unless --debug."""
     try:
         code = app(args=argv, standalone_mode=False)
+        if code == 130:  # typer turns Ctrl-C inside a command into a silent exit code 130
+            common.err.print("interrupted")
     # typer >= 0.2x vendors click: catch typer's exception classes, not the separate `click` package's.
+    # typer also turns an EOFError escaping a command into Abort (a prompt's own Abort has no cause).
     except typer.Exit as e:
         code = e.exit_code
-    except typer.Abort:
-        common.err.print("aborted")
+    except typer.Abort as e:
+        if isinstance(e.__cause__, EOFError):
+            if common.options.debug:
+                raise e.__cause__ from None
+            common.err.print(f"[red]error:[/red] {escape(_describe_unexpected(e.__cause__))}", soft_wrap=True)
+        else:
+            common.err.print("aborted")
         code = 1
     except typer.TyperException as e:  # usage errors (unknown command or option, bad value): exit 2
         e.show()
