@@ -302,6 +302,19 @@ def test_broken_answers_score_zero_with_their_reason(tmp_path, song):
     assert reasons[6].startswith("invalid: motion does not decode") or "finite" in reasons[6]
 
 
+def test_a_miners_text_reaches_the_operators_terminal_without_control_characters(tmp_path, song):
+    request, analysis, dance = song
+    validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
+    escape_code = "\x1b]0;pwned\x07\x1b[2J"
+    named = body_of(dance, model=f"m{escape_code}")
+    extra = body_of(dance).replace(b'"model":"m"', b'"model":"m","\\u001b[2J\\u009b":1')
+    verdicts = validator.judge(request, analysis, None, [reply(1, named, 1.0), reply(2, extra, 2.0)])
+    assert verdicts[0].reason == "ok" and verdicts[0].model.startswith("m")
+    assert "extra" in verdicts[1].reason.lower() or "invalid" in verdicts[1].reason
+    shown = verdicts[0].model + verdicts[1].reason
+    assert not [c for c in shown if not c.isprintable()], repr(shown)
+
+
 # --- prompts -----------------------------------------------------------------------------------
 
 

@@ -253,16 +253,17 @@ class Validator:
             except Exception as e:  # a decoder tripped by hostile bytes: that answer fails, the step goes on
                 verdicts[index] = Verdict(0.0, f"invalid: {type(e).__name__}")
                 continue
+            model = _printable(response.model)  # the miner's own text, shown on the operator's terminal
             source = _first_within(fingerprint, judged[: len(judged_uids)], tolerance)
             replayed = _first_within(fingerprint, self._recent, tolerance) is not None
             judged[len(judged_uids)] = fingerprint
             judged_uids.append(reply.neuron.uid)
             if source is not None:
-                verdicts[index] = Verdict(0.0, f"copy of uid {judged_uids[source]}'s answer", response.model)
+                verdicts[index] = Verdict(0.0, f"copy of uid {judged_uids[source]}'s answer", model)
             elif replayed:
-                verdicts[index] = Verdict(0.0, "repeats an answer to an earlier prompt", response.model)
+                verdicts[index] = Verdict(0.0, "repeats an answer to an earlier prompt", model)
             else:
-                verdicts[index] = self._score(motion, analysis, reference, reply.latency_s, response.model)
+                verdicts[index] = self._score(motion, analysis, reference, reply.latency_s, model)
         self._recent = np.concatenate([self._recent, judged[: len(judged_uids)]])[-self.settings.history_answers :]
         return [verdicts[i] for i in range(len(replies))]
 
@@ -370,5 +371,12 @@ def _first_within(fingerprint: np.ndarray, others: np.ndarray, tolerance_m: floa
 
 
 def _one_line(e: BaseException) -> str:
+    """The first line of an error, at most 200 characters, printable (it may quote a miner's bytes)."""
     text = str(e).splitlines()[0] if str(e) else type(e).__name__
-    return text[:200]
+    return _printable(text[:200])
+
+
+def _printable(text: str) -> str:
+    """`text` with every control or otherwise unprintable character as "?", so a miner's model name
+    or field names cannot send escape sequences to the operator's terminal."""
+    return "".join(c if c.isprintable() else "?" for c in text)
