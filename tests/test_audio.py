@@ -318,6 +318,8 @@ def test_bad_sample_arrays():
         analyze(np.zeros(1000, dtype=np.float32))
     with pytest.raises(InputError, match="NaN"):
         analyze(np.full(SR, np.nan, dtype=np.float32), SR)
+    with pytest.raises(InputError, match="too loud"):  # finite samples whose power overflows float32
+        analyze(np.full(SR, 1e38, dtype=np.float32), SR)
     with pytest.raises(InputError, match="shape"):
         analyze(np.zeros((2, 3, 4), dtype=np.float32), SR)
 

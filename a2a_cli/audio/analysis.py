@@ -63,6 +63,8 @@ def compute(samples: np.ndarray, n_frames: int) -> dict:
     spectral = SpectralPass(samples, FEATURE_SR)
     mel_db = power_to_db(spectral.mel_power)
     envelope = onset_strength(mel_db)
+    if not np.isfinite(envelope).all():  # finite samples far beyond +-1 overflow the float32 power spectrum
+        raise InputError("audio is too loud to analyse: sample values far beyond the usual -1..1")
     tuning = estimate_tuning(spectral.peak_hz, spectral.peak_mag, BINS_PER_OCTAVE)
     chroma = chroma_cens(cqt_magnitude(samples, FEATURE_SR, HOP, tuning))
     lag_bpm, tempo_bpm = estimate_tempo(envelope)
