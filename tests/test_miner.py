@@ -228,6 +228,9 @@ def _url_prompt(url: str) -> bytes:
     (_url_prompt("http://127.0.0.1:9/song.wav"), {"allow_audio_urls": True}, "private, loopback or reserved"),
     (_url_prompt("http://[::1]:9/song.wav"), {"allow_audio_urls": True}, "private, loopback or reserved"),
     (_url_prompt("http://10.1.2.3/song.wav"), {"allow_audio_urls": True}, "private, loopback or reserved"),
+    (_url_prompt("http://example.com:99999/song.wav"), {"allow_audio_urls": True}, "malformed"),
+    (_url_prompt("http://127.0.0.1:99999/song.wav"), {"allow_audio_urls": True, "allow_private_urls": True}, "malformed"),
+    (_url_prompt("http://[::1/song.wav"), {"allow_audio_urls": True}, "malformed"),
 ])
 def test_invalid_prompts_and_refused_urls_get_422(net, body, settings, detail):
     with running_miner(make_service(net, **settings)) as url:

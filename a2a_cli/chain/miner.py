@@ -178,11 +178,15 @@ async def fetch_audio_url(url: str, *, allow_private: bool, max_bytes: int, time
     """
     import httpx
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # parsed here: an out-of-range port or a broken [v6] host raises ValueError
+    except ValueError:
+        raise InputError("audio URL is malformed (host or port)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError("audio URL must be http:// or https:// with a host")
     if not allow_private:
-        await _check_public_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        await _check_public_host(parts.hostname, port or (443 if parts.scheme == "https" else 80))
     try:
         async with asyncio.timeout(timeout_s):
             async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_s) as client:
