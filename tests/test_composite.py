@@ -137,3 +137,17 @@ def test_bas_is_the_tracked_beats_bas():
     sync = beat_sync(dance.joints, audio.beat_frames, 30.0)
     assert sync["bas"] == pytest.approx(align_beats(motion_beats(dance.joints, 30.0), audio.beat_frames, N - 1, 30.0).bas)
     assert 0.0 <= sync["sync"] <= 1.0 and sync["sync_level"] in (1.0, 2.0)
+
+
+def test_a_joints_only_motion_in_a_batch_leaves_the_others_their_rotation_gate():
+    """score_motions batches validity; a (T, 24, 3) answer beside answers with rotations must not swap their
+    angular-speed gate for the bone-stretch one."""
+    from a2a_cli.scoring import score_motions
+
+    dance = plausible_dance(beat_frames_of(120, SECONDS), N, seed=1)
+    motions = [dance, Motion.from_joints(dance.joints), Motion(dance.poses.copy(), dance.trans.copy())]
+    batch = score_motions(motions)
+    single = [score_motion(m) for m in motions]
+    assert [[g.name for g in r.gates] for r in batch] == [[g.name for g in r.gates] for r in single]
+    assert "angular_speed" in {g.name for g in batch[0].gates} and "bone_stretch" in {g.name for g in batch[1].gates}
+    assert [r.validator_score for r in batch] == pytest.approx([r.validator_score for r in single], abs=1e-9)

@@ -258,11 +258,13 @@ def score_motions(motions: Sequence, audio=None, **kwargs) -> list[ScoreReport]:
     lengths = {(m.n_frames, float(m.fps)) for m in motions}
     if len(motions) > 1 and len(lengths) == 1 and motions[0].n_frames >= 4:
         finite = [i for i, m in enumerate(motions) if np.isfinite(m.joints).all() and np.abs(m.joints).max() < 1e4]
-        if finite:
-            with_poses = all(motions[i].poses is not None for i in finite)
-            poses = np.stack([motions[i].poses for i in finite]) if with_poses else None
-            batch = validity_values(np.stack([motions[i].joints for i in finite]), float(motions[0].fps), poses)
-            for row, i in enumerate(finite):
+        # Motions with rotations and joint-position motions have different gates: one batch for each.
+        for group in ([i for i in finite if motions[i].poses is not None], [i for i in finite if motions[i].poses is None]):
+            if not group:
+                continue
+            poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
+            batch = validity_values(np.stack([motions[i].joints for i in group]), float(motions[0].fps), poses)
+            for row, i in enumerate(group):
                 values[i] = {k: v[row] for k, v in batch.items()}
     return [score_motion(m, audio, _validity=v, **kwargs) for m, v in zip(motions, values)]
 
