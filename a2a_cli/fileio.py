@@ -36,9 +36,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
     try:
         yield tmp_path
-        with open(tmp_path, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp_path, path)
+        try:
+            with open(tmp_path, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp_path, path)
+        except OSError as e:  # `path` is a folder, or the disk failed
+            raise WorkError(f"cannot write {path}: {e.strerror or e}") from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

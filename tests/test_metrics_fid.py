@@ -129,3 +129,11 @@ def test_an_unwritable_stats_path_is_a_work_error(tmp_path):
     (tmp_path / "a_file").write_text("x")
     with pytest.raises(WorkError):
         stats.save(tmp_path / "a_file" / "ref.npz")
+
+
+def test_a_stats_path_that_is_a_folder_is_a_work_error(tmp_path):
+    stats = build_reference_stats(random_clips(3, 30, seed=42))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(WorkError, match="cannot write"):
+        stats.save(tmp_path / "out")
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary file left behind
