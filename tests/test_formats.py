@@ -541,3 +541,14 @@ def test_bvh_offsets_of_a_different_body_are_accepted():
         lines.append(line)
     back = read_bvh("\n".join(lines) + "\nMOTION" + text.split("MOTION")[1])
     np.testing.assert_allclose(back.joints, motion.joints, atol=1e-4)
+
+
+def test_float64_beyond_float32_loads_without_a_warning_and_fails_the_finite_gate():
+    import warnings
+
+    from a2a_cli.scoring import check_validity
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        motion = decode_motion(encode_npy(np.full((40, 75), 1e39)), "npy")
+    assert "finite" in {g.name for g in check_validity(motion) if not g.passed}

@@ -120,3 +120,14 @@ def test_too_short_or_malformed_is_a_clear_error():
         kinetic_features(rest_joints(2))
     with pytest.raises(InputError, match="joint positions must be"):
         geometric_features(np.zeros((T, 24, 2)))
+
+
+def test_degenerate_joints_give_false_features_without_warnings():
+    """Zero-length vectors (every joint at one point) make their features false, silently: a
+    RuntimeWarning would print on the CLI's stderr."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        features = geometric_features(np.zeros((T, 24, 3), dtype=np.float32))
+    assert features.shape == (N_GEOMETRIC,) and np.isfinite(features).all()

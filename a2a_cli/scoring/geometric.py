@@ -43,6 +43,11 @@ HIP_WIDTH = float(np.linalg.norm(_L_HIP_REST - _R_HIP_REST))
 def geometric_features(joints: np.ndarray | ClipBatch, frame_time: float = GEOMETRIC_FRAME_TIME) -> np.ndarray:
     """(T, 24, 3) -> (32,), or a batch (..., T, 24, 3) -> (..., 32), float32."""
     batch = as_clip_batch(joints, min_frames=2)
+    with np.errstate(divide="ignore", invalid="ignore"):  # zero-length vectors: NaN, so the feature is false
+        return _features(batch, frame_time)
+
+
+def _features(batch: ClipBatch, frame_time: float) -> np.ndarray:
     f = _Frames(batch, frame_time)
     hl, sw, hw = HUMERUS, SHOULDER_WIDTH, HIP_WIDTH
     chest_rising = f.move(SPINE1, SPINE3, SPINE3, 1.8 * hl)  # Bailando names j4 (a wrist) but moves j3
