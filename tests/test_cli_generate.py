@@ -67,13 +67,20 @@ def test_formats_into_a_folder_with_meta_and_json(tmp_path, capsys):
     assert np.abs(npz.joints - bvh.joints).max() < 1e-3
 
 
-def test_json_is_strict_json_when_a_metric_is_undefined(tmp_path, capsys):
+def test_a_dance_shorter_than_one_second_is_refused(tmp_path, capsys):
+    """DESIGN §5: generators dance 1 s to 10 min; shorter clips cannot be judged for rhythm."""
     song = write_song(tmp_path / "blip.wav", 2.0)
-    code, out, err = a2a(capsys, str(song), "--duration", "0.05", "--json")  # one frame: BAS and PFC undefined
+    code, out, err = a2a(capsys, str(song), "--duration", "0.5")
+    assert code == 2 and one_line_error(err) and "at least 1 s" in err
+    assert not (tmp_path / "blip.npy").exists()
+
+
+def test_json_output_is_strict_json(tmp_path, capsys):
+    song = write_song(tmp_path / "blip.wav", 2.0)
+    code, out, err = a2a(capsys, str(song), "--duration", "1", "--json")
     assert code == 0, err
     result = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))["results"][0]
-    assert result["frames"] >= 1
-    assert result["bas"] is None and result["pfc"] is None
+    assert result["frames"] == 30
 
 
 def test_existing_output_is_kept_unless_force(tmp_path, capsys):

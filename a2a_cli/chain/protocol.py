@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from a2a_cli.errors import InputError
+from a2a_cli.generation.base import MAX_DURATION_S, MIN_DURATION_S  # DESIGN §5's 1 s to 10 min, re-exported
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,8 +40,6 @@ GENERATE_PATH = "/v1/generate"
 HEALTH_PATH = "/v1/health"
 FPS = 30
 
-MIN_DURATION_S = 1.0
-MAX_DURATION_S = 600.0  # DESIGN §5: any duration from 1 s to 10 min
 MiB = 1024 * 1024
 # A 10-minute prompt as 16-bit mono WAV at 22.05 kHz is 26 MB, 35 MB in base64; the miner's own cap
 # (miner.max_request_bytes) is usually lower. A 10-minute npz answer is about 14 MB in base64.
