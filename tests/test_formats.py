@@ -477,6 +477,7 @@ FIRST_ROW = GOOD_BVH.split("Frame Time: 0.0333333\n")[1].splitlines()[0].split()
         (edited("Frame Time: 0.0333333", "Frame Time: fast"), "frame time 'fast' is not a number"),
         (edited("Frame Time: 0.0333333", "Frame Time: nan"), "must be positive"),
         (edited("Frame Time: 0.0333333", "Frame Time: 1e300"), "1 to 1000 fps"),
+        (edited("JOINT Left_palm", "JOINT Left_palm" + " x" * 100_000), r"unknown joint 'Left_palm x x x.{30,60}\.\.\.'; expected"),
         (edited("Frames: 3", "Frames: 4"), "Frames: 4 but 3 frame lines follow"),
         (edited("Frames: 3", "Frames: 0"), "0 frames"),
         (edited("Frames: 3", "Frames: 100000"), "100000 frames, over the cap of 72000"),
@@ -551,4 +552,9 @@ def test_float64_beyond_float32_loads_without_a_warning_and_fails_the_finite_gat
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         motion = decode_motion(encode_npy(np.full((40, 75), 1e39)), "npy")
+        lines = encode_motion(random_motion(n_frames=40), "bvh").decode().splitlines()
+        first = lines.index("MOTION") + 3
+        lines[first] = "1e300 " + lines[first].split(" ", 1)[1]  # the root 1e298 m away
+        far = decode_motion("\n".join(lines).encode(), "bvh")
     assert "finite" in {g.name for g in check_validity(motion) if not g.passed}
+    assert "finite" in {g.name for g in check_validity(far) if not g.passed}
