@@ -191,6 +191,56 @@ def test_a_full_queue_gets_429_and_stake_takes_priority(net):
         wait_for(0, 0)
 
 
+def test_slow_bodies_past_the_intake_limit_get_429_at_once_and_honest_requests_are_served_after(net):
+    """20 callers claim a public validator hotkey and trickle their bodies in: only max_concurrency +
+    max_queue (3) bodies are ever read at once, the other 17 get 429 without waiting, and once the
+    slow callers go, a signed prompt is served."""
+    service = make_service(net, max_concurrency=1, max_queue=2)
+    reading, peak = 0, 0
+    read_body = service.read_body
+
+    async def counted_read_body(request):
+        nonlocal reading, peak
+        reading += 1
+        peak = max(peak, reading)
+        try:
+            return await read_body(request)
+        finally:
+            reading -= 1
+
+    service.read_body = counted_read_body
+    headers = signed_headers(net["rich"], b"x" * 500_000, net["miner"].hotkey.ss58_address)
+    head = (f"POST {GENERATE} HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
+    with running_miner(service) as url:
+        port = int(url.rsplit(":", 1)[1])
+        slow = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(20)]
+        try:
+            for sock in slow:
+                sock.sendall(head + b'{"protocol"')
+            refused, deadline = 0, time.monotonic() + 10
+            pending = list(slow)
+            while refused < 17 and time.monotonic() < deadline:
+                for sock in list(pending):
+                    sock.settimeout(0.05)
+                    try:
+                        reply = sock.recv(4096)
+                    except TimeoutError:
+                        continue
+                    pending.remove(sock)
+                    assert reply.startswith(b"HTTP/1.1 429") and b"too many requests being received" in reply
+                    refused += 1
+            assert refused == 17 and service.intake.active == 3 and peak == 3
+        finally:
+            for sock in slow:
+                sock.close()
+        deadline = time.monotonic() + 10
+        while service.intake.active and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert post(url, net).status_code == 200
+    assert peak == 3
+
+
 def test_the_deadline_gives_504_and_the_slot_frees_when_the_work_ends(net):
     def slow(samples, sr, duration_s, seed):
         time.sleep(1.5)

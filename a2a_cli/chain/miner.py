@@ -6,11 +6,13 @@ possible:
   401  no auth headers at all
   403  the claimed hotkey is unregistered, below the minimum stake, or (optionally) has no
        validator permit (looked up in a cached metagraph, before the body is read)
+  429  `max_concurrency + max_queue` requests are already being taken in (body, signature, audio):
+       answered at once, before any of the body is read (see `IntakeLimit`)
   413  the streamed body passes the cap (counted chunk by chunk, never held beyond it)
   401  the signature, receiver, freshness or nonce does not verify (`bittensor.http_auth`)
   422  the body is not a valid a2a/1 request, or its audio cannot be decoded or fetched
   429  every generation slot is busy and the waiting queue is full (the lowest stake is refused)
-  504  the request's deadline passed while it waited or generated
+  504  the request's deadline (`timeout_s`, from the first byte of the body on) passed
 Generation runs in a thread pool of `max_concurrency` threads so the event loop keeps answering;
 a slot is held until its thread really finishes, even after a 504. One log line per request,
 with the caller's public hotkey and never any key material or payload.
@@ -20,13 +22,14 @@ with the caller's public hotkey and never any key material or payload.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import ipaddress
 import itertools
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -87,12 +90,14 @@ class MinerSettings:
 
 
 class HTTPRefusal(Exception):
-    """A request refused with `status` and a one-line, caller-safe `detail`."""
+    """A request refused with `status` and a one-line, caller-safe `detail`; `close` when the rest of
+    its body is unwanted (closing the connection stops the server draining it)."""
 
-    def __init__(self, status: int, detail: str):
+    def __init__(self, status: int, detail: str, *, close: bool = False):
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.close = close
 
 
 def model_generate_fn(model: str) -> GenerateFn:
@@ -166,6 +171,31 @@ class AdmissionQueue:
             heapq.heapify(self._waiting)
 
 
+class IntakeLimit:
+    """At most `limit` requests between their headers and the admission queue at once.
+
+    Reading a body (up to `max_request_bytes`), verifying it, parsing it and decoding or fetching its
+    audio all cost memory and CPU before the admission queue sees the request, and the stake check
+    before them trusts the *claimed* hotkey (validators' hotkeys are public). Without this bound,
+    hundreds of slow connections could each make the miner buffer a whole body. A request past the
+    limit is refused at once, never queued. Only the event loop touches it.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.active = 0
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        if self.active >= self.limit:
+            raise HTTPRefusal(429, "miner is at capacity (too many requests being received); retry later", close=True)
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
+
+
 # --- audio by URL ----------------------------------------------------------------------------------
 
 
@@ -229,6 +259,7 @@ class MinerService:
         self._generate = generate
         self.verifier = RequestVerifier(hotkey, max_age_s=settings.signature_max_age_s)
         self.admission = AdmissionQueue(settings.max_concurrency, settings.max_queue)
+        self.intake = IntakeLimit(settings.max_concurrency + settings.max_queue)
         self.pool = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="a2a-generate")
         self._metagraph: Metagraph | None = None
         self._metagraph_at = float("-inf")
@@ -262,18 +293,38 @@ class MinerService:
     async def read_body(self, request: Any) -> bytes:
         """The body, streamed and counted: 413 as soon as it passes the cap."""
         limit = self.settings.max_request_bytes
-        return await protocol.read_capped(request.stream(), limit, HTTPRefusal(413, f"request body is over the {limit}-byte limit"))
+        return await protocol.read_capped(request.stream(), limit, HTTPRefusal(413, f"request body is over the {limit}-byte limit", close=True))
 
     async def handle_generate(self, request: Any) -> dict:
         """One prompt, from raw request to response dict (or HTTPRefusal)."""
         limit = self.settings.max_request_bytes
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            raise HTTPRefusal(413, f"request body is over the {limit}-byte limit")
+            raise HTTPRefusal(413, f"request body is over the {limit}-byte limit", close=True)
         claimed = RequestVerifier.claimed_hotkey(request.headers)
         if not claimed:
             raise HTTPRefusal(401, "request is not signed (missing X-Bittensor-* headers)")
         stake = await self.caller_stake(claimed)
+        try:
+            async with asyncio.timeout(self.settings.timeout_s):  # a body trickled in slowly counts too
+                with self.intake.slot():
+                    prompt, samples, sr = await self._take_in(request)
+                await self.admission.acquire(stake)
+                started = time.perf_counter()
+                motion = await self._run_in_slot(samples, sr, prompt)
+                generation_s = time.perf_counter() - started
+        except TimeoutError:
+            raise HTTPRefusal(504, f"the request did not finish within {self.settings.timeout_s:g} s", close=True) from None
+        except InputError as e:  # an invalid prompt, or audio that cannot be decoded, fetched or analysed
+            raise HTTPRefusal(422, str(e)) from None
+        protocol.check_frames(motion, prompt)  # a generator bug must not reach a validator as a valid answer
+        payload = await asyncio.to_thread(protocol.encode_motion_payload, motion, self.settings.motion_encoding)
+        request.state.frames = motion.n_frames
+        return protocol.GenerateResponse(motion=payload, model=self.model, generation_s=round(generation_s, 4)).model_dump()
+
+    async def _take_in(self, request: Any) -> tuple[protocol.GenerateRequest, np.ndarray, int]:
+        """Read, verify and parse the body and get its audio: everything done before admission."""
+        limit = self.settings.max_request_bytes
         body = await self.read_body(request)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         # hashing and parsing a body of many MB takes tens of ms: off the event loop
@@ -282,26 +333,10 @@ class MinerService:
         except AuthFailed as e:
             raise HTTPRefusal(401, str(e)) from None
         request.state.caller = caller
-        try:
-            prompt = await asyncio.to_thread(protocol.parse_request, body, max_bytes=limit)
-        except InputError as e:
-            raise HTTPRefusal(422, str(e)) from None
+        prompt = await asyncio.to_thread(protocol.parse_request, body, max_bytes=limit)  # InputError: 422
         request.state.prompt_id = prompt.prompt_id
-        try:
-            async with asyncio.timeout(self.settings.timeout_s):
-                samples, sr = await self._audio(prompt)
-                await self.admission.acquire(stake)
-                started = time.perf_counter()
-                motion = await self._run_in_slot(samples, sr, prompt)
-                generation_s = time.perf_counter() - started
-        except TimeoutError:
-            raise HTTPRefusal(504, f"generation did not finish within {self.settings.timeout_s:g} s") from None
-        except InputError as e:
-            raise HTTPRefusal(422, str(e)) from None
-        protocol.check_frames(motion, prompt)  # a generator bug must not reach a validator as a valid answer
-        payload = await asyncio.to_thread(protocol.encode_motion_payload, motion, self.settings.motion_encoding)
-        request.state.frames = motion.n_frames
-        return protocol.GenerateResponse(motion=payload, model=self.model, generation_s=round(generation_s, 4)).model_dump()
+        samples, sr = await self._audio(prompt)
+        return prompt, samples, sr
 
     async def _audio(self, prompt: protocol.GenerateRequest) -> tuple[np.ndarray, int]:
         audio = prompt.audio
@@ -358,8 +393,7 @@ def create_app(service: MinerService) -> Any:
             return JSONResponse(result)
         except HTTPRefusal as e:
             status, detail = e.status, e.detail
-            # after a 413 the rest of the body is unwanted: closing the connection stops uvicorn draining it
-            headers = {"connection": "close"} if e.status == 413 else None
+            headers = {"connection": "close"} if e.close else None
             return JSONResponse({"detail": e.detail}, status_code=e.status, headers=headers)
         except Exception as e:  # a generator bug: the caller gets a 500 line, the log says what broke
             status, detail = 500, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
