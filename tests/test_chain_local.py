@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from a2a_cli.chain import RateLimited, normalize_weights, open_chain
+from a2a_cli.chain.chain import check_axon_address
 from a2a_cli.chain.local_chain import LocalChain, default_state_path
 from a2a_cli.chain.subtensor_chain import SubtensorChain
 from a2a_cli.errors import InputError, WorkError
@@ -75,6 +76,20 @@ def test_serve_axon_is_advertised_in_the_metagraph(chain):
         chain.serve_axon(key("m"), "miner.example", 8091)
     with pytest.raises(WorkError, match="a2a register --network local"):
         chain.serve_axon(key("stranger"), "127.0.0.1", 8091)
+
+
+@pytest.mark.parametrize("ip", ["127.0.0.1", "::1", "10.0.0.5", "192.168.1.2", "169.254.169.254", "fe80::1",
+                                "::ffff:127.0.0.1", "224.0.0.1"])
+def test_off_the_local_chain_only_public_addresses_can_be_advertised(ip):
+    check_axon_address(ip, 8091, "local")  # the local chain lives on this machine: it keeps them
+    with pytest.raises(InputError, match="not a public address and validators on finney will not call it"):
+        check_axon_address(ip, 8091, "finney")
+
+
+def test_a_public_address_can_be_advertised_anywhere():
+    for network in ("local", "finney", "ws://node:9944"):
+        check_axon_address("8.8.8.8", 8091, network)
+        check_axon_address("2001:4860:4860::8888", 8091, network)
 
 
 def test_blocks_advance_with_wall_time(chain, clock):
@@ -248,12 +263,12 @@ def test_subtensor_chain_builds_the_sdk_intents():
     chain = SubtensorChain("test", 25, client=fake)
     assert chain.burned_register(key("new")) == 3
     assert chain.burned_register(key("new")) == 3  # already registered: nothing more is sent
-    chain.serve_axon(key("new"), "203.0.113.9", 8091)
+    chain.serve_axon(key("new"), "93.184.216.34", 8091)
     fake.epochs.blocks_since_last_update = lambda netuid, uid: 100
     chain.set_weights(key("v"), [1, 2], [3.0, 1.0], version_key=7)
     register, serve, weights = fake.executed
     assert isinstance(register, bt.BurnedRegister) and register.netuid == 25
-    assert isinstance(serve, bt.ServeAxon) and (serve.ip, serve.port, serve.netuid) == ("203.0.113.9", 8091, 25)
+    assert isinstance(serve, bt.ServeAxon) and (serve.ip, serve.port, serve.netuid) == ("93.184.216.34", 8091, 25)
     assert isinstance(weights, bt.SetWeights) and weights.uids == [1, 2] and weights.weights == [0.75, 0.25]
     assert weights.version_key == 7
 

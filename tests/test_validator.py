@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import json
 import os
@@ -28,7 +29,7 @@ from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
 from a2a_cli.motion.formats import save_motion
 from dances import beat_frames_of, plausible_dance, static_pose
-from subnet_helpers import Clock, key
+from subnet_helpers import Clock, key, make_wallets
 
 SR = protocol.FPS * 512  # the feature rate: 512 samples per motion frame
 
@@ -158,6 +159,49 @@ def test_a_step_with_no_miners_saves_state_and_sets_nothing(tmp_path):
     assert [r.step for r in results] == [0, 1] and all(r.answers == [] for r in results)
     assert ValidatorState.load(tmp_path / "state.json", network="local", netuid=1, hotkey="hot-v").step == 2
     assert chain.weights() == {}
+
+
+@pytest.fixture
+def counting_server():
+    """An HTTP server on 127.0.0.1 that answers every POST with 500 and counts them."""
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.path)
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], hits
+    server.shutdown()
+
+
+def test_off_the_local_chain_miners_advertising_non_public_addresses_are_not_called(tmp_path, counting_server):
+    port, hits = counting_server
+    (wallet,) = make_wallets(tmp_path / "wallets", "signer")  # real keys: the prompt is signed before any call
+    chain = subnet(tmp_path, Clock())
+    for name, ip in (("a", "127.0.0.1"), ("b", "169.254.169.254"), ("c", "10.0.0.5")):
+        chain.serve_axon(key(name), ip, port)
+
+    def step(network: str) -> list:
+        chain.network = network
+        validator = Validator(chain=chain, wallet=wallet, prompts=FixedPrompts(), state_path=tmp_path / f"{network}.json",
+                              settings=ValidatorSettings(timeout_s=2.0))
+        return asyncio.run(validator.step()).answers
+
+    answers = step("finney")  # the same neurons, seen as on a public network
+    assert [(a.uid, a.score) for a in answers] == [(1, 0.0), (2, 0.0), (3, 0.0)]
+    assert [a.reason.split(",")[0] for a in answers] == ["advertises 127.0.0.1", "advertises 169.254.169.254",
+                                                         "advertises 10.0.0.5"]
+    assert all(a.reason.endswith("not a public address; not called") for a in answers) and hits == []
+    reasons = {a.uid: a.reason for a in step("local")}  # the local subnet lives on loopback: a is called
+    assert reasons[1] == "HTTP 500" and hits == [protocol.GENERATE_PATH]
 
 
 # --- the state file ----------------------------------------------------------------------------

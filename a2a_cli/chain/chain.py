@@ -150,14 +150,31 @@ def normalize_weights(uids: Sequence[int], weights: Sequence[float]) -> tuple[li
     return [u for u, _ in kept], [w for _, w in kept]
 
 
-def check_axon_address(ip: str, port: int) -> None:
-    """Refuse an address no validator could reach (a typo, or 0.0.0.0 advertised by mistake)."""
+def is_public_address(ip: str) -> bool:
+    """True for a global unicast address: off the local chain, the only kind a validator calls, so an
+    advertised loopback, private or link-local address (169.254.169.254 is a cloud metadata
+    service) cannot point validators at their own machine or network."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def check_axon_address(ip: str, port: int, network: str) -> None:
+    """Refuse an address no validator could reach (a typo, or 0.0.0.0 advertised by mistake), and,
+    off the local chain, any address that is not public (validators would refuse to call it)."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
         raise InputError(f"{ip!r} is not an IP address; advertise the numeric address validators should call") from None
     if address.is_unspecified:
         raise InputError(f"{ip} cannot be advertised; give the miner's reachable address (miner external ip)")
+    if network != LOCAL_NETWORK and not is_public_address(ip):
+        raise InputError(f"{ip} is not a public address and validators on {network} will not call it; "
+                         "give the miner's public address (miner external ip)")
     if not 1 <= int(port) <= 65535:
         raise InputError(f"port {port} is out of range 1-65535")
 

@@ -141,7 +141,7 @@ class LocalChain(Chain):
             return uid
 
     def serve_axon(self, wallet: Any, ip: str, port: int) -> None:
-        check_axon_address(ip, port)
+        check_axon_address(ip, port, self.network)
         hotkey, _ = wallet_addresses(wallet)
         with self._update() as state:
             neuron = self._registered(state, hotkey)

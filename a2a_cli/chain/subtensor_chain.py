@@ -81,7 +81,7 @@ class SubtensorChain(Chain):
     def serve_axon(self, wallet: Any, ip: str, port: int) -> None:
         import bittensor as bt
 
-        check_axon_address(ip, port)
+        check_axon_address(ip, port, self.network)
         self._execute("serve the axon", bt.ServeAxon(netuid=self.netuid, ip=str(ip), port=int(port)), wallet)
 
     def _submit_weights(self, wallet: Any, uids: list[int], weights: list[float], version_key: int) -> None:

@@ -7,7 +7,9 @@ One step:
   3. Send every sampled miner the same a2a/1 request, signed for it (auth.py), all at once, each
      with one deadline for the whole exchange (`timeout_s`) and a size cap counted while the
      answer streams in, so a 100 MB body is cut off at the cap, never buffered. Meanwhile the
-     prompt's audio is analysed.
+     prompt's audio is analysed. Off the local chain, a sampled miner whose advertised address is
+     not public (loopback, private, link-local such as the 169.254.169.254 metadata service) is
+     not called: it scores 0 with that reason, so a miner cannot aim validators at their own network.
   4. Judge each answer in a worker thread: protocol checks (protocol.parse_response: JSON, size,
      safe decoding, exact frame count), copy and replay detection, then the scoring library's
      validator score (gates, beat sync, quality, ..., latency). Every failure (an HTTP error, a
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import sign_request
-from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited
+from a2a_cli.chain.chain import LOCAL_NETWORK, Chain, Metagraph, Neuron, RateLimited, is_public_address
 from a2a_cli.chain.prompts import Prompt, PromptSource
 from a2a_cli.chain.state import ValidatorState, exclusive_state
 from a2a_cli.errors import A2AError
@@ -143,6 +145,12 @@ async def query_miner(client: httpx.AsyncClient, wallet: Any, neuron: Neuron, bo
     return Reply(neuron, data, error, ended - started, ended)
 
 
+async def _not_called(neuron: Neuron) -> Reply:
+    """The reply of a miner whose advertised address is not public (see the module doc)."""
+    now = time.monotonic()
+    return Reply(neuron, None, f"advertises {_printable(neuron.axon_ip or '')[:64]}, not a public address; not called", 0.0, now)
+
+
 async def _read_answer(client: httpx.AsyncClient, url: str, body: bytes, headers: dict, max_bytes: int) -> bytes:
     async with client.stream("POST", url, content=body, headers=headers) as response:
         if response.status_code != 200:
@@ -201,12 +209,14 @@ class Validator:
         miners = rng.sample(candidates, min(self.settings.sample_size, len(candidates)))
 
         timeout_s, cap = self.settings.timeout_s, response_cap(prompt.duration_s)
+        local = self.chain.network == LOCAL_NETWORK  # the whole local subnet lives on loopback
         transport = httpx.AsyncHTTPTransport(socket_options=protocol.CLIENT_SOCKET_OPTIONS,
                                              limits=httpx.Limits(max_connections=max(len(miners), 1), max_keepalive_connections=0))
         async with httpx.AsyncClient(transport=transport, timeout=timeout_s, trust_env=False, follow_redirects=False) as client:
             analysis, *replies = await asyncio.gather(
                 asyncio.to_thread(analyze, prompt.samples, prompt.sr),
-                *(query_miner(client, self.wallet, n, body, timeout_s=timeout_s, max_bytes=cap) for n in miners),
+                *(query_miner(client, self.wallet, n, body, timeout_s=timeout_s, max_bytes=cap)
+                  if local or is_public_address(n.axon_ip) else _not_called(n) for n in miners),
             )
         verdicts = await asyncio.to_thread(self.judge, request, analysis, prompt.reference, replies)
 
