@@ -398,6 +398,17 @@ def test_library_prompts_are_random_windows_with_their_reference_slice(library):
     assert again[0].source == again[1].source and again[0].prompt_id == again[1].prompt_id
 
 
+def test_library_refuses_a_reference_dance_that_is_not_30_fps(tmp_path):
+    sf.write(tmp_path / "song.wav", synth_song(110.0, 6.0, sr=22050, seed=4), 22050)
+    n = 12 * 60
+    dance = Motion(poses=np.zeros((n, 24, 3), np.float32), trans=np.zeros((n, 3), np.float32), fps=60)
+    save_motion(dance, tmp_path / "song.npz")
+    with pytest.raises(InputError, match=r"^prompt library reference song.npz is at 60 fps; references must be 30 fps$"):
+        PromptLibrary(tmp_path)
+    save_motion(Motion(poses=dance.poses[::2], trans=dance.trans[::2], fps=30), tmp_path / "song.npz")
+    assert PromptLibrary(tmp_path).sample(random.Random(1)).reference.fps == 30
+
+
 def test_library_refuses_what_it_cannot_use(tmp_path):
     with pytest.raises(InputError, match="not a folder"):
         PromptLibrary(tmp_path / "missing")

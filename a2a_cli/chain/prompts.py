@@ -1,7 +1,7 @@
 """Where a validator's prompts come from: a local library folder, or a remote challenge endpoint.
 
 **Library**: a folder of audio files (wav, flac, ogg, mp3), each optionally with a reference dance
-of the same stem (`song.mp3` + `song.npz`/`song.npy`/`song.bvh`). Each prompt is a random window
+of the same stem (`song.mp3` + `song.npz`/`song.npy`/`song.bvh`) at 30 fps. Each prompt is a random window
 of 5-15 s of a random file, drawn from the step's own random generator, so a miner can neither
 predict the clip nor reuse an answer. Prompt ids are opaque random hex: they never name the file,
 so a miner cannot look a reference dance up by name.
@@ -82,6 +82,8 @@ class PromptLibrary:
             if duration < protocol.MIN_DURATION_S:
                 raise InputError(f"prompt library file {path.name} is {duration:.2f} s long; at least {protocol.MIN_DURATION_S:g} s is needed")
             reference = next((path.with_suffix(ext) for ext in REFERENCE_EXTENSIONS if path.with_suffix(ext).is_file()), None)
+            if reference is not None:
+                _check_reference_fps(reference)
             self.entries.append((path, duration, reference))
 
     def __len__(self) -> int:
@@ -113,6 +115,16 @@ def _exact_length(samples: np.ndarray, n: int) -> np.ndarray:
     if samples.size >= n:
         return samples[:n]
     return np.concatenate([samples, np.zeros(n - samples.size, dtype=samples.dtype)])
+
+
+def _check_reference_fps(path: Path) -> None:
+    """Prompt windows are cut in 30-fps frames: a reference at another rate would be compared with
+    the wrong instants of the dance, so it is refused when the library loads."""
+    from a2a_cli.motion.formats import load_motion
+
+    fps = load_motion(path).fps
+    if abs(fps - protocol.FPS) > 1e-6:
+        raise InputError(f"prompt library reference {path.name} is at {fps:g} fps; references must be {protocol.FPS} fps")
 
 
 def _reference_window(path: Path, start_frame: int, n_frames: int) -> Motion | None:
