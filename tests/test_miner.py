@@ -290,14 +290,15 @@ def test_invalid_prompts_and_refused_urls_get_422(net, body, settings, detail):
 
 @pytest.fixture
 def audio_server():
-    """Serves a 1-s WAV at /song.wav and 3 MB of zeros at /big on 127.0.0.1."""
+    """Serves a 1-s WAV at /song.wav, a 20-s one at /long.wav and 3 MB of zeros at /big on 127.0.0.1."""
     import base64
 
-    wav = base64.b64decode(protocol.encode_wav(np.zeros(16000, np.float32), 16000).data)
+    files = {name: base64.b64decode(protocol.encode_wav(np.zeros(seconds * 16000, np.float32), 16000).data)
+             for name, seconds in (("/song.wav", 1), ("/long.wav", 20))}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            data = wav if self.path == "/song.wav" else b"\0" * 3_000_000
+            data = files.get(self.path, b"\0" * 3_000_000)
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -320,6 +321,26 @@ def test_audio_by_url_is_fetched_when_allowed_and_capped_in_size(net, audio_serv
         big = post(url, net, body=_url_prompt(audio_server + "/big"))
     assert ok.status_code == 200, ok.text
     assert big.status_code == 422 and "over the 1000000-byte limit" in json_detail(big)
+
+
+def test_the_miner_decodes_only_the_seconds_it_will_dance(net, audio_server, monkeypatch):
+    """20 s of audio for a 1-s prompt, inline and by URL: at most duration + 1 s is decoded."""
+    decoded = []
+    decode_wav_bytes = protocol.decode_wav_bytes
+
+    def counted(raw, **kwargs):
+        samples, sr = decode_wav_bytes(raw, **kwargs)
+        decoded.append(samples.size / sr)
+        return samples, sr
+
+    monkeypatch.setattr(protocol, "decode_wav_bytes", counted)
+    inline = protocol.GenerateRequest(prompt_id="long", audio=protocol.encode_wav(np.zeros(20 * 16000, np.float32), 16000),
+                                      duration_s=1.0, seed=0).model_dump_json().encode()
+    settings = {"allow_audio_urls": True, "allow_private_urls": True}
+    with running_miner(make_service(net, **settings)) as url:
+        assert post(url, net, body=inline).status_code == 200
+        assert post(url, net, body=_url_prompt(audio_server + "/long.wav")).status_code == 200
+    assert decoded == [2.0, 2.0]
 
 
 def _secrets(wallet) -> list[str]:

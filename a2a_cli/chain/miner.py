@@ -340,14 +340,15 @@ class MinerService:
 
     async def _audio(self, prompt: protocol.GenerateRequest) -> tuple[np.ndarray, int]:
         audio = prompt.audio
+        keep_s = prompt.duration_s + 1.0  # decode only what will be danced (a second to spare), not up to 10 min
         if audio.encoding == "url":
             s = self.settings
             if not s.allow_audio_urls:
                 raise InputError("this miner does not accept audio URLs; send wav-base64")
             raw = await fetch_audio_url(audio.data, allow_private=s.allow_private_urls, max_bytes=s.url_max_bytes, timeout_s=s.url_timeout_s)
-            samples, sr = await asyncio.to_thread(protocol.decode_wav_bytes, raw)
+            samples, sr = await asyncio.to_thread(protocol.decode_wav_bytes, raw, keep_s=keep_s)
         else:
-            samples, sr = await asyncio.to_thread(protocol.decode_wav, audio)
+            samples, sr = await asyncio.to_thread(protocol.decode_wav, audio, keep_s=keep_s)
         return samples[: int(round(prompt.duration_s * sr))], sr  # analyse only what will be danced
 
     async def _run_in_slot(self, samples: np.ndarray, sr: int, prompt: protocol.GenerateRequest) -> Motion:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
 import re
 from collections.abc import AsyncIterable
 from typing import TYPE_CHECKING, Literal
@@ -128,18 +129,20 @@ def encode_wav(samples: np.ndarray, sr: int) -> AudioPayload:
     return AudioPayload(encoding="wav-base64", data=base64.b64encode(buf.getvalue()).decode("ascii"))
 
 
-def decode_wav(payload: AudioPayload, *, max_duration_s: float = MAX_DURATION_S + 1.0) -> tuple[np.ndarray, int]:
+def decode_wav(payload: AudioPayload, *, max_duration_s: float = MAX_DURATION_S + 1.0,
+               keep_s: float | None = None) -> tuple[np.ndarray, int]:
     """A "wav-base64" payload -> (mono float32 samples, sample rate), refusing anything but a sane WAV.
 
     The header is read before the samples, so a WAV that claims hours of audio is refused without
-    decoding it.
+    decoding it. `keep_s`: decode only the first seconds (what will be used), not the whole file.
     """
     if payload.encoding != "wav-base64":
         raise ProtocolError(f"expected wav-base64 audio, got {payload.encoding}")
-    return decode_wav_bytes(_b64decode(payload.data, "audio"), max_duration_s=max_duration_s)
+    return decode_wav_bytes(_b64decode(payload.data, "audio"), max_duration_s=max_duration_s, keep_s=keep_s)
 
 
-def decode_wav_bytes(raw: bytes, *, max_duration_s: float = MAX_DURATION_S + 1.0) -> tuple[np.ndarray, int]:
+def decode_wav_bytes(raw: bytes, *, max_duration_s: float = MAX_DURATION_S + 1.0,
+                     keep_s: float | None = None) -> tuple[np.ndarray, int]:
     """WAV file bytes (from a payload or a fetched URL) -> (mono float32 samples, sample rate)."""
     import numpy as np
     import soundfile as sf
@@ -154,7 +157,8 @@ def decode_wav_bytes(raw: bytes, *, max_duration_s: float = MAX_DURATION_S + 1.0
                 raise ProtocolError(f"audio has {f.channels} channels; at most 2 are accepted")
             if f.frames > max_duration_s * f.samplerate:
                 raise ProtocolError(f"audio is {f.frames / f.samplerate:.0f} s long; at most {max_duration_s:.0f} s")
-            samples = f.read(dtype="float32", always_2d=True)
+            frames = -1 if keep_s is None else min(f.frames, math.ceil(keep_s * f.samplerate))
+            samples = f.read(frames, dtype="float32", always_2d=True)
             sr = f.samplerate
     except (sf.LibsndfileError, RuntimeError) as e:
         raise ProtocolError(f"audio is not a readable WAV: {e}") from None
@@ -181,7 +185,11 @@ def encode_motion_payload(motion: Motion, encoding: str = "npz-base64") -> Motio
 
 
 def decode_motion_payload(payload: MotionPayload) -> Motion:
-    """The wire payload -> a Motion, through the safe decoders of `a2a_cli.motion.formats` (no pickles)."""
+    """The wire payload -> a Motion, through the safe decoders of `a2a_cli.motion.formats` (no pickles).
+
+    A wire motion must carry joint rotations (npz `poses`, or BVH): an npz of joint positions alone
+    would be judged without the rotation-speed gate and with a looser bone gate, so it is refused.
+    """
     from a2a_cli.motion.formats import decode_motion
 
     if payload.encoding == "npz-base64":
@@ -189,9 +197,12 @@ def decode_motion_payload(payload: MotionPayload) -> Motion:
     else:
         raw = payload.data.encode("utf-8")
     try:
-        return decode_motion(raw, _WIRE_FORMAT[payload.encoding])
+        motion = decode_motion(raw, _WIRE_FORMAT[payload.encoding])
     except InputError as e:
         raise ProtocolError(f"motion does not decode: {e}") from None
+    if motion.poses is None:
+        raise ProtocolError("motion has joint positions but no rotations; a2a/1 answers carry npz 'poses' (T, 72) or BVH")
+    return motion
 
 
 def check_frames(motion: Motion, request: GenerateRequest) -> None:
