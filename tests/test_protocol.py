@@ -157,6 +157,20 @@ def test_a_pickled_npz_answer_is_refused_not_unpickled():
         protocol.parse_response(body, protocol.parse_request(prompt_body(1.0)))
 
 
+@pytest.mark.parametrize("decode", [
+    lambda payload, request: protocol.decode_motion_payload(payload),
+    lambda payload, request: protocol.parse_response(json.dumps(
+        {"motion": payload.model_dump(), "model": "m", "generation_s": 1}).encode(), request),
+])
+def test_an_answer_of_joint_positions_without_rotations_is_refused(decode):
+    """Positions alone would escape the rotation-speed gate: the wire format is npz with poses, or BVH."""
+    request = protocol.parse_request(prompt_body(2.0))
+    positions_only = Motion.from_joints(fast_generate(None, 0, 2.0, 0).joints, fps=30)
+    payload = protocol.encode_motion_payload(positions_only)
+    with pytest.raises(ProtocolError, match="no rotations"):
+        decode(payload, request)
+
+
 def test_oversized_answer_is_refused_before_parsing():
     request = protocol.parse_request(prompt_body(1.0))
     with pytest.raises(ProtocolError, match="exceeds the 100-byte limit"):
