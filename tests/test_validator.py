@@ -219,6 +219,16 @@ def test_state_round_trips_and_refuses_another_validators_file(tmp_path):
     assert ValidatorState.load(tmp_path / "none.json", network="local", netuid=1, hotkey="hot-v").step == 0
 
 
+def test_a_validator_continues_from_the_state_saved_before_it_took_the_lock(tmp_path):
+    chain = subnet(tmp_path, Clock(), miners="")
+    early = make_validator(tmp_path, chain)  # reads the file (step 0) now, runs later
+    make_validator(tmp_path, chain).run(steps=2, on_error=pytest.fail)
+    results = []
+    early.run(steps=1, on_step=results.append, on_error=pytest.fail)
+    assert [r.step for r in results] == [2]
+    assert ValidatorState.load(tmp_path / "state.json", network="local", netuid=1, hotkey="hot-v").step == 3
+
+
 @pytest.mark.parametrize("text, message", [
     ('{"version": 1, "network": "local"', "corrupt"),
     ('{"version": 9}', "unknown format"),

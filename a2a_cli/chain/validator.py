@@ -184,9 +184,12 @@ class Validator:
         self.prompts = prompts
         self.settings = settings
         self.state_path = Path(state_path)
-        self.state = ValidatorState.load(self.state_path, network=chain.network, netuid=chain.netuid, hotkey=self.hotkey)
+        self.state = self._load_state()  # refuses another validator's file at once; `run` reads it again under the lock
         self._seed_source = seed_source or (lambda: secrets.randbits(64))
         self._recent = _no_fingerprints()  # the last `history_answers` answers' fingerprints, oldest first
+
+    def _load_state(self) -> ValidatorState:
+        return ValidatorState.load(self.state_path, network=self.chain.network, netuid=self.chain.netuid, hotkey=self.hotkey)
 
     # --- one step --------------------------------------------------------------------------------
 
@@ -326,6 +329,8 @@ class Validator:
         is held for this process alone while it runs (WorkError if another validator holds it).
         """
         with exclusive_state(self.state_path):
+            # read again under the lock: the copy loaded at construction may predate another validator's last save
+            self.state = self._load_state()
             asyncio.run(self._run(steps, interval_s, on_step, on_error))
 
     async def _run(self, steps, interval_s, on_step, on_error) -> None:
