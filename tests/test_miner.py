@@ -343,6 +343,34 @@ def test_the_miner_decodes_only_the_seconds_it_will_dance(net, audio_server, mon
     assert decoded == [2.0, 2.0]
 
 
+def test_audio_urls_are_fetched_directly_whatever_proxy_the_environment_names(net, audio_server, monkeypatch):
+    proxied = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            proxied.append(self.path)
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.server_address[1]}")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        with running_miner(make_service(net, allow_audio_urls=True, allow_private_urls=True)) as url:
+            response = post(url, net, body=_url_prompt(audio_server + "/song.wav"), trust_env=False)
+    finally:
+        proxy.shutdown()
+    assert response.status_code == 200, response.text
+    assert proxied == []
+
+
 def _secrets(wallet) -> list[str]:
     keyfile = json.loads(open(wallet.hotkey_file.path).read())
     values = [keyfile["privateKey"], keyfile["secretSeed"]]

@@ -219,7 +219,8 @@ async def fetch_audio_url(url: str, *, allow_private: bool, max_bytes: int, time
         await _check_public_host(parts.hostname, port or (443 if parts.scheme == "https" else 80))
     try:
         async with asyncio.timeout(timeout_s):
-            async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_s) as client:
+            # trust_env=False: no proxy or netrc credentials from the environment reach a caller-chosen host
+            async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_s, trust_env=False) as client:
                 async with client.stream("GET", url) as response:
                     if response.status_code != 200:
                         raise InputError(f"audio URL answered HTTP {response.status_code}")
