@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,6 +137,22 @@ def test_bad_input_is_one_line_and_exit_2(files, capsys, tmp_path):
         lines = [line for line in err.strip().splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("error:"), (name, err)
         assert "Traceback" not in err + out, name
+
+
+def test_a_folder_that_cannot_be_listed_is_bad_input_naming_it(files, capsys, tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):
+        if self == locked:  # what listing a folder without read permission raises (chmod cannot stop root)
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    code, out, err = run(["score", str(locked)], capsys)
+    assert code == 2, err
+    assert err.strip() == f"error: cannot read {locked}: Permission denied"
 
 
 def test_subprocess_never_shows_a_traceback(files, tmp_path):

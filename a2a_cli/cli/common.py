@@ -105,13 +105,16 @@ def files_in(paths: list[Path], suffixes: tuple[str, ...], kind: str) -> list[Pa
 
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes and p.is_file())
-            if not found:
-                raise InputError(f"no {kind} files ({', '.join(suffixes)}) in {path}")
-            files.extend(found)
-        elif not path.exists():
-            raise InputError(f"{kind} file not found: {path}")
-        else:
-            files.append(path)
+        try:
+            if path.is_dir():
+                found = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes and p.is_file())
+                if not found:
+                    raise InputError(f"no {kind} files ({', '.join(suffixes)}) in {path}")
+                files.extend(found)
+            elif not path.exists():
+                raise InputError(f"{kind} file not found: {path}")
+            else:
+                files.append(path)
+        except OSError as e:  # a folder we may not list, or a path inside one we may not enter
+            raise InputError(f"cannot read {path}: {e.strerror or e}") from None
     return files
