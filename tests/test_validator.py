@@ -431,10 +431,15 @@ def test_library_refuses_what_it_cannot_use(tmp_path):
 
 class _ChallengeServer(http.server.BaseHTTPRequestHandler):
     answer: tuple[int, bytes] = (200, b"")
+    extra_headers: dict[str, str] = {}
+    asked_encodings: list[str | None] = []
 
     def do_GET(self):  # noqa: N802 (the http.server API)
+        self.asked_encodings.append(self.headers.get("accept-encoding"))
         status, body = self.answer
         self.send_response(status)
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -472,6 +477,19 @@ def test_challenge_endpoint_prompts(challenge_server):
         ChallengeEndpoint(url, max_bytes=4096).sample(random.Random(0))
     with pytest.raises(InputError, match="http"):
         ChallengeEndpoint("ftp://example.org/c")
+
+
+def test_a_challenge_endpoint_answering_compressed_content_is_refused(challenge_server, monkeypatch):
+    import gzip
+
+    server, url = challenge_server
+    audio = protocol.encode_wav(synth_song(120.0, 5.0, sr=SR, seed=6), SR)
+    monkeypatch.setattr(_ChallengeServer, "extra_headers", {"content-encoding": "gzip"})
+    monkeypatch.setattr(_ChallengeServer, "asked_encodings", [])
+    _ChallengeServer.answer = (200, gzip.compress(json.dumps({"audio": audio.model_dump()}).encode()))
+    with pytest.raises(WorkError, match="^challenge endpoint answered compressed content; only identity is accepted$"):
+        ChallengeEndpoint(url).sample(random.Random(0))
+    assert _ChallengeServer.asked_encodings == ["identity"]
 
 
 # --- the command -------------------------------------------------------------------------------

@@ -189,11 +189,14 @@ class ChallengeEndpoint:
         deadline = time.monotonic() + self.timeout_s  # httpx's timeout is per read; this one bounds the whole answer
         try:
             with httpx.Client(timeout=self.timeout_s, follow_redirects=False, trust_env=False) as client:
-                with client.stream("GET", self.url) as response:
+                with client.stream("GET", self.url, headers={"accept-encoding": "identity"}) as response:
                     if response.status_code != 200:
                         raise WorkError(f"challenge endpoint answered HTTP {response.status_code}")
+                    if response.headers.get("content-encoding", "identity").lower() != "identity":
+                        # a small gzip body can inflate without bound before any cap sees it
+                        raise WorkError("challenge endpoint answered compressed content; only identity is accepted")
                     chunks, total = [], 0
-                    for chunk in response.iter_bytes():
+                    for chunk in response.iter_raw():  # the bytes on the wire, counted before anything expands them
                         if time.monotonic() > deadline:
                             raise WorkError(f"challenge endpoint took longer than {self.timeout_s:g} s")
                         total += len(chunk)
