@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from a2a_cli.audio import analyze
 from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
+from a2a_cli.motion.rotations import euler_to_matrix
 from a2a_cli.scoring import motion_fingerprint, near_duplicate, score_motion, score_motions
 from dances import (
     beat_frames_of, loop_one_move, plausible_dance, retimed, shifted_up, spinning_arms, static_pose,
@@ -80,6 +81,41 @@ def test_replayed_reference_scores_zero_but_another_dance_does_not(song):
     honest = score_motion(other, audio, reference=dance)
     assert honest.passed and honest.validator_score >= 0.6
     assert 0 < honest.components["similarity"] < 1
+
+
+def _shifted_in_time(dance: Motion, frames: int) -> Motion:
+    """The dance played `frames` frames early (negative: late), its ends held."""
+    idx = np.clip(np.arange(dance.n_frames) + frames, 0, dance.n_frames - 1)
+    return Motion(dance.poses[idx], dance.trans[idx], fps=dance.fps)
+
+
+def test_disguised_replays_of_the_reference_score_zero(song):
+    """A replay lifted 3 cm, shifted 2 frames, both (and turned), or with 1 cm of noise on every joint
+    is still a replay; the honest dance keeps its score against the same reference."""
+    *_, audio, beats, dance = song
+    noise = np.random.default_rng(0).normal(0, 0.01, dance.joints.shape)
+    disguised = {
+        "lifted 3 cm": shifted_up(dance, 0.03),
+        "2 frames late": _shifted_in_time(dance, -2),
+        "lifted, moved, turned and 5 frames early": Motion.from_joints(
+            _shifted_in_time(dance, 5).joints @ euler_to_matrix(np.array([0.0, 0.7, 0.0]), "XYZ").T + [0.4, 0.05, -0.2]),
+        "1 cm of noise": Motion.from_joints(dance.joints + noise),
+    }
+    for name, replay in disguised.items():
+        report = score_motion(replay, audio, reference=dance)
+        assert report.validator_score == 0.0, name
+        assert "not_replayed" in [g.name for g in report.failed_gates], name
+    assert [g.name for g in score_motion(disguised["lifted 3 cm"], audio, reference=dance).failed_gates] == ["not_replayed"]
+    other = plausible_dance(beats, N, seed=5, energy=audio.rms)
+    assert score_motion(other, audio, reference=dance).validator_score >= 0.6
+
+
+def test_a_near_copy_earns_no_more_similarity_than_an_honest_dance(song):
+    *_, audio, beats, dance = song
+    other = plausible_dance(beats, N, seed=5, energy=audio.rms)
+    honest = score_motion(other, audio, reference=dance).components["similarity"]
+    near = score_motion(shifted_up(dance, 0.03), audio, reference=dance, replay_tolerance_m=0.0)
+    assert near.passed and near.components["similarity"] <= honest
 
 
 def test_copy_of_another_miners_answer_is_detected(song):

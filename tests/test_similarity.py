@@ -80,3 +80,12 @@ def test_near_duplicate_finds_copies_and_only_copies(dance):
     assert near_duplicate(copy, dance.joints)
     assert not near_duplicate(plausible_dance(BEATS, N, seed=2).joints, dance.joints)
     assert not near_duplicate(plausible_dance(beat_frames_of(100, 10), N, seed=1).joints, dance.joints)
+
+
+def test_replay_distance_sees_through_moves_turns_lifts_and_delays(dance):
+    from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, replay_distance
+
+    disguised = moved_and_turned(dance.joints, yaw=2.5, shift=(1.0, 0.04, 3.0))
+    delayed = np.concatenate([disguised[:1].repeat(7, axis=0), disguised[:-7]])
+    assert replay_distance(delayed, dance.joints) < 1e-3
+    assert replay_distance(plausible_dance(BEATS, N, seed=2).joints, dance.joints) > 2.5 * REPLAY_TOLERANCE_M

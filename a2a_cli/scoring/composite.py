@@ -31,9 +31,13 @@ How it is made (DESIGN §6; each raw metric alone can be gamed, §9):
    - `energy` (0.10): correlation of the body's speed with the music's loudness (both smoothed
      over 1 s), (1 + r) / 2; left out when the music's loudness hardly varies.
    - `realism` (0.10): closeness of the clip's kinetic features to real dances' statistics.
-   - `similarity` (0.10): exp(-aligned joint error / 0.25 m) to the reference dance. Kept small
-     on purpose: a single reference in absolute positions rewards average poses (the original
-     subnet's flaw, similarity.py).
+   - `similarity` (0.10): exp(-max(aligned joint error, 0.10 m) / 0.25 m) to the reference dance.
+     Kept small on purpose: a single reference in absolute positions rewards average poses (the
+     original subnet's flaw, similarity.py). Policy: being closer than `SIMILARITY_PLATEAU_M`
+     earns nothing more. Two good dances to one song are rarely closer than that, so the credit
+     rewards dancing like the reference, not copying it: a near-copy that slips past the replay
+     gate earns no more than an honest dance (and a replay, `replay_distance` under the tolerance,
+     fails the gate `not_replayed`).
 3. **Anti-gaming factors**: the blend is multiplied by min(1, sync / 0.5) and min(1, variety /
    0.5): a motion that does not follow this song's beat, or repeats itself, cannot collect the
    other terms (a looped move is smooth and on the floor, but it is not a dance).
@@ -58,6 +62,7 @@ LATENCY_WEIGHT = 0.1
 LATENCY_HALF_S = 10.0
 PFC_SCALE = 2.0
 SIMILARITY_SCALE_M = 0.25
+SIMILARITY_PLATEAU_M = 0.10  # closer than this to the reference earns no more credit (module doc)
 VARIETY_LAGS_S = (0.5, 4.0)
 ENERGY_SMOOTHING_S = 1.0
 MIN_ENERGY_VARIATION = 0.05  # coefficient of variation of the smoothed loudness below which energy says nothing
@@ -200,7 +205,7 @@ def score_motion(motion, audio=None, *, reference=None, reference_stats=None, la
     """Judge one Motion against its song (`AudioAnalysis` or None) and optionally a reference Motion
     and reference statistics (fid.ReferenceStats). Never raises on motion content: bad numbers fail
     a gate."""
-    from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score
+    from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score, replay_distance
 
     fps = float(motion.fps)
     expected = None if audio is None else int(round(audio.duration_s * fps))
@@ -214,13 +219,14 @@ def score_motion(motion, audio=None, *, reference=None, reference_stats=None, la
         if reference is not None:
             error = aligned_joint_error(joints, reference.joints)
             original = original_subnet_score(joints, reference.joints, latency_s)
+            copy = replay_distance(joints, reference.joints, fps)
             metrics.update(aligned_joint_error_m=error, original_subnet_reward=original.reward,
                            original_subnet_rmse_cm=original.rmse_cm)
             tolerance = REPLAY_TOLERANCE_M if replay_tolerance_m is None else replay_tolerance_m
-            replay = error < tolerance
-            gates.append(Gate("not_replayed", not replay, error, tolerance,
+            replay = copy < tolerance
+            gates.append(Gate("not_replayed", not replay, copy, tolerance,
                               "a copy of the secret reference dance (m)" if replay else "ok"))
-            components["similarity"] = float(np.exp(-error / SIMILARITY_SCALE_M))
+            components["similarity"] = float(np.exp(-max(error, SIMILARITY_PLATEAU_M) / SIMILARITY_SCALE_M))
         from a2a_cli.scoring.pfc import physical_foot_contact
 
         pfc = float(physical_foot_contact(joints, fps))

@@ -2,7 +2,8 @@
 
 Two dances to the same song can both be good and still differ by 20 cm per joint, so similarity to
 one reference is only a small term of the validator score (composite.py), and a near-exact match
-is treated as a replayed reference, not as a perfect answer (see `REPLAY_TOLERANCE_M`).
+is treated as a replayed reference, not as a perfect answer (see `REPLAY_TOLERANCE_M` and
+`replay_distance`, which a moved, lifted, turned, delayed or lightly noised copy cannot dodge).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from a2a_cli.motion.skeleton import L_COLLAR, L_HIP, N_JOINTS, PELVIS, R_COLLAR,
 # so an answer that close to the reference was obtained from the reference (a leak, a harvested
 # public prompt): it is a replay and scores 0. Set by the validator; tests use this default.
 REPLAY_TOLERANCE_M = 0.02
+# A replay may be delayed or advanced by up to this much (a 2-frame shift must not hide a copy).
+REPLAY_MAX_SHIFT_S = 0.5
+# Jitter added to a copy is smoothed away before comparing (a dance hardly changes in 1/15 s).
+REPLAY_SMOOTHING_S = 1.0 / 15.0
 # Two miners' answers closer than this (after alignment and resampling) are the same dance.
 DUPLICATE_TOLERANCE_M = 0.03
 FINGERPRINT_SAMPLES = 64
@@ -51,6 +56,38 @@ def aligned_joint_error(joints: np.ndarray, reference: np.ndarray) -> float:
         return float("inf")
     diff = align(joints[:n]) - align(reference[:n])
     return float(np.linalg.norm(diff, axis=-1).mean())
+
+
+def replay_distance(joints: np.ndarray, reference: np.ndarray, fps: float = 30.0) -> float:
+    """How far (m) an answer is from being a copy of the reference: the least, over time shifts of
+    up to `REPLAY_MAX_SHIFT_S`, of the mean joint distance between the two dances' root-relative
+    poses, smoothed over `REPLAY_SMOOTHING_S`, after the one turn about the vertical that fits best.
+
+    Root-relative poses ignore where the root is at every frame (a lift, a slide, a new path);
+    the fitted turn ignores a turned copy; the smoothing averages away added jitter (1 cm of noise
+    on every joint adds under 1 cm here, while two different dances stay 10 cm or more apart).
+    """
+    from a2a_cli.scoring.smoothing import gaussian_filter1d
+
+    a, b = (np.asarray(x, dtype=np.float64) for x in (joints, reference))
+    if len(a) == 0 or len(b) == 0:
+        return float("inf")
+    sigma = REPLAY_SMOOTHING_S * fps
+    a, b = (gaussian_filter1d(x - x[:, PELVIS : PELVIS + 1], sigma, axis=0) for x in (a, b))
+    max_shift = min(int(round(REPLAY_MAX_SHIFT_S * fps)), min(len(a), len(b)) - 1)
+    return min(_turned_distance(a[max(s, 0) :], b[max(-s, 0) :]) for s in range(-max_shift, max_shift + 1))
+
+
+def _turned_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean joint distance between the overlapping frames of a and b after the yaw that best maps a
+    onto b (least squares on the horizontal coordinates: the angle of sum(b_xz conj(a_xz)))."""
+    n = min(len(a), len(b))
+    a, b = a[:n], b[:n]
+    ax, az, bx, bz = a[..., 0], a[..., 2], b[..., 0], b[..., 2]
+    yaw = np.arctan2(np.sum(az * bx - ax * bz), np.sum(ax * bx + az * bz))
+    c, s = np.cos(yaw), np.sin(yaw)
+    turned = np.stack([c * ax + s * az, a[..., 1], -s * ax + c * az], axis=-1)
+    return float(np.linalg.norm(turned - b, axis=-1).mean())
 
 
 # --- the original subnet's score, for comparison only -----------------------------------------
