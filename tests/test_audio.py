@@ -324,6 +324,20 @@ def test_bad_sample_arrays():
         analyze(np.zeros((2, 3, 4), dtype=np.float32), SR)
 
 
+def test_cached_windows_and_filter_banks_are_read_only():
+    """They are shared by every analysis in the process: a caller writing into one must fail loudly."""
+    from a2a_cli.audio import chroma, spectral
+
+    before = analyze(synth_song(120, 2.0, 22050, seed=4), 22050).features
+    shared = [spectral.hann(2048), spectral.hann(1), spectral.hann(9, periodic=False), spectral.mel_filterbank(float(FEATURE_SR)),
+              spectral.dct_matrix(), chroma._cq_to_chroma(), chroma._octave_basis(float(FEATURE_SR), 1000.0)[0]]
+    for array in shared:
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
+    after = analyze(synth_song(120, 2.0, 22050, seed=4), 22050).features  # nothing needs to write into them
+    np.testing.assert_array_equal(after, before)
+
+
 # --- cache ---------------------------------------------------------------------------------
 
 def test_cache_hit_returns_identical_results_without_recomputing(song_files, tmp_path, monkeypatch):

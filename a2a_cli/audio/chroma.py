@@ -15,7 +15,7 @@ from functools import cache
 
 import numpy as np
 
-from a2a_cli.audio.spectral import frame_signal, hann
+from a2a_cli.audio.spectral import frame_signal, hann, read_only
 
 BINS_PER_OCTAVE = 36
 N_OCTAVES = 7
@@ -58,7 +58,7 @@ def _octave_basis(sr: float, fmin_top: float) -> tuple[np.ndarray, int, int, int
     spectra[mags < cut[:, None]] = 0
     used = np.flatnonzero(np.any(spectra != 0, axis=0))
     lo, hi = int(used[0]), int(used[-1]) + 1
-    return np.ascontiguousarray(spectra[:, lo:hi]), lo, hi, n_fft
+    return read_only(np.ascontiguousarray(spectra[:, lo:hi])), lo, hi, n_fft
 
 
 def cqt_magnitude(y: np.ndarray, sr: float, hop: int, tuning: float) -> np.ndarray:
@@ -93,7 +93,7 @@ def _cq_to_chroma() -> np.ndarray:
     position = np.arange(N_OCTAVES * BINS_PER_OCTAVE) % BINS_PER_OCTAVE
     merge = BINS_PER_OCTAVE // N_CHROMA
     pitch_class = ((position + merge // 2) // merge) % N_CHROMA
-    return np.eye(N_CHROMA, dtype=np.float32)[pitch_class]
+    return read_only(np.eye(N_CHROMA, dtype=np.float32)[pitch_class])
 
 
 def _normalize_rows(x: np.ndarray, order: int) -> np.ndarray:

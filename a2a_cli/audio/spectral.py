@@ -19,13 +19,20 @@ N_MFCC = 20
 _CHUNK_FRAMES = 2048
 
 
+def read_only(array: np.ndarray) -> np.ndarray:
+    """`array`, made read-only: a functools.cache'd array is shared by every caller, so one caller
+    writing into it would silently change every later analysis."""
+    array.flags.writeable = False
+    return array
+
+
 @cache
 def hann(n: int, periodic: bool = True) -> np.ndarray:
-    """Hann window (periodic, as scipy get_window(fftbins=True), or symmetric)."""
+    """Hann window (periodic, as scipy get_window(fftbins=True), or symmetric); read-only."""
     if n == 1:
-        return np.ones(1)
+        return read_only(np.ones(1))
     m = n if periodic else n - 1
-    return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / m)
+    return read_only(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / m))
 
 
 def frame_signal(y: np.ndarray, frame_length: int, hop: int) -> np.ndarray:
@@ -61,7 +68,7 @@ def _mel_to_hz(m: np.ndarray) -> np.ndarray:
 
 @cache
 def mel_filterbank(sr: float, n_fft: int = N_FFT, n_mels: int = N_MELS) -> np.ndarray:
-    """(n_fft // 2 + 1, n_mels) float32: triangular Slaney-normalised filters (librosa.filters.mel)."""
+    """(n_fft // 2 + 1, n_mels) float32, read-only: triangular Slaney-normalised filters (librosa.filters.mel)."""
     fft_freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
     mel_f = _mel_to_hz(np.linspace(_hz_to_mel(np.array([0.0]))[0], _hz_to_mel(np.array([sr / 2]))[0], n_mels + 2))
     fdiff = np.diff(mel_f)
@@ -70,17 +77,17 @@ def mel_filterbank(sr: float, n_fft: int = N_FFT, n_mels: int = N_MELS) -> np.nd
     upper = ramps[2:] / fdiff[1:, None]
     weights = np.maximum(0, np.minimum(lower, upper))
     weights *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
-    return np.ascontiguousarray(weights.T, dtype=np.float32)
+    return read_only(np.ascontiguousarray(weights.T, dtype=np.float32))
 
 
 @cache
 def dct_matrix(n_in: int = N_MELS, n_out: int = N_MFCC) -> np.ndarray:
-    """(n_in, n_out) float32 orthonormal DCT-II (scipy.fft.dct(type=2, norm='ortho')) as a matrix."""
+    """(n_in, n_out) float32, read-only: orthonormal DCT-II (scipy.fft.dct(type=2, norm='ortho')) as a matrix."""
     k = np.arange(n_out)[None, :]
     n = np.arange(n_in)[:, None]
     basis = np.cos(np.pi * k * (2 * n + 1) / (2 * n_in)) * np.sqrt(2.0 / n_in)
     basis[:, 0] /= np.sqrt(2.0)
-    return basis.astype(np.float32)
+    return read_only(basis.astype(np.float32))
 
 
 def power_to_db(power: np.ndarray, top_db: float = 80.0) -> np.ndarray:
