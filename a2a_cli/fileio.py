@@ -64,6 +64,17 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def remove_leftover_parts(path: str | os.PathLike) -> None:
+    """Remove the temporary files of atomic writes to `path` killed before their rename.
+
+    Call it only while holding the lock every writer of `path` holds: otherwise one of them could be
+    another process's write in flight.
+    """
+    path = Path(path)
+    for leftover in path.parent.glob(f".{path.name}.*.part{path.suffix}"):
+        leftover.unlink(missing_ok=True)
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[IO[bytes]], None]) -> Path:
     """Write bytes, text (UTF-8) or whatever `data(file)` writes, atomically; returns the path."""
     path = Path(path)

@@ -103,6 +103,26 @@ def test_blocks_advance_with_wall_time(chain, clock):
     assert chain.current_block() == 8
 
 
+@pytest.mark.parametrize("seconds", [0, 0.0, -1.0, float("nan"), float("inf"), "12", True])
+def test_the_block_clock_must_advance(tmp_path, chain, seconds):
+    with pytest.raises(InputError, match="block_seconds must be a positive number of seconds"):
+        LocalChain(tmp_path / "other.json", block_seconds=seconds)
+    chain.burned_register(key("a"))
+    with pytest.raises(InputError, match="block_seconds must be a positive number of seconds"):
+        chain.configure(block_seconds=seconds)
+    assert chain.current_block() == 0  # the file kept its clock
+
+
+def test_writes_killed_before_their_rename_are_cleared_by_the_next_writer_under_the_lock(chain):
+    chain.burned_register(key("a"))
+    leftover = chain.path.with_name(f".{chain.path.name}.k1ll3d.part{chain.path.suffix}")
+    leftover.write_text("{half")
+    chain.metagraph()  # a reader holds no lock: it leaves it alone (it might be a write in flight)
+    assert leftover.exists()
+    chain.set_stake("hot-a", 5.0)
+    assert not leftover.exists() and chain.metagraph().by_hotkey("hot-a").stake == 5.0
+
+
 def test_weights_are_normalised_rate_limited_and_need_a_permit(chain, clock):
     for name in ("v", "m1", "m2", "poor"):
         chain.burned_register(key(name))

@@ -236,6 +236,9 @@ def test_a_validator_continues_from_the_state_saved_before_it_took_the_lock(tmp_
      '"miners": [{"uid": 1, "hotkey": "a", "ema": 5.0}]}', "out of"),
     ('{"version": 1, "network": "local", "netuid": 1, "hotkey": "h", "step": 0, "last_weights_block": null, '
      '"miners": [{"uid": 1, "hotkey": "a", "stolen": 1}]}', "malformed"),
+    *(('{"version": 1, "network": "local", "netuid": 1, "hotkey": "h", "step": 0, "last_weights_block": %s, '
+       '"miners": []}' % block, f"last_weights_block {shown} is not a block number")
+      for block, shown in (('"12"', "'12'"), ("1.5", "1.5"), ("true", "True"), ("-3", "-3"), ("[1]", r"\[1\]"))),
 ])
 def test_a_damaged_state_file_is_a_clear_error(tmp_path, text, message):
     path = tmp_path / "s.json"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from typing import Any
 
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited, check_axon_address
 from a2a_cli.errors import InputError, WorkError
-from a2a_cli.fileio import atomic_write, parse_versioned_json
+from a2a_cli.fileio import atomic_write, parse_versioned_json, remove_leftover_parts
 
 STATE_VERSION = 1
 DEFAULTS = {
@@ -65,9 +66,7 @@ class LocalChain(Chain):
     network = "local"
 
     def __init__(self, path: str | os.PathLike, netuid: int = 1, *, clock: Callable[[], float] = time.time, **params: Any):
-        unknown = set(params) - set(DEFAULTS)
-        if unknown:
-            raise InputError(f"unknown local chain parameter(s): {', '.join(sorted(unknown))}")
+        _check_params(params)
         self.path = Path(path)
         self.netuid = int(netuid)
         self._clock = clock
@@ -171,9 +170,7 @@ class LocalChain(Chain):
 
     def configure(self, **params: Any) -> None:
         """Change the chain's parameters (block_seconds, burn_tao, ...); the block number carries on."""
-        unknown = set(params) - set(DEFAULTS)
-        if unknown:
-            raise InputError(f"unknown local chain parameter(s): {', '.join(sorted(unknown))}")
+        _check_params(params)
         with self._update() as state:
             if "block_seconds" in params:
                 state["genesis_block"], state["genesis_time"] = self._block(state), self._clock()
@@ -215,9 +212,21 @@ class LocalChain(Chain):
             raise WorkError(f"cannot open the local chain lock {lock_path}: {e.strerror or e}") from None
         with lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            remove_leftover_parts(self.path)  # only under the lock: unheld, one could be another writer's in flight
             state = self._read()
             yield state
             atomic_write(self.path, json.dumps(state, indent=1))
+
+
+def _check_params(params: dict) -> None:
+    """Known names only, and a block clock that advances (block numbers divide by block_seconds)."""
+    unknown = set(params) - set(DEFAULTS)
+    if unknown:
+        raise InputError(f"unknown local chain parameter(s): {', '.join(sorted(unknown))}")
+    if "block_seconds" in params:
+        seconds = params["block_seconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
+            raise InputError(f"local chain block_seconds must be a positive number of seconds, got {seconds!r}")
 
 
 def _find(state: dict, hotkey: str) -> dict | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from a2a_cli.errors import InputError, WorkError
-from a2a_cli.fileio import atomic_write, parse_versioned_json
+from a2a_cli.fileio import atomic_write, parse_versioned_json, remove_leftover_parts
 
 STATE_VERSION = 1
 
@@ -113,8 +113,11 @@ class ValidatorState:
                 if not (math.isfinite(record.ema) and 0.0 <= record.ema <= 1.0):
                     raise ValueError(f"moving average {record.ema!r} out of [0, 1]")
                 miners[record.hotkey] = record
+            last_weights_block = doc["last_weights_block"]
+            if last_weights_block is not None and (type(last_weights_block) is not int or last_weights_block < 0):
+                raise ValueError(f"last_weights_block {last_weights_block!r} is not a block number")
             state = cls(network=str(doc["network"]), netuid=int(doc["netuid"]), hotkey=str(doc["hotkey"]),
-                        step=int(doc["step"]), last_weights_block=doc["last_weights_block"], miners=miners)
+                        step=int(doc["step"]), last_weights_block=last_weights_block, miners=miners)
         except (KeyError, TypeError, ValueError) as e:
             raise WorkError(f"{where} is malformed ({type(e).__name__}: {e}); delete it to start afresh") from None
         return state
@@ -166,6 +169,5 @@ def exclusive_state(path: str | os.PathLike) -> Iterator[None]:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise WorkError(f"another validator is already running with the state file {path}") from None
-        for leftover in path.parent.glob(f".{path.name}.*.part{path.suffix}"):
-            leftover.unlink(missing_ok=True)
+        remove_leftover_parts(path)
         yield
