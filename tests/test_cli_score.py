@@ -155,6 +155,32 @@ def test_a_folder_that_cannot_be_listed_is_bad_input_naming_it(files, capsys, tm
     assert err.strip() == f"error: cannot read {locked}: Permission denied"
 
 
+def test_build_reference_says_it_is_reading_and_names_a_clip_too_short(files, capsys, tmp_path, monkeypatch):
+    from a2a_cli.cli import common
+
+    labels = []
+
+    class RecordingBar(common.ProgressBar):
+        def __init__(self, label="", *args, **kwargs):
+            labels.append(label)
+            super().__init__(label, *args, **kwargs)
+
+    monkeypatch.setattr(common, "ProgressBar", RecordingBar)
+    dances = tmp_path / "dances"
+    dances.mkdir()
+    for seed in range(3):
+        save_motion(plausible_dance(beat_frames_of(110, SECONDS), N, seed=seed), dances / f"d{seed}.npy")
+    save_motion(static_pose(2), dances / "tiny.npy")
+    code, _, err = run(["score", "--build-reference", str(dances), "-o", str(tmp_path / "stats.npz")], capsys)
+    assert code == 2 and labels == ["reading dances"]
+    assert err.strip() == f"error: {dances / 'tiny.npy'}: this metric needs at least 3 frames, got 2"
+    assert not (tmp_path / "stats.npz").exists()
+
+    (dances / "tiny.npy").unlink()
+    code, _, err = run(["score", "--build-reference", str(dances), "-o", str(tmp_path / "stats.npz")], capsys)
+    assert code == 0 and (tmp_path / "stats.npz").is_file(), err
+
+
 def test_subprocess_never_shows_a_traceback(files, tmp_path):
     np.save(tmp_path / "pickle.npy", np.array([object()], dtype=object), allow_pickle=True)
     for argv in (["score", str(tmp_path / "pickle.npy")], ["score", str(files / "song.npy"), "--audio", str(tmp_path / "none.mp3")]):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from a2a_cli.cli import common
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # metric -> what it means, for the per-file table
 MEANINGS = {
@@ -197,19 +200,35 @@ def _build_reference(folder: Path, output: Path, as_json: bool) -> None:
 
     from a2a_cli.errors import InputError
     from a2a_cli.motion.formats import load_motion
-    from a2a_cli.scoring.fid import build_reference_stats
 
     if not folder.is_dir():
         raise InputError(f"--build-reference needs a folder of dances: {folder}")
     files = common.files_in([folder], common.MOTION_SUFFIXES, "motion")
     clips = []
-    with common.ProgressBar("scoring", total=len(files), quiet=len(files) <= 3) as bar:
+    with common.ProgressBar("reading dances", total=len(files), quiet=len(files) <= 3) as bar:
         for path in files:
-            clips.append(load_motion(path).joints)
+            clips.append((path, load_motion(path).joints))
             bar.advance()
-    stats = build_reference_stats(clips)
+    stats = _reference_stats(clips)
     stats.save(output)
     if as_json:
         common.print_json({"path": output, "clips": stats.n_clips, "source": folder})
     else:
         common.out.print(f"wrote {escape(str(output))}: FID statistics of {stats.n_clips} dances from {escape(str(folder))}")
+
+
+def _reference_stats(named_clips: list[tuple[Path, np.ndarray]]):
+    """FID statistics of the clips; an error one clip causes (too short, say) names its file."""
+    from a2a_cli.errors import InputError
+    from a2a_cli.scoring.fid import build_reference_stats, clip_features
+
+    try:
+        return build_reference_stats([clip for _, clip in named_clips])
+    except InputError:
+        # The features are computed in batches, so find the clip to blame alone, shortest first.
+        for path, clip in sorted(named_clips, key=lambda named: len(named[1])):
+            try:
+                clip_features([clip])
+            except InputError as e:
+                raise InputError(f"{path}: {e}") from None
+        raise
