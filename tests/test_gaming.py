@@ -14,6 +14,7 @@ from a2a_cli.audio import analyze
 from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
 from a2a_cli.motion.rotations import euler_to_matrix
+from a2a_cli.motion.skeleton import FOOT_JOINTS
 from a2a_cli.scoring import motion_fingerprint, near_duplicate, score_motion, score_motions
 from dances import (
     beat_frames_of, loop_one_move, plausible_dance, retimed, shifted_up, spinning_arms, static_pose,
@@ -206,3 +207,17 @@ def test_beat_sync_is_chance_corrected(song):
     assert dance_sync["sync"] > 0.5
     assert noise_sync["bas"] > 0.25 and noise_sync["sync"] < 0.2
     assert off_beat["sync"] < 0.1
+
+
+def test_random_poses_at_one_frame_per_second_score_zero(song):
+    """12 random poses declared at 1 fps were smooth enough per second to score 0.68."""
+    *_, audio, _, _ = song
+    n = int(round(audio.duration_s))
+    poses = np.random.default_rng(0).normal(0, 0.3, (n, 24, 3)).astype(np.float32)
+    feet = Motion(poses, np.zeros((n, 3))).joints[:, FOOT_JOINTS]
+    trans = np.zeros((n, 3), dtype=np.float32)
+    trans[:, 1] = -feet[:, :, 1].min(axis=1)  # a foot on the floor, the feet planted
+    trans[:, [0, 2]] = -feet[:, :, [0, 2]].mean(axis=1)
+    report = score_motion(Motion(poses, trans, fps=1.0), audio)
+    assert report.validator_score == 0.0
+    assert [g.name for g in report.failed_gates] == ["fps"]

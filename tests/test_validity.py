@@ -49,7 +49,7 @@ def test_each_trick_fails_its_own_gate(dance):
 def test_too_few_frames_for_the_motion_gates_fail_the_duration_gate(dance):
     # 3 frames at 2 fps last 1.5 s, but the motion gates need 4 frames: they must not all be skipped
     motion = Motion(dance.poses[:3], dance.trans[:3], fps=2.0)
-    assert failed(motion, expected_frames=None) == {"duration"}
+    assert failed(motion, expected_frames=None) == {"duration", "fps"}
 
 
 def test_non_finite_motion_fails_without_crashing(dance):
@@ -107,3 +107,9 @@ def test_longest_run_matches_a_plain_loop(rows):
 
     got = validity._longest_run(np.array(rows, dtype=bool).reshape(len(rows), -1))
     assert got.tolist() == [plain(r) for r in rows]
+
+
+@pytest.mark.parametrize("fps,passes", [(1.0, False), (23.9, False), (24.0, True), (30.0, True), (240.0, True), (241.0, False)])
+def test_frame_rate_gate(fps, passes):
+    gate = next(g for g in check_validity(Motion(np.zeros((60, 24, 3)), np.zeros((60, 3)), fps=fps)) if g.name == "fps")
+    assert gate.passed is passes and gate.value == fps

@@ -52,6 +52,12 @@ MAX_BONE_STRETCH = 0.15
 # A dance moves: the pose (joints relative to the pelvis) must deviate from its average by more
 # than 3 cm RMS per joint; a statue with sensor-like jitter stays in millimetres.
 MIN_POSE_MOTION_M = 0.03
+# Frame rate: film's 24 fps is the slowest rate at which motion still reads as motion and beats
+# (0.1 s alignment) can be placed; motion capture rarely exceeds 240 fps. Outside that range the
+# per-frame gates see too few samples (at 1 fps random poses passed them) or too many to be a dance
+# file. The validator asks for 30 fps.
+MIN_FPS = 24.0
+MAX_FPS = 240.0
 # At least one second: shorter answers cannot be judged for rhythm or dynamics.
 MIN_DURATION_S = 1.0
 # The fewest frames the motion gates can measure (jerk needs 4); fewer fail the duration gate.
@@ -308,6 +314,10 @@ def check_validity(motion, expected_frames: int | None = None, values: dict | No
     """
     gates: list[Gate] = []
     n = motion.n_frames
+    fps = float(motion.fps)
+    fps_ok = MIN_FPS <= fps <= MAX_FPS
+    gates.append(Gate("fps", fps_ok, fps, MIN_FPS if fps < MIN_FPS else MAX_FPS,
+                      "ok" if fps_ok else f"{fps:g} fps: outside {MIN_FPS:g}-{MAX_FPS:g} fps"))
     if expected_frames is not None:
         gates.append(Gate("frame_count", n == expected_frames, float(n), float(expected_frames),
                           "ok" if n == expected_frames else f"{n} frames where the audio needs exactly {expected_frames}"))
