@@ -46,7 +46,7 @@ MiB = 1024 * 1024
 SCHEMA: dict[str, dict[str, Key]] = {
     "general": {
         "data_dir": Key(str, "", 'Where models, the local chain and validator state live; "" means the user data dir.'),
-        "cache_dir": Key(str, "", 'Where audio features and downloads are cached; "" means the user cache dir.'),
+        "cache_dir": Key(str, "", 'Where audio features and downloads are cached (also $A2A_GENERAL_CACHE_DIR, as every key has its variable); "" means the user cache dir.'),
         "log_level": Key(str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
     },
     "audio": {
@@ -180,18 +180,25 @@ class Settings:
         value = self.get("general.cache_dir")
         return Path(value).expanduser() if value else default_cache_dir()
 
+    @property
+    def audio_cache_dir(self) -> Path | None:
+        """Where `a2a_cli.audio.analyze` caches analyses: a folder of the cache dir, or None when audio.cache is off."""
+        return self.cache_dir / "features" if self.get("audio.cache") else None
+
 
 def load_settings(
     config_path: str | os.PathLike | None = None,
     profile: str | None = None,
     flags: Mapping[str, Any] | None = None,
+    flag_names: Mapping[str, str] | None = None,
 ) -> Settings:
     """Merge the layers of DESIGN §4 into one validated `Settings`.
 
     `config_path` (else $A2A_CONFIG) names a file that must exist; without one, ./a2a.toml and then
     the user config dir are tried. `profile` (else $A2A_PROFILE) selects `[profiles.NAME]`. `flags`
     maps dotted keys ("generate.model") or flat ones ("generate_model") to values; None means the
-    flag was not given.
+    flag was not given. `flag_names` names the command's flag for a dotted key whose flag is not
+    --<key name> ({"validator.timeout_s": "--timeout"}), so messages name a flag that exists.
     """
     values = {key: list(spec.default) if spec.type is list else spec.default for key, spec in KEYS.items()}
     sources = dict.fromkeys(KEYS, "default")
@@ -204,7 +211,7 @@ def load_settings(
     elif profile is not None:
         raise InputError(f"profile {profile!r} was asked for, but no config file was found (looked for ./{CONFIG_FILE_NAME} and {user_config_path()})")
     layers += _env_layers(os.environ)
-    layers += _flag_layers(flags or {})
+    layers += _flag_layers(flags or {}, flag_names or {})
     for source, layer in layers:
         values.update(layer)
         sources.update(dict.fromkeys(layer, source))
@@ -297,7 +304,7 @@ def _env_layers(environ: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     return layers
 
 
-def _flag_layers(flags: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _flag_layers(flags: Mapping[str, Any], flag_names: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     layers = []
     for name, value in flags.items():
         if value is None:
@@ -309,7 +316,8 @@ def _flag_layers(flags: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             value = list(value)
         if isinstance(value, os.PathLike):
             value = os.fspath(value)
-        layers.append((f"flag {_flag_name(key)}", {key: _check(key, value, f"from {_flag_name(key)}")}))
+        flag = flag_names.get(key) or _flag_name(key)
+        layers.append((f"flag {flag}", {key: _check(key, value, f"from {flag}")}))
     return layers
 
 

@@ -556,6 +556,32 @@ def test_a2a_mine_advertises_the_configured_external_ip(tmp_path, clean_env, cap
         assert exit_info.value.code == 2 and f"external ip {shown} is not an IP address" in err, err
 
 
+def test_a2a_mine_advertises_the_address_its_host_name_resolves_to(tmp_path, clean_env, capsys):
+    """--host localhost binds and advertises 127.0.0.1 (no complaint about an external ip nobody gave);
+    a host that does not resolve is named as such."""
+    import a2a_cli.chain.miner as miner_module
+    from a2a_cli.cli.app import main
+
+    (miner,) = make_wallets(tmp_path / "wallets", "miner")
+    chain = local_chain_with(tmp_path / "data" / "local-chain" / "1.json", {}, [miner])
+    for name, value in (("GENERAL_DATA_DIR", tmp_path / "data"), ("CHAIN_WALLET_PATH", tmp_path / "wallets"),
+                        ("CHAIN_WALLET_HOTKEY", "hot")):
+        clean_env.setenv("A2A_" + name, str(value))
+    served = []
+    clean_env.setattr(miner_module, "serve", lambda service, sock, **kwargs: served.append(sock.getsockname()) or sock.close())
+    command = ["mine", "--network", "local", "--netuid", "1", "--wallet", "miner", "--port", "0"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--host", "localhost"])
+    assert exit_info.value.code == 0, capsys.readouterr().err
+    (host, port), = served
+    assert host == "127.0.0.1" and chain.metagraph().by_hotkey(miner.hotkey.ss58_address).axon_url == f"http://127.0.0.1:{port}"
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--host", "no-such-host.invalid"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "the miner's host 'no-such-host.invalid' does not resolve" in err, err
+    assert "external ip" not in err.split("does not resolve")[0]
+
+
 def test_a2a_mine_serves_the_default_generator_and_advertises_itself(tmp_path):
     """The real command in its own process, on the local chain, with the default model."""
     import os

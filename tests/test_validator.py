@@ -526,6 +526,18 @@ def test_validate_command_refuses_bad_setups_in_one_line(monkeypatch, capsys, tm
     assert "Traceback" not in err and len(err.strip().splitlines()) <= 3  # one message (wrapped at most)
 
 
+def test_validate_command_names_its_own_flags_and_refuses_a_state_folder(monkeypatch, capsys, tmp_path, library):
+    from a2a_cli.chain.auth import create_wallet
+
+    code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library), "--timeout", "-1")
+    assert code == 2 and "from --timeout\n" in err and "--timeout-s" not in err, err
+    code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library), "--weights-interval", "0")
+    assert code == 2 and "from --weights-interval\n" in err and "--weights-interval-blocks" not in err, err
+    LocalChain(tmp_path / "data" / "local-chain" / "1.json").burned_register(create_wallet("default", "default", tmp_path / "w"))
+    code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library), "--state", str(tmp_path))
+    assert code == 2 and f"validator state {tmp_path} is a folder" in err and "Traceback" not in err, err
+
+
 def test_validate_takes_the_configured_challenge_url_unless_given_a_library(monkeypatch, capsys, tmp_path, library):
     env = {"A2A_VALIDATOR_CHALLENGE_URL": "ftp://challenges.example/next"}
     code, err = run_cli(monkeypatch, capsys, tmp_path, env=env)

@@ -135,6 +135,8 @@ class ValidatorState:
             text = path.read_text()
         except FileNotFoundError:
             return cls(network=network, netuid=int(netuid), hotkey=hotkey)
+        except IsADirectoryError:
+            raise InputError(f"validator state {path} is a folder; give a file path (--state)") from None
         except OSError as e:
             raise WorkError(f"cannot read validator state {path}: {e.strerror or e}") from None
         state = cls.from_json(text, f"validator state {path}")

@@ -31,14 +31,19 @@ class GlobalOptions:
 options = GlobalOptions()
 
 
-def settings(**flags: Any):
+# The wallet flags of register, mine and validate, which are shorter than their keys' names.
+WALLET_FLAG_NAMES = {"chain.wallet_name": "--wallet", "chain.wallet_hotkey": "--hotkey"}
+
+
+def settings(flag_names: dict[str, str] | None = None, **flags: Any):
     """The effective settings: defaults < [default] < [profiles.NAME] < A2A_* env < these flags.
 
     `flags` are dotted keys ("generate.model") set on the command line; None means "not given".
+    `flag_names`: the command's flag for a key whose flag is not --<key name>, for error messages.
     """
     from a2a_cli.config import load_settings
 
-    return load_settings(config_path=options.config, profile=options.profile, flags=flags)
+    return load_settings(config_path=options.config, profile=options.profile, flags=flags, flag_names=flag_names)
 
 
 def print_json(data: Any) -> None:

@@ -39,7 +39,7 @@ def mine(
     from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, model_generate_fn, serve
     from a2a_cli.errors import InputError, WorkError
 
-    settings = common.settings(**{
+    settings = common.settings(flag_names=common.WALLET_FLAG_NAMES, **{
         "chain.network": network, "chain.netuid": netuid, "chain.wallet_name": wallet,
         "chain.wallet_hotkey": hotkey, "chain.wallet_path": str(wallet_path) if wallet_path else None,
         "generate.model": model, "miner.host": host, "miner.port": port, "miner.min_stake": min_stake,
@@ -56,13 +56,14 @@ def mine(
     model_name = settings.get("generate.model")
     generate = model_generate_fn(model_name)
 
-    advertised = config.external_ip or _reachable_host(config.host, local=chain.network == LOCAL_NETWORK)
-    if advertised is None:
-        raise InputError(f"the miner binds {config.host}; pass --external-ip (or set miner.external_ip) with the address validators should call")
-    try:
-        ipaddress.ip_address(advertised)
-    except ValueError:
-        raise InputError(f"external ip {advertised!r} is not an IP address") from None
+    if config.external_ip:
+        advertised = config.external_ip
+        try:
+            ipaddress.ip_address(advertised)
+        except ValueError:
+            raise InputError(f"external ip {advertised!r} is not an IP address") from None
+    else:
+        advertised = _reachable_host(config.host, local=chain.network == LOCAL_NETWORK)
 
     sock = bind_socket(config.host, config.port)
     bound_port = sock.getsockname()[1]
@@ -78,8 +79,25 @@ def mine(
     serve(service, sock, log_level=level.lower())
 
 
-def _reachable_host(host: str, *, local: bool) -> str | None:
-    """The bound host when it is a concrete address; for a wildcard bind, loopback on the local chain."""
+def _reachable_host(host: str, *, local: bool) -> str:
+    """The address to advertise when no external ip is given: the bound host's own address (a name
+    such as localhost is resolved: the chain holds numbers); for a wildcard bind, loopback on the local chain."""
+    import ipaddress
+    import socket
+
+    from a2a_cli.errors import InputError
+
     if host in ("0.0.0.0", "::", ""):
-        return "127.0.0.1" if local else None
-    return host
+        if local:
+            return "127.0.0.1"
+        raise InputError(f"the miner binds {host or 'every address'}; pass --external-ip (or set miner.external_ip) "
+                         "with the address validators should call")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return socket.getaddrinfo(host, None, family=socket.AF_INET, type=socket.SOCK_STREAM)[0][4][0]  # as bind_socket binds a name
+    except (OSError, UnicodeError):
+        raise InputError(f"the miner's host {host!r} does not resolve to an address; pass --host with an IP address "
+                         "(or --external-ip with the address validators should call)") from None

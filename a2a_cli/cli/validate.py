@@ -48,7 +48,8 @@ def validate(
     from a2a_cli.chain.validator import Validator, ValidatorSettings
     from a2a_cli.errors import InputError, WorkError
 
-    settings = common.settings(**{
+    flag_names = {**common.WALLET_FLAG_NAMES, "validator.timeout_s": "--timeout", "validator.weights_interval_blocks": "--weights-interval"}
+    settings = common.settings(flag_names=flag_names, **{
         "chain.network": network, "chain.netuid": netuid, "chain.wallet_name": wallet,
         "chain.wallet_hotkey": hotkey, "chain.wallet_path": str(wallet_path) if wallet_path else None,
         "validator.library": str(library) if library else None, "validator.sample_size": sample_size,
