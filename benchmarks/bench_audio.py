@@ -2,7 +2,7 @@
 
 Writes a 3-minute synthetic song as a 44.1 kHz stereo mp3 in a temp dir, then times, each in a
 fresh Python process (as every `a2a` command is):
-- ours: `a2a_cli.audio.analyze(path, cache=False)` (decode + 35 features + tempo + beats + RMS);
+- ours: `a2a_cli.audio.analyze(path)` (decode + 35 features + tempo + beats + RMS);
 - librosa: `librosa.load(sr=15360)` and EDGE's `baseline_features.py` calls, including its
   `librosa.beat.tempo` of the file reloaded at 22050 Hz for the tempo prior; once with an empty
   numba cache (a first run) and once with the cache that run filled.
@@ -28,10 +28,10 @@ OURS = """
 import json, sys, time
 t0 = time.perf_counter()
 from a2a_cli.audio import analyze
-a = analyze(sys.argv[1], cache=False)
+a = analyze(sys.argv[1])
 first = time.perf_counter() - t0
 t1 = time.perf_counter()
-analyze(sys.argv[1], cache=False)
+analyze(sys.argv[1])
 print(json.dumps({"first": first, "warm": time.perf_counter() - t1, "frames": a.n_frames}))
 """
 

@@ -45,7 +45,7 @@ def best_of(n: int, fn) -> float:
 
 def bench_speed() -> None:
     print("== generation speed (3-minute song at 120 BPM, analysis excluded) ==")
-    audio = analyze(synth_song(120, 180.0, SR, seed=0), SR, cache=False)
+    audio = analyze(synth_song(120, 180.0, SR, seed=0), SR)
     gen = get_generator("choreo")
     took = best_of(3, lambda: gen.generate(audio, 180.0, 0))
     print(f"generate: {took:.3f} s for 180 s of music = {180.0 / took:.0f}x real time (target < 2 s, >= 90x)")
@@ -58,7 +58,7 @@ def bench_cli() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         song = Path(tmp) / "song.mp3"
         sf.write(song, synth_song(120, 180.0, 44100, seed=0), 44100, format="MP3")
-        env = dict(os.environ, A2A_CACHE_DIR=str(Path(tmp) / "cache"))
+        env = dict(os.environ, A2A_GENERAL_CACHE_DIR=str(Path(tmp) / "cache"))
         decode = [sys.executable, "-c", f"import soundfile; soundfile.read({str(song)!r})"]
         baseline = best_of(2, lambda: subprocess.run(decode, check=True, env=env))
         cmd = [sys.executable, "-m", "a2a_cli", "generate", str(song), "--force", "--json"]
@@ -82,7 +82,7 @@ def bench_quality() -> None:
     print("\n== quality over synthetic songs (30 s each, seeds 0-1) ==")
     gen = get_generator("choreo")
     rows, tricks = [], {"static pose": [], "2-second loop": [], "dance for another song": []}
-    audios = {key: analyze(synth_song(key[0], 30.0, SR, seed=7, offset_s=key[1]), SR, cache=False) for key in SONGS}
+    audios = {key: analyze(synth_song(key[0], 30.0, SR, seed=7, offset_s=key[1]), SR) for key in SONGS}
     keys = list(audios)
     for i, key in enumerate(keys):
         audio = audios[key]

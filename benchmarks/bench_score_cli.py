@@ -49,7 +49,7 @@ def main() -> int:
         baseline = statistics.median(wall([sys.executable, "-c", "import numpy"], env) for _ in range(RUNS))
         cold = []
         for i in range(RUNS):
-            env["A2A_CACHE_DIR"] = str(tmp / f"cache-{i}")  # empty: the song is analysed from scratch
+            env["A2A_GENERAL_CACHE_DIR"] = str(tmp / f"cache-{i}")  # empty: the song is analysed from scratch
             cold.append(wall(score, env))
         warm = [wall(score, env) for _ in range(RUNS)]  # the last cache now holds the song
 

@@ -88,7 +88,7 @@ def test_features_match_librosa_edge_path(tmp_path, bpm):
     librosa = pytest.importorskip("librosa")
     path = tmp_path / "song.wav"
     sf.write(path, synth_song(bpm, 8.0, SR, seed=7, offset_s=0.2), SR)
-    ours = analyze(path, cache=False)
+    ours = analyze(path)
     y, _ = librosa.load(path, sr=FEATURE_SR)
     ref, ref_tempo = _edge_reference(y)
     n = ours.n_frames
@@ -156,12 +156,12 @@ def song_files(tmp_path_factory):
 def test_formats_decode_to_the_same_audio(song_files):
     wav, sr = decode(song_files["wav"])
     assert sr == FEATURE_SR and wav.dtype == np.float32 and wav.size == 10 * FEATURE_SR
-    reference = analyze(song_files["wav"], cache=False)
+    reference = analyze(song_files["wav"])
     for ext, min_corr in (("flac", 0.99999), ("ogg", 0.995), ("mp3", 0.995)):
         samples, _ = decode(song_files[ext])
         assert samples.size == wav.size, ext
         assert np.corrcoef(samples, wav)[0, 1] >= min_corr, ext  # aligned: no decoder delay left
-        result = analyze(song_files[ext], cache=False)
+        result = analyze(song_files[ext])
         assert result.n_frames == reference.n_frames == 300
         assert np.corrcoef(result.features[:, 1:21].ravel(), reference.features[:, 1:21].ravel())[0, 1] >= 0.98, ext
         assert f_measure(result.beat_times, reference.beat_times) >= 0.9, ext
@@ -185,12 +185,12 @@ def test_cut_equals_the_same_span_of_the_whole(song_files, ext):
     span = whole[3 * FEATURE_SR : 7 * FEATURE_SR]
     edge = FEATURE_SR // 20  # resampling a cut differs from the whole only near its ends
     np.testing.assert_allclose(part[edge:-edge], span[edge:-edge], atol=2e-3)
-    result = analyze(song_files[ext], start_s=3.0, duration_s=4.0, cache=False)
+    result = analyze(song_files[ext], start_s=3.0, duration_s=4.0)
     assert result.n_frames == 120 and result.duration_s == pytest.approx(4.0)
 
 
 def test_a_cut_just_past_the_end_is_padded_to_the_asked_length(song_files):
-    result = analyze(song_files["flac"], start_s=9.0, duration_s=1.07, cache=False)
+    result = analyze(song_files["flac"], start_s=9.0, duration_s=1.07)
     assert result.duration_s == pytest.approx(1.07, abs=1 / SR) and result.features.shape == (32, 35)
     samples, _ = decode(song_files["flac"], start_s=9.0, duration_s=1.07)
     assert abs(samples.size - 1.07 * FEATURE_SR) <= 1 and not samples[-FEATURE_SR // 50 :].any()
@@ -203,7 +203,7 @@ def test_sha256_names_the_file_bytes(song_files):
 
     data = song_files["flac"].read_bytes()
     assert file_sha256(song_files["flac"]) == hashlib.sha256(data).hexdigest()
-    assert analyze(song_files["flac"], cache=False).sha256 == hashlib.sha256(data).hexdigest()
+    assert analyze(song_files["flac"]).sha256 == hashlib.sha256(data).hexdigest()
 
 
 # --- bad input -----------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def _write(name, content):
 )
 def test_bad_files_give_one_line_input_errors(song_files, tmp_path, make, message):
     path = make(song_files, tmp_path)
-    for call in (lambda: decode(path), lambda: analyze(path, cache=False)):
+    for call in (lambda: decode(path), lambda: analyze(path)):
         with pytest.raises(InputError, match=message) as info:
             call()
         assert "\n" not in str(info.value)
@@ -299,7 +299,7 @@ def test_muting_mpg123_restores_stderr_and_logs_its_text(song_files, tmp_path, c
 )
 def test_impossible_cuts_are_input_errors(song_files, cut, message):
     with pytest.raises(InputError, match=message):
-        analyze(song_files["wav"], cache=False, **cut)
+        analyze(song_files["wav"], **cut)
 
 
 def test_size_and_length_caps(song_files, monkeypatch):
@@ -341,22 +341,21 @@ def test_cached_windows_and_filter_banks_are_read_only():
 # --- cache ---------------------------------------------------------------------------------
 
 def test_cache_hit_returns_identical_results_without_recomputing(song_files, tmp_path, monkeypatch):
-    monkeypatch.setenv("A2A_CACHE_DIR", str(tmp_path))
-    first = analyze(song_files["ogg"], start_s=1.0, duration_s=5.0)
-    entries = list((tmp_path / "features").glob("*.npz"))
+    first = analyze(song_files["ogg"], start_s=1.0, duration_s=5.0, cache_dir=tmp_path)
+    entries = list(tmp_path.glob("*.npz"))
     assert len(entries) == 1 and entries[0].name.startswith(first.sha256)
 
     def no_compute(*args, **kwargs):
         raise AssertionError("a cache hit must not recompute")
 
     monkeypatch.setattr(audio_analysis, "compute", no_compute)
-    second = analyze(song_files["ogg"], start_s=1.0, duration_s=5.0)
+    second = analyze(song_files["ogg"], start_s=1.0, duration_s=5.0, cache_dir=tmp_path)
     for name in ("features", "onset_env", "rms", "beat_frames"):
         np.testing.assert_array_equal(getattr(second, name), getattr(first, name))
         assert getattr(second, name).dtype == getattr(first, name).dtype
     assert (second.tempo_bpm, second.duration_s, second.sha256) == (first.tempo_bpm, first.duration_s, first.sha256)
     with pytest.raises(AssertionError, match="must not recompute"):  # another cut is another entry
-        analyze(song_files["ogg"], start_s=2.0, duration_s=5.0)
+        analyze(song_files["ogg"], start_s=2.0, duration_s=5.0, cache_dir=tmp_path)
 
 
 def _bad_entry(kind: str, entry) -> None:
@@ -376,20 +375,28 @@ def _bad_entry(kind: str, entry) -> None:
 
 
 @pytest.mark.parametrize("kind", ["garbage", "bad-zip", "wrong-shape", "old-version"])
-def test_bad_cache_entry_is_ignored_and_rewritten(song_files, tmp_path, monkeypatch, kind):
-    monkeypatch.setenv("A2A_CACHE_DIR", str(tmp_path))
-    first = analyze(song_files["flac"], duration_s=3.0)
-    (entry,) = (tmp_path / "features").glob("*.npz")
+def test_bad_cache_entry_is_ignored_and_rewritten(song_files, tmp_path, kind):
+    first = analyze(song_files["flac"], duration_s=3.0, cache_dir=tmp_path)
+    (entry,) = tmp_path.glob("*.npz")
     _bad_entry(kind, entry)
-    again = analyze(song_files["flac"], duration_s=3.0)
+    again = analyze(song_files["flac"], duration_s=3.0, cache_dir=tmp_path)
     np.testing.assert_array_equal(again.features, first.features)
     with np.load(entry, allow_pickle=False) as data:
         np.testing.assert_array_equal(data["features"], first.features)
 
 
-def test_cache_false_writes_nothing_and_results_are_read_only(song_files, tmp_path, monkeypatch):
-    monkeypatch.setenv("A2A_CACHE_DIR", str(tmp_path))
-    result = analyze(song_files["wav"], duration_s=2.0, cache=False)
-    assert not (tmp_path / "features").exists()
+def test_without_a_cache_dir_nothing_is_cached_and_results_are_read_only(song_files, tmp_path, monkeypatch):
+    """The library caches only where its caller says: no environment variable or user folder sneaks in."""
+    from a2a_cli.audio import cache as feature_cache
+
+    def touch_cache(*args):
+        raise AssertionError("analyze without cache_dir must not touch the cache")
+
+    for name in ("A2A_GENERAL_CACHE_DIR", "A2A_CACHE_DIR", "XDG_CACHE_HOME", "HOME"):
+        monkeypatch.setenv(name, str(tmp_path))
+    monkeypatch.setattr(feature_cache, "load", touch_cache)
+    monkeypatch.setattr(feature_cache, "store", touch_cache)
+    result = analyze(song_files["wav"], duration_s=2.0)
+    assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError):
         result.features[0, 0] = 1.0

@@ -20,7 +20,7 @@ SR = 22050
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
     """Feature caches go to the test's folder, never the user's cache."""
-    monkeypatch.setenv("A2A_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("A2A_GENERAL_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def write_song(path: Path, seconds: float = 4.0, bpm: float = 120.0) -> Path:
@@ -29,8 +29,12 @@ def write_song(path: Path, seconds: float = 4.0, bpm: float = 120.0) -> Path:
 
 
 def a2a(capsys, *args: str) -> tuple[int, str, str]:
+    return a2a_with(capsys, [], *args)
+
+
+def a2a_with(capsys, global_options: list[str], *args: str) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exit_:
-        main(["generate", *args])
+        main([*global_options, "generate", *args])
     out, err = capsys.readouterr()
     return exit_.value.code, out, err
 
@@ -46,6 +50,24 @@ def test_writes_npy_beside_the_song_with_exact_frames(tmp_path, capsys):
     data = np.load(tmp_path / "song.npy", allow_pickle=False)
     assert data.shape == (120, 75) and data.dtype == np.float32
     assert "song.wav" in out and "120" in out  # the summary table names the file and its frames
+
+
+def test_features_are_cached_in_general_cache_dir_unless_audio_cache_is_off(tmp_path, capsys, monkeypatch):
+    song = write_song(tmp_path / "song.wav", 2.0)
+    config = tmp_path / "a2a.toml"
+    config.write_text(f'[default.general]\ncache_dir = "{tmp_path / "configured"}"\n[profiles.nocache.audio]\ncache = false\n')
+    monkeypatch.delenv("A2A_GENERAL_CACHE_DIR")
+    code, _, err = a2a_with(capsys, ["--config", str(config)], str(song), "--force")
+    assert code == 0, err
+    assert len(list((tmp_path / "configured" / "features").glob("*.npz"))) == 1
+    monkeypatch.setenv("A2A_GENERAL_CACHE_DIR", str(tmp_path / "from-env"))  # the variable beats the file
+    code, _, err = a2a_with(capsys, ["--config", str(config)], str(song), "--force")
+    assert code == 0, err
+    assert len(list((tmp_path / "from-env" / "features").glob("*.npz"))) == 1
+    monkeypatch.setenv("A2A_GENERAL_CACHE_DIR", str(tmp_path / "off"))
+    code, _, err = a2a_with(capsys, ["--config", str(config), "--profile", "nocache"], str(song), "--force")
+    assert code == 0, err
+    assert not (tmp_path / "off").exists() and not (tmp_path / "cache").exists()
 
 
 def test_formats_into_a_folder_with_meta_and_json(tmp_path, capsys):

@@ -22,6 +22,12 @@ SECONDS = 6
 N = SECONDS * 30
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Feature caches go to the test's folder, never the user's cache."""
+    monkeypatch.setenv("A2A_GENERAL_CACHE_DIR", str(tmp_path / "cache"))
+
+
 def run(argv, capsys) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -179,6 +185,19 @@ def test_build_reference_says_it_is_reading_and_names_a_clip_too_short(files, ca
     (dances / "tiny.npy").unlink()
     code, _, err = run(["score", "--build-reference", str(dances), "-o", str(tmp_path / "stats.npz")], capsys)
     assert code == 0 and (tmp_path / "stats.npz").is_file(), err
+
+
+def test_the_music_is_cached_in_the_cache_dir_unless_audio_cache_is_off(files, capsys, tmp_path, monkeypatch):
+    argv = ["score", str(files / "song.npy"), "--audio", str(files / "song.wav"), "--json"]
+    code, first, err = run(argv, capsys)
+    assert code == 0, err
+    assert len(list((tmp_path / "cache" / "features").glob("*.npz"))) == 1
+    code, again, err = run(argv, capsys)  # from the cache: the same verdict
+    assert code == 0 and json.loads(again)["files"] == json.loads(first)["files"], err
+    monkeypatch.setenv("A2A_GENERAL_CACHE_DIR", str(tmp_path / "off"))
+    monkeypatch.setenv("A2A_AUDIO_CACHE", "false")
+    code, _, err = run(argv, capsys)
+    assert code == 0 and not (tmp_path / "off").exists(), err
 
 
 def test_subprocess_never_shows_a_traceback(files, tmp_path):

@@ -31,7 +31,7 @@ FAST = 150.0  # 12-frame beats: the tracker's beat equals the song's, a half-tim
 
 @cache
 def song(bpm: float, seconds: float = SECONDS, offset_s: float = 0.0, seed: int = 0, bars: int = 2):
-    return analyze(synth_song(bpm, seconds, SR, seed=seed, offset_s=offset_s, bars_per_section=bars), SR, cache=False)
+    return analyze(synth_song(bpm, seconds, SR, seed=seed, offset_s=offset_s, bars_per_section=bars), SR)
 
 
 def half_time_dance(bpm: float, parity: int, seed: int = 1) -> Motion:

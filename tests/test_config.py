@@ -202,6 +202,17 @@ def test_settings_accessors():
         settings.section("minr")
 
 
+def test_audio_cache_dir_follows_general_cache_dir_and_audio_cache(tmp_path, monkeypatch):
+    assert load_settings().audio_cache_dir == config.default_cache_dir() / "features"
+    write(Path("a2a.toml"), f'[default.general]\ncache_dir = "{tmp_path / "from-file"}"\n')
+    assert load_settings().audio_cache_dir == tmp_path / "from-file" / "features"
+    monkeypatch.setenv("A2A_GENERAL_CACHE_DIR", str(tmp_path / "from-env"))
+    assert load_settings().audio_cache_dir == tmp_path / "from-env" / "features"
+    monkeypatch.setenv("A2A_AUDIO_CACHE", "off")
+    assert load_settings().audio_cache_dir is None
+    assert "A2A_GENERAL_CACHE_DIR" in config.KEYS["general.cache_dir"].help
+
+
 # ---------------------------------------------------------------- error paths
 
 

@@ -29,7 +29,7 @@ SONGS = [(120.0, 0.0), (97.0, 0.3), (140.0, 0.1)]
 @pytest.fixture(scope="module", params=SONGS, ids=lambda s: f"{s[0]:g}bpm")
 def song(request):
     bpm, offset = request.param
-    audio = analyze(synth_song(bpm, SECONDS, 22050, offset_s=offset, bars_per_section=2), 22050, cache=False)
+    audio = analyze(synth_song(bpm, SECONDS, 22050, offset_s=offset, bars_per_section=2), 22050)
     beats = beat_frames_of(bpm, SECONDS, offset)
     dance = plausible_dance(beats, N, seed=1, energy=audio.rms)
     return bpm, offset, audio, beats, dance
@@ -150,7 +150,7 @@ _AUDIO = None
 def _short_audio():
     global _AUDIO
     if _AUDIO is None:
-        _AUDIO = analyze(synth_song(110, 2.0, 22050), 22050, cache=False)
+        _AUDIO = analyze(synth_song(110, 2.0, 22050), 22050)
     return _AUDIO
 
 

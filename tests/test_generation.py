@@ -31,7 +31,7 @@ TEMPI = (80, 100, 120, 140, 160)
 
 @cache
 def song(bpm: float, seconds: float = 20.0, offset_s: float = 0.0) -> AudioAnalysis:
-    return analyze(synth_song(bpm, seconds, SR, seed=3, offset_s=offset_s), SR, cache=False)
+    return analyze(synth_song(bpm, seconds, SR, seed=3, offset_s=offset_s), SR)
 
 
 @cache

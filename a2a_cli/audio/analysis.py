@@ -117,11 +117,12 @@ def analyze(
     *,
     start_s: float | None = None,
     duration_s: float | None = None,
-    cache: bool = True,
+    cache_dir: str | os.PathLike | None = None,
 ) -> AudioAnalysis:
     """Analyse an audio file (or samples at rate `sr`), optionally a cut of it.
 
-    Files are cached by sha256 + cut + feature version (see `a2a_cli.audio.cache`); raw sample
+    With a `cache_dir` (the CLI passes `Settings.audio_cache_dir`), files are cached there by
+    sha256 + cut + feature version (see `a2a_cli.audio.cache`); None caches nothing. Raw sample
     arrays are never cached, and their `sha256` is that of their float32 bytes and rate.
     """
     if isinstance(source, np.ndarray):
@@ -135,7 +136,7 @@ def analyze(
 
     path = check_audio_file(Path(source))
     sha256 = file_sha256(path)
-    entry = feature_cache.entry_path(sha256, start_s, duration_s) if cache else None
+    entry = None if cache_dir is None else feature_cache.entry_path(Path(cache_dir), sha256, start_s, duration_s)
     if entry is not None:
         fields = feature_cache.load(entry)
         if fields is not None and _well_formed(fields):

@@ -1,12 +1,12 @@
 """On-disk cache of analyses, keyed by the audio file's sha256, the cut and the feature version.
 
 Entries are plain .npz files (no pickles), written atomically; an unreadable or malformed entry
-is treated as a miss and overwritten. `A2A_CACHE_DIR` replaces the user cache directory.
+is treated as a miss and overwritten. The folder is the caller's choice (the CLI takes it from the
+settings, `Settings.audio_cache_dir`), so the library never looks at the environment.
 """
 
 from __future__ import annotations
 
-import os
 import zipfile
 from pathlib import Path
 
@@ -19,19 +19,10 @@ _ARRAYS = ("features", "onset_env", "rms", "beat_frames")
 _SCALARS = ("duration_s", "tempo_bpm")
 
 
-def cache_dir() -> Path:
-    root = os.environ.get("A2A_CACHE_DIR")
-    if not root:
-        import platformdirs
-
-        root = platformdirs.user_cache_dir("a2a")
-    return Path(root) / "features"
-
-
-def entry_path(sha256: str, start_s: float | None, duration_s: float | None) -> Path:
+def entry_path(folder: Path, sha256: str, start_s: float | None, duration_s: float | None) -> Path:
     start = f"{float(start_s or 0.0):.6f}"
     length = "all" if duration_s is None else f"{float(duration_s):.6f}"
-    return cache_dir() / f"{sha256}-{start}-{length}-v{FEATURE_VERSION}.npz"
+    return folder / f"{sha256}-{start}-{length}-v{FEATURE_VERSION}.npz"
 
 
 def load(path: Path) -> dict | None:

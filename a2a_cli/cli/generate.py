@@ -116,7 +116,7 @@ def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path |
         for done, (song, outputs) in enumerate(jobs):
             bar.update(description=f"dancing to {song.name}", completed=done)
             began = time.perf_counter()
-            analysis = analyze(song, start_s=start, duration_s=duration, cache=bool(cfg.get("audio.cache")))
+            analysis = analyze(song, start_s=start, duration_s=duration, cache_dir=cfg.audio_cache_dir)
             motion = generator.generate(analysis, analysis.duration_s, seed)
             took = time.perf_counter() - began
             for path in outputs:

@@ -71,7 +71,8 @@ def score(
     if not motions:
         raise InputError("give motion files or folders to score (or --build-reference DIR -o stats.npz)")
     stats_path = cfg.get("score.reference_stats")
-    _score_files(common.files_in(motions, common.MOTION_SUFFIXES, "motion"), audio, reference, Path(stats_path) if stats_path else None, latency, as_json)
+    _score_files(common.files_in(motions, common.MOTION_SUFFIXES, "motion"), audio, reference, Path(stats_path) if stats_path else None, latency, as_json,
+                 cache_dir=cfg.audio_cache_dir)
 
 
 def audio_for(motion: Path, audio: Path | None) -> Path | None:
@@ -87,7 +88,7 @@ def audio_for(motion: Path, audio: Path | None) -> Path | None:
     raise InputError(f"no audio for {motion.name} in {audio} (looked for {motion.stem}{{{','.join(common.AUDIO_SUFFIXES)}}})")
 
 
-def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json) -> None:
+def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json, *, cache_dir: Path | None) -> None:
     from a2a_cli.audio import analyze
     from a2a_cli.motion.formats import load_motion
     from a2a_cli.scoring import score_motion
@@ -102,7 +103,7 @@ def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json)
             motion = load_motion(path)
             song = audio_for(path, audio_arg)
             if song is not None and song not in analyses:
-                analyses[song] = analyze(song)
+                analyses[song] = analyze(song, cache_dir=cache_dir)
             report = score_motion(motion, analyses.get(song), reference=reference, reference_stats=stats, latency_s=latency)
             results.append((path, song, motion, report))
             bar.advance()
