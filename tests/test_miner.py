@@ -191,10 +191,11 @@ def test_a_full_queue_gets_429_and_stake_takes_priority(net):
         wait_for(0, 0)
 
 
-def test_slow_bodies_past_the_intake_limit_get_429_at_once_and_honest_requests_are_served_after(net):
+def test_slow_bodies_past_the_intake_limit_get_429_at_once_and_honest_requests_are_served_after(net, caplog):
     """20 callers claim a public validator hotkey and trickle their bodies in: only max_concurrency +
     max_queue (3) bodies are ever read at once, the other 17 get 429 without waiting, and once the
     slow callers go, a signed prompt is served."""
+    caplog.set_level(logging.INFO, logger="a2a.miner")
     service = make_service(net, max_concurrency=1, max_queue=2)
     reading, peak = 0, 0
     read_body = service.read_body
@@ -239,6 +240,8 @@ def test_slow_bodies_past_the_intake_limit_get_429_at_once_and_honest_requests_a
             time.sleep(0.02)
         assert post(url, net).status_code == 200
     assert peak == 3
+    statuses = Counter(r.getMessage().split()[1] for r in caplog.records if r.name == "a2a.miner")
+    assert statuses == {"429": 17, "400": 3, "200": 1}  # the 3 that hung up are the callers' doing, not a 500
 
 
 def test_the_deadline_gives_504_and_the_slot_frees_when_the_work_ends(net):

@@ -292,9 +292,15 @@ class MinerService:
         return neuron.stake
 
     async def read_body(self, request: Any) -> bytes:
-        """The body, streamed and counted: 413 as soon as it passes the cap."""
+        """The body, streamed and counted: 413 as soon as it passes the cap; 400 (logged, never sent)
+        when the caller hangs up half-way, which is not the miner's error."""
+        from starlette.requests import ClientDisconnect
+
         limit = self.settings.max_request_bytes
-        return await protocol.read_capped(request.stream(), limit, HTTPRefusal(413, f"request body is over the {limit}-byte limit", close=True))
+        try:
+            return await protocol.read_capped(request.stream(), limit, HTTPRefusal(413, f"request body is over the {limit}-byte limit", close=True))
+        except ClientDisconnect:
+            raise HTTPRefusal(400, "the caller disconnected before sending the whole body", close=True) from None
 
     async def handle_generate(self, request: Any) -> dict:
         """One prompt, from raw request to response dict (or HTTPRefusal)."""
