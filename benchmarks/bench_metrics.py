@@ -84,7 +84,9 @@ def baseline_pfc(joints: np.ndarray, fps: float = FPS) -> float:
 
 
 def baseline_kinetic(joints: np.ndarray, frame_time: float = 1 / 60) -> np.ndarray:
-    """AIST++/Bailando kinetic features: per joint, windowed velocities and accelerations."""
+    """AIST++/Bailando kinetic features: per joint, windowed velocities and accelerations, of the
+    joints relative to the frame-0 root, with the code's v1 = p[k] - p[k-1] / ft (scoring/kinetic.py)."""
+    joints = joints - joints[0, 0]
     n = len(joints)
     out = []
     for j in range(24):
@@ -96,7 +98,9 @@ def baseline_kinetic(joints: np.ndarray, frame_time: float = 1 / 60) -> np.ndarr
                     v_sum += joints[k, j] - joints[k - 1, j]
                     v_count += 1
                 if 1 <= k <= n - 2:
-                    a_sum += (joints[k + 1, j] - 2 * joints[k, j] + joints[k - 1, j]) / frame_time**2
+                    v2 = (joints[k + 1, j] - joints[k, j]) / frame_time
+                    v1 = joints[k, j] - joints[k - 1, j] / frame_time
+                    a_sum += (v2 - v1) / frame_time
                     a_count += 1
             v = v_sum / (v_count * frame_time)
             horizontal += v[0] ** 2 + v[2] ** 2

@@ -221,3 +221,16 @@ def test_random_poses_at_one_frame_per_second_score_zero(song):
     report = score_motion(Motion(poses, trans, fps=1.0), audio)
     assert report.validator_score == 0.0
     assert [g.name for g in report.failed_gates] == ["fps"]
+
+
+def test_realism_against_reference_statistics_of_other_dances():
+    """Realism judges kinetic energies: the papers' energy expenditure (a joint's distance from the
+    starting root, mostly) varies so little between these dances that a z-score on it zeroed an honest one."""
+    from a2a_cli.scoring.fid import build_reference_stats
+
+    stats = build_reference_stats(
+        [plausible_dance(beat_frames_of(bpm, SECONDS), N, seed=s).joints for s, bpm in enumerate([95, 105, 115, 125, 135, 145])])
+    dance = plausible_dance(beat_frames_of(120, SECONDS), N, seed=21)
+    assert score_motion(dance, None, reference_stats=stats).components["realism"] > 0.9
+    assert score_motion(white_noise(N), None, reference_stats=stats).components["realism"] < 0.01
+    assert score_motion(teleports(dance), None, reference_stats=stats).components["realism"] < 0.01

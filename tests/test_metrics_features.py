@@ -24,25 +24,41 @@ def test_shapes_and_dtypes():
         assert features(clips).dtype == np.float32
 
 
-def test_a_static_pose_has_no_kinetic_energy():
-    np.testing.assert_array_equal(kinetic_features(rest_joints(T)), np.zeros(72))
+# The papers' code computes energy expenditure with v1 = p[k] - p[k-1] / ft (kinetic.py): on top of
+# the second difference, each window adds (1 - ft) / ft^2 = 3540 times the joint's position
+# relative to the root at frame 0.
+QUIRK = (1 - 1 / 60) * 60**2
+
+
+def test_a_static_pose_has_no_kinetic_energy_but_the_codes_expenditure_of_its_shape():
+    joints = rest_joints(T)
+    features = kinetic_features(joints).reshape(24, 3)
+    np.testing.assert_array_equal(features[:, :2], 0.0)
+    distance = np.linalg.norm(joints[0] - joints[0, 0], axis=-1)
+    np.testing.assert_allclose(features[:, 2], QUIRK * distance, rtol=1e-6)
+    assert features[0, 2] == 0.0  # the root itself sits at its frame-0 position
 
 
 def test_one_joint_at_constant_speed_by_hand():
     # The left wrist drifts 1 cm per frame along x and 0.5 cm along y; frame time 1/60 s:
-    # horizontal energy (0.01 * 60)^2 = 0.36, vertical (0.005 * 60)^2 = 0.09, no acceleration.
+    # horizontal energy (0.01 * 60)^2 = 0.36, vertical (0.005 * 60)^2 = 0.09; the other joints stay still.
     joints = rest_joints(T)
     joints[:, L_WRIST] += np.arange(T)[:, None] * np.array([0.01, 0.005, 0.0])
     features = kinetic_features(joints).reshape(24, 3)
-    np.testing.assert_allclose(features[L_WRIST], [0.36, 0.09, 0.0], rtol=1e-6, atol=1e-9)  # float32 output
-    assert np.count_nonzero(np.delete(features, L_WRIST, axis=0)) == 0
+    np.testing.assert_allclose(features[L_WRIST, :2], [0.36, 0.09], rtol=1e-6, atol=1e-9)  # float32 output
+    assert np.count_nonzero(np.delete(features, L_WRIST, axis=0)[:, :2]) == 0
+    np.testing.assert_array_equal(np.delete(features, L_WRIST, axis=0), np.delete(kinetic_features(rest_joints(T)).reshape(24, 3), L_WRIST, axis=0))
 
 
 def test_constant_acceleration_by_hand():
-    # x = a k^2 / 2 with a = 1 mm per frame^2: every windowed acceleration is a / (1/60)^2 = 3.6.
-    joints = rest_joints(T)
-    joints[:, R_ANKLE, 0] += 0.5 * 0.001 * np.arange(T) ** 2
-    assert kinetic_features(joints).reshape(24, 3)[R_ANKLE, 2] == pytest.approx(3.6, rel=1e-6)
+    # x = a k^2 / 2 with a = 1 mm per frame^2, every other joint at the origin: each window's second
+    # difference gives a / (1/60)^2 = 3.6, and the code's v1 adds QUIRK times the window's mean x.
+    joints = np.zeros((T, 24, 3))
+    x = 0.5 * 0.001 * np.arange(T) ** 2
+    joints[:, R_ANKLE, 0] = x
+    windows = [range(max(i - 2, 1), min(i + 2, T - 2) + 1) for i in range(1, T)]
+    expected = np.mean([3.6 + QUIRK * x[list(w)].mean() for w in windows])
+    assert kinetic_features(joints).reshape(24, 3)[R_ANKLE, 2] == pytest.approx(expected, rel=1e-5)
 
 
 @settings(max_examples=15, deadline=None)

@@ -30,7 +30,11 @@ How it is made (DESIGN §6; each raw metric alone can be gamed, §9):
      travelling does not hide a loop. A loop of one move is 0 at its period.
    - `energy` (0.10): correlation of the body's speed with the music's loudness (both smoothed
      over 1 s), (1 + r) / 2; left out when the music's loudness hardly varies.
-   - `realism` (0.10): closeness of the clip's kinetic features to real dances' statistics.
+   - `realism` (0.10): closeness of the clip's kinetic energies (the horizontal and vertical
+     columns of the kinetic features) to real dances' statistics. The third column, energy
+     expenditure as the papers compute it, mostly measures how far each joint is from the starting
+     root (kinetic.py): body shape and travel, whose spread over a set of dances can be so small
+     that any other dance sits hundreds of standard deviations away.
    - `similarity` (0.10): exp(-max(aligned joint error, 0.10 m) / 0.25 m) to the reference dance.
      Kept small on purpose: a single reference in absolute positions rewards average poses (the
      original subnet's flaw, similarity.py). Policy: being closer than `SIMILARITY_PLATEAU_M`
@@ -276,11 +280,13 @@ def score_motions(motions: Sequence, audio=None, **kwargs) -> list[ScoreReport]:
 
 
 def _realism(joints: np.ndarray, fps: float, stats, metrics: dict) -> float:
-    """exp(-max(d - 1, 0) / 2), d the RMS z-score of this clip's kinetic features against the real
-    dances' (fid.ReferenceStats): within one standard deviation on average is fully realistic."""
+    """exp(-max(d - 1, 0) / 2), d the RMS z-score of this clip's kinetic energies against the real
+    dances' (fid.ReferenceStats; not the expenditure columns, module doc): within one standard
+    deviation on average is fully realistic."""
     from a2a_cli.scoring.kinetic import kinetic_features
 
     z = stats.kinetic.normalise(np.asarray(kinetic_features(joints), dtype=np.float64)[None])
-    d = float(np.sqrt(np.mean(z**2)))
+    energies = z.reshape(-1, 3)[:, :2]  # per joint: horizontal, vertical kinetic energy
+    d = float(np.sqrt(np.mean(energies**2)))
     metrics["kinetic_zscore"] = d
     return float(np.exp(-max(d - 1.0, 0.0) / 2.0))

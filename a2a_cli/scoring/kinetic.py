@@ -5,8 +5,19 @@ Per joint, in SMPL order, three numbers (so column 3*j + i):
   1 vertical kinetic energy:   mean over frames of v_y^2,
   2 energy expenditure:        mean over frames of |a|,
 where v at frame i (1..T-1) averages the displacements p[k] - p[k-1] for k in i-2..i+2 that exist,
-divided by the frame time, and a averages the second differences at k in i-2..i+2 that exist
-(1 <= k <= T-2), divided by the frame time squared; every mean divides by T - 1.
+divided by the frame time, and a averages, over the k in i-2..i+2 that exist (1 <= k <= T-2),
+(v2 - v1) / ft with v2 = (p[k+1] - p[k]) / ft and, as the code has it, v1 = p[k] - p[k-1] / ft;
+every mean divides by T - 1. p are the joints relative to the root's position at frame 0, as
+Bailando's `metrics_new.calc_and_save_feats` prepares them.
+
+The v1 above is a precedence slip in the AIST++ API's `calc_average_acceleration`, copied into
+Bailando's `utils/features/utils.py` (reported in Bailando issue #46; fixes proposed in PRs
+aistplusplus_api#33 and Bailando#28 were not in the code the papers ran). Every published FID_k
+(FACT, Bailando, EDGE and later papers evaluating with Bailando's code) was computed with it, so
+it is reproduced: (v2 - v1) / ft = (p[k+1] - 2 p[k] + p[k-1] + (1 - ft) p[k]) / ft^2, a second
+difference plus a term proportional to the joint's position, which dominates (energy expenditure
+is mostly how far the joint is from the starting root). The constant offset to frame 0 matters
+for it, which is why p is taken relative to the frame-0 root (the features stay translation-free).
 
 The frame time is the code's constant 1/60 s, whatever the clip's real rate: the published
 numbers were computed that way, and FID normalises each column by the reference's spread, so a
@@ -29,6 +40,7 @@ def kinetic_features(joints: np.ndarray | ClipBatch, frame_time: float = KINETIC
     n = batch.n_frames - 1  # one window per frame 1..T-1
     velocity, v_count = _window_sums(batch.positions, n)  # (24, 3, B, n): summed steps, metres
     accel, a_count = _window_sums(batch.step, n)  # summed second differences
+    accel += (1.0 - frame_time) * _window_positions(batch.positions, n)  # the code's quirk (module doc)
     # Means over frames of (sum / count)^2 and |sum| / count, as weighted sums (one BLAS pass).
     v_weight = (1.0 / (v_count**2 * n * frame_time**2)).astype(batch.positions.dtype)
     a_weight = (1.0 / (a_count * n * frame_time**2)).astype(batch.positions.dtype)
@@ -39,6 +51,25 @@ def kinetic_features(joints: np.ndarray | ClipBatch, frame_time: float = KINETIC
         axis=-1,
     )  # (24, B, 3)
     return batch.per_clip(features.transpose(1, 0, 2).reshape(batch.n_clips, -1).astype(np.float32))
+
+
+def _window_positions(positions: np.ndarray, n_out: int) -> np.ndarray:
+    """Sums of p[k] over the acceleration windows (the k of `_window_sums` of the steps: 1 <= k <=
+    T-2 within i-2..i+2 of Bailando's frame i = output + 1), p relative to the root at frame 0.
+    Zero-padded so that every window is five shifted slices; the root offset is taken off once per
+    window member that exists."""
+    from a2a_cli.motion.skeleton import PELVIS
+
+    inner = positions[..., 1:-1]  # k = 1..T-2
+    padded = np.zeros(inner.shape[:-1] + (inner.shape[-1] + 2 * _HALF_WINDOW + 1,), dtype=inner.dtype)
+    padded[..., _HALF_WINDOW : _HALF_WINDOW + inner.shape[-1]] = inner
+    sums = padded[..., :n_out].copy()
+    for d in range(1, 2 * _HALF_WINDOW + 1):
+        sums += padded[..., d : d + n_out]
+    i = np.arange(n_out)
+    count = np.minimum(i + _HALF_WINDOW, inner.shape[-1] - 1) - np.maximum(i - _HALF_WINDOW, 0) + 1
+    sums -= positions[PELVIS, :, :, :1] * count.astype(inner.dtype)
+    return sums
 
 
 def _window_sums(x: np.ndarray, n_out: int) -> tuple[np.ndarray, np.ndarray]:
