@@ -234,3 +234,16 @@ def test_realism_against_reference_statistics_of_other_dances():
     assert score_motion(dance, None, reference_stats=stats).components["realism"] > 0.9
     assert score_motion(white_noise(N), None, reference_stats=stats).components["realism"] < 0.01
     assert score_motion(teleports(dance), None, reference_stats=stats).components["realism"] < 0.01
+
+
+@pytest.mark.parametrize("sound", ["silence", "a steady hum"])
+def test_music_without_beats_leaves_sync_out(sound):
+    """Silence or a hum has no rhythm (the tracker finds < 4 beats): a moving dance is judged on the
+    rest, not zeroed for missing beats that are not there; a static pose still scores 0."""
+    t = np.arange(10 * 22050) / 22050
+    samples = np.zeros_like(t) if sound == "silence" else 0.3 * np.sin(2 * np.pi * 220 * t)
+    audio = analyze(samples.astype(np.float32), 22050, cache=False)
+    assert len(audio.beat_frames) < 4
+    report = score_motion(plausible_dance(beat_frames_of(100, 10), 300, seed=1), audio)
+    assert report.validator_score > 0.5 and "sync" not in report.components and "sync" not in report.factors
+    assert score_motion(static_pose(300), audio).validator_score == 0.0

@@ -7,7 +7,9 @@ How it is made (DESIGN §6; each raw metric alone can be gamed, §9):
 2. **Components**, each in [0, 1], blended with the weights in `WEIGHTS` (renormalised over the
    components that can be computed: no audio means no rhythm or energy term, no reference no
    similarity term, no reference statistics no realism term):
-   - `sync` (0.35): beat alignment to THIS song, chance-corrected. Alignment a = harmonic mean of BAS
+   - `sync` (0.35): beat alignment to THIS song, chance-corrected; left out (no term, no factor)
+     when the tracker found fewer than `MIN_SYNC_BEATS` beats (silence, ambient sound): there is no
+     rhythm to judge, and judging it anyway would give every dance 0. Alignment a = harmonic mean of BAS
      (music beats find a motion beat) and motion-beat precision (motion beats land on a music beat).
      Precision judges motion beats against the tracked beats continued at their mean spacing over the
      whole clip: trackers drop the beats of a weak intro or ending, and a dancer who keeps dancing
@@ -62,6 +64,7 @@ from a2a_cli.scoring.validity import MAX_MEDIAN_JERK_M_S3, Gate, check_validity,
 WEIGHTS = {"sync": 0.35, "quality": 0.20, "variety": 0.15, "energy": 0.10, "realism": 0.10, "similarity": 0.10}
 SYNC_FULL = 0.5  # sync at or above this keeps the whole blend; below it the blend shrinks in proportion
 VARIETY_FULL = 0.5
+MIN_SYNC_BEATS = 4  # fewer tracked beats than this: too little rhythm to judge, sync is left out
 LATENCY_WEIGHT = 0.1
 LATENCY_HALF_S = 10.0
 PFC_SCALE = 2.0
@@ -242,7 +245,8 @@ def score_motion(motion, audio=None, *, reference=None, reference_stats=None, la
         if audio is not None:
             sync = beat_sync(joints, np.asarray(audio.beat_frames) * fps / 30.0, fps)
             metrics.update({k: v for k, v in sync.items() if k != "sync"})
-            components["sync"] = sync["sync"]
+            if np.size(audio.beat_frames) >= MIN_SYNC_BEATS:
+                components["sync"] = sync["sync"]
             energy = energy_following(joints, audio.rms, fps)
             if energy is not None:
                 components["energy"] = energy
