@@ -36,7 +36,7 @@ def register(
     from a2a_cli.chain.chain import LOCAL_NETWORK, chain_from_settings
     from a2a_cli.errors import InputError
 
-    settings = common.settings(**{
+    settings = common.settings(flag_names=common.WALLET_FLAG_NAMES, **{
         "chain.network": network, "chain.netuid": netuid, "chain.wallet_name": wallet,
         "chain.wallet_hotkey": hotkey, "chain.wallet_path": str(wallet_path) if wallet_path else None,
     })
