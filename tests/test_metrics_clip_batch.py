@@ -50,3 +50,31 @@ def test_bad_input():
         ClipBatch.from_poses(np.zeros((24, 3)), np.zeros(3))
     with pytest.raises(ValueError, match="joint-major"):
         ClipBatch(np.zeros((24, 3, 10)))
+
+
+def test_score_motion_lays_out_a_clip_once_for_the_metrics_and_once_for_the_gates(monkeypatch):
+    """PFC, BAS, energy and realism share one float64 batch (they made four); the gates keep their own float32 one."""
+    from a2a_cli.examples import synth_song
+    from a2a_cli.audio import analyze
+    from a2a_cli.motion import Motion
+    from a2a_cli.scoring import score_motion
+    from a2a_cli.scoring.beats import beat_alignment
+    from a2a_cli.scoring.fid import build_reference_stats
+
+    poses, trans = baseline().smooth_random_clips(3, 90, seed=5)
+    audio = analyze(synth_song(120, 3.0, 22050), 22050)
+    stats = build_reference_stats(forward_kinematics(poses[1:], trans[1:]))
+    motion = Motion(poses[0], trans[0])
+    made = []
+    original_init = ClipBatch.__init__
+
+    def counting_init(self, positions, lead=()):
+        made.append(positions.dtype)
+        original_init(self, positions, lead)
+
+    monkeypatch.setattr(ClipBatch, "__init__", counting_init)
+    report = score_motion(motion, audio, reference_stats=stats)
+    assert sorted(map(str, made)) == ["float32", "float64"]
+    joints = np.asarray(motion.joints, dtype=np.float64)  # the same numbers as each metric on its own
+    assert report.metrics["pfc"] == physical_foot_contact(joints)
+    assert report.metrics["bas"] == beat_alignment(joints, audio.beat_frames, 30.0).bas

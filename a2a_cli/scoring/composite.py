@@ -149,12 +149,15 @@ def _chance_corrected(beats: np.ndarray, level: np.ndarray, n_velocity: int, fps
     return sync, a, chance, bas, precision
 
 
-def beat_sync(joints: np.ndarray, music_beats: np.ndarray, fps: float) -> dict[str, float]:
-    """BAS, precision, and the chance-corrected alignment at the best metrical level (module doc)."""
+def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float]:
+    """BAS, precision, and the chance-corrected alignment at the best metrical level (module doc),
+    for joints (T, 24, 3) or a one-clip ClipBatch."""
     from a2a_cli.scoring.beats import motion_beats
+    from a2a_cli.scoring.clip_batch import as_clip_batch
 
-    beats = motion_beats(joints, fps)
-    n_velocity = joints.shape[0] - 1
+    batch = as_clip_batch(joints, min_frames=2)
+    beats = motion_beats(batch, fps)
+    n_velocity = batch.n_frames - 1
     music = np.sort(np.asarray(music_beats, dtype=np.float64).ravel())
     music = music[(music >= 0) & (music < n_velocity)]
     levels = [(1, music, 0.0)]
@@ -185,8 +188,9 @@ def _smooth(x: np.ndarray, fps: float) -> np.ndarray:
     return gaussian_filter1d(np.asarray(x, dtype=np.float64), ENERGY_SMOOTHING_S * fps / 2)
 
 
-def energy_following(joints: np.ndarray, rms: np.ndarray, fps: float) -> float | None:
-    """(1 + r) / 2, r the correlation of smoothed body speed with smoothed loudness; None if flat music."""
+def energy_following(joints, rms: np.ndarray, fps: float) -> float | None:
+    """(1 + r) / 2, r the correlation of smoothed body speed with smoothed loudness; None if flat music.
+    Joints (T, 24, 3) or a one-clip ClipBatch."""
     from a2a_cli.scoring.beats import kinetic_velocity
 
     speed = _smooth(kinetic_velocity(joints), fps)
@@ -222,7 +226,13 @@ def score_motion(motion, audio=None, *, reference=None, reference_stats=None, la
     factors: dict[str, float] = {}
     usable = all(g.passed for g in gates if g.name in ("finite", "duration"))
     if usable:
+        from a2a_cli.scoring.clip_batch import ClipBatch
+
         joints = np.asarray(motion.joints, dtype=np.float64)
+        # One batch (float64, the precision these metrics have always had) shared by PFC, beats,
+        # energy and realism, so its layout and frame steps are made once; the gates keep their own
+        # float32 batch, often made for all answers at once (score_motions).
+        batch = ClipBatch.from_joints(joints)
         if reference is not None:
             error = aligned_joint_error(joints, reference.joints)
             original = original_subnet_score(joints, reference.joints, latency_s)
@@ -236,22 +246,22 @@ def score_motion(motion, audio=None, *, reference=None, reference_stats=None, la
             components["similarity"] = float(np.exp(-max(error, SIMILARITY_PLATEAU_M) / SIMILARITY_SCALE_M))
         from a2a_cli.scoring.pfc import physical_foot_contact
 
-        pfc = float(physical_foot_contact(joints, fps))
+        pfc = float(physical_foot_contact(batch, fps))
         jerk = metrics.get("jerk", float("nan"))
         smooth = float(np.clip(1.0 - jerk / MAX_MEDIAN_JERK_M_S3, 0.0, 1.0)) if np.isfinite(jerk) else 0.0
         metrics.update(pfc=pfc)
         components["quality"] = 0.5 / (1.0 + pfc / PFC_SCALE) + 0.5 * smooth
         components["variety"] = variety(joints, fps)
         if audio is not None:
-            sync = beat_sync(joints, np.asarray(audio.beat_frames) * fps / 30.0, fps)
+            sync = beat_sync(batch, np.asarray(audio.beat_frames) * fps / 30.0, fps)
             metrics.update({k: v for k, v in sync.items() if k != "sync"})
             if np.size(audio.beat_frames) >= MIN_SYNC_BEATS:
                 components["sync"] = sync["sync"]
-            energy = energy_following(joints, audio.rms, fps)
+            energy = energy_following(batch, audio.rms, fps)
             if energy is not None:
                 components["energy"] = energy
         if reference_stats is not None:
-            components["realism"] = _realism(joints, fps, reference_stats, metrics)
+            components["realism"] = _realism(batch, reference_stats, metrics)
     if not all(g.passed for g in gates) or not components:
         return ScoreReport(0.0, gates, components, metrics, factors)
     total = sum(WEIGHTS[k] for k in components)
@@ -283,13 +293,13 @@ def score_motions(motions: Sequence, audio=None, **kwargs) -> list[ScoreReport]:
     return [score_motion(m, audio, _validity=v, **kwargs) for m, v in zip(motions, values)]
 
 
-def _realism(joints: np.ndarray, fps: float, stats, metrics: dict) -> float:
+def _realism(batch, stats, metrics: dict) -> float:
     """exp(-max(d - 1, 0) / 2), d the RMS z-score of this clip's kinetic energies against the real
     dances' (fid.ReferenceStats; not the expenditure columns, module doc): within one standard
     deviation on average is fully realistic."""
     from a2a_cli.scoring.kinetic import kinetic_features
 
-    z = stats.kinetic.normalise(np.asarray(kinetic_features(joints), dtype=np.float64)[None])
+    z = stats.kinetic.normalise(np.asarray(kinetic_features(batch), dtype=np.float64)[None])
     energies = z.reshape(-1, 3)[:, :2]  # per joint: horizontal, vertical kinetic energy
     d = float(np.sqrt(np.mean(energies**2)))
     metrics["kinetic_zscore"] = d
