@@ -137,3 +137,24 @@ def test_a_stats_path_that_is_a_folder_is_a_work_error(tmp_path):
     with pytest.raises(WorkError, match="cannot write"):
         stats.save(tmp_path / "out")
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary file left behind
+
+
+def test_stats_files_are_size_checked_before_anything_is_read(tmp_path):
+    """The file's size, then each member's declared size and header, against what the statistics need:
+    a zip bomb in place of a covariance, or a file carrying megabytes besides the statistics, is refused."""
+    good = build_reference_stats(random_clips(3, 30, seed=4))
+    good.save(tmp_path / "good.npz")
+    with np.load(tmp_path / "good.npz") as data:
+        fields = dict(data)
+    np.savez_compressed(tmp_path / "bomb.npz", **{**fields, "kinetic_cov": np.zeros((3000, 3000))})  # 72 MB inflated
+    assert (tmp_path / "bomb.npz").stat().st_size < 2**20
+    with pytest.raises(InputError, match="member 'kinetic_cov' declares 68.7 MiB"):
+        ReferenceStats.load(tmp_path / "bomb.npz")
+    np.savez(tmp_path / "padded.npz", **fields, extra=np.random.default_rng(0).normal(size=2**18))  # 2 MB more
+    with pytest.raises(InputError, match="larger than any such file"):
+        ReferenceStats.load(tmp_path / "padded.npz")
+    np.savez(tmp_path / "pickled.npz", **{**fields, "n_clips": np.array([{"x": 1}], dtype=object)})
+    with pytest.raises(InputError, match="holds Python objects"):
+        ReferenceStats.load(tmp_path / "pickled.npz")
+    loaded = ReferenceStats.load(tmp_path / "good.npz")
+    assert loaded.n_clips == 3 and np.array_equal(loaded.kinetic.cov, good.kinetic.cov)

@@ -171,6 +171,17 @@ def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds
 
 def _decode_npz(data: bytes) -> Motion:
     """Read only the members a motion has (others are ignored unread), each through `_read_npy`."""
+    caps = {"poses": MAX_ARRAY_BYTES, "trans": MAX_ARRAY_BYTES, "joints": MAX_ARRAY_BYTES, "fps": 64,
+            "meta": MAX_META_BYTES}
+    return _motion_from_npz_arrays(
+        read_npz_members(data, caps, text=("meta",), what="a motion has at most 5 (poses, trans, fps, joints, meta)"))
+
+
+def read_npz_members(data: bytes, caps: dict[str, int], *, text: tuple[str, ...] = (), what: str = "") -> dict[str, np.ndarray]:
+    """The members named in `caps` (name -> most bytes of data) of an .npz archive, each checked
+    before it is read: its declared size, then its .npy header (`_read_npy`: no pickles, no sizes
+    the bytes cannot back). Members not named are ignored unread; `text` members are strings, the
+    others numbers; `what` says in the too-many-members error what the archive should hold."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except _ZIP_ERRORS as e:
@@ -178,10 +189,8 @@ def _decode_npz(data: bytes) -> Motion:
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_NPZ_MEMBERS:
-            raise InputError(f".npz archive has {len(infos)} members; a motion has at most 5 (poses, trans, fps, joints, meta)")
+            raise InputError(f".npz archive has {len(infos)} members; {what or f'at most {MAX_NPZ_MEMBERS}'}")
         members = {info.filename.removesuffix(".npy"): info for info in infos}
-        caps = {"poses": MAX_ARRAY_BYTES, "trans": MAX_ARRAY_BYTES, "joints": MAX_ARRAY_BYTES, "fps": 64,
-                "meta": MAX_META_BYTES}
         arrays = {}
         for key, cap in caps.items():
             info = members.get(key)
@@ -196,8 +205,8 @@ def _decode_npz(data: bytes) -> Motion:
                     raw = f.read(cap + 4097)
             except _ZIP_ERRORS as e:
                 raise InputError(f".npz member '{key}' cannot be read ({_first_line(e)})") from None
-            arrays[key] = _read_npy(raw, f".npz member '{key}'", max_bytes=cap, kinds="U" if key == "meta" else "fiu")
-    return _motion_from_npz_arrays(arrays)
+            arrays[key] = _read_npy(raw, f".npz member '{key}'", max_bytes=cap, kinds="U" if key in text else "fiu")
+    return arrays
 
 
 def _motion_from_npz_arrays(arrays: dict[str, np.ndarray]) -> Motion:

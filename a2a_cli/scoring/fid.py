@@ -24,6 +24,7 @@ from a2a_cli.scoring.kinetic import kinetic_features
 N_KINETIC = 72
 _NORM_EPS = 1e-10
 _FORMAT_VERSION = 1
+_MAX_FILE_BYTES = 2**20  # a stats file is about 60 KB (two covariance matrices, 72 and 32 wide)
 _BATCH = 32  # clips per metric call: a 10-second batch stays within the L2 cache
 FEATURE_SETS = {"kinetic": N_KINETIC, "geometric": N_GEOMETRIC}
 
@@ -71,16 +72,18 @@ class ReferenceStats:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ReferenceStats":
-        """Read stats written by `save`; anything else is an InputError naming the file."""
-        import zipfile
+        """Read stats written by `save`; anything else is an InputError naming the file. Sizes are
+        checked before anything is read: the file's, then each member's declared size and .npy
+        header (motion.formats.read_npz_members), against what the statistics need."""
+        from a2a_cli.motion.formats import read_npz_members
 
         try:
-            data = np.load(path, allow_pickle=False)
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError("not an .npz archive")
-            with data:
-                arrays = {key: data[key] for key in data.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            with open(path, "rb") as f:
+                if os.fstat(f.fileno()).st_size > _MAX_FILE_BYTES:
+                    raise InputError(f"larger than any such file ({_MAX_FILE_BYTES // 1024} KiB at most)")
+                data = f.read()
+            arrays = read_npz_members(data, _member_caps(), what="a statistics file has 10")
+        except (OSError, InputError) as e:
             raise InputError(f"cannot read reference statistics {path}: {e}") from None
         if not all(_one_integer(arrays.get(key)) for key in ("format_version", "n_clips")) or arrays["format_version"] != _FORMAT_VERSION:
             raise InputError(f"{path} is not a reference-statistics file (format version {_FORMAT_VERSION})")
@@ -167,6 +170,15 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
 def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
     eigen, vectors = np.linalg.eigh((cov + cov.T) / 2.0)
     return (vectors * np.sqrt(np.clip(eigen, 0.0, None))) @ vectors.T
+
+
+def _member_caps() -> dict[str, int]:
+    """The most bytes of data each member of a stats file may hold: its float64 array, or one integer."""
+    caps = {"format_version": 8, "n_clips": 8}
+    for name, dim in FEATURE_SETS.items():
+        caps.update({f"{name}_norm_mean": 8 * dim, f"{name}_norm_std": 8 * dim, f"{name}_mean": 8 * dim,
+                     f"{name}_cov": 8 * dim * dim})
+    return caps
 
 
 def _one_integer(value: np.ndarray | None) -> bool:
