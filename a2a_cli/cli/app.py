@@ -44,24 +44,17 @@ def _global_options(
 
 def _register_commands() -> None:
     # Each command module imports only typer at module level; heavy work is imported inside commands.
-    # (commands are added here, one import and one registration line each)
-    from a2a_cli.cli import config_cmd
-    from a2a_cli.cli import generate as generate_cmd
-    from a2a_cli.cli import mine as mine_cmd
-    from a2a_cli.cli import register as register_cmd
-    from a2a_cli.cli import example as example_cmd
-    from a2a_cli.cli import render as render_cmd
-    from a2a_cli.cli import score as score_cmd
-    from a2a_cli.cli import validate as validate_cmd
+    # Registration order is the order of `a2a --help`: the everyday commands first, then the subnet's.
+    from a2a_cli.cli import config_cmd, example, generate, mine, register, render, score, validate
 
+    app.command("generate")(generate.generate)
+    app.command("score")(score.score)
+    app.command("render")(render.render)
+    app.command("example")(example.example)
     app.add_typer(config_cmd.app, name="config")
-    app.command("generate")(generate_cmd.generate)
-    app.command("mine")(mine_cmd.mine)
-    app.command("register")(register_cmd.register)
-    app.command("example")(example_cmd.example)
-    app.command("render")(render_cmd.render)
-    app.command("score")(score_cmd.score)
-    app.command("validate")(validate_cmd.validate)
+    app.command("mine")(mine.mine)
+    app.command("validate")(validate.validate)
+    app.command("register")(register.register)
 
 
 _register_commands()
