@@ -31,10 +31,6 @@ class GlobalOptions:
 options = GlobalOptions()
 
 
-# The wallet flags of register, mine and validate, which are shorter than their keys' names.
-WALLET_FLAG_NAMES = {"chain.wallet_name": "--wallet", "chain.wallet_hotkey": "--hotkey"}
-
-
 def settings(flag_names: dict[str, str] | None = None, **flags: Any):
     """The effective settings: defaults < [default] < [profiles.NAME] < A2A_* env < these flags.
 

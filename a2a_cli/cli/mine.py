@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from a2a_cli.cli import common
-from a2a_cli.cli.register import NETWORK_HELP
+from a2a_cli.cli.chain_options import NETWORK_HELP, chain_settings, registered_uid
 
 
 def mine(
@@ -37,11 +37,9 @@ def mine(
     from a2a_cli.chain.auth import wallet_from_settings
     from a2a_cli.chain.chain import LOCAL_NETWORK, chain_from_settings
     from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, model_generate_fn, serve
-    from a2a_cli.errors import InputError, WorkError
+    from a2a_cli.errors import InputError
 
-    settings = common.settings(flag_names=common.WALLET_FLAG_NAMES, **{
-        "chain.network": network, "chain.netuid": netuid, "chain.wallet_name": wallet,
-        "chain.wallet_hotkey": hotkey, "chain.wallet_path": str(wallet_path) if wallet_path else None,
+    settings = chain_settings(network, netuid, wallet, hotkey, wallet_path, **{
         "generate.model": model, "miner.host": host, "miner.port": port, "miner.min_stake": min_stake,
         "miner.external_ip": external_ip,
     })
@@ -49,10 +47,7 @@ def mine(
     chain = chain_from_settings(settings)
     keys = wallet_from_settings(settings)
     hotkey_ss58 = keys.hotkey.ss58_address
-    uid = chain.uid_of(hotkey_ss58)
-    if uid is None:
-        raise WorkError(f"hotkey {hotkey_ss58} is not registered on netuid {chain.netuid} ({chain.network}); "
-                        f"run `a2a register --network {chain.network} --netuid {chain.netuid}` first")
+    uid = registered_uid(chain, hotkey_ss58)
     model_name = settings.get("generate.model")
     generate = model_generate_fn(model_name)
 

@@ -8,8 +8,7 @@ from typing import Optional
 import typer
 
 from a2a_cli.cli import common
-
-NETWORK_HELP = "finney, test, local (this machine, no TAO) or a ws:// URL."
+from a2a_cli.cli.chain_options import NETWORK_HELP, chain_settings
 
 
 def register(
@@ -36,10 +35,7 @@ def register(
     from a2a_cli.chain.chain import LOCAL_NETWORK, chain_from_settings
     from a2a_cli.errors import InputError
 
-    settings = common.settings(flag_names=common.WALLET_FLAG_NAMES, **{
-        "chain.network": network, "chain.netuid": netuid, "chain.wallet_name": wallet,
-        "chain.wallet_hotkey": hotkey, "chain.wallet_path": str(wallet_path) if wallet_path else None,
-    })
+    settings = chain_settings(network, netuid, wallet, hotkey, wallet_path)
     network_name = settings.get("chain.network")
     if stake is not None and network_name != LOCAL_NETWORK:
         raise InputError("--stake only works on the local chain; on a real network, stake with btcli")

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from a2a_cli.cli import common
-from a2a_cli.cli.register import NETWORK_HELP
+from a2a_cli.cli.chain_options import NETWORK_HELP, chain_settings, registered_uid
 
 
 def validate(
@@ -46,12 +46,10 @@ def validate(
     from a2a_cli.chain.prompts import ChallengeEndpoint, PromptLibrary
     from a2a_cli.chain.state import default_state_path
     from a2a_cli.chain.validator import Validator, ValidatorSettings
-    from a2a_cli.errors import InputError, WorkError
+    from a2a_cli.errors import InputError
 
-    flag_names = {**common.WALLET_FLAG_NAMES, "validator.timeout_s": "--timeout", "validator.weights_interval_blocks": "--weights-interval"}
-    settings = common.settings(flag_names=flag_names, **{
-        "chain.network": network, "chain.netuid": netuid, "chain.wallet_name": wallet,
-        "chain.wallet_hotkey": hotkey, "chain.wallet_path": str(wallet_path) if wallet_path else None,
+    flag_names = {"validator.timeout_s": "--timeout", "validator.weights_interval_blocks": "--weights-interval"}
+    settings = chain_settings(network, netuid, wallet, hotkey, wallet_path, flag_names=flag_names, **{
         "validator.library": str(library) if library else None, "validator.sample_size": sample_size,
         "validator.timeout_s": timeout, "validator.alpha": alpha, "validator.weights_interval_blocks": weights_interval,
         "validator.state_path": str(state) if state else None, "validator.dry_run": True if dry_run else None,
@@ -73,10 +71,7 @@ def validate(
     chain = chain_from_settings(settings)
     keys = wallet_from_settings(settings)
     hotkey_ss58 = keys.hotkey.ss58_address
-    uid = chain.uid_of(hotkey_ss58)
-    if uid is None:
-        raise WorkError(f"hotkey {hotkey_ss58} is not registered on netuid {chain.netuid} ({chain.network}); "
-                        f"run `a2a register --network {chain.network} --netuid {chain.netuid}` first")
+    uid = registered_uid(chain, hotkey_ss58)
     state_path = Path(options["state_path"]).expanduser() if options["state_path"] else default_state_path(
         settings.data_dir, chain.network, chain.netuid, hotkey_ss58)
     validator = Validator(chain=chain, wallet=keys, prompts=prompts, state_path=state_path, settings=ValidatorSettings(
