@@ -50,10 +50,6 @@ class PromptSource(Protocol):
     def sample(self, rng: random.Random) -> Prompt: ...
 
 
-def _frames(seconds: float) -> int:
-    return int(round(seconds * protocol.FPS))
-
-
 def _prompt_id(rng: random.Random) -> str:
     return f"{rng.getrandbits(64):016x}"
 
@@ -95,7 +91,7 @@ class PromptLibrary:
 
         path, length_s, reference_path = self.entries[rng.randrange(len(self.entries))]
         window = min(rng.uniform(self.min_window_s, self.max_window_s), length_s)
-        n_frames = max(_frames(protocol.MIN_DURATION_S), int(window * protocol.FPS))  # whole frames, within the file
+        n_frames = max(protocol.expected_frames(protocol.MIN_DURATION_S), int(window * protocol.FPS))  # whole frames, within the file
         duration_s = n_frames / protocol.FPS
         start_frame = rng.randrange(0, max(1, int((length_s - duration_s) * protocol.FPS)))
         start_s = start_frame / protocol.FPS
@@ -173,7 +169,7 @@ class ChallengeEndpoint:
             raise WorkError(f"challenge endpoint answered an unusable challenge: {e}") from None
         available = samples.size / sr
         n_frames = int(min(challenge.duration_s or available, available) * protocol.FPS)
-        if n_frames < _frames(protocol.MIN_DURATION_S):
+        if n_frames < protocol.expected_frames(protocol.MIN_DURATION_S):
             raise WorkError(f"challenge audio is {available:.2f} s long; at least {protocol.MIN_DURATION_S:g} s is needed")
         duration_s = n_frames / protocol.FPS
         if reference is not None and reference.n_frames != n_frames:
