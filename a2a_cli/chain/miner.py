@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import ipaddress
 import itertools
 import logging
 import socket
@@ -40,7 +39,7 @@ from fastapi.responses import JSONResponse
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import AuthFailed, RequestVerifier
-from a2a_cli.chain.chain import LOCAL_NETWORK, Chain, Metagraph
+from a2a_cli.chain.chain import LOCAL_NETWORK, Chain, Metagraph, is_public_address
 from a2a_cli.errors import InputError
 
 if TYPE_CHECKING:
@@ -241,8 +240,7 @@ async def _check_public_host(host: str, port: int) -> None:
     except OSError:
         raise InputError(f"audio URL host {host!r} does not resolve") from None
     for *_, sockaddr in infos:
-        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
-        if not address.is_global or address.is_multicast:
+        if not is_public_address(sockaddr[0].split("%")[0]):
             raise InputError("audio URL points to a private, loopback or reserved address")
 
 
