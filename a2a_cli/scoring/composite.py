@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from a2a_cli.motion.skeleton import PELVIS
-from a2a_cli.scoring.validity import MAX_MEDIAN_JERK_M_S3, Gate, check_validity, validity_values
+from a2a_cli.scoring.validity import MAX_MEDIAN_JERK_M_S3, Gate, check_validity, positions_in_bounds, validity_values
 
 WEIGHTS = {"sync": 0.35, "quality": 0.20, "variety": 0.15, "energy": 0.10, "realism": 0.10, "similarity": 0.10}
 SYNC_FULL = 0.5  # sync at or above this keeps the whole blend; below it the blend shrinks in proportion
@@ -281,7 +281,7 @@ def score_motions(motions: Sequence, audio=None, **kwargs) -> list[ScoreReport]:
     values: list[dict | None] = [None] * len(motions)
     lengths = {(m.n_frames, float(m.fps)) for m in motions}
     if len(motions) > 1 and len(lengths) == 1 and motions[0].n_frames >= 4:
-        finite = [i for i, m in enumerate(motions) if np.isfinite(m.joints).all() and np.abs(m.joints).max() < 1e4]
+        finite = [i for i, m in enumerate(motions) if positions_in_bounds(m.joints)]
         # Motions with rotations and joint-position motions have different gates: one batch for each.
         for group in ([i for i in finite if motions[i].poses is not None], [i for i in finite if motions[i].poses is None]):
             if not group:

@@ -58,6 +58,9 @@ MIN_POSE_MOTION_M = 0.03
 # file. The validator asks for 30 fps.
 MIN_FPS = 24.0
 MAX_FPS = 240.0
+# Joint coordinates beyond 10 km from the origin are absurd (overflowed or corrupt numbers): such a
+# motion fails the "finite" gate like NaN or inf does.
+MAX_ABS_POSITION_M = 1e4
 # At least one second: shorter answers cannot be judged for rhythm or dynamics.
 MIN_DURATION_S = 1.0
 # The fewest frames the motion gates can measure (jerk needs 4); fewer fail the duration gate.
@@ -304,6 +307,11 @@ def _gate(name: str, value: float) -> Gate:
     return Gate(name, passed, float(value), limit, verdict)
 
 
+def positions_in_bounds(joints: np.ndarray) -> bool:
+    """Whether every joint coordinate is finite and within `MAX_ABS_POSITION_M` (the "finite" gate)."""
+    return bool(np.isfinite(joints).all()) and bool(np.abs(joints).max(initial=0.0) < MAX_ABS_POSITION_M)
+
+
 def check_validity(motion, expected_frames: int | None = None, values: dict | None = None) -> list[Gate]:
     """All gates for one Motion; `expected_frames` (round(audio duration * fps)) when the audio is known.
 
@@ -328,7 +336,7 @@ def check_validity(motion, expected_frames: int | None = None, values: dict | No
     arrays = [motion.trans] + ([motion.poses] if motion.poses is not None else [])
     finite = all(np.isfinite(a).all() for a in arrays)
     joints = motion.joints if finite else None
-    finite = finite and bool(np.isfinite(joints).all()) and bool(np.abs(joints).max(initial=0.0) < 1e4)
+    finite = finite and positions_in_bounds(joints)
     gates.append(Gate("finite", finite, 0.0 if finite else 1.0, 0.0,
                       "ok" if finite else "NaN, inf or absurd (> 10 km) values in the motion"))
     if not finite or n < min_frames:
