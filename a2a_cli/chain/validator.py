@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import sign_request
-from a2a_cli.chain.chain import LOCAL_NETWORK, Chain, Metagraph, Neuron, RateLimited, is_public_address
+from a2a_cli.chain.chain import LOCAL_NETWORK, Chain, Metagraph, Neuron, RateLimited, is_public_address, normalize_weights
 from a2a_cli.chain.prompts import Prompt, PromptSource
 from a2a_cli.chain.state import ValidatorState, exclusive_state
 from a2a_cli.errors import A2AError
@@ -295,8 +295,6 @@ class Validator:
 
     def maybe_set_weights(self, metagraph: Metagraph) -> tuple[dict[int, float] | None, str]:
         """Set weights from the moving averages once `weights_interval_blocks` have passed since the last time."""
-        from a2a_cli.chain.chain import normalize_weights
-
         block = self.chain.current_block()
         last = self.state.last_weights_block
         interval = self.settings.weights_interval_blocks
