@@ -186,7 +186,7 @@ class Validator:
         self.state_path = Path(state_path)
         self.state = self._load_state()  # refuses another validator's file at once; `run` reads it again under the lock
         self._seed_source = seed_source or (lambda: secrets.randbits(64))
-        self._recent = _no_fingerprints()  # the last `history_answers` answers' fingerprints, oldest first
+        self._recent = _fingerprints(0)  # the last `history_answers` answers' fingerprints, oldest first
 
     def _load_state(self) -> ValidatorState:
         return ValidatorState.load(self.state_path, network=self.chain.network, netuid=self.chain.netuid, hotkey=self.hotkey)
@@ -243,13 +243,12 @@ class Validator:
         """A verdict per reply, in the replies' order; see the module doc for the copy policy."""
         import numpy as np
 
-        from a2a_cli.motion.skeleton import N_JOINTS
         from a2a_cli.scoring import motion_fingerprint
-        from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M, FINGERPRINT_SAMPLES
+        from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M
 
         tolerance = self.settings.duplicate_tolerance_m or DUPLICATE_TOLERANCE_M
         verdicts: dict[int, Verdict] = {}
-        judged = np.empty((len(replies), FINGERPRINT_SAMPLES, N_JOINTS, 3), np.float32)  # fingerprints of this step's answers so far
+        judged = _fingerprints(len(replies))  # fingerprints of this step's answers so far
         judged_uids: list[int] = []
         cap = response_cap(request.duration_s)
         for index in sorted(range(len(replies)), key=lambda i: replies[i].arrived):
@@ -348,13 +347,14 @@ class Validator:
                 await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
 
 
-def _no_fingerprints() -> np.ndarray:
+def _fingerprints(n: int) -> np.ndarray:
+    """Room for `n` answers' fingerprints (scoring.similarity.motion_fingerprint's shape and dtype)."""
     import numpy as np
 
     from a2a_cli.motion.skeleton import N_JOINTS
     from a2a_cli.scoring.similarity import FINGERPRINT_SAMPLES
 
-    return np.empty((0, FINGERPRINT_SAMPLES, N_JOINTS, 3), np.float32)
+    return np.empty((n, FINGERPRINT_SAMPLES, N_JOINTS, 3), np.float32)
 
 
 def _first_within(fingerprint: np.ndarray, others: np.ndarray, tolerance_m: float) -> int | None:
