@@ -40,7 +40,7 @@ from fastapi.responses import JSONResponse
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import AuthFailed, RequestVerifier
 from a2a_cli.chain.chain import LOCAL_NETWORK, Chain, Metagraph, is_public_address
-from a2a_cli.errors import InputError
+from a2a_cli.errors import InputError, WorkError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -444,8 +444,6 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as e:
         sock.close()
-        from a2a_cli.errors import WorkError
-
         raise WorkError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     sock.listen(2048)
     sock.setblocking(False)
