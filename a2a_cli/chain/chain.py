@@ -61,9 +61,6 @@ class Metagraph:
     def by_hotkey(self, hotkey: str) -> Neuron | None:
         return next((n for n in self.neurons if n.hotkey == hotkey), None)
 
-    def by_uid(self, uid: int) -> Neuron | None:
-        return next((n for n in self.neurons if n.uid == uid), None)
-
     @property
     def hotkeys(self) -> list[str]:
         return [n.hotkey for n in self.neurons]
