@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
+from a2a_cli.scoring.smoothing import gaussian_filter1d
 
 # Bailando's constants, in frames at 30 fps; `_frames` converts them for other rates.
 REFERENCE_FPS = 30.0
@@ -61,8 +62,6 @@ def motion_beats(joints: np.ndarray | ClipBatch, fps: float) -> np.ndarray:
 
 def motion_beats_batch(joints: np.ndarray | ClipBatch, fps: float) -> list[np.ndarray]:
     """Motion beats of each clip of a batch (..., T, 24, 3): a list of int64 index arrays, one per clip."""
-    from a2a_cli.scoring.smoothing import gaussian_filter1d
-
     batch = as_clip_batch(joints, min_frames=2)
     smooth = gaussian_filter1d(batch.joint_speed.mean(axis=0), _frames(SMOOTHING_SIGMA, fps), axis=-1)
     middle = smooth[:, 1:-1]

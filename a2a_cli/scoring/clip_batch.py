@@ -16,6 +16,7 @@ from functools import cache, cached_property
 import numpy as np
 
 from a2a_cli.errors import InputError
+from a2a_cli.motion.fk import forward_kinematics_joint_major
 from a2a_cli.motion.skeleton import N_JOINTS
 
 
@@ -63,8 +64,6 @@ class ClipBatch:
     @classmethod
     def from_poses(cls, poses: np.ndarray, trans: np.ndarray) -> "ClipBatch":
         """FK of axis-angle poses (..., T, 24, 3) and root translations (..., T, 3)."""
-        from a2a_cli.motion.fk import forward_kinematics_joint_major
-
         keep_freed_blocks_in_heap()
         poses = np.asarray(poses)
         if poses.ndim < 3:

@@ -59,6 +59,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from a2a_cli.motion.skeleton import PELVIS
+from a2a_cli.scoring.beats import align_beats_batch, kinetic_velocity, motion_beats
+from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
+from a2a_cli.scoring.kinetic import kinetic_features
+from a2a_cli.scoring.pfc import physical_foot_contact
+from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score, replay_distance
+from a2a_cli.scoring.smoothing import gaussian_filter1d
 from a2a_cli.scoring.validity import MAX_MEDIAN_JERK_M_S3, Gate, check_validity, positions_in_bounds, validity_values
 
 WEIGHTS = {"sync": 0.35, "quality": 0.20, "variety": 0.15, "energy": 0.10, "realism": 0.10, "similarity": 0.10}
@@ -116,8 +122,6 @@ class ScoreReport:
 def _alignments(beats: np.ndarray, grids: list[np.ndarray], extended: list[np.ndarray], n_velocity: int, fps: float):
     """(BAS, precision, their harmonic mean) per grid: both directions must agree. BAS is per beat
     of the grid; precision judges every motion beat against the grid extended over the whole clip."""
-    from a2a_cli.scoring.beats import align_beats_batch
-
     found = align_beats_batch([beats] * (2 * len(grids)), grids + extended, n_velocity, fps)
     pairs = [(a.bas, p.precision) for a, p in zip(found[: len(grids)], found[len(grids) :])]
     return [(b, p, 0.0 if b + p == 0 else 2 * b * p / (b + p)) for b, p in pairs]
@@ -152,9 +156,6 @@ def _chance_corrected(beats: np.ndarray, level: np.ndarray, n_velocity: int, fps
 def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float]:
     """BAS, precision, and the chance-corrected alignment at the best metrical level (module doc),
     for joints (T, 24, 3) or a one-clip ClipBatch."""
-    from a2a_cli.scoring.beats import motion_beats
-    from a2a_cli.scoring.clip_batch import as_clip_batch
-
     batch = as_clip_batch(joints, min_frames=2)
     beats = motion_beats(batch, fps)
     n_velocity = batch.n_frames - 1
@@ -183,16 +184,12 @@ def variety(joints: np.ndarray, fps: float) -> float:
 
 
 def _smooth(x: np.ndarray, fps: float) -> np.ndarray:
-    from a2a_cli.scoring.smoothing import gaussian_filter1d
-
     return gaussian_filter1d(np.asarray(x, dtype=np.float64), ENERGY_SMOOTHING_S * fps / 2)
 
 
 def energy_following(joints, rms: np.ndarray, fps: float) -> float | None:
     """(1 + r) / 2, r the correlation of smoothed body speed with smoothed loudness; None if flat music.
     Joints (T, 24, 3) or a one-clip ClipBatch."""
-    from a2a_cli.scoring.beats import kinetic_velocity
-
     speed = _smooth(kinetic_velocity(joints), fps)
     loud = np.asarray(rms, dtype=np.float64)
     if loud.size < 2:
@@ -216,8 +213,6 @@ def score_motion(motion, audio=None, *, reference=None, reference_stats=None, la
     """Judge one Motion against its song (`AudioAnalysis` or None) and optionally a reference Motion
     and reference statistics (fid.ReferenceStats). Never raises on motion content: bad numbers fail
     a gate."""
-    from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score, replay_distance
-
     fps = float(motion.fps)
     expected = None if audio is None else int(round(audio.duration_s * fps))
     gates = check_validity(motion, expected, values=_validity)
@@ -226,8 +221,6 @@ def score_motion(motion, audio=None, *, reference=None, reference_stats=None, la
     factors: dict[str, float] = {}
     usable = all(g.passed for g in gates if g.name in ("finite", "duration"))
     if usable:
-        from a2a_cli.scoring.clip_batch import ClipBatch
-
         joints = np.asarray(motion.joints, dtype=np.float64)
         # One batch (float64, the precision these metrics have always had) shared by PFC, beats,
         # energy and realism, so its layout and frame steps are made once; the gates keep their own
@@ -244,8 +237,6 @@ def score_motion(motion, audio=None, *, reference=None, reference_stats=None, la
             gates.append(Gate("not_replayed", not replay, copy, tolerance,
                               "a copy of the secret reference dance (m)" if replay else "ok"))
             components["similarity"] = float(np.exp(-max(error, SIMILARITY_PLATEAU_M) / SIMILARITY_SCALE_M))
-        from a2a_cli.scoring.pfc import physical_foot_contact
-
         pfc = float(physical_foot_contact(batch, fps))
         jerk = metrics.get("jerk", float("nan"))
         smooth = float(np.clip(1.0 - jerk / MAX_MEDIAN_JERK_M_S3, 0.0, 1.0)) if np.isfinite(jerk) else 0.0
@@ -297,8 +288,6 @@ def _realism(batch, stats, metrics: dict) -> float:
     """exp(-max(d - 1, 0) / 2), d the RMS z-score of this clip's kinetic energies against the real
     dances' (fid.ReferenceStats; not the expenditure columns, module doc): within one standard
     deviation on average is fully realistic."""
-    from a2a_cli.scoring.kinetic import kinetic_features
-
     z = stats.kinetic.normalise(np.asarray(kinetic_features(batch), dtype=np.float64)[None])
     energies = z.reshape(-1, 3)[:, :2]  # per joint: horizontal, vertical kinetic energy
     d = float(np.sqrt(np.mean(energies**2)))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from a2a_cli.errors import InputError
+from a2a_cli.scoring.clip_batch import ClipBatch
 from a2a_cli.scoring.geometric import N_GEOMETRIC, geometric_features
 from a2a_cli.scoring.kinetic import kinetic_features
 
@@ -105,8 +106,6 @@ def clip_features(clips: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
     Clips of equal length are computed together, a cache-sized batch at a time.
     """
-    from a2a_cli.scoring.clip_batch import ClipBatch
-
     clips = [np.asarray(c) for c in clips]
     kinetic = np.empty((len(clips), N_KINETIC), dtype=np.float32)
     geometric = np.empty((len(clips), N_GEOMETRIC), dtype=np.float32)

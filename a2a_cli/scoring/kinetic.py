@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from a2a_cli.motion.skeleton import PELVIS
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 
 KINETIC_FRAME_TIME = 1.0 / 60.0
@@ -58,8 +59,6 @@ def _window_positions(positions: np.ndarray, n_out: int) -> np.ndarray:
     T-2 within i-2..i+2 of Bailando's frame i = output + 1), p relative to the root at frame 0.
     Zero-padded so that every window is five shifted slices; the root offset is taken off once per
     window member that exists."""
-    from a2a_cli.motion.skeleton import PELVIS
-
     inner = positions[..., 1:-1]  # k = 1..T-2
     padded = np.zeros(inner.shape[:-1] + (inner.shape[-1] + 2 * _HALF_WINDOW + 1,), dtype=inner.dtype)
     padded[..., _HALF_WINDOW : _HALF_WINDOW + inner.shape[-1]] = inner

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from a2a_cli.motion.skeleton import L_COLLAR, L_HIP, N_JOINTS, PELVIS, R_COLLAR, R_HIP
+from a2a_cli.scoring.smoothing import gaussian_filter1d
 
 # Policy: references are secret. No generator reproduces a human capture to within 2 cm per joint,
 # so an answer that close to the reference was obtained from the reference (a leak, a harvested
@@ -67,8 +68,6 @@ def replay_distance(joints: np.ndarray, reference: np.ndarray, fps: float = 30.0
     the fitted turn ignores a turned copy; the smoothing averages away added jitter (1 cm of noise
     on every joint adds under 1 cm here, while two different dances stay 10 cm or more apart).
     """
-    from a2a_cli.scoring.smoothing import gaussian_filter1d
-
     a, b = (np.asarray(x, dtype=np.float64) for x in (joints, reference))
     if len(a) == 0 or len(b) == 0:
         return float("inf")
