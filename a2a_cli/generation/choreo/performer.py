@@ -14,7 +14,7 @@ import numpy as np
 from a2a_cli.generation.choreo.ik import leg_ik
 from a2a_cli.generation.choreo.moves import BASE, CHANNELS, HOME_X
 from a2a_cli.generation.choreo.plan import Placement
-from a2a_cli.generation.music import FPS, MusicStructure
+from a2a_cli.generation.music import BEATS_PER_BAR, FPS, MusicStructure
 from a2a_cli.motion import Motion
 from a2a_cli.motion import skeleton as sk
 from a2a_cli.motion.fk import forward_kinematics
@@ -185,7 +185,7 @@ def _target_paths(path: np.ndarray, music: MusicStructure, live: np.ndarray) -> 
     The energy level is set so that the busiest (75th percentile) beats of the typical loudness need
     no top-up; then the upper envelope whose ratio from beat to beat stays within the allowed change.
     """
-    period = np.median(np.diff(music.beat_times)) * FPS
+    period = music.beat_period_s * FPS
     share = np.clip((period - SHORT_BEAT_FRAMES) / (LONG_BEAT_FRAMES - SHORT_BEAT_FRAMES), 0.0, 1.0)
     change = np.log1p(CHANGE_PER_BEAT[0] + share * (CHANGE_PER_BEAT[1] - CHANGE_PER_BEAT[0]))
     energy = np.convolve(np.pad(music.energy, 2, mode="edge"), np.ones(5) / 5, mode="valid")
@@ -288,7 +288,7 @@ def _amplitude(music: MusicStructure) -> np.ndarray:
     """Per-beat size of the dance: follows the (lightly smoothed) energy, bigger on downbeats."""
     energy = np.convolve(np.pad(music.energy, 1, mode="edge"), np.ones(3) / 3, mode="valid")
     amp = 0.25 + 0.85 * energy
-    downbeats = (np.arange(music.n_beats) - music.downbeat) % 4 == 0
+    downbeats = (np.arange(music.n_beats) - music.downbeat) % BEATS_PER_BAR == 0
     amp[downbeats] *= ACCENT
     amp[music.silent] = 1.0  # silent bars dance the idle, which is calm as authored
     return amp
