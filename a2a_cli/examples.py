@@ -12,7 +12,6 @@ import numpy as np
 
 EXAMPLE_BPM = 120.0
 EXAMPLE_SECONDS = 20.0
-EXAMPLE_NAME = "a2a-example-120bpm"
 
 # i - vi - IV - V in A minor/C major, as MIDI roots; chords are root + minor/major thirds + fifth.
 _PROGRESSION = ((57, "m"), (53, "M"), (48, "M"), (55, "M"))
