@@ -29,7 +29,6 @@ class Skeleton:
         self.names = tuple(names)
         self.parents = parents
         self.offsets = offsets
-        self.index = {name: i for i, name in enumerate(self.names)}
         self.children = [tuple(int(c) for c in np.flatnonzero(parents == j)) for j in range(len(names))]
 
     def rest_positions(self) -> np.ndarray:
