@@ -9,7 +9,6 @@ import typer
 
 from a2a_cli.cli import common
 
-MOTION_FORMATS = ("npy", "npz", "bvh")
 PREVIEW_SUFFIXES = (".mp4", ".gif")
 
 
@@ -87,17 +86,13 @@ def plan_outputs(songs: list[Path], out_dir: Path | None, fmts: list[str], force
 
 
 def _formats(values: list[str]) -> list[str]:
+    """Each format once, in the order given; the settings schema has already refused any but its choices."""
+    from a2a_cli.config import KEYS
     from a2a_cli.errors import InputError
 
-    fmts: list[str] = []
-    for value in values:
-        fmt = str(value).lower().lstrip(".")
-        if fmt not in MOTION_FORMATS:
-            raise InputError(f"unknown motion format {value!r}; choose from {', '.join(MOTION_FORMATS)}")
-        if fmt not in fmts:
-            fmts.append(fmt)
-    if not fmts:
-        raise InputError(f"no motion format given; choose from {', '.join(MOTION_FORMATS)}")
+    fmts = list(dict.fromkeys(values))
+    if not fmts:  # `formats = []` in a config file, or an empty A2A_GENERATE_FORMATS
+        raise InputError(f"no motion format given; choose from {', '.join(KEYS['generate.formats'].choices)}")
     return fmts
 
 
