@@ -9,8 +9,6 @@ import typer
 
 from a2a_cli.cli import common
 
-PREVIEW_SUFFIXES = (".mp4", ".gif")
-
 
 def generate(
     audio: list[Path] = typer.Argument(..., help="Audio files (wav, flac, ogg, mp3) or folders of them."),
@@ -45,10 +43,12 @@ def generate(
     fmts = _formats(cfg.get("generate.formats"))
     songs = common.files_in(audio, common.AUDIO_SUFFIXES, "audio")
     if preview is not None:
+        from a2a_cli.render import FORMATS as PREVIEW_FORMATS
+
         if len(songs) > 1:
             raise InputError("--preview renders one dance: give one audio file")
-        if preview.suffix.lower() not in PREVIEW_SUFFIXES:
-            raise InputError(f"--preview must name a .mp4 or .gif file, got {preview}")
+        if preview.suffix.lower() not in PREVIEW_FORMATS:
+            raise InputError(f"--preview must name a {' or '.join(PREVIEW_FORMATS)} file, got {preview}")
         if preview.exists() and not force:
             raise InputError(f"{preview} already exists (use --force to overwrite it)")
     out_dir = cfg.get("generate.out_dir")
