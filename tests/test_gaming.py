@@ -6,6 +6,8 @@ audio path; the dance is built on the song's true beats and follows its loudness
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -144,14 +146,9 @@ def test_batch_path_gives_the_same_scores(song):
     assert batch == pytest.approx(single, abs=1e-9)
 
 
-_AUDIO = None
-
-
+@cache
 def _short_audio():
-    global _AUDIO
-    if _AUDIO is None:
-        _AUDIO = analyze(synth_song(110, 2.0, 22050), 22050)
-    return _AUDIO
+    return analyze(synth_song(110, 2.0, 22050), 22050)
 
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, width=32)
