@@ -1,10 +1,12 @@
 """Shared pieces for the subnet tests and benchmarks: wallets in temp dirs (or public keys only), a
-settable clock, a fast generator, a miner served on 127.0.0.1 in a background thread, and signed requests."""
+settable clock, a fast generator, a miner (or any ASGI app, or a plain http.server handler) served on
+127.0.0.1 in a background thread, and signed requests."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.server
 import json
 import threading
 import time
@@ -100,6 +102,25 @@ def running_app(app) -> Iterator[str]:
         sock.close()
 
 
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that logs nothing (http.server writes every request to stderr)."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[http.server.ThreadingHTTPServer]:
+    """Serve `handler` with the standard library on 127.0.0.1 (a free port) in a thread; yields the server."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextlib.contextmanager
 def running_miner(service: MinerService) -> Iterator[str]:
     """Serve `service` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
@@ -117,5 +138,5 @@ def json_detail(response) -> str:
         return ""
 
 
-__all__ = ["MinerService", "MinerSettings", "fast_generate", "json_detail", "local_chain_with", "make_wallets",
-           "prompt_body", "running_app", "running_miner", "signed_headers"]
+__all__ = ["MinerService", "MinerSettings", "QuietHandler", "fast_generate", "http_server", "json_detail", "local_chain_with",
+           "make_wallets", "prompt_body", "running_app", "running_miner", "signed_headers"]

@@ -4,7 +4,6 @@ one log line per request, and no wallet secret anywhere in what it logs or answe
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
 import logging
 import os
@@ -23,8 +22,8 @@ from hypothesis import strategies as st
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.miner import AdmissionQueue, HTTPRefusal, MinerService, MinerSettings
-from subnet_helpers import (fast_generate, json_detail, local_chain_with, make_wallets, prompt_body, running_miner,
-                            signed_headers)
+from subnet_helpers import (QuietHandler, fast_generate, http_server, json_detail, local_chain_with, make_wallets, prompt_body,
+                            running_miner, signed_headers)
 
 GENERATE = protocol.GENERATE_PATH
 
@@ -299,7 +298,7 @@ def audio_server():
     files = {name: base64.b64decode(protocol.encode_wav(np.zeros(seconds * 16000, np.float32), 16000).data)
              for name, seconds in (("/song.wav", 1), ("/long.wav", 20))}
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self):
             data = files.get(self.path, b"\0" * 3_000_000)
             self.send_response(200)
@@ -307,14 +306,8 @@ def audio_server():
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with http_server(Handler) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def test_audio_by_url_is_fetched_when_allowed_and_capped_in_size(net, audio_server):
@@ -349,27 +342,20 @@ def test_the_miner_decodes_only_the_seconds_it_will_dance(net, audio_server, mon
 def test_audio_urls_are_fetched_directly_whatever_proxy_the_environment_names(net, audio_server, monkeypatch):
     proxied = []
 
-    class Proxy(http.server.BaseHTTPRequestHandler):
+    class Proxy(QuietHandler):
         def do_GET(self):
             proxied.append(self.path)
             self.send_response(502)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args):
-            pass
-
-    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.server_address[1]}")
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    try:
+    with http_server(Proxy) as proxy:
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.server_address[1]}")
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
         with running_miner(make_service(net, allow_audio_urls=True, allow_private_urls=True)) as url:
             response = post(url, net, body=_url_prompt(audio_server + "/song.wav"), trust_env=False)
-    finally:
-        proxy.shutdown()
     assert response.status_code == 200, response.text
     assert proxied == []
 

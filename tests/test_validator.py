@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
 import os
 import random
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -29,7 +27,7 @@ from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
 from a2a_cli.motion.formats import save_motion
 from dances import beat_frames_of, plausible_dance, static_pose
-from subnet_helpers import Clock, key, make_wallets
+from subnet_helpers import Clock, QuietHandler, http_server, key, make_wallets
 
 SR = protocol.FPS * 512  # the feature rate: 512 samples per motion frame
 
@@ -166,20 +164,15 @@ def counting_server():
     """An HTTP server on 127.0.0.1 that answers every POST with 500 and counts them."""
     hits = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self):
             hits.append(self.path)
             self.send_response(500)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], hits
-    server.shutdown()
+    with http_server(Handler) as server:
+        yield server.server_address[1], hits
 
 
 def test_off_the_local_chain_miners_advertising_non_public_addresses_are_not_called(tmp_path, counting_server):
@@ -432,7 +425,7 @@ def test_library_refuses_what_it_cannot_use(tmp_path):
         PromptLibrary(tmp_path)
 
 
-class _ChallengeServer(http.server.BaseHTTPRequestHandler):
+class _ChallengeServer(QuietHandler):
     answer: tuple[int, bytes] = (200, b"")
     extra_headers: dict[str, str] = {}
     asked_encodings: list[str | None] = []
@@ -447,18 +440,11 @@ class _ChallengeServer(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture
 def challenge_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ChallengeServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, f"http://127.0.0.1:{server.server_address[1]}/challenge"
-    server.shutdown()
-    server.server_close()
+    with http_server(_ChallengeServer) as server:
+        yield server, f"http://127.0.0.1:{server.server_address[1]}/challenge"
 
 
 def test_challenge_endpoint_prompts(challenge_server):
