@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from a2a_cli.errors import InputError
-from a2a_cli.generation.base import MAX_DURATION_S, MIN_DURATION_S  # DESIGN §5's 1 s to 10 min, re-exported
+from a2a_cli.generation.base import MAX_DURATION_S, MIN_DURATION_S, expected_frames  # DESIGN §5, re-exported
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,11 +109,6 @@ class GenerateResponse(_Strict):
     motion: MotionPayload
     model: str = Field(min_length=1, max_length=128)
     generation_s: float = Field(ge=0.0, allow_inf_nan=False)
-
-
-def expected_frames(duration_s: float, fps: float = FPS) -> int:
-    """Frames an answer must carry: exactly round(duration_s * fps) (DESIGN §5)."""
-    return int(round(duration_s * fps))
 
 
 # --- audio ---------------------------------------------------------------------------------------

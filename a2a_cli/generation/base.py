@@ -51,6 +51,11 @@ MIN_DURATION_S = 1.0
 MAX_DURATION_S = 600.0
 
 
+def expected_frames(duration_s: float, fps: float = 30.0) -> int:
+    """The frames a dance of `duration_s` seconds must have: exactly round(duration_s * fps) (DESIGN §5)."""
+    return int(round(duration_s * fps))
+
+
 def check_duration(duration_s: float) -> int:
     """Frames for a request of `duration_s` seconds at 30 fps; a clear error for nonsense durations."""
     import math
@@ -59,4 +64,4 @@ def check_duration(duration_s: float) -> int:
         raise InputError(f"duration must be a positive number of seconds, got {duration_s!r}")
     if duration_s < MIN_DURATION_S:
         raise InputError(f"duration {duration_s:g} s is too short: a dance needs at least {MIN_DURATION_S:g} s of music")
-    return int(round(duration_s * 30))
+    return expected_frames(duration_s)
