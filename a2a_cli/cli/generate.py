@@ -36,7 +36,7 @@ def generate(
     """
     from a2a_cli.errors import InputError
 
-    cfg = common.settings(**{
+    cfg = common.settings(flag_names={"generate.formats": "--format", "generate.out_dir": "--out"}, **{
         "generate.model": model, "generate.seed": seed, "generate.formats": formats or None,
         "generate.out_dir": None if out is None else str(out),
     })
