@@ -3,6 +3,7 @@ checked read-back of the versioned JSON state files written so."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -73,6 +74,30 @@ def remove_leftover_parts(path: str | os.PathLike) -> None:
     path = Path(path)
     for leftover in path.parent.glob(f".{path.name}.*.part{path.suffix}"):
         leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def exclusive_lock(path: str | os.PathLike, *, what: str, busy: str | None = None) -> Iterator[None]:
+    """Hold an exclusive flock on `path`'s sibling `.lock` file, for every process writing `path`.
+
+    The OS drops the lock when its process dies, even by kill -9. Once it is held, the leftovers of
+    atomic writes to `path` killed before their rename are removed. `what` names the file in errors;
+    with `busy`, a lock held elsewhere is that error at once instead of a wait.
+    """
+    path = Path(path)
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(lock_path, "a+")
+    except OSError as e:
+        raise WorkError(f"cannot open the {what} lock {lock_path}: {e.strerror or e}") from None
+    with lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | (fcntl.LOCK_NB if busy else 0))
+        except BlockingIOError:
+            raise WorkError(busy) from None
+        remove_leftover_parts(path)
+        yield
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[IO[bytes]], None]) -> Path:

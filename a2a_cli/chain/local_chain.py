@@ -16,7 +16,6 @@ change hands as on the real chain.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import math
 import os
@@ -27,7 +26,7 @@ from typing import Any
 
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited, check_axon_address
 from a2a_cli.errors import InputError, WorkError
-from a2a_cli.fileio import atomic_write, parse_versioned_json, remove_leftover_parts
+from a2a_cli.fileio import atomic_write, exclusive_lock, parse_versioned_json
 
 STATE_VERSION = 1
 DEFAULTS = {
@@ -204,15 +203,7 @@ class LocalChain(Chain):
     @contextlib.contextmanager
     def _update(self) -> Iterator[dict]:
         """Read-modify-write under an exclusive lock; the new state replaces the file atomically."""
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            lock = open(lock_path, "a+")
-        except OSError as e:
-            raise WorkError(f"cannot open the local chain lock {lock_path}: {e.strerror or e}") from None
-        with lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            remove_leftover_parts(self.path)  # only under the lock: unheld, one could be another writer's in flight
+        with exclusive_lock(self.path, what="local chain"):
             state = self._read()
             yield state
             atomic_write(self.path, json.dumps(state, indent=1))

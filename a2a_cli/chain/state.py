@@ -14,7 +14,6 @@ from it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import math
 import os
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from a2a_cli.errors import InputError, WorkError
-from a2a_cli.fileio import atomic_write, parse_versioned_json, remove_leftover_parts
+from a2a_cli.fileio import atomic_write, exclusive_lock, parse_versioned_json
 
 STATE_VERSION = 1
 
@@ -159,17 +158,5 @@ def exclusive_state(path: str | os.PathLike) -> Iterator[None]:
     An flock on a sibling `.lock` file; the OS drops it when the process dies, even by kill -9.
     Once it is held, the temporary files of saves killed before their rename are removed.
     """
-    path = Path(path)
-    lock_path = path.with_name(path.name + ".lock")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(lock_path, "a+")
-    except OSError as e:
-        raise WorkError(f"cannot open the validator state lock {lock_path}: {e.strerror or e}") from None
-    with lock:
-        try:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise WorkError(f"another validator is already running with the state file {path}") from None
-        remove_leftover_parts(path)
+    with exclusive_lock(path, what="validator state", busy=f"another validator is already running with the state file {path}"):
         yield
