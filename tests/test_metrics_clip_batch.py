@@ -39,8 +39,8 @@ def test_every_metric_gives_the_same_numbers_from_a_batch_or_from_arrays():
 def test_steps_and_speeds_are_frame_differences():
     joints = np.random.default_rng(0).normal(size=(2, 10, 24, 3))
     batch = ClipBatch.from_joints(joints)
-    np.testing.assert_allclose(batch.step, np.diff(joints, axis=1).transpose(2, 3, 0, 1))
-    np.testing.assert_allclose(batch.joint_speed, np.linalg.norm(np.diff(joints, axis=1), axis=-1).transpose(2, 0, 1))
+    np.testing.assert_allclose(batch.step, np.diff(joints, axis=1).transpose(2, 3, 1, 0))
+    np.testing.assert_allclose(batch.joint_speed, np.linalg.norm(np.diff(joints, axis=1), axis=-1).transpose(2, 1, 0))
 
 
 def test_bad_input():

@@ -27,56 +27,43 @@ def forward_kinematics(poses: np.ndarray, trans: np.ndarray, skeleton: Skeleton 
     rotation applied to the child's rest offset. Returns (..., 24, 3) in the dtype of `poses`
     (float32 unless float64 comes in), so batches of clips stay light.
     """
-    lead, chunks = _chunks(poses, trans, skeleton)
-    out = np.empty((_count(lead), N_JOINTS, 3), dtype=_dtype(poses))
-    for start, stop, positions in chunks:
-        out[start:stop] = positions.transpose(2, 0, 1)
-    return out.reshape(lead + (N_JOINTS, 3))
-
-
-def forward_kinematics_joint_major(
-    poses: np.ndarray, trans: np.ndarray, skeleton: Skeleton | None = None
-) -> np.ndarray:
-    """`forward_kinematics`, returned joint-major: (24, 3, ...), the layout the metrics work in.
-
-    Skips the transposition back to (..., 24, 3) when the positions only feed metrics.
-    """
-    lead, chunks = _chunks(poses, trans, skeleton)
-    out = np.empty((N_JOINTS, 3, _count(lead)), dtype=_dtype(poses))
-    for start, stop, positions in chunks:
-        out[:, :, start:stop] = positions
-    return out.reshape((N_JOINTS, 3) + lead)
-
-
-def _dtype(poses: np.ndarray) -> type:
-    return np.float64 if np.asarray(poses).dtype == np.float64 else np.float32
-
-
-def _count(lead: tuple[int, ...]) -> int:
-    return int(np.prod(lead, dtype=np.int64))
-
-
-def _chunks(poses: np.ndarray, trans: np.ndarray, skeleton: Skeleton | None):
-    """Check shapes; return the leading shape and an iterator of (start, stop, positions (24, 3, n))."""
-    skeleton = skeleton or smpl_skeleton()
     poses = np.asarray(poses)
     if poses.shape[-2:] != (N_JOINTS, 3):
         raise ValueError(f"poses must be (..., {N_JOINTS}, 3), got {poses.shape}")
     dtype = _dtype(poses)
     lead = poses.shape[:-2]
     flat_poses = poses.reshape(-1, N_JOINTS * 3)
-    n = flat_poses.shape[0]
-    flat_trans = np.asarray(trans).reshape(n, 3)
+    flat_trans = np.asarray(trans).reshape(-1, 3)
+    out = np.empty((flat_poses.shape[0], N_JOINTS, 3), dtype=dtype)
+    for start in range(0, flat_poses.shape[0], _CHUNK):
+        chunk = slice(start, start + _CHUNK)
+        # Joint-major: row 3*j + c holds component c of joint j for every frame in the chunk.
+        aa = np.ascontiguousarray(flat_poses[chunk].T, dtype=dtype)
+        root = np.ascontiguousarray(flat_trans[chunk].T, dtype=dtype)
+        out[chunk] = _fk_joint_major(aa, root, skeleton or smpl_skeleton()).transpose(2, 0, 1)
+    return out.reshape(lead + (N_JOINTS, 3))
 
-    def chunks():
-        for start in range(0, n, _CHUNK):
-            stop = min(start + _CHUNK, n)
-            # Joint-major: row 3*j + c holds component c of joint j for every frame in the chunk.
-            aa = np.ascontiguousarray(flat_poses[start:stop].T, dtype=dtype)
-            root = np.ascontiguousarray(flat_trans[start:stop].T, dtype=dtype)
-            yield start, stop, _fk_joint_major(aa, root, skeleton)
 
-    return lead, chunks()
+def forward_kinematics_joint_major(aa: np.ndarray, root: np.ndarray, skeleton: Skeleton | None = None) -> np.ndarray:
+    """FK in the layout the metrics work in: axis-angle (72, n) and root (3, n) -> positions (24, 3, n).
+
+    Row 3*j + c of `aa` is component c of joint j for every frame; the frames may be in any order
+    (the metrics put time before clips), and come back in the same order. Batches larger than one
+    cache-sized chunk are done chunk by chunk.
+    """
+    skeleton = skeleton or smpl_skeleton()
+    n = aa.shape[1]
+    if n <= _CHUNK:
+        return _fk_joint_major(aa, root, skeleton)
+    out = np.empty((N_JOINTS, 3, n), dtype=aa.dtype)
+    for start in range(0, n, _CHUNK):
+        chunk = slice(start, start + _CHUNK)
+        out[:, :, chunk] = _fk_joint_major(aa[:, chunk], root[:, chunk], skeleton)
+    return out
+
+
+def _dtype(poses: np.ndarray) -> type:
+    return np.float64 if poses.dtype == np.float64 else np.float32
 
 
 def _fk_joint_major(aa: np.ndarray, root: np.ndarray, skeleton: Skeleton) -> np.ndarray:

@@ -51,7 +51,7 @@ class BeatAlignment:
 def kinetic_velocity(joints: np.ndarray | ClipBatch) -> np.ndarray:
     """Mean joint displacement per frame in metres, (..., T, 24, 3) -> (..., T - 1)."""
     batch = as_clip_batch(joints, min_frames=2)
-    return batch.per_clip(batch.joint_speed.mean(axis=0))
+    return batch.per_clip(batch.joint_speed.mean(axis=0).T)
 
 
 def motion_beats(joints: np.ndarray | ClipBatch, fps: float) -> np.ndarray:
@@ -63,10 +63,10 @@ def motion_beats(joints: np.ndarray | ClipBatch, fps: float) -> np.ndarray:
 def motion_beats_batch(joints: np.ndarray | ClipBatch, fps: float) -> list[np.ndarray]:
     """Motion beats of each clip of a batch (..., T, 24, 3): a list of int64 index arrays, one per clip."""
     batch = as_clip_batch(joints, min_frames=2)
-    smooth = gaussian_filter1d(batch.joint_speed.mean(axis=0), _frames(SMOOTHING_SIGMA, fps), axis=-1)
-    middle = smooth[:, 1:-1]
-    minima = (middle < smooth[:, :-2]) & (middle < smooth[:, 2:])
-    return [np.flatnonzero(row) + 1 for row in minima]
+    smooth = gaussian_filter1d(batch.joint_speed.mean(axis=0), _frames(SMOOTHING_SIGMA, fps), axis=0)  # (T-1, B)
+    middle = smooth[1:-1]
+    minima = (middle < smooth[:-2]) & (middle < smooth[2:])
+    return [np.flatnonzero(row) + 1 for row in minima.T]
 
 
 def beat_alignment(joints: np.ndarray | ClipBatch, music_beat_frames: np.ndarray, fps: float) -> BeatAlignment:

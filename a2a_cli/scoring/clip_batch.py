@@ -1,11 +1,14 @@
 """A batch of clips laid out for the metrics, with the intermediates several metrics share.
 
 Metrics take joint positions as (T, 24, 3) for one clip or (..., T, 24, 3) for a batch, or a
-`ClipBatch`. The batch holds the positions joint-major, `positions[j, c]` being one contiguous
-(B, T) array per joint and axis, so every metric runs as long elementwise loops over all clips and
-frames at once; the frame-to-frame steps and joint speeds are computed once and reused by BAS,
-PFC, the kinetic and the geometric features. Build one (`ClipBatch.from_poses` runs FK straight
-into this layout) and pass it to every metric to pay for the layout only once.
+`ClipBatch`. The batch holds the positions joint-major and time-major, `positions[j, c]` being one
+contiguous (T, B) array per joint and axis: every metric runs as long elementwise loops over all
+clips and frames at once, and a shift in time (a frame step, a window) is a shift by whole rows,
+contiguous and aligned, which numpy runs about twice as fast as a shift inside rows. Per-clip
+order statistics take the small (B, T) transposes of their inputs. The frame-to-frame steps and
+joint speeds are computed once and reused by BAS, PFC, the validity gates, the kinetic and the
+geometric features. Build one (`ClipBatch.from_poses` runs FK straight into this layout) and pass
+it to every metric to pay for the layout only once.
 """
 
 from __future__ import annotations
@@ -39,11 +42,11 @@ def keep_freed_blocks_in_heap() -> None:
 
 
 class ClipBatch:
-    """Joint positions (24, 3, B, T) of B clips of T frames; `lead` is the caller's batch shape."""
+    """Joint positions (24, 3, T, B) of B clips of T frames; `lead` is the caller's batch shape."""
 
     def __init__(self, positions: np.ndarray, lead: tuple[int, ...] = ()):
         if positions.ndim != 4 or positions.shape[:2] != (N_JOINTS, 3):
-            raise ValueError(f"joint-major positions must be ({N_JOINTS}, 3, B, T), got {positions.shape}")
+            raise ValueError(f"joint-major positions must be ({N_JOINTS}, 3, T, B), got {positions.shape}")
         self.positions = positions
         self.lead = tuple(lead)
 
@@ -58,7 +61,7 @@ class ClipBatch:
             )
         dtype = np.float64 if joints.dtype == np.float64 else np.float32
         flat = joints.reshape((-1,) + joints.shape[-3:])
-        positions = np.ascontiguousarray(flat.transpose(2, 3, 0, 1), dtype=dtype)
+        positions = np.ascontiguousarray(flat.transpose(2, 3, 1, 0), dtype=dtype)
         return cls(positions, joints.shape[:-3])
 
     @classmethod
@@ -66,22 +69,27 @@ class ClipBatch:
         """FK of axis-angle poses (..., T, 24, 3) and root translations (..., T, 3)."""
         keep_freed_blocks_in_heap()
         poses = np.asarray(poses)
-        if poses.ndim < 3:
+        if poses.ndim < 3 or poses.shape[-2:] != (N_JOINTS, 3):
             raise InputError(f"poses must be (T, {N_JOINTS}, 3) or (..., T, {N_JOINTS}, 3), got {poses.shape}")
-        positions = forward_kinematics_joint_major(poses, trans)
-        return cls(positions.reshape((N_JOINTS, 3, -1, poses.shape[-3])), poses.shape[:-3])
+        n_frames = poses.shape[-3]
+        dtype = np.float64 if poses.dtype == np.float64 else np.float32
+        # One transposition each to (72, T, B) and (3, T, B): time before clips, as `positions`.
+        aa = np.ascontiguousarray(poses.reshape(-1, n_frames, N_JOINTS * 3).transpose(2, 1, 0), dtype=dtype)
+        root = np.ascontiguousarray(np.asarray(trans).reshape(-1, n_frames, 3).transpose(2, 1, 0), dtype=dtype)
+        positions = forward_kinematics_joint_major(aa.reshape(N_JOINTS * 3, -1), root.reshape(3, -1))
+        return cls(positions.reshape((N_JOINTS, 3, n_frames, -1)), poses.shape[:-3])
 
     @property
     def n_clips(self) -> int:
-        return self.positions.shape[2]
+        return self.positions.shape[3]
 
     @property
     def n_frames(self) -> int:
-        return self.positions.shape[3]
+        return self.positions.shape[2]
 
     def joints(self) -> np.ndarray:
         """Back to the usual layout (..., T, 24, 3)."""
-        return self.positions.transpose(2, 3, 0, 1).reshape(self.lead + (self.n_frames, N_JOINTS, 3))
+        return self.positions.transpose(3, 2, 0, 1).reshape(self.lead + (self.n_frames, N_JOINTS, 3))
 
     def per_clip(self, values: np.ndarray) -> np.ndarray:
         """Reshape a (B, ...) result to the caller's batch shape: (...) for one clip, lead + (...)."""
@@ -89,13 +97,13 @@ class ClipBatch:
 
     @cached_property
     def step(self) -> np.ndarray:
-        """Displacement from each frame to the next, (24, 3, B, T-1), metres per frame."""
-        return self.positions[..., 1:] - self.positions[..., :-1]
+        """Displacement from each frame to the next, (24, 3, T-1, B), metres per frame."""
+        return self.positions[:, :, 1:] - self.positions[:, :, :-1]
 
     @cached_property
     def joint_speed(self) -> np.ndarray:
-        """Length of each step, (24, B, T-1), metres per frame."""
-        squared = np.einsum("jcbt,jcbt->jbt", self.step, self.step)
+        """Length of each step, (24, T-1, B), metres per frame."""
+        squared = np.einsum("jctb,jctb->jtb", self.step, self.step)
         return np.sqrt(squared, out=squared)
 
 

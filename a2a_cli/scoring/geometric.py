@@ -85,16 +85,16 @@ def _features(batch: ClipBatch, frame_time: float) -> np.ndarray:
         -f.above_lowest(L_WRIST) > -1.2 * hl,
         f.fast(PELVIS, 2.3 * hl),
     ]
-    counts = np.stack([np.count_nonzero(flag, axis=-1) for flag in features], axis=-1)
+    counts = np.stack([np.count_nonzero(flag, axis=0) for flag in features], axis=-1)  # (B, 32)
     return batch.per_clip((counts / (batch.n_frames - 1)).astype(np.float32))
 
 
 class _Frames:
     """Bailando's feature primitives on frames 1..T-1 of every clip at once; each returns a boolean
-    (B, T-1). Vectors are (3, B, T-1) blocks; those between two joints are computed once."""
+    (T-1, B). Vectors are (3, T-1, B) blocks; those between two joints are computed once."""
 
     def __init__(self, batch: ClipBatch, frame_time: float):
-        self.current = batch.positions[..., 1:]  # (24, 3, B, T-1)
+        self.current = batch.positions[:, :, 1:]  # (24, 3, T-1, B)
         self.step = batch.step  # from the previous frame to the current one
         self.speed = batch.joint_speed
         self.frame_time = frame_time

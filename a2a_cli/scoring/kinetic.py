@@ -39,55 +39,61 @@ def kinetic_features(joints: np.ndarray | ClipBatch, frame_time: float = KINETIC
     """(T, 24, 3) -> (72,), or a batch (..., T, 24, 3) -> (..., 72), float32."""
     batch = as_clip_batch(joints, min_frames=3)
     n = batch.n_frames - 1  # one window per frame 1..T-1
-    velocity, v_count = _window_sums(batch.positions, n)  # (24, 3, B, n): summed steps, metres
-    accel, a_count = _window_sums(batch.step, n)  # summed second differences
-    accel += (1.0 - frame_time) * _window_positions(batch.positions, n)  # the code's quirk (module doc)
-    # Means over frames of (sum / count)^2 and |sum| / count, as weighted sums (one BLAS pass).
+    velocity, v_count = _window_sums(batch.positions, n)  # (24, 3, n, B): summed steps, metres
+    accel = _window_positions(batch.positions, n)  # the code's quirk (module doc) ...
+    accel *= 1.0 - frame_time
+    second, a_count = _window_sums(batch.step, n)  # ... plus the summed second differences
+    accel += second
+    # Means over frames of (sum / count)^2 and |sum| / count, as weighted sums over time.
     v_weight = (1.0 / (v_count**2 * n * frame_time**2)).astype(batch.positions.dtype)
     a_weight = (1.0 / (a_count * n * frame_time**2)).astype(batch.positions.dtype)
-    vx, vy, vz = velocity[:, 0], velocity[:, 1], velocity[:, 2]
-    ax, ay, az = accel[:, 0], accel[:, 1], accel[:, 2]
-    features = np.stack(
-        [(vx * vx + vz * vz) @ v_weight, (vy * vy) @ v_weight, np.sqrt(ax * ax + ay * ay + az * az) @ a_weight],
-        axis=-1,
-    )  # (24, B, 3)
+    velocity *= velocity
+    energy = v_weight @ velocity  # (24, 3, B), one number per axis
+    expenditure = a_weight @ np.sqrt(np.einsum("jctb,jctb->jtb", accel, accel))  # (24, B)
+    features = np.stack([energy[:, 0] + energy[:, 2], energy[:, 1], expenditure], axis=-1)  # (24, B, 3)
     return batch.per_clip(features.transpose(1, 0, 2).reshape(batch.n_clips, -1).astype(np.float32))
 
 
 def _window_positions(positions: np.ndarray, n_out: int) -> np.ndarray:
     """Sums of p[k] over the acceleration windows (the k of `_window_sums` of the steps: 1 <= k <=
     T-2 within i-2..i+2 of Bailando's frame i = output + 1), p relative to the root at frame 0.
-    Zero-padded so that every window is five shifted slices; the root offset is taken off once per
-    window member that exists."""
-    inner = positions[..., 1:-1]  # k = 1..T-2
-    padded = np.zeros(inner.shape[:-1] + (inner.shape[-1] + 2 * _HALF_WINDOW + 1,), dtype=inner.dtype)
-    padded[..., _HALF_WINDOW : _HALF_WINDOW + inner.shape[-1]] = inner
-    sums = padded[..., :n_out].copy()
-    for d in range(1, 2 * _HALF_WINDOW + 1):
-        sums += padded[..., d : d + n_out]
-    i = np.arange(n_out)
-    count = np.minimum(i + _HALF_WINDOW, inner.shape[-1] - 1) - np.maximum(i - _HALF_WINDOW, 0) + 1
-    sums -= positions[PELVIS, :, :, :1] * count.astype(inner.dtype)
+
+    Full windows are sums of five shifted frames, built pairwise (three passes instead of four);
+    the few windows clipped by the clip's ends are summed one by one.
+    """
+    inner = positions[:, :, 1:-1]  # k = 1..T-2: output o sums inner[o-2 .. o+2] that exist
+    length = inner.shape[2]
+    o = np.arange(n_out)
+    lo, hi = np.maximum(o - _HALF_WINDOW, 0), np.minimum(o + _HALF_WINDOW, length - 1)
+    sums = np.empty(inner.shape[:2] + (n_out,) + inner.shape[3:], dtype=inner.dtype)
+    full = slice(_HALF_WINDOW, max(length - _HALF_WINDOW, _HALF_WINDOW))  # outputs whose window is whole
+    if full.stop > full.start:
+        pairs = inner[:, :, :-1] + inner[:, :, 1:]  # inner[m] + inner[m+1]
+        fours = pairs[:, :, :-2] + pairs[:, :, 2:]  # inner[m .. m+3]
+        np.add(fours[:, :, : full.stop - full.start], inner[:, :, 2 * _HALF_WINDOW :], out=sums[:, :, full])
+    for k in np.flatnonzero((o < full.start) | (o >= full.stop)):
+        np.sum(inner[:, :, lo[k] : hi[k] + 1], axis=2, out=sums[:, :, k])
+    sums -= positions[PELVIS, :, :1] * (hi - lo + 1).astype(inner.dtype)[:, None]
     return sums
 
 
 def _window_sums(x: np.ndarray, n_out: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sums of the differences x[m+1] - x[m] over the m in [i-2, i+2] that exist, i = 0..n_out-1,
-    and how many there were. x: (..., L + 1).
+    """Sums of the differences x[m+1] - x[m] (along axis 2, time) over the m in [i-2, i+2] that
+    exist, i = 0..n_out-1, and how many there were. x: (24, 3, L + 1, B).
 
     A sum of consecutive differences telescopes to x[hi] - x[lo], so the windows cost one
-    subtraction of shifted slices (plus a gather for the clipped windows at the ends). Output i
+    subtraction of shifted frames (plus a few for the windows clipped at the ends). Output i
     is the window around Bailando's frame i + 1 (its difference k is our m = k - 1).
     """
-    n_differences = x.shape[-1] - 1
+    n_differences = x.shape[2] - 1
     i = np.arange(n_out)
     hi = np.minimum(i + _HALF_WINDOW, n_differences - 1) + 1
     lo = np.maximum(i - _HALF_WINDOW, 0)
-    sums = np.empty(x.shape[:-1] + (n_out,), dtype=x.dtype)
+    sums = np.empty(x.shape[:2] + (n_out,) + x.shape[3:], dtype=x.dtype)
     whole = np.flatnonzero((hi - lo) == 2 * _HALF_WINDOW + 1)  # a contiguous run of full windows
     if whole.size:
         a, b = whole[0], whole[-1] + 1
-        np.subtract(x[..., hi[a] : hi[a] + b - a], x[..., lo[a] : lo[a] + b - a], out=sums[..., a:b])
-    clipped = np.flatnonzero((hi - lo) != 2 * _HALF_WINDOW + 1)
-    sums[..., clipped] = x[..., hi[clipped]] - x[..., lo[clipped]]
+        np.subtract(x[:, :, hi[a] : hi[a] + b - a], x[:, :, lo[a] : lo[a] + b - a], out=sums[:, :, a:b])
+    for k in np.flatnonzero((hi - lo) != 2 * _HALF_WINDOW + 1):
+        np.subtract(x[:, :, hi[k]], x[:, :, lo[k]], out=sums[:, :, k])
     return sums, hi - lo

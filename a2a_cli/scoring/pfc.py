@@ -30,16 +30,16 @@ _FEET = [L_ANKLE, L_FOOT, R_ANKLE, R_FOOT]
 def physical_foot_contact(joints: np.ndarray | ClipBatch, fps: float = EDGE_FPS) -> float | np.ndarray:
     """PFC of one clip (T, 24, 3) -> float, or of a batch (..., T, 24, 3) -> array (...)."""
     batch = as_clip_batch(joints, min_frames=3)
-    root_step = batch.step[PELVIS].astype(np.float64)  # (3, B, T-1)
-    accel = (root_step[..., 1:] - root_step[..., :-1]) * (fps * fps)
+    root_step = batch.step[PELVIS].astype(np.float64)  # (3, T-1, B)
+    accel = (root_step[:, 1:] - root_step[:, :-1]) * (fps * fps)
     accel[UP_AXIS] = np.maximum(accel[UP_AXIS], 0.0)
-    accel_norm = np.sqrt(np.einsum("cbt,cbt->bt", accel, accel))
-    peak = accel_norm.max(axis=1, keepdims=True)
+    accel_norm = np.sqrt(np.einsum("ctb,ctb->tb", accel, accel))
+    peak = accel_norm.max(axis=0)
     accel_norm = np.divide(accel_norm, peak, out=np.zeros_like(accel_norm), where=peak > 0)
 
-    feet = batch.step[_FEET][:, [0, 2], :, 1:].astype(np.float64)  # horizontal steps k+1 -> k+2
-    foot_speed = np.sqrt(np.einsum("fcbt,fcbt->fbt", feet, feet)) * (fps / EDGE_FPS)
+    feet = batch.step[_FEET][:, [0, 2], 1:].astype(np.float64)  # horizontal steps k+1 -> k+2
+    foot_speed = np.sqrt(np.einsum("fctb,fctb->ftb", feet, feet)) * (fps / EDGE_FPS)
     left = np.minimum(foot_speed[0], foot_speed[1])
     right = np.minimum(foot_speed[2], foot_speed[3])
-    score = batch.per_clip((left * right * accel_norm).mean(axis=1) * 10_000.0)
+    score = batch.per_clip((left * right * accel_norm).mean(axis=0) * 10_000.0)
     return float(score) if batch.lead == () else score

@@ -142,11 +142,11 @@ def _bone_stretch(batch: ClipBatch) -> np.ndarray:
     """High percentile over frames of the bones' mean relative change of length from their median."""
     parents = smpl_skeleton().parents
     p = batch.positions
-    bone = p[1:] - p[parents[1:]]  # (23, 3, B, T)
-    length = np.sqrt(np.einsum("jcbt,jcbt->jbt", bone, bone))
-    median = np.maximum(_median(length), 1e-6)[..., None]
-    stretch = np.abs(length / median - 1.0).mean(axis=0)  # (B, T)
-    return _percentile(stretch, _PERCENTILE)
+    bone = p[1:] - p[parents[1:]]  # (23, 3, T, B)
+    length = np.sqrt(np.einsum("jctb,jctb->jtb", bone, bone))
+    median = np.maximum(_median(length.transpose(0, 2, 1)), 1e-6)  # (23, B)
+    stretch = np.abs(length / median[:, None] - 1.0).mean(axis=0)  # (T, B)
+    return _percentile(stretch.T, _PERCENTILE)
 
 
 def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
@@ -222,17 +222,17 @@ def validity_values(
     (float32 for the usual precision) shares its frame steps and joint speeds with the other metrics.
     """
     batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float32))
-    speed = batch.joint_speed  # (24, B, T-1), metres per frame, as every speed here until the end
-    root_speed = speed[PELVIS]
-    lowest = np.minimum.reduce([batch.positions[j, 1] for j in FOOT_JOINTS])  # (B, T)
+    speed = batch.joint_speed  # (24, T-1, B), metres per frame, as every speed here until the end
+    root_speed = speed[PELVIS].T  # (B, T-1): order statistics per clip take clips first
+    lowest = np.minimum.reduce([batch.positions[j, 1] for j in FOOT_JOINTS])  # (T, B)
     n_contact, n_skate = _foot_contacts(batch, lowest, fps)
     values = {
-        "joint_speed": _percentile(speed.max(axis=0), _PERCENTILE) * fps,
+        "joint_speed": _percentile(speed.max(axis=0).T, _PERCENTILE) * fps,
         "root_speed": _percentile(root_speed, _PERCENTILE) * fps,
         "teleport": root_speed.max(axis=-1) * fps,
         "jerk": _typical_jerk(batch) * fps**3,
-        "penetration": _percentile(np.maximum(0.0, -lowest), PENETRATION_PERCENTILE),
-        "floating": _longest_run(lowest > AIRBORNE_HEIGHT_M) / fps,
+        "penetration": _percentile(np.maximum(0.0, -lowest.T), PENETRATION_PERCENTILE),
+        "floating": _longest_run(lowest.T > AIRBORNE_HEIGHT_M) / fps,
         "foot_skating": n_skate / np.maximum(n_contact, 1),
         "moves": _pose_motion(batch),
     }
@@ -246,43 +246,40 @@ def validity_values(
 
 def _typical_jerk(batch: ClipBatch) -> np.ndarray:
     """Median over frames of the joints' mean jerk, metres per frame cubed."""
-    return _median(_by_clips(_mean_jerk, batch.step, axis=2))
-
-
-def _mean_jerk(step: np.ndarray) -> np.ndarray:
-    jolt = np.diff(step, n=2, axis=-1)  # (24, 3, B, T-3)
-    return np.sqrt(np.einsum("jcbt,jcbt->jbt", jolt, jolt)).mean(axis=0)
+    jolt = np.diff(batch.step, n=2, axis=2)  # (24, 3, T-3, B)
+    return _median(np.sqrt(np.einsum("jctb,jctb->jtb", jolt, jolt)).mean(axis=0).T)
 
 
 def _foot_contacts(batch: ClipBatch, lowest: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Per clip: foot-frames near the clip's floor, and those of them sliding horizontally. A foot
     is its ankle and toe: near when either is, sliding when both move."""
     p, step = batch.positions, batch.step
-    floor = _percentile(lowest, 5.0)[:, None]
+    floor = _percentile(lowest.T, 5.0)
     n_contact = n_skate = 0
     for ankle, toe in ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT)):
-        near = np.minimum(p[ankle, 1, :, 1:], p[toe, 1, :, 1:]) - floor < CONTACT_HEIGHT_M  # (B, T-1)
+        near = np.minimum(p[ankle, 1, 1:], p[toe, 1, 1:]) - floor < CONTACT_HEIGHT_M  # (T-1, B)
         slide = np.minimum(_horizontal(step[ankle]), _horizontal(step[toe]))
-        n_contact = n_contact + near.sum(axis=-1)
-        n_skate = n_skate + (near & (slide * fps > SKATE_SPEED_M_S)).sum(axis=-1)
+        n_contact = n_contact + near.sum(axis=0)
+        n_skate = n_skate + (near & (slide * fps > SKATE_SPEED_M_S)).sum(axis=0)
     return n_contact, n_skate
 
 
 def _horizontal(step: np.ndarray) -> np.ndarray:
-    """Length of the horizontal (x, z) part of one joint's steps (3, B, T-1)."""
+    """Length of the horizontal (x, z) part of one joint's steps (3, T-1, B)."""
     return np.sqrt(step[0] * step[0] + step[2] * step[2])
 
 
 def _pose_motion(batch: ClipBatch) -> np.ndarray:
-    """Mean over joints of the RMS deviation of the pelvis-relative joint from its average (m)."""
-    return _by_clips(_rms_spread, batch.positions, axis=2)
+    """Mean over joints of the RMS deviation of the pelvis-relative joint from its average (m).
 
-
-def _rms_spread(p: np.ndarray) -> np.ndarray:
-    n = p.shape[-1]
-    rel = p - p[PELVIS]
-    rel -= np.einsum("jcbt->jcb", rel)[..., None] / n
-    return np.sqrt(np.einsum("jcbt,jcbt->jb", rel, rel) / n).mean(axis=0)
+    The float32 mean of 300 frames is off by up to a few 1e-7 m; measuring what is left of it
+    after centring (one more cheap sum) keeps a static pose at 0, not at that rounding."""
+    n, ones = batch.n_frames, np.ones(batch.n_frames, dtype=batch.positions.dtype)
+    rel = batch.positions - batch.positions[PELVIS]  # (24, 3, T, B)
+    rel -= (ones @ rel)[:, :, None] / n
+    left = (ones @ rel) / n
+    variance = np.einsum("jctb,jctb->jcb", rel, rel) / n - left * left
+    return np.sqrt(np.maximum(variance.sum(axis=1), 0.0)).mean(axis=0)
 
 
 # name -> (limit, True when the value must stay at or below the limit, what failing means)
