@@ -92,26 +92,26 @@ def _rotations(aa: np.ndarray) -> np.ndarray:
 
     Goes through the unit quaternion (cos t/2, sin(t/2) axis): no 1 - cos(t) cancellation for
     small angles and no branch at zero, where sin(t/2)/t tends to 1/2. The quaternion is scaled
-    by sqrt(2) so that the usual 2*q_a*q_b terms are plain products, all 16 taken in one pass.
+    by sqrt(2) so that the usual 2*q_a*q_b terms are plain products; only the nine products the
+    matrix uses are taken, and its diagonal 1 - 2(q_b^2 + q_c^2) is cos(t) + 2 q_a^2.
     """
-    x, y, z = aa
-    theta = np.sqrt(x * x + y * y + z * z)
+    theta = np.sqrt(np.einsum("cn,cn->n", aa, aa))
     half = theta * 0.5
-    q = np.empty((4,) + theta.shape, dtype=aa.dtype)
-    np.cos(half, out=q[0])
+    w = np.cos(half)
+    w *= _SQRT2
     k = np.sin(half)
-    k /= np.maximum(theta, 1e-30)
-    np.multiply(aa, k, out=q[1:])
-    q *= _SQRT2
-    (_, wx, wy, wz), (_, xx, xy, xz), (_, _, yy, yz), (_, _, _, zz) = q[:, None] * q[None, :]
+    np.maximum(theta, 1e-30, out=half)
+    half *= 1.0 / _SQRT2
+    k /= half
+    x, y, z = v = aa * k  # sqrt(2) sin(t/2) * axis
+    wx, wy, wz = v * w
     r = np.empty((3, 3) + theta.shape, dtype=aa.dtype)
-    np.subtract(1.0, yy + zz, out=r[0, 0])
+    np.add(v * v, np.cos(theta), out=r.reshape((9,) + theta.shape)[0::4])  # the diagonal
+    xy, xz, yz = x * y, x * z, y * z
     np.subtract(xy, wz, out=r[0, 1])
-    np.add(xz, wy, out=r[0, 2])
     np.add(xy, wz, out=r[1, 0])
-    np.subtract(1.0, xx + zz, out=r[1, 1])
-    np.subtract(yz, wx, out=r[1, 2])
+    np.add(xz, wy, out=r[0, 2])
     np.subtract(xz, wy, out=r[2, 0])
+    np.subtract(yz, wx, out=r[1, 2])
     np.add(yz, wx, out=r[2, 1])
-    np.subtract(1.0, xx + yy, out=r[2, 2])
     return r

@@ -42,7 +42,13 @@ def keep_freed_blocks_in_heap() -> None:
 
 
 class ClipBatch:
-    """Joint positions (24, 3, T, B) of B clips of T frames; `lead` is the caller's batch shape."""
+    """Joint positions (24, 3, T, B) of B clips of T frames; `lead` is the caller's batch shape.
+
+    `axis_angle` (24, 3, T, B): the joint rotations in the same layout, when the batch was built
+    from them (`from_poses`), for the gates that measure how fast joints turn.
+    """
+
+    axis_angle: np.ndarray | None = None
 
     def __init__(self, positions: np.ndarray, lead: tuple[int, ...] = ()):
         if positions.ndim != 4 or positions.shape[:2] != (N_JOINTS, 3):
@@ -59,10 +65,7 @@ class ClipBatch:
             raise InputError(
                 f"joint positions must be (T, {N_JOINTS}, 3) or (..., T, {N_JOINTS}, 3), got {joints.shape}"
             )
-        dtype = np.float64 if joints.dtype == np.float64 else np.float32
-        flat = joints.reshape((-1,) + joints.shape[-3:])
-        positions = np.ascontiguousarray(flat.transpose(2, 3, 1, 0), dtype=dtype)
-        return cls(positions, joints.shape[:-3])
+        return cls(cls.joint_major(joints), joints.shape[:-3])
 
     @classmethod
     def from_poses(cls, poses: np.ndarray, trans: np.ndarray) -> "ClipBatch":
@@ -72,12 +75,21 @@ class ClipBatch:
         if poses.ndim < 3 or poses.shape[-2:] != (N_JOINTS, 3):
             raise InputError(f"poses must be (T, {N_JOINTS}, 3) or (..., T, {N_JOINTS}, 3), got {poses.shape}")
         n_frames = poses.shape[-3]
-        dtype = np.float64 if poses.dtype == np.float64 else np.float32
-        # One transposition each to (72, T, B) and (3, T, B): time before clips, as `positions`.
-        aa = np.ascontiguousarray(poses.reshape(-1, n_frames, N_JOINTS * 3).transpose(2, 1, 0), dtype=dtype)
-        root = np.ascontiguousarray(np.asarray(trans).reshape(-1, n_frames, 3).transpose(2, 1, 0), dtype=dtype)
+        aa = cls.joint_major(poses)
+        root = np.ascontiguousarray(np.asarray(trans).reshape(-1, n_frames, 3).transpose(2, 1, 0), dtype=aa.dtype)
         positions = forward_kinematics_joint_major(aa.reshape(N_JOINTS * 3, -1), root.reshape(3, -1))
-        return cls(positions.reshape((N_JOINTS, 3, n_frames, -1)), poses.shape[:-3])
+        batch = cls(positions.reshape(aa.shape), poses.shape[:-3])
+        batch.axis_angle = aa
+        return batch
+
+    @staticmethod
+    def joint_major(values: np.ndarray) -> np.ndarray:
+        """Per-joint 3-vectors (..., T, 24, 3) in the batch layout (24, 3, T, B), one transposition;
+        float64 stays float64 (exact checks), the rest becomes float32."""
+        values = np.asarray(values)
+        dtype = np.float64 if values.dtype == np.float64 else np.float32
+        flat = values.reshape((-1,) + values.shape[-3:])
+        return np.ascontiguousarray(flat.transpose(2, 3, 1, 0), dtype=dtype)
 
     @property
     def n_clips(self) -> int:

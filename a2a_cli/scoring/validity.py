@@ -66,7 +66,6 @@ MIN_DURATION_S = 1.0
 # The fewest frames the motion gates can measure (jerk needs 4); fewer fail the duration gate.
 MIN_FRAMES = 4
 
-_CHUNK = 8  # clips per pass of the heavier gates, so that their temporaries stay in the L2 cache
 _CANDIDATE_FRAMES = 12  # frames per clip whose angular speed is measured exactly (3x the percentile's 4)
 _PERCENTILE = 99.0  # speeds use a high percentile so that one rounding glitch does not fail a clip
 
@@ -131,13 +130,6 @@ def _median(values: np.ndarray) -> np.ndarray:
 # --- the measured quantities ---------------------------------------------------------------------
 
 
-def _by_clips(function, array: np.ndarray, axis: int) -> np.ndarray:
-    """`function` of slices of `_CHUNK` clips along `axis` of `array`, results joined on their first axis."""
-    before = (slice(None),) * axis
-    starts = range(0, max(array.shape[axis], 1), _CHUNK)  # one empty slice for an empty batch
-    return np.concatenate([function(array[before + (slice(lo, lo + _CHUNK),)]) for lo in starts])
-
-
 def _bone_stretch(batch: ClipBatch) -> np.ndarray:
     """High percentile over frames of the bones' mean relative change of length from their median."""
     parents = smpl_skeleton().parents
@@ -149,8 +141,9 @@ def _bone_stretch(batch: ClipBatch) -> np.ndarray:
     return _percentile(stretch.T, _PERCENTILE)
 
 
-def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
-    """High percentile over frames of the fastest joint's rotation speed (rad/s), poses (B, T, 24, 3).
+def _angular_speed(axis_angle: np.ndarray, fps: float) -> np.ndarray:
+    """High percentile over frames of the fastest joint's rotation speed (rad/s), from the joint
+    rotations (24, 3, T, B) in the batch layout.
 
     The rotation between consecutive frames turns by 2 arccos |q . q'| (unit quaternions), in
     float64 as the definition has it. The percentile reads only the few fastest frames (the 4th
@@ -160,55 +153,49 @@ def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
     the largest bound left out, no other frame can be among the fastest; a clip where that check
     fails (noise, a static pose) is measured on every frame.
     """
-    n_steps = poses.shape[1] - 1
+    n_steps = axis_angle.shape[2] - 1
     below, above, weight = _neighbours(n_steps, _PERCENTILE / 100)
     n_top = n_steps - below  # the percentile's neighbours are the n_top-th and (n_top-1)-th fastest
     n_candidates = min(n_steps, max(_CANDIDATE_FRAMES, 3 * n_top))
-    bound = _by_clips(_largest_step, poses, axis=0)
+    bound = _largest_step(axis_angle)
     order = np.argpartition(bound, n_steps - n_candidates, axis=-1)
     candidates, rest = order[:, n_steps - n_candidates :], order[:, : n_steps - n_candidates]
-    angle = np.sort(_step_angles(poses, candidates), axis=-1)  # (B, n_candidates), rad per frame
+    angle = np.sort(_step_angles(axis_angle, candidates), axis=-1)  # (B, n_candidates), rad per frame
     left_out = np.sqrt(np.take_along_axis(bound, rest, axis=-1).max(axis=-1, initial=0.0).astype(np.float64))
     settled = angle[:, -n_top] >= left_out * (1 + 1e-5) + 1e-7  # float32 bound and float64 arccos rounding
     first = n_steps - n_candidates  # the candidates sorted sit at these positions of all frames sorted
     result = _lerp(angle[:, below - first], angle[:, above - first], weight)
     unsettled = np.flatnonzero(~settled)
     if unsettled.size:
-        every = _step_angles(poses[unsettled], np.broadcast_to(np.arange(n_steps), (unsettled.size, n_steps)))
+        every = _step_angles(axis_angle[..., unsettled], np.broadcast_to(np.arange(n_steps), (unsettled.size, n_steps)))
         part = np.partition(every, (below, above), axis=-1)
         result[unsettled] = _lerp(part[:, below], part[:, above], weight)
     return result * fps
 
 
-def _largest_step(poses: np.ndarray) -> np.ndarray:
+def _largest_step(axis_angle: np.ndarray) -> np.ndarray:
     """Per clip and frame step, the largest squared axis-angle step over joints: (B, T-1).
 
-    In the poses' precision (float32 unless float64 comes in: rounding float64 poses first could
-    shrink a step by more than the check's slack). The poses stay in their (B, T, 72) layout:
-    whole rows are subtracted and squared, then each joint's three components summed through
-    strided views (cheaper than a joint-major copy).
+    In the rotations' precision (float32 unless float64 came in: rounding float64 poses first
+    could shrink a step by more than the check's slack).
     """
-    aa = np.asarray(poses, dtype=np.float64 if poses.dtype == np.float64 else np.float32)
-    aa = aa.reshape(poses.shape[:2] + (72,))
-    step = aa[:, 1:] - aa[:, :-1]
-    step *= step
-    squared = step[..., 0::3] + step[..., 1::3] + step[..., 2::3]  # (B, T-1, 24)
-    return np.ascontiguousarray(np.moveaxis(squared, -1, 0)).max(axis=0)  # numpy reduces a short last axis slowly
+    step = axis_angle[:, :, 1:] - axis_angle[:, :, :-1]
+    return np.einsum("jctb,jctb->jtb", step, step).max(axis=0).T
 
 
-def _step_angles(poses: np.ndarray, frames: np.ndarray) -> np.ndarray:
+def _step_angles(axis_angle: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """Rotation angle (rad) of the fastest joint from frame f to f + 1, for frames (B, K) of each clip.
 
     With q = (cos(t/2), k a), k = sin(t/2) / t, for the axis-angle a of length t, the dot of two
     quaternions is w w' + k k' (a . a'); the fastest joint is the one of least |dot| (arccos
     decreases), so arccos runs once per frame.
     """
-    pairs = np.asarray(poses)[np.arange(len(poses))[:, None, None], frames[..., None] + (0, 1)]  # (B, K, 2, 24, 3)
-    aa = pairs.astype(np.float64)
-    theta = np.sqrt(np.einsum("...c,...c->...", aa, aa))
+    clips = np.arange(axis_angle.shape[3])[:, None, None]
+    aa = axis_angle[:, :, frames[..., None] + (0, 1), clips].astype(np.float64)  # (24, 3, B, K, 2)
+    theta = np.sqrt(np.einsum("jc...,jc...->j...", aa, aa))
     w, k = np.cos(theta / 2), np.sin(theta / 2) / np.maximum(theta, 1e-300)
-    dot = w[:, :, 0] * w[:, :, 1] + k[:, :, 0] * k[:, :, 1] * np.einsum("...c,...c->...", aa[:, :, 0], aa[:, :, 1])
-    return 2.0 * np.arccos(np.clip(np.abs(dot).min(axis=-1), 0.0, 1.0))
+    dot = w[..., 0] * w[..., 1] + k[..., 0] * k[..., 1] * np.einsum("jc...,jc...->j...", aa[..., 0], aa[..., 1])
+    return 2.0 * np.arccos(np.clip(np.abs(dot).min(axis=0), 0.0, 1.0))
 
 
 def validity_values(
@@ -239,8 +226,8 @@ def validity_values(
     if poses is None:
         values["bone_stretch"] = _bone_stretch(batch)
     else:
-        flat = np.asarray(poses).reshape((batch.n_clips,) + np.shape(poses)[-3:])
-        values["angular_speed"] = _angular_speed(flat, fps)
+        axis_angle = batch.axis_angle if batch.axis_angle is not None else ClipBatch.joint_major(poses)
+        values["angular_speed"] = _angular_speed(axis_angle, fps)
     return {name: batch.per_clip(np.asarray(v))[()] for name, v in values.items()}
 
 
