@@ -69,7 +69,10 @@ def _dtype(poses: np.ndarray) -> type:
 def _fk_joint_major(aa: np.ndarray, root: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     """FK on one chunk: axis-angle (72, n) and root (3, n) -> positions (24, 3, n).
 
-    Rotations are (3, 3, n) blocks; einsum runs the 3x3 products over n in one pass each.
+    Rotations are (3, 3, n) blocks; einsum runs the 3x3 products over n in one pass each. A joint
+    whose children are all leaves (ankles, wrists, neck) needs no global rotation of its own: its
+    children are placed by rotating their offsets, first by its local rotation, then by its
+    parent's global one (two matrix-vector passes instead of a matrix product and one).
     """
     n = aa.shape[1]
     pos = np.empty((N_JOINTS, 3, n), dtype=aa.dtype)
@@ -78,10 +81,17 @@ def _fk_joint_major(aa: np.ndarray, root: np.ndarray, skeleton: Skeleton) -> np.
     glob: list[np.ndarray | None] = [None] * N_JOINTS
     glob[0] = _rotations(aa[0:3])
     for j in range(1, N_JOINTS):
-        p = skeleton.parents[j]
-        np.add(pos[p], np.einsum("ikn,k->in", glob[p], offsets[j]), out=pos[j])
-        if skeleton.children[j]:  # a leaf's own rotation moves no joint, so it is never computed
-            glob[j] = np.einsum("ikn,kjn->ijn", glob[p], _rotations(aa[3 * j : 3 * j + 3]))
+        p, children = skeleton.parents[j], skeleton.children[j]
+        if glob[p] is not None:  # else j is a leaf its parent has placed
+            np.add(pos[p], np.einsum("ikn,k->in", glob[p], offsets[j]), out=pos[j])
+        if children:  # a leaf's own rotation moves no joint, so it is never computed
+            local = _rotations(aa[3 * j : 3 * j + 3])
+            if any(skeleton.children[c] for c in children):
+                glob[j] = np.einsum("ikn,kjn->ijn", glob[p], local)
+            else:
+                for c in children:
+                    turned = np.einsum("ikn,k->in", local, offsets[c])
+                    np.add(pos[j], np.einsum("ikn,kn->in", glob[p], turned), out=pos[c])
         if j == skeleton.children[p][-1]:
             glob[p] = None  # its last child is placed: free it, keeping the working set in cache
     return pos
