@@ -63,10 +63,17 @@ def motion_beats(joints: np.ndarray | ClipBatch, fps: float) -> np.ndarray:
 def motion_beats_batch(joints: np.ndarray | ClipBatch, fps: float) -> list[np.ndarray]:
     """Motion beats of each clip of a batch (..., T, 24, 3): a list of int64 index arrays, one per clip."""
     batch = as_clip_batch(joints, min_frames=2)
+    clip, frame = _motion_beats(batch, fps)
+    return np.split(frame, np.cumsum(np.bincount(clip, minlength=batch.n_clips))[:-1])
+
+
+def _motion_beats(batch: ClipBatch, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every motion beat of the batch as (clip, frame) index arrays, clip by clip in frame order."""
     smooth = gaussian_filter1d(batch.joint_speed.mean(axis=0), _frames(SMOOTHING_SIGMA, fps), axis=0)  # (T-1, B)
     middle = smooth[1:-1]
     minima = (middle < smooth[:-2]) & (middle < smooth[2:])
-    return [np.flatnonzero(row) + 1 for row in minima.T]
+    clip, frame = np.nonzero(minima.T)
+    return clip, frame + 1
 
 
 def beat_alignment(joints: np.ndarray | ClipBatch, music_beat_frames: np.ndarray, fps: float) -> BeatAlignment:
@@ -79,10 +86,11 @@ def beat_alignment_batch(
 ) -> list[BeatAlignment]:
     """`beat_alignment` for a batch (..., T, 24, 3), with one music-beat array per clip (flattened order)."""
     batch = as_clip_batch(joints, min_frames=2)
-    beats = motion_beats_batch(batch, fps)
-    if len(music_beat_frames) != len(beats):
-        raise ValueError(f"{len(beats)} clips but {len(music_beat_frames)} music-beat arrays")
-    return align_beats_batch(beats, music_beat_frames, batch.n_frames - 1, fps)
+    if len(music_beat_frames) != batch.n_clips:
+        raise ValueError(f"{batch.n_clips} clips but {len(music_beat_frames)} music-beat arrays")
+    motion_clip, motion = _motion_beats(batch, fps)
+    music_clip, music = _laid_end_to_end(music_beat_frames)
+    return _align(motion_clip, motion.astype(np.float64), music_clip, music, batch.n_clips, batch.n_frames - 1, fps)
 
 
 def _one_clip(joints: np.ndarray | ClipBatch, name: str) -> ClipBatch:
@@ -102,26 +110,43 @@ def align_beats(motion: np.ndarray, music: np.ndarray, n_velocity: int, fps: flo
 def align_beats_batch(
     motion: Sequence[np.ndarray], music: Sequence[np.ndarray], n_velocity: int, fps: float
 ) -> list[BeatAlignment]:
-    """`align_beats` for many clips of one length, in a handful of array operations.
+    """`align_beats` for many clips of one length, in a handful of array operations."""
+    if len(motion) != len(music):
+        raise ValueError(f"{len(motion)} motion-beat arrays but {len(music)} music-beat arrays")
+    motion_clip, motion_at = _laid_end_to_end(motion)
+    music_clip, music_at = _laid_end_to_end(music)
+    return _align(motion_clip, motion_at, music_clip, music_at, len(motion), n_velocity, fps)
 
-    The clips' beats are laid end to end on one axis, clip i shifted by i * span with span wide
-    enough that a nearest-beat search over everything never crosses into another clip
-    when the clip has a beat of its own (and clips without one are set to 0 explicitly).
+
+def _laid_end_to_end(beats: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-clip beat arrays as one float64 array of positions and one of clip indices."""
+    arrays = [np.asarray(b, dtype=np.float64).ravel() for b in beats]
+    sizes = [a.size for a in arrays]
+    positions = np.concatenate(arrays) if arrays else np.zeros(0)
+    return np.repeat(np.arange(len(arrays)), sizes), positions
+
+
+def _align(
+    motion_clip: np.ndarray, motion: np.ndarray, music_clip: np.ndarray, music: np.ndarray,
+    n_clips: int, n_velocity: int, fps: float,
+) -> list[BeatAlignment]:
+    """BAS and precision of every clip at once, from beats given as (clip index, frame) arrays.
+
+    The clips' beats are laid on one axis, clip i shifted by i * span with span wide enough that
+    a nearest-beat search over everything never crosses into another clip when the clip has a
+    beat of its own (and clips without one are set to 0 explicitly). The clip indices come
+    grouped (clip 0's beats first), so sorting the shifted positions keeps each clip's group in
+    place and per-clip sums are bincounts.
     """
-    n_clips = len(motion)
-    motion = [np.asarray(m, dtype=np.float64).ravel() for m in motion]
-    music = [np.asarray(m, dtype=np.float64).ravel() for m in music]
-    music = [m[(m >= 0) & (m < n_velocity)] for m in music]
-    extent = max([float(n_velocity), 1.0] + [float(np.abs(m).max()) for m in motion if m.size])
-    span = 4.0 * extent + 10.0  # in-clip distances <= 2 * extent < cross-clip distances
-    n_motion = np.array([m.size for m in motion], dtype=np.int64)
-    n_music = np.array([m.size for m in music], dtype=np.int64)
-    if n_motion.sum() == 0 or n_music.sum() == 0:
-        return [BeatAlignment(0.0, 0.0, int(a), int(b)) for a, b in zip(n_motion, n_music)]
-    motion_clip = np.repeat(np.arange(n_clips), n_motion)
-    music_clip = np.repeat(np.arange(n_clips), n_music)
-    motion_at = np.sort(np.concatenate(motion) + motion_clip * span)
-    music_at = np.sort(np.concatenate(music) + music_clip * span)
+    inside = (music >= 0) & (music < n_velocity)
+    music_clip, music = music_clip[inside], music[inside]
+    n_motion = np.bincount(motion_clip, minlength=n_clips)
+    n_music = np.bincount(music_clip, minlength=n_clips)
+    if not motion.size or not music.size:
+        return [BeatAlignment(0.0, 0.0, a, b) for a, b in zip(n_motion.tolist(), n_music.tolist())]
+    span = 4.0 * max(float(n_velocity), 1.0, float(np.abs(motion).max())) + 10.0  # in-clip distances < cross-clip
+    motion_at = np.sort(motion + motion_clip * span)
+    music_at = np.sort(music + music_clip * span)
 
     sigma = _frames(ALIGNMENT_SIGMA, fps)
     closeness = np.exp(-(_distance_to_nearest(music_at, motion_at) ** 2) / (2 * sigma**2))
@@ -130,7 +155,7 @@ def align_beats_batch(
     bas = np.bincount(music_clip, weights=closeness, minlength=n_clips) / np.maximum(n_music, 1)
     precision = np.bincount(motion_clip, weights=hits, minlength=n_clips) / np.maximum(n_motion, 1)
     bas, precision = np.where(both, bas, 0.0), np.where(both, precision, 0.0)
-    return [BeatAlignment(float(a), float(p), int(m), int(u)) for a, p, m, u in zip(bas, precision, n_motion, n_music)]
+    return [BeatAlignment(*row) for row in zip(bas.tolist(), precision.tolist(), n_motion.tolist(), n_music.tolist())]
 
 
 def _frames(frames_at_30: float, fps: float) -> float:

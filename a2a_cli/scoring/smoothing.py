@@ -27,13 +27,13 @@ def gaussian_filter1d(values: np.ndarray, sigma: float, axis: int = -1) -> np.nd
     weights = np.exp(-0.5 / (float(sigma) * float(sigma)) * taps**2)
     weights = weights / weights.sum()
 
-    line = np.moveaxis(values, axis, -1).astype(np.float64)
-    n = line.shape[-1]
+    line = np.moveaxis(values, axis, 0).astype(np.float64)  # time first: its shifts move whole rows
+    n = line.shape[0]
     if n == 0:
         return values.astype(dtype)
     period = np.arange(-radius, n + radius) % (2 * n)
-    padded = line[..., np.where(period < n, period, 2 * n - 1 - period)]  # (..., n + 2 radius)
-    out = padded[..., radius : radius + n] * weights[radius]
+    padded = line[np.where(period < n, period, 2 * n - 1 - period)]  # (n + 2 radius, ...)
+    out = padded[radius : radius + n] * weights[radius]
     for d in range(radius, 0, -1):
-        out += (padded[..., radius - d : radius - d + n] + padded[..., radius + d : radius + d + n]) * weights[radius - d]
-    return np.moveaxis(out, -1, axis).astype(dtype)
+        out += (padded[radius - d : radius - d + n] + padded[radius + d : radius + d + n]) * weights[radius - d]
+    return np.moveaxis(out, 0, axis).astype(dtype)
