@@ -123,22 +123,22 @@ class _Frames:
         return self._along(self.step[j4] - self.step[j1], normal, _norm(normal), threshold)
 
     def _along(self, displacement: np.ndarray, direction: np.ndarray, length: np.ndarray, threshold: float):
-        return _dot(displacement, direction) / length / self.frame_time > threshold
+        return _exceeds(_dot(displacement, direction), length, threshold * self.frame_time)
 
     def fast(self, j: int, threshold: float) -> np.ndarray:
-        return self.speed[j] / self.frame_time > threshold
+        return self.speed[j] > threshold * self.frame_time
 
     def above_lowest(self, j: int) -> np.ndarray:
         return self.current[j, 1] - self.lowest
 
     def nplane(self, n1: int, n2: int, a: int, point: int, threshold: float) -> np.ndarray:
         """Signed distance of point from the plane through a with normal n1 -> n2 exceeds threshold."""
-        return _dot(self.vector(n1, n2), self.vector(a, point)) / self.length(n1, n2) > threshold
+        return _exceeds(_dot(self.vector(n1, n2), self.vector(a, point)), self.length(n1, n2), threshold)
 
     def plane(self, j1: int, j2: int, j3: int, j4: int, threshold: float) -> np.ndarray:
         """Signed distance of j4 from the plane through j1, j2, j3 exceeds threshold."""
         normal = _cross(self.vector(j1, j3), self.vector(j1, j2))
-        return _dot(normal, self.vector(j1, j4)) / _norm(normal) > threshold
+        return _exceeds(_dot(normal, self.vector(j1, j4)), _norm(normal), threshold)
 
     def angle(self, j1: int, j2: int, k1: int, k2: int, low_deg: float, high_deg: float) -> np.ndarray:
         """The angle between j1 -> j2 and k1 -> k2 lies strictly inside (low, high) degrees."""
@@ -148,6 +148,13 @@ class _Frames:
     def angle_to_up(self, j1: int, j2: int, low_deg: float, high_deg: float) -> np.ndarray:
         """`angle` between j1 -> j2 and the up axis (0, 1, 0)."""
         return _cosine_within(self.vector(j1, j2)[1] / self.length(j1, j2), low_deg, high_deg)
+
+
+def _exceeds(projection: np.ndarray, length: np.ndarray, threshold: float) -> np.ndarray:
+    """projection / length > threshold, without the division: for the positive thresholds of the
+    features a zero-length vector (projection 0) is false, as the code's NaN comparison is."""
+    assert threshold > 0
+    return projection > threshold * length
 
 
 def _cosine_within(cosine: np.ndarray, low_deg: float, high_deg: float) -> np.ndarray:
@@ -165,4 +172,8 @@ def _norm(a: np.ndarray) -> np.ndarray:
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+    out = np.empty_like(a)
+    for i, j, k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+        np.multiply(a[j], b[k], out=out[i])
+        out[i] -= a[k] * b[j]
+    return out
