@@ -119,6 +119,17 @@ class ClipBatch:
         return np.sqrt(squared, out=squared)
 
 
+def joint_groups(size: int = 6) -> list[slice]:
+    """The joints in groups of `size`, for metrics that make several full-size temporaries.
+
+    A batch's (24, 3, T, B) arrays are a few MB, more than a core's L2 cache: a metric that makes
+    its temporaries for all joints at once streams each of them through the slower shared cache,
+    while one that works on 6 joints at a time keeps them in L2 (its freed blocks are reused by
+    the next group) and runs 20-30% faster, for a few more numpy calls.
+    """
+    return [slice(j, min(j + size, N_JOINTS)) for j in range(0, N_JOINTS, size)]
+
+
 def as_clip_batch(joints: np.ndarray | ClipBatch, min_frames: int) -> ClipBatch:
     """The metrics' entry check: a ClipBatch of at least `min_frames` frames, or an InputError."""
     batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(joints)

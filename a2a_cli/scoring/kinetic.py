@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from a2a_cli.motion.skeleton import PELVIS
-from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
+from a2a_cli.motion.skeleton import N_JOINTS, PELVIS
+from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch, joint_groups
 
 KINETIC_FRAME_TIME = 1.0 / 60.0
 _HALF_WINDOW = 2  # Bailando's sliding_window: a centred window of 5 samples
@@ -38,23 +38,31 @@ _HALF_WINDOW = 2  # Bailando's sliding_window: a centred window of 5 samples
 def kinetic_features(joints: np.ndarray | ClipBatch, frame_time: float = KINETIC_FRAME_TIME) -> np.ndarray:
     """(T, 24, 3) -> (72,), or a batch (..., T, 24, 3) -> (..., 72), float32."""
     batch = as_clip_batch(joints, min_frames=3)
-    n = batch.n_frames - 1  # one window per frame 1..T-1
-    velocity, v_count = _window_sums(batch.positions, n)  # (24, 3, n, B): summed steps, metres
-    accel = _window_positions(batch.positions, n)  # the code's quirk (module doc) ...
+    features = np.empty((N_JOINTS, batch.n_clips, 3), dtype=np.float32)
+    for group in joint_groups():
+        features[group] = _joint_features(batch.positions[group], batch.step[group], batch.positions[PELVIS, :, :1], frame_time)
+    return batch.per_clip(features.transpose(1, 0, 2).reshape(batch.n_clips, -1))
+
+
+def _joint_features(positions: np.ndarray, step: np.ndarray, root_start: np.ndarray, frame_time: float) -> np.ndarray:
+    """The three features of a group of joints: positions (J, 3, T, B), their steps, and the
+    root's position at frame 0 (3, 1, B) -> (J, B, 3)."""
+    n = positions.shape[2] - 1  # one window per frame 1..T-1
+    velocity, v_count = _window_sums(positions, n)  # (J, 3, n, B): summed steps, metres
+    accel = _window_positions(positions, root_start, n)  # the code's quirk (module doc) ...
     accel *= 1.0 - frame_time
-    second, a_count = _window_sums(batch.step, n)  # ... plus the summed second differences
+    second, a_count = _window_sums(step, n)  # ... plus the summed second differences
     accel += second
     # Means over frames of (sum / count)^2 and |sum| / count, as weighted sums over time.
-    v_weight = (1.0 / (v_count**2 * n * frame_time**2)).astype(batch.positions.dtype)
-    a_weight = (1.0 / (a_count * n * frame_time**2)).astype(batch.positions.dtype)
+    v_weight = (1.0 / (v_count**2 * n * frame_time**2)).astype(positions.dtype)
+    a_weight = (1.0 / (a_count * n * frame_time**2)).astype(positions.dtype)
     velocity *= velocity
-    energy = v_weight @ velocity  # (24, 3, B), one number per axis
-    expenditure = a_weight @ np.sqrt(np.einsum("jctb,jctb->jtb", accel, accel))  # (24, B)
-    features = np.stack([energy[:, 0] + energy[:, 2], energy[:, 1], expenditure], axis=-1)  # (24, B, 3)
-    return batch.per_clip(features.transpose(1, 0, 2).reshape(batch.n_clips, -1).astype(np.float32))
+    energy = v_weight @ velocity  # (J, 3, B), one number per axis
+    expenditure = a_weight @ np.sqrt(np.einsum("jctb,jctb->jtb", accel, accel))  # (J, B)
+    return np.stack([energy[:, 0] + energy[:, 2], energy[:, 1], expenditure], axis=-1)
 
 
-def _window_positions(positions: np.ndarray, n_out: int) -> np.ndarray:
+def _window_positions(positions: np.ndarray, root_start: np.ndarray, n_out: int) -> np.ndarray:
     """Sums of p[k] over the acceleration windows (the k of `_window_sums` of the steps: 1 <= k <=
     T-2 within i-2..i+2 of Bailando's frame i = output + 1), p relative to the root at frame 0.
 
@@ -73,13 +81,13 @@ def _window_positions(positions: np.ndarray, n_out: int) -> np.ndarray:
         np.add(fours[:, :, : full.stop - full.start], inner[:, :, 2 * _HALF_WINDOW :], out=sums[:, :, full])
     for k in np.flatnonzero((o < full.start) | (o >= full.stop)):
         np.sum(inner[:, :, lo[k] : hi[k] + 1], axis=2, out=sums[:, :, k])
-    sums -= positions[PELVIS, :, :1] * (hi - lo + 1).astype(inner.dtype)[:, None]
+    sums -= root_start * (hi - lo + 1).astype(inner.dtype)[:, None]
     return sums
 
 
 def _window_sums(x: np.ndarray, n_out: int) -> tuple[np.ndarray, np.ndarray]:
     """Sums of the differences x[m+1] - x[m] (along axis 2, time) over the m in [i-2, i+2] that
-    exist, i = 0..n_out-1, and how many there were. x: (24, 3, L + 1, B).
+    exist, i = 0..n_out-1, and how many there were. x: (J, 3, L + 1, B).
 
     A sum of consecutive differences telescopes to x[hi] - x[lo], so the windows cost one
     subtraction of shifted frames (plus a few for the windows clipped at the ends). Output i

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, L_FOOT, PELVIS, R_ANKLE, R_FOOT, smpl_skeleton
-from a2a_cli.scoring.clip_batch import ClipBatch
+from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, L_FOOT, N_JOINTS, PELVIS, R_ANKLE, R_FOOT, smpl_skeleton
+from a2a_cli.scoring.clip_batch import ClipBatch, joint_groups
 
 # --- limits, with the physical reasoning behind each -------------------------------------------
 # Hands are the fastest joints of a dancer: a boxer's punch peaks near 10 m/s, dance arm swings
@@ -179,8 +179,12 @@ def _largest_step(axis_angle: np.ndarray) -> np.ndarray:
     In the rotations' precision (float32 unless float64 came in: rounding float64 poses first
     could shrink a step by more than the check's slack).
     """
-    step = axis_angle[:, :, 1:] - axis_angle[:, :, :-1]
-    return np.einsum("jctb,jctb->jtb", step, step).max(axis=0).T
+    largest = None
+    for group in joint_groups():
+        step = axis_angle[group, :, 1:] - axis_angle[group, :, :-1]
+        squared = np.einsum("jctb,jctb->jtb", step, step).max(axis=0)
+        largest = squared if largest is None else np.maximum(largest, squared, out=largest)
+    return largest.T
 
 
 def _step_angles(axis_angle: np.ndarray, frames: np.ndarray) -> np.ndarray:
@@ -233,8 +237,11 @@ def validity_values(
 
 def _typical_jerk(batch: ClipBatch) -> np.ndarray:
     """Median over frames of the joints' mean jerk, metres per frame cubed."""
-    jolt = np.diff(batch.step, n=2, axis=2)  # (24, 3, T-3, B)
-    return _median(np.sqrt(np.einsum("jctb,jctb->jtb", jolt, jolt)).mean(axis=0).T)
+    total = 0.0
+    for group in joint_groups():
+        jolt = np.diff(batch.step[group], n=2, axis=2)  # (J, 3, T-3, B)
+        total = total + np.sqrt(np.einsum("jctb,jctb->jtb", jolt, jolt)).sum(axis=0)
+    return _median(total.T / N_JOINTS)
 
 
 def _foot_contacts(batch: ClipBatch, lowest: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -262,10 +269,12 @@ def _pose_motion(batch: ClipBatch) -> np.ndarray:
     The float32 mean of 300 frames is off by up to a few 1e-7 m; measuring what is left of it
     after centring (one more cheap sum) keeps a static pose at 0, not at that rounding."""
     n, ones = batch.n_frames, np.ones(batch.n_frames, dtype=batch.positions.dtype)
-    rel = batch.positions - batch.positions[PELVIS]  # (24, 3, T, B)
-    rel -= (ones @ rel)[:, :, None] / n
-    left = (ones @ rel) / n
-    variance = np.einsum("jctb,jctb->jcb", rel, rel) / n - left * left
+    variance = np.empty((N_JOINTS, 3, batch.n_clips), dtype=batch.positions.dtype)
+    for group in joint_groups():
+        rel = batch.positions[group] - batch.positions[PELVIS]  # (J, 3, T, B)
+        rel -= (ones @ rel)[:, :, None] / n
+        left = (ones @ rel) / n
+        variance[group] = np.einsum("jctb,jctb->jcb", rel, rel) / n - left * left
     return np.sqrt(np.maximum(variance.sum(axis=1), 0.0)).mean(axis=0)
 
 
