@@ -119,13 +119,14 @@ class ClipBatch:
         return np.sqrt(squared, out=squared)
 
 
-def joint_groups(size: int = 6) -> list[slice]:
+def joint_groups(size: int = 8) -> list[slice]:
     """The joints in groups of `size`, for metrics that make several full-size temporaries.
 
     A batch's (24, 3, T, B) arrays are a few MB, more than a core's L2 cache: a metric that makes
-    its temporaries for all joints at once streams each of them through the slower shared cache,
-    while one that works on 6 joints at a time keeps them in L2 (its freed blocks are reused by
-    the next group) and runs 20-30% faster, for a few more numpy calls.
+    its temporaries for all joints at once streams each of them through the slower shared cache.
+    Working on 8 joints at a time makes temporaries of about 1 MB, whose freed blocks the next
+    group reuses while they are still cached: the kinetic features and the heavier gates run
+    10-30% faster (benchmarks/bench_metrics.py) for a few more numpy calls.
     """
     return [slice(j, min(j + size, N_JOINTS)) for j in range(0, N_JOINTS, size)]
 
