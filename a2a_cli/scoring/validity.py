@@ -210,7 +210,8 @@ def validity_values(
     Returns arrays over the leading (batch) axes. NaN/inf must be excluded before calling. With
     `poses` the joints come from FK, so bones cannot stretch and the joint rotation speed is
     measured instead; without them (joint-position input) bone lengths are checked. A ClipBatch
-    (float32 for the usual precision) shares its frame steps and joint speeds with the other metrics.
+    (float32 for the usual precision) shares its frame steps and joint speeds with the other metrics,
+    and one built by `ClipBatch.from_poses` its rotations (then `poses` only says to use them).
     """
     batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float32))
     speed = batch.joint_speed  # (24, T-1, B), metres per frame, as every speed here until the end
