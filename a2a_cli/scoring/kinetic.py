@@ -46,19 +46,20 @@ def kinetic_features(joints: np.ndarray | ClipBatch, frame_time: float = KINETIC
 
 def _joint_features(positions: np.ndarray, step: np.ndarray, root_start: np.ndarray, frame_time: float) -> np.ndarray:
     """The three features of a group of joints: positions (J, 3, T, B), their steps, and the
-    root's position at frame 0 (3, 1, B) -> (J, B, 3)."""
+    root's position at frame 0 (3, 1, B) -> (J, B, 3). Two arrays of window sums are made and
+    everything else is done in place: live temporaries, not passes, are what cost most here."""
     n = positions.shape[2] - 1  # one window per frame 1..T-1
     velocity, v_count = _window_sums(positions, n)  # (J, 3, n, B): summed steps, metres
     accel = _window_positions(positions, root_start, n)  # the code's quirk (module doc) ...
     accel *= 1.0 - frame_time
-    second, a_count = _window_sums(step, n)  # ... plus the summed second differences
-    accel += second
+    _, a_count = _window_sums(step, n, into=accel)  # ... plus the summed second differences
     # Means over frames of (sum / count)^2 and |sum| / count, as weighted sums over time.
     v_weight = (1.0 / (v_count**2 * n * frame_time**2)).astype(positions.dtype)
     a_weight = (1.0 / (a_count * n * frame_time**2)).astype(positions.dtype)
     velocity *= velocity
     energy = v_weight @ velocity  # (J, 3, B), one number per axis
-    expenditure = a_weight @ np.sqrt(np.einsum("jctb,jctb->jtb", accel, accel))  # (J, B)
+    magnitude = np.einsum("jctb,jctb->jtb", accel, accel)
+    expenditure = a_weight @ np.sqrt(magnitude, out=magnitude)  # (J, B)
     return np.stack([energy[:, 0] + energy[:, 2], energy[:, 1], expenditure], axis=-1)
 
 
@@ -66,8 +67,8 @@ def _window_positions(positions: np.ndarray, root_start: np.ndarray, n_out: int)
     """Sums of p[k] over the acceleration windows (the k of `_window_sums` of the steps: 1 <= k <=
     T-2 within i-2..i+2 of Bailando's frame i = output + 1), p relative to the root at frame 0.
 
-    Full windows are sums of five shifted frames, built pairwise (three passes instead of four);
-    the few windows clipped by the clip's ends are summed one by one.
+    Full windows add five shifted frames into one array; the few windows clipped by the clip's
+    ends are summed one by one.
     """
     inner = positions[:, :, 1:-1]  # k = 1..T-2: output o sums inner[o-2 .. o+2] that exist
     length = inner.shape[2]
@@ -76,18 +77,21 @@ def _window_positions(positions: np.ndarray, root_start: np.ndarray, n_out: int)
     sums = np.empty(inner.shape[:2] + (n_out,) + inner.shape[3:], dtype=inner.dtype)
     full = slice(_HALF_WINDOW, max(length - _HALF_WINDOW, _HALF_WINDOW))  # outputs whose window is whole
     if full.stop > full.start:
-        pairs = inner[:, :, :-1] + inner[:, :, 1:]  # inner[m] + inner[m+1]
-        fours = pairs[:, :, :-2] + pairs[:, :, 2:]  # inner[m .. m+3]
-        np.add(fours[:, :, : full.stop - full.start], inner[:, :, 2 * _HALF_WINDOW :], out=sums[:, :, full])
+        whole = sums[:, :, full]
+        count = full.stop - full.start
+        np.add(inner[:, :, :count], inner[:, :, 1 : 1 + count], out=whole)
+        for d in range(2, 2 * _HALF_WINDOW + 1):
+            whole += inner[:, :, d : d + count]
     for k in np.flatnonzero((o < full.start) | (o >= full.stop)):
         np.sum(inner[:, :, lo[k] : hi[k] + 1], axis=2, out=sums[:, :, k])
     sums -= root_start * (hi - lo + 1).astype(inner.dtype)[:, None]
     return sums
 
 
-def _window_sums(x: np.ndarray, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+def _window_sums(x: np.ndarray, n_out: int, into: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Sums of the differences x[m+1] - x[m] (along axis 2, time) over the m in [i-2, i+2] that
-    exist, i = 0..n_out-1, and how many there were. x: (J, 3, L + 1, B).
+    exist, i = 0..n_out-1, and how many there were. x: (J, 3, L + 1, B). With `into`, the sums
+    are added to that array (in place) instead of returned as a new one.
 
     A sum of consecutive differences telescopes to x[hi] - x[lo], so the windows cost one
     subtraction of shifted frames (plus a few for the windows clipped at the ends). Output i
@@ -97,11 +101,19 @@ def _window_sums(x: np.ndarray, n_out: int) -> tuple[np.ndarray, np.ndarray]:
     i = np.arange(n_out)
     hi = np.minimum(i + _HALF_WINDOW, n_differences - 1) + 1
     lo = np.maximum(i - _HALF_WINDOW, 0)
-    sums = np.empty(x.shape[:2] + (n_out,) + x.shape[3:], dtype=x.dtype)
+    sums = np.empty(x.shape[:2] + (n_out,) + x.shape[3:], dtype=x.dtype) if into is None else into
     whole = np.flatnonzero((hi - lo) == 2 * _HALF_WINDOW + 1)  # a contiguous run of full windows
     if whole.size:
         a, b = whole[0], whole[-1] + 1
-        np.subtract(x[:, :, hi[a] : hi[a] + b - a], x[:, :, lo[a] : lo[a] + b - a], out=sums[:, :, a:b])
+        upper, lower = x[:, :, hi[a] : hi[a] + b - a], x[:, :, lo[a] : lo[a] + b - a]
+        if into is None:
+            np.subtract(upper, lower, out=sums[:, :, a:b])
+        else:
+            sums[:, :, a:b] += upper
+            sums[:, :, a:b] -= lower
     for k in np.flatnonzero((hi - lo) != 2 * _HALF_WINDOW + 1):
-        np.subtract(x[:, :, hi[k]], x[:, :, lo[k]], out=sums[:, :, k])
+        if into is None:
+            np.subtract(x[:, :, hi[k]], x[:, :, lo[k]], out=sums[:, :, k])
+        else:
+            sums[:, :, k] += x[:, :, hi[k]] - x[:, :, lo[k]]
     return sums, hi - lo
