@@ -93,10 +93,11 @@ def _longest_run(flags: np.ndarray) -> np.ndarray:
     return (counts - np.maximum.accumulate(at_reset, axis=-1)).max(axis=-1)
 
 
-# --- order statistics: np.percentile / np.median ('linear') from one partition -----------------
-# np.percentile sorts a copy of the whole axis through its generic machinery; the gates need one
-# percentile of short rows, so partitioning on the two neighbours of the virtual index and
-# interpolating with numpy's own formula gives the same number at a fraction of the cost.
+# --- order statistics: np.percentile / np.median ('linear') from one sort --------------------------
+# np.percentile goes through generic machinery (about 7x slower on the gates' rows); sorting the
+# rows and interpolating with numpy's own formula gives the same number. Sorting, not partitioning:
+# numpy's vectorised sort of float rows beats a partition on two neighbours by 2-4x (a few hundred
+# to a few thousand frames).
 
 
 def _neighbours(n: int, fraction: float) -> tuple[int, int, float]:
@@ -115,16 +116,16 @@ def _lerp(below: np.ndarray, above: np.ndarray, weight: float) -> np.ndarray:
 def _percentile(values: np.ndarray, percent: float) -> np.ndarray:
     """np.percentile(values, percent, axis=-1) for rows without NaN."""
     below, above, weight = _neighbours(values.shape[-1], percent / 100)
-    part = np.partition(values, (below, above), axis=-1)
-    return _lerp(part[..., below], part[..., above], weight)
+    ordered = np.sort(values, axis=-1)
+    return _lerp(ordered[..., below], ordered[..., above], weight)
 
 
 def _median(values: np.ndarray) -> np.ndarray:
     """np.median(values, axis=-1) for rows without NaN: the middle value, or the mean of the two."""
     n = values.shape[-1]
     middle = (n - 1) // 2, n // 2
-    part = np.partition(values, middle, axis=-1)
-    return part[..., middle[0]] if n % 2 else (part[..., middle[0]] + part[..., middle[1]]) / 2
+    ordered = np.sort(values, axis=-1)
+    return ordered[..., middle[0]] if n % 2 else (ordered[..., middle[0]] + ordered[..., middle[1]]) / 2
 
 
 # --- the measured quantities ---------------------------------------------------------------------
@@ -168,8 +169,7 @@ def _angular_speed(axis_angle: np.ndarray, fps: float) -> np.ndarray:
     unsettled = np.flatnonzero(~settled)
     if unsettled.size:
         every = _step_angles(axis_angle[..., unsettled], np.broadcast_to(np.arange(n_steps), (unsettled.size, n_steps)))
-        part = np.partition(every, (below, above), axis=-1)
-        result[unsettled] = _lerp(part[:, below], part[:, above], weight)
+        result[unsettled] = _percentile(every, _PERCENTILE)
     return result * fps
 
 
