@@ -344,7 +344,8 @@ def main() -> int:
 
     # The same batches on one thread per core. numpy releases the GIL inside its loops but takes
     # it back around each of the ~1,000 short calls a batch makes, so the threads mostly wait on
-    # each other: on this machine they gain 0-20%, where two processes would nearly double.
+    # each other: on this machine two threads do no better than one (-10% to +10%), where two
+    # processes would nearly double.
     workers = os.cpu_count() or 1
     with ThreadPoolExecutor(workers) as pool:
         threaded = []
