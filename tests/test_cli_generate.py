@@ -117,6 +117,32 @@ def test_existing_output_is_kept_unless_force(tmp_path, capsys):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
+def test_out_may_name_the_motion_file_for_one_song(tmp_path, capsys):
+    song = write_song(tmp_path / "song.wav", 2.0)
+    code, out, err = a2a(capsys, str(song), "-o", str(tmp_path / "dances" / "mine.npz"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["results"][0]["outputs"] == [str(tmp_path / "dances" / "mine.npz")]
+    assert np.load(tmp_path / "dances" / "mine.npz", allow_pickle=False)["poses"].shape[0] == 60
+    assert sorted(p.name for p in (tmp_path / "dances").iterdir()) == ["mine.npz"]
+    # A folder that an earlier -o made with such a name stays a folder.
+    (tmp_path / "old.bvh").mkdir()
+    assert a2a(capsys, str(song), "-o", str(tmp_path / "old.bvh"))[0] == 0
+    assert (tmp_path / "old.bvh" / "song.npy").exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["-o", "dance.npz", "--format", "bvh"], "--format asks for bvh"),
+    (["b.wav", "-o", "dance.npz"], "2 songs"),
+])
+def test_out_file_that_cannot_be_meant_is_refused(tmp_path, capsys, monkeypatch, args, words):
+    monkeypatch.chdir(tmp_path)
+    write_song(tmp_path / "a.wav", 2.0)
+    write_song(tmp_path / "b.wav", 2.0)
+    code, out, err = a2a(capsys, "a.wav", *args)
+    assert code == 2 and one_line_error(err) and words in err, err
+    assert not list(tmp_path.glob("**/*.np?"))
+
+
 def test_cut_and_folder_input(tmp_path, capsys):
     songs = tmp_path / "songs"
     songs.mkdir()

@@ -12,7 +12,7 @@ from a2a_cli.cli import common
 
 def generate(
     audio: list[Path] = typer.Argument(..., help="Audio files (wav, flac, ogg, mp3) or folders of them."),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Folder for the motion files (default: beside each audio file)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Folder for the motion files, or for one song the file itself (dance.npz) (default: beside each audio file)."),
     formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help="npy, npz or bvh; repeat for several (default npy)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator (default choreo: no weights, no GPU)."),
@@ -29,6 +29,8 @@ def generate(
       [bold]a2a generate song.mp3[/bold]  (writes song.npy beside the song)
 
       [bold]a2a generate song.mp3 --preview song.mp4 --format bvh[/bold]
+
+      [bold]a2a generate song.mp3 -o dance.npz[/bold]  (one song: -o may name the file)
 
       [bold]a2a generate songs/ -o dances/ --format npz --format bvh --seed 7[/bold]
 
@@ -51,14 +53,24 @@ def generate(
             raise InputError(f"--preview must name a {' or '.join(PREVIEW_FORMATS)} file, got {preview}")
         if preview.exists() and not force:
             raise InputError(f"{preview} already exists (use --force to overwrite it)")
-    out_dir = cfg.get("generate.out_dir")
-    jobs = plan_outputs(songs, Path(out_dir) if out_dir else None, fmts, force)
+    out_path = Path(cfg.get("generate.out_dir")) if cfg.get("generate.out_dir") else None
+    if _names_a_motion_file(out_path):
+        fmt = out_path.suffix.lower()[1:]
+        if len(songs) > 1:
+            raise InputError(f"-o {out_path} names one motion file but {len(songs)} songs were given; give -o a folder")
+        if formats and fmts != [fmt]:
+            raise InputError(f"-o {out_path} is a .{fmt} file but --format asks for {', '.join(fmts)}")
+        fmts = [fmt]
+    jobs = plan_outputs(songs, out_path, fmts, force)
     results = _run(jobs, cfg, start, duration, preview)
     _report(results, json_output)
 
 
-def plan_outputs(songs: list[Path], out_dir: Path | None, fmts: list[str], force: bool) -> list[tuple[Path, list[Path]]]:
-    """(song, output paths) per song; every problem with the outputs is found before any work starts."""
+def plan_outputs(songs: list[Path], out: Path | None, fmts: list[str], force: bool) -> list[tuple[Path, list[Path]]]:
+    """(song, output paths) per song; every problem with the outputs is found before any work starts.
+
+    `out`: the folder for every song's files (None: beside each song), or, for one song, the
+    motion file itself."""
     import os
 
     from a2a_cli.errors import InputError, WorkError
@@ -66,8 +78,8 @@ def plan_outputs(songs: list[Path], out_dir: Path | None, fmts: list[str], force
     jobs: list[tuple[Path, list[Path]]] = []
     seen: dict[Path, Path] = {}
     for song in songs:
-        folder = out_dir if out_dir is not None else song.parent
-        outputs = [folder / f"{song.stem}.{fmt}" for fmt in fmts]
+        folder = out if out is not None else song.parent
+        outputs = [out] if _names_a_motion_file(out) else [folder / f"{song.stem}.{fmt}" for fmt in fmts]
         for path in outputs:
             if path in seen:
                 raise InputError(f"{seen[path]} and {song} would both write {path}; use separate -o folders")
@@ -83,6 +95,14 @@ def plan_outputs(songs: list[Path], out_dir: Path | None, fmts: list[str], force
         if not os.access(folder, os.W_OK | os.X_OK):
             raise WorkError(f"cannot write to output folder {folder}: permission denied")
     return jobs
+
+
+def _names_a_motion_file(out: Path | None) -> bool:
+    """Whether -o names a motion file (dance.npz), not a folder: it ends in a motion format's
+    suffix and is not an existing folder (one made by an earlier -o keeps working as a folder)."""
+    from a2a_cli.config import KEYS
+
+    return out is not None and out.suffix.lower()[1:] in KEYS["generate.formats"].choices and not out.is_dir()
 
 
 def _formats(values: list[str]) -> list[str]:
