@@ -53,7 +53,8 @@ def generate(
             raise InputError(f"--preview must name a {' or '.join(PREVIEW_FORMATS)} file, got {preview}")
         if preview.exists() and not force:
             raise InputError(f"{preview} already exists (use --force to overwrite it)")
-    out_path = Path(cfg.get("generate.out_dir")) if cfg.get("generate.out_dir") else None
+    out_dir = cfg.get("generate.out_dir")
+    out_path = Path(out_dir) if out_dir else None
     if _names_a_motion_file(out_path):
         fmt = out_path.suffix.lower()[1:]
         if len(songs) > 1:

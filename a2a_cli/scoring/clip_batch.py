@@ -84,7 +84,7 @@ class ClipBatch:
 
     @staticmethod
     def joint_major(values: np.ndarray) -> np.ndarray:
-        """Per-joint 3-vectors (..., T, 24, 3) in the batch layout (24, 3, T, B), one transposition;
+        """Per-joint 3-vectors (..., T, 24, 3) in the batch layout (24, 3, T, B), contiguous;
         float64 stays float64 (exact checks), the rest becomes float32."""
         values = np.asarray(values)
         dtype = np.float64 if values.dtype == np.float64 else np.float32
