@@ -92,6 +92,21 @@ def test_replayed_reference_scores_zero(files, capsys):
     assert [g["name"] for g in report["gates"] if not g["passed"]] == ["not_replayed"]
 
 
+def test_a_dance_to_a_cut_of_the_song_is_judged_against_that_cut(files, capsys, tmp_path):
+    """A dance to seconds 2-5 of the song: against the whole song it has the wrong frame count;
+    with the same --start/--duration as a2a generate it is judged on the music it was danced to."""
+    cut = plausible_dance(beat_frames_of(120, SECONDS)[(beat_frames_of(120, SECONDS) >= 60)] - 60, 90, seed=3)
+    save_motion(cut, tmp_path / "cut.npy")
+    whole = run(["score", str(tmp_path / "cut.npy"), "--audio", str(files / "song.wav"), "--json"], capsys)
+    assert [g["name"] for g in json.loads(whole[1])["files"][0]["gates"] if not g["passed"]] == ["frame_count"]
+    code, out, err = run(["score", str(tmp_path / "cut.npy"), "--audio", str(files / "song.wav"), "--start", "2", "--duration", "3", "--json"], capsys)
+    assert code == 0, err
+    report = json.loads(out)["files"][0]
+    assert report["passed"] and report["validator_score"] >= 0.5 and report["metrics"]["bas"] > 0.5
+    code, out, err = run(["score", str(tmp_path / "cut.npy"), "--start", "2"], capsys)
+    assert code == 2 and "--audio" in err and len(err.strip().splitlines()) == 1
+
+
 def test_floating_dance_fails_its_gate(files, capsys, tmp_path):
     save_motion(shifted_up(plausible_dance(beat_frames_of(120, SECONDS), N, seed=1), 1.0), tmp_path / "float.npy")
     code, out, _ = run(["score", str(tmp_path / "float.npy"), "--audio", str(files / "song.wav"), "--json"], capsys)

@@ -40,6 +40,8 @@ def score(
     build_reference: Optional[Path] = typer.Option(None, "--build-reference", help="Build FID statistics from a folder of real dances (with -o)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Where --build-reference writes its .npz."),
     latency: Optional[float] = typer.Option(None, "--latency", min=0.0, help="Seconds the answer took (a small term of the score)."),
+    start: Optional[float] = typer.Option(None, "--start", min=0.0, help="Judge against the music from this second (as a2a generate --start)."),
+    duration: Optional[float] = typer.Option(None, "--duration", min=0.0, help="Judge against this many seconds of the music (as a2a generate --duration)."),
     json_output: Optional[bool] = typer.Option(None, "--json/--no-json", help="Print one JSON document instead of tables."),
 ) -> None:
     """Score dances: physical validity gates, beat alignment, PFC, FID, and the validator score.
@@ -51,6 +53,8 @@ def score(
       [bold]a2a score out/ --audio songs/ --json[/bold]  (audio matched by file stem)
 
       [bold]a2a score answer.bvh --audio prompt.wav --reference prompt_dance.npz[/bold]
+
+      [bold]a2a score clip.npy --audio long.mp3 --start 60 --duration 30[/bold]  (the cut it was danced to)
 
       [bold]a2a score --build-reference aist_dances/ -o stats.npz[/bold]
 
@@ -70,9 +74,11 @@ def score(
         return
     if not motions:
         raise InputError("give motion files or folders to score (or --build-reference DIR -o stats.npz)")
+    if audio is None and (start is not None or duration is not None):
+        raise InputError("--start and --duration cut the music: give it with --audio")
     stats_path = cfg.get("score.reference_stats")
     _score_files(common.files_in(motions, common.MOTION_SUFFIXES, "motion"), audio, reference, Path(stats_path) if stats_path else None, latency, as_json,
-                 cache_dir=cfg.audio_cache_dir)
+                 cut=(start, duration), cache_dir=cfg.audio_cache_dir)
 
 
 def audio_for(motion: Path, audio: Path | None) -> Path | None:
@@ -88,7 +94,8 @@ def audio_for(motion: Path, audio: Path | None) -> Path | None:
     raise InputError(f"no audio for {motion.name} in {audio} (looked for {motion.stem}{{{','.join(common.AUDIO_SUFFIXES)}}})")
 
 
-def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json, *, cache_dir: Path | None) -> None:
+def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json, *, cut: tuple[float | None, float | None],
+                 cache_dir: Path | None) -> None:
     from a2a_cli.audio import analyze
     from a2a_cli.motion.formats import load_motion
     from a2a_cli.scoring import score_motion
@@ -103,7 +110,7 @@ def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json,
             motion = load_motion(path)
             song = audio_for(path, audio_arg)
             if song is not None and song not in analyses:
-                analyses[song] = analyze(song, cache_dir=cache_dir)
+                analyses[song] = analyze(song, start_s=cut[0], duration_s=cut[1], cache_dir=cache_dir)
             report = score_motion(motion, analyses.get(song), reference=reference, reference_stats=stats, latency_s=latency)
             results.append((path, song, motion, report))
             bar.advance()
