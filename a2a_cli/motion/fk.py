@@ -116,12 +116,13 @@ def _rotations(aa: np.ndarray) -> np.ndarray:
     x, y, z = v = aa * k  # sqrt(2) sin(t/2) * axis
     wx, wy, wz = v * w
     r = np.empty((3, 3) + theta.shape, dtype=aa.dtype)
-    np.add(v * v, np.cos(theta), out=r.reshape((9,) + theta.shape)[0::4])  # the diagonal
-    xy, xz, yz = x * y, x * z, y * z
-    np.subtract(xy, wz, out=r[0, 1])
-    np.add(xy, wz, out=r[1, 0])
-    np.add(xz, wy, out=r[0, 2])
-    np.subtract(xz, wy, out=r[2, 0])
-    np.subtract(yz, wx, out=r[1, 2])
-    np.add(yz, wx, out=r[2, 1])
+    diagonal = r.reshape((9,) + theta.shape)[0::4]
+    np.multiply(v, v, out=diagonal)
+    diagonal += np.cos(theta)
+    # Off the diagonal, in place: r[a, b] = q_a q_b - w q_c and r[b, a] = q_a q_b + w q_c for the
+    # cyclic (a, b, c) = (x, y, z), (y, z, x), (z, x, y).
+    for (row, col), q_row, q_col, w_other in (((0, 1), x, y, wz), ((1, 2), y, z, wx), ((2, 0), z, x, wy)):
+        np.multiply(q_row, q_col, out=r[row, col])
+        np.add(r[row, col], w_other, out=r[col, row])
+        r[row, col] -= w_other
     return r
