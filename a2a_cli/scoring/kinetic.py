@@ -46,8 +46,9 @@ def kinetic_features(joints: np.ndarray | ClipBatch, frame_time: float = KINETIC
 
 def _joint_features(positions: np.ndarray, step: np.ndarray, root_start: np.ndarray, frame_time: float) -> np.ndarray:
     """The three features of a group of joints: positions (J, 3, T, B), their steps, and the
-    root's position at frame 0 (3, 1, B) -> (J, B, 3). Two arrays of window sums are made and
-    everything else is done in place: live temporaries, not passes, are what cost most here."""
+    root's position at frame 0 (3, 1, B) -> (J, B, 3). Two arrays of window sums are made, one
+    for velocity and one for acceleration, and the acceleration's terms are added into its array
+    in place: live temporaries, more than passes, are what cost most here."""
     n = positions.shape[2] - 1  # one window per frame 1..T-1
     velocity, v_count = _window_sums(positions, n)  # (J, 3, n, B): summed steps, metres
     accel = _window_positions(positions, root_start, n)  # the code's quirk (module doc) ...
