@@ -65,11 +65,16 @@ def test_npy_fps_comes_from_the_caller(tmp_path):
     assert load_motion(path, fps=60).fps == 60
 
 
-def test_72_columns_mean_zero_translation():
+def test_72_columns_stand_on_the_floor():
+    """No translation: the pelvis stays over the origin, lifted so that the feet stand on y = 0
+    (with the pelvis at 0 they would be 0.9 m under the floor, and fail the penetration gate)."""
     motion = random_motion()
     back = motion_from_array(motion.poses.reshape(40, 72))
     np.testing.assert_array_equal(back.poses, motion.poses)
-    np.testing.assert_array_equal(back.trans, np.zeros((40, 3)))
+    np.testing.assert_array_equal(back.trans[:, [0, 2]], np.zeros((40, 2)))
+    assert np.ptp(back.trans[:, 1]) == 0 and 0.5 < back.trans[0, 1] < 1.2  # one lift, about a leg's length
+    lowest_foot = back.joints[:, list(FOOT_JOINTS), 1].min(axis=1)
+    assert np.percentile(lowest_foot, 5.0) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_joint_positions_array_gives_a_motion_without_rotations(tmp_path):
@@ -422,7 +427,7 @@ def test_file_level_errors(tmp_path):
     (tmp_path / "empty.bvh").write_bytes(b"")
     with pytest.raises(InputError, match="empty"):
         load_motion(tmp_path / "empty.bvh")
-    with pytest.raises(InputError, match=r"unknown motion file type '\.txt'; expected \.npy, \.npz or \.bvh"):
+    with pytest.raises(InputError, match=r"unknown motion file type '\.txt'; expected \.npy, \.npz, \.bvh, \.pkl"):
         load_motion(tmp_path / "dance.txt")
     with pytest.raises(InputError, match="unknown motion format 'fbx'"):
         encode_motion(random_motion(), "fbx")

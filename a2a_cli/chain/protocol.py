@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from a2a_cli.errors import InputError
 from a2a_cli.generation.base import MAX_DURATION_S, MIN_DURATION_S, expected_frames  # DESIGN §5, re-exported
+from a2a_cli.scoring.constants import JUDGE_VERSION
 
 if TYPE_CHECKING:
     import numpy as np
@@ -85,6 +86,9 @@ class GenerateRequest(_Strict):
     fps: Literal[30] = FPS
     duration_s: float = Field(ge=MIN_DURATION_S, le=MAX_DURATION_S, allow_inf_nan=False)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    # The version of the judge that will score the answer (scoring.constants.JUDGE_VERSION): miners
+    # can tell which criteria they are paid for, and log or refuse a judge they were not built for.
+    judge_version: str = Field(default=JUDGE_VERSION, pattern=r"^[0-9]{1,4}(\.[0-9]{1,4}){0,2}$")
 
     @field_validator("prompt_id")
     @classmethod

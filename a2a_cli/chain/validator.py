@@ -287,8 +287,7 @@ class Validator:
             report = score_motion(motion, analysis, reference=reference, latency_s=latency_s)
         except Exception as e:  # the judge must not fall over on one answer; it scores 0 and says why
             return Verdict(0.0, f"scoring failed: {type(e).__name__}", model)
-        failed = [g.name for g in report.failed_gates]
-        return Verdict(report.validator_score, f"failed gates: {', '.join(failed)}" if failed else "ok", model)
+        return Verdict(report.validator_score, "; ".join(report.reasons) or "ok", model)
 
     # --- weights ---------------------------------------------------------------------------------
 

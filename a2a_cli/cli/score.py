@@ -12,24 +12,32 @@ from a2a_cli.cli import common
 if TYPE_CHECKING:
     import numpy as np
 
-# metric -> what it means, for the per-file table
+# metric -> what it means, for the per-file table (JUDGE.md explains each term)
 MEANINGS = {
     "validator_score": "the judge's verdict in [0, 1]; 0 when any gate fails",
-    "sync": "follows THIS song's beats, beyond chance (0-1)",
-    "quality": "feet grounded (PFC) and smooth (jerk) (0-1)",
-    "variety": "does not repeat one move (0-1)",
+    "sync": "follows THIS song's beats beyond chance, up to people's level (0-1)",
+    "quality": "feet grounded (PFC) and smooth (jerk), up to people's level (0-1)",
+    "variety": "not an exact loop: a person repeating a move is fine (0-1)",
     "energy": "moves more when the music is louder (0-1)",
-    "realism": "kinetic features close to real dances (0-1)",
+    "realism": "the body moves like real dancers: travel, legs, steps (0-1)",
     "similarity": "close to the reference dance (0-1)",
-    "bas": "Beat Align Score (Bailando), higher is better",
+    "bas": "Beat Align Score (Bailando), higher is better (AIST++ 0.24)",
     "beat_precision": "motion beats that land on a music beat",
     "beat_chance": "alignment to shifted beat grids (chance level)",
-    "sync_level": "beats the sync was judged on: 1 every beat, 2 every other beat (half time)",
+    "sync_level": "beats the sync was judged on: 1 every beat, 2 every other, 4 the bar",
     "pfc": "Physical Foot Contact (EDGE), lower is better",
+    "repeat_residual": "distance from an exact repeat (0 = a copy-paste loop; people > 0.08)",
+    "travel_m_s": "pelvis travel, horizontal (m/s)",
+    "legs_to_arms": "leg speed / arm speed",
+    "steps_per_s": "steps per second",
+    "foot_moving": "fraction of frames with a foot moving",
     "aligned_joint_error_m": "mean joint error to the reference after root/heading alignment (m)",
     "original_subnet_reward": "the original subnet's reward, for comparison only",
     "kinetic_zscore": "RMS z-score of kinetic features vs the reference statistics",
 }
+_TABLE_METRICS = ("bas", "beat_precision", "beat_chance", "sync_level", "pfc", "repeat_residual", "travel_m_s",
+                  "legs_to_arms", "steps_per_s", "foot_moving", "aligned_joint_error_m", "original_subnet_reward",
+                  "kinetic_zscore")
 
 
 def score(
@@ -114,6 +122,8 @@ def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json,
             report = score_motion(motion, analyses.get(song), reference=reference, reference_stats=stats, latency_s=latency)
             results.append((path, song, motion, report))
             bar.advance()
+    if audio_arg is None:
+        common.err.print("note: no --audio given: judged without music (no sync, no energy, no frame-count check)")
     summary = _summary(results, stats)
     if as_json:
         common.print_json({
@@ -131,6 +141,7 @@ def _summary(results, stats) -> dict:
 
     scores = [r.validator_score for *_, r in results]
     summary = {
+        "judge_version": results[0][3].judge_version if results else None,
         "files": len(results),
         "passed": sum(r.passed for *_, r in results),
         "mean_validator_score": float(np.mean(scores)),
@@ -139,8 +150,9 @@ def _summary(results, stats) -> dict:
     }
     if stats is not None:
         from a2a_cli.scoring.fid import clip_features, diversity, fid
+        from a2a_cli.scoring.validity import measurable
 
-        clips = [m.joints for _, _, m, r in results if _measurable(r)]
+        clips = [m.joints for _, _, m, r in results if measurable(r.gates)]
         if len(clips) >= 2:
             kinetic, geometric = clip_features(clips)
             summary.update(FID_k=fid(kinetic, stats.kinetic), FID_g=fid(geometric, stats.geometric),
@@ -148,10 +160,6 @@ def _summary(results, stats) -> dict:
         else:
             summary["fid_note"] = "FID and Dist need at least 2 scorable motions"
     return summary
-
-
-def _measurable(report) -> bool:
-    return all(g.passed for g in report.gates if g.name in ("finite", "duration"))
 
 
 def _mean(values) -> float | None:
@@ -163,22 +171,48 @@ def _file_table(path, song, motion, report):
     from rich.markup import escape
     from rich.table import Table
 
-    verdict = "[green]valid[/green]" if report.passed else "[red]failed: " + ", ".join(g.name for g in report.failed_gates) + "[/red]"
+    verdict = "[green]gates passed[/green]" if report.passed else "[red]failed: " + ", ".join(g.name for g in report.failed_gates) + "[/red]"
     music = f", music {escape(song.name)}" if song is not None else ", no music"
-    table = Table(title=f"{escape(str(path))}: {motion.n_frames} frames at {motion.fps:g} fps{music} — {verdict}", title_justify="left")
+    table = Table(title=f"{escape(str(path))}: {motion.n_frames} frames at {motion.fps:g} fps{music} — {verdict} "
+                        f"(judge {report.judge_version})", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_column("meaning")
     table.add_row("[bold]validator score[/bold]", f"[bold]{report.validator_score:.3f}[/bold]", MEANINGS["validator_score"])
+    for reason in report.reasons:
+        table.add_row("[yellow]why[/yellow]", "", f"[yellow]{escape(reason)}[/yellow]")
     for name, value in report.components.items():
         table.add_row(name, f"{value:.3f}", MEANINGS.get(name, ""))
-    for name in ("bas", "beat_precision", "beat_chance", "sync_level", "pfc", "aligned_joint_error_m", "original_subnet_reward", "kinetic_zscore"):
+    for name in _TABLE_METRICS:
         if name in report.metrics:
-            table.add_row(name, _fmt(report.metrics[name]), MEANINGS[name])
+            table.add_row(name, _fmt(report.metrics[name]), MEANINGS[name] + _human_range(name))
     for gate in report.gates:
         mark = "[green]ok[/green]" if gate.passed else "[red]FAIL[/red]"
-        table.add_row(f"gate {gate.name}", f"{_fmt(gate.value)} {mark}", f"limit {_fmt(gate.limit)}; {escape(gate.message)}")
+        table.add_row(f"gate {gate.name}", f"{_fmt(gate.value)} {mark}", f"{_limit(gate)}; {escape(gate.message)}")
     return table
+
+
+def _human_range(metric: str) -> str:
+    """Where real dancers are for a metric the judge holds against them, as ' (people ...)'."""
+    from a2a_cli.scoring.body_stats import reference_ranges
+    from a2a_cli.scoring.constants import PFC_HUMAN
+
+    if metric == "pfc":
+        return f" (AIST++ {PFC_HUMAN:g})"
+    r = reference_ranges().get(metric)
+    return "" if r is None else f" (people {r.low:g}-{r.high:g})"
+
+
+def _limit(gate) -> str:
+    """What a gate's value is compared with, as words: the fps gate names the allowed range."""
+    from a2a_cli.scoring.constants import MAX_FPS, MIN_FPS
+    from a2a_cli.scoring.validity import is_minimum
+
+    if gate.name == "fps":
+        return f"allowed {MIN_FPS:g}-{MAX_FPS:g}"
+    if gate.name in ("frame_count", "finite"):
+        return f"must be {_fmt(gate.limit)}"
+    return f"{'min' if is_minimum(gate.name) else 'max'} {_fmt(gate.limit)}"
 
 
 def _summary_table(summary: dict):

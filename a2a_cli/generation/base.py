@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from a2a_cli.errors import InputError
+from a2a_cli.scoring.constants import MIN_DURATION_S  # one home: the judge refuses shorter answers too
 
 
 @runtime_checkable
@@ -47,7 +48,6 @@ def get_generator(name: str) -> Generator:
 
 # DESIGN §5: a generator dances any duration from 1 s to 10 min. Shorter clips cannot be judged for
 # rhythm (the validator refuses them too); `a2a generate` still dances whole songs beyond 10 min.
-MIN_DURATION_S = 1.0
 MAX_DURATION_S = 600.0
 
 

@@ -4,10 +4,12 @@ Miners send motions over the wire and users point `a2a score` at any file, so ev
 checks before it reads: raw size caps, `.npy` headers parsed by hand (object dtypes, pickles and
 headers that promise more data than the file holds or than any dance needs are refused without
 touching the data), zip members' declared sizes (no zip bombs), then `np.load(allow_pickle=False)`.
+Datasets' files are read too: AMASS archives (.npz with `mocap_framerate`, amass.py) and AIST++
+motion pickles (.pkl, aistpp.py, through an unpickler that builds only numpy arrays).
 
 Arrays are recognised by shape (`motion_from_array`):
 - (T, 75): 72 SMPL axis-angle values (24 joints x 3) then the root translation in metres;
-- (T, 72): axis-angle only, translation 0;
+- (T, 72): axis-angle only, no translation: the feet are put on the floor (grounding.py);
 - (T, 151): EDGE vectors (see `motion_from_edge_vector`);
 - (T, 24, 3): joint positions in metres (the motion then has no rotations).
 """
@@ -25,11 +27,14 @@ import numpy as np
 
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_write
+from a2a_cli.motion.amass import FRAMERATE_KEYS, amass_motion
+from a2a_cli.motion.grounding import grounded
 from a2a_cli.motion.motion import DEFAULT_FPS, Motion, change_up_axis
 from a2a_cli.motion.rotations import axis_angle_to_matrix, matrix_to_6d, matrix_to_axis_angle, sixd_to_matrix
 from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS
 
-FORMATS = ("npy", "npz", "bvh")
+FORMATS = ("npy", "npz", "bvh")  # what a2a reads and writes
+READ_ONLY_FORMATS = ("pkl",)  # AIST++ motion pickles (aistpp.py): read through a restricted unpickler
 
 # Ten minutes at 60 fps of 151 float64 columns is 43 MB; no real dance array comes near these.
 MAX_FILE_BYTES = 256 * 2**20
@@ -89,8 +94,9 @@ def motion_from_array(arr: np.ndarray, fps: float = DEFAULT_FPS, meta: dict | No
     if shape[1] == EDGE_DIM:
         return motion_from_edge_vector(arr, fps=fps, meta=meta)
     poses = arr[:, :72].reshape(-1, N_JOINTS, 3)
-    trans = arr[:, 72:75] if shape[1] == 75 else np.zeros((shape[0], 3), np.float32)
-    return Motion(poses=poses, trans=trans, fps=fps, meta=meta)
+    if shape[1] == 72:  # no translation: the pelvis at the origin would put the feet 0.9 m under the floor
+        return grounded(Motion(poses=poses, trans=np.zeros((shape[0], 3), np.float32), fps=fps, meta=meta))
+    return Motion(poses=poses, trans=arr[:, 72:75], fps=fps, meta=meta)
 
 
 def motion_to_array(motion: Motion) -> np.ndarray:
@@ -172,9 +178,11 @@ def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds
 def _decode_npz(data: bytes) -> Motion:
     """Read only the members a motion has (others are ignored unread), each through `_read_npy`."""
     caps = {"poses": MAX_ARRAY_BYTES, "trans": MAX_ARRAY_BYTES, "joints": MAX_ARRAY_BYTES, "fps": 64,
-            "meta": MAX_META_BYTES}
-    return _motion_from_npz_arrays(
-        read_npz_members(data, caps, text=("meta",), what="a motion has at most 5 (poses, trans, fps, joints, meta)"))
+            "meta": MAX_META_BYTES, **{key: 64 for key in FRAMERATE_KEYS}}
+    arrays = read_npz_members(data, caps, text=("meta",), what="a motion has at most 5 (poses, trans, fps, joints, meta)")
+    if any(key in arrays for key in FRAMERATE_KEYS):
+        return amass_motion(arrays, MIN_FPS, MAX_FPS)
+    return _motion_from_npz_arrays(arrays)
 
 
 def read_npz_members(data: bytes, caps: dict[str, int], *, text: tuple[str, ...] = (), what: str = "") -> dict[str, np.ndarray]:
@@ -287,9 +295,9 @@ def encode_motion(motion: Motion, fmt: str) -> bytes:
 def decode_motion(data: bytes, fmt: str, *, fps: float = DEFAULT_FPS, max_bytes: int = MAX_FILE_BYTES) -> Motion:
     """Bytes of a motion file -> Motion, refusing anything unsafe or malformed with an InputError.
 
-    `fps` applies to .npy only: .npz stores its own and .bvh has its frame time.
+    `fps` applies to .npy only: .npz stores its own, .bvh has its frame time, AIST++ .pkl is 60 fps.
     """
-    fmt = _check_format(fmt)
+    fmt = _check_format(fmt, reading=True)
     if len(data) > max_bytes:
         raise InputError(f"motion data is {_human(len(data))}, over the {_human(max_bytes)} cap")
     if not data:
@@ -298,6 +306,10 @@ def decode_motion(data: bytes, fmt: str, *, fps: float = DEFAULT_FPS, max_bytes:
         return motion_from_array(_read_npy(data, ".npy motion"), fps=fps)
     if fmt == "npz":
         return _decode_npz(data)
+    if fmt == "pkl":
+        from a2a_cli.motion.aistpp import aistpp_motion, read_aistpp
+
+        return aistpp_motion(read_aistpp(data))
     from a2a_cli.motion.bvh import read_bvh
 
     try:
@@ -308,9 +320,9 @@ def decode_motion(data: bytes, fmt: str, *, fps: float = DEFAULT_FPS, max_bytes:
 
 
 def load_motion(path: str | os.PathLike, fps: float = DEFAULT_FPS) -> Motion:
-    """Read a .npy, .npz or .bvh motion file (format from the extension; see `decode_motion`)."""
+    """Read a .npy, .npz, .bvh or AIST++ .pkl motion file (format from the extension; see `decode_motion`)."""
     path = Path(path)
-    fmt = _format_of(path)
+    fmt = _format_of(path, reading=True)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -339,17 +351,19 @@ def save_motion(motion: Motion, path: str | os.PathLike, *, overwrite: bool = Tr
     return atomic_write(path, encode_motion(motion, fmt))
 
 
-def _format_of(path: Path) -> str:
+def _format_of(path: Path, *, reading: bool = False) -> str:
     fmt = path.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise InputError(f"{path}: unknown motion file type '{path.suffix}'; expected .npy, .npz or .bvh")
+    known = FORMATS + READ_ONLY_FORMATS if reading else FORMATS
+    if fmt not in known:
+        raise InputError(f"{path}: unknown motion file type '{path.suffix}'; expected {', '.join('.' + f for f in known)}")
     return fmt
 
 
-def _check_format(fmt: str) -> str:
+def _check_format(fmt: str, *, reading: bool = False) -> str:
     fmt = fmt.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise InputError(f"unknown motion format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    known = FORMATS + READ_ONLY_FORMATS if reading else FORMATS
+    if fmt not in known:
+        raise InputError(f"unknown motion format {fmt!r}; expected one of {', '.join(known)}")
     return fmt
 
 

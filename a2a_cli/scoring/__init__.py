@@ -4,13 +4,13 @@ The names below are the judge's public API; the metric modules (beats, pfc, kine
 fid) are imported from their own modules.
 """
 
-from a2a_cli.scoring.composite import WEIGHTS, ScoreReport, score_motion, score_motions
+from a2a_cli.scoring.composite import JUDGE_VERSION, WEIGHTS, ScoreReport, score_motion, score_motions
 from a2a_cli.scoring.similarity import (
     aligned_joint_error, fingerprint_distance, motion_fingerprint, near_duplicate, original_subnet_score,
 )
 from a2a_cli.scoring.validity import Gate, check_validity
 
 __all__ = [
-    "WEIGHTS", "Gate", "ScoreReport", "aligned_joint_error", "check_validity", "fingerprint_distance",
+    "JUDGE_VERSION", "WEIGHTS", "Gate", "ScoreReport", "aligned_joint_error", "check_validity", "fingerprint_distance",
     "motion_fingerprint", "near_duplicate", "original_subnet_score", "score_motion", "score_motions",
 ]

@@ -1,54 +1,47 @@
-"""The validator score: one number in [0, 1] that ranks real dancing above every cheap trick.
+"""The validator score: one number in [0, 1] that measures how close a dance comes to the way people
+dance (DESIGN §6). JUDGE.md explains every term for users; the constants, with their sources, live in
+constants.py.
 
-How it is made (DESIGN §6; each raw metric alone can be gamed, §9):
+How it is made (each raw metric alone can be gamed, DESIGN §9):
 
-1. **Gates** (validity.py, plus "not a replayed reference" when a reference is given): any
-   failure gives 0.
-2. **Components**, each in [0, 1], blended with the weights in `WEIGHTS` (renormalised over the
-   components that can be computed: no audio means no rhythm or energy term, no reference no
-   similarity term, no reference statistics no realism term):
-   - `sync` (0.35): beat alignment to THIS song, chance-corrected; left out (no term, no factor)
-     when the tracker found fewer than `MIN_SYNC_BEATS` beats (silence, ambient sound): there is no
-     rhythm to judge, and judging it anyway would give every dance 0. Alignment a = harmonic mean of BAS
-     (music beats find a motion beat) and motion-beat precision (motion beats land on a music beat).
-     Precision judges motion beats against the tracked beats continued at their mean spacing over the
-     whole clip: trackers drop the beats of a weak intro or ending, and a dancer who keeps dancing
-     there on the song's pulse is not off the beat. (Only counting the motion beats inside the
-     tracked span also spares that dancer, but leaves fewer beats to judge: a dance sped up 4:3 then
-     hit chance-like coincidences often enough to score 0.3.) The same is measured against the grid
-     shifted by 1/8 .. 7/8 of a beat, whose mean c is what any motion at an unrelated tempo, noise,
-     or a dance for another song gets; sync = (a - c) / (1 - c), clipped. Noise and off-tempo motion
-     score ~0, a dancer hitting the beats ~1. Like beat-tracking evaluation (mir_eval's AMLt), sync
-     is the best of the allowed metrical levels (`sync_level` in the metrics): the tracked beats (1)
-     and the two half-time grids of every other beat (2), each against its own shifted grids. A
-     dancer marking every other beat of a fast song, or a song the tracker hears at double time, is
-     dancing to it; levels finer than the tracked beat are never allowed (jitter would hit them), and
-     a half-time level must beat its chance by a margin (`HALF_TIME_MARGIN_Z`).
-   - `quality` (0.20): mean of PFC mapped to 1 / (1 + PFC / 2) (AIST++ itself scores PFC ~1.3,
-     0.6 here) and smoothness 1 - median jerk / the jerk gate's limit.
-   - `variety` (0.15): how far the dance is from repeating itself at lags of 0.5-4 s: the least,
-     over those lags L, of mean |pose(t + L) - pose(t)|^2 / (2 * pose variance) (about 1 for
-     unrelated poses, 0 for an exact repeat), divided by 0.5 and clipped. Root-relative poses, so
-     travelling does not hide a loop. A loop of one move is 0 at its period.
-   - `energy` (0.10): correlation of the body's speed with the music's loudness (both smoothed
-     over 1 s), (1 + r) / 2; left out when the music's loudness hardly varies.
-   - `realism` (0.10): closeness of the clip's kinetic energies (the horizontal and vertical
-     columns of the kinetic features) to real dances' statistics. The third column, energy
-     expenditure as the papers compute it, mostly measures how far each joint is from the starting
-     root (kinetic.py): body shape and travel, whose spread over a set of dances can be so small
-     that any other dance sits hundreds of standard deviations away.
-   - `similarity` (0.10): exp(-max(aligned joint error, 0.10 m) / 0.25 m) to the reference dance.
-     Kept small on purpose: a single reference in absolute positions rewards average poses (the
-     original subnet's flaw, similarity.py). Policy: being closer than `SIMILARITY_PLATEAU_M`
-     earns nothing more. Two good dances to one song are rarely closer than that, so the credit
-     rewards dancing like the reference, not copying it: a near-copy that slips past the replay
-     gate earns no more than an honest dance (and a replay, `replay_distance` under the tolerance,
-     fails the gate `not_replayed`).
-3. **Anti-gaming factors**: the blend is multiplied by min(1, sync / 0.5) and min(1, variety /
-   0.5): a motion that does not follow this song's beat, or repeats itself, cannot collect the
-   other terms (a looped move is smooth and on the floor, but it is not a dance).
-4. **Latency**: the result is multiplied by 0.9 + 0.1 * 1 / (1 + latency / 10 s), so the fastest
-   answer gains at most 10 % over a slow one and speed never lifts a bad dance.
+1. **Time base.** The motion is judged at 30 fps (`JUDGE_FPS`), resampled when its file has another
+   rate, so the verdict does not depend on how the dance was sampled.
+2. **Gates** (validity.py, plus "not a replayed reference" when a reference is given): physical
+   limits with a margin over real dancing; any failure gives 0.
+3. **Terms**, each in [0, 1] and each saturating inside the range real dancers reach, blended with
+   `WEIGHTS` (renormalised over the terms that can be computed: no audio means no sync or energy, no
+   reference dance no similarity):
+   - `sync`: beat alignment to THIS song, chance-corrected (`beat_sync`), credited from
+     `SYNC_CHANCE` (what unrelated motion reaches) up to `SYNC_HUMAN` (what people reach); left out when the tracker found fewer than `MIN_SYNC_BEATS` beats. Alignment
+     a = harmonic mean of BAS (music beats find a motion beat) and motion-beat precision (motion
+     beats land on a music beat, judged against the tracked beats continued at their mean spacing
+     over the whole clip, since trackers drop the beats of a weak intro or ending). The same is
+     measured against the grid shifted by 1/8 .. 7/8 of a beat, whose mean c is what motion at an
+     unrelated tempo, noise, or a dance for another song gets; sync = (a - c) / (1 - c), clipped.
+     Like beat-tracking evaluation (mir_eval's AMLt), sync is the best of the allowed metrical
+     levels (`SYNC_LEVELS`: every beat, every other beat, every fourth; `sync_level` in the
+     metrics): dancers mark half time and the bar as often as the beat. Coarser levels must beat
+     their own chance by a margin (`COARSE_LEVEL_MARGIN_Z`) so that the best of several levels does
+     not lift noise; finer levels than the tracked beat are never allowed.
+   - `quality`: the mean of the PFC credit (full at AIST++'s 1.33 or below) and the smoothness
+     credit (full at a median jerk of people's, falling to 0 at the jerk gate).
+   - `variety`: a person repeating a move is dancing, a copy-paste loop is not. The repeat
+     residual (`repeat_residual`, the least normalised self-distance of the root-relative pose over
+     lags of 0.5-4 s) is 0 for an exact loop and above 0.08 for real dancers repeating one basic
+     movement: full credit from `REPEAT_RESIDUAL_HUMAN`, none at `REPEAT_RESIDUAL_EXACT`.
+   - `energy`: the body's speed follows the music's loudness (phrase-level dynamics); left out when
+     the loudness hardly varies.
+   - `realism`: how the body moves against real dancers: by default the four body statistics of
+     body_stats.py against the ranges shipped with the package; with reference statistics
+     (`--reference-stats`, fid.ReferenceStats) the kinetic energies' z-scores instead.
+   - `similarity`: closeness to the reference dance, when one exists; closer than
+     `SIMILARITY_PLATEAU_M` earns nothing more, and a replay fails the `not_replayed` gate.
+4. **Anti-gaming factors**: the blend is multiplied by the sync and variety credits: a motion that
+   does not follow this song's beat, or repeats itself exactly, cannot collect the other terms.
+5. **Latency**: times 0.9 + 0.1 / (1 + latency / 10 s): speed never lifts a bad dance.
+
+Every report carries `judge_version` and `reasons`: for a score below full credit, which gate,
+factor or term made it so.
 """
 
 from __future__ import annotations
@@ -60,42 +53,42 @@ import numpy as np
 
 from a2a_cli.motion.skeleton import PELVIS
 from a2a_cli.scoring.beats import align_beats_batch, kinetic_velocity, motion_beats
+from a2a_cli.scoring.body_stats import body_statistics, realism_credit
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
+from a2a_cli.scoring.constants import (
+    COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
+    JUDGE_VERSION, LATENCY_HALF_S, LATENCY_WEIGHT, LOW_CREDIT, MAX_MEDIAN_JERK_M_S3, MIN_ENERGY_VARIATION,
+    MIN_SYNC_BEATS, PFC_HALF_CREDIT, PFC_HUMAN, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN, SIMILARITY_PLATEAU_M,
+    SIMILARITY_SCALE_M, SYNC_CHANCE, SYNC_HUMAN, SYNC_LEVEL_TIE, SYNC_LEVELS, VARIETY_LAGS_S, WEIGHTS,
+)
 from a2a_cli.scoring.kinetic import kinetic_features
 from a2a_cli.scoring.pfc import physical_foot_contact
 from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score, replay_distance
 from a2a_cli.scoring.smoothing import gaussian_filter1d
-from a2a_cli.scoring.validity import MAX_MEDIAN_JERK_M_S3, Gate, check_validity, positions_in_bounds, validity_values
+from a2a_cli.scoring.validity import (
+    Gate, at_judge_rate, header_gates, is_minimum, measurable, motion_gates, positions_in_bounds, validity_values,
+)
 
-WEIGHTS = {"sync": 0.35, "quality": 0.20, "variety": 0.15, "energy": 0.10, "realism": 0.10, "similarity": 0.10}
-SYNC_FULL = 0.5  # sync at or above this keeps the whole blend; below it the blend shrinks in proportion
-VARIETY_FULL = 0.5
-MIN_SYNC_BEATS = 4  # fewer tracked beats than this: too little rhythm to judge, sync is left out
-LATENCY_WEIGHT = 0.1
-LATENCY_HALF_S = 10.0
-PFC_SCALE = 2.0
-SIMILARITY_SCALE_M = 0.25
-SIMILARITY_PLATEAU_M = 0.10  # closer than this to the reference earns no more credit (module doc)
-VARIETY_LAGS_S = (0.5, 4.0)
-ENERGY_SMOOTHING_S = 1.0
-MIN_ENERGY_VARIATION = 0.05  # coefficient of variation of the smoothed loudness below which energy says nothing
-CONTROL_PHASES = np.arange(1, 8) / 8.0
-# The half-time grids are judged as a second and third chance: their alignment must beat chance by this
-# many standard errors (binomial at the chance level, over the level's beats), so that picking the best
-# of three levels does not lift noise (at 12 s, 150 BPM: smooth noise over 0.14 sync 9 % of the time
-# at the tracked level alone, 29 % with plain half-time levels, 9 % with this margin).
-HALF_TIME_MARGIN_Z = 1.5
+__all__ = ["JUDGE_VERSION", "WEIGHTS", "ScoreReport", "beat_sync", "energy_following", "latency_score",
+           "repeat_residual", "score_motion", "score_motions"]
 
 
 @dataclass
 class ScoreReport:
-    """Everything the judge measured about one motion, and its verdict."""
+    """Everything the judge measured about one motion, and its verdict.
+
+    validator_score: in [0, 1]; gates: every gate, passed or not; components: each term's credit in
+    [0, 1]; metrics: the raw measurements (units in JUDGE.md); factors: the multipliers applied to
+    the blend; reasons: for a score below full credit, one line per gate, factor or term that made it so.
+    """
 
     validator_score: float
     gates: list[Gate]
     components: dict[str, float]
     metrics: dict[str, float]
     factors: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    judge_version: str = JUDGE_VERSION
 
     @property
     def passed(self) -> bool:
@@ -111,7 +104,9 @@ class ScoreReport:
 
         return {
             "validator_score": float(self.validator_score),
+            "judge_version": self.judge_version,
             "passed": self.passed,
+            "reasons": list(self.reasons),
             "gates": [{**g.to_dict(), "value": clean(g.value)} for g in self.gates],
             "components": {k: clean(v) for k, v in self.components.items()},
             "factors": {k: clean(v) for k, v in self.factors.items()},
@@ -135,18 +130,27 @@ def _extended(level: np.ndarray, n_velocity: int) -> np.ndarray:
     return np.concatenate([before, level, after])
 
 
-def _chance_corrected(beats: np.ndarray, level: np.ndarray, n_velocity: int, fps: float, margin_z: float = 0.0):
-    """(sync, alignment, chance, BAS, precision) of the motion against one metrical level's beats.
-    `margin_z` raises the bar by that many binomial standard errors of the chance level."""
+def _chance_corrected(beats: np.ndarray, level: np.ndarray, tracked: np.ndarray, n_velocity: int, fps: float,
+                      margin_z: float = 0.0):
+    """(sync, alignment, chance, BAS, precision) of the motion against one metrical level.
+
+    BAS asks whether the level's beats find a motion beat; precision whether every motion beat lands
+    on a beat of the song (the `tracked` beats, continued over the clip), whatever the level: a
+    dancer marking the bar is on the beat, a 3-against-4 pattern that meets the bar line once a bar
+    is not. Chance: the same with the level shifted by 1/8 .. 7/8 of its period and the tracked grid
+    by as much of its own. `margin_z` raises the bar by that many binomial standard errors of the
+    chance level.
+    """
     if level.size < 2:  # one beat or none: no rhythm to follow, nothing to credit
         (bas, precision, a), = _alignments(beats, [level], [level], n_velocity, fps)
         return 0.0, a, 1.0, bas, precision
     period = float(np.median(np.diff(level)))
+    beat_period = float(np.median(np.diff(tracked)))
     grid = np.concatenate([[level[0] - period], level])
-    extended = _extended(level, n_velocity)
-    shifts = period * CONTROL_PHASES
+    extended = _extended(tracked, n_velocity)
     (bas, precision, a), *shifted = _alignments(
-        beats, [level] + [grid + d for d in shifts], [extended] + [extended + d for d in shifts], n_velocity, fps)
+        beats, [level] + [grid + period * f for f in CONTROL_PHASES],
+        [extended] + [extended + beat_period * f for f in CONTROL_PHASES], n_velocity, fps)
     chance = float(np.mean([c for *_, c in shifted]))
     bar = chance + margin_z * np.sqrt(chance * (1 - chance) / level.size)
     sync = float(np.clip((a - bar) / (1 - bar), 0.0, 1.0)) if bar < 1 else 0.0
@@ -154,42 +158,62 @@ def _chance_corrected(beats: np.ndarray, level: np.ndarray, n_velocity: int, fps
 
 
 def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float]:
-    """BAS, precision, and the chance-corrected alignment at the best metrical level (module doc),
-    for joints (T, 24, 3) or a one-clip ClipBatch."""
+    """BAS, precision, and the chance-corrected alignment at the best metrical level (module doc).
+
+    joints: (T, 24, 3) positions in metres, or a one-clip ClipBatch; music_beats: beat positions in
+    frames at `fps` (fractions allowed); fps: the motion's frame rate.
+    """
     batch = as_clip_batch(joints, min_frames=2)
     beats = motion_beats(batch, fps)
     n_velocity = batch.n_frames - 1
     music = np.sort(np.asarray(music_beats, dtype=np.float64).ravel())
     music = music[(music >= 0) & (music < n_velocity)]
     levels = [(1, music, 0.0)]
-    if music.size >= 4:
-        levels += [(2, music[0::2], HALF_TIME_MARGIN_Z), (2, music[1::2], HALF_TIME_MARGIN_Z)]
-    judged = [(_chance_corrected(beats, level, n_velocity, fps, z), size) for size, level, z in levels]
-    (sync, a, chance, *_), level = max(judged, key=lambda j: j[0][0])
+    for step in SYNC_LEVELS[1:]:
+        if music.size >= 2 * step:
+            levels += [(step, music[offset::step], COARSE_LEVEL_MARGIN_Z) for offset in range(step)]
+    judged = [(_chance_corrected(beats, level, music, n_velocity, fps, z), step) for step, level, z in levels]
+    # The best level; levels within SYNC_LEVEL_TIE of it count as equal and the finest wins (a dancer on
+    # every beat also marks the bar, and is reported at the beat).
+    best = max(j[0][0] for j in judged)
+    (_, a, chance, *_), level = next(j for j in judged if j[0][0] >= best - SYNC_LEVEL_TIE)
     *_, bas, precision = judged[0][0]
     return {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": chance,
-            "sync_level": float(level), "sync": sync}
+            "sync_level": float(level), "sync": best}
 
 
-def variety(joints: np.ndarray, fps: float) -> float:
-    """Least self-similarity of the root-relative pose over lags of 0.5-4 s, normalised (module doc)."""
+def repeat_residual(joints: np.ndarray, fps: float) -> float:
+    """How far a dance is from repeating itself exactly: the least, over lags of 0.5-4 s, of
+    mean |pose(t + L) - pose(t)|^2 / (2 * pose variance), root-relative poses (so travelling does not
+    hide a loop). About 1 for unrelated poses, 0 for an exact loop (module doc).
+
+    joints: (T, 24, 3) positions in metres; fps: frames per second. A motion too short for the
+    shortest lag, or a static one, gives 0.
+    """
     x = (joints - joints[:, PELVIS : PELVIS + 1]).reshape(len(joints), -1).astype(np.float64)
     spread = 2.0 * np.mean(np.sum((x - x.mean(axis=0)) ** 2, axis=1))
     lo = max(1, int(round(VARIETY_LAGS_S[0] * fps)))
     hi = min(int(round(VARIETY_LAGS_S[1] * fps)), len(x) // 2)
     if spread <= 1e-12 or hi < lo:
         return 0.0
-    least = min(float(np.mean(np.sum((x[lag:] - x[:-lag]) ** 2, axis=1))) for lag in range(lo, hi + 1))
-    return float(np.clip(least / spread / VARIETY_FULL, 0.0, 1.0))
+    return min(float(np.mean(np.sum((x[lag:] - x[:-lag]) ** 2, axis=1))) for lag in range(lo, hi + 1)) / spread
+
+
+def _ramp(value: float, none: float, full: float) -> float:
+    """0 at `none`, 1 at `full`, linear between (either direction), clipped."""
+    return float(np.clip((value - none) / (full - none), 0.0, 1.0))
 
 
 def _smooth(x: np.ndarray, fps: float) -> np.ndarray:
-    return gaussian_filter1d(np.asarray(x, dtype=np.float64), ENERGY_SMOOTHING_S * fps / 2)
+    return gaussian_filter1d(np.asarray(x, dtype=np.float64), ENERGY_SMOOTHING_SIGMA_S * fps)
 
 
-def energy_following(joints, rms: np.ndarray, fps: float) -> float | None:
-    """(1 + r) / 2, r the correlation of smoothed body speed with smoothed loudness; None if flat music.
-    Joints (T, 24, 3) or a one-clip ClipBatch."""
+def energy_following(joints, rms: np.ndarray, fps: float) -> tuple[float, float] | None:
+    """(credit, r): r the correlation of the smoothed body speed with the smoothed loudness, the credit
+    min(1, (1 + r) / (1 + ENERGY_R_HUMAN)); None when the music's loudness hardly varies.
+
+    joints: (T, 24, 3) positions or a one-clip ClipBatch; rms: loudness per 30 fps frame; fps: the motion's rate.
+    """
     speed = _smooth(kinetic_velocity(joints), fps)
     loud = np.asarray(rms, dtype=np.float64)
     if loud.size < 2:
@@ -198,98 +222,171 @@ def energy_following(joints, rms: np.ndarray, fps: float) -> float | None:
     loud = _smooth(loud, fps)
     if loud.std() < MIN_ENERGY_VARIATION * max(loud.mean(), 1e-12):
         return None  # flat loudness: nothing to follow
-    if speed.std() < 1e-9:
-        return 0.5  # a body at constant speed follows nothing
-    r = float(np.corrcoef(speed, loud)[0, 1])
-    return (1.0 + r) / 2.0
+    r = 0.0 if speed.std() < 1e-9 else float(np.corrcoef(speed, loud)[0, 1])  # constant speed follows nothing
+    return min(1.0, (1.0 + r) / (1.0 + ENERGY_R_HUMAN)), r
 
 
 def latency_score(latency_s: float) -> float:
+    """1 / (1 + latency / LATENCY_HALF_S): 1 for an instant answer, 0.5 at 10 s."""
     return 1.0 / (1.0 + max(float(latency_s), 0.0) / LATENCY_HALF_S)
 
 
 def score_motion(motion, audio=None, *, reference=None, reference_stats=None, latency_s: float | None = None,
-                 replay_tolerance_m: float | None = None, _validity: dict | None = None) -> ScoreReport:
-    """Judge one Motion against its song (`AudioAnalysis` or None) and optionally a reference Motion
-    and reference statistics (fid.ReferenceStats). Never raises on motion content: bad numbers fail
-    a gate."""
-    fps = float(motion.fps)
-    expected = None if audio is None else int(round(audio.duration_s * fps))
-    gates = check_validity(motion, expected, values=_validity)
-    metrics: dict[str, float] = {g.name: g.value for g in gates}
+                 replay_tolerance_m: float | None = None, validity: dict | None = None) -> ScoreReport:
+    """Judge one dance. Never raises on motion content: bad numbers fail a gate.
+
+    motion: the Motion to judge (any frame rate; judged at JUDGE_FPS); audio: its song's
+    `AudioAnalysis`, or None to judge without music (no sync, no energy, no frame-count gate);
+    reference: a reference Motion for the prompt (similarity and the replay gate), or None;
+    reference_stats: `fid.ReferenceStats` of real dances, replacing the shipped body statistics in
+    the realism term; latency_s: the miner's answer time in seconds, or None; replay_tolerance_m:
+    overrides `similarity.REPLAY_TOLERANCE_M`; validity: this motion's `validity_values` at the
+    judge's rate, when a caller computed them for a batch (score_motions).
+    """
+    expected = None if audio is None else int(round(audio.duration_s * float(motion.fps)))
+    gates = header_gates(motion, expected)
+    metrics: dict[str, float] = {}
     components: dict[str, float] = {}
     factors: dict[str, float] = {}
-    usable = all(g.passed for g in gates if g.name in ("finite", "duration"))
-    if usable:
-        joints = np.asarray(motion.joints, dtype=np.float64)
-        # One batch (float64, the precision these metrics have always had) shared by PFC, beats,
-        # energy and realism, so its layout and frame steps are made once; the gates keep their own
-        # float32 batch, often made for all answers at once (score_motions).
+    if measurable(gates):
+        judged = at_judge_rate(motion)
+        fps = JUDGE_FPS
+        if validity is None:
+            validity = validity_values(judged.joints, fps, judged.poses)
+        gates += motion_gates(validity)
+        joints = np.asarray(judged.joints, dtype=np.float64)
+        # One float64 batch shared by PFC, beats and energy (the precision these metrics have always
+        # had); the gates keep their own float32 batch, often made for all answers at once.
         batch = ClipBatch.from_joints(joints)
         if reference is not None:
-            error = aligned_joint_error(joints, reference.joints)
-            original = original_subnet_score(joints, reference.joints, latency_s)
-            copy = replay_distance(joints, reference.joints, fps)
-            metrics.update(aligned_joint_error_m=error, original_subnet_reward=original.reward,
-                           original_subnet_rmse_cm=original.rmse_cm)
-            tolerance = REPLAY_TOLERANCE_M if replay_tolerance_m is None else replay_tolerance_m
-            replay = copy < tolerance
-            gates.append(Gate("not_replayed", not replay, copy, tolerance,
-                              "a copy of the secret reference dance (m)" if replay else "ok"))
-            components["similarity"] = float(np.exp(-max(error, SIMILARITY_PLATEAU_M) / SIMILARITY_SCALE_M))
-        pfc = float(physical_foot_contact(batch, fps))
-        jerk = metrics.get("jerk", float("nan"))
-        smooth = float(np.clip(1.0 - jerk / MAX_MEDIAN_JERK_M_S3, 0.0, 1.0)) if np.isfinite(jerk) else 0.0
-        metrics.update(pfc=pfc)
-        components["quality"] = 0.5 / (1.0 + pfc / PFC_SCALE) + 0.5 * smooth
-        components["variety"] = variety(joints, fps)
+            gates.append(_similarity(joints, at_judge_rate(reference).joints, latency_s, replay_tolerance_m,
+                                     metrics, components))
+        _quality(batch, validity, metrics, components)
+        residual = repeat_residual(joints, fps)
+        metrics["repeat_residual"] = residual
+        components["variety"] = _ramp(residual, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
         if audio is not None:
-            sync = beat_sync(batch, np.asarray(audio.beat_frames) * fps / 30.0, fps)
-            metrics.update({k: v for k, v in sync.items() if k != "sync"})
-            if np.size(audio.beat_frames) >= MIN_SYNC_BEATS:
-                components["sync"] = sync["sync"]
-            energy = energy_following(batch, audio.rms, fps)
-            if energy is not None:
-                components["energy"] = energy
-        if reference_stats is not None:
-            components["realism"] = _realism(batch, reference_stats, metrics)
+            _music_terms(batch, audio, fps, metrics, components)
+        components["realism"] = _realism(joints, batch, reference_stats, metrics)
+    metrics.update({g.name: g.value for g in gates})
     if not all(g.passed for g in gates) or not components:
-        return ScoreReport(0.0, gates, components, metrics, factors)
+        return ScoreReport(0.0, gates, components, metrics, factors, _reasons(gates, components, factors, metrics))
     total = sum(WEIGHTS[k] for k in components)
     blend = sum(WEIGHTS[k] * v for k, v in components.items()) / total
     if "sync" in components:
-        factors["sync"] = min(1.0, components["sync"] / SYNC_FULL)
-    factors["variety"] = min(1.0, components["variety"] / VARIETY_FULL)
+        factors["sync"] = components["sync"]
+    factors["variety"] = components["variety"]
     if latency_s is not None:
         factors["latency"] = 1.0 - LATENCY_WEIGHT + LATENCY_WEIGHT * latency_score(latency_s)
-    score = blend * float(np.prod(list(factors.values())))
+    score = float(np.clip(blend * float(np.prod(list(factors.values()))), 0.0, 1.0))
     metrics["blend"] = blend
-    return ScoreReport(float(np.clip(score, 0.0, 1.0)), gates, components, metrics, factors)
+    return ScoreReport(score, gates, components, metrics, factors, _reasons(gates, components, factors, metrics))
+
+
+def _similarity(joints, reference_joints, latency_s, replay_tolerance_m, metrics: dict, components: dict) -> Gate:
+    """The similarity term and the `not_replayed` gate against a reference dance (both at the judge's rate)."""
+    error = aligned_joint_error(joints, reference_joints)
+    original = original_subnet_score(joints, reference_joints, latency_s)
+    copy = replay_distance(joints, reference_joints, JUDGE_FPS)
+    metrics.update(aligned_joint_error_m=error, original_subnet_reward=original.reward,
+                   original_subnet_rmse_cm=original.rmse_cm)
+    tolerance = REPLAY_TOLERANCE_M if replay_tolerance_m is None else replay_tolerance_m
+    replay = copy < tolerance
+    components["similarity"] = float(np.exp(-max(error, SIMILARITY_PLATEAU_M) / SIMILARITY_SCALE_M))
+    return Gate("not_replayed", not replay, copy, tolerance, "a copy of the secret reference dance (m)" if replay else "ok")
+
+
+def _quality(batch: ClipBatch, validity: dict, metrics: dict, components: dict) -> None:
+    """The quality term: the mean of the PFC and smoothness credits, each full at people's level."""
+    pfc = float(physical_foot_contact(batch, JUDGE_FPS))
+    excess = max(pfc - PFC_HUMAN, 0.0) / (PFC_HALF_CREDIT - PFC_HUMAN)
+    jerk = float(validity["jerk"])
+    smooth = _ramp(jerk, MAX_MEDIAN_JERK_M_S3, JERK_HUMAN_M_S3) if np.isfinite(jerk) else 0.0
+    metrics.update(pfc=pfc, pfc_credit=1.0 / (1.0 + excess), smoothness_credit=smooth)
+    components["quality"] = 0.5 * (metrics["pfc_credit"] + smooth)
+
+
+def _music_terms(batch: ClipBatch, audio, fps: float, metrics: dict, components: dict) -> None:
+    """sync (with its raw beat metrics) and energy against the song; each left out when the music
+    has too little rhythm or dynamics to judge (module doc)."""
+    sync = beat_sync(batch, np.asarray(audio.beat_frames) * fps / 30.0, fps)
+    metrics.update(sync)
+    if np.size(audio.beat_frames) >= MIN_SYNC_BEATS:
+        components["sync"] = _ramp(sync["sync"], SYNC_CHANCE, SYNC_HUMAN)
+    energy = energy_following(batch, audio.rms, fps)
+    if energy is not None:
+        components["energy"], metrics["energy_r"] = energy
+
+
+def _realism(joints: np.ndarray, batch: ClipBatch, stats, metrics: dict) -> float:
+    """The realism term: the shipped body statistics against real dancers' ranges, or, with
+    reference statistics (fid.ReferenceStats), exp(-max(d - 1, 0) / 2), d the RMS z-score of this
+    clip's kinetic energies against the real dances' (not the expenditure columns, which mostly
+    measure body shape and travel: kinetic.py)."""
+    if stats is None:
+        statistics = body_statistics(joints, JUDGE_FPS)
+        credit, per_statistic = realism_credit(statistics)
+        metrics.update(statistics)
+        metrics.update({f"realism_{name}": value for name, value in per_statistic.items()})
+        return credit
+    z = stats.kinetic.normalise(np.asarray(kinetic_features(batch), dtype=np.float64)[None])
+    energies = z.reshape(-1, 3)[:, :2]  # per joint: horizontal, vertical kinetic energy
+    d = float(np.sqrt(np.mean(energies**2)))
+    metrics["kinetic_zscore"] = d
+    return float(np.exp(-max(d - 1.0, 0.0) / 2.0))
+
+
+# What a low credit means, for the reasons of a report (term or factor name -> explanation).
+_LOW_MEANING = {
+    "sync": "the motion does not follow this song's beat",
+    "variety": "the dance repeats itself exactly (a loop)",
+    "quality": "feet slide or the motion is jerky beyond people's",
+    "energy": "the body's energy does not follow the music's loudness",
+    "realism": "the body moves unlike real dancers",
+    "similarity": "far from the reference dance",
+    "latency": "the answer was slow",
+}
+
+
+def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict) -> list[str]:
+    """One line per gate, factor or term that holds the score down, the weightiest first."""
+    failed = [g for g in gates if not g.passed]
+    if failed:
+        return [f"gate {g.name} failed: {g.message}" + ("" if g.name in ("fps", "frame_count", "duration", "finite")
+                else f" ({g.value:.4g} against a {'minimum' if is_minimum(g.name) else 'maximum'} of {g.limit:g})")
+                for g in failed]
+    reasons = [f"{name} factor {value:.2f}: {_LOW_MEANING[name]}" for name, value in factors.items()
+               if value < 1.0 and name != "latency"]
+    low = sorted((v, k) for k, v in components.items() if v < LOW_CREDIT and k not in factors)
+    reasons += [f"{name} {value:.2f}: {_detail(name, metrics)}" for value, name in low]
+    if not components:
+        reasons.append("nothing to judge")
+    return reasons
+
+
+def _detail(name: str, metrics: dict) -> str:
+    """A term's explanation with the measurement behind it."""
+    if name == "quality":
+        return f"{_LOW_MEANING[name]} (PFC {metrics['pfc']:.2f}, people ~{PFC_HUMAN:g}; jerk {metrics['jerk']:.0f} m/s^3)"
+    if name == "realism" and "realism_travel_m_s" in metrics:
+        worst = min((k for k in metrics if k.startswith("realism_")), key=metrics.get).removeprefix("realism_")
+        return f"{_LOW_MEANING[name]} (worst: {worst} {metrics[worst]:.2f})"
+    return _LOW_MEANING[name]
 
 
 def score_motions(motions: Sequence, audio=None, **kwargs) -> list[ScoreReport]:
-    """Score many answers to one prompt; the validity metrics of equal-length clips run as one batch."""
+    """Score many answers to one prompt (keyword arguments as `score_motion`); the validity metrics of
+    equal-length clips at the judge's rate run as one batch."""
     values: list[dict | None] = [None] * len(motions)
     lengths = {(m.n_frames, float(m.fps)) for m in motions}
-    if len(motions) > 1 and len(lengths) == 1 and motions[0].n_frames >= 4:
+    if len(motions) > 1 and len(lengths) == 1 and float(motions[0].fps) == JUDGE_FPS and motions[0].n_frames >= 4:
         finite = [i for i, m in enumerate(motions) if positions_in_bounds(m.joints)]
         # Motions with rotations and joint-position motions have different gates: one batch for each.
         for group in ([i for i in finite if motions[i].poses is not None], [i for i in finite if motions[i].poses is None]):
             if not group:
                 continue
             poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
-            batch = validity_values(np.stack([motions[i].joints for i in group]), float(motions[0].fps), poses)
+            batch = validity_values(np.stack([motions[i].joints for i in group]), JUDGE_FPS, poses)
             for row, i in enumerate(group):
                 values[i] = {k: v[row] for k, v in batch.items()}
-    return [score_motion(m, audio, _validity=v, **kwargs) for m, v in zip(motions, values)]
-
-
-def _realism(batch, stats, metrics: dict) -> float:
-    """exp(-max(d - 1, 0) / 2), d the RMS z-score of this clip's kinetic energies against the real
-    dances' (fid.ReferenceStats; not the expenditure columns, module doc): within one standard
-    deviation on average is fully realistic."""
-    z = stats.kinetic.normalise(np.asarray(kinetic_features(batch), dtype=np.float64)[None])
-    energies = z.reshape(-1, 3)[:, :2]  # per joint: horizontal, vertical kinetic energy
-    d = float(np.sqrt(np.mean(energies**2)))
-    metrics["kinetic_zscore"] = d
-    return float(np.exp(-max(d - 1.0, 0.0) / 2.0))
+    return [score_motion(m, audio, validity=v, **kwargs) for m, v in zip(motions, values)]

@@ -15,59 +15,14 @@ import numpy as np
 
 from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, L_FOOT, N_JOINTS, PELVIS, R_ANKLE, R_FOOT, smpl_skeleton
 from a2a_cli.scoring.clip_batch import ClipBatch, joint_groups
-
-# --- limits, with the physical reasoning behind each -------------------------------------------
-# Hands are the fastest joints of a dancer: a boxer's punch peaks near 10 m/s, dance arm swings
-# stay below about 8 m/s. 12 m/s leaves room for sharp hits; random poses jump 20-100 m/s.
-MAX_JOINT_SPEED_M_S = 12.0
-# The body as a whole (the pelvis): sprinters reach 10 m/s, dancers crossing a stage about 4-5 m/s.
-MAX_ROOT_SPEED_M_S = 6.0
-# A teleport is one frame in which the root moves faster than a sprinter: 0.33 m at 30 fps.
-TELEPORT_SPEED_M_S = 10.0
-# Joints turning faster than this (rad/s): a fast pirouette is about 3 turns/s (19 rad/s), wrist
-# flicks are of the same order; 40 rad/s (6.4 turns/s) is beyond any sustained human rotation.
-MAX_ANGULAR_SPEED_RAD_S = 40.0
-# Jerk (third derivative of position): smooth human movement of a 0.3 m arm swing at 2 Hz is
-# ~600 m/s^3; sharp hits reach a few thousand for a frame or two. The typical (median) frame of
-# noise is far above 4000 m/s^3 at 30 fps.
-MAX_MEDIAN_JERK_M_S3 = 4000.0
-# Penetration: the lowest foot joint (ankle or toe) sitting more than 5 cm under the floor in
-# more than 5% of the frames means the feet are inside the ground, not a toe joint's rounding.
-MAX_PENETRATION_M = 0.05
-PENETRATION_PERCENTILE = 95.0
-# Floating: both feet higher than 15 cm counts as airborne; a 1 m standing jump (world class)
-# stays in the air about 0.9 s, so airborne longer than 1 s at a stretch is floating.
-AIRBORNE_HEIGHT_M = 0.15
-MAX_AIRBORNE_S = 1.0
-# Foot skating: a foot near the floor (within 5 cm of the clip's floor level) moving faster than
-# 0.5 m/s horizontally is sliding; real dancing (even with pivots and slides) keeps that to a
-# minority of contact frames; a gliding statue slides in all of them.
-CONTACT_HEIGHT_M = 0.05
-SKATE_SPEED_M_S = 0.5
-MAX_SKATE_RATIO = 0.5
-# Bones do not stretch: for motions given as joint positions, the bones' mean relative change of
-# length from their median must stay under 15% in 99% of the frames (FK output keeps it at 0; a
-# pose estimator's 1 cm of noise gives ~12%; joints moving independently give 30-50%).
-MAX_BONE_STRETCH = 0.15
-# A dance moves: the pose (joints relative to the pelvis) must deviate from its average by more
-# than 3 cm RMS per joint; a statue with sensor-like jitter stays in millimetres.
-MIN_POSE_MOTION_M = 0.03
-# Frame rate: film's 24 fps is the slowest rate at which motion still reads as motion and beats
-# (0.1 s alignment) can be placed; motion capture rarely exceeds 240 fps. Outside that range the
-# per-frame gates see too few samples (at 1 fps random poses passed them) or too many to be a dance
-# file. The validator asks for 30 fps.
-MIN_FPS = 24.0
-MAX_FPS = 240.0
-# Joint coordinates beyond 10 km from the origin are absurd (overflowed or corrupt numbers): such a
-# motion fails the "finite" gate like NaN or inf does.
-MAX_ABS_POSITION_M = 1e4
-# At least one second: shorter answers cannot be judged for rhythm or dynamics.
-MIN_DURATION_S = 1.0
-# The fewest frames the motion gates can measure (jerk needs 4); fewer fail the duration gate.
-MIN_FRAMES = 4
+from a2a_cli.scoring.constants import (  # the limits and their physical reasoning live there
+    AIRBORNE_HEIGHT_M, CONTACT_HEIGHT_M, MAX_ABS_POSITION_M, MAX_AIRBORNE_S, MAX_ANGULAR_SPEED_RAD_S,
+    MAX_BONE_STRETCH, MAX_FPS, MAX_JOINT_SPEED_M_S, MAX_MEDIAN_JERK_M_S3, MAX_PENETRATION_M, MAX_ROOT_SPEED_M_S,
+    JUDGE_FPS, MAX_SKATE_RATIO, MIN_DURATION_S, MIN_FPS, MIN_FRAMES, MIN_POSE_MOTION_M, PENETRATION_PERCENTILE,
+    SKATE_SPEED_M_S, SPEED_PERCENTILE, TELEPORT_SPEED_M_S,
+)
 
 _CANDIDATE_FRAMES = 12  # frames per clip whose angular speed is measured exactly (3x the percentile's 4)
-_PERCENTILE = 99.0  # speeds use a high percentile so that one rounding glitch does not fail a clip
 
 
 @dataclass(frozen=True)
@@ -139,7 +94,7 @@ def _bone_stretch(batch: ClipBatch) -> np.ndarray:
     length = np.sqrt(np.einsum("jctb,jctb->jtb", bone, bone))
     median = np.maximum(_median(length.transpose(0, 2, 1)), 1e-6)  # (23, B)
     stretch = np.abs(length / median[:, None] - 1.0).mean(axis=0)  # (T, B)
-    return _percentile(stretch.T, _PERCENTILE)
+    return _percentile(stretch.T, SPEED_PERCENTILE)
 
 
 def _angular_speed(axis_angle: np.ndarray, fps: float) -> np.ndarray:
@@ -155,7 +110,7 @@ def _angular_speed(axis_angle: np.ndarray, fps: float) -> np.ndarray:
     fails (noise, a static pose) is measured on every frame.
     """
     n_steps = axis_angle.shape[2] - 1
-    below, above, weight = _neighbours(n_steps, _PERCENTILE / 100)
+    below, above, weight = _neighbours(n_steps, SPEED_PERCENTILE / 100)
     n_top = n_steps - below  # the percentile's neighbours are the n_top-th and (n_top-1)-th fastest
     n_candidates = min(n_steps, max(_CANDIDATE_FRAMES, 3 * n_top))
     bound = _largest_step(axis_angle)
@@ -169,7 +124,7 @@ def _angular_speed(axis_angle: np.ndarray, fps: float) -> np.ndarray:
     unsettled = np.flatnonzero(~settled)
     if unsettled.size:
         every = _step_angles(axis_angle[..., unsettled], np.broadcast_to(np.arange(n_steps), (unsettled.size, n_steps)))
-        result[unsettled] = _percentile(every, _PERCENTILE)
+        result[unsettled] = _percentile(every, SPEED_PERCENTILE)
     return result * fps
 
 
@@ -219,8 +174,8 @@ def validity_values(
     lowest = np.minimum.reduce([batch.positions[j, 1] for j in FOOT_JOINTS])  # (T, B)
     n_contact, n_skate = _foot_contacts(batch, lowest, fps)
     values = {
-        "joint_speed": _percentile(speed.max(axis=0).T, _PERCENTILE) * fps,
-        "root_speed": _percentile(root_speed, _PERCENTILE) * fps,
+        "joint_speed": _percentile(speed.max(axis=0).T, SPEED_PERCENTILE) * fps,
+        "root_speed": _percentile(root_speed, SPEED_PERCENTILE) * fps,
         "teleport": root_speed.max(axis=-1) * fps,
         "jerk": _typical_jerk(batch) * fps**3,
         "penetration": _percentile(np.maximum(0.0, -lowest.T), PENETRATION_PERCENTILE),
@@ -294,6 +249,11 @@ _LIMITS: dict[str, tuple[float, bool, str]] = {
 }
 
 
+def is_minimum(gate_name: str) -> bool:
+    """Whether a gate's value must stay at or above its limit (the others: at or below, or equal)."""
+    return gate_name == "duration" or (gate_name in _LIMITS and not _LIMITS[gate_name][1])
+
+
 def _gate(name: str, value: float) -> Gate:
     limit, upper, meaning = _LIMITS[name]
     passed = bool(value <= limit) if upper else bool(value >= limit)
@@ -306,13 +266,11 @@ def positions_in_bounds(joints: np.ndarray) -> bool:
     return bool(np.isfinite(joints).all()) and bool(np.abs(joints).max(initial=0.0) < MAX_ABS_POSITION_M)
 
 
-def check_validity(motion, expected_frames: int | None = None, values: dict | None = None) -> list[Gate]:
-    """All gates for one Motion; `expected_frames` (round(audio duration * fps)) when the audio is known.
+def header_gates(motion, expected_frames: int | None = None) -> list[Gate]:
+    """The gates read from the motion as given: frame rate, frame count against the audio
+    (`expected_frames`, round(audio duration * fps), when the audio is known), length, finite numbers.
 
-    `values`: this motion's `validity_values`, when a caller computed them for a whole batch.
-
-    Gates that cannot be measured (a motion too short or not finite) are reported as failed with
-    the reason, and the motion-derived gates are then skipped: a judge must never crash on input.
+    The motion gates can be measured only when all of these but the frame count pass (`measurable`).
     """
     gates: list[Gate] = []
     n = motion.n_frames
@@ -323,19 +281,51 @@ def check_validity(motion, expected_frames: int | None = None, values: dict | No
     if expected_frames is not None:
         gates.append(Gate("frame_count", n == expected_frames, float(n), float(expected_frames),
                           "ok" if n == expected_frames else f"{n} frames where the audio needs exactly {expected_frames}"))
-    min_frames = max(int(np.ceil(MIN_DURATION_S * motion.fps)), MIN_FRAMES)
-    short = f"shorter than {MIN_DURATION_S:g} s" if n < MIN_DURATION_S * motion.fps else f"the gates need {MIN_FRAMES}"
+    min_frames = max(int(np.ceil(MIN_DURATION_S * fps)), MIN_FRAMES)
+    short = f"shorter than {MIN_DURATION_S:g} s" if n < MIN_DURATION_S * fps else f"the gates need {MIN_FRAMES}"
     gates.append(Gate("duration", n >= min_frames, float(n), float(min_frames),
                       "ok" if n >= min_frames else f"{n} frames: {short}"))
     arrays = [motion.trans] + ([motion.poses] if motion.poses is not None else [])
-    finite = all(np.isfinite(a).all() for a in arrays)
-    joints = motion.joints if finite else None
-    finite = finite and positions_in_bounds(joints)
+    finite = all(np.isfinite(a).all() for a in arrays) and positions_in_bounds(motion.joints)
     gates.append(Gate("finite", finite, 0.0 if finite else 1.0, 0.0,
                       "ok" if finite else "NaN, inf or absurd (> 10 km) values in the motion"))
-    if not finite or n < min_frames:
+    return gates
+
+
+def measurable(gates: list[Gate]) -> bool:
+    """Whether the motion gates and the judge's terms can be measured after these header gates."""
+    return all(g.passed for g in gates if g.name in ("fps", "duration", "finite"))
+
+
+def motion_gates(values: dict) -> list[Gate]:
+    """One gate per measured quantity of `validity_values` (name -> value)."""
+    return [_gate(name, float(v)) for name, v in values.items()]
+
+
+def at_judge_rate(motion):
+    """The motion at the judge's time base (JUDGE_FPS), where every gate and term is measured."""
+    if float(motion.fps) == JUDGE_FPS:
+        return motion
+    from a2a_cli.motion.resample import resample
+
+    return resample(motion, JUDGE_FPS)
+
+
+def check_validity(motion, expected_frames: int | None = None, values: dict | None = None) -> list[Gate]:
+    """All gates for one Motion; `expected_frames` (round(audio duration * fps)) when the audio is known.
+
+    `values`: the `validity_values` of this motion at the judge's rate, when a caller computed them
+    for a whole batch. The motion gates are measured on the motion resampled to JUDGE_FPS, so that
+    the verdict does not depend on the file's frame rate.
+
+    Gates that cannot be measured (a motion too short, not finite, at a rate outside the limits)
+    are reported as failed with the reason, and the motion gates are then skipped: a judge must
+    never crash on input.
+    """
+    gates = header_gates(motion, expected_frames)
+    if not measurable(gates):
         return gates
     if values is None:
-        values = validity_values(joints, motion.fps, motion.poses)
-    gates.extend(_gate(name, float(v)) for name, v in values.items())
-    return gates
+        judged = at_judge_rate(motion)
+        values = validity_values(judged.joints, judged.fps, judged.poses)
+    return gates + motion_gates(values)

@@ -1,0 +1,91 @@
+"""AIST++ motion files (`motions/*.pkl`): read without running anything, as a grounded y-up Motion.
+
+AIST++ (Li et al., ICCV 2021) ships each dance as a Python pickle of a dict: `smpl_poses` (T, 72)
+axis-angle, `smpl_trans` (T, 3) and `smpl_scaling` (1,), at 60 fps, y up. The root translation in
+metres is `smpl_trans / smpl_scaling` (the AIST++ API does the same before SMPL), and the floor of the
+dataset sits about 0.9 m above y = 0, so the motion is grounded (`motion.grounding.grounded`).
+
+A pickle can run any code while it loads, and a user or a network hands us these files: the
+unpickler here builds only dicts, numpy arrays, numpy scalars and plain numbers, and refuses any
+other global with a one-line error before anything is constructed.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+
+import numpy as np
+
+from a2a_cli.errors import InputError
+from a2a_cli.motion.grounding import grounded
+from a2a_cli.motion.motion import Motion
+
+__all__ = ["AISTPP_FPS", "aistpp_motion", "read_aistpp"]
+
+AISTPP_FPS = 60.0
+_KEYS = ("smpl_poses", "smpl_trans", "smpl_scaling")
+
+# The globals numpy arrays and scalars pickle through (numpy 1.x and 2.x module paths), and the
+# codec that protocol 2 uses for bytes. Nothing else is ever looked up.
+_ALLOWED_GLOBALS = frozenset({
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("_codecs", "encode"),
+})
+
+
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """An unpickler whose only globals are numpy's array and scalar constructors."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in _ALLOWED_GLOBALS:
+            raise InputError(f"refused: the pickle names {module}.{name}; an AIST++ motion file holds only numpy arrays")
+        return super().find_class(module, name)
+
+
+def read_aistpp(data: bytes, what: str = "AIST++ motion") -> dict[str, np.ndarray]:
+    """The arrays of an AIST++ motion pickle (bytes), each a numeric numpy array.
+
+    Raises InputError for anything else: a global outside numpy's arrays, a value that is not a
+    number or array, a missing `smpl_poses`/`smpl_trans`/`smpl_scaling`, or bytes that are not a pickle.
+    """
+    try:
+        loaded = _ArraysOnlyUnpickler(io.BytesIO(data)).load()
+    except InputError as e:
+        raise InputError(f"{what}: {e}") from None
+    except Exception as e:  # a damaged or foreign pickle: any error of the pickle machinery
+        raise InputError(f"{what} is not a readable pickle ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    if not isinstance(loaded, dict):
+        raise InputError(f"{what} holds a {type(loaded).__name__}; expected a dict of arrays")
+    arrays = {}
+    for key, value in loaded.items():
+        array = np.asarray(value) if isinstance(value, (np.ndarray, np.generic, int, float)) else None
+        if not isinstance(key, str) or array is None or array.dtype.kind not in "fiu":
+            raise InputError(f"{what}: entry {key!r} is not a numeric array")
+        arrays[key] = array
+    missing = [k for k in _KEYS if k not in arrays]
+    if missing:
+        raise InputError(f"{what} has no {', '.join(missing)}; expected {', '.join(_KEYS)}")
+    return arrays
+
+
+def aistpp_motion(arrays: dict[str, np.ndarray], fps: float = AISTPP_FPS) -> Motion:
+    """A grounded y-up Motion from AIST++ arrays (`read_aistpp`): trans / scaling, feet on the floor.
+
+    arrays: `smpl_poses` (T, 72) axis-angle radians, `smpl_trans` (T, 3), `smpl_scaling` (1,) or a
+    scalar; fps: the capture rate (AIST++: 60).
+    """
+    poses, trans = arrays["smpl_poses"], arrays["smpl_trans"]
+    scaling = np.asarray(arrays["smpl_scaling"], dtype=np.float64).reshape(-1)
+    if poses.ndim != 2 or poses.shape[1] != 72 or trans.shape != (poses.shape[0], 3) or poses.shape[0] == 0:
+        raise InputError(f"AIST++ smpl_poses {poses.shape} and smpl_trans {trans.shape}; expected (T, 72) and (T, 3)")
+    if scaling.size != 1 or not np.isfinite(scaling[0]) or scaling[0] <= 0:
+        raise InputError(f"AIST++ smpl_scaling must be one positive number, got {scaling[:3].tolist()}")
+    if not (np.isfinite(poses).all() and np.isfinite(trans).all()):
+        raise InputError("AIST++ motion holds NaN or inf values")
+    motion = Motion(poses.reshape(-1, 24, 3).astype(np.float32), (trans / scaling[0]).astype(np.float32), fps=fps,
+                    meta={"source": "AIST++"})
+    return grounded(motion)
