@@ -96,6 +96,22 @@ def synth_song(
     return buf / peak * 0.9 if peak > 0 else buf
 
 
+def click_track(bpm: float, duration_s: float, sr: int = 22050, *, offset_s: float = 0.0) -> np.ndarray:
+    """A metronome: a 20 ms 1 kHz click on every beat (`beat_times`), equal loudness throughout.
+
+    The music to judge a dance whose song is not at hand (AIST++'s music is not redistributable): it
+    carries the tempo and beat phase and nothing else, so the energy term has nothing to follow.
+    Mono float32 in [-1, 1].
+    """
+    n = int(round(duration_s * sr))
+    buf = np.zeros(n, dtype=np.float32)
+    t = np.arange(int(0.02 * sr)) / sr
+    click = (0.9 * np.sin(2 * np.pi * 1000.0 * t) * np.exp(-t * 200.0)).astype(np.float32)
+    for beat in beat_times(bpm, duration_s, offset_s):
+        _add(buf, float(beat), click, 1.0, sr)
+    return buf
+
+
 def beat_times(bpm: float, duration_s: float, offset_s: float = 0.0) -> np.ndarray:
     """The exact beat times (s) of `synth_song` with the same arguments."""
     beat_s = 60.0 / bpm

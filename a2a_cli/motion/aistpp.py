@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import re
 
 import numpy as np
 
@@ -21,9 +22,11 @@ from a2a_cli.errors import InputError
 from a2a_cli.motion.grounding import grounded
 from a2a_cli.motion.motion import Motion
 
-__all__ = ["AISTPP_FPS", "aistpp_motion", "read_aistpp"]
+__all__ = ["AISTPP_FPS", "aistpp_motion", "music_tempo_bpm", "read_aistpp"]
 
 AISTPP_FPS = 60.0
+# AIST Dance DB music ids `m<genre><n>`: 80 + 10 n BPM, House (`mHO<n>`) 110 + 5 n (AIST Dance DB).
+_MUSIC_ID = re.compile(r"_m([A-Z]{2})(\d)(?:_|$)")
 _KEYS = ("smpl_poses", "smpl_trans", "smpl_scaling")
 
 # The globals numpy arrays and scalars pickle through (numpy 1.x and 2.x module paths), and the
@@ -89,3 +92,13 @@ def aistpp_motion(arrays: dict[str, np.ndarray], fps: float = AISTPP_FPS) -> Mot
     motion = Motion(poses.reshape(-1, 24, 3).astype(np.float32), (trans / scaling[0]).astype(np.float32), fps=fps,
                     meta={"source": "AIST++"})
     return grounded(motion)
+
+
+def music_tempo_bpm(name: str) -> float:
+    """The tempo of the music an AIST++ dance was danced to, from its name (e.g.
+    `gLH_sBM_cAll_d18_mLH4_ch02`: music mLH4, 120 BPM). Raises ValueError for a name without a music id."""
+    found = _MUSIC_ID.search(name)
+    if found is None:
+        raise ValueError(f"{name!r} has no AIST++ music id (_m<genre><n>_)")
+    genre, n = found.group(1), int(found.group(2))
+    return 110.0 + 5.0 * n if genre == "HO" else 80.0 + 10.0 * n

@@ -9,9 +9,13 @@ The statistics (`body_statistics`), each from world joint positions at 30 fps (y
   (elbows, wrists). Real dancers move their legs about as much as their arms; arm poses over still
   legs read as a puppet.
 - `steps_per_s`: steps per second, a step being a foot that rests (both its ankle and toe slower
-  than 0.3 m/s for at least 0.1 s) and then moves off.
-- `foot_moving`: the fraction of frames in which at least one foot moves (its ankle and toe both
-  faster than 0.3 m/s).
+  than 0.3 m/s for at least 0.1 s) and then moves off: lifted from the floor and moving.
+- `foot_moving`: the fraction of frames in which at least one foot moves: its ankle and toe both
+  faster than 0.3 m/s, and its lower joint lifted from the floor.
+
+A foot that glides over the floor is not stepping: a body gliding on a circle with planted feet
+travels, and without the lift its feet would count as stepping all the time (that is sliding, which
+PFC and the foot-skating gate judge).
 
 The real ranges ship with the package in `data/real_dance.json` (`reference_ranges`): the 10th-90th
 percentiles of real dancers, measured with these definitions on the shared AIST++ slices and other
@@ -27,6 +31,7 @@ from importlib import resources
 
 import numpy as np
 
+from a2a_cli.motion.grounding import floor_height
 from a2a_cli.motion.skeleton import L_ANKLE, L_ELBOW, L_FOOT, L_KNEE, L_WRIST, PELVIS, R_ANKLE, R_ELBOW, R_FOOT, R_KNEE, R_WRIST
 from a2a_cli.scoring.constants import REALISM_HALF_FACTOR
 
@@ -35,6 +40,9 @@ __all__ = ["STATISTICS", "BodyRange", "body_statistics", "realism_credit", "refe
 STATISTICS = ("travel_m_s", "legs_to_arms", "steps_per_s", "foot_moving")
 FOOT_MOVING_M_S = 0.3  # a foot slower than this rests (a planted foot's joints jitter by millimetres)
 MIN_REST_S = 0.1  # a rest shorter than this is the turning point of one movement, not a rest
+# A foot whose lower joint (ankle or toe) is this far above the floor has left it: over a planted foot
+# that joint stays within millimetres of the floor level (grounding.floor_height).
+FOOT_LIFT_M = 0.02
 _LEGS = [L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_FOOT, R_FOOT]
 _ARMS = [L_ELBOW, R_ELBOW, L_WRIST, R_WRIST]
 _FEET = ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT))
@@ -63,8 +71,11 @@ def body_statistics(joints: np.ndarray, fps: float = 30.0) -> dict[str, float]:
     arms = float(speed[:, _ARMS].mean())
     legs_to_arms = float(speed[:, _LEGS].mean() / arms) if arms > 1e-9 else float("inf")
     foot_speed = np.stack([np.minimum(speed[:, ankle], speed[:, toe]) for ankle, toe in _FEET])  # (2, T-1)
-    moving = foot_speed > FOOT_MOVING_M_S
-    steps = sum(_steps(row, int(np.ceil(MIN_REST_S * fps - 1e-9))) for row in moving)
+    height = np.stack([np.minimum(joints[1:, ankle, 1], joints[1:, toe, 1]) for ankle, toe in _FEET])
+    resting = foot_speed <= FOOT_MOVING_M_S
+    moving = ~resting & (height - floor_height(joints) > FOOT_LIFT_M)
+    min_rest = int(np.ceil(MIN_REST_S * fps - 1e-9))
+    steps = sum(_steps(rest, move, min_rest) for rest, move in zip(resting, moving))
     return {
         "travel_m_s": travel,
         "legs_to_arms": legs_to_arms,
@@ -73,14 +84,16 @@ def body_statistics(joints: np.ndarray, fps: float = 30.0) -> dict[str, float]:
     }
 
 
-def _steps(moving: np.ndarray, min_rest: int) -> int:
-    """Moves that follow a rest of at least `min_rest` frames, in one foot's moving flags (T,)."""
-    change = np.flatnonzero(np.diff(moving.astype(np.int8))) + 1  # indices where a run starts
+def _steps(resting: np.ndarray, moving: np.ndarray, min_rest: int) -> int:
+    """Steps of one foot: runs of frames that are not at rest, following a rest of at least `min_rest`
+    frames, in which the foot moves (lifted) at least once. resting, moving: (T,) flags."""
+    change = np.flatnonzero(np.diff(resting.astype(np.int8))) + 1  # indices where a run starts
     starts = np.concatenate([[0], change])
-    lengths = np.diff(np.concatenate([starts, [moving.size]]))
-    resting = ~moving[starts]
-    # a run of moving frames counts when the run before it is a rest long enough
-    return int(np.sum(~resting[1:] & resting[:-1] & (lengths[:-1] >= min_rest)))
+    lengths = np.diff(np.concatenate([starts, [resting.size]]))
+    run_of = np.repeat(np.arange(starts.size), lengths)  # the run index of every frame
+    lifted = np.bincount(run_of, weights=moving, minlength=starts.size) > 0
+    rest_run = resting[starts]
+    return int(np.sum(~rest_run[1:] & lifted[1:] & rest_run[:-1] & (lengths[:-1] >= min_rest)))
 
 
 @cache

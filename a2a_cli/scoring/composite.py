@@ -23,8 +23,9 @@ How it is made (each raw metric alone can be gamed, DESIGN §9):
      metrics): dancers mark half time and the bar as often as the beat. Coarser levels must beat
      their own chance by a margin (`COARSE_LEVEL_MARGIN_Z`) so that the best of several levels does
      not lift noise; finer levels than the tracked beat are never allowed.
-   - `quality`: the mean of the PFC credit (full at AIST++'s 1.33 or below) and the smoothness
-     credit (full at a median jerk of people's, falling to 0 at the jerk gate).
+   - `quality`: the mean of the PFC credit (full at AIST++'s 1.33 or below), the grip credit (both
+     feet sliding together no more often than people's) and the smoothness credit (full at a median
+     jerk of people's, falling to 0 at the jerk gate).
    - `variety`: a person repeating a move is dancing, a copy-paste loop is not. The repeat
      residual (`repeat_residual`, the least normalised self-distance of the root-relative pose over
      lags of 0.5-4 s) is 0 for an exact loop and above 0.08 for real dancers repeating one basic
@@ -56,13 +57,13 @@ from a2a_cli.scoring.beats import align_beats_batch, kinetic_velocity, motion_be
 from a2a_cli.scoring.body_stats import body_statistics, realism_credit
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 from a2a_cli.scoring.constants import (
-    COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
+    COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
     JUDGE_VERSION, LATENCY_HALF_S, LATENCY_WEIGHT, LOW_CREDIT, MAX_MEDIAN_JERK_M_S3, MIN_ENERGY_VARIATION,
     MIN_SYNC_BEATS, PFC_HALF_CREDIT, PFC_HUMAN, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN, SIMILARITY_PLATEAU_M,
     SIMILARITY_SCALE_M, SYNC_CHANCE, SYNC_HUMAN, SYNC_LEVEL_TIE, SYNC_LEVELS, VARIETY_LAGS_S, WEIGHTS,
 )
 from a2a_cli.scoring.kinetic import kinetic_features
-from a2a_cli.scoring.pfc import physical_foot_contact
+from a2a_cli.scoring.pfc import both_feet_sliding, physical_foot_contact
 from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score, replay_distance
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 from a2a_cli.scoring.validity import (
@@ -261,7 +262,7 @@ def score_motion(motion, audio=None, *, reference=None, reference_stats=None, la
         if reference is not None:
             gates.append(_similarity(joints, at_judge_rate(reference).joints, latency_s, replay_tolerance_m,
                                      metrics, components))
-        _quality(batch, validity, metrics, components)
+        _quality(joints, batch, validity, metrics, components)
         residual = repeat_residual(joints, fps)
         metrics["repeat_residual"] = residual
         components["variety"] = _ramp(residual, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
@@ -296,14 +297,16 @@ def _similarity(joints, reference_joints, latency_s, replay_tolerance_m, metrics
     return Gate("not_replayed", not replay, copy, tolerance, "a copy of the secret reference dance (m)" if replay else "ok")
 
 
-def _quality(batch: ClipBatch, validity: dict, metrics: dict, components: dict) -> None:
-    """The quality term: the mean of the PFC and smoothness credits, each full at people's level."""
+def _quality(joints: np.ndarray, batch: ClipBatch, validity: dict, metrics: dict, components: dict) -> None:
+    """The quality term: the mean of the PFC, grip and smoothness credits, each full at people's level."""
     pfc = float(physical_foot_contact(batch, JUDGE_FPS))
     excess = max(pfc - PFC_HUMAN, 0.0) / (PFC_HALF_CREDIT - PFC_HUMAN)
+    sliding = both_feet_sliding(joints, JUDGE_FPS)
     jerk = float(validity["jerk"])
     smooth = _ramp(jerk, MAX_MEDIAN_JERK_M_S3, JERK_HUMAN_M_S3) if np.isfinite(jerk) else 0.0
-    metrics.update(pfc=pfc, pfc_credit=1.0 / (1.0 + excess), smoothness_credit=smooth)
-    components["quality"] = 0.5 * (metrics["pfc_credit"] + smooth)
+    metrics.update(pfc=pfc, pfc_credit=1.0 / (1.0 + excess), both_feet_sliding=sliding,
+                   grip_credit=_ramp(sliding, DOUBLE_SLIDE_NONE, DOUBLE_SLIDE_HUMAN), smoothness_credit=smooth)
+    components["quality"] = float(np.mean([metrics["pfc_credit"], metrics["grip_credit"], smooth]))
 
 
 def _music_terms(batch: ClipBatch, audio, fps: float, metrics: dict, components: dict) -> None:
@@ -367,7 +370,8 @@ def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict) 
 def _detail(name: str, metrics: dict) -> str:
     """A term's explanation with the measurement behind it."""
     if name == "quality":
-        return f"{_LOW_MEANING[name]} (PFC {metrics['pfc']:.2f}, people ~{PFC_HUMAN:g}; jerk {metrics['jerk']:.0f} m/s^3)"
+        return (f"{_LOW_MEANING[name]} (PFC {metrics['pfc']:.2f}, people ~{PFC_HUMAN:g}; both feet sliding in "
+                f"{metrics['both_feet_sliding']:.0%} of frames; jerk {metrics['jerk']:.0f} m/s^3)")
     if name == "realism" and "realism_travel_m_s" in metrics:
         worst = min((k for k in metrics if k.startswith("realism_")), key=metrics.get).removeprefix("realism_")
         return f"{_LOW_MEANING[name]} (worst: {worst} {metrics[worst]:.2f})"

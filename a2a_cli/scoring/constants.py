@@ -120,13 +120,19 @@ SYNC_LEVEL_TIE = 0.1
 # The grid shifted by 1/8 .. 7/8 of a beat: what motion at an unrelated tempo gets (chance).
 CONTROL_PHASES = np.arange(1, 8) / 8.0
 
-# --- quality: feet and smoothness, each saturating at human level -----------------------------------
+# --- quality: feet (PFC, grip) and smoothness, each saturating at human level ---------------------
 # PFC (EDGE's Physical Foot Contact): AIST++'s ground truth scores 1.33 (EDGE, Tseng et al. 2023), EDGE
 # 1.54. At or below 1.33 a dance is as physical as people: full credit. Above it the credit falls as
 # 1 / (1 + (PFC - 1.33) / 4.77): half at 6.1, the highest PFC of the real dances measured (shared
 # slices 0.01-4.65).
 PFC_HUMAN = 1.33
 PFC_HALF_CREDIT = 6.1
+# Grip: the fraction of frames in which both feet are on the floor and both slide faster than 0.2 m/s
+# (pfc.both_feet_sliding). People keep one foot holding the floor: 0-1.3% on the shared slices (a2a's
+# choreo 3-5%); a body gliding on planted feet 35-60%. Full credit up to 5%, none from 50%.
+DOUBLE_SLIDE_SPEED_M_S = 0.2
+DOUBLE_SLIDE_HUMAN = 0.05
+DOUBLE_SLIDE_NONE = 0.5
 # Smoothness: the median jerk of real dancers reaches 481 m/s^3 at 30 fps; up to 1,000 is full credit,
 # falling linearly to 0 at the jerk gate.
 JERK_HUMAN_M_S3 = 1000.0
