@@ -221,3 +221,37 @@ def test_subprocess_never_shows_a_traceback(files, tmp_path):
         proc = subprocess.run([sys.executable, "-m", "a2a_cli", *argv], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr and proc.stderr.startswith("error:")
+
+
+def test_every_score_names_its_judge_and_why_it_is_low(files, tmp_path, capsys):
+    """JSON and tables carry the judge version; a dance scored against the wrong song says why it is
+    low (the sync factor), a static pose which gate failed."""
+    from a2a_cli.scoring import JUDGE_VERSION
+
+    wrong_song = tmp_path / "other.wav"
+    sf.write(wrong_song, synth_song(83, SECONDS, SR, seed=5, bars_per_section=1), SR)
+    code, out, err = run(["score", str(files / "song.npy"), str(files / "static.npy"), "--audio", str(wrong_song), "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["summary"]["judge_version"] == JUDGE_VERSION
+    wrong, static = doc["files"]
+    assert wrong["judge_version"] == JUDGE_VERSION and wrong["passed"] and wrong["validator_score"] < 0.2
+    assert any(reason.startswith("sync factor") for reason in wrong["reasons"]), wrong["reasons"]
+    assert static["reasons"][0].startswith("gate moves failed") and "minimum" in static["reasons"][0]
+    code, out, err = run(["score", str(files / "song.npy"), "--audio", str(wrong_song)], capsys)
+    assert f"judge {JUDGE_VERSION}" in out and "why" in out and "this song's beat" in out
+
+
+def test_scoring_without_music_says_so_once(files, capsys):
+    code, out, err = run(["score", str(files / "song.npy"), str(files / "static.npy")], capsys)
+    assert code == 0
+    assert err.count("no --audio given: judged without music") == 1
+    code, out, err = run(["score", str(files / "song.npy"), "--audio", str(files / "song.wav")], capsys)
+    assert "no --audio" not in err
+
+
+def test_gate_limits_say_minimum_or_maximum(files, capsys):
+    code, out, err = run(["score", str(files / "song.npy"), "--audio", str(files / "song.wav")], capsys)
+    lines = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 3}
+    assert "max 16" in lines["gate joint_speed"] and "min 0.020" in lines["gate moves"]
+    assert "min 30" in lines["gate duration"] and "must be 180" in lines["gate frame_count"]

@@ -175,3 +175,15 @@ def test_oversized_answer_is_refused_before_parsing():
     request = protocol.parse_request(prompt_body(1.0))
     with pytest.raises(ProtocolError, match="exceeds the 100-byte limit"):
         protocol.parse_response(b"x" * 101, request, max_bytes=100)
+
+
+def test_requests_carry_the_judges_version():
+    """Validators tell miners which judge will score the answer (scoring.constants.JUDGE_VERSION)."""
+    from a2a_cli.scoring import JUDGE_VERSION
+
+    request = protocol.GenerateRequest(prompt_id="p1", audio=protocol.encode_wav(np.zeros(22050, np.float32), 22050),
+                                       duration_s=1.0)
+    assert request.judge_version == JUDGE_VERSION
+    assert json.loads(request.model_dump_json())["judge_version"] == JUDGE_VERSION
+    with pytest.raises(ValueError):
+        protocol.GenerateRequest.model_validate({**json.loads(request.model_dump_json()), "judge_version": "2.0; rm -rf"})

@@ -71,7 +71,7 @@ from a2a_cli.scoring.validity import (
 )
 
 __all__ = ["JUDGE_VERSION", "WEIGHTS", "ScoreReport", "beat_sync", "energy_following", "latency_score",
-           "repeat_residual", "score_motion", "score_motions"]
+           "pfc_credit", "repeat_residual", "score_motion", "score_motions"]
 
 
 @dataclass
@@ -297,14 +297,19 @@ def _similarity(joints, reference_joints, latency_s, replay_tolerance_m, metrics
     return Gate("not_replayed", not replay, copy, tolerance, "a copy of the secret reference dance (m)" if replay else "ok")
 
 
+def pfc_credit(pfc: float) -> float:
+    """The quality credit of a PFC value: 1 up to AIST++'s own PFC_HUMAN, half at PFC_HALF_CREDIT (the
+    top of real dancing), 1 / (1 + (pfc - PFC_HUMAN) / (PFC_HALF_CREDIT - PFC_HUMAN)) in between and beyond."""
+    return 1.0 / (1.0 + max(float(pfc) - PFC_HUMAN, 0.0) / (PFC_HALF_CREDIT - PFC_HUMAN))
+
+
 def _quality(joints: np.ndarray, batch: ClipBatch, validity: dict, metrics: dict, components: dict) -> None:
     """The quality term: the mean of the PFC, grip and smoothness credits, each full at people's level."""
     pfc = float(physical_foot_contact(batch, JUDGE_FPS))
-    excess = max(pfc - PFC_HUMAN, 0.0) / (PFC_HALF_CREDIT - PFC_HUMAN)
     sliding = both_feet_sliding(joints, JUDGE_FPS)
     jerk = float(validity["jerk"])
     smooth = _ramp(jerk, MAX_MEDIAN_JERK_M_S3, JERK_HUMAN_M_S3) if np.isfinite(jerk) else 0.0
-    metrics.update(pfc=pfc, pfc_credit=1.0 / (1.0 + excess), both_feet_sliding=sliding,
+    metrics.update(pfc=pfc, pfc_credit=pfc_credit(pfc), both_feet_sliding=sliding,
                    grip_credit=_ramp(sliding, DOUBLE_SLIDE_NONE, DOUBLE_SLIDE_HUMAN), smoothness_credit=smooth)
     components["quality"] = float(np.mean([metrics["pfc_credit"], metrics["grip_credit"], smooth]))
 

@@ -1,0 +1,165 @@
+"""The judge against real human dancing (the AIST++ slices of shared/reference/real-dance).
+
+People belong at the top: every gate passes with a physical margin, each slice scores >= 0.75 with a
+click track at its tempo (best of 8 beat phases: the real phase is unknown) and lower at a tempo
+1.27x off; the verdict does not depend on the frame rate; cheap tricks made of real dancing (an exact
+loop of one beat, a dance played to another song's tempo) still score below 0.2.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from a2a_cli.audio import analyze
+from a2a_cli.examples import click_track, synth_song
+from a2a_cli.motion import Motion
+from a2a_cli.motion.aistpp import music_tempo_bpm
+from a2a_cli.motion.formats import load_motion
+from a2a_cli.motion.resample import resample
+from a2a_cli.scoring import score_motion
+from a2a_cli.scoring.composite import pfc_credit
+from a2a_cli.scoring.validity import is_minimum
+
+REAL_DANCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "real-dance"
+SLICES = sorted(REAL_DANCE.glob("*.npy"))
+SR = 22050
+PHASES = 8
+
+needs_real_dance = pytest.mark.skipif(not SLICES, reason=f"the shared AIST++ slices are not at {REAL_DANCE}")
+
+
+@cache
+def real(name: str) -> Motion:
+    return load_motion(REAL_DANCE / name)
+
+
+@cache
+def clicks(bpm: float, seconds: float, phase: int):
+    """A click track at `bpm` whose beats start `phase` eighths of a beat into the clip."""
+    return analyze(click_track(bpm, seconds, SR, offset_s=phase / PHASES * 60.0 / bpm), SR)
+
+
+def best_of_phases(motion: Motion, bpm: float):
+    reports = [score_motion(motion, clicks(bpm, motion.duration_s, phase)) for phase in range(PHASES)]
+    return max(reports, key=lambda r: r.validator_score)
+
+
+@needs_real_dance
+def test_the_shared_slices_are_the_four_documented_ones():
+    assert [p.name[:3] for p in SLICES] == ["gBR", "gJS", "gKR", "gLH"]
+    assert (REAL_DANCE / "README.md").is_file()  # the licence travels with the data
+
+
+@pytest.mark.parametrize("path", SLICES, ids=lambda p: p.name[:3])
+def test_every_gate_passes_with_a_physical_margin(path):
+    """Maximum gates stay under 0.75 of their limit, minimum gates over 1.5 times theirs."""
+    report = score_motion(real(path.name))
+    assert report.passed, report.reasons
+    measured = [g for g in report.gates if g.name not in ("fps", "duration", "finite", "frame_count")]
+    assert {g.name for g in measured} >= {"joint_speed", "jerk", "foot_skating", "moves", "floating"}
+    for gate in measured:
+        if is_minimum(gate.name):
+            assert gate.value >= 1.5 * gate.limit, (gate.name, gate.value, gate.limit)
+        else:
+            assert gate.value <= 0.75 * gate.limit, (gate.name, gate.value, gate.limit)
+
+
+@pytest.mark.parametrize("path", SLICES, ids=lambda p: p.name[:3])
+def test_real_dancing_scores_high_at_its_tempo_and_lower_off_it(path):
+    motion, bpm = real(path.name), music_tempo_bpm(path.name)
+    at_tempo = best_of_phases(motion, bpm)
+    assert at_tempo.passed and at_tempo.validator_score >= 0.75, (at_tempo.validator_score, at_tempo.reasons)
+    assert at_tempo.components["sync"] == 1.0  # people on their own music earn the whole sync credit
+    off_tempo = best_of_phases(motion, bpm * 1.27)
+    assert off_tempo.validator_score < at_tempo.validator_score - 0.2, (off_tempo.validator_score, at_tempo.validator_score)
+    assert any("sync" in reason for reason in off_tempo.reasons)  # and the report says why
+
+
+@pytest.mark.parametrize("path", SLICES, ids=lambda p: p.name[:3])
+def test_an_exact_loop_of_a_real_beat_scores_low(path):
+    """The first beat of a real dancer, copied and pasted for the whole clip, to a click at its tempo."""
+    motion, bpm = real(path.name), music_tempo_bpm(path.name)
+    beat = int(round(60.0 / bpm * motion.fps))
+    loop = Motion.from_joints(motion.joints[np.arange(motion.n_frames) % beat], fps=motion.fps)
+    report = best_of_phases(loop, bpm)
+    assert report.validator_score < 0.2, (report.validator_score, report.reasons)
+    if report.passed:  # a loop whose seam jumps fails a gate instead; otherwise the loop itself is named
+        assert report.metrics["repeat_residual"] < 1e-6 and report.components["variety"] == 0.0
+        assert any("loop" in reason for reason in report.reasons)
+
+
+@pytest.mark.parametrize("path", SLICES, ids=lambda p: p.name[:3])
+@pytest.mark.parametrize("factor", [0.79, 1.27])
+def test_a_real_dance_played_to_another_songs_tempo_scores_low(path, factor):
+    """A miner answering with a real dance made for other music: a song whose tempo is 0.79x or 1.27x."""
+    motion, bpm = real(path.name), music_tempo_bpm(path.name)
+    song = analyze(synth_song(bpm * factor, motion.duration_s, SR, seed=7, bars_per_section=1), SR)
+    report = score_motion(motion, song)
+    assert report.validator_score < 0.2, (report.validator_score, report.reasons)
+
+
+@pytest.mark.parametrize("path", SLICES[::3], ids=lambda p: p.name[:3])
+def test_a_real_dance_gets_the_same_verdict_at_any_frame_rate(path):
+    motion = real(path.name)
+    base = score_motion(motion)
+    for fps in (24.0, 60.0, 120.0, 240.0):
+        report = score_motion(resample(motion, fps))
+        assert report.passed == base.passed and [g.passed for g in report.gates] == [g.passed for g in base.gates]
+        assert report.validator_score == pytest.approx(base.validator_score, abs=0.05), fps
+        assert report.metrics["jerk"] == pytest.approx(base.metrics["jerk"], rel=0.25), fps  # not 3x at 120 fps
+
+
+@cache
+def generated(bpm: float, seconds: float = 12.0):
+    from a2a_cli.generation import get_generator
+
+    song = analyze(synth_song(bpm, seconds, SR, seed=int(bpm)), SR)
+    return get_generator("choreo").generate(song, seconds, 0), song
+
+
+def test_a_generated_dance_gets_the_same_verdict_at_any_frame_rate():
+    dance, song = generated(124.0)
+    base = score_motion(dance, song)
+    assert base.passed and base.validator_score >= 0.8, base.reasons
+    for fps in (24.0, 60.0, 120.0, 240.0):
+        n = int(round(song.duration_s * fps))
+        version = resample(dance, fps)
+        # the last fraction of a frame lies past the source's last sample: hold the last pose there
+        pad = np.arange(n).clip(max=version.n_frames - 1)
+        version = Motion(version.poses[pad], version.trans[pad], fps=fps)
+        report = score_motion(version, song)
+        assert report.passed, (fps, report.reasons)
+        assert report.validator_score == pytest.approx(base.validator_score, abs=0.05), fps
+
+
+def test_a_learned_models_foot_sliding_lowers_quality_but_fails_no_gate():
+    """EDGE-level flaws: the dancer glides on the beat, both feet sliding together (PFC ~1), as a
+    diffusion model's feet do. It is a flaw (quality drops), not a cheat (no gate fails)."""
+    dance, song = generated(120.0)
+    t = np.arange(dance.n_frames) / dance.fps
+    velocity = 0.9 * np.sin(np.pi * t / 0.5) ** 2 * np.where((t // 0.5) % 2 == 0, 1.0, -1.0)
+    trans = dance.trans.copy()
+    trans[:, 0] += np.cumsum(velocity * np.cos(0.3 * t)) / dance.fps
+    trans[:, 2] += np.cumsum(velocity * np.sin(0.3 * t)) / dance.fps
+    sliding = score_motion(Motion(dance.poses, trans), song)
+    clean = score_motion(dance, song)
+    assert sliding.passed, sliding.reasons
+    assert sliding.metrics["both_feet_sliding"] > 0.3 > clean.metrics["both_feet_sliding"]
+    assert sliding.components["quality"] <= clean.components["quality"] - 0.2
+    assert sliding.metrics["foot_skating"] < 0.7 and 0.5 < sliding.metrics["pfc"] < 2.0
+
+
+@given(st.floats(0.0, 50.0), st.floats(0.0, 50.0))
+def test_pfc_credit_is_whole_at_peoples_level_and_falls_beyond(a, b):
+    """PFC credit: 1 up to AIST++'s 1.33, EDGE's 1.54 a little less, half at 6.1 (the top of real
+    dancing), never rising with PFC."""
+    assert pfc_credit(0.0) == pfc_credit(1.33) == 1.0
+    assert 0.95 < pfc_credit(1.54) < 1.0
+    assert pfc_credit(6.1) == pytest.approx(0.5)
+    low, high = sorted((a, b))
+    assert 0.0 < pfc_credit(high) <= pfc_credit(low) <= 1.0
