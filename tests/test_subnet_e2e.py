@@ -168,7 +168,8 @@ def test_the_honest_miner_earns_the_weight_and_every_cheat_nothing(subnet):
     for result in results:
         by_uid = {a.uid: a for a in result.answers}
         assert len(by_uid) == 9
-        assert by_uid[uid["honest"]].reason == "ok" and by_uid[uid["honest"]].score > 0.3
+        honest = by_uid[uid["honest"]]
+        assert not honest.reason.startswith(("gate", "copy", "invalid")) and honest.score > 0.3, honest  # judged on merit
         assert all(by_uid[uid[kind]].score == 0.0 for kind in CHEATS), {k: by_uid[uid[k]].reason for k in CHEATS}
         reasons = {kind: by_uid[uid[kind]].reason for kind in CHEATS}
         assert reasons["copy"] == f"copy of uid {uid['honest']}'s answer"

@@ -33,16 +33,11 @@ import numpy as np
 
 from a2a_cli.motion.grounding import floor_height
 from a2a_cli.motion.skeleton import L_ANKLE, L_ELBOW, L_FOOT, L_KNEE, L_WRIST, PELVIS, R_ANKLE, R_ELBOW, R_FOOT, R_KNEE, R_WRIST
-from a2a_cli.scoring.constants import REALISM_HALF_FACTOR
+from a2a_cli.scoring.constants import FOOT_LIFT_M, FOOT_MOVING_M_S, MIN_REST_S, REALISM_HALF_FACTOR
 
 __all__ = ["STATISTICS", "BodyRange", "body_statistics", "realism_credit", "reference_ranges"]
 
 STATISTICS = ("travel_m_s", "legs_to_arms", "steps_per_s", "foot_moving")
-FOOT_MOVING_M_S = 0.3  # a foot slower than this rests (a planted foot's joints jitter by millimetres)
-MIN_REST_S = 0.1  # a rest shorter than this is the turning point of one movement, not a rest
-# A foot whose lower joint (ankle or toe) is this far above the floor has left it: over a planted foot
-# that joint stays within millimetres of the floor level (grounding.floor_height).
-FOOT_LIFT_M = 0.02
 _LEGS = [L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_FOOT, R_FOOT]
 _ARMS = [L_ELBOW, R_ELBOW, L_WRIST, R_WRIST]
 _FEET = ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT))

@@ -156,6 +156,12 @@ ENERGY_R_HUMAN = 0.3
 MIN_ENERGY_VARIATION = 0.05
 
 # --- realism: body statistics of real dancers (shipped) or kinetic statistics (--reference-stats) ----
+# The body statistics (body_stats.py): a foot slower than 0.3 m/s rests (a planted foot's joints
+# jitter by millimetres); a rest shorter than 0.1 s is the turning point of one movement; a foot whose
+# lower joint is 2 cm above the floor has left it (over a planted foot it stays within millimetres).
+FOOT_MOVING_M_S = 0.3
+MIN_REST_S = 0.1
+FOOT_LIFT_M = 0.02
 # Body statistics: each inside its real range (data/real_dance.json, 10th-90th percentile of real
 # dancers) earns full credit; outside, the credit halves for every factor of REALISM_HALF_FACTOR
 # away from the range. Kinetic statistics: exp(-max(d - 1, 0) / 2), d the RMS z-score of the kinetic
@@ -163,10 +169,15 @@ MIN_ENERGY_VARIATION = 0.05
 REALISM_HALF_FACTOR = 2.0
 
 # --- similarity to a reference dance ---------------------------------------------------------------
-# exp(-max(error, 0.10 m) / 0.25 m): closer than 10 cm earns nothing more, so copying never pays; a
-# replay (within the tolerance of similarity.REPLAY_TOLERANCE_M) fails the `not_replayed` gate.
+# exp(-max(error, 0.10 m) / 0.25 m): closer than 10 cm earns nothing more, so copying never pays.
 SIMILARITY_SCALE_M = 0.25
 SIMILARITY_PLATEAU_M = 0.10
+# Policy: references are secret. No generator reproduces a human capture to within 2 cm per joint,
+# so an answer that close to the reference was obtained from the reference (a leak, a harvested
+# public prompt): it is a replay and fails the `not_replayed` gate. Set by the validator; tests use
+# this default. A replay may be delayed or advanced by up to 0.5 s (a 2-frame shift must not hide a copy).
+REPLAY_TOLERANCE_M = 0.02
+REPLAY_MAX_SHIFT_S = 0.5
 
 # --- latency ---------------------------------------------------------------------------------------
 # The score is multiplied by 0.9 + 0.1 / (1 + latency / 10 s): the fastest answer gains at most 10%.

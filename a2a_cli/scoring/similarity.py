@@ -15,12 +15,7 @@ import numpy as np
 from a2a_cli.motion.skeleton import L_COLLAR, L_HIP, N_JOINTS, PELVIS, R_COLLAR, R_HIP
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 
-# Policy: references are secret. No generator reproduces a human capture to within 2 cm per joint,
-# so an answer that close to the reference was obtained from the reference (a leak, a harvested
-# public prompt): it is a replay and scores 0. Set by the validator; tests use this default.
-REPLAY_TOLERANCE_M = 0.02
-# A replay may be delayed or advanced by up to this much (a 2-frame shift must not hide a copy).
-REPLAY_MAX_SHIFT_S = 0.5
+from a2a_cli.scoring.constants import REPLAY_MAX_SHIFT_S, REPLAY_TOLERANCE_M  # the replay policy lives there
 # Jitter added to a copy is smoothed away before comparing (a dance hardly changes in 1/15 s).
 REPLAY_SMOOTHING_S = 1.0 / 15.0
 # Two miners' answers closer than this (after alignment and resampling) are the same dance.
