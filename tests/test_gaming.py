@@ -233,6 +233,22 @@ def test_realism_against_reference_statistics_of_other_dances():
     assert score_motion(teleports(dance), None, reference_stats=stats).components["realism"] < 0.01
 
 
+def test_realism_is_on_by_default_and_reference_statistics_override_it():
+    """Without statistics of its own the judge holds the body statistics against the ranges shipped with
+    the package (a dance with planted feet that never travels is far from people); statistics given
+    replace them with the kinetic z-score."""
+    from a2a_cli.scoring.fid import build_reference_stats
+
+    dance = plausible_dance(beat_frames_of(120, SECONDS), N, seed=21)
+    default = score_motion(dance, None)
+    assert "realism" in default.components and "travel_m_s" in default.metrics and "kinetic_zscore" not in default.metrics
+    assert default.components["realism"] < 0.3  # feet planted all along: no steps, no travel
+    assert any(reason.startswith("realism") for reason in default.reasons)
+    stats = build_reference_stats([plausible_dance(beat_frames_of(bpm, SECONDS), N, seed=s).joints for s, bpm in enumerate([95, 115, 135])])
+    given = score_motion(dance, None, reference_stats=stats)
+    assert "kinetic_zscore" in given.metrics and "travel_m_s" not in given.metrics
+
+
 @pytest.mark.parametrize("sound", ["silence", "a steady hum"])
 def test_music_without_beats_leaves_sync_out(sound):
     """Silence or a hum has no rhythm (the tracker finds < 4 beats): a moving dance is judged on the
