@@ -17,7 +17,7 @@ import numpy as np
 
 from a2a_cli.errors import InputError
 from a2a_cli.motion.grounding import grounded
-from a2a_cli.motion.motion import Motion, change_up_axis
+from a2a_cli.motion.motion import MAX_FILE_FPS, MIN_FILE_FPS, Motion, change_up_axis
 from a2a_cli.motion.skeleton import N_JOINTS
 
 __all__ = ["FRAMERATE_KEYS", "amass_motion"]
@@ -28,15 +28,13 @@ _BODY_JOINTS = 22
 _POSE_WIDTHS = {72: "SMPL", 156: "SMPL-H", 165: "SMPL-X"}
 
 
-def amass_motion(arrays: dict[str, np.ndarray], min_fps: float, max_fps: float) -> Motion:
-    """A grounded y-up Motion from the arrays of an AMASS archive.
-
-    arrays: `poses` (T, 72 | 156 | 165), `trans` (T, 3), and one of FRAMERATE_KEYS; min_fps,
-    max_fps: the frame rates a motion file may declare.
-    """
+def amass_motion(arrays: dict[str, np.ndarray]) -> Motion:
+    """A grounded y-up Motion from the arrays of an AMASS archive: `poses` (T, 72 | 156 | 165),
+    `trans` (T, 3), and one of FRAMERATE_KEYS (a rate a motion file may declare)."""
     rate = next(arrays[k] for k in FRAMERATE_KEYS if k in arrays)
-    if rate.size != 1 or not np.isfinite(rate).all() or not min_fps <= float(rate.reshape(())) <= max_fps:
-        raise InputError(f"AMASS frame rate must be one number in [{min_fps:g}, {max_fps:g}], got {rate.reshape(-1)[:3].tolist()}")
+    if rate.size != 1 or not np.isfinite(rate).all() or not MIN_FILE_FPS <= float(rate.reshape(())) <= MAX_FILE_FPS:
+        raise InputError(f"AMASS frame rate must be one number in [{MIN_FILE_FPS:g}, {MAX_FILE_FPS:g}], "
+                         f"got {rate.reshape(-1)[:3].tolist()}")
     poses, trans = arrays.get("poses"), arrays.get("trans")
     if poses is None or trans is None:
         raise InputError("AMASS archive needs 'poses' and 'trans'")

@@ -20,8 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from a2a_cli.errors import InputError
-from a2a_cli.motion.formats import MAX_FPS, MIN_FPS, require_finite
-from a2a_cli.motion.motion import Motion
+from a2a_cli.motion.motion import MAX_FILE_FPS, MIN_FILE_FPS, Motion, require_finite
 from a2a_cli.motion.rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_axis_angle, matrix_to_euler_zyx
 from a2a_cli.motion.skeleton import BVH_JOINT_NAMES, N_JOINTS, smpl_skeleton
 
@@ -262,8 +261,8 @@ def _fps_from_frame_time(text: str, line: int) -> float:
         frame_time = float(text)
     except ValueError:
         raise InputError(f"BVH line {line}: frame time {_shown(text)} is not a number") from None
-    if not np.isfinite(frame_time) or frame_time <= 0 or not MIN_FPS <= 1.0 / frame_time <= MAX_FPS:
-        raise InputError(f"BVH line {line}: frame time {text} s must be positive, for {MIN_FPS:g} to {MAX_FPS:g} fps")
+    if not np.isfinite(frame_time) or frame_time <= 0 or not MIN_FILE_FPS <= 1.0 / frame_time <= MAX_FILE_FPS:
+        raise InputError(f"BVH line {line}: frame time {text} s must be positive, for {MIN_FILE_FPS:g} to {MAX_FILE_FPS:g} fps")
     fps = 1.0 / frame_time
     return float(round(fps)) if abs(fps - round(fps)) <= 1e-4 * fps else fps
 

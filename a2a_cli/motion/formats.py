@@ -29,7 +29,8 @@ from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_write
 from a2a_cli.motion.amass import FRAMERATE_KEYS, amass_motion
 from a2a_cli.motion.grounding import grounded
-from a2a_cli.motion.motion import DEFAULT_FPS, Motion, change_up_axis
+from a2a_cli.motion.bvh import read_bvh, write_bvh
+from a2a_cli.motion.motion import DEFAULT_FPS, MAX_FILE_FPS, MIN_FILE_FPS, Motion, change_up_axis, require_finite
 from a2a_cli.motion.rotations import axis_angle_to_matrix, matrix_to_6d, matrix_to_axis_angle, sixd_to_matrix
 from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS
 
@@ -41,9 +42,6 @@ MAX_FILE_BYTES = 256 * 2**20
 MAX_ARRAY_BYTES = 64 * 2**20
 MAX_META_BYTES = 2**20
 MAX_NPZ_MEMBERS = 16
-# Frame rates a motion file may declare (generate.fps allows the same range up to 240).
-MIN_FPS = 1.0
-MAX_FPS = 1000.0
 # What a corrupt archive can raise from zipfile and zlib.
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, ValueError, OSError, EOFError)
 
@@ -64,14 +62,6 @@ EDGE_CONTACT_SPEED = 0.01  # metres per frame below which EDGE calls a foot in c
 
 
 # ----------------------------------------------------------------------------- arrays <-> Motion
-
-
-def require_finite(values: np.ndarray, what: str) -> None:
-    """InputError naming the first frame (axis 0) holding NaN or inf."""
-    finite = np.isfinite(values).reshape(values.shape[0], -1).all(axis=1)
-    if not finite.all():
-        frame = int(np.argmin(finite))
-        raise InputError(f"{what} holds NaN or inf values, first at frame {frame} (counting from 0)")
 
 
 def motion_from_array(arr: np.ndarray, fps: float = DEFAULT_FPS, meta: dict | None = None) -> Motion:
@@ -181,7 +171,7 @@ def _decode_npz(data: bytes) -> Motion:
             "meta": MAX_META_BYTES, **{key: 64 for key in FRAMERATE_KEYS}}
     arrays = read_npz_members(data, caps, text=("meta",), what="a motion has at most 5 (poses, trans, fps, joints, meta)")
     if any(key in arrays for key in FRAMERATE_KEYS):
-        return amass_motion(arrays, MIN_FPS, MAX_FPS)
+        return amass_motion(arrays)
     return _motion_from_npz_arrays(arrays)
 
 
@@ -221,8 +211,8 @@ def _motion_from_npz_arrays(arrays: dict[str, np.ndarray]) -> Motion:
     fps = DEFAULT_FPS
     if "fps" in arrays:
         fps_arr = arrays["fps"]
-        if fps_arr.size != 1 or not np.isfinite(fps_arr).all() or not MIN_FPS <= float(fps_arr.reshape(())) <= MAX_FPS:
-            raise InputError(f".npz 'fps' must be one number in [{MIN_FPS:g}, {MAX_FPS:g}], got {fps_arr.reshape(-1)[:3].tolist()}")
+        if fps_arr.size != 1 or not np.isfinite(fps_arr).all() or not MIN_FILE_FPS <= float(fps_arr.reshape(())) <= MAX_FILE_FPS:
+            raise InputError(f".npz 'fps' must be one number in [{MIN_FILE_FPS:g}, {MAX_FILE_FPS:g}], got {fps_arr.reshape(-1)[:3].tolist()}")
         fps = float(fps_arr.reshape(()))
     meta = {}
     if "meta" in arrays:
@@ -287,8 +277,6 @@ def encode_motion(motion: Motion, fmt: str) -> bytes:
         return buf.getvalue()
     if fmt == "npz":
         return _encode_npz(motion)
-    from a2a_cli.motion.bvh import write_bvh
-
     return write_bvh(motion).encode("ascii")
 
 
@@ -310,8 +298,6 @@ def decode_motion(data: bytes, fmt: str, *, fps: float = DEFAULT_FPS, max_bytes:
         from a2a_cli.motion.aistpp import aistpp_motion, read_aistpp
 
         return aistpp_motion(read_aistpp(data))
-    from a2a_cli.motion.bvh import read_bvh
-
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

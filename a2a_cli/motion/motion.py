@@ -6,11 +6,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from a2a_cli.errors import InputError
 from a2a_cli.motion.fk import forward_kinematics
 from a2a_cli.motion.rotations import Y_UP_TO_Z_UP, Z_UP_TO_Y_UP, axis_angle_to_matrix, matrix_to_axis_angle
 from a2a_cli.motion.skeleton import N_JOINTS
 
 DEFAULT_FPS = 30.0
+# Frame rates a motion file may declare: anything a capture or an animation tool writes. (The judge
+# accepts 24-240 fps, scoring.constants; files outside that range still read, and fail its fps gate.)
+MIN_FILE_FPS = 1.0
+MAX_FILE_FPS = 1000.0
+
+
+def require_finite(values: np.ndarray, what: str) -> None:
+    """InputError naming the first frame (axis 0) holding NaN or inf."""
+    finite = np.isfinite(values).reshape(values.shape[0], -1).all(axis=1)
+    if not finite.all():
+        frame = int(np.argmin(finite))
+        raise InputError(f"{what} holds NaN or inf values, first at frame {frame} (counting from 0)")
 
 
 @dataclass(eq=False)
