@@ -76,7 +76,7 @@ def test_a_pickle_that_would_run_code_is_refused_and_nothing_runs(tmp_path, payl
         data = pickle.dumps({"smpl_poses": Motion})  # a global that is not an array constructor
     path = tmp_path / "hostile.pkl"
     path.write_bytes(data)
-    with pytest.raises(InputError, match=r"refused: the pickle names \S+; an AIST\+\+ motion file holds only numpy arrays"):
+    with pytest.raises(InputError, match=r"refused: AIST\+\+ motion names \S+; an AIST\+\+ motion file holds only numpy arrays"):
         load_motion(path)
     assert not marker.exists()
 

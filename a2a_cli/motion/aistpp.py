@@ -12,8 +12,6 @@ other global with a one-line error before anything is constructed.
 
 from __future__ import annotations
 
-import io
-import pickle
 import re
 
 import numpy as np
@@ -21,6 +19,7 @@ import numpy as np
 from a2a_cli.errors import InputError
 from a2a_cli.motion.grounding import grounded
 from a2a_cli.motion.motion import Motion
+from a2a_cli.safe_pickle import NUMPY_GLOBALS, restricted_loads
 
 __all__ = ["AISTPP_FPS", "aistpp_motion", "music_tempo_bpm", "read_aistpp"]
 
@@ -29,38 +28,13 @@ AISTPP_FPS = 60.0
 _MUSIC_ID = re.compile(r"_m([A-Z]{2})(\d)(?:_|$)")
 _KEYS = ("smpl_poses", "smpl_trans", "smpl_scaling")
 
-# The globals numpy arrays and scalars pickle through (numpy 1.x and 2.x module paths), and the
-# codec that protocol 2 uses for bytes. Nothing else is ever looked up.
-_ALLOWED_GLOBALS = frozenset({
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-    ("numpy", "ndarray"), ("numpy", "dtype"),
-    ("_codecs", "encode"),
-})
-
-
-class _ArraysOnlyUnpickler(pickle.Unpickler):
-    """An unpickler whose only globals are numpy's array and scalar constructors."""
-
-    def find_class(self, module: str, name: str):
-        if (module, name) not in _ALLOWED_GLOBALS:
-            raise InputError(f"refused: the pickle names {module}.{name}; an AIST++ motion file holds only numpy arrays")
-        return super().find_class(module, name)
-
-
 def read_aistpp(data: bytes, what: str = "AIST++ motion") -> dict[str, np.ndarray]:
     """The arrays of an AIST++ motion pickle (bytes), each a numeric numpy array.
 
     Raises InputError for anything else: a global outside numpy's arrays, a value that is not a
     number or array, a missing `smpl_poses`/`smpl_trans`/`smpl_scaling`, or bytes that are not a pickle.
     """
-    try:
-        loaded = _ArraysOnlyUnpickler(io.BytesIO(data)).load()
-    except InputError as e:
-        raise InputError(f"{what}: {e}") from None
-    except Exception as e:  # a damaged or foreign pickle: any error of the pickle machinery
-        raise InputError(f"{what} is not a readable pickle ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    loaded = restricted_loads(data, NUMPY_GLOBALS, what=what, expected="an AIST++ motion file holds only numpy arrays")
     if not isinstance(loaded, dict):
         raise InputError(f"{what} holds a {type(loaded).__name__}; expected a dict of arrays")
     arrays = {}
