@@ -95,9 +95,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_connections": Key(int, 2048, "Connections served at once (HTTP 503 beyond).", min=1, max=1_000_000),
         "keep_alive_s": Key(float, 5.0, "An idle keep-alive connection is closed after this many seconds.", min=0.1, max=600.0),
         "body_timeout_s": Key(float, 15.0, "Deadline for receiving a request body, in seconds (HTTP 408 beyond).", min=0.1, max=3600.0),
-        "body_grace_s": Key(float, 1.0, "Seconds before a request body's minimum rate applies.", min=0.0, max=600.0),
-        "body_min_rate": Key(int, 64 * 1024, "Slowest request body accepted, in bytes per second on average (HTTP 408 below).", min=1),
-        "body_pool_requests": Key(int, 256, "Request bodies received at once before their signatures are checked (a quarter per client address).", min=1),
+        "body_grace_s": Key(float, 2.0, "Seconds before a request body's minimum rate applies.", min=0.0, max=600.0),
+        "body_min_rate": Key(int, 32 * 1024, "Slowest request body accepted, in bytes per second on average (HTTP 408 below).", min=1),
+        "body_pool_requests": Key(int, 1024, "Request bodies received at once before their signatures are checked (1/16 per client address).", min=1),
         "body_pool_bytes": Key(int, 128 * MiB, "Bytes of such bodies held at once (a quarter per client address and per claimed hotkey).", min=1024),
     },
     "validator": {

@@ -19,7 +19,7 @@ from a2a_cli.chain.subtensor_chain import SubtensorChain, balance_amount
 from a2a_cli.errors import InputError, WorkError
 from sdk_chain import ChainNeuron, MemorySubstrate, SdkSubtensor
 from a2a_cli.chain.miner import model_generate_fn
-from subnet_helpers import FixedPrompts, MinerService, MinerSettings, key, make_wallets, running_miner, signed_headers
+from subnet_helpers import FixedPrompts, MinerService, MinerSettings, fast_generate, key, make_wallets, prompt_body, running_miner, signed_headers
 
 NETUID = 7
 
@@ -179,3 +179,35 @@ def test_a_miner_and_a_validator_step_on_the_sdks_metagraph(tmp_path):
     assert refused.status_code == 403 and "below this miner's minimum of 100 alpha" in refused.json()["detail"]
     (weights, _), = client.executed  # the step set weights through the SDK's SetWeights
     assert isinstance(weights, bt.SetWeights) and weights.uids == [2] and weights.weights == [1.0]
+
+
+def test_an_unreachable_chain_fails_validator_steps_and_the_loop_goes_on(tmp_path):
+    from a2a_cli.chain.validator import Validator
+
+    chain, client = subnet()
+    client.substrate.fail_with = RpcConnectionError("endpoint unreachable")
+    results, errors = [], []
+    validator = Validator(chain=chain, wallet=key("v"), prompts=FixedPrompts(), state_path=tmp_path / "state.json")
+    validator.run(steps=3, on_step=results.append, on_error=errors.append)
+    assert results == [] and [str(e) for e in errors] == ["could not read the metagraph on test (netuid 7): endpoint unreachable"] * 3
+    assert not (tmp_path / "state.json").exists()  # a failed step leaves the state as it was
+
+
+def test_a_miner_whose_chain_is_unreachable_answers_503_then_serves_when_it_is_back(tmp_path):
+    validator, miner = make_wallets(tmp_path / "wallets", "validator", "miner")
+    chain, client = sdk_chain(ChainNeuron(validator.hotkey.ss58_address, "cold-v", alpha_stake=500.0, validator_permit=True),
+                              ChainNeuron(miner.hotkey.ss58_address, "cold-m"))
+    client.substrate.fail_with = RpcConnectionError("endpoint unreachable")
+    service = MinerService(settings=MinerSettings(min_stake=100.0, metagraph_ttl_s=0.0), chain=chain,
+                           hotkey=miner.hotkey.ss58_address, generate=fast_generate, model="fast")
+
+    def post() -> httpx.Response:
+        body = prompt_body(1.0)
+        return httpx.post(url + "/v1/generate", content=body, headers=signed_headers(validator, body, miner.hotkey.ss58_address))
+
+    with running_miner(service) as url:
+        down = post()
+        client.substrate.fail_with = None
+        up = post()
+    assert down.status_code == 503 and down.json()["detail"] == "miner cannot read the chain yet"
+    assert up.status_code == 200, up.text

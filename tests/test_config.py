@@ -136,7 +136,7 @@ SUBNET_KEYS = [  # (key, built-in default, an environment value, what it reads a
     ("miner.metagraph_ttl_s", 0.0, "5", 5.0),
     ("chain.sim_block_seconds", 12.0, "0.05", 0.05),
     ("miner.headers_timeout_s", 10.0, "3", 3.0),
-    ("miner.body_min_rate", 64 * 1024, "1000", 1000),
+    ("miner.body_min_rate", 32 * 1024, "1000", 1000),
     ("miner.body_pool_bytes", 128 * 1024 * 1024, "4096", 4096),
     ("validator.challenge_url", "", "https://challenges.example/next", "https://challenges.example/next"),
 ]

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("a2a.miner")
 
 MAX_HEADER_BYTES = 16 * 1024  # request line and headers (a signed a2a/1 request needs under 1 KB); 400 beyond
+LAST_LOOK_S = 0.01  # see MinerService.read_body
 
 # (mono samples, sample rate, duration_s, seed) -> a Motion with exactly round(duration_s * 30) frames
 GenerateFn = Callable[["np.ndarray", int, float, int], "Motion"]
@@ -95,9 +96,9 @@ class MinerSettings:
     max_connections: int = 2048  # served at once (uvicorn's limit_concurrency: 503 beyond)
     keep_alive_s: float = 5.0  # an idle keep-alive connection is closed after this
     body_timeout_s: float = 15.0  # the whole body, from the end of the headers
-    body_grace_s: float = 1.0  # before the minimum rate applies
-    body_min_rate: int = 64 * 1024  # bytes/s, averaged from the end of the headers
-    body_pool_requests: int = 256  # unverified bodies being received at once (a quarter per client address)
+    body_grace_s: float = 2.0  # before the minimum rate applies
+    body_min_rate: int = 32 * 1024  # bytes/s, averaged from the end of the headers
+    body_pool_requests: int = 1024  # unverified bodies being received at once (1/16 per client address)
     body_pool_bytes: int = 128 * protocol.MiB  # bytes of them held (a quarter per address and per claimed hotkey)
 
     @classmethod
@@ -243,10 +244,11 @@ class BodyPool:
 
     @classmethod
     def for_settings(cls, settings: MinerSettings) -> BodyPool:
-        """A quarter of each overall bound per peer, and never less than one whole largest request."""
+        """Per peer: a sixteenth of the overall count and a quarter of the overall bytes (never less
+        than one whole largest request), so that locking the pool takes many addresses."""
         peer_bytes = min(settings.body_pool_bytes, max(settings.max_request_bytes, settings.body_pool_bytes // 4))
         return cls(max_requests=settings.body_pool_requests, max_bytes=max(settings.body_pool_bytes, settings.max_request_bytes),
-                   peer_requests=max(1, settings.body_pool_requests // 4), peer_bytes=peer_bytes)
+                   peer_requests=max(1, settings.body_pool_requests // 16), peer_bytes=peer_bytes)
 
     @contextlib.contextmanager
     def entry(self, address: str, hotkey: str) -> Iterator[Callable[[int], None]]:
@@ -385,37 +387,40 @@ class MinerService:
         return neuron.stake
 
     async def read_body(self, request: Any, take: Callable[[int], None]) -> bytes:
-        """The body, streamed and counted against its deadline, minimum rate, size cap and pool
+        """The body, received chunk by chunk against its deadline, minimum rate, size cap and pool
         (`take`): 408 when too slow, 413 past the cap, 400 (logged, never sent) when the caller
-        hangs up half-way, which is not the miner's error."""
-        from starlette.requests import ClientDisconnect
+        hangs up half-way, which is not the miner's error.
 
+        Reads the ASGI `receive` directly (cancel-safe: a chunk is never lost to a timeout). When a
+        chunk is due, one more look without waiting tells a chunk the server already holds (a busy
+        event loop hands it over a moment late) from a sender that is really too slow."""
         s = self.settings
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + s.body_timeout_s
-        parts, total = [], 0
-        chunks = request.stream().__aiter__()
-        try:
-            while True:
-                # the next chunk is due before the average rate falls under the minimum (after the grace)
-                due = min(deadline, started + s.body_grace_s + total / s.body_min_rate)
+        parts, total, more = [], 0, True
+        while more:
+            # the next chunk is due before the average rate falls under the minimum (after the grace)
+            due = min(deadline, started + s.body_grace_s + total / s.body_min_rate)
+            try:
+                async with asyncio.timeout_at(due):
+                    message = await request.receive()
+            except TimeoutError:
                 try:
-                    async with asyncio.timeout_at(due):
-                        chunk = await anext(chunks)
-                except StopAsyncIteration:
-                    return b"".join(parts)
+                    async with asyncio.timeout(LAST_LOOK_S):
+                        message = await request.receive()
                 except TimeoutError:
-                    why = f"not complete within {s.body_timeout_s:g} s" if due >= deadline else \
-                        f"slower than {s.body_min_rate} bytes/s"
+                    why = f"not complete within {s.body_timeout_s:g} s" if due >= deadline else f"slower than {s.body_min_rate} bytes/s"
                     raise HTTPRefusal(408, f"request body too slow: {why}", close=True) from None
-                total += len(chunk)
-                if total > s.max_request_bytes:
-                    raise HTTPRefusal(413, f"request body is over the {s.max_request_bytes}-byte limit", close=True)
-                take(len(chunk))
-                parts.append(chunk)
-        except ClientDisconnect:
-            raise HTTPRefusal(400, "the caller disconnected before sending the whole body", close=True) from None
+            if message["type"] != "http.request":
+                raise HTTPRefusal(400, "the caller disconnected before sending the whole body", close=True)
+            chunk, more = message.get("body", b""), message.get("more_body", False)
+            total += len(chunk)
+            if total > s.max_request_bytes:
+                raise HTTPRefusal(413, f"request body is over the {s.max_request_bytes}-byte limit", close=True)
+            take(len(chunk))
+            parts.append(chunk)
+        return b"".join(parts)
 
     async def handle_generate(self, request: Any) -> dict:
         """One prompt, from raw request to response dict (or HTTPRefusal)."""
@@ -434,10 +439,10 @@ class MinerService:
         await self.caller_stake(claimed)  # a cheap 403 for claims that could never be let in
         try:
             async with asyncio.timeout(self.settings.timeout_s):  # a body trickled in slowly counts too
-                caller = await self._authenticate(request, path)
+                caller, body = await self._authenticate(request, path)
                 stake = await self.caller_stake(caller)
                 with self.intake.slot():
-                    prompt, samples, sr = await self._prepare(request.state.body)
+                    prompt, samples, sr = await self._prepare(request, body)
                 await self.admission.acquire(stake)
                 started = time.perf_counter()
                 motion = await self._run_in_slot(samples, sr, prompt)
@@ -451,9 +456,9 @@ class MinerService:
         request.state.frames = motion.n_frames
         return protocol.GenerateResponse(motion=payload, model=self.model, generation_s=round(generation_s, 4)).model_dump()
 
-    async def _authenticate(self, request: Any, path: str) -> str:
-        """Receive the body inside the body pool and verify its signature: the caller's hotkey, or
-        HTTPRefusal (the connection of a caller whose signature fails is closed)."""
+    async def _authenticate(self, request: Any, path: str) -> tuple[str, bytes]:
+        """Receive the body inside the body pool and verify its signature: (the caller's hotkey, the
+        body), or HTTPRefusal (the connection of a caller whose signature fails is closed)."""
         address = request.client.host if request.client else "-"
         with self.bodies.entry(address, RequestVerifier.claimed_hotkey(request.headers)) as take:
             body = await self.read_body(request, take)
@@ -463,12 +468,12 @@ class MinerService:
             except AuthFailed as e:
                 raise HTTPRefusal(401, str(e), close=True) from None
         request.state.caller = caller
-        request.state.body = body
-        return caller
+        return caller, body
 
-    async def _prepare(self, body: bytes) -> tuple[protocol.GenerateRequest, np.ndarray, int]:
+    async def _prepare(self, request: Any, body: bytes) -> tuple[protocol.GenerateRequest, np.ndarray, int]:
         """Parse the verified body and get its audio: everything done before admission."""
         prompt = await asyncio.to_thread(protocol.parse_request, body, max_bytes=self.settings.max_request_bytes)  # InputError: 422
+        request.state.prompt_id = prompt.prompt_id
         samples, sr = await self._audio(prompt)
         return prompt, samples, sr
 
