@@ -58,7 +58,8 @@ def test_a_signed_prompt_gets_a_dance_with_exactly_the_frames_asked_for(net):
         assert motion.n_frames == 75 and answer.model == "fast" and answer.generation_s >= 0
         health = httpx.get(url + protocol.HEALTH_PATH).json()
         assert health["protocol"] == "a2a/1" and health["hotkey"] == net["miner"].hotkey.ss58_address
-        assert (health["active"], health["waiting"]) == (0, 0)
+        assert (health["active"], health["waiting"], health["receiving"]) == (0, 0, 0)
+        assert health["pending_connections"] <= 1  # the POST's connection, if the miner has not seen it close yet
 
 
 def test_the_openapi_schema_describes_the_prompt_and_the_answer(net):

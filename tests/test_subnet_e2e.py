@@ -1,4 +1,4 @@
-"""The whole subnet on loopback with the local chain: one honest miner, eight cheats, one validator.
+"""The whole subnet on loopback with the sim chain: one honest miner, eight cheats, one validator.
 
 The honest miner is the real service with the default generator. The cheats are small servers
 registered on the same chain: a static pose, noise, a proxy that copies the honest miner's

@@ -196,7 +196,7 @@ def test_state_round_trips_and_refuses_another_validators_file(tmp_path):
     state.save(path)
     again = ValidatorState.load(path, network="sim", netuid=1, hotkey="hot-v")
     assert again == state
-    with pytest.raises(InputError, match="belongs to hotkey hot-v on local netuid 1"):
+    with pytest.raises(InputError, match="belongs to hotkey hot-v on sim netuid 1"):
         ValidatorState.load(path, network="sim", netuid=2, hotkey="hot-v")
     assert ValidatorState.load(tmp_path / "none.json", network="sim", netuid=1, hotkey="hot-v").step == 0
 
@@ -497,7 +497,7 @@ def test_validate_command_refuses_bad_setups_in_one_line(monkeypatch, capsys, tm
     assert code == 2 and "is not a folder" in err
     create_wallet("default", "default", tmp_path / "w")
     code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library))
-    assert code == 1 and "is not registered on netuid 1 (local)" in err and "a2a register" in err
+    assert code == 1 and "is not registered on netuid 1 (sim)" in err and "a2a register" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) <= 3  # one message (wrapped at most)
 
 

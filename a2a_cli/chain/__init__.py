@@ -6,7 +6,8 @@ Modules, each one concept:
   chain           the `Chain` interface, `Neuron`/`Metagraph`, weight normalisation, `open_chain`
   local_chain     the file-backed sim chain for `--network sim`
   subtensor_chain the real chain over bittensor 11
-  miner           the miner's FastAPI service and its admission queue
+  miner           the miner's FastAPI service: admission (body pool, queue by stake) and serving
+  connections     uvicorn's h11 protocol with a headers deadline and a cap on connections waiting for them
 Importing this package is light (standard library only); bittensor, FastAPI and numpy are
 imported by the modules that need them, when they are used.
 """

@@ -504,7 +504,8 @@ class MinerService:
 
     def health(self) -> dict:
         return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "model": self.model, "hotkey": self.hotkey,
-                "active": self.admission.active, "waiting": self.admission.waiting,
+                "active": self.admission.active, "waiting": self.admission.waiting, "receiving": self.bodies.requests,
+                "pending_connections": len(self.pending),
                 "max_concurrency": self.settings.max_concurrency, "max_queue": self.settings.max_queue}
 
 
@@ -516,7 +517,7 @@ def create_app(service: MinerService) -> Any:
     error_schema = {"content": {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}}
     refusals = {code: {"description": why, **error_schema} for code, why in (
         (401, "unsigned or badly signed"), (403, "caller refused"), (408, "body too slow"), (413, "body too large"),
-        (422, "invalid prompt"), (429, "at capacity"), (503, "chain not readable yet"), (504, "deadline passed"))}
+        (422, "invalid prompt"), (429, "at capacity"), (503, "chain not readable yet, or too many connections"), (504, "deadline passed"))}
 
     @app.post(
         protocol.GENERATE_PATH,
