@@ -376,14 +376,15 @@ class MinerService:
         return self._metagraph
 
     async def caller_stake(self, hotkey: str) -> float:
-        """The caller's stake (alpha), or HTTPRefusal 403 when the blacklist refuses it."""
+        """The caller's stake (alpha), or HTTPRefusal 403 when the blacklist refuses it (and closes:
+        a refused request's body is unwanted)."""
         neuron = (await self.metagraph()).by_hotkey(hotkey)
         if neuron is None:
-            raise HTTPRefusal(403, "caller hotkey is not registered on this subnet")
+            raise HTTPRefusal(403, "caller hotkey is not registered on this subnet", close=True)
         if neuron.stake < self.settings.min_stake:
-            raise HTTPRefusal(403, f"caller stake is below this miner's minimum of {self.settings.min_stake:g} alpha")
+            raise HTTPRefusal(403, f"caller stake is below this miner's minimum of {self.settings.min_stake:g} alpha", close=True)
         if self.settings.require_validator_permit and not neuron.validator_permit:
-            raise HTTPRefusal(403, "caller has no validator permit")
+            raise HTTPRefusal(403, "caller has no validator permit", close=True)
         return neuron.stake
 
     async def read_body(self, request: Any, take: Callable[[int], None]) -> bytes:
@@ -430,7 +431,7 @@ class MinerService:
             raise HTTPRefusal(413, f"request body is over the {limit}-byte limit", close=True)
         claimed = RequestVerifier.claimed_hotkey(request.headers)
         if not claimed:
-            raise HTTPRefusal(401, "request is not signed (missing X-Bittensor-* headers)")
+            raise HTTPRefusal(401, "request is not signed (missing X-Bittensor-* headers)", close=True)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         try:
             self.verifier.check_headers(request.headers, method=request.method, path=path)
