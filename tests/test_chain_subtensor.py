@@ -211,3 +211,18 @@ def test_a_miner_whose_chain_is_unreachable_answers_503_then_serves_when_it_is_b
         up = post()
     assert down.status_code == 503 and down.json()["detail"] == "miner cannot read the chain yet"
     assert up.status_code == 200, up.text
+
+
+def test_an_unknown_network_name_is_one_work_error_line():
+    with pytest.raises(WorkError, match=r"^could not connect on finnney \(netuid 7\): Unknown network 'finnney'"):
+        SubtensorChain("finnney", NETUID).metagraph()
+
+
+@pytest.mark.parametrize("axon, ip, port", [
+    ("203.0.113.7:8091", "203.0.113.7", 8091), ("[2001:db8::1]:9000", "2001:db8::1", 9000), (None, None, None),
+    ("0.0.0.0:8091", None, None), ("[::]:8091", None, None), ("203.0.113.7:0", None, None), ("203.0.113.7:http", None, None),
+])
+def test_served_axons_are_split_and_unusable_ones_dropped(axon, ip, port):
+    from a2a_cli.chain.subtensor_chain import _split_axon
+
+    assert _split_axon(axon) == {"axon_ip": ip, "axon_port": port}
