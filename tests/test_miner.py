@@ -454,10 +454,11 @@ def test_miner_settings_come_from_the_miner_section(clean_env, name, text, field
     assert getattr(MinerSettings.from_settings(load_settings()), field) == value
 
 
-def test_the_miner_binds_loopback_on_the_local_chain_and_every_address_elsewhere(clean_env):
+def test_the_miner_binds_loopback_on_this_machines_chains_and_every_address_elsewhere(clean_env):
     from a2a_cli.config import load_settings
 
-    assert MinerSettings.from_settings(load_settings(flags={"chain.network": "sim"})).host == "127.0.0.1"
+    for network in ("sim", "local", "ws://127.0.0.1:9944"):
+        assert MinerSettings.from_settings(load_settings(flags={"chain.network": network})).host == "127.0.0.1"
     assert MinerSettings.from_settings(load_settings(flags={"chain.network": "finney"})).host == "0.0.0.0"
     explicit = {"chain.network": "sim", "miner.host": "0.0.0.0"}
     assert MinerSettings.from_settings(load_settings(flags=explicit)).host == "0.0.0.0"

@@ -123,6 +123,17 @@ def test_weights_follow_the_cadence_and_the_chain_rate_limit(tmp_path):
     assert validator.state.last_weights_block == first + 8
 
 
+def test_a_chain_failing_at_weight_time_costs_the_weights_not_the_step(tmp_path):
+    chain = subnet(tmp_path, Clock())
+    validator = make_validator(tmp_path, chain)
+    metagraph = chain.metagraph()
+    validator.state.record_score(1, "hot-a", 0.5, 1.0)
+    chain.path.write_text("{ half a file")  # the chain cannot be read any more: current_block fails
+    weights, note = validator.maybe_set_weights(metagraph)
+    assert weights is None and note.startswith("weights not set: ") and "corrupt" in note
+    assert validator.state.last_weights_block is None
+
+
 def test_dry_run_never_sets_weights(tmp_path):
     clock = Clock()
     chain = subnet(tmp_path, clock)

@@ -103,9 +103,9 @@ class MinerSettings:
 
     @classmethod
     def from_settings(cls, settings: Any) -> MinerSettings:
-        """The `miner.*` settings with the automatic values resolved: on the local chain the server binds
-        loopback only (the whole subnet lives on 127.0.0.1), and a validator that just registered waits
-        seconds, not a minute, to be let in (`metagraph_ttl_s`)."""
+        """The `miner.*` settings with the automatic values resolved: on this machine's chains (sim,
+        local) the server binds loopback only (the whole subnet lives on 127.0.0.1), and a validator
+        that just registered waits seconds, not a minute, to be let in (`metagraph_ttl_s`)."""
         miner = settings.section("miner")
         local = on_this_machine(settings.get("chain.network"))
         if not miner["host"]:

@@ -293,8 +293,12 @@ class Validator:
     # --- weights ---------------------------------------------------------------------------------
 
     def maybe_set_weights(self, metagraph: Metagraph) -> tuple[dict[int, float] | None, str]:
-        """Set weights from the moving averages once `weights_interval_blocks` have passed since the last time."""
-        block = self.chain.current_block()
+        """Set weights from the moving averages once `weights_interval_blocks` have passed since the last
+        time. A chain that fails here costs only this weight setting: the step's scores are kept."""
+        try:
+            block = self.chain.current_block()
+        except A2AError as e:
+            return None, f"weights not set: {_one_line(e)}"
         last = self.state.last_weights_block
         interval = self.settings.weights_interval_blocks
         if last is not None and block - last < interval:
