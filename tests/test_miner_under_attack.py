@@ -224,3 +224,29 @@ def test_the_body_pool_never_passes_its_bounds_and_gives_everything_back(request
             assert all(pool.held_by(kind, name) <= 700 for kind, names in (("address", "abc"), ("hotkey", "xyz")) for name in names)
     assert (pool.requests, pool.bytes) == (0, 0)
     assert all(pool.held_by(kind, name) == 0 for kind, names in (("address", "abc"), ("hotkey", "xyz")) for name in names)
+
+
+def test_past_its_address_share_of_the_body_pool_a_request_gets_429_and_is_closed(net):
+    """A pool of 32 gives each client address 2 bodies at once: a third from 127.0.0.1 is refused
+    at once, and once the slow ones are cut, a signed prompt is served."""
+    service = service_of(net, body_pool_requests=32, body_grace_s=1.0)
+    with running_miner(service) as url:
+        port = port_of(url)
+        slow = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+        try:
+            for sock in slow:
+                sock.sendall(request_head(net) + b"{")
+            deadline = time.monotonic() + 5.0
+            while service.bodies.requests < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            reply, took = raw_request(port, request_head(net) + b"{")
+            assert reply.startswith(b"HTTP/1.1 429") and b"too many requests being received" in reply and took < 1.0
+        finally:
+            for sock in slow:
+                sock.close()
+        deadline = time.monotonic() + 5.0
+        while service.bodies.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        body = prompt_body(1.0)
+        ok = httpx.post(url + GENERATE, content=body, headers=signed_headers(net["validator"], body, net["miner"].hotkey.ss58_address))
+    assert ok.status_code == 200, ok.text
