@@ -7,9 +7,10 @@ One step:
   3. Send every sampled miner the same a2a/1 request, signed for it (auth.py), all at once, each
      with one deadline for the whole exchange (`timeout_s`) and a size cap counted while the
      answer streams in, so a 100 MB body is cut off at the cap, never buffered. Meanwhile the
-     prompt's audio is analysed. Off this machine's chains (sim, local), a sampled miner whose advertised address is
-     not public (loopback, private, link-local such as the 169.254.169.254 metadata service) is
-     not called: it scores 0 with that reason, so a miner cannot aim validators at their own network.
+     prompt's audio is analysed. Off this machine's chains (sim, local), a sampled miner whose
+     advertised address is not public (loopback, private, link-local such as the 169.254.169.254
+     metadata service, or an IPv6 form of one) is not called: it scores 0 with that reason, so a
+     miner cannot aim validators at their own network.
   4. Judge each answer in a worker thread: protocol checks (protocol.parse_response: JSON, size,
      safe decoding, exact frame count), copy and replay detection, then the scoring library's
      validator score (gates, beat sync, quality, ..., latency). Every failure (an HTTP error, a
