@@ -68,7 +68,7 @@ def test_yes_registers_without_asking_and_a_second_run_reports_the_uid(env):
     assert len(graph) == 2 and json.loads((chain(env).path).read_text())["burned_tao"] == 2.0
 
 
-def test_stake_for_local_development(env):
+def test_stake_for_development_on_the_sim_chain(env):
     result = a2a(env, "--wallet", "alice", "--yes", "--stake", "250", "--json")
     assert result.returncode == 0, result.stderr
     neuron = chain(env).metagraph().by_hotkey(json.loads(result.stdout)["hotkey"])
