@@ -45,7 +45,7 @@ MiB = 1024 * 1024
 
 SCHEMA: dict[str, dict[str, Key]] = {
     "general": {
-        "data_dir": Key(str, "", 'Where models, the local chain and validator state live; "" means the user data dir.'),
+        "data_dir": Key(str, "", 'Where models, the sim chain and validator state live; "" means the user data dir.'),
         "cache_dir": Key(str, "", 'Where audio features and downloads are cached (also $A2A_GENERAL_CACHE_DIR, as every key has its variable); "" means the user cache dir.'),
         "log_level": Key(str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
     },
@@ -65,29 +65,40 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "chain": {
         # netuid 25: the original A2A subnet was SN25 on finney (../shared/reference/original-subnet.md).
-        "network": Key(str, "finney", "Bittensor network: finney, test, local (offline, on this machine) or a ws:// URL."),
+        "network": Key(str, "finney", "Bittensor network: finney, test, local (a subtensor node at ws://127.0.0.1:9944), "
+                       "a ws:// URL, or sim (a2a's offline chain in a file: the whole subnet on this machine, no TAO)."),
         "netuid": Key(int, 25, "Subnet uid (the original A2A subnet was 25 on finney).", min=0, max=65535),
         "wallet_name": Key(str, "default", "Bittensor wallet (coldkey) name."),
         "wallet_hotkey": Key(str, "default", "Hotkey name inside the wallet."),
         "wallet_path": Key(str, "~/.bittensor/wallets", "Folder holding the wallets."),
-        "local_block_seconds": Key(float, 12.0, "Seconds per block of the local chain, fixed when its file is first made (finney: 12).", min=0.001, max=3600.0),
+        "sim_block_seconds": Key(float, 12.0, "Seconds per block of the sim chain, fixed when its file is first made (finney: 12).", min=0.001, max=3600.0),
     },
     "miner": {
-        "host": Key(str, "", 'Address the miner\'s HTTP server binds to; "" means 127.0.0.1 on the local chain, 0.0.0.0 otherwise.'),
+        "host": Key(str, "", 'Address the miner\'s HTTP server binds to; "" means 127.0.0.1 on sim and local, 0.0.0.0 otherwise.'),
         "port": Key(int, 8091, "Port the miner serves on (0: any free port).", min=0, max=65535),
         "max_concurrency": Key(int, 2, "Requests generated at the same time.", min=1, max=1024),
         "max_queue": Key(int, 16, "Requests waiting beyond those; more get HTTP 429.", min=0, max=100_000),
         "timeout_s": Key(float, 60.0, "Deadline for one request, in seconds.", min=0.1),
         "max_request_bytes": Key(int, 16 * MiB, "Largest request body accepted (HTTP 413 beyond).", min=1024),
-        "min_stake": Key(float, 100.0, "Callers with less stake (TAO) are refused (HTTP 403).", min=0.0),
+        "min_stake": Key(float, 100.0, "Callers with less stake are refused (HTTP 403). In the subnet's alpha: the stake weight "
+                         "the chain uses for validator permits (alpha stake + TAO stake x the chain's TAO weight).", min=0.0),
         "require_validator_permit": Key(bool, False, "Refuse callers without a validator permit."),
         "allow_audio_urls": Key(bool, False, "Accept prompts whose audio is a URL to fetch (public http(s) only)."),
         "allow_private_urls": Key(bool, False, "Also fetch audio URLs on private and loopback addresses (local setups only)."),
         "url_max_bytes": Key(int, 32 * MiB, "Largest audio file fetched from a URL.", min=1024),
         "url_timeout_s": Key(float, 10.0, "Deadline for fetching audio from a URL, in seconds.", min=0.1, max=600.0),
-        "external_ip": Key(str, "", 'Address advertised on chain for validators to call; "" means the bound host (127.0.0.1 on the local chain).'),
+        "external_ip": Key(str, "", 'Address advertised on chain for validators to call; "" means the bound host (127.0.0.1 on sim and local).'),
         "signature_max_age_s": Key(float, 10.0, "Oldest signed request accepted, in seconds (the replay window).", min=1.0, max=600.0),
-        "metagraph_ttl_s": Key(float, 0.0, "Seconds between re-reads of who may call; 0 means automatic: 2 s on the local chain, 60 s otherwise.", min=0.0, max=3600.0),
+        "metagraph_ttl_s": Key(float, 0.0, "Seconds between re-reads of who may call; 0 means automatic: 2 s on sim and local, 60 s otherwise.", min=0.0, max=3600.0),
+        "headers_timeout_s": Key(float, 10.0, "A connection that has not sent its request headers within this many seconds is closed.", min=0.1, max=600.0),
+        "max_pending_connections": Key(int, 512, "Connections waiting for their headers; past this the oldest is closed.", min=1, max=1_000_000),
+        "max_connections": Key(int, 2048, "Connections served at once (HTTP 503 beyond).", min=1, max=1_000_000),
+        "keep_alive_s": Key(float, 5.0, "An idle keep-alive connection is closed after this many seconds.", min=0.1, max=600.0),
+        "body_timeout_s": Key(float, 15.0, "Deadline for receiving a request body, in seconds (HTTP 408 beyond).", min=0.1, max=3600.0),
+        "body_grace_s": Key(float, 2.0, "Seconds before a request body's minimum rate applies.", min=0.0, max=600.0),
+        "body_min_rate": Key(int, 32 * 1024, "Slowest request body accepted, in bytes per second on average (HTTP 408 below).", min=1),
+        "body_pool_requests": Key(int, 1024, "Request bodies received at once before their signatures are checked (1/16 per client address).", min=1),
+        "body_pool_bytes": Key(int, 128 * MiB, "Bytes of such bodies held at once (a quarter per client address and per claimed hotkey).", min=1024),
     },
     "validator": {
         "library": Key(str, "", "Folder of prompt audio, with optional reference dances of the same stem."),
@@ -417,9 +428,9 @@ def starter_toml() -> str:
             lines += [f"# {name} = {toml_literal(spec.default)}", ""]
     lines += [
         "# A profile overrides [default] when chosen with --profile NAME. This one runs the whole",
-        "# subnet on this machine, with no wallet or network needed (`a2a --profile local mine`):",
-        "# [profiles.local.chain]",
-        '# network = "local"',
+        "# subnet on this machine, with no subtensor, TAO or network needed (`a2a --profile sim mine`):",
+        "# [profiles.sim.chain]",
+        '# network = "sim"',
     ]
     return "\n".join(lines) + "\n"
 

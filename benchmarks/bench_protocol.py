@@ -7,6 +7,12 @@
    bytes and returns the same answer bytes with no auth, no parsing and no codecs (HTTP alone).
 2. 32 validators (each its own registered wallet) send 8 prompts each at once to one miner with
    2 generation slots and a queue of 16; generation takes 20 ms. Errors other than 429 must be 0.
+3. One miner under keyless attack (tests/attack.py: 24 slow bodies claiming the validator's hotkey,
+   200 idle connections, 10 slowloris header trickles, all from 127.0.0.1 like the validator): the
+   validator's 10-s prompts, one after another, each timed from signing to the checked answer; the
+   attacker, the miner and the validator each in their own process.
+   Target: every answer under attack within the usual time (the median of the same prompts without
+   the attack, same run) plus 1 s.
 
 Run: .venv/bin/python benchmarks/bench_protocol.py
 """
@@ -28,6 +34,7 @@ import httpx  # noqa: E402
 
 from a2a_cli.chain import protocol  # noqa: E402
 from a2a_cli.chain.auth import RequestVerifier, sign_request  # noqa: E402
+from attack import Attack  # noqa: E402
 from subnet_helpers import fast_generate, local_chain_with, make_wallets, prompt_body, signed_headers  # noqa: E402
 
 DURATION_S = 10.0
@@ -184,6 +191,50 @@ async def load(validators, miner, url: str, per_validator: int = 8) -> None:
     print(f"  errors other than 429: {other}   {'OK' if other == 0 else 'FAIL'}")
 
 
+def exchange_times(validator, miner, url: str, body: bytes, rounds: int) -> list[float]:
+    """Seconds from signing to the checked answer, for `rounds` prompts one after another (a new
+    connection each, as the validator makes)."""
+    request = protocol.parse_request(body)
+    times = []
+    for _ in range(rounds):
+        with client() as http:
+            start = time.perf_counter()
+            response = http.post(url + protocol.GENERATE_PATH, content=body, headers=signed_headers(validator, body, miner.hotkey.ss58_address))
+            protocol.parse_response(response.content, request)
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def run_attack(port: str, claimed_hotkey: str, miner_hotkey: str) -> None:
+    """The attacker, in its own process (as it would be): holds everything open until stdin closes,
+    then prints what it held and what it was answered."""
+    import json
+
+    attack = Attack(int(port), claimed_hotkey=claimed_hotkey, miner_hotkey=miner_hotkey, max_seconds=120.0)
+    with attack.running():
+        print(json.dumps(dict(attack.open_now)), flush=True)
+        sys.stdin.read()
+    print(json.dumps({"opened": dict(attack.opened), "answers": {k.decode(): n for k, n in attack.answers.items()}}), flush=True)
+
+
+def under_attack(validator, miner, url: str, body: bytes, rounds: int = 12) -> None:
+    import json
+
+    quiet = exchange_times(validator, miner, url, body, rounds)
+    attacker = subprocess.Popen([sys.executable, __file__, "--attack", url.rsplit(":", 1)[1], validator.hotkey.ss58_address,
+                                 miner.hotkey.ss58_address], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    held = json.loads(attacker.stdout.readline())
+    attacked = exchange_times(validator, miner, url, body, rounds)
+    summary = json.loads(attacker.communicate("", timeout=60)[0])
+    usual = statistics.median(quiet)
+    worst = max(attacked)
+    print(f"  held open when the prompts began: {held}; attackers' connections in all {summary['opened']}, "
+          f"answers they got {summary['answers']}")
+    print(f"  without the attack  median {ms(usual)}  max {ms(max(quiet))}")
+    print(f"  under the attack    median {ms(statistics.median(attacked))}  max {ms(worst)}   "
+          f"target max < usual + 1 s: {'OK' if worst < usual + 1.0 else 'FAIL'}")
+
+
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="a2a-bench-protocol-"))
     wallets = make_wallets(root / "wallets", "miner", *[f"v{i}" for i in range(32)])
@@ -219,11 +270,21 @@ def main() -> None:
         proc.terminate()
         proc.wait(10)
 
+    print("\n== one miner (200 ms generation) answering a validator's 10-s prompts under keyless attack ==")
+    proc, url = start_server("--serve-miner", str(root / "chain.json"), str(root / "wallets"), "0.2")
+    try:
+        under_attack(validators[0], miner, url, body)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve-miner":
         serve_miner(*sys.argv[2:])
     elif len(sys.argv) > 1 and sys.argv[1] == "--serve-bare":
         serve_bare(*sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--attack":
+        run_attack(*sys.argv[2:])
     else:
         main()

@@ -62,7 +62,7 @@ def serve_miners(chain_path: str, keys_path: str) -> None:
     import uvicorn
 
     from a2a_cli.chain.local_chain import LocalChain
-    from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, create_app
+    from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, create_app, server_config
 
     chain = LocalChain(chain_path)
     servers = []
@@ -72,7 +72,8 @@ def serve_miners(chain_path: str, keys_path: str) -> None:
         sock = bind_socket("127.0.0.1", 0)
         chain.serve_axon(SimpleNamespace(hotkey=SimpleNamespace(ss58_address=hotkey), coldkeypub=SimpleNamespace(ss58_address=coldkey)),
                          "127.0.0.1", sock.getsockname()[1])
-        server = uvicorn.Server(uvicorn.Config(create_app(service), log_level="warning", access_log=False, lifespan="off"))
+        app = create_app(service)
+        server = uvicorn.Server(server_config(app, service.settings, service.pending, log_level="warning", lifespan="off"))
         servers.append((server, sock))
 
     async def main():

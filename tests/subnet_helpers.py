@@ -19,7 +19,7 @@ import numpy as np
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import create_wallet, sign_request
 from a2a_cli.chain.local_chain import LocalChain
-from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, create_app
+from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, create_app, server_config
 from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
 
@@ -38,6 +38,21 @@ class Clock:
 
     def __call__(self) -> float:
         return self.t
+
+
+SR = protocol.FPS * 512  # the feature rate: 512 samples per motion frame
+
+
+class FixedPrompts:
+    """A validator's prompt source that always gives the same clip (no audio files needed)."""
+
+    def __init__(self, duration_s: float = 4.0):
+        from a2a_cli.chain.prompts import Prompt
+
+        self.prompt = Prompt("p", synth_song(120.0, duration_s, sr=SR, seed=3), SR, duration_s)
+
+    def sample(self, rng) -> object:
+        return self.prompt
 
 
 def make_wallets(root: Path, *names: str) -> list:
@@ -80,13 +95,14 @@ def local_chain_with(path: Path, validators: dict, miners: list, **params) -> Lo
 
 
 @contextlib.contextmanager
-def running_app(app) -> Iterator[str]:
-    """Serve an ASGI `app` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+def running_app(app, config=None) -> Iterator[str]:
+    """Serve an ASGI `app` on 127.0.0.1 (a free port) in a thread, with `config` (a uvicorn.Config
+    of `app`) or uvicorn's defaults; yields the base URL."""
     import uvicorn
 
     sock = bind_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(config or uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -123,9 +139,10 @@ def http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[h
 
 @contextlib.contextmanager
 def running_miner(service: MinerService) -> Iterator[str]:
-    """Serve `service` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    """Serve `service` on 127.0.0.1 (a free port) in a thread, bounded as `a2a mine` serves it; yields the base URL."""
+    app = create_app(service)
     try:
-        with running_app(create_app(service)) as url:
+        with running_app(app, server_config(app, service.settings, service.pending, log_level="warning", lifespan="off")) as url:
             yield url
     finally:
         service.pool.shutdown(wait=False, cancel_futures=True)
@@ -138,5 +155,5 @@ def json_detail(response) -> str:
         return ""
 
 
-__all__ = ["MinerService", "MinerSettings", "QuietHandler", "fast_generate", "http_server", "json_detail", "local_chain_with",
+__all__ = ["SR", "FixedPrompts", "MinerService", "MinerSettings", "QuietHandler", "fast_generate", "http_server", "json_detail", "local_chain_with",
            "make_wallets", "prompt_body", "running_app", "running_miner", "signed_headers"]

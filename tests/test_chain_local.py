@@ -1,5 +1,6 @@
-"""The local chain (registration, stake, permits, axons, blocks, weights, several writers at once),
-weight normalisation, and how the real chain maps onto the bittensor SDK (with a fake client)."""
+"""The sim chain (registration, stake, permits, axons, blocks, weights, several writers at once),
+weight normalisation, which addresses may be advertised, and which network names open which chain.
+The real chain's adapter is tested over the SDK's own types in test_chain_subtensor.py."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ import json
 import math
 import multiprocessing
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from a2a_cli.chain import RateLimited, normalize_weights, open_chain
-from a2a_cli.chain.chain import check_axon_address
+from a2a_cli.chain.chain import check_axon_address, is_public_address
 from a2a_cli.chain.local_chain import LocalChain, default_state_path
 from a2a_cli.chain.subtensor_chain import SubtensorChain
 from a2a_cli.errors import InputError, WorkError
@@ -74,20 +74,36 @@ def test_serve_axon_is_advertised_in_the_metagraph(chain):
         chain.serve_axon(key("m"), "0.0.0.0", 8091)
     with pytest.raises(InputError, match="not an IP address"):
         chain.serve_axon(key("m"), "miner.example", 8091)
-    with pytest.raises(WorkError, match="a2a register --network local"):
+    with pytest.raises(WorkError, match="a2a register --network sim"):
         chain.serve_axon(key("stranger"), "127.0.0.1", 8091)
 
 
-@pytest.mark.parametrize("ip", ["127.0.0.1", "::1", "10.0.0.5", "192.168.1.2", "169.254.169.254", "fe80::1",
-                                "::ffff:127.0.0.1", "224.0.0.1"])
-def test_off_the_local_chain_only_public_addresses_can_be_advertised(ip):
-    check_axon_address(ip, 8091, "local")  # the local chain lives on this machine: it keeps them
-    with pytest.raises(InputError, match="not a public address and validators on finney will not call it"):
-        check_axon_address(ip, 8091, "finney")
+NOT_PUBLIC = ["127.0.0.1", "::1", "10.0.0.5", "192.168.1.2", "169.254.169.254", "fe80::1", "::ffff:127.0.0.1", "224.0.0.1",
+              # IPv6 forms that reach a private or link-local IPv4 address: NAT64 (64:ff9b::/96) and 6to4 (2002::/16)
+              "64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b::a00:5", "2002:a9fe:a9fe::1", "2002:7f00:1::", "2002:c0a8:102::5"]
+
+
+@pytest.mark.parametrize("ip", NOT_PUBLIC)
+def test_off_this_machines_chains_only_public_addresses_can_be_advertised(ip):
+    for network in ("sim", "local", "ws://127.0.0.1:9944"):  # the whole subnet lives on this machine: they are kept
+        check_axon_address(ip, 8091, network)
+    for network in ("finney", "ws://node.example:9944"):
+        with pytest.raises(InputError, match=f"not a public address and validators on {network} will not call it"):
+            check_axon_address(ip, 8091, network)
+
+
+@pytest.mark.parametrize("ip", NOT_PUBLIC)
+def test_is_public_address_refuses_every_non_public_form(ip):
+    assert not is_public_address(ip)
+
+
+@pytest.mark.parametrize("ip", ["8.8.8.8", "2001:4860:4860::8888", "64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8"])
+def test_is_public_address_accepts_public_addresses_in_every_form(ip):
+    assert is_public_address(ip)
 
 
 def test_a_public_address_can_be_advertised_anywhere():
-    for network in ("local", "finney", "ws://node:9944"):
+    for network in ("sim", "local", "finney", "ws://node:9944"):
         check_axon_address("8.8.8.8", 8091, network)
         check_axon_address("2001:4860:4860::8888", 8091, network)
 
@@ -165,10 +181,12 @@ def test_a_corrupt_state_file_is_a_clear_error(tmp_path):
 
 
 def test_default_state_path_and_open_chain(tmp_path):
-    assert default_state_path(7, tmp_path) == tmp_path / "local-chain" / "7.json"
-    chain = open_chain("local", 7, data_dir=tmp_path)
-    assert isinstance(chain, LocalChain) and chain.path == tmp_path / "local-chain" / "7.json"
+    assert default_state_path(7, tmp_path) == tmp_path / "sim-chain" / "7.json"
+    chain = open_chain("sim", 7, data_dir=tmp_path)
+    assert isinstance(chain, LocalChain) and chain.path == tmp_path / "sim-chain" / "7.json"
     assert isinstance(open_chain("test", 7), SubtensorChain)  # cold: nothing connects until used
+    local = open_chain("local", 7, data_dir=tmp_path)  # bittensor's local: a subtensor node on this machine
+    assert isinstance(local, SubtensorChain) and local.network == "local"
 
 
 def test_chain_from_settings_gives_the_local_chain_its_block_time(tmp_path, monkeypatch):
@@ -176,14 +194,14 @@ def test_chain_from_settings_gives_the_local_chain_its_block_time(tmp_path, monk
     from a2a_cli.config import load_settings
 
     monkeypatch.chdir(tmp_path)  # no ./a2a.toml of the developer's
-    monkeypatch.setenv("A2A_CHAIN_LOCAL_BLOCK_SECONDS", "0.25")
-    settings = load_settings(flags={"chain.network": "local", "chain.netuid": 3, "general.data_dir": str(tmp_path)})
+    monkeypatch.setenv("A2A_CHAIN_SIM_BLOCK_SECONDS", "0.25")
+    settings = load_settings(flags={"chain.network": "sim", "chain.netuid": 3, "general.data_dir": str(tmp_path)})
     chain = chain_from_settings(settings)
-    assert isinstance(chain, LocalChain) and chain.path == tmp_path / "local-chain" / "3.json"
+    assert isinstance(chain, LocalChain) and chain.path == tmp_path / "sim-chain" / "3.json"
     chain.burned_register(key("a"))  # the first write fixes the chain's parameters in its file
     assert json.loads(chain.path.read_text())["block_seconds"] == 0.25
-    monkeypatch.setenv("A2A_CHAIN_LOCAL_BLOCK_SECONDS", "60")
-    assert chain_from_settings(load_settings(flags={"chain.network": "test"})).network == "test"  # only the local chain has one
+    monkeypatch.setenv("A2A_CHAIN_SIM_BLOCK_SECONDS", "60")
+    assert chain_from_settings(load_settings(flags={"chain.network": "test"})).network == "test"  # only the sim chain has one
 
 
 def _register_many(path: str, worker: int, count: int) -> None:
@@ -236,69 +254,3 @@ def test_normalised_weights_sum_to_one_and_keep_proportions(pairs):
 def test_unusable_weights_are_refused(uids, weights, message):
     with pytest.raises(InputError, match=message):
         normalize_weights(uids, weights)
-
-
-# --- the real chain's mapping onto bittensor 11, with a fake client (nothing touches a network) ---
-
-
-class FakeSubtensor:
-    def __init__(self):
-        self.executed = []
-        self.registered = {"hot-v": 0}
-        neuron = lambda uid, hot, axon, stake, permit: SimpleNamespace(  # noqa: E731
-            uid=uid, hotkey=hot, coldkey="cold", total_stake=SimpleNamespace(tao=stake), validator_permit=permit, axon=axon)
-        graph = SimpleNamespace(block=4242, neurons=[neuron(0, "hot-v", None, 1500.0, True),
-                                                     neuron(1, "hot-m", "203.0.113.7:8091", 0.0, False),
-                                                     neuron(2, "hot-6", "[2001:db8::1]:9000", 0.0, False)])
-        self.subnets = SimpleNamespace(metagraph=lambda netuid, commitments: graph,
-                                       burn=lambda netuid: SimpleNamespace(tao=0.25))
-        self.neurons = SimpleNamespace(uid=lambda hotkey, netuid: self.registered.get(hotkey))
-        self.hyperparameters = SimpleNamespace(weights_rate_limit=lambda netuid: 100)
-        self.epochs = SimpleNamespace(blocks_since_last_update=lambda netuid, uid: 40)
-        self.block = 4242
-
-    def execute(self, intent, wallet):
-        self.executed.append(intent)
-        if type(intent).__name__ == "BurnedRegister":
-            self.registered[wallet.hotkey.ss58_address] = 3
-        return SimpleNamespace(success=True, message="ok")
-
-
-def test_subtensor_chain_maps_the_sdk_reads():
-    chain = SubtensorChain("test", 25, client=FakeSubtensor())
-    graph = chain.metagraph()
-    assert graph.block == 4242 and chain.current_block() == 4242
-    assert [(n.uid, n.stake, n.validator_permit, n.axon_url) for n in graph.neurons] == [
-        (0, 1500.0, True, None), (1, 0.0, False, "http://203.0.113.7:8091"), (2, 0.0, False, "http://[2001:db8::1]:9000")]
-    assert chain.burn_cost() == 0.25 and chain.weights_rate_limit() == 100
-    assert chain.blocks_until_weights_allowed("hot-v") == 60
-    with pytest.raises(RateLimited, match="wait 60 more"):
-        chain.set_weights(key("v"), [1, 2], [1.0, 1.0])
-
-
-def test_subtensor_chain_builds_the_sdk_intents():
-    import bittensor as bt
-
-    fake = FakeSubtensor()
-    chain = SubtensorChain("test", 25, client=fake)
-    assert chain.burned_register(key("new")) == 3
-    assert chain.burned_register(key("new")) == 3  # already registered: nothing more is sent
-    chain.serve_axon(key("new"), "93.184.216.34", 8091)
-    fake.epochs.blocks_since_last_update = lambda netuid, uid: 100
-    chain.set_weights(key("v"), [1, 2], [3.0, 1.0], version_key=7)
-    register, serve, weights = fake.executed
-    assert isinstance(register, bt.BurnedRegister) and register.netuid == 25
-    assert isinstance(serve, bt.ServeAxon) and (serve.ip, serve.port, serve.netuid) == ("93.184.216.34", 8091, 25)
-    assert isinstance(weights, bt.SetWeights) and weights.uids == [1, 2] and weights.weights == [0.75, 0.25]
-    assert weights.version_key == 7
-
-
-def test_subtensor_chain_turns_sdk_failures_into_one_line_work_errors():
-    fake = FakeSubtensor()
-    fake.subnets.burn = lambda netuid: (_ for _ in ()).throw(ConnectionError("refused\nlong trace"))
-    fake.execute = lambda intent, wallet: SimpleNamespace(success=False, message="NotEnoughBalanceToStake")
-    chain = SubtensorChain("test", 25, client=fake)
-    with pytest.raises(WorkError, match=r"^could not read the burn cost on test \(netuid 25\): refused$"):
-        chain.burn_cost()
-    with pytest.raises(WorkError, match="could not register on test: NotEnoughBalanceToStake"):
-        chain.burned_register(key("new"))

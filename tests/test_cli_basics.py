@@ -129,7 +129,7 @@ def test_a_missing_optional_package_names_the_extra_to_install(monkeypatch, caps
     monkeypatch.setattr(builtins, "__import__", no_fastapi)
     monkeypatch.delitem(sys.modules, "a2a_cli.chain.miner", raising=False)
     with pytest.raises(SystemExit) as exit_info:
-        main(["mine", "--network", "local"])
+        main(["mine", "--network", "sim"])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert "pip install 'a2a[subnet]'" in err and "Traceback" not in err

@@ -134,7 +134,10 @@ SUBNET_KEYS = [  # (key, built-in default, an environment value, what it reads a
     ("miner.url_timeout_s", 10.0, "2.5", 2.5),
     ("miner.signature_max_age_s", 10.0, "30", 30.0),
     ("miner.metagraph_ttl_s", 0.0, "5", 5.0),
-    ("chain.local_block_seconds", 12.0, "0.05", 0.05),
+    ("chain.sim_block_seconds", 12.0, "0.05", 0.05),
+    ("miner.headers_timeout_s", 10.0, "3", 3.0),
+    ("miner.body_min_rate", 32 * 1024, "1000", 1000),
+    ("miner.body_pool_bytes", 128 * 1024 * 1024, "4096", 4096),
     ("validator.challenge_url", "", "https://challenges.example/next", "https://challenges.example/next"),
 ]
 
@@ -148,7 +151,7 @@ def test_subnet_keys_have_defaults_and_take_the_environment(monkeypatch, key, de
     assert settings.get(key) == value and settings.source(key) == f"env {name}"
 
 
-@pytest.mark.parametrize("name, text", [("A2A_CHAIN_LOCAL_BLOCK_SECONDS", "0"), ("A2A_MINER_METAGRAPH_TTL_S", "-1"),
+@pytest.mark.parametrize("name, text", [("A2A_CHAIN_SIM_BLOCK_SECONDS", "0"), ("A2A_MINER_HEADERS_TIMEOUT_S", "0"), ("A2A_MINER_METAGRAPH_TTL_S", "-1"),
                                         ("A2A_MINER_URL_MAX_BYTES", "10"), ("A2A_MINER_SIGNATURE_MAX_AGE_S", "0.5")])
 def test_subnet_keys_refuse_values_out_of_bounds(monkeypatch, name, text):
     monkeypatch.setenv(name, text)
@@ -380,9 +383,9 @@ def test_starter_file_uncommented_gives_back_every_default(tmp_path):
         assert settings.get(key) == spec.default
         assert type(settings.get(key)) is spec.type
         assert settings.source(key) == f"{path} [default]"
-    local = load_settings(config_path=path, profile="local")
-    assert local.get("chain.network") == "local"
-    assert local.source("chain.network") == f"{path} [profiles.local]"
+    sim = load_settings(config_path=path, profile="sim")
+    assert sim.get("chain.network") == "sim"
+    assert sim.source("chain.network") == f"{path} [profiles.sim]"
 
 
 def test_starter_file_edited_by_hand(tmp_path):

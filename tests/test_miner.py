@@ -58,7 +58,8 @@ def test_a_signed_prompt_gets_a_dance_with_exactly_the_frames_asked_for(net):
         assert motion.n_frames == 75 and answer.model == "fast" and answer.generation_s >= 0
         health = httpx.get(url + protocol.HEALTH_PATH).json()
         assert health["protocol"] == "a2a/1" and health["hotkey"] == net["miner"].hotkey.ss58_address
-        assert (health["active"], health["waiting"]) == (0, 0)
+        assert (health["active"], health["waiting"], health["receiving"]) == (0, 0, 0)
+        assert health["pending_connections"] <= 1  # the POST's connection, if the miner has not seen it close yet
 
 
 def test_the_openapi_schema_describes_the_prompt_and_the_answer(net):
@@ -113,7 +114,7 @@ def test_a_replayed_request_gets_401(net):
 
 @pytest.mark.parametrize("caller, settings, detail", [
     ("stranger", {}, "not registered"),
-    ("modest", {"min_stake": 100.0}, "below this miner's minimum of 100 TAO"),
+    ("modest", {"min_stake": 100.0}, "below this miner's minimum of 100 alpha"),
     ("no_permit", {"require_validator_permit": True}, "no validator permit"),
 ])
 def test_blacklisted_callers_get_403(net, caller, settings, detail):
@@ -190,59 +191,6 @@ def test_a_full_queue_gets_429_and_stake_takes_priority(net):
         wait_for(0, 0)
 
 
-def test_slow_bodies_past_the_intake_limit_get_429_at_once_and_honest_requests_are_served_after(net, caplog):
-    """20 callers claim a public validator hotkey and trickle their bodies in: only max_concurrency +
-    max_queue (3) bodies are ever read at once, the other 17 get 429 without waiting, and once the
-    slow callers go, a signed prompt is served."""
-    caplog.set_level(logging.INFO, logger="a2a.miner")
-    service = make_service(net, max_concurrency=1, max_queue=2)
-    reading, peak = 0, 0
-    read_body = service.read_body
-
-    async def counted_read_body(request):
-        nonlocal reading, peak
-        reading += 1
-        peak = max(peak, reading)
-        try:
-            return await read_body(request)
-        finally:
-            reading -= 1
-
-    service.read_body = counted_read_body
-    headers = signed_headers(net["rich"], b"x" * 500_000, net["miner"].hotkey.ss58_address)
-    head = (f"POST {GENERATE} HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n"
-            + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
-    with running_miner(service) as url:
-        port = int(url.rsplit(":", 1)[1])
-        slow = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(20)]
-        try:
-            for sock in slow:
-                sock.sendall(head + b'{"protocol"')
-            refused, deadline = 0, time.monotonic() + 10
-            pending = list(slow)
-            while refused < 17 and time.monotonic() < deadline:
-                for sock in list(pending):
-                    sock.settimeout(0.05)
-                    try:
-                        reply = sock.recv(4096)
-                    except TimeoutError:
-                        continue
-                    pending.remove(sock)
-                    assert reply.startswith(b"HTTP/1.1 429") and b"too many requests being received" in reply
-                    refused += 1
-            assert refused == 17 and service.intake.active == 3 and peak == 3
-        finally:
-            for sock in slow:
-                sock.close()
-        deadline = time.monotonic() + 10
-        while service.intake.active and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert post(url, net).status_code == 200
-    assert peak == 3
-    statuses = Counter(r.getMessage().split()[1] for r in caplog.records if r.name == "a2a.miner")
-    assert statuses == {"429": 17, "400": 3, "200": 1}  # the 3 that hung up are the callers' doing, not a 500
-
-
 def test_the_deadline_gives_504_and_the_slot_frees_when_the_work_ends(net):
     def slow(samples, sr, duration_s, seed):
         time.sleep(1.5)
@@ -283,11 +231,16 @@ def _url_prompt(url: str) -> bytes:
     (_url_prompt("http://example.com:99999/song.wav"), {"allow_audio_urls": True}, "malformed"),
     (_url_prompt("http://127.0.0.1:99999/song.wav"), {"allow_audio_urls": True, "allow_private_urls": True}, "malformed"),
     (_url_prompt("http://[::1/song.wav"), {"allow_audio_urls": True}, "malformed"),
+    (json.dumps({**json.loads(prompt_body(1.0)), "duration_s": 600}).encode(), {}, "duration_s 600 is longer than the audio (1.00 s)"),
+    (json.dumps({**json.loads(prompt_body(1.0)), "duration_s": True}).encode(), {}, "duration_s: Input should be a valid number"),
+    (json.dumps({**json.loads(prompt_body(1.0)), "audio": {"encoding": "wav-base64", "data": "UklGRi4uLi5XQVZFanVuaw=="}}).encode(),
+     {}, "audio is not a readable WAV: Error in WAV file. No 'data' chunk marker."),
 ])
 def test_invalid_prompts_and_refused_urls_get_422(net, body, settings, detail):
     with running_miner(make_service(net, **settings)) as url:
         response = post(url, net, body=body)
     assert response.status_code == 422 and detail in json_detail(response)
+    assert " at 0x" not in json_detail(response)
 
 
 @pytest.fixture
@@ -501,22 +454,23 @@ def test_miner_settings_come_from_the_miner_section(clean_env, name, text, field
     assert getattr(MinerSettings.from_settings(load_settings()), field) == value
 
 
-def test_the_miner_binds_loopback_on_the_local_chain_and_every_address_elsewhere(clean_env):
+def test_the_miner_binds_loopback_on_this_machines_chains_and_every_address_elsewhere(clean_env):
     from a2a_cli.config import load_settings
 
-    assert MinerSettings.from_settings(load_settings(flags={"chain.network": "local"})).host == "127.0.0.1"
+    for network in ("sim", "local", "ws://127.0.0.1:9944"):
+        assert MinerSettings.from_settings(load_settings(flags={"chain.network": network})).host == "127.0.0.1"
     assert MinerSettings.from_settings(load_settings(flags={"chain.network": "finney"})).host == "0.0.0.0"
-    explicit = {"chain.network": "local", "miner.host": "0.0.0.0"}
+    explicit = {"chain.network": "sim", "miner.host": "0.0.0.0"}
     assert MinerSettings.from_settings(load_settings(flags=explicit)).host == "0.0.0.0"
 
 
 def test_metagraph_ttl_zero_is_short_on_the_local_chain_and_a_minute_elsewhere(clean_env):
     from a2a_cli.config import load_settings
 
-    assert MinerSettings.from_settings(load_settings(flags={"chain.network": "local"})).metagraph_ttl_s == 2.0
+    assert MinerSettings.from_settings(load_settings(flags={"chain.network": "sim"})).metagraph_ttl_s == 2.0
     assert MinerSettings.from_settings(load_settings(flags={"chain.network": "finney"})).metagraph_ttl_s == 60.0
     clean_env.setenv("A2A_MINER_METAGRAPH_TTL_S", "0.5")
-    assert MinerSettings.from_settings(load_settings(flags={"chain.network": "local"})).metagraph_ttl_s == 0.5
+    assert MinerSettings.from_settings(load_settings(flags={"chain.network": "sim"})).metagraph_ttl_s == 0.5
 
 
 def test_the_configured_signature_age_reaches_the_verifier(net, clean_env):
@@ -533,11 +487,11 @@ def test_a2a_mine_advertises_the_configured_external_ip(tmp_path, clean_env, cap
     from a2a_cli.cli.app import main
 
     (miner,) = make_wallets(tmp_path / "wallets", "miner")
-    local_chain_with(tmp_path / "data" / "local-chain" / "1.json", {}, [miner])
+    local_chain_with(tmp_path / "data" / "sim-chain" / "1.json", {}, [miner])
     for name, value in (("GENERAL_DATA_DIR", tmp_path / "data"), ("CHAIN_WALLET_PATH", tmp_path / "wallets"),
                         ("CHAIN_WALLET_HOTKEY", "hot"), ("MINER_EXTERNAL_IP", "not-an-address")):
         clean_env.setenv("A2A_" + name, str(value))
-    command = ["mine", "--network", "local", "--netuid", "1", "--wallet", "miner", "--host", "127.0.0.1", "--port", "0"]
+    command = ["mine", "--network", "sim", "--netuid", "1", "--wallet", "miner", "--host", "127.0.0.1", "--port", "0"]
     for extra, shown in (([], "'not-an-address'"), (["--external-ip", "also-not-one"], "'also-not-one'")):
         with pytest.raises(SystemExit) as exit_info:
             main([*command, *extra])
@@ -552,13 +506,13 @@ def test_a2a_mine_advertises_the_address_its_host_name_resolves_to(tmp_path, cle
     from a2a_cli.cli.app import main
 
     (miner,) = make_wallets(tmp_path / "wallets", "miner")
-    chain = local_chain_with(tmp_path / "data" / "local-chain" / "1.json", {}, [miner])
+    chain = local_chain_with(tmp_path / "data" / "sim-chain" / "1.json", {}, [miner])
     for name, value in (("GENERAL_DATA_DIR", tmp_path / "data"), ("CHAIN_WALLET_PATH", tmp_path / "wallets"),
                         ("CHAIN_WALLET_HOTKEY", "hot")):
         clean_env.setenv("A2A_" + name, str(value))
     served = []
     clean_env.setattr(miner_module, "serve", lambda service, sock, **kwargs: served.append(sock.getsockname()) or sock.close())
-    command = ["mine", "--network", "local", "--netuid", "1", "--wallet", "miner", "--port", "0"]
+    command = ["mine", "--network", "sim", "--netuid", "1", "--wallet", "miner", "--port", "0"]
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--host", "localhost"])
     assert exit_info.value.code == 0, capsys.readouterr().err
@@ -582,9 +536,9 @@ def test_a2a_mine_serves_the_default_generator_and_advertises_itself(tmp_path):
     from a2a_cli.chain.local_chain import LocalChain
 
     validator, miner = make_wallets(tmp_path / "wallets", "validator", "miner")
-    chain = local_chain_with(tmp_path / "data" / "local-chain" / "5.json", {validator: 500.0}, [miner])
+    chain = local_chain_with(tmp_path / "data" / "sim-chain" / "5.json", {validator: 500.0}, [miner])
     chain = LocalChain(chain.path, netuid=5)
-    env = {**os.environ, "A2A_GENERAL_DATA_DIR": str(tmp_path / "data"), "A2A_CHAIN_NETWORK": "local",
+    env = {**os.environ, "A2A_GENERAL_DATA_DIR": str(tmp_path / "data"), "A2A_CHAIN_NETWORK": "sim",
            "A2A_CHAIN_NETUID": "5", "A2A_CHAIN_WALLET_PATH": str(tmp_path / "wallets"), "A2A_CHAIN_WALLET_HOTKEY": "hot",
            "A2A_GENERAL_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "300"}
     command = [sys.executable, "-m", "a2a_cli", "mine", "--host", "127.0.0.1", "--port", "0"]

@@ -39,6 +39,8 @@ def test_a_valid_request_round_trips():
     ({"duration_s": 0.5}, "duration_s"),
     ({"duration_s": 601}, "duration_s"),
     ({"duration_s": float("nan")}, "duration_s"),
+    ({"duration_s": True}, "duration_s"),  # a JSON number only: true is not 1 s
+    ({"duration_s": "10"}, "duration_s"),
     ({"seed": -1}, "seed"),
     ({"seed": 2**32}, "seed"),
     ({"prompt_id": "../../etc/passwd"}, "prompt_id"),
@@ -97,8 +99,29 @@ def test_stereo_wav_is_mixed_to_mono():
     (lambda: _encoded(np.full(100, np.nan, np.float32), 16000, "WAV", "FLOAT"), "NaN"),
 ])
 def test_bad_audio_is_refused(make, message):
-    with pytest.raises(ProtocolError, match=message):
+    with pytest.raises(ProtocolError, match=message) as refused:
         protocol.decode_wav(protocol.AudioPayload(encoding="wav-base64", data=make()))
+    assert " at 0x" not in str(refused.value) and "object" not in str(refused.value)  # no memory address reaches a caller
+
+
+def test_an_unreadable_wav_names_what_is_wrong_without_the_file_object():
+    with pytest.raises(ProtocolError) as refused:
+        protocol.decode_wav_bytes(b"RIFF....WAVEjunk")
+    assert str(refused.value) == "audio is not a readable WAV: Error in WAV file. No 'data' chunk marker."
+
+
+def test_an_integer_duration_is_a_number_and_keeps_its_value():
+    assert protocol.parse_request(json.dumps(_request(duration_s=2)).encode()).duration_s == 2.0
+
+
+@pytest.mark.parametrize("seconds, duration_s, ok", [(6.0, 6.0, True), (6.0, 6.03, True), (6.0, 6.05, False), (6.0, 600.0, False)])
+def test_the_audio_must_last_the_duration_asked_for(seconds, duration_s, ok):
+    samples = np.zeros(int(seconds * 16000), np.float32)
+    if ok:
+        protocol.check_audio_covers(samples, 16000, duration_s)
+    else:
+        with pytest.raises(ProtocolError, match=f"duration_s {duration_s:g} is longer than the audio \\(6.00 s\\)"):
+            protocol.check_audio_covers(samples, 16000, duration_s)
 
 
 def test_audio_longer_than_allowed_is_refused_from_its_header():

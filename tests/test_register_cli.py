@@ -1,4 +1,4 @@
-"""`a2a register --network local` end to end in a real process: confirmation, --yes, already registered."""
+"""`a2a register --network sim` end to end in a real process: confirmation, --yes, already registered."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from subnet_helpers import make_wallets
 @pytest.fixture
 def env(tmp_path):
     make_wallets(tmp_path / "wallets", "alice", "bob")
-    environment = {**os.environ, "A2A_GENERAL_DATA_DIR": str(tmp_path / "data"), "A2A_CHAIN_NETWORK": "local",
+    environment = {**os.environ, "A2A_GENERAL_DATA_DIR": str(tmp_path / "data"), "A2A_CHAIN_NETWORK": "sim",
                    "A2A_CHAIN_NETUID": "4", "A2A_CHAIN_WALLET_PATH": str(tmp_path / "wallets"), "A2A_CHAIN_WALLET_HOTKEY": "hot",
                    "COLUMNS": "200"}
     environment.pop("A2A_CONFIG", None)
@@ -25,7 +25,7 @@ def env(tmp_path):
 
 
 def chain(env) -> LocalChain:
-    return LocalChain(os.path.join(env["A2A_GENERAL_DATA_DIR"], "local-chain", "4.json"), netuid=4)
+    return LocalChain(os.path.join(env["A2A_GENERAL_DATA_DIR"], "sim-chain", "4.json"), netuid=4)
 
 
 def a2a(env, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -37,7 +37,7 @@ def test_register_shows_the_facts_asks_and_prints_the_uid(env):
     result = a2a(env, "--wallet", "alice", stdin="y\n")
     assert result.returncode == 0, result.stderr
     hotkey = chain(env).metagraph().neurons[0].hotkey
-    for fact in ("local", "4", "alice / hot", hotkey, "1 TAO", "Burn 1 TAO to register"):
+    for fact in ("sim", "4", "alice / hot", hotkey, "1 TAO", "Burn 1 TAO to register"):
         assert fact in result.stderr
     assert result.stdout.strip() == f"registered {hotkey} on netuid 4: UID 0"
 
@@ -68,7 +68,7 @@ def test_yes_registers_without_asking_and_a_second_run_reports_the_uid(env):
     assert len(graph) == 2 and json.loads((chain(env).path).read_text())["burned_tao"] == 2.0
 
 
-def test_stake_for_local_development(env):
+def test_stake_for_development_on_the_sim_chain(env):
     result = a2a(env, "--wallet", "alice", "--yes", "--stake", "250", "--json")
     assert result.returncode == 0, result.stderr
     neuron = chain(env).metagraph().by_hotkey(json.loads(result.stdout)["hotkey"])
@@ -77,7 +77,7 @@ def test_stake_for_local_development(env):
 
 def test_stake_is_refused_on_a_real_network_before_anything_connects(env):
     result = a2a(env, "--wallet", "alice", "--yes", "--stake", "5", "--network", "finney")
-    assert result.returncode == 2 and "--stake only works on the local chain" in result.stderr
+    assert result.returncode == 2 and "--stake only works on the sim chain" in result.stderr
 
 
 def test_a_missing_wallet_is_a_clear_error(env):

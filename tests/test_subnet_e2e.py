@@ -1,9 +1,9 @@
-"""The whole subnet on loopback with the local chain: one honest miner, eight cheats, one validator.
+"""The whole subnet on loopback with the sim chain: one honest miner, eight cheats, one validator.
 
 The honest miner is the real service with the default generator. The cheats are small servers
 registered on the same chain: a static pose, noise, a proxy that copies the honest miner's
 answer, garbage JSON, a wrong frame count, an answer after the timeout, a 100 MB body, and one
-that closes the connection. Then the validator as a subprocess (`a2a validate --network local`)
+that closes the connection. Then the validator as a subprocess (`a2a validate --network sim`)
 is killed with SIGKILL mid-run, twice, and restarted: its averages continue from the last saved
 step.
 """
@@ -182,7 +182,7 @@ def test_the_honest_miner_earns_the_weight_and_every_cheat_nothing(subnet):
     weights = chain.weights()[uid["validator"]]
     assert weights[uid["honest"]] == max(weights.values()) and weights[uid["honest"]] > 0.99
     assert all(weights.get(uid[kind], 0.0) < 0.01 for kind in CHEATS)
-    saved = ValidatorState.load(subnet["root"] / "state.json", network="local", netuid=1,
+    saved = ValidatorState.load(subnet["root"] / "state.json", network="sim", netuid=1,
                                 hotkey=wallets["validator"].hotkey.ss58_address)
     assert saved.step == 3 and saved.miners[wallets["honest"].hotkey.ss58_address].ema == pytest.approx(
         results[-1].answers[[a.uid for a in results[-1].answers].index(uid["honest"])].ema)
@@ -192,7 +192,7 @@ def test_the_honest_miner_earns_the_weight_and_every_cheat_nothing(subnet):
 
 
 def validate_process(data_dir: Path, wallet_path: Path, library: Path, state: Path, *, steps: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "a2a_cli", "validate", "--network", "local", "--netuid", "1", "--wallet", "validator",
+    command = [sys.executable, "-m", "a2a_cli", "validate", "--network", "sim", "--netuid", "1", "--wallet", "validator",
                "--hotkey", "hot", "--wallet-path", str(wallet_path), "--library", str(library), "--state", str(state),
                "--timeout", "20", "--alpha", "0.5", "--weights-interval", "1", "--interval", "0", "--steps", str(steps), "--json"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("A2A_")} | {"A2A_GENERAL_DATA_DIR": str(data_dir)}
@@ -221,7 +221,7 @@ def test_a_killed_validator_continues_from_its_last_saved_step(tmp_path, subnet)
         advertise(chain, wallets["honest"], honest_url)
         advertise(chain, wallets["sway"], sway_url)
         for _ in range(2):  # run until at least one more step is saved, then SIGKILL at a random moment
-            before = ValidatorState.load(state_path, network="local", netuid=1, hotkey=hotkey).step
+            before = ValidatorState.load(state_path, network="sim", netuid=1, hotkey=hotkey).step
             process = validate_process(data_dir, wallet_path, subnet["library"], state_path, steps=0)
             lines = step_lines(process)
             try:
@@ -231,7 +231,7 @@ def test_a_killed_validator_continues_from_its_last_saved_step(tmp_path, subnet)
             finally:
                 process.send_signal(signal.SIGKILL)
                 process.wait(timeout=10)
-            saved = ValidatorState.load(state_path, network="local", netuid=1, hotkey=hotkey)  # whole, never half-written
+            saved = ValidatorState.load(state_path, network="sim", netuid=1, hotkey=hotkey)  # whole, never half-written
             assert saved.step >= before + 1
 
         process = validate_process(data_dir, wallet_path, subnet["library"], state_path, steps=1)
@@ -244,5 +244,5 @@ def test_a_killed_validator_continues_from_its_last_saved_step(tmp_path, subnet)
         old = saved.miners[answer["hotkey"]].ema
         assert answer["ema"] == pytest.approx(0.5 * answer["score"] + 0.5 * old)  # the average carried on from the file
     assert result["answers"][0]["score"] > 0.3  # honest (uid 1) dances; sway (uid 2) repeats itself
-    final = ValidatorState.load(state_path, network="local", netuid=1, hotkey=hotkey)
+    final = ValidatorState.load(state_path, network="sim", netuid=1, hotkey=hotkey)
     assert final.step == saved.step + 1

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from a2a_cli.audio import analyze, decode
 from a2a_cli.chain import protocol
 from a2a_cli.chain.local_chain import LocalChain
-from a2a_cli.chain.prompts import ChallengeEndpoint, Prompt, PromptLibrary
+from a2a_cli.chain.prompts import ChallengeEndpoint, PromptLibrary
 from a2a_cli.chain.state import ValidatorState, default_state_path
 from a2a_cli.chain.validator import Reply, Validator, ValidatorSettings, response_cap
 from a2a_cli.errors import InputError, WorkError
@@ -27,20 +27,7 @@ from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
 from a2a_cli.motion.formats import save_motion
 from dances import beat_frames_of, plausible_dance, static_pose
-from subnet_helpers import Clock, QuietHandler, http_server, key, make_wallets
-
-SR = protocol.FPS * 512  # the feature rate: 512 samples per motion frame
-
-
-class FixedPrompts:
-    """A prompt source that always gives the same clip (the unit tests need no audio files)."""
-
-    def __init__(self, duration_s: float = 4.0):
-        self.prompt = Prompt("p", synth_song(120.0, duration_s, sr=SR, seed=3), SR, duration_s)
-
-    def sample(self, rng: random.Random) -> Prompt:
-        return self.prompt
-
+from subnet_helpers import SR, Clock, FixedPrompts, QuietHandler, http_server, key, make_wallets
 
 def subnet(tmp_path: Path, clock: Clock, miners: str = "abc", **params) -> LocalChain:
     chain = LocalChain(tmp_path / "chain.json", netuid=1, clock=clock, block_seconds=1.0, **params)
@@ -62,7 +49,7 @@ def make_validator(tmp_path: Path, chain: LocalChain, **settings) -> Validator:
 @settings(max_examples=60, deadline=None)
 @given(scores=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30), alpha=st.floats(0.01, 1.0))
 def test_moving_average_is_the_exponentially_weighted_sum_from_zero(scores, alpha):
-    state = ValidatorState("local", 1, "hot-v")
+    state = ValidatorState("sim", 1, "hot-v")
     for s in scores:
         record = state.record_score(3, "hot-m", s, alpha)
     n = len(scores)
@@ -73,7 +60,7 @@ def test_moving_average_is_the_exponentially_weighted_sum_from_zero(scores, alph
 
 
 def test_scores_outside_zero_one_are_clamped_and_nan_counts_as_zero():
-    state = ValidatorState("local", 1, "hot-v")
+    state = ValidatorState("sim", 1, "hot-v")
     assert state.record_score(0, "a", 7.0, 0.5).ema == 0.5
     assert state.record_score(0, "a", float("nan"), 0.5).ema == 0.25
     assert state.record_score(0, "a", -3.0, 0.5).ema == 0.125
@@ -84,7 +71,7 @@ def test_scores_outside_zero_one_are_clamped_and_nan_counts_as_zero():
 def test_average_resets_when_a_uid_changes_hands(tmp_path):
     clock = Clock()
     chain = subnet(tmp_path, clock, miners="ab", max_uids=3, immunity_period=2)
-    state = ValidatorState("local", 1, "hot-v")
+    state = ValidatorState("sim", 1, "hot-v")
     state.record_score(1, "hot-a", 0.8, 0.5)
     state.record_score(2, "hot-b", 0.6, 0.5)
     assert state.sync(chain.metagraph()) == []  # nothing changed: both averages kept
@@ -98,7 +85,7 @@ def test_average_resets_when_a_uid_changes_hands(tmp_path):
 
 
 def test_a_hotkey_seen_at_another_uid_starts_again():
-    state = ValidatorState("local", 1, "hot-v")
+    state = ValidatorState("sim", 1, "hot-v")
     state.record_score(4, "hot-a", 1.0, 0.5)
     assert state.record_score(7, "hot-a", 1.0, 0.5).ema == 0.5  # registered again elsewhere: a new record
 
@@ -136,6 +123,17 @@ def test_weights_follow_the_cadence_and_the_chain_rate_limit(tmp_path):
     assert validator.state.last_weights_block == first + 8
 
 
+def test_a_chain_failing_at_weight_time_costs_the_weights_not_the_step(tmp_path):
+    chain = subnet(tmp_path, Clock())
+    validator = make_validator(tmp_path, chain)
+    metagraph = chain.metagraph()
+    validator.state.record_score(1, "hot-a", 0.5, 1.0)
+    chain.path.write_text("{ half a file")  # the chain cannot be read any more: current_block fails
+    weights, note = validator.maybe_set_weights(metagraph)
+    assert weights is None and note.startswith("weights not set: ") and "corrupt" in note
+    assert validator.state.last_weights_block is None
+
+
 def test_dry_run_never_sets_weights(tmp_path):
     clock = Clock()
     chain = subnet(tmp_path, clock)
@@ -155,7 +153,7 @@ def test_a_step_with_no_miners_saves_state_and_sets_nothing(tmp_path):
     results = []
     validator.run(steps=2, on_step=results.append, on_error=pytest.fail)
     assert [r.step for r in results] == [0, 1] and all(r.answers == [] for r in results)
-    assert ValidatorState.load(tmp_path / "state.json", network="local", netuid=1, hotkey="hot-v").step == 2
+    assert ValidatorState.load(tmp_path / "state.json", network="sim", netuid=1, hotkey="hot-v").step == 2
     assert chain.weights() == {}
 
 
@@ -193,8 +191,10 @@ def test_off_the_local_chain_miners_advertising_non_public_addresses_are_not_cal
     assert [a.reason.split(",")[0] for a in answers] == ["advertises 127.0.0.1", "advertises 169.254.169.254",
                                                          "advertises 10.0.0.5"]
     assert all(a.reason.endswith("not a public address; not called") for a in answers) and hits == []
-    reasons = {a.uid: a.reason for a in step("local")}  # the local subnet lives on loopback: a is called
+    reasons = {a.uid: a.reason for a in step("sim")}  # the sim subnet lives on loopback: a is called
     assert reasons[1] == "HTTP 500" and hits == [protocol.GENERATE_PATH]
+    reasons = {a.uid: a.reason for a in step("local")}  # and so does a subtensor node on this machine
+    assert reasons[1] == "HTTP 500" and hits == [protocol.GENERATE_PATH] * 2
 
 
 # --- the state file ----------------------------------------------------------------------------
@@ -202,14 +202,14 @@ def test_off_the_local_chain_miners_advertising_non_public_addresses_are_not_cal
 
 def test_state_round_trips_and_refuses_another_validators_file(tmp_path):
     path = tmp_path / "s.json"
-    state = ValidatorState("local", 1, "hot-v", step=7, last_weights_block=42)
+    state = ValidatorState("sim", 1, "hot-v", step=7, last_weights_block=42)
     state.record_score(2, "hot-b", 0.3, 0.5, reason="ok", latency_s=0.25)
     state.save(path)
-    again = ValidatorState.load(path, network="local", netuid=1, hotkey="hot-v")
+    again = ValidatorState.load(path, network="sim", netuid=1, hotkey="hot-v")
     assert again == state
-    with pytest.raises(InputError, match="belongs to hotkey hot-v on local netuid 1"):
-        ValidatorState.load(path, network="local", netuid=2, hotkey="hot-v")
-    assert ValidatorState.load(tmp_path / "none.json", network="local", netuid=1, hotkey="hot-v").step == 0
+    with pytest.raises(InputError, match="belongs to hotkey hot-v on sim netuid 1"):
+        ValidatorState.load(path, network="sim", netuid=2, hotkey="hot-v")
+    assert ValidatorState.load(tmp_path / "none.json", network="sim", netuid=1, hotkey="hot-v").step == 0
 
 
 def test_a_validator_continues_from_the_state_saved_before_it_took_the_lock(tmp_path):
@@ -219,17 +219,17 @@ def test_a_validator_continues_from_the_state_saved_before_it_took_the_lock(tmp_
     results = []
     early.run(steps=1, on_step=results.append, on_error=pytest.fail)
     assert [r.step for r in results] == [2]
-    assert ValidatorState.load(tmp_path / "state.json", network="local", netuid=1, hotkey="hot-v").step == 3
+    assert ValidatorState.load(tmp_path / "state.json", network="sim", netuid=1, hotkey="hot-v").step == 3
 
 
 @pytest.mark.parametrize("text, message", [
-    ('{"version": 1, "network": "local"', "corrupt"),
+    ('{"version": 1, "network": "sim"', "corrupt"),
     ('{"version": 9}', "unknown format"),
-    ('{"version": 1, "network": "local", "netuid": 1, "hotkey": "h", "step": 0, "last_weights_block": null, '
+    ('{"version": 1, "network": "sim", "netuid": 1, "hotkey": "h", "step": 0, "last_weights_block": null, '
      '"miners": [{"uid": 1, "hotkey": "a", "ema": 5.0}]}', "out of"),
-    ('{"version": 1, "network": "local", "netuid": 1, "hotkey": "h", "step": 0, "last_weights_block": null, '
+    ('{"version": 1, "network": "sim", "netuid": 1, "hotkey": "h", "step": 0, "last_weights_block": null, '
      '"miners": [{"uid": 1, "hotkey": "a", "stolen": 1}]}', "malformed"),
-    *(('{"version": 1, "network": "local", "netuid": 1, "hotkey": "h", "step": 0, "last_weights_block": %s, '
+    *(('{"version": 1, "network": "sim", "netuid": 1, "hotkey": "h", "step": 0, "last_weights_block": %s, '
        '"miners": []}' % block, f"last_weights_block {shown} is not a block number")
       for block, shown in (('"12"', "'12'"), ("1.5", "1.5"), ("true", "True"), ("-3", "-3"), ("[1]", r"\[1\]"))),
 ])
@@ -237,7 +237,7 @@ def test_a_damaged_state_file_is_a_clear_error(tmp_path, text, message):
     path = tmp_path / "s.json"
     path.write_text(text)
     with pytest.raises(WorkError, match=message):
-        ValidatorState.load(path, network="local", netuid=1, hotkey="h")
+        ValidatorState.load(path, network="sim", netuid=1, hotkey="h")
 
 
 def test_default_state_path_is_file_safe(tmp_path):
@@ -493,7 +493,7 @@ def run_cli(monkeypatch, capsys, tmp_path, *args: str, env: dict[str, str] | Non
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exit_info:
-        main(["validate", "--network", "local", "--netuid", "1", "--wallet-path", str(tmp_path / "w"), *args])
+        main(["validate", "--network", "sim", "--netuid", "1", "--wallet-path", str(tmp_path / "w"), *args])
     return exit_info.value.code, capsys.readouterr().err
 
 
@@ -508,7 +508,7 @@ def test_validate_command_refuses_bad_setups_in_one_line(monkeypatch, capsys, tm
     assert code == 2 and "is not a folder" in err
     create_wallet("default", "default", tmp_path / "w")
     code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library))
-    assert code == 1 and "is not registered on netuid 1 (local)" in err and "a2a register" in err
+    assert code == 1 and "is not registered on netuid 1 (sim)" in err and "a2a register" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) <= 3  # one message (wrapped at most)
 
 
@@ -519,7 +519,7 @@ def test_validate_command_names_its_own_flags_and_refuses_a_state_folder(monkeyp
     assert code == 2 and "from --timeout\n" in err and "--timeout-s" not in err, err
     code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library), "--weights-interval", "0")
     assert code == 2 and "from --weights-interval\n" in err and "--weights-interval-blocks" not in err, err
-    LocalChain(tmp_path / "data" / "local-chain" / "1.json").burned_register(create_wallet("default", "default", tmp_path / "w"))
+    LocalChain(tmp_path / "data" / "sim-chain" / "1.json").burned_register(create_wallet("default", "default", tmp_path / "w"))
     code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library), "--state", str(tmp_path))
     assert code == 2 and f"validator state {tmp_path} is a folder" in err and "Traceback" not in err, err
 
@@ -542,7 +542,7 @@ def test_one_validator_per_state_file_and_killed_saves_leave_no_litter(tmp_path)
                 pass
     with exclusive_state(path):  # released on exit
         pass
-    ValidatorState("local", 1, "hot-v", step=3).save(path)
+    ValidatorState("sim", 1, "hot-v", step=3).save(path)
     litter = tmp_path / ".state.json.abc123.part.json"  # what a save killed before its rename leaves
     litter.write_text('{"version": 1, "net')
     with exclusive_state(path):
@@ -550,7 +550,7 @@ def test_one_validator_per_state_file_and_killed_saves_leave_no_litter(tmp_path)
         # a save in flight in the validator that holds the file is not another process's to remove
         in_flight = tmp_path / ".state.json.def456.part.json"
         in_flight.write_text('{"version": 1, "net')
-        assert ValidatorState.load(path, network="local", netuid=1, hotkey="hot-v").step == 3
+        assert ValidatorState.load(path, network="sim", netuid=1, hotkey="hot-v").step == 3
         with pytest.raises(WorkError, match="another validator is already running"):
             with exclusive_state(path):
                 pass

@@ -4,13 +4,14 @@ Modules, each one concept:
   protocol        the a2a/1 request/response models, their limits and codecs (wav, npz, bvh)
   auth            signing and verifying requests with `bittensor.http_auth` (btauth/1)
   chain           the `Chain` interface, `Neuron`/`Metagraph`, weight normalisation, `open_chain`
-  local_chain     the file-backed chain for `--network local`
+  local_chain     the file-backed sim chain for `--network sim`
   subtensor_chain the real chain over bittensor 11
-  miner           the miner's FastAPI service and its admission queue
+  miner           the miner's FastAPI service: admission (body pool, queue by stake) and serving
+  connections     uvicorn's h11 protocol with a headers deadline and a cap on connections waiting for them
 Importing this package is light (standard library only); bittensor, FastAPI and numpy are
 imported by the modules that need them, when they are used.
 """
 
-from a2a_cli.chain.chain import LOCAL_NETWORK, Chain, Metagraph, Neuron, RateLimited, normalize_weights, open_chain
+from a2a_cli.chain.chain import LOCAL_NETWORK, SIM_NETWORK, Chain, Metagraph, Neuron, RateLimited, normalize_weights, open_chain
 
-__all__ = ["LOCAL_NETWORK", "Chain", "Metagraph", "Neuron", "RateLimited", "normalize_weights", "open_chain"]
+__all__ = ["LOCAL_NETWORK", "SIM_NETWORK", "Chain", "Metagraph", "Neuron", "RateLimited", "normalize_weights", "open_chain"]

@@ -56,6 +56,22 @@ class RequestVerifier:
 
         return headers.get(http_auth.HEADER_HOTKEY) or headers.get(http_auth.HEADER_HOTKEY.lower())
 
+    def check_headers(self, headers: Mapping[str, str], *, method: str, path: str) -> None:
+        """AuthFailed now if the headers cannot be valid whatever the body: malformed, addressed to
+        another hotkey, stale or from the future, or an undecodable hotkey or signature. Lets a server
+        refuse such a request before reading its body. `http_auth.verify` runs its checks in that order
+        before the signature's; it is run here on an empty body with a store that records nothing, so
+        its verdict on the signature itself (which covers the body's hash) is ignored."""
+        try:
+            self._http_auth.verify(
+                dict(headers), b"", method=method, path=path, self_hotkey_ss58=self.self_hotkey,
+                max_age=self.max_age_s, allowed_skew=self.allowed_skew_s, nonce_store=_RECORDS_NOTHING,
+            )
+        except (self._http_auth.BadSignature, self._http_auth.ReplayedRequest):
+            return  # undecided until the body is in
+        except self._http_auth.AuthError as e:
+            raise AuthFailed(f"{type(e).__name__}: {e}") from None
+
     def verify(self, headers: Mapping[str, str], body: bytes, *, method: str, path: str) -> str:
         """The authenticated sender's hotkey, or AuthFailed saying why (missing, wrong receiver,
         stale, bad signature, replayed). `body` must be the raw bytes as received."""
@@ -67,6 +83,19 @@ class RequestVerifier:
         except self._http_auth.AuthError as e:
             raise AuthFailed(f"{type(e).__name__}: {e}") from None
         return caller.hotkey_ss58
+
+
+class _RecordsNothing:
+    """A nonce store that accepts every nonce and keeps none (for `check_headers`, which never accepts a request)."""
+
+    retention = float("inf")
+
+    @staticmethod
+    def check_and_store(hotkey_ss58: str, nonce_ns: int) -> bool:
+        return True
+
+
+_RECORDS_NOTHING = _RecordsNothing()
 
 
 def load_wallet(name: str, hotkey: str, path: str | os.PathLike) -> Any:

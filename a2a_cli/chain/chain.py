@@ -4,7 +4,11 @@ Two implementations: `SubtensorChain` (the real chain, over bittensor 11) and `L
 file-backed chain on this machine, for development, the local simulation and the tests). Miner,
 validator and `a2a register` only ever see `Chain`, so everything above this line runs the same on
 both. Wallets are `bittensor.Wallet` objects (or anything with `.hotkey.ss58_address` and
-`.coldkeypub.ss58_address`); stakes and costs are in TAO as floats.
+`.coldkeypub.ss58_address`). Costs are in TAO; a neuron's stake is in the subnet's own currency
+(its alpha under dynamic TAO; TAO on the root subnet 0), as the chain weighs it for validator permits.
+
+Networks: `sim` is the offline file chain (`LocalChain`); every other name goes to bittensor, where
+`local` means a subtensor node on this machine (ws://127.0.0.1:9944), as bittensor users expect.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any
 
 from a2a_cli.errors import InputError, WorkError
 
-LOCAL_NETWORK = "local"
+SIM_NETWORK = "sim"  # the file-backed chain on this machine: no subtensor, no TAO
+LOCAL_NETWORK = "local"  # bittensor's name for a subtensor node on this machine (ws://127.0.0.1:9944)
 
 
 class RateLimited(WorkError):
@@ -36,7 +41,7 @@ class Neuron:
     uid: int
     hotkey: str
     coldkey: str
-    stake: float
+    stake: float  # the stake weight the chain uses for validator permits, in the subnet's alpha
     validator_permit: bool
     axon_ip: str | None = None
     axon_port: int | None = None
@@ -148,28 +153,56 @@ def normalize_weights(uids: Sequence[int], weights: Sequence[float]) -> tuple[li
 
 
 def is_public_address(ip: str) -> bool:
-    """True for a global unicast address: off the local chain, the only kind a validator calls, so an
-    advertised loopback, private or link-local address (169.254.169.254 is a cloud metadata
-    service) cannot point validators at their own machine or network."""
+    """True for a global unicast address: off this machine's chains, the only kind a validator calls, so
+    an advertised loopback, private or link-local address (169.254.169.254 is a cloud metadata
+    service) cannot point validators at their own machine or network. An IPv6 address that embeds an
+    IPv4 one (mapped ::ffff:a.b.c.d, NAT64 64:ff9b::a.b.c.d, 6to4 2002:aabb:ccdd::) is judged by
+    the IPv4 address it reaches."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return False
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if address.version == 6:
+        embedded = address.ipv4_mapped or address.sixtofour or _nat64_embedded(address)
+        if embedded is not None:
+            address = embedded
     return address.is_global and not address.is_multicast
+
+
+_NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052's well-known prefix
+
+
+def _nat64_embedded(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a NAT64 well-known-prefix address translates to, or None."""
+    if address in _NAT64_PREFIX:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def on_this_machine(network: str) -> bool:
+    """True for chains whose whole subnet runs on this machine (the `sim` file chain, bittensor's
+    `local` node, a ws:// URL on loopback): there miners advertise loopback and validators call it."""
+    if network in (SIM_NETWORK, LOCAL_NETWORK):
+        return True
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(network).hostname if network.startswith(("ws://", "wss://")) else None
+        return host is not None and (host == "localhost" or ipaddress.ip_address(host).is_loopback)
+    except ValueError:
+        return False
 
 
 def check_axon_address(ip: str, port: int, network: str) -> None:
     """Refuse an address no validator could reach (a typo, or 0.0.0.0 advertised by mistake), and,
-    off the local chain, any address that is not public (validators would refuse to call it)."""
+    off this machine's chains, any address that is not public (validators would refuse to call it)."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
         raise InputError(f"{ip!r} is not an IP address; advertise the numeric address validators should call") from None
     if address.is_unspecified:
         raise InputError(f"{ip} cannot be advertised; give the miner's reachable address (miner external ip)")
-    if network != LOCAL_NETWORK and not is_public_address(ip):
+    if not on_this_machine(network) and not is_public_address(ip):
         raise InputError(f"{ip} is not a public address and validators on {network} will not call it; "
                          "give the miner's public address (miner external ip)")
     if not 1 <= int(port) <= 65535:
@@ -177,9 +210,9 @@ def check_axon_address(ip: str, port: int, network: str) -> None:
 
 
 def open_chain(network: str, netuid: int, *, data_dir: Any = None, **local_options: Any) -> Chain:
-    """The chain for `network`: "local" is the file-backed chain under `data_dir`, anything else
-    (finney, test, a ws:// URL) the real one over bittensor."""
-    if network == LOCAL_NETWORK:
+    """The chain for `network`: "sim" is the file-backed chain under `data_dir`, anything else
+    (finney, test, local, a ws:// URL) the real one over bittensor."""
+    if network == SIM_NETWORK:
         from pathlib import Path
 
         from a2a_cli.chain.local_chain import LocalChain, default_state_path
@@ -192,7 +225,7 @@ def open_chain(network: str, netuid: int, *, data_dir: Any = None, **local_optio
 
 
 def chain_from_settings(settings: Any) -> Chain:
-    """The chain the `chain.*` settings name (local chains live under the data dir)."""
+    """The chain the `chain.*` settings name (sim chains live under the data dir)."""
     network = settings.get("chain.network")
-    local_options = {"block_seconds": settings.get("chain.local_block_seconds")} if network == LOCAL_NETWORK else {}
+    local_options = {"block_seconds": settings.get("chain.sim_block_seconds")} if network == SIM_NETWORK else {}
     return open_chain(network, settings.get("chain.netuid"), data_dir=settings.data_dir, **local_options)

@@ -1,8 +1,9 @@
-"""A chain on this machine: the subnet's state in one JSON file that every local process shares.
+"""The sim chain: a chain on this machine, the subnet's state in one JSON file that every local process shares.
 
-`a2a register`, `a2a mine` and `a2a validate` started with `--network local` all open the same
-file (`<data dir>/local-chain/<netuid>.json`), so a whole subnet runs on one machine with nothing
-else installed. Writers take an exclusive `flock` on a sibling lock file, read, change and replace
+`a2a register`, `a2a mine` and `a2a validate` started with `--network sim` all open the same
+file (`<data dir>/sim-chain/<netuid>.json`), so a whole subnet runs on one machine with nothing
+else installed (no subtensor: bittensor's `local` network is a subtensor node, see chain.py).
+Writers take an exclusive `flock` on a sibling lock file, read, change and replace
 the file atomically; readers need no lock because they only ever see a whole file. Blocks advance
 with wall time (`block_seconds`, 12 s like finney; tests use a few milliseconds).
 
@@ -24,7 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited, check_axon_address
+from a2a_cli.chain.chain import SIM_NETWORK, Chain, Metagraph, Neuron, RateLimited, check_axon_address
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_write, exclusive_lock, parse_versioned_json
 
@@ -40,12 +41,12 @@ DEFAULTS = {
 
 
 def default_state_path(netuid: int, data_dir: Path | None = None) -> Path:
-    """<data dir>/local-chain/<netuid>.json; the data dir is the user data dir unless given."""
+    """<data dir>/sim-chain/<netuid>.json; the data dir is the user data dir unless given."""
     if data_dir is None:
         from a2a_cli.config import default_data_dir
 
         data_dir = default_data_dir()
-    return Path(data_dir).expanduser() / "local-chain" / f"{int(netuid)}.json"
+    return Path(data_dir).expanduser() / "sim-chain" / f"{int(netuid)}.json"
 
 
 def wallet_addresses(wallet: Any) -> tuple[str, str]:
@@ -62,7 +63,7 @@ class LocalChain(Chain):
     """The file-backed chain. Parameters apply when the file is first created; after that the
     file's own values rule, so every process sees the same block clock (change them with `configure`)."""
 
-    network = "local"
+    network = SIM_NETWORK
 
     def __init__(self, path: str | os.PathLike, netuid: int = 1, *, clock: Callable[[], float] = time.time, **params: Any):
         _check_params(params)
@@ -103,7 +104,7 @@ class LocalChain(Chain):
         state = self._read()
         neuron = _find(state, hotkey)
         if neuron is None:
-            raise WorkError(f"hotkey {hotkey} is not registered on local netuid {self.netuid}")
+            raise WorkError(f"hotkey {hotkey} is not registered on sim netuid {self.netuid}")
         last = neuron.get("last_update")
         if last is None:
             return 0
@@ -156,16 +157,16 @@ class LocalChain(Chain):
                 wait = last + int(state["weights_rate_limit"]) - block
                 raise RateLimited(f"weights were set too recently: wait {wait} more block(s)", wait)
             if neuron["uid"] not in _permit_holders(state):
-                raise WorkError(f"hotkey {hotkey} has no validator permit on local netuid {self.netuid}")
+                raise WorkError(f"hotkey {hotkey} has no validator permit on sim netuid {self.netuid}")
             neuron["last_update"] = block
             state["weights"][str(neuron["uid"])] = {"block": block, "uids": uids, "weights": weights, "version_key": version_key}
 
-    def set_stake(self, hotkey: str, tao: float) -> None:
-        """Development helper: give a registered hotkey `tao` of stake (the real chain has staking for this)."""
-        if not tao >= 0:
-            raise InputError(f"stake must be a non-negative number of TAO, got {tao}")
+    def set_stake(self, hotkey: str, alpha: float) -> None:
+        """Development helper: give a registered hotkey `alpha` of stake (the real chain has staking for this)."""
+        if not alpha >= 0:
+            raise InputError(f"stake must be a non-negative amount of alpha, got {alpha}")
         with self._update() as state:
-            self._registered(state, hotkey)["stake"] = float(tao)
+            self._registered(state, hotkey)["stake"] = float(alpha)
 
     def configure(self, **params: Any) -> None:
         """Change the chain's parameters (block_seconds, burn_tao, ...); the block number carries on."""
@@ -184,7 +185,7 @@ class LocalChain(Chain):
     def _registered(self, state: dict, hotkey: str) -> dict:
         neuron = _find(state, hotkey)
         if neuron is None:
-            raise WorkError(f"hotkey {hotkey} is not registered on local netuid {self.netuid}; run `a2a register --network local`")
+            raise WorkError(f"hotkey {hotkey} is not registered on sim netuid {self.netuid}; run `a2a register --network sim`")
         return neuron
 
     def _fresh_state(self) -> dict:
@@ -197,13 +198,13 @@ class LocalChain(Chain):
         except FileNotFoundError:
             return self._fresh_state()
         except OSError as e:
-            raise WorkError(f"cannot read the local chain {self.path}: {e.strerror or e}") from None
-        return parse_versioned_json(text, STATE_VERSION, f"the local chain {self.path}")
+            raise WorkError(f"cannot read the sim chain {self.path}: {e.strerror or e}") from None
+        return parse_versioned_json(text, STATE_VERSION, f"the sim chain {self.path}")
 
     @contextlib.contextmanager
     def _update(self) -> Iterator[dict]:
         """Read-modify-write under an exclusive lock; the new state replaces the file atomically."""
-        with exclusive_lock(self.path, what="local chain"):
+        with exclusive_lock(self.path, what="sim chain"):
             state = self._read()
             yield state
             atomic_write(self.path, json.dumps(state, indent=1))
@@ -213,11 +214,11 @@ def _check_params(params: dict) -> None:
     """Known names only, and a block clock that advances (block numbers divide by block_seconds)."""
     unknown = set(params) - set(DEFAULTS)
     if unknown:
-        raise InputError(f"unknown local chain parameter(s): {', '.join(sorted(unknown))}")
+        raise InputError(f"unknown sim chain parameter(s): {', '.join(sorted(unknown))}")
     if "block_seconds" in params:
         seconds = params["block_seconds"]
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
-            raise InputError(f"local chain block_seconds must be a positive number of seconds, got {seconds!r}")
+            raise InputError(f"sim chain block_seconds must be a positive number of seconds, got {seconds!r}")
 
 
 def _find(state: dict, hotkey: str) -> dict | None:

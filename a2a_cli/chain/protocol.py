@@ -84,7 +84,8 @@ class GenerateRequest(_Strict):
     prompt_id: str = Field(description="opaque id the validator uses to match answers to prompts")
     audio: AudioPayload
     fps: Literal[30] = FPS
-    duration_s: float = Field(ge=MIN_DURATION_S, le=MAX_DURATION_S, allow_inf_nan=False)
+    # strict: a JSON number only (true would otherwise pass as 1 s); the audio must last this long
+    duration_s: float = Field(ge=MIN_DURATION_S, le=MAX_DURATION_S, allow_inf_nan=False, strict=True)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     # The version of the judge that will score the answer (scoring.constants.JUDGE_VERSION): miners
     # can tell which criteria they are paid for, and log or refuse a judge they were not built for.
@@ -159,12 +160,22 @@ def decode_wav_bytes(raw: bytes, *, max_duration_s: float = MAX_DURATION_S + 1.0
             frames = -1 if keep_s is None else min(f.frames, math.ceil(keep_s * f.samplerate))
             samples = f.read(frames, dtype="float32", always_2d=True)
             sr = f.samplerate
-    except (sf.LibsndfileError, RuntimeError) as e:
-        raise ProtocolError(f"audio is not a readable WAV: {e}") from None
+    except sf.LibsndfileError as e:  # its str() names the in-memory file object (a memory address): not for callers
+        raise ProtocolError(f"audio is not a readable WAV: {e.error_string}") from None
+    except RuntimeError:
+        raise ProtocolError("audio is not a readable WAV") from None
     mono = samples.mean(axis=1, dtype=np.float32)
     if not np.isfinite(mono).all():
         raise ProtocolError("audio contains NaN or infinite samples")
     return mono, int(sr)
+
+
+def check_audio_covers(samples: np.ndarray, sr: int, duration_s: float) -> None:
+    """ProtocolError unless `samples` (at `sr` Hz) last at least `duration_s` (one frame of slack):
+    a dance is asked for music that exists, never for seconds of silence the prompt did not send."""
+    available_s = len(samples) / sr
+    if available_s + 1.0 / FPS < duration_s:
+        raise ProtocolError(f"duration_s {duration_s:g} is longer than the audio ({available_s:.2f} s)")
 
 
 # --- motion --------------------------------------------------------------------------------------

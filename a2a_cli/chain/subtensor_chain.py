@@ -5,21 +5,45 @@ UID -> `neurons.uid(hotkey, netuid)`; burn cost -> `subnets.burn(netuid)`; block
 rate limit -> `hyperparameters.weights_rate_limit(netuid)` and `epochs.blocks_since_last_update`;
 registration, serving and weights are the intents `BurnedRegister`, `ServeAxon` and `SetWeights`
 run with `execute(intent, wallet)` (SetWeights itself clips, u16-quantises and picks plaintext or
-commit-reveal). Every SDK failure becomes a one-line WorkError.
+commit-reveal).
+
+Units (dynamic TAO): every amount the SDK gives is a `Balance` tagged with its currency, and
+`.tao` of a subnet's alpha raises `UnitMismatchError`. A neuron's stake is read from the
+metagraph's `total_stake`: the stake weight the chain itself computes for validator permits
+(the hotkey's alpha stake plus its TAO stake times the chain's TAO weight), in the subnet's alpha.
+`balance_amount` is the one place where a Balance becomes a float, checking its currency. Every
+SDK call, and every conversion of what it returns, runs inside `_call`: any failure there is one
+WorkError line, never an SDK exception reaching the miner or the validator loop.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron, check_axon_address
 from a2a_cli.errors import WorkError
 
+TAO_NETUID = 0  # a Balance's netuid names its currency: 0 is TAO, any other the alpha of that subnet
+
+
+def balance_amount(balance: Any, netuid: int, what: str) -> float:
+    """The float amount of an SDK `Balance` that must be in subnet `netuid`'s currency (TAO for 0).
+
+    `what` names the amount in the error. A Balance in another currency is refused (WorkError)
+    rather than mixed up: an alpha amount is not a TAO amount.
+    """
+    unit = getattr(balance, "netuid", None)
+    if unit != netuid:
+        expected = "TAO" if netuid == TAO_NETUID else f"subnet {netuid}'s alpha"
+        raise WorkError(f"{what} came back in {getattr(balance, 'unit', unit)!s}, not {expected}")
+    return float(balance.amount)
+
 
 class SubtensorChain(Chain):
     def __init__(self, network: str, netuid: int, *, client: Any = None):
-        """`client` is a ready `bittensor.Subtensor`-like object; by default one for `network` is
-        made (cold: it connects on the first call)."""
+        """`client` is a ready `bittensor.Subtensor` (any object with its namespaces); by default one
+        for `network` is made (cold: it connects on the first call)."""
         self.network = network
         self.netuid = int(netuid)
         self._client = client
@@ -29,15 +53,19 @@ class SubtensorChain(Chain):
         if self._client is None:
             import bittensor as bt
 
-            self._client = bt.Subtensor(self.network)
+            self._client = self._call("connect", lambda _: bt.Subtensor(self.network), connect=False)
         return self._client
 
     def metagraph(self) -> Metagraph:
-        graph = self._call("read the metagraph", lambda c: c.subnets.metagraph(self.netuid, commitments=False))
+        return self._call("read the metagraph", self._read_metagraph)
+
+    def _read_metagraph(self, client: Any) -> Metagraph:
+        graph = client.subnets.metagraph(self.netuid, commitments=False)
         if graph is None:
             raise WorkError(f"subnet {self.netuid} does not exist on {self.network}")
         neurons = tuple(
-            Neuron(uid=int(n.uid), hotkey=n.hotkey, coldkey=n.coldkey, stake=float(n.total_stake.tao),
+            Neuron(uid=int(n.uid), hotkey=n.hotkey, coldkey=n.coldkey,
+                   stake=balance_amount(n.total_stake, self.netuid, f"the stake of uid {n.uid}"),
                    validator_permit=bool(n.validator_permit), **_split_axon(n.axon))
             for n in graph.neurons
         )
@@ -48,13 +76,13 @@ class SubtensorChain(Chain):
         return None if uid is None else int(uid)
 
     def current_block(self) -> int:
-        return int(self._call("read the block number", lambda c: c.block))
+        return self._call("read the block number", lambda c: int(c.block))
 
     def burn_cost(self) -> float:
-        return float(self._call("read the burn cost", lambda c: c.subnets.burn(self.netuid)).tao)
+        return self._call("read the burn cost", lambda c: balance_amount(c.subnets.burn(self.netuid), TAO_NETUID, "the burn cost"))
 
     def weights_rate_limit(self) -> int:
-        return int(self._call("read the weights rate limit", lambda c: c.hyperparameters.weights_rate_limit(self.netuid)))
+        return self._call("read the weights rate limit", lambda c: int(c.hyperparameters.weights_rate_limit(self.netuid)))
 
     def blocks_until_weights_allowed(self, hotkey: str) -> int:
         uid = self.uid_of(hotkey)
@@ -91,17 +119,18 @@ class SubtensorChain(Chain):
         self._execute("set weights", intent, wallet)
 
     def _execute(self, what: str, intent: Any, wallet: Any) -> None:
+        """Run one intent; an `ExtrinsicResult` that did not succeed is a WorkError with its message."""
         result = self._call(what, lambda c: c.execute(intent, wallet))
         if not getattr(result, "success", False):
             raise WorkError(f"could not {what} on {self.network}: {getattr(result, 'message', None) or 'the extrinsic failed'}")
 
-    def _call(self, what: str, fn: Any) -> Any:
-        """Run one SDK call; any SDK or connection failure becomes one WorkError line."""
+    def _call(self, what: str, fn: Callable[[Any], Any], *, connect: bool = True) -> Any:
+        """`fn(client)`, with any SDK, transport or decoding failure turned into one WorkError line."""
         try:
-            return fn(self.client)
+            return fn(self.client if connect else None)
         except WorkError:
             raise
-        except Exception as e:  # bittensor raises its own hierarchy plus OSError/TimeoutError from the transport
+        except Exception as e:  # bittensor's own hierarchy, UnitMismatchError, OSError/TimeoutError from the transport
             message = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise WorkError(f"could not {what} on {self.network} (netuid {self.netuid}): {message}") from None
 

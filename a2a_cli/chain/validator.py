@@ -7,9 +7,10 @@ One step:
   3. Send every sampled miner the same a2a/1 request, signed for it (auth.py), all at once, each
      with one deadline for the whole exchange (`timeout_s`) and a size cap counted while the
      answer streams in, so a 100 MB body is cut off at the cap, never buffered. Meanwhile the
-     prompt's audio is analysed. Off the local chain, a sampled miner whose advertised address is
-     not public (loopback, private, link-local such as the 169.254.169.254 metadata service) is
-     not called: it scores 0 with that reason, so a miner cannot aim validators at their own network.
+     prompt's audio is analysed. Off this machine's chains (sim, local), a sampled miner whose
+     advertised address is not public (loopback, private, link-local such as the 169.254.169.254
+     metadata service, or an IPv6 form of one) is not called: it scores 0 with that reason, so a
+     miner cannot aim validators at their own network.
   4. Judge each answer in a worker thread: protocol checks (protocol.parse_response: JSON, size,
      safe decoding, exact frame count), copy and replay detection, then the scoring library's
      validator score (gates, beat sync, quality, ..., latency). Every failure (an HTTP error, a
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import sign_request
-from a2a_cli.chain.chain import LOCAL_NETWORK, Chain, Metagraph, Neuron, RateLimited, is_public_address, normalize_weights
+from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited, is_public_address, normalize_weights, on_this_machine
 from a2a_cli.chain.prompts import Prompt, PromptSource
 from a2a_cli.chain.state import ValidatorState, exclusive_state
 from a2a_cli.errors import A2AError
@@ -212,7 +213,7 @@ class Validator:
         miners = rng.sample(candidates, min(self.settings.sample_size, len(candidates)))
 
         timeout_s, cap = self.settings.timeout_s, response_cap(prompt.duration_s)
-        local = self.chain.network == LOCAL_NETWORK  # the whole local subnet lives on loopback
+        local = on_this_machine(self.chain.network)  # the whole subnet lives on loopback
         transport = httpx.AsyncHTTPTransport(socket_options=protocol.CLIENT_SOCKET_OPTIONS,
                                              limits=httpx.Limits(max_connections=max(len(miners), 1), max_keepalive_connections=0))
         async with httpx.AsyncClient(transport=transport, timeout=timeout_s, trust_env=False, follow_redirects=False) as client:
@@ -292,8 +293,12 @@ class Validator:
     # --- weights ---------------------------------------------------------------------------------
 
     def maybe_set_weights(self, metagraph: Metagraph) -> tuple[dict[int, float] | None, str]:
-        """Set weights from the moving averages once `weights_interval_blocks` have passed since the last time."""
-        block = self.chain.current_block()
+        """Set weights from the moving averages once `weights_interval_blocks` have passed since the last
+        time. A chain that fails here costs only this weight setting: the step's scores are kept."""
+        try:
+            block = self.chain.current_block()
+        except A2AError as e:
+            return None, f"weights not set: {_one_line(e)}"
         last = self.state.last_weights_block
         interval = self.settings.weights_interval_blocks
         if last is not None and block - last < interval:

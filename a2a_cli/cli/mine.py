@@ -20,14 +20,14 @@ def mine(
     model: Optional[str] = typer.Option(None, "--model", help="Generator to serve (default: generate.model)."),
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default: miner.host)."),
     port: Optional[int] = typer.Option(None, "--port", help="Port to serve on; 0 picks a free one (default: miner.port)."),
-    external_ip: Optional[str] = typer.Option(None, "--external-ip", help="Address validators should call, advertised on chain (default: miner.external_ip, else the bound host; 127.0.0.1 on the local chain)."),
-    min_stake: Optional[float] = typer.Option(None, "--min-stake", help="Refuse callers with less stake, in TAO (default: miner.min_stake)."),
+    external_ip: Optional[str] = typer.Option(None, "--external-ip", help="Address validators should call, advertised on chain (default: miner.external_ip, else the bound host; 127.0.0.1 on sim and local)."),
+    min_stake: Optional[float] = typer.Option(None, "--min-stake", help="Refuse callers with less stake, in the subnet's alpha (the chain's validator-permit stake weight; default: miner.min_stake)."),
 ) -> None:
     """Serve the chosen generator to validators until interrupted (Ctrl-C).
 
     Checks that the hotkey is registered, advertises its address on chain, then answers signed a2a/1 prompts on POST /v1/generate (health: GET /v1/health, schema: /openapi.json).
 
-    [bold]a2a mine --network local --wallet miner1 --port 8091[/bold]
+    [bold]a2a mine --network sim --wallet miner1 --port 8091[/bold]
     """
     import ipaddress
     import logging
@@ -35,7 +35,7 @@ def mine(
     from rich.markup import escape
 
     from a2a_cli.chain.auth import wallet_from_settings
-    from a2a_cli.chain.chain import LOCAL_NETWORK, chain_from_settings
+    from a2a_cli.chain.chain import chain_from_settings, on_this_machine
     from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, model_generate_fn, serve
     from a2a_cli.errors import InputError
 
@@ -58,7 +58,7 @@ def mine(
         except ValueError:
             raise InputError(f"external ip {advertised!r} is not an IP address") from None
     else:
-        advertised = _reachable_host(config.host, local=chain.network == LOCAL_NETWORK)
+        advertised = _reachable_host(config.host, local=on_this_machine(chain.network))
 
     sock = bind_socket(config.host, config.port)
     bound_port = sock.getsockname()[1]
@@ -76,7 +76,7 @@ def mine(
 
 def _reachable_host(host: str, *, local: bool) -> str:
     """The address to advertise when no external ip is given: the bound host's own address (a name
-    such as localhost is resolved: the chain holds numbers); for a wildcard bind, loopback on the local chain."""
+    such as localhost is resolved: the chain holds numbers); for a wildcard bind, loopback on sim and local."""
     import ipaddress
     import socket
 

@@ -18,27 +18,27 @@ def register(
     hotkey: Optional[str] = typer.Option(None, "--hotkey", help="Hotkey name inside the wallet."),
     wallet_path: Optional[Path] = typer.Option(None, "--wallet-path", help="Folder holding the wallets."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Register without asking for confirmation."),
-    stake: Optional[float] = typer.Option(None, "--stake", help="Local chain only: give the hotkey this much stake (TAO), e.g. for a validator."),
+    stake: Optional[float] = typer.Option(None, "--stake", help="Sim chain only: give the hotkey this much stake (alpha), e.g. for a validator."),
     json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Register the wallet's hotkey on the subnet (burned registration) and print its UID.
 
     Shows the network, subnet, wallet, hotkey and burn cost, and asks before spending. An already registered hotkey is reported, never registered twice.
 
-    [bold]a2a register --network local --wallet miner1 --yes[/bold]
+    [bold]a2a register --network sim --wallet miner1 --yes[/bold]
     """
     import click
     from rich.markup import escape
     from rich.table import Table
 
     from a2a_cli.chain.auth import wallet_from_settings
-    from a2a_cli.chain.chain import LOCAL_NETWORK, chain_from_settings
+    from a2a_cli.chain.chain import SIM_NETWORK, chain_from_settings
     from a2a_cli.errors import InputError
 
     settings = chain_settings(network, netuid, wallet, hotkey, wallet_path)
     network_name = settings.get("chain.network")
-    if stake is not None and network_name != LOCAL_NETWORK:
-        raise InputError("--stake only works on the local chain; on a real network, stake with btcli")
+    if stake is not None and network_name != SIM_NETWORK:
+        raise InputError("--stake only works on the sim chain; on a real network (local included), stake with btcli")
     chain = chain_from_settings(settings)
     keys = wallet_from_settings(settings)
     hotkey_ss58 = keys.hotkey.ss58_address
@@ -70,7 +70,7 @@ def register(
         chain.set_stake(hotkey_ss58, stake)
 
     if json_output:
-        common.print_json({**facts, "uid": uid, "already_registered": already, **({"stake_tao": stake} if stake is not None else {})})
+        common.print_json({**facts, "uid": uid, "already_registered": already, **({"stake_alpha": stake} if stake is not None else {})})
     elif already:
         common.out.print(f"hotkey {escape(hotkey_ss58)} is already registered on netuid {chain.netuid}: UID {uid}")
     else:

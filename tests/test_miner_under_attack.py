@@ -1,0 +1,252 @@
+"""A miner under keyless attack on loopback still answers its staked validator, as usual.
+
+The attackers have no key and no stake; they share the validator's address (127.0.0.1) and claim its
+public hotkey. Then the miner's slow-client bounds one by one: headers deadline, the pending cap,
+the body's minimum rate and deadline, the body pool, and refusals before the body is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from a2a_cli.chain import protocol
+from a2a_cli.chain.miner import BodyPool, HTTPRefusal, model_generate_fn
+from a2a_cli.chain.validator import Validator, ValidatorSettings
+from attack import Attack
+from hypothesis import given
+from hypothesis import strategies as st
+from subnet_helpers import (FixedPrompts, MinerService, MinerSettings, fast_generate, json_detail, local_chain_with, make_wallets,
+                            prompt_body, running_miner, signed_headers)
+
+GENERATE = protocol.GENERATE_PATH
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    root = tmp_path_factory.mktemp("attacked")
+    validator, miner = make_wallets(root / "wallets", "validator", "miner")
+    chain = local_chain_with(root / "chain.json", {validator: 1000.0}, [miner], block_seconds=0.05, weights_rate_limit=1)
+    return {"root": root, "chain": chain, "validator": validator, "miner": miner}
+
+
+def service_of(net, generate=fast_generate, model="fast", **settings) -> MinerService:
+    return MinerService(settings=MinerSettings(**{"min_stake": 10.0, "metagraph_ttl_s": 0.0, **settings}), chain=net["chain"],
+                        hotkey=net["miner"].hotkey.ss58_address, generate=generate, model=model)
+
+
+def port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def test_the_validator_gets_its_answer_while_keyless_attackers_hold_the_miner(net, caplog):
+    """24 slow bodies claiming the validator's hotkey, 200 idle connections and 10 slowloris header
+    trickles, all open while the validator's step runs: the miner answers, the answer scores as usual."""
+    caplog.set_level(logging.INFO, logger="a2a.miner")
+    validator, miner = net["validator"], net["miner"]
+    service = service_of(net, model_generate_fn("choreo"), "choreo", headers_timeout_s=60.0)  # held however slow this machine is
+    with running_miner(service) as url:
+        net["chain"].serve_axon(miner, "127.0.0.1", port_of(url))
+        def validator_step():  # the same prompt and seed each time, and no memory of earlier answers
+            step = Validator(chain=net["chain"], wallet=validator, prompts=FixedPrompts(), seed_source=lambda: 7,
+                             state_path=net["root"] / f"state-{time.monotonic_ns()}.json", settings=ValidatorSettings(timeout_s=20.0))
+            return asyncio.run(step.step())
+
+        quiet = validator_step().answers[0]  # the usual answer, without attackers
+        attack = Attack(port_of(url), claimed_hotkey=validator.hotkey.ss58_address, miner_hotkey=miner.hotkey.ss58_address,
+                        max_seconds=25.0)
+        with attack.running():
+            held_before = dict(attack.open_now)
+            result = validator_step()
+            held_after = dict(attack.open_now)
+            deadline = time.monotonic() + 5.0  # slow bodies are cut after the 1-s grace, and come back
+            while (attack.answers[b"408"] < 24 or attack.opened["slow_body"] < 48) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            cut = dict(attack.answers)
+            reopened = attack.opened["slow_body"]
+    (answer,) = result.answers
+    assert held_before == {"slow_body": 24, "idle": 200, "slowloris": 10}, held_before
+    assert held_after["idle"] == 200 and held_after["slowloris"] == 10, held_after  # still held when the step ended
+    assert answer.reason == "ok" and answer.model == "choreo" and answer.score > 0.2, answer
+    assert answer.score == pytest.approx(quiet.score, abs=0.05)  # scored as usual (latency is part of the score)
+    assert set(cut) == {b"408"} and cut[b"408"] >= 24 and reopened >= 48, cut  # never anything but too slow
+    statuses = Counter(r.getMessage().split()[1] for r in caplog.records if r.name == "a2a.miner" and r.getMessage().startswith("/v1"))
+    assert statuses["200"] == 2 and set(statuses) <= {"200", "408", "400"}, statuses  # 400: attackers hanging up at the end
+
+
+def raw_request(port: int, head: bytes, *, wait_s: float = 5.0) -> tuple[bytes, float]:
+    """Send `head` on a fresh connection and read until the miner closes it: (all it sent, seconds taken)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=wait_s) as sock:
+        sock.sendall(head)
+        reply = b""
+        try:
+            while chunk := sock.recv(4096):
+                reply += chunk
+        except TimeoutError:
+            pass
+    return reply, time.monotonic() - started
+
+
+def request_head(net, *, length: int = 400_000, **header_changes) -> bytes:
+    headers = {"Host": "miner", "Content-Type": "application/json", "Content-Length": str(length),
+               **signed_headers(net["validator"], b"x" * length, net["miner"].hotkey.ss58_address), **header_changes}
+    return (f"POST {GENERATE} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
+
+
+def test_headers_that_cannot_be_valid_are_refused_and_closed_before_the_body(net):
+    """A stale nonce or another receiver: 401 at once, with 400 kB of body never sent."""
+    from bittensor import http_auth
+
+    with running_miner(service_of(net)) as url:
+        for change, detail in (({http_auth.HEADER_NONCE: str(time.time_ns() - 60 * 10**9)}, b"StaleRequest"),
+                               ({http_auth.HEADER_RECEIVER: net["validator"].hotkey.ss58_address}, b"WrongReceiver"),
+                               ({http_auth.HEADER_SIGNATURE: "0xzz"}, b"MalformedAuth")):
+            reply, took = raw_request(port_of(url), request_head(net, **change))
+            assert reply.startswith(b"HTTP/1.1 401") and detail in reply and b"connection: close" in reply.lower()
+            assert took < 2.0  # answered and closed without waiting for the body
+
+
+def test_a_bad_signature_is_refused_and_its_connection_closed(net):
+    body = prompt_body(1.0)
+    headers = signed_headers(net["validator"], body + b" ", net["miner"].hotkey.ss58_address)
+    with running_miner(service_of(net)) as url:
+        response = httpx.post(url + GENERATE, content=body, headers=headers)
+    assert response.status_code == 401 and "BadSignature" in json_detail(response)
+    assert response.headers["connection"] == "close"
+
+
+def test_a_body_slower_than_the_minimum_rate_is_cut_after_the_grace(net):
+    with running_miner(service_of(net, body_grace_s=0.5, body_min_rate=10_000)) as url:
+        reply, took = raw_request(port_of(url), request_head(net) + b"{" * 100)  # 100 bytes, then nothing
+    assert reply.startswith(b"HTTP/1.1 408") and b"slower than 10000 bytes/s" in reply
+    assert 0.5 <= took < 2.5
+
+
+def test_a_body_that_keeps_the_rate_but_not_the_deadline_is_cut_at_the_deadline(net):
+    service = service_of(net, body_grace_s=0.3, body_min_rate=1000, body_timeout_s=1.0)
+    with running_miner(service) as url, socket.create_connection(("127.0.0.1", port_of(url)), timeout=5) as sock:
+        sock.sendall(request_head(net))
+        started, reply = time.monotonic(), b""
+        for _ in range(40):  # 2000 bytes/s, twice the minimum rate, for up to 2 s
+            sock.sendall(b" " * 100)
+            time.sleep(0.05)
+            sock.settimeout(0.001)
+            try:
+                reply += sock.recv(4096)
+            except (TimeoutError, BlockingIOError):
+                pass
+            if reply:
+                break
+        took = time.monotonic() - started
+    assert reply.startswith(b"HTTP/1.1 408") and b"not complete within 1 s" in reply
+    assert 0.9 <= took < 1.6
+
+
+def test_headers_have_a_deadline_and_idle_connections_are_closed(net):
+    with running_miner(service_of(net, headers_timeout_s=0.5)) as url:
+        port = port_of(url)
+        idle, took_idle = raw_request(port, b"")
+        trickle, took_trickle = raw_request(port, b"POST /v1/generate HTTP/1.1\r\nHost: mi")
+        assert (idle, trickle) == (b"", b"")  # closed without an answer
+        assert 0.5 <= took_idle < 1.5 and 0.5 <= took_trickle < 1.5
+        with httpx.Client() as client:  # a keep-alive connection after its answer: the same deadline for the next headers
+            assert client.get(url + protocol.HEALTH_PATH).status_code == 200
+            time.sleep(1.0)
+            assert client.get(url + protocol.HEALTH_PATH).status_code == 200  # httpx reconnects: the old one was closed
+
+
+def test_past_the_pending_cap_the_oldest_waiting_connection_is_closed(net):
+    service = service_of(net, max_pending_connections=5)
+    with running_miner(service) as url:
+        port = port_of(url)
+        socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(8)]
+        try:
+            closed, deadline = [], time.monotonic() + 5.0
+            while len(closed) < 3 and time.monotonic() < deadline:
+                for i, sock in enumerate(socks):
+                    sock.settimeout(0.01)
+                    try:
+                        if i not in closed and sock.recv(1) == b"":
+                            closed.append(i)
+                    except TimeoutError:
+                        pass
+            assert sorted(closed) == [0, 1, 2] and len(service.pending) == 5
+            assert service.pending.closed_evicted == 3
+            assert httpx.get(url + protocol.HEALTH_PATH).status_code == 200  # a newcomer sends its headers: served
+        finally:
+            for sock in socks:
+                sock.close()
+
+
+# --- the body pool ------------------------------------------------------------------------------
+
+
+def test_the_body_pool_counts_per_address_and_weighs_per_address_and_hotkey():
+    pool = BodyPool(max_requests=4, max_bytes=1000, peer_requests=2, peer_bytes=600)
+    with pool.entry("1.1.1.1", "hot-v") as a, pool.entry("1.1.1.1", "hot-v") as b:
+        with pytest.raises(HTTPRefusal, match="too many requests being received") as refused:
+            with pool.entry("1.1.1.1", "hot-x"):
+                pass
+        assert refused.value.status == 429 and refused.value.close
+        a(500)
+        with pytest.raises(HTTPRefusal, match="too many bytes"):
+            b(101)  # the address's 600 bytes
+        with pool.entry("2.2.2.2", "hot-v") as c:  # another address, the same claimed hotkey
+            with pytest.raises(HTTPRefusal, match="too many bytes"):
+                c(101)  # the hotkey's 600 bytes
+            c(100)
+            assert (pool.requests, pool.bytes, pool.held_by("hotkey", "hot-v")) == (3, 600, 600)
+    assert (pool.requests, pool.bytes, pool.held_by("address", "1.1.1.1"), pool.held_by("hotkey", "hot-v")) == (0, 0, 0, 0)
+
+
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("xyz"), st.lists(st.integers(0, 400), max_size=4)),
+                max_size=12))
+def test_the_body_pool_never_passes_its_bounds_and_gives_everything_back(requests):
+    import contextlib
+
+    pool = BodyPool(max_requests=6, max_bytes=1500, peer_requests=3, peer_bytes=700)
+    with contextlib.ExitStack() as stack:
+        for address, hotkey, chunks in requests:
+            try:
+                take = stack.enter_context(pool.entry(address, hotkey))
+                for n in chunks:
+                    take(n)
+            except HTTPRefusal:
+                pass
+            assert pool.requests <= 6 and pool.bytes <= 1500
+            assert all(pool.held_by(kind, name) <= 700 for kind, names in (("address", "abc"), ("hotkey", "xyz")) for name in names)
+    assert (pool.requests, pool.bytes) == (0, 0)
+    assert all(pool.held_by(kind, name) == 0 for kind, names in (("address", "abc"), ("hotkey", "xyz")) for name in names)
+
+
+def test_past_its_address_share_of_the_body_pool_a_request_gets_429_and_is_closed(net):
+    """A pool of 32 gives each client address 2 bodies at once: a third from 127.0.0.1 is refused
+    at once, and once the slow ones are cut, a signed prompt is served."""
+    service = service_of(net, body_pool_requests=32, body_grace_s=1.0)
+    with running_miner(service) as url:
+        port = port_of(url)
+        slow = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+        try:
+            for sock in slow:
+                sock.sendall(request_head(net) + b"{")
+            deadline = time.monotonic() + 5.0
+            while service.bodies.requests < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            reply, took = raw_request(port, request_head(net) + b"{")
+            assert reply.startswith(b"HTTP/1.1 429") and b"too many requests being received" in reply and took < 1.0
+        finally:
+            for sock in slow:
+                sock.close()
+        deadline = time.monotonic() + 5.0
+        while service.bodies.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        body = prompt_body(1.0)
+        ok = httpx.post(url + GENERATE, content=body, headers=signed_headers(net["validator"], body, net["miner"].hotkey.ss58_address))
+    assert ok.status_code == 200, ok.text
