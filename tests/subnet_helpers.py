@@ -157,3 +157,9 @@ def json_detail(response) -> str:
 
 __all__ = ["SR", "FixedPrompts", "MinerService", "MinerSettings", "QuietHandler", "fast_generate", "http_server", "json_detail", "local_chain_with",
            "make_wallets", "prompt_body", "running_app", "running_miner", "signed_headers"]
+
+
+def judged_on_merit(reason: str) -> bool:
+    """Whether a validator's reason for an answer's score is the judge's own (its terms), not a refusal:
+    a failed gate, a copy of another answer, an invalid or missing reply."""
+    return not reason.startswith(("gate", "copy", "invalid", "HTTP", "scoring failed"))

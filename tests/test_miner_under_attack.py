@@ -22,7 +22,7 @@ from a2a_cli.chain.validator import Validator, ValidatorSettings
 from attack import Attack
 from hypothesis import given
 from hypothesis import strategies as st
-from subnet_helpers import (FixedPrompts, MinerService, MinerSettings, fast_generate, json_detail, local_chain_with, make_wallets,
+from subnet_helpers import (FixedPrompts, judged_on_merit, MinerService, MinerSettings, fast_generate, json_detail, local_chain_with, make_wallets,
                             prompt_body, running_miner, signed_headers)
 
 GENERATE = protocol.GENERATE_PATH
@@ -73,7 +73,7 @@ def test_the_validator_gets_its_answer_while_keyless_attackers_hold_the_miner(ne
     (answer,) = result.answers
     assert held_before == {"slow_body": 24, "idle": 200, "slowloris": 10}, held_before
     assert held_after["idle"] == 200 and held_after["slowloris"] == 10, held_after  # still held when the step ended
-    assert answer.reason == "ok" and answer.model == "choreo" and answer.score > 0.2, answer
+    assert judged_on_merit(answer.reason) and answer.model == "choreo" and answer.score > 0.2, answer
     assert answer.score == pytest.approx(quiet.score, abs=0.05)  # scored as usual (latency is part of the score)
     assert set(cut) == {b"408"} and cut[b"408"] >= 24 and reopened >= 48, cut  # never anything but too slow
     statuses = Counter(r.getMessage().split()[1] for r in caplog.records if r.name == "a2a.miner" and r.getMessage().startswith("/v1"))

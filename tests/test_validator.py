@@ -27,7 +27,7 @@ from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
 from a2a_cli.motion.formats import save_motion
 from dances import beat_frames_of, plausible_dance, static_pose
-from subnet_helpers import SR, Clock, FixedPrompts, QuietHandler, http_server, key, make_wallets
+from subnet_helpers import SR, Clock, FixedPrompts, QuietHandler, http_server, judged_on_merit, key, make_wallets
 
 def subnet(tmp_path: Path, clock: Clock, miners: str = "abc", **params) -> LocalChain:
     chain = LocalChain(tmp_path / "chain.json", netuid=1, clock=clock, block_seconds=1.0, **params)
@@ -285,7 +285,7 @@ def test_the_earliest_of_identical_answers_keeps_the_credit(tmp_path, song):
     replies = [reply(2, body_of(moved_and_turned(dance)), arrived=2.0), reply(1, body_of(dance), arrived=1.0),
                reply(3, body_of(dance), arrived=3.0)]
     verdicts = validator.judge(request, analysis, None, replies)
-    assert verdicts[1].score > 0.3 and not verdicts[1].reason.startswith(("gate", "copy", "invalid"))  # judged on merit
+    assert verdicts[1].score > 0.3 and judged_on_merit(verdicts[1].reason)
     assert (verdicts[0].score, verdicts[0].reason) == (0.0, "copy of uid 1's answer")
     assert (verdicts[2].score, verdicts[2].reason) == (0.0, "copy of uid 1's answer")
 
@@ -359,7 +359,7 @@ def test_a_miners_text_reaches_the_operators_terminal_without_control_characters
     named = body_of(dance, model=f"m{escape_code}")
     extra = body_of(dance).replace(b'"model":"m"', b'"model":"m","\\u001b[2J\\u009b":1')
     verdicts = validator.judge(request, analysis, None, [reply(1, named, 1.0), reply(2, extra, 2.0)])
-    assert not verdicts[0].reason.startswith(("gate", "copy", "invalid")) and verdicts[0].model.startswith("m")
+    assert judged_on_merit(verdicts[0].reason) and verdicts[0].model.startswith("m")
     assert "extra" in verdicts[1].reason.lower() or "invalid" in verdicts[1].reason
     shown = verdicts[0].model + verdicts[1].reason
     assert not [c for c in shown if not c.isprintable()], repr(shown)
