@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from a2a_cli.motion.grounding import FLOOR_PERCENTILE
 from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, L_FOOT, N_JOINTS, PELVIS, R_ANKLE, R_FOOT, smpl_skeleton
 from a2a_cli.scoring.clip_batch import ClipBatch, joint_groups
 from a2a_cli.scoring.constants import (  # the limits and their physical reasoning live there
@@ -204,7 +205,7 @@ def _foot_contacts(batch: ClipBatch, lowest: np.ndarray, fps: float) -> tuple[np
     """Per clip: foot-frames near the clip's floor, and those of them sliding horizontally. A foot
     is its ankle and toe: near when either is, sliding when both move."""
     p, step = batch.positions, batch.step
-    floor = _percentile(lowest.T, 5.0)
+    floor = _percentile(lowest.T, FLOOR_PERCENTILE)  # the floor grounding.floor_height finds
     n_contact = n_skate = 0
     for ankle, toe in ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT)):
         near = np.minimum(p[ankle, 1, 1:], p[toe, 1, 1:]) - floor < CONTACT_HEIGHT_M  # (T-1, B)
