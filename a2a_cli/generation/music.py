@@ -179,3 +179,95 @@ def _sections(features: np.ndarray, rms: np.ndarray, beats: np.ndarray, downbeat
                 boundaries.append(b)
     section_of_bar = np.searchsorted(boundaries, np.arange(n_bars), side="right")
     return section_of_bar[bar_of_beat].astype(np.int64)
+
+
+# --- the music's character: what a dancer hears as its genre and mood ---------------------------
+
+# Krumhansl-Kessler key profiles (C major, C minor), for the major/minor estimate from chroma.
+_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+_MFCC1, _CHROMA, _ONSET_PEAK = 2, slice(21, 33), 33  # columns of AudioAnalysis.features
+# Scales that put each measure on 0..1 for the styles' rules (measured on the synthetic genres of
+# `examples.GENRES` and the bundled example: soft pads sit near 0, busy electronic drums near 1).
+DARK_MFCC1, BRIGHT_MFCC1 = 130.0, 50.0  # MFCC 1 (spectral slope): high is dark, low is bright
+QUIET_ONSET, BUSY_ONSET = 0.2, 4.0  # mean onset strength
+SPARSE_PEAKS_S, DENSE_PEAKS_S = 0.5, 8.0  # onset peaks per second
+
+
+@dataclass(frozen=True)
+class MusicCharacter:
+    """What the music is like, each on a 0..1 scale except the tempo (BPM, as the beats are heard).
+
+    `energy`: how hard and busy it hits (mean onset strength); `dynamics`: how much its loudness
+    changes over the song; `percussiveness`: how densely it is struck (onset peaks per second);
+    `brightness`: how much of its sound is high (MFCC 1, the spectral slope); `major`: 1 for a
+    clear major key, 0 for a clear minor one; `swing`: how much the off-beat eighths are delayed
+    (0 straight, 1 a full triplet shuffle); `steadiness`: how regular the tracked beats are.
+    """
+
+    tempo_bpm: float
+    energy: float
+    dynamics: float
+    percussiveness: float
+    brightness: float
+    major: float
+    swing: float
+    steadiness: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: round(float(v), 3) for k, v in self.__dict__.items()}
+
+
+def _unit(x: float, lo: float, hi: float) -> float:
+    return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
+
+
+def read_character(audio, music: MusicStructure) -> MusicCharacter:
+    """The character of the first `music.duration_s` seconds of an AudioAnalysis, on its beat grid."""
+    n_frames = max(int(round(music.duration_s * FPS)), 1)
+    features = np.asarray(audio.features, dtype=np.float64)[:n_frames]
+    onset = _fit(np.asarray(audio.onset_env, dtype=np.float64), n_frames)
+    rms = _fit(np.asarray(audio.rms, dtype=np.float64), n_frames)
+    sounding = rms > SILENCE_RMS
+    if features.ndim != 2 or features.shape[0] == 0 or not sounding.any():
+        return MusicCharacter(0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.0, 0.0)
+    seconds = n_frames / FPS
+    detected = np.asarray(audio.beat_frames, dtype=np.float64) / FPS
+    detected = detected[detected <= music.duration_s]
+    gaps = np.diff(detected)
+    tempo = 60.0 / float(np.median(gaps)) if gaps.size >= 2 else 0.0
+    steadiness = 1.0 - _unit(float(np.std(gaps) / np.median(gaps)), 0.02, 0.25) if gaps.size >= 4 else 0.0
+
+    chroma = features[sounding, _CHROMA].mean(axis=0)
+    def best(profile: np.ndarray) -> float:
+        return max(float(np.corrcoef(chroma, np.roll(profile, k))[0, 1]) for k in range(12))
+    major = 0.5 + 2.0 * (best(_MAJOR_PROFILE) - best(_MINOR_PROFILE)) if chroma.std() > 1e-6 else 0.5
+
+    level = np.log(rms[sounding] + 1e-4)
+    bars = level[: level.size // 60 * 60].reshape(-1, 60).mean(axis=1) if level.size >= 120 else level
+    return MusicCharacter(
+        tempo_bpm=tempo,
+        energy=_unit(float(onset.mean()), QUIET_ONSET, BUSY_ONSET),
+        dynamics=_unit(float(bars.std()), 0.05, 0.8),
+        percussiveness=_unit(float(features[:, _ONSET_PEAK].sum() / seconds), SPARSE_PEAKS_S, DENSE_PEAKS_S),
+        brightness=_unit(float(features[sounding, _MFCC1].mean()), DARK_MFCC1, BRIGHT_MFCC1),
+        major=float(np.clip(major, 0.0, 1.0)),
+        swing=_swing(onset, gaps.size >= 4 and detected),
+        steadiness=float(steadiness),
+    )
+
+
+def _swing(onset: np.ndarray, beats) -> float:
+    """How far the off-beat onsets sit toward the triplet position (2/3 of a beat) from the half."""
+    if beats is False or len(beats) < 5:
+        return 0.0
+    beats = np.asarray(beats)
+    period = np.diff(beats)
+    frames = np.arange(onset.size)
+
+    def at(fraction: float) -> float:
+        t = (beats[:-1] + fraction * period) * FPS
+        return float(np.interp(t, frames, onset).mean())
+
+    straight, swung = at(0.5), at(2.0 / 3.0)
+    return _unit(swung / max(straight + swung, 1e-9), 0.45, 0.75)
