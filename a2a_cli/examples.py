@@ -140,7 +140,7 @@ class Genre:
 GENRES: dict[str, Genre] = {
     "hiphop": Genre(88, "x.....x...x.....", "....x.......x...", "x.x.x.x.x.x.x.x.", major=False, swing=0.12),
     "house": Genre(124, "x...x...x...x...", "....x.......x...", "x.x.x.x.x.x.x.x.", major=True),
-    "ambient": Genre(70, "x...............", "................", "................", major=True, pads=True, level=0.3),
+    "ambient": Genre(70, "x...x...x...x...", "................", "................", major=True, pads=True, level=0.3),
     "electro": Genre(110, "x...x...x...x...", "....x.......x...", "xxxxxxxxxxxxxxxx", major=False,
                      stabs="x..x..x...x.x..."),
     "ballad": Genre(76, "x.......x.......", "....x.......x...", "x...x...x...x...", major=False, pads=True, level=0.5),

@@ -27,12 +27,13 @@ EASE_ORDER = 6  # speed ~ (u(1-u))^6 within a beat, for the feet (the body's ord
 SWING_RISE = 0.2  # fraction of a step's beat spent lifting the foot before it travels (and setting it down)
 ACCENT = 1.15  # downbeats are danced this much bigger
 WEIGHT_ON_STEP = 0.8  # share of the weight a foot takes when it lands a step (the pelvis moves over it)
-ATTITUDE_DEG = 10.0  # how far the torso's beat-to-beat attitude wanders
+ATTITUDE_DEG = 6.0  # how far the torso's beat-to-beat attitude wanders
+VARIATION_DEG = 12.0  # how far each bar's arm carriage (shoulders forward and out) differs from the last
 # The pulse: a whole-body pump (knee bob, chest, shoulders, elbows) that tops up each beat's motion
 # until every beat moves about as much as its neighbours. Key offsets per unit, the most units one
 # beat may swing, and how many render-and-measure rounds solve for the swings.
-PUMP = {"root": (0.0, -0.025, 0.0), "spine": (4.0, 0.0, 0.0), "lsh": (-10.0, 0.0, 0.0), "rsh": (-10.0, 0.0, 0.0),
-        "lel": (0.0, -13.0, 0.0), "rel": (0.0, -13.0, 0.0)}
+PUMP = {"root": (0.0, -0.04, 0.0), "spine": (4.0, 0.0, 0.0), "lsh": (-3.0, 0.0, 0.0), "rsh": (-3.0, 0.0, 0.0),
+        "lel": (0.0, -4.0, 0.0), "rel": (0.0, -4.0, 0.0)}
 PUMP_PATH_M = 0.05  # mean joint path (m) one unit of swing adds to a beat, before it meets the move's own motion
 MAX_PUMP = 6.0  # units from rest
 MAX_PUMP_RATE = 12.0  # units per second of beat: short beats swing less, so hands stay under ~10 m/s
@@ -332,6 +333,14 @@ def _pose_keys(placements: list[Placement], amp: np.ndarray, n: int, downbeat: i
     keys[:, _CH["spine"], 1] += ATTITUDE_DEG * np.cos(angle)
     keys[:, _CH["spine"], 2] += 0.5 * ATTITUDE_DEG * np.sin(angle)
     keys[:, _CH["neck"], 1] += ATTITUDE_DEG * np.sin(angle)
+    # Variation: every bar carries the arms a little differently (held for the bar, eased between
+    # bars), so a move danced twice never looks the same twice.
+    bar = np.floor_divide(np.arange(n) - downbeat, BEATS_PER_BAR)
+    bar -= bar.min()
+    carriage = rng.uniform(-VARIATION_DEG, VARIATION_DEG, (int(bar.max()) + 1, 4))
+    for i, ch in enumerate(("lsh", "rsh")):
+        keys[:, _CH[ch], 0] += carriage[bar, 2 * i]
+        keys[:, _CH[ch], 2] += np.abs(carriage[bar, 2 * i + 1])
     return keys * amp[:, None, None]
 
 

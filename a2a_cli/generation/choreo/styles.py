@@ -51,7 +51,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
             (_home("r", -0.14), _home("l", -0.14), None, _home("r")),  # side-together, travelling a little
             (_home("r", 0.0, -0.18), None, _home("r"), _home("l", 0.02, 0.12, up=0.02)),  # rock back, tap
         ),
-        bounce=1.5, reach=1.0, sharpness=6.0, travel=1.0, arms=1.0,
+        bounce=2.0, reach=1.1, sharpness=6.0, travel=1.5, arms=0.55,
     ),
     Style(
         "house", "house footwork for steady four-on-the-floor: shuffles, side steps, heel-toe, travel",
@@ -61,27 +61,27 @@ STYLES: dict[str, Style] = {s.name: s for s in (
             (_home("r", 0.02, 0.22, up=0.03), _home("r"), _home("l", -0.02, 0.22, up=0.03), _home("l")),  # heel-toe
             (_home("r", 0.08, 0.14), _home("r"), _home("l", -0.08, 0.14), _home("l")),  # cross in front
         ),
-        bounce=1.2, reach=1.2, sharpness=6.0, travel=2.0, arms=0.8,
+        bounce=1.3, reach=1.25, sharpness=6.0, travel=2.0, arms=0.6,
     ),
     Style(
         "flow", "flowing and turning for slow or soft music: long steps, arcs, turns that step around",
-        {"groove": 2.0, "footwork": 2.0, "arms": 2.5, "power": 0.5},
+        {"groove": 2.0, "footwork": 2.5, "arms": 2.0, "power": 0.5},
         (
             (_home("r", -0.05, 0.25), None, _home("r"), None),  # long step forward and back
             (_home("l", 0.25), None, _home("r", 0.25), None),  # side step, together: travels
             (_home("r", -0.06, -0.22), None, _home("r"), None),  # step back and return
         ),
-        bounce=0.6, reach=1.2, sharpness=4.0, travel=1.5, arms=1.3,
+        bounce=0.9, reach=1.3, sharpness=4.0, travel=2.5, arms=0.7,
     ),
     Style(
         "popping", "sharp hits for staccato electronic music: accents, wide stances, freezes",
-        {"groove": 2.0, "footwork": 1.5, "arms": 2.5, "power": 1.5},
+        {"groove": 2.0, "footwork": 2.0, "arms": 1.5, "power": 1.5},
         (
             (_home("r", -0.18), None, None, _home("r")),  # hit out wide, hold, close
             (None, _home("l", 0.16), None, _home("l")),
             (_home("r", 0.0, 0.16, up=0.03), _home("r"), None, None),  # toe hit
         ),
-        bounce=0.8, reach=1.0, sharpness=8.0, travel=0.7, arms=1.2,
+        bounce=1.3, reach=1.1, sharpness=8.0, travel=1.2, arms=0.55,
     ),
 )}
 
