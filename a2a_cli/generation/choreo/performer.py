@@ -357,6 +357,7 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
     for p in placements:  # placements tile the beats in order, so the state at p.start is known
         now = min(max(p.start, 0), n - 1)
         origin, heading = xz[now].mean(axis=0), float(yaw[now].mean())
+        facing = p.facing  # turned into by the move's first step
         for j, step in enumerate(p.move.steps):
             b = p.start + j
             if b < 0 or b >= n - 1:
@@ -364,7 +365,8 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
             xz[b + 1], up[b + 1], yaw[b + 1], weight[b + 1] = xz[b], up[b], yaw[b], weight[b]
             if step is None:
                 continue
-            heading += step.turn
+            heading += step.turn + facing
+            facing = 0.0
             rot = yaw_matrix(np.deg2rad(heading))
             a = amp[b + 1]
             feet = (0, 1) if step.foot == "both" else ((0,) if step.foot == "l" else (1,))

@@ -22,17 +22,20 @@ from a2a_cli.generation.music import BEATS_PER_BAR, MusicStructure
 PRIMARY_SHARE = 0.8  # fraction of a section's moves taken from its leading family
 ENERGETIC_MIN = 0.45  # mean bar energy needed for hops, spins and high kicks
 FLOOR_RADIUS_M = 0.8  # beyond this distance from the start, travelling moves head back
+FACING_DEG = 40.0  # each move faces somewhere within this angle of the front (its first step turns there)
 
 
 @dataclass(frozen=True)
 class Placement:
     """`move` (already mirrored if `move.mirror`, with its footing) starts on beat `start` (may be
-    < 0 for a pickup), in `section` of the song, whose leading move family is `family`."""
+    < 0 for a pickup), in `section` of the song, whose leading move family is `family`; its first
+    step turns the dancer by `facing` degrees (to the left), so that moves face different ways."""
 
     start: int
     move: Move
     section: int
     family: str
+    facing: float = 0.0
 
 
 def plan_dance(music: MusicStructure, rng: np.random.Generator, style: Style) -> list[Placement]:
@@ -49,6 +52,7 @@ def plan_dance(music: MusicStructure, rng: np.random.Generator, style: Style) ->
         if section not in family_of_section:
             family_of_section[section] = _pick_family(music, section, family_of_section.get(section - 1), style, rng)
         family = family_of_section[section]
+        facing = 0.0
         if music.silent[span].mean() > 0.5:
             move = IDLE
         else:
@@ -58,12 +62,20 @@ def plan_dance(music: MusicStructure, rng: np.random.Generator, style: Style) ->
             if all(s is None for s in move.steps):
                 footing = style.footings[int(rng.integers(len(style.footings)))]
                 move = replace(move, steps=tuple(footing[j % len(footing)] for j in range(move.n_beats)))
+            if any(s is not None and s.foot != "both" for s in move.steps):
+                facing = float(rng.uniform(-FACING_DEG, FACING_DEG)) - _nearest_front(heading)
+            heading += facing
             move = _oriented(move, heading, where, rng)
             heading += move.turn
             where = where + _floor_travel(move, heading - move.turn)
-        placements.append(Placement(start, move, section, family))
+        placements.append(Placement(start, move, section, family, facing))
         start += move.n_beats
     return placements
+
+
+def _nearest_front(heading: float) -> float:
+    """How far (degrees) `heading` is turned from facing the front, -180..180."""
+    return (heading + 180.0) % 360.0 - 180.0
 
 
 def _floor_travel(move: Move, heading_deg: float) -> np.ndarray:

@@ -51,7 +51,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
             (_home("r", -0.14), _home("l", -0.14), None, _home("r")),  # side-together, travelling a little
             (_home("r", 0.0, -0.18), None, _home("r"), _home("l", 0.02, 0.12, up=0.02)),  # rock back, tap
         ),
-        bounce=2.0, reach=1.1, sharpness=6.0, travel=1.5, arms=0.55,
+        bounce=2.0, reach=1.15, sharpness=6.0, travel=1.5, arms=0.5,
     ),
     Style(
         "house", "house footwork for steady four-on-the-floor: shuffles, side steps, heel-toe, travel",
@@ -71,17 +71,17 @@ STYLES: dict[str, Style] = {s.name: s for s in (
             (_home("l", 0.25), None, _home("r", 0.25), None),  # side step, together: travels
             (_home("r", -0.06, -0.22), None, _home("r"), None),  # step back and return
         ),
-        bounce=0.9, reach=1.3, sharpness=4.0, travel=2.5, arms=0.7,
+        bounce=1.1, reach=1.35, sharpness=4.0, travel=2.5, arms=0.6,
     ),
     Style(
         "popping", "sharp hits for staccato electronic music: accents, wide stances, freezes",
         {"groove": 2.0, "footwork": 2.0, "arms": 1.5, "power": 1.5},
         (
-            (_home("r", -0.18), None, None, _home("r")),  # hit out wide, hold, close
-            (None, _home("l", 0.16), None, _home("l")),
+            (_home("r", -0.18), None, _home("l", 0.06), _home("r")),  # hit out wide, hold, shift, close
+            (None, _home("l", 0.16), _home("r", -0.05), _home("l")),
             (_home("r", 0.0, 0.16, up=0.03), _home("r"), None, None),  # toe hit
         ),
-        bounce=1.3, reach=1.1, sharpness=8.0, travel=1.2, arms=0.55,
+        bounce=1.3, reach=1.1, sharpness=7.0, travel=1.2, arms=0.7,
     ),
 )}
 
@@ -90,16 +90,17 @@ def choose_style(character: MusicCharacter) -> tuple[Style, dict[str, float]]:
     """The style the music sounds most like, and each style's fit (higher is better)."""
     c = character
     tempo = c.tempo_bpm
-    slow = 1.0 if 0 < tempo < 85 else (0.0 if tempo > 100 or tempo == 0 else (100 - tempo) / 15)
+    felt = tempo / 2 if tempo > 135 else tempo  # fast beats are felt (and danced) in half time
+    slow = 1.0 if 0 < felt < 85 else (0.0 if felt > 100 or felt == 0 else (100 - felt) / 15)
     house_tempo = max(0.0, 1.0 - abs(tempo - 124) / 12)
-    hiphop_tempo = max(0.0, 1.0 - abs(tempo - 95) / 20) if tempo else 0.0
+    hiphop_tempo = max(0.0, 1.0 - abs(felt - 95) / 20) if felt else 0.0
     soft = 1.0 - max(c.energy, c.percussiveness)
+    staccato = max(0.0, (c.percussiveness - 0.8) / 0.2)  # only the densest, sharpest struck music pops
     fit = {
         "hiphop": 0.9 * hiphop_tempo + 0.5 * c.swing + 0.4 * (1 - c.brightness) + 0.3 * (1 - c.major) + 0.3 * c.energy,
         "house": 1.4 * house_tempo + 0.5 * c.steadiness + 0.3 * c.percussiveness + 0.2 * c.major - 0.5 * c.swing,
         "flow": 1.0 * slow + 1.5 * soft + 0.3 * c.major - 0.5 * c.percussiveness,
-        "popping": 1.2 * c.brightness * c.percussiveness + 0.5 * c.energy + 0.3 * (1 - c.swing) + 0.2 * (1 - c.major)
-        - 0.6 * c.swing,
+        "popping": 1.5 * c.brightness * staccato + 0.5 * c.energy + 0.2 * (1 - c.major) - 0.6 * c.swing,
     }
     best = max(fit, key=fit.get)
     return STYLES[best], {k: round(float(v), 3) for k, v in fit.items()}
