@@ -309,17 +309,13 @@ _POWER = (
         P(sh=(-30, 0, 20), el=(0, -70, 0), spine=(10, 0, 0)),
         P(sh=(0, 0, 60), el=(0, -20, 0), spine=(-4, 0, 0)),
     ), steps=(Step("both", H, 0, lift=0.09), None, Step("both", H, 0, lift=0.09), None), bounce=0.05, energetic=True),
-    Move("spin", "power", (
-        P(sh=(0, 0, 60), el=(0, -30, 0)),
-        P(sh=(0, 0, 45), el=(0, -60, 0)),
-        P(sh=(0, 0, 60), el=(0, -30, 0)),
-        P(sh=(0, 0, 45), el=(0, -60, 0)),
-        P(sh=(0, 0, 60), el=(0, -30, 0)),
-        P(sh=(0, 0, 45), el=(0, -60, 0)),
-        P(sh=(0, 0, 60), el=(0, -30, 0)),
+    Move("spin", "power", (  # a full turn stepped around in three beats, then a pose
+        P(sh=(0, 0, 60), el=(0, -30, 0), neck=(0, 20, 0)),
+        P(sh=(0, 0, 35), el=(0, -80, 0)),
+        P(sh=(0, 0, 60), el=(0, -30, 0), neck=(0, -20, 0)),
         P(sh=(-30, 0, 110), el=(0, 0, 20), neck=(-10, 0, 0)),
-    ), steps=(home_step("l", turn=90), home_step("r"), home_step("l", turn=90), home_step("r"),
-              home_step("l", turn=90), home_step("r"), home_step("l", turn=90), home_step("r")), bounce=0.02, energetic=True),
+    ), steps=(home_step("l", turn=120), home_step("r", turn=120), home_step("l", turn=120), home_step("r")),
+        bounce=0.02, energetic=True),
     Move("quarter_turn", "power", (
         P(sh=(0, 0, 30), spine=(0, 10, 0)),
         P(sh=(0, 0, 50), el=(0, -50, 0)),

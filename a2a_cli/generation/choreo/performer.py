@@ -26,7 +26,7 @@ REACH = 0.97  # planted legs never stretch beyond this fraction of their length
 EASE_ORDER = 6  # speed ~ (u(1-u))^6 within a beat, for the feet (the body's order is the style's sharpness)
 SWING_RISE = 0.2  # fraction of a step's beat spent lifting the foot before it travels (and setting it down)
 ACCENT = 1.15  # downbeats are danced this much bigger
-WEIGHT_ON_STEP = 0.8  # share of the weight a foot takes when it lands a step (the pelvis moves over it)
+WEIGHT_ON_STEP = 0.9  # share of the weight a foot takes when it lands a step (the pelvis moves over it)
 ATTITUDE_DEG = 6.0  # how far the torso's beat-to-beat attitude wanders
 VARIATION_DEG = 12.0  # how far each bar's arm carriage (shoulders forward and out) differs from the last
 # The pulse: a whole-body pump (knee bob, chest, shoulders, elbows) that tops up each beat's motion
@@ -354,9 +354,10 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
     yaw = np.zeros((n, 2))  # degrees, unwrapped
     lift = np.zeros((n, 2))
     weight = np.full((n, 2), 0.5)  # share of the body's weight on each foot on each beat
+    heading = 0.0  # where the dancer faces (degrees), carried from move to move as the plan turns it
     for p in placements:  # placements tile the beats in order, so the state at p.start is known
         now = min(max(p.start, 0), n - 1)
-        origin, heading = xz[now].mean(axis=0), float(yaw[now].mean())
+        origin = xz[now].mean(axis=0)
         facing = p.facing  # turned into by the move's first step
         for j, step in enumerate(p.move.steps):
             b = p.start + j

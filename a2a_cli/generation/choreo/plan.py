@@ -2,9 +2,9 @@
 
 Each section of the song gets a leading move family (weighted by the style, never the previous
 section's), so the dance changes character where the music does. Inside a section moves are drawn
-mostly from that family, the least-used first, never the same move three times in a row,
-energetic moves only when the music is loud; silent bars get the idle. Moves without footwork of
-their own get one of the style's footings, so the legs always dance. Turning moves pick the mirror
+mostly from that family, the least-used first, never the same move three times in a row nor two
+turning moves in a row, energetic moves only when the music is loud; silent bars get the idle.
+Moves without footwork of their own get one of the style's footings, so the legs always dance. Turning moves pick the mirror
 that brings the dancer back toward the front, travelling moves the one that heads back toward the
 middle of the floor once the dancer has left it.
 """
@@ -15,14 +15,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from a2a_cli.generation.choreo.moves import FAMILIES, IDLE, MOVE_NAMED, MOVES, Move
+from a2a_cli.generation.choreo.moves import FAMILIES, IDLE, MOVE_NAMED, MOVES, Move, home_step
 from a2a_cli.generation.choreo.styles import Style
 from a2a_cli.generation.music import BEATS_PER_BAR, MusicStructure
 
 PRIMARY_SHARE = 0.8  # fraction of a section's moves taken from its leading family
 ENERGETIC_MIN = 0.45  # mean bar energy needed for hops, spins and high kicks
 FLOOR_RADIUS_M = 0.8  # beyond this distance from the start, travelling moves head back
-FACING_DEG = 40.0  # each move faces somewhere within this angle of the front (its first step turns there)
+# Long beats (slow music, or fast music felt in half time) leave a foot resting for a long while
+# where a footing rests; there every rest becomes a step in place.
+BUSY_FEET_BEAT_S = 0.6
+FACING_DEG = 20.0  # each move faces somewhere within this angle of the front (its first step turns there)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ def plan_dance(music: MusicStructure, rng: np.random.Generator, style: Style) ->
             uses[move.name] += 1
             if all(s is None for s in move.steps):
                 footing = style.footings[int(rng.integers(len(style.footings)))]
+                if music.beat_period_s >= BUSY_FEET_BEAT_S:
+                    footing = _busy(footing)
                 move = replace(move, steps=tuple(footing[j % len(footing)] for j in range(move.n_beats)))
             if any(s is not None and s.foot != "both" for s in move.steps):
                 facing = float(rng.uniform(-FACING_DEG, FACING_DEG)) - _nearest_front(heading)
@@ -71,6 +76,19 @@ def plan_dance(music: MusicStructure, rng: np.random.Generator, style: Style) ->
         placements.append(Placement(start, move, section, family, facing))
         start += move.n_beats
     return placements
+
+
+def _busy(footing: tuple) -> tuple:
+    """The footing with every rest filled by a step in place of the foot that did not step last."""
+    last = next((s.foot for s in reversed(footing) if s is not None and s.foot != "both"), "l")
+    busy = []
+    for step in footing:
+        if step is None:
+            step = home_step("r" if last == "l" else "l")
+        if step.foot != "both":
+            last = step.foot
+        busy.append(step)
+    return tuple(busy)
 
 
 def _nearest_front(heading: float) -> float:
@@ -115,17 +133,19 @@ def _pick_family(music: MusicStructure, section: int, previous: str | None, styl
 def _pick_move(placements, uses, family, energy, section_ends_soon, style: Style, rng) -> Move:
     recent = [p.move.name for p in placements[-2:]]
     banned = recent[0] if len(recent) == 2 and recent[0] == recent[1] else None
+    just_turned = bool(placements) and placements[-1].move.turn != 0
     from_family = rng.random() < PRIMARY_SHARE
 
     def allowed(m: Move, family_only: bool) -> bool:
         return (
             m.name != banned
+            and not (just_turned and m.turn)
             and (not family_only or m.family == family)
             and (energy >= ENERGETIC_MIN or not m.energetic)
             and (not section_ends_soon or m.n_beats <= BEATS_PER_BAR)
         )
 
     candidates = [m for m in MOVES if allowed(m, from_family)] or [m for m in MOVES if allowed(m, False)]
-    weights = np.array([(style.travel if any(m.travel) or m.turn else 1.0) / (1.0 + uses[m.name]) ** 2
+    weights = np.array([(style.turns if m.turn else style.travel if any(m.travel) else 1.0) / (1.0 + uses[m.name]) ** 2
                         for m in candidates])
     return candidates[int(rng.choice(len(candidates), p=weights / weights.sum()))]
