@@ -1,4 +1,5 @@
-"""What a choreographer hears: a beat grid over the whole song, bars, sections and energy.
+"""What a choreographer hears: a beat grid over the whole song, bars, sections and energy, and the
+music's character (`read_character`: tempo, energy, dynamics, percussiveness, brightness, mode, swing).
 
 Built from an `AudioAnalysis` (beat frames, onset envelope, RMS, features at 30 fps). The beat grid
 is regularised (gaps filled, doubled detections dropped) and extended before the first and after
@@ -61,10 +62,7 @@ def analyze_structure(audio, duration_s: float) -> MusicStructure:
     n_frames = max(int(round(duration_s * FPS)), 1)
     rms = _fit(np.asarray(audio.rms, dtype=np.float64), n_frames)
     onset = _fit(np.asarray(audio.onset_env, dtype=np.float64), n_frames)
-    features = np.asarray(audio.features, dtype=np.float64)
-    features = features[:n_frames] if features.ndim == 2 and features.shape[0] else np.zeros((n_frames, 35))
-    if features.shape[0] < n_frames:
-        features = np.concatenate([features, np.repeat(features[-1:], n_frames - features.shape[0], 0)])
+    features = _fit_rows(audio.features, n_frames)
 
     detected = np.sort(np.asarray(audio.beat_frames, dtype=np.float64)) / FPS
     detected = detected[(detected >= 0) & (detected <= duration_s)]
@@ -97,6 +95,15 @@ def _fit(x: np.ndarray, n: int) -> np.ndarray:
     if x.size >= n:
         return x[:n]
     return np.pad(x, (0, n - x.size), mode="edge") if x.size else np.zeros(n)
+
+
+def _fit_rows(features, n: int) -> np.ndarray:
+    """The (frames, 35) feature rows trimmed or edge-padded to n frames (zeros if there are none)."""
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2 or not features.shape[0]:
+        return np.zeros((n, 35))
+    features = features[:n]
+    return np.concatenate([features, np.repeat(features[-1:], n - features.shape[0], 0)]) if features.shape[0] < n else features
 
 
 def _beat_period(detected: np.ndarray, tempo_bpm: float) -> float:
@@ -192,6 +199,8 @@ _MFCC1, _CHROMA, _ONSET_PEAK = 2, slice(21, 33), 33  # columns of AudioAnalysis.
 DARK_MFCC1, BRIGHT_MFCC1 = 130.0, 50.0  # MFCC 1 (spectral slope): high is dark, low is bright
 QUIET_ONSET, BUSY_ONSET = 0.2, 4.0  # mean onset strength
 SPARSE_PEAKS_S, DENSE_PEAKS_S = 0.5, 8.0  # onset peaks per second
+DYNAMICS_BLOCK_S = 2.0  # loudness is averaged over blocks this long before its spread is taken ...
+STEADY_TO_DYNAMIC = (0.05, 0.8)  # ... whose standard deviation (natural log of RMS) spans this range
 
 
 @dataclass(frozen=True)
@@ -223,50 +232,56 @@ def _unit(x: float, lo: float, hi: float) -> float:
 
 
 def read_character(audio, music: MusicStructure) -> MusicCharacter:
-    """The character of the first `music.duration_s` seconds of an AudioAnalysis, on its beat grid."""
+    """The character of the first `music.duration_s` seconds of an AudioAnalysis (silence: all 0,
+    brightness and mode 0.5)."""
     n_frames = max(int(round(music.duration_s * FPS)), 1)
-    features = np.asarray(audio.features, dtype=np.float64)[:n_frames]
+    features = _fit_rows(audio.features, n_frames)
     onset = _fit(np.asarray(audio.onset_env, dtype=np.float64), n_frames)
     rms = _fit(np.asarray(audio.rms, dtype=np.float64), n_frames)
     sounding = rms > SILENCE_RMS
-    if features.ndim != 2 or features.shape[0] == 0 or not sounding.any():
+    if not sounding.any():
         return MusicCharacter(0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.0, 0.0)
-    seconds = n_frames / FPS
     detected = np.asarray(audio.beat_frames, dtype=np.float64) / FPS
     detected = detected[detected <= music.duration_s]
     gaps = np.diff(detected)
     tempo = 60.0 / float(np.median(gaps)) if gaps.size >= 2 else 0.0
     steadiness = 1.0 - _unit(float(np.std(gaps) / np.median(gaps)), 0.02, 0.25) if gaps.size >= 4 else 0.0
-
-    chroma = features[sounding, _CHROMA].mean(axis=0)
-    def best(profile: np.ndarray) -> float:
-        return max(float(np.corrcoef(chroma, np.roll(profile, k))[0, 1]) for k in range(12))
-    major = 0.5 + 2.0 * (best(_MAJOR_PROFILE) - best(_MINOR_PROFILE)) if chroma.std() > 1e-6 else 0.5
-
-    level = np.log(rms[sounding] + 1e-4)
-    bars = level[: level.size // 60 * 60].reshape(-1, 60).mean(axis=1) if level.size >= 120 else level
+    level = np.log(rms[sounding] + 1e-4)  # loudness over DYNAMICS_BLOCK_S blocks: how much it changes
+    block = int(DYNAMICS_BLOCK_S * FPS)
+    blocks = level[: level.size // block * block].reshape(-1, block).mean(axis=1) if level.size >= 2 * block else level
     return MusicCharacter(
         tempo_bpm=tempo,
         energy=_unit(float(onset.mean()), QUIET_ONSET, BUSY_ONSET),
-        dynamics=_unit(float(bars.std()), 0.05, 0.8),
-        percussiveness=_unit(float(features[:, _ONSET_PEAK].sum() / seconds), SPARSE_PEAKS_S, DENSE_PEAKS_S),
+        dynamics=_unit(float(blocks.std()), *STEADY_TO_DYNAMIC),
+        percussiveness=_unit(float(features[:, _ONSET_PEAK].sum() * FPS / n_frames), SPARSE_PEAKS_S, DENSE_PEAKS_S),
         brightness=_unit(float(features[sounding, _MFCC1].mean()), DARK_MFCC1, BRIGHT_MFCC1),
-        major=float(np.clip(major, 0.0, 1.0)),
-        swing=_swing(onset, gaps.size >= 4 and detected),
+        major=_major(features[sounding, _CHROMA].mean(axis=0)),
+        swing=_swing(onset, detected),
         steadiness=float(steadiness),
     )
 
 
-def _swing(onset: np.ndarray, beats) -> float:
-    """How far the off-beat onsets sit toward the triplet position (2/3 of a beat) from the half."""
-    if beats is False or len(beats) < 5:
+def _major(chroma: np.ndarray) -> float:
+    """1 for a clearly major key, 0 for a clearly minor one: the best-correlating major key profile
+    against the best minor one, over the mean chroma (12,) of the song; 0.5 when it has no pitch."""
+    if chroma.std() <= 1e-6:
+        return 0.5
+
+    def best(profile: np.ndarray) -> float:
+        return max(float(np.corrcoef(chroma, np.roll(profile, k))[0, 1]) for k in range(12))
+
+    return float(np.clip(0.5 + 2.0 * (best(_MAJOR_PROFILE) - best(_MINOR_PROFILE)), 0.0, 1.0))
+
+
+def _swing(onset: np.ndarray, beats: np.ndarray) -> float:
+    """How far the off-beat onsets sit toward the triplet position (2/3 of a beat) from the half,
+    from the onset strength (per 30 fps frame) between the tracked `beats` (s); 0 for under 5 beats."""
+    if beats.size < 5:
         return 0.0
-    beats = np.asarray(beats)
-    period = np.diff(beats)
     frames = np.arange(onset.size)
 
     def at(fraction: float) -> float:
-        t = (beats[:-1] + fraction * period) * FPS
+        t = (beats[:-1] + fraction * np.diff(beats)) * FPS
         return float(np.interp(t, frames, onset).mean())
 
     straight, swung = at(0.5), at(2.0 / 3.0)

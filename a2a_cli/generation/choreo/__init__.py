@@ -31,14 +31,16 @@ class ChoreoGenerator:
 
     def plan(self, audio, duration_s: float, seed: int) -> tuple[MusicStructure, list[Placement], dict]:
         """The music as the choreographer hears it, the moves it picks bar by bar, and the style
-        it dances them in with what that was read from (`style`, `style_chosen_by`, `music`)."""
+        it dances them in with what that was read from (`style`, `style_summary`, `style_chosen_by`:
+        "music" or "user", `music`: the MusicCharacter, `style_fit`: how well each style fits it)."""
         check_duration(duration_s)
         music = analyze_structure(audio, duration_s)
         character = read_character(audio, music)
         style, fit = choose_style(character)
         if self.style != AUTO:
             style = STYLES[self.style]
-        reading = {"style": style.name, "style_chosen_by": "music" if self.style == AUTO else "user",
+        reading = {"style": style.name, "style_summary": style.summary,
+                   "style_chosen_by": "music" if self.style == AUTO else "user",
                    "music": character.to_dict(), "style_fit": fit}
         return music, plan_dance(music, np.random.default_rng(_seed_words(seed, audio)), style), reading
 

@@ -100,8 +100,9 @@ def choose_style(character: MusicCharacter) -> tuple[Style, dict[str, float]]:
     staccato = max(0.0, (c.percussiveness - 0.8) / 0.2)  # only the densest, sharpest struck music pops
     fit = {
         "hiphop": 0.9 * hiphop_tempo + 0.5 * c.swing + 0.4 * (1 - c.brightness) + 0.3 * (1 - c.major) + 0.3 * c.energy,
-        "house": 1.4 * house_tempo + 0.5 * c.steadiness + 0.3 * c.percussiveness + 0.2 * c.major - 0.5 * c.swing,
-        "flow": 1.0 * slow + 1.5 * soft + 0.3 * c.major - 0.5 * c.percussiveness,
+        "house": 1.4 * house_tempo + 0.5 * c.steadiness + 0.3 * c.percussiveness + 0.2 * c.major - 0.5 * c.swing
+        - 0.3 * c.dynamics,
+        "flow": 1.0 * slow + 1.5 * soft + 0.3 * c.major - 0.5 * c.percussiveness + 0.3 * c.dynamics,
         "popping": 1.5 * c.brightness * staccato + 0.5 * c.energy + 0.2 * (1 - c.major) - 0.6 * c.swing,
     }
     best = max(fit, key=fit.get)
