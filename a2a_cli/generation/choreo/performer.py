@@ -23,9 +23,11 @@ from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
 
 STAND_HEIGHT = 0.925  # pelvis height with soft knees (m); straight legs would give about 0.955
 REACH = 0.97  # planted legs never stretch beyond this fraction of their length
+MAX_DIP_M = 0.2  # the pelvis sinks at most this far below standing (a deep groove, not a squat)
 EASE_ORDER = 6  # speed ~ (u(1-u))^6 within a beat, for the feet (the body's order is the style's sharpness)
 SWING_RISE = 0.2  # fraction of a step's beat spent lifting the foot before it travels (and setting it down)
 ACCENT = 1.15  # downbeats are danced this much bigger
+MAX_STANCE_M = 0.7  # the feet never land further apart than this
 WEIGHT_ON_STEP = 0.9  # share of the weight a foot takes when it lands a step (the pelvis moves over it)
 ATTITUDE_DEG = 6.0  # how far the torso's beat-to-beat attitude wanders
 VARIATION_DEG = 12.0  # how far each bar's arm carriage (shoulders forward and out) differs from the last
@@ -263,7 +265,9 @@ def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_
     center = eased(feet["support"])  # (T, 2) x, z
     sway = np.einsum("tij,tj->ti", yaw_matrix(heading), root_off * [1.0, 0.0, 1.0])
     hop = lift.min(axis=1)  # both feet in the air together: the body rises with them
-    pelvis = np.stack([center[:, 0] + sway[:, 0], STAND_HEIGHT + root_off[:, 1] + hop, center[:, 1] + sway[:, 2]], -1)
+    # knees bend at most MAX_DIP_M however the bounce, the pulse and the move add up (tanh: no kink)
+    dip = np.where(root_off[:, 1] < 0, MAX_DIP_M * np.tanh(root_off[:, 1] / MAX_DIP_M), root_off[:, 1])
+    pelvis = np.stack([center[:, 0] + sway[:, 0], STAND_HEIGHT + dip + hop, center[:, 1] + sway[:, 2]], -1)
 
     tilt = np.deg2rad(pose[:, _CH["pelvis"]])
     pelvis_rot = yaw_matrix(heading) @ euler_to_matrix(tilt, "XYZ")
@@ -361,9 +365,12 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
         facing = p.facing  # turned into by the move's first step
         for j, step in enumerate(p.move.steps):
             b = p.start + j
-            if b < 0 or b >= n - 1:
+            if b >= n - 1:
                 continue
-            xz[b + 1], up[b + 1], yaw[b + 1], weight[b + 1] = xz[b], up[b], yaw[b], weight[b]
+            if b < 0:  # a pickup before the song: its steps are where the feet are when it starts
+                b = -1
+            else:
+                xz[b + 1], up[b + 1], yaw[b + 1], weight[b + 1] = xz[b], up[b], yaw[b], weight[b]
             if step is None:
                 continue
             heading += step.turn + facing
@@ -378,7 +385,14 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
                 xz[b + 1, f] = origin + (rot @ local)[[0, 2]]
                 up[b + 1, f] = 0.0 if step.foot == "both" else a * step.up
                 yaw[b + 1, f] = heading
-                lift[b, f] = step.lift * min(a, 1.0)
+                if b >= 0:
+                    lift[b, f] = step.lift * min(a, 1.0)
+            if step.foot != "both":  # never a stance wider than the legs allow
+                f = 0 if step.foot == "l" else 1
+                apart = xz[b + 1, f] - xz[b + 1, 1 - f]
+                width = float(np.hypot(*apart))
+                if width > MAX_STANCE_M:
+                    xz[b + 1, f] = xz[b + 1, 1 - f] + apart * (MAX_STANCE_M / width)
             if step.foot == "both":
                 weight[b + 1] = 0.5
             elif step.up < 0.01:  # a real step (not a tap or kick) takes the weight
