@@ -34,7 +34,7 @@ class Step:
     x: float = 0.0
     z: float = 0.0
     up: float = 0.0  # height of the foot above its grounded height when the beat ends
-    lift: float = 0.09  # extra mid-beat clearance (a hop's height for "both")
+    lift: float = 0.12  # extra mid-beat clearance (a hop's height for "both")
     turn: float = 0.0  # degrees the move's floor frame turns (about y, + to the left) before landing
 
     def mirrored(self) -> "Step":
