@@ -63,7 +63,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
             (_home("r", 0.02, 0.22, up=0.03), _home("r"), _home("l", -0.02, 0.22, up=0.03), _home("l")),  # heel-toe
             (_home("r", 0.08, 0.14), _home("r"), _home("l", -0.08, 0.14), _home("l")),  # cross in front
         ),
-        bounce=1.3, reach=1.25, sharpness=6.0, travel=2.0, turns=1.0, arms=0.6,
+        bounce=1.3, reach=1.25, sharpness=6.0, travel=2.0, turns=0.6, arms=0.6,
     ),
     Style(
         "flow", "flowing and turning for slow or soft music: long steps, arcs, turns that step around",
@@ -73,7 +73,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
             (_home("l", 0.25), None, _home("r", 0.25), None),  # side step, together: travels
             (_home("r", -0.06, -0.22), None, _home("r"), None),  # step back and return
         ),
-        bounce=1.1, reach=1.35, sharpness=5.0, travel=2.5, turns=1.5, arms=0.6,
+        bounce=1.1, reach=1.35, sharpness=5.0, travel=2.5, turns=0.8, arms=0.6,
     ),
     Style(
         "popping", "sharp hits for staccato electronic music: accents, wide stances, freezes",
