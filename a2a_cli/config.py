@@ -55,6 +55,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "generate": {
         "model": Key(str, "choreo", "Generator to use (`choreo` needs no weights and no GPU)."),
         "seed": Key(int, 0, "Random seed: same audio, seed and model give the same motion.", min=0, max=2**32 - 1),
+        "style": Key(str, "auto", 'Dance style of `choreo`: "auto" reads it from the music, or one of its styles '
+                     "(hiphop, house, flow, popping)."),
         "formats": Key(list, ["npy"], "Motion files to write, any of npy, npz, bvh.", choices=("npy", "npz", "bvh")),
         "out_dir": Key(str, "", 'Folder for generated files; "" means beside the audio file.'),
         "fps": Key(int, 30, "Frames per second of generated motion.", min=1, max=240),

@@ -6,6 +6,7 @@ beat time is known exactly: beat k sits at `offset_s + k * 60 / bpm`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +129,80 @@ def write_example(path: str | Path, sr: int = 22050) -> Path:
     with atomic_path(path) as tmp:
         sf.write(tmp, synth_song(sr=sr), sr, format=(path.suffix.lstrip(".") or "wav").upper())
     return path
+
+
+# --- songs of different character, for benchmarks and tests of how the dance reads the music ---
+
+@dataclass(frozen=True)
+class Genre:
+    """A song's texture: 16-step drum patterns per bar ("x" hit, "." rest), harmony and feel.
+
+    `swing` delays every second eighth note by that fraction of a beat (0.17 makes 2:1 triplet swing);
+    `stabs` is a 16-step pattern of short bright synth notes (staccato electronic music); `pads`
+    gives sustained chords (soft music) instead of plucked ones; `level` scales the drums.
+    """
+
+    bpm: float
+    kick: str
+    snare: str
+    hat: str
+    major: bool
+    swing: float = 0.0
+    stabs: str = ""
+    pads: bool = False
+    level: float = 1.0
+
+
+GENRES: dict[str, Genre] = {
+    "hiphop": Genre(88, "x.....x...x.....", "....x.......x...", "x.x.x.x.x.x.x.x.", major=False, swing=0.12),
+    "house": Genre(124, "x...x...x...x...", "....x.......x...", "x.x.x.x.x.x.x.x.", major=True),
+    "ambient": Genre(70, "x...x...x...x...", "................", "................", major=True, pads=True, level=0.3),
+    "electro": Genre(110, "x...x...x...x...", "....x.......x...", "xxxxxxxxxxxxxxxx", major=False,
+                     stabs="x..x..x...x.x..."),
+    "ballad": Genre(76, "x.......x.......", "....x.......x...", "x...x...x...x...", major=False, pads=True, level=0.5),
+}
+_MAJOR_PROGRESSION = ((60, "M"), (55, "M"), (57, "m"), (53, "M"))  # I - V - vi - IV in C major
+
+
+def _stab(freq: float, sr: int) -> np.ndarray:
+    """A short, bright synth note: a few odd harmonics, cut after 60 ms."""
+    t = np.arange(int(0.06 * sr)) / sr
+    wave = sum(np.sin(2 * np.pi * freq * h * t) / h for h in (1, 3, 5, 7))
+    return (wave * np.exp(-t * 40) * np.minimum(1.0, t * 400)).astype(np.float32)
+
+
+def synth_genre_song(genre: str, duration_s: float = 20.0, sr: int = 22050, seed: int = 0, *,
+                     bpm: float | None = None) -> np.ndarray:
+    """A song with the texture of `genre` (a key of GENRES) at its own tempo or `bpm`.
+
+    Like `synth_song`, the arrangement changes every 8 bars (sparse, full, breakdown, full), so the
+    song has sections. Mono float32 in [-1, 1].
+    """
+    g = GENRES[genre]
+    rng = np.random.default_rng(seed)
+    bpm = float(bpm or g.bpm)
+    buf = np.zeros(int(round(duration_s * sr)), dtype=np.float32)
+    beat_s = 60.0 / bpm
+    kick, snare, hat = _kick(sr), _snare(sr, rng), _hat(sr, rng)
+    progression = _MAJOR_PROGRESSION if g.major else _PROGRESSION
+    for bar in range(int(np.ceil(duration_s / (4 * beat_s)))):
+        start = bar * 4 * beat_s
+        section = (bar // 8) % 4
+        drums = g.level * (0.5, 1.0, 0.35, 1.2)[section]
+        root, quality = progression[bar % len(progression)]
+        for step in range(16):
+            t = start + step * beat_s / 4 + (g.swing * beat_s if step % 4 == 2 else 0.0)
+            accent = 1.2 if step == 0 else 1.0
+            for pattern, sound, gain in ((g.kick, kick, 0.9), (g.snare, snare, 0.6), (g.hat, hat, 0.5)):
+                if pattern[step] == "x" and (pattern is not g.snare or section != 2):
+                    _add(buf, t, sound, gain * drums * accent, sr)
+            if g.stabs and g.stabs[step] == "x":
+                _add(buf, t, _stab(_midi_hz(root + 12 + (7 if step % 3 else 0)), sr), 0.3, sr)
+            if step % 4 == 0 and not g.pads:
+                _add(buf, t, _tone(_midi_hz(root - 12), beat_s * 0.9, sr, 6.0), 0.35, sr)
+        third = 3 if quality == "m" else 4
+        for interval in (0, third, 7):
+            chord = _tone(_midi_hz(root + interval), beat_s * 4, sr, 0.3 if g.pads else 1.2)
+            _add(buf, start, chord, 0.2 if g.pads else 0.12, sr)
+    peak = float(np.max(np.abs(buf))) if buf.size else 0.0
+    return buf / peak * 0.9 if peak > 0 else buf

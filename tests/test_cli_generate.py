@@ -162,6 +162,7 @@ def test_cut_and_folder_input(tmp_path, capsys):
     ("empty_dir", ["empty"], 2, "no audio files"),
     ("song", ["song.wav", "--format", "fbx"], 2, "fbx"),
     ("song", ["song.wav", "--model", "nope"], 2, "choreo"),
+    ("song", ["song.wav", "--style", "tango"], 2, "hiphop"),
     ("song", ["song.wav", "--preview", "clip.avi"], 2, ".mp4"),
     ("song", ["song.wav", "-o", "blocker/sub"], 1, "blocker"),
 ])
@@ -205,3 +206,20 @@ def test_fresh_process_end_to_end(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["results"][0]["frames"] == 90
     assert np.load(tmp_path / "song.npy").shape == (90, 75)
+
+
+def test_style_is_chosen_from_the_music_or_given_and_reported(tmp_path, capsys):
+    song = write_song(tmp_path / "song.wav", 4.0)
+    code, out, err = a2a(capsys, str(song), "--json", "-f", "npz", "-o", str(tmp_path / "auto"))
+    assert code == 0, err
+    auto = json.loads(out)["results"][0]
+    assert auto["style"] in ("hiphop", "house", "flow", "popping")
+    assert auto["music"]["tempo_bpm"] == pytest.approx(120, abs=3)
+    code, out, err = a2a(capsys, str(song), "--json", "-f", "npz", "--style", "flow", "-o", str(tmp_path / "flow"))
+    assert code == 0, err
+    assert json.loads(out)["results"][0]["style"] == "flow"
+    with np.load(tmp_path / "flow" / "song.npz") as data:
+        meta = json.loads(str(data["meta"]))
+    assert meta["style"] == "flow" and meta["style_chosen_by"] == "user" and set(meta["style_fit"]) >= {"flow", "house"}
+    code, out, err = a2a(capsys, str(song), "--style", "house", "-o", str(tmp_path / "table"))
+    assert code == 0 and "house" in out, err

@@ -16,6 +16,7 @@ def generate(
     formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help="npy, npz or bvh; repeat for several (default npy)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator (default choreo: no weights, no GPU)."),
+    style: Optional[str] = typer.Option(None, "--style", help="choreo's dance style: auto (read from the music: tempo, energy, percussiveness, brightness, mode, swing) or hiphop, house, flow, popping."),
     start: Optional[float] = typer.Option(None, "--start", min=0.0, help="Dance from this second of the song."),
     duration: Optional[float] = typer.Option(None, "--duration", min=0.0, help="Dance this many seconds (default: to the end)."),
     preview: Optional[Path] = typer.Option(None, "--preview", help="Also render a video of the dance: FILE.mp4 (with the music) or FILE.gif."),
@@ -35,11 +36,13 @@ def generate(
       [bold]a2a generate songs/ -o dances/ --format npz --format bvh --seed 7[/bold]
 
       [bold]a2a generate long.mp3 --start 60 --duration 30[/bold]
+
+      [bold]a2a generate song.mp3 --style house[/bold]  (instead of the style the music suggests)
     """
     from a2a_cli.errors import InputError
 
     cfg = common.settings(flag_names={"generate.formats": "--format", "generate.out_dir": "--out"}, **{
-        "generate.model": model, "generate.seed": seed, "generate.formats": formats or None,
+        "generate.model": model, "generate.seed": seed, "generate.style": style, "generate.formats": formats or None,
         "generate.out_dir": None if out is None else str(out),
     })
     fmts = _formats(cfg.get("generate.formats"))
@@ -121,11 +124,10 @@ def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path |
     import time
 
     from a2a_cli.audio import analyze
-    from a2a_cli.generation import get_generator
     from a2a_cli.motion.formats import save_motion
     from a2a_cli.scoring import score_motion
 
-    generator = get_generator(cfg.get("generate.model"))
+    generator = _generator(cfg.get("generate.model"), cfg.get("generate.style"))
     seed = int(cfg.get("generate.seed"))
     results = []
     with common.ProgressBar(total=len(jobs)) as bar:
@@ -147,12 +149,36 @@ def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path |
                 written.append(str(preview))
             results.append({
                 "audio": str(song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
-                "model": generator.name, "seed": seed, "validator_score": round(float(report.validator_score), 4),
+                "model": generator.name, "seed": seed, "style": motion.meta.get("style"),
+                "music": motion.meta.get("music"), "validator_score": round(float(report.validator_score), 4),
                 "bas": _finite_or_none(report.metrics.get("bas")),
                 "pfc": _finite_or_none(report.metrics.get("pfc")),
                 "gates_passed": report.passed, "generate_s": round(took, 3), "outputs": written,
             })
     return results
+
+
+def _generator(model: str, style: str):
+    """The generator `model`, dancing in `style` where it has styles; "auto" suits any model."""
+    from a2a_cli.errors import InputError
+    from a2a_cli.generation import get_generator
+
+    generator = get_generator(model)
+    if hasattr(generator, "use_style"):
+        generator.use_style(style)
+    elif style != "auto":
+        raise InputError(f"--style is a choreo option; model {model!r} has no styles")
+    return generator
+
+
+def _music_reading(music: dict | None) -> str:
+    """What the style was read from, in a few words (the JSON output has every figure)."""
+    if not music:
+        return "-"
+    words = [f"{music['tempo_bpm']:.0f} BPM", "major" if music["major"] >= 0.5 else "minor"]
+    words += [word for key, word in (("swing", "swung"), ("percussiveness", "percussive")) if music[key] >= 0.5]
+    words += ["soft"] if music["energy"] < 0.3 else []
+    return ", ".join(words)
 
 
 def _finite_or_none(value) -> float | None:
@@ -170,11 +196,12 @@ def _report(results: list[dict], as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(title="a2a generate", title_justify="left")
-    for column, justify in (("file", "left"), ("duration", "right"), ("frames", "right"), ("score", "right"),
-                            ("BAS", "right"), ("PFC", "right"), ("outputs", "left")):
+    for column, justify in (("file", "left"), ("duration", "right"), ("frames", "right"), ("style", "left"),
+                            ("score", "right"), ("BAS", "right"), ("PFC", "right"), ("outputs", "left")):
         table.add_column(column, justify=justify)
     for r in results:
         score = f"{r['validator_score']:.2f}" + ("" if r["gates_passed"] else " [red](gate failed)[/red]")
-        table.add_row(escape(Path(r["audio"]).name), f"{r['duration_s']:.1f} s", str(r["frames"]), score,
+        style = "-" if r["style"] is None else f"{r['style']}\n[dim]{escape(_music_reading(r['music']))}[/dim]"
+        table.add_row(escape(Path(r["audio"]).name), f"{r['duration_s']:.1f} s", str(r["frames"]), style, score,
                       *("-" if r[m] is None else f"{r[m]:.2f}" for m in ("bas", "pfc")), escape("\n".join(r["outputs"])))
     common.out.print(table)

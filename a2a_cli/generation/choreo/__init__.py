@@ -12,28 +12,48 @@ from a2a_cli import __version__
 from a2a_cli.generation.base import check_duration
 from a2a_cli.generation.choreo.moves import MOVES
 from a2a_cli.generation.choreo.plan import Placement, plan_dance
-from a2a_cli.generation.music import MusicStructure, analyze_structure
+from a2a_cli.generation.choreo.styles import AUTO, STYLES, choose_style, style_named
+from a2a_cli.generation.music import MusicStructure, analyze_structure, read_character
 
 
 class ChoreoGenerator:
+    """The default dancer. `style` is "auto" (read from the music) or a name from `STYLES`."""
+
     name = "choreo"
 
-    def plan(self, audio, duration_s: float, seed: int) -> tuple[MusicStructure, list[Placement]]:
-        """The music as the choreographer hears it and the moves it picks, bar by bar."""
+    def __init__(self, style: str = AUTO) -> None:
+        self.use_style(style)
+
+    def use_style(self, style: str) -> None:
+        """Dance in `style` ("auto" or a name from STYLES); an InputError names the choices."""
+        style_named(style)
+        self.style = style
+
+    def plan(self, audio, duration_s: float, seed: int) -> tuple[MusicStructure, list[Placement], dict]:
+        """The music as the choreographer hears it, the moves it picks bar by bar, and the style
+        it dances them in with what that was read from (`style`, `style_summary`, `style_chosen_by`:
+        "music" or "user", `music`: the MusicCharacter, `style_fit`: how well each style fits it)."""
         check_duration(duration_s)
         music = analyze_structure(audio, duration_s)
-        return music, plan_dance(music, np.random.default_rng(_seed_words(seed, audio)))
+        character = read_character(audio, music)
+        style, fit = choose_style(character)
+        if self.style != AUTO:
+            style = STYLES[self.style]
+        reading = {"style": style.name, "style_summary": style.summary,
+                   "style_chosen_by": "music" if self.style == AUTO else "user",
+                   "music": character.to_dict(), "style_fit": fit}
+        return music, plan_dance(music, np.random.default_rng(_seed_words(seed, audio)), style), reading
 
     def generate(self, audio, duration_s: float, seed: int):
         from a2a_cli.generation.choreo.performer import perform
 
         n_frames = check_duration(duration_s)
-        music, placements = self.plan(audio, duration_s, seed)
+        music, placements, reading = self.plan(audio, duration_s, seed)
         styling = np.random.default_rng(_seed_words(seed, audio) + [1])  # the performer's own stream
-        motion = perform(music, placements, n_frames, styling)
+        motion = perform(music, placements, n_frames, styling, STYLES[reading["style"]])
         motion.meta.update(
             generator="choreo", model=self.name, seed=int(seed), audio_sha256=str(getattr(audio, "sha256", "")),
-            version=__version__,
+            version=__version__, **reading,
         )
         return motion
 
@@ -44,4 +64,4 @@ def _seed_words(seed: int, audio) -> list[int]:
     return [int(seed) % 2**63, int(sha[:15], 16) if all(c in "0123456789abcdef" for c in sha[:15]) else 0]
 
 
-__all__ = ["MOVES", "ChoreoGenerator"]
+__all__ = ["MOVES", "STYLES", "ChoreoGenerator"]

@@ -14,6 +14,7 @@ import numpy as np
 from a2a_cli.generation.choreo.ik import leg_ik
 from a2a_cli.generation.choreo.moves import BASE, CHANNELS, HOME_X
 from a2a_cli.generation.choreo.plan import Placement
+from a2a_cli.generation.choreo.styles import Style
 from a2a_cli.generation.music import BEATS_PER_BAR, FPS, MusicStructure
 from a2a_cli.motion import Motion
 from a2a_cli.motion import skeleton as sk
@@ -22,15 +23,19 @@ from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
 
 STAND_HEIGHT = 0.925  # pelvis height with soft knees (m); straight legs would give about 0.955
 REACH = 0.97  # planted legs never stretch beyond this fraction of their length
-EASE_ORDER = 6  # speed ~ (u(1-u))^6 within a beat
+MAX_DIP_M = 0.2  # the pelvis sinks at most this far below standing (a deep groove, not a squat)
+EASE_ORDER = 6  # speed ~ (u(1-u))^6 within a beat, for the feet (the body's order is the style's sharpness)
 SWING_RISE = 0.2  # fraction of a step's beat spent lifting the foot before it travels (and setting it down)
 ACCENT = 1.15  # downbeats are danced this much bigger
-ATTITUDE_DEG = 10.0  # how far the torso's beat-to-beat attitude wanders
+MAX_STANCE_M = 0.7  # the feet never land further apart than this
+WEIGHT_ON_STEP = 0.9  # share of the weight a foot takes when it lands a step (the pelvis moves over it)
+ATTITUDE_DEG = 6.0  # how far the torso's beat-to-beat attitude wanders
+VARIATION_DEG = 12.0  # how far each bar's arm carriage (shoulders forward and out) differs from the last
 # The pulse: a whole-body pump (knee bob, chest, shoulders, elbows) that tops up each beat's motion
 # until every beat moves about as much as its neighbours. Key offsets per unit, the most units one
 # beat may swing, and how many render-and-measure rounds solve for the swings.
-PUMP = {"root": (0.0, -0.025, 0.0), "spine": (4.0, 0.0, 0.0), "lsh": (-10.0, 0.0, 0.0), "rsh": (-10.0, 0.0, 0.0),
-        "lel": (0.0, -13.0, 0.0), "rel": (0.0, -13.0, 0.0)}
+PUMP = {"root": (0.0, -0.04, 0.0), "spine": (4.0, 0.0, 0.0), "lsh": (-3.0, 0.0, 0.0), "rsh": (-3.0, 0.0, 0.0),
+        "lel": (0.0, -4.0, 0.0), "rel": (0.0, -4.0, 0.0)}
 PUMP_PATH_M = 0.05  # mean joint path (m) one unit of swing adds to a beat, before it meets the move's own motion
 MAX_PUMP = 6.0  # units from rest
 MAX_PUMP_RATE = 12.0  # units per second of beat: short beats swing less, so hands stay under ~10 m/s
@@ -67,15 +72,16 @@ def quintic(u: np.ndarray) -> np.ndarray:
     return u * u * u * (10.0 + u * (-15.0 + 6.0 * u))
 
 
-def beat_ease(u: np.ndarray) -> np.ndarray:
-    """0 -> 1 over a beat with speed (u(1-u))^EASE_ORDER: still around the beat, quick in between.
+def beat_ease(u: np.ndarray, order: float = EASE_ORDER) -> np.ndarray:
+    """0 -> 1 over a beat with speed (u(1-u))^order: still around the beat, quick in between.
 
-    A higher order packs the motion into mid-beat, which deepens the dip of the body's speed on
-    the beat that survives the judge's smoothing (1/6 s) at fast tempi.
+    A higher order packs the motion into mid-beat (a sharp hit), which deepens the dip of the
+    body's speed on the beat that survives the judge's smoothing (1/6 s) at fast tempi; a lower
+    one flows.
     """
     from scipy.special import betainc
 
-    return betainc(EASE_ORDER + 1.0, EASE_ORDER + 1.0, u)
+    return betainc(order + 1.0, order + 1.0, u)
 
 
 def bump(u: np.ndarray) -> np.ndarray:
@@ -90,24 +96,28 @@ def yaw_matrix(yaw: np.ndarray) -> np.ndarray:
     return m
 
 
-def perform(music: MusicStructure, placements: list[Placement], n_frames: int, rng: np.random.Generator) -> Motion:
+def perform(music: MusicStructure, placements: list[Placement], n_frames: int, rng: np.random.Generator,
+            style: Style) -> Motion:
+    """The dance of `placements` on `music`'s beat grid, `n_frames` frames at 30 fps, in `style`;
+    `rng` varies the torso's attitude from beat to beat."""
     n = music.n_beats
     amp = _amplitude(music)
-    keys = _pose_keys(placements, amp, n, music.downbeat, rng)
-    feet = _simulate_feet(placements, amp, n)
+    keys = _pose_keys(placements, amp, n, music.downbeat, rng, style)
+    feet = _simulate_feet(placements, amp, n, style.reach)
     phase = music.beat_phase(np.arange(n_frames) / FPS)
     beat = np.clip(np.floor(phase).astype(np.int64), 0, n - 2)
     u = np.clip(phase - beat, 0.0, 1.0)
-    poses, trans = _render(keys, feet, beat, u)
+    order = style.sharpness
+    poses, trans = _render(keys, feet, beat, u, order=order)
     if n_frames > 2:
-        keys = keys + _pulse(keys, feet, beat, u, music, poses, trans)
-        body = _even_timing(keys, feet, music, phase)
+        keys = keys + _pulse(keys, feet, beat, u, music, poses, trans, order)
+        body = _even_timing(keys, feet, music, phase, order)
         body_beat = np.clip(np.floor(body).astype(np.int64), 0, n - 2)
-        poses, trans = _render(keys, feet, body_beat, np.clip(body - body_beat, 0.0, 1.0), (beat, u))
+        poses, trans = _render(keys, feet, body_beat, np.clip(body - body_beat, 0.0, 1.0), (beat, u), order)
     return Motion(poses=poses.astype(np.float32), trans=trans.astype(np.float32), fps=FPS)
 
 
-def _pulse(keys, feet, beat, u, music: MusicStructure, poses, trans) -> np.ndarray:
+def _pulse(keys, feet, beat, u, music: MusicStructure, poses, trans, order: float) -> np.ndarray:
     """Key offsets that make every beat move about as much as its neighbours (the dancer's pulse).
 
     The body's slowest moment is where it turns around, but smoothed over 1/6 s a beat that moves
@@ -132,7 +142,7 @@ def _pulse(keys, feet, beat, u, music: MusicStructure, poses, trans) -> np.ndarr
         if round_ == 0:  # the directions then stay, so each beat's later corrections stay its own
             direction = _swing_directions(new_swing)
         offsets = _pump_offsets(new_swing, direction)
-        new_path = _beat_paths(*_render(keys + offsets[:, None, None] * unit, feet, beat, u), beat, n)
+        new_path = _beat_paths(*_render(keys + offsets[:, None, None] * unit, feet, beat, u, order=order), beat, n)
         moved = np.abs(new_swing - swing) > 1e-3
         measured = (new_path - path) / np.where(moved, new_swing - swing, 1.0)
         slope = np.where(moved, np.clip(measured, 0.2 * PUMP_PATH_M, 2.0 * PUMP_PATH_M), slope)
@@ -140,7 +150,7 @@ def _pulse(keys, feet, beat, u, music: MusicStructure, poses, trans) -> np.ndarr
     return _pump_offsets(swing, direction)[:, None, None] * unit
 
 
-def _even_timing(keys, feet, music: MusicStructure, phase: np.ndarray) -> np.ndarray:
+def _even_timing(keys, feet, music: MusicStructure, phase: np.ndarray, order: float) -> np.ndarray:
     """The upper body's beat phase for each frame, retimed so that every beat travels about as far
     as its neighbours, while no key lands more than TIMING_SLACK_S off its beat.
 
@@ -156,7 +166,7 @@ def _even_timing(keys, feet, music: MusicStructure, phase: np.ndarray) -> np.nda
     fine = np.interp(np.arange((phase.size - 1) * TIMING_OVERSAMPLE + 1) / TIMING_OVERSAMPLE,
                      np.arange(phase.size), phase)
     beat = np.clip(np.floor(fine).astype(np.int64), 0, n - 2)
-    joints = forward_kinematics(*_render(keys, feet, beat, np.clip(fine - beat, 0.0, 1.0)))[:, _UPPER_BODY]
+    joints = forward_kinematics(*_render(keys, feet, beat, np.clip(fine - beat, 0.0, 1.0), order=order))[:, _UPPER_BODY]
     path = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(joints, axis=0), axis=-1).mean(axis=-1))])
     path += 1e-9 * np.arange(path.size)  # strictly increasing, so it can be inverted
     knots = np.unique(np.concatenate([[phase[0]], np.arange(np.ceil(phase[0]), phase[-1]), [phase[-1]]]))
@@ -222,14 +232,16 @@ def _pump_offsets(swing: np.ndarray, direction: np.ndarray) -> np.ndarray:
     return offset
 
 
-def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_phase=None) -> tuple[np.ndarray, np.ndarray]:
+def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_phase=None,
+            order: float = EASE_ORDER) -> tuple[np.ndarray, np.ndarray]:
     """Axis-angle poses (T, 24, 3) and root positions (T, 3) for per-beat keys and foot spots.
 
     `foot_phase` (beat, u) times the feet apart from the body (the body may be retimed; steps keep
-    the beat's own timing, so a foot is never caught between travelling and landing).
+    the beat's own timing, so a foot is never caught between travelling and landing); `order` is
+    the body's ease order between beats.
     """
     n_frames = beat.size
-    ease = beat_ease(u)
+    ease = beat_ease(u, order)
     foot_beat, foot_u = (beat, u) if foot_phase is None else foot_phase
 
     def eased(track: np.ndarray, ease: np.ndarray = ease, at: np.ndarray = beat) -> np.ndarray:
@@ -253,7 +265,9 @@ def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_
     center = eased(feet["support"])  # (T, 2) x, z
     sway = np.einsum("tij,tj->ti", yaw_matrix(heading), root_off * [1.0, 0.0, 1.0])
     hop = lift.min(axis=1)  # both feet in the air together: the body rises with them
-    pelvis = np.stack([center[:, 0] + sway[:, 0], STAND_HEIGHT + root_off[:, 1] + hop, center[:, 1] + sway[:, 2]], -1)
+    # knees bend at most MAX_DIP_M however the bounce, the pulse and the move add up (tanh: no kink)
+    dip = np.where(root_off[:, 1] < 0, MAX_DIP_M * np.tanh(root_off[:, 1] / MAX_DIP_M), root_off[:, 1])
+    pelvis = np.stack([center[:, 0] + sway[:, 0], STAND_HEIGHT + dip + hop, center[:, 1] + sway[:, 2]], -1)
 
     tilt = np.deg2rad(pose[:, _CH["pelvis"]])
     pelvis_rot = yaw_matrix(heading) @ euler_to_matrix(tilt, "XYZ")
@@ -294,7 +308,8 @@ def _amplitude(music: MusicStructure) -> np.ndarray:
     return amp
 
 
-def _pose_keys(placements: list[Placement], amp: np.ndarray, n: int, downbeat: int, rng: np.random.Generator) -> np.ndarray:
+def _pose_keys(placements: list[Placement], amp: np.ndarray, n: int, downbeat: int, rng: np.random.Generator,
+               style: Style) -> np.ndarray:
     """Per-beat key poses: each move's keys, plus two layers that every move shares.
 
     The groove layer alternates down-left on beats 1 and 3 and up-right on 2 and 4 (by the move's
@@ -311,6 +326,8 @@ def _pose_keys(placements: list[Placement], amp: np.ndarray, n: int, downbeat: i
                 for ch, v in key.items():
                     keys[b, _CH[ch]] = v
                 bounce[b] = p.move.bounce
+    keys[:, [i for ch, i in _CH.items() if ch != "root"]] *= style.arms  # every angle, not the pelvis offset
+    bounce *= style.bounce
     strong = (np.arange(n) - downbeat) % 2 == 0
     keys[:, _CH["root"], 1] -= bounce * np.where(strong, 1.0, 0.2)
     keys[:, _CH["root"], 0] += np.where(strong, 0.4, -0.4) * bounce
@@ -320,39 +337,67 @@ def _pose_keys(placements: list[Placement], amp: np.ndarray, n: int, downbeat: i
     keys[:, _CH["spine"], 1] += ATTITUDE_DEG * np.cos(angle)
     keys[:, _CH["spine"], 2] += 0.5 * ATTITUDE_DEG * np.sin(angle)
     keys[:, _CH["neck"], 1] += ATTITUDE_DEG * np.sin(angle)
+    # Variation: every bar carries the arms a little differently (held for the bar, eased between
+    # bars), so a move danced twice never looks the same twice.
+    bar = np.floor_divide(np.arange(n) - downbeat, BEATS_PER_BAR)
+    bar -= bar.min()
+    carriage = rng.uniform(-VARIATION_DEG, VARIATION_DEG, (int(bar.max()) + 1, 4))
+    for i, ch in enumerate(("lsh", "rsh")):
+        keys[:, _CH[ch], 0] += carriage[bar, 2 * i]
+        keys[:, _CH[ch], 2] += np.abs(carriage[bar, 2 * i + 1])
     return keys * amp[:, None, None]
 
 
-def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    """Foot spots per beat. A step lands its foot in the move's floor frame; the other foot stays put."""
+def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: float) -> dict[str, np.ndarray]:
+    """Foot spots per beat. A step lands its foot in the move's floor frame (its distance from home
+    scaled by the beat's amplitude and the style's `reach`); the other foot stays put. The weight
+    goes onto the foot that last landed a step, so the pelvis shifts over it."""
     xz = np.zeros((n, 2, 2))
     xz[0] = [[HOME_X, 0.0], [-HOME_X, 0.0]]
     up = np.zeros((n, 2))
     yaw = np.zeros((n, 2))  # degrees, unwrapped
     lift = np.zeros((n, 2))
+    weight = np.full((n, 2), 0.5)  # share of the body's weight on each foot on each beat
+    heading = 0.0  # where the dancer faces (degrees), carried from move to move as the plan turns it
     for p in placements:  # placements tile the beats in order, so the state at p.start is known
         now = min(max(p.start, 0), n - 1)
-        origin, heading = xz[now].mean(axis=0), float(yaw[now].mean())
+        origin = xz[now].mean(axis=0)
+        facing = p.facing  # turned into by the move's first step
         for j, step in enumerate(p.move.steps):
             b = p.start + j
-            if b < 0 or b >= n - 1:
+            if b >= n - 1:
                 continue
-            xz[b + 1], up[b + 1], yaw[b + 1] = xz[b], up[b], yaw[b]
+            if b < 0:  # a pickup before the song: its steps are where the feet are when it starts
+                b = -1
+            else:
+                xz[b + 1], up[b + 1], yaw[b + 1], weight[b + 1] = xz[b], up[b], yaw[b], weight[b]
             if step is None:
                 continue
-            heading += step.turn
+            heading += step.turn + facing
+            facing = 0.0
             rot = yaw_matrix(np.deg2rad(heading))
             a = amp[b + 1]
             feet = (0, 1) if step.foot == "both" else ((0,) if step.foot == "l" else (1,))
             for f in feet:
                 home = HOME_X if f == 0 else -HOME_X
                 x = step.x if f == 0 or step.foot != "both" else -step.x
-                local = np.array([home + a * (x - home), 0.0, a * step.z])
+                local = np.array([home + a * reach * (x - home), 0.0, a * reach * step.z])
                 xz[b + 1, f] = origin + (rot @ local)[[0, 2]]
                 up[b + 1, f] = 0.0 if step.foot == "both" else a * step.up
                 yaw[b + 1, f] = heading
-                lift[b, f] = step.lift * min(a, 1.0)
-    support = np.where(up < 0.01, 1.0, 0.15)
+                if b >= 0:
+                    lift[b, f] = step.lift * min(a, 1.0)
+            if step.foot != "both":  # never a stance wider than the legs allow
+                f = 0 if step.foot == "l" else 1
+                apart = xz[b + 1, f] - xz[b + 1, 1 - f]
+                width = float(np.hypot(*apart))
+                if width > MAX_STANCE_M:
+                    xz[b + 1, f] = xz[b + 1, 1 - f] + apart * (MAX_STANCE_M / width)
+            if step.foot == "both":
+                weight[b + 1] = 0.5
+            elif step.up < 0.01:  # a real step (not a tap or kick) takes the weight
+                weight[b + 1] = (WEIGHT_ON_STEP, 1 - WEIGHT_ON_STEP) if step.foot == "l" else (1 - WEIGHT_ON_STEP, WEIGHT_ON_STEP)
+    support = np.where(up < 0.01, weight, 0.05)
     center = (xz * support[..., None]).sum(axis=1) / support.sum(axis=1)[:, None]
     return {"xz": xz, "up": up, "yaw": np.deg2rad(yaw), "lift": lift, "support": center, "heading": yaw.mean(axis=1)}
 
