@@ -139,12 +139,6 @@ def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path |
                 save_motion(motion, path)
             report = score_motion(motion, analysis)
             written = [str(p) for p in outputs]
-            if preview is not None:
-                from a2a_cli.render import render_preview
-
-                bar.update(description=f"rendering {preview.name}")
-                render_preview(motion, preview, audio_path=song, start_s=start or 0.0)
-                written.append(str(preview))
             results.append({
                 "audio": str(song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
                 "model": generator.name, "seed": seed, "validator_score": round(float(report.validator_score), 4),
@@ -152,6 +146,11 @@ def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path |
                 "pfc": _finite_or_none(report.metrics.get("pfc")),
                 "gates_passed": report.passed, "generate_s": round(took, 3), "outputs": written,
             })
+    if preview is not None:  # one song: its own bar of frames and time left, as `a2a render` shows
+        from a2a_cli.cli.render import write_preview
+
+        write_preview(motion, preview, audio_path=song, start_s=start or 0.0)
+        results[-1]["outputs"].append(str(preview))
     return results
 
 
