@@ -196,6 +196,47 @@ def test_preview_gif(tmp_path, capsys):
     assert (tmp_path / "song.gif").read_bytes()[:6] in (b"GIF87a", b"GIF89a")
 
 
+class RecordedBar:
+    """Stands in for common.ProgressBar: keeps every bar's label and its last (completed, total)."""
+
+    bars: list = []
+
+    def __init__(self, label: str = "", total: float | None = None, *, quiet: bool = False):
+        self.label, self.completed, self.total = label, 0, total
+        RecordedBar.bars.append(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, *, completed=None, total=None, description=None):
+        self.completed = self.completed if completed is None else completed
+        self.total = self.total if total is None else total
+        self.label = self.label if description is None else description
+
+    def advance(self):
+        self.completed += 1
+
+
+def test_preview_shows_frames_done_of_all_frames_as_render_does(tmp_path, capsys, monkeypatch):
+    from a2a_cli.cli import common
+
+    monkeypatch.setattr(common, "ProgressBar", RecordedBar)
+    RecordedBar.bars = []
+    song = write_song(tmp_path / "song.wav", 2.0)
+    code, _, err = a2a(capsys, str(song), "--preview", str(tmp_path / "song.gif"))
+    assert code == 0, err
+    rendering = [(bar.label, bar.completed, bar.total) for bar in RecordedBar.bars if "rendering" in bar.label]
+    assert rendering == [("rendering song.gif", 30, 30)]  # 2 s of GIF at 15 fps, counted frame by frame
+
+    RecordedBar.bars = []
+    with pytest.raises(SystemExit):
+        main(["render", str(tmp_path / "song.npy"), "-o", str(tmp_path / "again.gif")])
+    assert [(bar.label, bar.completed, bar.total) for bar in RecordedBar.bars] == [("rendering again.gif", 30, 30)]
+
+
 def test_fresh_process_end_to_end(tmp_path):
     song = write_song(tmp_path / "song.ogg", 3.0)
     import os

@@ -366,6 +366,16 @@ def test_render_command_bad_input_is_one_line_exit_2(tmp_path, capsys):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 2
 
 
+@pytest.mark.parametrize("fps", ["0", "-5", "121", "nan"])
+def test_render_command_refuses_an_fps_out_of_range(tmp_path, capsys, fps):
+    motion_path = tmp_path / "dance.npy"
+    save_motion(bouncing_motion(10), motion_path)
+    assert run_cli("render", str(motion_path), "-o", str(tmp_path / "x.mp4"), "--fps", fps) == 2
+    err = capsys.readouterr().err
+    assert "fps must be between 1 and 120" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.mp4").exists()
+
+
 def test_example_command_writes_the_song_and_refuses_to_overwrite(tmp_path, capsys):
     import soundfile as sf
 

@@ -38,11 +38,12 @@ N_POSE_BASIS = (N_JOINTS - 1) * 9
 FRAMES_PER_BATCH = 256
 DEPTH_STEPS_PER_M = 1 << 16  # z-buffer resolution: 15 micrometres
 
-# The only globals a SMPL .pkl needs: numpy arrays and dtypes, and the sparse joint regressor.
+# The only globals an SMPL .pkl needs: numpy arrays and dtypes, and the sparse joint regressor.
 _PICKLE_ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+    ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),  # bytes, as Python 3 writes them at protocol 2
     ("copy_reg", "_reconstructor"), ("copyreg", "_reconstructor"), ("__builtin__", "object"), ("builtins", "object"),
     ("scipy.sparse.csc", "csc_matrix"), ("scipy.sparse._csc", "csc_matrix"),
 }
