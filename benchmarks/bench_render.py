@@ -23,7 +23,9 @@ from PIL import Image, ImageDraw
 
 from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
-from a2a_cli.motion.skeleton import L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, R_ELBOW, R_HIP, R_KNEE, R_SHOULDER
+from a2a_cli.motion.skeleton import (
+    L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, N_JOINTS, R_ELBOW, R_HIP, R_KNEE, R_SHOULDER, smpl_skeleton,
+)
 from a2a_cli.render import render_preview
 
 SIZE = (640, 480)
@@ -46,6 +48,38 @@ def dance(seconds: float, bpm: float = 120.0) -> Motion:
     poses[:, 0, 1] = 0.8 * np.sin(t / 2)
     trans = np.column_stack([1.5 * np.sin(t / 3), 0.88 + 0.04 * np.cos(beat), 1.2 * np.sin(t / 5)]).astype(np.float32)
     return Motion(poses, trans)
+
+
+def stand_in_smpl_model(rings=11, segments=28, radius_m=0.07) -> dict[str, np.ndarray]:
+    """A model in SMPL's format and of SMPL's size (6768 vertices, 13440 faces; SMPL has 6890 and
+    13776): a sphere of small triangles around each joint. SMPL's own files cannot ship (licence);
+    the rasteriser's cost depends on the triangles' count and size, which this matches."""
+    skeleton = smpl_skeleton()
+    rest = skeleton.rest_positions()
+    theta = np.linspace(0, np.pi, rings + 1)[1:-1]
+    phi = np.linspace(0, 2 * np.pi, segments, endpoint=False)
+    ring_points = np.stack([np.sin(theta)[:, None] * np.cos(phi), np.cos(theta)[:, None] * np.ones_like(phi),
+                            np.sin(theta)[:, None] * np.sin(phi)], axis=-1).reshape(-1, 3)
+    unit = np.concatenate([[[0, 1, 0]], ring_points, [[0, -1, 0]]])
+    n = len(unit)
+    faces = []
+    for s in range(segments):
+        t = (s + 1) % segments
+        faces.append((0, 1 + t, 1 + s))
+        for r in range(rings - 2):
+            a, b = 1 + r * segments + s, 1 + r * segments + t
+            faces += [(a, b, b + segments), (a, b + segments, a + segments)]
+        last = 1 + (rings - 2) * segments
+        faces.append((n - 1, last + s, last + t))
+    faces = np.array(faces)
+    vertices = np.concatenate([rest[j] + radius_m * unit for j in range(N_JOINTS)])
+    weights = np.eye(N_JOINTS)[np.repeat(np.arange(N_JOINTS), n)]
+    parents = skeleton.parents.astype(np.int64).copy()
+    parents[0] = 2**32 - 1
+    v = len(vertices)
+    return {"v_template": vertices, "shapedirs": np.zeros((v, 3, 10)), "posedirs": np.zeros((v, 3, 207)),
+            "J_regressor": weights.T / n, "weights": weights, "kintree_table": np.stack([parents, np.arange(N_JOINTS)]),
+            "f": np.concatenate([faces + n * j for j in range(N_JOINTS)]).astype(np.uint32)}
 
 
 def naive_render(motion: Motion, audio: Path, out: Path) -> None:
@@ -115,12 +149,15 @@ def main() -> None:
         ours_short = timed(lambda: render_preview(short, tmp / "short.mp4", audio_path=audio, size=SIZE))
         base_short = timed(lambda: naive_render(short, audio, tmp / "naive.mp4"))
         gif_full = timed(lambda: render_preview(full, tmp / "full.gif"))
+        np.savez(tmp / "stand_in_smpl.npz", **stand_in_smpl_model())
+        mesh_full = timed(lambda: render_preview(full, tmp / "mesh.mp4", audio_path=audio, size=SIZE, smpl_model=tmp / "stand_in_smpl.npz"))
 
         n_full, n_short = full.n_frames, short.n_frames
         print(f"preview of a {SECONDS:g}-s dance (shaded capsule body), {SIZE[0]}x{SIZE[1]} mp4 + audio, {n_full} frames")
         print(f"  a2a render_preview     : {ours_full:6.2f} s  {n_full / ours_full:6.1f} frames/s  "
               f"({SECONDS / ours_full:.1f}x real time; target < 15 s: {'PASS' if ours_full < 15 else 'FAIL'})")
         print(f"  GIF 320x240 @ 15 fps   : {gif_full:6.2f} s")
+        print(f"  --smpl-model mesh      : {mesh_full:6.2f} s  (an SMPL-sized stand-in model; smplx/torch import included)")
         print(f"on the first {BASELINE_SECONDS:g} s ({n_short} frames):")
         print(f"  a2a render_preview     : {ours_short:6.2f} s  {n_short / ours_short:6.1f} frames/s")
         print(f"  naive Pillow, flat body: {base_short:6.2f} s  {n_short / base_short:6.1f} frames/s  "

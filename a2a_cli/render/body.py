@@ -17,7 +17,7 @@ from a2a_cli.motion.skeleton import (
     HEAD, L_ANKLE, L_COLLAR, L_ELBOW, L_FOOT, L_HAND, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, N_JOINTS, NECK, PELVIS,
     R_ANKLE, R_COLLAR, R_ELBOW, R_FOOT, R_HAND, R_HIP, R_KNEE, R_SHOULDER, R_WRIST, SPINE2, SPINE3,
 )
-from a2a_cli.render.shading import shade
+from a2a_cli.render.shading import NormalTable
 from a2a_cli.render.stage import NEAR_M, Camera
 
 __all__ = ["CapsuleFigure", "body_points", "HEAD_RADIUS_M", "LEFT_RGB", "RIGHT_RGB", "CENTRE_RGB"]
@@ -96,7 +96,8 @@ class CapsuleFigure:
     def __init__(self, points_rel: np.ndarray, camera: Camera):
         ends = np.array([c[:2] for c in CAPSULES])
         radii = np.array([c[2:4] for c in CAPSULES], np.float64)
-        self.colours = _COLOURS[[c[4] for c in CAPSULES]]
+        self.parts = [c[4] for c in CAPSULES]
+        self.table = NormalTable(_COLOURS)
         u, v, depth = camera.project(points_rel)
         a, b = ends[:, 0], ends[:, 1]
         scale = camera.focal / np.maximum(depth, NEAR_M)
@@ -129,13 +130,14 @@ class CapsuleFigure:
         rows, visible = params.tolist(), self.visible[i]
         for c in self.order[i]:
             if visible[c]:
-                _paint_capsule(canvas, zbuf, *rows[c], self.colours[c])
+                _paint_capsule(canvas, zbuf, *rows[c], self.table, self.parts[c])
 
 
 def _paint_capsule(canvas: np.ndarray, zbuf: np.ndarray, ua: float, va: float, ub: float, vb: float, ra: float, rb: float,
-                   za: float, zb: float, ma: float, mb: float, colour: np.ndarray) -> None:
+                   za: float, zb: float, ma: float, mb: float, table: NormalTable, part: int) -> None:
     """One round cone from (ua, va) to (ub, vb) (canvas pixels) with radii ra, rb (pixels) and ma, mb
-    (metres), axis depths za, zb (metres), blended into `canvas` where it is nearer than `zbuf`."""
+    (metres), axis depths za, zb (metres), lit in colour `part` of `table`, blended into `canvas`
+    where it is nearer than `zbuf`."""
     h, w = zbuf.shape
     reach = max(ra, rb) + 1.0
     x0, x1 = max(int(min(ua, ub) - reach), 0), min(int(max(ua, ub) + reach) + 1, w)
@@ -154,22 +156,21 @@ def _paint_capsule(canvas: np.ndarray, zbuf: np.ndarray, ua: float, va: float, u
         t = np.zeros((y1 - y0, x1 - x0), np.float32)
         ox, oy = px + t, py + t
     radius = ra + t * np.float32(rb - ra)
-    dist = np.sqrt(ox * ox + oy * oy)
-    alpha = radius - dist
+    alpha = ox * ox
+    alpha += oy * oy
+    np.sqrt(alpha, out=alpha)
+    np.subtract(radius, alpha, out=alpha)
     alpha += 0.5
     np.clip(alpha, 0.0, 1.0, out=alpha)
-    inv = 1.0 / radius
-    nx, ny = ox * inv, oy * inv
-    nz = 1.0 - nx * nx - ny * ny
-    np.maximum(nz, 0.0, out=nz)
-    np.sqrt(nz, out=nz)
-    z = za + t * np.float32(zb - za) - nz * (ma + t * np.float32(mb - ma))
+    cell = table.index(ox, oy, 1.0 / radius)
+    # The surface's depth: the axis's, less the radius where the surface faces the camera.
+    z = table.nz.take(cell)
+    z *= ma + t * np.float32(mb - ma)
+    np.subtract(za + t * np.float32(zb - za), z, out=z)
     zc = zbuf[y0:y1, x0:x1]
     alpha *= z < zc
-    brightness, highlight = shade(nx, ny, nz)
     cc = canvas[y0:y1, x0:x1]
-    lit = brightness[..., None] * colour
-    lit += highlight[..., None]
+    lit = table.rgb[part].take(cell, axis=0)
     lit -= cc
     lit *= alpha[..., None]
     cc += lit

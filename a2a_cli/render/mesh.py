@@ -241,26 +241,39 @@ def _rasterise(faces: np.ndarray, x_lo: np.ndarray, y_lo: np.ndarray, size: int,
                vertex_colours: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The pixels covered by `faces` whose screen boxes fit in size x size pixels from (x_lo, y_lo):
     (flat pixel index, quantised depth, lit colour) per covered pixel, or None."""
-    offsets = np.arange(size)
-    px = (x_lo[:, None, None] + offsets[None, None, :]).astype(np.float32)  # (F, 1, size)
-    py = (y_lo[:, None, None] + offsets[None, :, None]).astype(np.float32)  # (F, size, 1)
-    cx, cy = px + 0.5, py + 0.5
-    u0, u1, u2 = (fu[faces, k][:, None, None] for k in range(3))
-    v0, v1, v2 = (fv[faces, k][:, None, None] for k in range(3))
-    area = (u1 - u0) * (v2 - v0) - (u2 - u0) * (v1 - v0)
-    # Barycentric weights from edge functions; all >= 0 inside (area is negative for front faces).
-    b0 = ((u2 - u1) * (cy - v1) - (v2 - v1) * (cx - u1)) / area
-    b1 = ((u0 - u2) * (cy - v2) - (v0 - v2) * (cx - u2)) / area
-    b2 = 1.0 - b0 - b1
-    inside = (b0 >= 0) & (b1 >= 0) & (b2 >= 0) & (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
+    u0, u1, u2 = (fu[faces, k] for k in range(3))
+    v0, v1, v2 = (fv[faces, k] for k in range(3))
+    # Edge functions E_k(x, y) = A_k x + B_k y + C_k, each the (negative, for front faces) doubled
+    # area of the triangle a pixel centre makes with edge k: inside where all three are <= 0.
+    # Written relative to the box corner, so the grid is the same small offsets for every face.
+    cx0, cy0 = x_lo + 0.5, y_lo + 0.5
+    edges = []
+    for (ua, va), (ub, vb) in (((u1, v1), (u2, v2)), ((u2, v2), (u0, v0)), ((u0, v0), (u1, v1))):
+        a, b = va - vb, ub - ua
+        c = a * (cx0 - ua) + b * (cy0 - va)
+        edges.append((a[:, None, None].astype(np.float32), b[:, None, None].astype(np.float32), c[:, None, None].astype(np.float32)))
+    grid = np.arange(size, dtype=np.float32)
+    gx, gy = grid[None, None, :], grid[None, :, None]
+    inside = None
+    values = []
+    for a, b, c in edges:
+        e = a * gx + b * gy + c  # (F, size, size)
+        values.append(e)
+        inside = e <= 0 if inside is None else inside & (e <= 0)
     hit_face, hit_y, hit_x = np.nonzero(inside)
-    if hit_face.size == 0:
-        return None
-    w0, w1, w2 = b0[hit_face, hit_y, hit_x], b1[hit_face, hit_y, hit_x], b2[hit_face, hit_y, hit_x]
-    corners = f[faces[hit_face]]
-    depth = w0 * fz[faces[hit_face], 0] + w1 * fz[faces[hit_face], 1] + w2 * fz[faces[hit_face], 2]
-    weights = np.stack([w0, w1, w2], axis=1)[..., None]
-    lit = (brightness[corners][..., None] * vertex_colours[corners] + highlight[corners][..., None]) * weights
     x = x_lo[hit_face] + hit_x
     y = y_lo[hit_face] + hit_y
-    return y * w + x, np.round(depth * DEPTH_STEPS_PER_M).astype(np.int64), lit.sum(axis=1)
+    on_canvas = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    if not on_canvas.all():
+        hit_face, hit_y, hit_x, x, y = hit_face[on_canvas], hit_y[on_canvas], hit_x[on_canvas], x[on_canvas], y[on_canvas]
+    if hit_face.size == 0:
+        return None
+    # Barycentric weights: each edge function over their sum (the doubled area).
+    e0, e1, e2 = (v[hit_face, hit_y, hit_x] for v in values)
+    total = e0 + e1 + e2
+    total[total == 0] = -1e-12
+    weights = np.stack([e0, e1, e2], axis=1) / total[:, None]
+    corners = f[faces[hit_face]]
+    depth = (weights * fz[faces[hit_face]]).sum(axis=1)
+    lit = ((brightness[corners][..., None] * vertex_colours[corners] + highlight[corners][..., None]) * weights[..., None]).sum(axis=1)
+    return y * w + x, np.round(depth * DEPTH_STEPS_PER_M).astype(np.int64), lit

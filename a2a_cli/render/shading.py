@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["shade"]
+__all__ = ["shade", "NormalTable"]
 
 _LIGHT = np.array([-0.45, -0.65, 0.62])
 LIGHT = _LIGHT / np.linalg.norm(_LIGHT)
@@ -32,3 +32,38 @@ def shade(nx: np.ndarray, ny: np.ndarray, nz: np.ndarray) -> tuple[np.ndarray, n
     facing *= np.float32(SPECULAR)
     highlight = facing
     return np.float32(AMBIENT) + np.float32(DIFFUSE) * lambert, highlight
+
+
+class NormalTable:
+    """Shading looked up instead of computed, for surfaces whose normal is known from its image-plane
+    part (nx, ny) alone, as on a sphere or capsule seen from the front: nz = sqrt(1 - nx^2 - ny^2).
+
+    `colours`: (K, 3) surface colours; `steps`: table cells per axis over [-1, 1]. Beyond the unit
+    disc (anti-aliased rims) the rim's values are used."""
+
+    def __init__(self, colours: np.ndarray, steps: int = 128):
+        self.steps = steps
+        self.half = (steps - 1) / 2
+        grid = np.linspace(-1.0, 1.0, steps)
+        ny, nx = np.meshgrid(grid, grid, indexing="ij")
+        norm = np.maximum(np.hypot(nx, ny), 1.0)
+        nx, ny = nx / norm, ny / norm
+        nz = np.sqrt(np.maximum(1.0 - nx * nx - ny * ny, 0.0))
+        brightness, highlight = shade(nx.astype(np.float32), ny.astype(np.float32), nz.astype(np.float32))
+        self.nz = nz.astype(np.float32).ravel()
+        lit = brightness[None, ..., None] * np.asarray(colours, np.float32)[:, None, None, :] + highlight[None, ..., None]
+        self.rgb = lit.astype(np.float32).reshape(len(colours), steps * steps, 3)
+
+    def index(self, ox: np.ndarray, oy: np.ndarray, inv_radius: np.ndarray) -> np.ndarray:
+        """Flat table indices of the normals (ox, oy) * inv_radius, (any shape) arrays."""
+        k = inv_radius * np.float32(self.half)
+        ix = ox * k
+        ix += np.float32(self.half + 0.5)
+        iy = oy * k
+        iy += np.float32(self.half + 0.5)
+        np.clip(ix, 0, self.steps - 1, out=ix)
+        np.clip(iy, 0, self.steps - 1, out=iy)
+        flat = iy.astype(np.intp)
+        flat *= self.steps
+        flat += ix.astype(np.intp)
+        return flat
