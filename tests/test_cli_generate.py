@@ -284,6 +284,17 @@ def test_preview_shows_frames_done_of_all_frames_as_render_does(tmp_path, capsys
     assert [(bar.label, bar.completed, bar.total) for bar in RecordedBar.bars] == [("rendering again.gif", 30, 30)]
 
 
+def test_piped_output_keeps_whole_file_names(tmp_path):
+    import os
+
+    song = write_song(tmp_path / "song.wav", 1.5)
+    deep = tmp_path / "a_folder_with_a_long_name_that_a_terminal_of_eighty_columns_would_cut" / "and_deeper_still"
+    done = subprocess.run([sys.executable, "-m", "a2a_cli", "generate", str(song), "-o", str(deep)],
+                          capture_output=True, text=True, timeout=120, env=dict(os.environ, COLUMNS=""))
+    assert done.returncode == 0, done.stderr
+    assert str(deep / "song.npy") in done.stdout.splitlines()[-2]  # the row of the table, whole
+
+
 def test_fresh_process_end_to_end(tmp_path):
     song = write_song(tmp_path / "song.ogg", 3.0)
     import os

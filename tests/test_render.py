@@ -376,6 +376,19 @@ def test_render_command_refuses_an_fps_out_of_range(tmp_path, capsys, fps):
     assert not (tmp_path / "x.mp4").exists()
 
 
+def test_example_command_prints_the_next_command_on_one_line_in_a_pipe(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "a_folder_name_long_enough_to_push_the_line_past_eighty_columns" / "song.wav"
+    path.parent.mkdir()
+    done = subprocess.run([sys.executable, "-m", "a2a_cli", "example", str(path)], capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, COLUMNS=""))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 1 and f"a2a generate {path} --preview song.mp4" in done.stdout
+
+
 def test_example_command_writes_the_song_and_refuses_to_overwrite(tmp_path, capsys):
     import soundfile as sf
 
