@@ -210,11 +210,12 @@ class MeshFigure:
         keep = np.flatnonzero((area < -1e-9) & (fz.min(axis=1) > NEAR_M))
         if keep.size == 0:
             return
-        x_lo = np.floor(fu[keep].min(axis=1)).astype(np.int64)
-        y_lo = np.floor(fv[keep].min(axis=1)).astype(np.int64)
-        span = np.maximum(np.ceil(fu[keep].max(axis=1)) - x_lo, np.ceil(fv[keep].max(axis=1)) - y_lo).astype(np.int64) + 1
+        # The pixels whose centres (x + 0.5) may fall inside each face: x_lo .. x_lo + span - 1.
+        x_lo = np.ceil(fu[keep].min(axis=1) - 0.5).astype(np.int64)
+        y_lo = np.ceil(fv[keep].min(axis=1) - 0.5).astype(np.int64)
+        span = np.maximum(np.floor(fu[keep].max(axis=1) - 0.5) - x_lo, np.floor(fv[keep].max(axis=1) - 0.5) - y_lo).astype(np.int64) + 1
         pixels, keys, colours = [], [], []
-        size = 2
+        size = 1
         while keep.size:
             group = span <= size
             if size >= max(h, w):
@@ -227,7 +228,7 @@ class MeshFigure:
                     keys.append(found[1])
                     colours.append(found[2])
             keep, x_lo, y_lo, span = keep[~group], x_lo[~group], y_lo[~group], span[~group]
-            size *= 2
+            size = max(size + 1, size * 3 // 2)  # boxes of 1, 2, 3, 4, 6, 9, ... pixels: little wasted testing
         if not pixels:
             return
         pixel, key, colour = np.concatenate(pixels), np.concatenate(keys), np.concatenate(colours)

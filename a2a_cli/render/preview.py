@@ -48,7 +48,7 @@ BODY_SHADOW = (0.38, 0.45, 1.5)
 FOOT_SHADOW = (0.13, 0.5, 0.15)
 
 TEXT_RGB = (225, 228, 235)
-PROGRESS_RGB = (255, 142, 60)
+PROGRESS_RGB = LEFT_RGB
 
 
 def render_preview(
