@@ -86,7 +86,7 @@ def naive_render(motion: Motion, audio: Path, out: Path) -> None:
     """The baseline: whole frames drawn at 3x and downscaled, one by one, default encoder settings."""
     import imageio_ffmpeg
 
-    from a2a_cli.render.body import CAPSULES, CENTRE_RGB, HEAD_CENTRE, HEAD_RADIUS_M, LEFT_RGB, RIGHT_RGB, body_points
+    from a2a_cli.render.body import CAPSULES, CENTRE_RGB, LEFT_RGB, RIGHT_RGB, body_points, stature
     from a2a_cli.render.stage import CHECKER_M, FLOOR_DARK_RGB, FLOOR_LIGHT_RGB, HORIZON_RGB, NEAR_M, Camera, framing_distance
 
     s = 3
@@ -94,8 +94,8 @@ def naive_render(motion: Motion, audio: Path, out: Path) -> None:
     joints = motion.joints.astype(np.float64)
     points = body_points(joints)
     floor_y = float(joints[..., 1].min()) - 0.03
-    stature = float(np.percentile(points[:, HEAD_CENTRE, 1] + HEAD_RADIUS_M - floor_y, 90))
-    camera = Camera((w * s, h * s), framing_distance(stature), stature / 2)
+    height = stature(joints)
+    camera = Camera((w * s, h * s), framing_distance(height), height / 2)
     colours = [(LEFT_RGB, RIGHT_RGB, CENTRE_RGB)[c[4]] for c in CAPSULES]
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
            "-r", str(FPS), "-i", "pipe:0", "-i", str(audio), "-map", "0:v", "-map", "1:a", "-c:v", "libx264",
@@ -104,7 +104,7 @@ def naive_render(motion: Motion, audio: Path, out: Path) -> None:
     for i in range(motion.n_frames):
         lo, hi = max(0, i - 15), min(motion.n_frames, i + 16)  # follow a moving average of the root
         tx, tz = joints[lo:hi, 0, 0].mean(), joints[lo:hi, 0, 2].mean()
-        target = np.array([tx, floor_y + stature / 2, tz])
+        target = np.array([tx, floor_y + height / 2, tz])
         img = Image.new("RGB", (w * s, h * s), HORIZON_RGB)
         pen = ImageDraw.Draw(img)
         cx0, cz0 = int(tx // CHECKER_M), int(tz // CHECKER_M)

@@ -18,6 +18,7 @@ from a2a_cli.motion import Motion
 from a2a_cli.motion.formats import save_motion
 from a2a_cli.motion.skeleton import L_ELBOW, L_HAND, L_KNEE, L_SHOULDER, L_WRIST, R_ELBOW, R_HAND, R_KNEE, R_SHOULDER, R_WRIST
 from a2a_cli.render import parse_size, render_frame, render_preview
+from a2a_cli.render.body import stature
 from a2a_cli.render.stage import follow_path
 from render_support import blue, frame_and_body, frames_folder, grey, luminance, orange
 
@@ -172,6 +173,24 @@ def test_the_dancer_fills_60_percent_of_the_frame_height(frames, scale, size):
     rows = np.nonzero(body.any(axis=1))[0]
     assert 0.56 < (rows.max() - rows.min() + 1) / size[1] < 0.64
     assert abs((rows.max() + rows.min()) / 2 - size[1] / 2) < 0.06 * size[1]  # and is in the middle
+
+
+def test_stature_does_not_change_with_the_pose():
+    # Framing follows the dancer's size: a crouch or a dance on the floor is not zoomed in.
+    standing = rest_motion(3)
+    crouched = rest_motion(3)
+    crouched.poses[:, [L_KNEE, R_KNEE], 0] = 2.0
+    crouched.poses[:, [1, 2], 0] = -1.5  # hips
+    lying = rest_motion(3)
+    lying.poses[:, 0, 0] = np.pi / 2
+    lying.trans[:, 1] = 0.15
+    height = stature(standing.joints)
+    assert 1.6 < height < 1.9
+    for motion in (crouched, lying):
+        motion = Motion(motion.poses, motion.trans)
+        assert stature(motion.joints) == pytest.approx(height, rel=1e-3)
+        assert np.ptp(motion.joints[0, :, 1]) < 0.8 * height  # really not standing
+    assert stature(rest_joints(0.6)[None]) == pytest.approx(0.6 * height, rel=1e-3)
 
 
 def test_the_body_is_shaded_lit_from_the_upper_left(frames):

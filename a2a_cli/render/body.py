@@ -11,16 +11,18 @@ torso are still cut right, and a limb in front always covers one behind.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from a2a_cli.motion.skeleton import (
     HEAD, L_ANKLE, L_COLLAR, L_ELBOW, L_FOOT, L_HAND, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, N_JOINTS, NECK, PELVIS,
-    R_ANKLE, R_COLLAR, R_ELBOW, R_FOOT, R_HAND, R_HIP, R_KNEE, R_SHOULDER, R_WRIST, SPINE2, SPINE3,
+    R_ANKLE, R_COLLAR, R_ELBOW, R_FOOT, R_HAND, R_HIP, R_KNEE, R_SHOULDER, R_WRIST, SPINE1, SPINE2, SPINE3, smpl_skeleton,
 )
 from a2a_cli.render.shading import NormalTable
 from a2a_cli.render.stage import NEAR_M, Camera
 
-__all__ = ["CapsuleFigure", "body_points", "HEAD_RADIUS_M", "LEFT_RGB", "RIGHT_RGB", "CENTRE_RGB"]
+__all__ = ["CapsuleFigure", "body_points", "body_scale", "stature", "SOLE_M", "HEAD_RADIUS_M", "LEFT_RGB", "RIGHT_RGB", "CENTRE_RGB"]
 
 LEFT_RGB = (255, 142, 60)
 RIGHT_RGB = (70, 165, 255)
@@ -67,8 +69,41 @@ CAPSULES = (
 _COLOURS = np.array([LEFT_RGB, RIGHT_RGB, CENTRE_RGB], np.float32)
 
 
-def body_points(joints: np.ndarray) -> np.ndarray:
-    """The points the capsules join, (T, N_POINTS, 3) metres, from joint positions (T, 24, 3)."""
+# The sole's thickness below the foot joints: where the floor is under a standing dancer.
+SOLE_M = 0.03
+# Bones from each foot to the head: their summed length does not change with the pose.
+_LEG_TO_HEAD = ((L_FOOT, L_ANKLE, L_KNEE, L_HIP, PELVIS, SPINE1, SPINE2, SPINE3, NECK, HEAD),
+                (R_FOOT, R_ANKLE, R_KNEE, R_HIP, PELVIS, SPINE1, SPINE2, SPINE3, NECK, HEAD))
+
+
+def body_scale(joints: np.ndarray) -> float:
+    """The dancer's size relative to SMPL's rest skeleton, from joint positions (T, 24, 3), whatever
+    the poses (crouched, lying, jumping): the median length of the bone chains from the feet to the
+    head over the rest skeleton's. Limbs and head are drawn this much thicker."""
+    return _chain_length(np.asarray(joints, dtype=np.float64)) / _chain_length(smpl_skeleton().rest_positions()[None])
+
+
+def stature(joints: np.ndarray) -> float:
+    """The dancer's standing height in metres, sole to crown, from joint positions (T, 24, 3),
+    whatever the poses: `body_scale` times the height of the rest pose as drawn."""
+    return body_scale(joints) * _rest_stature()
+
+
+def _chain_length(joints: np.ndarray) -> float:
+    lengths = [np.linalg.norm(np.diff(joints[:, list(chain)], axis=1), axis=-1).sum(axis=1) for chain in _LEG_TO_HEAD]
+    return float(np.median(np.mean(lengths, axis=0)))
+
+
+@cache
+def _rest_stature() -> float:
+    rest = smpl_skeleton().rest_positions()[None]
+    top = body_points(rest)[0, HEAD_CENTRE, 1] + HEAD_RADIUS_M
+    return float(top - (rest[0, :, 1].min() - SOLE_M))
+
+
+def body_points(joints: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """The points the capsules join, (T, N_POINTS, 3) metres, from joint positions (T, 24, 3) of a
+    body `scale` times the size of SMPL's rest skeleton (see `body_scale`)."""
     j = np.asarray(joints, dtype=np.float64)
     head_centre = j[:, HEAD] + HEAD_CENTRE_ALONG_NECK * (j[:, HEAD] - j[:, NECK])
     # Facing: the body's left (x at rest) crossed with its up (y) is its forward (z).
@@ -76,7 +111,7 @@ def body_points(joints: np.ndarray) -> np.ndarray:
     forward /= np.maximum(np.linalg.norm(forward, axis=-1, keepdims=True), 1e-9)
     derived = [
         head_centre,
-        head_centre + NOSE_OUT_M * forward,
+        head_centre + NOSE_OUT_M * scale * forward,
         j[:, L_FOOT] + 0.5 * (j[:, L_FOOT] - j[:, L_ANKLE]),
         j[:, R_FOOT] + 0.5 * (j[:, R_FOOT] - j[:, R_ANKLE]),
         j[:, L_HAND] + 0.7 * (j[:, L_HAND] - j[:, L_WRIST]),
@@ -91,11 +126,12 @@ def body_points(joints: np.ndarray) -> np.ndarray:
 class CapsuleFigure:
     """Every frame's capsules projected once; `paint` draws one frame into a canvas.
 
-    `points_rel`: body points (T, N_POINTS, 3) relative to the camera's target in each frame."""
+    `points_rel`: body points (T, N_POINTS, 3) relative to the camera's target in each frame;
+    `scale`: the body's size relative to SMPL's rest skeleton, which the capsules' radii follow."""
 
-    def __init__(self, points_rel: np.ndarray, camera: Camera):
+    def __init__(self, points_rel: np.ndarray, camera: Camera, scale: float = 1.0):
         ends = np.array([c[:2] for c in CAPSULES])
-        radii = np.array([c[2:4] for c in CAPSULES], np.float64)
+        radii = scale * np.array([c[2:4] for c in CAPSULES], np.float64)
         self.parts = [c[4] for c in CAPSULES]
         self.table = NormalTable(_COLOURS)
         u, v, depth = camera.project(points_rel)

@@ -25,7 +25,7 @@ from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_path
 from a2a_cli.motion import Motion
 from a2a_cli.motion.skeleton import L_FOOT, PELVIS, R_FOOT
-from a2a_cli.render.body import CENTRE_RGB, HEAD_CENTRE, HEAD_RADIUS_M, LEFT_RGB, RIGHT_RGB, CapsuleFigure, body_points
+from a2a_cli.render.body import CENTRE_RGB, LEFT_RGB, RIGHT_RGB, SOLE_M, CapsuleFigure, body_points, body_scale, stature
 from a2a_cli.render.stage import HORIZON_RGB, SKY_TOP_RGB, Camera, Floor, follow_path, framing_distance, paint_shadow
 
 __all__ = ["render_preview", "render_frame", "parse_size", "FORMATS", "VIDEO_FPS", "GIF_FPS"]
@@ -39,8 +39,6 @@ GIF_COLOURS = 96
 GIF_PALETTE_SAMPLES = 12
 FORMATS = (".mp4", ".gif")
 
-# The floor: where the lowest joint usually is, less the sole's thickness below the foot joints.
-SOLE_M = 0.03
 MIN_STATURE_M = 0.3
 # Soft shadows on the floor: a wide one under the pelvis, a small one under each foot that fades
 # as the foot lifts (radius m, darkening at the centre, the height in m at which it has faded to 1/e).
@@ -143,16 +141,17 @@ class _Scene:
         self.fps = fps
         source = np.clip(np.round(np.arange(self.n_frames) * motion.fps / fps).astype(np.int64), 0, motion.n_frames - 1)
         joints = joints[source]
-        points = body_points(joints)
+        scale = body_scale(joints)
+        # The floor: where the lowest joint usually is, less the sole's thickness below the foot joints.
         floor_y = float(np.percentile(joints[..., 1].min(axis=1), 5)) - SOLE_M
-        # Framed for the dancer's standing height (the head's top in most frames), not the tallest pose.
-        stature = max(float(np.percentile(points[:, HEAD_CENTRE, 1] + HEAD_RADIUS_M - floor_y, 90)), MIN_STATURE_M)
-        self.camera = Camera(size, framing_distance(stature), stature / 2)
+        # Framed for the dancer's standing height, whatever the poses, so a crouching or lying dance is not zoomed.
+        height = max(stature(joints), MIN_STATURE_M)
+        self.camera = Camera(size, framing_distance(height), height / 2)
         self.floor = Floor(self.camera)
         self.target_xz = follow_path(joints[:, PELVIS, [0, 2]], fps)
-        target = np.column_stack([self.target_xz[:, 0], np.full(self.n_frames, floor_y + stature / 2), self.target_xz[:, 1]])
+        target = np.column_stack([self.target_xz[:, 0], np.full(self.n_frames, floor_y + height / 2), self.target_xz[:, 1]])
         if smpl_model is None:
-            self.figure = CapsuleFigure(points - target[:, None, :], self.camera)
+            self.figure = CapsuleFigure(body_points(joints, scale) - target[:, None, :], self.camera, scale)
         else:
             from a2a_cli.render.mesh import MeshFigure
 
