@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from a2a_cli.cli import common
+
+if TYPE_CHECKING:
+    from a2a_cli.motion import Motion
 
 
 def generate(
@@ -73,22 +76,19 @@ def generate(
         names = ", ".join(str(path) for _, existing in kept for path in existing)
         common.err.print(f"note: skipped {len(kept)} of {len(songs)} songs whose outputs exist, kept as they are "
                          f"(--force redoes them): {escape(names)}", soft_wrap=True)
-    results = _run(jobs, generator, cfg, start, duration)
+    danced = _run(jobs, generator, cfg, start, duration)
+    results = [result for result, _ in danced]
     if preview is not None:  # one song: its own bar of frames and time left, as `a2a render` shows
         from a2a_cli.cli.render import write_preview
 
-        if results:
-            motion, song = results[0].pop("_motion"), songs[0]
+        if danced:
+            motion = danced[0][1]
+            results[0]["outputs"].append(str(preview))
         else:  # the song was skipped: the preview shows the dance kept
             from a2a_cli.motion.formats import load_motion
 
-            song, existing = kept[0]
-            motion = load_motion(existing[0])
-        write_preview(motion, preview, audio_path=song, start_s=start or 0.0)
-        if results:
-            results[0]["outputs"].append(str(preview))
-    for result in results:
-        result.pop("_motion", None)
+            motion = load_motion(kept[0][1][0])
+        write_preview(motion, preview, audio_path=songs[0], start_s=start or 0.0)
     _report(results, [str(path) for _, existing in kept for path in existing], json_output)
 
 
@@ -160,8 +160,8 @@ def _formats(values: list[str]) -> list[str]:
     return fmts
 
 
-def _run(jobs, generator, cfg, start: float | None, duration: float | None) -> list[dict]:
-    """Dance, write and score each job; one result per job, its motion under "_motion" (for a preview)."""
+def _run(jobs, generator, cfg, start: float | None, duration: float | None) -> list[tuple[dict, Motion]]:
+    """Dance, write and score each job: (the result's summary, the motion) per job."""
     import time
 
     from a2a_cli.audio import analyze
@@ -181,13 +181,13 @@ def _run(jobs, generator, cfg, start: float | None, duration: float | None) -> l
                 save_motion(motion, path)
             report = score_motion(motion, analysis)
             written = [str(p) for p in outputs]
-            results.append({
+            results.append(({
                 "audio": str(song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
                 "model": generator.name, "seed": seed, "validator_score": round(float(report.validator_score), 4),
                 "bas": _finite_or_none(report.metrics.get("bas")),
                 "pfc": _finite_or_none(report.metrics.get("pfc")),
-                "gates_passed": report.passed, "generate_s": round(took, 3), "outputs": written, "_motion": motion,
-            })
+                "gates_passed": report.passed, "generate_s": round(took, 3), "outputs": written,
+            }, motion))
     return results
 
 

@@ -32,7 +32,7 @@ __all__ = ["render_preview", "render_frame", "parse_size", "FORMATS", "VIDEO_FPS
 
 VIDEO_FPS = 30.0
 GIF_FPS = 15.0
-MIN_FPS, MAX_FPS = 1.0, 120.0
+PREVIEW_FPS_RANGE = (1.0, 120.0)  # frames per second a preview may have
 VIDEO_SIZE = (640, 480)
 GIF_SIZE = (320, 240)
 GIF_COLOURS = 96
@@ -121,9 +121,9 @@ def _check_size(size: tuple[int, int]) -> tuple[int, int]:
 
 
 def _check_fps(fps: float) -> float:
-    fps = float(fps)
-    if not MIN_FPS <= fps <= MAX_FPS:  # also refuses NaN
-        raise InputError(f"fps must be between {MIN_FPS:g} and {MAX_FPS:g}, got {fps:g}")
+    fps, (lowest, highest) = float(fps), PREVIEW_FPS_RANGE
+    if not lowest <= fps <= highest:  # also refuses NaN
+        raise InputError(f"fps must be between {lowest:g} and {highest:g}, got {fps:g}")
     return fps
 
 
