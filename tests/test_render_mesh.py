@@ -170,3 +170,17 @@ def test_render_command_draws_the_mesh(tmp_path, model_dir, capsys):
     assert run_cli("render", str(motion), "-o", str(out), "--smpl-model", str(model_dir), "--size", "160x120") == 0
     frames = imageio_ffmpeg.read_frames(str(out))
     assert next(frames)["size"] == (160, 120) and sum(1 for _ in frames) == 6
+
+
+def test_the_mesh_outline_is_softened_outward_only():
+    from a2a_cli.render.mesh import _soften_silhouette
+
+    canvas = np.zeros((10, 10, 3), np.float32)
+    covered = np.zeros((10, 10), bool)
+    covered[3:7, 3:7] = True
+    canvas[covered] = 255.0
+    _soften_silhouette(canvas, covered)
+    assert (canvas[3:7, 3:7] == 255.0).all()  # the mesh itself is kept
+    assert canvas[2, 4, 0] == pytest.approx(255 / 3, rel=1e-4)  # beside a straight edge: a third
+    assert canvas[2, 2, 0] == pytest.approx(255 / 9, rel=1e-4)  # beside a corner: a ninth
+    assert (canvas[:1] == 0).all() and (canvas[:, 8:] == 0).all()  # two pixels out: untouched

@@ -9,7 +9,8 @@ linear blend skinning with pose blend shapes), with the neutral shape (betas 0).
 Rasterising: each frame's front-facing triangles are grouped by the size of their screen box;
 per group every candidate pixel of every box is tested at once with edge functions, depth and
 brightness (Gouraud shading of the vertex normals) are interpolated, and the nearest sample of
-each pixel wins through one `np.minimum.at` on quantised depths (a z-buffer).
+each pixel wins through one `np.minimum.at` on quantised depths (a z-buffer). The outline is then
+softened by blending the pixels just outside it toward the mesh's colour.
 """
 
 from __future__ import annotations
@@ -236,6 +237,25 @@ class MeshFigure:
         np.minimum.at(nearest, pixel, key)
         wins = key == nearest[pixel]
         canvas.reshape(-1, 3)[pixel[wins]] = colour[wins]
+        covered = np.zeros(h * w, bool)
+        covered[pixel[wins]] = True
+        _soften_silhouette(canvas, covered.reshape(h, w))
+
+
+def _soften_silhouette(canvas: np.ndarray, covered: np.ndarray) -> None:
+    """Anti-alias the mesh's outline in `canvas` (h, w, 3) float32, in place: each pixel just outside
+    `covered` (h, w) is blended toward the mean colour of the covered pixels around it, by the share
+    of its 3x3 neighbourhood they fill (a third on a straight edge)."""
+    from scipy.ndimage import uniform_filter
+
+    mask = covered.astype(np.float32)
+    share = uniform_filter(mask, 3, mode="constant")
+    fringe = ~covered & (share > 1e-3)
+    if not fringe.any():
+        return
+    around = uniform_filter(canvas * mask[..., None], (3, 3, 1), mode="constant")[fringe] / share[fringe, None]
+    alpha = share[fringe, None]
+    canvas[fringe] += alpha * (around - canvas[fringe])
 
 
 def _rasterise(faces: np.ndarray, x_lo: np.ndarray, y_lo: np.ndarray, size: int, fu, fv, fz, f, brightness, highlight,
