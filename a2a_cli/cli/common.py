@@ -16,9 +16,23 @@ from rich.console import Console
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 MOTION_SUFFIXES = (".npy", ".npz", ".bvh")
 
+# Rich fits output to a terminal's width; in a pipe or a file it would wrap at 80 columns, cutting
+# file names and commands in two. There, lines are as long as their content (tables do not stretch).
+UNWRAPPED_WIDTH = 10_000
+
+
+def _console(stream: Any, **options: Any) -> Console:
+    """A console for `stream` (sys.stdout or sys.stderr): the terminal's width, or none if not one."""
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        terminal = False
+    return Console(highlight=False, width=None if terminal else UNWRAPPED_WIDTH, **options)
+
+
 # Results go to stdout; progress, warnings and errors go to stderr so pipes stay clean.
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = _console(sys.stdout)
+err = _console(sys.stderr, stderr=True)
 
 
 @dataclass
