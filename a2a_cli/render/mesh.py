@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from a2a_cli.motion.skeleton import N_JOINTS, smpl_skeleton
 from a2a_cli.render.body import CENTRE_RGB, LEFT_RGB, RIGHT_RGB
 from a2a_cli.render.shading import shade
 from a2a_cli.render.stage import NEAR_M, Camera
+from a2a_cli.safe_pickle import NUMPY_GLOBALS, restricted_loads
 
 __all__ = ["MeshFigure", "load_smpl_model", "posed_vertices"]
 
@@ -39,29 +39,28 @@ N_POSE_BASIS = (N_JOINTS - 1) * 9
 FRAMES_PER_BATCH = 256
 DEPTH_STEPS_PER_M = 1 << 16  # z-buffer resolution: 15 micrometres
 
-# The only globals an SMPL .pkl needs: numpy arrays and dtypes, and the sparse joint regressor.
-_PICKLE_ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-    ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),  # bytes, as Python 3 writes them at protocol 2
+# The only globals an SMPL .pkl needs beyond numpy's arrays (safe_pickle.NUMPY_GLOBALS): the sparse joint
+# regressor, and the object machinery Python 2 pickled it with.
+_SMPL_GLOBALS = NUMPY_GLOBALS | {
     ("copy_reg", "_reconstructor"), ("copyreg", "_reconstructor"), ("__builtin__", "object"), ("builtins", "object"),
     ("scipy.sparse.csc", "csc_matrix"), ("scipy.sparse._csc", "csc_matrix"),
 }
 
 
-class _ArraysOnlyUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        if (module, name) not in _PICKLE_ALLOWED:
-            hint = " (an SMPL 1.0 file with chumpy objects: use the SMPL 1.1 files)" if module.startswith("chumpy") else ""
-            raise InputError(f"the SMPL model file holds a {module}.{name}, which is not read for safety{hint}")
-        if module.startswith("scipy"):
-            from scipy.sparse import csc_matrix
+def _smpl_global(module: str, name: str):
+    """An allowed global of an SMPL pickle, found under today's module names."""
+    import copyreg
+    import importlib
 
-            return csc_matrix
-        if (module, name) in {("copy_reg", "_reconstructor"), ("__builtin__", "object")}:
-            module = {"copy_reg": "copyreg", "__builtin__": "builtins"}[module]
-        return super().find_class(module, name)
+    if module.startswith("scipy"):
+        from scipy.sparse import csc_matrix
+
+        return csc_matrix
+    if module in ("copy_reg", "copyreg"):
+        return copyreg._reconstructor
+    if module in ("__builtin__", "builtins"):
+        return object
+    return getattr(importlib.import_module(module), name)
 
 
 def load_smpl_model(path: str | os.PathLike) -> tuple[Path, dict[str, np.ndarray]]:
@@ -83,14 +82,15 @@ def load_smpl_model(path: str | os.PathLike) -> tuple[Path, dict[str, np.ndarray
             with np.load(path, allow_pickle=False) as npz:
                 data = {key: npz[key] for key in REQUIRED_KEYS if key in npz.files}
         elif path.suffix.lower() == ".pkl":
-            with path.open("rb") as f:
-                raw = _ArraysOnlyUnpickler(f, encoding="latin1").load()
+            hint = " (SMPL 1.0 files with chumpy objects are not read: use the SMPL 1.1 files)"
+            raw = restricted_loads(path.read_bytes(), _SMPL_GLOBALS, what=f"the SMPL model {path}",
+                                   expected=f"an SMPL model holds only arrays{hint}", resolve=_smpl_global, encoding="latin1")
             if not isinstance(raw, dict):
                 raise InputError(f"{path} is not an SMPL model (no dictionary of arrays)")
             data = {key: raw[key] for key in REQUIRED_KEYS if key in raw}
         else:
             raise InputError(f"an SMPL model is a .npz or .pkl file, got {path.name}")
-    except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError, IndexError, KeyError) as e:
+    except (OSError, ValueError, EOFError, AttributeError, TypeError, IndexError, KeyError) as e:
         raise InputError(f"cannot read the SMPL model {path}: {e}") from None
     missing = [key for key in REQUIRED_KEYS if key not in data]
     if missing:
