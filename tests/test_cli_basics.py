@@ -183,3 +183,11 @@ def test_natural_metavar(label, natural):
     from a2a_cli.cli.help_format import natural_metavar
 
     assert natural_metavar(label) == natural
+
+
+def test_tables_show_enough_digits_to_tell_small_numbers_apart():
+    """A PFC of 1e-12 and one of 7e-4 are not both "0.00" (issue 11)."""
+    from a2a_cli.cli.common import number
+
+    assert number(7e-4) == "0.0007" and number(1e-12) == "1e-12" and number(0.0) == "0.000"
+    assert number(0.8123) == "0.812" and number(4000.0) == "4000" and number(None) == "-"

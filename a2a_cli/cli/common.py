@@ -133,3 +133,15 @@ def files_in(paths: list[Path], suffixes: tuple[str, ...], kind: str) -> list[Pa
         except OSError as e:  # a folder we may not list, or a path inside one we may not enter
             raise InputError(f"cannot read {path}: {e.strerror or e}") from None
     return files
+
+
+def number(value) -> str:
+    """A measured number for a table: None as "-", whole numbers bare, tiny or huge ones in 3
+    significant digits (a PFC of 0.0004 is not 0.00), the rest with 3 decimals."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+        return str(int(value))
+    if isinstance(value, float) and (abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3)):
+        return f"{value:.3g}"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)

@@ -188,6 +188,7 @@ def _run(jobs, generator, cfg, start: float | None, duration: float | None) -> l
                 "audio": str(song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
                 "model": generator.name, "seed": seed, "style": motion.meta.get("style"),
                 "music": motion.meta.get("music"), "validator_score": round(float(report.validator_score), 4),
+                "judge_version": report.judge_version, "reasons": report.reasons,
                 "bas": _finite_or_none(report.metrics.get("bas")),
                 "pfc": _finite_or_none(report.metrics.get("pfc")),
                 "gates_passed": report.passed, "generate_s": round(took, 3), "outputs": written,
@@ -219,10 +220,11 @@ def _music_reading(music: dict | None) -> str:
 
 
 def _finite_or_none(value) -> float | None:
-    """A metric rounded for the report, or None (JSON null) where it is undefined (NaN, e.g. a clip of one frame)."""
+    """A metric to 4 significant digits for the report (a PFC of 3e-7 stays 3e-7, not 0), or None (JSON
+    null) where it is undefined (NaN, e.g. a clip of one frame)."""
     import math
 
-    return None if value is None or not math.isfinite(float(value)) else round(float(value), 4)
+    return None if value is None or not math.isfinite(float(value)) else float(f"{float(value):.4g}")
 
 
 def _report(results: list[dict], kept: list[str], as_json: bool) -> None:
@@ -243,5 +245,5 @@ def _report(results: list[dict], kept: list[str], as_json: bool) -> None:
         score = f"{r['validator_score']:.2f}" + ("" if r["gates_passed"] else " [red](gate failed)[/red]")
         style = "-" if r["style"] is None else f"{r['style']}\n[dim]{escape(_music_reading(r['music']))}[/dim]"
         table.add_row(escape(Path(r["audio"]).name), f"{r['duration_s']:.1f} s", str(r["frames"]), style, score,
-                      *("-" if r[m] is None else f"{r[m]:.2f}" for m in ("bas", "pfc")), escape("\n".join(r["outputs"])))
+                      *(common.number(r[m]) for m in ("bas", "pfc")), escape("\n".join(r["outputs"])))
     common.out.print(table)
