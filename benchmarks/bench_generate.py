@@ -78,6 +78,17 @@ def loop(m: Motion, frames: int = 60) -> Motion:
     return Motion(m.poses[idx], m.trans[idx])
 
 
+def _unrelated(keys: list[tuple[float, float]], i: int) -> tuple[float, float]:
+    """The song 4 or more places after song i whose tempo is no simple ratio of its own (a dance for a
+    song at half or double the tempo, on the same beats, is danced to this song too)."""
+    bpm = keys[i][0]
+    for step in range(4, len(keys)):
+        other = keys[(i + step) % len(keys)]
+        if all(abs(other[0] / bpm / ratio - 1.0) > 0.06 for ratio in (0.5, 1.0, 2.0)):
+            return other
+    raise ValueError(f"no song at an unrelated tempo for {bpm} BPM")
+
+
 def bench_quality() -> None:
     print("\n== quality over synthetic songs (30 s each, seeds 0-1) ==")
     gen = get_generator("choreo")
@@ -93,7 +104,7 @@ def bench_quality() -> None:
             if seed == 0:
                 tricks["static pose"].append(score_motion(static(m), audio).validator_score)
                 tricks["2-second loop"].append(score_motion(loop(m), audio).validator_score)
-                other = audios[keys[(i + 4) % len(keys)]]
+                other = audios[_unrelated(keys, i)]
                 tricks["dance for another song"].append(score_motion(gen.generate(other, 30.0, 0), audio).validator_score)
     print(f"{'song':>16} {'beat':>5} {'seed':>4} {'BAS':>6} {'prec':>6} {'sync':>6} {'energy':>6} {'PFC':>6} {'gates':>6} "
           f"{'score':>6} {'level':>5}")
