@@ -20,7 +20,7 @@ from a2a_cli.audio import analyze, decode
 from a2a_cli.chain import protocol
 from a2a_cli.chain.local_chain import LocalChain
 from a2a_cli.chain.prompts import ChallengeEndpoint, PromptLibrary
-from a2a_cli.chain.state import ValidatorState, default_state_path
+from a2a_cli.chain.state import ValidatorState, validator_state_path
 from a2a_cli.chain.validator import Reply, Validator, ValidatorSettings, response_cap
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.examples import synth_song
@@ -240,8 +240,8 @@ def test_a_damaged_state_file_is_a_clear_error(tmp_path, text, message):
         ValidatorState.load(path, network="sim", netuid=1, hotkey="h")
 
 
-def test_default_state_path_is_file_safe(tmp_path):
-    path = default_state_path(tmp_path, "ws://127.0.0.1:9944", 25, "5Hot")
+def test_validator_state_path_is_file_safe(tmp_path):
+    path = validator_state_path(tmp_path, "ws://127.0.0.1:9944", 25, "5Hot")
     assert path.parent == tmp_path / "validator" and path.name == "ws___127.0.0.1_9944-25-5Hot.json"
 
 

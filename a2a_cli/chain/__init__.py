@@ -12,6 +12,7 @@ Importing this package is light (standard library only); bittensor, FastAPI and 
 imported by the modules that need them, when they are used.
 """
 
-from a2a_cli.chain.chain import LOCAL_NETWORK, SIM_NETWORK, Chain, Metagraph, Neuron, RateLimited, normalize_weights, open_chain
+from a2a_cli.chain.chain import LOCAL_NETWORK, SIM_NETWORK, Chain, Metagraph, Neuron, RateLimited, normalize_weights
+from a2a_cli.chain.networks import open_chain
 
 __all__ = ["LOCAL_NETWORK", "SIM_NETWORK", "Chain", "Metagraph", "Neuron", "RateLimited", "normalize_weights", "open_chain"]

@@ -207,25 +207,3 @@ def check_axon_address(ip: str, port: int, network: str) -> None:
                          "give the miner's public address (miner external ip)")
     if not 1 <= int(port) <= 65535:
         raise InputError(f"port {port} is out of range 1-65535")
-
-
-def open_chain(network: str, netuid: int, *, data_dir: Any = None, **local_options: Any) -> Chain:
-    """The chain for `network`: "sim" is the file-backed chain under `data_dir`, anything else
-    (finney, test, local, a ws:// URL) the real one over bittensor."""
-    if network == SIM_NETWORK:
-        from pathlib import Path
-
-        from a2a_cli.chain.local_chain import LocalChain, default_state_path
-
-        path = default_state_path(netuid, Path(data_dir) if data_dir is not None else None)
-        return LocalChain(path, netuid=netuid, **local_options)
-    from a2a_cli.chain.subtensor_chain import SubtensorChain
-
-    return SubtensorChain(network, netuid)
-
-
-def chain_from_settings(settings: Any) -> Chain:
-    """The chain the `chain.*` settings name (sim chains live under the data dir)."""
-    network = settings.get("chain.network")
-    local_options = {"block_seconds": settings.get("chain.sim_block_seconds")} if network == SIM_NETWORK else {}
-    return open_chain(network, settings.get("chain.netuid"), data_dir=settings.data_dir, **local_options)

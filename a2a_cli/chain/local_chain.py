@@ -40,12 +40,11 @@ DEFAULTS = {
 }
 
 
-def default_state_path(netuid: int, data_dir: Path | None = None) -> Path:
-    """<data dir>/sim-chain/<netuid>.json; the data dir is the user data dir unless given."""
-    if data_dir is None:
-        from a2a_cli.config import default_data_dir
+def sim_chain_path(data_dir: str | os.PathLike, netuid: int) -> Path:
+    """Where the sim chain of subnet `netuid` (an int) lives: <data_dir>/sim-chain/<netuid>.json.
 
-        data_dir = default_data_dir()
+    data_dir: the a2a data dir (`config.Settings.data_dir`); a leading ~ is expanded.
+    """
     return Path(data_dir).expanduser() / "sim-chain" / f"{int(netuid)}.json"
 
 

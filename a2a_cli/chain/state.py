@@ -145,8 +145,13 @@ class ValidatorState:
         return state
 
 
-def default_state_path(data_dir: str | os.PathLike, network: str, netuid: int, hotkey: str) -> Path:
-    """<data dir>/validator/<network>-<netuid>-<hotkey>.json (a ws:// network is made file-safe)."""
+def validator_state_path(data_dir: str | os.PathLike, network: str, netuid: int, hotkey: str) -> Path:
+    """Where a validator's state lives by default: <data_dir>/validator/<network>-<netuid>-<hotkey>.json.
+
+    data_dir: the a2a data dir (`config.Settings.data_dir`); a leading ~ is expanded.
+    network: the chain's network name or ws:// URL (made file-safe: other characters become "_").
+    netuid: the subnet's uid. hotkey: the validator's hotkey, ss58.
+    """
     safe_network = "".join(c if c.isalnum() or c in "-_." else "_" for c in network)
     return Path(data_dir).expanduser() / "validator" / f"{safe_network}-{int(netuid)}-{hotkey}.json"
 
