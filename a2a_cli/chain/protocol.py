@@ -23,7 +23,7 @@ import binascii
 import io
 import math
 import re
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -33,6 +33,7 @@ from a2a_cli.generation.base import MAX_DURATION_S, MIN_DURATION_S, expected_fra
 from a2a_cli.scoring.constants import JUDGE_VERSION
 
 if TYPE_CHECKING:
+    import httpx
     import numpy as np
 
     from a2a_cli.motion import Motion
@@ -265,6 +266,29 @@ async def read_capped(chunks: AsyncIterable[bytes], max_bytes: int, over_limit: 
             raise over_limit
         parts.append(chunk)
     return b"".join(parts)
+
+
+async def read_capped_response(response: httpx.Response, max_bytes: int, *, refused: Callable[[str], Exception],
+                               over_limit: Exception) -> bytes:
+    """The body of a streamed HTTP answer, never holding more than `max_bytes` of it.
+
+    response: an `httpx.Response` from `AsyncClient.stream(...)`, its body not read yet. Ask for
+        `accept-encoding: identity`: a compressed body is refused, because a small gzip body can
+        inflate without bound before any cap sees it; the bytes counted are those on the wire.
+    max_bytes: the largest body accepted, in bytes.
+    refused: makes the exception raised for an answer that is not a plain 200; it is given one
+        line, "HTTP <status>" or "compressed content; only identity is accepted".
+    over_limit: raised when the declared Content-Length (or one that is not a number) or the
+        bytes received pass `max_bytes`.
+    """
+    if response.status_code != 200:
+        raise refused(f"HTTP {response.status_code}")
+    if response.headers.get("content-encoding", "identity").lower() != "identity":
+        raise refused("compressed content; only identity is accepted")
+    declared = response.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise over_limit
+    return await read_capped(response.aiter_raw(), max_bytes, over_limit)
 
 
 def _first_error(e) -> str:

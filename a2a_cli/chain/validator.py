@@ -154,15 +154,8 @@ async def _not_called(neuron: Neuron) -> Reply:
 
 async def _read_answer(client: httpx.AsyncClient, url: str, body: bytes, headers: dict, max_bytes: int) -> bytes:
     async with client.stream("POST", url, content=body, headers=headers) as response:
-        if response.status_code != 200:
-            raise _Refused(f"HTTP {response.status_code}")
-        if response.headers.get("content-encoding", "identity").lower() != "identity":
-            raise _Refused("compressed answer refused")  # a small gzip body can inflate without bound
-        over_limit = _Refused(f"answer over the {max_bytes}-byte limit")
-        declared = response.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-            raise over_limit
-        return await protocol.read_capped(response.aiter_raw(), max_bytes, over_limit)
+        return await protocol.read_capped_response(response, max_bytes, refused=_Refused,
+                                                   over_limit=_Refused(f"answer over the {max_bytes}-byte limit"))
 
 
 @dataclass(frozen=True)
