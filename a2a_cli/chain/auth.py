@@ -19,6 +19,9 @@ from typing import Any
 
 from a2a_cli.errors import InputError
 
+__all__ = ["DEFAULT_ALLOWED_SKEW_S", "DEFAULT_MAX_AGE_S", "AuthFailed", "RequestVerifier", "create_wallet", "load_wallet",
+           "sign_request", "wallet_from_settings"]
+
 DEFAULT_MAX_AGE_S = 10.0
 DEFAULT_ALLOWED_SKEW_S = 2.0
 

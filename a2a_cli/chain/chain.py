@@ -22,6 +22,9 @@ from typing import Any
 
 from a2a_cli.errors import InputError, WorkError
 
+__all__ = ["LOCAL_NETWORK", "SIM_NETWORK", "Chain", "Metagraph", "Neuron", "RateLimited", "check_axon_address",
+           "is_public_address", "normalize_weights", "on_this_machine"]
+
 SIM_NETWORK = "sim"  # the file-backed chain on this machine: no subtensor, no TAO
 LOCAL_NETWORK = "local"  # bittensor's name for a subtensor node on this machine (ws://127.0.0.1:9944)
 

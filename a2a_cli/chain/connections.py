@@ -13,7 +13,7 @@ makes uvicorn's own h11 protocol class with two bounds on the phase before a req
   idle or trickling connections it is always the attacker's oldest that goes, never a newcomer.
 
 A request in progress (headers complete) is never closed here: the body has its own deadline,
-minimum rate and pool (miner.py), and the whole request its deadline.
+minimum rate and pool (miner/body_intake.py), and the whole request its deadline.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+
+__all__ = ["PendingConnections", "guarded_h11"]
 
 log = logging.getLogger("a2a.miner")
 

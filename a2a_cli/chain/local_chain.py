@@ -29,6 +29,8 @@ from a2a_cli.chain.chain import SIM_NETWORK, Chain, Metagraph, Neuron, RateLimit
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_write, exclusive_lock, parse_versioned_json
 
+__all__ = ["DEFAULTS", "STATE_VERSION", "LocalChain", "sim_chain_path", "wallet_addresses"]
+
 STATE_VERSION = 1
 DEFAULTS = {
     "block_seconds": 12.0,

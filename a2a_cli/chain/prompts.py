@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
     from a2a_cli.motion import Motion
 
+__all__ = ["AUDIO_EXTENSIONS", "CHALLENGE_MAX_BYTES", "REFERENCE_EXTENSIONS", "Challenge", "ChallengeEndpoint", "Prompt",
+           "PromptLibrary", "PromptSource"]
+
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 REFERENCE_EXTENSIONS = (".npz", ".npy", ".bvh")
 MIN_WINDOW_S, MAX_WINDOW_S = 5.0, 15.0

@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 
     from a2a_cli.motion import Motion
 
+__all__ = ["CLIENT_SOCKET_OPTIONS", "FPS", "GENERATE_PATH", "HEALTH_PATH", "MAX_DURATION_S", "MAX_REQUEST_BYTES",
+           "MAX_RESPONSE_BYTES", "MAX_URL_LENGTH", "MIN_DURATION_S", "MiB", "PROTOCOL_VERSION", "AudioPayload",
+           "GenerateRequest", "GenerateResponse", "MotionPayload", "ProtocolError", "check_audio_covers", "check_frames",
+           "decode_motion_payload", "decode_wav", "decode_wav_bytes", "encode_motion_payload", "encode_wav", "expected_frames",
+           "parse_request", "parse_response", "read_capped", "read_capped_response"]
+
 PROTOCOL_VERSION = "a2a/1"
 GENERATE_PATH = "/v1/generate"
 HEALTH_PATH = "/v1/health"

@@ -25,6 +25,8 @@ from typing import Any
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_write, exclusive_lock, parse_versioned_json
 
+__all__ = ["STATE_VERSION", "MinerRecord", "ValidatorState", "exclusive_state", "validator_state_path"]
+
 STATE_VERSION = 1
 
 

@@ -24,6 +24,8 @@ from typing import Any
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron, check_axon_address
 from a2a_cli.errors import WorkError
 
+__all__ = ["TAO_NETUID", "SubtensorChain", "balance_amount"]
+
 TAO_NETUID = 0  # a Balance's netuid names its currency: 0 is TAO, any other the alpha of that subnet
 
 

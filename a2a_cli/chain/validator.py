@@ -36,7 +36,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,11 +45,15 @@ from a2a_cli.chain.auth import sign_request
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited, is_public_address, normalize_weights, on_this_machine
 from a2a_cli.chain.prompts import Prompt, PromptSource
 from a2a_cli.chain.state import ValidatorState, exclusive_state
+from a2a_cli.config import SCHEMA
 from a2a_cli.errors import A2AError
 
 if TYPE_CHECKING:
     import httpx
     import numpy as np
+
+__all__ = ["WEIGHTS_VERSION_KEY", "Answer", "Reply", "StepResult", "Validator", "ValidatorSettings", "Verdict", "query_miner",
+           "response_cap"]
 
 WEIGHTS_VERSION_KEY = 1  # the protocol's major version: weights set by validators of another version are told apart
 KiB = 1024
@@ -64,17 +68,27 @@ def response_cap(duration_s: float) -> int:
     return min(protocol.MAX_RESPONSE_BYTES, protocol.MiB + int(64 * KiB * duration_s))
 
 
+_DEFAULT = {name: key.default for name, key in SCHEMA["validator"].items()}
+
+
 @dataclass(frozen=True)
 class ValidatorSettings:
-    """The `validator.*` settings, plus what tests and benchmarks tune."""
+    """How the validator works: the `validator.*` settings that shape a step (defaults and units in
+    `a2a_cli.config.SCHEMA`, their one home), plus what tests and benchmarks tune."""
 
-    sample_size: int = 16
-    timeout_s: float = 60.0
-    alpha: float = 0.1
-    weights_interval_blocks: int = 100
-    dry_run: bool = False
-    history_answers: int = 1024  # fingerprints of earlier answers kept for replay detection (18 KB each)
-    duplicate_tolerance_m: float | None = None  # None: scoring.similarity.DUPLICATE_TOLERANCE_M
+    sample_size: int = _DEFAULT["sample_size"]  # miners queried per step
+    timeout_s: float = _DEFAULT["timeout_s"]  # seconds for one miner's whole exchange
+    alpha: float = _DEFAULT["alpha"]  # weight of the newest score in a moving average, in (0, 1]
+    weights_interval_blocks: int = _DEFAULT["weights_interval_blocks"]
+    dry_run: bool = _DEFAULT["dry_run"]
+    history_answers: int = 1024  # fingerprints of earlier answers kept for replay detection (18 KB each); not a setting
+    duplicate_tolerance_m: float | None = None  # None: scoring.similarity.DUPLICATE_TOLERANCE_M; not a setting
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ValidatorSettings:
+        """The fields above that are settings, from the `validator.*` section of a `config.Settings`."""
+        section = settings.section("validator")
+        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section})
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,7 @@ def validate(
     uid = registered_uid(chain, hotkey_ss58)
     state_path = Path(options["state_path"]).expanduser() if options["state_path"] else validator_state_path(
         settings.data_dir, chain.network, chain.netuid, hotkey_ss58)
-    validator = Validator(chain=chain, wallet=keys, prompts=prompts, state_path=state_path, settings=ValidatorSettings(
-        sample_size=options["sample_size"], timeout_s=options["timeout_s"], alpha=options["alpha"],
-        weights_interval_blocks=options["weights_interval_blocks"], dry_run=options["dry_run"]))
+    validator = Validator(chain=chain, wallet=keys, prompts=prompts, state_path=state_path, settings=ValidatorSettings.from_settings(settings))
 
     common.err.print(
         f"validating {escape(chain.network)} netuid {chain.netuid} as UID {uid} ({escape(hotkey_ss58)}): {escape(prompt_note)}; "
