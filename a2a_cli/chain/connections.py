@@ -31,6 +31,8 @@ class PendingConnections:
     """The connections of one server waiting for request headers, oldest first (only the event loop touches it)."""
 
     def __init__(self, *, headers_timeout_s: float, max_pending: int):
+        """headers_timeout_s: seconds a connection may take to send its request headers (from
+        connecting, or from its last response). max_pending: connections waiting at once."""
         self.headers_timeout_s = float(headers_timeout_s)
         self.max_pending = int(max_pending)
         self._waiting: dict[Any, asyncio.TimerHandle] = {}  # insertion order: oldest first

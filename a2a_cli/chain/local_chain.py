@@ -51,7 +51,8 @@ def sim_chain_path(data_dir: str | os.PathLike, netuid: int) -> Path:
 
 
 def wallet_addresses(wallet: Any) -> tuple[str, str]:
-    """(hotkey ss58, coldkey ss58) of a wallet, reading only public keys where it can."""
+    """(hotkey ss58, coldkey ss58) of a `bittensor.Wallet`, reading only public keys where it can;
+    InputError when a key file is missing or unreadable."""
     try:
         hotkey = wallet.hotkey.ss58_address
         coldkey = wallet.coldkeypub.ss58_address
@@ -67,6 +68,9 @@ class LocalChain(Chain):
     network = SIM_NETWORK
 
     def __init__(self, path: str | os.PathLike, netuid: int = 1, *, clock: Callable[[], float] = time.time, **params: Any):
+        """path: the chain's JSON file (`sim_chain_path`); made on the first write. netuid: the subnet.
+        clock: the wall clock in seconds (tests pass their own). params: `DEFAULTS` names (block_seconds
+        in s, burn_tao in TAO, weights_rate_limit and immunity_period in blocks, max_uids, max_validators)."""
         _check_params(params)
         self.path = Path(path)
         self.netuid = int(netuid)

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from a2a_cli.motion import Motion
 
-__all__ = ["CLIENT_SOCKET_OPTIONS", "FPS", "GENERATE_PATH", "HEALTH_PATH", "MAX_DURATION_S", "MAX_REQUEST_BYTES",
+__all__ = ["CLIENT_SOCKET_OPTIONS", "DEFAULT_MOTION_ENCODING", "FPS", "GENERATE_PATH", "HEALTH_PATH", "MAX_DURATION_S", "MAX_REQUEST_BYTES",
            "MAX_RESPONSE_BYTES", "MAX_URL_LENGTH", "MIN_DURATION_S", "MiB", "PROTOCOL_VERSION", "AudioPayload",
            "GenerateRequest", "GenerateResponse", "MotionPayload", "ProtocolError", "check_audio_covers", "check_frames",
            "decode_motion_payload", "decode_wav", "decode_wav_bytes", "encode_motion_payload", "encode_wav", "expected_frames",
@@ -127,7 +127,10 @@ class GenerateResponse(_Strict):
 
 
 def encode_wav(samples: np.ndarray, sr: int) -> AudioPayload:
-    """Mono float samples -> a 16-bit PCM WAV payload (a tenth the size of float text, lossless enough)."""
+    """Mono float samples -> a 16-bit PCM WAV payload (a tenth the size of float text, lossless enough).
+
+    samples: float array of shape (n,), in [-1, 1] (clipped there). sr: their sample rate, in Hz.
+    """
     import numpy as np
     import soundfile as sf
 
@@ -141,7 +144,8 @@ def decode_wav(payload: AudioPayload, *, max_duration_s: float = MAX_DURATION_S 
     """A "wav-base64" payload -> (mono float32 samples, sample rate), refusing anything but a sane WAV.
 
     The header is read before the samples, so a WAV that claims hours of audio is refused without
-    decoding it. `keep_s`: decode only the first seconds (what will be used), not the whole file.
+    decoding it. max_duration_s: the longest audio accepted, in seconds. keep_s: decode only the
+    first seconds (what will be used), not the whole file; None decodes it all.
     """
     if payload.encoding != "wav-base64":
         raise ProtocolError(f"expected wav-base64 audio, got {payload.encoding}")
@@ -150,7 +154,9 @@ def decode_wav(payload: AudioPayload, *, max_duration_s: float = MAX_DURATION_S 
 
 def decode_wav_bytes(raw: bytes, *, max_duration_s: float = MAX_DURATION_S + 1.0,
                      keep_s: float | None = None) -> tuple[np.ndarray, int]:
-    """WAV file bytes (from a payload or a fetched URL) -> (mono float32 samples, sample rate)."""
+    """WAV file bytes (`raw`, from a payload or a fetched URL) -> (mono float32 samples of shape (n,),
+    sample rate in Hz); `max_duration_s` and `keep_s` as in `decode_wav`. ProtocolError for anything
+    but a WAV of 8-192 kHz, at most 2 channels, with finite samples."""
     import numpy as np
     import soundfile as sf
 
@@ -188,10 +194,11 @@ def check_audio_covers(samples: np.ndarray, sr: int, duration_s: float) -> None:
 # --- motion --------------------------------------------------------------------------------------
 
 _WIRE_FORMAT = {"npz-base64": "npz", "bvh": "bvh"}
+DEFAULT_MOTION_ENCODING = "npz-base64"  # about a quarter of BVH's size
 
 
-def encode_motion_payload(motion: Motion, encoding: str = "npz-base64") -> MotionPayload:
-    """A Motion -> the wire payload (npz in base64, or BVH text)."""
+def encode_motion_payload(motion: Motion, encoding: str = DEFAULT_MOTION_ENCODING) -> MotionPayload:
+    """A Motion -> the wire payload: `encoding` "npz-base64" (npz in base64, compact) or "bvh" (BVH text)."""
     from a2a_cli.motion.formats import encode_motion
 
     if encoding not in _WIRE_FORMAT:
@@ -236,6 +243,8 @@ def parse_response(body: bytes, request: GenerateRequest, *, max_bytes: int = MA
 
     What a validator calls on every answer: it bounds the size first, validates the JSON against
     the schema, decodes the motion safely and checks its frame count.
+
+    body: the answer's raw bytes. request: the request it answers. max_bytes: the largest answer accepted.
     """
     from pydantic import ValidationError
 
@@ -251,7 +260,8 @@ def parse_response(body: bytes, request: GenerateRequest, *, max_bytes: int = MA
 
 
 def parse_request(body: bytes, *, max_bytes: int = MAX_REQUEST_BYTES) -> GenerateRequest:
-    """A validator's raw request -> GenerateRequest, or ProtocolError (the miner answers 422)."""
+    """A validator's raw request (`body`, at most `max_bytes` bytes) -> GenerateRequest, or
+    ProtocolError (the miner answers 422)."""
     from pydantic import ValidationError
 
     if len(body) > max_bytes:

@@ -60,7 +60,8 @@ KiB = 1024
 
 
 def response_cap(duration_s: float) -> int:
-    """The largest answer accepted for a prompt: 1 MiB plus 64 KiB per second of dance.
+    """The largest answer accepted, in bytes, for a prompt of `duration_s` seconds: 1 MiB plus
+    64 KiB per second of dance, at most `protocol.MAX_RESPONSE_BYTES`.
 
     An honest answer is ~6 KB/s as npz-base64 and ~22 KB/s as BVH, so the cap leaves room for both
     while 64 miners at once can make the validator hold at most ~140 MB for a 15-s prompt.
@@ -138,7 +139,12 @@ class _Refused(Exception):
 
 async def query_miner(client: httpx.AsyncClient, wallet: Any, neuron: Neuron, body: bytes, *,
                       timeout_s: float, max_bytes: int) -> Reply:
-    """POST the signed prompt to one miner; never raises: every failure becomes `Reply.error`."""
+    """POST the signed prompt to one miner; never raises: every failure becomes `Reply.error`.
+
+    client: the step's `httpx.AsyncClient`. wallet: the validator's `bittensor.Wallet` (signs afresh
+    for this miner). neuron: the miner (its `axon_url` is called). body: the request's JSON bytes.
+    timeout_s: the deadline for the whole exchange, in seconds. max_bytes: the largest answer kept.
+    """
     import httpx
 
     started = time.monotonic()
@@ -186,6 +192,10 @@ class Validator:
 
     def __init__(self, *, chain: Chain, wallet: Any, prompts: PromptSource, state_path: str | Path,
                  settings: ValidatorSettings = ValidatorSettings(), seed_source: Callable[[], int] | None = None):
+        """chain: the subnet's chain. wallet: the validator's `bittensor.Wallet` (registered, with a
+        validator permit to set weights). prompts: where prompts come from. state_path: the state file
+        (`state.validator_state_path` by default in `a2a validate`); another validator's is refused.
+        settings: how steps run. seed_source: gives each step's 64-bit seed (default: the OS's randomness)."""
         self.chain = chain
         self.wallet = wallet
         self.hotkey = wallet.hotkey.ss58_address
@@ -248,7 +258,11 @@ class Validator:
         return result
 
     def judge(self, request: protocol.GenerateRequest, analysis: Any, reference: Any, replies: Sequence[Reply]) -> list[Verdict]:
-        """A verdict per reply, in the replies' order; see the module doc for the copy policy."""
+        """A verdict per reply, in the replies' order; see the module doc for the copy policy.
+
+        request: the step's request. analysis: its audio's `a2a_cli.audio` analysis. reference: the
+        prompt's reference dance (a Motion) or None. replies: what each queried miner sent back.
+        """
         import numpy as np
 
         from a2a_cli.scoring import motion_fingerprint
@@ -301,7 +315,11 @@ class Validator:
 
     def maybe_set_weights(self, metagraph: Metagraph) -> tuple[dict[int, float] | None, str]:
         """Set weights from the moving averages once `weights_interval_blocks` have passed since the last
-        time. A chain that fails here costs only this weight setting: the step's scores are kept."""
+        time. A chain that fails here costs only this weight setting: the step's scores are kept.
+
+        metagraph: the step's view of the subnet (only its registered miners get weight). Returns the
+        weights set (or, with dry_run, that would have been), None when none were, and a note why.
+        """
         try:
             block = self.chain.current_block()
         except A2AError as e:
@@ -330,7 +348,8 @@ class Validator:
 
     def run(self, *, steps: int | None = None, interval_s: float = 0.0, on_step: Callable[[StepResult], None] | None = None,
             on_error: Callable[[A2AError], None] | None = None) -> None:
-        """Run `steps` steps (None: until interrupted), at most one per `interval_s`.
+        """Run `steps` steps (None: until interrupted), at most one per `interval_s` seconds;
+        `on_step` is given each step's result as it ends.
 
         A step that fails as a whole (the chain or the prompt source is unreachable) is reported to
         `on_error` and the next one tries again; the saved state is untouched by it. The state file

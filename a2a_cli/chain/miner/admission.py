@@ -26,6 +26,7 @@ class AdmissionQueue:
     """
 
     def __init__(self, slots: int, max_waiting: int):
+        """slots: requests generating at once (the thread pool's size). max_waiting: requests queued beyond them."""
         self.slots = slots
         self.max_waiting = max_waiting
         self.active = 0
@@ -37,7 +38,8 @@ class AdmissionQueue:
         return sum(1 for *_, f in self._waiting if not f.done())
 
     async def acquire(self, stake: float) -> None:
-        """Wait for a slot (raises HTTPRefusal 429 when refused). Cancel-safe."""
+        """Wait for a slot (raises HTTPRefusal 429 when refused). Cancel-safe. `stake` is the caller's,
+        in the subnet's alpha: the highest waits least, and may take a poorer waiter's place."""
         self._drop_done()
         if self.active < self.slots and not self._waiting:
             self.active += 1
@@ -59,6 +61,7 @@ class AdmissionQueue:
             raise
 
     def release(self) -> None:
+        """Give a slot back: it passes straight to the richest waiter, if any."""
         self._drop_done()
         while self._waiting:
             _, _, future = heapq.heappop(self._waiting)
@@ -82,11 +85,13 @@ class IntakeLimit:
     """
 
     def __init__(self, limit: int):
+        """limit: requests being prepared at once (the miner uses its slots plus its queue)."""
         self.limit = limit
         self.active = 0
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
+        """Hold one place while the block runs; HTTPRefusal 429 (closing) when none is free."""
         if self.active >= self.limit:
             raise HTTPRefusal(429, "miner is at capacity (too many requests being prepared); retry later", close=True)
         self.active += 1

@@ -26,7 +26,8 @@ MAX_HEADER_BYTES = 16 * 1024  # request line and headers (a signed a2a/1 request
 
 
 def create_app(service: MinerService) -> Any:
-    """The FastAPI app for one MinerService (tests and benchmarks serve it themselves)."""
+    """The FastAPI app serving `service` (POST /v1/generate, GET /v1/health, the OpenAPI schema);
+    tests and benchmarks serve it themselves."""
     app = FastAPI(title="a2a miner", version=protocol.PROTOCOL_VERSION,
                   description="Audio-to-Animation miner: signed a2a/1 prompts in, SMPL dances out.")
     app.state.service = service
@@ -103,8 +104,12 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def server_config(app: Any, settings: MinerSettings, pending: PendingConnections, **options: Any) -> Any:
-    """The uvicorn.Config that bounds slow and idle clients (see connections.py and the module doc);
-    `options` are further uvicorn.Config arguments (log_level, lifespan, ...)."""
+    """The uvicorn.Config that bounds slow and idle clients (see connections.py and the package doc).
+
+    app: the ASGI app (`create_app`). settings: `keep_alive_s` and `max_connections` apply here.
+    pending: the service's `PendingConnections` (the headers deadline and cap). options: further
+    uvicorn.Config arguments (log_level, lifespan, ...).
+    """
     import uvicorn
 
     return uvicorn.Config(app, http=guarded_h11(pending), timeout_keep_alive=settings.keep_alive_s,
@@ -113,7 +118,8 @@ def server_config(app: Any, settings: MinerSettings, pending: PendingConnections
 
 
 def serve(service: MinerService, sock: socket.socket, *, log_level: str = "info") -> None:
-    """Serve until interrupted (uvicorn handles SIGINT/SIGTERM gracefully)."""
+    """Serve `service` on the listening `sock` (`bind_socket`) until interrupted (uvicorn handles
+    SIGINT/SIGTERM gracefully); `log_level` is uvicorn's ("info", "warning", ...)."""
     import uvicorn
 
     config = server_config(create_app(service), service.settings, service.pending, log_level=log_level, timeout_graceful_shutdown=5)

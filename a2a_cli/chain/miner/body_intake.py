@@ -32,6 +32,8 @@ class BodyPool:
     """
 
     def __init__(self, *, max_requests: int, max_bytes: int, peer_requests: int, peer_bytes: int):
+        """max_requests, max_bytes: bodies, and bytes of them, held at once overall. peer_requests:
+        bodies at once from one client address. peer_bytes: bytes held for one address, and for one claimed hotkey."""
         self.max_requests, self.max_bytes = max_requests, max_bytes
         self.peer_requests, self.peer_bytes = peer_requests, peer_bytes
         self.requests = 0
@@ -41,7 +43,8 @@ class BodyPool:
 
     @classmethod
     def for_settings(cls, settings: MinerSettings) -> BodyPool:
-        """Per peer: a sixteenth of the overall count and a quarter of the overall bytes (never less
+        """The pool `settings` (`body_pool_requests`, `body_pool_bytes`, `max_request_bytes`) ask for.
+        Per peer: a sixteenth of the overall count and a quarter of the overall bytes (never less
         than one whole largest request), so that locking the pool takes many addresses."""
         peer_bytes = min(settings.body_pool_bytes, max(settings.max_request_bytes, settings.body_pool_bytes // 4))
         return cls(max_requests=settings.body_pool_requests, max_bytes=max(settings.body_pool_bytes, settings.max_request_bytes),
@@ -49,8 +52,9 @@ class BodyPool:
 
     @contextlib.contextmanager
     def entry(self, address: str, hotkey: str) -> Iterator[Callable[[int], None]]:
-        """A place in the pool for one body from `address` claiming `hotkey`; yields `take(n)`, to call
-        with each chunk's size before keeping it. Everything is given back on leaving."""
+        """A place in the pool for one body from `address` (the client's IP, as text) claiming `hotkey`
+        (ss58, not verified yet); yields `take(n)`, to call with each chunk's size in bytes before
+        keeping it. Everything is given back on leaving."""
         if self.requests >= self.max_requests or self._requests_by_address[address] >= self.peer_requests:
             raise HTTPRefusal(429, "miner is at capacity (too many requests being received); retry later", close=True)
         self.requests += 1

@@ -39,7 +39,8 @@ GenerateFn = Callable[["np.ndarray", int, float, int], "Motion"]
 
 
 def model_generate_fn(model: str) -> GenerateFn:
-    """The GenerateFn of a named generator: analyse the audio, then generate (both CPU-heavy)."""
+    """The GenerateFn of the generator named `model` (`a2a_cli.generation.get_generator`): analyse
+    the audio, then generate (both CPU-heavy)."""
     from a2a_cli.audio import analyze
     from a2a_cli.generation import get_generator
 
@@ -55,6 +56,9 @@ class MinerService:
     """Everything one miner process holds: its identity, chain view, admission queue and workers."""
 
     def __init__(self, *, settings: MinerSettings, chain: Chain, hotkey: str, generate: GenerateFn, model: str):
+        """settings: how it serves. chain: the subnet's chain (who may call, with what stake).
+        hotkey: this miner's ss58 hotkey (requests must be addressed to it). generate: makes the dance
+        (run in the worker threads). model: the generator's name, sent back with every answer."""
         self.settings = settings
         self.chain = chain
         self.hotkey = hotkey
@@ -85,8 +89,8 @@ class MinerService:
         return self._metagraph
 
     async def caller_stake(self, hotkey: str) -> float:
-        """The caller's stake (alpha), or HTTPRefusal 403 when the blacklist refuses it (and closes:
-        a refused request's body is unwanted)."""
+        """The stake (in the subnet's alpha) of the caller with ss58 `hotkey`, or HTTPRefusal 403 when
+        the blacklist refuses it (and closes: a refused request's body is unwanted)."""
         neuron = (await self.metagraph()).by_hotkey(hotkey)
         if neuron is None:
             raise HTTPRefusal(403, "caller hotkey is not registered on this subnet", close=True)
@@ -97,7 +101,8 @@ class MinerService:
         return neuron.stake
 
     async def handle_generate(self, request: Any) -> dict:
-        """One prompt, from raw request to response dict (or HTTPRefusal)."""
+        """One prompt, from the raw Starlette `request` to the response dict (or HTTPRefusal), running
+        the refusals of the package doc in order."""
         limit = self.settings.max_request_bytes
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -177,6 +182,7 @@ class MinerService:
         return await asyncio.shield(future)
 
     def health(self) -> dict:
+        """What GET /v1/health answers: protocol, model, hotkey and the load right now."""
         return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "model": self.model, "hotkey": self.hotkey,
                 "active": self.admission.active, "waiting": self.admission.waiting, "receiving": self.bodies.requests,
                 "pending_connections": len(self.pending),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from a2a_cli.chain import protocol
 from a2a_cli.chain.chain import on_this_machine
 from a2a_cli.config import SCHEMA
 
@@ -58,7 +59,7 @@ class MinerSettings:
     url_max_bytes: int = _DEFAULT["url_max_bytes"]
     url_timeout_s: float = _DEFAULT["url_timeout_s"]
     metagraph_ttl_s: float = _DEFAULT["metagraph_ttl_s"]  # here 0 means re-read on every request
-    motion_encoding: str = "npz-base64"  # how answers are encoded (protocol.encode_motion_payload); not a setting
+    motion_encoding: str = protocol.DEFAULT_MOTION_ENCODING  # how answers are encoded; not a setting
     signature_max_age_s: float = _DEFAULT["signature_max_age_s"]
     external_ip: str = _DEFAULT["external_ip"]  # advertised on chain by `a2a mine`; "" means the bound host
     headers_timeout_s: float = _DEFAULT["headers_timeout_s"]  # from connecting (or the last response) to the end of the headers
