@@ -60,6 +60,29 @@ def test_feet_that_glide_are_not_steps():
     assert stats["travel_m_s"] > 0.3 and stats["steps_per_s"] == 0.0 and stats["foot_moving"] == 0.0
 
 
+def test_a_foot_that_rests_then_steps_counts_one_step_each_time():
+    """The left foot of a standing body rests 0.5 s, then steps 20 cm forward (lifted up to 5 cm) in 0.5 s:
+    5 steps in 5 s; a body that moves only its wrists has a legs-to-arms ratio of 0."""
+    from a2a_cli.motion import skeleton as sk
+
+    standing = Motion(np.zeros((150, 24, 3), np.float32), np.tile([0.0, 0.95, 0.0], (150, 1)).astype(np.float32)).joints
+    joints = standing.astype(np.float64).copy()
+    swing = np.linspace(0.0, 1.0, 15)
+    for k in range(5):
+        for joint in (sk.L_ANKLE, sk.L_FOOT):
+            joints[30 * k + 15 : 30 * k + 30, joint, 2] = 0.2 * k + 0.2 * (0.5 - 0.5 * np.cos(np.pi * swing))
+            joints[30 * k + 15 : 30 * k + 30, joint, 1] += 0.05 * np.sin(np.pi * swing)
+            joints[30 * k + 30 :, joint, 2] = 0.2 * (k + 1)
+    joints[:15, [sk.L_ANKLE, sk.L_FOOT], 2] = 0.0
+    assert np.abs(np.diff(joints, axis=0)).max() * 30 < 1.5  # a smooth foot, no jumps
+    stats = body_statistics(joints)
+    assert stats["steps_per_s"] == pytest.approx(5 / 5.0)
+    assert 0.1 < stats["foot_moving"] < 0.5
+    arms_only = standing.astype(np.float64).copy()
+    arms_only[:, [sk.L_WRIST, sk.R_WRIST], 1] += 0.3 * np.sin(np.arange(150) / 5)[:, None]
+    assert body_statistics(arms_only)["legs_to_arms"] == pytest.approx(0.0, abs=1e-9)
+
+
 @given(st.floats(1e-3, 1e3), st.floats(1e-3, 1e3))
 def test_realism_credit_is_whole_inside_the_range_and_halves_per_factor_of_two(a, b):
     ranges = {name: BodyRange(0.5, 1.0, "test") for name in STATISTICS}

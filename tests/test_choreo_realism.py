@@ -1,7 +1,8 @@
 """`choreo` moves like a person: statistics against real dancers, styles read from the music.
 
-The four statistics (`motion.statistics`) are tested on bodies whose answer is known, then on
-generated dances of short synthetic songs of different character (`examples.synth_genre_song`).
+The four body statistics of the judge's realism term (`scoring.body_stats`, tested on bodies whose
+answer is known in test_body_stats.py) on generated dances of short synthetic songs of different
+character (`examples.synth_genre_song`).
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from functools import cache
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from a2a_cli.audio import analyze
 from a2a_cli.examples import synth_genre_song
 from a2a_cli.generation.choreo import STYLES, ChoreoGenerator
 from a2a_cli.generation.choreo.moves import MOVES
 from a2a_cli.motion import skeleton as sk
-from a2a_cli.motion.statistics import REAL_RANGES, dance_statistics, in_real_range
+from a2a_cli.scoring.body_stats import body_statistics, reference_ranges
 from a2a_cli.scoring import score_motion
 from a2a_cli.scoring.kinetic import kinetic_features
 
@@ -37,64 +36,14 @@ def genre_dance(genre: str, seed: int = 0, style: str = "auto"):
     return ChoreoGenerator(style).generate(audio, audio.duration_s, seed)
 
 
-# --- the statistics, on bodies whose answer is known ----------------------------------------------
-
-def still_body(n: int = 90) -> np.ndarray:
-    from a2a_cli.motion import Motion
-
-    m = Motion(np.zeros((n, 24, 3), np.float32), np.tile([0.0, 0.95, 0.0], (n, 1)).astype(np.float32))
-    return m.joints.astype(np.float64)
-
-
-def test_a_still_body_neither_travels_nor_steps():
-    stats = dance_statistics(still_body())
-    assert stats["root_travel_m_s"] == pytest.approx(0.0, abs=1e-9)
-    assert stats["steps_per_s"] == 0.0 and stats["foot_moving_share"] == 0.0
-
-
-@settings(max_examples=20, deadline=None)
-@given(st.floats(0.05, 2.0), st.floats(0.0, 2 * np.pi))
-def test_a_gliding_body_travels_at_its_speed(speed, direction):
-    joints = still_body(120)
-    t = np.arange(120) / FPS
-    joints[:, :, 0] += (speed * np.cos(direction) * t)[:, None]
-    joints[:, :, 2] += (speed * np.sin(direction) * t)[:, None]
-    stats = dance_statistics(joints)
-    assert stats["root_travel_m_s"] == pytest.approx(speed, rel=0.03)
-    if speed > 0.32:  # the ends of the clip are smoothed toward standing still: a frame or two
-        assert stats["foot_moving_share"] > 0.95
-    elif speed < 0.28:
-        assert stats["foot_moving_share"] == 0.0
-    assert stats["steps_per_s"] == 0.0  # a foot that never rests never steps off
-
-
-def test_a_foot_that_rests_then_moves_counts_one_step_each_time():
-    joints = still_body(150)
-    for k in range(5):  # the left foot rests 0.5 s, then lifts and sets down 0.5 s: 5 steps in 5 s
-        rise = np.sin(np.linspace(0, np.pi, 15)) * 0.1
-        for j in (sk.L_ANKLE, sk.L_FOOT):
-            joints[30 * k + 15 : 30 * k + 30, j, 1] += rise
-    stats = dance_statistics(joints)
-    assert stats["steps_per_s"] == pytest.approx(5 / (149 / FPS), rel=0.01)
-    assert 0.1 < stats["foot_moving_share"] < 0.5
-    arms_only = still_body(150)
-    arms_only[:, [sk.L_WRIST, sk.R_WRIST], 1] += 0.3 * np.sin(np.arange(150) / 5)[:, None]
-    assert dance_statistics(arms_only)["leg_arm_speed_ratio"] == pytest.approx(0.0, abs=1e-9)
-
-
-def test_bad_shapes_are_refused():
-    with pytest.raises(ValueError, match="24"):
-        dance_statistics(np.zeros((10, 22, 3)))
-
-
 # --- generated dances against real dancers --------------------------------------------------------
 
 def test_dances_of_different_songs_move_like_real_dancers():
     """The median of each statistic over dances of four songs lies inside the real 10th-90th range."""
-    stats = [dance_statistics(genre_dance(g).joints) for g in ("hiphop", "house", "ballad", "electro")]
-    for key in REAL_RANGES:
+    stats = [body_statistics(genre_dance(g).joints) for g in ("hiphop", "house", "ballad", "electro")]
+    for key, real in reference_ranges().items():
         median = float(np.median([s[key] for s in stats]))
-        assert in_real_range(key, median), (key, median, [round(s[key], 2) for s in stats])
+        assert real.low <= median <= real.high, (key, median, [round(s[key], 2) for s in stats])
 
 
 @pytest.mark.parametrize("genre", ["hiphop", "house", "ambient", "electro"])
@@ -122,7 +71,7 @@ def test_the_dancer_steps_travels_and_turns():
     joints = genre_dance("house").joints
     root = joints[:, sk.PELVIS]
     assert np.hypot(np.ptp(root[:, 0]), np.ptp(root[:, 2])) > 0.25  # it goes places
-    assert dance_statistics(joints)["root_travel_m_s"] > 0.16
+    assert body_statistics(joints)["travel_m_s"] > 0.16
     assert np.hypot(*root[-1, [0, 2]]) < 2.0  # and comes back toward the middle
     hips = joints[:, sk.L_HIP] - joints[:, sk.R_HIP]
     facing = np.degrees(np.arctan2(hips[:, 2], hips[:, 0]))

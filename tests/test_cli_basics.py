@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -153,3 +154,40 @@ def test_eof_and_interrupts_inside_a_command_are_reported_as_such(monkeypatch, c
     assert exit_info.value.code == code
     err = capsys.readouterr().err
     assert message in err and "aborted" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [[], ["generate"], ["score"], ["render"], ["example"], ["config", "show"],
+                                     ["config", "init"], ["mine"], ["validate"], ["register"]])
+def test_help_shows_natural_metavars_not_python_types(command, capsys, monkeypatch):
+    from a2a_cli.cli.app import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    # No <bool> after flags, no <list[Path]>, <str> or <int range>: flags show nothing, values their kind.
+    assert "<" not in text.replace("<=", "") and "list[" not in text and "{" not in text, text
+    if command == ["generate"]:
+        assert "generate [OPTIONS] AUDIO..." in text
+        assert re.search(r"--seed\s+INTEGER \[x>=0\]", text) and re.search(r"--force\s+Overwrite", text)
+        assert re.search(r"--format\s+-f\s+TEXT", text)
+    if command == []:
+        assert re.search(r"--version\s+Show the version", text) and re.search(r"--config\s+PATH", text)
+
+
+@pytest.mark.parametrize("label, natural", [("<bool>", "BOOLEAN"), ("<list[Path]>", "PATH"), ("<int range>", "INTEGER"),
+                                            ("<float range>", "NUMBER"), ("<str>", "TEXT"), ("<npy|npz|bvh>", "npy|npz|bvh"),
+                                            ("<list[npy|npz]>", "npy|npz"), (None, None)])
+def test_natural_metavar(label, natural):
+    from a2a_cli.cli.help_format import natural_metavar
+
+    assert natural_metavar(label) == natural
+
+
+def test_tables_show_enough_digits_to_tell_small_numbers_apart():
+    """A PFC of 1e-12 and one of 7e-4 are not both "0.00" (issue 11)."""
+    from a2a_cli.cli.common import number
+
+    assert number(7e-4) == "0.0007" and number(1e-12) == "1e-12" and number(0.0) == "0.000"
+    assert number(0.8123) == "0.812" and number(4000.0) == "4000" and number(None) == "-"

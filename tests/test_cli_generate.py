@@ -110,11 +110,58 @@ def test_existing_output_is_kept_unless_force(tmp_path, capsys):
     assert a2a(capsys, str(song), "--seed", "1")[0] == 0
     before = (tmp_path / "song.npy").read_bytes()
     code, out, err = a2a(capsys, str(song), "--seed", "2")
-    assert code == 2 and one_line_error(err) and "already exists" in err and "--force" in err
+    assert code == 0 and "skipped 1 of 1" in err and "song.npy" in err and "--force" in err
     assert (tmp_path / "song.npy").read_bytes() == before
     assert a2a(capsys, str(song), "--seed", "2", "--force")[0] == 0
     assert (tmp_path / "song.npy").read_bytes() != before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_rerun_on_a_folder_keeps_and_skips_what_exists_and_does_the_rest(tmp_path, capsys):
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for name in ("a", "b", "c"):
+        write_song(songs / f"{name}.wav", 1.5)
+    assert a2a(capsys, str(songs / "a.wav"), "-o", str(tmp_path / "out"), "--format", "npz", "--format", "bvh")[0] == 0
+    kept = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    (tmp_path / "out" / "a.bvh").unlink()  # one of a's two outputs is left: a is still skipped, not half redone
+    code, out, err = a2a(capsys, str(songs), "-o", str(tmp_path / "out"), "--format", "npz", "--format", "bvh", "--json")
+    assert code == 0, err
+    assert "skipped 1 of 3" in err and "a.npz" in err
+    report = json.loads(out)
+    assert [Path(r["audio"]).name for r in report["results"]] == ["b.wav", "c.wav"]
+    assert report["skipped"] == [str(tmp_path / "out" / "a.npz")]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.npz", "b.bvh", "b.npz", "c.bvh", "c.npz"]
+    assert (tmp_path / "out" / "a.npz").read_bytes() == kept["a.npz"]
+    # --force redoes every song.
+    code, out, err = a2a(capsys, str(songs), "-o", str(tmp_path / "out"), "--format", "npz", "--format", "bvh", "--force")
+    assert code == 0 and "skipped" not in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.bvh", "a.npz", "b.bvh", "b.npz", "c.bvh", "c.npz"]
+
+
+def test_a_skipped_song_still_gets_its_preview_from_the_dance_kept(tmp_path, capsys):
+    song = write_song(tmp_path / "song.wav", 1.5)
+    assert a2a(capsys, str(song))[0] == 0
+    code, _, err = a2a(capsys, str(song), "--preview", str(tmp_path / "song.gif"))
+    assert code == 0 and "skipped 1 of 1" in err
+    assert (tmp_path / "song.gif").read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+
+
+def test_an_unknown_model_is_reported_before_existing_outputs(tmp_path, capsys):
+    song = write_song(tmp_path / "song.wav", 1.5)
+    (tmp_path / "song.npy").write_bytes(b"an earlier dance")
+    code, _, err = a2a(capsys, str(song), "--model", "nosuchmodel")
+    assert code == 2 and one_line_error(err) and "unknown model 'nosuchmodel'" in err
+    code, _, err = a2a(capsys, str(tmp_path / "missing.wav"), "--model", "nosuchmodel")
+    assert code == 2 and "unknown model" in err
+
+
+@pytest.mark.parametrize("name", ["x.wav", "clip.mp4", "dance.json"])
+def test_out_with_a_suffix_that_is_no_motion_format_is_an_error(tmp_path, capsys, name):
+    song = write_song(tmp_path / "song.wav", 1.5)
+    code, _, err = a2a(capsys, str(song), "-o", str(tmp_path / name))
+    assert code == 2 and one_line_error(err) and "is not a motion format" in err
+    assert not (tmp_path / name).exists() and not (tmp_path / "song.npy").exists()
 
 
 def test_out_may_name_the_motion_file_for_one_song(tmp_path, capsys):
@@ -195,6 +242,58 @@ def test_preview_gif(tmp_path, capsys):
     code, out, err = a2a(capsys, str(song), "--preview", str(tmp_path / "song.gif"))
     assert code == 0, err
     assert (tmp_path / "song.gif").read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+
+
+class RecordedBar:
+    """Stands in for common.ProgressBar: keeps every bar's label and its last (completed, total)."""
+
+    bars: list = []
+
+    def __init__(self, label: str = "", total: float | None = None, *, quiet: bool = False):
+        self.label, self.completed, self.total = label, 0, total
+        RecordedBar.bars.append(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, *, completed=None, total=None, description=None):
+        self.completed = self.completed if completed is None else completed
+        self.total = self.total if total is None else total
+        self.label = self.label if description is None else description
+
+    def advance(self):
+        self.completed += 1
+
+
+def test_preview_shows_frames_done_of_all_frames_as_render_does(tmp_path, capsys, monkeypatch):
+    from a2a_cli.cli import common
+
+    monkeypatch.setattr(common, "ProgressBar", RecordedBar)
+    RecordedBar.bars = []
+    song = write_song(tmp_path / "song.wav", 2.0)
+    code, _, err = a2a(capsys, str(song), "--preview", str(tmp_path / "song.gif"))
+    assert code == 0, err
+    rendering = [(bar.label, bar.completed, bar.total) for bar in RecordedBar.bars if "rendering" in bar.label]
+    assert rendering == [("rendering song.gif", 30, 30)]  # 2 s of GIF at 15 fps, counted frame by frame
+
+    RecordedBar.bars = []
+    with pytest.raises(SystemExit):
+        main(["render", str(tmp_path / "song.npy"), "-o", str(tmp_path / "again.gif")])
+    assert [(bar.label, bar.completed, bar.total) for bar in RecordedBar.bars] == [("rendering again.gif", 30, 30)]
+
+
+def test_piped_output_keeps_whole_file_names(tmp_path):
+    import os
+
+    song = write_song(tmp_path / "song.wav", 1.5)
+    deep = tmp_path / "a_folder_with_a_long_name_that_a_terminal_of_eighty_columns_would_cut" / "and_deeper_still"
+    done = subprocess.run([sys.executable, "-m", "a2a_cli", "generate", str(song), "-o", str(deep)],
+                          capture_output=True, text=True, timeout=120, env=dict(os.environ, COLUMNS=""))
+    assert done.returncode == 0, done.stderr
+    assert any(str(deep / "song.npy") in line for line in done.stdout.splitlines())  # on one line of the table, whole
 
 
 def test_fresh_process_end_to_end(tmp_path):

@@ -163,3 +163,18 @@ def test_pfc_credit_is_whole_at_peoples_level_and_falls_beyond(a, b):
     assert pfc_credit(6.1) == pytest.approx(0.5)
     low, high = sorted((a, b))
     assert 0.0 < pfc_credit(high) <= pfc_credit(low) <= 1.0
+
+
+@needs_real_dance
+def test_the_shipped_reference_holds_the_shared_slices_as_measured_now():
+    """data/real_dance.json documents the shared slices' body statistics: they are what the code measures."""
+    import json
+    from importlib import resources
+
+    from a2a_cli.scoring.body_stats import body_statistics
+
+    shipped = json.loads(resources.files("a2a_cli.scoring").joinpath("data/real_dance.json").read_text())["shared_slices"]
+    assert sorted(shipped) == [p.stem for p in SLICES]
+    for path in SLICES:
+        measured = body_statistics(real(path.name).joints)
+        assert shipped[path.stem] == pytest.approx({k: round(v, 3) for k, v in measured.items()}, abs=1e-9), path.stem

@@ -9,14 +9,18 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
+from scipy.ndimage import binary_erosion
 
 from a2a_cli.cli.app import main
 from a2a_cli.errors import InputError
 from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
 from a2a_cli.motion.formats import save_motion
-from a2a_cli.motion.skeleton import L_ELBOW, L_KNEE, L_SHOULDER, R_ELBOW, R_KNEE, R_SHOULDER
+from a2a_cli.motion.skeleton import L_ELBOW, L_HAND, L_KNEE, L_SHOULDER, L_WRIST, R_ELBOW, R_HAND, R_KNEE, R_SHOULDER, R_WRIST
 from a2a_cli.render import parse_size, render_frame, render_preview
+from a2a_cli.render.body import stature
+from a2a_cli.render.stage import follow_path
+from render_support import blue, frame_and_body, frames_folder, grey, luminance, orange
 
 SMALL = (160, 120)
 
@@ -54,28 +58,6 @@ def read_video(path: Path) -> tuple[dict, int]:
     frames = imageio_ffmpeg.read_frames(str(path))
     meta = next(frames)
     return meta, sum(1 for _ in frames)
-
-
-# Masks of the three limb colours, loose enough for anti-aliased and compressed pixels.
-def orange(a):
-    return (a[..., 0] > 200) & (a[..., 1] > 100) & (a[..., 1] < 185) & (a[..., 2] < 120)
-
-
-def blue(a):
-    return (a[..., 2] > 200) & (a[..., 0] < 130) & (a[..., 1] > 120)
-
-
-def white(a):
-    return (a > 215).all(axis=-1)
-
-
-def drawn(a):
-    return orange(a) | blue(a) | white(a)
-
-
-def rows_cols(mask):
-    rows, cols = np.nonzero(mask)
-    return rows, cols
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -151,52 +133,166 @@ def test_a_60_fps_motion_is_resampled_to_30_fps_video(tmp_path):
 
 # --- what is drawn ------------------------------------------------------------------------------
 
-def test_rest_pose_stands_upright_head_on_top_feet_at_the_bottom():
-    frame = np.asarray(render_frame(rest_motion(), 0, size=(320, 240)))
-    # Skip the overlay: the text at the top-left and the progress bar on the bottom rows.
-    body = frame[30:-4]
-    rows, cols = rows_cols(drawn(body))
-    assert rows.size > 300
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory) -> Path:
+    return frames_folder(tmp_path_factory)
+
+
+def save(frame: np.ndarray, folder: Path, name: str) -> None:
+    Image.fromarray(frame).save(folder / f"{name}.png")
+
+
+def rest_joints(height_scale: float = 1.0) -> np.ndarray:
+    """Joint positions (24, 3) of the rest pose standing on y = 0, scaled about the floor."""
+    joints = rest_motion(1).joints[0].astype(np.float64)
+    joints[:, 1] -= joints[:, 1].min() - 0.04
+    return joints * height_scale
+
+
+def test_rest_pose_stands_upright_head_on_top_feet_at_the_bottom(frames):
+    frame, body = frame_and_body(rest_motion(), 0)
+    save(frame, frames, "rest_pose_320x240")
+    rows, cols = np.nonzero(body)
     top, bottom = rows.min(), rows.max()
-    assert 0.6 * 240 > bottom - top > 0.3 * 240  # a standing body, about half the frame tall
-    # The topmost drawn pixels are the head's (white), the lowest are feet (a limb colour).
-    assert white(body[top]).any() and not (orange(body[top]) | blue(body[top])).any()
-    assert (orange(body[bottom]) | blue(body[bottom])).any()
+    # The topmost pixels are the head's (neutral), the lowest are feet (a limb colour).
+    head, feet = slice(top, top + 4), slice(bottom - 3, bottom + 1)
+    assert grey(frame[head], body[head]).any() and not (orange(frame[head]) | blue(frame[head])).any()
+    assert (orange(frame[feet]) | blue(frame[feet])).any()
     # Seen from the front, the body's left (orange) is on the image's right, its right (blue) on the left.
-    assert np.nonzero(orange(body))[1].mean() > np.nonzero(blue(body))[1].mean() + 20
-    # Centred by the camera.
-    assert abs(cols.mean() - 160) < 30
+    assert np.nonzero(orange(frame) & body)[1].mean() > np.nonzero(blue(frame) & body)[1].mean() + 25
+    assert abs(cols.mean() - 160) < 20  # centred by the camera
 
 
-def test_raised_arms_reach_above_the_head():
+@pytest.mark.parametrize("scale", [1.0, 0.6])
+@pytest.mark.parametrize("size", [(320, 240), (640, 480)])
+def test_the_dancer_fills_60_percent_of_the_frame_height(frames, scale, size):
+    # Framed from the dancer's own height: a child (0.6 of the size) fills the frame as much.
+    motion = Motion.from_joints(np.repeat(rest_joints(scale)[None], 10, axis=0))
+    frame, body = frame_and_body(motion, 5, size=size)
+    save(frame, frames, f"height_x{scale:g}_{size[0]}x{size[1]}")
+    rows = np.nonzero(body.any(axis=1))[0]
+    assert 0.56 < (rows.max() - rows.min() + 1) / size[1] < 0.64
+    assert abs((rows.max() + rows.min()) / 2 - size[1] / 2) < 0.06 * size[1]  # and is in the middle
+
+
+def test_stature_does_not_change_with_the_pose():
+    # Framing follows the dancer's size: a crouch or a dance on the floor is not zoomed in.
+    standing = rest_motion(3)
+    crouched = rest_motion(3)
+    crouched.poses[:, [L_KNEE, R_KNEE], 0] = 2.0
+    crouched.poses[:, [1, 2], 0] = -1.5  # hips
+    lying = rest_motion(3)
+    lying.poses[:, 0, 0] = np.pi / 2
+    lying.trans[:, 1] = 0.15
+    height = stature(standing.joints)
+    assert 1.6 < height < 1.9
+    for motion in (crouched, lying):
+        motion = Motion(motion.poses, motion.trans)
+        assert stature(motion.joints) == pytest.approx(height, rel=1e-3)
+        assert np.ptp(motion.joints[0, :, 1]) < 0.8 * height  # really not standing
+    assert stature(rest_joints(0.6)[None]) == pytest.approx(0.6 * height, rel=1e-3)
+
+
+def test_the_body_is_shaded_lit_from_the_upper_left(frames):
+    frame, body = frame_and_body(rest_motion(), 0, size=(640, 480))
+    light = luminance(frame)
+    # The head, a sphere (about 36 pixels across here): the neutral pixels of its top rows, less its rim.
+    rows = np.nonzero(body.any(axis=1))[0]
+    head = grey(frame, binary_erosion(body, iterations=2))
+    head[rows.min() + 30 :] = False
+    ys, xs = np.nonzero(head)
+    cy, cx = ys.mean(), xs.mean()
+    upper_left = light[head & (np.arange(480)[:, None] < cy) & (np.arange(640)[None, :] < cx)]
+    lower_right = light[head & (np.arange(480)[:, None] > cy) & (np.arange(640)[None, :] > cx)]
+    assert upper_left.size > 50 and lower_right.size > 50
+    assert upper_left.mean() > lower_right.mean() + 50
+    # Across the whole torso and head: a range of light from shadow to highlight, not a flat colour.
+    torso = light[grey(frame, body)]
+    assert np.percentile(torso, 95) - np.percentile(torso, 5) > 100
+    assert torso.max() > 245  # a highlight
+
+
+def crossed_forearms(right_depth_m: float, left_depth_m: float) -> Motion:
+    """Both forearms held in front of the chest in an X, each at its own distance in front of it."""
+    j = rest_joints()
+    chest = j[L_SHOULDER, 1] - 0.1
+    for side, elbow, wrist, hand, depth in ((-1, R_ELBOW, R_WRIST, R_HAND, right_depth_m), (1, L_ELBOW, L_WRIST, L_HAND, left_depth_m)):
+        j[elbow] = [0.28 * side, chest - 0.12, depth]
+        j[wrist] = [-0.12 * side, chest + 0.1, depth]
+        j[hand] = [-0.18 * side, chest + 0.13, depth]
+    return Motion.from_joints(np.repeat(j[None], 10, axis=0))
+
+
+def test_a_limb_in_front_covers_a_limb_behind(frames):
+    right_front, _ = frame_and_body(crossed_forearms(0.42, 0.3), 5, size=(640, 480))
+    left_front, _ = frame_and_body(crossed_forearms(0.3, 0.42), 5, size=(640, 480))
+    save(right_front, frames, "crossed_right_in_front")
+    save(left_front, frames, "crossed_left_in_front")
+    # Where the forearms cross, the nearer one is drawn: the same pixels turn from blue to orange.
+    flipped = blue(right_front) & orange(left_front)
+    assert flipped.sum() > 60
+    ys, xs = np.nonzero(flipped)
+    assert np.ptp(ys) < 40 and np.ptp(xs) < 40  # one crossing, not the arms' outlines
+    assert not (orange(right_front) & blue(left_front))[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].any()
+
+
+def test_an_arm_in_front_of_the_chest_covers_it_and_behind_the_back_is_hidden(frames):
+    def reach_across(depth_m: float) -> Motion:
+        j = rest_joints()
+        chest = j[R_SHOULDER, 1] - 0.12
+        j[R_ELBOW] = [-0.2, chest, depth_m]
+        j[R_WRIST] = [0.15, chest, depth_m]
+        j[R_HAND] = [0.22, chest, depth_m]
+        return Motion.from_joints(np.repeat(j[None], 10, axis=0))
+
+    in_front, _ = frame_and_body(reach_across(0.25), 5, size=(640, 480))
+    behind, behind_body = frame_and_body(reach_across(-0.3), 5, size=(640, 480))
+    save(in_front, frames, "arm_in_front_of_chest")
+    save(behind, frames, "arm_behind_back")
+    covered = blue(in_front) & grey(behind, behind_body)
+    assert covered.sum() > 200  # chest pixels that the arm in front covers
+
+
+def test_raised_arms_reach_above_the_head(frames):
     motion = rest_motion()
     motion.poses[:, L_SHOULDER, 2], motion.poses[:, R_SHOULDER, 2] = 1.3, -1.3
     motion.poses[:, L_ELBOW, 2], motion.poses[:, R_ELBOW, 2] = 0.2, -0.2
-    body = np.asarray(render_frame(Motion(motion.poses, motion.trans), 0, size=(320, 240)))[30:-4]
-    head_top = np.nonzero(white(body).sum(axis=1) > 6)[0].min()  # the head's disc, not the small joint dots
-    hands_top = np.nonzero((orange(body) | blue(body)).any(axis=1))[0].min()
+    frame, body = frame_and_body(Motion(motion.poses, motion.trans), 0)
+    save(frame, frames, "raised_arms")
+    head_top = np.nonzero(grey(frame, binary_erosion(body, iterations=2)).any(axis=1))[0].min()  # not the hands' rims
+    hands_top = np.nonzero((orange(frame) | blue(frame)).any(axis=1))[0].min()
     assert hands_top < head_top - 5
 
 
-def test_camera_follows_a_dancer_who_walks_5_m():
+def test_the_camera_path_smooths_a_shaking_root_and_keeps_up_with_a_walk():
+    rng = np.random.default_rng(0)
+    walk = np.column_stack([np.linspace(0.0, 5.0, 150), np.zeros(150)])
+    shaking = walk + rng.normal(0.0, 0.05, walk.shape)
+    path = follow_path(shaking, fps=30.0)
+    jitter_in = np.diff(shaking - walk, axis=0).std()
+    jitter_out = np.diff(path - walk, axis=0).std()
+    assert jitter_out < jitter_in / 20  # steps of the camera: the walk's, not the shaking's
+    assert np.abs(path - walk)[15:-15].max() < 0.05  # no lag behind a steady walk
+
+
+def test_camera_follows_a_dancer_who_walks_5_m(frames):
     motion = rest_motion(90, trans_x=np.linspace(0.0, 5.0, 90))
     centres = []
     for i in (0, 45, 89):
-        mask = drawn(np.asarray(render_frame(motion, i, size=(320, 240)))[30:-4])
-        rows, cols = rows_cols(mask)
+        frame, body = frame_and_body(motion, i)
+        rows, cols = np.nonzero(body)
         assert rows.size > 300, f"frame {i}: the dancer is not in frame"
         assert cols.min() > 5 and cols.max() < 315, f"frame {i}: the dancer touches the frame's edge"
         centres.append(cols.mean())
-    assert max(centres) - min(centres) < 80  # kept near the middle, not walking out of the picture
-    # Without following, 5 m at about 5 m from the camera would move the dancer by most of the frame width.
+    save(frame, frames, "walked_5_m")
+    assert max(centres) - min(centres) < 40  # kept near the middle, not walking out of the picture
 
 
 def test_the_floor_moves_under_a_walking_dancer():
     still = np.asarray(render_frame(rest_motion(90), 45, size=SMALL)).astype(int)
     walking = np.asarray(render_frame(rest_motion(90, trans_x=np.linspace(0.0, 5.0, 90)), 45, size=SMALL)).astype(int)
-    floor = slice(80, 112)  # rows of floor below the feet
+    floor = slice(100, 116)  # rows of floor in front of the feet
     assert np.abs(still[floor] - walking[floor]).mean() > 5
-
 
 # --- errors and atomic writes ------------------------------------------------------------------
 
@@ -287,6 +383,29 @@ def test_render_command_bad_input_is_one_line_exit_2(tmp_path, capsys):
     assert run_cli("render", str(tmp_path / "missing.npy"), "-o", str(tmp_path / "x.mp4"), "--size", "big") == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 2
+
+
+@pytest.mark.parametrize("fps", ["0", "-5", "121", "nan"])
+def test_render_command_refuses_an_fps_out_of_range(tmp_path, capsys, fps):
+    motion_path = tmp_path / "dance.npy"
+    save_motion(bouncing_motion(10), motion_path)
+    assert run_cli("render", str(motion_path), "-o", str(tmp_path / "x.mp4"), "--fps", fps) == 2
+    err = capsys.readouterr().err
+    assert "fps must be between 1 and 120" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_example_command_prints_the_next_command_on_one_line_in_a_pipe(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "a_folder_name_long_enough_to_push_the_line_past_eighty_columns" / "song.wav"
+    path.parent.mkdir()
+    done = subprocess.run([sys.executable, "-m", "a2a_cli", "example", str(path)], capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, COLUMNS=""))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 1 and f"a2a generate {path} --preview song.mp4" in done.stdout
 
 
 def test_example_command_writes_the_song_and_refuses_to_overwrite(tmp_path, capsys):

@@ -10,8 +10,10 @@ import typer
 from rich.markup import escape
 
 from a2a_cli import __version__
-from a2a_cli.cli import common
+from a2a_cli.cli import common, help_format
 from a2a_cli.errors import A2AError
+
+help_format.install()
 
 app = typer.Typer(
     name="a2a",
@@ -32,7 +34,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _global_options(
-    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
     profile: Optional[str] = typer.Option(None, "--profile", envvar="A2A_PROFILE", help="Settings profile from the config file."),
     config: Optional[Path] = typer.Option(None, "--config", envvar="A2A_CONFIG", help="Config file (default: ./a2a.toml, then the user config dir)."),

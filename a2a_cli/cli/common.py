@@ -16,9 +16,23 @@ from rich.console import Console
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 MOTION_SUFFIXES = (".npy", ".npz", ".bvh")
 
+# Rich fits output to a terminal's width; in a pipe or a file it would wrap at 80 columns, cutting
+# file names and commands in two. There, lines are as long as their content (tables do not stretch).
+UNWRAPPED_WIDTH = 10_000
+
+
+def _console(stream: Any, **options: Any) -> Console:
+    """A console for `stream` (sys.stdout or sys.stderr): the terminal's width, or none if not one."""
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        terminal = False
+    return Console(highlight=False, width=None if terminal else UNWRAPPED_WIDTH, **options)
+
+
 # Results go to stdout; progress, warnings and errors go to stderr so pipes stay clean.
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = _console(sys.stdout)
+err = _console(sys.stderr, stderr=True)
 
 
 @dataclass
@@ -119,3 +133,15 @@ def files_in(paths: list[Path], suffixes: tuple[str, ...], kind: str) -> list[Pa
         except OSError as e:  # a folder we may not list, or a path inside one we may not enter
             raise InputError(f"cannot read {path}: {e.strerror or e}") from None
     return files
+
+
+def number(value) -> str:
+    """A measured number for a table: None as "-", whole numbers bare, tiny or huge ones in 3
+    significant digits (a PFC of 0.0004 is not 0.00), the rest with 3 decimals."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+        return str(int(value))
+    if isinstance(value, float) and (abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3)):
+        return f"{value:.3g}"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)

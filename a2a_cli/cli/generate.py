@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from a2a_cli.cli import common
+
+if TYPE_CHECKING:
+    from a2a_cli.motion import Motion
 
 
 def generate(
@@ -46,6 +49,9 @@ def generate(
         "generate.out_dir": None if out is None else str(out),
     })
     fmts = _formats(cfg.get("generate.formats"))
+    from a2a_cli.generation import get_generator
+
+    generator = _generator(cfg.get("generate.model"), cfg.get("generate.style"))  # what the user asked for, before the files
     songs = common.files_in(audio, common.AUDIO_SUFFIXES, "audio")
     if preview is not None:
         from a2a_cli.render import FORMATS as PREVIEW_FORMATS
@@ -58,6 +64,7 @@ def generate(
             raise InputError(f"{preview} already exists (use --force to overwrite it)")
     out_dir = cfg.get("generate.out_dir")
     out_path = Path(out_dir) if out_dir else None
+    _check_out_suffix(out_path)
     if _names_a_motion_file(out_path):
         fmt = out_path.suffix.lower()[1:]
         if len(songs) > 1:
@@ -65,13 +72,34 @@ def generate(
         if formats and fmts != [fmt]:
             raise InputError(f"-o {out_path} is a .{fmt} file but --format asks for {', '.join(fmts)}")
         fmts = [fmt]
-    jobs = plan_outputs(songs, out_path, fmts, force)
-    results = _run(jobs, cfg, start, duration, preview)
-    _report(results, json_output)
+    jobs, kept = plan_outputs(songs, out_path, fmts, force)
+    if kept:
+        from rich.markup import escape
+
+        names = ", ".join(str(path) for _, existing in kept for path in existing)
+        common.err.print(f"note: skipped {len(kept)} of {len(songs)} songs whose outputs exist, kept as they are "
+                         f"(--force redoes them): {escape(names)}", soft_wrap=True)
+    danced = _run(jobs, generator, cfg, start, duration)
+    results = [result for result, _ in danced]
+    if preview is not None:  # one song: its own bar of frames and time left, as `a2a render` shows
+        from a2a_cli.cli.render import write_preview
+
+        if danced:
+            motion = danced[0][1]
+            results[0]["outputs"].append(str(preview))
+        else:  # the song was skipped: the preview shows the dance kept
+            from a2a_cli.motion.formats import load_motion
+
+            motion = load_motion(kept[0][1][0])
+        write_preview(motion, preview, audio_path=songs[0], start_s=start or 0.0)
+    _report(results, [str(path) for _, existing in kept for path in existing], json_output)
 
 
-def plan_outputs(songs: list[Path], out: Path | None, fmts: list[str], force: bool) -> list[tuple[Path, list[Path]]]:
-    """(song, output paths) per song; every problem with the outputs is found before any work starts.
+def plan_outputs(songs: list[Path], out: Path | None, fmts: list[str], force: bool
+                 ) -> tuple[list[tuple[Path, list[Path]]], list[tuple[Path, list[Path]]]]:
+    """(jobs, kept): (song, output paths) of each song to dance, and (song, its existing outputs) of
+    each song skipped because some of its outputs exist (none unless `force` is False); every
+    problem with the outputs is found before any work starts.
 
     `out`: the folder for every song's files (None: beside each song), or, for one song, the
     motion file itself."""
@@ -80,6 +108,7 @@ def plan_outputs(songs: list[Path], out: Path | None, fmts: list[str], force: bo
     from a2a_cli.errors import InputError, WorkError
 
     jobs: list[tuple[Path, list[Path]]] = []
+    kept: list[tuple[Path, list[Path]]] = []
     seen: dict[Path, Path] = {}
     for song in songs:
         folder = out if out is not None else song.parent
@@ -88,9 +117,11 @@ def plan_outputs(songs: list[Path], out: Path | None, fmts: list[str], force: bo
             if path in seen:
                 raise InputError(f"{seen[path]} and {song} would both write {path}; use separate -o folders")
             seen[path] = song
-            if path.exists() and not force:
-                raise InputError(f"{path} already exists (use --force to overwrite it)")
-        jobs.append((song, outputs))
+        existing = [path for path in outputs if path.exists()]
+        if existing and not force:
+            kept.append((song, existing))
+        else:
+            jobs.append((song, outputs))
     for folder in {paths[0].parent for _, paths in jobs}:
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -98,7 +129,19 @@ def plan_outputs(songs: list[Path], out: Path | None, fmts: list[str], force: bo
             raise WorkError(f"cannot create output folder {folder}: {e.strerror or e}") from None
         if not os.access(folder, os.W_OK | os.X_OK):
             raise WorkError(f"cannot write to output folder {folder}: permission denied")
-    return jobs
+    return jobs, kept
+
+
+def _check_out_suffix(out: Path | None) -> None:
+    """-o is a folder or a motion file: a name with another suffix (song.wav, clip.mp4) is a mistake,
+    not a folder to make, unless such a folder already exists."""
+    from a2a_cli.config import KEYS
+    from a2a_cli.errors import InputError
+
+    choices = KEYS["generate.formats"].choices
+    if out is not None and out.suffix and out.suffix.lower()[1:] not in choices and not out.is_dir():
+        raise InputError(f"-o {out}: {out.suffix} is not a motion format ({', '.join(choices)}); "
+                         "-o names a folder or a motion file such as dance.npz")
 
 
 def _names_a_motion_file(out: Path | None) -> bool:
@@ -120,14 +163,14 @@ def _formats(values: list[str]) -> list[str]:
     return fmts
 
 
-def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path | None) -> list[dict]:
+def _run(jobs, generator, cfg, start: float | None, duration: float | None) -> list[tuple[dict, Motion]]:
+    """Dance, write and score each job: (the result's summary, the motion) per job."""
     import time
 
     from a2a_cli.audio import analyze
     from a2a_cli.motion.formats import save_motion
     from a2a_cli.scoring import score_motion
 
-    generator = _generator(cfg.get("generate.model"), cfg.get("generate.style"))
     seed = int(cfg.get("generate.seed"))
     results = []
     with common.ProgressBar(total=len(jobs)) as bar:
@@ -141,20 +184,15 @@ def _run(jobs, cfg, start: float | None, duration: float | None, preview: Path |
                 save_motion(motion, path)
             report = score_motion(motion, analysis)
             written = [str(p) for p in outputs]
-            if preview is not None:
-                from a2a_cli.render import render_preview
-
-                bar.update(description=f"rendering {preview.name}")
-                render_preview(motion, preview, audio_path=song, start_s=start or 0.0)
-                written.append(str(preview))
-            results.append({
+            results.append(({
                 "audio": str(song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
                 "model": generator.name, "seed": seed, "style": motion.meta.get("style"),
                 "music": motion.meta.get("music"), "validator_score": round(float(report.validator_score), 4),
+                "judge_version": report.judge_version, "reasons": report.reasons,
                 "bas": _finite_or_none(report.metrics.get("bas")),
                 "pfc": _finite_or_none(report.metrics.get("pfc")),
                 "gates_passed": report.passed, "generate_s": round(took, 3), "outputs": written,
-            })
+            }, motion))
     return results
 
 
@@ -182,15 +220,19 @@ def _music_reading(music: dict | None) -> str:
 
 
 def _finite_or_none(value) -> float | None:
-    """A metric rounded for the report, or None (JSON null) where it is undefined (NaN, e.g. a clip of one frame)."""
+    """A metric to 4 significant digits for the report (a PFC of 3e-7 stays 3e-7, not 0), or None (JSON
+    null) where it is undefined (NaN, e.g. a clip of one frame)."""
     import math
 
-    return None if value is None or not math.isfinite(float(value)) else round(float(value), 4)
+    return None if value is None or not math.isfinite(float(value)) else float(f"{float(value):.4g}")
 
 
-def _report(results: list[dict], as_json: bool) -> None:
+def _report(results: list[dict], kept: list[str], as_json: bool) -> None:
+    """The summary table (or JSON) of the songs danced; `kept`: existing outputs of skipped songs."""
     if as_json:
-        common.print_json({"results": results})
+        common.print_json({"results": results, "skipped": kept})
+        return
+    if not results:
         return
     from rich.markup import escape
     from rich.table import Table
@@ -203,5 +245,5 @@ def _report(results: list[dict], as_json: bool) -> None:
         score = f"{r['validator_score']:.2f}" + ("" if r["gates_passed"] else " [red](gate failed)[/red]")
         style = "-" if r["style"] is None else f"{r['style']}\n[dim]{escape(_music_reading(r['music']))}[/dim]"
         table.add_row(escape(Path(r["audio"]).name), f"{r['duration_s']:.1f} s", str(r["frames"]), style, score,
-                      *("-" if r[m] is None else f"{r[m]:.2f}" for m in ("bas", "pfc")), escape("\n".join(r["outputs"])))
+                      *(common.number(r[m]) for m in ("bas", "pfc")), escape("\n".join(r["outputs"])))
     common.out.print(table)

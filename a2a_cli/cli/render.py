@@ -1,4 +1,5 @@
-"""`a2a render MOTION -o FILE.mp4|FILE.gif`: a skeleton video of a motion, with its music."""
+"""`a2a render MOTION -o FILE.mp4|FILE.gif`: a video of the dancer (a shaded body, or the SMPL mesh)
+with its music; `write_preview` is also what `a2a generate --preview` runs."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ def render(
     audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="Music to mux into the mp4 (wav, flac, ogg, mp3)."),
     start: float = typer.Option(0.0, "--start", min=0.0, help="Where the motion starts in the audio, in seconds."),
     size: Optional[str] = typer.Option(None, "--size", help="Frame size WIDTHxHEIGHT (default 640x480, GIF 320x240)."),
-    fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second (default 30, GIF 15)."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second, 1 to 120 (default 30, GIF 15)."),
+    smpl_model: Optional[Path] = typer.Option(None, "--smpl-model", help="Your SMPL model (SMPL_NEUTRAL.npz/.pkl, or its folder) to draw the real SMPL mesh; needs pip install 'a2a[mesh]'."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
     json_output: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
-    """Render a preview: the dancer as a skeleton on a floor grid, followed by the camera.
+    """Render a preview: the dancer as a shaded body on a floor, followed by the camera.
 
     Examples:
 
@@ -29,14 +31,14 @@ def render(
       [bold]a2a render dance.bvh -o dance.gif --size 480x360[/bold]
 
       [bold]a2a render song.npy --audio long.mp3 --start 60 -o clip.mp4[/bold]  (motion made from minute 1)
-    """
-    import time
 
+      [bold]a2a render song.npy --audio song.wav -o mesh.mp4 --smpl-model ~/smpl/SMPL_NEUTRAL.npz[/bold]
+    """
     from rich.markup import escape
 
     from a2a_cli.errors import InputError
     from a2a_cli.motion.formats import load_motion
-    from a2a_cli.render import parse_size, render_preview
+    from a2a_cli.render import parse_size
 
     if output.exists() and not force:
         raise InputError(f"{output} already exists (use --force to overwrite it)")
@@ -45,14 +47,23 @@ def render(
     if audio is not None and output.suffix.lower() == ".gif":
         common.err.print("note: a GIF has no sound; --audio is ignored")
         audio = None
-    began = time.perf_counter()
-    with common.ProgressBar(f"rendering {output.name}") as bar:
-        render_preview(loaded, output, audio_path=audio, start_s=start, size=frame_size, fps=fps,
-                       progress=lambda done, total: bar.update(completed=done, total=total))
-    took = time.perf_counter() - began
+    took = write_preview(loaded, output, audio_path=audio, start_s=start, size=frame_size, fps=fps, smpl_model=smpl_model)
     if json_output:
         common.print_json({"path": output, "motion": motion, "audio": audio, "frames": loaded.n_frames,
                            "duration_s": round(loaded.duration_s, 3), "render_s": round(took, 3)})
         return
     sound = f", music from {escape(str(audio))}" if audio else ""
     common.out.print(f"wrote {escape(str(output))}: {loaded.duration_s:.1f} s{sound}, in {took:.1f} s")
+
+
+def write_preview(motion, output: Path, **options) -> float:
+    """Render `motion` to `output` with `a2a_cli.render.render_preview(**options)`, showing the
+    frames done and the time left; returns the seconds it took."""
+    import time
+
+    from a2a_cli.render import render_preview
+
+    began = time.perf_counter()
+    with common.ProgressBar(f"rendering {output.name}") as bar:
+        render_preview(motion, output, progress=lambda done, total: bar.update(completed=done, total=total), **options)
+    return time.perf_counter() - began

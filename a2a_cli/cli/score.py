@@ -185,10 +185,10 @@ def _file_table(path, song, motion, report):
         table.add_row(name, f"{value:.3f}", MEANINGS.get(name, ""))
     for name in _TABLE_METRICS:
         if name in report.metrics:
-            table.add_row(name, _fmt(report.metrics[name]), MEANINGS[name] + _human_range(name))
+            table.add_row(name, common.number(report.metrics[name]), MEANINGS[name] + _human_range(name))
     for gate in report.gates:
         mark = "[green]ok[/green]" if gate.passed else "[red]FAIL[/red]"
-        table.add_row(f"gate {gate.name}", f"{_fmt(gate.value)} {mark}", f"{_limit(gate)}; {escape(gate.message)}")
+        table.add_row(f"gate {gate.name}", f"{common.number(gate.value)} {mark}", f"{_limit(gate)}; {escape(gate.message)}")
     return table
 
 
@@ -211,8 +211,8 @@ def _limit(gate) -> str:
     if gate.name == "fps":
         return f"allowed {MIN_FPS:g}-{MAX_FPS:g}"
     if gate.name in ("frame_count", "finite"):
-        return f"must be {_fmt(gate.limit)}"
-    return f"{'min' if is_minimum(gate.name) else 'max'} {_fmt(gate.limit)}"
+        return f"must be {common.number(gate.limit)}"
+    return f"{'min' if is_minimum(gate.name) else 'max'} {common.number(gate.limit)}"
 
 
 def _summary_table(summary: dict):
@@ -223,18 +223,8 @@ def _summary_table(summary: dict):
     table.add_column("value", justify="right")
     for key, value in summary.items():
         if key != "files":
-            table.add_row(key, value if isinstance(value, str) else _fmt(value))
+            table.add_row(key, value if isinstance(value, str) else common.number(value))
     return table
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
-        return str(int(value))
-    if isinstance(value, float) and (abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3)):
-        return f"{value:.3g}"
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def _build_reference(folder: Path, output: Path, as_json: bool) -> None:

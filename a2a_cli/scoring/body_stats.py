@@ -3,8 +3,8 @@ real dancers' (the judge's default realism term; JUDGE.md).
 
 The statistics (`body_statistics`), each from world joint positions at 30 fps (y up, metres):
 
-- `travel_m_s`: mean horizontal speed of the pelvis. Dancers travel; a dancer rooted to one spot
-  is rare.
+- `travel_m_s`: mean horizontal speed of the pelvis, its path averaged over 0.2 s first so that the
+  sway of each step does not count as travel. Dancers travel; a dancer rooted to one spot is rare.
 - `legs_to_arms`: mean speed of the legs (knees, ankles, toes) over the mean speed of the arms
   (elbows, wrists). Real dancers move their legs about as much as their arms; arm poses over still
   legs read as a puppet.
@@ -33,7 +33,7 @@ import numpy as np
 
 from a2a_cli.motion.grounding import floor_height
 from a2a_cli.motion.skeleton import L_ANKLE, L_ELBOW, L_FOOT, L_KNEE, L_WRIST, PELVIS, R_ANKLE, R_ELBOW, R_FOOT, R_KNEE, R_WRIST
-from a2a_cli.scoring.constants import FOOT_LIFT_M, FOOT_MOVING_M_S, MIN_REST_S, REALISM_HALF_FACTOR
+from a2a_cli.scoring.constants import FOOT_LIFT_M, FOOT_MOVING_M_S, MIN_REST_S, REALISM_HALF_FACTOR, TRAVEL_SMOOTHING_S
 
 __all__ = ["STATISTICS", "BodyRange", "body_statistics", "realism_credit", "reference_ranges"]
 
@@ -61,8 +61,8 @@ def body_statistics(joints: np.ndarray, fps: float = 30.0) -> dict[str, float]:
     if joints.ndim != 3 or joints.shape[0] < 2:
         raise ValueError(f"joints must be (T >= 2, 24, 3), got {joints.shape}")
     speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1) * fps  # (T-1, 24) m/s
-    pelvis_step = np.diff(joints[:, PELVIS, 0::2], axis=0)  # horizontal (x, z)
-    travel = float(np.linalg.norm(pelvis_step, axis=-1).mean() * fps)
+    path = _moving_average(joints[:, PELVIS, 0::2], max(int(round(TRAVEL_SMOOTHING_S * fps)), 1))  # horizontal
+    travel = float(np.linalg.norm(np.diff(path, axis=0), axis=-1).mean() * fps)
     arms = float(speed[:, _ARMS].mean())
     legs_to_arms = float(speed[:, _LEGS].mean() / arms) if arms > 1e-9 else float("inf")
     foot_speed = np.stack([np.minimum(speed[:, ankle], speed[:, toe]) for ankle, toe in _FEET])  # (2, T-1)
@@ -77,6 +77,14 @@ def body_statistics(joints: np.ndarray, fps: float = 30.0) -> dict[str, float]:
         "steps_per_s": steps / (joints.shape[0] / fps),
         "foot_moving": float(moving.any(axis=0).mean()),
     }
+
+
+def _moving_average(values: np.ndarray, size: int) -> np.ndarray:
+    """Centred moving average over `size` rows of (T, ...) values, the edge rows repeated beyond the ends."""
+    before, after = (size - 1) // 2, size // 2
+    padded = np.concatenate([np.repeat(values[:1], before, axis=0), values, np.repeat(values[-1:], after, axis=0)])
+    total = np.cumsum(np.concatenate([np.zeros_like(values[:1]), padded]), axis=0)
+    return (total[size:] - total[:-size]) / size
 
 
 def _steps(resting: np.ndarray, moving: np.ndarray, min_rest: int) -> int:

@@ -162,6 +162,8 @@ MIN_ENERGY_VARIATION = 0.05
 FOOT_MOVING_M_S = 0.3
 MIN_REST_S = 0.1
 FOOT_LIFT_M = 0.02
+# Travel is the pelvis's path averaged over 0.2 s: the sway of a weight shift is not travel.
+TRAVEL_SMOOTHING_S = 0.2
 # Body statistics: each inside its real range (data/real_dance.json, 10th-90th percentile of real
 # dancers) earns full credit; outside, the credit halves for every factor of REALISM_HALF_FACTOR
 # away from the range. Kinetic statistics: exp(-max(d - 1, 0) / 2), d the RMS z-score of the kinetic

@@ -24,7 +24,7 @@ ENERGETIC_MIN = 0.45  # mean bar energy needed for hops, spins and high kicks
 FLOOR_RADIUS_M = 0.8  # beyond this distance from the start, travelling moves head back
 # Long beats (slow music, or fast music felt in half time) leave a foot resting for a long while
 # where a footing rests; there every rest becomes a step in place.
-BUSY_FEET_BEAT_S = 0.6
+BUSY_FEET_BEAT_S = 0.75
 FACING_DEG = 20.0  # each move faces somewhere within this angle of the front (its first step turns there)
 
 
