@@ -45,7 +45,7 @@ from a2a_cli.chain.auth import sign_request
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited, is_public_address, normalize_weights, on_this_machine
 from a2a_cli.chain.prompts import Prompt, PromptSource
 from a2a_cli.chain.state import ValidatorState, exclusive_state
-from a2a_cli.config import SCHEMA
+from a2a_cli.config import section_defaults
 from a2a_cli.errors import A2AError
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def response_cap(duration_s: float) -> int:
     return min(protocol.MAX_RESPONSE_BYTES, protocol.MiB + int(64 * KiB * duration_s))
 
 
-_DEFAULT = {name: key.default for name, key in SCHEMA["validator"].items()}
+_DEFAULT = section_defaults("validator")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.chain import on_this_machine
-from a2a_cli.config import SCHEMA
+from a2a_cli.config import section_defaults
 
 __all__ = ["MinerSettings", "resolve_automatic"]
 
@@ -38,7 +38,7 @@ def resolve_automatic(miner: dict[str, Any], *, local: bool) -> dict[str, Any]:
     return resolved
 
 
-_DEFAULT = resolve_automatic({name: key.default for name, key in SCHEMA["miner"].items()}, local=True)
+_DEFAULT = resolve_automatic(section_defaults("miner"), local=True)
 
 
 @dataclass(frozen=True)
