@@ -133,6 +133,11 @@ _BY_ENV_NAME = {_env_name(key): key for key in KEYS}
 _BY_FLAT_NAME = {key.replace(".", "_"): key for key in KEYS}
 
 
+def section_defaults(section: str) -> dict[str, Any]:
+    """{key: built-in default} of one `SCHEMA` section ("miner"), for code whose own defaults must be these."""
+    return {name: list(spec.default) if spec.type is list else spec.default for name, spec in SCHEMA[section].items()}
+
+
 def user_config_path() -> Path:
     """The config file in the user config dir (looked up last, after ./a2a.toml)."""
     import platformdirs

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from a2a_cli.chain import RateLimited, normalize_weights, open_chain
 from a2a_cli.chain.chain import check_axon_address, is_public_address
-from a2a_cli.chain.local_chain import LocalChain, default_state_path
+from a2a_cli.chain.local_chain import LocalChain, sim_chain_path
 from a2a_cli.chain.subtensor_chain import SubtensorChain
 from a2a_cli.errors import InputError, WorkError
 from subnet_helpers import Clock, key
@@ -180,8 +180,8 @@ def test_a_corrupt_state_file_is_a_clear_error(tmp_path):
         LocalChain(path).metagraph()
 
 
-def test_default_state_path_and_open_chain(tmp_path):
-    assert default_state_path(7, tmp_path) == tmp_path / "sim-chain" / "7.json"
+def test_sim_chain_path_and_open_chain(tmp_path):
+    assert sim_chain_path(tmp_path, 7) == tmp_path / "sim-chain" / "7.json"
     chain = open_chain("sim", 7, data_dir=tmp_path)
     assert isinstance(chain, LocalChain) and chain.path == tmp_path / "sim-chain" / "7.json"
     assert isinstance(open_chain("test", 7), SubtensorChain)  # cold: nothing connects until used
@@ -190,7 +190,7 @@ def test_default_state_path_and_open_chain(tmp_path):
 
 
 def test_chain_from_settings_gives_the_local_chain_its_block_time(tmp_path, monkeypatch):
-    from a2a_cli.chain.chain import chain_from_settings
+    from a2a_cli.chain.networks import chain_from_settings
     from a2a_cli.config import load_settings
 
     monkeypatch.chdir(tmp_path)  # no ./a2a.toml of the developer's

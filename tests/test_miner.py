@@ -464,6 +464,21 @@ def test_the_miner_binds_loopback_on_this_machines_chains_and_every_address_else
     assert MinerSettings.from_settings(load_settings(flags=explicit)).host == "0.0.0.0"
 
 
+def test_miner_settings_defaults_are_the_config_schemas_resolved_for_this_machines_chains(clean_env):
+    """One home for each default: the dataclass's are the schema's, the automatic ones as on sim."""
+    from dataclasses import fields
+
+    from a2a_cli.config import SCHEMA, load_settings
+
+    defaults = MinerSettings()
+    assert {f.name for f in fields(MinerSettings)} == {*SCHEMA["miner"], "motion_encoding"}
+    assert defaults == MinerSettings.from_settings(load_settings(flags={"chain.network": "sim"}))
+    automatic = {"host": "127.0.0.1", "metagraph_ttl_s": 2.0}
+    assert {name: getattr(defaults, name) for name in SCHEMA["miner"]} == {
+        name: automatic.get(name, key.default) for name, key in SCHEMA["miner"].items()}
+    assert all(not SCHEMA["miner"][name].default for name in automatic)  # "" and 0 mean automatic in the schema
+
+
 def test_metagraph_ttl_zero_is_short_on_the_local_chain_and_a_minute_elsewhere(clean_env):
     from a2a_cli.config import load_settings
 

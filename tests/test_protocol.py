@@ -210,3 +210,42 @@ def test_requests_carry_the_judges_version():
     assert json.loads(request.model_dump_json())["judge_version"] == JUDGE_VERSION
     with pytest.raises(ValueError):
         protocol.GenerateRequest.model_validate({**json.loads(request.model_dump_json()), "judge_version": "2.0; rm -rf"})
+
+
+class _Refusal(Exception):
+    pass
+
+
+def _read_response(status: int, headers: dict, chunks: list[bytes], max_bytes: int) -> bytes:
+    """protocol.read_capped_response on an httpx response streaming `chunks`."""
+    import asyncio
+
+    import httpx
+
+    class Chunks(httpx.AsyncByteStream):
+        async def __aiter__(self):
+            for chunk in chunks:
+                yield chunk
+
+    response = httpx.Response(status, headers=headers, stream=Chunks())
+    return asyncio.run(protocol.read_capped_response(response, max_bytes, refused=_Refusal, over_limit=_Refusal("over")))
+
+
+@pytest.mark.parametrize("status, headers, chunks, cap, outcome", [
+    (200, {}, [b"ab", b"cd"], 4, b"abcd"),  # exactly the cap
+    (200, {"content-length": "4"}, [b"abcd"], 4, b"abcd"),
+    (200, {"content-encoding": "identity"}, [b"abcd"], 10, b"abcd"),
+    (200, {}, [b"ab", b"cd", b"e"], 4, "over"),  # no declared length: counted while it streams
+    (200, {"content-length": "5"}, [b"abcd"], 4, "over"),  # declared over the cap: refused before reading
+    (200, {"content-length": "four"}, [b"abcd"], 4, "over"),
+    (404, {}, [b"abcd"], 10, "HTTP 404"),
+    (200, {"content-encoding": "gzip"}, [b"\x1f\x8b"], 10, "compressed content; only identity is accepted"),
+])
+def test_the_capped_response_read_refuses_what_it_cannot_bound(status, headers, chunks, cap, outcome):
+    """The one capped HTTP read of the miner (audio URLs) and the validator (answers)."""
+    if isinstance(outcome, bytes):
+        assert _read_response(status, headers, chunks, cap) == outcome
+    else:
+        with pytest.raises(_Refusal) as refusal:
+            _read_response(status, headers, chunks, cap)
+        assert str(refusal.value) == outcome

@@ -30,7 +30,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from a2a_cli.chain import protocol
-from a2a_cli.chain.local_chain import default_state_path
+from a2a_cli.chain.local_chain import sim_chain_path
 from a2a_cli.chain.miner import model_generate_fn
 from a2a_cli.chain.prompts import PromptLibrary
 from a2a_cli.chain.state import ValidatorState
@@ -210,7 +210,7 @@ def test_a_killed_validator_continues_from_its_last_saved_step(tmp_path, subnet)
     data_dir, wallet_path = tmp_path / "data", tmp_path / "wallets"
     names = ("validator", "honest", "sway")
     wallets = dict(zip(names, make_wallets(wallet_path, *names)))
-    chain = local_chain_with(default_state_path(1, data_dir), {wallets["validator"]: 1000.0}, [wallets["honest"], wallets["sway"]],
+    chain = local_chain_with(sim_chain_path(data_dir, 1), {wallets["validator"]: 1000.0}, [wallets["honest"], wallets["sway"]],
                              block_seconds=0.05, weights_rate_limit=1)
     sway = MinerService(settings=MinerSettings(min_stake=10.0), chain=chain, hotkey=wallets["sway"].hotkey.ss58_address,
                         generate=fast_generate, model="sway")

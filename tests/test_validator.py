@@ -20,7 +20,7 @@ from a2a_cli.audio import analyze, decode
 from a2a_cli.chain import protocol
 from a2a_cli.chain.local_chain import LocalChain
 from a2a_cli.chain.prompts import ChallengeEndpoint, PromptLibrary
-from a2a_cli.chain.state import ValidatorState, default_state_path
+from a2a_cli.chain.state import ValidatorState, validator_state_path
 from a2a_cli.chain.validator import Reply, Validator, ValidatorSettings, response_cap
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.examples import synth_song
@@ -240,8 +240,28 @@ def test_a_damaged_state_file_is_a_clear_error(tmp_path, text, message):
         ValidatorState.load(path, network="sim", netuid=1, hotkey="h")
 
 
-def test_default_state_path_is_file_safe(tmp_path):
-    path = default_state_path(tmp_path, "ws://127.0.0.1:9944", 25, "5Hot")
+def test_validator_settings_defaults_are_the_config_schemas(tmp_path, monkeypatch):
+    """One home for each default: every field that is a `validator.*` setting defaults to the schema's,
+    and `from_settings` reads exactly those."""
+    from dataclasses import fields
+
+    from a2a_cli.config import SCHEMA, load_settings
+
+    for name in [n for n in os.environ if n.startswith("A2A_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no ./a2a.toml of the developer's
+    shared = [f.name for f in fields(ValidatorSettings) if f.name in SCHEMA["validator"]]
+    assert shared == ["sample_size", "timeout_s", "alpha", "weights_interval_blocks", "dry_run"]
+    assert {name: getattr(ValidatorSettings(), name) for name in shared} == {name: SCHEMA["validator"][name].default for name in shared}
+    assert ValidatorSettings.from_settings(load_settings()) == ValidatorSettings()
+    monkeypatch.setenv("A2A_VALIDATOR_SAMPLE_SIZE", "3")
+    monkeypatch.setenv("A2A_VALIDATOR_DRY_RUN", "1")
+    configured = ValidatorSettings.from_settings(load_settings())
+    assert (configured.sample_size, configured.dry_run, configured.alpha) == (3, True, SCHEMA["validator"]["alpha"].default)
+
+
+def test_validator_state_path_is_file_safe(tmp_path):
+    path = validator_state_path(tmp_path, "ws://127.0.0.1:9944", 25, "5Hot")
     assert path.parent == tmp_path / "validator" and path.name == "ws___127.0.0.1_9944-25-5Hot.json"
 
 

@@ -1,17 +1,23 @@
-"""The subnet (DESIGN §7): protocol v1, signed HTTP, chain access, the miner (and the validator).
+"""The subnet (DESIGN §7): protocol v1, signed HTTP, chain access, the miner and the validator.
 
 Modules, each one concept:
-  protocol        the a2a/1 request/response models, their limits and codecs (wav, npz, bvh)
-  auth            signing and verifying requests with `bittensor.http_auth` (btauth/1)
-  chain           the `Chain` interface, `Neuron`/`Metagraph`, weight normalisation, `open_chain`
+  protocol        the a2a/1 request/response models, their limits and codecs (wav, npz, bvh), the capped HTTP read
+  auth            signing and verifying requests with `bittensor.http_auth` (btauth/1); wallets
+  chain           the `Chain` interface, `Neuron`/`Metagraph`, weight normalisation, which addresses may be advertised
+  networks        `open_chain`: from a network name to its chain (sim or bittensor)
   local_chain     the file-backed sim chain for `--network sim`
   subtensor_chain the real chain over bittensor 11
-  miner           the miner's FastAPI service: admission (body pool, queue by stake) and serving
   connections     uvicorn's h11 protocol with a headers deadline and a cap on connections waiting for them
+  miner           (a package) the miner's FastAPI service: body intake, admission by stake, generation, the app
+  prompts         where a validator's prompts come from: a local library of songs or a challenge endpoint
+  state           the validator's persisted moving averages, one process per state file
+  validator       the validator's step: prompt, query, judge, average, set weights
+
 Importing this package is light (standard library only); bittensor, FastAPI and numpy are
 imported by the modules that need them, when they are used.
 """
 
-from a2a_cli.chain.chain import LOCAL_NETWORK, SIM_NETWORK, Chain, Metagraph, Neuron, RateLimited, normalize_weights, open_chain
+from a2a_cli.chain.chain import LOCAL_NETWORK, SIM_NETWORK, Chain, Metagraph, Neuron, RateLimited, normalize_weights
+from a2a_cli.chain.networks import open_chain
 
 __all__ = ["LOCAL_NETWORK", "SIM_NETWORK", "Chain", "Metagraph", "Neuron", "RateLimited", "normalize_weights", "open_chain"]

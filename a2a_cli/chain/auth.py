@@ -19,6 +19,9 @@ from typing import Any
 
 from a2a_cli.errors import InputError
 
+__all__ = ["DEFAULT_ALLOWED_SKEW_S", "DEFAULT_MAX_AGE_S", "AuthFailed", "RequestVerifier", "create_wallet", "load_wallet",
+           "sign_request", "wallet_from_settings"]
+
 DEFAULT_MAX_AGE_S = 10.0
 DEFAULT_ALLOWED_SKEW_S = 2.0
 
@@ -28,7 +31,12 @@ class AuthFailed(Exception):
 
 
 def sign_request(wallet: Any, *, method: str, path: str, body: bytes, receiver_hotkey: str) -> dict[str, str]:
-    """The auth headers for one request from `wallet`'s hotkey to the hotkey `receiver_hotkey`.
+    """The auth headers (six `X-Bittensor-*` names to values) for one request from `wallet`'s hotkey.
+
+    wallet: a `bittensor.Wallet` whose hotkey can sign.
+    method: the HTTP method ("POST"). path: the request's path and query ("/v1/generate").
+    body: the exact bytes that will be sent (the signature covers their sha256).
+    receiver_hotkey: the ss58 hotkey the request is addressed to (another receiver refuses it).
 
     Sign each attempt afresh: a retry with the same headers is a replay and is refused.
     """
@@ -41,6 +49,9 @@ class RequestVerifier:
     """Verifies signed requests addressed to one hotkey (the miner's), remembering nonces to stop replays."""
 
     def __init__(self, self_hotkey: str, *, max_age_s: float = DEFAULT_MAX_AGE_S, allowed_skew_s: float = DEFAULT_ALLOWED_SKEW_S):
+        """self_hotkey: the ss58 hotkey requests must be addressed to (this miner's).
+        max_age_s: the oldest signature accepted, in seconds (the replay window).
+        allowed_skew_s: how far in the future a signature's time may be (clock skew), in seconds."""
         from bittensor import http_auth
 
         self.self_hotkey = self_hotkey
@@ -51,7 +62,8 @@ class RequestVerifier:
 
     @staticmethod
     def claimed_hotkey(headers: Mapping[str, str]) -> str | None:
-        """The sender hotkey a request claims, before any verification (to refuse cheaply, early)."""
+        """The sender hotkey (ss58) a request's `headers` claim, before any verification (to refuse
+        cheaply, early), or None when they claim none."""
         from bittensor import http_auth
 
         return headers.get(http_auth.HEADER_HOTKEY) or headers.get(http_auth.HEADER_HOTKEY.lower())
@@ -61,7 +73,9 @@ class RequestVerifier:
         another hotkey, stale or from the future, or an undecodable hotkey or signature. Lets a server
         refuse such a request before reading its body. `http_auth.verify` runs its checks in that order
         before the signature's; it is run here on an empty body with a store that records nothing, so
-        its verdict on the signature itself (which covers the body's hash) is ignored."""
+        its verdict on the signature itself (which covers the body's hash) is ignored.
+
+        headers: the request's headers. method, path: as in `sign_request`."""
         try:
             self._http_auth.verify(
                 dict(headers), b"", method=method, path=path, self_hotkey_ss58=self.self_hotkey,
@@ -73,8 +87,10 @@ class RequestVerifier:
             raise AuthFailed(f"{type(e).__name__}: {e}") from None
 
     def verify(self, headers: Mapping[str, str], body: bytes, *, method: str, path: str) -> str:
-        """The authenticated sender's hotkey, or AuthFailed saying why (missing, wrong receiver,
-        stale, bad signature, replayed). `body` must be the raw bytes as received."""
+        """The authenticated sender's ss58 hotkey, or AuthFailed saying why (missing, wrong receiver,
+        stale, bad signature, replayed); a verified nonce is remembered, so the same headers fail next time.
+
+        headers: the request's headers. body: the raw bytes as received. method, path: as in `sign_request`."""
         try:
             caller = self._http_auth.verify(
                 dict(headers), body, method=method, path=path, self_hotkey_ss58=self.self_hotkey,
@@ -101,6 +117,9 @@ _RECORDS_NOTHING = _RecordsNothing()
 def load_wallet(name: str, hotkey: str, path: str | os.PathLike) -> Any:
     """A `bittensor.Wallet` whose hotkey file exists, or InputError naming what is missing.
 
+    name: the wallet (coldkey) name. hotkey: the hotkey's name inside it. path: the folder of
+    wallets (~ is expanded), `~/.bittensor/wallets` by bittensor's convention.
+
     Only the hotkey is loaded (it signs requests and, on the real chain, serving and weights);
     the coldkey is unlocked by bittensor itself when a registration needs it.
     """
@@ -117,6 +136,8 @@ def load_wallet(name: str, hotkey: str, path: str | os.PathLike) -> Any:
 
 def create_wallet(name: str, hotkey: str, path: str | os.PathLike) -> Any:
     """A new wallet with an unencrypted coldkey and hotkey: for local development and tests only.
+
+    name, hotkey, path: as in `load_wallet`; an existing key file is not overwritten.
 
     The mnemonics are discarded (never printed or logged): such a wallet cannot be recovered and
     must never hold real TAO.

@@ -22,6 +22,9 @@ from typing import Any
 
 from a2a_cli.errors import InputError, WorkError
 
+__all__ = ["LOCAL_NETWORK", "SIM_NETWORK", "Chain", "Metagraph", "Neuron", "RateLimited", "check_axon_address",
+           "is_public_address", "normalize_weights", "on_this_machine"]
+
 SIM_NETWORK = "sim"  # the file-backed chain on this machine: no subtensor, no TAO
 LOCAL_NETWORK = "local"  # bittensor's name for a subtensor node on this machine (ws://127.0.0.1:9944)
 
@@ -30,6 +33,7 @@ class RateLimited(WorkError):
     """Weights were set too recently; `blocks_left` says how long to wait."""
 
     def __init__(self, message: str, blocks_left: int):
+        """message: one line for the user. blocks_left: blocks until weights may be set again (> 0)."""
         super().__init__(message)
         self.blocks_left = blocks_left
 
@@ -64,6 +68,7 @@ class Metagraph:
     neurons: tuple[Neuron, ...]
 
     def by_hotkey(self, hotkey: str) -> Neuron | None:
+        """The neuron registered with `hotkey` (ss58), or None."""
         return next((n for n in self.neurons if n.hotkey == hotkey), None)
 
     @property
@@ -81,10 +86,12 @@ class Chain(ABC):
     netuid: int
 
     @abstractmethod
-    def metagraph(self) -> Metagraph: ...
+    def metagraph(self) -> Metagraph:
+        """The subnet now: every registered neuron, with stakes and advertised addresses."""
 
     @abstractmethod
-    def current_block(self) -> int: ...
+    def current_block(self) -> int:
+        """The chain's current block number."""
 
     @abstractmethod
     def burn_cost(self) -> float:
@@ -94,12 +101,18 @@ class Chain(ABC):
     def burned_register(self, wallet: Any) -> int:
         """Register the wallet's hotkey by burning TAO from its coldkey; returns the UID.
 
+        wallet: a `bittensor.Wallet` (its coldkey pays; on the real chain bittensor unlocks it).
+
         An already registered hotkey is not registered twice: its UID comes back unchanged.
         """
 
     @abstractmethod
     def serve_axon(self, wallet: Any, ip: str, port: int) -> None:
-        """Advertise where the wallet's hotkey serves (the miner's HTTP address)."""
+        """Advertise where the wallet's hotkey serves (the miner's HTTP address).
+
+        wallet: a registered `bittensor.Wallet`. ip: the numeric IPv4 or IPv6 address validators
+        should call (checked by `check_axon_address`). port: its TCP port, 1..65535.
+        """
 
     @abstractmethod
     def weights_rate_limit(self) -> int:
@@ -107,20 +120,26 @@ class Chain(ABC):
 
     @abstractmethod
     def blocks_until_weights_allowed(self, hotkey: str) -> int:
-        """0 when `hotkey` may set weights now, else the blocks left to wait."""
+        """0 when `hotkey` (ss58, registered) may set weights now, else the blocks left to wait."""
 
     @abstractmethod
     def _submit_weights(self, wallet: Any, uids: list[int], weights: list[float], version_key: int) -> None: ...
 
     def uid_of(self, hotkey: str) -> int | None:
+        """The UID of `hotkey` (ss58) on this subnet, or None when it is not registered."""
         neuron = self.metagraph().by_hotkey(hotkey)
         return None if neuron is None else neuron.uid
 
     def is_registered(self, hotkey: str) -> bool:
+        """True when `hotkey` (ss58) holds a UID on this subnet."""
         return self.uid_of(hotkey) is not None
 
     def set_weights(self, wallet: Any, uids: Sequence[int], weights: Sequence[float], *, version_key: int = 0) -> None:
         """Set the wallet hotkey's weights over `uids`, normalised to sum 1.
+
+        wallet: the validator's `bittensor.Wallet` (its hotkey signs). uids: the miners' UIDs, each
+        once. weights: one non-negative number per uid, any scale. version_key: the weights'
+        version (the validator's protocol major version), so validators of other versions are told apart.
 
         Raises RateLimited when the chain's rate limit has not passed yet (nothing is sent), and
         InputError for weights that cannot be normalised (negative, NaN, all zero).
@@ -134,7 +153,11 @@ class Chain(ABC):
 
 
 def normalize_weights(uids: Sequence[int], weights: Sequence[float]) -> tuple[list[int], list[float]]:
-    """Check and normalise weights to sum 1; zero weights are dropped (the chain treats them as absent)."""
+    """(uids, weights) checked and normalised to sum 1; zero weights are dropped (the chain treats them as absent).
+
+    uids: UIDs in 0..65535, each once. weights: one finite, non-negative number per uid, not all zero.
+    InputError otherwise.
+    """
     uid_list = [int(u) for u in uids]
     values = [float(w) for w in weights]
     if len(uid_list) != len(values):
@@ -157,7 +180,7 @@ def is_public_address(ip: str) -> bool:
     an advertised loopback, private or link-local address (169.254.169.254 is a cloud metadata
     service) cannot point validators at their own machine or network. An IPv6 address that embeds an
     IPv4 one (mapped ::ffff:a.b.c.d, NAT64 64:ff9b::a.b.c.d, 6to4 2002:aabb:ccdd::) is judged by
-    the IPv4 address it reaches."""
+    the IPv4 address it reaches. `ip` is the address as text; anything else is not public."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -181,7 +204,8 @@ def _nat64_embedded(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | N
 
 def on_this_machine(network: str) -> bool:
     """True for chains whose whole subnet runs on this machine (the `sim` file chain, bittensor's
-    `local` node, a ws:// URL on loopback): there miners advertise loopback and validators call it."""
+    `local` node, a ws:// URL on loopback): there miners advertise loopback and validators call it.
+    `network` is a network name or ws:// / wss:// URL, as `chain.network` takes it."""
     if network in (SIM_NETWORK, LOCAL_NETWORK):
         return True
     from urllib.parse import urlsplit
@@ -195,7 +219,11 @@ def on_this_machine(network: str) -> bool:
 
 def check_axon_address(ip: str, port: int, network: str) -> None:
     """Refuse an address no validator could reach (a typo, or 0.0.0.0 advertised by mistake), and,
-    off this machine's chains, any address that is not public (validators would refuse to call it)."""
+    off this machine's chains, any address that is not public (validators would refuse to call it).
+
+    ip: the numeric address to advertise, as text. port: the TCP port, 1..65535. network: the
+    chain's network name or URL (see `on_this_machine`). InputError names what is wrong.
+    """
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -207,25 +235,3 @@ def check_axon_address(ip: str, port: int, network: str) -> None:
                          "give the miner's public address (miner external ip)")
     if not 1 <= int(port) <= 65535:
         raise InputError(f"port {port} is out of range 1-65535")
-
-
-def open_chain(network: str, netuid: int, *, data_dir: Any = None, **local_options: Any) -> Chain:
-    """The chain for `network`: "sim" is the file-backed chain under `data_dir`, anything else
-    (finney, test, local, a ws:// URL) the real one over bittensor."""
-    if network == SIM_NETWORK:
-        from pathlib import Path
-
-        from a2a_cli.chain.local_chain import LocalChain, default_state_path
-
-        path = default_state_path(netuid, Path(data_dir) if data_dir is not None else None)
-        return LocalChain(path, netuid=netuid, **local_options)
-    from a2a_cli.chain.subtensor_chain import SubtensorChain
-
-    return SubtensorChain(network, netuid)
-
-
-def chain_from_settings(settings: Any) -> Chain:
-    """The chain the `chain.*` settings name (sim chains live under the data dir)."""
-    network = settings.get("chain.network")
-    local_options = {"block_seconds": settings.get("chain.sim_block_seconds")} if network == SIM_NETWORK else {}
-    return open_chain(network, settings.get("chain.netuid"), data_dir=settings.data_dir, **local_options)

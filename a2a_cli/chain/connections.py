@@ -13,7 +13,7 @@ makes uvicorn's own h11 protocol class with two bounds on the phase before a req
   idle or trickling connections it is always the attacker's oldest that goes, never a newcomer.
 
 A request in progress (headers complete) is never closed here: the body has its own deadline,
-minimum rate and pool (miner.py), and the whole request its deadline.
+minimum rate and pool (miner/body_intake.py), and the whole request its deadline.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import asyncio
 import logging
 from typing import Any
 
+__all__ = ["PendingConnections", "guarded_h11"]
+
 log = logging.getLogger("a2a.miner")
 
 
@@ -29,6 +31,8 @@ class PendingConnections:
     """The connections of one server waiting for request headers, oldest first (only the event loop touches it)."""
 
     def __init__(self, *, headers_timeout_s: float, max_pending: int):
+        """headers_timeout_s: seconds a connection may take to send its request headers (from
+        connecting, or from its last response). max_pending: connections waiting at once."""
         self.headers_timeout_s = float(headers_timeout_s)
         self.max_pending = int(max_pending)
         self._waiting: dict[Any, asyncio.TimerHandle] = {}  # insertion order: oldest first

@@ -29,6 +29,8 @@ from a2a_cli.chain.chain import SIM_NETWORK, Chain, Metagraph, Neuron, RateLimit
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_write, exclusive_lock, parse_versioned_json
 
+__all__ = ["DEFAULTS", "STATE_VERSION", "LocalChain", "sim_chain_path", "wallet_addresses"]
+
 STATE_VERSION = 1
 DEFAULTS = {
     "block_seconds": 12.0,
@@ -40,17 +42,17 @@ DEFAULTS = {
 }
 
 
-def default_state_path(netuid: int, data_dir: Path | None = None) -> Path:
-    """<data dir>/sim-chain/<netuid>.json; the data dir is the user data dir unless given."""
-    if data_dir is None:
-        from a2a_cli.config import default_data_dir
+def sim_chain_path(data_dir: str | os.PathLike, netuid: int) -> Path:
+    """Where the sim chain of subnet `netuid` (an int) lives: <data_dir>/sim-chain/<netuid>.json.
 
-        data_dir = default_data_dir()
+    data_dir: the a2a data dir (`config.Settings.data_dir`); a leading ~ is expanded.
+    """
     return Path(data_dir).expanduser() / "sim-chain" / f"{int(netuid)}.json"
 
 
 def wallet_addresses(wallet: Any) -> tuple[str, str]:
-    """(hotkey ss58, coldkey ss58) of a wallet, reading only public keys where it can."""
+    """(hotkey ss58, coldkey ss58) of a `bittensor.Wallet`, reading only public keys where it can;
+    InputError when a key file is missing or unreadable."""
     try:
         hotkey = wallet.hotkey.ss58_address
         coldkey = wallet.coldkeypub.ss58_address
@@ -66,6 +68,9 @@ class LocalChain(Chain):
     network = SIM_NETWORK
 
     def __init__(self, path: str | os.PathLike, netuid: int = 1, *, clock: Callable[[], float] = time.time, **params: Any):
+        """path: the chain's JSON file (`sim_chain_path`); made on the first write. netuid: the subnet.
+        clock: the wall clock in seconds (tests pass their own). params: `DEFAULTS` names (block_seconds
+        in s, burn_tao in TAO, weights_rate_limit and immunity_period in blocks, max_uids, max_validators)."""
         _check_params(params)
         self.path = Path(path)
         self.netuid = int(netuid)

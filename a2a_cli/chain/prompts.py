@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
     from a2a_cli.motion import Motion
 
+__all__ = ["AUDIO_EXTENSIONS", "CHALLENGE_MAX_BYTES", "REFERENCE_EXTENSIONS", "Challenge", "ChallengeEndpoint", "Prompt",
+           "PromptLibrary", "PromptSource"]
+
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 REFERENCE_EXTENSIONS = (".npz", ".npy", ".bvh")
 MIN_WINDOW_S, MAX_WINDOW_S = 5.0, 15.0
@@ -47,7 +50,10 @@ class Prompt:
 
 
 class PromptSource(Protocol):
-    def sample(self, rng: random.Random) -> Prompt: ...
+    """Where a validator's prompts come from (`PromptLibrary`, `ChallengeEndpoint`)."""
+
+    def sample(self, rng: random.Random) -> Prompt:
+        """The next prompt; `rng` is the step's random generator (what to draw, and the prompt id)."""
 
 
 def _prompt_id(rng: random.Random) -> str:
@@ -58,6 +64,8 @@ class PromptLibrary:
     """Random windows of the audio files in a folder, with their reference dances when present."""
 
     def __init__(self, folder: str | Path, *, min_window_s: float = MIN_WINDOW_S, max_window_s: float = MAX_WINDOW_S):
+        """folder: the library (audio files, with optional reference dances of the same stem).
+        min_window_s, max_window_s: the shortest and longest prompt, in seconds (within protocol's limits)."""
         import soundfile as sf
 
         if not protocol.MIN_DURATION_S <= min_window_s <= max_window_s:
@@ -148,6 +156,8 @@ class ChallengeEndpoint:
     """Prompts fetched from a remote endpoint (GET), one per step."""
 
     def __init__(self, url: str, *, timeout_s: float = 10.0, max_bytes: int = CHALLENGE_MAX_BYTES):
+        """url: the endpoint, http:// or https://. timeout_s: the deadline for one whole answer, in
+        seconds. max_bytes: the largest answer accepted, in bytes."""
         if not url.startswith(("http://", "https://")):
             raise InputError(f"challenge endpoint must be an http:// or https:// URL, got {url!r}")
         self.url, self.timeout_s, self.max_bytes = url, float(timeout_s), int(max_bytes)

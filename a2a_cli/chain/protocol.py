@@ -23,7 +23,7 @@ import binascii
 import io
 import math
 import re
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -33,9 +33,16 @@ from a2a_cli.generation.base import MAX_DURATION_S, MIN_DURATION_S, expected_fra
 from a2a_cli.scoring.constants import JUDGE_VERSION
 
 if TYPE_CHECKING:
+    import httpx
     import numpy as np
 
     from a2a_cli.motion import Motion
+
+__all__ = ["CLIENT_SOCKET_OPTIONS", "DEFAULT_MOTION_ENCODING", "FPS", "GENERATE_PATH", "HEALTH_PATH", "MAX_DURATION_S", "MAX_REQUEST_BYTES",
+           "MAX_RESPONSE_BYTES", "MAX_URL_LENGTH", "MIN_DURATION_S", "MiB", "PROTOCOL_VERSION", "AudioPayload",
+           "GenerateRequest", "GenerateResponse", "MotionPayload", "ProtocolError", "check_audio_covers", "check_frames",
+           "decode_motion_payload", "decode_wav", "decode_wav_bytes", "encode_motion_payload", "encode_wav", "expected_frames",
+           "parse_request", "parse_response", "read_capped", "read_capped_response"]
 
 PROTOCOL_VERSION = "a2a/1"
 GENERATE_PATH = "/v1/generate"
@@ -120,7 +127,10 @@ class GenerateResponse(_Strict):
 
 
 def encode_wav(samples: np.ndarray, sr: int) -> AudioPayload:
-    """Mono float samples -> a 16-bit PCM WAV payload (a tenth the size of float text, lossless enough)."""
+    """Mono float samples -> a 16-bit PCM WAV payload (a tenth the size of float text, lossless enough).
+
+    samples: float array of shape (n,), in [-1, 1] (clipped there). sr: their sample rate, in Hz.
+    """
     import numpy as np
     import soundfile as sf
 
@@ -134,7 +144,8 @@ def decode_wav(payload: AudioPayload, *, max_duration_s: float = MAX_DURATION_S 
     """A "wav-base64" payload -> (mono float32 samples, sample rate), refusing anything but a sane WAV.
 
     The header is read before the samples, so a WAV that claims hours of audio is refused without
-    decoding it. `keep_s`: decode only the first seconds (what will be used), not the whole file.
+    decoding it. max_duration_s: the longest audio accepted, in seconds. keep_s: decode only the
+    first seconds (what will be used), not the whole file; None decodes it all.
     """
     if payload.encoding != "wav-base64":
         raise ProtocolError(f"expected wav-base64 audio, got {payload.encoding}")
@@ -143,7 +154,9 @@ def decode_wav(payload: AudioPayload, *, max_duration_s: float = MAX_DURATION_S 
 
 def decode_wav_bytes(raw: bytes, *, max_duration_s: float = MAX_DURATION_S + 1.0,
                      keep_s: float | None = None) -> tuple[np.ndarray, int]:
-    """WAV file bytes (from a payload or a fetched URL) -> (mono float32 samples, sample rate)."""
+    """WAV file bytes (`raw`, from a payload or a fetched URL) -> (mono float32 samples of shape (n,),
+    sample rate in Hz); `max_duration_s` and `keep_s` as in `decode_wav`. ProtocolError for anything
+    but a WAV of 8-192 kHz, at most 2 channels, with finite samples."""
     import numpy as np
     import soundfile as sf
 
@@ -181,10 +194,11 @@ def check_audio_covers(samples: np.ndarray, sr: int, duration_s: float) -> None:
 # --- motion --------------------------------------------------------------------------------------
 
 _WIRE_FORMAT = {"npz-base64": "npz", "bvh": "bvh"}
+DEFAULT_MOTION_ENCODING = "npz-base64"  # about a quarter of BVH's size
 
 
-def encode_motion_payload(motion: Motion, encoding: str = "npz-base64") -> MotionPayload:
-    """A Motion -> the wire payload (npz in base64, or BVH text)."""
+def encode_motion_payload(motion: Motion, encoding: str = DEFAULT_MOTION_ENCODING) -> MotionPayload:
+    """A Motion -> the wire payload: `encoding` "npz-base64" (npz in base64, compact) or "bvh" (BVH text)."""
     from a2a_cli.motion.formats import encode_motion
 
     if encoding not in _WIRE_FORMAT:
@@ -229,6 +243,8 @@ def parse_response(body: bytes, request: GenerateRequest, *, max_bytes: int = MA
 
     What a validator calls on every answer: it bounds the size first, validates the JSON against
     the schema, decodes the motion safely and checks its frame count.
+
+    body: the answer's raw bytes. request: the request it answers. max_bytes: the largest answer accepted.
     """
     from pydantic import ValidationError
 
@@ -244,7 +260,8 @@ def parse_response(body: bytes, request: GenerateRequest, *, max_bytes: int = MA
 
 
 def parse_request(body: bytes, *, max_bytes: int = MAX_REQUEST_BYTES) -> GenerateRequest:
-    """A validator's raw request -> GenerateRequest, or ProtocolError (the miner answers 422)."""
+    """A validator's raw request (`body`, at most `max_bytes` bytes) -> GenerateRequest, or
+    ProtocolError (the miner answers 422)."""
     from pydantic import ValidationError
 
     if len(body) > max_bytes:
@@ -265,6 +282,29 @@ async def read_capped(chunks: AsyncIterable[bytes], max_bytes: int, over_limit: 
             raise over_limit
         parts.append(chunk)
     return b"".join(parts)
+
+
+async def read_capped_response(response: httpx.Response, max_bytes: int, *, refused: Callable[[str], Exception],
+                               over_limit: Exception) -> bytes:
+    """The body of a streamed HTTP answer, never holding more than `max_bytes` of it.
+
+    response: an `httpx.Response` from `AsyncClient.stream(...)`, its body not read yet. Ask for
+        `accept-encoding: identity`: a compressed body is refused, because a small gzip body can
+        inflate without bound before any cap sees it; the bytes counted are those on the wire.
+    max_bytes: the largest body accepted, in bytes.
+    refused: makes the exception raised for an answer that is not a plain 200; it is given one
+        line, "HTTP <status>" or "compressed content; only identity is accepted".
+    over_limit: raised when the declared Content-Length (or one that is not a number) or the
+        bytes received pass `max_bytes`.
+    """
+    if response.status_code != 200:
+        raise refused(f"HTTP {response.status_code}")
+    if response.headers.get("content-encoding", "identity").lower() != "identity":
+        raise refused("compressed content; only identity is accepted")
+    declared = response.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise over_limit
+    return await read_capped(response.aiter_raw(), max_bytes, over_limit)
 
 
 def _first_error(e) -> str:

@@ -25,6 +25,8 @@ from typing import Any
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_write, exclusive_lock, parse_versioned_json
 
+__all__ = ["STATE_VERSION", "MinerRecord", "ValidatorState", "exclusive_state", "validator_state_path"]
+
 STATE_VERSION = 1
 
 
@@ -54,7 +56,8 @@ class ValidatorState:
     miners: dict[str, MinerRecord] = field(default_factory=dict)
 
     def sync(self, metagraph: Any) -> list[MinerRecord]:
-        """Drop the records of hotkeys that left the subnet or now sit at another UID; returns them."""
+        """Drop the records of hotkeys that left the subnet or now sit at another UID; returns them.
+        `metagraph` is the subnet now (a `chain.Metagraph`)."""
         dropped = []
         for hotkey, record in list(self.miners.items()):
             neuron = metagraph.by_hotkey(hotkey)
@@ -64,7 +67,12 @@ class ValidatorState:
 
     def record_score(self, uid: int, hotkey: str, score: float, alpha: float, *, reason: str = "",
                      latency_s: float | None = None) -> MinerRecord:
-        """ema <- alpha * score + (1 - alpha) * ema, starting from 0 for a hotkey not seen (or reset)."""
+        """ema <- alpha * score + (1 - alpha) * ema, starting from 0 for a hotkey not seen (or reset).
+
+        uid, hotkey: the miner (its UID now, its ss58 hotkey). score: the step's score, clamped to
+        [0, 1] (NaN counts as 0). alpha: the newest score's weight, in (0, 1]. reason: why it scored
+        so, kept for the operator. latency_s: its answer's round trip in seconds, None without one.
+        """
         if not 0.0 < alpha <= 1.0:
             raise InputError(f"alpha must be in (0, 1], got {alpha}")
         score = float(score) if math.isfinite(score) else 0.0
@@ -79,7 +87,7 @@ class ValidatorState:
         return record
 
     def weights(self, metagraph: Any) -> tuple[list[int], list[float]]:
-        """(uids, moving averages) of the registered miners with a positive average, by uid.
+        """(uids, moving averages) of the miners registered in `metagraph` with a positive average, by uid.
 
         Raw, not normalised: `Chain.set_weights` normalises. Empty when nobody has earned anything.
         """
@@ -94,16 +102,19 @@ class ValidatorState:
     # --- the file --------------------------------------------------------------------------------
 
     def to_json(self) -> str:
+        """The state as the JSON text `save` writes (version, identity, counters, one row per miner)."""
         doc = {"version": STATE_VERSION, "network": self.network, "netuid": self.netuid, "hotkey": self.hotkey,
                "step": self.step, "last_weights_block": self.last_weights_block,
                "miners": [asdict(r) for r in sorted(self.miners.values(), key=lambda r: r.uid)]}
         return json.dumps(doc, indent=1)
 
     def save(self, path: str | os.PathLike) -> Path:
+        """Write the state to `path` atomically (a kill at any moment leaves the old file or the new one)."""
         return atomic_write(path, self.to_json())
 
     @classmethod
     def from_json(cls, text: str, where: str = "validator state") -> ValidatorState:
+        """The state in `text` (as `to_json` writes it); `where` names it in the WorkError a malformed one raises."""
         doc = parse_versioned_json(text, STATE_VERSION, where)
         try:
             miners = {}
@@ -125,7 +136,8 @@ class ValidatorState:
     def load(cls, path: str | os.PathLike, *, network: str, netuid: int, hotkey: str) -> ValidatorState:
         """The saved state at `path`, or a fresh one when there is none yet.
 
-        A file written for another network, subnet or hotkey is refused rather than mixed in.
+        network, netuid, hotkey: the validator's chain, subnet and ss58 hotkey; a file written for
+        another network, subnet or hotkey is refused rather than mixed in.
         (Temporary files left by a save that was killed half-way are removed by `exclusive_state`,
         under the lock: here they could be the live save of the validator that holds it.)
         """
@@ -145,8 +157,13 @@ class ValidatorState:
         return state
 
 
-def default_state_path(data_dir: str | os.PathLike, network: str, netuid: int, hotkey: str) -> Path:
-    """<data dir>/validator/<network>-<netuid>-<hotkey>.json (a ws:// network is made file-safe)."""
+def validator_state_path(data_dir: str | os.PathLike, network: str, netuid: int, hotkey: str) -> Path:
+    """Where a validator's state lives by default: <data_dir>/validator/<network>-<netuid>-<hotkey>.json.
+
+    data_dir: the a2a data dir (`config.Settings.data_dir`); a leading ~ is expanded.
+    network: the chain's network name or ws:// URL (made file-safe: other characters become "_").
+    netuid: the subnet's uid. hotkey: the validator's hotkey, ss58.
+    """
     safe_network = "".join(c if c.isalnum() or c in "-_." else "_" for c in network)
     return Path(data_dir).expanduser() / "validator" / f"{safe_network}-{int(netuid)}-{hotkey}.json"
 

@@ -24,11 +24,13 @@ from typing import Any
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron, check_axon_address
 from a2a_cli.errors import WorkError
 
+__all__ = ["TAO_NETUID", "SubtensorChain", "balance_amount"]
+
 TAO_NETUID = 0  # a Balance's netuid names its currency: 0 is TAO, any other the alpha of that subnet
 
 
 def balance_amount(balance: Any, netuid: int, what: str) -> float:
-    """The float amount of an SDK `Balance` that must be in subnet `netuid`'s currency (TAO for 0).
+    """The float amount of an SDK `Balance` (`balance`) that must be in subnet `netuid`'s currency (TAO for 0).
 
     `what` names the amount in the error. A Balance in another currency is refused (WorkError)
     rather than mixed up: an alpha amount is not a TAO amount.
@@ -41,9 +43,12 @@ def balance_amount(balance: Any, netuid: int, what: str) -> float:
 
 
 class SubtensorChain(Chain):
+    """A subnet on a real chain (finney, test, a local subtensor node), through the bittensor SDK."""
+
     def __init__(self, network: str, netuid: int, *, client: Any = None):
-        """`client` is a ready `bittensor.Subtensor` (any object with its namespaces); by default one
-        for `network` is made (cold: it connects on the first call)."""
+        """network: a bittensor network name (finney, test, local) or a ws:// / wss:// URL.
+        netuid: the subnet, 0..65535. client: a ready `bittensor.Subtensor` (any object with its
+        namespaces); by default one for `network` is made (cold: it connects on the first call)."""
         self.network = network
         self.netuid = int(netuid)
         self._client = client

@@ -36,7 +36,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,18 +45,23 @@ from a2a_cli.chain.auth import sign_request
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited, is_public_address, normalize_weights, on_this_machine
 from a2a_cli.chain.prompts import Prompt, PromptSource
 from a2a_cli.chain.state import ValidatorState, exclusive_state
+from a2a_cli.config import section_defaults
 from a2a_cli.errors import A2AError
 
 if TYPE_CHECKING:
     import httpx
     import numpy as np
 
+__all__ = ["WEIGHTS_VERSION_KEY", "Answer", "Reply", "StepResult", "Validator", "ValidatorSettings", "Verdict", "query_miner",
+           "response_cap"]
+
 WEIGHTS_VERSION_KEY = 1  # the protocol's major version: weights set by validators of another version are told apart
 KiB = 1024
 
 
 def response_cap(duration_s: float) -> int:
-    """The largest answer accepted for a prompt: 1 MiB plus 64 KiB per second of dance.
+    """The largest answer accepted, in bytes, for a prompt of `duration_s` seconds: 1 MiB plus
+    64 KiB per second of dance, at most `protocol.MAX_RESPONSE_BYTES`.
 
     An honest answer is ~6 KB/s as npz-base64 and ~22 KB/s as BVH, so the cap leaves room for both
     while 64 miners at once can make the validator hold at most ~140 MB for a 15-s prompt.
@@ -64,17 +69,27 @@ def response_cap(duration_s: float) -> int:
     return min(protocol.MAX_RESPONSE_BYTES, protocol.MiB + int(64 * KiB * duration_s))
 
 
+_DEFAULT = section_defaults("validator")
+
+
 @dataclass(frozen=True)
 class ValidatorSettings:
-    """The `validator.*` settings, plus what tests and benchmarks tune."""
+    """How the validator works: the `validator.*` settings that shape a step (defaults and units in
+    `a2a_cli.config.SCHEMA`, their one home), plus what tests and benchmarks tune."""
 
-    sample_size: int = 16
-    timeout_s: float = 60.0
-    alpha: float = 0.1
-    weights_interval_blocks: int = 100
-    dry_run: bool = False
-    history_answers: int = 1024  # fingerprints of earlier answers kept for replay detection (18 KB each)
-    duplicate_tolerance_m: float | None = None  # None: scoring.similarity.DUPLICATE_TOLERANCE_M
+    sample_size: int = _DEFAULT["sample_size"]  # miners queried per step
+    timeout_s: float = _DEFAULT["timeout_s"]  # seconds for one miner's whole exchange
+    alpha: float = _DEFAULT["alpha"]  # weight of the newest score in a moving average, in (0, 1]
+    weights_interval_blocks: int = _DEFAULT["weights_interval_blocks"]
+    dry_run: bool = _DEFAULT["dry_run"]
+    history_answers: int = 1024  # fingerprints of earlier answers kept for replay detection (18 KB each); not a setting
+    duplicate_tolerance_m: float | None = None  # None: scoring.similarity.DUPLICATE_TOLERANCE_M; not a setting
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ValidatorSettings:
+        """The fields above that are settings, from the `validator.*` section of a `config.Settings`."""
+        section = settings.section("validator")
+        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section})
 
 
 @dataclass(frozen=True)
@@ -124,7 +139,12 @@ class _Refused(Exception):
 
 async def query_miner(client: httpx.AsyncClient, wallet: Any, neuron: Neuron, body: bytes, *,
                       timeout_s: float, max_bytes: int) -> Reply:
-    """POST the signed prompt to one miner; never raises: every failure becomes `Reply.error`."""
+    """POST the signed prompt to one miner; never raises: every failure becomes `Reply.error`.
+
+    client: the step's `httpx.AsyncClient`. wallet: the validator's `bittensor.Wallet` (signs afresh
+    for this miner). neuron: the miner (its `axon_url` is called). body: the request's JSON bytes.
+    timeout_s: the deadline for the whole exchange, in seconds. max_bytes: the largest answer kept.
+    """
     import httpx
 
     started = time.monotonic()
@@ -154,15 +174,8 @@ async def _not_called(neuron: Neuron) -> Reply:
 
 async def _read_answer(client: httpx.AsyncClient, url: str, body: bytes, headers: dict, max_bytes: int) -> bytes:
     async with client.stream("POST", url, content=body, headers=headers) as response:
-        if response.status_code != 200:
-            raise _Refused(f"HTTP {response.status_code}")
-        if response.headers.get("content-encoding", "identity").lower() != "identity":
-            raise _Refused("compressed answer refused")  # a small gzip body can inflate without bound
-        over_limit = _Refused(f"answer over the {max_bytes}-byte limit")
-        declared = response.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-            raise over_limit
-        return await protocol.read_capped(response.aiter_raw(), max_bytes, over_limit)
+        return await protocol.read_capped_response(response, max_bytes, refused=_Refused,
+                                                   over_limit=_Refused(f"answer over the {max_bytes}-byte limit"))
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,10 @@ class Validator:
 
     def __init__(self, *, chain: Chain, wallet: Any, prompts: PromptSource, state_path: str | Path,
                  settings: ValidatorSettings = ValidatorSettings(), seed_source: Callable[[], int] | None = None):
+        """chain: the subnet's chain. wallet: the validator's `bittensor.Wallet` (registered, with a
+        validator permit to set weights). prompts: where prompts come from. state_path: the state file
+        (`state.validator_state_path` by default in `a2a validate`); another validator's is refused.
+        settings: how steps run. seed_source: gives each step's 64-bit seed (default: the OS's randomness)."""
         self.chain = chain
         self.wallet = wallet
         self.hotkey = wallet.hotkey.ss58_address
@@ -241,7 +258,11 @@ class Validator:
         return result
 
     def judge(self, request: protocol.GenerateRequest, analysis: Any, reference: Any, replies: Sequence[Reply]) -> list[Verdict]:
-        """A verdict per reply, in the replies' order; see the module doc for the copy policy."""
+        """A verdict per reply, in the replies' order; see the module doc for the copy policy.
+
+        request: the step's request. analysis: its audio's `a2a_cli.audio` analysis. reference: the
+        prompt's reference dance (a Motion) or None. replies: what each queried miner sent back.
+        """
         import numpy as np
 
         from a2a_cli.scoring import motion_fingerprint
@@ -294,7 +315,11 @@ class Validator:
 
     def maybe_set_weights(self, metagraph: Metagraph) -> tuple[dict[int, float] | None, str]:
         """Set weights from the moving averages once `weights_interval_blocks` have passed since the last
-        time. A chain that fails here costs only this weight setting: the step's scores are kept."""
+        time. A chain that fails here costs only this weight setting: the step's scores are kept.
+
+        metagraph: the step's view of the subnet (only its registered miners get weight). Returns the
+        weights set (or, with dry_run, that would have been), None when none were, and a note why.
+        """
         try:
             block = self.chain.current_block()
         except A2AError as e:
@@ -323,7 +348,8 @@ class Validator:
 
     def run(self, *, steps: int | None = None, interval_s: float = 0.0, on_step: Callable[[StepResult], None] | None = None,
             on_error: Callable[[A2AError], None] | None = None) -> None:
-        """Run `steps` steps (None: until interrupted), at most one per `interval_s`.
+        """Run `steps` steps (None: until interrupted), at most one per `interval_s` seconds;
+        `on_step` is given each step's result as it ends.
 
         A step that fails as a whole (the chain or the prompt source is unreachable) is reported to
         `on_error` and the next one tries again; the saved state is untouched by it. The state file

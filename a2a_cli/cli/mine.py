@@ -35,8 +35,9 @@ def mine(
     from rich.markup import escape
 
     from a2a_cli.chain.auth import wallet_from_settings
-    from a2a_cli.chain.chain import chain_from_settings, on_this_machine
+    from a2a_cli.chain.chain import on_this_machine
     from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, model_generate_fn, serve
+    from a2a_cli.chain.networks import chain_from_settings
     from a2a_cli.errors import InputError
 
     settings = chain_settings(network, netuid, wallet, hotkey, wallet_path, **{

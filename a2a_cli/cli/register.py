@@ -32,7 +32,8 @@ def register(
     from rich.table import Table
 
     from a2a_cli.chain.auth import wallet_from_settings
-    from a2a_cli.chain.chain import SIM_NETWORK, chain_from_settings
+    from a2a_cli.chain.chain import SIM_NETWORK
+    from a2a_cli.chain.networks import chain_from_settings
     from a2a_cli.errors import InputError
 
     settings = chain_settings(network, netuid, wallet, hotkey, wallet_path)

@@ -42,9 +42,9 @@ def validate(
     from rich.markup import escape
 
     from a2a_cli.chain.auth import wallet_from_settings
-    from a2a_cli.chain.chain import chain_from_settings
+    from a2a_cli.chain.networks import chain_from_settings
     from a2a_cli.chain.prompts import ChallengeEndpoint, PromptLibrary
-    from a2a_cli.chain.state import default_state_path
+    from a2a_cli.chain.state import validator_state_path
     from a2a_cli.chain.validator import Validator, ValidatorSettings
     from a2a_cli.errors import InputError
 
@@ -72,11 +72,9 @@ def validate(
     keys = wallet_from_settings(settings)
     hotkey_ss58 = keys.hotkey.ss58_address
     uid = registered_uid(chain, hotkey_ss58)
-    state_path = Path(options["state_path"]).expanduser() if options["state_path"] else default_state_path(
+    state_path = Path(options["state_path"]).expanduser() if options["state_path"] else validator_state_path(
         settings.data_dir, chain.network, chain.netuid, hotkey_ss58)
-    validator = Validator(chain=chain, wallet=keys, prompts=prompts, state_path=state_path, settings=ValidatorSettings(
-        sample_size=options["sample_size"], timeout_s=options["timeout_s"], alpha=options["alpha"],
-        weights_interval_blocks=options["weights_interval_blocks"], dry_run=options["dry_run"]))
+    validator = Validator(chain=chain, wallet=keys, prompts=prompts, state_path=state_path, settings=ValidatorSettings.from_settings(settings))
 
     common.err.print(
         f"validating {escape(chain.network)} netuid {chain.netuid} as UID {uid} ({escape(hotkey_ss58)}): {escape(prompt_note)}; "

@@ -1,0 +1,53 @@
+"""The miner: an HTTP service (FastAPI on uvicorn) serving protocol v1 to validators (DESIGN §7).
+
+Modules, one concern each:
+  settings     `MinerSettings`: the `miner.*` settings, resolved for the chain served
+  refusal      `HTTPRefusal`: a request refused with a status and a caller-safe line
+  body_intake  `BodyPool` and `receive_body`: bodies received before their signatures can be checked
+  admission    `IntakeLimit` and `AdmissionQueue`: bounded preparation, then slots by stake
+  audio_url    `fetch_audio_url`: prompt audio by URL, capped in size and time, public hosts only
+  service      `MinerService`: one request from raw HTTP to answer, and the chain view it admits by
+  app          the FastAPI app, the listening socket and uvicorn's configuration
+
+Admission is built so that a caller without a key cannot exhaust it: a request takes a
+generation slot only after its signature is verified and its caller is known to be registered with
+enough stake; before that, everything it can hold is bounded separately and cheaply.
+
+Before a request exists (connections.py): its headers have a deadline (`headers_timeout_s`) and
+at most `max_pending_connections` connections may be waiting for theirs (the oldest is closed
+first); idle keep-alive connections close after `keep_alive_s`; at most `max_connections` are served.
+
+`POST /v1/generate` then runs, cheapest refusal first:
+  413  Content-Length over the cap (nothing of the body is read)
+  401  no auth headers, or headers that cannot be valid whatever the body (malformed, addressed to
+       another hotkey, stale): refused and closed before any of the body is read
+  403  the claimed hotkey is unregistered, below the minimum stake (in the subnet's alpha), or
+       (optionally) has no validator permit (a cached metagraph; the claim is not trusted for more)
+  429  the body pool is full (see `BodyPool`): too many bodies, or too many bytes of them, being
+       received from this client address, under this claimed hotkey, or overall
+  408  the body came too slowly: below `body_min_rate` after `body_grace_s`, or not complete
+       within `body_timeout_s`
+  413  the streamed body passes the cap (counted chunk by chunk, never held beyond it)
+  401  the signature, receiver, freshness or nonce does not verify (`bittensor.http_auth`); the
+       connection is closed
+  ---  from here on the caller is authenticated, registered and staked
+  422  the body is not a valid a2a/1 request, or its audio cannot be decoded or fetched, or is
+       shorter than the duration asked for
+  429  every generation slot is busy and the waiting queue is full (the lowest stake is refused)
+  504  the request's deadline (`timeout_s`, from its headers on) passed
+Generation runs in a thread pool of `max_concurrency` threads so the event loop keeps answering;
+a slot is held until its thread really finishes, even after a 504. One log line per request,
+with the caller's public hotkey and never any key material or payload.
+`GET /v1/health` (unsigned) says the protocol, model and load; `/openapi.json` is the schema.
+"""
+
+from a2a_cli.chain.miner.admission import AdmissionQueue, IntakeLimit
+from a2a_cli.chain.miner.app import bind_socket, create_app, serve, server_config
+from a2a_cli.chain.miner.audio_url import fetch_audio_url
+from a2a_cli.chain.miner.body_intake import BodyPool, receive_body
+from a2a_cli.chain.miner.refusal import HTTPRefusal
+from a2a_cli.chain.miner.service import GenerateFn, MinerService, model_generate_fn
+from a2a_cli.chain.miner.settings import MinerSettings
+
+__all__ = ["AdmissionQueue", "BodyPool", "GenerateFn", "HTTPRefusal", "IntakeLimit", "MinerService", "MinerSettings", "bind_socket",
+           "create_app", "fetch_audio_url", "model_generate_fn", "receive_body", "serve", "server_config"]

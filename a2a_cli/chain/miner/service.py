@@ -1,0 +1,189 @@
+"""The miner's service: one request from raw HTTP to answer, and the chain view it admits callers by.
+
+`MinerService.handle_generate` runs the refusals of the package doc in order (cheapest first);
+generation runs in a thread pool of `max_concurrency` threads so the event loop keeps answering,
+and a slot is held until its thread really finishes, even after a 504.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from a2a_cli.chain import protocol
+from a2a_cli.chain.auth import AuthFailed, RequestVerifier
+from a2a_cli.chain.chain import Chain, Metagraph
+from a2a_cli.chain.connections import PendingConnections
+from a2a_cli.chain.miner.admission import AdmissionQueue, IntakeLimit
+from a2a_cli.chain.miner.audio_url import fetch_audio_url
+from a2a_cli.chain.miner.body_intake import BodyPool, receive_body
+from a2a_cli.chain.miner.refusal import HTTPRefusal
+from a2a_cli.chain.miner.settings import MinerSettings
+from a2a_cli.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from a2a_cli.motion import Motion
+
+__all__ = ["GenerateFn", "MinerService", "model_generate_fn"]
+
+log = logging.getLogger("a2a.miner")
+
+# (mono samples, sample rate, duration_s, seed) -> a Motion with exactly round(duration_s * 30) frames
+GenerateFn = Callable[["np.ndarray", int, float, int], "Motion"]
+
+
+def model_generate_fn(model: str) -> GenerateFn:
+    """The GenerateFn of the generator named `model` (`a2a_cli.generation.get_generator`): analyse
+    the audio, then generate (both CPU-heavy)."""
+    from a2a_cli.audio import analyze
+    from a2a_cli.generation import get_generator
+
+    generator = get_generator(model)
+
+    def generate(samples: np.ndarray, sr: int, duration_s: float, seed: int) -> Motion:
+        return generator.generate(analyze(samples, sr), duration_s, seed)
+
+    return generate
+
+
+class MinerService:
+    """Everything one miner process holds: its identity, chain view, admission queue and workers."""
+
+    def __init__(self, *, settings: MinerSettings, chain: Chain, hotkey: str, generate: GenerateFn, model: str):
+        """settings: how it serves. chain: the subnet's chain (who may call, with what stake).
+        hotkey: this miner's ss58 hotkey (requests must be addressed to it). generate: makes the dance
+        (run in the worker threads). model: the generator's name, sent back with every answer."""
+        self.settings = settings
+        self.chain = chain
+        self.hotkey = hotkey
+        self.model = model
+        self._generate = generate
+        self.verifier = RequestVerifier(hotkey, max_age_s=settings.signature_max_age_s)
+        self.admission = AdmissionQueue(settings.max_concurrency, settings.max_queue)
+        self.bodies = BodyPool.for_settings(settings)
+        self.intake = IntakeLimit(settings.max_concurrency + settings.max_queue)
+        self.pending = PendingConnections(headers_timeout_s=settings.headers_timeout_s, max_pending=settings.max_pending_connections)
+        self.pool = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="a2a-generate")
+        self._metagraph: Metagraph | None = None
+        self._metagraph_at = float("-inf")
+        self._metagraph_lock = asyncio.Lock()
+
+    async def metagraph(self) -> Metagraph:
+        """The chain's metagraph, refreshed at most every `metagraph_ttl_s`, read off the event loop."""
+        if time.monotonic() - self._metagraph_at >= self.settings.metagraph_ttl_s:
+            async with self._metagraph_lock:
+                if time.monotonic() - self._metagraph_at >= self.settings.metagraph_ttl_s:
+                    try:
+                        self._metagraph = await asyncio.to_thread(self.chain.metagraph)
+                        self._metagraph_at = time.monotonic()
+                    except Exception as e:  # keep serving from the last good view rather than failing every caller
+                        if self._metagraph is None:
+                            raise HTTPRefusal(503, "miner cannot read the chain yet") from None
+                        log.warning("metagraph refresh failed: %s", str(e).splitlines()[0] if str(e) else type(e).__name__)
+        return self._metagraph
+
+    async def caller_stake(self, hotkey: str) -> float:
+        """The stake (in the subnet's alpha) of the caller with ss58 `hotkey`, or HTTPRefusal 403 when
+        the blacklist refuses it (and closes: a refused request's body is unwanted)."""
+        neuron = (await self.metagraph()).by_hotkey(hotkey)
+        if neuron is None:
+            raise HTTPRefusal(403, "caller hotkey is not registered on this subnet", close=True)
+        if neuron.stake < self.settings.min_stake:
+            raise HTTPRefusal(403, f"caller stake is below this miner's minimum of {self.settings.min_stake:g} alpha", close=True)
+        if self.settings.require_validator_permit and not neuron.validator_permit:
+            raise HTTPRefusal(403, "caller has no validator permit", close=True)
+        return neuron.stake
+
+    async def handle_generate(self, request: Any) -> dict:
+        """One prompt, from the raw Starlette `request` to the response dict (or HTTPRefusal), running
+        the refusals of the package doc in order."""
+        limit = self.settings.max_request_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            raise HTTPRefusal(413, f"request body is over the {limit}-byte limit", close=True)
+        claimed = RequestVerifier.claimed_hotkey(request.headers)
+        if not claimed:
+            raise HTTPRefusal(401, "request is not signed (missing X-Bittensor-* headers)", close=True)
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        try:
+            self.verifier.check_headers(request.headers, method=request.method, path=path)
+        except AuthFailed as e:
+            raise HTTPRefusal(401, str(e), close=True) from None
+        await self.caller_stake(claimed)  # a cheap 403 for claims that could never be let in
+        try:
+            async with asyncio.timeout(self.settings.timeout_s):  # a body trickled in slowly counts too
+                caller, body = await self._authenticate(request, path)
+                stake = await self.caller_stake(caller)
+                with self.intake.slot():
+                    prompt, samples, sr = await self._prepare(request, body)
+                await self.admission.acquire(stake)
+                started = time.perf_counter()
+                motion = await self._run_in_slot(samples, sr, prompt)
+                generation_s = time.perf_counter() - started
+        except TimeoutError:
+            raise HTTPRefusal(504, f"the request did not finish within {self.settings.timeout_s:g} s", close=True) from None
+        except InputError as e:  # an invalid prompt, or audio that cannot be decoded, fetched or analysed
+            raise HTTPRefusal(422, str(e)) from None
+        protocol.check_frames(motion, prompt)  # a generator bug must not reach a validator as a valid answer
+        payload = await asyncio.to_thread(protocol.encode_motion_payload, motion, self.settings.motion_encoding)
+        request.state.frames = motion.n_frames
+        return protocol.GenerateResponse(motion=payload, model=self.model, generation_s=round(generation_s, 4)).model_dump()
+
+    async def _authenticate(self, request: Any, path: str) -> tuple[str, bytes]:
+        """Receive the body inside the body pool and verify its signature: (the caller's hotkey, the
+        body), or HTTPRefusal (the connection of a caller whose signature fails is closed)."""
+        address = request.client.host if request.client else "-"
+        with self.bodies.entry(address, RequestVerifier.claimed_hotkey(request.headers)) as take:
+            body = await receive_body(request, take, self.settings)
+            # hashing a body of many MB takes tens of ms: off the event loop
+            try:
+                caller = await asyncio.to_thread(self.verifier.verify, request.headers, body, method=request.method, path=path)
+            except AuthFailed as e:
+                raise HTTPRefusal(401, str(e), close=True) from None
+        request.state.caller = caller
+        return caller, body
+
+    async def _prepare(self, request: Any, body: bytes) -> tuple[protocol.GenerateRequest, np.ndarray, int]:
+        """Parse the verified body and get its audio: everything done before admission."""
+        prompt = await asyncio.to_thread(protocol.parse_request, body, max_bytes=self.settings.max_request_bytes)  # InputError: 422
+        request.state.prompt_id = prompt.prompt_id
+        samples, sr = await self._audio(prompt)
+        return prompt, samples, sr
+
+    async def _audio(self, prompt: protocol.GenerateRequest) -> tuple[np.ndarray, int]:
+        audio = prompt.audio
+        keep_s = prompt.duration_s + 1.0  # decode only what will be danced (a second to spare), not up to 10 min
+        if audio.encoding == "url":
+            s = self.settings
+            if not s.allow_audio_urls:
+                raise InputError("this miner does not accept audio URLs; send wav-base64")
+            raw = await fetch_audio_url(audio.data, allow_private=s.allow_private_urls, max_bytes=s.url_max_bytes, timeout_s=s.url_timeout_s)
+            samples, sr = await asyncio.to_thread(protocol.decode_wav_bytes, raw, keep_s=keep_s)
+        else:
+            samples, sr = await asyncio.to_thread(protocol.decode_wav, audio, keep_s=keep_s)
+        protocol.check_audio_covers(samples, sr, prompt.duration_s)
+        return samples[: int(round(prompt.duration_s * sr))], sr  # analyse only what will be danced
+
+    async def _run_in_slot(self, samples: np.ndarray, sr: int, prompt: protocol.GenerateRequest) -> Motion:
+        """Generate in the pool; the slot is released when the thread ends, not when we stop waiting."""
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self.pool, self._generate, samples, sr, prompt.duration_s, prompt.seed)
+        except BaseException:
+            self.admission.release()
+            raise
+        future.add_done_callback(lambda _f: self.admission.release())
+        return await asyncio.shield(future)
+
+    def health(self) -> dict:
+        """What GET /v1/health answers: protocol, model, hotkey and the load right now."""
+        return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "model": self.model, "hotkey": self.hotkey,
+                "active": self.admission.active, "waiting": self.admission.waiting, "receiving": self.bodies.requests,
+                "pending_connections": len(self.pending),
+                "max_concurrency": self.settings.max_concurrency, "max_queue": self.settings.max_queue}
