@@ -99,12 +99,13 @@ class HTTPRefusal(Exception):
         self.close = close
 
 
-def model_generate_fn(model: str) -> GenerateFn:
-    """The GenerateFn of a named generator: analyse the audio, then generate (both CPU-heavy)."""
+def model_generate_fn(model: str, settings=None) -> GenerateFn:
+    """The GenerateFn of a named generator: analyse the audio, then generate (both CPU-heavy).
+    `settings` (a2a_cli.config.Settings) carry the options of learned models (weights, steps, device)."""
     from a2a_cli.audio import analyze
     from a2a_cli.generation import get_generator
 
-    generator = get_generator(model)
+    generator = get_generator(model, settings)
 
     def generate(samples: np.ndarray, sr: int, duration_s: float, seed: int) -> Motion:
         return generator.generate(analyze(samples, sr), duration_s, seed)

@@ -47,13 +47,24 @@ class RotaryEmbedding(nn.Module):
         self.register_buffer("freqs", 1.0 / theta ** (torch.arange(0, dim, 2).float() / dim))
 
     def rotate(self, x: Tensor, start: int = 0) -> Tensor:
-        """x (..., L, D) as if its rows stood at positions start .. start + L - 1."""
-        positions = torch.arange(start, start + x.shape[-2], device=x.device, dtype=self.freqs.dtype)
-        angles = positions[:, None] * self.freqs[None, :]  # (L, D/2)
-        cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
-        pairs = x.unflatten(-1, (-1, 2))
-        even, odd = pairs[..., 0], pairs[..., 1]
-        return torch.stack((even * cos - odd * sin, odd * cos + even * sin), dim=-1).flatten(-2)
+        """x (..., L, D) as if its rows stood at positions start .. start + L - 1: each pair
+        (x[2i], x[2i+1]) turned by the angle position * freqs[i], as one complex multiplication."""
+        turn = self._turns(start, x.shape[-2], x.device)
+        pairs = torch.view_as_complex(x.float().unflatten(-1, (-1, 2)).contiguous())
+        return torch.view_as_real(pairs * turn).flatten(-2).to(x.dtype)
+
+    def _turns(self, start: int, length: int, device: torch.device) -> Tensor:
+        """exp(i * position * freqs) (length, D/2) complex64, cached: every layer and step reuses it."""
+        # inference-mode tensors cannot enter autograd: tables made under inference_mode are kept apart
+        key = (start, length, str(device), self.freqs._version, self.freqs.data_ptr(), torch.is_inference_mode_enabled())
+        cache = self.__dict__.setdefault("_turn_cache", {})
+        if key not in cache:
+            if len(cache) >= 16:
+                cache.clear()
+            positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
+            angles = torch.outer(positions, self.freqs.float().to(device))
+            cache[key] = torch.polar(torch.ones_like(angles), angles)
+        return cache[key]
 
 
 class Attention(nn.Module):
