@@ -51,6 +51,8 @@ def train(
             bar.update(description=label, completed=done, total=total)
 
         result = run(data, out, config, resume=resume, audio_cache_dir=settings.audio_cache_dir, progress=progress)
+    if not result.main_process:
+        return
     if json_output:
         common.print_json(result.__dict__)
         return

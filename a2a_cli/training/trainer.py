@@ -76,6 +76,7 @@ class TrainResult:
     loss: float  # the smoothed training loss at the end
     test_loss: float | None  # on held-out windows, when the split has any
     seconds: float
+    main_process: bool  # false in the other processes of a multi-GPU run, which should stay quiet
 
 
 # progress(phase, done, total, loss): phase "data" (sequences loaded) or "train" (steps, smoothed loss).
@@ -172,7 +173,7 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
     return TrainResult(checkpoint=checkpoint, start_step=start_step, steps=step, train_sequences=len(split.train),
                        test_sequences=len(split.test), ignored_sequences=len(split.ignored), official_split=split.official,
                        windows=len(train_windows), loss=float(smoothed if smoothed is not None else float("nan")),
-                       test_loss=test_loss, seconds=time.perf_counter() - started)
+                       test_loss=test_loss, seconds=time.perf_counter() - started, main_process=accelerator.is_main_process)
 
 
 def evaluate(objective, network, windows: WindowIndex, normalizer, batch_size: int, *, seed: int = 0,
