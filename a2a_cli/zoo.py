@@ -24,7 +24,7 @@ import shutil
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -306,20 +306,21 @@ def download(names: list[str], data_dir: Path | None = None, *, url: str | None 
     one, checked, replaces it. Each source is tried in turn; when all fail, a one-line WorkError
     says why for each, and nothing unchecked is left in place.
     """
+    if url is not None and len(set(names)) != 1:
+        raise InputError("--url is one file: name the one model it is for (a2a download-weights NAME --url URL)")
     cards = [model_card(name) for name in dict.fromkeys(names)] if names else models()
     expected = parse_sha256(sha256) if sha256 is not None else None
-    if url is not None and (len(cards) != 1 or len(cards[0].files) != 1):
-        raise InputError("--url names one file: give it with exactly one model of one file")
+    if url is not None and len(cards[0].files) != 1:
+        raise InputError(f"--url is one file, and model {cards[0].name} has {len(cards[0].files)}")
     if expected is not None and url is None:
         raise InputError("--sha256 checks the file of --url: give --url too")
     results = []
     for card in cards:
         for file in card.files:
             if url is not None:
-                file = WeightFile(name=file.name, format=file.format, sha256=expected or file.sha256,
-                                  sha256_origin="given with --sha256" if expected else file.sha256_origin,
-                                  size=file.size if expected in (None, file.sha256) else None,
-                                  approx_size=file.approx_size, sources=(Source(url=url),))
+                file = replace(file, sha256=expected or file.sha256, sources=(Source(url=url),),
+                               sha256_origin="given with --sha256" if expected else file.sha256_origin,
+                               size=file.size if expected in (None, file.sha256) else None)
             results.append(_download_file(card, file, model_dir(card.name, data_dir), force, progress))
     return results
 

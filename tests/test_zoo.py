@@ -289,6 +289,8 @@ def test_usage_mistakes_are_input_errors(toy_zoo):
         zoo.download(["toy"], data, url="http://127.0.0.1:9/x", sha256="xyz")
     with pytest.raises(InputError, match="give --url too"):
         zoo.download(["toy"], data, sha256="ab" * 32)
+    with pytest.raises(InputError, match="name the one model it is for"):
+        zoo.download([], data, url="http://127.0.0.1:9/x")
 
 
 # --- The command, in a fresh process: HF_ENDPOINT and HF_HUB_OFFLINE are read when huggingface_hub starts.
