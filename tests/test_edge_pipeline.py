@@ -236,3 +236,44 @@ def test_bad_options_are_one_line_errors(checkpoint, tmp_path):
     save_checkpoint(juke, DanceDecoder(4800), Normalizer.fit(torch.rand(10, 151)))
     with pytest.raises(InputError, match="Jukebox"):
         EdgeGenerator(juke)
+
+
+# --- the commands --------------------------------------------------------------------------------
+
+def _a2a(capsys, *args: str) -> tuple[int, str, str]:
+    from a2a_cli.cli.app import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+def test_a2a_generate_model_edge(checkpoint, tmp_path, capsys, monkeypatch):
+    import json
+
+    import soundfile as sf
+
+    monkeypatch.setenv("A2A_GENERAL_CACHE_DIR", str(tmp_path / "cache"))
+    wav = tmp_path / "song.wav"
+    sf.write(wav, synth_song(120, 6.5, SR, seed=1), SR)
+    code, _, err = _a2a(capsys, "generate", str(wav), "--model", "edge", "-o", str(tmp_path / "a.npz"))
+    assert code == 2 and "a2a download-weights edge" in err and len(err.strip().splitlines()) == 1
+    code, _, err = _a2a(capsys, "generate", str(wav), "--model", "edge", "--weights", str(tmp_path / "no.pt"))
+    assert code == 2 and "does not exist" in err and len(err.strip().splitlines()) == 1
+    code, out, err = _a2a(capsys, "generate", str(wav), "--model", "edge", "--weights", str(checkpoint), "--steps", "2",
+                          "--guidance", "1.5", "--device", "cpu", "-o", str(tmp_path / "a.npz"), "--json")
+    assert code == 0, err
+    result = json.loads(out)["results"][0]
+    assert result["model"] == "edge" and result["frames"] == 195
+    assert np.load(tmp_path / "a.npz")["poses"].shape[0] == 195
+
+
+def test_the_miner_serves_edge(checkpoint):
+    from a2a_cli.chain.miner import model_generate_fn
+    from a2a_cli.config import load_settings
+
+    settings = load_settings(flags={"generate.weights": str(checkpoint), "generate.steps": 1})
+    generate = model_generate_fn("edge", settings)
+    motion = generate(synth_song(120, 3.0, SR, seed=2), SR, 2.5, 7)
+    assert motion.n_frames == 75 and motion.meta["model"] == "edge"
