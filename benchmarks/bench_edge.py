@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from bench_generate import best_of
 
 from a2a_cli.generation.edge import DanceDecoder, Normalizer, save_checkpoint
 
@@ -113,15 +114,6 @@ def official_port_guided(s: dict, x, cond, times, w: float):
 
 
 # --- measurements --------------------------------------------------------------------------------
-
-def best_of(n: int, fn) -> float:
-    times = []
-    for _ in range(n):
-        began = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - began)
-    return min(times)
-
 
 def bench_step(repeats: int) -> None:
     print(f"== one guided denoising step, {WINDOWS} windows, {torch.get_num_threads()} threads ==")
