@@ -37,17 +37,17 @@ SR = 22050
 
 # --- a straightforward port of the official DanceDecoder.forward (model/model.py) -----------------
 
-def _rotary_tables(freqs: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    angles = torch.arange(n, dtype=freqs.dtype)[:, None] * freqs[None, :]
-    angles = angles.repeat_interleave(2, dim=-1)  # einops "... n -> ... (n r)", r=2
-    return angles.cos(), angles.sin()
+_ANGLES: dict[int, torch.Tensor] = {}  # the official RotaryEmbedding caches its angles per length
 
 
 def _rotate(x: torch.Tensor, freqs: torch.Tensor) -> torch.Tensor:
-    cos, sin = _rotary_tables(freqs, x.shape[-2])
+    n = x.shape[-2]
+    if n not in _ANGLES:
+        _ANGLES[n] = (torch.arange(n, dtype=freqs.dtype)[:, None] * freqs[None, :]).repeat_interleave(2, dim=-1)
+    angles = _ANGLES[n]
     pairs = x.unflatten(-1, (-1, 2))
     half = torch.stack((-pairs[..., 1], pairs[..., 0]), dim=-1).flatten(-2)  # rotate_half
-    return x * cos + half * sin
+    return x * angles.cos() + half * angles.sin()  # apply_rotary_emb: cos and sin at every call
 
 
 def _mha(s: dict, prefix: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int = 8) -> torch.Tensor:

@@ -58,13 +58,14 @@ class RotaryEmbedding(nn.Module):
         # inference-mode tensors cannot enter autograd: tables made under inference_mode are kept apart
         key = (start, length, str(device), self.freqs._version, self.freqs.data_ptr(), torch.is_inference_mode_enabled())
         cache = self.__dict__.setdefault("_turn_cache", {})
-        if key not in cache:
+        table = cache.get(key)  # one lookup: a miner's threads may share this module
+        if table is None:
             if len(cache) >= 16:
                 cache.clear()
             positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
             angles = torch.outer(positions, self.freqs.float().to(device))
-            cache[key] = torch.polar(torch.ones_like(angles), angles)
-        return cache[key]
+            table = cache[key] = torch.polar(torch.ones_like(angles), angles)
+        return table
 
 
 class Attention(nn.Module):
