@@ -24,7 +24,7 @@ from a2a_cli.generation.edge.pipeline import (  # noqa: E402
     stitch_windows,
     window_count,
 )
-from a2a_cli.generation.edge.representation import motion_to_vectors, to_motion_frame  # noqa: E402
+from a2a_cli.motion.formats import motion_from_edge_vector, motion_to_edge_vector  # noqa: E402
 from a2a_cli.generation.edge.sampler import DDIMSampler, Schedule, guidance_weights, time_pairs  # noqa: E402
 from a2a_cli.motion.fk import forward_kinematics  # noqa: E402
 from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, R_ANKLE  # noqa: E402
@@ -51,7 +51,7 @@ def checkpoint(tmp_path_factory):
     m = choreo_motion()
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("edge") / "checkpoint.pt"
-    save_checkpoint(path, DanceDecoder(35), Normalizer.fit(torch.from_numpy(motion_to_vectors(m.poses, m.trans))))
+    save_checkpoint(path, DanceDecoder(35), Normalizer.fit(torch.from_numpy(motion_to_edge_vector(m))))
     return path
 
 
@@ -108,15 +108,14 @@ def test_ddim_sampler_matches_the_official_one(batch):
 def test_windows_of_a_motion_stitch_back_to_it():
     """a2a motion -> EDGE vectors (z up, 6D) -> overlapping windows -> stitched -> the same motion."""
     m = choreo_motion()
-    vectors = motion_to_vectors(m.poses, m.trans)
+    vectors = motion_to_edge_vector(m)
     n = 525  # 6 windows
     b = window_count(n)
     windows = np.stack([vectors[i * HOP:i * HOP + WINDOW] for i in range(b)]).astype(np.float64)
-    contacts, root, rotations = stitch_windows(windows)
-    assert contacts.shape == (HOP * (b + 1), 4) and rotations.shape == (HOP * (b + 1), 24, 3, 3)
-    poses, trans = to_motion_frame(root[:n], rotations[:n])
-    np.testing.assert_allclose(forward_kinematics(poses, trans), m.joints[:n], atol=1e-4)
-    np.testing.assert_allclose(contacts[:n], vectors[:n, :4], atol=1e-6)
+    stitched = stitch_windows(windows)
+    assert stitched.shape == (HOP * (b + 1), 151)
+    np.testing.assert_allclose(motion_from_edge_vector(stitched[:n]).joints, m.joints[:n], atol=1e-4)
+    np.testing.assert_allclose(stitched[:n, :4], vectors[:n, :4], atol=1e-6)
 
 
 def test_windows_cover_any_duration_and_pad_the_tail():
@@ -183,14 +182,10 @@ def test_seams_are_smooth_where_windows_disagree(checkpoint):
     gen = EdgeGenerator(checkpoint, steps=5)
     gen.model.network = WindowDenoiser()
     vectors = gen.sample_vectors(song(12.0).features, 360, seed=0)
-    contacts, root, rotations = stitch_windows(vectors)
-    poses, trans = to_motion_frame(root, rotations)
-    assert _seam_ratio(forward_kinematics(poses, trans)[:360]) < 1.0
+    assert _seam_ratio(motion_from_edge_vector(stitch_windows(vectors)[:360]).joints) < 1.0
     # joined end to end, the same windows do jump: the measure can fail
     naive = np.concatenate([vectors[0, :HOP]] + [v[HOP:] for v in vectors])
-    contacts, root, rotations = stitch_windows(naive[None])
-    poses, trans = to_motion_frame(root, rotations)
-    assert _seam_ratio(forward_kinematics(poses, trans)[:360]) > 3.0
+    assert _seam_ratio(motion_from_edge_vector(naive[:360]).joints) > 3.0
 
 
 # --- planted feet --------------------------------------------------------------------------------
@@ -199,7 +194,7 @@ def test_locking_predicted_contacts_stops_foot_sliding():
     """A dance whose root drifts (EDGE-like sliding) with the contacts of the clean dance: the
     planted ankles stop moving, the swinging ones are untouched."""
     m = choreo_motion()
-    vectors = motion_to_vectors(m.poses, m.trans)
+    vectors = motion_to_edge_vector(m)
     contacts = vectors[:, :4]
     t = np.arange(m.n_frames) / 30.0
     drift = np.stack([0.25 * np.sin(2 * np.pi * 0.4 * t), 0 * t, 0.25 * np.cos(2 * np.pi * 0.3 * t)], axis=1)
@@ -236,3 +231,44 @@ def test_bad_options_are_one_line_errors(checkpoint, tmp_path):
     save_checkpoint(juke, DanceDecoder(4800), Normalizer.fit(torch.rand(10, 151)))
     with pytest.raises(InputError, match="Jukebox"):
         EdgeGenerator(juke)
+
+
+# --- the commands --------------------------------------------------------------------------------
+
+def _a2a(capsys, *args: str) -> tuple[int, str, str]:
+    from a2a_cli.cli.app import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+def test_a2a_generate_model_edge(checkpoint, tmp_path, capsys, monkeypatch):
+    import json
+
+    import soundfile as sf
+
+    monkeypatch.setenv("A2A_GENERAL_CACHE_DIR", str(tmp_path / "cache"))
+    wav = tmp_path / "song.wav"
+    sf.write(wav, synth_song(120, 6.5, SR, seed=1), SR)
+    code, _, err = _a2a(capsys, "generate", str(wav), "--model", "edge", "-o", str(tmp_path / "a.npz"))
+    assert code == 2 and "a2a download-weights edge" in err and len(err.strip().splitlines()) == 1
+    code, _, err = _a2a(capsys, "generate", str(wav), "--model", "edge", "--weights", str(tmp_path / "no.pt"))
+    assert code == 2 and "does not exist" in err and len(err.strip().splitlines()) == 1
+    code, out, err = _a2a(capsys, "generate", str(wav), "--model", "edge", "--weights", str(checkpoint), "--steps", "2",
+                          "--guidance", "1.5", "--device", "cpu", "-o", str(tmp_path / "a.npz"), "--json")
+    assert code == 0, err
+    result = json.loads(out)["results"][0]
+    assert result["model"] == "edge" and result["frames"] == 195
+    assert np.load(tmp_path / "a.npz")["poses"].shape[0] == 195
+
+
+def test_the_miner_serves_edge(checkpoint):
+    from a2a_cli.chain.miner import model_generate_fn
+    from a2a_cli.config import load_settings
+
+    settings = load_settings(flags={"generate.weights": str(checkpoint), "generate.steps": 1})
+    generate = model_generate_fn("edge", settings)
+    motion = generate(synth_song(120, 3.0, SR, seed=2), SR, 2.5, 7)
+    assert motion.n_frames == 75 and motion.meta["model"] == "edge"

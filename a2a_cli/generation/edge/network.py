@@ -58,13 +58,14 @@ class RotaryEmbedding(nn.Module):
         # inference-mode tensors cannot enter autograd: tables made under inference_mode are kept apart
         key = (start, length, str(device), self.freqs._version, self.freqs.data_ptr(), torch.is_inference_mode_enabled())
         cache = self.__dict__.setdefault("_turn_cache", {})
-        if key not in cache:
+        table = cache.get(key)  # one lookup: a miner's threads may share this module
+        if table is None:
             if len(cache) >= 16:
                 cache.clear()
             positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
             angles = torch.outer(positions, self.freqs.float().to(device))
-            cache[key] = torch.polar(torch.ones_like(angles), angles)
-        return cache[key]
+            table = cache[key] = torch.polar(torch.ones_like(angles), angles)
+        return table
 
 
 class Attention(nn.Module):
@@ -204,11 +205,10 @@ class ConditionMemory:
         """B, the number of windows (the null row not counted)."""
         return int(self.hidden.shape[0]) - 1
 
-    def select(self, index: Tensor, keep: Tensor) -> tuple[Tensor, list[Tensor], list[Tensor]]:
-        """FiLM hidden and per-layer keys/values for windows `index` (B',), with their music where
-        `keep` (B',) bool is true and the null condition where it is false."""
-        rows = torch.where(keep, index, self.batch)
-        return self.hidden[rows], [k[rows] for k in self.keys], [v[rows] for v in self.values]
+    def rows(self, index: Tensor, keep: Tensor) -> Tensor:
+        """Memory rows for windows `index` (B',): their music where `keep` (B',) bool is true, the
+        null condition where it is false."""
+        return torch.where(keep, index, self.batch)
 
 
 class DanceDecoder(nn.Module):
@@ -255,14 +255,14 @@ class DanceDecoder(nn.Module):
     def denoise(self, x: Tensor, times: Tensor, memory: ConditionMemory, index: Tensor, keep: Tensor) -> Tensor:
         """x0 predictions for x (B', 150, 151) at steps times (B',), attending to rows `index` (B',) of
         `memory`, with the music where `keep` (B',) bool is true and the null condition elsewhere."""
-        hidden, keys, values = memory.select(index, keep)
+        rows = memory.rows(index, keep)
         t_hidden = self.time_mlp(times)
-        film = self.to_time_cond(t_hidden) + hidden
+        film = self.to_time_cond(t_hidden) + memory.hidden[rows]
         time_tokens = self.norm_cond(self.to_time_tokens(t_hidden).unflatten(-1, (TIME_TOKENS, LATENT_DIM)))
         h = self.input_projection(x)
-        for layer, k, v in zip(self.layers, keys, values):
+        for layer, k, v in zip(self.layers, memory.keys, memory.values):
             tk, tv = layer.memory_keys_values(time_tokens, start=WINDOW_FRAMES)
-            h = layer(h, torch.cat((k, tk), dim=1), torch.cat((v, tv), dim=1), film)
+            h = layer(h, torch.cat((k[rows], tk), dim=1), torch.cat((v[rows], tv), dim=1), film)
         return self.final_layer(h)
 
     def forward(self, x: Tensor, cond: Tensor | ConditionMemory, times: Tensor, cond_drop_prob: float = 0.0) -> Tensor:

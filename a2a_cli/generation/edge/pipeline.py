@@ -22,10 +22,11 @@ import numpy as np
 
 from a2a_cli.errors import InputError
 from a2a_cli.motion.fk import forward_kinematics
-from a2a_cli.generation.edge.representation import CONTACTS, N_CHANNELS, ROOT, ROTATIONS, to_motion_frame
+from a2a_cli.motion.formats import EDGE_CONTACTS, EDGE_DIM, EDGE_ROT6D, motion_from_edge_vector
 from a2a_cli.motion.motion import Motion
 from a2a_cli.motion.rotations import (
     axis_angle_to_matrix,
+    matrix_to_6d,
     matrix_to_axis_angle,
     matrix_to_quaternion,
     quaternion_to_matrix,
@@ -76,46 +77,35 @@ def slerp(q0: np.ndarray, q1: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return out / np.linalg.norm(out, axis=-1, keepdims=True)
 
 
-def stitch_windows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unnormalised EDGE vectors (B, WINDOW, 151) -> contacts (T, 4), root (T, 3), rotations (T, 24, 3, 3),
-    T = WINDOW for one window, else HOP (B + 1). As EDGE: contacts and root cross-faded linearly over
-    each overlap, joint rotations slerped."""
-    contacts, root = vectors[..., CONTACTS], vectors[..., ROOT]
-    rotations = sixd_to_matrix(vectors[..., ROTATIONS].reshape(*vectors.shape[:2], N_JOINTS, 6))
+def stitch_windows(vectors: np.ndarray) -> np.ndarray:
+    """Unnormalised EDGE vectors (B, WINDOW, 151) -> one sequence (T, 151), T = WINDOW for one window,
+    else HOP (B + 1). As EDGE: contacts and root cross-faded linearly over each overlap, joint
+    rotations slerped."""
     if vectors.shape[0] == 1:
-        return contacts[0], root[0], rotations[0]
+        return vectors[0]
     n_windows = vectors.shape[0]
-    total = HOP * (n_windows + 1)
     ramp = np.linspace(0.0, 1.0, HOP)[:, None]
-    linear = np.concatenate([contacts, root], axis=-1)
-    faded = linear.copy()
+    faded = vectors.astype(np.float64)
     faded[1:, :HOP] *= ramp
     faded[:-1, HOP:] *= 1.0 - ramp
-    flat = np.zeros((total, linear.shape[-1]))
+    out = np.zeros((HOP * (n_windows + 1), vectors.shape[-1]))
     for i in range(n_windows):
-        flat[i * HOP:i * HOP + WINDOW] += faded[i]
-    flat[:HOP] = linear[0, :HOP]  # no neighbour to fade with at the two ends
-    flat[-HOP:] = linear[-1, HOP:]
-    quats = matrix_to_quaternion(rotations)  # (B, WINDOW, 24, 4)
+        out[i * HOP:i * HOP + WINDOW] += faded[i]
+    out[:HOP] = vectors[0, :HOP]  # no neighbour to fade with at the two ends
+    out[-HOP:] = vectors[-1, HOP:]
+    quats = matrix_to_quaternion(sixd_to_matrix(vectors[..., EDGE_ROT6D].reshape(*vectors.shape[:2], N_JOINTS, 6)))
     merged = slerp(quats[:-1, HOP:], quats[1:, :HOP], ramp[None, :, :, None])  # (B-1, HOP, 24, 4)
     full = np.concatenate([quats[0, :HOP], merged.reshape(-1, N_JOINTS, 4), quats[-1, HOP:]])
-    n_contacts = contacts.shape[-1]
-    return flat[:, :n_contacts], flat[:, n_contacts:], quaternion_to_matrix(full)
+    out[:, EDGE_ROT6D] = matrix_to_6d(quaternion_to_matrix(full)).reshape(len(full), -1)
+    return out
 
 
 def floor_height(joints: np.ndarray, contacts: np.ndarray) -> float:
-    """The floor's y under a motion (joints (T, 24, 3), contacts (T, 4) for FOOT_JOINTS): the median
-    height of the foot joints EDGE marks as touching it, else the 5th percentile of the lowest foot joint."""
-    feet = joints[:, FOOT_JOINTS, 1]  # (T, 4)
-    touching = contacts > CONTACT_THRESHOLD
-    lowest = feet.min(axis=1)
-    if touching.sum() >= 8:
-        # a touching toe sits lower than a touching ankle: measure each foot joint from its own contacts
-        per_joint = [np.median(feet[touching[:, j], j]) - np.median(feet[touching[:, j], j] - lowest[touching[:, j]])
-                     for j in range(4) if touching[:, j].sum() >= 2]
-        if per_joint:
-            return float(np.median(per_joint))
-    return float(np.percentile(lowest, 5.0))
+    """The floor's y under a motion (joints (T, 24, 3), contacts (T, 4)): the median height of the
+    lowest foot joint over the frames where EDGE says a foot touches the floor, else its 5th percentile."""
+    lowest = joints[:, FOOT_JOINTS, 1].min(axis=1)
+    touching = (contacts > CONTACT_THRESHOLD).any(axis=1)
+    return float(np.median(lowest[touching]) if touching.sum() >= MIN_LOCK_FRAMES else np.percentile(lowest, 5.0))
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -137,8 +127,8 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def lock_feet(poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray) -> np.ndarray:
     """Poses (T, 24, 3) whose planted ankles stay put: for each run of frames where EDGE predicts an
-    ankle contact, the ankle is held at its mean position over the run (never below its lowest
-    point there), easing in and out over LOCK_BLEND_FRAMES, and the leg reaches it by two-bone IK.
+    ankle contact, the ankle is held at its mean position over the run, easing in and out over
+    LOCK_BLEND_FRAMES, and the leg reaches it by two-bone IK.
 
     Only the hip, knee and ankle rotations of a locked leg change: the thigh and shin swing (their
     twist is kept) and the ankle's world orientation is kept, so the foot points where EDGE put it.
@@ -159,7 +149,6 @@ def lock_feet(poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray) -> np.
             if stop - start < MIN_LOCK_FRAMES:
                 continue
             spot = joints[start:stop, ankle].mean(axis=0)
-            spot[1] = max(spot[1], joints[start:stop, ankle, 1].min())
             lo, hi = max(0, start - LOCK_BLEND_FRAMES), min(n, stop + LOCK_BLEND_FRAMES)
             w = np.ones(hi - lo)
             w[:start - lo] = ramp[LOCK_BLEND_FRAMES - (start - lo):]
@@ -195,13 +184,13 @@ def lock_feet(poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray) -> np.
 class EdgeGenerator:
     """EDGE as an a2a Generator. `weights`: an EDGE checkpoint (.pt in the official layout, or
     .safetensors); `steps`: DDIM steps (EDGE: 50); `guidance`: classifier-free guidance weight
-    (EDGE: 2); `device`: "cpu", "cuda" or "cuda:N"; `lock_feet`: hold planted feet still."""
+    (EDGE: 2); `device`: "cpu", "cuda" or "cuda:N"; `plant_feet`: hold planted feet still."""
 
     weights: str | os.PathLike
     steps: int = 50
     guidance: float = 2.0
     device: str = "cpu"
-    lock_feet: bool = True
+    plant_feet: bool = True
     name: str = "edge"
 
     def __post_init__(self) -> None:
@@ -231,12 +220,11 @@ class EdgeGenerator:
         from a2a_cli.generation.base import check_duration
 
         n_frames = check_duration(duration_s)
-        vectors = self.sample_vectors(audio.features, n_frames, seed, progress)
-        contacts, root, rotations = stitch_windows(vectors)
-        contacts, root, rotations = contacts[:n_frames], root[:n_frames], rotations[:n_frames]
-        poses, trans = to_motion_frame(root, rotations)
-        trans[:, 1] -= floor_height(forward_kinematics(poses, trans), contacts)
-        if self.lock_feet:
+        vectors = stitch_windows(self.sample_vectors(audio.features, n_frames, seed, progress))[:n_frames]
+        danced = motion_from_edge_vector(vectors)
+        poses, trans, contacts = danced.poses, danced.trans, vectors[:, EDGE_CONTACTS]
+        trans[:, 1] -= floor_height(danced.joints, contacts)
+        if self.plant_feet:
             poses = lock_feet(poses, trans, contacts)
         meta = {"model": "edge", "seed": int(seed), "steps": self.sampler.steps, "guidance": self.sampler.guidance_weight,
                 "weights": Path(self.weights).name, "contacts": contacts.astype(np.float32)}
@@ -251,7 +239,7 @@ class EdgeGenerator:
         generator = torch.Generator(device=self.device).manual_seed(int(seed))
         with torch.inference_mode():
             memory = network.encode_condition(cond)
-            x = self.sampler.sample(network, memory, (cond.shape[0], WINDOW, N_CHANNELS),
+            x = self.sampler.sample(network, memory, (cond.shape[0], WINDOW, EDGE_DIM),
                                     generator=generator, device=self.device, progress=progress)
             return self.model.normalizer.unnormalize(x.float()).cpu().double().numpy()
 
