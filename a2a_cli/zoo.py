@@ -48,8 +48,9 @@ CHUNK_BYTES = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-class MissingWeightsError(WorkError):
-    """A model's weights are not in the data dir; the message names the command that fetches them."""
+class MissingWeightsError(InputError):
+    """A model's weights are not in the data dir (the user must fetch or name them: exit code 2, as
+    for any missing input); the message names the command that fetches them."""
 
 
 @dataclass(frozen=True)
