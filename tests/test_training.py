@@ -158,6 +158,21 @@ def test_a_foot_said_planted_that_slides_costs_and_one_that_stays_does_not():
     assert DanceDecoder  # the real network is exercised by the run below
 
 
+def test_bad_training_requests_are_one_line_input_errors(tmp_path):
+    from a2a_cli.training.trainer import TrainConfig, train
+
+    data = a2a_dataset(tmp_path / "data", seconds=(5.5,))
+    with pytest.raises(InputError, match="training data must be a folder"):
+        train(tmp_path / "nowhere", tmp_path / "x.pt", TrainConfig(cpu=True))
+    with pytest.raises(InputError, match="--optimizer must be one of adan, adamw"):
+        train(data, tmp_path / "x.pt", TrainConfig(optimizer="sgd", cpu=True))
+    with pytest.raises(InputError, match="--resume: .* does not exist"):
+        train(data, tmp_path / "x.pt", TrainConfig(cpu=True), resume=True)
+    short = a2a_dataset(tmp_path / "short", seconds=(4.0,))  # shorter than one 5-s window
+    with pytest.raises(InputError, match="nothing to train on"):
+        train(short, tmp_path / "x.pt", TrainConfig(cpu=True))
+
+
 def run_cli(*args: str, capsys) -> tuple[int, str, str]:
     from a2a_cli.cli.app import main
 

@@ -105,7 +105,10 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
     if resume and not checkpoint.is_file():
         raise InputError(f"--resume: {checkpoint} does not exist")
     started = time.perf_counter()
-    accelerator = Accelerator(cpu=config.cpu, mixed_precision=config.mixed_precision)
+    try:
+        accelerator = Accelerator(cpu=config.cpu, mixed_precision=config.mixed_precision)
+    except ValueError as e:  # fp16 without a GPU, a distributed setup accelerate cannot start
+        raise InputError(f"cannot start training: {str(e).splitlines()[0]}") from None
     report = progress if (progress is not None and accelerator.is_main_process) else None
 
     split = split_sequences(find_sequences(data))
