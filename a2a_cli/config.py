@@ -60,6 +60,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "formats": Key(list, ["npy"], "Motion files to write, any of npy, npz, bvh.", choices=("npy", "npz", "bvh")),
         "out_dir": Key(str, "", 'Folder for generated files; "" means beside the audio file.'),
         "fps": Key(int, 30, "Frames per second of generated motion.", min=1, max=240),
+        "weights": Key(str, "", 'Checkpoint of a learned model (edge: .pt in EDGE\'s layout or .safetensors); "" means the downloaded one.'),
+        "steps": Key(int, 50, "Diffusion sampling steps of a learned model (edge: DDIM, 50 as EDGE).", min=1, max=1000),
+        "guidance": Key(float, 2.0, "Classifier-free guidance weight of a learned model (edge: 2 as EDGE).", min=0.0, max=100.0),
+        "device": Key(str, "cpu", 'Where a learned model runs: "cpu", "cuda" or "cuda:N".'),
     },
     "score": {
         "reference_stats": Key(str, "", 'FID reference statistics (.npz from `a2a score --build-reference`); "" skips FID.'),

@@ -37,16 +37,28 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
     try:
         yield tmp_path
-        try:
-            with open(tmp_path, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp_path, path)
-        except OSError as e:  # `path` is a folder, or the disk failed
-            raise WorkError(f"cannot write {path}: {e.strerror or e}") from None
+        move_into_place(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def move_into_place(source: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Replace `path` with the finished file `source` in one rename, durably; returns `path`.
+
+    `source` must be on the same file system (beside `path`, or in a folder next to it): a reader
+    of `path` then sees the old file or the new one, never half of one. The data is synced before
+    the rename and the folder entry after it, so a power loss cannot bring back a truncated file.
+    """
+    path = Path(path)
+    try:
+        with open(source, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(source, path)
+    except OSError as e:  # `path` is a folder, or the disk failed
+        raise WorkError(f"cannot write {path}: {e.strerror or e}") from None
     _fsync_folder(path.parent)
+    return path
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -47,12 +47,14 @@ def _global_options(
 def _register_commands() -> None:
     # Each command module imports only typer at module level; heavy work is imported inside commands.
     # Registration order is the order of `a2a --help`: the everyday commands first, then the subnet's.
-    from a2a_cli.cli import config_cmd, example, generate, mine, register, render, score, validate
+    from a2a_cli.cli import config_cmd, download_weights, example, generate, mine, register, render, score, train, validate
 
     app.command("generate")(generate.generate)
     app.command("score")(score.score)
     app.command("render")(render.render)
     app.command("example")(example.example)
+    app.command("download-weights")(download_weights.download_weights)
+    app.command("train")(train.train)
     app.add_typer(config_cmd.app, name="config")
     app.command("mine")(mine.mine)
     app.command("validate")(validate.validate)
@@ -63,7 +65,8 @@ _register_commands()
 
 
 # Packages of the optional extras in pyproject.toml, so a missing one is an instruction, not a crash.
-_OPTIONAL_PACKAGES = {"bittensor": "subnet", "fastapi": "subnet", "uvicorn": "subnet", "httpx": "subnet", "torch": "models", "smplx": "mesh"}
+_OPTIONAL_PACKAGES = {"bittensor": "subnet", "fastapi": "subnet", "uvicorn": "subnet", "httpx": "subnet", "torch": "models",
+                      "huggingface_hub": "models", "accelerate": "models", "smplx": "mesh"}
 
 
 def _describe_unexpected(e: Exception) -> str:

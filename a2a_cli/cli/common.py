@@ -81,18 +81,21 @@ def show_progress() -> bool:
 
 class ProgressBar:
     """A transient Rich bar on stderr while it is a terminal, and a silent no-op otherwise, so the
-    commands never branch on it; `quiet` keeps it off for work too short to need one."""
+    commands never branch on it; `quiet` keeps it off for work too short to need one. With
+    `in_bytes`, the counts are bytes, shown with their rate (downloads)."""
 
-    def __init__(self, label: str = "", total: float | None = None, *, quiet: bool = False):
-        self.label, self.total, self.quiet = label, total, quiet
+    def __init__(self, label: str = "", total: float | None = None, *, quiet: bool = False, in_bytes: bool = False):
+        self.label, self.total, self.quiet, self.in_bytes = label, total, quiet, in_bytes
         self._bar: Any = None
         self._task: Any = None
 
     def __enter__(self) -> ProgressBar:
         if not self.quiet and show_progress():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn,
+                                       TransferSpeedColumn)
 
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            counts = (DownloadColumn(), TransferSpeedColumn()) if self.in_bytes else (MofNCompleteColumn(),)
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), *counts, TimeRemainingColumn(),
                                  console=err, transient=True)
             self._bar.start()
             self._task = self._bar.add_task(self.label, total=self.total)

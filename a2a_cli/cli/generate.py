@@ -18,8 +18,12 @@ def generate(
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Folder for the motion files, or for one song the file itself (dance.npz) (default: beside each audio file)."),
     formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help="npy, npz or bvh; repeat for several (default npy)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator (default choreo: no weights, no GPU)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: choreo (default: no weights, no GPU) or edge (EDGE's diffusion model: torch and weights)."),
     style: Optional[str] = typer.Option(None, "--style", help="choreo's dance style: auto (read from the music: tempo, energy, percussiveness, brightness, mode, swing) or hiphop, house, flow, popping."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint for a learned model (edge: EDGE's .pt layout or .safetensors; default: the downloaded one)."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, max=1000, help="Diffusion sampling steps of a learned model (edge: 50)."),
+    guidance: Optional[float] = typer.Option(None, "--guidance", min=0.0, max=100.0, help="Classifier-free guidance weight of a learned model (edge: 2)."),
+    device: Optional[str] = typer.Option(None, "--device", help="Where a learned model runs: cpu (default), cuda or cuda:N."),
     start: Optional[float] = typer.Option(None, "--start", min=0.0, help="Dance from this second of the song."),
     duration: Optional[float] = typer.Option(None, "--duration", min=0.0, help="Dance this many seconds (default: to the end)."),
     preview: Optional[Path] = typer.Option(None, "--preview", help="Also render a video of the dance: FILE.mp4 (with the music) or FILE.gif."),
@@ -41,17 +45,20 @@ def generate(
       [bold]a2a generate long.mp3 --start 60 --duration 30[/bold]
 
       [bold]a2a generate song.mp3 --style house[/bold]  (instead of the style the music suggests)
+
+      [bold]a2a generate song.mp3 --model edge --weights checkpoint.pt --steps 10[/bold]  (EDGE; fewer steps: faster)
     """
     from a2a_cli.errors import InputError
 
     cfg = common.settings(flag_names={"generate.formats": "--format", "generate.out_dir": "--out"}, **{
         "generate.model": model, "generate.seed": seed, "generate.style": style, "generate.formats": formats or None,
         "generate.out_dir": None if out is None else str(out),
+        "generate.weights": None if weights is None else str(weights), "generate.steps": steps,
+        "generate.guidance": guidance, "generate.device": device,
     })
     fmts = _formats(cfg.get("generate.formats"))
-    from a2a_cli.generation import get_generator
 
-    generator = _generator(cfg.get("generate.model"), cfg.get("generate.style"))  # what the user asked for, before the files
+    generator = _generator(cfg)  # what the user asked for is checked before the files
     songs = common.files_in(audio, common.AUDIO_SUFFIXES, "audio")
     if preview is not None:
         from a2a_cli.render import FORMATS as PREVIEW_FORMATS
@@ -178,7 +185,7 @@ def _run(jobs, generator, cfg, start: float | None, duration: float | None) -> l
             bar.update(description=f"dancing to {song.name}", completed=done)
             began = time.perf_counter()
             analysis = analyze(song, start_s=start, duration_s=duration, cache_dir=cfg.audio_cache_dir)
-            motion = generator.generate(analysis, analysis.duration_s, seed)
+            motion = generator.generate(analysis, analysis.duration_s, seed, **_step_progress(generator, bar, song.name))
             took = time.perf_counter() - began
             for path in outputs:
                 save_motion(motion, path)
@@ -196,12 +203,14 @@ def _run(jobs, generator, cfg, start: float | None, duration: float | None) -> l
     return results
 
 
-def _generator(model: str, style: str):
-    """The generator `model`, dancing in `style` where it has styles; "auto" suits any model."""
+def _generator(cfg):
+    """The generator of `generate.model` with its options from the settings `cfg`, dancing in
+    `generate.style` where it has styles ("auto" suits any model)."""
     from a2a_cli.errors import InputError
     from a2a_cli.generation import get_generator
 
-    generator = get_generator(model)
+    model, style = cfg.get("generate.model"), cfg.get("generate.style")
+    generator = get_generator(model, cfg)
     if hasattr(generator, "use_style"):
         generator.use_style(style)
     elif style != "auto":
@@ -217,6 +226,15 @@ def _music_reading(music: dict | None) -> str:
     words += [word for key, word in (("swing", "swung"), ("percussiveness", "percussive")) if music[key] >= 0.5]
     words += ["soft"] if music["energy"] < 0.3 else []
     return ", ".join(words)
+
+
+def _step_progress(generator, bar, name: str) -> dict:
+    """`progress=` for generators that report their sampling steps (diffusion models), else nothing."""
+    import inspect
+
+    if "progress" not in inspect.signature(generator.generate).parameters:
+        return {}
+    return {"progress": lambda done, total: bar.update(description=f"dancing to {name}: step {done}/{total}")}
 
 
 def _finite_or_none(value) -> float | None:

@@ -17,7 +17,9 @@ def mine(
     wallet: Optional[str] = typer.Option(None, "--wallet", help="Wallet (coldkey) name."),
     hotkey: Optional[str] = typer.Option(None, "--hotkey", help="Hotkey name inside the wallet; it signs and is paid."),
     wallet_path: Optional[Path] = typer.Option(None, "--wallet-path", help="Folder holding the wallets."),
-    model: Optional[str] = typer.Option(None, "--model", help="Generator to serve (default: generate.model)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Generator to serve: choreo or edge (default: generate.model)."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint of a learned model (edge; default: generate.weights, else the downloaded one)."),
+    device: Optional[str] = typer.Option(None, "--device", help="Where a learned model runs: cpu or cuda[:N] (default: generate.device)."),
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default: miner.host)."),
     port: Optional[int] = typer.Option(None, "--port", help="Port to serve on; 0 picks a free one (default: miner.port)."),
     external_ip: Optional[str] = typer.Option(None, "--external-ip", help="Address validators should call, advertised on chain (default: miner.external_ip, else the bound host; 127.0.0.1 on sim and local)."),
@@ -41,7 +43,8 @@ def mine(
     from a2a_cli.errors import InputError
 
     settings = chain_settings(network, netuid, wallet, hotkey, wallet_path, **{
-        "generate.model": model, "miner.host": host, "miner.port": port, "miner.min_stake": min_stake,
+        "generate.model": model, "generate.weights": None if weights is None else str(weights), "generate.device": device,
+        "miner.host": host, "miner.port": port, "miner.min_stake": min_stake,
         "miner.external_ip": external_ip,
     })
     config = MinerSettings.from_settings(settings)
@@ -50,7 +53,7 @@ def mine(
     hotkey_ss58 = keys.hotkey.ss58_address
     uid = registered_uid(chain, hotkey_ss58)
     model_name = settings.get("generate.model")
-    generate = model_generate_fn(model_name)
+    generate = model_generate_fn(model_name, settings)
 
     if config.external_ip:
         advertised = config.external_ip

@@ -1,4 +1,5 @@
-"""Generators: audio in, dance out. `get_generator("choreo")` is the weight-free default."""
+"""Generators: audio in, dance out. `get_generator("choreo")` is the weight-free default; `edge` is
+EDGE's diffusion model (torch and weights needed)."""
 
 from a2a_cli.generation.base import Generator, available_generators, check_duration, get_generator, register
 
@@ -11,6 +12,13 @@ def _choreo() -> Generator:
     return ChoreoGenerator()
 
 
+def _edge(settings) -> Generator:
+    from a2a_cli.generation.edge.pipeline import edge_from_settings
+
+    return edge_from_settings(settings)
+
+
 register("choreo", _choreo)
+register("edge", _edge, takes_settings=True)
 
 __all__ = ["DEFAULT_MODEL", "Generator", "available_generators", "check_duration", "get_generator", "register"]

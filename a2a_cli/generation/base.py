@@ -26,24 +26,29 @@ class Generator(Protocol):
         ...
 
 
-_FACTORIES: dict[str, Callable[[], Generator]] = {}
+_FACTORIES: dict[str, tuple[Callable[..., Generator], bool]] = {}
 
 
-def register(name: str, factory: Callable[[], Generator]) -> None:
-    """Make `factory()` available as model `name` (a later registration under the same name wins)."""
-    _FACTORIES[name] = factory
+def register(name: str, factory: Callable[..., Generator], *, takes_settings: bool = False) -> None:
+    """Make `factory()` available as model `name` (a later registration under the same name wins).
+
+    `takes_settings`: the factory is called as `factory(settings)` with the effective
+    `a2a_cli.config.Settings` (or None), for models with options (weights, steps, device)."""
+    _FACTORIES[name] = (factory, takes_settings)
 
 
 def available_generators() -> list[str]:
     return sorted(_FACTORIES)
 
 
-def get_generator(name: str) -> Generator:
+def get_generator(name: str, settings=None) -> Generator:
+    """The generator registered as `name`; `settings` (a2a_cli.config.Settings, None: the defaults)
+    carry the options of models that take them."""
     try:
-        factory = _FACTORIES[name]
+        factory, takes_settings = _FACTORIES[name]
     except KeyError:
         raise InputError(f"unknown model {name!r}; available: {', '.join(available_generators())}") from None
-    return factory()
+    return factory(settings) if takes_settings else factory()
 
 
 # DESIGN §5: a generator dances any duration from 1 s to 10 min. Shorter clips cannot be judged for

@@ -56,8 +56,9 @@ ACCEPTED_SHAPES = (
 # position). Files hold the unnormalised vectors (what EDGE's sampler renders), not the
 # normalised training inputs.
 EDGE_DIM = 151
-_EDGE_ROOT = slice(4, 7)
-_EDGE_ROT6D = slice(7, EDGE_DIM)
+EDGE_CONTACTS = slice(0, 4)  # left ankle, right ankle, left toe, right toe (FOOT_JOINTS order)
+EDGE_ROOT = slice(4, 7)
+EDGE_ROT6D = slice(7, EDGE_DIM)
 EDGE_CONTACT_SPEED = 0.01  # metres per frame below which EDGE calls a foot in contact
 
 
@@ -101,9 +102,9 @@ def motion_from_edge_vector(vectors: np.ndarray, fps: float = DEFAULT_FPS, meta:
     vectors = np.asarray(vectors, dtype=np.float64)
     if vectors.ndim != 2 or vectors.shape[1] != EDGE_DIM:
         raise InputError(f"EDGE vectors must be (T, {EDGE_DIM}), got {tuple(vectors.shape)}")
-    rot6d = vectors[:, _EDGE_ROT6D].reshape(-1, N_JOINTS, 6)
+    rot6d = vectors[:, EDGE_ROT6D].reshape(-1, N_JOINTS, 6)
     poses_z = matrix_to_axis_angle(sixd_to_matrix(rot6d))
-    poses, trans = change_up_axis(poses_z, vectors[:, _EDGE_ROOT], to="y")
+    poses, trans = change_up_axis(poses_z, vectors[:, EDGE_ROOT], to="y")
     return Motion(poses=poses, trans=trans, fps=fps, meta=dict(meta or {}))
 
 

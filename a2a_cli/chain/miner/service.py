@@ -38,13 +38,14 @@ log = logging.getLogger("a2a.miner")
 GenerateFn = Callable[["np.ndarray", int, float, int], "Motion"]
 
 
-def model_generate_fn(model: str) -> GenerateFn:
+def model_generate_fn(model: str, settings=None) -> GenerateFn:
     """The GenerateFn of the generator named `model` (`a2a_cli.generation.get_generator`): analyse
-    the audio, then generate (both CPU-heavy)."""
+    the audio, then generate (both CPU-heavy). `settings` (a2a_cli.config.Settings, or None for the
+    defaults) carry the options of learned models (weights, steps, guidance, device)."""
     from a2a_cli.audio import analyze
     from a2a_cli.generation import get_generator
 
-    generator = get_generator(model)
+    generator = get_generator(model, settings)
 
     def generate(samples: np.ndarray, sr: int, duration_s: float, seed: int) -> Motion:
         return generator.generate(analyze(samples, sr), duration_s, seed)

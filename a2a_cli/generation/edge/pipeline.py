@@ -1,0 +1,266 @@
+"""The `edge` generator (the pipeline of the diffusers split): music in, an a2a Motion out.
+
+1. Conditioning: a2a's 35 audio features (EDGE's "baseline" set, one row per 30 fps frame), cut
+   into 5-s windows at a 2.5-s hop; the song's tail is padded by mirroring the music to whole windows.
+2. Sampling: every window of the song in one batch, EDGE's DDIM with the long-form overlap
+   constraint (sampler.py); the music memory is computed once and reused by every step.
+3. Decoding: EDGE's 151-d vectors (4 foot contacts, root position, 24 x 6D rotations, z up) are
+   unnormalised, the windows stitched as EDGE does (positions cross-faded, rotations slerped over
+   each overlap), cut to exactly round(duration * 30) frames, turned into axis-angle and y up.
+4. Feet: the floor is found where EDGE says the feet touch it and put at y = 0; feet EDGE marks as
+   planted are locked in place by two-bone leg IK (EDGE's own output slides; see `lock_feet`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from a2a_cli.errors import InputError
+from a2a_cli.motion.fk import forward_kinematics
+from a2a_cli.motion.formats import EDGE_CONTACTS, EDGE_DIM, EDGE_ROT6D, motion_from_edge_vector
+from a2a_cli.motion.motion import Motion
+from a2a_cli.motion.rotations import (
+    axis_angle_to_matrix,
+    matrix_to_6d,
+    matrix_to_axis_angle,
+    matrix_to_quaternion,
+    quaternion_to_matrix,
+    sixd_to_matrix,
+)
+from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, L_HIP, L_KNEE, N_JOINTS, PELVIS, R_ANKLE, R_HIP, R_KNEE, smpl_skeleton
+
+FPS = 30
+WINDOW = 150  # frames per EDGE window (5 s)
+HOP = WINDOW // 2  # consecutive windows share half their frames
+CONTACT_THRESHOLD = 0.5  # EDGE's contact channels are 0/1 labels; the model's values are in between
+LOCK_BLEND_FRAMES = 4  # frames over which a foot eases into and out of its lock
+MIN_LOCK_FRAMES = 3  # shorter predicted contacts are left alone (a touch, not a plant)
+DOWNLOAD_COMMAND = "a2a download-weights edge"
+
+
+def window_count(n_frames: int) -> int:
+    """Windows at a HOP that cover n_frames frames: 1 up to one window, else EDGE's 75 (B + 1) >= n."""
+    return 1 if n_frames <= WINDOW else math.ceil((n_frames - WINDOW) / HOP) + 1
+
+
+def condition_windows(features: np.ndarray, n_frames: int) -> np.ndarray:
+    """Audio features (T, C) -> (B, WINDOW, C) windows at a HOP covering n_frames frames.
+
+    A song shorter than its windows is padded by mirroring its features (the music goes on in
+    the same style); the frames danced to the padding are cut off afterwards."""
+    n_windows = window_count(n_frames)
+    needed = WINDOW if n_windows == 1 else HOP * (n_windows + 1)
+    feats = np.asarray(features, dtype=np.float32)[:n_frames]
+    if feats.shape[0] == 0:
+        raise InputError("no audio features to dance to")
+    while feats.shape[0] < needed:  # symmetric padding, repeated for songs far shorter than a window
+        feats = np.concatenate([feats, feats[::-1][: needed - feats.shape[0]]])
+    return np.stack([feats[i * HOP:i * HOP + WINDOW] for i in range(n_windows)])
+
+
+def slerp(q0: np.ndarray, q1: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Spherical interpolation of unit quaternions (..., 4) along the shorter arc; weight broadcasts."""
+    dot = np.sum(q0 * q1, axis=-1, keepdims=True)
+    q1 = np.where(dot < 0, -q1, q1)
+    dot = np.clip(np.abs(dot), -1.0, 1.0)
+    theta = np.arccos(dot)
+    sin = np.sin(theta)
+    close = sin < 1e-6
+    a = np.where(close, 1.0 - weight, np.sin((1.0 - weight) * theta) / np.where(close, 1.0, sin))
+    b = np.where(close, weight, np.sin(weight * theta) / np.where(close, 1.0, sin))
+    out = a * q0 + b * q1
+    return out / np.linalg.norm(out, axis=-1, keepdims=True)
+
+
+def stitch_windows(vectors: np.ndarray) -> np.ndarray:
+    """Unnormalised EDGE vectors (B, WINDOW, 151) -> one sequence (T, 151), T = WINDOW for one window,
+    else HOP (B + 1). As EDGE: contacts and root cross-faded linearly over each overlap, joint
+    rotations slerped."""
+    if vectors.shape[0] == 1:
+        return vectors[0]
+    n_windows = vectors.shape[0]
+    ramp = np.linspace(0.0, 1.0, HOP)[:, None]
+    faded = vectors.astype(np.float64)
+    faded[1:, :HOP] *= ramp
+    faded[:-1, HOP:] *= 1.0 - ramp
+    out = np.zeros((HOP * (n_windows + 1), vectors.shape[-1]))
+    for i in range(n_windows):
+        out[i * HOP:i * HOP + WINDOW] += faded[i]
+    out[:HOP] = vectors[0, :HOP]  # no neighbour to fade with at the two ends
+    out[-HOP:] = vectors[-1, HOP:]
+    quats = matrix_to_quaternion(sixd_to_matrix(vectors[..., EDGE_ROT6D].reshape(*vectors.shape[:2], N_JOINTS, 6)))
+    merged = slerp(quats[:-1, HOP:], quats[1:, :HOP], ramp[None, :, :, None])  # (B-1, HOP, 24, 4)
+    full = np.concatenate([quats[0, :HOP], merged.reshape(-1, N_JOINTS, 4), quats[-1, HOP:]])
+    out[:, EDGE_ROT6D] = matrix_to_6d(quaternion_to_matrix(full)).reshape(len(full), -1)
+    return out
+
+
+def floor_height(joints: np.ndarray, contacts: np.ndarray) -> float:
+    """The floor's y under a motion (joints (T, 24, 3), contacts (T, 4)): the median height of the
+    lowest foot joint over the frames where EDGE says a foot touches the floor, else its 5th percentile."""
+    lowest = joints[:, FOOT_JOINTS, 1].min(axis=1)
+    touching = (contacts > CONTACT_THRESHOLD).any(axis=1)
+    return float(np.median(lowest[touching]) if touching.sum() >= MIN_LOCK_FRAMES else np.percentile(lowest, 5.0))
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in a 1-D bool array."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest rotations (..., 3, 3) turning directions a onto b (..., 3)."""
+    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    axis = np.cross(a, b)
+    s = np.linalg.norm(axis, axis=-1, keepdims=True)
+    c = np.sum(a * b, axis=-1, keepdims=True)
+    angle = np.arctan2(s, c)
+    return axis_angle_to_matrix(axis / np.maximum(s, 1e-12) * angle)
+
+
+def lock_feet(poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray) -> np.ndarray:
+    """Poses (T, 24, 3) whose planted ankles stay put: for each run of frames where EDGE predicts an
+    ankle contact, the ankle is held at its mean position over the run, easing in and out over
+    LOCK_BLEND_FRAMES, and the leg reaches it by two-bone IK.
+
+    Only the hip, knee and ankle rotations of a locked leg change: the thigh and shin swing (their
+    twist is kept) and the ankle's world orientation is kept, so the foot points where EDGE put it.
+    """
+    from a2a_cli.generation.choreo.ik import leg_ik
+
+    n = poses.shape[0]
+    skeleton = smpl_skeleton()
+    joints = forward_kinematics(poses, trans).astype(np.float64)
+    local = axis_angle_to_matrix(poses.astype(np.float64))
+    out = poses.copy()
+    for side, (hip, knee, ankle) in enumerate(((L_HIP, L_KNEE, L_ANKLE), (R_HIP, R_KNEE, R_ANKLE))):
+        planted = contacts[:, side] > CONTACT_THRESHOLD  # contact channels 0, 1: left, right ankle
+        weight = np.zeros(n)
+        target = joints[:, ankle].copy()
+        ramp = np.arange(1, LOCK_BLEND_FRAMES + 1) / (LOCK_BLEND_FRAMES + 1)
+        for start, stop in _runs(planted):
+            if stop - start < MIN_LOCK_FRAMES:
+                continue
+            spot = joints[start:stop, ankle].mean(axis=0)
+            lo, hi = max(0, start - LOCK_BLEND_FRAMES), min(n, stop + LOCK_BLEND_FRAMES)
+            w = np.ones(hi - lo)
+            w[:start - lo] = ramp[LOCK_BLEND_FRAMES - (start - lo):]
+            w[stop - lo:] = ramp[::-1][:hi - stop]
+            better = w > weight[lo:hi]
+            weight[lo:hi] = np.where(better, w, weight[lo:hi])
+            target[lo:hi] = np.where(better[:, None], spot, target[lo:hi])
+        frames = np.flatnonzero(weight > 0)
+        if frames.size == 0:
+            continue
+        goal = joints[frames, ankle] + weight[frames, None] * (target[frames] - joints[frames, ankle])
+        # world rotations of pelvis, hip, knee and ankle at those frames
+        g_pelvis = local[frames, PELVIS]
+        g_hip = g_pelvis @ local[frames, hip]
+        g_knee = g_hip @ local[frames, knee]
+        g_ankle = g_knee @ local[frames, ankle]
+        hip_pos, knee_pos, ankle_pos = joints[frames, hip], joints[frames, knee], joints[frames, ankle]
+        thigh_rest, shin_rest = skeleton.offsets[knee], skeleton.offsets[ankle]
+        pole = knee_pos - 0.5 * (hip_pos + ankle_pos)  # keeps the knee bending the way EDGE bent it
+        thigh, _ = leg_ik(hip_pos, goal, pole, thigh_rest, shin_rest)
+        new_knee = hip_pos + thigh @ thigh_rest
+        swing_thigh = _swing(knee_pos - hip_pos, new_knee - hip_pos)
+        new_hip_g = swing_thigh @ g_hip
+        old_shin_dir = np.einsum("tij,tj->ti", swing_thigh, ankle_pos - knee_pos)
+        new_knee_g = _swing(old_shin_dir, goal - new_knee) @ swing_thigh @ g_knee
+        out[frames, hip] = matrix_to_axis_angle(np.swapaxes(g_pelvis, -1, -2) @ new_hip_g)
+        out[frames, knee] = matrix_to_axis_angle(np.swapaxes(new_hip_g, -1, -2) @ new_knee_g)
+        out[frames, ankle] = matrix_to_axis_angle(np.swapaxes(new_knee_g, -1, -2) @ g_ankle)
+    return out.astype(np.float32)
+
+
+@dataclass
+class EdgeGenerator:
+    """EDGE as an a2a Generator. `weights`: an EDGE checkpoint (.pt in the official layout, or
+    .safetensors); `steps`: DDIM steps (EDGE: 50); `guidance`: classifier-free guidance weight
+    (EDGE: 2); `device`: "cpu", "cuda" or "cuda:N"; `plant_feet`: hold planted feet still."""
+
+    weights: str | os.PathLike
+    steps: int = 50
+    guidance: float = 2.0
+    device: str = "cpu"
+    plant_feet: bool = True
+    name: str = "edge"
+
+    def __post_init__(self) -> None:
+        import torch
+
+        from a2a_cli.generation.edge.checkpoint import load_checkpoint
+        from a2a_cli.generation.edge.sampler import DDIMSampler
+
+        if not 1 <= int(self.steps) <= 1000:
+            raise InputError(f"--steps must be 1..1000, got {self.steps}")
+        if not math.isfinite(self.guidance) or self.guidance < 0:
+            raise InputError(f"--guidance must be a non-negative number, got {self.guidance}")
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise InputError(f"--device {self.device}: this torch has no CUDA device (use --device cpu)")
+        if self.device != "cpu" and not self.device.startswith("cuda"):
+            raise InputError(f"--device must be cpu or cuda[:N], got {self.device!r}")
+        self.model = load_checkpoint(Path(self.weights), device=self.device)
+        if self.model.feature_type == "jukebox":
+            _require_jukebox()
+        elif self.model.cond_features != 35:
+            raise InputError(f"{self.weights}: conditioning of {self.model.cond_features} features is neither EDGE's "
+                             "baseline (35) nor Jukebox (4800)")
+        self.sampler = DDIMSampler(steps=int(self.steps), guidance_weight=float(self.guidance))
+
+    def generate(self, audio, duration_s: float, seed: int, progress=None) -> Motion:
+        """A Motion of exactly round(duration_s * 30) frames for `audio` (an AudioAnalysis); same seed, same dance."""
+        from a2a_cli.generation.base import check_duration
+
+        n_frames = check_duration(duration_s)
+        vectors = stitch_windows(self.sample_vectors(audio.features, n_frames, seed, progress))[:n_frames]
+        danced = motion_from_edge_vector(vectors)
+        poses, trans, contacts = danced.poses, danced.trans, vectors[:, EDGE_CONTACTS]
+        trans[:, 1] -= floor_height(danced.joints, contacts)
+        if self.plant_feet:
+            poses = lock_feet(poses, trans, contacts)
+        meta = {"model": "edge", "seed": int(seed), "steps": self.sampler.steps, "guidance": self.sampler.guidance_weight,
+                "weights": Path(self.weights).name, "contacts": contacts.astype(np.float32)}
+        return Motion(poses=poses, trans=trans, fps=float(FPS), meta=meta)
+
+    def sample_vectors(self, features: np.ndarray, n_frames: int, seed: int, progress=None) -> np.ndarray:
+        """EDGE's unnormalised 151-d vectors (B, WINDOW, 151) float64 for the windows covering n_frames."""
+        import torch
+
+        cond = torch.from_numpy(condition_windows(features, n_frames)).to(self.device)
+        network = self.model.network
+        generator = torch.Generator(device=self.device).manual_seed(int(seed))
+        with torch.inference_mode():
+            memory = network.encode_condition(cond)
+            x = self.sampler.sample(network, memory, (cond.shape[0], WINDOW, EDGE_DIM),
+                                    generator=generator, device=self.device, progress=progress)
+            return self.model.normalizer.unnormalize(x.float()).cpu().double().numpy()
+
+
+def _require_jukebox() -> None:
+    raise InputError("this checkpoint is EDGE's Jukebox model (4800 features), whose features a2a cannot compute yet; "
+                     "use a baseline (35-feature) checkpoint, e.g. one trained with `a2a train`")
+
+
+def edge_from_settings(settings=None) -> EdgeGenerator:
+    """The `edge` generator configured by generate.weights / steps / guidance / device (a2a_cli.config)."""
+    import importlib.util
+
+    if settings is None:
+        from a2a_cli.config import load_settings
+
+        settings = load_settings()
+    weights = settings.get("generate.weights")
+    if not weights:
+        raise InputError(f"model edge needs weights: run `{DOWNLOAD_COMMAND}`, or give --weights PATH")
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("safetensors") is None:
+        raise InputError("model edge needs torch and safetensors: pip install 'a2a[models]' (the README picks the torch build for your machine)")
+    return EdgeGenerator(weights=Path(weights).expanduser(), steps=settings.get("generate.steps"),
+                         guidance=settings.get("generate.guidance"), device=settings.get("generate.device"))
