@@ -175,7 +175,7 @@ class WindowDenoiser(torch.nn.Module):
     def guided_forward(self, x, cond, t, w):
         level = torch.sin(cond.double().sum(dim=(1, 2))).float()[:, None, None]  # differs from window to window
         channel = torch.linspace(-0.6, 0.6, x.shape[-1])[None, None, :]
-        return (channel + 0.3 * level).expand_as(x) + 0.005 * torch.tanh(x)
+        return (channel + 0.9 * level).expand_as(x) + 0.005 * torch.tanh(x)
 
 
 def test_seams_are_smooth_where_windows_disagree(checkpoint):
