@@ -14,18 +14,10 @@ from a2a_cli.errors import InputError  # noqa: E402
 from a2a_cli.examples import synth_song  # noqa: E402
 from a2a_cli.generation import get_generator  # noqa: E402
 from a2a_cli.generation.edge import DanceDecoder, Normalizer, save_checkpoint  # noqa: E402
-from a2a_cli.generation.edge.pipeline import (  # noqa: E402
-    HOP,
-    WINDOW,
-    EdgeGenerator,
-    condition_windows,
-    floor_height,
-    lock_feet,
-    stitch_windows,
-    window_count,
-)
-from a2a_cli.motion.formats import motion_from_edge_vector, motion_to_edge_vector  # noqa: E402
+from a2a_cli.generation.edge.pipeline import EdgeGenerator, floor_height, lock_feet  # noqa: E402
 from a2a_cli.generation.edge.sampler import DDIMSampler, Schedule, guidance_weights, time_pairs  # noqa: E402
+from a2a_cli.generation.edge.windows import HOP, WINDOW, condition_windows, stitch_windows, window_count  # noqa: E402
+from a2a_cli.motion.formats import motion_from_edge_vector, motion_to_edge_vector  # noqa: E402
 from a2a_cli.motion.fk import forward_kinematics  # noqa: E402
 from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, R_ANKLE  # noqa: E402
 from a2a_cli.scoring.pfc import physical_foot_contact  # noqa: E402

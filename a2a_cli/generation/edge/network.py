@@ -24,9 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from a2a_cli.generation.edge.windows import WINDOW as WINDOW_FRAMES
+
 # EDGE.py's hyper-parameters of the released model; nothing in a checkpoint records them.
 MOTION_FEATURES = 151  # 4 foot contacts + 3 root position + 24 joints x 6D rotation
-WINDOW_FRAMES = 150  # 5 s at 30 fps; fixed by null_cond_embed
 LATENT_DIM = 512
 FF_DIM = 1024
 N_HEADS = 8
