@@ -209,9 +209,26 @@ def test_locking_predicted_contacts_stops_foot_sliding():
 
 # --- loading errors the user sees ----------------------------------------------------------------
 
-def test_without_weights_the_error_names_the_download_command():
+def test_without_weights_the_error_names_the_download_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("A2A_GENERAL_DATA_DIR", str(tmp_path / "data"))  # nothing downloaded there
     with pytest.raises(InputError, match="a2a download-weights edge"):
         get_generator("edge")
+
+
+def test_without_weights_the_downloaded_ones_are_used(checkpoint, tmp_path, monkeypatch):
+    """`a2a download-weights edge` puts the checkpoint in the data dir; `--model edge` finds it there."""
+    import shutil
+
+    from a2a_cli import zoo
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("A2A_GENERAL_DATA_DIR", str(data))
+    monkeypatch.setenv("A2A_GENERATE_STEPS", "2")
+    target = zoo.model_dir("edge", data) / zoo.model_card("edge").weights.name
+    target.parent.mkdir(parents=True)
+    shutil.copy(checkpoint, target)
+    generator = get_generator("edge")
+    assert generator.generate(song(12.0), 2.0, seed=0).n_frames == 60
 
 
 def test_bad_options_are_one_line_errors(checkpoint, tmp_path):
@@ -242,6 +259,7 @@ def test_a2a_generate_model_edge(checkpoint, tmp_path, capsys, monkeypatch):
     import soundfile as sf
 
     monkeypatch.setenv("A2A_GENERAL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("A2A_GENERAL_DATA_DIR", str(tmp_path / "data"))  # no downloaded weights
     wav = tmp_path / "song.wav"
     sf.write(wav, synth_song(120, 6.5, SR, seed=1), SR)
     code, _, err = _a2a(capsys, "generate", str(wav), "--model", "edge", "-o", str(tmp_path / "a.npz"))

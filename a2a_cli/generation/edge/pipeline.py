@@ -32,9 +32,6 @@ from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, L_HIP, L_KNEE, PELVIS,
 CONTACT_THRESHOLD = 0.5  # EDGE's contact channels are 0/1 labels; the model's values are in between
 LOCK_BLEND_FRAMES = 4  # frames over which a foot eases into and out of its lock
 MIN_LOCK_FRAMES = 3  # shorter predicted contacts are left alone (a touch, not a plant)
-DOWNLOAD_COMMAND = "a2a download-weights edge"
-
-
 def floor_height(joints: np.ndarray, contacts: np.ndarray) -> float:
     """The floor's y under a motion (joints (T, 24, 3), contacts (T, 4)): the median height of the
     lowest foot joint over the frames where EDGE says a foot touches the floor, else its 5th percentile."""
@@ -193,8 +190,10 @@ def edge_from_settings(settings=None) -> EdgeGenerator:
 
         settings = load_settings()
     weights = settings.get("generate.weights")
-    if not weights:
-        raise InputError(f"model edge needs weights: run `{DOWNLOAD_COMMAND}`, or give --weights PATH")
+    if not weights:  # the weights `a2a download-weights edge` fetched; a one-line error naming it if absent
+        from a2a_cli.zoo import local_weights
+
+        weights = local_weights("edge", settings.data_dir)
     if importlib.util.find_spec("torch") is None or importlib.util.find_spec("safetensors") is None:
         raise InputError("model edge needs torch and safetensors: pip install 'a2a[models]' (the README picks the torch build for your machine)")
     return EdgeGenerator(weights=Path(weights).expanduser(), steps=settings.get("generate.steps"),
