@@ -366,10 +366,7 @@ def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict) 
     reasons = [f"{name} factor {value:.2f}: {_LOW_MEANING[name]}" for name, value in factors.items()
                if value < 1.0 and name != "latency"]
     low = sorted((v, k) for k, v in components.items() if v < LOW_CREDIT and k not in factors)
-    reasons += [f"{name} {value:.2f}: {_detail(name, metrics)}" for value, name in low]
-    if not components:
-        reasons.append("nothing to judge")
-    return reasons
+    return reasons + [f"{name} {value:.2f}: {_detail(name, metrics)}" for value, name in low]
 
 
 def _detail(name: str, metrics: dict) -> str:
