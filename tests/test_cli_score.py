@@ -15,7 +15,7 @@ import soundfile as sf
 from a2a_cli.cli.app import main
 from a2a_cli.examples import synth_song
 from a2a_cli.motion.formats import save_motion
-from dances import beat_frames_of, plausible_dance, shifted_up, static_pose
+from support.dances import beat_frames_of, plausible_dance, shifted_up, static_pose
 
 SR = 22050
 SECONDS = 6
