@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from a2a_cli.errors import InputError
-from a2a_cli.motion.formats import FORMATS as MOTION_FORMATS
+from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
 
 CONFIG_FILE_NAME = "a2a.toml"
 APP_NAME = "a2a"

@@ -257,11 +257,11 @@ def test_a_removed_setting_says_why_instead_of_guessing_a_similar_name(tmp_path,
 
 
 def test_the_motion_formats_setting_offers_what_the_motion_package_writes():
-    from a2a_cli.cli.common import motion_suffixes
+    from a2a_cli.cli.common import MOTION_SUFFIXES
     from a2a_cli.motion.formats import FORMATS
 
     assert KEYS["generate.formats"].choices == FORMATS
-    assert motion_suffixes() == tuple("." + fmt for fmt in FORMATS)
+    assert MOTION_SUFFIXES == tuple("." + fmt for fmt in FORMATS)
 
 
 def test_unknown_top_level_table(tmp_path):

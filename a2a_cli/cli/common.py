@@ -13,7 +13,10 @@ from typing import Any
 
 from rich.console import Console
 
+from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
+
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+MOTION_SUFFIXES = tuple(f".{fmt}" for fmt in MOTION_FORMATS)  # what a folder of motions is searched for
 
 # Rich fits output to a terminal's width; in a pipe or a file it would wrap at 80 columns, cutting
 # file names and commands in two. There, lines are as long as their content (tables do not stretch).
@@ -113,14 +116,6 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.stop()
         return False
-
-
-def motion_suffixes() -> tuple[str, ...]:
-    """The motion files a folder is searched for: motion.formats.FORMATS as suffixes (".npy", ...).
-    A function, so that `a2a --help` does not import numpy through the motion package."""
-    from a2a_cli.motion.formats import FORMATS
-
-    return tuple(f".{fmt}" for fmt in FORMATS)
 
 
 def files_in(paths: list[Path], suffixes: tuple[str, ...], kind: str) -> list[Path]:

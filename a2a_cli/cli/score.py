@@ -85,7 +85,7 @@ def score(
     if audio is None and (start is not None or duration is not None):
         raise InputError("--start and --duration cut the music: give it with --audio")
     stats_path = cfg.get("score.reference_stats")
-    _score_files(common.files_in(motions, common.motion_suffixes(), "motion"), audio, reference, Path(stats_path) if stats_path else None, latency, as_json,
+    _score_files(common.files_in(motions, common.MOTION_SUFFIXES, "motion"), audio, reference, Path(stats_path) if stats_path else None, latency, as_json,
                  cut=(start, duration), cache_dir=cfg.audio_cache_dir)
 
 
@@ -235,7 +235,7 @@ def _build_reference(folder: Path, output: Path, as_json: bool) -> None:
 
     if not folder.is_dir():
         raise InputError(f"--build-reference needs a folder of dances: {folder}")
-    files = common.files_in([folder], common.motion_suffixes(), "motion")
+    files = common.files_in([folder], common.MOTION_SUFFIXES, "motion")
     clips = []
     with common.ProgressBar("reading dances", total=len(files), quiet=len(files) <= 3) as bar:
         for path in files:
