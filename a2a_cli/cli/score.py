@@ -44,7 +44,7 @@ _TABLE_METRICS = ("bas", "beat_precision", "beat_chance", "sync_level", "pfc", "
 
 
 def score(
-    motions: Optional[list[Path]] = typer.Argument(None, help="Motion files (.npy, .npz, .bvh) or folders of them."),
+    motions: Optional[list[Path]] = typer.Argument(None, help=f"Motion files ({common.MOTION_FORMAT_WORDS}) or folders of them."),
     audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="The music: one file for all motions, or a folder matched by file stem."),
     reference: Optional[Path] = typer.Option(None, "--reference", help="A reference dance for the same music (similarity, replay check)."),
     reference_stats: Optional[Path] = typer.Option(None, "--reference-stats", help="FID statistics (.npz from --build-reference): FID_k/g, Dist_k/g, realism."),
