@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from a2a_cli.errors import InputError
+from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
 
 CONFIG_FILE_NAME = "a2a.toml"
 APP_NAME = "a2a"
@@ -57,9 +58,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "seed": Key(int, 0, "Random seed: same audio, seed and model give the same motion.", min=0, max=2**32 - 1),
         "style": Key(str, "auto", 'Dance style of `choreo`: "auto" reads it from the music, or one of its styles '
                      "(hiphop, house, flow, popping)."),
-        "formats": Key(list, ["npy"], "Motion files to write, any of npy, npz, bvh.", choices=("npy", "npz", "bvh")),
+        "formats": Key(list, ["npy"], f"Motion files to write, any of {', '.join(MOTION_FORMATS)}.", choices=MOTION_FORMATS),
         "out_dir": Key(str, "", 'Folder for generated files; "" means beside the audio file.'),
-        "fps": Key(int, 30, "Frames per second of generated motion.", min=1, max=240),
         "weights": Key(str, "", 'Checkpoint of a learned model (edge: .pt in EDGE\'s layout or .safetensors); "" means the downloaded one.'),
         "steps": Key(int, 50, "Diffusion sampling steps of a learned model (edge: DDIM, 50 as EDGE).", min=1, max=1000),
         "guidance": Key(float, 2.0, "Classifier-free guidance weight of a learned model (edge: 2 as EDGE).", min=0.0, max=100.0),
@@ -135,6 +135,12 @@ def _flag_name(key: str) -> str:
 KEYS: dict[str, Key] = {f"{section}.{name}": spec for section, keys in SCHEMA.items() for name, spec in keys.items()}
 _BY_ENV_NAME = {_env_name(key): key for key in KEYS}
 _BY_FLAT_NAME = {key.replace(".", "_"): key for key in KEYS}
+# Settings that were removed, with why: a file or variable that still sets one gets this reason
+# instead of a guess at a similar name (an unknown key stays an error, as every unknown key is).
+RETIRED_KEYS = {
+    "generate.fps": "a2a's dances are always 30 fps (a2a_cli.frame_rate; the judge and the subnet use that rate); remove it",
+}
+_RETIRED_BY_ENV_NAME = {_env_name(key): key for key in RETIRED_KEYS}
 
 
 def section_defaults(section: str) -> dict[str, Any]:
@@ -302,6 +308,8 @@ def _validate_table(table: Any, path: Path, name: str) -> dict[str, Any]:
             raise InputError(f"{section!r} in {where} must be a table ([{name}.{section}]), got {_toml_type(keys)}")
         for key, value in keys.items():
             dotted = f"{section}.{key}"
+            if dotted in RETIRED_KEYS:
+                raise InputError(f"{dotted!r} in {where} is no longer a setting: {RETIRED_KEYS[dotted]}")
             if key not in SCHEMA[section]:
                 raise InputError(f"unknown key {dotted!r} in {where}{_did_you_mean(dotted, KEYS)}")
             values[dotted] = _check(dotted, value, f"in {where}")
@@ -314,6 +322,9 @@ def _env_layers(environ: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     section_prefixes = tuple(f"{ENV_PREFIX}{section.upper()}_" for section in SCHEMA)
     for name in sorted(environ):
         key = _BY_ENV_NAME.get(name)
+        if name in _RETIRED_BY_ENV_NAME:
+            raise InputError(f"environment variable {name} sets {_RETIRED_BY_ENV_NAME[name]!r}, which is no longer a setting: "
+                             f"{RETIRED_KEYS[_RETIRED_BY_ENV_NAME[name]]}")
         if key is None:
             if name.startswith(section_prefixes):
                 raise InputError(f"unknown setting in environment variable {name}{_did_you_mean(name, _BY_ENV_NAME)}")

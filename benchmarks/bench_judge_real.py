@@ -87,8 +87,8 @@ def generated() -> None:
 
 
 def unrelated_tempo_sync(n_dances: int = 40) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from dances import beat_frames_of, plausible_dance  # the procedural dance the tests judge
+    sys.path.insert(0, str(ROOT))  # the repo root, for support/ (shared with the tests)
+    from support.dances import beat_frames_of, plausible_dance  # the procedural dance the tests judge
 
     print(f"\n3. sync of dances at unrelated tempi ({3 * n_dances} dances, 12-s clips)")
     rng = np.random.default_rng(0)

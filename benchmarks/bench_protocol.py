@@ -7,7 +7,7 @@
    bytes and returns the same answer bytes with no auth, no parsing and no codecs (HTTP alone).
 2. 32 validators (each its own registered wallet) send 8 prompts each at once to one miner with
    2 generation slots and a queue of 16; generation takes 20 ms. Errors other than 429 must be 0.
-3. One miner under keyless attack (tests/attack.py: 24 slow bodies claiming the validator's hotkey,
+3. One miner under keyless attack (support/attack.py: 24 slow bodies claiming the validator's hotkey,
    200 idle connections, 10 slowloris header trickles, all from 127.0.0.1 like the validator): the
    validator's 10-s prompts, one after another, each timed from signing to the checked answer; the
    attacker, the miner and the validator each in their own process.
@@ -28,14 +28,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: a2a_cli, and support/ (shared with the tests)
 
 import httpx  # noqa: E402
 
 from a2a_cli.chain import protocol  # noqa: E402
 from a2a_cli.chain.auth import RequestVerifier, sign_request  # noqa: E402
-from attack import Attack  # noqa: E402
-from subnet_helpers import fast_generate, local_chain_with, make_wallets, prompt_body, signed_headers  # noqa: E402
+from support.attack import Attack  # noqa: E402
+from support.subnet_helpers import fast_generate, local_chain_with, make_wallets, prompt_body, signed_headers  # noqa: E402
 
 DURATION_S = 10.0
 ROUNDS = 40

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the test dances: a plausible 10-s dance built in code
+sys.path.insert(0, str(ROOT))  # the repo root: a2a_cli, and support/ (a plausible 10-s dance built in code, as the tests use)
 
 TARGET_S = 1.5
 SECONDS = 10
@@ -37,7 +37,7 @@ def main() -> int:
 
     from a2a_cli.examples import synth_song
     from a2a_cli.motion.formats import save_motion
-    from dances import beat_frames_of, plausible_dance
+    from support.dances import beat_frames_of, plausible_dance
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

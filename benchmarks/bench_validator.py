@@ -23,12 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: a2a_cli, and support/ (shared with the tests)
 
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from subnet_helpers import local_chain_with, make_wallets  # noqa: E402
+from support.subnet_helpers import local_chain_with, make_wallets  # noqa: E402
 
 N_MINERS = 64
 TIMEOUT_S = 10.0

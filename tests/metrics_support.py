@@ -1,25 +1,12 @@
-"""Shared by the tests/test_metrics_*.py files: the benchmark's per-frame baseline, and joints
-built in code."""
+"""Shared by the tests/test_metrics_*.py files: joints built in code (the per-frame baseline the
+metrics are checked against is support/metrics_baseline.py, shared with the benchmark)."""
 
 from __future__ import annotations
-
-import importlib.util
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 
 from a2a_cli.motion.skeleton import smpl_skeleton
-
-
-@cache
-def baseline():
-    """benchmarks/bench_metrics.py: its per-frame functions state the metrics independently."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_metrics.py"
-    spec = importlib.util.spec_from_file_location("bench_metrics", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from support.metrics_baseline import smooth_random_clips
 
 
 def rest_joints(n_frames: int) -> np.ndarray:
@@ -35,8 +22,8 @@ def carried_along(path: np.ndarray) -> np.ndarray:
 
 
 def random_clips(n_clips: int, n_frames: int, seed: int) -> np.ndarray:
-    """Smooth random dances through the benchmark's generator and the library's FK: (B, T, 24, 3)."""
+    """Smooth random dances (support.metrics_baseline's generator) and the library's FK: (B, T, 24, 3)."""
     from a2a_cli.motion.fk import forward_kinematics
 
-    poses, trans = baseline().smooth_random_clips(n_clips, n_frames, seed)
+    poses, trans = smooth_random_clips(n_clips, n_frames, seed)
     return forward_kinematics(poses.astype(np.float64), trans.astype(np.float64))

@@ -8,7 +8,7 @@ import pytest
 
 from a2a_cli.chain.auth import AuthFailed, RequestVerifier, load_wallet, sign_request
 from a2a_cli.errors import InputError
-from subnet_helpers import make_wallets
+from support.subnet_helpers import make_wallets
 
 PATH = "/v1/generate"
 BODY = b'{"prompt_id": "p1"}'

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from a2a_cli.motion import Motion
 from a2a_cli.scoring.body_stats import STATISTICS, BodyRange, body_statistics, realism_credit, reference_ranges
 from a2a_cli.scoring.composite import repeat_residual
-from dances import beat_frames_of, plausible_dance
+from support.dances import beat_frames_of, plausible_dance
 
 
 def walker(n: int = 240, stride_m: float = 0.3, seed: int = 0) -> np.ndarray:

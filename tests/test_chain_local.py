@@ -18,7 +18,7 @@ from a2a_cli.chain.chain import check_axon_address, is_public_address
 from a2a_cli.chain.local_chain import LocalChain, sim_chain_path
 from a2a_cli.chain.subtensor_chain import SubtensorChain
 from a2a_cli.errors import InputError, WorkError
-from subnet_helpers import Clock, key
+from support.subnet_helpers import Clock, key
 
 
 @pytest.fixture

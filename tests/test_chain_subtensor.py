@@ -19,7 +19,7 @@ from a2a_cli.chain.subtensor_chain import SubtensorChain, balance_amount
 from a2a_cli.errors import InputError, WorkError
 from sdk_chain import ChainNeuron, MemorySubstrate, SdkSubtensor
 from a2a_cli.chain.miner import model_generate_fn
-from subnet_helpers import (FixedPrompts, judged_on_merit, MinerService, MinerSettings, fast_generate, key, make_wallets, prompt_body, running_miner,
+from support.subnet_helpers import (FixedPrompts, judged_on_merit, MinerService, MinerSettings, fast_generate, key, make_wallets, prompt_body, running_miner,
                             signed_headers)
 
 NETUID = 7

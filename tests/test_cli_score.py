@@ -15,7 +15,7 @@ import soundfile as sf
 from a2a_cli.cli.app import main
 from a2a_cli.examples import synth_song
 from a2a_cli.motion.formats import save_motion
-from dances import beat_frames_of, plausible_dance, shifted_up, static_pose
+from support.dances import beat_frames_of, plausible_dance, shifted_up, static_pose
 
 SR = 22050
 SECONDS = 6
@@ -64,7 +64,7 @@ def test_json_ranks_the_dance_above_a_statue(files, capsys):
     code, out, _ = run(["score", str(files / "song.npy"), str(files / "static.npy"), "--audio", str(files / "song.wav"), "--json"], capsys)
     assert code == 0
     doc = json.loads(out)
-    dance, statue = doc["files"]
+    dance, statue = doc["results"]
     assert dance["validator_score"] >= 0.6 and dance["passed"]
     assert statue["validator_score"] == 0.0 and not statue["passed"]
     assert doc["summary"]["files"] == 2 and doc["summary"]["passed"] == 1
@@ -78,8 +78,8 @@ def test_folders_match_audio_by_stem_and_reference_stats_give_fid(files, capsys,
     code, out, err = run(["score", str(files / "motions"), "--audio", str(files / "songs"), "--reference-stats", str(stats), "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert [f["audio"].rsplit("/", 1)[-1] for f in doc["files"]] == ["s100.flac", "s130.flac"]
-    assert all(f["validator_score"] >= 0.5 and 0 <= f["components"]["realism"] <= 1 for f in doc["files"])
+    assert [f["audio"].rsplit("/", 1)[-1] for f in doc["results"]] == ["s100.flac", "s130.flac"]
+    assert all(f["validator_score"] >= 0.5 and 0 <= f["components"]["realism"] <= 1 for f in doc["results"])
     summary = doc["summary"]
     assert all(np.isfinite(summary[k]) and summary[k] >= 0 for k in ("FID_k", "FID_g", "Dist_k", "Dist_g"))
 
@@ -87,7 +87,7 @@ def test_folders_match_audio_by_stem_and_reference_stats_give_fid(files, capsys,
 def test_replayed_reference_scores_zero(files, capsys):
     code, out, _ = run(["score", str(files / "song.npy"), "--audio", str(files / "song.wav"), "--reference", str(files / "song.npy"), "--json"], capsys)
     assert code == 0
-    report = json.loads(out)["files"][0]
+    report = json.loads(out)["results"][0]
     assert report["validator_score"] == 0.0
     assert [g["name"] for g in report["gates"] if not g["passed"]] == ["not_replayed"]
 
@@ -98,10 +98,10 @@ def test_a_dance_to_a_cut_of_the_song_is_judged_against_that_cut(files, capsys, 
     cut = plausible_dance(beat_frames_of(120, SECONDS)[(beat_frames_of(120, SECONDS) >= 60)] - 60, 90, seed=3)
     save_motion(cut, tmp_path / "cut.npy")
     whole = run(["score", str(tmp_path / "cut.npy"), "--audio", str(files / "song.wav"), "--json"], capsys)
-    assert [g["name"] for g in json.loads(whole[1])["files"][0]["gates"] if not g["passed"]] == ["frame_count"]
+    assert [g["name"] for g in json.loads(whole[1])["results"][0]["gates"] if not g["passed"]] == ["frame_count"]
     code, out, err = run(["score", str(tmp_path / "cut.npy"), "--audio", str(files / "song.wav"), "--start", "2", "--duration", "3", "--json"], capsys)
     assert code == 0, err
-    report = json.loads(out)["files"][0]
+    report = json.loads(out)["results"][0]
     assert report["passed"] and report["validator_score"] >= 0.5 and report["metrics"]["bas"] > 0.5
     code, out, err = run(["score", str(tmp_path / "cut.npy"), "--start", "2"], capsys)
     assert code == 2 and "--audio" in err and len(err.strip().splitlines()) == 1
@@ -111,7 +111,7 @@ def test_floating_dance_fails_its_gate(files, capsys, tmp_path):
     save_motion(shifted_up(plausible_dance(beat_frames_of(120, SECONDS), N, seed=1), 1.0), tmp_path / "float.npy")
     code, out, _ = run(["score", str(tmp_path / "float.npy"), "--audio", str(files / "song.wav"), "--json"], capsys)
     assert code == 0
-    assert [g["name"] for g in json.loads(out)["files"][0]["gates"] if not g["passed"]] == ["floating"]
+    assert [g["name"] for g in json.loads(out)["results"][0]["gates"] if not g["passed"]] == ["floating"]
 
 
 def _bad_inputs(files, tmp):
@@ -208,7 +208,7 @@ def test_the_music_is_cached_in_the_cache_dir_unless_audio_cache_is_off(files, c
     assert code == 0, err
     assert len(list((tmp_path / "cache" / "features").glob("*.npz"))) == 1
     code, again, err = run(argv, capsys)  # from the cache: the same verdict
-    assert code == 0 and json.loads(again)["files"] == json.loads(first)["files"], err
+    assert code == 0 and json.loads(again)["results"] == json.loads(first)["results"], err
     monkeypatch.setenv("A2A_GENERAL_CACHE_DIR", str(tmp_path / "off"))
     monkeypatch.setenv("A2A_AUDIO_CACHE", "false")
     code, _, err = run(argv, capsys)
@@ -234,7 +234,7 @@ def test_every_score_names_its_judge_and_why_it_is_low(files, tmp_path, capsys):
     assert code == 0, err
     doc = json.loads(out)
     assert doc["summary"]["judge_version"] == JUDGE_VERSION
-    wrong, static = doc["files"]
+    wrong, static = doc["results"]
     assert wrong["judge_version"] == JUDGE_VERSION and wrong["passed"] and wrong["validator_score"] < 0.2
     assert any(reason.startswith("sync factor") for reason in wrong["reasons"]), wrong["reasons"]
     assert static["reasons"][0].startswith("gate moves failed") and "minimum" in static["reasons"][0]
@@ -255,3 +255,54 @@ def test_gate_limits_say_minimum_or_maximum(files, capsys):
     lines = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 3}
     assert "max 16" in lines["gate joint_speed"] and "min 0.020" in lines["gate moves"]
     assert "min 30" in lines["gate duration"] and "must be 180" in lines["gate frame_count"]
+
+
+def test_a_dance_that_fails_a_gate_is_scored_with_exit_0_and_fail_on_gate_makes_it_1(files, capsys, tmp_path):
+    """Scoring a dance that fails a gate is a successful scoring; --fail-on-gate turns a failed gate
+    into exit 1 for scripts, naming each failing file and its gates."""
+    dance, statue, song = str(files / "song.npy"), str(files / "static.npy"), str(files / "song.wav")
+    code, out, err = run(["score", dance, statue, "--audio", song, "--json"], capsys)
+    assert code == 0, err
+    assert [r["passed"] for r in json.loads(out)["results"]] == [True, False]
+    code, out, err = run(["score", dance, statue, "--audio", song, "--json", "--fail-on-gate"], capsys)
+    assert code == 1
+    assert [r["passed"] for r in json.loads(out)["results"]] == [True, False]  # the scores are still printed
+    assert err.strip() == "1 of 2 dances failed a gate (--fail-on-gate): static.npy (moves)"
+    code, _, err = run(["score", dance, "--audio", song, "--fail-on-gate"], capsys)
+    assert code == 0 and "failed a gate" not in err
+
+
+def test_values_beyond_what_a_body_reaches_fail_the_finite_gate_while_nan_in_a_file_is_an_input_error(files, capsys, tmp_path):
+    """The README's split: NaN or inf in a file is refused when it is read (exit 2, above); finite
+    numbers no body reaches (a root 20 km away) are read and fail the `finite` gate (exit 0)."""
+    far = plausible_dance(beat_frames_of(120, SECONDS), N, seed=1)
+    far.trans[:, 0] += 20_000.0
+    save_motion(far, tmp_path / "far.npy")
+    code, out, err = run(["score", str(tmp_path / "far.npy"), "--audio", str(files / "song.wav"), "--json"], capsys)
+    assert code == 0, err
+    report = json.loads(out)["results"][0]
+    assert report["validator_score"] == 0.0 and "finite" in [g["name"] for g in report["gates"] if not g["passed"]]
+    np.save(tmp_path / "nan.npy", np.full((N, 75), np.nan, dtype=np.float32))
+    code, _, err = run(["score", str(tmp_path / "nan.npy")], capsys)
+    assert code == 2 and "NaN or inf" in err
+
+
+def test_debug_adds_the_traceback_and_keeps_the_exit_code(files, capsys, tmp_path):
+    code, _, err = run(["--debug", "score", str(tmp_path / "nope.npy")], capsys)
+    assert code == 2
+    assert "Traceback (most recent call last)" in err and "InputError: motion file not found" in err
+    assert err.strip().splitlines()[-1] == f"error: motion file not found: {tmp_path / 'nope.npy'}"
+    code, _, err = run(["score", str(tmp_path / "nope.npy")], capsys)
+    assert code == 2 and "Traceback" not in err
+
+
+def test_build_reference_on_few_dances_warns_why(files, capsys, tmp_path, monkeypatch):
+    from a2a_cli.cli import score as score_cmd
+
+    code, out, err = run(["score", "--build-reference", str(files / "refs"), "-o", str(tmp_path / "few.npz"), "--json"], capsys)
+    assert code == 0 and json.loads(out)["clips"] == 4
+    assert err.startswith(f"warning: statistics of only 4 dances (fewer than {score_cmd.FEW_REFERENCE_DANCES}): ")
+    assert "covariance" in err and "as many real dances" in err
+    monkeypatch.setattr(score_cmd, "FEW_REFERENCE_DANCES", 4)  # 4 dances are now enough: no warning
+    code, out, err = run(["score", "--build-reference", str(files / "refs"), "-o", str(tmp_path / "enough.npz")], capsys)
+    assert code == 0 and "warning" not in err and "4 dances" in out

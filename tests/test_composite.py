@@ -21,7 +21,7 @@ from a2a_cli.scoring import score_motion
 from a2a_cli.scoring.beats import align_beats, motion_beats
 from a2a_cli.scoring.composite import _chance_corrected, beat_sync
 from a2a_cli.scoring.smoothing import gaussian_filter1d
-from dances import beat_frames_of, loop_one_move, plausible_dance, static_pose
+from support.dances import beat_frames_of, loop_one_move, plausible_dance, static_pose
 
 SR = 22050
 SECONDS = 12
@@ -35,7 +35,7 @@ def song(bpm: float, seconds: float = SECONDS, offset_s: float = 0.0, seed: int 
 
 
 def half_time_dance(bpm: float, parity: int, seed: int = 1) -> Motion:
-    """tests/dances.py's plausible dance with its pulse on every other beat of the song."""
+    """support/dances.py's plausible dance with its pulse on every other beat of the song."""
     return plausible_dance(beat_frames_of(bpm, SECONDS)[parity::2], N, seed=seed, energy=song(bpm).rms)
 
 

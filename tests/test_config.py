@@ -244,6 +244,26 @@ def test_unknown_key_in_an_unselected_profile_is_still_caught(tmp_path):
     assert message == f"unknown key 'miner.max_concurency' in {path} [profiles.fast]; did you mean 'miner.max_concurrency'?"
 
 
+def test_a_removed_setting_says_why_instead_of_guessing_a_similar_name(tmp_path, monkeypatch):
+    """generate.fps was never read (a2a's dances are 30 fps): a file or variable that still sets it is
+    refused, as every unknown key is, but with the reason rather than "did you mean 'generate.formats'"."""
+    assert "fps" not in SCHEMA["generate"]
+    message, path = load_error(tmp_path, '[default.generate]\nfps = 24\n')
+    assert message == f"'generate.fps' in {path} [default] is no longer a setting: {config.RETIRED_KEYS['generate.fps']}"
+    assert "30 fps" in message and "did you mean" not in message
+    monkeypatch.setenv("A2A_GENERATE_FPS", "24")
+    with pytest.raises(InputError, match=r"^environment variable A2A_GENERATE_FPS sets 'generate.fps', which is no longer a setting: .*30 fps"):
+        load_settings()
+
+
+def test_the_motion_formats_setting_offers_what_the_motion_package_writes():
+    from a2a_cli.cli.common import MOTION_SUFFIXES
+    from a2a_cli.motion.formats import FORMATS
+
+    assert KEYS["generate.formats"].choices == FORMATS
+    assert MOTION_SUFFIXES == tuple("." + fmt for fmt in FORMATS)
+
+
 def test_unknown_top_level_table(tmp_path):
     message, path = load_error(tmp_path, '[defaults.generate]\nseed = 1\n')
     assert message.startswith(f"unknown table [defaults] in {path}")

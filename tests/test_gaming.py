@@ -18,7 +18,7 @@ from a2a_cli.motion import Motion
 from a2a_cli.motion.rotations import euler_to_matrix
 from a2a_cli.motion.skeleton import FOOT_JOINTS
 from a2a_cli.scoring import motion_fingerprint, near_duplicate, score_motion, score_motions
-from dances import (
+from support.dances import (
     beat_frames_of, loop_one_move, plausible_dance, retimed, shifted_up, spinning_arms, static_pose,
     teleports, tiny_jitter, truncated, white_noise,
 )

@@ -16,7 +16,8 @@ from a2a_cli.scoring.beats import (
     motion_beats,
     motion_beats_batch,
 )
-from metrics_support import baseline, carried_along, random_clips, rest_joints
+from support import metrics_baseline
+from metrics_support import carried_along, random_clips, rest_joints
 
 FPS = 30.0
 T = 300
@@ -138,7 +139,7 @@ def test_batch_equals_per_clip_and_matches_the_per_frame_baseline():
     assert batch == [beat_alignment(c, m, FPS) for c, m in zip(clips, music)]
     assert [list(b) for b in motion_beats_batch(clips, FPS)] == [list(motion_beats(c, FPS)) for c in clips]
     for clip, beats, result in zip(clips, music, batch):
-        assert result.bas == pytest.approx(baseline().baseline_bas(clip, beats), abs=1e-9)
+        assert result.bas == pytest.approx(metrics_baseline.baseline_bas(clip, beats), abs=1e-9)
 
 
 def test_bad_shapes_are_clear_errors():

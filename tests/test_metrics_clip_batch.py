@@ -10,11 +10,11 @@ from a2a_cli.scoring.clip_batch import ClipBatch
 from a2a_cli.scoring.geometric import geometric_features
 from a2a_cli.scoring.kinetic import kinetic_features
 from a2a_cli.scoring.pfc import physical_foot_contact
-from metrics_support import baseline
+from support import metrics_baseline
 
 
 def test_from_poses_is_fk_in_the_joint_major_layout():
-    poses, trans = baseline().smooth_random_clips(3, 50, seed=4)
+    poses, trans = metrics_baseline.smooth_random_clips(3, 50, seed=4)
     batch = ClipBatch.from_poses(poses, trans)
     joints = forward_kinematics(poses, trans)
     assert (batch.n_clips, batch.n_frames, batch.lead) == (3, 50, (3,))
@@ -25,7 +25,7 @@ def test_from_poses_is_fk_in_the_joint_major_layout():
 
 
 def test_every_metric_gives_the_same_numbers_from_a_batch_or_from_arrays():
-    poses, trans = baseline().smooth_random_clips(3, 60, seed=6)
+    poses, trans = metrics_baseline.smooth_random_clips(3, 60, seed=6)
     batch = ClipBatch.from_poses(poses, trans)
     joints = batch.joints()
     music = [np.arange(k, 60, 10) for k in range(3)]
@@ -61,7 +61,7 @@ def test_score_motion_lays_out_a_clip_once_for_the_metrics_and_once_for_the_gate
     from a2a_cli.scoring.beats import beat_alignment
     from a2a_cli.scoring.fid import build_reference_stats
 
-    poses, trans = baseline().smooth_random_clips(3, 90, seed=5)
+    poses, trans = metrics_baseline.smooth_random_clips(3, 90, seed=5)
     audio = analyze(synth_song(120, 3.0, 22050), 22050)
     stats = build_reference_stats(forward_kinematics(poses[1:], trans[1:]))
     motion = Motion(poses[0], trans[0])

@@ -10,7 +10,8 @@ from a2a_cli.errors import InputError
 from a2a_cli.motion.skeleton import L_WRIST, R_ANKLE, R_WRIST
 from a2a_cli.scoring.geometric import HUMERUS, N_GEOMETRIC, geometric_features
 from a2a_cli.scoring.kinetic import kinetic_features
-from metrics_support import baseline, carried_along, random_clips, rest_joints
+from support import metrics_baseline
+from metrics_support import carried_along, random_clips, rest_joints
 
 T = 60
 
@@ -108,7 +109,7 @@ def test_standing_rest_pose_by_hand():
 
 def test_batch_equals_per_clip_and_matches_the_per_frame_baseline():
     clips = random_clips(3, 40, seed=11)
-    bench = baseline()
+    bench = metrics_baseline
     kinetic, geometric = kinetic_features(clips), geometric_features(clips)
     for clip, k, g in zip(clips, kinetic, geometric):
         np.testing.assert_array_equal(k, kinetic_features(clip))
@@ -121,8 +122,8 @@ def test_batch_equals_per_clip_and_matches_the_per_frame_baseline():
 @given(n_frames=st.integers(3, 12), seed=st.integers(0, 100))
 def test_short_clips_window_edges_match_the_baseline(n_frames, seed):
     clip = random_clips(1, n_frames, seed=seed)[0]
-    np.testing.assert_allclose(kinetic_features(clip), baseline().baseline_kinetic(clip), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(geometric_features(clip), baseline().baseline_geometric(clip), atol=1e-6)
+    np.testing.assert_allclose(kinetic_features(clip), metrics_baseline.baseline_kinetic(clip), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(geometric_features(clip), metrics_baseline.baseline_geometric(clip), atol=1e-6)
 
 
 def test_float32_joints_give_the_same_features():

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from a2a_cli.motion.fk import forward_kinematics
 from a2a_cli.motion.rotations import axis_angle_to_matrix
 from a2a_cli.motion.skeleton import smpl_skeleton
-from metrics_support import baseline
+from support import metrics_baseline
 
 
 def chain_fk(poses: np.ndarray, trans: np.ndarray) -> np.ndarray:
@@ -41,7 +41,7 @@ def test_matches_the_matrix_chain(seed, scale):
 
 
 def test_batch_equals_per_clip_across_chunk_boundaries():
-    bench = baseline()
+    bench = metrics_baseline
     poses, trans = bench.smooth_random_clips(40, 300, seed=1)  # 12,000 frames: more than one chunk
     batch = forward_kinematics(poses, trans)
     for i in (0, 27, 39):

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from a2a_cli.errors import InputError
 from a2a_cli.motion.skeleton import L_ANKLE, L_FOOT, R_ANKLE, R_FOOT
 from a2a_cli.scoring.pfc import physical_foot_contact
-from metrics_support import baseline, carried_along, random_clips, rest_joints
+from support import metrics_baseline
+from metrics_support import carried_along, random_clips, rest_joints
 
 T = 90
 
@@ -91,7 +92,7 @@ def test_batch_equals_per_clip_and_matches_the_per_frame_baseline():
     batch = physical_foot_contact(clips)
     assert batch.shape == (3,)
     np.testing.assert_allclose(batch, [physical_foot_contact(c) for c in clips], rtol=1e-12)
-    np.testing.assert_allclose(batch, [baseline().baseline_pfc(c) for c in clips], rtol=1e-4)
+    np.testing.assert_allclose(batch, [metrics_baseline.baseline_pfc(c) for c in clips], rtol=1e-4)
     assert physical_foot_contact(clips.reshape(3, 1, 60, 24, 3)).shape == (3, 1)
 
 

@@ -10,11 +10,11 @@ from a2a_cli.motion.rotations import axis_angle_to_quaternion
 from a2a_cli.scoring import validity
 from a2a_cli.scoring.clip_batch import ClipBatch
 from a2a_cli.scoring.validity import validity_values
-from dances import (
+from support.dances import (
     beat_frames_of, loop_one_move, plausible_dance, shifted_up, spinning_arms, static_pose, teleports,
     tiny_jitter, white_noise,
 )
-from metrics_support import baseline
+from support import metrics_baseline
 
 FPS = 30.0
 
@@ -27,15 +27,15 @@ def assert_matches_baseline(fast: dict, reference: dict) -> None:
 
 
 def test_random_smooth_clips_match_the_per_frame_baseline():
-    poses, trans = baseline().smooth_random_clips(3, 300, seed=11)
+    poses, trans = metrics_baseline.smooth_random_clips(3, 300, seed=11)
     batch = ClipBatch.from_poses(poses, trans)
     joints = batch.joints()
     with_poses = validity_values(batch, FPS, poses)
     from_joints = validity_values(joints, FPS)
     for i in range(3):
-        assert_matches_baseline({k: v[i] for k, v in with_poses.items()}, baseline().baseline_validity(joints[i], FPS, poses[i]))
+        assert_matches_baseline({k: v[i] for k, v in with_poses.items()}, metrics_baseline.baseline_validity(joints[i], FPS, poses[i]))
     for i in range(2):
-        assert_matches_baseline({k: v[i] for k, v in from_joints.items()}, baseline().baseline_validity(joints[i], FPS))
+        assert_matches_baseline({k: v[i] for k, v in from_joints.items()}, metrics_baseline.baseline_validity(joints[i], FPS))
 
 
 def test_the_tricks_match_the_per_frame_baseline_in_one_batch():
@@ -46,7 +46,7 @@ def test_the_tricks_match_the_per_frame_baseline_in_one_batch():
     poses = np.stack([m.poses for m in motions])
     fast = validity_values(joints, FPS, poses)
     for i, motion in enumerate(motions):
-        reference = baseline().baseline_validity(motion.joints, FPS, motion.poses)
+        reference = metrics_baseline.baseline_validity(motion.joints, FPS, motion.poses)
         assert_matches_baseline({k: v[i] for k, v in fast.items()}, reference)
         # the angular speed is measured in float64 on the frames that matter: exact, not float32
         assert fast["angular_speed"][i] == pytest.approx(reference["angular_speed"], rel=1e-12, abs=1e-12)
@@ -56,18 +56,18 @@ def test_float64_poses_keep_their_precision():
     """The joints are measured in float32 whatever comes in; the rotations are exact from float64 poses."""
     from a2a_cli.motion.fk import forward_kinematics
 
-    poses, trans = baseline().smooth_random_clips(2, 100, seed=9)
+    poses, trans = metrics_baseline.smooth_random_clips(2, 100, seed=9)
     poses = poses.astype(np.float64) + np.random.default_rng(1).normal(0.0, 1e-4, poses.shape)
     joints = forward_kinematics(poses, trans.astype(np.float64))
     fast = validity_values(joints, FPS, poses)
     for i in range(2):
-        reference = baseline().baseline_validity(joints[i], FPS, poses[i])
+        reference = metrics_baseline.baseline_validity(joints[i], FPS, poses[i])
         assert_matches_baseline({k: v[i] for k, v in fast.items()}, reference)
         assert fast["angular_speed"][i] == pytest.approx(reference["angular_speed"], rel=1e-12)
 
 
 def test_a_clip_and_a_clip_batch_give_the_same_values():
-    poses, trans = baseline().smooth_random_clips(2, 40, seed=3)
+    poses, trans = metrics_baseline.smooth_random_clips(2, 40, seed=3)
     batch = ClipBatch.from_poses(poses, trans)
     from_batch = validity_values(batch, FPS, poses)
     from_array = validity_values(batch.joints(), FPS, poses)

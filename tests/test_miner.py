@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.miner import AdmissionQueue, HTTPRefusal, MinerService, MinerSettings
-from subnet_helpers import (QuietHandler, fast_generate, http_server, json_detail, local_chain_with, make_wallets, prompt_body,
+from support.subnet_helpers import (QuietHandler, fast_generate, http_server, json_detail, local_chain_with, make_wallets, prompt_body,
                             running_miner, signed_headers)
 
 GENERATE = protocol.GENERATE_PATH

@@ -19,10 +19,10 @@ import pytest
 from a2a_cli.chain import protocol
 from a2a_cli.chain.miner import BodyPool, HTTPRefusal, model_generate_fn
 from a2a_cli.chain.validator import Validator, ValidatorSettings
-from attack import Attack
+from support.attack import Attack
 from hypothesis import given
 from hypothesis import strategies as st
-from subnet_helpers import (FixedPrompts, judged_on_merit, MinerService, MinerSettings, fast_generate, json_detail, local_chain_with, make_wallets,
+from support.subnet_helpers import (FixedPrompts, judged_on_merit, MinerService, MinerSettings, fast_generate, json_detail, local_chain_with, make_wallets,
                             prompt_body, running_miner, signed_headers)
 
 GENERATE = protocol.GENERATE_PATH

@@ -16,7 +16,7 @@ from a2a_cli.chain import protocol
 from a2a_cli.chain.protocol import GenerateRequest, ProtocolError
 from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
-from subnet_helpers import fast_generate, prompt_body
+from support.subnet_helpers import fast_generate, prompt_body
 
 
 def _request(**changes) -> dict:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from a2a_cli.chain.local_chain import LocalChain
-from subnet_helpers import make_wallets
+from support.subnet_helpers import make_wallets
 
 
 @pytest.fixture

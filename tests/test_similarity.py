@@ -11,7 +11,7 @@ from a2a_cli.motion import Motion
 from a2a_cli.motion.rotations import euler_to_matrix
 from a2a_cli.motion.skeleton import L_COLLAR, R_COLLAR
 from a2a_cli.scoring.similarity import aligned_joint_error, near_duplicate, original_subnet_score
-from dances import beat_frames_of, plausible_dance
+from support.dances import beat_frames_of, plausible_dance
 
 N = 300
 BEATS = beat_frames_of(120, 10)

@@ -36,8 +36,8 @@ from a2a_cli.chain.prompts import PromptLibrary
 from a2a_cli.chain.state import ValidatorState
 from a2a_cli.chain.validator import Validator, ValidatorSettings
 from a2a_cli.examples import synth_song
-from dances import static_pose, white_noise
-from subnet_helpers import (MinerService, judged_on_merit, MinerSettings, fast_generate, local_chain_with, make_wallets, running_app,
+from support.dances import static_pose, white_noise
+from support.subnet_helpers import (MinerService, judged_on_merit, MinerSettings, fast_generate, local_chain_with, make_wallets, running_app,
                             running_miner, signed_headers)
 
 TIMEOUT_S = 5.0  # generous: the honest miner answers in well under 1 s, even on a loaded machine

@@ -1,7 +1,7 @@
 """`a2a train`: data layouts and the official split, windows, the objective, and a tiny CPU run.
 
 The datasets are made here: songs synthesised with known beats (`examples.synth_song`), dances
-that move on those beats (`tests/dances.plausible_dance`), written as a2a motion files beside
+that move on those beats (`support/dances.plausible_dance`), written as a2a motion files beside
 their audio, or as AIST++ pickles (60 fps, scaled translation) beside `wavs/`.
 """
 
@@ -24,7 +24,7 @@ from a2a_cli.motion.formats import motion_to_edge_vector, save_motion  # noqa: E
 from a2a_cli.motion.motion import Motion  # noqa: E402
 from a2a_cli.training.dataset import STRIDE_FRAMES, WINDOW_FRAMES, WindowIndex, find_sequences, load_tracks, split_sequences  # noqa: E402
 from a2a_cli.training.objective import EdgeObjective, rotation_6d_to_matrix  # noqa: E402
-from tests.dances import beat_frames_of, plausible_dance  # noqa: E402
+from support.dances import beat_frames_of, plausible_dance  # noqa: E402
 
 SR = 22050
 BPM = 120

@@ -26,8 +26,8 @@ from a2a_cli.errors import InputError, WorkError
 from a2a_cli.examples import synth_song
 from a2a_cli.motion import Motion
 from a2a_cli.motion.formats import save_motion
-from dances import beat_frames_of, plausible_dance, static_pose
-from subnet_helpers import SR, Clock, FixedPrompts, QuietHandler, http_server, judged_on_merit, key, make_wallets
+from support.dances import beat_frames_of, plausible_dance, static_pose
+from support.subnet_helpers import SR, Clock, FixedPrompts, QuietHandler, http_server, judged_on_merit, key, make_wallets
 
 def subnet(tmp_path: Path, clock: Clock, miners: str = "abc", **params) -> LocalChain:
     chain = LocalChain(tmp_path / "chain.json", netuid=1, clock=clock, block_seconds=1.0, **params)

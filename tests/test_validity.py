@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from a2a_cli.motion import Motion
 from a2a_cli.scoring import validity
 from a2a_cli.scoring.validity import check_validity, validity_values
-from dances import (
+from support.dances import (
     beat_frames_of, plausible_dance, shifted_up, spinning_arms, static_pose, teleports, tiny_jitter,
     truncated, white_noise,
 )

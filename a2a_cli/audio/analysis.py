@@ -49,8 +49,9 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _fit(a: np.ndarray, n: int) -> np.ndarray:
-    """Trim to n rows, or repeat the last row (zeros if none): librosa's framing gives 1 + len // hop."""
+def fit_frames(a: np.ndarray, n: int) -> np.ndarray:
+    """A per-frame array (frames first: (F,) or (F, ...)) trimmed to n frames, or its last frame repeated up
+    to n (zeros if it has none). Analysis and cut can differ by a frame: librosa's framing gives 1 + len // hop."""
     if a.shape[0] >= n:
         return a[:n]
     if a.shape[0] == 0:
@@ -71,15 +72,15 @@ def compute(samples: np.ndarray, n_frames: int) -> dict:
     beats = track_beats(envelope, lag_bpm)
     peaks = onset_peaks(envelope)
 
-    continuous = np.concatenate([envelope[:, None], mfcc(mel_db), _fit(chroma, envelope.size)], axis=1)
+    continuous = np.concatenate([envelope[:, None], mfcc(mel_db), fit_frames(chroma, envelope.size)], axis=1)
     onehots = np.zeros((n_frames, 2), dtype=np.float32)
     onehots[peaks[peaks < n_frames], 0] = 1.0
     onehots[beats[beats < n_frames], 1] = 1.0
-    features = np.concatenate([_fit(continuous, n_frames), onehots], axis=1).astype(np.float32)
+    features = np.concatenate([fit_frames(continuous, n_frames), onehots], axis=1).astype(np.float32)
     return {
         "features": features,
         "onset_env": features[:, 0].copy(),
-        "rms": _fit(rms(samples), n_frames),
+        "rms": fit_frames(rms(samples), n_frames),
         "tempo_bpm": float(tempo_bpm),
         "beat_frames": beats[beats < n_frames].astype(np.int64),
     }

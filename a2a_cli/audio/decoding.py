@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from a2a_cli.errors import InputError
+from a2a_cli.frame_rate import FPS
 
-FPS = 30
 HOP = 512
 FEATURE_SR = FPS * HOP  # 15360 Hz: one hop per motion frame
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from a2a_cli.errors import InputError
+from a2a_cli.frame_rate import FPS
 from a2a_cli.generation.base import MAX_DURATION_S, MIN_DURATION_S, expected_frames  # DESIGN §5, re-exported
 from a2a_cli.scoring.constants import JUDGE_VERSION
 
@@ -47,7 +48,6 @@ __all__ = ["CLIENT_SOCKET_OPTIONS", "DEFAULT_MOTION_ENCODING", "FPS", "GENERATE_
 PROTOCOL_VERSION = "a2a/1"
 GENERATE_PATH = "/v1/generate"
 HEALTH_PATH = "/v1/health"
-FPS = 30
 
 MiB = 1024 * 1024
 # A 10-minute prompt as 16-bit mono WAV at 22.05 kHz is 26 MB, 35 MB in base64; the miner's own cap
@@ -90,7 +90,7 @@ class GenerateRequest(_Strict):
     protocol: Literal["a2a/1"] = PROTOCOL_VERSION
     prompt_id: str = Field(description="opaque id the validator uses to match answers to prompts")
     audio: AudioPayload
-    fps: Literal[30] = FPS
+    fps: Literal[FPS] = FPS
     # strict: a JSON number only (true would otherwise pass as 1 s); the audio must last this long
     duration_s: float = Field(ge=MIN_DURATION_S, le=MAX_DURATION_S, allow_inf_nan=False, strict=True)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)

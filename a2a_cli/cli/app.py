@@ -35,7 +35,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _global_options(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
-    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    debug: bool = typer.Option(False, "--debug", help="Also show an error's full traceback (the exit code stays the same)."),
     profile: Optional[str] = typer.Option(None, "--profile", envvar="A2A_PROFILE", help="Settings profile from the config file."),
     config: Optional[Path] = typer.Option(None, "--config", envvar="A2A_CONFIG", help="Config file (default: ./a2a.toml, then the user config dir)."),
 ) -> None:
@@ -75,8 +75,18 @@ def _describe_unexpected(e: Exception) -> str:
     return f"unexpected {type(e).__name__}: {e} (run with --debug for details)"
 
 
+def _traceback_if_debugging(e: BaseException) -> None:
+    """With --debug, the error's full traceback on stderr. It only adds the traceback: the one-line
+    error and the exit code that follow are those of a run without --debug."""
+    if common.options.debug:
+        import traceback
+
+        common.err.print("".join(traceback.format_exception(e)), end="", markup=False, highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI: 0 success, 1 the work failed, 2 bad usage or input; no traceback unless --debug."""
+    """Run the CLI: 0 success, 1 the work failed, 2 bad usage or input; no traceback unless --debug
+    (which adds it, keeping the exit code)."""
     try:
         code = app(args=argv, standalone_mode=False)
         if code == 130:  # typer turns Ctrl-C inside a command into a silent exit code 130
@@ -87,8 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         code = e.exit_code
     except typer.Abort as e:
         if isinstance(e.__cause__, EOFError):
-            if common.options.debug:
-                raise e.__cause__ from None
+            _traceback_if_debugging(e.__cause__)
             common.err.print(f"[red]error:[/red] {escape(_describe_unexpected(e.__cause__))}", soft_wrap=True)
         else:
             common.err.print("aborted")
@@ -97,16 +106,14 @@ def main(argv: list[str] | None = None) -> None:
         e.show()
         code = e.exit_code
     except A2AError as e:
-        if common.options.debug:
-            raise
+        _traceback_if_debugging(e)
         common.err.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
         code = e.exit_code
     except KeyboardInterrupt:
         common.err.print("interrupted")
         code = 130
     except Exception as e:  # a bug, or a failure no layer anticipated: one line, never a traceback
-        if common.options.debug:
-            raise
+        _traceback_if_debugging(e)
         common.err.print(f"[red]error:[/red] {escape(_describe_unexpected(e))}", soft_wrap=True)
         code = 1
     sys.exit(code if isinstance(code, int) else 0)

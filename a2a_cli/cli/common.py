@@ -13,8 +13,11 @@ from typing import Any
 
 from rich.console import Console
 
+from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
+
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
-MOTION_SUFFIXES = (".npy", ".npz", ".bvh")
+MOTION_SUFFIXES = tuple(f".{fmt}" for fmt in MOTION_FORMATS)  # what a folder of motions is searched for
+MOTION_FORMAT_WORDS = ", ".join(MOTION_FORMATS[:-1]) + " or " + MOTION_FORMATS[-1]  # "npy, npz or bvh", for help texts
 
 # Rich fits output to a terminal's width; in a pipe or a file it would wrap at 80 columns, cutting
 # file names and commands in two. There, lines are as long as their content (tables do not stretch).

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def generate(
     audio: list[Path] = typer.Argument(..., help="Audio files (wav, flac, ogg, mp3) or folders of them."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Folder for the motion files, or for one song the file itself (dance.npz) (default: beside each audio file)."),
-    formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help="npy, npz or bvh; repeat for several (default npy)."),
+    formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help=f"{common.MOTION_FORMAT_WORDS}; repeat for several (default npy)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: choreo (default: no weights, no GPU) or edge (EDGE's diffusion model: torch and weights)."),
     style: Optional[str] = typer.Option(None, "--style", help="choreo's dance style: auto (read from the music: tempo, energy, percussiveness, brightness, mode, swing) or hiphop, house, flow, popping."),

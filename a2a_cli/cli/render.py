@@ -12,7 +12,7 @@ from a2a_cli.cli import common
 
 
 def render(
-    motion: Path = typer.Argument(..., help="Motion file: .npy, .npz or .bvh."),
+    motion: Path = typer.Argument(..., help=f"Motion file: {common.MOTION_FORMAT_WORDS}."),
     output: Path = typer.Option(..., "-o", "--output", help="Preview to write: .mp4 (H.264, with the music) or .gif (silent, smaller)."),
     audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="Music to mux into the mp4 (wav, flac, ogg, mp3)."),
     start: float = typer.Option(0.0, "--start", min=0.0, help="Where the motion starts in the audio, in seconds."),

@@ -35,13 +35,16 @@ MEANINGS = {
     "original_subnet_reward": "the original subnet's reward, for comparison only",
     "kinetic_zscore": "RMS z-score of kinetic features vs the reference statistics",
 }
+# --build-reference warns below this many dances: FID's covariances (as wide as the kinetic and the
+# geometric feature sets) are then estimated from far fewer dances than they have entries.
+FEW_REFERENCE_DANCES = 20
 _TABLE_METRICS = ("bas", "beat_precision", "beat_chance", "sync_level", "pfc", "repeat_residual", "travel_m_s",
                   "legs_to_arms", "steps_per_s", "foot_moving", "aligned_joint_error_m", "original_subnet_reward",
                   "kinetic_zscore")
 
 
 def score(
-    motions: Optional[list[Path]] = typer.Argument(None, help="Motion files (.npy, .npz, .bvh) or folders of them."),
+    motions: Optional[list[Path]] = typer.Argument(None, help=f"Motion files ({common.MOTION_FORMAT_WORDS}) or folders of them."),
     audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="The music: one file for all motions, or a folder matched by file stem."),
     reference: Optional[Path] = typer.Option(None, "--reference", help="A reference dance for the same music (similarity, replay check)."),
     reference_stats: Optional[Path] = typer.Option(None, "--reference-stats", help="FID statistics (.npz from --build-reference): FID_k/g, Dist_k/g, realism."),
@@ -51,14 +54,20 @@ def score(
     start: Optional[float] = typer.Option(None, "--start", min=0.0, help="Judge against the music from this second (as a2a generate --start)."),
     duration: Optional[float] = typer.Option(None, "--duration", min=0.0, help="Judge against this many seconds of the music (as a2a generate --duration)."),
     json_output: Optional[bool] = typer.Option(None, "--json/--no-json", help="Print one JSON document instead of tables."),
+    fail_on_gate: bool = typer.Option(False, "--fail-on-gate", help="Exit 1 when any dance fails a gate (for scripts and CI); without it, a dance that fails a gate is scored 0 and the exit is 0."),
 ) -> None:
     """Score dances: physical validity gates, beat alignment, PFC, FID, and the validator score.
+
+    A dance that fails a gate is still scored (validator score 0, the gate named): exit 0; --fail-on-gate makes it exit 1.
+    A file that cannot be read (missing, malformed, holding NaN or inf) is an input error: exit 2.
 
     Examples:
 
       [bold]a2a score song.npy --audio song.mp3[/bold]
 
       [bold]a2a score out/ --audio songs/ --json[/bold]  (audio matched by file stem)
+
+      [bold]a2a score answer.npy --audio prompt.wav --fail-on-gate && upload answer.npy[/bold]
 
       [bold]a2a score answer.bvh --audio prompt.wav --reference prompt_dance.npz[/bold]
 
@@ -85,8 +94,13 @@ def score(
     if audio is None and (start is not None or duration is not None):
         raise InputError("--start and --duration cut the music: give it with --audio")
     stats_path = cfg.get("score.reference_stats")
-    _score_files(common.files_in(motions, common.MOTION_SUFFIXES, "motion"), audio, reference, Path(stats_path) if stats_path else None, latency, as_json,
-                 cut=(start, duration), cache_dir=cfg.audio_cache_dir)
+    reports = _score_files(common.files_in(motions, common.MOTION_SUFFIXES, "motion"), audio, reference, Path(stats_path) if stats_path else None,
+                           latency, as_json, cut=(start, duration), cache_dir=cfg.audio_cache_dir)
+    failed = [f"{path.name} ({', '.join(g.name for g in report.failed_gates)})" for path, report in reports if not report.passed]
+    if fail_on_gate and failed:
+        common.err.print(f"{len(failed)} of {len(reports)} dances failed a gate (--fail-on-gate): {', '.join(failed)}",
+                         soft_wrap=True, markup=False)
+        raise typer.Exit(1)
 
 
 def audio_for(motion: Path, audio: Path | None) -> Path | None:
@@ -103,7 +117,8 @@ def audio_for(motion: Path, audio: Path | None) -> Path | None:
 
 
 def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json, *, cut: tuple[float | None, float | None],
-                 cache_dir: Path | None) -> None:
+                 cache_dir: Path | None) -> list:
+    """Score each file, print the tables (or the JSON document) and return [(path, ScoreReport)]."""
     from a2a_cli.audio import analyze
     from a2a_cli.motion.formats import load_motion
     from a2a_cli.scoring import score_motion
@@ -127,13 +142,14 @@ def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json,
     summary = _summary(results, stats)
     if as_json:
         common.print_json({
-            "files": [{"motion": p, "audio": s, "frames": m.n_frames, "fps": m.fps, **r.to_dict()} for p, s, m, r in results],
+            "results": [{"motion": p, "audio": s, "frames": m.n_frames, "fps": m.fps, **r.to_dict()} for p, s, m, r in results],
             "summary": summary,
         })
-        return
-    for path, song, motion, report in results:
-        common.out.print(_file_table(path, song, motion, report))
-    common.out.print(_summary_table(summary))
+    else:
+        for path, song, motion, report in results:
+            common.out.print(_file_table(path, song, motion, report))
+        common.out.print(_summary_table(summary))
+    return [(path, report) for path, _, _, report in results]
 
 
 def _summary(results, stats) -> dict:
@@ -232,6 +248,7 @@ def _build_reference(folder: Path, output: Path, as_json: bool) -> None:
 
     from a2a_cli.errors import InputError
     from a2a_cli.motion.formats import load_motion
+    from a2a_cli.scoring.fid import N_GEOMETRIC, N_KINETIC
 
     if not folder.is_dir():
         raise InputError(f"--build-reference needs a folder of dances: {folder}")
@@ -242,6 +259,13 @@ def _build_reference(folder: Path, output: Path, as_json: bool) -> None:
             clips.append((path, load_motion(path).joints))
             bar.advance()
     stats = _reference_stats(clips)
+    if stats.n_clips < FEW_REFERENCE_DANCES:
+        common.err.print(
+            f"warning: statistics of only {stats.n_clips} dances (fewer than {FEW_REFERENCE_DANCES}): FID compares the mean and "
+            f"covariance of {N_KINETIC} kinetic and {N_GEOMETRIC} geometric features, and a few dances cannot estimate a covariance "
+            "that wide, so FID and Dist against these statistics will say more about which dances were picked than about the "
+            "dances scored (a handful of dances can give FID 0); build them from as many real dances as you have",
+            soft_wrap=True, markup=False)
     stats.save(output)
     if as_json:
         common.print_json({"path": output, "clips": stats.n_clips, "source": folder})

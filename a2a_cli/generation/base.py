@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from a2a_cli.errors import InputError
+from a2a_cli.frame_rate import FPS
 from a2a_cli.scoring.constants import MIN_DURATION_S  # one home: the judge refuses shorter answers too
 
 
@@ -56,7 +57,7 @@ def get_generator(name: str, settings=None) -> Generator:
 MAX_DURATION_S = 600.0
 
 
-def expected_frames(duration_s: float, fps: float = 30.0) -> int:
+def expected_frames(duration_s: float, fps: float = FPS) -> int:
     """The frames a dance of `duration_s` seconds must have: exactly round(duration_s * fps) (DESIGN §5)."""
     return int(round(duration_s * fps))
 

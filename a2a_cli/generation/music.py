@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FPS = 30.0
+from a2a_cli.audio.analysis import N_FEATURES, fit_frames
+from a2a_cli.frame_rate import FPS
+
 BEATS_PER_BAR = 4
 IDLE_PERIOD_S = 1.2  # grid used where the song has no beats at all (silence): a slow, calm sway
 SILENCE_RMS = 3e-3  # below this RMS (full scale 1.0) a beat counts as silent
@@ -23,7 +25,7 @@ MIN_NOVELTY = 0.5  # standardised units: how much a bar's surroundings must chan
 # mean validator score went 0.83 -> 0.91 and the worst 0.71 -> 0.86; once the dancer stepped (issue
 # 10), 13-frame beats (136-144 BPM, two offsets, seeds 0-1) went from 0.86 mean, 0.64 worst, in full
 # time to 0.91 mean, 0.86 worst, in half time.
-HALF_TIME_BELOW_S = 13.5 / 30.0
+HALF_TIME_BELOW_S = 13.5 / FPS
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,8 @@ class MusicStructure:
 def analyze_structure(audio, duration_s: float) -> MusicStructure:
     """Beat grid, downbeats, energy and sections for `duration_s` seconds of an AudioAnalysis."""
     n_frames = max(int(round(duration_s * FPS)), 1)
-    rms = _fit(np.asarray(audio.rms, dtype=np.float64), n_frames)
-    onset = _fit(np.asarray(audio.onset_env, dtype=np.float64), n_frames)
+    rms = fit_frames(np.asarray(audio.rms, dtype=np.float64), n_frames)
+    onset = fit_frames(np.asarray(audio.onset_env, dtype=np.float64), n_frames)
     features = _fit_rows(audio.features, n_frames)
 
     detected = np.sort(np.asarray(audio.beat_frames, dtype=np.float64)) / FPS
@@ -91,20 +93,12 @@ def analyze_structure(audio, duration_s: float) -> MusicStructure:
     return MusicStructure(float(duration_s), beats, downbeat, energy, silent, sections)
 
 
-def _fit(x: np.ndarray, n: int) -> np.ndarray:
-    """Trim or edge-pad a per-frame series to n frames (analysis and cut can differ by a frame)."""
-    if x.size >= n:
-        return x[:n]
-    return np.pad(x, (0, n - x.size), mode="edge") if x.size else np.zeros(n)
-
-
 def _fit_rows(features, n: int) -> np.ndarray:
-    """The (frames, 35) feature rows trimmed or edge-padded to n frames (zeros if there are none)."""
+    """The (frames, N_FEATURES) feature rows trimmed or edge-padded to n frames (zeros if there are none)."""
     features = np.asarray(features, dtype=np.float64)
     if features.ndim != 2 or not features.shape[0]:
-        return np.zeros((n, 35))
-    features = features[:n]
-    return np.concatenate([features, np.repeat(features[-1:], n - features.shape[0], 0)]) if features.shape[0] < n else features
+        return np.zeros((n, N_FEATURES))
+    return fit_frames(features, n)
 
 
 def _beat_period(detected: np.ndarray, tempo_bpm: float) -> float:
@@ -237,8 +231,8 @@ def read_character(audio, music: MusicStructure) -> MusicCharacter:
     brightness and mode 0.5)."""
     n_frames = max(int(round(music.duration_s * FPS)), 1)
     features = _fit_rows(audio.features, n_frames)
-    onset = _fit(np.asarray(audio.onset_env, dtype=np.float64), n_frames)
-    rms = _fit(np.asarray(audio.rms, dtype=np.float64), n_frames)
+    onset = fit_frames(np.asarray(audio.onset_env, dtype=np.float64), n_frames)
+    rms = fit_frames(np.asarray(audio.rms, dtype=np.float64), n_frames)
     sounding = rms > SILENCE_RMS
     if not sounding.any():
         return MusicCharacter(0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.0, 0.0)

@@ -30,12 +30,11 @@ from a2a_cli.fileio import atomic_write
 from a2a_cli.motion.amass import FRAMERATE_KEYS, amass_motion
 from a2a_cli.motion.grounding import grounded
 from a2a_cli.motion.bvh import read_bvh, write_bvh
+from a2a_cli.motion.format_names import FORMATS, READ_ONLY_FORMATS  # re-exported: motion.formats.FORMATS
 from a2a_cli.motion.motion import DEFAULT_FPS, MAX_FILE_FPS, MIN_FILE_FPS, Motion, change_up_axis, require_finite
 from a2a_cli.motion.rotations import axis_angle_to_matrix, matrix_to_6d, matrix_to_axis_angle, sixd_to_matrix
 from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS
 
-FORMATS = ("npy", "npz", "bvh")  # what a2a reads and writes
-READ_ONLY_FORMATS = ("pkl",)  # AIST++ motion pickles (aistpp.py): read through a restricted unpickler
 
 # Ten minutes at 60 fps of 151 float64 columns is 43 MB; no real dance array comes near these.
 MAX_FILE_BYTES = 256 * 2**20

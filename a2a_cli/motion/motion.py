@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from a2a_cli.errors import InputError
+from a2a_cli.frame_rate import FPS
 from a2a_cli.motion.fk import forward_kinematics
 from a2a_cli.motion.rotations import Y_UP_TO_Z_UP, Z_UP_TO_Y_UP, axis_angle_to_matrix, matrix_to_axis_angle
 from a2a_cli.motion.skeleton import N_JOINTS
 
-DEFAULT_FPS = 30.0
+DEFAULT_FPS = float(FPS)  # a Motion's rate when its maker or file names none
 # Frame rates a motion file may declare: anything a capture or an animation tool writes. (The judge
 # accepts 24-240 fps, scoring.constants; files outside that range still read, and fail its fps gate.)
 MIN_FILE_FPS = 1.0

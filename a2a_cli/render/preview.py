@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_path
+from a2a_cli.frame_rate import FPS
 from a2a_cli.motion import Motion
 from a2a_cli.motion.skeleton import L_FOOT, PELVIS, R_FOOT
 from a2a_cli.render.body import CENTRE_RGB, LEFT_RGB, RIGHT_RGB, SOLE_M, CapsuleFigure, body_points, body_scale, stature
@@ -30,7 +31,7 @@ from a2a_cli.render.stage import HORIZON_RGB, SKY_TOP_RGB, Camera, Floor, follow
 
 __all__ = ["render_preview", "render_frame", "parse_size", "FORMATS", "VIDEO_FPS", "GIF_FPS"]
 
-VIDEO_FPS = 30.0
+VIDEO_FPS = float(FPS)  # one video frame per motion frame
 GIF_FPS = 15.0
 PREVIEW_FPS_RANGE = (1.0, 120.0)  # frames per second a preview may have
 VIDEO_SIZE = (640, 480)

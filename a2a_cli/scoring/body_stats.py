@@ -33,7 +33,7 @@ import numpy as np
 
 from a2a_cli.motion.grounding import floor_height
 from a2a_cli.motion.skeleton import L_ANKLE, L_ELBOW, L_FOOT, L_KNEE, L_WRIST, PELVIS, R_ANKLE, R_ELBOW, R_FOOT, R_KNEE, R_WRIST
-from a2a_cli.scoring.constants import FOOT_LIFT_M, FOOT_MOVING_M_S, MIN_REST_S, REALISM_HALF_FACTOR, TRAVEL_SMOOTHING_S
+from a2a_cli.scoring.constants import FOOT_LIFT_M, FOOT_MOVING_M_S, JUDGE_FPS, MIN_REST_S, REALISM_HALF_FACTOR, TRAVEL_SMOOTHING_S
 
 __all__ = ["STATISTICS", "BodyRange", "body_statistics", "realism_credit", "reference_ranges"]
 
@@ -52,7 +52,7 @@ class BodyRange:
     source: str
 
 
-def body_statistics(joints: np.ndarray, fps: float = 30.0) -> dict[str, float]:
+def body_statistics(joints: np.ndarray, fps: float = JUDGE_FPS) -> dict[str, float]:
     """The four statistics of the module doc for one dance.
 
     joints: (T, 24, 3) world joint positions in metres, y up, T >= 2; fps: frames per second.

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from a2a_cli.frame_rate import FPS as AUDIO_FPS  # the rate of the song's features (rms, beat frames)
 from a2a_cli.motion.skeleton import PELVIS
 from a2a_cli.scoring.beats import align_beats_batch, kinetic_velocity, motion_beats
 from a2a_cli.scoring.body_stats import body_statistics, realism_credit
@@ -219,7 +220,7 @@ def energy_following(joints, rms: np.ndarray, fps: float) -> tuple[float, float]
     loud = np.asarray(rms, dtype=np.float64)
     if loud.size < 2:
         return None
-    loud = np.interp(np.arange(speed.size) + 0.5, np.arange(loud.size) * fps / 30.0, loud)
+    loud = np.interp(np.arange(speed.size) + 0.5, np.arange(loud.size) * fps / AUDIO_FPS, loud)
     loud = _smooth(loud, fps)
     if loud.std() < MIN_ENERGY_VARIATION * max(loud.mean(), 1e-12):
         return None  # flat loudness: nothing to follow
@@ -317,7 +318,7 @@ def _quality(joints: np.ndarray, batch: ClipBatch, validity: dict, metrics: dict
 def _music_terms(batch: ClipBatch, audio, fps: float, metrics: dict, components: dict) -> None:
     """sync (with its raw beat metrics) and energy against the song; each left out when the music
     has too little rhythm or dynamics to judge (module doc)."""
-    sync = beat_sync(batch, np.asarray(audio.beat_frames) * fps / 30.0, fps)
+    sync = beat_sync(batch, np.asarray(audio.beat_frames) * fps / AUDIO_FPS, fps)
     metrics.update(sync)
     if np.size(audio.beat_frames) >= MIN_SYNC_BEATS:
         components["sync"] = _ramp(sync["sync"], SYNC_CHANCE, SYNC_HUMAN)

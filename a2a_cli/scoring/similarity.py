@@ -15,7 +15,7 @@ import numpy as np
 from a2a_cli.motion.skeleton import L_COLLAR, L_HIP, N_JOINTS, PELVIS, R_COLLAR, R_HIP
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 
-from a2a_cli.scoring.constants import REPLAY_MAX_SHIFT_S, REPLAY_TOLERANCE_M  # the replay policy lives there
+from a2a_cli.scoring.constants import JUDGE_FPS, REPLAY_MAX_SHIFT_S, REPLAY_TOLERANCE_M  # the replay policy lives there
 # Jitter added to a copy is smoothed away before comparing (a dance hardly changes in 1/15 s).
 REPLAY_SMOOTHING_S = 1.0 / 15.0
 # Two miners' answers closer than this (after alignment and resampling) are the same dance.
@@ -54,7 +54,7 @@ def aligned_joint_error(joints: np.ndarray, reference: np.ndarray) -> float:
     return float(np.linalg.norm(diff, axis=-1).mean())
 
 
-def replay_distance(joints: np.ndarray, reference: np.ndarray, fps: float = 30.0) -> float:
+def replay_distance(joints: np.ndarray, reference: np.ndarray, fps: float = JUDGE_FPS) -> float:
     """How far (m) an answer is from being a copy of the reference: the least, over time shifts of
     up to `REPLAY_MAX_SHIFT_S`, of the mean joint distance between the two dances' root-relative
     poses, smoothed over `REPLAY_SMOOTHING_S`, after the one turn about the vertical that fits best.
