@@ -17,10 +17,6 @@ PACKAGE_DIR = Path(a2a_cli.__file__).parent
 HOME = PACKAGE_DIR / "frame_rate.py"
 # Bailando's beat-alignment rate, EDGE's PFC rate, the judge's time base: cited facts, not a2a's choice.
 OWN_FACTS = {("scoring/beats.py", "REFERENCE_FPS"), ("scoring/pfc.py", "EDGE_FPS"), ("scoring/constants.py", "JUDGE_FPS")}
-# Still restating the rate: generation/edge/ and training/ were being finished by another helper when
-# the rate got its home (issue 11), and were left alone. Each should import a2a_cli.frame_rate.FPS
-# (EDGE's windows are 30-fps frames by its paper too); then this set empties.
-NOT_YET_MOVED = {("generation/edge/pipeline.py", "FPS"), ("training/dataset.py", "FPS")}
 
 
 def _thirty_fps_definitions() -> list[tuple[str, str]]:
@@ -40,7 +36,7 @@ def _thirty_fps_definitions() -> list[tuple[str, str]]:
 
 def test_thirty_fps_is_defined_once():
     assert FPS == 30
-    assert set(_thirty_fps_definitions()) <= OWN_FACTS | NOT_YET_MOVED, "define a2a's frame rate only in a2a_cli/frame_rate.py"
+    assert set(_thirty_fps_definitions()) <= OWN_FACTS, "define a2a's frame rate only in a2a_cli/frame_rate.py"
 
 
 def test_every_user_of_the_rate_has_the_same_one():

@@ -26,11 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from a2a_cli.errors import InputError
+from a2a_cli.frame_rate import FPS
+from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
 
-FPS = 30
 WINDOW_FRAMES = 150  # 5 s: EDGE's horizon
 STRIDE_FRAMES = 15  # 0.5 s between window starts (EDGE's training slices)
-MOTION_SUFFIXES = (".npy", ".npz", ".bvh")
+MOTION_SUFFIXES = tuple(f".{fmt}" for fmt in MOTION_FORMATS)
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 SPLITS_FILE = Path(__file__).with_name("aistpp_splits.json")
 _MUSIC_ID = re.compile(r"_(m[A-Z]{2}\d)_")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from a2a_cli.audio import FPS
+from a2a_cli.frame_rate import FPS
 from a2a_cli.errors import InputError
 from a2a_cli.generation.edge.windows import WINDOW, condition_windows, stitch_windows
 from a2a_cli.motion.fk import forward_kinematics
