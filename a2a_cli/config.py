@@ -24,6 +24,12 @@ from typing import Any
 from a2a_cli.errors import InputError
 from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
 
+__all__ = [
+    "APP_NAME", "CONFIG_FILE_NAME", "ENV_PREFIX", "KEYS", "Key", "RETIRED_KEYS", "SCHEMA", "Settings",
+    "default_cache_dir", "default_data_dir", "load_settings", "section_defaults", "starter_toml",
+    "toml_literal", "user_config_path", "write_starter_config",
+]
+
 CONFIG_FILE_NAME = "a2a.toml"
 APP_NAME = "a2a"
 ENV_PREFIX = "A2A_"

@@ -4,6 +4,8 @@ The library never prints or exits: it raises one of these, and `a2a_cli.cli.app.
 `InputError` to exit code 2 (bad usage or input) and `WorkError` to exit code 1 (the work failed).
 """
 
+__all__ = ["A2AError", "InputError", "WorkError"]
+
 
 class A2AError(Exception):
     """Base class: a message meant for the user, and the exit code the CLI should use."""

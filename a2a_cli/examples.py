@@ -11,6 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = [
+    "EXAMPLE_BPM", "EXAMPLE_SECONDS", "GENRES", "Genre", "beat_times", "click_track", "synth_genre_song",
+    "synth_song", "write_example",
+]
+
 EXAMPLE_BPM = 120.0
 EXAMPLE_SECONDS = 20.0
 

@@ -14,6 +14,11 @@ from typing import IO, Iterator
 
 from a2a_cli.errors import WorkError
 
+__all__ = [
+    "atomic_path", "atomic_write", "exclusive_lock", "move_into_place", "parse_versioned_json",
+    "remove_leftover_parts",
+]
+
 # Read once at import: os.umask can only be read by setting it, which is not thread-safe later.
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)

@@ -31,6 +31,12 @@ from urllib.parse import urlsplit
 
 from a2a_cli.errors import InputError, WorkError
 
+__all__ = [
+    "CHUNK_BYTES", "Fetched", "FileState", "HTTP_TIMEOUT_S", "MANIFEST_DIR", "MAX_STALLED_ATTEMPTS",
+    "MissingWeightsError", "ModelCard", "RETRY_WAIT_S", "Source", "WeightFile", "download", "file_state",
+    "local_weights", "model_card", "model_dir", "models", "parse_sha256", "read_manifest",
+]
+
 # In a source checkout a link to the top-level models/ folder; in the wheel the folder itself.
 MANIFEST_DIR = Path(__file__).with_name("models")
 

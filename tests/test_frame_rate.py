@@ -42,7 +42,7 @@ def test_thirty_fps_is_defined_once():
 def test_every_user_of_the_rate_has_the_same_one():
     from a2a_cli import audio, render
     from a2a_cli.chain import protocol
-    from a2a_cli.generation import music
+    from a2a_cli.generation.choreo import music
     from a2a_cli.generation.base import expected_frames
     from a2a_cli.motion import DEFAULT_FPS, Motion
 

@@ -158,3 +158,20 @@ def test_stats_files_are_size_checked_before_anything_is_read(tmp_path):
         ReferenceStats.load(tmp_path / "pickled.npz")
     loaded = ReferenceStats.load(tmp_path / "good.npz")
     assert loaded.n_clips == 3 and np.array_equal(loaded.kinetic.cov, good.kinetic.cov)
+
+
+def test_set_metrics_of_a_set_against_reference_statistics():
+    """FID_k/g and Dist_k/g of a set, from the library (the CLI only prints them); one dance is no set."""
+    from a2a_cli.errors import InputError
+    from a2a_cli.scoring.fid import build_reference_stats, set_metrics
+    from support.dances import beat_frames_of, plausible_dance
+
+    real = [plausible_dance(beat_frames_of(bpm, 6), 180, seed=s).joints for s, bpm in enumerate((96, 112, 128, 144))]
+    stats = build_reference_stats(real)
+    same = set_metrics(real, stats)
+    assert set(same) == {"FID_k", "FID_g", "Dist_k", "Dist_g"}
+    assert same["FID_k"] == pytest.approx(0.0, abs=1e-6) and same["FID_g"] == pytest.approx(0.0, abs=1e-6)
+    shaky = [clip + np.random.default_rng(0).normal(0, 0.02, clip.shape) for clip in real]
+    assert set_metrics(shaky, stats)["FID_k"] > 1.0  # jitter changes the kinetic features a lot
+    with pytest.raises(InputError, match="at least 2"):
+        set_metrics(real[:1], stats)

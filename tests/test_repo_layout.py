@@ -59,3 +59,24 @@ def test_support_is_shared_and_not_shipped():
     assert support.dances.__file__.startswith(str(ROOT / "support"))
     packaged = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
     assert packaged == ["a2a_cli*"]
+
+
+def test_every_module_says_what_it_exports():
+    """Each module of a2a_cli (packages and the CLI entry point aside) has an `__all__`, and every name
+    in it exists: a reader sees the public surface at a glance (issue 11)."""
+    import importlib
+    import pkgutil
+
+    import a2a_cli
+
+    without, missing = [], []
+    for info in pkgutil.walk_packages(a2a_cli.__path__, "a2a_cli."):
+        if info.ispkg or info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        names = getattr(module, "__all__", None)
+        if names is None:
+            without.append(info.name)
+        else:
+            missing += [f"{info.name}.{name}" for name in names if not hasattr(module, name)]
+    assert without == [] and missing == [], (without, missing)

@@ -16,6 +16,8 @@ from a2a_cli.audio.rhythm import estimate_tempo, onset_peaks, track_beats
 from a2a_cli.audio.spectral import SpectralPass, estimate_tuning, mfcc, onset_strength, power_to_db, rms
 from a2a_cli.errors import InputError
 
+__all__ = ["AudioAnalysis", "N_FEATURES", "analyze", "compute", "file_sha256", "fit_frames"]
+
 N_FEATURES = 35  # onset envelope 1, MFCC 20, chroma CENS 12, onset-peak one-hot 1, beat one-hot 1
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["FEATURE_VERSION", "entry_path", "load", "store"]
+
 # Bump when the features change, so stale entries are never served.
 FEATURE_VERSION = 1
 

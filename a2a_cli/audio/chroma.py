@@ -17,6 +17,8 @@ import numpy as np
 
 from a2a_cli.audio.spectral import frame_signal, hann, read_only
 
+__all__ = ["BINS_PER_OCTAVE", "C1_HZ", "N_CHROMA", "N_OCTAVES", "chroma_cens", "cqt_magnitude"]
+
 BINS_PER_OCTAVE = 36
 N_OCTAVES = 7
 N_CHROMA = 12

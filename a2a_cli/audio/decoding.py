@@ -23,6 +23,11 @@ import numpy as np
 from a2a_cli.errors import InputError
 from a2a_cli.frame_rate import FPS
 
+__all__ = [
+    "FEATURE_SR", "HOP", "MAX_FILE_BYTES", "MAX_SECONDS", "check_audio_file", "cut_bounds", "decode",
+    "pad_to", "read_file", "resample", "to_mono",
+]
+
 HOP = 512
 FEATURE_SR = FPS * HOP  # 15360 Hz: one hop per motion frame
 

@@ -19,6 +19,8 @@ import numpy as np
 from a2a_cli.audio.decoding import FPS
 from a2a_cli.audio.spectral import hann
 
+__all__ = ["estimate_tempo", "onset_peaks", "track_beats"]
+
 _TEMPOGRAM_SECONDS = 8.0
 _MAX_BPM = 320.0
 _TINY = np.finfo(np.float32).tiny

@@ -13,6 +13,11 @@ from functools import cache
 
 import numpy as np
 
+__all__ = [
+    "N_FFT", "N_MELS", "N_MFCC", "SpectralPass", "dct_matrix", "estimate_tuning", "frame_signal", "hann",
+    "mel_filterbank", "mfcc", "onset_strength", "power_to_db", "read_only", "rms",
+]
+
 N_FFT = 2048
 N_MELS = 128
 N_MFCC = 20

@@ -13,6 +13,8 @@ from a2a_cli import __version__
 from a2a_cli.cli import common, help_format
 from a2a_cli.errors import A2AError
 
+__all__ = ["main"]
+
 help_format.install()
 
 app = typer.Typer(

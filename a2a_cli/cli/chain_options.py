@@ -8,6 +8,8 @@ from typing import Any
 
 from a2a_cli.cli import common
 
+__all__ = ["NETWORK_HELP", "WALLET_FLAG_NAMES", "chain_settings", "registered_uid"]
+
 NETWORK_HELP = "finney, test, local (a subtensor node at ws://127.0.0.1:9944), a ws:// URL, or sim (a2a's offline chain: the whole subnet on this machine, no TAO)."
 
 # The wallet flags, which are shorter than their keys' names (for settings error messages).

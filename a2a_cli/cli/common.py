@@ -15,6 +15,11 @@ from rich.console import Console
 
 from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
 
+__all__ = [
+    "AUDIO_SUFFIXES", "GlobalOptions", "MOTION_FORMAT_WORDS", "MOTION_SUFFIXES", "ProgressBar",
+    "UNWRAPPED_WIDTH", "files_in", "number", "print_json", "settings", "show_progress",
+]
+
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 MOTION_SUFFIXES = tuple(f".{fmt}" for fmt in MOTION_FORMATS)  # what a folder of motions is searched for
 MOTION_FORMAT_WORDS = ", ".join(MOTION_FORMATS[:-1]) + " or " + MOTION_FORMATS[-1]  # "npy, npz or bvh", for help texts

@@ -8,6 +8,8 @@ import typer
 
 from a2a_cli.cli import common
 
+__all__ = ["init", "show"]
+
 app = typer.Typer(
     help="Show the effective settings, or write a commented starter a2a.toml.",
     no_args_is_help=True,

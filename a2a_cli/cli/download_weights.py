@@ -8,6 +8,8 @@ import typer
 
 from a2a_cli.cli import common
 
+__all__ = ["download_weights"]
+
 
 def download_weights(
     names: Optional[list[str]] = typer.Argument(None, metavar="NAME", help="Models to fetch (default: every model of the zoo)."),

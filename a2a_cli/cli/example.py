@@ -8,6 +8,8 @@ import typer
 
 from a2a_cli.cli import common
 
+__all__ = ["example"]
+
 
 def example(
     path: Path = typer.Argument(Path("a2a-example.wav"), help="Where to write it (.wav, .flac or .ogg)."),

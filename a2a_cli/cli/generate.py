@@ -12,6 +12,8 @@ from a2a_cli.cli import common
 if TYPE_CHECKING:
     from a2a_cli.motion import Motion
 
+__all__ = ["generate", "plan_outputs"]
+
 
 def generate(
     audio: list[Path] = typer.Argument(..., help="Audio files (wav, flac, ogg, mp3) or folders of them."),

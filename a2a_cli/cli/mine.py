@@ -10,6 +10,8 @@ import typer
 from a2a_cli.cli import common
 from a2a_cli.cli.chain_options import NETWORK_HELP, chain_settings, registered_uid
 
+__all__ = ["mine"]
+
 
 def mine(
     network: Optional[str] = typer.Option(None, "--network", help=NETWORK_HELP),

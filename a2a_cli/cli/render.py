@@ -10,6 +10,8 @@ import typer
 
 from a2a_cli.cli import common
 
+__all__ = ["render", "write_preview"]
+
 
 def render(
     motion: Path = typer.Argument(..., help=f"Motion file: {common.MOTION_FORMAT_WORDS}."),

@@ -12,6 +12,8 @@ from a2a_cli.cli import common
 if TYPE_CHECKING:
     import numpy as np
 
+__all__ = ["FEW_REFERENCE_DANCES", "MEANINGS", "audio_for", "score"]
+
 # metric -> what it means, for the per-file table (JUDGE.md explains each term)
 MEANINGS = {
     "validator_score": "the judge's verdict in [0, 1]; 0 when any gate fails",
@@ -165,16 +167,14 @@ def _summary(results, stats) -> dict:
         "mean_pfc": _mean([r.metrics.get("pfc") for *_, r in results]),
     }
     if stats is not None:
-        from a2a_cli.scoring.fid import clip_features, diversity, fid
+        from a2a_cli.errors import InputError
+        from a2a_cli.scoring.fid import set_metrics
         from a2a_cli.scoring.validity import measurable
 
-        clips = [m.joints for _, _, m, r in results if measurable(r.gates)]
-        if len(clips) >= 2:
-            kinetic, geometric = clip_features(clips)
-            summary.update(FID_k=fid(kinetic, stats.kinetic), FID_g=fid(geometric, stats.geometric),
-                           Dist_k=diversity(kinetic, stats.kinetic), Dist_g=diversity(geometric, stats.geometric))
-        else:
-            summary["fid_note"] = "FID and Dist need at least 2 scorable motions"
+        try:
+            summary.update(set_metrics([m.joints for _, _, m, r in results if measurable(r.gates)], stats))
+        except InputError as e:  # too few dances for a set metric: said in the summary, not an error
+            summary["fid_note"] = str(e)
     return summary
 
 

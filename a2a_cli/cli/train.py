@@ -8,6 +8,8 @@ import typer
 
 from a2a_cli.cli import common
 
+__all__ = ["train"]
+
 
 def train(
     data: Path = typer.Argument(..., help="AIST++ folder (motions/*.pkl + wavs/) or a folder of a2a motions with audio of the same stem."),

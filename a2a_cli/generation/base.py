@@ -7,11 +7,20 @@ used: a diffusion model can import torch and load weights in its factory without
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from a2a_cli.errors import InputError
 from a2a_cli.frame_rate import FPS
 from a2a_cli.scoring.constants import MIN_DURATION_S  # one home: the judge refuses shorter answers too
+
+if TYPE_CHECKING:
+    from a2a_cli.audio.analysis import AudioAnalysis
+    from a2a_cli.motion.motion import Motion
+
+__all__ = [
+    "Generator", "MAX_DURATION_S", "available_generators", "check_duration", "expected_frames",
+    "get_generator", "register",
+]
 
 
 @runtime_checkable
@@ -23,7 +32,9 @@ class Generator(Protocol):
 
     name: str
 
-    def generate(self, audio, duration_s: float, seed: int):  # (AudioAnalysis, float, int) -> Motion
+    def generate(self, audio: AudioAnalysis, duration_s: float, seed: int) -> Motion:
+        """A dance for `audio` (the song's analysis, features at 30 fps) of `duration_s` seconds from its
+        start (exactly round(duration_s * 30) frames), drawn with `seed` (an int >= 0)."""
         ...
 
 

@@ -24,6 +24,8 @@ from a2a_cli.motion.motion import MAX_FILE_FPS, MIN_FILE_FPS, Motion, require_fi
 from a2a_cli.motion.rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_axis_angle, matrix_to_euler_zyx
 from a2a_cli.motion.skeleton import BVH_JOINT_NAMES, N_JOINTS, smpl_skeleton
 
+__all__ = ["CM_PER_M", "MAX_FRAMES", "read_bvh", "write_bvh"]
+
 CM_PER_M = 100.0
 _POSITIONS = ("xposition", "yposition", "zposition")
 _ROTATIONS = ("xrotation", "yrotation", "zrotation")

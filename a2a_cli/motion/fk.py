@@ -14,6 +14,8 @@ import numpy as np
 
 from a2a_cli.motion.skeleton import N_JOINTS, Skeleton, smpl_skeleton
 
+__all__ = ["forward_kinematics", "forward_kinematics_joint_major"]
+
 # Frames per chunk: large enough to amortise numpy's per-call cost, small enough that the
 # working set (the global rotations still needed by unplaced children) stays in the L2 cache.
 _CHUNK = 16384

@@ -35,6 +35,13 @@ from a2a_cli.motion.motion import DEFAULT_FPS, MAX_FILE_FPS, MIN_FILE_FPS, Motio
 from a2a_cli.motion.rotations import axis_angle_to_matrix, matrix_to_6d, matrix_to_axis_angle, sixd_to_matrix
 from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS
 
+__all__ = [
+    "ACCEPTED_SHAPES", "EDGE_CONTACTS", "EDGE_CONTACT_SPEED", "EDGE_DIM", "EDGE_ROOT", "EDGE_ROT6D",
+    "MAX_ARRAY_BYTES", "MAX_FILE_BYTES", "MAX_META_BYTES", "MAX_NPZ_MEMBERS", "decode_motion",
+    "encode_motion", "load_motion", "motion_from_array", "motion_from_edge_vector", "motion_to_array",
+    "motion_to_edge_vector", "read_npz_members", "save_motion",
+]
+
 
 # Ten minutes at 60 fps of 151 float64 columns is 43 MB; no real dance array comes near these.
 MAX_FILE_BYTES = 256 * 2**20

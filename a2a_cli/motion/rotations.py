@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = [
+    "Y_UP_TO_Z_UP", "Z_UP_TO_Y_UP", "axis_angle_to_matrix", "axis_angle_to_quaternion", "euler_to_matrix",
+    "matrix_to_6d", "matrix_to_axis_angle", "matrix_to_euler_zyx", "matrix_to_quaternion",
+    "quaternion_to_axis_angle", "quaternion_to_matrix", "sixd_to_matrix",
+]
+
 _EPS = 1e-8
 
 

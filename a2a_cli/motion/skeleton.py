@@ -11,6 +11,8 @@ from importlib import resources
 
 import numpy as np
 
+__all__ = ["BVH_JOINT_NAMES", "FOOT_JOINTS", "N_JOINTS", "Skeleton", "smpl_skeleton"]
+
 N_JOINTS = 24
 
 # Joint names used by the BVH wire format (DESIGN §3), in SMPL order.

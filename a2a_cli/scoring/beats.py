@@ -31,6 +31,12 @@ import numpy as np
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 
+__all__ = [
+    "ALIGNMENT_SIGMA", "BeatAlignment", "PRECISION_TOLERANCE", "REFERENCE_FPS", "SMOOTHING_SIGMA",
+    "align_beats", "align_beats_batch", "beat_alignment", "beat_alignment_batch", "kinetic_velocity",
+    "motion_beats", "motion_beats_batch",
+]
+
 # Bailando's constants, in frames at 30 fps; `_frames` converts them for other rates.
 REFERENCE_FPS = 30.0
 SMOOTHING_SIGMA = 5.0  # Gaussian smoothing of the kinetic velocity (1/6 s)

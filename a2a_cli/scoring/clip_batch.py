@@ -22,6 +22,8 @@ from a2a_cli.errors import InputError
 from a2a_cli.motion.fk import forward_kinematics_joint_major
 from a2a_cli.motion.skeleton import N_JOINTS
 
+__all__ = ["ClipBatch", "as_clip_batch", "joint_groups", "keep_freed_blocks_in_heap"]
+
 
 @cache
 def keep_freed_blocks_in_heap() -> None:

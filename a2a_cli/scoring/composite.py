@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -70,6 +71,11 @@ from a2a_cli.scoring.smoothing import gaussian_filter1d
 from a2a_cli.scoring.validity import (
     Gate, at_judge_rate, header_gates, is_minimum, measurable, motion_gates, positions_in_bounds, validity_values,
 )
+
+if TYPE_CHECKING:
+    from a2a_cli.audio.analysis import AudioAnalysis
+    from a2a_cli.motion.motion import Motion
+    from a2a_cli.scoring.fid import ReferenceStats
 
 __all__ = ["JUDGE_VERSION", "WEIGHTS", "ScoreReport", "beat_sync", "energy_following", "latency_score",
            "pfc_credit", "repeat_residual", "score_motion", "score_motions"]
@@ -233,8 +239,9 @@ def latency_score(latency_s: float) -> float:
     return 1.0 / (1.0 + max(float(latency_s), 0.0) / LATENCY_HALF_S)
 
 
-def score_motion(motion, audio=None, *, reference=None, reference_stats=None, latency_s: float | None = None,
-                 replay_tolerance_m: float | None = None, validity: dict | None = None) -> ScoreReport:
+def score_motion(motion: Motion, audio: AudioAnalysis | None = None, *, reference: Motion | None = None,
+                 reference_stats: ReferenceStats | None = None, latency_s: float | None = None,
+                 replay_tolerance_m: float | None = None, validity: dict[str, float] | None = None) -> ScoreReport:
     """Judge one dance. Never raises on motion content: bad numbers fail a gate.
 
     motion: the Motion to judge (any frame rate; judged at JUDGE_FPS); audio: its song's
@@ -381,7 +388,7 @@ def _detail(name: str, metrics: dict) -> str:
     return _LOW_MEANING[name]
 
 
-def score_motions(motions: Sequence, audio=None, **kwargs) -> list[ScoreReport]:
+def score_motions(motions: Sequence[Motion], audio: AudioAnalysis | None = None, **kwargs) -> list[ScoreReport]:
     """Score many answers to one prompt (keyword arguments as `score_motion`); the validity metrics of
     equal-length clips at the judge's rate run as one batch."""
     values: list[dict | None] = [None] * len(motions)

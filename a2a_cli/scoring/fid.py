@@ -12,7 +12,7 @@ only read once (`a2a score --build-reference DIR`); it is saved as a plain .npz 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +22,13 @@ from a2a_cli.scoring.clip_batch import ClipBatch
 from a2a_cli.scoring.geometric import N_GEOMETRIC, geometric_features
 from a2a_cli.scoring.kinetic import kinetic_features
 
+__all__ = [
+    "FEATURE_SETS", "FeatureStats", "MIN_SET_CLIPS", "N_KINETIC", "ReferenceStats", "build_reference_stats",
+    "clip_features", "diversity", "fid", "frechet_distance", "set_metrics",
+]
+
 N_KINETIC = 72
+MIN_SET_CLIPS = 2  # the fewest dances a set metric (FID, Dist) can be computed over
 _NORM_EPS = 1e-10
 _FORMAT_VERSION = 1
 _MAX_FILE_BYTES = 2**20  # a stats file is about 60 KB (two covariance matrices, 72 and 32 wide)
@@ -146,6 +152,20 @@ def diversity(features: np.ndarray, reference: FeatureStats | None = None) -> fl
     from scipy.spatial.distance import pdist
 
     return float(pdist(x).mean())
+
+
+def set_metrics(clips: Sequence[np.ndarray], reference: ReferenceStats) -> dict[str, float]:
+    """The literature's set metrics of a set of dances against real dances' statistics: FID_k, FID_g
+    (Fréchet distance of the kinetic and geometric features) and Dist_k, Dist_g (their diversity).
+
+    clips: joint positions (T, 24, 3) in metres of each dance, at least 2; reference: statistics from
+    `build_reference_stats`. Raises InputError for fewer than 2 clips (a set needs a spread).
+    """
+    if len(clips) < MIN_SET_CLIPS:
+        raise InputError(f"FID and Dist need at least {MIN_SET_CLIPS} scorable motions, got {len(clips)}")
+    kinetic, geometric = clip_features(clips)
+    return {"FID_k": fid(kinetic, reference.kinetic), "FID_g": fid(geometric, reference.geometric),
+            "Dist_k": diversity(kinetic, reference.kinetic), "Dist_g": diversity(geometric, reference.geometric)}
 
 
 def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:

@@ -27,6 +27,8 @@ from a2a_cli.motion.skeleton import (
 )
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 
+__all__ = ["GEOMETRIC_FRAME_TIME", "HIP_WIDTH", "HUMERUS", "N_GEOMETRIC", "SHOULDER_WIDTH", "geometric_features"]
+
 GEOMETRIC_FRAME_TIME = 1.0 / 120.0
 N_GEOMETRIC = 32
 

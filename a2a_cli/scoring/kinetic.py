@@ -31,6 +31,8 @@ import numpy as np
 from a2a_cli.motion.skeleton import N_JOINTS, PELVIS
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch, joint_groups
 
+__all__ = ["KINETIC_FRAME_TIME", "kinetic_features"]
+
 KINETIC_FRAME_TIME = 1.0 / 60.0
 _HALF_WINDOW = 2  # Bailando's sliding_window: a centred window of 5 samples
 

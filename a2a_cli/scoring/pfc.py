@@ -24,6 +24,8 @@ from a2a_cli.motion.skeleton import L_ANKLE, L_FOOT, PELVIS, R_ANKLE, R_FOOT
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 from a2a_cli.scoring.constants import CONTACT_HEIGHT_M, DOUBLE_SLIDE_SPEED_M_S
 
+__all__ = ["EDGE_FPS", "UP_AXIS", "both_feet_sliding", "physical_foot_contact"]
+
 EDGE_FPS = 30.0
 UP_AXIS = 1  # y up
 _FEET = [L_ANKLE, L_FOOT, R_ANKLE, R_FOOT]

@@ -16,6 +16,13 @@ from a2a_cli.motion.skeleton import L_COLLAR, L_HIP, N_JOINTS, PELVIS, R_COLLAR,
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 
 from a2a_cli.scoring.constants import JUDGE_FPS, REPLAY_MAX_SHIFT_S, REPLAY_TOLERANCE_M  # the replay policy lives there
+
+__all__ = [
+    "DUPLICATE_TOLERANCE_M", "FINGERPRINT_SAMPLES", "ORIGINAL_JOINTS", "ORIGINAL_RMSE_LIMIT_CM",
+    "ORIGINAL_TIMEOUT_S", "ORIGINAL_UNKNOWN_TIME_S", "OriginalSubnetScore", "REPLAY_SMOOTHING_S", "align",
+    "aligned_joint_error", "fingerprint_distance", "motion_fingerprint", "near_duplicate",
+    "original_subnet_score", "replay_distance",
+]
 # Jitter added to a copy is smoothed away before comparing (a dance hardly changes in 1/15 s).
 REPLAY_SMOOTHING_S = 1.0 / 15.0
 # Two miners' answers closer than this (after alignment and resampling) are the same dance.

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["TRUNCATE", "gaussian_filter1d"]
+
 TRUNCATE = 4.0
 
 

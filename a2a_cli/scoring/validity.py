@@ -23,6 +23,11 @@ from a2a_cli.scoring.constants import (  # the limits and their physical reasoni
     SKATE_SPEED_M_S, SPEED_PERCENTILE, TELEPORT_SPEED_M_S,
 )
 
+__all__ = [
+    "Gate", "at_judge_rate", "check_validity", "header_gates", "is_minimum", "measurable", "motion_gates",
+    "positions_in_bounds", "validity_values",
+]
+
 _CANDIDATE_FRAMES = 12  # frames per clip whose angular speed is measured exactly (3x the percentile's 4)
 
 

@@ -29,6 +29,11 @@ from a2a_cli.errors import InputError
 from a2a_cli.frame_rate import FPS
 from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
 
+__all__ = [
+    "AUDIO_SUFFIXES", "MOTION_SUFFIXES", "SPLITS_FILE", "STRIDE_FRAMES", "Sequence", "Split", "Track",
+    "WINDOW_FRAMES", "WindowIndex", "find_sequences", "load_track", "load_tracks", "split_sequences",
+]
+
 WINDOW_FRAMES = 150  # 5 s: EDGE's horizon
 STRIDE_FRAMES = 15  # 0.5 s between window starts (EDGE's training slices)
 MOTION_SUFFIXES = tuple(f".{fmt}" for fmt in MOTION_FORMATS)

@@ -25,6 +25,11 @@ from torch import Tensor, nn
 
 from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS, smpl_skeleton
 
+__all__ = [
+    "COND_DROP_PROB", "CONTACT_THRESHOLD", "EdgeObjective", "ForwardKinematics", "LOSS_WEIGHTS", "Loss",
+    "N_CONTACTS", "ROOT_CHANNELS", "rotation_6d_to_matrix",
+]
+
 LOSS_WEIGHTS = {"reconstruction": 0.636, "velocity": 2.964, "kinematics": 0.646, "foot_skate": 10.942}
 COND_DROP_PROB = 0.25  # EDGE's cond_drop_prob: windows trained without their music
 CONTACT_THRESHOLD = 0.95  # a predicted contact above this pins the foot

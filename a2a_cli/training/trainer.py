@@ -27,6 +27,11 @@ import torch
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.training.dataset import WindowIndex, find_sequences, load_tracks, split_sequences
 
+__all__ = [
+    "ADAN_BETAS", "LOSS_SMOOTHING", "OPTIMIZERS", "TEST_WINDOWS", "TrainConfig", "TrainResult", "evaluate",
+    "train",
+]
+
 OPTIMIZERS = ("adan", "adamw")
 ADAN_BETAS = (0.02, 0.08, 0.01)  # EDGE's model/adan.py defaults
 LOSS_SMOOTHING = 0.98  # the progress bar's loss is this exponential average of the step losses

@@ -1,6 +1,6 @@
 """`choreo`: a weight-free, music-driven choreographer (the default generator).
 
-It hears the song as beats, bars, sections and energy (`generation.music`), sequences moves from
+It hears the song as beats, bars, sections and energy (`choreo.music`), sequences moves from
 its vocabulary (`moves`, `plan`) and performs them on the beat grid with pinned feet (`performer`).
 """
 
@@ -13,7 +13,7 @@ from a2a_cli.generation.base import check_duration
 from a2a_cli.generation.choreo.moves import MOVES
 from a2a_cli.generation.choreo.plan import Placement, plan_dance
 from a2a_cli.generation.choreo.styles import AUTO, STYLES, choose_style, style_named
-from a2a_cli.generation.music import MusicStructure, analyze_structure, read_character
+from a2a_cli.generation.choreo.music import MusicStructure, analyze_structure, read_character
 
 
 class ChoreoGenerator:

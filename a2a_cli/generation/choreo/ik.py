@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["frame", "leg_ik"]
+
 
 def frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
     """Rotation matrices (..., 3, 3) whose columns are primary, secondary made orthogonal, their cross."""

@@ -19,6 +19,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+__all__ = [
+    "ARM_CHANNELS", "BASE", "BODY_CHANNELS", "CHANNELS", "FAMILIES", "H", "HOME_X", "IDLE", "MOVES",
+    "MOVE_NAMED", "Move", "P", "Step", "home_step",
+]
+
 HOME_X = 0.11  # each foot's resting distance from the dancer's midline (m)
 FAMILIES = ("groove", "footwork", "arms", "power")
 ARM_CHANNELS = ("sh", "el", "co", "wr")

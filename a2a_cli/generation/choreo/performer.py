@@ -15,11 +15,18 @@ from a2a_cli.generation.choreo.ik import leg_ik
 from a2a_cli.generation.choreo.moves import BASE, CHANNELS, HOME_X
 from a2a_cli.generation.choreo.plan import Placement
 from a2a_cli.generation.choreo.styles import Style
-from a2a_cli.generation.music import BEATS_PER_BAR, FPS, MusicStructure
+from a2a_cli.generation.choreo.music import BEATS_PER_BAR, FPS, MusicStructure
 from a2a_cli.motion import Motion
 from a2a_cli.motion import skeleton as sk
 from a2a_cli.motion.fk import forward_kinematics
 from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
+
+__all__ = [
+    "ACCENT", "ATTITUDE_DEG", "CHANGE_PER_BEAT", "EASE_ORDER", "MAX_DIP_M", "MAX_PUMP", "MAX_PUMP_RATE",
+    "MAX_STANCE_M", "PULSE_ROUNDS", "PUMP", "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE",
+    "TIMING_OVERSAMPLE", "TIMING_SLACK_S", "TIMING_SMOOTHING_BEATS", "VARIATION_DEG", "WEIGHT_ON_STEP",
+    "beat_ease", "bump", "perform", "quintic", "yaw_matrix",
+]
 
 STAND_HEIGHT = 0.925  # pelvis height with soft knees (m); straight legs would give about 0.955
 REACH = 0.97  # planted legs never stretch beyond this fraction of their length

@@ -17,7 +17,12 @@ import numpy as np
 
 from a2a_cli.generation.choreo.moves import FAMILIES, IDLE, MOVE_NAMED, MOVES, Move, home_step
 from a2a_cli.generation.choreo.styles import Style
-from a2a_cli.generation.music import BEATS_PER_BAR, MusicStructure
+from a2a_cli.generation.choreo.music import BEATS_PER_BAR, MusicStructure
+
+__all__ = [
+    "BUSY_FEET_BEAT_S", "ENERGETIC_MIN", "FACING_DEG", "FLOOR_RADIUS_M", "PRIMARY_SHARE", "Placement",
+    "plan_dance",
+]
 
 PRIMARY_SHARE = 0.8  # fraction of a section's moves taken from its leading family
 ENERGETIC_MIN = 0.45  # mean bar energy needed for hops, spins and high kicks

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from a2a_cli.errors import InputError
 from a2a_cli.generation.choreo.moves import Step
 from a2a_cli.generation.choreo.moves import home_step as _home
-from a2a_cli.generation.music import MusicCharacter
+from a2a_cli.generation.choreo.music import MusicCharacter
+
+__all__ = ["AUTO", "STYLES", "Style", "choose_style", "style_named"]
 
 AUTO = "auto"
 

@@ -29,6 +29,11 @@ from a2a_cli.fileio import atomic_path
 from a2a_cli.generation.edge.network import MOTION_FEATURES, DanceDecoder
 from a2a_cli.generation.edge.normalizer import MinMaxScaler, Normalizer
 
+__all__ = [
+    "EdgeCheckpoint", "FEATURE_TYPES", "NORMALIZER_KEYS", "OFFICIAL_CLASSES", "RAW_WEIGHTS_ENTRY",
+    "ROTARY_SUFFIX", "WEIGHTS_ENTRY", "load_checkpoint", "save_checkpoint", "save_safetensors",
+]
+
 # The pickle names of EDGE's normaliser classes (their module paths in the official code) -> ours.
 OFFICIAL_CLASSES: dict[str, type] = {
     "dataset.preprocess.Normalizer": Normalizer,

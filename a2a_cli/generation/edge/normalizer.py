@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+__all__ = ["FEATURE_RANGE", "MinMaxScaler", "Normalizer"]
+
 FEATURE_RANGE = (-1, 1)
 
 

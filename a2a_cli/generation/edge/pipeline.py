@@ -29,6 +29,11 @@ from a2a_cli.motion.motion import Motion
 from a2a_cli.motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, L_HIP, L_KNEE, PELVIS, R_ANKLE, R_HIP, R_KNEE, smpl_skeleton
 
+__all__ = [
+    "CONTACT_THRESHOLD", "EdgeGenerator", "LOCK_BLEND_FRAMES", "MIN_LOCK_FRAMES", "edge_from_settings",
+    "floor_height", "lock_feet",
+]
+
 CONTACT_THRESHOLD = 0.5  # EDGE's contact channels are 0/1 labels; the model's values are in between
 LOCK_BLEND_FRAMES = 4  # frames over which a foot eases into and out of its lock
 MIN_LOCK_FRAMES = 3  # shorter predicted contacts are left alone (a touch, not a plant)

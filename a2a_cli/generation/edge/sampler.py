@@ -18,6 +18,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+__all__ = [
+    "COSINE_S", "DDIMSampler", "DEFAULT_GUIDANCE", "DEFAULT_STEPS", "ETA", "N_TIMESTEPS", "Schedule",
+    "cosine_betas", "guidance_weights", "time_pairs",
+]
+
 N_TIMESTEPS = 1000
 COSINE_S = 0.008
 DEFAULT_STEPS = 50

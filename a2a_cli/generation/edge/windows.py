@@ -13,6 +13,8 @@ from a2a_cli.motion.formats import EDGE_ROT6D
 from a2a_cli.motion.rotations import matrix_to_6d, matrix_to_quaternion, quaternion_to_matrix, sixd_to_matrix
 from a2a_cli.motion.skeleton import N_JOINTS
 
+__all__ = ["HOP", "WINDOW", "condition_windows", "slerp", "stitch_windows", "window_count"]
+
 WINDOW = 150  # frames per EDGE window (5 s at 30 fps); the network's null condition fixes it
 HOP = WINDOW // 2  # consecutive windows share half their frames
 

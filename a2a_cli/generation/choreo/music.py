@@ -15,6 +15,12 @@ import numpy as np
 from a2a_cli.audio.analysis import N_FEATURES, fit_frames
 from a2a_cli.frame_rate import FPS
 
+__all__ = [
+    "BEATS_PER_BAR", "DYNAMICS_BLOCK_S", "HALF_TIME_BELOW_S", "IDLE_PERIOD_S", "MIN_NOVELTY",
+    "MIN_SECTION_BARS", "MusicCharacter", "MusicStructure", "SILENCE_RMS", "STEADY_TO_DYNAMIC",
+    "analyze_structure", "read_character",
+]
+
 BEATS_PER_BAR = 4
 IDLE_PERIOD_S = 1.2  # grid used where the song has no beats at all (silence): a slow, calm sway
 SILENCE_RMS = 3e-3  # below this RMS (full scale 1.0) a beat counts as silent
