@@ -162,12 +162,14 @@ def user_config_path() -> Path:
 
 
 def default_data_dir() -> Path:
+    """The user data dir (platformdirs): downloaded models, the sim chain, validator state."""
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
 def default_cache_dir() -> Path:
+    """The user cache dir (platformdirs): audio feature caches, safe to delete."""
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(APP_NAME))
@@ -192,11 +194,13 @@ class Settings:
         return self.sources[_known_key(key)]
 
     def section(self, name: str) -> dict[str, Any]:
+        """The effective values of one settings section (`name`, e.g. "generate"), key -> value."""
         if name not in SCHEMA:
             raise KeyError(f"unknown settings section {name!r}{_did_you_mean(name, SCHEMA)}")
         return {key: self.get(f"{name}.{key}") for key in SCHEMA[name]}
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
+        """Every section's effective values, section -> key -> value."""
         return {name: self.section(name) for name in SCHEMA}
 
     def items(self) -> Iterator[tuple[str, Any, str]]:

@@ -22,6 +22,8 @@ _SCALARS = ("duration_s", "tempo_bpm")
 
 
 def entry_path(folder: Path, sha256: str, start_s: float | None, duration_s: float | None) -> Path:
+    """The cache file of one analysis: the audio's sha256 (hex), the cut (`start_s` seconds, `duration_s`
+    seconds or None for the rest) and the feature version, in `folder`."""
     start = f"{float(start_s or 0.0):.6f}"
     length = "all" if duration_s is None else f"{float(duration_s):.6f}"
     return folder / f"{sha256}-{start}-{length}-v{FEATURE_VERSION}.npz"

@@ -163,6 +163,7 @@ class ChallengeEndpoint:
         self.url, self.timeout_s, self.max_bytes = url, float(timeout_s), int(max_bytes)
 
     def sample(self, rng: random.Random) -> Prompt:
+        """One prompt from the challenge endpoint (its audio, length and reference; `rng` draws the prompt id)."""
         from pydantic import ValidationError
 
         raw = self._fetch()

@@ -115,6 +115,7 @@ class ProgressBar:
             self._bar.update(self._task, completed=completed, total=total, description=description)
 
     def advance(self) -> None:
+        """One more item done."""
         if self._bar is not None:
             self._bar.advance(self._task)
 

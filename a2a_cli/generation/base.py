@@ -50,6 +50,7 @@ def register(name: str, factory: Callable[..., Generator], *, takes_settings: bo
 
 
 def available_generators() -> list[str]:
+    """The registered model names, sorted (what `--model` accepts)."""
     return sorted(_FACTORIES)
 
 

@@ -58,6 +58,7 @@ class Motion:
 
     @classmethod
     def from_joints(cls, joints: np.ndarray, fps: float = DEFAULT_FPS, meta: dict | None = None) -> "Motion":
+        """A motion known only as joint positions `joints` (T, 24, 3) in metres, at `fps` frames per second."""
         joints = np.asarray(joints, dtype=np.float32)
         if joints.ndim != 3 or joints.shape[1:] != (N_JOINTS, 3):
             raise ValueError(f"joint positions must be (T, {N_JOINTS}, 3), got {joints.shape}")

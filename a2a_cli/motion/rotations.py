@@ -95,6 +95,7 @@ def quaternion_to_axis_angle(q: np.ndarray) -> np.ndarray:
 
 
 def axis_angle_to_quaternion(aa: np.ndarray) -> np.ndarray:
+    """Unit quaternions (..., 4), w first, of axis-angle rotations `aa` (..., 3) in radians."""
     aa = np.asarray(aa, dtype=np.float64)
     theta = np.linalg.norm(aa, axis=-1, keepdims=True)
     half = 0.5 * theta
@@ -104,10 +105,12 @@ def axis_angle_to_quaternion(aa: np.ndarray) -> np.ndarray:
 
 
 def matrix_to_axis_angle(m: np.ndarray) -> np.ndarray:
+    """Axis-angle vectors (..., 3) in radians, of rotation matrices `m` (..., 3, 3)."""
     return quaternion_to_axis_angle(matrix_to_quaternion(m))
 
 
 def matrix_to_6d(m: np.ndarray) -> np.ndarray:
+    """The 6D rotation of rotation matrices `m` (..., 3, 3): their first two rows, (..., 6) (pytorch3d's layout)."""
     m = np.asarray(m)
     return np.concatenate([m[..., 0, :], m[..., 1, :]], axis=-1)
 

@@ -43,6 +43,7 @@ class Skeleton:
 
 @cache
 def smpl_skeleton() -> Skeleton:
+    """The SMPL 24-joint skeleton shipped with the package: joint names, parents and rest offsets (metres)."""
     data = json.loads(resources.files("a2a_cli.motion").joinpath("data/smpl_skeleton.json").read_text())
     parents = np.asarray(data["parents"], dtype=np.int64)
     offsets = np.asarray(data["offsets_m"], dtype=np.float64)

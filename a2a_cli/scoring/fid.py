@@ -55,6 +55,7 @@ class FeatureStats:
         return cls(norm_mean, norm_std, normalised.mean(axis=0), np.cov(normalised, rowvar=False))
 
     def normalise(self, features: np.ndarray) -> np.ndarray:
+        """Features (N, D) or (D,) as z-scores against these statistics (Bailando's normalisation)."""
         return (_feature_matrix(features, min_rows=1) - self.norm_mean) / (self.norm_std + _NORM_EPS)
 
 

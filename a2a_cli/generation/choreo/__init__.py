@@ -45,6 +45,7 @@ class ChoreoGenerator:
         return music, plan_dance(music, np.random.default_rng(_seed_words(seed, audio)), style), reading
 
     def generate(self, audio, duration_s: float, seed: int):
+        """A dance of exactly round(duration_s * 30) frames for `audio` (AudioAnalysis), drawn with `seed`."""
         from a2a_cli.generation.choreo.performer import perform
 
         n_frames = check_duration(duration_s)

@@ -43,6 +43,7 @@ class Step:
     turn: float = 0.0  # degrees the move's floor frame turns (about y, + to the left) before landing
 
     def mirrored(self) -> "Step":
+        """The same step with the other foot, to the other side, turning the other way."""
         foot = {"l": "r", "r": "l"}.get(self.foot, self.foot)
         x = self.x if self.foot == "both" else -self.x
         return replace(self, foot=foot, x=x, turn=-self.turn)
@@ -87,6 +88,7 @@ class Move:
         return ((spot["l"][0] + spot["r"][0]) / 2, (spot["l"][1] + spot["r"][1]) / 2)
 
     def mirrored(self) -> "Move":
+        """The same move mirrored left to right (poses, steps and turns)."""
         return replace(
             self,
             keys=tuple(_mirror_key(k) for k in self.keys),

@@ -63,6 +63,7 @@ class MusicStructure:
         return np.interp(times, self.beat_times, np.arange(self.n_beats, dtype=np.float64))
 
     def is_downbeat(self, beat: int) -> bool:
+        """Whether beat index `beat` starts a bar."""
         return (beat - self.downbeat) % BEATS_PER_BAR == 0
 
 

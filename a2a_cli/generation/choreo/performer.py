@@ -76,6 +76,7 @@ _UPPER_BODY = [j for j in range(sk.N_JOINTS) if j not in (sk.L_HIP, sk.R_HIP, sk
 
 
 def quintic(u: np.ndarray) -> np.ndarray:
+    """Smootherstep of u in [0, 1] (array): 0 -> 0, 1 -> 1, with zero speed and acceleration at both ends."""
     return u * u * u * (10.0 + u * (-15.0 + 6.0 * u))
 
 
@@ -97,6 +98,7 @@ def bump(u: np.ndarray) -> np.ndarray:
 
 
 def yaw_matrix(yaw: np.ndarray) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) about the vertical (y) axis by `yaw` radians (array of any shape)."""
     c, s = np.cos(yaw), np.sin(yaw)
     m = np.zeros(np.shape(yaw) + (3, 3))
     m[..., 0, 0], m[..., 0, 2], m[..., 1, 1], m[..., 2, 0], m[..., 2, 2] = c, s, 1.0, -s, c

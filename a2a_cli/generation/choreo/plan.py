@@ -47,6 +47,8 @@ class Placement:
 
 
 def plan_dance(music: MusicStructure, rng: np.random.Generator, style: Style) -> list[Placement]:
+    """The dance's moves beat by beat: which move starts on which beat, facing where, chosen for the
+    music's sections and energy (`music`), the `style`, and the seeded generator `rng`."""
     n = music.n_beats
     start = music.downbeat - BEATS_PER_BAR if music.downbeat > 0 else 0
     placements: list[Placement] = []

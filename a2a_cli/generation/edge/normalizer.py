@@ -62,6 +62,7 @@ class Normalizer:
 
     @classmethod
     def from_statistics(cls, data_min: Tensor, data_max: Tensor) -> "Normalizer":
+        """A normaliser from per-feature minima and maxima (151,) of the training motion vectors."""
         return cls(MinMaxScaler(data_min, data_max))
 
     @property

@@ -48,6 +48,7 @@ class Schedule:
 
     @classmethod
     def cosine(cls) -> "Schedule":
+        """EDGE's cosine schedule (1,000 steps), recomputed: checkpoints do not store it."""
         betas = torch.tensor(cosine_betas(), dtype=torch.float32)
         alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
         return cls(alphas_cumprod, torch.sqrt(1.0 / alphas_cumprod), torch.sqrt(1.0 / alphas_cumprod - 1))
