@@ -14,7 +14,7 @@ from a2a_cli.errors import InputError  # noqa: E402
 from a2a_cli.examples import synth_song  # noqa: E402
 from a2a_cli.generation import get_generator  # noqa: E402
 from a2a_cli.generation.edge import DanceDecoder, Normalizer, save_checkpoint  # noqa: E402
-from a2a_cli.generation.edge.pipeline import EdgeGenerator, floor_height, lock_feet  # noqa: E402
+from a2a_cli.generation.edge.pipeline import EdgeGenerator, contact_floor_height, lock_feet  # noqa: E402
 from a2a_cli.generation.edge.sampler import DDIMSampler, Schedule, guidance_weights, time_pairs  # noqa: E402
 from a2a_cli.generation.edge.windows import HOP, WINDOW, condition_windows, stitch_windows, window_count  # noqa: E402
 from a2a_cli.motion.formats import motion_from_edge_vector, motion_to_edge_vector  # noqa: E402
@@ -153,7 +153,7 @@ def test_short_and_odd_durations_and_determinism(checkpoint):
 def test_the_feet_end_on_the_floor(checkpoint):
     motion = EdgeGenerator(checkpoint, steps=2).generate(song(12.0), 12.0, seed=2)
     lowest = motion.joints[:, FOOT_JOINTS, 1].min(axis=1)
-    assert abs(floor_height(motion.joints, motion.meta["contacts"])) < 0.01
+    assert abs(contact_floor_height(motion.joints, motion.meta["contacts"])) < 0.01
     assert np.percentile(lowest, 5) > -0.05
 
 

@@ -25,24 +25,27 @@ from a2a_cli.errors import InputError
 from a2a_cli.generation.edge.windows import WINDOW, condition_windows, stitch_windows
 from a2a_cli.motion.fk import forward_kinematics
 from a2a_cli.motion.formats import EDGE_CONTACTS, EDGE_DIM, motion_from_edge_vector
+from a2a_cli.motion.grounding import floor_height
 from a2a_cli.motion.motion import Motion
 from a2a_cli.motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, L_HIP, L_KNEE, PELVIS, R_ANKLE, R_HIP, R_KNEE, smpl_skeleton
 
 __all__ = [
     "CONTACT_THRESHOLD", "EdgeGenerator", "LOCK_BLEND_FRAMES", "MIN_LOCK_FRAMES", "edge_from_settings",
-    "floor_height", "lock_feet",
+    "contact_floor_height", "lock_feet",
 ]
 
 CONTACT_THRESHOLD = 0.5  # EDGE's contact channels are 0/1 labels; the model's values are in between
 LOCK_BLEND_FRAMES = 4  # frames over which a foot eases into and out of its lock
 MIN_LOCK_FRAMES = 3  # shorter predicted contacts are left alone (a touch, not a plant)
-def floor_height(joints: np.ndarray, contacts: np.ndarray) -> float:
+def contact_floor_height(joints: np.ndarray, contacts: np.ndarray) -> float:
     """The floor's y under a motion (joints (T, 24, 3), contacts (T, 4)): the median height of the
-    lowest foot joint over the frames where EDGE says a foot touches the floor, else its 5th percentile."""
-    lowest = joints[:, FOOT_JOINTS, 1].min(axis=1)
+    lowest foot joint over the frames where EDGE says a foot touches the floor; with too few such
+    frames, the floor every a2a reader finds (grounding.floor_height)."""
     touching = (contacts > CONTACT_THRESHOLD).any(axis=1)
-    return float(np.median(lowest[touching]) if touching.sum() >= MIN_LOCK_FRAMES else np.percentile(lowest, 5.0))
+    if touching.sum() < MIN_LOCK_FRAMES:
+        return floor_height(joints)
+    return float(np.median(joints[touching][:, FOOT_JOINTS, 1].min(axis=1)))
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -160,7 +163,7 @@ class EdgeGenerator:
         vectors = stitch_windows(self.sample_vectors(audio.features, n_frames, seed, progress))[:n_frames]
         danced = motion_from_edge_vector(vectors)
         poses, trans, contacts = danced.poses, danced.trans, vectors[:, EDGE_CONTACTS]
-        trans[:, 1] -= floor_height(danced.joints, contacts)
+        trans[:, 1] -= contact_floor_height(danced.joints, contacts)
         if self.plant_feet:
             poses = lock_feet(poses, trans, contacts)
         meta = {"model": "edge", "seed": int(seed), "steps": self.sampler.steps, "guidance": self.sampler.guidance_weight,
