@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch")
 
 from a2a_cli.errors import InputError  # noqa: E402
 from a2a_cli.generation.edge import DanceDecoder, Normalizer, load_checkpoint, save_checkpoint, save_safetensors  # noqa: E402
+from a2a_cli.generation.edge import network as network_module  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 
@@ -245,3 +246,22 @@ def test_bad_files_give_one_line_errors(tmp_path):
               str(tmp_path / "w.safetensors"))
     with pytest.raises(InputError, match="no normaliser statistics: tensor 'normalizer.data_min'"):
         load_checkpoint(tmp_path / "w.safetensors")
+
+
+def test_sampling_guidance_shares_the_null_memory_and_passes_windows_in_chunks(filled, monkeypatch):
+    """Every window at one diffusion step (sampling) takes the shared-null-memory path; more windows
+    than CPU_WINDOWS_PER_PASS go in chunks. Both give the two official passes' numbers."""
+    batch = network_module.CPU_WINDOWS_PER_PASS + 2
+    x, cond, _ = inputs(35, batch=batch)
+    t = torch.full((batch,), 499)
+    with torch.no_grad():
+        memory = filled.encode_condition(cond)
+        conditioned, unconditioned = filled(x, memory, t), filled(x, memory, t, cond_drop_prob=1.0)
+        chunked = filled.guided_forward(x, memory, t, 2.5)
+        monkeypatch.setattr(network_module, "CPU_WINDOWS_PER_PASS", batch)
+        whole = filled.guided_forward(x, memory, t, 2.5)
+    expected = unconditioned + (conditioned - unconditioned) * 2.5
+    assert float((chunked - expected).abs().max()) < 1e-4 and float((whole - expected).abs().max()) < 1e-4
+    assert float((chunked - whole).abs().max()) < 1e-4  # outputs of ~15: float32 rounding only
+    with pytest.raises(ValueError, match="same 3 windows"):
+        filled.guided_forward(x[:3], memory, t[:3], 2.0)

@@ -9,7 +9,11 @@ from the diffusion time plus pooled music, x0 prediction), reorganised for speed
 - the music memory (cond encoder, `norm_cond`, every decoder layer's cross-attention keys and
   values for the 150 music tokens) does not depend on x or t, so `encode_condition` computes it
   once per song and every denoising step reuses it; the null (unconditional) memory likewise;
-- `guided_forward` runs the conditional and unconditional branches as ONE batch of 2B windows;
+- `guided_forward` runs the conditional and unconditional branches as ONE batch of 2B windows,
+  and computes what the two branches share once: the input projection and the first layer's
+  self-attention (its input is x itself; the branches part at the first FiLM), and, when every
+  window is at the same diffusion step (as in sampling), the null branch's cross-attention memory,
+  which all its windows attend to as one batch instead of B copies;
 - attention is `F.scaled_dot_product_attention` (fused kernels on CPU and GPU).
 
 All shapes: B windows, N = 150 frames per window, D = 512 latent channels, C conditioning features.
@@ -18,6 +22,7 @@ All shapes: B windows, N = 150 frames per window, D = 512 latent channels, C con
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -27,7 +32,7 @@ from torch import Tensor, nn
 from a2a_cli.generation.edge.windows import WINDOW as WINDOW_FRAMES
 
 __all__ = [
-    "Attention", "ConditionMemory", "DROPOUT", "DanceDecoder", "DecoderLayerStack", "DenseFiLM", "FF_DIM",
+    "Attention", "CPU_WINDOWS_PER_PASS", "ConditionMemory", "CrossMemory", "DROPOUT", "DanceDecoder", "DecoderLayerStack", "DenseFiLM", "FF_DIM",
     "FiLMTransformerDecoderLayer", "LATENT_DIM", "MOTION_FEATURES", "N_DECODER_LAYERS", "N_ENCODER_LAYERS",
     "N_HEADS", "RotaryEmbedding", "SinusoidalPosEmb", "TIME_TOKENS", "TransformerEncoderLayer",
     "feed_forward",
@@ -42,6 +47,12 @@ N_DECODER_LAYERS = 8
 N_ENCODER_LAYERS = 2
 TIME_TOKENS = 2  # to_time_tokens: 2 extra cross-attention tokens from the diffusion time
 DROPOUT = 0.1
+
+# On a CPU, guidance denoises 8 windows at a time (2,400 rows with both branches): the matrix
+# operands stay in cache and every activation stays under glibc's largest mmap threshold (32 MiB),
+# so freed memory is reused rather than faulted in afresh (a 3-minute song is 71 windows). A GPU
+# takes all windows of a song in one batch.
+CPU_WINDOWS_PER_PASS = 8
 
 
 class RotaryEmbedding(nn.Module):
@@ -95,9 +106,28 @@ class Attention(nn.Module):
 
     def attend(self, q: Tensor, k: Tensor, v: Tensor, dropout: float = 0.0) -> Tensor:
         """Projected q (B, Lq, D), k and v (B, Lk, D) -> the attended, out-projected (B, Lq, D)."""
+        return self.out_proj(self._heads_attend(q, k, v, dropout))
+
+    def attend_memory(self, q: Tensor, memory: list[CrossMemory], dropout: float = 0.0) -> Tensor:
+        """Projected queries q (B, Lq, D), the windows of each part of `memory` in turn (their counts
+        sum to B) -> the attended, out-projected (B, Lq, D). A part whose keys are one window's
+        attends for all its windows as one batch of windows * Lq queries: no copies of the keys."""
+        parts, start = [], 0
+        for part in memory:
+            rows = q[start:start + part.windows]
+            start += part.windows
+            if part.keys.shape[0] == 1 < part.windows:
+                parts.append(self._heads_attend(rows.reshape(1, -1, rows.shape[-1]), part.keys, part.values, dropout)
+                             .view(rows.shape))
+            else:
+                parts.append(self._heads_attend(rows, part.keys, part.values, dropout))
+        return self.out_proj(parts[0] if len(parts) == 1 else torch.cat(parts))
+
+    def _heads_attend(self, q: Tensor, k: Tensor, v: Tensor, dropout: float) -> Tensor:
+        """Scaled dot-product attention over `heads` heads: (B, Lq, D) queries -> (B, Lq, D), heads merged."""
         split = lambda t: t.unflatten(-1, (self.heads, -1)).transpose(1, 2)  # noqa: E731
         out = F.scaled_dot_product_attention(split(q), split(k), split(v), dropout_p=dropout)
-        return self.out_proj(out.transpose(1, 2).flatten(-2))
+        return out.transpose(1, 2).flatten(-2)
 
     def self_attention(self, x: Tensor, rotary: RotaryEmbedding, dropout: float = 0.0) -> Tensor:
         """EDGE's rotary self-attention: queries and keys from rot(x), values from x."""
@@ -165,13 +195,19 @@ class FiLMTransformerDecoderLayer(nn.Module):
         return (self.multihead_attn.project(self.rotary.rotate(memory, start), 1),
                 self.multihead_attn.project(memory, 2))
 
-    def forward(self, x: Tensor, keys: Tensor, values: Tensor, t: Tensor) -> Tensor:
-        """x (B, N, D); keys, values (B, L, D): the projected cross-attention memory; t (B, D) FiLM vector."""
+    def forward(self, x: Tensor, memory: list[CrossMemory], t: Tensor, copies: int = 1) -> Tensor:
+        """x (B, N, D); memory: the projected cross-attention keys and values, in parts over the
+        windows; t (copies * B, D) the FiLM vectors. With copies > 1, x stands for `copies` identical
+        stacks of its windows (the branches of guidance): the self-attention, which comes before the
+        first FiLM, runs once and the layer returns (copies * B, N, D)."""
         p = DROPOUT if self.training else 0.0
         drop = lambda y: F.dropout(y, p, self.training)  # noqa: E731
-        x = x + self.film1(drop(self.self_attn.self_attention(self.norm1(x), self.rotary, p)), t)
+        attended = drop(self.self_attn.self_attention(self.norm1(x), self.rotary, p))
+        if copies > 1:
+            x, attended = x.repeat(copies, 1, 1), attended.repeat(copies, 1, 1)
+        x = x + self.film1(attended, t)
         q = self.multihead_attn.project(self.rotary.rotate(self.norm2(x)), 0)
-        x = x + self.film2(drop(self.multihead_attn.attend(q, keys, values, p)), t)
+        x = x + self.film2(drop(self.multihead_attn.attend_memory(q, memory, p)), t)
         return x + self.film3(drop(feed_forward(self, self.norm3(x), p)), t)
 
 
@@ -196,6 +232,16 @@ class SinusoidalPosEmb(nn.Module):
 
 
 @dataclass(frozen=True)
+class CrossMemory:
+    """One part of a decoder layer's cross-attention memory: the keys and values (G, L, D) that the
+    next `windows` query windows attend to, G = windows (one memory each) or G = 1 (one for all)."""
+
+    keys: Tensor
+    values: Tensor
+    windows: int
+
+
+@dataclass(frozen=True)
 class ConditionMemory:
     """What the decoder needs from the music of B windows; independent of x and t, so one per song.
 
@@ -217,6 +263,13 @@ class ConditionMemory:
         """Memory rows for windows `index` (B',): their music where `keep` (B',) bool is true, the
         null condition where it is false."""
         return torch.where(keep, index, self.batch)
+
+
+def _with_time_tokens(music: Tensor, time: Tensor) -> Tensor:
+    """Cross-attention keys or values: music rows (G, 150, D) followed by the time tokens (G', 2, D),
+    where a G or G' of 1 stands for all (G, G' in {1, n})."""
+    rows = max(music.shape[0], time.shape[0])
+    return torch.cat((music.expand(rows, -1, -1), time.expand(rows, -1, -1)), dim=1)
 
 
 class DanceDecoder(nn.Module):
@@ -266,12 +319,45 @@ class DanceDecoder(nn.Module):
         rows = memory.rows(index, keep)
         t_hidden = self.time_mlp(times)
         film = self.to_time_cond(t_hidden) + memory.hidden[rows]
-        time_tokens = self.norm_cond(self.to_time_tokens(t_hidden).unflatten(-1, (TIME_TOKENS, LATENT_DIM)))
-        h = self.input_projection(x)
-        for layer, k, v in zip(self.layers, memory.keys, memory.values):
+        time_tokens = self._time_tokens(t_hidden)
+
+        def cross(layer: FiLMTransformerDecoderLayer, keys: Tensor, values: Tensor) -> list[CrossMemory]:
             tk, tv = layer.memory_keys_values(time_tokens, start=WINDOW_FRAMES)
-            h = layer(h, torch.cat((k[rows], tk), dim=1), torch.cat((v[rows], tv), dim=1), film)
+            return [CrossMemory(_with_time_tokens(keys[rows], tk), _with_time_tokens(values[rows], tv), len(rows))]
+
+        return self._decode(self.input_projection(x), film, memory, cross)
+
+    def _time_tokens(self, t_hidden: Tensor) -> Tensor:
+        """The 2 cross-attention tokens (B, 2, D) of the diffusion steps' hidden vectors t_hidden (B, 4D)."""
+        return self.norm_cond(self.to_time_tokens(t_hidden).unflatten(-1, (TIME_TOKENS, LATENT_DIM)))
+
+    def _decode(self, h: Tensor, film: Tensor, memory: ConditionMemory,
+                cross: Callable[[FiLMTransformerDecoderLayer, Tensor, Tensor], list[CrossMemory]], copies: int = 1) -> Tensor:
+        """The decoder stack over the projected motion h (B, 150, D), which stands for `copies`
+        identical stacks (see FiLMTransformerDecoderLayer.forward); film (copies * B, D); `cross`
+        makes a layer's cross-attention memory from its music keys and values (B + 1, 150, D)."""
+        for layer, keys, values in zip(self.layers, memory.keys, memory.values):
+            h = layer(h, cross(layer, keys, values), film, copies)
+            copies = 1
         return self.final_layer(h)
+
+    def _guided_branches(self, x: Tensor, times: Tensor, memory: ConditionMemory, start: int) -> Tensor:
+        """Both branches of guidance for windows start .. start + B - 1 of `memory`: x (B, 150, 151),
+        times (B,) -> (2B, 150, 151), the music-conditioned predictions first, then the null ones."""
+        batch, null = x.shape[0], memory.batch
+        music = slice(start, start + batch)
+        t_hidden = self.time_mlp(times)
+        t_film = self.to_time_cond(t_hidden)
+        film = torch.cat((t_film + memory.hidden[music], t_film + memory.hidden[null:]))
+        one_step = bool((times == times[0]).all())  # sampling: every window at the same step
+        time_tokens = self._time_tokens(t_hidden[:1] if one_step else t_hidden)
+
+        def cross(layer: FiLMTransformerDecoderLayer, keys: Tensor, values: Tensor) -> list[CrossMemory]:
+            tk, tv = layer.memory_keys_values(time_tokens, start=WINDOW_FRAMES)
+            return [CrossMemory(_with_time_tokens(keys[music], tk), _with_time_tokens(values[music], tv), batch),
+                    CrossMemory(_with_time_tokens(keys[null:], tk), _with_time_tokens(values[null:], tv), batch)]
+
+        return self._decode(self.input_projection(x), film, memory, cross, copies=2)
 
     def forward(self, x: Tensor, cond: Tensor | ConditionMemory, times: Tensor, cond_drop_prob: float = 0.0) -> Tensor:
         """The official forward: x (B, 150, 151), cond (B, 150, C) or its `encode_condition`, times (B,)
@@ -288,16 +374,23 @@ class DanceDecoder(nn.Module):
         return self.denoise(x, times, memory, torch.arange(batch, device=x.device), keep)
 
     def guided_forward(self, x: Tensor, cond: Tensor | ConditionMemory, times: Tensor, guidance_weight: float) -> Tensor:
-        """Classifier-free guidance, unc + (cond - unc) * w, with both branches in one batched pass
-        (a weight of 0 or 1 needs only one branch, and runs only that one)."""
+        """Classifier-free guidance, unc + (cond - unc) * w, for x (B, 150, 151), cond (B, 150, C) or
+        its memory, times (B,): both branches in one batched pass (a weight of 0 or 1 needs only one
+        branch, and runs only that one), at most `windows_per_pass` windows at a time."""
         memory = cond if isinstance(cond, ConditionMemory) else self.encode_condition(cond)
         batch = x.shape[0]
-        rows = torch.arange(batch, device=x.device)
-        if guidance_weight == 1:
-            return self.denoise(x, times, memory, rows, torch.ones(batch, dtype=torch.bool, device=x.device))
-        if guidance_weight == 0:
-            return self.denoise(x, times, memory, rows, torch.zeros(batch, dtype=torch.bool, device=x.device))
-        keep = torch.arange(2 * batch, device=x.device) < batch
-        both = self.denoise(torch.cat((x, x)), torch.cat((times, times)), memory, torch.cat((rows, rows)), keep)
+        if memory.batch != batch:
+            raise ValueError(f"guidance needs the memory of the same {batch} windows, got {memory.batch}")
+        per_pass = CPU_WINDOWS_PER_PASS if x.device.type == "cpu" else batch
+        return torch.cat([self._guided_pass(x[a:a + per_pass], times[a:a + per_pass], memory, a, guidance_weight)
+                          for a in range(0, batch, per_pass)])
+
+    def _guided_pass(self, x: Tensor, times: Tensor, memory: ConditionMemory, start: int, weight: float) -> Tensor:
+        """Guidance for the windows start .. start + B - 1 of `memory`: x (B, 150, 151), times (B,)."""
+        batch = x.shape[0]
+        rows = torch.arange(start, start + batch, device=x.device)
+        if weight in (0, 1):
+            return self.denoise(x, times, memory, rows, torch.full((batch,), weight == 1, device=x.device))
+        both = self._guided_branches(x, times, memory, start)
         conditioned, unconditioned = both[:batch], both[batch:]
-        return unconditioned + (conditioned - unconditioned) * guidance_weight
+        return unconditioned + (conditioned - unconditioned) * weight
