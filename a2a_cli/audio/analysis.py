@@ -16,9 +16,27 @@ from a2a_cli.audio.rhythm import estimate_tempo, onset_peaks, track_beats
 from a2a_cli.audio.spectral import SpectralPass, estimate_tuning, mfcc, onset_strength, power_to_db, rms
 from a2a_cli.errors import InputError
 
-__all__ = ["AudioAnalysis", "N_FEATURES", "analyze", "compute", "file_sha256", "fit_frames"]
+__all__ = ["AudioAnalysis", "AudioSource", "N_FEATURES", "analyze", "compute", "file_sha256", "fit_frames"]
 
 N_FEATURES = 35  # onset envelope 1, MFCC 20, chroma CENS 12, onset-peak one-hot 1, beat one-hot 1
+
+
+@dataclass(frozen=True, eq=False)
+class AudioSource:
+    """Where an analysis's samples came from, so that a model which hears the audio itself (EDGE's
+    Jukebox conditioning) can read them again: a cut of a file, or the caller's mono samples."""
+
+    path: Path | None = None
+    start_s: float | None = None
+    duration_s: float | None = None
+    samples: np.ndarray | None = None  # (n,) float32 mono, already cut
+    sr: int | None = None
+
+    def read(self) -> tuple[np.ndarray, int]:
+        """(mono float32 samples of the analysed cut, their rate in Hz)."""
+        if self.samples is not None:
+            return self.samples, int(self.sr)
+        return read_file(self.path, start_s=self.start_s, duration_s=self.duration_s)
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +50,7 @@ class AudioAnalysis:
     rms: np.ndarray  # (n_frames,) float32
     tempo_bpm: float
     beat_frames: np.ndarray  # int64 frame indices at 30 fps
+    source: AudioSource | None = None  # how to read the samples again; None where they are not at hand
 
     @property
     def n_frames(self) -> int:
@@ -107,11 +126,11 @@ def _well_formed(fields: dict) -> bool:
     )
 
 
-def _finish(sha256: str, fields: dict) -> AudioAnalysis:
+def _finish(sha256: str, fields: dict, source: AudioSource) -> AudioAnalysis:
     for name in ("features", "onset_env", "rms", "beat_frames"):
         fields[name] = np.ascontiguousarray(fields[name])
         fields[name].setflags(write=False)
-    return AudioAnalysis(sha256=sha256, **fields)
+    return AudioAnalysis(sha256=sha256, source=source, **fields)
 
 
 def analyze(
@@ -135,20 +154,21 @@ def analyze(
         start, count = cut_bounds(mono.size, sr, start_s, duration_s, "the sample array")
         mono = pad_to(mono[start : start + count], count)
         sha256 = hashlib.sha256(np.ascontiguousarray(mono).tobytes() + str(int(sr)).encode()).hexdigest()
-        return _finish(sha256, _analyze_samples(mono, sr))
+        return _finish(sha256, _analyze_samples(mono, sr), AudioSource(samples=mono, sr=int(sr)))
 
     path = check_audio_file(Path(source))
     sha256 = file_sha256(path)
+    cut = AudioSource(path=path, start_s=start_s, duration_s=duration_s)
     entry = None if cache_dir is None else feature_cache.entry_path(Path(cache_dir), sha256, start_s, duration_s)
     if entry is not None:
         fields = feature_cache.load(entry)
         if fields is not None and _well_formed(fields):
-            return _finish(sha256, fields)
+            return _finish(sha256, fields, cut)
     samples, file_sr = read_file(path, start_s=start_s, duration_s=duration_s)
     fields = _analyze_samples(samples, file_sr)
     if entry is not None:
         feature_cache.store(entry, fields)
-    return _finish(sha256, fields)
+    return _finish(sha256, fields, cut)
 
 
 def _analyze_samples(mono: np.ndarray, sr: float) -> dict:

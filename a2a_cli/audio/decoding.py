@@ -151,14 +151,15 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return samples
 
 
-def resample(samples: np.ndarray, sr: float) -> np.ndarray:
-    """Mono float32 at `sr` -> FEATURE_SR with soxr HQ, length ceil(n * ratio) (as librosa.load)."""
-    if sr == FEATURE_SR:
+def resample(samples: np.ndarray, sr: float, target: int = FEATURE_SR) -> np.ndarray:
+    """Mono float32 at `sr` -> `target` Hz (a2a's FEATURE_SR unless asked) with soxr HQ, length
+    ceil(n * ratio) (as librosa.load)."""
+    if sr == target:
         return np.ascontiguousarray(samples, dtype=np.float32)
     import soxr
 
-    out = soxr.resample(samples, sr, FEATURE_SR, quality="HQ").astype(np.float32, copy=False)
-    n = int(np.ceil(samples.size * FEATURE_SR / sr))
+    out = soxr.resample(samples, sr, target, quality="HQ").astype(np.float32, copy=False)
+    n = int(np.ceil(samples.size * target / sr))
     if out.size >= n:
         return out[:n]
     return np.pad(out, (0, n - out.size))

@@ -32,10 +32,10 @@ from torch import Tensor, nn
 from a2a_cli.generation.edge.windows import WINDOW as WINDOW_FRAMES
 
 __all__ = [
-    "Attention", "CPU_WINDOWS_PER_PASS", "ConditionMemory", "CrossMemory", "DROPOUT", "DanceDecoder", "DecoderLayerStack", "DenseFiLM", "FF_DIM",
-    "FiLMTransformerDecoderLayer", "LATENT_DIM", "MOTION_FEATURES", "N_DECODER_LAYERS", "N_ENCODER_LAYERS",
-    "N_HEADS", "RotaryEmbedding", "SinusoidalPosEmb", "TIME_TOKENS", "TransformerEncoderLayer",
-    "feed_forward",
+    "Attention", "CPU_WINDOWS_PER_PASS", "ConditionMemory", "CrossMemory", "DROPOUT", "DanceDecoder",
+    "DecoderLayerStack", "DenseFiLM", "FF_DIM", "FiLMTransformerDecoderLayer", "LATENT_DIM", "MOTION_FEATURES",
+    "N_DECODER_LAYERS", "N_ENCODER_LAYERS", "N_HEADS", "RotaryEmbedding", "SinusoidalPosEmb", "TIME_TOKENS",
+    "TransformerEncoderLayer", "feed_forward",
 ]
 
 # EDGE.py's hyper-parameters of the released model; nothing in a checkpoint records them.

@@ -149,7 +149,9 @@ class EdgeGenerator:
             raise InputError(f"--device must be cpu or cuda[:N], got {self.device!r}")
         self.model = load_checkpoint(Path(self.weights), device=self.device)
         if self.model.feature_type == "jukebox":
-            _require_jukebox()
+            from a2a_cli.generation.edge.jukebox import require_jukemirlib
+
+            require_jukemirlib()
         elif self.model.cond_features != 35:
             raise InputError(f"{self.weights}: conditioning of {self.model.cond_features} features is neither EDGE's "
                              "baseline (35) nor Jukebox (4800)")
@@ -160,7 +162,7 @@ class EdgeGenerator:
         from a2a_cli.generation.base import check_duration
 
         n_frames = check_duration(duration_s)
-        vectors = stitch_windows(self.sample_vectors(audio.features, n_frames, seed, progress))[:n_frames]
+        vectors = stitch_windows(self.sample_vectors(self.condition(audio, n_frames), seed, progress))[:n_frames]
         danced = motion_from_edge_vector(vectors)
         poses, trans, contacts = danced.poses, danced.trans, vectors[:, EDGE_CONTACTS]
         trans[:, 1] -= contact_floor_height(danced.joints, contacts)
@@ -170,11 +172,24 @@ class EdgeGenerator:
                 "weights": Path(self.weights).name, "contacts": contacts.astype(np.float32)}
         return Motion(poses=poses, trans=trans, fps=float(FPS), meta=meta)
 
-    def sample_vectors(self, features: np.ndarray, n_frames: int, seed: int, progress=None) -> np.ndarray:
-        """EDGE's unnormalised 151-d vectors (B, WINDOW, 151) float64 for the windows covering n_frames."""
+    def condition(self, audio, n_frames: int) -> np.ndarray:
+        """The music of the windows covering n_frames frames of `audio` (an AudioAnalysis), as this
+        checkpoint hears it: (B, WINDOW, 35) baseline features, or (B, WINDOW, 4800) Jukebox ones."""
+        if self.model.feature_type != "jukebox":
+            return condition_windows(audio.features, n_frames)
+        from a2a_cli.generation.edge.jukebox import jukebox_windows
+
+        if audio.source is None:
+            raise InputError("the Jukebox model hears the audio itself, and this analysis does not say where it came from")
+        samples, sr = audio.source.read()
+        return jukebox_windows(samples, sr, n_frames)
+
+    def sample_vectors(self, cond: np.ndarray, seed: int, progress=None) -> np.ndarray:
+        """EDGE's unnormalised 151-d vectors (B, WINDOW, 151) float64 for the music of B windows,
+        cond (B, WINDOW, C) float32 (see `condition`)."""
         import torch
 
-        cond = torch.from_numpy(condition_windows(features, n_frames)).to(self.device)
+        cond = torch.from_numpy(cond).to(self.device)
         network = self.model.network
         generator = torch.Generator(device=self.device).manual_seed(int(seed))
         with torch.inference_mode():
@@ -182,11 +197,6 @@ class EdgeGenerator:
             x = self.sampler.sample(network, memory, (cond.shape[0], WINDOW, EDGE_DIM),
                                     generator=generator, device=self.device, progress=progress)
             return self.model.normalizer.unnormalize(x.float()).cpu().double().numpy()
-
-
-def _require_jukebox() -> None:
-    raise InputError("this checkpoint is EDGE's Jukebox model (4800 features), whose features a2a cannot compute yet; "
-                     "use a baseline (35-feature) checkpoint, e.g. one trained with `a2a train`")
 
 
 def edge_from_settings(settings=None) -> EdgeGenerator:
