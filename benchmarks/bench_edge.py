@@ -48,7 +48,7 @@ _ANGLES: dict[int, torch.Tensor] = {}  # the official RotaryEmbedding caches its
 def _rotate(x: torch.Tensor, freqs: torch.Tensor) -> torch.Tensor:
     n = x.shape[-2]
     if n not in _ANGLES:
-        _ANGLES[n] = (torch.arange(n, dtype=freqs.dtype)[:, None] * freqs[None, :]).repeat_interleave(2, dim=-1)
+        _ANGLES[n] = (torch.arange(n, dtype=freqs.dtype, device=freqs.device)[:, None] * freqs[None, :]).repeat_interleave(2, dim=-1)
     angles = _ANGLES[n]
     pairs = x.unflatten(-1, (-1, 2))
     half = torch.stack((-pairs[..., 1], pairs[..., 0]), dim=-1).flatten(-2)  # rotate_half
@@ -89,7 +89,7 @@ def official_port_forward(s: dict, x, cond, times, keep: bool):
     cond_hidden = _lin(s, "non_attn_cond_projection.3", F.silu(_lin(s, "non_attn_cond_projection.1",
                        _ln(s, "non_attn_cond_projection.0", cond_tokens.mean(dim=-2)))))
     half = 256
-    emb = torch.exp(torch.arange(half) * -(math.log(10000) / (half - 1)))
+    emb = torch.exp(torch.arange(half, device=x.device) * -(math.log(10000) / (half - 1)))
     emb = times[:, None] * emb[None, :]
     t_hidden = F.mish(_lin(s, "time_mlp.1", torch.cat((emb.sin(), emb.cos()), dim=-1)))
     t = _lin(s, "to_time_cond.0", t_hidden)
@@ -149,14 +149,25 @@ def matrix_gflop(fn) -> float:
     return counter.get_total_flops() / 1e9
 
 
-def bench_step(pairs: int) -> None:
-    print(f"== one guided denoising step, {WINDOWS} windows, {torch.get_num_threads()} threads ==")
+def best_of_on(device: str, n: int, fn) -> float:
+    """bench_generate's best_of, waiting for a GPU to finish its queue."""
+    def synced():
+        fn()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+    return best_of(n, synced)
+
+
+def bench_step(pairs: int, device: str) -> None:
+    print(f"== one guided denoising step, {WINDOWS} windows, {device}, {torch.get_num_threads()} threads ==")
     keep_freed_memory()
     torch.manual_seed(0)
-    net = DanceDecoder(35).eval()
+    net = DanceDecoder(35).eval().to(device)
     state = {k: v.detach() for k, v in net.state_dict().items()}
-    x, cond = torch.randn(WINDOWS, 150, 151), torch.randn(WINDOWS, 150, 35)
-    times = torch.full((WINDOWS,), 499, dtype=torch.long)
+    x, cond = torch.randn(WINDOWS, 150, 151, device=device), torch.randn(WINDOWS, 150, 35, device=device)
+    times = torch.full((WINDOWS,), 499, dtype=torch.long, device=device)
+    best = lambda n, fn: best_of_on(device, n, fn)  # noqa: E731
+
     with torch.inference_mode():
         memory = net.encode_condition(cond)
         port = lambda: official_port_guided(state, x, cond, times, 2.0)  # noqa: E731
@@ -167,11 +178,11 @@ def bench_step(pairs: int) -> None:
         # interleaved pairs: a neighbour's load on this shared machine hits both of a pair alike
         t_port, t_ours, ratios = [], [], []
         for _ in range(pairs):
-            t_port.append(best_of(1, port))
-            t_ours.append(best_of(1, ours))
+            t_port.append(best(1, port))
+            t_ours.append(best(1, ours))
             ratios.append(t_port[-1] / t_ours[-1])
-        t_fresh = best_of(3, lambda: net.guided_forward(x, cond, times, 2.0))
-        t_memory = best_of(3, lambda: net.encode_condition(cond))
+        t_fresh = best(3, lambda: net.guided_forward(x, cond, times, 2.0))
+        t_memory = best(3, lambda: net.encode_condition(cond))
     print(f"same numbers: max |a2a - port| = {diff:.2e}")
     print(f"official port (2 passes, explicit attention): {statistics.median(t_port) * 1e3:8.1f} ms median, "
           f"{work_port:.1f} GFLOP")
@@ -231,7 +242,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=10, help="interleaved (port, a2a) timings of the step")
     args = parser.parse_args()
     np.random.seed(0)
-    bench_step(args.pairs)
+    bench_step(args.pairs, args.device)
     if args.steps:
         bench_song(args.steps, args.device)
 
