@@ -6,12 +6,13 @@
    (two separate passes, each running the cond encoder, explicit softmax attention, rotary as the
    official code), the same weights, the same numbers checked (target >= 1.5x). Each path's matrix
    work is counted too: their ratio is the speed-up that equal FLOP rates would give. The per-step
-   cost of the music memory is shown too.
+   cost of the music memory, and the step in bfloat16 (`--precision bf16`, other numbers), are
+   shown too.
 2. `a2a generate --model edge` on a 3-minute song (71 windows in one batch): 10 and 50 DDIM steps,
-   each in a fresh process, wall time and peak memory (random weights: speed does not depend on them).
-   Pass --device cuda to time a GPU.
+   each in a fresh process, wall time and peak memory (random weights: speed does not depend on them),
+   in the arithmetic --precision names. Pass --device cuda to time a GPU.
 
-Run: .venv/bin/python benchmarks/bench_edge.py [--steps 10 50] [--device cpu|cuda] [--pairs 10]
+Run: .venv/bin/python benchmarks/bench_edge.py [--steps 10 50] [--device cpu|cuda] [--precision fp32|bf16] [--pairs 10]
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import torch.nn.functional as F
 from bench_generate import best_of
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
+from a2a_cli.config import PRECISIONS
 from a2a_cli.generation.edge import DanceDecoder, Normalizer, save_checkpoint
 
 WINDOWS = 8
@@ -183,6 +185,11 @@ def bench_step(pairs: int, device: str) -> None:
             ratios.append(t_port[-1] / t_ours[-1])
         t_fresh = best(3, lambda: net.guided_forward(x, cond, times, 2.0))
         t_memory = best(3, lambda: net.encode_condition(cond))
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):  # --precision bf16
+            memory_bf16 = net.encode_condition(cond)
+            bf16 = lambda: net.guided_forward(x, memory_bf16, times, 2.0)  # noqa: E731
+            bf16_error = float((bf16().float() - ours()).abs().mean() / ours().abs().mean())
+            t_bf16 = best(3, bf16)
     print(f"same numbers: max |a2a - port| = {diff:.2e}")
     print(f"official port (2 passes, explicit attention): {statistics.median(t_port) * 1e3:8.1f} ms median, "
           f"{work_port:.1f} GFLOP")
@@ -193,9 +200,11 @@ def bench_step(pairs: int, device: str) -> None:
     print(f"  the work ratio, the speed-up at equal FLOP rates: {work_port / work_ours:.2f}x")
     print(f"a2a guided step, memory computed in the step:  {t_fresh * 1e3:8.1f} ms (best of 3)")
     print(f"music memory alone (once per song):            {t_memory * 1e3:8.1f} ms (best of 3)")
+    print(f"a2a guided step, --precision bf16:              {t_bf16 * 1e3:8.1f} ms (best of 3) = "
+          f"{min(t_ours) / t_bf16:.2f}x fp32's best; other numbers: mean |bf16 - fp32| / mean |fp32| = {bf16_error:.3f}")
 
 
-def bench_song(steps_list: list[int], device: str) -> None:
+def bench_song(steps_list: list[int], device: str, precision: str) -> None:
     import soundfile as sf
 
     from a2a_cli.examples import synth_song
@@ -208,19 +217,19 @@ def bench_song(steps_list: list[int], device: str) -> None:
         song = Path(tmp) / "song.wav"
         sf.write(song, synth_song(120, SONG_S, SR, seed=0), SR)
         for steps in steps_list:
-            out = subprocess.run([sys.executable, __file__, "--one-song", str(song), str(ckpt), str(steps), device],
+            out = subprocess.run([sys.executable, __file__, "--one-song", str(song), str(ckpt), str(steps), device, precision],
                                  capture_output=True, text=True, check=True)
             print(out.stdout.strip())
 
 
-def one_song(song: str, ckpt: str, steps: int, device: str) -> None:
+def one_song(song: str, ckpt: str, steps: int, device: str, precision: str) -> None:
     """In a fresh process: analysis, loading, generation; wall times and peak memory."""
     from a2a_cli.audio import analyze
     from a2a_cli.generation.edge.pipeline import EdgeGenerator
 
     began = time.perf_counter()
     audio = analyze(song)
-    gen = EdgeGenerator(ckpt, steps=steps, device=device)
+    gen = EdgeGenerator(ckpt, steps=steps, device=device, precision=precision)
     ready = time.perf_counter()
     motion = gen.generate(audio, audio.duration_s, seed=0)
     if device.startswith("cuda"):
@@ -228,23 +237,24 @@ def one_song(song: str, ckpt: str, steps: int, device: str) -> None:
     done = time.perf_counter()
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     gpu = f", GPU peak {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB" if device.startswith("cuda") else ""
-    print(f"--steps {steps:3d}: generate {done - ready:7.1f} s ({motion.n_frames} frames, "
+    print(f"--steps {steps:3d} --precision {precision}: generate {done - ready:7.1f} s ({motion.n_frames} frames, "
           f"{SONG_S / (done - ready):.2f}x real time), analysis + load {ready - began:.1f} s, peak RSS {peak_mib:.0f} MiB{gpu}")
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--one-song":
-        one_song(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+        one_song(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="*", default=[10, 50], help="DDIM step counts to time a whole song with")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="the songs' arithmetic (the step is timed in both)")
     parser.add_argument("--pairs", type=int, default=10, help="interleaved (port, a2a) timings of the step")
     args = parser.parse_args()
     np.random.seed(0)
     bench_step(args.pairs, args.device)
     if args.steps:
-        bench_song(args.steps, args.device)
+        bench_song(args.steps, args.device, args.precision)
 
 
 if __name__ == "__main__":

@@ -265,3 +265,15 @@ def test_sampling_guidance_shares_the_null_memory_and_passes_windows_in_chunks(f
     assert float((chunked - whole).abs().max()) < 1e-4  # outputs of ~15: float32 rounding only
     with pytest.raises(ValueError, match="same 3 windows"):
         filled.guided_forward(x[:3], memory, t[:3], 2.0)
+
+
+def test_bfloat16_autocast_is_within_a_few_percent_of_the_official_numbers(filled):
+    """--precision bf16 runs the network under torch.autocast: other numbers, by about 1% here."""
+    x, cond, t = inputs(35)
+    with torch.no_grad():
+        official = filled.guided_forward(x, cond, t, 2.0)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            fast = filled.guided_forward(x, cond, t, 2.0)
+    assert fast.dtype == torch.bfloat16
+    relative = float((fast.float() - official).abs().mean() / official.abs().mean())
+    assert 1e-4 < relative < 0.03

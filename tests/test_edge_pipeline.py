@@ -150,6 +150,15 @@ def test_short_and_odd_durations_and_determinism(checkpoint):
     assert not np.allclose(a.poses, c.poses)
 
 
+def test_bf16_precision_dances_every_frame_reproducibly(checkpoint):
+    gen = EdgeGenerator(checkpoint, steps=2, precision="bf16")
+    a, b = (gen.generate(song(12.0), 7.3, seed=4) for _ in range(2))
+    assert a.n_frames == 219 and a.meta["precision"] == "bf16" and np.isfinite(a.poses).all()
+    assert np.array_equal(a.poses, b.poses)
+    official = EdgeGenerator(checkpoint, steps=2).generate(song(12.0), 7.3, seed=4)
+    assert official.meta["precision"] == "fp32" and not np.array_equal(a.poses, official.poses)
+
+
 def test_the_feet_end_on_the_floor(checkpoint):
     motion = EdgeGenerator(checkpoint, steps=2).generate(song(12.0), 12.0, seed=2)
     lowest = motion.joints[:, FOOT_JOINTS, 1].min(axis=1)
@@ -236,6 +245,8 @@ def test_bad_options_are_one_line_errors(checkpoint, tmp_path):
         EdgeGenerator(tmp_path / "none.pt")
     with pytest.raises(InputError, match="--device"):
         EdgeGenerator(checkpoint, device="tpu")
+    with pytest.raises(InputError, match="--precision must be one of fp32, bf16"):
+        EdgeGenerator(checkpoint, precision="fp16")
     juke = tmp_path / "juke.pt"
     save_checkpoint(juke, DanceDecoder(4800), Normalizer.fit(torch.rand(10, 151)))
     with pytest.raises(InputError, match="Jukebox model .* jukemirlib: pip install 'a2a\\[jukebox\\]'"):
@@ -266,6 +277,8 @@ def test_a2a_generate_model_edge(checkpoint, tmp_path, capsys, monkeypatch):
     assert code == 2 and "a2a download-weights edge" in err and len(err.strip().splitlines()) == 1
     code, _, err = _a2a(capsys, "generate", str(wav), "--model", "edge", "--weights", str(tmp_path / "no.pt"))
     assert code == 2 and "does not exist" in err and len(err.strip().splitlines()) == 1
+    code, _, err = _a2a(capsys, "generate", str(wav), "--model", "edge", "--precision", "fp8")
+    assert code == 2 and "bf16" in err and len(err.strip().splitlines()) == 1
     code, out, err = _a2a(capsys, "generate", str(wav), "--model", "edge", "--weights", str(checkpoint), "--steps", "2",
                           "--guidance", "1.5", "--device", "cpu", "-o", str(tmp_path / "a.npz"), "--json")
     assert code == 0, err

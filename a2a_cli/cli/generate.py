@@ -26,6 +26,7 @@ def generate(
     steps: Optional[int] = typer.Option(None, "--steps", min=1, max=1000, help="Diffusion sampling steps of a learned model (edge: 50)."),
     guidance: Optional[float] = typer.Option(None, "--guidance", min=0.0, max=100.0, help="Classifier-free guidance weight of a learned model (edge: 2)."),
     device: Optional[str] = typer.Option(None, "--device", help="Where a learned model runs: cpu (default), cuda or cuda:N."),
+    precision: Optional[str] = typer.Option(None, "--precision", help="Arithmetic of a learned model: fp32 (default, the official numbers) or bf16 (about 2x faster on GPUs and AVX-512 BF16 CPUs)."),
     start: Optional[float] = typer.Option(None, "--start", min=0.0, help="Dance from this second of the song."),
     duration: Optional[float] = typer.Option(None, "--duration", min=0.0, help="Dance this many seconds (default: to the end)."),
     preview: Optional[Path] = typer.Option(None, "--preview", help="Also render a video of the dance: FILE.mp4 (with the music) or FILE.gif."),
@@ -49,6 +50,8 @@ def generate(
       [bold]a2a generate song.mp3 --style house[/bold]  (instead of the style the music suggests)
 
       [bold]a2a generate song.mp3 --model edge --weights checkpoint.pt --steps 10[/bold]  (EDGE; fewer steps: faster)
+
+      [bold]a2a generate song.mp3 --model edge --precision bf16[/bold]  (EDGE in bfloat16: about 2x faster, other numbers)
     """
     from a2a_cli.errors import InputError
 
@@ -56,7 +59,7 @@ def generate(
         "generate.model": model, "generate.seed": seed, "generate.style": style, "generate.formats": formats or None,
         "generate.out_dir": None if out is None else str(out),
         "generate.weights": None if weights is None else str(weights), "generate.steps": steps,
-        "generate.guidance": guidance, "generate.device": device,
+        "generate.guidance": guidance, "generate.device": device, "generate.precision": precision,
     })
     fmts = _formats(cfg.get("generate.formats"))
 

@@ -101,7 +101,7 @@ class DDIMSampler:
         weights = guidance_weights(self.steps, self.guidance_weight, long_form)
         for i, ((t, t_next), weight) in enumerate(zip(self.pairs, weights)):
             times = torch.full((batch,), t, dtype=torch.long, device=device)
-            x0 = network.guided_forward(x, cond, times, weight).clamp(-1.0, 1.0)
+            x0 = network.guided_forward(x, cond, times, weight).float().clamp(-1.0, 1.0)  # float: bf16 under autocast
             if t_next < 0:
                 x = x0
             else:
