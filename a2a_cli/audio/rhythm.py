@@ -19,9 +19,15 @@ import numpy as np
 from a2a_cli.audio.decoding import FPS
 from a2a_cli.audio.spectral import hann
 
-__all__ = ["estimate_tempo", "onset_peaks", "track_beats"]
+__all__ = ["STEADY_RESIDUAL_FRAMES", "estimate_tempo", "onset_peaks", "steady_beat_grid", "track_beats"]
 
 _TEMPOGRAM_SECONDS = 8.0
+# Tracked beats whose RMS distance from one straight line (a steady tempo) stays under this many
+# frames are a steady beat: `steady_beat_grid` replaces them by the line. The tracker places beats on
+# whole frames (33 ms at 30 fps), so a steady song's beats scatter by about 0.3 frames RMS around it.
+STEADY_RESIDUAL_FRAMES = 1.0
+# The tempogram's period is used for the grid when it is within this fraction of the beats' spacing.
+_TEMPO_AGREEMENT = 0.05
 _MAX_BPM = 320.0
 _TINY = np.finfo(np.float32).tiny
 
@@ -138,3 +144,35 @@ def _trim(local: np.ndarray, beats: np.ndarray) -> np.ndarray:
     beats[: above[0]] = False
     beats[above[-1] + 1 :] = False
     return beats
+
+
+def steady_beat_grid(beat_frames: np.ndarray, tempo_bpm: float | None = None, fps: float = FPS) -> np.ndarray:
+    """The tracked beats as a steady grid with sub-frame positions, when they keep a steady tempo.
+
+    beat_frames: tracked beat positions (frames at `fps`, sorted); tempo_bpm: the song's estimated
+    tempo (`AudioAnalysis.tempo_bpm`, refined below one frame of lag), or None. The beats are
+    numbered by their distance from the first in median beat periods (a dropped beat leaves a number
+    out). The grid's period is the tempo's when it is within `_TEMPO_AGREEMENT` of the beats' own
+    spacing (the tempogram measures it over the whole song, more finely than a line through a few
+    whole-frame beats), else the least-squares slope; its phase is the mean of the beats' offsets.
+    When the beats' RMS distance from that grid is under `STEADY_RESIDUAL_FRAMES`, the grid's value
+    at every number from the first to the last beat is returned (float64 frames; a dropped beat
+    comes back): the tracker's whole-frame rounding, up to half a frame per beat, is gone.
+    Otherwise (a tempo change, rubato, fewer than 4 beats) the beats come back unchanged, as float64.
+    """
+    beats = np.sort(np.asarray(beat_frames, dtype=np.float64).ravel())
+    if beats.size < 4:
+        return beats
+    spacing = float(np.median(np.diff(beats)))
+    if spacing <= 0:
+        return beats
+    number = np.round((beats - beats[0]) / spacing)
+    if np.any(np.diff(number) == 0):  # two beats within half a period: not one steady grid
+        return beats
+    period = 60.0 * fps / tempo_bpm if tempo_bpm else 0.0
+    if abs(period - spacing) > _TEMPO_AGREEMENT * spacing:
+        period = float(np.polyfit(number, beats, 1)[0])
+    phase = float(np.mean(beats - period * number))
+    if np.sqrt(np.mean((phase + period * number - beats) ** 2)) >= STEADY_RESIDUAL_FRAMES:
+        return beats
+    return phase + period * np.arange(number[-1] + 1)

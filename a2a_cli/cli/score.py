@@ -26,7 +26,7 @@ MEANINGS = {
     "bas": "Beat Align Score (Bailando), higher is better (AIST++ 0.24)",
     "beat_precision": "motion beats that land on a music beat",
     "beat_chance": "alignment to shifted beat grids (chance level)",
-    "sync_level": "beats the sync was judged on: 1 every beat, 2 every other, 4 the bar",
+    "sync_level": "beats per hit the sync was judged on: 0.5 double time, 1 every beat, 2 every other, 4 the bar",
     "pfc": "Physical Foot Contact (EDGE), lower is better",
     "repeat_residual": "distance from an exact repeat (0 = a copy-paste loop; people > 0.08)",
     "travel_m_s": "pelvis travel, horizontal (m/s)",

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from a2a_cli.audio.rhythm import steady_beat_grid
 from a2a_cli.frame_rate import FPS as AUDIO_FPS  # the rate of the song's features (rms, beat frames)
 from a2a_cli.motion.skeleton import PELVIS
 from a2a_cli.scoring.beats import align_beats_batch, kinetic_velocity, motion_beats
@@ -138,56 +139,87 @@ def _extended(level: np.ndarray, n_velocity: int) -> np.ndarray:
     return np.concatenate([before, level, after])
 
 
-def _chance_corrected(beats: np.ndarray, level: np.ndarray, tracked: np.ndarray, n_velocity: int, fps: float,
-                      margin_z: float = 0.0):
+def _chance_corrected(beats: np.ndarray, level: np.ndarray, song_grid: np.ndarray, song_period: float,
+                      n_velocity: int, fps: float, margin_z: float = 0.0, chance_floor: float = 0.0):
     """(sync, alignment, chance, BAS, precision) of the motion against one metrical level.
 
     BAS asks whether the level's beats find a motion beat; precision whether every motion beat lands
-    on a beat of the song (the `tracked` beats, continued over the clip), whatever the level: a
-    dancer marking the bar is on the beat, a 3-against-4 pattern that meets the bar line once a bar
-    is not. Chance: the same with the level shifted by 1/8 .. 7/8 of its period and the tracked grid
-    by as much of its own. `margin_z` raises the bar by that many binomial standard errors of the
-    chance level.
+    on the song's grid for this level (`song_grid`: the tracked beats continued over the clip, or their
+    off-beats, or both for double time; `song_period` its spacing), whatever the level: a dancer
+    marking the bar is on the beat, a 3-against-4 pattern that meets the bar line once a bar is not.
+    Chance: the same with the level shifted by 1/8 .. 7/8 of its period and the song's grid by as much
+    of its own. `margin_z` raises the bar by that many binomial standard errors of the chance level.
+    `chance_floor`: the chance of the full grid this level takes every other or every fourth beat
+    of. A random grid finds motion beats as often whichever of its beats are counted, so that
+    chance, measured on more beats, holds for the level too; the level's own, from a handful of
+    beats, can come out near 0 by luck, and a lucky level would then pass for a dancer's.
     """
     if level.size < 2:  # one beat or none: no rhythm to follow, nothing to credit
         (bas, precision, a), = _alignments(beats, [level], [level], n_velocity, fps)
         return 0.0, a, 1.0, bas, precision
     period = float(np.median(np.diff(level)))
-    beat_period = float(np.median(np.diff(tracked)))
     grid = np.concatenate([[level[0] - period], level])
-    extended = _extended(tracked, n_velocity)
     (bas, precision, a), *shifted = _alignments(
         beats, [level] + [grid + period * f for f in CONTROL_PHASES],
-        [extended] + [extended + beat_period * f for f in CONTROL_PHASES], n_velocity, fps)
-    chance = float(np.mean([c for *_, c in shifted]))
+        [song_grid] + [song_grid + song_period * f for f in CONTROL_PHASES], n_velocity, fps)
+    chance = max(float(np.mean([c for *_, c in shifted])), chance_floor)
     bar = chance + margin_z * np.sqrt(chance * (1 - chance) / level.size)
     sync = float(np.clip((a - bar) / (1 - bar), 0.0, 1.0)) if bar < 1 else 0.0
     return sync, a, chance, bas, precision
+
+
+def _levels(music: np.ndarray, n_velocity: int) -> list[tuple[str, float, list[np.ndarray], np.ndarray, float, float]]:
+    """The metrical levels a dancer may follow, each as (name, beats per hit, the level's beats, one
+    array per phase, the song grid its precision is judged on, that grid's period, margin in standard
+    errors): every beat, every other beat (two phases) and the bar (four phases), each on the
+    tracked beats and on their off-beats, and double time. The tracked beat itself has no margin;
+    every other level must beat its chance by `COARSE_LEVEL_MARGIN_Z`."""
+    beat = float(np.median(np.diff(music)))
+    extended = _extended(music, n_velocity)
+    levels = []
+    for name, shift in (("beat", 0.0), ("offbeat", beat / 2)):
+        on = music + shift
+        on = on[(on >= 0) & (on < n_velocity)]
+        for per_hit in SYNC_LEVELS:
+            step = int(per_hit)
+            if step == 1 or on.size >= 2 * step:
+                margin = 0.0 if (shift == 0 and step == 1) else COARSE_LEVEL_MARGIN_Z
+                levels.append((name, per_hit, [on[offset::step] for offset in range(step)], extended + shift, beat, margin))
+    halves = np.sort(np.concatenate([extended, extended + beat / 2]))
+    levels.append(("double", 0.5, [halves[(halves >= 0) & (halves < n_velocity)]], halves, beat / 2, COARSE_LEVEL_MARGIN_Z))
+    return levels
 
 
 def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float]:
     """BAS, precision, and the chance-corrected alignment at the best metrical level (module doc).
 
     joints: (T, 24, 3) positions in metres, or a one-clip ClipBatch; music_beats: beat positions in
-    frames at `fps` (fractions allowed); fps: the motion's frame rate.
+    frames at `fps` (fractions allowed); fps: the motion's frame rate. `sync_level` is the best
+    level's beats per hit (0.5: double time, 1: the beat, 2: every other beat, 4: the bar) and
+    `sync_offbeat` 1 when the dancer hits the off-beats ("and").
     """
     batch = as_clip_batch(joints, min_frames=2)
     beats = motion_beats(batch, fps)
     n_velocity = batch.n_frames - 1
     music = np.sort(np.asarray(music_beats, dtype=np.float64).ravel())
     music = music[(music >= 0) & (music < n_velocity)]
-    levels = [(1, music, 0.0)]
-    for step in SYNC_LEVELS[1:]:
-        if music.size >= 2 * step:
-            levels += [(step, music[offset::step], COARSE_LEVEL_MARGIN_Z) for offset in range(step)]
-    judged = [(_chance_corrected(beats, level, music, n_velocity, fps, z), step) for step, level, z in levels]
-    # The best level; levels within SYNC_LEVEL_TIE of it count as equal and the finest wins (a dancer on
-    # every beat also marks the bar, and is reported at the beat).
+    if music.size < 2:
+        (bas, precision, a), = _alignments(beats, [music], [music], n_velocity, fps)
+        return {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": 1.0,
+                "sync_level": 1.0, "sync_offbeat": 0.0, "sync": 0.0}
+    judged, chance_of = [], {}
+    for name, per_hit, phases, grid, period, z in _levels(music, n_velocity):
+        for level in phases:  # every beat comes first: its chance is the floor of its sparser levels
+            result = _chance_corrected(beats, level, grid, period, n_velocity, fps, z, chance_of.get(name, 0.0))
+            chance_of.setdefault(name, result[2])
+            judged.append((result, name, per_hit))
+    # The best level; levels within SYNC_LEVEL_TIE of it count as equal and the first listed wins (a
+    # dancer on every beat also marks the bar, and is reported at the beat).
     best = max(j[0][0] for j in judged)
-    (_, a, chance, *_), level = next(j for j in judged if j[0][0] >= best - SYNC_LEVEL_TIE)
+    (_, a, chance, *_), name, per_hit = next(j for j in judged if j[0][0] >= best - SYNC_LEVEL_TIE)
     *_, bas, precision = judged[0][0]
     return {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": chance,
-            "sync_level": float(level), "sync": best}
+            "sync_level": per_hit, "sync_offbeat": float(name == "offbeat"), "sync": best}
 
 
 def repeat_residual(joints: np.ndarray, fps: float) -> float:
@@ -325,7 +357,7 @@ def _quality(joints: np.ndarray, batch: ClipBatch, validity: dict, metrics: dict
 def _music_terms(batch: ClipBatch, audio, fps: float, metrics: dict, components: dict) -> None:
     """sync (with its raw beat metrics) and energy against the song; each left out when the music
     has too little rhythm or dynamics to judge (module doc)."""
-    sync = beat_sync(batch, np.asarray(audio.beat_frames) * fps / AUDIO_FPS, fps)
+    sync = beat_sync(batch, steady_beat_grid(audio.beat_frames, audio.tempo_bpm) * fps / AUDIO_FPS, fps)
     metrics.update(sync)
     if np.size(audio.beat_frames) >= MIN_SYNC_BEATS:
         components["sync"] = _ramp(sync["sync"], SYNC_CHANCE, SYNC_HUMAN)

@@ -122,11 +122,14 @@ SYNC_CHANCE = 0.2
 SYNC_HUMAN = 0.4
 # Fewer tracked beats than this: too little rhythm to judge, sync is left out.
 MIN_SYNC_BEATS = 4
-# Metrical levels a dancer may follow: every beat, every other beat (two phases), every fourth beat
-# (the bar, four phases). Levels finer than the tracked beat are never allowed (jitter would hit them).
-# Coarser levels must beat their own chance by a margin, in binomial standard errors of the chance
-# level over the level's beats, so that the best of several levels does not lift noise.
-SYNC_LEVELS = (1, 2, 4)
+# Metrical levels a dancer may follow, in beats per hit: every beat, every other beat (two phases),
+# every fourth beat (the bar, four phases); each on the beat and on the off-beat (the "and" between
+# beats, which break and hip-hop dancers hit, and which a tracker may take for the beat in a busy
+# arrangement); and double time (every half beat, composite._levels). No level is finer than half a beat (jitter would
+# hit it). Every level but the tracked beat itself must beat its own chance by a margin, in binomial
+# standard errors of the chance level over the level's beats, so that the best of several levels
+# does not lift noise.
+SYNC_LEVELS = (1.0, 2.0, 4.0)
 COARSE_LEVEL_MARGIN_Z = 2.0
 # Levels whose sync is within this of the best count as equal for `sync_level`, and the finest is
 # reported (the credit is the best level's either way).

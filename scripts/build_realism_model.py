@@ -1,0 +1,73 @@
+"""Rebuild the judge's realism model from folders of real dance (a2a_cli/scoring/realism.py).
+
+    python scripts/build_realism_model.py ../shared/reference/real-dance -o a2a_cli/scoring/data/realism_model.json
+
+Every motion file under the given folders (or the files given) is read as a2a reads it (AIST++
+.pkl, AMASS .npz, BVH of any skeleton through the retarget, a2a .npy/.npz), cut into 2-s windows
+and measured on the realism traits; genres (AIST++'s genre codes, else each file's folder) weigh
+the same. `--hold-out` keeps files whose name matches a pattern out of the model, for testing on
+them (the shipped model holds out `HELD_OUT`, which tests/test_realism.py scores). Each folder's
+README.md (its data's source and licence) is credited in the model's `about`. Prints the time taken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import sys
+import time
+from pathlib import Path
+
+from a2a_cli.fileio import atomic_path
+from a2a_cli.motion.format_names import FORMATS, READ_ONLY_FORMATS
+from a2a_cli.scoring.realism import dance_traits, fit_realism_model
+
+# The shipped model's held-back real clips: two whole salsa takes (both partners), never in training.
+HELD_OUT = ("60_11_*", "61_11_*", "60_12_*", "61_12_*")
+_SUFFIXES = {f".{name}" for name in FORMATS + READ_ONLY_FORMATS}
+
+
+def real_files(sources: list[Path], held_out: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
+    """(training files, held-out files) under `sources` (folders searched recursively, or files)."""
+    files = []
+    for source in sources:
+        files += sorted(p for p in source.rglob("*") if p.suffix.lower() in _SUFFIXES) if source.is_dir() else [source]
+    held = [p for p in files if any(fnmatch.fnmatch(p.name, pattern) for pattern in held_out)]
+    return [p for p in files if p not in held], held
+
+
+def credits(sources: list[Path]) -> dict[str, str]:
+    """The first line of each source folder's README (title of the data, with its licence beside it)."""
+    out = {}
+    for source in sources:
+        for readme in sorted((source if source.is_dir() else source.parent).rglob("README.md")):
+            out[str(readme.parent.name)] = readme.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sources", nargs="+", type=Path, help="folders or files of real dance")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="the model file to write (JSON)")
+    parser.add_argument("--hold-out", action="append", default=None,
+                        help=f"file-name pattern kept out of the model (repeatable; default {' '.join(HELD_OUT)})")
+    args = parser.parse_args(argv)
+    held_out = tuple(args.hold_out) if args.hold_out is not None else HELD_OUT
+    started = time.perf_counter()
+    train, held = real_files(args.sources, held_out)
+    if not train:
+        print("error: no real dance files found", file=sys.stderr)
+        return 2
+    model = fit_realism_model(dance_traits(train), about={
+        "built_by": "scripts/build_realism_model.py", "sources": credits(args.sources),
+        "files": [p.name for p in train], "held_out": [p.name for p in held],
+    })
+    with atomic_path(args.output) as tmp:
+        Path(tmp).write_text(model.to_json() + "\n", encoding="utf-8")
+    print(f"{args.output}: {model.about['windows']} windows of {len(train)} files in "
+          f"{len(model.about['genres'])} genres ({len(held)} held out) in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
