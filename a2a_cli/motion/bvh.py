@@ -1,4 +1,5 @@
-"""BVH, the original subnet's wire format (DESIGN §3): write it exactly, read it strictly.
+"""BVH, the original subnet's wire format (DESIGN §3): write it exactly, read it strictly, and
+read other skeletons through a retarget.
 
 Written files: the SMPL 24-joint hierarchy with the names of `BVH_JOINT_NAMES`, offsets in cm
 from the packaged skeleton, root channels `Xposition Yposition Zposition Zrotation Yrotation
@@ -6,13 +7,14 @@ Xrotation`, other joints `Zrotation Yrotation Xrotation` (R = Rz Ry Rx, degrees)
 Site on each leaf (half the leaf's own bone, so Blender draws a last bone pointing the natural way)
 and `Frame Time: 0.0333333` at 30 fps.
 
-Read files: joints are matched by name (case-insensitive) and must form the SMPL tree; rotation
-channels may come in any XYZ order (Blender re-exports); non-root joints may carry 3 position
-channels, which are ignored. The root's position channels are its world position in cm. Offsets
-in the file are checked only loosely (numbers, and a total bone length within a factor 2 of
-SMPL's, which catches files in metres or inches): positions always come from FK on the SMPL
-skeleton, so a file's own bone lengths never change a score. A frame time other than 1/30 gives
-the motion its own fps.
+Read files (parsed by `bvh_parse`): a hierarchy whose joint names are all SMPL names
+(case-insensitive) must form the SMPL tree; rotation channels may come in any XYZ order (Blender
+re-exports); non-root joints may carry 3 position channels, which are ignored. The root's position
+channels are its world position in cm. Offsets in the file are checked only loosely (numbers, and a
+total bone length within a factor 2 of SMPL's, which catches files in metres or inches): positions
+always come from FK on the SMPL skeleton, so a file's own bone lengths never change a score. Any
+other skeleton (CMU, Mixamo, Second Life ...) is retargeted to SMPL-24 by `retarget.retarget_bvh`.
+A frame time other than 1/30 gives the motion its own fps.
 """
 
 from __future__ import annotations
@@ -20,17 +22,16 @@ from __future__ import annotations
 import numpy as np
 
 from a2a_cli.errors import InputError
-from a2a_cli.motion.motion import MAX_FILE_FPS, MIN_FILE_FPS, Motion, require_finite
+from a2a_cli.motion.bvh_parse import POSITION_CHANNELS, ROTATION_CHANNELS, BvhData, BvhJoint, parse_bvh
+from a2a_cli.motion.motion import Motion
+from a2a_cli.motion.retarget import retarget_bvh
 from a2a_cli.motion.rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_axis_angle, matrix_to_euler_zyx
 from a2a_cli.motion.skeleton import BVH_JOINT_NAMES, N_JOINTS, smpl_skeleton
 
-__all__ = ["CM_PER_M", "MAX_FRAMES", "read_bvh", "write_bvh"]
+__all__ = ["CM_PER_M", "read_bvh", "write_bvh"]
 
 CM_PER_M = 100.0
-_POSITIONS = ("xposition", "yposition", "zposition")
-_ROTATIONS = ("xrotation", "yrotation", "zrotation")
 _NAME_INDEX = {name.lower(): i for i, name in enumerate(BVH_JOINT_NAMES)}
-MAX_FRAMES = 72_000
 
 
 # ----------------------------------------------------------------------------- writing
@@ -86,223 +87,72 @@ def _xyz(v: np.ndarray) -> str:
 # ----------------------------------------------------------------------------- reading
 
 
-class _Joint:
-    def __init__(self, index: int, parent: int, line: int):
-        self.index, self.parent, self.line = index, parent, line
-        self.offset = np.zeros(3)
-        self.channels: list[str] = []
-
-
-class _Tokens:
-    """Whitespace tokens of the hierarchy, each with its line number, for messages that point."""
-
-    def __init__(self, lines: list[str]):
-        self.items = [(tok, n + 1) for n, line in enumerate(lines) for tok in line.split()]
-        self.pos = 0
-
-    def peek(self) -> str | None:
-        return self.items[self.pos][0] if self.pos < len(self.items) else None
-
-    def line(self) -> int:
-        return self.items[min(self.pos, len(self.items) - 1)][1] if self.items else 1
-
-    def take(self, expected: str | None = None) -> str:
-        if self.pos >= len(self.items):
-            raise InputError(f"BVH hierarchy ends early{f': expected {expected!r}' if expected else ''}")
-        tok, line = self.items[self.pos]
-        if expected is not None and tok.lower() != expected.lower():
-            raise InputError(f"BVH line {line}: expected {expected!r}, got {_shown(tok)}")
-        self.pos += 1
-        return tok
-
-    def rest_of_line(self) -> list[str]:
-        line = self.line()
-        out = []
-        while self.pos < len(self.items) and self.items[self.pos][1] == line:
-            out.append(self.take())
-        return out
-
-    def numbers(self, n: int, what: str) -> np.ndarray:
-        line = self.line()
-        toks = self.rest_of_line()
-        try:
-            values = np.array([float(t) for t in toks])
-        except ValueError:
-            raise InputError(f"BVH line {line}: {what} must be {n} numbers, got {_shown(' '.join(toks))}") from None
-        if values.shape != (n,) or not np.isfinite(values).all():
-            raise InputError(f"BVH line {line}: {what} must be {n} finite numbers, got {_shown(' '.join(toks))}")
-        return values
-
-
 def read_bvh(text: str) -> Motion:
-    """Parse BVH text into a Motion, or raise an InputError that names the problem."""
-    lines = text.splitlines()
-    motion_at = next((i for i, line in enumerate(lines) if line.strip().upper() == "MOTION"), None)
-    if motion_at is None:
-        raise InputError("BVH has no MOTION section")
-    joints = _read_hierarchy(_Tokens(lines[:motion_at]))
-    fps, values = _read_frames(lines, motion_at, sum(len(j.channels) for j in joints))
-    return _to_motion(joints, values, fps)
+    """Parse BVH text into a Motion, or raise an InputError that names the problem.
+
+    A hierarchy whose joints all bear SMPL names is read exactly (the module docstring); any other
+    skeleton is retargeted to SMPL-24 (`retarget.retarget_bvh`).
+    """
+    data = parse_bvh(text, check=_check_smpl_hierarchy)
+    return _to_motion(data) if _is_smpl(data.joints) else retarget_bvh(data)
 
 
-def _read_hierarchy(tokens: _Tokens) -> list[_Joint]:
-    tokens.take("HIERARCHY")
-    joints: list[_Joint] = []
-    seen: dict[int, int] = {}
-    _read_joint(tokens, "ROOT", -1, joints, seen)
-    if tokens.peek() is not None:
-        raise InputError(f"BVH line {tokens.line()}: unexpected {_shown(tokens.peek())} after the root joint (one ROOT only)")
-    missing = [BVH_JOINT_NAMES[i] for i in range(N_JOINTS) if i not in seen]
+def _is_smpl(joints: list[BvhJoint]) -> bool:
+    return all(joint.name.lower() in _NAME_INDEX for joint in joints)
+
+
+def _check_smpl_hierarchy(joints: list[BvhJoint]) -> None:
+    """For a hierarchy of SMPL names: the SMPL tree (every joint once, each under its SMPL parent),
+    rotations on every joint, root positions, and offsets in cm."""
+    if not _is_smpl(joints):
+        return
+    present = {_NAME_INDEX[j.name.lower()] for j in joints}
+    missing = [BVH_JOINT_NAMES[i] for i in range(N_JOINTS) if i not in present]
     if missing:
         raise InputError(f"BVH is missing joints: {', '.join(missing)}")
     skeleton = smpl_skeleton()
     for joint in joints:
-        expected = int(skeleton.parents[joint.index])
-        if joint.parent != expected:
-            where = "the root" if joint.parent < 0 else f"a child of {BVH_JOINT_NAMES[joint.parent]}"
+        index = _NAME_INDEX[joint.name.lower()]
+        parent = -1 if joint.parent < 0 else _NAME_INDEX[joints[joint.parent].name.lower()]
+        expected = int(skeleton.parents[index])
+        if parent != expected:
+            where = "the root" if parent < 0 else f"a child of {BVH_JOINT_NAMES[parent]}"
             should = "the root" if expected < 0 else f"a child of {BVH_JOINT_NAMES[expected]}"
-            raise InputError(f"BVH joint {BVH_JOINT_NAMES[joint.index]} is {where}; in SMPL it is {should}")
+            raise InputError(f"BVH joint {BVH_JOINT_NAMES[index]} is {where}; in SMPL it is {should}")
+        is_root = joint.parent < 0
+        has_positions = any(c in POSITION_CHANNELS for c in joint.channels)
+        if not joint.rotation_order or (is_root and not has_positions):
+            wanted = "3 positions and 3 rotations" if is_root else "3 rotations (optionally with 3 positions)"
+            raise InputError(
+                f"BVH line {joint.line}: {joint.name} has {len(joint.channels)} channels ({' '.join(joint.channels)}); expected {wanted}"
+            )
     file_length = sum(np.linalg.norm(j.offset) for j in joints)
     smpl_length = float(np.linalg.norm(skeleton.offsets, axis=1).sum()) * CM_PER_M
     if not 0.5 <= file_length / smpl_length <= 2.0:
         raise InputError(
             f"BVH offsets add up to {file_length:.1f} units of bone, SMPL to {smpl_length:.1f} cm: offsets must be in cm"
         )
-    return joints
 
 
-def _read_joint(tokens: _Tokens, keyword: str, parent: int, joints: list[_Joint], seen: dict[int, int]) -> None:
-    line = tokens.line()
-    tokens.take(keyword)
-    name = " ".join(tokens.rest_of_line())
-    index = _NAME_INDEX.get(name.lower())
-    if index is None:
-        raise InputError(f"BVH line {line}: unknown joint {_shown(name)}; expected the SMPL joint names (Pelvis, Left_hip, ...)")
-    if index in seen:
-        raise InputError(f"BVH joint {name} appears twice (lines {seen[index]} and {line})")
-    seen[index] = line
-    joint = _Joint(index, parent, line)
-    joints.append(joint)
-    tokens.take("{")
-    tokens.take("OFFSET")
-    joint.offset = tokens.numbers(3, f"the OFFSET of {name}")
-    joint.channels = _read_channels(tokens, name, is_root=parent < 0)
-    while True:
-        tok = (tokens.peek() or "").lower()
-        if tok == "joint":
-            _read_joint(tokens, "JOINT", index, joints, seen)
-        elif tok == "end":
-            tokens.take("End")
-            tokens.take("Site")
-            tokens.take("{")
-            tokens.take("OFFSET")
-            tokens.numbers(3, f"the End Site OFFSET of {name}")
-            tokens.take("}")
-        else:
-            tokens.take("}")
-            return
-
-
-def _read_channels(tokens: _Tokens, name: str, is_root: bool) -> list[str]:
-    line = tokens.line()
-    tokens.take("CHANNELS")
-    toks = tokens.rest_of_line()
-    if not toks or not toks[0].isdecimal():
-        raise InputError(f"BVH line {line}: CHANNELS of {name} must start with their count")
-    count, channels = int(toks[0]), [t.lower() for t in toks[1:]]
-    if count != len(channels):
-        raise InputError(f"BVH line {line}: {name} declares {count} channels but lists {len(channels)}")
-    unknown = [t for t in channels if t not in _POSITIONS + _ROTATIONS]
-    if unknown:
-        raise InputError(f"BVH line {line}: {name} has an unknown channel {_shown(unknown[0])}")
-    rotations = sorted(c for c in channels if c in _ROTATIONS)
-    positions = sorted(c for c in channels if c in _POSITIONS)
-    wanted = "3 positions and 3 rotations" if is_root else "3 rotations (optionally with 3 positions)"
-    if rotations != list(_ROTATIONS) or positions not in ([], list(_POSITIONS)) or (is_root and not positions):
-        raise InputError(f"BVH line {line}: {name} has {count} channels ({' '.join(toks[1:])}); expected {wanted}")
-    return channels
-
-
-def _read_frames(lines: list[str], motion_at: int, n_channels: int) -> tuple[float, np.ndarray]:
-    body = [(n + 1, line) for n, line in enumerate(lines[motion_at + 1:], start=motion_at + 1) if line.strip()]
-    if len(body) < 2:
-        raise InputError("BVH MOTION section needs 'Frames:' and 'Frame Time:' lines")
-    (frames_line, frames_text), (time_line, time_text) = body[0], body[1]
-    frames_tok = frames_text.split()
-    if len(frames_tok) != 2 or frames_tok[0].lower() != "frames:" or not frames_tok[1].isdecimal():
-        raise InputError(f"BVH line {frames_line}: expected 'Frames: N', got {_shown(frames_text.strip())}")
-    n_frames = int(frames_tok[1])
-    if n_frames == 0:
-        raise InputError("BVH has 0 frames")
-    time_tok = time_text.split()
-    if len(time_tok) != 3 or [t.lower() for t in time_tok[:2]] != ["frame", "time:"]:
-        raise InputError(f"BVH line {time_line}: expected 'Frame Time: SECONDS', got {_shown(time_text.strip())}")
-    fps = _fps_from_frame_time(time_tok[2], time_line)
-    if n_frames > MAX_FRAMES:
-        raise InputError(f"BVH declares {n_frames} frames, over the cap of {MAX_FRAMES} (10 minutes at 120 fps)")
-    frame_lines = body[2:]
-    if len(frame_lines) != n_frames:
-        raise InputError(f"BVH says Frames: {n_frames} but {len(frame_lines)} frame lines follow")
-    values = np.empty((n_frames, n_channels))
-    for i, (line_no, line) in enumerate(frame_lines):
-        toks = line.split()
-        if len(toks) != n_channels:
-            raise InputError(f"BVH frame {i} (line {line_no}) has {len(toks)} values; the hierarchy declares {n_channels} channels")
-        try:
-            values[i] = [float(t) for t in toks]
-        except ValueError:
-            bad = next(t for t in toks if not _is_number(t))
-            raise InputError(f"BVH frame {i} (line {line_no}): {_shown(bad)} is not a number") from None
-    require_finite(values, "BVH motion")
-    return fps, values
-
-
-def _fps_from_frame_time(text: str, line: int) -> float:
-    """1 / frame time, snapped to a whole fps when a rounded frame time (0.0333333) is meant."""
-    try:
-        frame_time = float(text)
-    except ValueError:
-        raise InputError(f"BVH line {line}: frame time {_shown(text)} is not a number") from None
-    if not np.isfinite(frame_time) or frame_time <= 0 or not MIN_FILE_FPS <= 1.0 / frame_time <= MAX_FILE_FPS:
-        raise InputError(f"BVH line {line}: frame time {text} s must be positive, for {MIN_FILE_FPS:g} to {MAX_FILE_FPS:g} fps")
-    fps = 1.0 / frame_time
-    return float(round(fps)) if abs(fps - round(fps)) <= 1e-4 * fps else fps
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    """File text quoted for a message, cut to `limit` characters: a message stays one short line."""
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
-def _is_number(tok: str) -> bool:
-    try:
-        float(tok)
-    except ValueError:
-        return False
-    return True
-
-
-def _to_motion(joints: list[_Joint], values: np.ndarray, fps: float) -> Motion:
-    n_frames = values.shape[0]
+def _to_motion(data: BvhData) -> Motion:
+    """The SMPL motion of a checked SMPL hierarchy: rotations as they are, the root's positions (cm) as `trans`."""
+    n_frames = data.values.shape[0]
     local = np.empty((n_frames, N_JOINTS, 3, 3))
     trans = np.zeros((n_frames, 3))
     by_order: dict[str, list[tuple[int, list[int]]]] = {}
-    col = 0
-    for joint in joints:
-        rot_cols = [col + k for k, c in enumerate(joint.channels) if c in _ROTATIONS]
-        order = "".join(joint.channels[k - col][0].upper() for k in rot_cols)
-        by_order.setdefault(order, []).append((joint.index, rot_cols))
+    for joint, columns in zip(data.joints, data.channel_columns()):
+        index = _NAME_INDEX[joint.name.lower()]
+        rot_cols = [col for c, col in columns.items() if c in ROTATION_CHANNELS]
+        by_order.setdefault(joint.rotation_order, []).append((index, rot_cols))
         if joint.parent < 0:
-            for k, c in enumerate(joint.channels):
-                if c in _POSITIONS:
-                    trans[:, _POSITIONS.index(c)] = values[:, col + k] / CM_PER_M
-        col += len(joint.channels)
+            for axis, c in enumerate(POSITION_CHANNELS):
+                trans[:, axis] = data.values[:, columns[c]] / CM_PER_M
     # One vectorised Euler conversion per channel order (normally one order for all joints).
     for order, members in by_order.items():
         idx = [j for j, _ in members]
-        angles = np.radians(values[:, [cols for _, cols in members]])  # (T, n, 3)
+        angles = np.radians(data.values[:, [cols for _, cols in members]])  # (T, n, 3)
         local[:, idx] = euler_to_matrix(angles, order)
     poses = matrix_to_axis_angle(local).astype(np.float32)
     with np.errstate(over="ignore"):  # positions beyond float32 become inf: the judge's finite gate fails them
         trans = trans.astype(np.float32)
-    return Motion(poses=poses, trans=trans, fps=fps)
+    return Motion(poses=poses, trans=trans, fps=data.fps)
