@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from a2a_cli.motion import Motion
-from a2a_cli.scoring.body_stats import STATISTICS, BodyRange, body_statistics, realism_credit, reference_ranges
+from a2a_cli.scoring.body_stats import STATISTICS, body_statistics, reference_ranges
 from a2a_cli.scoring.composite import repeat_residual
 from support.dances import beat_frames_of, plausible_dance
 
@@ -83,15 +83,6 @@ def test_a_foot_that_rests_then_steps_counts_one_step_each_time():
     assert body_statistics(arms_only)["legs_to_arms"] == pytest.approx(0.0, abs=1e-9)
 
 
-@given(st.floats(1e-3, 1e3), st.floats(1e-3, 1e3))
-def test_realism_credit_is_whole_inside_the_range_and_halves_per_factor_of_two(a, b):
-    ranges = {name: BodyRange(0.5, 1.0, "test") for name in STATISTICS}
-    credit = lambda value: realism_credit({name: value for name in STATISTICS}, ranges)[0]
-    assert credit(0.5) == credit(0.75) == credit(1.0) == 1.0
-    assert credit(2.0) == pytest.approx(0.5) and credit(0.25) == pytest.approx(0.5) and credit(4.0) == pytest.approx(0.25)
-    for x, y in ((a, b), (b, a)):  # farther from the range is never more credit
-        if 1.0 <= x <= y or y <= x <= 0.5:
-            assert credit(y) <= credit(x)
 
 
 def test_the_shipped_ranges_are_the_documented_ones():

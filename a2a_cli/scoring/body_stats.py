@@ -1,5 +1,5 @@
-"""How a body moves when it dances: four statistics of joint positions, and how far a dance's are from
-real dancers' (the judge's default realism term; JUDGE.md).
+"""How a body moves when it dances: four statistics of joint positions, reported with every score
+beside real dancers' ranges (the realism term itself is the realism model's, realism.py; JUDGE.md).
 
 The statistics (`body_statistics`), each from world joint positions at 30 fps (y up, metres):
 
@@ -33,9 +33,9 @@ import numpy as np
 
 from a2a_cli.motion.grounding import floor_height
 from a2a_cli.motion.skeleton import L_ANKLE, L_ELBOW, L_FOOT, L_KNEE, L_WRIST, PELVIS, R_ANKLE, R_ELBOW, R_FOOT, R_KNEE, R_WRIST
-from a2a_cli.scoring.constants import FOOT_LIFT_M, FOOT_MOVING_M_S, JUDGE_FPS, MIN_REST_S, REALISM_HALF_FACTOR, TRAVEL_SMOOTHING_S
+from a2a_cli.scoring.constants import FOOT_LIFT_M, FOOT_MOVING_M_S, JUDGE_FPS, MIN_REST_S, TRAVEL_SMOOTHING_S
 
-__all__ = ["STATISTICS", "BodyRange", "body_statistics", "realism_credit", "reference_ranges"]
+__all__ = ["STATISTICS", "BodyRange", "body_statistics", "reference_ranges"]
 
 STATISTICS = ("travel_m_s", "legs_to_arms", "steps_per_s", "foot_moving")
 _LEGS = [L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_FOOT, R_FOOT]
@@ -110,21 +110,3 @@ def reference_ranges() -> dict[str, BodyRange]:
     ranges = _reference()["reference_ranges"]
     return {name: BodyRange(float(ranges[name]["low"]), float(ranges[name]["high"]), ranges[name]["source"])
             for name in STATISTICS}
-
-
-def realism_credit(statistics: dict[str, float], ranges: dict[str, BodyRange] | None = None) -> tuple[float, dict[str, float]]:
-    """(mean credit, credit per statistic) of a dance's statistics against the real ranges.
-
-    Inside a range is full credit; outside, the credit halves for every factor of
-    `REALISM_HALF_FACTOR` between the value and the nearer end (0 for a value of 0 or infinity).
-    """
-    ranges = reference_ranges() if ranges is None else ranges
-    credits = {}
-    for name, r in ranges.items():
-        value = statistics[name]
-        if not np.isfinite(value) or value <= 0:
-            credits[name] = 0.0
-            continue
-        factor = max(r.low / value, value / r.high, 1.0)
-        credits[name] = float(0.5 ** (np.log(factor) / np.log(REALISM_HALF_FACTOR)))
-    return float(np.mean(list(credits.values()))), credits

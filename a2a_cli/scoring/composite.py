@@ -32,13 +32,16 @@ How it is made (each raw metric alone can be gamed, DESIGN §9):
      movement: full credit from `REPEAT_RESIDUAL_HUMAN`, none at `REPEAT_RESIDUAL_EXACT`.
    - `energy`: the body's speed follows the music's loudness (phrase-level dynamics); left out when
      the loudness hardly varies.
-   - `realism`: how the body moves against real dancers: by default the four body statistics of
-     body_stats.py against the ranges shipped with the package; with reference statistics
-     (`--reference-stats`, fid.ReferenceStats) the kinetic energies' z-scores instead.
+   - `realism`: how likely the body's motion is under real human dancing: the realism model
+     (realism.py, learned from real dance and shipped with the package) credits each 2-s window by
+     the density of its twenty traits among real dancers'; full from `REALISM_HUMAN`. With reference
+     statistics (`--reference-stats`, fid.ReferenceStats) it is also held to the kinetic energies'
+     z-scores against them.
    - `similarity`: closeness to the reference dance, when one exists; closer than
      `SIMILARITY_PLATEAU_M` earns nothing more, and a replay fails the `not_replayed` gate.
-4. **Anti-gaming factors**: the blend is multiplied by the sync and variety credits: a motion that
-   does not follow this song's beat, or repeats itself exactly, cannot collect the other terms.
+4. **Anti-gaming factors**: the blend is multiplied by the sync, variety and realism credits: a
+   motion that does not follow this song's beat, repeats itself exactly, or moves unlike people
+   cannot collect the other terms.
 5. **Latency**: times 0.9 + 0.1 / (1 + latency / 10 s): speed never lifts a bad dance.
 
 Every report carries `judge_version` and `reasons`: for a score below full credit, which gate,
@@ -57,16 +60,17 @@ from a2a_cli.audio.rhythm import steady_beat_grid
 from a2a_cli.frame_rate import FPS as AUDIO_FPS  # the rate of the song's features (rms, beat frames)
 from a2a_cli.motion.skeleton import PELVIS
 from a2a_cli.scoring.beats import align_beats_batch, kinetic_velocity, motion_beats
-from a2a_cli.scoring.body_stats import body_statistics, realism_credit
+from a2a_cli.scoring.body_stats import body_statistics
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 from a2a_cli.scoring.constants import (
     COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
     JUDGE_VERSION, LATENCY_HALF_S, LATENCY_WEIGHT, LOW_CREDIT, MAX_MEDIAN_JERK_M_S3, MIN_ENERGY_VARIATION,
-    MIN_SYNC_BEATS, PFC_HALF_CREDIT, PFC_HUMAN, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN, SIMILARITY_PLATEAU_M,
+    MIN_SYNC_BEATS, PFC_HALF_CREDIT, PFC_HUMAN, REALISM_HUMAN, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN, SIMILARITY_PLATEAU_M,
     SIMILARITY_SCALE_M, SYNC_CHANCE, SYNC_HUMAN, SYNC_LEVEL_TIE, SYNC_LEVELS, VARIETY_LAGS_S, WEIGHTS,
 )
 from a2a_cli.scoring.kinetic import kinetic_features
 from a2a_cli.scoring.pfc import both_feet_sliding, physical_foot_contact
+from a2a_cli.scoring.realism import shipped_model
 from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score, replay_distance
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 from a2a_cli.scoring.validity import (
@@ -308,20 +312,23 @@ def score_motion(motion: Motion, audio: AudioAnalysis | None = None, *, referenc
         components["variety"] = _ramp(residual, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
         if audio is not None:
             _music_terms(batch, audio, fps, metrics, components)
-        components["realism"] = _realism(joints, batch, reference_stats, metrics)
+        components["realism"], unlike = _realism(joints, batch, reference_stats, metrics)
+    else:
+        unlike = []
     metrics.update({g.name: g.value for g in gates})
     if not all(g.passed for g in gates) or not components:
-        return ScoreReport(0.0, gates, components, metrics, factors, _reasons(gates, components, factors, metrics))
+        return ScoreReport(0.0, gates, components, metrics, factors, _reasons(gates, components, factors, metrics, unlike))
     total = sum(WEIGHTS[k] for k in components)
     blend = sum(WEIGHTS[k] * v for k, v in components.items()) / total
     if "sync" in components:
         factors["sync"] = components["sync"]
     factors["variety"] = components["variety"]
+    factors["realism"] = components["realism"]
     if latency_s is not None:
         factors["latency"] = 1.0 - LATENCY_WEIGHT + LATENCY_WEIGHT * latency_score(latency_s)
     score = float(np.clip(blend * float(np.prod(list(factors.values()))), 0.0, 1.0))
     metrics["blend"] = blend
-    return ScoreReport(score, gates, components, metrics, factors, _reasons(gates, components, factors, metrics))
+    return ScoreReport(score, gates, components, metrics, factors, _reasons(gates, components, factors, metrics, unlike))
 
 
 def _similarity(joints, reference_joints, latency_s, replay_tolerance_m, metrics: dict, components: dict) -> Gate:
@@ -366,22 +373,28 @@ def _music_terms(batch: ClipBatch, audio, fps: float, metrics: dict, components:
         components["energy"], metrics["energy_r"] = energy
 
 
-def _realism(joints: np.ndarray, batch: ClipBatch, stats, metrics: dict) -> float:
-    """The realism term: the shipped body statistics against real dancers' ranges, or, with
-    reference statistics (fid.ReferenceStats), exp(-max(d - 1, 0) / 2), d the RMS z-score of this
-    clip's kinetic energies against the real dances' (not the expenditure columns, which mostly
-    measure body shape and travel: kinetic.py)."""
-    if stats is None:
-        statistics = body_statistics(joints, JUDGE_FPS)
-        credit, per_statistic = realism_credit(statistics)
-        metrics.update(statistics)
-        metrics.update({f"realism_{name}": value for name, value in per_statistic.items()})
-        return credit
-    z = stats.kinetic.normalise(np.asarray(kinetic_features(batch), dtype=np.float64)[None])
-    energies = z.reshape(-1, 3)[:, :2]  # per joint: horizontal, vertical kinetic energy
-    d = float(np.sqrt(np.mean(energies**2)))
-    metrics["kinetic_zscore"] = d
-    return float(np.exp(-max(d - 1.0, 0.0) / 2.0))
+def _realism(joints: np.ndarray, batch: ClipBatch, stats, metrics: dict) -> tuple[float, list[str]]:
+    """(the realism term, what is unlike people in words): the realism model's mean window credit
+    (realism.py), full from REALISM_HUMAN; with reference statistics (fid.ReferenceStats) also held
+    to exp(-max(d - 1, 0) / 2), d the RMS z-score of this clip's kinetic energies against the real
+    dances' (not the expenditure columns, which mostly measure body shape and travel: kinetic.py).
+    The four body statistics (body_stats.py) are reported alongside."""
+    model = shipped_model()
+    verdict = model.judge(joints, JUDGE_FPS)
+    metrics["realism_model"] = verdict.credit
+    metrics.update(body_statistics(joints, JUDGE_FPS))
+    credit = _ramp(verdict.credit, 0.0, REALISM_HUMAN)
+    unlike = verdict.unlike_people(model)
+    if stats is not None:
+        z = stats.kinetic.normalise(np.asarray(kinetic_features(batch), dtype=np.float64)[None])
+        energies = z.reshape(-1, 3)[:, :2]  # per joint: horizontal, vertical kinetic energy
+        d = float(np.sqrt(np.mean(energies**2)))
+        metrics["kinetic_zscore"] = d
+        kinetic = float(np.exp(-max(d - 1.0, 0.0) / 2.0))
+        if kinetic < credit:
+            unlike = [f"kinetic energies {d:.1f} standard deviations from your reference dances'"]
+        credit = min(credit, kinetic)
+    return credit, unlike
 
 
 # What a low credit means, for the reasons of a report (term or factor name -> explanation).
@@ -396,15 +409,16 @@ _LOW_MEANING = {
 }
 
 
-def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict) -> list[str]:
-    """One line per gate, factor or term that holds the score down, the weightiest first."""
+def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict, unlike: list[str]) -> list[str]:
+    """One line per gate, factor or term that holds the score down, the weightiest first; `unlike`:
+    the realism model's words for what is unlike people, added to the realism line."""
     failed = [g for g in gates if not g.passed]
     if failed:
         return [f"gate {g.name} failed: {g.message}" + ("" if g.name in ("fps", "frame_count", "duration", "finite")
                 else f" ({g.value:.4g} against a {'minimum' if is_minimum(g.name) else 'maximum'} of {g.limit:g})")
                 for g in failed]
-    reasons = [f"{name} factor {value:.2f}: {_LOW_MEANING[name]}" for name, value in factors.items()
-               if value < 1.0 and name != "latency"]
+    reasons = [f"{name} factor {value:.2f}: {_LOW_MEANING[name]}" + (f": {'; '.join(unlike)}" if name == "realism" and unlike else "")
+               for name, value in factors.items() if value < 1.0 and name != "latency"]
     low = sorted((v, k) for k, v in components.items() if v < LOW_CREDIT and k not in factors)
     return reasons + [f"{name} {value:.2f}: {_detail(name, metrics)}" for value, name in low]
 
@@ -414,9 +428,6 @@ def _detail(name: str, metrics: dict) -> str:
     if name == "quality":
         return (f"{_LOW_MEANING[name]} (PFC {metrics['pfc']:.2f}, people ~{PFC_HUMAN:g}; both feet sliding in "
                 f"{metrics['both_feet_sliding']:.0%} of frames; jerk {metrics['jerk']:.0f} m/s^3)")
-    if name == "realism" and "realism_travel_m_s" in metrics:
-        worst = min((k for k in metrics if k.startswith("realism_")), key=metrics.get).removeprefix("realism_")
-        return f"{_LOW_MEANING[name]} (worst: {worst} {metrics[worst]:.2f})"
     return _LOW_MEANING[name]
 
 

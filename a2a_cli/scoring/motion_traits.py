@@ -32,36 +32,39 @@ _LAG_RANGE_S = (0.25, 1.0)  # the periodicity of body speed is sought over these
 
 @dataclass(frozen=True)
 class Trait:
-    """One measured trait: its name, unit, and what a dance far below or above people's range is
-    doing, in words for a report's reasons."""
+    """One measured trait: its name, unit, what a dance far below or above people's range is doing
+    (in words, for a report's reasons), and `log_floor`: for a trait that cannot be negative, the
+    realism model reads it as log(value + log_floor) (None: as it is). On a log scale a hand that
+    is never slower than 1 mm/s is as far from people's 40 mm/s as 1.6 m/s is, which is how it looks."""
 
     name: str
     unit: str
     low: str
     high: str
+    log_floor: float | None = None
 
 
 TRAITS: tuple[Trait, ...] = (
-    Trait("least_knee_bend", "deg", "knees locked straight", "knees never straighten"),
-    Trait("mean_knee_bend", "deg", "legs held straight", "knees bent all the time"),
-    Trait("slow_hand_speed", "m/s", "hands stop dead between moves", "hands never slow down"),
-    Trait("hand_still_fraction", "", "hands never rest", "hands held still much of the time"),
-    Trait("hand_bursts", "", "hands move at one even speed", "hands move in bursts from stillness"),
+    Trait("least_knee_bend", "deg", "knees locked straight", "knees never straighten", 1.0),
+    Trait("mean_knee_bend", "deg", "legs held straight", "knees bent all the time", 1.0),
+    Trait("slow_hand_speed", "m/s", "hands stop dead between moves", "hands never slow down", 0.01),
+    Trait("hand_still_fraction", "", "hands never rest", "hands held still much of the time", 0.02),
+    Trait("hand_bursts", "", "hands move at one even speed", "hands move in bursts from stillness", 0.0),
     Trait("speed_periodicity", "", "no regular pulse in the body's speed", "metronomic, machine-like timing"),
-    Trait("speed_variation", "", "the body moves at one constant pace", "the body's pace jumps between stop and go"),
-    Trait("stance_width", "m", "feet kept together", "feet spread unusually wide"),
+    Trait("speed_variation", "", "the body moves at one constant pace", "the body's pace jumps between stop and go", 0.01),
+    Trait("stance_width", "m", "feet kept together", "feet spread unusually wide", 0.01),
     Trait("arm_leg_coupling", "", "arms and legs move against each other", "arms tied to the opposite legs"),
-    Trait("torso_twist", "deg", "the torso never twists against the hips", "the torso stays twisted"),
-    Trait("twist_range", "deg", "no twist of the torso", "the torso twists wildly"),
-    Trait("side_lean", "deg", "the torso never leans", "the torso leans wildly"),
-    Trait("turning_rate", "rad/s", "the body never turns", "the body spins without pause"),
-    Trait("foot_lift", "m", "feet never leave the floor", "feet lifted very high"),
-    Trait("mean_elbow_bend", "deg", "arms held straight", "arms folded all the time"),
+    Trait("torso_twist", "deg", "the torso never twists against the hips", "the torso stays twisted", 1.0),
+    Trait("twist_range", "deg", "no twist of the torso", "the torso twists wildly", 1.0),
+    Trait("side_lean", "deg", "the torso never leans", "the torso leans wildly", 0.2),
+    Trait("turning_rate", "rad/s", "the body never turns", "the body spins without pause", 0.02),
+    Trait("foot_lift", "m", "feet never leave the floor", "feet lifted very high", 0.01),
+    Trait("mean_elbow_bend", "deg", "arms held straight", "arms folded all the time", 1.0),
     Trait("hand_height", "m", "hands hang low", "hands held high all the time"),
-    Trait("pelvis_bounce", "m", "no bounce in the body", "the body bobs up and down hard"),
+    Trait("pelvis_bounce", "m", "no bounce in the body", "the body bobs up and down hard", 0.002),
     Trait("left_right_hands", "", "the hands move unlike each other", "the hands mirror each other exactly"),
-    Trait("pose_change", "m", "the pose hardly changes", "the pose changes wildly"),
-    Trait("travel_speed", "m/s", "rooted to one spot", "running across the floor"),
+    Trait("pose_change", "m", "the pose hardly changes", "the pose changes wildly", 0.005),
+    Trait("travel_speed", "m/s", "rooted to one spot", "running across the floor", 0.01),
 )
 
 

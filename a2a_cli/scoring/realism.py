@@ -2,27 +2,24 @@
 
 A dance is cut into windows (`motion_traits`: 2 s every 1 s) and each window is measured on the
 twenty traits of `motion_traits.TRAITS` at once: pose, its spread, the timing of speeds and
-stillness, coordination between limbs, balance, turning and footwork. The model knows, from real
-dancers of several genres, two things about those traits:
+stillness, coordination between limbs, balance, turning and footwork. Traits that cannot be negative
+are read on a log scale (`Trait.log_floor`). The model is a density of real windows over all twenty
+together: a Gaussian with the real windows' mean and covariance, each genre weighing the same
+whatever its length (so a model learned mostly from one genre still keeps the others), the
+covariance shrunk by `SHRINKAGE` towards its diagonal (twenty traits from a few hundred windows).
+The covariance is what matters: a procedural dancer can put every trait inside people's range one by
+one (straight legs, busy hands) and still combine them as nobody does; each trait alone is a short
+list of statistics a generator can be tuned to, their joint density is not.
 
-- **each trait's real range**: its 2.5th-97.5th percentile over real windows, each genre weighing
-  the same whatever its length, so a model learned mostly from one genre still keeps the others'
-  ranges; a window is charged the squared distance by which it leaves a range, in units of that
-  trait's robust spread (the real data's interquartile range / 1.349, a standard deviation for
-  normal data);
-- **where real windows lie together**: the distance from the window's standardised traits to the
-  nearest real windows (the mean of the `NEIGHBOURS` nearest), beyond the distance within which 95%
-  of real windows find their own neighbours (leave-one-genre-in, measured when fitting). This sees
-  combinations no single range does (straight legs with still hands, a twist with no turn).
+A window's unlikeness is its squared Mahalanobis distance d2 from the real windows; the real
+windows' own `THRESHOLD_QUANTILE` of d2 is the threshold, and a window's credit is
+exp(-max(d2 - threshold, 0) / `SOFTNESS`): full for 95% of real windows, falling smoothly and never
+failing far from the data (non-finite traits count as very far). The clip's realism is the mean credit
+of its windows; its reasons name the traits that add most to d2, in words (`motion_traits.TRAITS`),
+with the value and people's 5th-95th percentile.
 
-A window's unlikeness u is the sum of both charges (squared standard units); its credit is
-exp(-u / 2 / `TOLERANCE`**2): 1 inside people's ranges and among their windows, about 0.6 one
-standard unit outside one range, 0 far away. It never fails on strange input: non-finite traits
-count as far outside. The clip's realism is the mean credit of its windows, and its reasons name the
-traits that cost most, in words (`motion_traits.TRAITS`).
-
-The fitted model ships as `data/realism_model.json` (versioned: `MODEL_VERSION` and the judge's
-version); `scripts/build_realism_model.py` rebuilds it from folders of real dances.
+The fitted model ships as `data/realism_model.json` (versioned: `MODEL_VERSION`);
+`scripts/build_realism_model.py` rebuilds it from folders of real dances (AIST++, AMASS, any BVH).
 """
 
 from __future__ import annotations
@@ -42,79 +39,88 @@ from a2a_cli.scoring.constants import JUDGE_FPS
 from a2a_cli.scoring.motion_traits import HOP_S, TRAITS, WINDOW_S, trait_names, window_traits
 
 __all__ = [
-    "MODEL_VERSION", "NEIGHBOURS", "RANGE_QUANTILES", "TOLERANCE", "RealismModel", "RealismVerdict",
-    "dance_traits", "fit_realism_model", "genre_of", "load_model", "shipped_model",
+    "MODEL_VERSION", "SHRINKAGE", "SOFTNESS", "THRESHOLD_QUANTILE", "RealismModel", "RealismVerdict",
+    "dance_traits", "fit_realism_model", "genre_of", "load_model", "shipped_model", "transformed",
 ]
 
 MODEL_VERSION = "1"
-RANGE_QUANTILES = (0.025, 0.975)
-NEIGHBOURS = 5
-# A window one robust standard unit outside one real range keeps exp(-1/2 / TOLERANCE**2) of its credit.
-TOLERANCE = 1.0
-_MAX_REFERENCE_WINDOWS = 1500  # the neighbour search's real windows, spread evenly over genres
+SHRINKAGE = 0.2
+THRESHOLD_QUANTILE = 0.95
+# Squared standard units of unlikeness beyond the threshold per e-fold of credit: a window as far
+# beyond people's 95th percentile as two traits two standard deviations off keeps exp(-1) of it.
+SOFTNESS = 8.0
+_REPORT_QUANTILES = (0.05, 0.95)
 _SHIPPED = "data/realism_model.json"
+_FAR = 1e6  # the unlikeness of a window whose traits could not be measured
+
+
+def transformed(traits: np.ndarray) -> np.ndarray:
+    """Window traits (..., F) as the model reads them: log(value + log_floor) for the traits that
+    have a floor (`Trait.log_floor`), the others as they are."""
+    x = np.array(traits, dtype=np.float64, copy=True)
+    for i, trait in enumerate(TRAITS):
+        if trait.log_floor is not None:
+            x[..., i] = np.log(np.maximum(x[..., i], 0.0) + max(trait.log_floor, 1e-3))
+    return x
 
 
 @dataclass(frozen=True)
 class RealismVerdict:
-    """One clip's realism: `credit` in [0, 1] (mean window credit), `window_credits` (W,), and per
-    trait its median value over the windows and its mean charge (`traits`, `charges`), for reasons."""
+    """One clip's realism: `credit` in [0, 1] (mean window credit), `window_credits` (W,), each
+    trait's median over the windows (`traits`, original units) and its mean share of the windows'
+    unlikeness beyond the threshold (`shares`), for the reasons."""
 
     credit: float
     window_credits: np.ndarray
     traits: dict[str, float]
-    charges: dict[str, float]
-    neighbour_charge: float
+    shares: dict[str, float]
 
-    def unlike_people(self, limit: int = 3, model: RealismModel | None = None) -> list[str]:
-        """The traits that cost most credit, in words with the value and people's range, worst first."""
-        model = model or shipped_model()
-        worst = sorted(((c, name) for name, c in self.charges.items() if c > 0.5), reverse=True)[:limit]
+    def unlike_people(self, model: RealismModel, limit: int = 3) -> list[str]:
+        """The traits that make the dance least like people, in words, worst first."""
+        worst = sorted(((share, name) for name, share in self.shares.items() if share > 1.0), reverse=True)[:limit]
         lines = []
         for _, name in worst:
             i = model.traits.index(name)
-            trait = TRAITS[trait_names().index(name)]
+            trait = TRAITS[i]
             value = self.traits[name]
-            words = trait.low if value < model.low[i] else trait.high
+            words = trait.low if transformed(np.array([self.traits[n] for n in model.traits]))[i] < model.mean[i] else trait.high
             unit = f" {trait.unit}" if trait.unit else ""
             lines.append(f"{words} ({name.replace('_', ' ')} {value:.2f}{unit}; people {model.low[i]:.2f}-{model.high[i]:.2f})")
-        if not lines and self.neighbour_charge > 0.5:
-            lines.append("each trait is in people's range, but not in a combination people move in")
         return lines
 
 
 @dataclass(frozen=True)
 class RealismModel:
-    """The fitted model (module doc). Arrays have one entry per trait of `traits`.
+    """The fitted model (module doc). Vectors have one entry per trait of `traits`.
 
-    low, high: each trait's real range; scale: its robust spread; centre: its weighted median;
-    reference: (N, F) standardised real windows for the neighbour search; radius: the neighbour
-    distance within which 95% of real windows lie; about: provenance (sources, licences, counts).
+    mean: (F,) the real windows' mean of the transformed traits; precision: (F, F) the inverse of
+    their shrunk covariance; threshold: the real windows' `THRESHOLD_QUANTILE` of d2; low, high: each
+    trait's real 5th-95th percentile in its own units (for reasons); about: provenance.
     """
 
     traits: list[str]
+    mean: np.ndarray
+    precision: np.ndarray
+    threshold: float
     low: np.ndarray
     high: np.ndarray
-    scale: np.ndarray
-    centre: np.ndarray
-    reference: np.ndarray
-    radius: float
     about: dict = field(default_factory=dict)
 
-    def charges(self, traits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(per-trait range charges (..., F), neighbour charge (...,)) for window traits (..., F)."""
-        x = np.asarray(traits, dtype=np.float64)
-        finite = np.isfinite(x)
-        x = np.where(finite, x, self.centre)
-        below = (self.low - x) / self.scale
-        above = (x - self.high) / self.scale
-        excess = np.maximum(np.maximum(below, above), 0.0)
-        excess = np.where(finite, excess, 10.0)  # a trait that could not be measured is far outside
-        z = (x - self.centre) / self.scale
-        flat = z.reshape(-1, z.shape[-1])
-        distance = _mean_nearest(flat, self.reference, NEIGHBOURS).reshape(z.shape[:-1])
-        joint = np.maximum(distance / self.radius - 1.0, 0.0)
-        return excess**2, joint**2
+    def unlikeness(self, traits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(d2 (...,), each trait's share of it (..., F)) for window traits (..., F) in their own units.
+        A trait's share is its deviation times the precision-weighted deviation: they sum to d2."""
+        x = transformed(traits)
+        finite = np.isfinite(x).all(axis=-1)
+        deviation = np.where(finite[..., None], x - self.mean, 0.0)
+        weighted = deviation @ self.precision
+        shares = deviation * weighted
+        d2 = np.where(finite, shares.sum(axis=-1), _FAR)
+        return d2, shares
+
+    def credits(self, traits: np.ndarray) -> np.ndarray:
+        """Each window's credit in [0, 1] (module doc) for window traits (..., F)."""
+        d2, _ = self.unlikeness(traits)
+        return np.exp(-np.maximum(d2 - self.threshold, 0.0) / SOFTNESS)
 
     def judge(self, joints: np.ndarray, fps: float = JUDGE_FPS) -> RealismVerdict:
         """The realism of one clip of joint positions (T, 24, 3), metres, y up, at the judge's rate."""
@@ -124,103 +130,88 @@ class RealismModel:
         """The realism of one clip from its window traits (W, F) (`motion_traits.window_traits`)."""
         traits = np.asarray(traits, dtype=np.float64)
         if traits.shape[0] == 0:
-            return RealismVerdict(0.0, np.zeros(0), {}, {}, 0.0)
-        per_trait, joint = self.charges(traits)
-        unlikeness = per_trait.sum(axis=-1) + joint
-        credits = np.exp(-0.5 * unlikeness / TOLERANCE**2)
+            return RealismVerdict(0.0, np.zeros(0), {}, {})
+        d2, shares = self.unlikeness(traits)
+        credits = np.exp(-np.maximum(d2 - self.threshold, 0.0) / SOFTNESS)
+        beyond = np.maximum(d2 - self.threshold, 0.0) / np.maximum(d2, 1e-9)  # the part of d2 past the threshold
         return RealismVerdict(
             float(credits.mean()), credits,
             {name: float(v) for name, v in zip(self.traits, np.median(traits, axis=0))},
-            {name: float(v) for name, v in zip(self.traits, per_trait.mean(axis=0))},
-            float(joint.mean()),
+            {name: float(v) for name, v in zip(self.traits, (shares * beyond[:, None]).mean(axis=0))},
         )
 
     def to_json(self) -> str:
         return json.dumps({
             "about": self.about, "model_version": MODEL_VERSION, "window_s": WINDOW_S, "hop_s": HOP_S,
-            "fps": JUDGE_FPS, "traits": self.traits,
-            "low": _rounded(self.low), "high": _rounded(self.high), "scale": _rounded(self.scale),
-            "centre": _rounded(self.centre), "radius": round(float(self.radius), 6),
-            "reference": [_rounded(row, 4) for row in self.reference],
+            "fps": JUDGE_FPS, "traits": self.traits, "log_floors": [t.log_floor for t in TRAITS],
+            "mean": _rounded(self.mean), "precision": [_rounded(row) for row in self.precision],
+            "threshold": round(float(self.threshold), 6), "low": _rounded(self.low), "high": _rounded(self.high),
         }, indent=1)
 
     @classmethod
     def from_json(cls, text: str, what: str = "realism model") -> RealismModel:
         try:
             data = json.loads(text)
-            if data["traits"] != trait_names():
-                raise InputError(f"{what} measures other traits ({len(data['traits'])}) than this a2a ({len(TRAITS)}): rebuild it")
+            if data["traits"] != trait_names() or data["log_floors"] != [t.log_floor for t in TRAITS]:
+                raise InputError(f"{what} measures other traits than this a2a: rebuild it (scripts/build_realism_model.py)")
             if data["window_s"] != WINDOW_S or data["hop_s"] != HOP_S or data["fps"] != JUDGE_FPS:
-                raise InputError(f"{what} was fitted on other windows: rebuild it")
-            arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("low", "high", "scale", "centre")}
-            reference = np.asarray(data["reference"], dtype=np.float64)
+                raise InputError(f"{what} was fitted on other windows: rebuild it (scripts/build_realism_model.py)")
+            vectors = {k: np.asarray(data[k], dtype=np.float64) for k in ("mean", "low", "high")}
+            precision = np.asarray(data["precision"], dtype=np.float64)
+            threshold = float(data["threshold"])
         except (KeyError, TypeError, ValueError) as e:
             raise InputError(f"{what} is not an a2a realism model ({type(e).__name__}: {e})") from None
         n = len(TRAITS)
-        if any(a.shape != (n,) for a in arrays.values()) or reference.ndim != 2 or reference.shape[1] != n or not len(reference):
+        if any(v.shape != (n,) for v in vectors.values()) or precision.shape != (n, n):
             raise InputError(f"{what} has arrays of the wrong shape")
-        if not all(np.isfinite(a).all() for a in (*arrays.values(), reference)) or np.any(arrays["scale"] <= 0):
-            raise InputError(f"{what} holds non-finite numbers or a non-positive scale")
-        return cls(list(data["traits"]), reference=reference, radius=float(data["radius"]),
-                   about=dict(data.get("about", {})), **arrays)
+        if not all(np.isfinite(a).all() for a in (*vectors.values(), precision)) or not np.isfinite(threshold):
+            raise InputError(f"{what} holds non-finite numbers")
+        return cls(list(data["traits"]), precision=precision, threshold=threshold, about=dict(data.get("about", {})), **vectors)
 
 
-def _rounded(values: np.ndarray, digits: int = 6) -> list[float]:
-    return [round(float(v), digits) for v in values]
-
-
-def _mean_nearest(points: np.ndarray, reference: np.ndarray, k: int) -> np.ndarray:
-    """Mean Euclidean distance from each point (N, F) to its k nearest rows of reference (M, F)."""
-    if len(points) == 0:
-        return np.zeros(0)
-    k = min(k, len(reference))
-    d2 = (np.sum(points**2, axis=1)[:, None] - 2.0 * points @ reference.T + np.sum(reference**2, axis=1)[None])
-    nearest = np.partition(np.maximum(d2, 0.0), k - 1, axis=1)[:, :k]
-    return np.sqrt(nearest).mean(axis=1)
+def _rounded(values: np.ndarray, digits: int = 8) -> list[float]:
+    return [float(f"{float(v):.{digits}g}") for v in values]
 
 
 def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
-    """Quantiles of each column of values (N, F) under row weights (N,), linear between sorted rows."""
+    """Quantiles (Q, F) of each column of values (N, F) under row weights (N,), linear between rows."""
     order = np.argsort(values, axis=0)
     sorted_values = np.take_along_axis(values, order, axis=0)
-    cumulative = np.cumsum(weights[order], axis=0)
-    cumulative = (cumulative - 0.5 * weights[order]) / weights.sum()
+    w = weights[order]
+    cumulative = (np.cumsum(w, axis=0) - 0.5 * w) / weights.sum()
     return np.stack([[np.interp(q, cumulative[:, f], sorted_values[:, f]) for f in range(values.shape[1])]
                      for q in quantiles])
 
 
-def fit_realism_model(traits_by_genre: Mapping[str, np.ndarray], about: dict | None = None,
-                      seed: int = 0) -> RealismModel:
-    """Fit the model to real window traits: {genre: (N_genre, F) window traits}.
+def fit_realism_model(clips_by_genre: Mapping[str, Sequence[np.ndarray]], about: dict | None = None) -> RealismModel:
+    """Fit the model to real window traits: {genre: [(W, F) window traits of each clip]}.
 
-    Each genre weighs the same in the ranges, spreads and neighbour set, whatever its length.
-    `about` is stored as the model's provenance. Deterministic for a given input and `seed` (which
-    picks the neighbour set's windows when there are more than `_MAX_REFERENCE_WINDOWS`).
+    Each genre weighs the same, whatever its length. Deterministic. `about` is stored as provenance.
     """
-    groups = {g: np.asarray(t, dtype=np.float64) for g, t in traits_by_genre.items() if len(t)}
+    groups = {g: [np.asarray(c, dtype=np.float64).reshape(-1, len(TRAITS)) for c in clips] for g, clips in clips_by_genre.items()}
+    groups = {g: np.concatenate(clips) for g, clips in groups.items() if sum(len(c) for c in clips)}
     if not groups:
         raise InputError("no real dance windows to learn realism from")
     values = np.concatenate(list(groups.values()))
     if not np.isfinite(values).all():
         raise InputError("real dance traits hold non-finite numbers (a broken file?)")
+    if len(values) <= len(TRAITS):
+        raise InputError(f"{len(values)} real windows cannot fit a model of {len(TRAITS)} traits: give more real dance")
     weights = np.concatenate([np.full(len(t), 1.0 / len(t)) for t in groups.values()])
-    low, q25, centre, q75, high = _weighted_quantiles(
-        values, weights, (RANGE_QUANTILES[0], 0.25, 0.5, 0.75, RANGE_QUANTILES[1]))
-    scale = np.maximum((q75 - q25) / 1.349, 1e-3 * np.maximum(np.abs(centre), 1.0))
-    rng = np.random.default_rng(seed)
-    per_genre = max(_MAX_REFERENCE_WINDOWS // len(groups), 1)
-    picked = [t if len(t) <= per_genre else t[np.sort(rng.choice(len(t), per_genre, replace=False))]
-              for t in groups.values()]
-    reference = (np.concatenate(picked) - centre) / scale
-    # Each reference window's distance to its other neighbours: how close real windows lie together.
-    d2 = np.sum(reference**2, axis=1)[:, None] - 2.0 * reference @ reference.T + np.sum(reference**2, axis=1)[None]
-    np.fill_diagonal(d2, np.inf)
-    k = min(NEIGHBOURS, len(reference) - 1) if len(reference) > 1 else 1
-    own = np.sqrt(np.maximum(np.partition(d2, k - 1, axis=1)[:, :k], 0.0)).mean(axis=1) if len(reference) > 1 else np.ones(1)
-    radius = float(np.percentile(own, 95.0))
+    weights /= weights.sum()
+    x = transformed(values)
+    mean = weights @ x
+    centred = x - mean
+    covariance = (centred * weights[:, None]).T @ centred
+    covariance = (1.0 - SHRINKAGE) * covariance + SHRINKAGE * np.diag(np.diag(covariance))
+    covariance += np.eye(len(TRAITS)) * 1e-9 * max(float(np.trace(covariance)), 1e-12)
+    precision = np.linalg.inv(covariance)
+    d2 = np.einsum("ij,jk,ik->i", centred, precision, centred)
+    threshold = float(_weighted_quantiles(d2[:, None], weights, (THRESHOLD_QUANTILE,))[0, 0])
+    low, high = _weighted_quantiles(values, weights, _REPORT_QUANTILES)
     info = dict(about or {})
     info.update(genres={g: int(len(t)) for g, t in groups.items()}, windows=int(len(values)))
-    return RealismModel(trait_names(), low, high, scale, centre, reference, max(radius, 1e-6), info)
+    return RealismModel(trait_names(), mean, precision, threshold, low, high, info)
 
 
 @cache
@@ -251,8 +242,8 @@ def genre_of(path: str | Path) -> str:
     return match.group(1) if match else path.parent.name
 
 
-def dance_traits(paths: Sequence[str | Path]) -> dict[str, np.ndarray]:
-    """Window traits of real dance files, grouped by `genre_of`: {genre: (N, F)}.
+def dance_traits(paths: Sequence[str | Path]) -> dict[str, list[np.ndarray]]:
+    """Window traits of real dance files, grouped by `genre_of`: {genre: [(W, F) per file]}.
 
     paths: motion files in any format a2a reads (AIST++ .pkl, AMASS .npz, BVH of any skeleton, a2a
     .npy/.npz); each is read with `load_motion` (grounded) and judged at 30 fps.
@@ -264,4 +255,4 @@ def dance_traits(paths: Sequence[str | Path]) -> dict[str, np.ndarray]:
     for path in paths:
         joints = at_judge_rate(load_motion(path)).joints
         groups.setdefault(genre_of(path), []).append(window_traits(joints))
-    return {genre: np.concatenate(parts) for genre, parts in groups.items()}
+    return groups
