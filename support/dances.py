@@ -168,3 +168,72 @@ def retimed(beat_frames, n_frames: int, factor: float, fps: float = FPS, seed: i
 
 def truncated(dance: Motion, n_frames: int) -> Motion:
     return Motion(dance.poses[:n_frames], dance.trans[:n_frames], fps=dance.fps)
+
+
+# --- real dancing, re-timed to a song ----------------------------------------------------------------
+
+REAL_TAKES = ("cmu_salsa_60_11", "cmu_salsa_61_12")  # tests/data/real: held back from the realism model
+_REAL_DIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "tests" / "data" / "real"
+
+
+def real_take(name: str = REAL_TAKES[0]) -> Motion:
+    """A real salsa dance of tests/data/real (30 fps), never seen by the shipped realism model."""
+    from a2a_cli.motion.formats import load_motion
+
+    return load_motion(_REAL_DIR / f"{name}.npz")
+
+
+_WARP_ROUNDS = 4
+
+
+def _smooth_warp(times: np.ndarray, paired_t: np.ndarray, paired_s: np.ndarray, ratio: float) -> np.ndarray:
+    """Source times for song `times` through the pairs (song time, source time), continued at `ratio`
+    beyond them, by a monotone cubic: a kinked warp would make new speed minima at every kink."""
+    from scipy.interpolate import PchipInterpolator
+
+    t = np.concatenate([[paired_t[0] - 100.0], paired_t, [paired_t[-1] + 100.0]])
+    s = np.concatenate([[paired_s[0] - 100.0 * ratio], paired_s, [paired_s[-1] + 100.0 * ratio]])
+    return PchipInterpolator(t, s)(times)
+
+
+def human_dance(beat_frames, n_frames: int, fps: float = FPS, take: str = REAL_TAKES[0]) -> Motion:
+    """A real dancer's motion re-timed so that its motion beats fall on this song's beats: the judge's
+    picture of a person dancing to the song (where `plausible_dance` is a procedural one).
+
+    The take's motion beats (minima of its kinetic velocity) are laid in order on every `per`-th beat
+    of the song (`beat_frames`, continued at their spacing over the clip), `per` the whole number of
+    beats nearest the take's median motion-beat spacing, and the time between them is warped
+    smoothly (monotone cubic), then nudged a few times so that the re-timed dance's own motion beats
+    land on the beats: every hit of the dancer is on a beat, at about the dancer's own pace. Exactly
+    `n_frames` frames at `fps`; raises ValueError when the take runs out before the song.
+    """
+    from a2a_cli.motion.resample import sample_at
+    from a2a_cli.scoring.beats import motion_beats
+
+    source = real_take(take)
+    source_fps = float(source.fps)
+    mine = (motion_beats(source.joints, source_fps) + 0.5) / source_fps  # seconds: a velocity sample lies between frames
+    grid = _beat_grid(beat_frames, n_frames) / fps
+    step, beat = float(np.median(np.diff(mine))), float(np.median(np.diff(grid)))
+    per = max(1, int(round(step / beat)))
+    ratio = step / (per * beat)  # source seconds per song second
+    targets = grid[grid >= mine[0] / ratio - 1e-9][::per]
+    k = min(mine.size, targets.size)
+    times = np.arange(n_frames) / fps
+    if k < 2 or targets[k - 1] < times[-1] - per * beat:
+        raise ValueError(f"{take} ({source.duration_s:.1f} s) runs out before {n_frames / fps:.1f} s of song")
+    paired_t, paired_s = targets[:k].copy(), mine[:k].copy()
+    for _ in range(_WARP_ROUNDS):  # warping moves speed minima: nudge each pair until its hit is on the beat
+        source_t = _smooth_warp(times, paired_t, paired_s, ratio)
+        hits = (motion_beats(sample_at(source, source_t, fps).joints, fps) + 0.5) / fps
+        for i, t in enumerate(paired_t):
+            near = hits[np.abs(hits - t) < 0.3 * per * beat]
+            if near.size:
+                paired_s[i] += (near[np.argmin(np.abs(near - t))] - t) * ratio
+        paired_s = np.maximum.accumulate(paired_s + np.arange(k) * 1e-6)
+    source_t = _smooth_warp(times, paired_t, paired_s, ratio)
+    if source_t[-1] > (source.n_frames - 1) / source_fps:
+        raise ValueError(f"{take} ({source.duration_s:.1f} s) runs out before {n_frames / fps:.1f} s of song")
+    motion = sample_at(source, source_t, fps)
+    motion.meta = {"generator": "tests.human_dance", "take": take}
+    return motion

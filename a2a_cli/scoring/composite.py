@@ -39,9 +39,10 @@ How it is made (each raw metric alone can be gamed, DESIGN §9):
      z-scores against them.
    - `similarity`: closeness to the reference dance, when one exists; closer than
      `SIMILARITY_PLATEAU_M` earns nothing more, and a replay fails the `not_replayed` gate.
-4. **Anti-gaming factors**: the blend is multiplied by the sync, variety and realism credits: a
-   motion that does not follow this song's beat, repeats itself exactly, or moves unlike people
-   cannot collect the other terms.
+4. **Anti-gaming factors**: the blend is multiplied by the sync and variety credits and by the
+   realism credit above a floor (`REALISM_FLOOR`): a motion that does not follow this song's beat or
+   repeats itself exactly cannot collect the other terms, one that moves unlike people keeps at most
+   a fifth of them.
 5. **Latency**: times 0.9 + 0.1 / (1 + latency / 10 s): speed never lifts a bad dance.
 
 Every report carries `judge_version` and `reasons`: for a score below full credit, which gate,
@@ -65,7 +66,7 @@ from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 from a2a_cli.scoring.constants import (
     COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
     JUDGE_VERSION, LATENCY_HALF_S, LATENCY_WEIGHT, LOW_CREDIT, MAX_MEDIAN_JERK_M_S3, MIN_ENERGY_VARIATION,
-    MIN_SYNC_BEATS, PFC_HALF_CREDIT, PFC_HUMAN, REALISM_HUMAN, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN, SIMILARITY_PLATEAU_M,
+    MIN_SYNC_BEATS, PFC_HALF_CREDIT, PFC_HUMAN, REALISM_FLOOR, REALISM_HUMAN, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN, SIMILARITY_PLATEAU_M,
     SIMILARITY_SCALE_M, SYNC_CHANCE, SYNC_HUMAN, SYNC_LEVEL_TIE, SYNC_LEVELS, VARIETY_LAGS_S, WEIGHTS,
 )
 from a2a_cli.scoring.kinetic import kinetic_features
@@ -323,7 +324,7 @@ def score_motion(motion: Motion, audio: AudioAnalysis | None = None, *, referenc
     if "sync" in components:
         factors["sync"] = components["sync"]
     factors["variety"] = components["variety"]
-    factors["realism"] = components["realism"]
+    factors["realism"] = REALISM_FLOOR + (1.0 - REALISM_FLOOR) * components["realism"]
     if latency_s is not None:
         factors["latency"] = 1.0 - LATENCY_WEIGHT + LATENCY_WEIGHT * latency_score(latency_s)
     score = float(np.clip(blend * float(np.prod(list(factors.values()))), 0.0, 1.0))

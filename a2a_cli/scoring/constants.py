@@ -27,7 +27,7 @@ __all__ = [
     "MAX_BONE_STRETCH", "MAX_FPS", "MAX_JOINT_SPEED_M_S", "MAX_MEDIAN_JERK_M_S3", "MAX_PENETRATION_M",
     "MAX_ROOT_SPEED_M_S", "MAX_SKATE_RATIO", "MIN_DURATION_S", "MIN_ENERGY_VARIATION", "MIN_FPS",
     "MIN_FRAMES", "MIN_POSE_MOTION_M", "MIN_REST_S", "MIN_SYNC_BEATS", "PENETRATION_PERCENTILE",
-    "PFC_HALF_CREDIT", "PFC_HUMAN", "REALISM_HUMAN", "REPEAT_RESIDUAL_EXACT", "REPEAT_RESIDUAL_HUMAN",
+    "PFC_HALF_CREDIT", "PFC_HUMAN", "REALISM_FLOOR", "REALISM_HUMAN", "REPEAT_RESIDUAL_EXACT", "REPEAT_RESIDUAL_HUMAN",
     "REPLAY_MAX_SHIFT_S", "REPLAY_TOLERANCE_M", "SIMILARITY_PLATEAU_M", "SIMILARITY_SCALE_M",
     "SKATE_SPEED_M_S", "SPEED_PERCENTILE", "SYNC_CHANCE", "SYNC_HUMAN", "SYNC_LEVELS", "SYNC_LEVEL_TIE",
     "TELEPORT_SPEED_M_S", "TRAVEL_SMOOTHING_S", "VARIETY_LAGS_S", "WEIGHTS",
@@ -184,9 +184,14 @@ TRAVEL_SMOOTHING_S = 0.2
 # The realism model (realism.py, learned from real dance) gives each 2-s window a credit; a clip's is
 # their mean. Real dancers never seen by the model (held-back CMU salsa takes, 12-s clips) reach
 # 0.6-0.95, the model's own training clips about 1: from REALISM_HUMAN the term is full, below it it
-# falls linearly to 0, and it also multiplies the blend (a body unlike people's cannot collect the other
-# terms). a2a's procedural `choreo` of 2026-12-06 gets under 0.01 (tests/data/procedural).
+# falls linearly to 0. The term also multiplies the blend, as REALISM_FLOOR + (1 - REALISM_FLOOR) x
+# term: a body unlike people's keeps at most a fifth of the score it would have. Not less: the model
+# knows a few genres from a few hundred seconds of capture, and a genre it has never seen can look
+# unlike all of them (a jazz-ballet slice left out of the model gets 0), so realism alone never
+# zeroes a dance that passes every gate. a2a's procedural `choreo` of 2026-12-06 gets under 0.01
+# (tests/data/procedural).
 REALISM_HUMAN = 0.6
+REALISM_FLOOR = 0.2
 # With --reference-stats the realism term is also held to the kinetic statistics of the user's real
 # dances: exp(-max(d - 1, 0) / 2), d the RMS z-score of the kinetic energies (within one standard
 # deviation on average is fully realistic).

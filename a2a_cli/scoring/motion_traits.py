@@ -22,7 +22,7 @@ from a2a_cli.motion.skeleton import (
 )
 from a2a_cli.scoring.constants import JUDGE_FPS
 
-__all__ = ["HOP_S", "TRAITS", "Trait", "WINDOW_S", "trait_names", "window_starts", "window_traits"]
+__all__ = ["HOP_S", "TRAITS", "Trait", "WINDOW_S", "trait_names", "window_size", "window_starts", "window_traits"]
 
 WINDOW_S = 2.0  # long enough for a step, a turn or a phrase of the arms; short enough to see variety
 HOP_S = 1.0
@@ -73,12 +73,17 @@ def trait_names() -> list[str]:
     return [t.name for t in TRAITS]
 
 
+def window_size(n_frames: int, fps: float = JUDGE_FPS) -> int:
+    """Frames in each window of a clip of `n_frames`: `WINDOW_S`, or the whole clip when it is shorter."""
+    return min(int(round(WINDOW_S * fps)), n_frames)
+
+
 def window_starts(n_frames: int, fps: float = JUDGE_FPS) -> np.ndarray:
-    """First frame of each window of a clip of `n_frames` frames (none when the clip is shorter than
-    one window); the windows cover the clip from its start, the last one ends at or before its end."""
-    size, hop = int(round(WINDOW_S * fps)), int(round(HOP_S * fps))
-    if n_frames < size:
+    """First frame of each window of a clip of `n_frames` frames: every `HOP_S` from its start while
+    a whole window fits (a clip shorter than a window is one window); none under 3 frames."""
+    if n_frames < 3:
         return np.zeros(0, dtype=np.int64)
+    size, hop = window_size(n_frames, fps), int(round(HOP_S * fps))
     return np.arange(0, n_frames - size + 1, hop, dtype=np.int64)
 
 
@@ -129,7 +134,7 @@ def window_traits(joints: np.ndarray, fps: float = JUDGE_FPS, floor: np.ndarray 
     joints: (B, T, 24, 3) or (T, 24, 3) world joint positions in metres, y up, at `fps` (the judge's
     30 fps: the windows and lags are counted in frames of it); floor: the floor height per clip (m;
     default the lowest foot joint's 5th percentile over the clip, grounding.floor_height's rule).
-    A (T, 24, 3) input gives (W, len(TRAITS)). Clips shorter than one window give W = 0.
+    A (T, 24, 3) input gives (W, len(TRAITS)). A clip shorter than a window is one window.
     """
     joints = np.asarray(joints, dtype=np.float64)
     single = joints.ndim == 3
@@ -137,7 +142,7 @@ def window_traits(joints: np.ndarray, fps: float = JUDGE_FPS, floor: np.ndarray 
         joints = joints[None]
     b, t = joints.shape[:2]
     starts = window_starts(t, fps)
-    size = int(round(WINDOW_S * fps))
+    size = window_size(t, fps)
     if starts.size == 0:
         out = np.zeros((b, 0, len(TRAITS)))
         return out[0] if single else out
@@ -168,7 +173,7 @@ def window_traits(joints: np.ndarray, fps: float = JUDGE_FPS, floor: np.ndarray 
     root_relative = w - w[..., PELVIS : PELVIS + 1, :]
     mean_pose = root_relative.mean(axis=2, keepdims=True)
     pelvis_path = w[..., PELVIS, :][..., [0, 2]]
-    travel = np.linalg.norm(pelvis_path[:, :, -1] - pelvis_path[:, :, 0], axis=-1) / (WINDOW_S - 1.0 / fps)
+    travel = np.linalg.norm(pelvis_path[:, :, -1] - pelvis_path[:, :, 0], axis=-1) / ((size - 1) / fps)
 
     hand_mean = hand_all.mean(axis=-1)
     columns = [

@@ -109,7 +109,11 @@ class RealismModel:
     def unlikeness(self, traits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(d2 (...,), each trait's share of it (..., F)) for window traits (..., F) in their own units.
         A trait's share is its deviation times the precision-weighted deviation: they sum to d2."""
-        x = transformed(traits)
+        return self.unlikeness_transformed(transformed(traits))
+
+    def unlikeness_transformed(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`unlikeness` of traits already `transformed` (..., F)."""
+        x = np.asarray(x, dtype=np.float64)
         finite = np.isfinite(x).all(axis=-1)
         deviation = np.where(finite[..., None], x - self.mean, 0.0)
         weighted = deviation @ self.precision
