@@ -42,16 +42,16 @@ from a2a_cli.motion.bvh_parse import POSITION_CHANNELS, BvhData, BvhJoint
 from a2a_cli.motion.grounding import grounded
 from a2a_cli.motion.motion import Motion
 from a2a_cli.motion.rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_axis_angle
-from a2a_cli.motion.skeleton import BVH_JOINT_NAMES, N_JOINTS, smpl_skeleton
+from a2a_cli.motion.skeleton import BVH_JOINT_NAMES, HEAD, L_HIP, N_JOINTS, NECK, PELVIS, R_HIP, SPINE1, SPINE3, smpl_skeleton
 
 __all__ = [
     "ALIASES", "ALIGNED_BONES", "REQUIRED_JOINTS", "SkeletonMap", "map_skeleton", "retarget_bvh",
     "source_smpl_positions",
 ]
 
-# Source joint names per SMPL joint, most telling first: `{side}` is left/right, `{s}` l/r, `{Side}` Left/Right
-# (all compared lower-case). Rows: Second Life / CMU conversion, CMU ASF-to-BVH / MotionBuilder / Mixamo,
-# SMPL, then other common rigs (Unreal, ASF bone names, Second Life's m-names).
+# Source joint names per SMPL joint part, most telling first, `{side}` standing for left/right and `{s}`
+# for l/r (names are compared lower-case): the CMU conversion / Second Life names, then MotionBuilder's
+# (CMU ASF-to-BVH, Mixamo), SMPL's, then other rigs' (Unreal, CMU ASF bone names, Second Life m-names).
 _SIDED_ALIASES = {
     "hip": ("{s}thigh", "{side}upleg", "{side}_hip", "{s}_hip", "{side}hip", "{side}thigh", "{side}upperleg",
             "thigh_{s}", "{s}femur", "mhip{side}", "{s}hip"),
@@ -91,7 +91,6 @@ REQUIRED_JOINTS = tuple(f"{side}_{part}" for part in ("hip", "knee", "ankle", "s
 
 _SK = smpl_skeleton()
 _I = {name: i for i, name in enumerate(BVH_JOINT_NAMES)}
-PELVIS, SPINE1, NECK, HEAD = _I["Pelvis"], _I["Spine1"], _I["Neck"], _I["Head"]
 _SPINE_CHAIN = tuple(_I[n] for n in ("Pelvis", "Spine1", "Spine2", "Spine3", "Neck", "Head"))
 # (SMPL joint, the child whose bone direction it copies); parents come before children.
 ALIGNED_BONES = tuple(
@@ -199,10 +198,10 @@ def map_skeleton(joints: list[BvhJoint]) -> SkeletonMap:
         collar, shoulder = _I[f"{side}_collar"], _I[f"{side}_shoulder"]
         if points[collar] is None:  # on the line from Spine3 to the shoulder, at SMPL's proportion
             near, far = (np.linalg.norm(_SK.offsets[k]) for k in (collar, shoulder))
-            points[collar] = points[_I["Spine3"]].blended(points[shoulder], near / (near + far))
-        for end, part in ((_I[f"{side}_ankle"], f"{side}_foot"), (_I[f"{side}_wrist"], f"{side}_palm")):
-            if points[_I[part]] is None:
-                points[_I[part]] = _children_mean(joints, found[BVH_JOINT_NAMES[end]])
+            points[collar] = points[SPINE3].blended(points[shoulder], near / (near + far))
+        for end, leaf in ((f"{side}_ankle", f"{side}_foot"), (f"{side}_wrist", f"{side}_palm")):
+            if points[_I[leaf]] is None:
+                points[_I[leaf]] = _children_mean(joints, found[end])
     matched = {name: joints[j].name for name, j in found.items()}
     matched["Pelvis"] = joints[pelvis].name
     skeleton_map = SkeletonMap(tuple(points), matched, head)
@@ -258,7 +257,7 @@ def _children_mean(joints: list[BvhJoint], j: int) -> _Point | None:
 def _check_bones(rest_points: np.ndarray) -> None:
     """Each aligned bone, the hips' axis and the lower spine have a length at rest: else no direction."""
     scale = np.max(np.nanmax(rest_points, axis=0) - np.nanmin(rest_points, axis=0))
-    for a, b in ALIGNED_BONES + ((_I["Right_hip"], _I["Left_hip"]), (PELVIS, SPINE1)):
+    for a, b in ALIGNED_BONES + ((R_HIP, L_HIP), (PELVIS, SPINE1)):
         if np.linalg.norm(rest_points[b] - rest_points[a]) <= 1e-6 * scale:  # NaN (no point) compares False
             raise InputError(
                 f"BVH skeleton cannot be read as SMPL: its {BVH_JOINT_NAMES[a]} and {BVH_JOINT_NAMES[b]} are at one place at rest"
@@ -363,13 +362,13 @@ def _point_positions(point: _Point, positions: np.ndarray, rotations: np.ndarray
 def _rest_body_frame(rest_points: np.ndarray) -> np.ndarray:
     """The source's pelvis frame at rest over SMPL's, (3, 3): it takes SMPL's body axes to the source's."""
     at = rest_points
-    return _frame(at[_I["Left_hip"]] - at[_I["Right_hip"]], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
+    return _frame(at[L_HIP] - at[R_HIP], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
 
 
 def _smpl_body_frame() -> np.ndarray:
     """The pelvis frame (`_frame`) of SMPL's rest pose, (3, 3)."""
     offsets = _SK.offsets
-    return _frame(offsets[_I["Left_hip"]] - offsets[_I["Right_hip"]], offsets[SPINE1])
+    return _frame(offsets[L_HIP] - offsets[R_HIP], offsets[SPINE1])
 
 
 def _frame(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -411,7 +410,7 @@ def _solve(skeleton_map: SkeletonMap, positions: np.ndarray, rotations: np.ndarr
     points = skeleton_map.points
     at = [None if p is None else _point_positions(p, positions, rotations) for p in points]
     world = np.empty(positions.shape[:1] + (N_JOINTS, 3, 3))
-    world[:, PELVIS] = _frame(at[_I["Left_hip"]] - at[_I["Right_hip"]], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
+    world[:, PELVIS] = _frame(at[L_HIP] - at[R_HIP], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
     for k in range(1, N_JOINTS):
         child = _ALIGNED_CHILD.get(k)
         if child is not None and points[child] is not None:
@@ -423,7 +422,7 @@ def _solve(skeleton_map: SkeletonMap, positions: np.ndarray, rotations: np.ndarr
             world[:, k] = world[:, _SK.parents[k]]
     local = np.swapaxes(world[:, _SK.parents[1:]], -1, -2) @ world[:, 1:]
     poses = matrix_to_axis_angle(np.concatenate([world[:, :1], local], axis=1))
-    hips_mid = (at[_I["Left_hip"]] + at[_I["Right_hip"]]) / 2
-    smpl_hips_mid = (_SK.offsets[_I["Left_hip"]] + _SK.offsets[_I["Right_hip"]]) / 2
+    hips_mid = (at[L_HIP] + at[R_HIP]) / 2
+    smpl_hips_mid = (_SK.offsets[L_HIP] + _SK.offsets[R_HIP]) / 2
     trans = scale * hips_mid - world[:, PELVIS] @ smpl_hips_mid
     return poses, trans
