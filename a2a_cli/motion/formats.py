@@ -4,8 +4,9 @@ Miners send motions over the wire and users point `a2a score` at any file, so ev
 checks before it reads: raw size caps, `.npy` headers parsed by hand (object dtypes, pickles and
 headers that promise more data than the file holds or than any dance needs are refused without
 touching the data), zip members' declared sizes (no zip bombs), then `np.load(allow_pickle=False)`.
-Datasets' files are read too: AMASS archives (.npz with `mocap_framerate`, amass.py) and AIST++
-motion pickles (.pkl, aistpp.py, through an unpickler that builds only numpy arrays).
+Datasets' files are read too: AMASS archives (.npz with `mocap_framerate`, amass.py), AIST++
+motion pickles (.pkl, aistpp.py, through an unpickler that builds only numpy arrays) and BVH of any
+skeleton (CMU, Mixamo: retargeted to SMPL-24 as they are read, bvh.py and retarget.py).
 
 Arrays are recognised by shape (`motion_from_array`):
 - (T, 75): 72 SMPL axis-angle values (24 joints x 3) then the root translation in metres;

@@ -14,14 +14,13 @@
    position channels, on any joint, replace its offset (as in Blender's importer).
 3. Solve world rotations, joint by joint. The pelvis takes the frame of its left-right axis (right hip
    to left hip) and, orthogonalised, its spine (pelvis to Spine1). Every other joint of `ALIGNED_BONES`
-   turns so that its bone to that child points along the source's: first it takes the world rotation
-   of the source joint that carries the child point, times the source's rest body frame (the pelvis
-   frame of its rest pose, so a source facing any way at rest works), times the swing from SMPL's rest
-   bone to the source's rest bone (so a rest pose need not be a T-pose). That carries the source's own
-   twist (smooth, no flips: it is made of the source's rotations) and aligns the bone up to what the
-   source bends between the two points (the spine); a last minimal swing makes the direction exact.
-   The head turns as the source's head; toes and palms (leaves that move no joint) and an ankle or
-   wrist without a point below it follow their parent.
+   takes the world rotation of the source joint that carries the child point, times the source's rest
+   body frame (the pelvis frame of its rest pose, so a source facing any way at rest works), then the
+   minimal swing that turns its bone onto the source's direction. That swing is the difference of the
+   two rest poses (an A-pose rest works), plus what the source bends between the two points (the
+   spine); the twist is the source's own, so it is smooth and never flips. The head turns as the
+   source's head; toes and palms (leaves that move no joint) and an ankle or wrist without a point
+   below it follow their parent.
 4. Root: the pelvis rotation, and the translation that puts the SMPL hips' midpoint at the source's,
    scaled by SMPL leg length / source leg length, so units and body size drop out and steps keep SMPL's
    proportions; then the feet go on the floor (`grounding`). The source is taken as y up. The fps is
@@ -43,16 +42,16 @@ from a2a_cli.motion.bvh_parse import POSITION_CHANNELS, BvhData, BvhJoint
 from a2a_cli.motion.grounding import grounded
 from a2a_cli.motion.motion import Motion
 from a2a_cli.motion.rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_axis_angle
-from a2a_cli.motion.skeleton import BVH_JOINT_NAMES, N_JOINTS, smpl_skeleton
+from a2a_cli.motion.skeleton import BVH_JOINT_NAMES, HEAD, L_HIP, N_JOINTS, NECK, PELVIS, R_HIP, SPINE1, SPINE3, smpl_skeleton
 
 __all__ = [
     "ALIASES", "ALIGNED_BONES", "REQUIRED_JOINTS", "SkeletonMap", "map_skeleton", "retarget_bvh",
     "source_smpl_positions",
 ]
 
-# Source joint names per SMPL joint, most telling first: `{side}` is left/right, `{s}` l/r, `{Side}` Left/Right
-# (all compared lower-case). Rows: Second Life / CMU conversion, CMU ASF-to-BVH / MotionBuilder / Mixamo,
-# SMPL, then other common rigs (Unreal, ASF bone names, Second Life's m-names).
+# Source joint names per SMPL joint part, most telling first, `{side}` standing for left/right and `{s}`
+# for l/r (names are compared lower-case): the CMU conversion / Second Life names, then MotionBuilder's
+# (CMU ASF-to-BVH, Mixamo), SMPL's, then other rigs' (Unreal, CMU ASF bone names, Second Life m-names).
 _SIDED_ALIASES = {
     "hip": ("{s}thigh", "{side}upleg", "{side}_hip", "{s}_hip", "{side}hip", "{side}thigh", "{side}upperleg",
             "thigh_{s}", "{s}femur", "mhip{side}", "{s}hip"),
@@ -92,7 +91,6 @@ REQUIRED_JOINTS = tuple(f"{side}_{part}" for part in ("hip", "knee", "ankle", "s
 
 _SK = smpl_skeleton()
 _I = {name: i for i, name in enumerate(BVH_JOINT_NAMES)}
-PELVIS, SPINE1, NECK, HEAD = _I["Pelvis"], _I["Spine1"], _I["Neck"], _I["Head"]
 _SPINE_CHAIN = tuple(_I[n] for n in ("Pelvis", "Spine1", "Spine2", "Spine3", "Neck", "Head"))
 # (SMPL joint, the child whose bone direction it copies); parents come before children.
 ALIGNED_BONES = tuple(
@@ -169,6 +167,8 @@ def map_skeleton(joints: list[BvhJoint]) -> SkeletonMap:
     head = find("Head", None)
     hips = [found.get("Left_hip"), found.get("Right_hip")]
     pelvis = _common_ancestor(hips[0], hips[1], ancestors) if None not in hips else None
+    if pelvis is not None and pelvis in hips:
+        raise InputError(f"BVH skeleton cannot be read as SMPL: one hip ({joints[pelvis].name}) carries the other")
     if head is not None and pelvis is not None and pelvis not in ancestors(head):
         head = None
         del found["Head"]
@@ -190,7 +190,7 @@ def map_skeleton(joints: list[BvhJoint]) -> SkeletonMap:
 
     points: list[_Point | None] = [None] * N_JOINTS
     for name, j in found.items():
-        points[_I[name]] = _Point(((j, (0.0, 0.0, 0.0), 1.0),), max(parents[j], 0))
+        points[_I[name]] = _Point(((j, (0.0, 0.0, 0.0), 1.0),), parents[j])
     points[PELVIS] = _Point(((pelvis, (0.0, 0.0, 0.0), 1.0),), pelvis)
     rest = _rest_positions(joints)
     _place_spine(points, pelvis, found.get("Neck", head), ancestors, rest)
@@ -198,14 +198,14 @@ def map_skeleton(joints: list[BvhJoint]) -> SkeletonMap:
         collar, shoulder = _I[f"{side}_collar"], _I[f"{side}_shoulder"]
         if points[collar] is None:  # on the line from Spine3 to the shoulder, at SMPL's proportion
             near, far = (np.linalg.norm(_SK.offsets[k]) for k in (collar, shoulder))
-            points[collar] = points[_I["Spine3"]].blended(points[shoulder], near / (near + far))
-        for end, part in ((_I[f"{side}_ankle"], f"{side}_foot"), (_I[f"{side}_wrist"], f"{side}_palm")):
-            if points[_I[part]] is None:
-                points[_I[part]] = _children_mean(joints, found[BVH_JOINT_NAMES[end]])
+            points[collar] = points[SPINE3].blended(points[shoulder], near / (near + far))
+        for end, leaf in ((f"{side}_ankle", f"{side}_foot"), (f"{side}_wrist", f"{side}_palm")):
+            if points[_I[leaf]] is None:
+                points[_I[leaf]] = _children_mean(joints, found[end])
     matched = {name: joints[j].name for name, j in found.items()}
     matched["Pelvis"] = joints[pelvis].name
     skeleton_map = SkeletonMap(tuple(points), matched, head)
-    _check_bones(skeleton_map, rest)
+    _check_bones(_rest_points(skeleton_map, rest))
     return skeleton_map
 
 
@@ -236,8 +236,11 @@ def _place_spine(points: list, pelvis: int, top: int, ancestors, rest: np.ndarra
     ends = np.cumsum(lengths)
     for k, fraction in zip(smpl_chain[1:-1], np.cumsum(smpl_lengths)[:-1] / smpl_lengths.sum()):
         arc = fraction * ends[-1]
-        seg = int(np.searchsorted(ends, arc))  # the segment chain[seg] -> chain[seg + 1] holds the point
-        t = 1.0 - (ends[seg] - arc) / lengths[seg]
+        # The segment chain[seg] -> chain[seg + 1] holds the point. One within 0.1% of the chain above a
+        # joint (the file's offsets are rounded) is that joint, the end of the segment below, carried by its
+        # parent: an SMPL spine in a file under other names keeps its own rotations.
+        seg = int(np.searchsorted(ends, arc - 1e-3 * ends[-1]))
+        t = min(1.0 - (ends[seg] - arc) / lengths[seg], 1.0)
         start, end = chain[seg], chain[seg + 1]
         points[k] = _Point(((start, (0.0, 0.0, 0.0), 1.0 - t), (end, (0.0, 0.0, 0.0), t)), start)
 
@@ -251,20 +254,23 @@ def _children_mean(joints: list[BvhJoint], j: int) -> _Point | None:
     return _Point(tuple((c, o, 1.0 / len(terms)) for c, o in terms), j)
 
 
-def _check_bones(skeleton_map: SkeletonMap, rest: np.ndarray) -> None:
-    """Each aligned bone and the hips' axis has a length at rest: else its direction is undefined."""
-    scale = np.ptp(rest, axis=0).max() if len(rest) > 1 else 0.0
-    pairs = [(a, b) for a, b in ALIGNED_BONES if skeleton_map.points[b] is not None]
-    for a, b in pairs + [(_I["Right_hip"], _I["Left_hip"]), (PELVIS, SPINE1)]:
-        bone = _rest_point(skeleton_map.points[b], rest) - _rest_point(skeleton_map.points[a], rest)
-        if not np.linalg.norm(bone) > 1e-6 * scale:
+def _check_bones(rest_points: np.ndarray) -> None:
+    """Each aligned bone, the hips' axis and the lower spine have a length at rest: else no direction."""
+    scale = np.max(np.nanmax(rest_points, axis=0) - np.nanmin(rest_points, axis=0))
+    for a, b in ALIGNED_BONES + ((R_HIP, L_HIP), (PELVIS, SPINE1)):
+        if np.linalg.norm(rest_points[b] - rest_points[a]) <= 1e-6 * scale:  # NaN (no point) compares False
             raise InputError(
                 f"BVH skeleton cannot be read as SMPL: its {BVH_JOINT_NAMES[a]} and {BVH_JOINT_NAMES[b]} are at one place at rest"
             )
 
 
-def _rest_point(point: _Point, rest: np.ndarray) -> np.ndarray:
-    return sum(w * (rest[j] + np.asarray(o)) for j, o, w in point.terms)
+def _rest_points(skeleton_map: SkeletonMap, rest: np.ndarray) -> np.ndarray:
+    """The SMPL joints on the source's rest pose (`rest`: its joint positions), (24, 3); NaN where none."""
+    out = np.full((N_JOINTS, 3), np.nan)
+    for k, point in enumerate(skeleton_map.points):
+        if point is not None:
+            out[k] = sum(w * (rest[j] + np.asarray(o)) for j, o, w in point.terms)
+    return out
 
 
 # ----------------------------------------------------------------------------- solving
@@ -273,17 +279,17 @@ def _rest_point(point: _Point, rest: np.ndarray) -> np.ndarray:
 def retarget_bvh(data: BvhData) -> Motion:
     """A parsed BVH of any skeleton -> an SMPL Motion at the file's fps, feet on the floor (module docstring)."""
     skeleton_map = map_skeleton(data.joints)
-    rest = _rest_positions(data.joints)
-    rest_body = _frame(*_hips_and_spine(skeleton_map, rest[None], None)) @ _smpl_body_frame().T  # (1, 3, 3)
+    rest_points = _rest_points(skeleton_map, _rest_positions(data.joints))
+    rest_body = _rest_body_frame(rest_points)
+    scale = _leg_length(_SK.rest_positions()) / _leg_length(rest_points)
     n_frames = data.values.shape[0]
     poses = np.empty((n_frames, N_JOINTS, 3), np.float32)
     trans = np.empty((n_frames, 3), np.float32)
-    scale = _leg_length(_SK.offsets, None) / _leg_length(rest, skeleton_map)
     needed = _needed_joints(data.joints, skeleton_map)
     for start in range(0, n_frames, _CHUNK):
         rows = slice(start, start + _CHUNK)
         positions, rotations = _source_fk(data, rows, needed)
-        poses[rows], trans[rows] = _solve(skeleton_map, positions, rotations, rest, rest_body[0], scale)
+        poses[rows], trans[rows] = _solve(skeleton_map, positions, rotations, rest_body, scale)
     return grounded(Motion(poses=poses, trans=trans, fps=data.fps))
 
 
@@ -353,21 +359,16 @@ def _point_positions(point: _Point, positions: np.ndarray, rotations: np.ndarray
     return out
 
 
-def _hips_and_spine(skeleton_map: SkeletonMap, positions: np.ndarray, rotations: np.ndarray | None):
-    """The pelvis's left-right axis (right hip -> left hip) and spine (pelvis -> Spine1), each (T, 3)."""
-    def at(k: int) -> np.ndarray:
-        point = skeleton_map.points[k]
-        if rotations is None:  # the rest pose: no rotations
-            return sum(w * (positions[:, j] + np.asarray(o)) for j, o, w in point.terms)
-        return _point_positions(point, positions, rotations)
-
-    return at(_I["Left_hip"]) - at(_I["Right_hip"]), at(SPINE1) - at(PELVIS)
+def _rest_body_frame(rest_points: np.ndarray) -> np.ndarray:
+    """The source's pelvis frame at rest over SMPL's, (3, 3): it takes SMPL's body axes to the source's."""
+    at = rest_points
+    return _frame(at[L_HIP] - at[R_HIP], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
 
 
 def _smpl_body_frame() -> np.ndarray:
     """The pelvis frame (`_frame`) of SMPL's rest pose, (3, 3)."""
     offsets = _SK.offsets
-    return _frame(offsets[_I["Left_hip"]] - offsets[_I["Right_hip"]], offsets[SPINE1])
+    return _frame(offsets[L_HIP] - offsets[R_HIP], offsets[SPINE1])
 
 
 def _frame(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -396,41 +397,32 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def _leg_length(positions: np.ndarray, skeleton_map: SkeletonMap | None) -> float:
-    """Mean hip-knee-ankle length of the two legs: of SMPL's offsets (map None) or the source's rest positions."""
-    total = 0.0
-    for side in ("Left", "Right"):
-        hip, knee, ankle = (_I[f"{side}_{part}"] for part in ("hip", "knee", "ankle"))
-        if skeleton_map is None:
-            total += np.linalg.norm(positions[knee]) + np.linalg.norm(positions[ankle])
-        else:
-            at = {k: _rest_point(skeleton_map.points[k], positions) for k in (hip, knee, ankle)}
-            total += np.linalg.norm(at[knee] - at[hip]) + np.linalg.norm(at[ankle] - at[knee])
-    return total / 2
+def _leg_length(joints: np.ndarray) -> float:
+    """Mean hip-knee-ankle length of the two legs of SMPL joint positions (24, 3)."""
+    lengths = [np.linalg.norm(joints[_I[f"{side}_knee"]] - joints[_I[f"{side}_hip"]])
+               + np.linalg.norm(joints[_I[f"{side}_ankle"]] - joints[_I[f"{side}_knee"]]) for side in ("Left", "Right")]
+    return float(np.mean(lengths))
 
 
-def _solve(skeleton_map: SkeletonMap, positions: np.ndarray, rotations: np.ndarray, rest: np.ndarray,
-           rest_body: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+def _solve(skeleton_map: SkeletonMap, positions: np.ndarray, rotations: np.ndarray, rest_body: np.ndarray,
+           scale: float) -> tuple[np.ndarray, np.ndarray]:
     """SMPL poses (T, 24, 3) and translation (T, 3) from the source's FK (module docstring, steps 3-4)."""
     points = skeleton_map.points
     at = [None if p is None else _point_positions(p, positions, rotations) for p in points]
     world = np.empty(positions.shape[:1] + (N_JOINTS, 3, 3))
-    world[:, PELVIS] = _frame(at[_I["Left_hip"]] - at[_I["Right_hip"]], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
+    world[:, PELVIS] = _frame(at[L_HIP] - at[R_HIP], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
     for k in range(1, N_JOINTS):
         child = _ALIGNED_CHILD.get(k)
         if child is not None and points[child] is not None:
-            smpl_bone = _unit(_SK.offsets[child])
-            source_rest_bone = _unit(_rest_point(points[child], rest) - _rest_point(points[k], rest))
-            rest_swing = _swing(smpl_bone, rest_body.T @ source_rest_bone)
-            guess = rotations[:, points[child].carrier] @ (rest_body @ rest_swing)
-            world[:, k] = _swing(guess @ smpl_bone, _unit(at[child] - at[k])) @ guess
+            guess = rotations[:, points[child].carrier] @ rest_body
+            world[:, k] = _swing(guess @ _unit(_SK.offsets[child]), _unit(at[child] - at[k])) @ guess
         elif k == HEAD:
             world[:, k] = rotations[:, skeleton_map.head] @ rest_body
         else:
             world[:, k] = world[:, _SK.parents[k]]
     local = np.swapaxes(world[:, _SK.parents[1:]], -1, -2) @ world[:, 1:]
     poses = matrix_to_axis_angle(np.concatenate([world[:, :1], local], axis=1))
-    hips_mid = (at[_I["Left_hip"]] + at[_I["Right_hip"]]) / 2
-    smpl_hips_mid = (_SK.offsets[_I["Left_hip"]] + _SK.offsets[_I["Right_hip"]]) / 2
+    hips_mid = (at[L_HIP] + at[R_HIP]) / 2
+    smpl_hips_mid = (_SK.offsets[L_HIP] + _SK.offsets[R_HIP]) / 2
     trans = scale * hips_mid - world[:, PELVIS] @ smpl_hips_mid
     return poses, trans
