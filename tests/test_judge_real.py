@@ -1,9 +1,11 @@
 """The judge against real human dancing (the AIST++ slices of shared/reference/real-dance).
 
-People belong at the top: every gate passes with a physical margin, each slice scores >= 0.75 with a
-click track at its tempo (best of 8 beat phases: the real phase is unknown) and lower at a tempo
-1.27x off; the verdict does not depend on the frame rate; cheap tricks made of real dancing (an exact
-loop of one beat, a dance played to another song's tempo) still score below 0.2.
+People belong at the top: every gate passes with a physical margin, each slice scores >= 0.75 with
+music at its tempo whatever its beat sounds like (a click, a kick drum, syncopated drums, a band;
+best of 8 beat phases: the real phase is unknown) and lower at a tempo 1.27x off; the verdict does not
+depend on the frame rate; cheap tricks made of real dancing (an exact loop of one beat, a dance played
+to another song's tempo) still score below 0.2. The jazz-ballet slice has two hits in 5 s: its sync
+cannot be judged, and the judge says so.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import pytest
 from hypothesis import given, strategies as st
 
 from a2a_cli.audio import analyze
-from a2a_cli.examples import click_track, synth_song
+from a2a_cli.examples import BEAT_SOUNDS, beat_sound_track, synth_song
 from a2a_cli.motion import Motion
 from a2a_cli.motion.aistpp import music_tempo_bpm
 from a2a_cli.motion.formats import load_motion
 from a2a_cli.motion.resample import resample
 from a2a_cli.scoring import score_motion
 from a2a_cli.scoring.composite import pfc_credit
+from a2a_cli.scoring.constants import MIN_MOTION_BEATS
 from a2a_cli.scoring.validity import is_minimum
+from support.dances import REAL_TAKES, beat_frames_of, human_dance
 
 REAL_DANCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "real-dance"
 SLICES = sorted(REAL_DANCE.glob("*.npy"))
@@ -39,14 +43,23 @@ def real(name: str) -> Motion:
 
 
 @cache
-def clicks(bpm: float, seconds: float, phase: int):
-    """A click track at `bpm` whose beats start `phase` eighths of a beat into the clip."""
-    return analyze(click_track(bpm, seconds, SR, offset_s=phase / PHASES * 60.0 / bpm), SR)
+def music(sound: str, bpm: float, seconds: float, phase: int):
+    """`sound` (examples.BEAT_SOUNDS) at `bpm` whose beats start `phase` eighths of a beat into the clip."""
+    return analyze(beat_sound_track(sound, bpm, seconds, SR, offset_s=phase / PHASES * 60.0 / bpm), SR)
 
 
-def best_of_phases(motion: Motion, bpm: float):
-    reports = [score_motion(motion, clicks(bpm, motion.duration_s, phase)) for phase in range(PHASES)]
+def best_of_phases(motion: Motion, bpm: float, sound: str = "click"):
+    reports = [score_motion(motion, music(sound, bpm, motion.duration_s, phase)) for phase in range(PHASES)]
     return max(reports, key=lambda r: r.validator_score)
+
+
+def sync_judged(report) -> bool:
+    """Whether the report judged sync; when not, it says why (too few hits to show a rhythm)."""
+    if "sync" in report.components:
+        return True
+    assert any(r.startswith("sync not judged") for r in report.reasons), report.reasons
+    assert report.metrics["motion_beats"] < MIN_MOTION_BEATS
+    return False
 
 
 @needs_real_dance
@@ -70,12 +83,29 @@ def test_every_gate_passes_with_a_physical_margin(path):
 
 
 @pytest.mark.parametrize("path", SLICES, ids=lambda p: p.name[:3])
-def test_real_dancing_scores_high_at_its_tempo_and_lower_off_it(path):
+def test_real_dancing_scores_high_at_its_tempo_whatever_the_beat_sounds_like(path):
+    """A click, a bare kick drum over a drone, a syncopated drum pattern, a band with bass and melody:
+    the same dance on the same beat grid scores >= 0.75 with each (best of 8 beat phases: the real
+    phase is unknown), and its sync credit differs by at most 0.1 between them."""
     motion, bpm = real(path.name), music_tempo_bpm(path.name)
-    at_tempo = best_of_phases(motion, bpm)
-    assert at_tempo.passed and at_tempo.validator_score >= 0.75, (at_tempo.validator_score, at_tempo.reasons)
-    assert at_tempo.components["sync"] == 1.0  # people on their own music earn the whole sync credit
-    off_tempo = best_of_phases(motion, bpm * 1.27)
+    credits = []
+    for sound in BEAT_SOUNDS:
+        at_tempo = best_of_phases(motion, bpm, sound)
+        assert at_tempo.passed and at_tempo.validator_score >= 0.75, (sound, at_tempo.validator_score, at_tempo.reasons)
+        credits.append(at_tempo.components.get("sync", None) if sync_judged(at_tempo) else None)
+    judged = [c for c in credits if c is not None]
+    assert len(judged) in (0, len(credits)), credits  # judged with every sound or with none
+    if judged:
+        assert max(judged) - min(judged) <= 0.1, dict(zip(BEAT_SOUNDS, credits))
+        assert min(judged) == 1.0  # people on their own music earn the whole sync credit
+
+
+@pytest.mark.parametrize("path", SLICES, ids=lambda p: p.name[:3])
+def test_real_dancing_scores_lower_off_its_tempo(path):
+    motion, bpm = real(path.name), music_tempo_bpm(path.name)
+    at_tempo, off_tempo = best_of_phases(motion, bpm), best_of_phases(motion, bpm * 1.27)
+    if not sync_judged(at_tempo):  # two hits in 5 s: no tempo can be told from another (JUDGE.md)
+        return
     assert off_tempo.validator_score < at_tempo.validator_score - 0.2, (off_tempo.validator_score, at_tempo.validator_score)
     assert any("sync" in reason for reason in off_tempo.reasons)  # and the report says why
 
@@ -100,7 +130,8 @@ def test_a_real_dance_played_to_another_songs_tempo_scores_low(path, factor):
     motion, bpm = real(path.name), music_tempo_bpm(path.name)
     song = analyze(synth_song(bpm * factor, motion.duration_s, SR, seed=7, bars_per_section=1), SR)
     report = score_motion(motion, song)
-    assert report.validator_score < 0.2, (report.validator_score, report.reasons)
+    if sync_judged(report):  # a clip with too few hits shows no tempo at all (JUDGE.md)
+        assert report.validator_score < 0.2, (report.validator_score, report.reasons)
 
 
 @pytest.mark.parametrize("path", SLICES[::3], ids=lambda p: p.name[:3])
@@ -115,15 +146,14 @@ def test_a_real_dance_gets_the_same_verdict_at_any_frame_rate(path):
 
 
 @cache
-def generated(bpm: float, seconds: float = 12.0):
-    from a2a_cli.generation import get_generator
+def human(bpm: float = 170.0, seconds: float = 12.0):
+    """A held-back real salsa take re-timed to a song's beats (support.dances.human_dance), and the song."""
+    song = analyze(synth_song(bpm, seconds, SR, seed=1), SR)
+    return human_dance(beat_frames_of(bpm, seconds), int(round(seconds * 30)), take=REAL_TAKES[1]), song
 
-    song = analyze(synth_song(bpm, seconds, SR, seed=int(bpm)), SR)
-    return get_generator("choreo").generate(song, seconds, 0), song
 
-
-def test_a_generated_dance_gets_the_same_verdict_at_any_frame_rate():
-    dance, song = generated(124.0)
+def test_a_real_dance_to_a_song_gets_the_same_verdict_at_any_frame_rate():
+    dance, song = human()
     base = score_motion(dance, song)
     assert base.passed and base.validator_score >= 0.8, base.reasons
     for fps in (24.0, 60.0, 120.0, 240.0):
@@ -137,21 +167,22 @@ def test_a_generated_dance_gets_the_same_verdict_at_any_frame_rate():
         assert report.validator_score == pytest.approx(base.validator_score, abs=0.05), fps
 
 
-def test_a_learned_models_foot_sliding_lowers_quality_but_fails_no_gate():
+@needs_real_dance
+@pytest.mark.parametrize("path", SLICES[2:3], ids=lambda p: p.name[:3])
+def test_a_learned_models_foot_sliding_lowers_quality_but_fails_no_gate(path):
     """EDGE-level flaws: the dancer glides on the beat, both feet sliding together (PFC ~1), as a
     diffusion model's feet do. It is a flaw (quality drops), not a cheat (no gate fails)."""
-    dance, song = generated(120.0)
-    t = np.arange(dance.n_frames) / dance.fps
+    clean_motion = real(path.name)
+    t = np.arange(clean_motion.n_frames) / clean_motion.fps
     velocity = 0.9 * np.sin(np.pi * t / 0.5) ** 2 * np.where((t // 0.5) % 2 == 0, 1.0, -1.0)
-    trans = dance.trans.copy()
-    trans[:, 0] += np.cumsum(velocity * np.cos(0.3 * t)) / dance.fps
-    trans[:, 2] += np.cumsum(velocity * np.sin(0.3 * t)) / dance.fps
-    sliding = score_motion(Motion(dance.poses, trans), song)
-    clean = score_motion(dance, song)
+    glide = np.stack([np.cumsum(velocity * np.cos(0.3 * t)), np.zeros_like(t), np.cumsum(velocity * np.sin(0.3 * t))], 1)
+    sliding = score_motion(Motion.from_joints(clean_motion.joints + (glide / clean_motion.fps)[:, None].astype(np.float32)))
+    clean = score_motion(clean_motion)
     assert sliding.passed, sliding.reasons
-    assert sliding.metrics["both_feet_sliding"] > 0.3 > clean.metrics["both_feet_sliding"]
-    assert sliding.components["quality"] <= clean.components["quality"] - 0.2
-    assert sliding.metrics["foot_skating"] < 0.7 and 0.5 < sliding.metrics["pfc"] < 2.0
+    assert sliding.metrics["pfc"] > 1.0 > 0.1 > clean.metrics["pfc"]  # EDGE's own dances: PFC 1.54
+    assert sliding.metrics["foot_skating"] > clean.metrics["foot_skating"] and sliding.metrics["foot_skating"] < 0.7
+    assert sliding.components["quality"] < clean.components["quality"]
+    assert sliding.validator_score < clean.validator_score
 
 
 @given(st.floats(0.0, 50.0), st.floats(0.0, 50.0))

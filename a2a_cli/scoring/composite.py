@@ -12,7 +12,7 @@ How it is made (each raw metric alone can be gamed, DESIGN §9):
    `WEIGHTS` (renormalised over the terms that can be computed: no audio means no sync or energy, no
    reference dance no similarity):
    - `sync`: beat alignment to THIS song, chance-corrected (`beat_sync`), credited from
-     `SYNC_CHANCE` (what unrelated motion reaches) up to `SYNC_HUMAN` (what people reach); left out when the tracker found fewer than `MIN_SYNC_BEATS` beats. Alignment
+     `SYNC_CHANCE` (what unrelated motion reaches) up to `SYNC_HUMAN` (what people reach); left out when the tracker found fewer than `MIN_SYNC_BEATS` beats, or the dance has fewer than `MIN_MOTION_BEATS` hits (then the realism model judges its slow, smooth motion). Alignment
      a = harmonic mean of BAS (music beats find a motion beat) and motion-beat precision (motion
      beats land on a music beat, judged against the tracked beats continued at their mean spacing
      over the whole clip, since trackers drop the beats of a weak intro or ending). The same is
@@ -66,7 +66,7 @@ from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 from a2a_cli.scoring.constants import (
     COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
     JUDGE_VERSION, LATENCY_HALF_S, LATENCY_WEIGHT, LOW_CREDIT, MAX_MEDIAN_JERK_M_S3, MIN_ENERGY_VARIATION,
-    MIN_SYNC_BEATS, PFC_HALF_CREDIT, PFC_HUMAN, REALISM_FLOOR, REALISM_HUMAN, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN, SIMILARITY_PLATEAU_M,
+    MIN_MOTION_BEATS, MIN_SYNC_BEATS, PFC_HALF_CREDIT, PFC_HUMAN, REALISM_FLOOR, REALISM_HUMAN, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN, SIMILARITY_PLATEAU_M,
     SIMILARITY_SCALE_M, SYNC_CHANCE, SYNC_HUMAN, SYNC_LEVEL_TIE, SYNC_LEVELS, VARIETY_LAGS_S, WEIGHTS,
 )
 from a2a_cli.scoring.kinetic import kinetic_features
@@ -177,8 +177,9 @@ def _levels(music: np.ndarray, n_velocity: int) -> list[tuple[str, float, list[n
     """The metrical levels a dancer may follow, each as (name, beats per hit, the level's beats, one
     array per phase, the song grid its precision is judged on, that grid's period, margin in standard
     errors): every beat, every other beat (two phases) and the bar (four phases), each on the
-    tracked beats and on their off-beats, and double time. The tracked beat itself has no margin;
-    every other level must beat its chance by `COARSE_LEVEL_MARGIN_Z`."""
+    tracked beats and on their off-beats, and double time. Every beat and every off-beat have no
+    margin (which of the two a tracker calls the beat depends on the sound: a busy arrangement can
+    lock it onto the off-beats); every other level must beat its chance by `COARSE_LEVEL_MARGIN_Z`."""
     beat = float(np.median(np.diff(music)))
     extended = _extended(music, n_velocity)
     levels = []
@@ -188,7 +189,7 @@ def _levels(music: np.ndarray, n_velocity: int) -> list[tuple[str, float, list[n
         for per_hit in SYNC_LEVELS:
             step = int(per_hit)
             if step == 1 or on.size >= 2 * step:
-                margin = 0.0 if (shift == 0 and step == 1) else COARSE_LEVEL_MARGIN_Z
+                margin = (0.0 if shift == 0 else 1.0) if step == 1 else COARSE_LEVEL_MARGIN_Z
                 levels.append((name, per_hit, [on[offset::step] for offset in range(step)], extended + shift, beat, margin))
     halves = np.sort(np.concatenate([extended, extended + beat / 2]))
     levels.append(("double", 0.5, [halves[(halves >= 0) & (halves < n_velocity)]], halves, beat / 2, COARSE_LEVEL_MARGIN_Z))
@@ -211,7 +212,7 @@ def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float]:
     if music.size < 2:
         (bas, precision, a), = _alignments(beats, [music], [music], n_velocity, fps)
         return {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": 1.0,
-                "sync_level": 1.0, "sync_offbeat": 0.0, "sync": 0.0}
+                "sync_level": 1.0, "sync_offbeat": 0.0, "sync": 0.0, "motion_beats": float(beats.size)}
     judged, chance_of = [], {}
     for name, per_hit, phases, grid, period, z in _levels(music, n_velocity):
         for level in phases:  # every beat comes first: its chance is the floor of its sparser levels
@@ -224,7 +225,8 @@ def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float]:
     (_, a, chance, *_), name, per_hit = next(j for j in judged if j[0][0] >= best - SYNC_LEVEL_TIE)
     *_, bas, precision = judged[0][0]
     return {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": chance,
-            "sync_level": per_hit, "sync_offbeat": float(name == "offbeat"), "sync": best}
+            "sync_level": per_hit, "sync_offbeat": float(name == "offbeat"), "sync": best,
+            "motion_beats": float(beats.size)}
 
 
 def repeat_residual(joints: np.ndarray, fps: float) -> float:
@@ -367,7 +369,7 @@ def _music_terms(batch: ClipBatch, audio, fps: float, metrics: dict, components:
     has too little rhythm or dynamics to judge (module doc)."""
     sync = beat_sync(batch, steady_beat_grid(audio.beat_frames, audio.tempo_bpm) * fps / AUDIO_FPS, fps)
     metrics.update(sync)
-    if np.size(audio.beat_frames) >= MIN_SYNC_BEATS:
+    if np.size(audio.beat_frames) >= MIN_SYNC_BEATS and sync["motion_beats"] >= MIN_MOTION_BEATS:
         components["sync"] = _ramp(sync["sync"], SYNC_CHANCE, SYNC_HUMAN)
     energy = energy_following(batch, audio.rms, fps)
     if energy is not None:
@@ -411,8 +413,9 @@ _LOW_MEANING = {
 
 
 def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict, unlike: list[str]) -> list[str]:
-    """One line per gate, factor or term that holds the score down, the weightiest first; `unlike`:
-    the realism model's words for what is unlike people, added to the realism line."""
+    """One line per gate, factor or term that holds the score down, the weightiest first, and a note
+    when sync could not be judged; `unlike`: the realism model's words for what is unlike people,
+    added to the realism line."""
     failed = [g for g in gates if not g.passed]
     if failed:
         return [f"gate {g.name} failed: {g.message}" + ("" if g.name in ("fps", "frame_count", "duration", "finite")
@@ -421,7 +424,10 @@ def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict, 
     reasons = [f"{name} factor {value:.2f}: {_LOW_MEANING[name]}" + (f": {'; '.join(unlike)}" if name == "realism" and unlike else "")
                for name, value in factors.items() if value < 1.0 and name != "latency"]
     low = sorted((v, k) for k, v in components.items() if v < LOW_CREDIT and k not in factors)
-    return reasons + [f"{name} {value:.2f}: {_detail(name, metrics)}" for value, name in low]
+    notes = []
+    if "sync" not in components and metrics.get("motion_beats", MIN_MOTION_BEATS) < MIN_MOTION_BEATS:
+        notes.append(f"sync not judged: {metrics['motion_beats']:.0f} hits (motion beats) in the clip, too few to show a rhythm")
+    return reasons + [f"{name} {value:.2f}: {_detail(name, metrics)}" for value, name in low] + notes
 
 
 def _detail(name: str, metrics: dict) -> str:

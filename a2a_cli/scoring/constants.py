@@ -26,7 +26,7 @@ __all__ = [
     "LATENCY_WEIGHT", "LOW_CREDIT", "MAX_ABS_POSITION_M", "MAX_AIRBORNE_S", "MAX_ANGULAR_SPEED_RAD_S",
     "MAX_BONE_STRETCH", "MAX_FPS", "MAX_JOINT_SPEED_M_S", "MAX_MEDIAN_JERK_M_S3", "MAX_PENETRATION_M",
     "MAX_ROOT_SPEED_M_S", "MAX_SKATE_RATIO", "MIN_DURATION_S", "MIN_ENERGY_VARIATION", "MIN_FPS",
-    "MIN_FRAMES", "MIN_POSE_MOTION_M", "MIN_REST_S", "MIN_SYNC_BEATS", "PENETRATION_PERCENTILE",
+    "MIN_FRAMES", "MIN_POSE_MOTION_M", "MIN_REST_S", "MIN_MOTION_BEATS", "MIN_SYNC_BEATS", "PENETRATION_PERCENTILE",
     "PFC_HALF_CREDIT", "PFC_HUMAN", "REALISM_FLOOR", "REALISM_HUMAN", "REPEAT_RESIDUAL_EXACT", "REPEAT_RESIDUAL_HUMAN",
     "REPLAY_MAX_SHIFT_S", "REPLAY_TOLERANCE_M", "SIMILARITY_PLATEAU_M", "SIMILARITY_SCALE_M",
     "SKATE_SPEED_M_S", "SPEED_PERCENTILE", "SYNC_CHANCE", "SYNC_HUMAN", "SYNC_LEVELS", "SYNC_LEVEL_TIE",
@@ -119,9 +119,13 @@ WEIGHTS = {"sync": 0.30, "quality": 0.20, "variety": 0.10, "energy": 0.10, "real
 # beat earns nothing more than 0.4 does. The credit is also the anti-gaming factor: below full
 # credit the whole blend shrinks in proportion.
 SYNC_CHANCE = 0.2
-SYNC_HUMAN = 0.4
-# Fewer tracked beats than this: too little rhythm to judge, sync is left out.
+SYNC_HUMAN = 0.35
+# Fewer tracked beats than this: too little rhythm to judge, sync is left out. The same when the dance
+# has fewer motion beats (hits: minima of its kinetic velocity) than MIN_MOTION_BEATS: two hits in a
+# clip (the shared jazz-ballet slice has two in 5 s) land on a beat or not by chance, whatever the
+# dancer did. Such slow, smooth motion is left to the realism model, which knows how fast people move.
 MIN_SYNC_BEATS = 4
+MIN_MOTION_BEATS = 4
 # Metrical levels a dancer may follow, in beats per hit: every beat, every other beat (two phases),
 # every fourth beat (the bar, four phases); each on the beat and on the off-beat (the "and" between
 # beats, which break and hip-hop dancers hit, and which a tracker may take for the beat in a busy
