@@ -25,9 +25,13 @@ from typing import Any
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_write, exclusive_lock, parse_versioned_json
 
-__all__ = ["STATE_VERSION", "MinerRecord", "ValidatorState", "exclusive_state", "validator_state_path"]
+__all__ = ["MIN_STYLES", "RECENT_STYLES", "STATE_VERSION", "VARIETY_FLOOR", "MinerRecord", "ValidatorState", "exclusive_state",
+           "validator_state_path"]
 
 STATE_VERSION = 1
+RECENT_STYLES = 8
+MIN_STYLES = 4
+VARIETY_FLOOR = 0.5
 
 
 @dataclass
@@ -42,6 +46,15 @@ class MinerRecord:
     last_latency_s: float | None = None
     queries: int = 0
     last_step: int = -1
+    recent_styles: list[list[float]] = field(default_factory=list)
+
+    def variety(self) -> float:
+        """The factor on this miner's weight from the variety of its recent answers (module doc)."""
+        if len(self.recent_styles) < MIN_STYLES:
+            return 1.0
+        from a2a_cli.scoring.realism import shipped_model
+
+        return VARIETY_FLOOR + (1.0 - VARIETY_FLOOR) * shipped_model().diversity(self.recent_styles)
 
 
 @dataclass
@@ -66,12 +79,13 @@ class ValidatorState:
         return dropped
 
     def record_score(self, uid: int, hotkey: str, score: float, alpha: float, *, reason: str = "",
-                     latency_s: float | None = None) -> MinerRecord:
+                     latency_s: float | None = None, style: list[float] | None = None) -> MinerRecord:
         """ema <- alpha * score + (1 - alpha) * ema, starting from 0 for a hotkey not seen (or reset).
 
         uid, hotkey: the miner (its UID now, its ss58 hotkey). score: the step's score, clamped to
         [0, 1] (NaN counts as 0). alpha: the newest score's weight, in (0, 1]. reason: why it scored
         so, kept for the operator. latency_s: its answer's round trip in seconds, None without one.
+        style: the answer's style vector when it was judged a dance (kept for the miner's variety).
         """
         if not 0.0 < alpha <= 1.0:
             raise InputError(f"alpha must be in (0, 1], got {alpha}")
@@ -84,10 +98,13 @@ class ValidatorState:
         record.last_score, record.last_reason, record.last_latency_s = score, reason, latency_s
         record.queries += 1
         record.last_step = self.step
+        if style is not None:
+            record.recent_styles = (record.recent_styles + [[round(float(v), 4) for v in style]])[-RECENT_STYLES:]
         return record
 
     def weights(self, metagraph: Any) -> tuple[list[int], list[float]]:
-        """(uids, moving averages) of the miners registered in `metagraph` with a positive average, by uid.
+        """(uids, moving averages times variety) of the miners registered in `metagraph` with a positive
+        average, by uid.
 
         Raw, not normalised: `Chain.set_weights` normalises. Empty when nobody has earned anything.
         """
@@ -95,7 +112,7 @@ class ValidatorState:
         for neuron in metagraph.neurons:
             record = self.miners.get(neuron.hotkey)
             if record is not None and record.uid == neuron.uid and record.ema > 0.0:
-                pairs.append((neuron.uid, record.ema))
+                pairs.append((neuron.uid, record.ema * record.variety()))
         pairs.sort()
         return [u for u, _ in pairs], [w for _, w in pairs]
 
@@ -122,6 +139,10 @@ class ValidatorState:
                 record = MinerRecord(**row)
                 if not (math.isfinite(record.ema) and 0.0 <= record.ema <= 1.0):
                     raise ValueError(f"moving average {record.ema!r} out of [0, 1]")
+                styles = record.recent_styles
+                if not isinstance(styles, list) or len(styles) > RECENT_STYLES or len({len(v) for v in styles}) > 1 \
+                        or not all(isinstance(x, (int, float)) and math.isfinite(x) for v in styles for x in v):
+                    raise ValueError(f"recent styles of {record.hotkey} are not at most {RECENT_STYLES} vectors of numbers")
                 miners[record.hotkey] = record
             last_weights_block = doc["last_weights_block"]
             if last_weights_block is not None and (type(last_weights_block) is not int or last_weights_block < 0):

@@ -16,8 +16,9 @@ One step:
      validator score (gates, beat sync, quality, ..., latency). Every failure (an HTTP error, a
      timeout, a closed connection, garbage, a wrong frame count, a copy) is a score of 0 with a
      reason; nothing a miner sends can raise out of a step.
-  5. Fold the scores into each hotkey's moving average, set weights when the cadence allows
-     (never with `dry_run`), and save the state atomically.
+  5. Fold the scores into each hotkey's moving average and each judged answer's style into the
+     miner's recent styles, set weights (moving average times the variety of its recent answers,
+     state.py) when the cadence allows (never with `dry_run`), and save the state atomically.
 
 **Copy policy.** Answers are taken in the order they arrived. An answer that is the same dance as
 an earlier answer in this step (scoring.similarity fingerprints within `DUPLICATE_TOLERANCE_M`,
@@ -185,6 +186,7 @@ class Verdict:
     score: float
     reason: str
     model: str | None = None
+    style: list[float] | None = None  # the answer's style, when it was judged a dance (state.py: variety)
 
 
 class Validator:
@@ -244,7 +246,8 @@ class Validator:
         answers = []
         for reply, verdict in zip(replies, verdicts):
             record = self.state.record_score(reply.neuron.uid, reply.neuron.hotkey, verdict.score, self.settings.alpha,
-                                             reason=verdict.reason, latency_s=None if reply.body is None else reply.latency_s)
+                                             reason=verdict.reason, latency_s=None if reply.body is None else reply.latency_s,
+                                             style=verdict.style)
             answers.append(Answer(reply.neuron.uid, reply.neuron.hotkey, verdict.score, verdict.reason,
                                   round(reply.latency_s, 4), verdict.model, record.ema))
         answers.sort(key=lambda a: a.uid)
@@ -304,12 +307,18 @@ class Validator:
     @staticmethod
     def _score(motion: Any, analysis: Any, reference: Any, latency_s: float, model: str) -> Verdict:
         from a2a_cli.scoring import score_motion
+        from a2a_cli.scoring.motion_traits import window_traits
+        from a2a_cli.scoring.realism import shipped_model
+        from a2a_cli.scoring.validity import at_judge_rate
 
         try:
             report = score_motion(motion, analysis, reference=reference, latency_s=latency_s)
+            style = None
+            if report.passed:
+                style = shipped_model().style_vector(window_traits(at_judge_rate(motion).joints)).tolist()
         except Exception as e:  # the judge must not fall over on one answer; it scores 0 and says why
             return Verdict(0.0, f"scoring failed: {type(e).__name__}", model)
-        return Verdict(report.validator_score, "; ".join(report.reasons) or "ok", model)
+        return Verdict(report.validator_score, "; ".join(report.reasons) or "ok", model, style)
 
     # --- weights ---------------------------------------------------------------------------------
 

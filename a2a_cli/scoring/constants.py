@@ -35,7 +35,7 @@ __all__ = [
 
 # Reported in every score (JSON, tables) and sent by validators in the protocol: two scores are
 # comparable only under the same version. Major: what is measured changes; minor: a constant moves.
-JUDGE_VERSION = "2.0"
+JUDGE_VERSION = "3.0"
 
 # --- time base ------------------------------------------------------------------------------------
 # Every gate and term is measured on the motion resampled to 30 fps (the rate of AIST++, EDGE and the

@@ -52,6 +52,7 @@ SOFTNESS = 8.0
 _REPORT_QUANTILES = (0.05, 0.95)
 _SHIPPED = "data/realism_model.json"
 _FAR = 1e6  # the unlikeness of a window whose traits could not be measured
+_SPREAD_CLIP_WINDOWS = 11  # the windows of a 12-s answer
 
 
 def transformed(traits: np.ndarray) -> np.ndarray:
@@ -95,7 +96,8 @@ class RealismModel:
 
     mean: (F,) the real windows' mean of the transformed traits; precision: (F, F) the inverse of
     their shrunk covariance; threshold: the real windows' `THRESHOLD_QUANTILE` of d2; low, high: each
-    trait's real 5th-95th percentile in its own units (for reasons); about: provenance.
+    trait's real 5th-95th percentile in its own units (for reasons); real_spread: how far apart
+    the styles of two real dances lie (`diversity`); about: provenance.
     """
 
     traits: list[str]
@@ -104,7 +106,23 @@ class RealismModel:
     threshold: float
     low: np.ndarray
     high: np.ndarray
+    real_spread: float
     about: dict = field(default_factory=dict)
+
+    def style_vector(self, traits: np.ndarray) -> np.ndarray:
+        """One answer's style: the mean of its windows' transformed traits (W, F), whitened by the
+        model's precision so that distances between styles are in real dancers' standard units. (F,)"""
+        return transformed(np.asarray(traits, dtype=np.float64)).mean(axis=0) @ np.linalg.cholesky(self.precision)
+
+    def diversity(self, styles: np.ndarray) -> float:
+        """How varied a miner's recent answers are next to real dancers: the median distance between
+        two of its answers' styles (N, F) over `real_spread` (the same between 12-s clips of different
+        real dances), at most 1. A miner whose every answer is the same kind of dance comes near 0."""
+        styles = np.asarray(styles, dtype=np.float64)
+        if len(styles) < 2:
+            return 1.0
+        distance = np.linalg.norm(styles[:, None] - styles[None], axis=-1)[np.triu_indices(len(styles), 1)]
+        return float(min(np.median(distance) / self.real_spread, 1.0))
 
     def unlikeness(self, traits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(d2 (...,), each trait's share of it (..., F)) for window traits (..., F) in their own units.
@@ -150,6 +168,7 @@ class RealismModel:
             "fps": JUDGE_FPS, "traits": self.traits, "log_floors": [t.log_floor for t in TRAITS],
             "mean": _rounded(self.mean), "precision": [_rounded(row) for row in self.precision],
             "threshold": round(float(self.threshold), 6), "low": _rounded(self.low), "high": _rounded(self.high),
+            "real_spread": round(float(self.real_spread), 6),
         }, indent=1)
 
     @classmethod
@@ -163,14 +182,17 @@ class RealismModel:
             vectors = {k: np.asarray(data[k], dtype=np.float64) for k in ("mean", "low", "high")}
             precision = np.asarray(data["precision"], dtype=np.float64)
             threshold = float(data["threshold"])
+            real_spread = float(data["real_spread"])
         except (KeyError, TypeError, ValueError) as e:
             raise InputError(f"{what} is not an a2a realism model ({type(e).__name__}: {e})") from None
         n = len(TRAITS)
         if any(v.shape != (n,) for v in vectors.values()) or precision.shape != (n, n):
             raise InputError(f"{what} has arrays of the wrong shape")
-        if not all(np.isfinite(a).all() for a in (*vectors.values(), precision)) or not np.isfinite(threshold):
-            raise InputError(f"{what} holds non-finite numbers")
-        return cls(list(data["traits"]), precision=precision, threshold=threshold, about=dict(data.get("about", {})), **vectors)
+        if not all(np.isfinite(a).all() for a in (*vectors.values(), precision)) or not np.isfinite(threshold) \
+                or not (np.isfinite(real_spread) and real_spread > 0):
+            raise InputError(f"{what} holds non-finite numbers or a non-positive spread")
+        return cls(list(data["traits"]), precision=precision, threshold=threshold, real_spread=real_spread,
+                   about=dict(data.get("about", {})), **vectors)
 
 
 def _rounded(values: np.ndarray, digits: int = 8) -> list[float]:
@@ -192,8 +214,8 @@ def fit_realism_model(clips_by_genre: Mapping[str, Sequence[np.ndarray]], about:
 
     Each genre weighs the same, whatever its length. Deterministic. `about` is stored as provenance.
     """
-    groups = {g: [np.asarray(c, dtype=np.float64).reshape(-1, len(TRAITS)) for c in clips] for g, clips in clips_by_genre.items()}
-    groups = {g: np.concatenate(clips) for g, clips in groups.items() if sum(len(c) for c in clips)}
+    clips_of = {g: [np.asarray(c, dtype=np.float64).reshape(-1, len(TRAITS)) for c in clips] for g, clips in clips_by_genre.items()}
+    groups = {g: np.concatenate(clips) for g, clips in clips_of.items() if sum(len(c) for c in clips)}
     if not groups:
         raise InputError("no real dance windows to learn realism from")
     values = np.concatenate(list(groups.values()))
@@ -215,7 +237,26 @@ def fit_realism_model(clips_by_genre: Mapping[str, Sequence[np.ndarray]], about:
     low, high = _weighted_quantiles(values, weights, _REPORT_QUANTILES)
     info = dict(about or {})
     info.update(genres={g: int(len(t)) for g, t in groups.items()}, windows=int(len(values)))
-    return RealismModel(trait_names(), mean, precision, threshold, low, high, info)
+    model = RealismModel(trait_names(), mean, precision, threshold, low, high, 1.0, info)
+    return RealismModel(trait_names(), mean, precision, threshold, low, high,
+                        _real_spread(model, [c for clips in clips_of.values() for c in clips]), info)
+
+
+def _real_spread(model: RealismModel, clips: Sequence[np.ndarray]) -> float:
+    """The median style distance between `_SPREAD_CLIP_WINDOWS`-window pieces of different real clips
+    (a miner's answers are dances to different songs: compared with different dances, not with the
+    next seconds of the same one). 1 when fewer than two clips are long enough."""
+    styles, owner = [], []
+    for i, clip in enumerate(clips):
+        for start in range(0, len(clip) - _SPREAD_CLIP_WINDOWS + 1, _SPREAD_CLIP_WINDOWS):
+            styles.append(model.style_vector(clip[start : start + _SPREAD_CLIP_WINDOWS]))
+            owner.append(i)
+    owner = np.asarray(owner)
+    if len(set(owner.tolist())) < 2:
+        return 1.0
+    styles = np.asarray(styles)
+    distance = np.linalg.norm(styles[:, None] - styles[None], axis=-1)
+    return float(np.median(distance[owner[:, None] != owner[None]]))
 
 
 @cache
