@@ -21,7 +21,7 @@ MEANINGS = {
     "quality": "feet grounded (PFC) and smooth (jerk), up to people's level (0-1)",
     "variety": "not an exact loop: a person repeating a move is fine (0-1)",
     "energy": "moves more when the music is louder (0-1)",
-    "realism": "the body moves like real dancers: travel, legs, steps (0-1)",
+    "realism": "how likely the body's motion is among real dancers' (the realism model; 0-1)",
     "similarity": "close to the reference dance (0-1)",
     "bas": "Beat Align Score (Bailando), higher is better (AIST++ 0.24)",
     "beat_precision": "motion beats that land on a music beat",

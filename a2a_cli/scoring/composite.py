@@ -286,8 +286,7 @@ def score_motion(motion: Motion, audio: AudioAnalysis | None = None, *, referenc
     motion: the Motion to judge (any frame rate; judged at JUDGE_FPS); audio: its song's
     `AudioAnalysis`, or None to judge without music (no sync, no energy, no frame-count gate);
     reference: a reference Motion for the prompt (similarity and the replay gate), or None;
-    reference_stats: `fid.ReferenceStats` of real dances, replacing the shipped body statistics in
-    the realism term; latency_s: the miner's answer time in seconds, or None; replay_tolerance_m:
+    reference_stats: `fid.ReferenceStats` of real dances, which the realism term is also held to; latency_s: the miner's answer time in seconds, or None; replay_tolerance_m:
     overrides `similarity.REPLAY_TOLERANCE_M`; validity: this motion's `validity_values` at the
     judge's rate, when a caller computed them for a batch (score_motions).
     """
