@@ -19,7 +19,7 @@ from a2a_cli.motion import Motion
 from a2a_cli.motion import skeleton as sk
 from a2a_cli.scoring import score_motion
 from a2a_cli.scoring.beats import align_beats, motion_beats
-from a2a_cli.scoring.composite import _chance_corrected, _extended, beat_sync
+from a2a_cli.scoring.composite import _alignments, _chance_corrected, _controls, _extended, beat_sync
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 from support.dances import beat_frames_of, loop_one_move, plausible_dance, static_pose
 
@@ -126,7 +126,8 @@ def test_half_time_levels_do_not_lift_noise_with_a_half_time_rhythm():
     for seed in range(20):
         noise = smooth_noise(N, 12.0, seed)
         syncs.append(beat_sync(noise.joints, music, 30.0)["sync"])
-        tracked_only.append(_chance_corrected(motion_beats(noise.joints, 30.0), music, _extended(music, N - 1), float(np.median(np.diff(music))), N - 1, 30.0)[0])
+        grids = _controls(music, _extended(music, N - 1), float(np.median(np.diff(music))))
+        tracked_only.append(_chance_corrected(_alignments(motion_beats(noise.joints, 30.0), *grids, N - 1, 30.0), music.size)[0])
         scores.append(score_motion(noise, audio).validator_score)
     assert np.mean(syncs) <= np.mean(tracked_only) + 0.02, (np.mean(syncs), np.mean(tracked_only))
     assert np.median(scores) < 0.2 and np.mean(np.array(scores) < 0.2) >= 0.8, np.round(scores, 2)

@@ -64,7 +64,7 @@ from a2a_cli.scoring.beats import align_beats_batch, kinetic_velocity, motion_be
 from a2a_cli.scoring.body_stats import body_statistics
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 from a2a_cli.scoring.constants import (
-    COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
+    COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, OFFBEAT_MARGIN_Z, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
     JUDGE_VERSION, LATENCY_HALF_S, LATENCY_WEIGHT, LOW_CREDIT, MAX_MEDIAN_JERK_M_S3, MIN_ENERGY_VARIATION,
     MIN_MOTION_BEATS, MIN_SYNC_BEATS, PFC_HALF_CREDIT, PFC_HUMAN, REALISM_FLOOR, REALISM_HUMAN, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN, SIMILARITY_PLATEAU_M,
     SIMILARITY_SCALE_M, SYNC_CHANCE, SYNC_HUMAN, SYNC_LEVEL_TIE, SYNC_LEVELS, VARIETY_LAGS_S, WEIGHTS,
@@ -144,31 +144,39 @@ def _extended(level: np.ndarray, n_velocity: int) -> np.ndarray:
     return np.concatenate([before, level, after])
 
 
-def _chance_corrected(beats: np.ndarray, level: np.ndarray, song_grid: np.ndarray, song_period: float,
-                      n_velocity: int, fps: float, margin_z: float = 0.0, chance_floor: float = 0.0):
-    """(sync, alignment, chance, BAS, precision) of the motion against one metrical level.
-
-    BAS asks whether the level's beats find a motion beat; precision whether every motion beat lands
-    on the song's grid for this level (`song_grid`: the tracked beats continued over the clip, or their
-    off-beats, or both for double time; `song_period` its spacing), whatever the level: a dancer
-    marking the bar is on the beat, a 3-against-4 pattern that meets the bar line once a bar is not.
-    Chance: the same with the level shifted by 1/8 .. 7/8 of its period and the song's grid by as much
-    of its own. `margin_z` raises the bar by that many binomial standard errors of the chance level.
-    `chance_floor`: the chance of the full grid this level takes every other or every fourth beat
-    of. A random grid finds motion beats as often whichever of its beats are counted, so that
-    chance, measured on more beats, holds for the level too; the level's own, from a handful of
-    beats, can come out near 0 by luck, and a lucky level would then pass for a dancer's.
-    """
-    if level.size < 2:  # one beat or none: no rhythm to follow, nothing to credit
-        (bas, precision, a), = _alignments(beats, [level], [level], n_velocity, fps)
-        return 0.0, a, 1.0, bas, precision
+def _controls(level: np.ndarray, song_grid: np.ndarray, song_period: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The grids one metrical level is judged on: (BAS grids, precision grids), the level itself first
+    and then, for chance, the level shifted by 1/8 .. 7/8 of its period and the song's grid by as much
+    of its own (a level of fewer than 2 beats has no period: itself only)."""
+    if level.size < 2:
+        return [level], [level]
     period = float(np.median(np.diff(level)))
     grid = np.concatenate([[level[0] - period], level])
-    (bas, precision, a), *shifted = _alignments(
-        beats, [level] + [grid + period * f for f in CONTROL_PHASES],
-        [song_grid] + [song_grid + song_period * f for f in CONTROL_PHASES], n_velocity, fps)
+    return ([level] + [grid + period * f for f in CONTROL_PHASES],
+            [song_grid] + [song_grid + song_period * f for f in CONTROL_PHASES])
+
+
+def _chance_corrected(judged: list[tuple[float, float, float]], n_beats: int, margin_z: float = 0.0,
+                      chance_floor: float = 0.0):
+    """(sync, alignment, chance, BAS, precision) of the motion against one metrical level, from the
+    (BAS, precision, alignment) of its `_controls` grids (the level first, then the shifted ones).
+
+    BAS asks whether the level's beats find a motion beat; precision whether every motion beat lands
+    on the song's grid for this level (the tracked beats continued over the clip, or their off-beats,
+    or both for double time), whatever the level: a dancer marking the bar is on the beat, a
+    3-against-4 pattern that meets the bar line once a bar is not. Chance: the mean alignment of the
+    shifted grids. `margin_z` raises the bar by that many binomial standard errors of the chance level
+    over the level's `n_beats`. `chance_floor`: the chance of the full grid this level takes every
+    other or every fourth beat of. A random grid finds motion beats as often whichever of its beats
+    are counted, so that chance, measured on more beats, holds for the level too; the level's own,
+    from a handful of beats, can come out near 0 by luck, and a lucky level would then pass for a
+    dancer's.
+    """
+    (bas, precision, a), *shifted = judged
+    if not shifted:  # one beat or none: no rhythm to follow, nothing to credit
+        return 0.0, a, 1.0, bas, precision
     chance = max(float(np.mean([c for *_, c in shifted])), chance_floor)
-    bar = chance + margin_z * np.sqrt(chance * (1 - chance) / level.size)
+    bar = chance + margin_z * np.sqrt(chance * (1 - chance) / n_beats)
     sync = float(np.clip((a - bar) / (1 - bar), 0.0, 1.0)) if bar < 1 else 0.0
     return sync, a, chance, bas, precision
 
@@ -177,9 +185,10 @@ def _levels(music: np.ndarray, n_velocity: int) -> list[tuple[str, float, list[n
     """The metrical levels a dancer may follow, each as (name, beats per hit, the level's beats, one
     array per phase, the song grid its precision is judged on, that grid's period, margin in standard
     errors): every beat, every other beat (two phases) and the bar (four phases), each on the
-    tracked beats and on their off-beats, and double time. Every beat and every off-beat have no
-    margin (which of the two a tracker calls the beat depends on the sound: a busy arrangement can
-    lock it onto the off-beats); every other level must beat its chance by `COARSE_LEVEL_MARGIN_Z`."""
+    tracked beats and on their off-beats, and double time. Every beat has no margin and every
+    off-beat a small one (`OFFBEAT_MARGIN_Z`: which of the two a tracker calls the beat depends on
+    the sound, a busy arrangement can lock it onto the off-beats); every other level must beat its
+    chance by `COARSE_LEVEL_MARGIN_Z`."""
     beat = float(np.median(np.diff(music)))
     extended = _extended(music, n_velocity)
     levels = []
@@ -189,7 +198,7 @@ def _levels(music: np.ndarray, n_velocity: int) -> list[tuple[str, float, list[n
         for per_hit in SYNC_LEVELS:
             step = int(per_hit)
             if step == 1 or on.size >= 2 * step:
-                margin = (0.0 if shift == 0 else 1.0) if step == 1 else COARSE_LEVEL_MARGIN_Z
+                margin = (0.0 if shift == 0 else OFFBEAT_MARGIN_Z) if step == 1 else COARSE_LEVEL_MARGIN_Z
                 levels.append((name, per_hit, [on[offset::step] for offset in range(step)], extended + shift, beat, margin))
     halves = np.sort(np.concatenate([extended, extended + beat / 2]))
     levels.append(("double", 0.5, [halves[(halves >= 0) & (halves < n_velocity)]], halves, beat / 2, COARSE_LEVEL_MARGIN_Z))
@@ -213,12 +222,17 @@ def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float]:
         (bas, precision, a), = _alignments(beats, [music], [music], n_velocity, fps)
         return {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": 1.0,
                 "sync_level": 1.0, "sync_offbeat": 0.0, "sync": 0.0, "motion_beats": float(beats.size)}
+    phases = [(name, per_hit, level, grid, period, z) for name, per_hit, levels, grid, period, z in _levels(music, n_velocity)
+              for level in levels]
+    controls = [_controls(level, grid, period) for _, _, level, grid, period, _ in phases]
+    found = iter(_alignments(beats, [g for bas_grids, _ in controls for g in bas_grids],
+                             [g for _, precision_grids in controls for g in precision_grids], n_velocity, fps))
     judged, chance_of = [], {}
-    for name, per_hit, phases, grid, period, z in _levels(music, n_velocity):
-        for level in phases:  # every beat comes first: its chance is the floor of its sparser levels
-            result = _chance_corrected(beats, level, grid, period, n_velocity, fps, z, chance_of.get(name, 0.0))
-            chance_of.setdefault(name, result[2])
-            judged.append((result, name, per_hit))
+    for (name, per_hit, level, _, _, z), (bas_grids, _) in zip(phases, controls):
+        # every beat comes first: its chance is the floor of its sparser levels
+        result = _chance_corrected([next(found) for _ in bas_grids], level.size, z, chance_of.get(name, 0.0))
+        chance_of.setdefault(name, result[2])
+        judged.append((result, name, per_hit))
     # The best level; levels within SYNC_LEVEL_TIE of it count as equal and the first listed wins (a
     # dancer on every beat also marks the bar, and is reported at the beat).
     best = max(j[0][0] for j in judged)
@@ -243,7 +257,16 @@ def repeat_residual(joints: np.ndarray, fps: float) -> float:
     hi = min(int(round(VARIETY_LAGS_S[1] * fps)), len(x) // 2)
     if spread <= 1e-12 or hi < lo:
         return 0.0
-    return min(float(np.mean(np.sum((x[lag:] - x[:-lag]) ** 2, axis=1))) for lag in range(lo, hi + 1)) / spread
+    # sum_t |x(t + L) - x(t)|^2 = sum |x(t + L)|^2 + sum |x(t)|^2 - 2 sum x(t + L).x(t), for every lag L at
+    # once: the squared norms by cumulative sums, the cross term by one FFT correlation.
+    n = len(x)
+    norms = np.concatenate([[0.0], np.cumsum(np.sum(x * x, axis=1))])
+    size = 1 << (2 * n - 1).bit_length()
+    spectrum = np.fft.rfft(x, size, axis=0)
+    cross = np.fft.irfft(np.sum(spectrum * spectrum.conj(), axis=1), size)[: hi + 1]
+    lags = np.arange(lo, hi + 1)
+    total = (norms[n] - norms[lags]) + norms[n - lags] - 2.0 * cross[lags]
+    return float(np.min(np.maximum(total, 0.0) / (n - lags))) / spread
 
 
 def _ramp(value: float, none: float, full: float) -> float:

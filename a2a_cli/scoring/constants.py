@@ -26,7 +26,7 @@ __all__ = [
     "LATENCY_WEIGHT", "LOW_CREDIT", "MAX_ABS_POSITION_M", "MAX_AIRBORNE_S", "MAX_ANGULAR_SPEED_RAD_S",
     "MAX_BONE_STRETCH", "MAX_FPS", "MAX_JOINT_SPEED_M_S", "MAX_MEDIAN_JERK_M_S3", "MAX_PENETRATION_M",
     "MAX_ROOT_SPEED_M_S", "MAX_SKATE_RATIO", "MIN_DURATION_S", "MIN_ENERGY_VARIATION", "MIN_FPS",
-    "MIN_FRAMES", "MIN_POSE_MOTION_M", "MIN_REST_S", "MIN_MOTION_BEATS", "MIN_SYNC_BEATS", "PENETRATION_PERCENTILE",
+    "MIN_FRAMES", "MIN_MOTION_BEATS", "MIN_POSE_MOTION_M", "MIN_REST_S", "MIN_SYNC_BEATS", "OFFBEAT_MARGIN_Z", "PENETRATION_PERCENTILE",
     "PFC_HALF_CREDIT", "PFC_HUMAN", "REALISM_FLOOR", "REALISM_HUMAN", "REPEAT_RESIDUAL_EXACT", "REPEAT_RESIDUAL_HUMAN",
     "REPLAY_MAX_SHIFT_S", "REPLAY_TOLERANCE_M", "SIMILARITY_PLATEAU_M", "SIMILARITY_SCALE_M",
     "SKATE_SPEED_M_S", "SPEED_PERCENTILE", "SYNC_CHANCE", "SYNC_HUMAN", "SYNC_LEVELS", "SYNC_LEVEL_TIE",
@@ -135,6 +135,9 @@ MIN_MOTION_BEATS = 4
 # does not lift noise.
 SYNC_LEVELS = (1.0, 2.0, 4.0)
 COARSE_LEVEL_MARGIN_Z = 2.0
+# The off-beat (every off-beat) must beat its chance by one standard error: as much a level as the beat
+# for a dancer, it is a second try at the same density of hits for noise.
+OFFBEAT_MARGIN_Z = 1.0
 # Levels whose sync is within this of the best count as equal for `sync_level`, and the finest is
 # reported (the credit is the best level's either way).
 SYNC_LEVEL_TIE = 0.1
