@@ -109,9 +109,9 @@ def test_a_half_time_loop_is_still_a_loop(beats_per_loop):
 def test_a_dance_for_a_song_at_half_or_double_the_tempo_scores_low(bpm, factor):
     """The other song's beats fall between this one's beats and off-beats (half a beat would put them
     on the off-beat, where a syncopated dancer hits): 3/8 of a beat late. Not a quarter: the judge's
-    beat window sits about a frame or two late (the tracked grid is ~1 frame behind these songs' beats,
-    a velocity minimum lies half a frame before its frame), and a quarter beat late stays within its
-    0.1 s for some of these dances (sync credit 0.8-1.0 for 4 of the 9 at 100 and 150 BPM)."""
+    beat window sits a frame or two late (the steady grid ~1 frame after these songs' beats, motion
+    beats, velocity-sample indices, 0-1 frame before the poses they mark), and a quarter beat late
+    stays within its 0.1 s for some of these dances (sync credit 0.79-1.0 for 5 of these 9)."""
     offset = 60.0 / bpm * 3 / 8
     audio = song(bpm)
     for seed in (1, 2, 3):
