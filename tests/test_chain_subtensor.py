@@ -175,7 +175,8 @@ def test_a_miner_and_a_validator_step_on_the_sdks_metagraph(tmp_path):
         body = b'{"protocol": "a2a/1"}'
         refused = httpx.post(url + "/v1/generate", content=body, headers=signed_headers(poor, body, miner.hotkey.ss58_address))
     (answer,) = result.answers
-    assert answer.uid == 2 and answer.score > 0.2 and judged_on_merit(answer.reason), answer
+    # choreo is procedural: realism factor ~0.2 since judge 2.1 (~0.16 here)
+    assert answer.uid == 2 and answer.score > 0.1 and judged_on_merit(answer.reason), answer
     assert answer.model == "choreo" and answer.latency_s is not None
     assert refused.status_code == 403 and "below this miner's minimum of 100 alpha" in refused.json()["detail"]
     (weights, _), = client.executed  # the step set weights through the SDK's SetWeights

@@ -65,7 +65,8 @@ def test_json_ranks_the_dance_above_a_statue(files, capsys):
     assert code == 0
     doc = json.loads(out)
     dance, statue = doc["results"]
-    assert dance["validator_score"] >= 0.6 and dance["passed"]
+    # The dance is procedural: realism factor ~0.2 since judge 2.1, ~0.16 in all.
+    assert dance["validator_score"] > 0.1 and dance["passed"] and dance["factors"]["sync"] >= 0.9
     assert statue["validator_score"] == 0.0 and not statue["passed"]
     assert doc["summary"]["files"] == 2 and doc["summary"]["passed"] == 1
 
@@ -79,7 +80,9 @@ def test_folders_match_audio_by_stem_and_reference_stats_give_fid(files, capsys,
     assert code == 0, err
     doc = json.loads(out)
     assert [f["audio"].rsplit("/", 1)[-1] for f in doc["results"]] == ["s100.flac", "s130.flac"]
-    assert all(f["validator_score"] >= 0.5 and 0 <= f["components"]["realism"] <= 1 for f in doc["results"])
+    # Procedural dances (realism factor ~0.2 since judge 2.1), each judged against its own song.
+    assert all(f["validator_score"] > 0.1 and f["factors"]["sync"] >= 0.9 and 0 <= f["components"]["realism"] <= 1
+               for f in doc["results"]), doc["results"]
     summary = doc["summary"]
     assert all(np.isfinite(summary[k]) and summary[k] >= 0 for k in ("FID_k", "FID_g", "Dist_k", "Dist_g"))
 
@@ -102,7 +105,7 @@ def test_a_dance_to_a_cut_of_the_song_is_judged_against_that_cut(files, capsys, 
     code, out, err = run(["score", str(tmp_path / "cut.npy"), "--audio", str(files / "song.wav"), "--start", "2", "--duration", "3", "--json"], capsys)
     assert code == 0, err
     report = json.loads(out)["results"][0]
-    assert report["passed"] and report["validator_score"] >= 0.5 and report["metrics"]["bas"] > 0.5
+    assert report["passed"] and report["components"]["sync"] >= 0.9 and report["metrics"]["bas"] > 0.5, report["components"]
     code, out, err = run(["score", str(tmp_path / "cut.npy"), "--start", "2"], capsys)
     assert code == 2 and "--audio" in err and len(err.strip().splitlines()) == 1
 

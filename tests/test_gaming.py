@@ -1,7 +1,10 @@
-"""The judge against cheap tricks: a plausible dance scores >= 0.6, every trick < 0.2 and below it.
+"""The judge against cheap tricks: a plausible dance earns every term, every trick scores < 0.2 and
+below it, caught by its own gate or factor.
 
 Songs are synthetic (known beats, energy that changes every 2 bars) and analysed by the real
-audio path; the dance is built on the song's true beats and follows its loudness.
+audio path; the dance is built on the song's true beats and follows its loudness. It is procedural
+(support/dances.py): since judge 2.1 the realism factor holds it (and every trick made of it) near
+0.2 of the score, so the tests read the terms and factors that each trick is meant to meet.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from a2a_cli.motion.rotations import euler_to_matrix
 from a2a_cli.motion.skeleton import FOOT_JOINTS
 from a2a_cli.scoring import motion_fingerprint, near_duplicate, score_motion, score_motions
 from support.dances import (
-    beat_frames_of, loop_one_move, plausible_dance, retimed, shifted_up, spinning_arms, static_pose,
-    teleports, tiny_jitter, truncated, white_noise,
+    beat_frames_of, loop_one_move, plausible_dance, real_take, retimed, shifted_up, spinning_arms,
+    static_pose, teleports, tiny_jitter, truncated, white_noise,
 )
 
 SECONDS = 12
@@ -57,12 +60,13 @@ def tricks(bpm, offset, beats, dance) -> dict[str, Motion]:
     }
 
 
-def test_plausible_dance_scores_high(song):
+def test_plausible_dance_earns_every_term_but_realism(song):
     *_, audio, _, dance = song
     report = score_motion(dance, audio)
     assert report.passed, report.failed_gates
-    assert report.validator_score >= 0.6, report.components
-    assert 0.0 <= report.to_dict()["validator_score"] <= 1.0
+    assert min(report.components[k] for k in ("sync", "quality", "variety", "energy")) >= 0.9, report.components
+    assert report.reasons[0].startswith("realism factor"), report.reasons  # feet planted, never turns: a puppet
+    assert 0.0 < report.to_dict()["validator_score"] <= 1.0
 
 
 def test_every_trick_scores_low_and_below_the_dance(song):
@@ -70,9 +74,12 @@ def test_every_trick_scores_low_and_below_the_dance(song):
     cases = tricks(bpm, offset, beats, dance)
     assert len(cases) >= 12
     dance_score = score_motion(dance, audio).validator_score
-    scores = {name: score_motion(m, audio).validator_score for name, m in cases.items()}
-    too_high = {name: round(s, 3) for name, s in scores.items() if not s < min(0.2, dance_score)}
+    reports = {name: score_motion(m, audio) for name, m in cases.items()}
+    too_high = {name: round(r.validator_score, 3) for name, r in reports.items() if not r.validator_score < min(0.2, dance_score)}
     assert too_high == {}
+    # The realism factor alone would keep these under 0.2: each must be caught by a gate, sync or variety.
+    uncaught = {name: r.factors for name, r in reports.items() if r.passed and r.factors["sync"] * r.factors["variety"] >= 0.2}
+    assert uncaught == {}
 
 
 def test_replayed_reference_scores_zero_but_another_dance_does_not(song):
@@ -82,7 +89,7 @@ def test_replayed_reference_scores_zero_but_another_dance_does_not(song):
     assert [g.name for g in replay.failed_gates] == ["not_replayed"]
     other = plausible_dance(beats, N, seed=5, energy=audio.rms)
     honest = score_motion(other, audio, reference=dance)
-    assert honest.passed and honest.validator_score >= 0.6
+    assert honest.passed and honest.validator_score >= 0.9 * score_motion(other, audio).validator_score  # judged as usual
     assert 0 < honest.components["similarity"] < 1
 
 
@@ -110,7 +117,7 @@ def test_disguised_replays_of_the_reference_score_zero(song):
         assert "not_replayed" in [g.name for g in report.failed_gates], name
     assert [g.name for g in score_motion(disguised["lifted 3 cm"], audio, reference=dance).failed_gates] == ["not_replayed"]
     other = plausible_dance(beats, N, seed=5, energy=audio.rms)
-    assert score_motion(other, audio, reference=dance).validator_score >= 0.6
+    assert score_motion(other, audio, reference=dance).validator_score >= 0.9 * score_motion(other, audio).validator_score
 
 
 def test_a_near_copy_earns_no_more_similarity_than_an_honest_dance(song):
@@ -182,28 +189,34 @@ def test_non_finite_motion_scores_zero():
 
 
 def test_the_default_generator_is_judged_a_dance(song):
-    """The judge must not zero out the project's own weight-free generator."""
+    """The judge must not zero out the project's own weight-free generator: it passes every gate and
+    anti-gaming factor but realism (choreo is procedural: realism factor ~0.2 since judge 2.1)."""
     from a2a_cli.generation import DEFAULT_MODEL, get_generator
 
     *_, audio, _, _ = song
     motion = get_generator(DEFAULT_MODEL).generate(audio, audio.duration_s, 0)
     report = score_motion(motion, audio)
     assert report.passed, report.failed_gates
-    assert report.validator_score >= 0.6, report.components
+    assert report.factors["sync"] >= 0.9 and report.factors["variety"] >= 0.9, report.factors
+    assert report.validator_score >= 0.1, report.components
 
 
 def test_beat_sync_is_chance_corrected(song):
-    """Raw BAS rewards noise (DESIGN §9); alignment beyond shifted beat grids does not."""
+    """Raw BAS rewards noise (DESIGN §9); alignment beyond shifted beat grids does not. A dance on the
+    off-beats dances to the song (the "and"); one between the beat and the off-beat does not: 3/8 of
+    a beat late, as the judge's beat window sits a frame or two late (test_composite.py)."""
     from a2a_cli.scoring.composite import beat_sync
 
-    bpm, _, audio, beats, dance = song
+    bpm, offset, audio, beats, dance = song
     dance_sync = beat_sync(dance.joints, audio.beat_frames, 30.0)
     noise_sync = beat_sync(white_noise(N).joints, audio.beat_frames, 30.0)
-    half_beat = int(round(30 * 60 / bpm / 2))
-    off_beat = beat_sync(plausible_dance(beats + half_beat, N, seed=1).joints, audio.beat_frames, 30.0)
-    assert dance_sync["sync"] > 0.5
+    beat_s = 60.0 / bpm
+    off_beat = beat_sync(plausible_dance(beat_frames_of(bpm, SECONDS, offset + beat_s / 2), N, seed=1).joints, audio.beat_frames, 30.0)
+    between = beat_sync(plausible_dance(beat_frames_of(bpm, SECONDS, offset + beat_s * 3 / 8), N, seed=1).joints, audio.beat_frames, 30.0)
+    assert dance_sync["sync"] > 0.5 and dance_sync["sync_offbeat"] == 0.0
     assert noise_sync["bas"] > 0.25 and noise_sync["sync"] < 0.2
-    assert off_beat["sync"] < 0.1
+    assert off_beat["sync_offbeat"] == 1.0 and off_beat["sync"] > 0.2, off_beat
+    assert between["sync"] < 0.1, between
 
 
 def test_random_poses_at_one_frame_per_second_score_zero(song):
@@ -221,22 +234,25 @@ def test_random_poses_at_one_frame_per_second_score_zero(song):
 
 
 def test_realism_against_reference_statistics_of_other_dances():
-    """Realism judges kinetic energies: the papers' energy expenditure (a joint's distance from the
-    starting root, mostly) varies so little between these dances that a z-score on it zeroed an honest one."""
+    """Reference statistics judge kinetic energies: the papers' energy expenditure (a joint's distance
+    from the starting root, mostly) varies so little between these dances that a z-score on it zeroed
+    an honest one. The z-score d costs exp(-max(d - 1, 0) / 2): nothing within 1, > 99% beyond 10.2.
+    (The realism term is the lower of that and the realism model's credit, ~0 for these procedural dances.)"""
     from a2a_cli.scoring.fid import build_reference_stats
 
     stats = build_reference_stats(
         [plausible_dance(beat_frames_of(bpm, SECONDS), N, seed=s).joints for s, bpm in enumerate([95, 105, 115, 125, 135, 145])])
     dance = plausible_dance(beat_frames_of(120, SECONDS), N, seed=21)
-    assert score_motion(dance, None, reference_stats=stats).components["realism"] > 0.9
-    assert score_motion(white_noise(N), None, reference_stats=stats).components["realism"] < 0.01
-    assert score_motion(teleports(dance), None, reference_stats=stats).components["realism"] < 0.01
+    assert score_motion(dance, None, reference_stats=stats).metrics["kinetic_zscore"] < 1.0
+    assert score_motion(white_noise(N), None, reference_stats=stats).metrics["kinetic_zscore"] > 10.2
+    assert score_motion(teleports(dance), None, reference_stats=stats).metrics["kinetic_zscore"] > 10.2
 
 
-def test_realism_is_on_by_default_and_reference_statistics_override_it():
-    """Without statistics of its own the judge holds the body statistics against the ranges shipped with
-    the package (a dance with planted feet that never travels is far from people); statistics given
-    replace them with the kinetic z-score."""
+def test_realism_is_on_by_default_and_reference_statistics_also_hold_it():
+    """Without statistics of its own the judge holds the motion against the realism model shipped with
+    the package (a dance with planted feet that never travels is far from people, a real salsa dancer
+    it never saw is not); statistics given also hold it to their kinetic z-score: the real dancer is
+    far from these procedural ones."""
     from a2a_cli.scoring.fid import build_reference_stats
 
     dance = plausible_dance(beat_frames_of(120, SECONDS), N, seed=21)
@@ -244,19 +260,26 @@ def test_realism_is_on_by_default_and_reference_statistics_override_it():
     assert "realism" in default.components and "travel_m_s" in default.metrics and "kinetic_zscore" not in default.metrics
     assert default.components["realism"] < 0.3  # feet planted all along: no steps, no travel
     assert any(reason.startswith("realism") for reason in default.reasons)
+    take = real_take()
+    person = Motion(take.poses[:N], take.trans[:N], fps=take.fps)
+    assert score_motion(person, None).components["realism"] > 0.9
     stats = build_reference_stats([plausible_dance(beat_frames_of(bpm, SECONDS), N, seed=s).joints for s, bpm in enumerate([95, 115, 135])])
-    given = score_motion(dance, None, reference_stats=stats)
-    assert "kinetic_zscore" in given.metrics and "travel_m_s" not in given.metrics
+    given = score_motion(person, None, reference_stats=stats)
+    assert given.metrics["kinetic_zscore"] > 10.2 and given.components["realism"] < 0.01
 
 
 @pytest.mark.parametrize("sound", ["silence", "a steady hum"])
 def test_music_without_beats_leaves_sync_out(sound):
     """Silence or a hum has no rhythm (the tracker finds < 4 beats): a moving dance is judged on the
-    rest, not zeroed for missing beats that are not there; a static pose still scores 0."""
+    rest, not zeroed for missing beats that are not there (a real dancer scores as without music);
+    a static pose still scores 0."""
     t = np.arange(10 * 22050) / 22050
     samples = np.zeros_like(t) if sound == "silence" else 0.3 * np.sin(2 * np.pi * 220 * t)
     audio = analyze(samples.astype(np.float32), 22050)
     assert len(audio.beat_frames) < 4
-    report = score_motion(plausible_dance(beat_frames_of(100, 10), 300, seed=1), audio)
+    take = real_take()
+    person = Motion(take.poses[:300], take.trans[:300], fps=take.fps)
+    report = score_motion(person, audio)
     assert report.validator_score > 0.5 and "sync" not in report.components and "sync" not in report.factors
+    assert report.validator_score == pytest.approx(score_motion(person, None).validator_score)
     assert score_motion(static_pose(300), audio).validator_score == 0.0

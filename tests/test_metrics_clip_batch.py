@@ -56,6 +56,7 @@ def test_score_motion_lays_out_a_clip_once_for_the_metrics_and_once_for_the_gate
     """PFC, BAS, energy and realism share one float64 batch (they made four); the gates keep their own float32 one."""
     from a2a_cli.examples import synth_song
     from a2a_cli.audio import analyze
+    from a2a_cli.audio.rhythm import steady_beat_grid
     from a2a_cli.motion import Motion
     from a2a_cli.scoring import score_motion
     from a2a_cli.scoring.beats import beat_alignment
@@ -77,4 +78,5 @@ def test_score_motion_lays_out_a_clip_once_for_the_metrics_and_once_for_the_gate
     assert sorted(map(str, made)) == ["float32", "float64"]
     joints = np.asarray(motion.joints, dtype=np.float64)  # the same numbers as each metric on its own
     assert report.metrics["pfc"] == physical_foot_contact(joints)
-    assert report.metrics["bas"] == beat_alignment(joints, audio.beat_frames, 30.0).bas
+    # the judge aligns to the tracked beats fitted to a steady grid (its audio frames are at 30 fps too)
+    assert report.metrics["bas"] == beat_alignment(joints, steady_beat_grid(audio.beat_frames, audio.tempo_bpm), 30.0).bas

@@ -73,8 +73,9 @@ def test_the_validator_gets_its_answer_while_keyless_attackers_hold_the_miner(ne
     (answer,) = result.answers
     assert held_before == {"slow_body": 24, "idle": 200, "slowloris": 10}, held_before
     assert held_after["idle"] == 200 and held_after["slowloris"] == 10, held_after  # still held when the step ended
-    assert judged_on_merit(answer.reason) and answer.model == "choreo" and answer.score > 0.2, answer
-    assert answer.score == pytest.approx(quiet.score, abs=0.05)  # scored as usual (latency is part of the score)
+    # choreo is procedural: realism factor ~0.2 since judge 2.1 (~0.16 here)
+    assert judged_on_merit(answer.reason) and answer.model == "choreo" and answer.score > 0.1, answer
+    assert answer.score == pytest.approx(quiet.score, rel=0.06)  # scored as usual (latency is part of the score)
     assert set(cut) == {b"408"} and cut[b"408"] >= 24 and reopened >= 48, cut  # never anything but too slow
     statuses = Counter(r.getMessage().split()[1] for r in caplog.records if r.name == "a2a.miner" and r.getMessage().startswith("/v1"))
     assert statuses["200"] == 2 and set(statuses) <= {"200", "408", "400"}, statuses  # 400: attackers hanging up at the end

@@ -11,7 +11,7 @@ from a2a_cli.motion import Motion
 from a2a_cli.motion.rotations import euler_to_matrix
 from a2a_cli.motion.skeleton import L_COLLAR, R_COLLAR
 from a2a_cli.scoring.similarity import aligned_joint_error, near_duplicate, original_subnet_score
-from support.dances import beat_frames_of, plausible_dance
+from support.dances import REAL_TAKES, beat_frames_of, plausible_dance, real_take
 
 N = 300
 BEATS = beat_frames_of(120, 10)
@@ -58,19 +58,22 @@ def test_original_subnet_reward_by_hand():
     assert original_subnet_score(ref[:0], ref).reward == 0.0
 
 
-def test_original_reward_prefers_a_static_average_pose_to_a_real_dance(dance):
+def test_original_reward_prefers_a_static_average_pose_to_a_real_dance():
     """The flaw a2a must not repeat: unaligned absolute positions reward standing still on the spot
-    over a real dance that merely faces another way and stands half a metre aside."""
+    over a real dance that merely faces another way and stands half a metre aside. The reference is
+    one real salsa dancer, the dance another (tests/data/real), the statue the reference dancer's
+    average pose later in the take."""
     from a2a_cli.scoring import score_motion
 
-    other_dance = Motion.from_joints(moved_and_turned(plausible_dance(BEATS, N, seed=7).joints, np.pi / 2, (0.5, 0, 0)))
-    average = np.repeat(plausible_dance(BEATS, N, seed=3).joints.mean(axis=0, keepdims=True), N, axis=0)
-    static = Motion.from_joints(average)
-    orig_dance = original_subnet_score(other_dance.joints, dance.joints).reward
-    orig_static = original_subnet_score(static.joints, dance.joints).reward
+    lead, follow = (real_take(name).joints for name in REAL_TAKES)
+    reference = Motion.from_joints(lead[:N])
+    other_dance = Motion.from_joints(moved_and_turned(follow[:N], np.pi / 2, (0.5, 0, 0)))
+    static = Motion.from_joints(np.repeat(lead[N:].mean(axis=0, keepdims=True), N, axis=0))
+    orig_dance = original_subnet_score(other_dance.joints, reference.joints).reward
+    orig_static = original_subnet_score(static.joints, reference.joints).reward
     assert orig_static > orig_dance
-    a2a_dance = score_motion(other_dance, None, reference=dance).validator_score
-    a2a_static = score_motion(static, None, reference=dance).validator_score
+    a2a_dance = score_motion(other_dance, None, reference=reference).validator_score
+    a2a_static = score_motion(static, None, reference=reference).validator_score
     assert a2a_dance > 0.6 > a2a_static == 0.0
 
 

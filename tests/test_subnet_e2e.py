@@ -169,7 +169,8 @@ def test_the_honest_miner_earns_the_weight_and_every_cheat_nothing(subnet):
         by_uid = {a.uid: a for a in result.answers}
         assert len(by_uid) == 9
         honest = by_uid[uid["honest"]]
-        assert judged_on_merit(honest.reason) and honest.score > 0.3, honest  # judged on merit
+        # judged on merit (choreo is procedural: realism factor ~0.2 since judge 2.1, ~0.15), every cheat 0
+        assert judged_on_merit(honest.reason) and honest.score > 0.1, honest
         assert all(by_uid[uid[kind]].score == 0.0 for kind in CHEATS), {k: by_uid[uid[k]].reason for k in CHEATS}
         reasons = {kind: by_uid[uid[kind]].reason for kind in CHEATS}
         assert reasons["copy"] == f"copy of uid {uid['honest']}'s answer"
@@ -243,6 +244,7 @@ def test_a_killed_validator_continues_from_its_last_saved_step(tmp_path, subnet)
     for answer in result["answers"]:
         old = saved.miners[answer["hotkey"]].ema
         assert answer["ema"] == pytest.approx(0.5 * answer["score"] + 0.5 * old)  # the average carried on from the file
-    assert result["answers"][0]["score"] > 0.3  # honest (uid 1) dances; sway (uid 2) repeats itself
+    honest, sway = result["answers"]  # honest (uid 1) dances (choreo: realism factor ~0.2 since judge 2.1); sway repeats itself
+    assert honest["score"] > 0.1 and honest["score"] > sway["score"], result["answers"]
     final = ValidatorState.load(state_path, network="sim", netuid=1, hotkey=hotkey)
     assert final.step == saved.step + 1
