@@ -107,12 +107,9 @@ def test_a_half_time_loop_is_still_a_loop(beats_per_loop):
 
 @pytest.mark.parametrize(("bpm", "factor"), [(100.0, 0.5), (100.0, 2.0), (FAST, 0.5)])
 def test_a_dance_for_a_song_at_half_or_double_the_tempo_scores_low(bpm, factor):
-    """The other song's beats fall between this one's beats and off-beats (half a beat would put them
-    on the off-beat, where a syncopated dancer hits): 3/8 of a beat late. Not a quarter: the judge's
-    beat window sits a frame or two late (the steady grid ~1 frame after these songs' beats, motion
-    beats, velocity-sample indices, 0-1 frame before the poses they mark), and a quarter beat late
-    stays within its 0.1 s for some of these dances (sync credit 0.79-1.0 for 5 of these 9)."""
-    offset = 60.0 / bpm * 3 / 8
+    """The other song's beats fall between this one's beats and off-beats, a quarter beat late (half a
+    beat would put them on the off-beat, where a syncopated dancer hits)."""
+    offset = 60.0 / bpm / 4
     audio = song(bpm)
     for seed in (1, 2, 3):
         other = plausible_dance(beat_frames_of(bpm * factor, SECONDS, offset), N, seed=seed)
@@ -123,9 +120,10 @@ def test_a_dance_for_a_song_at_half_or_double_the_tempo_scores_low(bpm, factor):
 
 
 def test_half_time_levels_do_not_lift_noise_with_a_half_time_rhythm():
-    """Low-passed noise whose slowest moments come about every other beat: the best of three levels
-    would triple its chances, so the half-time levels must beat their chance by a margin. Over 20
-    noises their sync is on average no higher than the tracked level alone gives, and most get a sync
+    """Low-passed noise whose slowest moments come about every other beat: the best of many levels
+    would multiply its chances, so the other levels must beat their chance by a margin. Over 20
+    noises their sync is on average at most 0.03 above what the tracked level alone gives (the
+    off-beat, as dense as the beat, is a second try for noise: +0.02 measured), and most get a sync
     credit < 0.2 and score < 0.2 (a few smooth noises fool the tracked level itself: a known limit of
     chance correction on 12 s)."""
     audio = song(FAST)
@@ -139,7 +137,7 @@ def test_half_time_levels_do_not_lift_noise_with_a_half_time_rhythm():
         report = score_motion(noise, audio)
         credits.append(report.components["sync"])
         scores.append(report.validator_score)
-    assert np.mean(syncs) <= np.mean(tracked_only) + 0.02, (np.mean(syncs), np.mean(tracked_only))
+    assert np.mean(syncs) <= np.mean(tracked_only) + 0.03, (np.mean(syncs), np.mean(tracked_only))
     assert np.median(credits) < 0.2 and np.mean(np.array(credits) < 0.2) >= 0.8, np.round(credits, 2)
     assert np.median(scores) < 0.2 and np.mean(np.array(scores) < 0.2) >= 0.8, np.round(scores, 2)
 

@@ -64,7 +64,7 @@ from a2a_cli.scoring.beats import align_beats_batch, kinetic_velocity, motion_be
 from a2a_cli.scoring.body_stats import body_statistics
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 from a2a_cli.scoring.constants import (
-    COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, OFFBEAT_MARGIN_Z, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
+    COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, DOUBLE_TIME_MIN_S, OFFBEAT_MARGIN_Z, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
     JUDGE_VERSION, LATENCY_HALF_S, LATENCY_WEIGHT, LOW_CREDIT, MAX_MEDIAN_JERK_M_S3, MIN_ENERGY_VARIATION,
     MIN_MOTION_BEATS, MIN_SYNC_BEATS, PFC_HALF_CREDIT, PFC_HUMAN, REALISM_FLOOR, REALISM_HUMAN, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN, SIMILARITY_PLATEAU_M,
     SIMILARITY_SCALE_M, SYNC_CHANCE, SYNC_HUMAN, SYNC_LEVEL_TIE, SYNC_LEVELS, VARIETY_LAGS_S, WEIGHTS,
@@ -181,11 +181,12 @@ def _chance_corrected(judged: list[tuple[float, float, float]], n_beats: int, ma
     return sync, a, chance, bas, precision
 
 
-def _levels(music: np.ndarray, n_velocity: int) -> list[tuple[str, float, list[np.ndarray], np.ndarray, float, float]]:
+def _levels(music: np.ndarray, n_velocity: int, fps: float) -> list[tuple[str, float, list[np.ndarray], np.ndarray, float, float]]:
     """The metrical levels a dancer may follow, each as (name, beats per hit, the level's beats, one
     array per phase, the song grid its precision is judged on, that grid's period, margin in standard
     errors): every beat, every other beat (two phases) and the bar (four phases), each on the
-    tracked beats and on their off-beats, and double time. Every beat has no margin and every
+    tracked beats and on their off-beats, and double time while half a beat is at least
+    `DOUBLE_TIME_MIN_S` (music frames at `fps`). Every beat has no margin and every
     off-beat a small one (`OFFBEAT_MARGIN_Z`: which of the two a tracker calls the beat depends on
     the sound, a busy arrangement can lock it onto the off-beats); every other level must beat its
     chance by `COARSE_LEVEL_MARGIN_Z`."""
@@ -200,8 +201,9 @@ def _levels(music: np.ndarray, n_velocity: int) -> list[tuple[str, float, list[n
             if step == 1 or on.size >= 2 * step:
                 margin = (0.0 if shift == 0 else OFFBEAT_MARGIN_Z) if step == 1 else COARSE_LEVEL_MARGIN_Z
                 levels.append((name, per_hit, [on[offset::step] for offset in range(step)], extended + shift, beat, margin))
-    halves = np.sort(np.concatenate([extended, extended + beat / 2]))
-    levels.append(("double", 0.5, [halves[(halves >= 0) & (halves < n_velocity)]], halves, beat / 2, COARSE_LEVEL_MARGIN_Z))
+    if beat / 2 >= DOUBLE_TIME_MIN_S * fps:
+        halves = np.sort(np.concatenate([extended, extended + beat / 2]))
+        levels.append(("double", 0.5, [halves[(halves >= 0) & (halves < n_velocity)]], halves, beat / 2, COARSE_LEVEL_MARGIN_Z))
     return levels
 
 
@@ -222,7 +224,7 @@ def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float]:
         (bas, precision, a), = _alignments(beats, [music], [music], n_velocity, fps)
         return {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": 1.0,
                 "sync_level": 1.0, "sync_offbeat": 0.0, "sync": 0.0, "motion_beats": float(beats.size)}
-    phases = [(name, per_hit, level, grid, period, z) for name, per_hit, levels, grid, period, z in _levels(music, n_velocity)
+    phases = [(name, per_hit, level, grid, period, z) for name, per_hit, levels, grid, period, z in _levels(music, n_velocity, fps)
               for level in levels]
     controls = [_controls(level, grid, period) for _, _, level, grid, period, _ in phases]
     found = iter(_alignments(beats, [g for bas_grids, _ in controls for g in bas_grids],

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "AIRBORNE_HEIGHT_M", "COARSE_LEVEL_MARGIN_Z", "CONTACT_HEIGHT_M", "CONTROL_PHASES", "DOUBLE_SLIDE_HUMAN",
+    "AIRBORNE_HEIGHT_M", "COARSE_LEVEL_MARGIN_Z", "CONTACT_HEIGHT_M", "CONTROL_PHASES", "DOUBLE_SLIDE_HUMAN", "DOUBLE_TIME_MIN_S",
     "DOUBLE_SLIDE_NONE", "DOUBLE_SLIDE_SPEED_M_S", "ENERGY_R_HUMAN", "ENERGY_SMOOTHING_SIGMA_S",
     "FOOT_LIFT_M", "FOOT_MOVING_M_S", "JERK_HUMAN_M_S3", "JUDGE_FPS", "JUDGE_VERSION", "LATENCY_HALF_S",
     "LATENCY_WEIGHT", "LOW_CREDIT", "MAX_ABS_POSITION_M", "MAX_AIRBORNE_S", "MAX_ANGULAR_SPEED_RAD_S",
@@ -138,6 +138,9 @@ COARSE_LEVEL_MARGIN_Z = 2.0
 # The off-beat (every off-beat) must beat its chance by one standard error: as much a level as the beat
 # for a dancer, it is a second try at the same density of hits for noise.
 OFFBEAT_MARGIN_Z = 1.0
+# Double time only while half a beat is at least this long (beats of 100 BPM or slower): a faster
+# half-beat grid leaves hits no room to miss it (the beat window is 0.1 s either side).
+DOUBLE_TIME_MIN_S = 0.3
 # Levels whose sync is within this of the best count as equal for `sync_level`, and the finest is
 # reported (the credit is the best level's either way).
 SYNC_LEVEL_TIE = 0.1
