@@ -12,8 +12,8 @@ it must be stretched, and how far it would carry the dancer from the middle of t
 holding a beat used in the last `REUSE_STRETCH_S` of the song are out, unless nothing else is
 left (the library is then too small for the song: the plan counts those reuses).
 
-Synthesis (`render_plan`). Each segment is sampled at the song's frames through a piecewise linear
-time warp (song beats -> library beats), rotations slerped between neighbouring library frames.
+Synthesis (`render_plan`). Each segment is sampled at the song's frames through a time warp
+(`_warp`: steady around the beats) (song beats -> library beats), rotations slerped between neighbouring library frames.
 Its root path is turned about the vertical and shifted so that at the join it continues the last
 segment's (at the planted foot when both have one planted, else at the root). Over `BLEND_FRAMES`
 on each side of a join the two segments are blended (rotations on the sphere, a smoothstep
@@ -52,11 +52,13 @@ _BIG = 10**6
 @dataclass(frozen=True)
 class Segment:
     """Library beats first_beat..last_beat (indices into MotionLibrary.beats, one clip) danced on
-    song grid points song_beats (one per library beat, increasing)."""
+    song grid points song_beats (one per library beat, increasing); knots: the library frames
+    (float) laid on those points (the beats themselves)."""
 
     first_beat: int
     last_beat: int
     song_beats: np.ndarray
+    knots: np.ndarray
 
 
 @dataclass
@@ -113,10 +115,9 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
     cum = np.concatenate([[0], np.cumsum(counts)])  # song beats from library beat 0 to each beat
     n_beats = library.beats.size
     song_rank = _ranks(np.asarray(song_energy, np.float64))
-    lengths = np.diff(library.beats).astype(np.float64)
-    lengths = np.append(lengths, np.nan)
     trans = library.trans
     yaw = heading(library.poses[library.beats, 0])
+    energy_sum = np.concatenate([[0.0], np.cumsum(np.nan_to_num(library.energy))])  # runs never hold a NaN
 
     plan = Plan()
     last_used = np.full(n_beats, -np.inf)  # song frame at which each library beat was last danced
@@ -149,7 +150,7 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
             join = np.linalg.norm(library.features[starts] - library.features[previous], axis=1)
             join[starts == previous] = 0.0
             cost += _W_JOIN * join
-        energy = np.array([np.nanmean(library.energy[s:e]) for s, e in zip(starts, ends)]) / stretch
+        energy = (energy_sum[ends] - energy_sum[starts]) / (ends - starts) / stretch
         want = np.nanmean(song_rank[k:k + int(np.median(span)) + 1])
         cost += _W_ENERGY * np.abs(_ranks(energy) - (0.5 if np.isnan(want) else want))
         # where the segment would leave the dancer: its root travel turned to the dancer's heading
@@ -164,7 +165,7 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
         pick = best[rng.choice(best.size, p=weights / weights.sum())]
         first, last = int(starts[pick]), int(ends[pick])
         song_beats = k + cum[first:last + 1] - cum[first]
-        plan.segments.append(Segment(first, last, grid[song_beats]))
+        plan.segments.append(Segment(first, last, grid[song_beats], library.beats[first:last + 1].astype(np.float64)))
         last_used[first:last] = grid[song_beats[:-1]]
         place, facing = arrive[pick], facing + float(yaw[last] - yaw[first])
         k, previous = int(song_beats[-1]), last
@@ -187,14 +188,22 @@ def slerp(q0: np.ndarray, q1: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _warp(song_knots: np.ndarray, library_knots: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """Library frame (float) at each song frame: piecewise linear through the knots (the rate changes
-    only at a beat, where the dancer is slowest, and the hit stays on it), continued at the end
-    intervals' rates beyond them."""
-    inside = np.interp(frames, song_knots, library_knots)
-    head = (library_knots[1] - library_knots[0]) / (song_knots[1] - song_knots[0])
-    tail = (library_knots[-1] - library_knots[-2]) / (song_knots[-1] - song_knots[-2])
-    return np.where(frames < song_knots[0], library_knots[0] + (frames - song_knots[0]) * head,
-                    np.where(frames > song_knots[-1], library_knots[-1] + (frames - song_knots[-1]) * tail, inside))
+    """Library frame (float) at each song frame, through the knots. The rate (library frames per song
+    frame) is held steady around every knot (the geometric mean of its two intervals' rates), where
+    the dancer is slowest and the judge looks for a hit, and changes only mid-interval (a smoothstep
+    between the knots' rates plus a sin^2 bump that makes each interval last what it must); beyond
+    the end knots, the end intervals' rates."""
+    span = np.diff(song_knots)
+    ratio = np.diff(library_knots) / span
+    at_knot = np.concatenate([[ratio[0]], np.sqrt(ratio[:-1] * ratio[1:]), [ratio[-1]]])
+    bump = 2.0 * (ratio - 0.5 * (at_knot[:-1] + at_knot[1:]))
+    k = np.clip(np.searchsorted(song_knots, frames, side="right") - 1, 0, span.size - 1)
+    u = np.clip((frames - song_knots[k]) / span[k], 0.0, 1.0)
+    eased = at_knot[k] * u + (at_knot[k + 1] - at_knot[k]) * (u ** 3 - u ** 4 / 2)
+    swell = bump[k] * (u / 2 - np.sin(2 * np.pi * u) / (4 * np.pi))
+    inside = library_knots[k] + span[k] * (eased + swell)
+    return np.where(frames < song_knots[0], library_knots[0] + (frames - song_knots[0]) * ratio[0],
+                    np.where(frames > song_knots[-1], library_knots[-1] + (frames - song_knots[-1]) * ratio[-1], inside))
 
 
 @dataclass
@@ -212,8 +221,7 @@ class _Take:
 def _sample(library: MotionLibrary, segment: Segment, frames: np.ndarray) -> _Take:
     clip = int(library.beat_clip[segment.first_beat])
     lo, hi = library.clip_offsets[clip], library.clip_offsets[clip + 1] - 1
-    knots = library.beats[segment.first_beat:segment.last_beat + 1].astype(np.float64)
-    source = np.clip(_warp(segment.song_beats, knots, frames.astype(np.float64)), lo, hi)
+    source = np.clip(_warp(segment.song_beats, segment.knots, frames.astype(np.float64)), lo, hi)
     i0 = np.minimum(np.floor(source).astype(np.int64), hi - 1)
     frac = (source - i0)[:, None, None]
     q0 = axis_angle_to_quaternion(library.poses[i0])
