@@ -14,7 +14,7 @@ import pytest
 from a2a_cli.errors import InputError
 from a2a_cli.generation import get_generator
 from a2a_cli.generation.library import LibraryGenerator
-from a2a_cli.generation.library.compose import REUSE_STRETCH_S, plan_segments, song_grid
+from a2a_cli.generation.library.compose import REUSE_STRETCH_S, _misfit, _two_step, plan_segments, song_grid
 from a2a_cli.generation.library.feet import RELEASE_FRAMES
 from a2a_cli.generation.library.index import CACHE_NAME, load_library, shipped_library
 from a2a_cli.motion.fk import forward_kinematics
@@ -151,3 +151,23 @@ def test_no_segment_reused_within_a_stretch():
             danced.setdefault(beat, []).append(at)
     gaps = [b - a for times in danced.values() for a, b in zip(times, times[1:])]
     assert not gaps or min(gaps) >= REUSE_STRETCH_S * 30
+
+
+def test_misfit_counts_hits_off_the_beat_and_beats_without_a_hit():
+    grid = np.arange(0.0, 300.0, 15.0)  # 120 BPM
+    on = np.array([0.0, 30.0, 60.0, 90.0, 120.0])  # a hit every other beat, a bar of 8 beats
+    off = np.array([0.0, 37.0, 52.0, 97.0, 120.0])  # inner hits a half-beat off
+    beats = np.concatenate([on, off + 1000.0])
+    starts, ends = np.array([0, 5]), np.array([4, 9])
+    misfit = _misfit(beats, starts, ends, np.array([8, 8]), grid, 2, np.array([2, 2]))
+    assert misfit[0] == 0.0 and misfit[1] == 1.0
+    assert _misfit(beats, starts[:1], ends[:1], np.array([8]), grid, 2, np.array([1]))[0] == pytest.approx(4 / 10)  # 4 of 7 beats without a hit
+
+
+def test_join_blend_adds_no_speed_at_the_join():
+    u = np.linspace(0.0, 1.0, 101)
+    w = _two_step(u)
+    assert w[0] == 0.0 and w[-1] == 1.0 and w[50] == 0.5 and np.all(np.diff(w) >= 0)
+    slope = np.gradient(w, u)
+    assert abs(slope[50]) < 0.1 < 1.0 < slope[25]  # still at the join, moving between (smoothstep: 1.5 at the join)
+    assert np.allclose(slope, slope[::-1])

@@ -1,23 +1,26 @@
 """A dance from a motion library: segments chosen for the song, re-timed to its beats, joined and blended.
 
 Planning (`plan_segments`). The song's beat grid (steady where the tempo is) is extended a few
-beats past both ends of the song. Each interval between two beats of a library clip is laid on the
-whole number of song beats nearest its length (`beats_per_interval`), so the dancer's hits land
-on the song's beats at about the dancer's own pace. The dance is a chain of segments, each a run
-of one clip's beats covering one or two bars (`SEGMENT_BEATS`); at every join the next segment is
-drawn among the best of all runs by: how far its first beat's join features (pose, velocity,
-planted feet) are from those of the beat where the last segment ended (none when it simply goes
-on in the same clip), how far its energy rank is from the song's over the same beats, how much
-it must be stretched, and how far it would carry the dancer from the middle of the stage. Runs
-holding a beat used in the last `REUSE_STRETCH_S` of the song are out, unless nothing else is
-left (the library is then too small for the song: the plan counts those reuses).
+beats past both ends of the song. The dance is a chain of segments, each a run of one clip's
+beats covering one or two bars (`SEGMENT_BEATS`), laid at a steady rate on a whole number of
+hits (a hit every beat or every other beat, `HIT_BEATS`), so that its first and last beats fall
+on song beats; its inner beats (the dancer's hits) are moved onto the grid's hit points where
+they are within `_SNAP_FRAMES`. At every join the next segment is drawn among the best of all
+runs by: how far its first beat's join features (pose, velocity, planted feet) are from those of
+the beat where the last segment ended (none when it simply goes on in the same clip), how many of
+its hits would miss the song's beats and of the song's hit points would find no hit (`_misfit`:
+what the judge's beat alignment counts), how far its energy rank is from the song's over the
+same beats, how much it must be stretched, and how far it would carry the dancer from the middle
+of the stage. Runs holding a beat used in the last `REUSE_STRETCH_S` of the song are out, unless
+nothing else is left (the library is then too small for the song: the plan counts those reuses).
 
 Synthesis (`render_plan`). Each segment is sampled at the song's frames through a time warp
 (`_warp`: steady around the beats) (song beats -> library beats), rotations slerped between neighbouring library frames.
-Its root path is turned about the vertical and shifted so that at the join it continues the last
+A join is blended `JOIN_DELAY_FRAMES` after the hit it is planned at (a blend's extra speed on the
+hit would move it off the beat). Its root path is turned about the vertical and shifted so that at the join it continues the last
 segment's (at the planted foot when both have one planted, else at the root). Over `BLEND_FRAMES`
-on each side of a join the two segments are blended (rotations on the sphere, a smoothstep
-weight); a foot planted on both sides of a join is held where it was by leg IK
+on each side of a join the two segments are blended (rotations on the sphere, a
+two-step weight, `_two_step`); a foot planted on both sides of a join is held where it was by leg IK
 (`feet.pin_ankles`) until it lifts in the new segment. Every other frame is a library frame.
 """
 
@@ -32,28 +35,36 @@ from a2a_cli.generation.library.index import JOIN_MARGIN_FRAMES, MotionLibrary, 
 from a2a_cli.motion.rotations import axis_angle_to_quaternion, quaternion_to_axis_angle
 
 __all__ = [
-    "BLEND_FRAMES", "CHOICES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "Plan", "Segment", "beats_per_interval",
+    "BLEND_FRAMES", "CHOICES", "JOIN_DELAY_FRAMES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "Plan", "Segment", "beats_per_interval",
     "render_plan", "plan_segments", "slerp", "song_grid",
 ]
 
 BLEND_FRAMES = 4  # frames blended on each side of a join (9 in all, 0.3 s)
+# A join is blended this many frames after its segment's first hit at most (half the way to the next
+# at least); both clips hold JOIN_MARGIN_FRAMES of motion past a beat, enough for the blend.
+JOIN_DELAY_FRAMES = JOIN_MARGIN_FRAMES - BLEND_FRAMES - 2
 HIT_BEATS = (1, 2)  # the dancer's hits fall on every beat, or every other beat at fast tempi
 SEGMENT_BEATS = (4, 8)  # a segment covers one or two bars of the song (at least)
 REUSE_STRETCH_S = 60.0  # no library beat is danced twice within this much of the song
 CHOICES = 4  # the next segment is drawn among the best this many
 STAGE_RADIUS_M = 1.0  # beyond this from the middle of the stage a segment costs more
 _STRETCH_LIMIT = 1.8  # a segment re-timed by more than this factor (either way) is not used
+# A hit this many frames (at 30 fps) or less from a song beat is on it (inside the judge's tolerance).
+_HIT_TOLERANCE_FRAMES = 2.0
+# An inner hit this close (frames) to a hit point of the grid is moved onto it (the warp's rate
+# changes a little between the hits).
+_SNAP_FRAMES = 2.5
 # Cost weights: join distance (m, see index.join_features), energy rank difference, log-stretch,
-# metres past the stage radius.
-_W_JOIN, _W_ENERGY, _W_STRETCH, _W_STAGE = 1.0, 0.6, 0.8, 0.5
+# metres past the stage radius, the fraction of the run's inner hits off the song's beats.
+_W_JOIN, _W_ENERGY, _W_STRETCH, _W_STAGE, _W_HIT = 1.0, 0.6, 0.8, 0.5, 4.0
 _BIG = 10**6
 
 
 @dataclass(frozen=True)
 class Segment:
-    """Library beats first_beat..last_beat (indices into MotionLibrary.beats, one clip) danced on
-    song grid points song_beats (one per library beat, increasing); knots: the library frames
-    (float) laid on those points (the beats themselves)."""
+    """Library beats first_beat..last_beat (indices into MotionLibrary.beats, one clip) danced at
+    song frames song_beats (float, one per library beat, increasing; the first and last on grid
+    points); knots: the library frames (float) laid on those frames (the beats themselves)."""
 
     first_beat: int
     last_beat: int
@@ -84,17 +95,24 @@ def song_grid(beat_frames: np.ndarray, tempo_bpm: float, n_frames: int) -> np.nd
     return np.concatenate([before, beats, after])
 
 
-def beats_per_interval(library: MotionLibrary, period: float) -> np.ndarray:
-    """(B,) int: song beats that each library beat interval is laid on at a song beat of `period`
-    frames: a whole number of hits (`HIT_BEATS`, whichever is nearest the library's own pace; at least
-    one hit), so that the dancer's hits keep one phase of the song's beat; `_BIG` for a clip's last
-    beat, so no run crosses into the next clip."""
-    length = np.diff(library.beats).astype(np.float64)
-    pace = float(np.median(length[np.diff(library.beat_clip) == 0]))
-    hit = min(HIT_BEATS, key=lambda beats: abs(np.log(pace / (beats * period))))
-    counts = hit * np.maximum(1, np.round(length / (hit * period))).astype(np.int64)
-    last = np.append(library.beat_clip[1:] != library.beat_clip[:-1], True)
-    return np.where(last, _BIG, np.append(counts, _BIG))
+def _misfit(beats: np.ndarray, starts: np.ndarray, ends: np.ndarray, span: np.ndarray, grid: np.ndarray,
+            k: int, hit: np.ndarray) -> np.ndarray:
+    """(C,) for runs of library `beats` (float frames) starts[c]..ends[c], each laid at a steady rate
+    on song `grid` points k..k + span[c]: the fraction of their inner beats (the dancer's hits) and of
+    the inner hit points (every hit[c]-th grid point from k) that find no partner of the other kind
+    within `_HIT_TOLERANCE_FRAMES`: off-beat hits cost the judge precision, beats without a hit cost
+    it alignment."""
+    inner = starts[:, None] + np.arange(1, max(int((ends - starts).max()), 1))[None, :]
+    has_beat = inner < ends[:, None]
+    rate = (grid[k + span] - grid[k]) / (beats[ends] - beats[starts])  # song frames per library frame
+    at = grid[k] + (beats[np.minimum(inner, beats.size - 1)] - beats[starts, None]) * rate[:, None]
+    steps = np.arange(1, max(int(span.max()), 2))[None, :] * hit[:, None]
+    has_point = steps < span[:, None]
+    points = grid[np.minimum(k + steps, grid.size - 1)]
+    near = np.abs(at[:, :, None] - points[:, None, :]) <= _SNAP_FRAMES
+    off = (has_beat & ~(near & has_point[:, None, :]).any(axis=2)).sum(axis=1)
+    missed = (has_point & ~(near & has_beat[:, :, None]).any(axis=1)).sum(axis=1)
+    return (off + missed) / np.maximum(has_beat.sum(axis=1) + has_point.sum(axis=1), 1)
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -111,9 +129,8 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
     """The segments of a dance of `n_frames` on the song beat `grid` (float frames, `song_grid`);
     `song_energy` (len(grid),) the song's loudness at each grid beat (any scale); `rng` draws."""
     period = float(np.median(np.diff(grid)))
-    counts = beats_per_interval(library, period)
-    cum = np.concatenate([[0], np.cumsum(counts)])  # song beats from library beat 0 to each beat
-    n_beats = library.beats.size
+    beats = library.beats.astype(np.float64)
+    n_beats = beats.size
     song_rank = _ranks(np.asarray(song_energy, np.float64))
     trans = library.trans
     yaw = heading(library.poses[library.beats, 0])
@@ -125,16 +142,20 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
     place, facing = np.zeros(2), 0.0  # the dancer's root (x, z) and heading at grid point k
     while True:
         target = int(rng.choice(SEGMENT_BEATS))
-        ends = np.searchsorted(cum, cum[:n_beats] + target, side="left")  # first beat with >= target song beats
-        ends = np.minimum(ends, n_beats - 1)
-        span = cum[ends] - cum[:n_beats]
-        ok = (span >= target) & (span < _BIG) & (k + span < grid.size)
-        starts = np.flatnonzero(ok)
-        span, ends = span[starts], ends[starts]
-        duration = library.beats[ends] - library.beats[starts]
+        # each run from a beat to the first beat of its clip at least (target - hit / 2) song beats on,
+        # laid on the whole number of hits nearest its length, for a hit on every beat and on every other
+        starts, ends, span, hits = [], [], [], []
+        for hit in HIT_BEATS:
+            end = np.minimum(np.searchsorted(beats, beats + (target - hit / 2) * period), n_beats - 1)
+            length = hit * np.maximum(1, np.round((beats[end] - beats) / (hit * period))).astype(np.int64)
+            ok = np.flatnonzero((library.beat_clip[end] == library.beat_clip) & (end > np.arange(n_beats))
+                                & (k + length < grid.size))
+            starts.append(ok), ends.append(end[ok]), span.append(length[ok]), hits.append(np.full(ok.size, hit))
+        starts, ends, span, hits = map(np.concatenate, (starts, ends, span, hits))
+        duration = beats[ends] - beats[starts]
         stretch = duration / (span * period)
         ok = np.abs(np.log(stretch)) < np.log(_STRETCH_LIMIT)
-        starts, ends, span, stretch = starts[ok], ends[ok], span[ok], stretch[ok]
+        starts, ends, span, hits, stretch, duration = starts[ok], ends[ok], span[ok], hits[ok], stretch[ok], duration[ok]
         if starts.size == 0:
             raise RuntimeError("the motion library has no run of beats that fits this song's tempo")
         time = grid[k]
@@ -143,7 +164,7 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
         if not fresh.any():
             plan.reused += 1
             fresh[:] = True
-        starts, ends, span, stretch = starts[fresh], ends[fresh], span[fresh], stretch[fresh]
+        starts, ends, span, hits, stretch, duration = (a[fresh] for a in (starts, ends, span, hits, stretch, duration))
 
         cost = _W_STRETCH * np.abs(np.log(stretch))
         if previous >= 0:
@@ -153,6 +174,7 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
         energy = (energy_sum[ends] - energy_sum[starts]) / (ends - starts) / stretch
         want = np.nanmean(song_rank[k:k + int(np.median(span)) + 1])
         cost += _W_ENERGY * np.abs(_ranks(energy) - (0.5 if np.isnan(want) else want))
+        cost += _W_HIT * _misfit(beats, starts, ends, span, grid, k, hits)
         # where the segment would leave the dancer: its root travel turned to the dancer's heading
         move = trans[library.beats[ends]][:, [0, 2]] - trans[library.beats[starts]][:, [0, 2]]
         turn = facing - yaw[starts]
@@ -163,12 +185,16 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
         best = np.argsort(cost, kind="stable")[:CHOICES]
         weights = np.exp(-(cost[best] - cost[best[0]]) / 0.1)
         pick = best[rng.choice(best.size, p=weights / weights.sum())]
-        first, last = int(starts[pick]), int(ends[pick])
-        song_beats = k + cum[first:last + 1] - cum[first]
-        plan.segments.append(Segment(first, last, grid[song_beats], library.beats[first:last + 1].astype(np.float64)))
-        last_used[first:last] = grid[song_beats[:-1]]
+        first, last, end = int(starts[pick]), int(ends[pick]), k + int(span[pick])
+        knots = beats[first:last + 1]
+        song_beats = grid[k] + (knots - knots[0]) * (grid[end] - grid[k]) / duration[pick]
+        points = grid[k:end + 1:int(hits[pick])]
+        nearest = points[np.argmin(np.abs(song_beats[:, None] - points[None, :]), axis=1)]
+        song_beats = np.where(np.abs(nearest - song_beats) <= _SNAP_FRAMES, nearest, song_beats)
+        plan.segments.append(Segment(first, last, song_beats, knots))
+        last_used[first:last] = song_beats[:-1]
         place, facing = arrive[pick], facing + float(yaw[last] - yaw[first])
-        k, previous = int(song_beats[-1]), last
+        k, previous = end, last
         if grid[k] >= n_frames - 1 + BLEND_FRAMES:
             return plan
 
@@ -232,6 +258,15 @@ def _sample(library: MotionLibrary, segment: Segment, frames: np.ndarray) -> _Ta
     return _Take(frames, quats, trans.astype(np.float64), planted, source)
 
 
+def _two_step(u: np.ndarray) -> np.ndarray:
+    """A blend weight 0 -> 1 over u in [0, 1] in two smoothsteps, halfway by u = 1/2 and still there:
+    the speed a blend adds (the weight's slope times the two motions' difference) is nil at the join
+    itself and even about it, so a hit at the join stays there."""
+    half = np.clip(2.0 * np.asarray(u, np.float64), 0.0, 2.0)
+    whole, part = np.minimum(np.floor(half), 1.0), half - np.minimum(np.floor(half), 1.0)
+    return 0.5 * (whole + part * part * (3 - 2 * part))
+
+
 def _yaw_quaternion(angle: float) -> np.ndarray:
     return np.array([np.cos(angle / 2), 0.0, np.sin(angle / 2), 0.0])
 
@@ -267,7 +302,10 @@ def render_plan(library: MotionLibrary, plan: Plan, n_frames: int) -> tuple[np.n
     from a2a_cli.generation.library.feet import pin_ankles
 
     frames = np.arange(n_frames)
-    starts = [int(np.ceil(seg.song_beats[0])) for seg in plan.segments] + [n_frames]
+    # each join is blended a little after the hit it is planned at, between the hits: a blend adds
+    # speed (the two motions' difference), which would move the hit off its beat
+    starts = [int(np.ceil(seg.song_beats[0] + min(JOIN_DELAY_FRAMES, 0.5 * (seg.song_beats[1] - seg.song_beats[0]))))
+              for seg in plan.segments] + [n_frames]
     starts[0] = 0
     quats = np.zeros((n_frames, 24, 4))
     trans = np.zeros((n_frames, 3))
@@ -302,7 +340,7 @@ def render_plan(library: MotionLibrary, plan: Plan, n_frames: int) -> tuple[np.n
             lo, hi = max(at - BLEND_FRAMES, 0), min(at + BLEND_FRAMES, n_frames - 1)
             blend = np.arange(lo, hi + 1)
             w = np.clip((blend - (at - BLEND_FRAMES - 1)) / (2 * BLEND_FRAMES + 2), 0.0, 1.0)
-            w = w * w * (3 - 2 * w)
+            w = _two_step(w)
             a, b = blend - previous.frames[0], blend - span[0]
             quats[blend] = slerp(previous.quats[a], take.quats[b], w[:, None, None])
             trans[blend] = previous.trans[a] * (1 - w[:, None]) + take.trans[b] * w[:, None]
