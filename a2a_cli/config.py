@@ -68,6 +68,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "seed": Key(int, 0, "Random seed: same audio, seed and model give the same motion.", min=0, max=2**32 - 1),
         "style": Key(str, "auto", 'Dance style of `choreo`: "auto" reads it from the music, or one of its styles '
                      "(hiphop, house, flow, popping)."),
+        "library": Key(str, "", 'Motion library of the `library` model: a folder of real dance (AIST++ .pkl, AMASS .npz, BVH, '
+                       'a2a .npy/.npz; indexed once, cached beside it) or an index .npz; "" means the shipped one (CMU salsa).'),
         "formats": Key(list, ["npy"], f"Motion files to write, any of {', '.join(MOTION_FORMATS)}.", choices=MOTION_FORMATS),
         "out_dir": Key(str, "", 'Folder for generated files; "" means beside the audio file.'),
         "weights": Key(str, "", 'Checkpoint of a learned model (edge: .pt in EDGE\'s layout or .safetensors); "" means the downloaded one.'),

@@ -20,7 +20,8 @@ def generate(
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Folder for the motion files, or for one song the file itself (dance.npz) (default: beside each audio file)."),
     formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help=f"{common.MOTION_FORMAT_WORDS}; repeat for several (default npy)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: choreo (default: no weights, no GPU) or edge (EDGE's diffusion model: torch and weights)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: choreo (default: no weights, no GPU), library (real human motion joined to the song: no GPU) or edge (EDGE's diffusion model: torch and weights)."),
+    library: Optional[Path] = typer.Option(None, "--library", help="Motion library of --model library: a folder of real dance (AIST++ .pkl, AMASS .npz, BVH, .npy/.npz; indexed once) or an index .npz (default: the shipped CMU salsa)."),
     style: Optional[str] = typer.Option(None, "--style", help="choreo's dance style: auto (read from the music: tempo, energy, percussiveness, brightness, mode, swing) or hiphop, house, flow, popping."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint for a learned model (edge: EDGE's .pt layout or .safetensors; default: the downloaded one)."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, max=1000, help="Diffusion sampling steps of a learned model (edge: 50)."),
@@ -49,6 +50,7 @@ def generate(
 
       [bold]a2a generate song.mp3 --style house[/bold]  (instead of the style the music suggests)
 
+      [bold]a2a generate song.mp3 --model library --library ~/aistpp/motions[/bold]  (real motion from your own library)
       [bold]a2a generate song.mp3 --model edge --weights checkpoint.pt --steps 10[/bold]  (EDGE; fewer steps: faster)
 
       [bold]a2a generate song.mp3 --model edge --precision bf16[/bold]  (EDGE in bfloat16: about 2x faster, other numbers)
@@ -57,6 +59,7 @@ def generate(
 
     cfg = common.settings(flag_names={"generate.formats": "--format", "generate.out_dir": "--out"}, **{
         "generate.model": model, "generate.seed": seed, "generate.style": style, "generate.formats": formats or None,
+        "generate.library": None if library is None else str(library),
         "generate.out_dir": None if out is None else str(out),
         "generate.weights": None if weights is None else str(weights), "generate.steps": steps,
         "generate.guidance": guidance, "generate.device": device, "generate.precision": precision,

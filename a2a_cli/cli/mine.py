@@ -19,7 +19,8 @@ def mine(
     wallet: Optional[str] = typer.Option(None, "--wallet", help="Wallet (coldkey) name."),
     hotkey: Optional[str] = typer.Option(None, "--hotkey", help="Hotkey name inside the wallet; it signs and is paid."),
     wallet_path: Optional[Path] = typer.Option(None, "--wallet-path", help="Folder holding the wallets."),
-    model: Optional[str] = typer.Option(None, "--model", help="Generator to serve: choreo or edge (default: generate.model)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Generator to serve: choreo, library or edge (default: generate.model)."),
+    library: Optional[Path] = typer.Option(None, "--library", help="Motion library of the library model: a folder of real dance or an index .npz (default: generate.library, else the shipped one)."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint of a learned model (edge; default: generate.weights, else the downloaded one)."),
     device: Optional[str] = typer.Option(None, "--device", help="Where a learned model runs: cpu or cuda[:N] (default: generate.device)."),
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default: miner.host)."),
@@ -46,6 +47,7 @@ def mine(
 
     settings = chain_settings(network, netuid, wallet, hotkey, wallet_path, **{
         "generate.model": model, "generate.weights": None if weights is None else str(weights), "generate.device": device,
+        "generate.library": None if library is None else str(library),
         "miner.host": host, "miner.port": port, "miner.min_stake": min_stake,
         "miner.external_ip": external_ip,
     })

@@ -1,5 +1,5 @@
 """Generators: audio in, dance out. `get_generator("choreo")` is the weight-free default; `edge` is
-EDGE's diffusion model (torch and weights needed)."""
+EDGE's diffusion model (torch and weights needed); `library` joins real human motion from a motion library."""
 
 from a2a_cli.generation.base import Generator, available_generators, check_duration, get_generator, register
 
@@ -18,7 +18,14 @@ def _edge(settings) -> Generator:
     return edge_from_settings(settings)
 
 
+def _library(settings) -> Generator:
+    from a2a_cli.generation.library import library_from_settings
+
+    return library_from_settings(settings)
+
+
 register("choreo", _choreo)
+register("library", _library, takes_settings=True)
 register("edge", _edge, takes_settings=True)
 
 __all__ = ["DEFAULT_MODEL", "Generator", "available_generators", "check_duration", "get_generator", "register"]

@@ -1,0 +1,173 @@
+"""The `library` generator: a motion library read from every format, indexed once and cached; dances
+of real motion re-timed to the song, with seamless joins (a2a_cli/generation/library)."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from a2a_cli.errors import InputError
+from a2a_cli.generation import get_generator
+from a2a_cli.generation.library import LibraryGenerator
+from a2a_cli.generation.library.compose import REUSE_STRETCH_S, _misfit, _two_step, plan_segments, song_grid
+from a2a_cli.generation.library.feet import RELEASE_FRAMES
+from a2a_cli.generation.library.index import CACHE_NAME, load_library, shipped_library
+from a2a_cli.motion.fk import forward_kinematics
+from a2a_cli.motion.formats import load_motion, save_motion
+from a2a_cli.motion.motion import Motion
+from a2a_cli.motion.rotations import axis_angle_to_quaternion
+from a2a_cli.motion.skeleton import L_ANKLE, R_ANKLE
+
+REPO = Path(__file__).resolve().parents[1]
+SALSA = REPO.parent / "shared" / "reference" / "real-dance" / "cmu-salsa"
+REAL = REPO / "tests" / "data" / "real"
+
+
+def song(bpm: float, seconds: float, sha: str = "ab" * 32) -> SimpleNamespace:
+    """What the generator reads of an AudioAnalysis, for a steady song (no audio to analyse)."""
+    n = int(round(seconds * 30))
+    beats = np.round(np.arange(8.0, n, 1800.0 / bpm)).astype(np.int64)
+    rms = (0.2 + 0.1 * np.sin(np.arange(n) / 90.0)).astype(np.float32)
+    return SimpleNamespace(beat_frames=beats, tempo_bpm=bpm, rms=rms, sha256=sha, duration_s=seconds)
+
+
+@pytest.fixture(scope="module")
+def dance():
+    """One 20-s dance at 118 BPM with how it was made."""
+    return LibraryGenerator().dance(song(118, 20.0), 20.0, 3)
+
+
+def _geodesic_gap(q: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """angle(q, a) + angle(q, b) - angle(a, b): 0 exactly when q lies on the arc from a to b."""
+    def angle(x, y):
+        return 2 * np.arccos(np.clip(np.abs(np.sum(x * y, axis=-1)), 0.0, 1.0))
+    return angle(q, a) + angle(q, b) - angle(a, b)
+
+
+def test_library_reads_every_format_and_caches_its_index(tmp_path):
+    source = load_motion(SALSA / "61_02_scaled.bvh")  # CMU's 43-joint skeleton, retargeted as it is read
+    shutil.copy(SALSA / "61_02_scaled.bvh", tmp_path / "cmu.bvh")
+    (tmp_path / "README.md").write_text("# test dances\n\nTerms: CC BY 4.0\n")
+    smpl = load_motion(REAL / "cmu_salsa_60_11.npz")
+    save_motion(Motion(smpl.poses[:300], smpl.trans[:300], fps=smpl.fps), tmp_path / "a2a.npz")
+    save_motion(Motion(smpl.poses[300:600], smpl.trans[300:600], fps=smpl.fps), tmp_path / "a2a.npy")
+    np.savez(tmp_path / "amass.npz", poses=smpl.poses[:400].reshape(400, 72), trans=smpl.trans[:400][:, [0, 2, 1]],
+             mocap_framerate=np.array(30.0))
+    with open(tmp_path / "aist.pkl", "wb") as f:
+        pickle.dump({"smpl_poses": np.repeat(smpl.poses[:300].reshape(300, 72), 2, axis=0),
+                     "smpl_trans": np.repeat(smpl.trans[:300], 2, axis=0) * 90.0, "smpl_scaling": np.array([90.0])}, f)
+    library = load_library(tmp_path)
+    names = {name.split(" ")[0] for name in library.clip_names}
+    assert names == {"cmu.bvh", "a2a.npz", "a2a.npy", "amass.npz", "aist.pkl"}
+    assert library.n_clips == 10  # each also mirrored
+    assert set(library.clip_licences) == {"Terms: CC BY 4.0"}
+    bvh = library.clip_names.index("cmu.bvh")
+    assert library.clip_offsets[bvh + 1] - library.clip_offsets[bvh] == pytest.approx(source.duration_s * 30, abs=2)
+    assert (tmp_path / CACHE_NAME).is_file()
+    again = load_library(tmp_path)  # from the cache: the same index
+    assert again.key == library.key and np.array_equal(again.beats, library.beats)
+    (tmp_path / "a2a.npy").unlink()  # the folder changed: rebuilt
+    assert load_library(tmp_path).n_clips == 8
+
+
+def test_library_refuses_what_it_cannot_use(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_library(tmp_path / "nowhere")
+    with pytest.raises(InputError, match="no motion files"):
+        load_library(tmp_path)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(InputError, match="not an a2a motion library"):
+        load_library(tmp_path / "bad.npz")
+
+
+def test_shipped_library_is_salsa_takes_1_to_10_with_credit():
+    library = shipped_library()
+    takes = {name[:5] for name in library.clip_names}
+    assert takes == {f"{s}_{t:02d}" for s in (60, 61) for t in (1, 2, 3, 4, 5, 6, 7, 9, 10)}  # 11, 12 held back
+    assert all("free to use" in licence for licence in library.clip_licences)
+    assert 8 < library.duration_s / 60 < 11
+
+
+@pytest.mark.parametrize("seconds", [1.0, 61.0, 420.0])
+def test_exact_frame_count(seconds):
+    motion = get_generator("library").generate(song(127, seconds), seconds, 0)
+    assert motion.n_frames == round(seconds * 30) and motion.poses.shape == (motion.n_frames, 24, 3)
+    assert np.isfinite(motion.poses).all() and np.isfinite(motion.trans).all()
+
+
+def test_same_seed_same_dance_other_seed_other_dance(dance):
+    motion, _ = dance
+    again = LibraryGenerator().generate(song(118, 20.0), 20.0, 3)
+    other = LibraryGenerator().generate(song(118, 20.0), 20.0, 4)
+    assert np.array_equal(motion.poses, again.poses) and np.array_equal(motion.trans, again.trans)
+    assert np.abs(motion.poses - other.poses).mean() > 0.05
+
+
+def test_outside_joins_every_frame_is_a_library_pose(dance):
+    motion, made = dance
+    library = shipped_library()
+    source = made["library_frame"]
+    frames = np.flatnonzero(np.isfinite(source))
+    for side, first, last in made["pinned_feet"]:  # IK touched these legs
+        frames = frames[(frames < first) | (frames > last)]
+    assert frames.size > 0.6 * motion.n_frames
+    i0 = np.floor(source[frames]).astype(np.int64)
+    lib = axis_angle_to_quaternion(library.poses[np.stack([i0, np.minimum(i0 + 1, library.n_frames - 1)])][:, :, 1:])
+    out = axis_angle_to_quaternion(motion.poses[frames, 1:])
+    assert np.percentile(_geodesic_gap(out, lib[0], lib[1]), 99.9) < 2e-3  # radians: on the arc between neighbours
+    assert len(made["join_windows"]) >= 3
+
+
+def test_joins_have_no_jump_and_planted_feet_stay(dance):
+    motion, made = dance
+    library = shipped_library()
+    lib_joints = forward_kinematics(library.poses, library.trans)
+    lib_speed = np.linalg.norm(np.diff(lib_joints, axis=0), axis=-1).max(axis=1) * 30
+    inside = np.diff(library.clip_offsets.searchsorted(np.arange(library.n_frames), side="right")) == 0
+    limit = np.percentile(lib_speed[inside], 99.5)
+    speed = np.linalg.norm(np.diff(motion.joints, axis=0), axis=-1).max(axis=1) * 30
+    for first, last in made["join_windows"]:
+        assert speed[max(first - 1, 0):last + 1].max() < limit
+    assert made["pinned_feet"], "no join in this dance kept a foot planted"
+    for side, first, last in made["pinned_feet"]:
+        ankle = motion.joints[first:last - RELEASE_FRAMES + 1, (L_ANKLE, R_ANKLE)[side]]
+        assert np.linalg.norm(ankle - ankle[0], axis=-1).max() < 0.02
+
+
+def test_no_segment_reused_within_a_stretch():
+    library = shipped_library()
+    n = 150 * 30
+    grid = song_grid(np.arange(10.0, n, 15.0).astype(np.int64), 120.0, n)
+    plan = plan_segments(library, grid, np.ones(grid.size), n, np.random.default_rng(0))
+    assert plan.reused == 0
+    danced: dict[int, list[float]] = {}
+    for segment in plan.segments:
+        for beat, at in zip(range(segment.first_beat, segment.last_beat), segment.song_beats):
+            danced.setdefault(beat, []).append(at)
+    gaps = [b - a for times in danced.values() for a, b in zip(times, times[1:])]
+    assert not gaps or min(gaps) >= REUSE_STRETCH_S * 30
+
+
+def test_misfit_counts_hits_off_the_beat_and_beats_without_a_hit():
+    grid = np.arange(0.0, 300.0, 15.0)  # 120 BPM
+    on = np.array([0.0, 30.0, 60.0, 90.0, 120.0])  # a hit every other beat, a bar of 8 beats
+    off = np.array([0.0, 37.0, 52.0, 97.0, 120.0])  # inner hits a half-beat off
+    beats = np.concatenate([on, off + 1000.0])
+    starts, ends = np.array([0, 5]), np.array([4, 9])
+    misfit = _misfit(beats, starts, ends, np.array([8, 8]), grid, 2, np.array([2, 2]))
+    assert misfit[0] == 0.0 and misfit[1] == 1.0
+    assert _misfit(beats, starts[:1], ends[:1], np.array([8]), grid, 2, np.array([1]))[0] == pytest.approx(4 / 10)  # 4 of 7 beats without a hit
+
+
+def test_join_blend_adds_no_speed_at_the_join():
+    u = np.linspace(0.0, 1.0, 101)
+    w = _two_step(u)
+    assert w[0] == 0.0 and w[-1] == 1.0 and w[50] == 0.5 and np.all(np.diff(w) >= 0)
+    slope = np.gradient(w, u)
+    assert abs(slope[50]) < 0.1 < 1.0 < slope[25]  # still at the join, moving between (smoothstep: 1.5 at the join)
+    assert np.allclose(slope, slope[::-1])
