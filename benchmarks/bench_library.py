@@ -22,6 +22,7 @@ from a2a_cli.generation import get_generator
 from a2a_cli.motion.formats import load_motion
 from a2a_cli.scoring import score_motion
 from a2a_cli.scoring.realism import shipped_model
+from a2a_cli.scoring.validity import at_judge_rate
 
 SR = 22050
 SECONDS = 20.0
@@ -60,7 +61,7 @@ def main() -> None:
         print(f"{name:<8} median score {np.median(scores):.3f} (min {scores.min():.3f}, >= 0.8 on {int((scores >= 0.8).sum())}"
               f"/{scores.size}), median realism {np.median(credits):.3f} (min {credits.min():.3f})")
     for path in HELD_BACK:
-        print(f"held-back real {path.stem}: realism {realism.judge(load_motion(path).joints).credit:.3f}")
+        print(f"held-back real {path.stem}: realism {realism.judge(at_judge_rate(load_motion(path)).joints).credit:.3f}")
 
     audio = analyze(synth_song(120, 180.0, SR, seed=7), SR)
     for name, generator in generators.items():
