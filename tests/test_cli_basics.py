@@ -177,6 +177,16 @@ def test_help_shows_natural_metavars_not_python_types(command, capsys, monkeypat
         assert re.search(r"--version\s+Show the version", text) and re.search(r"--config\s+PATH", text)
 
 
+def test_render_help_names_the_mesh_extra(capsys, monkeypatch):
+    """The extra's brackets are text, not Rich markup: "pip install 'a2a[mesh]'", not "'a2a'" (issue 19, 9)."""
+    from a2a_cli.cli.app import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        main(["render", "--help"])
+    assert "needs pip install 'a2a[mesh]'." in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("label, natural", [("<bool>", "BOOLEAN"), ("<list[Path]>", "PATH"), ("<int range>", "INTEGER"),
                                             ("<float range>", "NUMBER"), ("<str>", "TEXT"), ("<npy|npz|bvh>", "npy|npz|bvh"),
                                             ("<list[npy|npz]>", "npy|npz"), (None, None)])

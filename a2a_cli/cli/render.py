@@ -20,7 +20,7 @@ def render(
     start: float = typer.Option(0.0, "--start", min=0.0, help="Where the motion starts in the audio, in seconds."),
     size: Optional[str] = typer.Option(None, "--size", help="Frame size WIDTHxHEIGHT (default 640x480, GIF 320x240)."),
     fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second, 1 to 120 (default 30, GIF 15)."),
-    smpl_model: Optional[Path] = typer.Option(None, "--smpl-model", help="Your SMPL model (SMPL_NEUTRAL.npz/.pkl, or its folder) to draw the real SMPL mesh; needs pip install 'a2a[mesh]'."),
+    smpl_model: Optional[Path] = typer.Option(None, "--smpl-model", help="Your SMPL model (SMPL_NEUTRAL.npz/.pkl, or its folder) to draw the real SMPL mesh; needs pip install 'a2a\\[mesh]'."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
     json_output: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
