@@ -201,6 +201,8 @@ def test_a_tiny_cpu_run_lowers_the_loss_resumes_and_generates(tmp_path, capsys):
     assert first["steps"] == 2 and first["start_step"] == 0 and first["windows"] == 2 and not first["official_split"]
     code, _, err = run_cli("train", str(data), "-o", str(checkpoint), "--steps", "2", "--cpu", capsys=capsys)
     assert code == 2 and "--resume" in err and err.count("\n") == 1
+    code, _, err = run_cli("train", str(data), "-o", str(checkpoint), "--steps", "2", "--resume", "--cpu", capsys=capsys)
+    assert code == 2 and f"{checkpoint} is at step 2 already" in err and err.count("\n") == 1  # not "trained 2 steps"
 
     with torch.serialization.safe_globals([(cls, name) for name, cls in OFFICIAL_CLASSES.items()]):
         entries = torch.load(checkpoint, map_location="cpu", weights_only=True)

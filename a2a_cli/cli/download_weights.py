@@ -23,6 +23,8 @@ def download_weights(
 
     Hub files honour HF_ENDPOINT (a mirror), HF_HUB_OFFLINE and HF_TOKEN; an interrupted download of a plain URL resumes where it stopped on the next run. --url also takes a file you fetched by hand.
 
+    Examples:
+
       [bold]a2a download-weights --list[/bold]
 
       [bold]a2a download-weights edge[/bold]

@@ -30,15 +30,17 @@ def train(
     """Train EDGE's diffusion model on a2a's 35 baseline audio features; the checkpoint has EDGE's layout.
 
     Dances are cut into 5-s windows every 0.5 s; AIST++ names follow the official train/test split.
-    Several GPUs or machines: start it with accelerate, e.g.
+    Several GPUs or machines: start it with accelerate (the last example).
 
-      [bold]accelerate launch --multi_gpu -m a2a_cli train aistpp/ -o edge-baseline.pt[/bold]
+    Examples:
 
       [bold]a2a train aistpp/ -o edge-baseline.pt --steps 200000[/bold]
 
       [bold]a2a train aistpp/ -o edge-baseline.pt --steps 300000 --resume[/bold]
 
       [bold]a2a generate song.mp3 --model edge --weights edge-baseline.pt[/bold]
+
+      [bold]accelerate launch --multi_gpu -m a2a_cli train aistpp/ -o edge-baseline.pt[/bold]
     """
     from rich.markup import escape
 

@@ -131,7 +131,7 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
     normalizer = state.normalizer if state else _fit_normalizer(train_windows)
     start_step = state.step if state else 0
     if start_step >= config.steps:
-        raise InputError(f"{checkpoint} has trained {start_step} steps already: give --steps above that to continue")
+        raise InputError(f"{checkpoint} is at step {start_step} already: give --steps above that to continue")
     set_seed(config.seed + start_step)  # a resumed run draws new noise, not the first run's again
     optimizer = _optimizer(network, config)
     if state:
