@@ -240,8 +240,40 @@ def test_unknown_section_suggests_closest(tmp_path):
 
 
 def test_unknown_key_in_an_unselected_profile_is_still_caught(tmp_path):
-    message, path = load_error(tmp_path, '[profiles.fast.miner]\nmax_concurency = 4\n')
+    message, path = load_error(tmp_path, '[profiles.fast.miner]\nmax_concurency = 4\n', profile="fast")
     assert message == f"unknown key 'miner.max_concurency' in {path} [profiles.fast]; did you mean 'miner.max_concurrency'?"
+    assert load_settings(config_path=path).other_profile_problems == (message,)  # found, though not in use
+
+
+def test_a_mistake_in_a_profile_not_in_use_stops_only_that_profile_and_config_show(tmp_path, capsys):
+    """`steps = -4` in [profiles.fast] broke every command of every profile (issue 19, 8): now a run
+    without that profile warns and goes on, a run with it and `config show` refuse it by name."""
+    song = tmp_path / "song.wav"
+    assert run_cli(capsys, "example", str(song))[0] == 0
+    path = write(tmp_path / "a2a.toml", f'[default.general]\ncache_dir = "{tmp_path / "cache"}"\n'
+                                        '[default.generate]\nformats = ["npz"]\n[profiles.fast.generate]\nsteps = -4\n')
+    problem = f"generate.steps: expected an integer >= 1, got -4 (integer) in {path} [profiles.fast]"
+    code, out, err = run_cli(capsys, "--config", str(path), "generate", str(song), "--duration", "2", "--json")
+    assert code == 0 and json.loads(out)["results"][0]["frames"] == 60, err
+    assert err.startswith(f"warning: {problem} (a profile not in use") and err.count("\n") == 1
+    code, out, err = run_cli(capsys, "--config", str(path), "--profile", "fast", "generate", str(song), "--force")
+    assert code == 2 and err == f"error: {problem}\n" and out == ""
+    code, out, err = run_cli(capsys, "--config", str(path), "config", "show")
+    assert code == 2 and err == f"error: {problem}\n" and out == ""
+
+
+def test_a_style_the_settings_cannot_dance_is_refused_by_config_show_naming_file_and_table(tmp_path, capsys):
+    """`style = "salsa"` passed `config show` and failed later in `generate` without naming the file (issue 19, 8)."""
+    path = write(tmp_path / "a2a.toml", '[default.generate]\nstyle = "salsa"\n')
+    code, out, err = run_cli(capsys, "--config", str(path), "config", "show")
+    assert code == 2 and out == ""
+    assert err == f"error: generate.style: expected one of auto, hiphop, house, flow, popping, got 'salsa' (string) in {path} [default]\n"
+
+
+def test_the_style_setting_offers_what_choreo_dances():
+    from a2a_cli.generation.choreo.styles import AUTO, STYLES
+
+    assert KEYS["generate.style"].choices == (AUTO, *STYLES)
 
 
 def test_a_removed_setting_says_why_instead_of_guessing_a_similar_name(tmp_path, monkeypatch):
@@ -289,7 +321,7 @@ def test_keys_outside_a_section_are_refused(tmp_path):
     ],
 )
 def test_wrong_type_names_key_expectation_value_and_table(tmp_path, line, expected):
-    message, path = load_error(tmp_path, f"[profiles.fast.generate]\n{line}\n")
+    message, path = load_error(tmp_path, f"[profiles.fast.generate]\n{line}\n", profile="fast")
     assert message == f"{expected} in {path} [profiles.fast]"
 
 

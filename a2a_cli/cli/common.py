@@ -53,15 +53,23 @@ class GlobalOptions:
 options = GlobalOptions()
 
 
-def settings(flag_names: dict[str, str] | None = None, **flags: Any):
+def settings(flag_names: dict[str, str] | None = None, *, warn: bool = True, **flags: Any):
     """The effective settings: defaults < [default] < [profiles.NAME] < A2A_* env < these flags.
 
     `flags` are dotted keys ("generate.model") set on the command line; None means "not given".
     `flag_names`: the command's flag for a key whose flag is not --<key name>, for error messages.
+    `warn`: say on stderr what is wrong in the config file's profiles not in use (they do not stop
+    the command; `a2a config show` refuses them).
     """
+    from rich.markup import escape
+
     from a2a_cli.config import load_settings
 
-    return load_settings(config_path=options.config, profile=options.profile, flags=flags, flag_names=flag_names)
+    loaded = load_settings(config_path=options.config, profile=options.profile, flags=flags, flag_names=flag_names)
+    for problem in loaded.other_profile_problems if warn else ():
+        err.print(f"[yellow]warning:[/yellow] {escape(problem)} (a profile not in use: this run goes on; "
+                  "a2a config show checks the whole file)", soft_wrap=True)
+    return loaded
 
 
 def print_json(data: Any) -> None:

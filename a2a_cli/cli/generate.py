@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from a2a_cli.cli import common
+from a2a_cli.style_names import STYLE_NAMES
 
 if TYPE_CHECKING:
     from a2a_cli.motion import Motion
@@ -21,7 +22,7 @@ def generate(
     formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help=f"{common.MOTION_FORMAT_WORDS}; repeat for several (default npy)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: choreo (default: no weights, no GPU) or edge (EDGE's diffusion model: torch and weights)."),
-    style: Optional[str] = typer.Option(None, "--style", help="choreo's dance style: auto (read from the music: tempo, energy, percussiveness, brightness, mode, swing) or hiphop, house, flow, popping."),
+    style: Optional[str] = typer.Option(None, "--style", help=f"choreo's dance style: auto (read from the music: tempo, energy, percussiveness, brightness, mode, swing) or {', '.join(STYLE_NAMES)}."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint for a learned model (edge: EDGE's .pt layout or .safetensors; default: the downloaded one)."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, max=1000, help="Diffusion sampling steps of a learned model (edge: 50)."),
     guidance: Optional[float] = typer.Option(None, "--guidance", min=0.0, max=100.0, help="Classifier-free guidance weight of a learned model (edge: 2)."),
