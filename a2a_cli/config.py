@@ -403,7 +403,8 @@ def _env_hint(kind: type) -> str:
 
 
 def _check(key: str, value: Any, where: str) -> Any:
-    """`value` checked against the schema (type, choices, bounds); ints are accepted for floats."""
+    """`value` checked against the schema (type, choices, bounds); ints are accepted for floats, and
+    a choice is matched in any case and kept in the schema's (lower case)."""
     spec = KEYS[key]
 
     def fail(expected: str) -> InputError:
@@ -419,8 +420,11 @@ def _check(key: str, value: Any, where: str) -> Any:
         raise fail(_EXPECTED[kind])
     if kind is float and not math.isfinite(value):
         raise fail("a finite number")
-    if spec.choices and any(item not in spec.choices for item in (value if kind is list else [value])):
-        raise fail(("a list of " if kind is list else "one of ") + ", ".join(spec.choices))
+    if spec.choices:  # in any case, as given: NPZ is npz, HOUSE is house
+        unknown = [item for item in (value if kind is list else [value]) if item.lower() not in spec.choices]
+        if unknown:
+            raise InputError(f"{key}: expected one of {', '.join(spec.choices)}, got {unknown[0]!r} {where}")
+        value = [item.lower() for item in value] if kind is list else value.lower()
     if spec.min is not None and value < spec.min:
         raise fail(f"{_EXPECTED[kind]} >= {spec.min:g}")
     if spec.max is not None and value > spec.max:

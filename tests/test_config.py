@@ -267,13 +267,28 @@ def test_a_style_the_settings_cannot_dance_is_refused_by_config_show_naming_file
     path = write(tmp_path / "a2a.toml", '[default.generate]\nstyle = "salsa"\n')
     code, out, err = run_cli(capsys, "--config", str(path), "config", "show")
     assert code == 2 and out == ""
-    assert err == f"error: generate.style: expected one of auto, hiphop, house, flow, popping, got 'salsa' (string) in {path} [default]\n"
+    assert err == f"error: generate.style: expected one of auto, hiphop, house, flow, popping, got 'salsa' in {path} [default]\n"
 
 
 def test_the_style_setting_offers_what_choreo_dances():
     from a2a_cli.generation.choreo.styles import AUTO, STYLES
 
     assert KEYS["generate.style"].choices == (AUTO, *STYLES)
+
+
+@pytest.mark.parametrize("key, given, kept", [("generate.formats", ["NPZ", "Bvh"], ["npz", "bvh"]), ("generate.style", "HOUSE", "house"),
+                                              ("generate.precision", "BF16", "bf16"), ("general.log_level", "Debug", "debug")])
+def test_choices_are_matched_in_any_case(key, given, kept):
+    """`--format NPZ` and `--style HOUSE` were refused while `-o dance.NPY` was accepted (issue 19, 12)."""
+    assert load_settings(flags={key: given}).get(key) == kept
+
+
+def test_a_wrong_choice_from_a_flag_names_the_choice_not_the_list(tmp_path, capsys):
+    """The --format error showed internals: "got ['mp4'] (array) from --format" (issue 19, 12)."""
+    song = tmp_path / "song.wav"
+    assert run_cli(capsys, "example", str(song))[0] == 0
+    code, out, err = run_cli(capsys, "generate", str(song), "--format", "NPZ", "--format", "mp4")
+    assert code == 2 and err == "error: generate.formats: expected one of npy, npz, bvh, got 'mp4' from --format\n"
 
 
 def test_a_removed_setting_says_why_instead_of_guessing_a_similar_name(tmp_path, monkeypatch):
@@ -316,7 +331,7 @@ def test_keys_outside_a_section_are_refused(tmp_path):
         ("seed = -1", "generate.seed: expected an integer >= 0, got -1 (integer)"),
         ('formats = "npy"', "generate.formats: expected a list of strings, got 'npy' (string)"),
         ("formats = [1, 2]", "generate.formats: expected a list of strings, got [1, 2] (array)"),
-        ('formats = ["npy", "xyz"]', "generate.formats: expected a list of npy, npz, bvh, got ['npy', 'xyz'] (array)"),
+        ('formats = ["npy", "xyz"]', "generate.formats: expected one of npy, npz, bvh, got 'xyz'"),
         ("model = 3", "generate.model: expected a string, got 3 (integer)"),
     ],
 )
@@ -328,7 +343,7 @@ def test_wrong_type_names_key_expectation_value_and_table(tmp_path, line, expect
 @pytest.mark.parametrize(
     "section, line, expected",
     [
-        ("general", 'log_level = "loud"', "general.log_level: expected one of debug, info, warning, error, got 'loud' (string)"),
+        ("general", 'log_level = "loud"', "general.log_level: expected one of debug, info, warning, error, got 'loud'"),
         ("miner", "port = 70000", "miner.port: expected an integer <= 65535, got 70000 (integer)"),
         ("miner", "timeout_s = nan", "miner.timeout_s: expected a finite number, got nan (float)"),
         ("validator", "alpha = 1.5", "validator.alpha: expected a number <= 1, got 1.5 (float)"),
@@ -363,7 +378,7 @@ def test_profile_without_any_config_file(isolated):
         ("A2A_AUDIO_CACHE", "maybe", "A2A_AUDIO_CACHE='maybe': expected true or false for audio.cache (1/0, true/false, yes/no, on/off)"),
         ("A2A_MINER_MIN_STAKE", "lots", "A2A_MINER_MIN_STAKE='lots': expected a number for miner.min_stake"),
         ("A2A_MINER_PORT", "-5", "miner.port: expected an integer >= 0, got -5 (integer) from A2A_MINER_PORT"),
-        ("A2A_GENERATE_FORMATS", "npy,mp4", "generate.formats: expected a list of npy, npz, bvh, got ['npy', 'mp4'] (array) from A2A_GENERATE_FORMATS"),
+        ("A2A_GENERATE_FORMATS", "npy,mp4", "generate.formats: expected one of npy, npz, bvh, got 'mp4' from A2A_GENERATE_FORMATS"),
         ("A2A_GENERATE_MODLE", "x", "unknown setting in environment variable A2A_GENERATE_MODLE; did you mean 'A2A_GENERATE_MODEL'?"),
     ],
 )
