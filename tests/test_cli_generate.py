@@ -210,6 +210,8 @@ def test_cut_and_folder_input(tmp_path, capsys):
     ("song", ["song.wav", "--format", "fbx"], 2, "fbx"),
     ("song", ["song.wav", "--model", "nope"], 2, "choreo"),
     ("song", ["song.wav", "--style", "tango"], 2, "hiphop"),
+    ("song", ["song.wav", "--weights", "ckpt.pt"], 2, "--weights: an option of learned models such as edge; model 'choreo' has no weights"),
+    ("song", ["song.wav", "--steps", "5", "--device", "cpu"], 2, "--steps, --device: options of learned models"),
     ("song", ["song.wav", "--preview", "clip.avi"], 2, ".mp4"),
     ("song", ["song.wav", "-o", "blocker/sub"], 1, "blocker"),
 ])

@@ -209,9 +209,14 @@ def _run(jobs, generator, cfg, start: float | None, duration: float | None) -> l
     return results
 
 
+# The settings only a learned model (one with weights, such as edge) reads.
+_LEARNED_MODEL_KEYS = ("generate.weights", "generate.steps", "generate.guidance", "generate.device", "generate.precision")
+
+
 def _generator(cfg):
     """The generator of `generate.model` with its options from the settings `cfg`, dancing in
-    `generate.style` where it has styles ("auto" suits any model)."""
+    `generate.style` where it has styles ("auto" suits any model). A flag the model cannot use
+    (--style for edge, --weights or --steps for choreo) is an error, not silently ignored."""
     from a2a_cli.errors import InputError
     from a2a_cli.generation import get_generator
 
@@ -221,6 +226,11 @@ def _generator(cfg):
         generator.use_style(style)
     elif style != "auto":
         raise InputError(f"--style is a choreo option; model {model!r} has no styles")
+    if not hasattr(generator, "weights"):
+        flags = [cfg.source(key).removeprefix("flag ") for key in _LEARNED_MODEL_KEYS if cfg.source(key).startswith("flag ")]
+        if flags:
+            raise InputError(f"{', '.join(flags)}: {'an option' if len(flags) == 1 else 'options'} of learned models such as "
+                             f"edge; model {model!r} has no weights (add --model edge, or leave {'it' if len(flags) == 1 else 'them'} out)")
     return generator
 
 
