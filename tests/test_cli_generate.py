@@ -331,6 +331,43 @@ def test_piped_output_keeps_whole_file_names_and_honours_columns(tmp_path):
     assert "".join(below).startswith(f"outputs written to {deep}")
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads a process's children from /proc")
+def test_sigterm_during_a_preview_cleans_up_as_ctrl_c_does(tmp_path):
+    """SIGTERM (kill, timeout, docker stop) left a hidden half video, ffmpeg encoding on as an orphan
+    and a temporary folder: now it stops as Ctrl-C does, exit 143 (issue 19, 5)."""
+    import os
+    import signal
+    import time
+
+    song = write_song(tmp_path / "song.wav", 12.0)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "a2a_cli", "generate", str(song), "--preview", str(tmp_path / "clip.mp4")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, TMPDIR=str(temp)))
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".clip.mp4.*")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        children = []
+        while not children and proc.poll() is None and time.monotonic() < deadline:  # ffmpeg, encoding
+            children = [int(pid) for task in Path(f"/proc/{proc.pid}/task").iterdir()
+                        for pid in (task / "children").read_text().split()]
+            time.sleep(0.05)
+        assert children and proc.poll() is None, "the preview ended before it could be interrupted"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143 and err.strip().splitlines()[-1] == "terminated", err
+    assert "Traceback" not in err
+    assert (tmp_path / "song.npy").exists() and not [p for p in tmp_path.iterdir() if "clip" in p.name]  # no half video, hidden or not
+    assert list(temp.iterdir()) == []  # the render's temporary folder is gone
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in children)  # ffmpeg stopped, not orphaned
+
+
 def test_fresh_process_end_to_end(tmp_path):
     song = write_song(tmp_path / "song.ogg", 3.0)
     import os
