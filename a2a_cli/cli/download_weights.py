@@ -33,6 +33,8 @@ def download_weights(
 
       [bold]a2a download-weights edge --url ~/Downloads/checkpoint.pt[/bold]
     """
+    from rich.markup import escape
+
     from a2a_cli import zoo
     from a2a_cli.errors import InputError
 
@@ -46,7 +48,10 @@ def download_weights(
         def progress(label: str, done: int, total: int | None) -> None:
             bar.update(description=label, completed=done, total=total)
 
-        fetched = zoo.download(names or [], data_dir, url=url, sha256=sha256, force=force, progress=progress)
+        def notice(text: str) -> None:
+            common.err.print(f"note: {escape(text)}", soft_wrap=True)
+
+        fetched = zoo.download(names or [], data_dir, url=url, sha256=sha256, force=force, progress=progress, notice=notice)
     if json_output:
         common.print_json([{"model": f.model, "file": f.file, "path": f.path, "sha256": f.sha256, "verified": f.verified,
                             "source": f.source, "already_present": f.already_present} for f in fetched])
