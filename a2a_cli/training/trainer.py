@@ -11,6 +11,9 @@ Checkpoints are EDGE's `train-N.pt` layout, written atomically by the main proce
 `normalizer` (fitted on the training windows). EDGE's own `EDGE(feature_type="baseline",
 checkpoint_path=...)` loads them, and so does `a2a_cli.generation.edge.load_checkpoint`. Training
 resumes from such a file: the step count is the optimizer's own (its per-parameter `step`).
+Beside it, at each save, the weights to share: the EMA weights and the normaliser as one
+`.safetensors` file (`weights_path`), a sixth of the resumable file's size (no raw weights, no
+optimizer state), which `a2a generate --model edge --weights` reads without any pickle.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from a2a_cli.training.dataset import WindowIndex, find_sequences, load_tracks, s
 
 __all__ = [
     "ADAN_BETAS", "LOSS_SMOOTHING", "OPTIMIZERS", "TEST_WINDOWS", "TrainConfig", "TrainResult", "evaluate",
-    "train",
+    "train", "weights_path",
 ]
 
 OPTIMIZERS = ("adan", "adamw")
@@ -68,9 +71,15 @@ class TrainConfig:
             raise InputError(f"--mixed-precision must be no, fp16 or bf16, got {self.mixed_precision!r}")
 
 
+def weights_path(checkpoint: Path) -> Path:
+    """Where the weights-only export of `checkpoint` goes: beside it, as .safetensors."""
+    return checkpoint.with_suffix(".safetensors")
+
+
 @dataclass(frozen=True)
 class TrainResult:
     checkpoint: Path
+    weights: Path  # the weights-only export (EMA weights and normaliser, safetensors)
     start_step: int  # steps done before this run (0 unless resumed)
     steps: int  # steps done in all
     train_sequences: int
@@ -100,13 +109,19 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
     from accelerate.utils import set_seed
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-    from a2a_cli.generation.edge import DanceDecoder, save_checkpoint
+    from a2a_cli.generation.edge import DanceDecoder, save_checkpoint, save_safetensors
     from a2a_cli.generation.edge.sampler import Schedule
     from a2a_cli.training.objective import EdgeObjective
 
     config.check()
+    export = weights_path(checkpoint)
+    if checkpoint.suffix.lower() == ".safetensors":
+        raise InputError(f"-o {checkpoint}: -o names the resumable checkpoint (e.g. edge-baseline.pt); "
+                         "the weights-only .safetensors is written beside it")
     if checkpoint.exists() and not resume:
         raise InputError(f"{checkpoint} exists: add --resume to continue training it, or choose another -o")
+    if export.exists() and not resume:
+        raise InputError(f"{export} exists (the weights-only export of -o {checkpoint.name}): move it, or choose another -o")
     if resume and not checkpoint.is_file():
         raise InputError(f"--resume: {checkpoint} does not exist")
     started = time.perf_counter()
@@ -154,6 +169,7 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
         if accelerator.is_main_process:
             save_checkpoint(checkpoint, ema.module, normalizer, raw_network=accelerator.unwrap_model(network),
                             optimizer_state=optimizer.state_dict())
+            save_safetensors(export, ema.module, normalizer)
 
     step, smoothed = start_step, None
     network.train()
@@ -178,7 +194,7 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
     test_loss = None
     if test_windows is not None and len(test_windows) and accelerator.is_main_process:
         test_loss = evaluate(objective, ema.module, test_windows, normalizer, batch, seed=config.seed)
-    return TrainResult(checkpoint=checkpoint, start_step=start_step, steps=step, train_sequences=len(split.train),
+    return TrainResult(checkpoint=checkpoint, weights=export, start_step=start_step, steps=step, train_sequences=len(split.train),
                        test_sequences=len(split.test), ignored_sequences=len(split.ignored), official_split=split.official,
                        windows=len(train_windows), loss=float(smoothed if smoothed is not None else float("nan")),
                        test_loss=test_loss, seconds=time.perf_counter() - started, main_process=accelerator.is_main_process)
