@@ -256,7 +256,7 @@ def _dance(job: Job, generator, cfg, start: float | None, duration: float | None
     meta = motion.meta
     return {
         "audio": str(job.song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
-        "model": meta.get("model", generator.name) if job.kept else generator.name,
+        "model": meta.get("model") if job.kept else generator.name,  # a kept .npy or .bvh does not say
         "seed": meta.get("seed") if job.kept else seed, "style": meta.get("style"),
         "style_chosen_by": meta.get("style_chosen_by"), "style_fit": meta.get("style_fit"), "music": meta.get("music"),
         "validator_score": round(float(report.validator_score), 4), "judge_version": report.judge_version,
