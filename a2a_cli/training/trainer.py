@@ -124,6 +124,8 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
         raise InputError(f"{export} exists (the weights-only export of -o {checkpoint.name}): move it, or choose another -o")
     if resume and not checkpoint.is_file():
         raise InputError(f"--resume: {checkpoint} does not exist")
+    if resume:  # known before any data is read
+        _check_steps_left(_entries(checkpoint), checkpoint, config)
     started = time.perf_counter()
     try:
         accelerator = Accelerator(cpu=config.cpu, mixed_precision=config.mixed_precision)
@@ -145,8 +147,6 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
     state = _read_training_state(checkpoint, network, config) if resume else None
     normalizer = state.normalizer if state else _fit_normalizer(train_windows)
     start_step = state.step if state else 0
-    if start_step >= config.steps:
-        raise InputError(f"{checkpoint} is at step {start_step} already: give --steps above that to continue")
     set_seed(config.seed + start_step)  # a resumed run draws new noise, not the first run's again
     optimizer = _optimizer(network, config)
     if state:
@@ -268,29 +268,57 @@ class _TrainingState:
     step: int
 
 
+def _entries(path: Path) -> dict:
+    """The entries of a checkpoint in EDGE's layout, memory-mapped (nothing is read until used),
+    loaded as safely as the edge loader loads them (tensors and EDGE's normaliser only)."""
+    import pickle
+    import zipfile
+
+    from a2a_cli.generation.edge import load_checkpoint
+    from a2a_cli.generation.edge.checkpoint import OFFICIAL_CLASSES
+
+    try:
+        with torch.serialization.safe_globals([(cls, name) for name, cls in OFFICIAL_CLASSES.items()]):
+            entries = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
+    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        load_checkpoint(path)  # raises the edge loader's one-line error for a file that is no checkpoint
+        raise InputError(f"--resume: cannot read {path} as a checkpoint") from None
+    if not isinstance(entries, dict):
+        raise InputError(f"--resume: {path} is not a checkpoint in EDGE's layout")
+    return entries
+
+
+def _steps_done(entries: dict, path: Path) -> int:
+    """The optimizer steps a checkpoint's entries record (its per-parameter `step`)."""
+    optimizer_state = entries.get("optimizer_state_dict") or {}
+    if not isinstance(optimizer_state, dict) or not optimizer_state.get("state"):
+        raise InputError(f"--resume: {path} has no optimizer state to continue from")
+    return max(int(s.get("step", 0)) for s in optimizer_state["state"].values())
+
+
+def _check_steps_left(entries: dict, path: Path, config: TrainConfig) -> None:
+    done = _steps_done(entries, path)
+    if done >= config.steps:
+        raise InputError(f"{path} is at step {done} already: give --steps above that to continue")
+
+
 def _read_training_state(path: Path, network: torch.nn.Module, config: TrainConfig) -> _TrainingState:
     """Everything a checkpoint in EDGE's layout holds, loaded safely: the EMA weights through the
     edge loader (strict keys and shapes, only EDGE's normaliser classes allowed in the pickle), the
     raw weights into `network`, the optimizer state and the step count it implies."""
     from a2a_cli.generation.edge import load_checkpoint
-    from a2a_cli.generation.edge.checkpoint import OFFICIAL_CLASSES
 
     loaded = load_checkpoint(path)
-    with torch.serialization.safe_globals([(cls, name) for name, cls in OFFICIAL_CLASSES.items()]):
-        entries = torch.load(path, map_location="cpu", weights_only=True)
+    entries = _entries(path)
     try:
         network.load_state_dict(entries["model_state_dict"], strict=True)
     except (KeyError, RuntimeError) as e:
         raise InputError(f"--resume: {path}'s model_state_dict does not fit the network: {str(e).splitlines()[0]}") from None
-    optimizer_state = entries.get("optimizer_state_dict") or {}
-    if not optimizer_state.get("state"):
-        raise InputError(f"--resume: {path} has no optimizer state to continue from")
+    optimizer_state = entries["optimizer_state_dict"]
+    step = _steps_done(entries, path)
     group = (optimizer_state.get("param_groups") or [{}])[0]
     kind = "adan" if "restart_cond" in group else "adamw"
     if kind != config.optimizer:
         raise InputError(f"--resume: {path} was trained with {kind}; give --optimizer {kind}")
-    step = max(int(s.get("step", 0)) for s in optimizer_state["state"].values())
     return _TrainingState(ema=loaded.network.state_dict(), optimizer=optimizer_state,
                           normalizer=loaded.normalizer, step=step)
-
-
