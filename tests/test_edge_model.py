@@ -97,6 +97,7 @@ def test_forward_matches_the_official_code(filled, branch):
     assert abs(mean - ref_mean) < 1e-5 and abs(abs_mean - ref_abs_mean) < 1e-5 and abs(proj - ref_proj) < 1e-6
 
 
+@pytest.mark.heavy
 def test_jukebox_width_is_read_from_the_weights_and_matches_the_official_code(tmp_path):
     net = DanceDecoder(4800).eval()
     fill(net)
@@ -270,6 +271,7 @@ def test_bad_files_give_one_line_errors(tmp_path):
         load_checkpoint(tmp_path / "w.safetensors")
 
 
+@pytest.mark.heavy
 def test_sampling_guidance_shares_the_null_memory_and_passes_windows_in_chunks(filled, monkeypatch):
     """Every window at one diffusion step (sampling) takes the shared-null-memory path; more windows
     than CPU_WINDOWS_PER_PASS go in chunks. Both give the two official passes' numbers."""

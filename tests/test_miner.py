@@ -442,6 +442,7 @@ def test_a_waiter_that_times_out_leaves_the_queue_clean():
     asyncio.run(scenario())
 
 
+@pytest.mark.heavy
 def test_schemathesis_finds_no_500_in_signed_or_unsigned_requests(net):
     """Fuzz POST /v1/generate from the miner's own OpenAPI schema (valid and schema-violating
     bodies, signed by a staked validator or not): every answer is a 2xx or a 4xx, never a 500."""
