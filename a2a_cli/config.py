@@ -23,6 +23,7 @@ from typing import Any
 
 from a2a_cli.errors import InputError
 from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
+from a2a_cli.style_names import STYLE_CHOICES, STYLE_NAMES
 
 __all__ = [
     "APP_NAME", "CONFIG_FILE_NAME", "ENV_PREFIX", "KEYS", "Key", "PRECISIONS", "RETIRED_KEYS", "SCHEMA", "Settings",
@@ -67,7 +68,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "model": Key(str, "choreo", "Generator to use (`choreo` needs no weights and no GPU)."),
         "seed": Key(int, 0, "Random seed: same audio, seed and model give the same motion.", min=0, max=2**32 - 1),
         "style": Key(str, "auto", 'Dance style of `choreo`: "auto" reads it from the music, or one of its styles '
-                     "(hiphop, house, flow, popping)."),
+                     f"({', '.join(STYLE_NAMES)}).", choices=STYLE_CHOICES),
         "library": Key(str, "", 'Motion library of the `library` model: a folder of real dance (AIST++ .pkl, AMASS .npz, BVH, '
                        'a2a .npy/.npz; indexed once, cached beside it) or an index .npz; "" means the shipped one (CMU salsa).'),
         "formats": Key(list, ["npy"], f"Motion files to write, any of {', '.join(MOTION_FORMATS)}.", choices=MOTION_FORMATS),
@@ -192,6 +193,9 @@ class Settings:
     sources: Mapping[str, str]
     profile: str | None = None
     path: Path | None = None  # the config file read, if any
+    # What is wrong in the file's profiles that were not chosen, one line each: they cannot break a
+    # command run with another profile, but `a2a config show` refuses them and commands warn.
+    other_profile_problems: tuple[str, ...] = ()
 
     def get(self, key: str) -> Any:
         """The value of a dotted key ("generate.model"); lists come back as fresh copies."""
@@ -253,8 +257,10 @@ def load_settings(
     path = _find_config_file(config_path)
 
     layers: list[tuple[str, dict[str, Any]]] = []
+    problems: tuple[str, ...] = ()
     if path is not None:
-        layers += _file_layers(path, profile)
+        file_layers, problems = _file_layers(path, profile)
+        layers += file_layers
     elif profile is not None:
         raise InputError(f"profile {profile!r} was asked for, but no config file was found (looked for ./{CONFIG_FILE_NAME} and {user_config_path()})")
     layers += _env_layers(os.environ)
@@ -262,7 +268,7 @@ def load_settings(
     for source, layer in layers:
         values.update(layer)
         sources.update(dict.fromkeys(layer, source))
-    return Settings(values=values, sources=sources, profile=profile, path=path)
+    return Settings(values=values, sources=sources, profile=profile, path=path, other_profile_problems=problems)
 
 
 def _find_config_file(config_path: str | os.PathLike | None) -> Path | None:
@@ -293,8 +299,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InputError(f"bad TOML in {path}: {e}") from None
 
 
-def _file_layers(path: Path, profile: str | None) -> list[tuple[str, dict[str, Any]]]:
-    """[default] and the chosen profile; every profile is validated so a typo anywhere is caught."""
+def _file_layers(path: Path, profile: str | None) -> tuple[list[tuple[str, dict[str, Any]]], tuple[str, ...]]:
+    """([default] and the chosen profile, each validated: a mistake there is an InputError), and
+    the problems of the other profiles, each validated too, so a typo anywhere is caught."""
     doc = _read_toml(path)
     for name in doc:
         if name not in ("default", "profiles"):
@@ -303,15 +310,21 @@ def _file_layers(path: Path, profile: str | None) -> list[tuple[str, dict[str, A
     profiles = doc.get("profiles", {})
     if not isinstance(profiles, dict):
         raise InputError(f"'profiles' in {path} must be a table of [profiles.NAME] tables, got {_toml_type(profiles)}")
-    by_name = {name: _validate_table(table, path, f"profiles.{name}") for name, table in profiles.items()}
+    if profile is not None and profile not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise InputError(f"profile {profile!r} not found in {path} (profiles there: {known}){_did_you_mean(profile, profiles)}")
 
     layers = [(f"{path} [default]", default)]
-    if profile is not None:
-        if profile not in by_name:
-            known = ", ".join(sorted(by_name)) or "none"
-            raise InputError(f"profile {profile!r} not found in {path} (profiles there: {known}){_did_you_mean(profile, by_name)}")
-        layers.append((f"{path} [profiles.{profile}]", by_name[profile]))
-    return layers
+    problems = []
+    for name, table in profiles.items():
+        if name == profile:
+            layers.append((f"{path} [profiles.{profile}]", _validate_table(table, path, f"profiles.{name}")))
+            continue
+        try:
+            _validate_table(table, path, f"profiles.{name}")
+        except InputError as e:
+            problems.append(str(e))
+    return layers, tuple(problems)
 
 
 def _validate_table(table: Any, path: Path, name: str) -> dict[str, Any]:
@@ -392,7 +405,8 @@ def _env_hint(kind: type) -> str:
 
 
 def _check(key: str, value: Any, where: str) -> Any:
-    """`value` checked against the schema (type, choices, bounds); ints are accepted for floats."""
+    """`value` checked against the schema (type, choices, bounds); ints are accepted for floats, and
+    a choice is matched in any case and kept in the schema's (lower case)."""
     spec = KEYS[key]
 
     def fail(expected: str) -> InputError:
@@ -408,8 +422,11 @@ def _check(key: str, value: Any, where: str) -> Any:
         raise fail(_EXPECTED[kind])
     if kind is float and not math.isfinite(value):
         raise fail("a finite number")
-    if spec.choices and any(item not in spec.choices for item in (value if kind is list else [value])):
-        raise fail(("a list of " if kind is list else "one of ") + ", ".join(spec.choices))
+    if spec.choices:  # in any case, as given: NPZ is npz, HOUSE is house
+        unknown = [item for item in (value if kind is list else [value]) if item.lower() not in spec.choices]
+        if unknown:
+            raise InputError(f"{key}: expected one of {', '.join(spec.choices)}, got {unknown[0]!r} {where}")
+        value = [item.lower() for item in value] if kind is list else value.lower()
     if spec.min is not None and value < spec.min:
         raise fail(f"{_EXPECTED[kind]} >= {spec.min:g}")
     if spec.max is not None and value > spec.max:

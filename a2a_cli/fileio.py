@@ -94,27 +94,46 @@ def remove_leftover_parts(path: str | os.PathLike) -> None:
 
 
 @contextmanager
-def exclusive_lock(path: str | os.PathLike, *, what: str, busy: str | None = None) -> Iterator[None]:
+def exclusive_lock(path: str | os.PathLike, *, what: str, busy: str | None = None, remove: bool = False) -> Iterator[None]:
     """Hold an exclusive flock on `path`'s sibling `.lock` file, for every process writing `path`.
 
     The OS drops the lock when its process dies, even by kill -9. Once it is held, the leftovers of
     atomic writes to `path` killed before their rename are removed. `what` names the file in errors;
-    with `busy`, a lock held elsewhere is that error at once instead of a wait.
+    with `busy`, a lock held elsewhere is that error at once instead of a wait. With `remove`, the
+    `.lock` file is deleted on release (for work done rarely, such as a download, where an empty
+    file left beside the result is litter): a process that was waiting on the deleted file sees it
+    gone once it holds it, and locks the file now at that name instead.
     """
     path = Path(path)
     lock_path = path.with_name(path.name + ".lock")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(lock_path, "a+")
-    except OSError as e:
-        raise WorkError(f"cannot open the {what} lock {lock_path}: {e.strerror or e}") from None
-    with lock:
+    while True:
         try:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | (fcntl.LOCK_NB if busy else 0))
-        except BlockingIOError:
-            raise WorkError(busy) from None
-        remove_leftover_parts(path)
-        yield
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(lock_path, "a+")
+        except OSError as e:
+            raise WorkError(f"cannot open the {what} lock {lock_path}: {e.strerror or e}") from None
+        with lock:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | (fcntl.LOCK_NB if busy else 0))
+            except BlockingIOError:
+                raise WorkError(busy) from None
+            if remove and not _names(lock_path, lock):
+                continue  # its holder deleted it while this process waited: lock the file there now
+            remove_leftover_parts(path)
+            try:
+                yield
+            finally:
+                if remove:
+                    lock_path.unlink(missing_ok=True)  # still held: nobody can be inside with it
+            return
+
+
+def _names(path: Path, opened: IO) -> bool:
+    """Whether `path` still names the file `opened` is (not deleted, nor replaced by another)."""
+    try:
+        return os.stat(path).st_ino == os.fstat(opened.fileno()).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[IO[bytes]], None]) -> Path:

@@ -12,13 +12,18 @@ Plain URLs are fetched by httpx with HTTP Range requests: a cut connection is re
 run, and an interrupted run is resumed by the next one from the bytes kept in `.partial/`. A path
 to a local file (a checkpoint downloaded by hand) is accepted as a URL too.
 
-The library never prints: progress goes to a callback the CLI draws as a bar.
+The library never prints: progress goes to a callback the CLI draws as a bar, and what the user
+should know while waiting (the hub client retrying a host it cannot reach) to a notice callback.
+Nothing is left behind but the file and, after a cut, the bytes to resume from: the lock file and
+an empty `.partial/` are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import re
 import shutil
 import time
@@ -42,6 +47,8 @@ MANIFEST_DIR = Path(__file__).with_name("models")
 
 # progress(label, bytes done, total bytes or None): what a fetch reports as it goes.
 Progress = Callable[[str, int, "int | None"], None]
+# notice(text): one line for the user, said once, while a download waits (the CLI prints it as a note).
+Notice = Callable[[str], None]
 
 # A plain-URL fetch gives up after this many attempts in a row that brought no new bytes.
 MAX_STALLED_ATTEMPTS = 5
@@ -304,14 +311,16 @@ def parse_sha256(text: str) -> str:
 
 
 def download(names: list[str], data_dir: Path | None = None, *, url: str | None = None, sha256: str | None = None,
-             force: bool = False, progress: Progress | None = None) -> list[Fetched]:
+             force: bool = False, progress: Progress | None = None, notice: Notice | None = None) -> list[Fetched]:
     """Fetch the files of the models `names` (every model of the zoo when empty) into the data dir.
 
     `url` (with exactly one model of one file) replaces the manifest's sources with a mirror, or a
     local path, of the user's choice; `sha256` (hex) is then the hash to check, else the manifest's.
     A file already present is kept unless `force`; with `force` the old file stays until the new
     one, checked, replaces it. Each source is tried in turn; when all fail, a one-line WorkError
-    says why for each, and nothing unchecked is left in place.
+    says why for each, and nothing unchecked is left in place. `progress(label, done, total)`
+    follows the bytes; `notice(text)` hears, once, why a download is waiting (the hub client
+    retrying a host it cannot reach: about 25 s before it gives up).
     """
     if url is not None and len(set(names)) != 1:
         raise InputError("--url is one file: name the one model it is for (a2a download-weights NAME --url URL)")
@@ -328,35 +337,49 @@ def download(names: list[str], data_dir: Path | None = None, *, url: str | None 
                 file = replace(file, sha256=expected or file.sha256, sources=(Source(url=url),),
                                sha256_origin="given with --sha256" if expected else file.sha256_origin,
                                size=file.size if expected in (None, file.sha256) else None)
-            results.append(_download_file(card, file, model_dir(card.name, data_dir), force, progress))
+            results.append(_download_file(card, file, model_dir(card.name, data_dir), force, progress, notice))
     return results
 
 
-def _download_file(card: ModelCard, file: WeightFile, folder: Path, force: bool, progress: Progress | None) -> Fetched:
-    from a2a_cli.fileio import exclusive_lock, move_into_place
+def _download_file(card: ModelCard, file: WeightFile, folder: Path, force: bool, progress: Progress | None,
+                   notice: Notice | None) -> Fetched:
+    from a2a_cli.fileio import exclusive_lock
 
     target = folder / file.name
     what = f"{card.name}/{file.name}"
-    with exclusive_lock(target, what=f"{what} download", busy=f"{what} is being downloaded by another a2a process"):
-        if target.is_file() and not force:
-            return Fetched(card.name, file.name, target, None, False, None, already_present=True)
-        failures = []
-        for source in file.sources:
-            try:
-                fetched = _fetch(source, file, target, f"{what} from {source.label}", progress)
-                sha256 = _sha256_of(fetched)
-                problem = _mismatch(fetched, sha256, file)
-                if problem is None:
-                    move_into_place(fetched, target)
-                    _write_record(target, sha256, file.sha256 is not None, source)
-                    return Fetched(card.name, file.name, target, sha256, file.sha256 is not None, source.label, already_present=False)
-                fetched.unlink(missing_ok=True)
-                failures.append(f"{source.label}: {problem} (nothing kept)")
-            except _SourceFailed as e:
-                failures.append(f"{source.label}: {e}")
-            finally:
-                shutil.rmtree(_partial_dir(target) / "hf", ignore_errors=True)  # the hub library's staging
-        raise WorkError(f"could not download {what}: " + "; ".join(failures))
+    with exclusive_lock(target, what=f"{what} download", busy=f"{what} is being downloaded by another a2a process", remove=True):
+        try:
+            return _download_locked(card, file, target, force, progress, notice)
+        finally:
+            with contextlib.suppress(OSError):
+                _partial_dir(target).rmdir()  # only when empty: bytes kept to resume from stay
+
+
+def _download_locked(card: ModelCard, file: WeightFile, target: Path, force: bool, progress: Progress | None,
+                     notice: Notice | None) -> Fetched:
+    """`_download_file`'s work, under its lock."""
+    from a2a_cli.fileio import move_into_place
+
+    what = f"{card.name}/{file.name}"
+    if target.is_file() and not force:
+        return Fetched(card.name, file.name, target, None, False, None, already_present=True)
+    failures = []
+    for source in file.sources:
+        try:
+            fetched = _fetch(source, file, target, f"{what} from {source.label}", progress, notice)
+            sha256 = _sha256_of(fetched)
+            problem = _mismatch(fetched, sha256, file)
+            if problem is None:
+                move_into_place(fetched, target)
+                _write_record(target, sha256, file.sha256 is not None, source)
+                return Fetched(card.name, file.name, target, sha256, file.sha256 is not None, source.label, already_present=False)
+            fetched.unlink(missing_ok=True)
+            failures.append(f"{source.label}: {problem} (nothing kept)")
+        except _SourceFailed as e:
+            failures.append(f"{source.label}: {e}")
+        finally:
+            shutil.rmtree(_partial_dir(target) / "hf", ignore_errors=True)  # the hub library's staging
+    raise WorkError(f"could not download {what}: " + "; ".join(failures))
 
 
 def _mismatch(fetched: Path, sha256: str, file: WeightFile) -> str | None:
@@ -384,7 +407,7 @@ class _SourceFailed(Exception):
     """This source could not deliver the file (the message says why, in a few words); try the next."""
 
 
-def _fetch(source: Source, file: WeightFile, target: Path, label: str, progress: Progress | None) -> Path:
+def _fetch(source: Source, file: WeightFile, target: Path, label: str, progress: Progress | None, notice: Notice | None) -> Path:
     """Bring the file from `source` into the partial folder beside `target`; returns the path of
     the complete, not yet checked file (on the same file system as `target`)."""
     partial = _partial_dir(target)
@@ -393,7 +416,7 @@ def _fetch(source: Source, file: WeightFile, target: Path, label: str, progress:
     except OSError as e:
         raise WorkError(f"cannot write {partial}: {e.strerror or e}") from None
     if source.hf_repo is not None:
-        return _fetch_hf(source, partial / "hf", label, progress)
+        return _fetch_hf(source, partial / "hf", label, progress, notice)
     key = file.sha256 or hashlib.sha256((source.url or "").encode()).hexdigest()
     part = partial / f"{file.name}.{key[:16]}.part"  # bytes kept for this exact file, from any of its mirrors
     _check_free_space(partial, file.shown_size, part)
@@ -519,9 +542,10 @@ def _describe_transport_error(e: Exception) -> str:
     return f"connection broken: {e}".rstrip(": ")
 
 
-def _fetch_hf(source: Source, staging: Path, label: str, progress: Progress | None) -> Path:
+def _fetch_hf(source: Source, staging: Path, label: str, progress: Progress | None, notice: Notice | None) -> Path:
     """Download a hub file with huggingface_hub into `staging` (HF_ENDPOINT, HF_HUB_OFFLINE, tokens
-    and retries are the hub library's); returns the downloaded file."""
+    and retries are the hub library's); returns the downloaded file. Its first retry is told to
+    `notice`: without a network the hub client retries for about 25 s before it gives up."""
     try:
         import huggingface_hub
         from huggingface_hub.utils import logging as hub_logging
@@ -532,9 +556,13 @@ def _fetch_hf(source: Source, staging: Path, label: str, progress: Progress | No
         raise _SourceFailed(_HUB_OFFLINE)
     verbosity = hub_logging.get_verbosity()
     hub_logging.set_verbosity_error()  # its retry warnings would print; the library never prints
+    retries = _RetryNotice(f"{label}: no answer from {huggingface_hub.constants.ENDPOINT} yet; the hub client retries "
+                           "for about 25 s before it gives up (HF_HUB_OFFLINE=1 gives up at once, HF_ENDPOINT names a mirror)",
+                           notice)
     try:
-        path = huggingface_hub.hf_hub_download(source.hf_repo or "", source.hf_filename or "", revision=source.hf_revision,
-                                               local_dir=staging, tqdm_class=_hub_progress_class(label, progress))
+        with retries:
+            path = huggingface_hub.hf_hub_download(source.hf_repo or "", source.hf_filename or "", revision=source.hf_revision,
+                                                   local_dir=staging, tqdm_class=_hub_progress_class(label, progress))
     except Exception as e:
         reason = _hub_failure(e, source)
         if reason is None:
@@ -543,6 +571,37 @@ def _fetch_hf(source: Source, staging: Path, label: str, progress: Progress | No
     finally:
         hub_logging.set_verbosity(verbosity)
     return Path(path)
+
+
+class _RetryNotice(logging.Handler):
+    """While in use, hears the hub client's HTTP warnings (each retry logs one) instead of letting
+    them print, and tells `notice` the text given, once, at the first."""
+
+    LOGGER = "huggingface_hub.utils._http"  # where huggingface_hub's retry loop logs
+
+    def __init__(self, text: str, notice: Notice | None):
+        super().__init__(logging.WARNING)
+        self.text, self.notice, self.told = text, notice, False
+        self._saved: tuple[int, bool] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.told and self.notice is not None:
+            self.told = True
+            self.notice(self.text)
+
+    def __enter__(self) -> _RetryNotice:
+        logger = logging.getLogger(self.LOGGER)
+        self._saved = (logger.level, logger.propagate)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False  # the hub's own handler (on its package logger) would print the warning
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        logger = logging.getLogger(self.LOGGER)
+        logger.removeHandler(self)
+        logger.setLevel(self._saved[0])
+        logger.propagate = self._saved[1]
 
 
 _HUB_OFFLINE = "offline (HF_HUB_OFFLINE is set)"

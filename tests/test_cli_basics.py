@@ -177,6 +177,40 @@ def test_help_shows_natural_metavars_not_python_types(command, capsys, monkeypat
         assert re.search(r"--version\s+Show the version", text) and re.search(r"--config\s+PATH", text)
 
 
+# Every command that does work; `config` is a group (its own help has no examples to give).
+LEAF_COMMANDS = [["generate"], ["score"], ["render"], ["example"], ["download-weights"], ["train"], ["mine"], ["validate"],
+                 ["register"]]
+
+
+@pytest.mark.parametrize("command", LEAF_COMMANDS)
+def test_help_at_80_columns_cuts_no_word_and_gives_examples(command, capsys, monkeypatch):
+    """At 80 columns a long word (validator.weights_interval_blocks) folds onto the next line
+    instead of ending in "…", and every command's help has the same "Examples:" heading (issue 19, 17)."""
+    from a2a_cli.cli.app import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text, text
+    assert re.search(r"^ Examples", text, re.MULTILINE), text
+    words = "".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())  # every cell's text, folded lines joined
+    if command == ["validate"]:
+        assert "(default:validator.weights_interval_blocks)" in words
+
+
+def test_render_help_names_the_mesh_extra(capsys, monkeypatch):
+    """The extra's brackets are text, not Rich markup: "pip install 'a2a[mesh]'", not "'a2a'" (issue 19, 9)."""
+    from a2a_cli.cli.app import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        main(["render", "--help"])
+    assert "needs pip install 'a2a[mesh]'." in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("label, natural", [("<bool>", "BOOLEAN"), ("<list[Path]>", "PATH"), ("<int range>", "INTEGER"),
                                             ("<float range>", "NUMBER"), ("<str>", "TEXT"), ("<npy|npz|bvh>", "npy|npz|bvh"),
                                             ("<list[npy|npz]>", "npy|npz"), (None, None)])

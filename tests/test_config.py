@@ -240,8 +240,55 @@ def test_unknown_section_suggests_closest(tmp_path):
 
 
 def test_unknown_key_in_an_unselected_profile_is_still_caught(tmp_path):
-    message, path = load_error(tmp_path, '[profiles.fast.miner]\nmax_concurency = 4\n')
+    message, path = load_error(tmp_path, '[profiles.fast.miner]\nmax_concurency = 4\n', profile="fast")
     assert message == f"unknown key 'miner.max_concurency' in {path} [profiles.fast]; did you mean 'miner.max_concurrency'?"
+    assert load_settings(config_path=path).other_profile_problems == (message,)  # found, though not in use
+
+
+def test_a_mistake_in_a_profile_not_in_use_stops_only_that_profile_and_config_show(tmp_path, capsys):
+    """`steps = -4` in [profiles.fast] broke every command of every profile (issue 19, 8): now a run
+    without that profile warns and goes on, a run with it and `config show` refuse it by name."""
+    song = tmp_path / "song.wav"
+    assert run_cli(capsys, "example", str(song))[0] == 0
+    path = write(tmp_path / "a2a.toml", f'[default.general]\ncache_dir = "{tmp_path / "cache"}"\n'
+                                        '[default.generate]\nformats = ["npz"]\n[profiles.fast.generate]\nsteps = -4\n')
+    problem = f"generate.steps: expected an integer >= 1, got -4 (integer) in {path} [profiles.fast]"
+    code, out, err = run_cli(capsys, "--config", str(path), "generate", str(song), "--duration", "2", "--json")
+    assert code == 0 and json.loads(out)["results"][0]["frames"] == 60, err
+    assert err.startswith(f"warning: {problem} (a profile not in use") and err.count("\n") == 1
+    code, out, err = run_cli(capsys, "--config", str(path), "--profile", "fast", "generate", str(song), "--force")
+    assert code == 2 and err == f"error: {problem}\n" and out == ""
+    code, out, err = run_cli(capsys, "--config", str(path), "config", "show")
+    assert code == 2 and err == f"error: {problem}\n" and out == ""
+
+
+def test_a_style_the_settings_cannot_dance_is_refused_by_config_show_naming_file_and_table(tmp_path, capsys):
+    """`style = "salsa"` passed `config show` and failed later in `generate` without naming the file (issue 19, 8)."""
+    path = write(tmp_path / "a2a.toml", '[default.generate]\nstyle = "salsa"\n')
+    code, out, err = run_cli(capsys, "--config", str(path), "config", "show")
+    assert code == 2 and out == ""
+    assert err == f"error: generate.style: expected one of auto, hiphop, house, flow, popping, got 'salsa' in {path} [default]\n"
+
+
+def test_the_style_setting_offers_what_choreo_dances():
+    from a2a_cli.generation.choreo.styles import AUTO, STYLES
+
+    assert KEYS["generate.style"].choices == (AUTO, *STYLES)
+
+
+@pytest.mark.parametrize("key, given, kept", [("generate.formats", ["NPZ", "Bvh"], ["npz", "bvh"]), ("generate.style", "HOUSE", "house"),
+                                              ("generate.precision", "BF16", "bf16"), ("general.log_level", "Debug", "debug")])
+def test_choices_are_matched_in_any_case(key, given, kept):
+    """`--format NPZ` and `--style HOUSE` were refused while `-o dance.NPY` was accepted (issue 19, 12)."""
+    assert load_settings(flags={key: given}).get(key) == kept
+
+
+def test_a_wrong_choice_from_a_flag_names_the_choice_not_the_list(tmp_path, capsys):
+    """The --format error showed internals: "got ['mp4'] (array) from --format" (issue 19, 12)."""
+    song = tmp_path / "song.wav"
+    assert run_cli(capsys, "example", str(song))[0] == 0
+    code, out, err = run_cli(capsys, "generate", str(song), "--format", "NPZ", "--format", "mp4")
+    assert code == 2 and err == "error: generate.formats: expected one of npy, npz, bvh, got 'mp4' from --format\n"
 
 
 def test_a_removed_setting_says_why_instead_of_guessing_a_similar_name(tmp_path, monkeypatch):
@@ -284,19 +331,19 @@ def test_keys_outside_a_section_are_refused(tmp_path):
         ("seed = -1", "generate.seed: expected an integer >= 0, got -1 (integer)"),
         ('formats = "npy"', "generate.formats: expected a list of strings, got 'npy' (string)"),
         ("formats = [1, 2]", "generate.formats: expected a list of strings, got [1, 2] (array)"),
-        ('formats = ["npy", "xyz"]', "generate.formats: expected a list of npy, npz, bvh, got ['npy', 'xyz'] (array)"),
+        ('formats = ["npy", "xyz"]', "generate.formats: expected one of npy, npz, bvh, got 'xyz'"),
         ("model = 3", "generate.model: expected a string, got 3 (integer)"),
     ],
 )
 def test_wrong_type_names_key_expectation_value_and_table(tmp_path, line, expected):
-    message, path = load_error(tmp_path, f"[profiles.fast.generate]\n{line}\n")
+    message, path = load_error(tmp_path, f"[profiles.fast.generate]\n{line}\n", profile="fast")
     assert message == f"{expected} in {path} [profiles.fast]"
 
 
 @pytest.mark.parametrize(
     "section, line, expected",
     [
-        ("general", 'log_level = "loud"', "general.log_level: expected one of debug, info, warning, error, got 'loud' (string)"),
+        ("general", 'log_level = "loud"', "general.log_level: expected one of debug, info, warning, error, got 'loud'"),
         ("miner", "port = 70000", "miner.port: expected an integer <= 65535, got 70000 (integer)"),
         ("miner", "timeout_s = nan", "miner.timeout_s: expected a finite number, got nan (float)"),
         ("validator", "alpha = 1.5", "validator.alpha: expected a number <= 1, got 1.5 (float)"),
@@ -331,7 +378,7 @@ def test_profile_without_any_config_file(isolated):
         ("A2A_AUDIO_CACHE", "maybe", "A2A_AUDIO_CACHE='maybe': expected true or false for audio.cache (1/0, true/false, yes/no, on/off)"),
         ("A2A_MINER_MIN_STAKE", "lots", "A2A_MINER_MIN_STAKE='lots': expected a number for miner.min_stake"),
         ("A2A_MINER_PORT", "-5", "miner.port: expected an integer >= 0, got -5 (integer) from A2A_MINER_PORT"),
-        ("A2A_GENERATE_FORMATS", "npy,mp4", "generate.formats: expected a list of npy, npz, bvh, got ['npy', 'mp4'] (array) from A2A_GENERATE_FORMATS"),
+        ("A2A_GENERATE_FORMATS", "npy,mp4", "generate.formats: expected one of npy, npz, bvh, got 'mp4' from A2A_GENERATE_FORMATS"),
         ("A2A_GENERATE_MODLE", "x", "unknown setting in environment variable A2A_GENERATE_MODLE; did you mean 'A2A_GENERATE_MODEL'?"),
     ],
 )

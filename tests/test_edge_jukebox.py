@@ -88,6 +88,7 @@ def test_the_analysis_of_a_file_reads_its_cut_again(tmp_path):
     assert np.argmax(np.abs(heard)) == pytest.approx((CLICK_S - 4.0) * SR, abs=1)
 
 
+@pytest.mark.heavy
 def test_the_jukebox_model_dances_to_jukebox_features(jukemirlib, tmp_path):
     torch.manual_seed(0)
     path = tmp_path / "juke.pt"

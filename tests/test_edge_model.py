@@ -6,6 +6,7 @@ import json
 import math
 import pickle
 import pickletools
+import random
 import sys
 import types
 import zipfile
@@ -96,6 +97,7 @@ def test_forward_matches_the_official_code(filled, branch):
     assert abs(mean - ref_mean) < 1e-5 and abs(abs_mean - ref_abs_mean) < 1e-5 and abs(proj - ref_proj) < 1e-6
 
 
+@pytest.mark.heavy
 def test_jukebox_width_is_read_from_the_weights_and_matches_the_official_code(tmp_path):
     net = DanceDecoder(4800).eval()
     fill(net)
@@ -234,11 +236,32 @@ def test_a_pickle_that_would_run_code_is_refused_and_nothing_runs(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("content", [b"hello, this is text\n", random.Random(3).randbytes(5000), b""],
+                         ids=["text", "random-bytes", "empty"])
+def test_a_file_that_is_no_checkpoint_is_named_so_without_torchs_advice(tmp_path, capsys, content):
+    """torch's text for such a file advises weights_only=False, the wrong advice; a text file even
+    crashed with "unexpected KeyError: 101" (issue 19, 7)."""
+    from a2a_cli.cli.app import main
+    from a2a_cli.examples import write_example
+
+    weights = tmp_path / "weights.pt"
+    weights.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        load_checkpoint(weights)
+    message = str(err.value)
+    assert "\n" not in message and "weights_only" not in message and "Re-running" not in message
+    assert message.startswith(f"{weights} is not an EDGE checkpoint") or message.startswith(f"cannot read EDGE checkpoint {weights}")
+    song = write_example(tmp_path / "song.wav")
+    with pytest.raises(SystemExit) as exit_:
+        main(["generate", str(song), "--model", "edge", "--weights", str(weights), "-o", str(tmp_path / "dance.npy")])
+    assert exit_.value.code == 2 and capsys.readouterr().err == f"error: {message}\n"
+
+
 def test_bad_files_give_one_line_errors(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         load_checkpoint(tmp_path / "none.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(InputError, match="cannot read|refused"):
+    with pytest.raises(InputError, match="is not an EDGE checkpoint"):
         load_checkpoint(tmp_path / "junk.pt")
     from safetensors.torch import save_file
 
@@ -248,6 +271,7 @@ def test_bad_files_give_one_line_errors(tmp_path):
         load_checkpoint(tmp_path / "w.safetensors")
 
 
+@pytest.mark.heavy
 def test_sampling_guidance_shares_the_null_memory_and_passes_windows_in_chunks(filled, monkeypatch):
     """Every window at one diffusion step (sampling) takes the shared-null-memory path; more windows
     than CPU_WINDOWS_PER_PASS go in chunks. Both give the two official passes' numbers."""

@@ -47,6 +47,12 @@ def checkpoint(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def fp32_steps2(checkpoint):
+    """The generator most tests dance with (2 DDIM steps, float32), its checkpoint loaded once."""
+    return EdgeGenerator(checkpoint, steps=2)
+
+
 # --- the scheduler: EDGE's numbers ---------------------------------------------------------------
 
 def test_schedule_and_time_grid_are_edges():
@@ -132,16 +138,16 @@ def _seam_ratio(joints: np.ndarray) -> float:
     return float(speed[at].max() / np.percentile(np.delete(speed, at), 99))
 
 
-@pytest.mark.parametrize("seconds,frames", [(12.0, 360), (61.0, 1830)])
-def test_long_form_gives_exact_frames_without_seams(checkpoint, seconds, frames):
-    gen = EdgeGenerator(checkpoint, steps=2)
-    motion = gen.generate(song(seconds), seconds, seed=1)
+@pytest.mark.heavy
+@pytest.mark.parametrize("seconds,frames", [(12.0, 360), (31.0, 930)])  # 4 windows; 12, more than a CPU pass takes
+def test_long_form_gives_exact_frames_without_seams(fp32_steps2, seconds, frames):
+    motion = fp32_steps2.generate(song(seconds), seconds, seed=1)
     assert motion.n_frames == frames and motion.fps == 30 and np.isfinite(motion.joints).all()
     assert _seam_ratio(motion.joints) < 1.0
 
 
-def test_short_and_odd_durations_and_determinism(checkpoint):
-    gen = EdgeGenerator(checkpoint, steps=2)
+def test_short_and_odd_durations_and_determinism(fp32_steps2):
+    gen = fp32_steps2
     audio = song(12.0)
     for seconds in (1.0, 4.99, 7.3):
         assert gen.generate(audio, seconds, seed=0).n_frames == round(seconds * 30)
@@ -150,17 +156,18 @@ def test_short_and_odd_durations_and_determinism(checkpoint):
     assert not np.allclose(a.poses, c.poses)
 
 
-def test_bf16_precision_dances_every_frame_reproducibly(checkpoint):
+@pytest.mark.heavy
+def test_bf16_precision_dances_every_frame_reproducibly(checkpoint, fp32_steps2):
     gen = EdgeGenerator(checkpoint, steps=2, precision="bf16")
     a, b = (gen.generate(song(12.0), 7.3, seed=4) for _ in range(2))
     assert a.n_frames == 219 and a.meta["precision"] == "bf16" and np.isfinite(a.poses).all()
     assert np.array_equal(a.poses, b.poses)
-    official = EdgeGenerator(checkpoint, steps=2).generate(song(12.0), 7.3, seed=4)
+    official = fp32_steps2.generate(song(12.0), 7.3, seed=4)
     assert official.meta["precision"] == "fp32" and not np.array_equal(a.poses, official.poses)
 
 
-def test_the_feet_end_on_the_floor(checkpoint):
-    motion = EdgeGenerator(checkpoint, steps=2).generate(song(12.0), 12.0, seed=2)
+def test_the_feet_end_on_the_floor(fp32_steps2):
+    motion = fp32_steps2.generate(song(12.0), 12.0, seed=2)
     lowest = motion.joints[:, FOOT_JOINTS, 1].min(axis=1)
     assert abs(contact_floor_height(motion.joints, motion.meta["contacts"])) < 0.01
     assert np.percentile(lowest, 5) > -0.05

@@ -64,3 +64,35 @@ def test_a_failing_file_sync_is_a_work_error_and_keeps_the_old_file(tmp_path, mo
     with pytest.raises(WorkError, match="cannot write .*a.txt: Input/output error"):
         fileio.atomic_write(target, "new")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_a_lock_that_removes_its_file_still_admits_one_holder_at_a_time(tmp_path):
+    """exclusive_lock(remove=True) leaves no .lock file behind (a download's litter, issue 19, 4); a
+    process waiting on the file its holder deletes locks the new one, so holders never overlap."""
+    import threading
+    import time
+
+    target = tmp_path / "weights.pt"
+    inside, most, errors = [0], [0], []
+    guard = threading.Lock()
+
+    def worker() -> None:
+        try:
+            for _ in range(20):
+                with fileio.exclusive_lock(target, what="test", remove=True):
+                    with guard:
+                        inside[0] += 1
+                        most[0] = max(most[0], inside[0])
+                    time.sleep(0.001)
+                    with guard:
+                        inside[0] -= 1
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and most[0] == 1
+    assert list(tmp_path.iterdir()) == []

@@ -100,6 +100,7 @@ def test_one_second_song():
     assert lowest_foot(motion).min() > -0.01
 
 
+@pytest.mark.heavy
 def test_ten_minute_song_is_danced_whole_and_fast():
     import time
 

@@ -339,6 +339,52 @@ def test_one_log_line_per_request_and_no_secret_anywhere(net, caplog):
     assert not [s for s in secrets if s.lower() in everything.lower()]
 
 
+def _query(net, wallet_name: str, url: str, **options):
+    """The validator's own query of the miner at `url`, signed by `wallet_name`: its Reply."""
+    from a2a_cli.chain.chain import Neuron
+    from a2a_cli.chain.validator import query_miner
+
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    neuron = Neuron(uid=3, hotkey=net["miner"].hotkey.ss58_address, coldkey="", stake=0.0, validator_permit=False,
+                    axon_ip=host, axon_port=int(port))
+
+    async def ask():
+        async with httpx.AsyncClient(trust_env=False) as client:
+            return await query_miner(client, net[wallet_name], neuron, prompt_body(1.0), timeout_s=30, max_bytes=1 << 20)
+
+    return asyncio.run(ask())
+
+
+def test_a_validator_with_too_little_stake_hears_why_and_the_miner_log_names_it(net, caplog):
+    """A low-stake validator saw only "HTTP 403", and the miner's log line said caller=- (issue 19, 14)."""
+    caplog.set_level(logging.INFO)
+    with running_miner(make_service(net, min_stake=100.0)) as url:
+        reply = _query(net, "modest", url)
+    assert reply.body is None and reply.error == "HTTP 403: caller stake is below this miner's minimum of 100 alpha"
+    [line] = [r.getMessage() for r in caplog.records if r.name == "a2a.miner"]
+    assert line.startswith(f"{GENERATE} 403 claimed={net['modest'].hotkey.ss58_address} ")
+
+
+@pytest.mark.parametrize("body, reason", [
+    (json.dumps({"detail": "busy\x1b[2J\nnow"}).encode(), "HTTP 429: busy?[2J now"),  # no escape sequence reaches a terminal
+    (json.dumps({"detail": "x" * 5000}).encode(), "HTTP 429"),  # longer than the part read: no reason
+    (json.dumps({"detail": "y" * 1000}).encode(), "HTTP 429: " + "y" * 200),
+    (b"<html>nope</html>", "HTTP 429"),
+    (b'["detail"]', "HTTP 429"),
+])
+def test_a_refusal_reason_is_read_bounded_and_printable(net, body, reason):
+    class Refusing(QuietHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(429)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    with http_server(Refusing) as server:
+        assert _query(net, "rich", f"http://127.0.0.1:{server.server_address[1]}").error == reason
+
+
 @given(st.lists(st.binary(max_size=40), max_size=12), st.integers(0, 300))
 def test_read_capped_joins_what_fits_and_stops_at_the_first_chunk_past_the_cap(chunks, cap):
     pulled = []
@@ -396,6 +442,7 @@ def test_a_waiter_that_times_out_leaves_the_queue_clean():
     asyncio.run(scenario())
 
 
+@pytest.mark.heavy
 def test_schemathesis_finds_no_500_in_signed_or_unsigned_requests(net):
     """Fuzz POST /v1/generate from the miner's own OpenAPI schema (valid and schema-violating
     bodies, signed by a staked validator or not): every answer is a 2xx or a 4xx, never a 500."""

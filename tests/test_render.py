@@ -385,6 +385,26 @@ def test_render_command_bad_input_is_one_line_exit_2(tmp_path, capsys):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 2
 
 
+def test_render_command_refuses_a_start_past_the_music_and_warns_when_it_runs_out(tmp_path, song, capsys):
+    """`--start 400` past the end of a song, or 4 s of music for a longer dance, rendered without a
+    word; `a2a generate` refuses the same (issue 19, 11)."""
+    motion_path = tmp_path / "dance.npy"
+    save_motion(bouncing_motion(150), motion_path)  # 5 s, the song 4 s
+    out = tmp_path / "dance.mp4"
+    assert run_cli("render", str(motion_path), "--audio", str(song), "--start", "4", "-o", str(out)) == 2
+    assert capsys.readouterr().err == f"error: --start 4 s is past the end of {song} (4.0 s long)\n"
+    assert not out.exists()
+    assert run_cli("render", str(motion_path), "--audio", str(song), "--start", "1.5", "-o", str(out), "--size", "32x24") == 0
+    err = capsys.readouterr().err
+    assert err == f"warning: {song} has 2.5 s of music from 1.5 s, the dance lasts 5.0 s: its last 2.5 s are silent\n"
+    assert read_video(out)[1] == 150  # rendered whole all the same, the rest silent
+    assert run_cli("render", str(motion_path), "--audio", str(song), "-o", str(out), "--size", "32x24", "--force") == 0
+    assert "1.0 s are silent" in capsys.readouterr().err
+    save_motion(bouncing_motion(60), motion_path)  # 2 s: the music covers it
+    assert run_cli("render", str(motion_path), "--audio", str(song), "--start", "2", "-o", str(out), "--size", "32x24", "--force") == 0
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("fps", ["0", "-5", "121", "nan"])
 def test_render_command_refuses_an_fps_out_of_range(tmp_path, capsys, fps):
     motion_path = tmp_path / "dance.npy"

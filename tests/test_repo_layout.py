@@ -80,3 +80,11 @@ def test_every_module_says_what_it_exports():
         else:
             missing += [f"{info.name}.{name}" for name in names if not hasattr(module, name)]
     assert without == [] and missing == [], (without, missing)
+
+
+def test_ci_runs_exactly_the_readmes_test_command():
+    """`.ci/run` is the README's install-and-test command, word for word (issue 19: -n auto in both)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("**Install and run the tests**", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0].strip()
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert block == ci and "pytest -n auto" in ci

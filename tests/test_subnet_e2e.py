@@ -152,6 +152,7 @@ def subnet(tmp_path_factory):
         yield {"root": root, "chain": chain, "wallets": wallets, "library": write_library(root / "library")}
 
 
+@pytest.mark.heavy
 def test_the_honest_miner_earns_the_weight_and_every_cheat_nothing(subnet):
     chain, wallets = subnet["chain"], subnet["wallets"]
     uid = {name: chain.uid_of(w.hotkey.ss58_address) for name, w in wallets.items()}
@@ -160,11 +161,11 @@ def test_the_honest_miner_earns_the_weight_and_every_cheat_nothing(subnet):
                           settings=ValidatorSettings(sample_size=32, timeout_s=TIMEOUT_S, alpha=0.3, weights_interval_blocks=1))
     results, errors = [], []
     started = time.monotonic()
-    validator.run(steps=3, on_step=results.append, on_error=errors.append)
+    validator.run(steps=2, on_step=results.append, on_error=errors.append)
     elapsed = time.monotonic() - started
 
-    assert errors == [] and [r.step for r in results] == [0, 1, 2]
-    assert elapsed < 3 * (TIMEOUT_S + 4.0)  # the late and the 100 MB miners never hold a step beyond its deadline
+    assert errors == [] and [r.step for r in results] == [0, 1]
+    assert elapsed < 2 * (TIMEOUT_S + 4.0)  # the late and the 100 MB miners never hold a step beyond its deadline
     for result in results:
         by_uid = {a.uid: a for a in result.answers}
         assert len(by_uid) == 9
@@ -185,7 +186,7 @@ def test_the_honest_miner_earns_the_weight_and_every_cheat_nothing(subnet):
     assert all(weights.get(uid[kind], 0.0) < 0.01 for kind in CHEATS)
     saved = ValidatorState.load(subnet["root"] / "state.json", network="sim", netuid=1,
                                 hotkey=wallets["validator"].hotkey.ss58_address)
-    assert saved.step == 3 and saved.miners[wallets["honest"].hotkey.ss58_address].ema == pytest.approx(
+    assert saved.step == 2 and saved.miners[wallets["honest"].hotkey.ss58_address].ema == pytest.approx(
         results[-1].answers[[a.uid for a in results[-1].answers].index(uid["honest"])].ema)
 
 
@@ -207,6 +208,7 @@ def step_lines(process: subprocess.Popen) -> queue.Queue:
     return lines
 
 
+@pytest.mark.heavy
 def test_a_killed_validator_continues_from_its_last_saved_step(tmp_path, subnet):
     data_dir, wallet_path = tmp_path / "data", tmp_path / "wallets"
     names = ("validator", "honest", "sway")

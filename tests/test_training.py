@@ -183,10 +183,11 @@ def run_cli(*args: str, capsys) -> tuple[int, str, str]:
     return exit_.value.code, out, err
 
 
+@pytest.mark.heavy
 def test_a_tiny_cpu_run_lowers_the_loss_resumes_and_generates(tmp_path, capsys):
-    """`a2a train` one step, then `--resume` to four: the checkpoint has EDGE's layout (EDGE's class
+    """`a2a train` two steps, then `--resume` to five: the checkpoint has EDGE's layout (EDGE's class
     names in the pickle, Adan's state), reloads strictly through the edge loader, its loss on fixed
-    noise fell, and `a2a generate --model edge --weights` dances with it."""
+    noise fell, and `a2a generate --model edge --weights` dances with the weights-only export beside it."""
     from a2a_cli.generation.edge import load_checkpoint
     from a2a_cli.generation.edge.checkpoint import OFFICIAL_CLASSES
     from a2a_cli.generation.edge.sampler import Schedule
@@ -199,11 +200,24 @@ def test_a_tiny_cpu_run_lowers_the_loss_resumes_and_generates(tmp_path, capsys):
     assert code == 0, err
     first = json.loads(out)
     assert first["steps"] == 2 and first["start_step"] == 0 and first["windows"] == 2 and not first["official_split"]
+    # Beside the resumable checkpoint, the weights to share: the EMA weights and the normaliser, a sixth
+    # of the size (no raw weights, no optimizer state), read without a pickle (issue 19, 16).
+    export = tmp_path / "edge-tiny.safetensors"
+    assert first["weights"] == str(export) and 5.5 < checkpoint.stat().st_size / export.stat().st_size < 6.5
+    code, _, err = run_cli("train", str(data), "-o", str(export), "--steps", "2", "--cpu", capsys=capsys)
+    assert code == 2 and "-o names the resumable checkpoint" in err and err.count("\n") == 1
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "edge-tiny.safetensors").write_bytes(b"mine")  # nothing is overwritten unasked
+    code, _, err = run_cli("train", str(data), "-o", str(other / "edge-tiny.pt"), "--steps", "1", "--cpu", capsys=capsys)
+    assert code == 2 and "edge-tiny.safetensors exists" in err and (other / "edge-tiny.safetensors").read_bytes() == b"mine"
     code, _, err = run_cli("train", str(data), "-o", str(checkpoint), "--steps", "2", "--cpu", capsys=capsys)
     assert code == 2 and "--resume" in err and err.count("\n") == 1
+    code, _, err = run_cli("train", str(data), "-o", str(checkpoint), "--steps", "2", "--resume", "--cpu", capsys=capsys)
+    assert code == 2 and f"{checkpoint} is at step 2 already" in err and err.count("\n") == 1  # not "trained 2 steps"
 
     with torch.serialization.safe_globals([(cls, name) for name, cls in OFFICIAL_CLASSES.items()]):
-        entries = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        entries = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)  # read only what is checked
     assert list(entries) == ["ema_state_dict", "model_state_dict", "optimizer_state_dict", "normalizer"]
     with zipfile.ZipFile(checkpoint) as archive:  # the normaliser pickled under EDGE's own class names
         pickled = archive.read(next(n for n in archive.namelist() if n.endswith("/data.pkl")))
@@ -211,7 +225,9 @@ def test_a_tiny_cpu_run_lowers_the_loss_resumes_and_generates(tmp_path, capsys):
     optimizer_state = entries["optimizer_state_dict"]
     assert set(optimizer_state["state"][0]) == {"step", "prev_grad", "m", "v", "n"}  # Adan's, as EDGE's
     assert max(s["step"] for s in optimizer_state["state"].values()) == 2
-    before = load_checkpoint(checkpoint)
+    before, shared = load_checkpoint(checkpoint), load_checkpoint(export)
+    torch.testing.assert_close(shared.network.state_dict(), before.network.state_dict(), rtol=0, atol=0)
+    torch.testing.assert_close(shared.normalizer.scaler.data_max_, before.normalizer.scaler.data_max_, rtol=0, atol=0)
 
     code, out, err = run_cli("train", str(data), "-o", str(checkpoint), "--steps", "5", "--resume", *tiny, capsys=capsys)
     assert code == 0, err
@@ -228,7 +244,7 @@ def test_a_tiny_cpu_run_lowers_the_loss_resumes_and_generates(tmp_path, capsys):
 
     song = data / "dance0.wav"
     dance = tmp_path / "dance.npy"
-    code, out, err = run_cli("generate", str(song), "--model", "edge", "--weights", str(checkpoint), "--steps", "2",
+    code, out, err = run_cli("generate", str(song), "--model", "edge", "--weights", str(export), "--steps", "2",
                              "-o", str(dance), "--json", capsys=capsys)
     assert code == 0, err
     assert np.load(dance).shape == (165, 75) and np.isfinite(np.load(dance)).all()

@@ -339,7 +339,7 @@ def test_the_hub_path_rejects_a_corrupted_file(tmp_path, server):
     assert result.stderr.count("\n") == 1 and "nothing kept" in result.stderr and "Traceback" not in result.stderr
     folder = tmp_path / "data" / "models" / "toy"
     assert not (folder / "weights.pt").exists() and not (folder / ".partial" / "hf").exists()
-    assert not [p for p in folder.rglob("*") if p.is_file() and p.suffix != ".lock"]
+    assert list(folder.iterdir()) == []  # no lock file, no empty .partial/ (issue 19, 4)
 
 
 def test_offline_is_one_line(tmp_path):
@@ -352,6 +352,40 @@ def test_offline_is_one_line(tmp_path):
     [line] = result.stderr.splitlines()
     assert line.startswith("error: could not download toy/weights.pt: ")
     assert "offline (HF_HUB_OFFLINE is set)" in line and "cannot connect" in line
+
+
+# The hub client waits 1, 2, 4, 8 and 8 s between its retries: here it does not wait.
+_RUN_WITHOUT_RETRY_WAITS = _RUN_WITH_ZOO.replace(
+    "from a2a_cli.cli.app import main",
+    "import time, types, huggingface_hub.utils._http as http; "
+    "http.time = types.SimpleNamespace(**{**vars(time), 'sleep': lambda s: None}); "
+    "from a2a_cli.cli.app import main")
+
+
+def test_a_hub_that_does_not_answer_is_said_while_the_client_retries_and_nothing_is_left(tmp_path):
+    """Offline, the hub client retried for 25 s in silence, then left an empty weights.pt.lock and
+    an empty .partial/ (issue 19, 4): now a note says what it waits for and how not to."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    models = write_manifest(tmp_path / "models", hub_source())
+    environ = {**os.environ, "A2A_GENERAL_DATA_DIR": str(tmp_path / "data"), "HF_HOME": str(tmp_path / "hf-home"),
+               "HF_HUB_DISABLE_TELEMETRY": "1", "HF_ENDPOINT": dead}
+    environ.pop("HF_HUB_OFFLINE", None)
+    result = subprocess.run([sys.executable, "-c", _RUN_WITHOUT_RETRY_WAITS, str(models), "download-weights", "toy"],
+                            capture_output=True, text=True, timeout=120, env=environ)
+    assert result.returncode == 1 and result.stdout == ""
+    note, error = result.stderr.splitlines()
+    assert note == (f"note: toy/weights.pt from hf://{REPO}/weights.pt: no answer from {dead} yet; the hub client retries for "
+                    "about 25 s before it gives up (HF_HUB_OFFLINE=1 gives up at once, HF_ENDPOINT names a mirror)")
+    assert error.startswith("error: could not download toy/weights.pt: ") and f"cannot reach {dead}" in error
+    assert list((tmp_path / "data" / "models" / "toy").iterdir()) == []
+
+
+def test_a_download_leaves_only_the_file_and_its_record(toy_zoo):
+    data, _ = toy_zoo
+    zoo.download(["toy"], data)
+    assert sorted(p.name for p in (data / "models" / "toy").iterdir()) == [".weights.pt.json", "weights.pt"]
 
 
 def test_list_shows_sizes_licences_and_what_is_downloaded(tmp_path, server):

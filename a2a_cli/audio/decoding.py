@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from a2a_cli.errors import InputError
 from a2a_cli.frame_rate import FPS
 
 __all__ = [
-    "FEATURE_SR", "HOP", "MAX_FILE_BYTES", "MAX_SECONDS", "check_audio_file", "cut_bounds", "decode",
+    "FEATURE_SR", "HOP", "MAX_FILE_BYTES", "MAX_SECONDS", "audio_seconds", "check_audio_file", "cut_bounds", "decode",
     "pad_to", "read_file", "resample", "to_mono",
 ]
 
@@ -171,28 +172,45 @@ def decode(path: str | os.PathLike, *, start_s: float | None = None, duration_s:
     return resample(samples, sr), FEATURE_SR
 
 
-def read_file(path: str | os.PathLike, *, start_s: float | None = None, duration_s: float | None = None) -> tuple[np.ndarray, int]:
-    """(mono float32 samples at the file's own rate, that rate): the decode before resampling."""
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[Any]:
+    """The checked file open as a `soundfile.SoundFile` (libmpg123 muted), or an InputError."""
     import soundfile as sf
 
-    path = check_audio_file(path)
     with _mpg123_muted(path):
         try:
             f = sf.SoundFile(path)
         except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
             raise InputError(f"not a readable audio file (wav, flac, ogg or mp3 expected): {path}") from None
         with f:
-            sr = int(f.samplerate)
-            if sr <= 0:
+            if int(f.samplerate) <= 0:
                 raise InputError(f"audio file declares no sample rate: {path}")
-            start, count = cut_bounds(int(f.frames), sr, start_s, duration_s, str(path))
-            preroll = min(start, _MP3_PREROLL) if f.format == "MP3" else 0
-            try:
-                if start - preroll:
-                    f.seek(start - preroll)
-                data = f.read(count + preroll, dtype="float32", always_2d=True)[preroll:]
-            except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-                raise InputError(f"corrupt audio data in {path}: {' '.join(str(e).split())}") from None
+            yield f
+
+
+def audio_seconds(path: str | os.PathLike) -> float:
+    """The length of an audio file in seconds, read from its header without decoding it (for an mp3
+    without a length header, libsndfile's estimate); an InputError when it is no readable audio."""
+    path = check_audio_file(path)
+    with _opened(path) as f:
+        return int(f.frames) / int(f.samplerate)
+
+
+def read_file(path: str | os.PathLike, *, start_s: float | None = None, duration_s: float | None = None) -> tuple[np.ndarray, int]:
+    """(mono float32 samples at the file's own rate, that rate): the decode before resampling."""
+    import soundfile as sf
+
+    path = check_audio_file(path)
+    with _opened(path) as f:
+        sr = int(f.samplerate)
+        start, count = cut_bounds(int(f.frames), sr, start_s, duration_s, str(path))
+        preroll = min(start, _MP3_PREROLL) if f.format == "MP3" else 0
+        try:
+            if start - preroll:
+                f.seek(start - preroll)
+            data = f.read(count + preroll, dtype="float32", always_2d=True)[preroll:]
+        except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+            raise InputError(f"corrupt audio data in {path}: {' '.join(str(e).split())}") from None
     if count - data.shape[0] > max(_TRUNCATION_SLACK_S * sr, _TRUNCATION_FRACTION * count):
         raise InputError(
             f"audio file is truncated or corrupt: decoded {data.shape[0] / sr:.2f} s of the {count / sr:.2f} s it declares: {path}"

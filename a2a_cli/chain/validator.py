@@ -33,6 +33,7 @@ another song that are not literal repeats are left to the score's chance-correct
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import secrets
 import time
@@ -53,11 +54,14 @@ if TYPE_CHECKING:
     import httpx
     import numpy as np
 
-__all__ = ["WEIGHTS_VERSION_KEY", "Answer", "Reply", "StepResult", "Validator", "ValidatorSettings", "Verdict", "query_miner",
+__all__ = ["REFUSAL_READ_BYTES", "REFUSAL_REASON_CHARS", "WEIGHTS_VERSION_KEY", "Answer", "Reply", "StepResult", "Validator", "ValidatorSettings", "Verdict", "query_miner",
            "response_cap"]
 
 WEIGHTS_VERSION_KEY = 1  # the protocol's major version: weights set by validators of another version are told apart
 KiB = 1024
+# A refusal's body read for its reason ({"detail": ...}; a2a's are under 200 bytes), and the reason's length kept.
+REFUSAL_READ_BYTES = 2 * KiB
+REFUSAL_REASON_CHARS = 200
 
 
 def response_cap(duration_s: float) -> int:
@@ -175,8 +179,27 @@ async def _not_called(neuron: Neuron) -> Reply:
 
 async def _read_answer(client: httpx.AsyncClient, url: str, body: bytes, headers: dict, max_bytes: int) -> bytes:
     async with client.stream("POST", url, content=body, headers=headers) as response:
+        if response.status_code != 200:
+            raise _Refused(await _refusal(response))
         return await protocol.read_capped_response(response, max_bytes, refused=_Refused,
                                                    over_limit=_Refused(f"answer over the {max_bytes}-byte limit"))
+
+
+async def _refusal(response: httpx.Response) -> str:
+    """Why a miner refused: "HTTP <status>", with the reason its JSON body gives ({"detail": ...},
+    as a2a's miners answer: "HTTP 403: caller stake is below ..."). At most `REFUSAL_READ_BYTES`
+    of the body are read, and the reason is made printable and cut short: it is the miner's text."""
+    head = b""
+    async for chunk in response.aiter_raw():
+        head += chunk
+        if len(head) >= REFUSAL_READ_BYTES:
+            break
+    try:
+        detail = json.loads(head[:REFUSAL_READ_BYTES]).get("detail")
+    except (ValueError, AttributeError):  # not JSON, cut short, or not an object
+        detail = None
+    reason = _printable(" ".join(detail.split()))[:REFUSAL_REASON_CHARS] if isinstance(detail, str) and detail.strip() else ""
+    return f"HTTP {response.status_code}" + (f": {reason}" if reason else "")
 
 
 @dataclass(frozen=True)

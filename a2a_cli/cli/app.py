@@ -86,13 +86,50 @@ def _traceback_if_debugging(e: BaseException) -> None:
         common.err.print("".join(traceback.format_exception(e)), end="", markup=False, highlight=False, soft_wrap=True)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (what `kill`, `timeout` and `docker stop` send), raised where the program is, as Ctrl-C's
+    KeyboardInterrupt is: every cleanup that runs on Ctrl-C (half-written files removed, ffmpeg
+    stopped, temporary folders deleted) runs on it too."""
+
+
+_terminated = False  # SIGTERM arrived: typer reports a KeyboardInterrupt only as exit code 130
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    global _terminated
+    _terminated = True
+    raise _Terminated()
+
+
+def _stop_word_and_code() -> tuple[str, int]:
+    """What an interrupted run says and its exit code: 130 for Ctrl-C, 143 (128 + 15) for SIGTERM."""
+    return ("terminated", 143) if _terminated else ("interrupted", 130)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI: 0 success, 1 the work failed, 2 bad usage or input; no traceback unless --debug
-    (which adds it, keeping the exit code)."""
+    """Run the CLI: 0 success, 1 the work failed, 2 bad usage or input, 130 Ctrl-C, 143 SIGTERM (both
+    cleaned up alike); no traceback unless --debug (which adds it, keeping the exit code)."""
+    global _terminated
+    import signal
+
+    _terminated = False
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: signals are not ours to take
+        previous = None
+    try:
+        _run(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str] | None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
         if code == 130:  # typer turns Ctrl-C inside a command into a silent exit code 130
-            common.err.print("interrupted")
+            word, code = _stop_word_and_code()
+            common.err.print(word)
     # typer >= 0.2x vendors click: catch typer's exception classes, not the separate `click` package's.
     # typer also turns an EOFError escaping a command into Abort (a prompt's own Abort has no cause).
     except typer.Exit as e:
@@ -112,8 +149,8 @@ def main(argv: list[str] | None = None) -> None:
         common.err.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
         code = e.exit_code
     except KeyboardInterrupt:
-        common.err.print("interrupted")
-        code = 130
+        word, code = _stop_word_and_code()
+        common.err.print(word)
     except Exception as e:  # a bug, or a failure no layer anticipated: one line, never a traceback
         _traceback_if_debugging(e)
         common.err.print(f"[red]error:[/red] {escape(_describe_unexpected(e))}", soft_wrap=True)

@@ -25,17 +25,23 @@ MOTION_SUFFIXES = tuple(f".{fmt}" for fmt in MOTION_FORMATS)  # what a folder of
 MOTION_FORMAT_WORDS = ", ".join(MOTION_FORMATS[:-1]) + " or " + MOTION_FORMATS[-1]  # "npy, npz or bvh", for help texts
 
 # Rich fits output to a terminal's width; in a pipe or a file it would wrap at 80 columns, cutting
-# file names and commands in two. There, lines are as long as their content (tables do not stretch).
+# file names and commands in two. There, lines are as long as their content (tables do not stretch),
+# unless $COLUMNS asks for a width.
 UNWRAPPED_WIDTH = 10_000
 
 
 def _console(stream: Any, **options: Any) -> Console:
-    """A console for `stream` (sys.stdout or sys.stderr): the terminal's width, or none if not one."""
+    """A console for `stream` (sys.stdout or sys.stderr): the terminal's width, or in a pipe the
+    width $COLUMNS gives, else none."""
+    import os
+
     try:
         terminal = stream.isatty()
     except (AttributeError, ValueError):  # a replaced or closed stream
         terminal = False
-    return Console(highlight=False, width=None if terminal else UNWRAPPED_WIDTH, **options)
+    columns = os.environ.get("COLUMNS", "").strip()
+    asked = int(columns) if columns.isdigit() and int(columns) > 0 else None
+    return Console(highlight=False, width=None if terminal else asked or UNWRAPPED_WIDTH, **options)
 
 
 # Results go to stdout; progress, warnings and errors go to stderr so pipes stay clean.
@@ -53,15 +59,23 @@ class GlobalOptions:
 options = GlobalOptions()
 
 
-def settings(flag_names: dict[str, str] | None = None, **flags: Any):
+def settings(flag_names: dict[str, str] | None = None, *, warn: bool = True, **flags: Any):
     """The effective settings: defaults < [default] < [profiles.NAME] < A2A_* env < these flags.
 
     `flags` are dotted keys ("generate.model") set on the command line; None means "not given".
     `flag_names`: the command's flag for a key whose flag is not --<key name>, for error messages.
+    `warn`: say on stderr what is wrong in the config file's profiles not in use (they do not stop
+    the command; `a2a config show` refuses them).
     """
+    from rich.markup import escape
+
     from a2a_cli.config import load_settings
 
-    return load_settings(config_path=options.config, profile=options.profile, flags=flags, flag_names=flag_names)
+    loaded = load_settings(config_path=options.config, profile=options.profile, flags=flags, flag_names=flag_names)
+    for problem in loaded.other_profile_problems if warn else ():
+        err.print(f"[yellow]warning:[/yellow] {escape(problem)} (a profile not in use: this run goes on; "
+                  "a2a config show checks the whole file)", soft_wrap=True)
+    return loaded
 
 
 def print_json(data: Any) -> None:

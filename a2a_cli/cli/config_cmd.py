@@ -21,14 +21,19 @@ app = typer.Typer(
 def show(json_output: bool = typer.Option(False, "--json", help="Print the settings as JSON.")) -> None:
     """Print every setting, its value and its source (default, file and table, env var or flag).
 
+    Every profile of the file is checked, not only the one in use: a mistake anywhere is an error.
+
     Choose a profile or file with the global options: [bold]a2a --profile gpu config show[/bold].
     """
     from rich.markup import escape
     from rich.table import Table
 
     from a2a_cli.config import toml_literal
+    from a2a_cli.errors import InputError
 
-    settings = common.settings()
+    settings = common.settings(warn=False)
+    if settings.other_profile_problems:  # checking the file is what `show` is for: every profile counts
+        raise InputError(settings.other_profile_problems[0])
     path = str(settings.path) if settings.path else None
     if json_output:
         common.print_json({

@@ -23,6 +23,8 @@ def download_weights(
 
     Hub files honour HF_ENDPOINT (a mirror), HF_HUB_OFFLINE and HF_TOKEN; an interrupted download of a plain URL resumes where it stopped on the next run. --url also takes a file you fetched by hand.
 
+    Examples:
+
       [bold]a2a download-weights --list[/bold]
 
       [bold]a2a download-weights edge[/bold]
@@ -31,6 +33,8 @@ def download_weights(
 
       [bold]a2a download-weights edge --url ~/Downloads/checkpoint.pt[/bold]
     """
+    from rich.markup import escape
+
     from a2a_cli import zoo
     from a2a_cli.errors import InputError
 
@@ -44,7 +48,10 @@ def download_weights(
         def progress(label: str, done: int, total: int | None) -> None:
             bar.update(description=label, completed=done, total=total)
 
-        fetched = zoo.download(names or [], data_dir, url=url, sha256=sha256, force=force, progress=progress)
+        def notice(text: str) -> None:
+            common.err.print(f"note: {escape(text)}", soft_wrap=True)
+
+        fetched = zoo.download(names or [], data_dir, url=url, sha256=sha256, force=force, progress=progress, notice=notice)
     if json_output:
         common.print_json([{"model": f.model, "file": f.file, "path": f.path, "sha256": f.sha256, "verified": f.verified,
                             "source": f.source, "already_present": f.already_present} for f in fetched])

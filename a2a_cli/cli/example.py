@@ -18,7 +18,7 @@ def example(
 ) -> None:
     """Write a short royalty-free song synthesised by a2a: drums, bass and chords at 120 BPM.
 
-    Try the whole pipeline on it:
+    Examples (the whole pipeline on it):
 
       [bold]a2a example song.wav && a2a generate song.wav --preview song.mp4[/bold]
     """

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from a2a_cli.cli import common
+from a2a_cli.style_names import STYLE_NAMES
 
 if TYPE_CHECKING:
     from a2a_cli.motion import Motion
 
-__all__ = ["generate", "plan_outputs"]
+__all__ = ["Job", "generate", "plan_outputs", "richest"]
 
 
 def generate(
@@ -22,7 +24,7 @@ def generate(
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: choreo (default: no weights, no GPU), library (real human motion joined to the song: no GPU) or edge (EDGE's diffusion model: torch and weights)."),
     library: Optional[Path] = typer.Option(None, "--library", help="Motion library of --model library: a folder of real dance (AIST++ .pkl, AMASS .npz, BVH, .npy/.npz; indexed once) or an index .npz (default: the shipped CMU salsa)."),
-    style: Optional[str] = typer.Option(None, "--style", help="choreo's dance style: auto (read from the music: tempo, energy, percussiveness, brightness, mode, swing) or hiphop, house, flow, popping."),
+    style: Optional[str] = typer.Option(None, "--style", help=f"choreo's dance style: auto (read from the music: tempo, energy, percussiveness, brightness, mode, swing) or {', '.join(STYLE_NAMES)}."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint for a learned model (edge: EDGE's .pt layout or .safetensors; default: the downloaded one)."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, max=1000, help="Diffusion sampling steps of a learned model (edge: 50)."),
     guidance: Optional[float] = typer.Option(None, "--guidance", min=0.0, max=100.0, help="Classifier-free guidance weight of a learned model (edge: 2)."),
@@ -87,34 +89,46 @@ def generate(
         if formats and fmts != [fmt]:
             raise InputError(f"-o {out_path} is a .{fmt} file but --format asks for {', '.join(fmts)}")
         fmts = [fmt]
-    jobs, kept = plan_outputs(songs, out_path, fmts, force)
-    if kept:
-        from rich.markup import escape
-
-        names = ", ".join(str(path) for _, existing in kept for path in existing)
-        common.err.print(f"note: skipped {len(kept)} of {len(songs)} songs whose outputs exist, kept as they are "
-                         f"(--force redoes them): {escape(names)}", soft_wrap=True)
-    danced = _run(jobs, generator, cfg, start, duration)
-    results = [result for result, _ in danced]
+    jobs, skipped = plan_outputs(songs, out_path, fmts, force)
+    _note_kept(jobs, skipped, len(songs))
+    done, failed = _run(jobs, generator, cfg, start, duration, carry_on=len(songs) > 1)
+    results = [result for result, _ in done]
     if preview is not None:  # one song: its own bar of frames and time left, as `a2a render` shows
         from a2a_cli.cli.render import write_preview
 
-        if danced:
-            motion = danced[0][1]
+        if done:
+            motion = done[0][1]
             results[0]["outputs"].append(str(preview))
         else:  # the song was skipped: the preview shows the dance kept
             from a2a_cli.motion.formats import load_motion
 
-            motion = load_motion(kept[0][1][0])
+            motion = load_motion(richest(skipped[0][1]))
         write_preview(motion, preview, audio_path=songs[0], start_s=start or 0.0)
-    _report(results, [str(path) for _, existing in kept for path in existing], json_output)
+    _report(results, failed, [str(path) for _, existing in skipped for path in existing], json_output)
+    if failed:
+        from rich.markup import escape
+
+        reasons = "; ".join(f"{Path(f['audio']).name}: {f['error']}" for f in failed)
+        common.err.print(f"[red]error:[/red] {len(failed)} of {len(songs)} songs failed: {escape(reasons)}", soft_wrap=True)
+        raise typer.Exit(max(f["exit_code"] for f in failed))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One song to dance: `outputs` the files to write; `kept` those of its outputs that exist
+    already and stay as they are (a re-run completing a song: the missing files are written from
+    the dance kept, so every file of a song holds the same dance)."""
+
+    song: Path
+    outputs: list[Path]
+    kept: list[Path]
 
 
 def plan_outputs(songs: list[Path], out: Path | None, fmts: list[str], force: bool
-                 ) -> tuple[list[tuple[Path, list[Path]]], list[tuple[Path, list[Path]]]]:
-    """(jobs, kept): (song, output paths) of each song to dance, and (song, its existing outputs) of
-    each song skipped because some of its outputs exist (none unless `force` is False); every
-    problem with the outputs is found before any work starts.
+                 ) -> tuple[list[Job], list[tuple[Path, list[Path]]]]:
+    """(jobs, skipped): a Job per song with an output to write, and (song, its outputs) of each song
+    whose outputs all exist (none unless `force` is False); every problem with the outputs is
+    found before any work starts.
 
     `out`: the folder for every song's files (None: beside each song), or, for one song, the
     motion file itself."""
@@ -122,8 +136,8 @@ def plan_outputs(songs: list[Path], out: Path | None, fmts: list[str], force: bo
 
     from a2a_cli.errors import InputError, WorkError
 
-    jobs: list[tuple[Path, list[Path]]] = []
-    kept: list[tuple[Path, list[Path]]] = []
+    jobs: list[Job] = []
+    skipped: list[tuple[Path, list[Path]]] = []
     seen: dict[Path, Path] = {}
     for song in songs:
         folder = out if out is not None else song.parent
@@ -132,19 +146,41 @@ def plan_outputs(songs: list[Path], out: Path | None, fmts: list[str], force: bo
             if path in seen:
                 raise InputError(f"{seen[path]} and {song} would both write {path}; use separate -o folders")
             seen[path] = song
-        existing = [path for path in outputs if path.exists()]
-        if existing and not force:
-            kept.append((song, existing))
+        existing = [] if force else [path for path in outputs if path.exists()]
+        if len(existing) == len(outputs):
+            skipped.append((song, existing))
         else:
-            jobs.append((song, outputs))
-    for folder in {paths[0].parent for _, paths in jobs}:
+            jobs.append(Job(song, [path for path in outputs if path not in existing], existing))
+    for folder in {job.outputs[0].parent for job in jobs}:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise WorkError(f"cannot create output folder {folder}: {e.strerror or e}") from None
         if not os.access(folder, os.W_OK | os.X_OK):
             raise WorkError(f"cannot write to output folder {folder}: permission denied")
-    return jobs, kept
+    return jobs, skipped
+
+
+def richest(paths: list[Path]) -> Path:
+    """The motion file of a dance that keeps the most of it: npz (the motion and its metadata), then
+    npy (the motion), then bvh (Euler angles in text)."""
+    order = ("npz", "npy", "bvh")
+    return min(paths, key=lambda path: order.index(path.suffix.lower()[1:]) if path.suffix.lower()[1:] in order else len(order))
+
+
+def _note_kept(jobs: list[Job], skipped: list[tuple[Path, list[Path]]], n_songs: int) -> None:
+    """Say on stderr which existing files are kept: songs skipped whole, and songs completed from their dance."""
+    from rich.markup import escape
+
+    if skipped:
+        names = ", ".join(str(path) for _, existing in skipped for path in existing)
+        common.err.print(f"note: skipped {len(skipped)} of {n_songs} songs whose outputs exist, kept as they are "
+                         f"(--force redoes them): {escape(names)}", soft_wrap=True)
+    for job in jobs:
+        if job.kept:
+            common.err.print(f"note: {escape(job.song.name)}: {escape(', '.join(map(str, job.kept)))} kept; "
+                             f"{escape(', '.join(map(str, job.outputs)))} written from the dance in {escape(str(richest(job.kept)))} "
+                             "(--force redoes the song)", soft_wrap=True)
 
 
 def _check_out_suffix(out: Path | None) -> None:
@@ -178,42 +214,72 @@ def _formats(values: list[str]) -> list[str]:
     return fmts
 
 
-def _run(jobs, generator, cfg, start: float | None, duration: float | None) -> list[tuple[dict, Motion]]:
-    """Dance, write and score each job: (the result's summary, the motion) per job."""
+def _run(jobs: list[Job], generator, cfg, start: float | None, duration: float | None, *, carry_on: bool
+         ) -> tuple[list[tuple[dict, Motion]], list[dict]]:
+    """Dance (or read the dance kept), write and score each job: ((the result's summary, the motion)
+    per job done, the failures). With `carry_on` a song that fails (bad audio, a write that cannot
+    happen) is a failure {audio, error, exit_code} and the next song goes on; without it its error
+    is raised (one song: the one-line error of any other bad input)."""
+    from a2a_cli.errors import A2AError
+
+    results, failures = [], []
+    with common.ProgressBar(total=len(jobs)) as bar:
+        for done, job in enumerate(jobs):
+            bar.update(description=f"dancing to {job.song.name}", completed=done)
+            try:
+                results.append(_dance(job, generator, cfg, start, duration, bar))
+            except A2AError as e:
+                if not carry_on:
+                    raise
+                failures.append({"audio": str(job.song), "error": str(e), "exit_code": e.exit_code})
+    return results, failures
+
+
+def _dance(job: Job, generator, cfg, start: float | None, duration: float | None, bar) -> tuple[dict, Motion]:
+    """One job: its dance (generated, or read from the files kept), its missing outputs written,
+    its score; (the result's summary, the motion)."""
     import time
 
     from a2a_cli.audio import analyze
-    from a2a_cli.motion.formats import save_motion
+    from a2a_cli.cli.score import unjudged
+    from a2a_cli.motion.formats import load_motion, save_motion
     from a2a_cli.scoring import score_motion
 
     seed = int(cfg.get("generate.seed"))
-    results = []
-    with common.ProgressBar(total=len(jobs)) as bar:
-        for done, (song, outputs) in enumerate(jobs):
-            bar.update(description=f"dancing to {song.name}", completed=done)
-            began = time.perf_counter()
-            analysis = analyze(song, start_s=start, duration_s=duration, cache_dir=cfg.audio_cache_dir)
-            motion = generator.generate(analysis, analysis.duration_s, seed, **_step_progress(generator, bar, song.name))
-            took = time.perf_counter() - began
-            for path in outputs:
-                save_motion(motion, path)
-            report = score_motion(motion, analysis)
-            written = [str(p) for p in outputs]
-            results.append(({
-                "audio": str(song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
-                "model": generator.name, "seed": seed, "style": motion.meta.get("style"),
-                "music": motion.meta.get("music"), "validator_score": round(float(report.validator_score), 4),
-                "judge_version": report.judge_version, "reasons": report.reasons,
-                "bas": _finite_or_none(report.metrics.get("bas")),
-                "pfc": _finite_or_none(report.metrics.get("pfc")),
-                "gates_passed": report.passed, "generate_s": round(took, 3), "outputs": written,
-            }, motion))
-    return results
+    began = time.perf_counter()
+    analysis = analyze(job.song, start_s=start, duration_s=duration, cache_dir=cfg.audio_cache_dir)
+    if job.kept:
+        motion = load_motion(richest(job.kept))
+    else:
+        motion = generator.generate(analysis, analysis.duration_s, seed, **_step_progress(generator, bar, job.song.name))
+    took = time.perf_counter() - began
+    for path in job.outputs:
+        save_motion(motion, path)
+    report = score_motion(motion, analysis)
+    meta = motion.meta
+    return {
+        "audio": str(job.song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
+        "model": meta.get("model") if job.kept else generator.name,  # a kept .npy or .bvh does not say
+        "seed": meta.get("seed") if job.kept else seed, "style": meta.get("style"),
+        "style_chosen_by": meta.get("style_chosen_by"), "style_fit": meta.get("style_fit"), "music": meta.get("music"),
+        "validator_score": round(float(report.validator_score), 4), "judge_version": report.judge_version,
+        "passed": report.passed, "failed_gates": [gate.name for gate in report.failed_gates], "reasons": report.reasons,
+        "notes": unjudged(report, analysis),
+        "bas": _finite_or_none(report.metrics.get("bas")), "pfc": _finite_or_none(report.metrics.get("pfc")),
+        "generate_s": round(took, 3), "outputs": [str(p) for p in job.outputs],
+        "kept": [str(p) for p in job.kept], "made_from": str(richest(job.kept)) if job.kept else None,
+    }, motion
+
+
+# The settings only a learned model (one with weights, such as edge) reads.
+_LEARNED_MODEL_KEYS = ("generate.weights", "generate.steps", "generate.guidance", "generate.device", "generate.precision")
 
 
 def _generator(cfg):
     """The generator of `generate.model` with its options from the settings `cfg`, dancing in
-    `generate.style` where it has styles ("auto" suits any model)."""
+    `generate.style` where it has styles ("auto" suits any model). A flag the model cannot use
+    (--style for edge, --weights or --steps for choreo, --library for all but library) is an error,
+    not silently ignored."""
     from a2a_cli.errors import InputError
     from a2a_cli.generation import get_generator
 
@@ -223,6 +289,13 @@ def _generator(cfg):
         generator.use_style(style)
     elif style != "auto":
         raise InputError(f"--style is a choreo option; model {model!r} has no styles")
+    if model != "library" and cfg.source("generate.library").startswith("flag "):
+        raise InputError(f"--library is an option of --model library; model {model!r} dances without a motion library")
+    if not hasattr(generator, "weights"):
+        flags = [cfg.source(key).removeprefix("flag ") for key in _LEARNED_MODEL_KEYS if cfg.source(key).startswith("flag ")]
+        if flags:
+            raise InputError(f"{', '.join(flags)}: {'an option' if len(flags) == 1 else 'options'} of learned models such as "
+                             f"edge; model {model!r} has no weights (add --model edge, or leave {'it' if len(flags) == 1 else 'them'} out)")
     return generator
 
 
@@ -230,7 +303,8 @@ def _music_reading(music: dict | None) -> str:
     """What the style was read from, in a few words (the JSON output has every figure)."""
     if not music:
         return "-"
-    words = [f"{music['tempo_bpm']:.0f} BPM", "major" if music["major"] >= 0.5 else "minor"]
+    tempo = f"{music['tempo_bpm']:.0f} BPM" if music["tempo_bpm"] > 0 else "no steady beat"  # a clip too short to find one
+    words = [tempo, "major" if music["major"] >= 0.5 else "minor"]
     words += [word for key, word in (("swing", "swung"), ("percussiveness", "percussive")) if music[key] >= 0.5]
     words += ["soft"] if music["energy"] < 0.3 else []
     return ", ".join(words)
@@ -253,23 +327,37 @@ def _finite_or_none(value) -> float | None:
     return None if value is None or not math.isfinite(float(value)) else float(f"{float(value):.4g}")
 
 
-def _report(results: list[dict], kept: list[str], as_json: bool) -> None:
-    """The summary table (or JSON) of the songs danced; `kept`: existing outputs of skipped songs."""
+def _report(results: list[dict], failed: list[dict], kept: list[str], as_json: bool) -> None:
+    """The summary table (or JSON) of the songs danced and those that failed, then the notes on
+    terms left out of a score; `kept`: existing outputs of skipped songs. The table fits the
+    terminal (or $COLUMNS): names and paths fold onto more lines, never cut."""
     if as_json:
-        common.print_json({"results": results, "skipped": kept})
+        common.print_json({"results": results, "failed": [{k: f[k] for k in ("audio", "error")} for f in failed], "skipped": kept})
         return
-    if not results:
+    if not results and not failed:
         return
     from rich.markup import escape
     from rich.table import Table
 
+    written = [Path(path) for r in results for path in r["outputs"]]
+    folders = {path.parent for path in written}
+    shared = folders.pop() if len(folders) == 1 else None  # named once, under the table: the column holds names
     table = Table(title="a2a generate", title_justify="left")
-    for column, justify in (("file", "left"), ("duration", "right"), ("frames", "right"), ("style", "left"),
-                            ("score", "right"), ("BAS", "right"), ("PFC", "right"), ("outputs", "left")):
-        table.add_column(column, justify=justify)
+    for column, justify, wraps in (("file", "left", True), ("length", "right", False), ("style", "left", True),
+                                   ("score", "right", True), ("BAS", "right", False), ("PFC", "right", False),
+                                   ("outputs", "left", True)):
+        table.add_column(column, justify=justify, overflow="fold", no_wrap=not wraps)
     for r in results:
-        score = f"{r['validator_score']:.2f}" + ("" if r["gates_passed"] else " [red](gate failed)[/red]")
+        score = f"{r['validator_score']:.2f}" + ("" if r["passed"] else f"\n[red]failed: {escape(', '.join(r['failed_gates']))}[/red]")
         style = "-" if r["style"] is None else f"{r['style']}\n[dim]{escape(_music_reading(r['music']))}[/dim]"
-        table.add_row(escape(Path(r["audio"]).name), f"{r['duration_s']:.1f} s", str(r["frames"]), style, score,
-                      *(common.number(r[m]) for m in ("bas", "pfc")), escape("\n".join(r["outputs"])))
+        table.add_row(escape(Path(r["audio"]).name), f"{r['duration_s']:.1f} s\n{r['frames']} fr", style, score,
+                      *(common.number(r[m]) for m in ("bas", "pfc")),
+                      escape("\n".join(Path(path).name if shared is not None else path for path in r["outputs"])))
+    for f in failed:
+        table.add_row(escape(Path(f["audio"]).name), "-", "-", "[red]failed[/red]", "-", "-", f"[red]{escape(f['error'])}[/red]")
     common.out.print(table)
+    if shared is not None:
+        common.out.print(f"outputs written to {escape(str(shared))}", overflow="fold")
+    for r in results:
+        for note in r["notes"]:
+            common.out.print(f"[yellow]note:[/yellow] {escape(Path(r['audio']).name)}: {escape(note)}")

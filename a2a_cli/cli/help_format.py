@@ -1,7 +1,9 @@
 """Help that reads like command-line help. typer 0.29 labels each value with its Python type
 (`--version <bool>`, `audio... <list[Path]>`, usage `{audio}...`); `install()` gives the classic
 metavars instead: flags show none, a value shows its kind (PATH, TEXT, INTEGER, NUMBER, or its
-choices), a repeatable option or argument the kind of one item, and arguments read AUDIO... ."""
+choices), a repeatable option or argument the kind of one item, and arguments read AUDIO... .
+It also folds a word too long for its column onto the next line, where Rich would cut it short
+with "…" (a setting's name such as validator.weights_interval_blocks at 80 columns)."""
 
 from __future__ import annotations
 
@@ -26,8 +28,9 @@ def natural_metavar(label: str | None) -> str | None:
 
 
 def install() -> None:
-    """Patch typer's help rendering (once, at import of the app): flags without a type, natural metavars."""
-    from typer import core
+    """Patch typer's help rendering (once, at import of the app): flags without a type, natural
+    metavars, long words folded rather than cut."""
+    from typer import core, rich_utils
 
     if getattr(core, "_a2a_help_installed", False):
         return
@@ -47,7 +50,16 @@ def install() -> None:
         name = name if self.required else f"[{name}]"
         return name + ("..." if self.nargs != 1 else "")
 
+    styled_text = rich_utils._make_rich_text
+
+    def folded_text(**options: Any) -> Any:
+        text = styled_text(**options)
+        if hasattr(text, "overflow"):  # a rich Text (markdown help would be a Markdown block)
+            text.overflow = "fold"
+        return text
+
     core._TyperParameter.display_type = display_type
+    rich_utils._make_rich_text = folded_text
     core.TyperArgument._rich_display_name = argument_name
     core.TyperArgument._usage_display_name = usage_name
     core._a2a_help_installed = True

@@ -32,7 +32,9 @@ def mine(
 
     Checks that the hotkey is registered, advertises its address on chain, then answers signed a2a/1 prompts on POST /v1/generate (health: GET /v1/health, schema: /openapi.json).
 
-    [bold]a2a mine --network sim --wallet miner1 --port 8091[/bold]
+    Examples:
+
+      [bold]a2a mine --network sim --wallet miner1 --port 8091[/bold]
     """
     import ipaddress
     import logging

@@ -27,7 +27,9 @@ def register(
 
     Shows the network, subnet, wallet, hotkey and burn cost, and asks before spending. An already registered hotkey is reported, never registered twice.
 
-    [bold]a2a register --network sim --wallet miner1 --yes[/bold]
+    Examples:
+
+      [bold]a2a register --network sim --wallet miner1 --yes[/bold]
     """
     import click
     from rich.markup import escape

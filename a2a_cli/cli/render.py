@@ -20,7 +20,7 @@ def render(
     start: float = typer.Option(0.0, "--start", min=0.0, help="Where the motion starts in the audio, in seconds."),
     size: Optional[str] = typer.Option(None, "--size", help="Frame size WIDTHxHEIGHT (default 640x480, GIF 320x240)."),
     fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second, 1 to 120 (default 30, GIF 15)."),
-    smpl_model: Optional[Path] = typer.Option(None, "--smpl-model", help="Your SMPL model (SMPL_NEUTRAL.npz/.pkl, or its folder) to draw the real SMPL mesh; needs pip install 'a2a[mesh]'."),
+    smpl_model: Optional[Path] = typer.Option(None, "--smpl-model", help="Your SMPL model (SMPL_NEUTRAL.npz/.pkl, or its folder) to draw the real SMPL mesh; needs pip install 'a2a\\[mesh]'."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
     json_output: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
@@ -49,6 +49,8 @@ def render(
     if audio is not None and output.suffix.lower() == ".gif":
         common.err.print("note: a GIF has no sound; --audio is ignored")
         audio = None
+    if audio is not None:
+        _check_music_fits(audio, start, loaded.duration_s)
     took = write_preview(loaded, output, audio_path=audio, start_s=start, size=frame_size, fps=fps, smpl_model=smpl_model)
     if json_output:
         common.print_json({"path": output, "motion": motion, "audio": audio, "frames": loaded.n_frames,
@@ -56,6 +58,25 @@ def render(
         return
     sound = f", music from {escape(str(audio))}" if audio else ""
     common.out.print(f"wrote {escape(str(output))}: {loaded.duration_s:.1f} s{sound}, in {took:.1f} s")
+
+
+def _check_music_fits(audio: Path, start_s: float, dance_s: float) -> None:
+    """An InputError when `--start` (`start_s`, seconds) is at or past the end of `audio`, as
+    `a2a generate` refuses; a warning when the music from there is shorter than the dance
+    (`dance_s`, seconds): the video's end is then silent."""
+    from rich.markup import escape
+
+    from a2a_cli.audio.decoding import audio_seconds
+    from a2a_cli.errors import InputError
+    from a2a_cli.frame_rate import FPS
+
+    length = audio_seconds(audio)
+    if start_s >= length:
+        raise InputError(f"--start {start_s:g} s is past the end of {audio} ({length:.1f} s long)")
+    silent = start_s + dance_s - length
+    if silent > 1 / FPS:  # more than a frame without music
+        common.err.print(f"[yellow]warning:[/yellow] {escape(str(audio))} has {length - start_s:.1f} s of music from "
+                         f"{start_s:g} s, the dance lasts {dance_s:.1f} s: its last {silent:.1f} s are silent", soft_wrap=True)
 
 
 def write_preview(motion, output: Path, **options) -> float:

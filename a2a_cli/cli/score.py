@@ -12,7 +12,7 @@ from a2a_cli.cli import common
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["FEW_REFERENCE_DANCES", "MEANINGS", "audio_for", "score"]
+__all__ = ["FEW_REFERENCE_DANCES", "MEANINGS", "audio_for", "score", "unjudged"]
 
 # metric -> what it means, for the per-file table (JUDGE.md explains each term)
 MEANINGS = {
@@ -118,6 +118,27 @@ def audio_for(motion: Path, audio: Path | None) -> Path | None:
     raise InputError(f"no audio for {motion.name} in {audio} (looked for {motion.stem}{{{','.join(common.AUDIO_SUFFIXES)}}})")
 
 
+def unjudged(report, analysis) -> list[str]:
+    """Why a term of the music was left out of the score although the music was given, one line
+    each (the blend is then over the other terms): a clip of a second or two holds too few beats
+    for sync, and flat loudness gives energy nothing to follow. `report`: a ScoreReport;
+    `analysis`: the music's AudioAnalysis, or None (judged without music: nothing to explain)."""
+    import numpy as np
+
+    from a2a_cli.scoring.constants import MIN_SYNC_BEATS
+
+    if analysis is None or not report.passed:  # a failed gate zeroes the score whatever the terms
+        return []
+    notes = []
+    if "sync" not in report.components:
+        beats = int(np.size(analysis.beat_frames))
+        notes.append(f"sync not judged: {beats} beat{'' if beats == 1 else 's'} found in {analysis.duration_s:.1f} s "
+                     f"of music, {MIN_SYNC_BEATS} needed")
+    if "energy" not in report.components:
+        notes.append(f"energy not judged: the loudness hardly varies in {analysis.duration_s:.1f} s of music")
+    return notes
+
+
 def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json, *, cut: tuple[float | None, float | None],
                  cache_dir: Path | None) -> list:
     """Score each file, print the tables (or the JSON document) and return [(path, ScoreReport)]."""
@@ -137,21 +158,22 @@ def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json,
             if song is not None and song not in analyses:
                 analyses[song] = analyze(song, start_s=cut[0], duration_s=cut[1], cache_dir=cache_dir)
             report = score_motion(motion, analyses.get(song), reference=reference, reference_stats=stats, latency_s=latency)
-            results.append((path, song, motion, report))
+            results.append((path, song, motion, report, unjudged(report, analyses.get(song))))
             bar.advance()
     if audio_arg is None:
         common.err.print("note: no --audio given: judged without music (no sync, no energy, no frame-count check)")
-    summary = _summary(results, stats)
+    summary = _summary([result[:4] for result in results], stats)
     if as_json:
         common.print_json({
-            "results": [{"motion": p, "audio": s, "frames": m.n_frames, "fps": m.fps, **r.to_dict()} for p, s, m, r in results],
+            "results": [{"motion": p, "audio": s, "frames": m.n_frames, "fps": m.fps, **r.to_dict(), "notes": notes}
+                        for p, s, m, r, notes in results],
             "summary": summary,
         })
     else:
-        for path, song, motion, report in results:
-            common.out.print(_file_table(path, song, motion, report))
+        for path, song, motion, report, notes in results:
+            common.out.print(_file_table(path, song, motion, report, notes))
         common.out.print(_summary_table(summary))
-    return [(path, report) for path, _, _, report in results]
+    return [(path, report) for path, _, _, report, _ in results]
 
 
 def _summary(results, stats) -> dict:
@@ -183,7 +205,7 @@ def _mean(values) -> float | None:
     return float(sum(present) / len(present)) if present else None
 
 
-def _file_table(path, song, motion, report):
+def _file_table(path, song, motion, report, notes: list[str]):
     from rich.markup import escape
     from rich.table import Table
 
@@ -197,6 +219,8 @@ def _file_table(path, song, motion, report):
     table.add_row("[bold]validator score[/bold]", f"[bold]{report.validator_score:.3f}[/bold]", MEANINGS["validator_score"])
     for reason in report.reasons:
         table.add_row("[yellow]why[/yellow]", "", f"[yellow]{escape(reason)}[/yellow]")
+    for note in notes:
+        table.add_row("[yellow]note[/yellow]", "", f"[yellow]{escape(note)}[/yellow]")
     for name, value in report.components.items():
         table.add_row(name, f"{value:.3f}", MEANINGS.get(name, ""))
     for name in _TABLE_METRICS:

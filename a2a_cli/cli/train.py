@@ -13,7 +13,7 @@ __all__ = ["train"]
 
 def train(
     data: Path = typer.Argument(..., help="AIST++ folder (motions/*.pkl + wavs/) or a folder of a2a motions with audio of the same stem."),
-    out: Path = typer.Option(..., "-o", "--out", help="The checkpoint to write (EDGE's layout, e.g. edge-baseline.pt)."),
+    out: Path = typer.Option(..., "-o", "--out", help="The checkpoint to write (EDGE's layout, resumable, e.g. edge-baseline.pt); the weights to share go beside it (edge-baseline.safetensors)."),
     resume: bool = typer.Option(False, "--resume", help="Continue training the checkpoint -o names, up to --steps."),
     steps: int = typer.Option(100_000, "--steps", help="Optimizer steps in all (a resumed run counts those already done)."),
     batch_size: int = typer.Option(64, "--batch-size", help="5-s windows per step, per GPU."),
@@ -29,16 +29,22 @@ def train(
 ) -> None:
     """Train EDGE's diffusion model on a2a's 35 baseline audio features; the checkpoint has EDGE's layout.
 
-    Dances are cut into 5-s windows every 0.5 s; AIST++ names follow the official train/test split.
-    Several GPUs or machines: start it with accelerate, e.g.
+    Two files: -o, resumable (the weights, their moving average and the optimizer's state, as EDGE
+    writes them), and beside it the weights to share, a sixth of the size (.safetensors: the
+    moving average and the normaliser; what a2a generate --model edge --weights needs).
 
-      [bold]accelerate launch --multi_gpu -m a2a_cli train aistpp/ -o edge-baseline.pt[/bold]
+    Dances are cut into 5-s windows every 0.5 s; AIST++ names follow the official train/test split.
+    Several GPUs or machines: start it with accelerate (the last example).
+
+    Examples:
 
       [bold]a2a train aistpp/ -o edge-baseline.pt --steps 200000[/bold]
 
       [bold]a2a train aistpp/ -o edge-baseline.pt --steps 300000 --resume[/bold]
 
       [bold]a2a generate song.mp3 --model edge --weights edge-baseline.pt[/bold]
+
+      [bold]accelerate launch --multi_gpu -m a2a_cli train aistpp/ -o edge-baseline.pt[/bold]
     """
     from rich.markup import escape
 
@@ -62,3 +68,11 @@ def train(
     test = f", held-out loss {result.test_loss:.4f} on {result.test_sequences} sequences" if result.test_loss is not None else ""
     common.out.print(f"wrote {escape(str(result.checkpoint))}: step {result.steps} (from {result.start_step}), loss {result.loss:.4f}{test}; "
                      f"{result.windows} windows of {result.train_sequences} sequences ({split}), {result.seconds:.0f} s")
+    common.out.print(f"weights to share: {escape(str(result.weights))} ({_size(result.weights)}; "
+                     f"{escape(str(result.checkpoint))}, {_size(result.checkpoint)}, resumes training)")
+
+
+def _size(path: Path) -> str:
+    from rich.filesize import decimal
+
+    return decimal(path.stat().st_size)

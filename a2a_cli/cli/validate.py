@@ -35,7 +35,9 @@ def validate(
 
     Each step sends a random 5-15 s clip of the library (or a fetched challenge) to a sample of miners, scores every answer with the validator score, and saves the moving averages after the step, so a restart carries on where the last step ended.
 
-    [bold]a2a validate --network sim --wallet validator --library prompts/ --dry-run[/bold]
+    Examples:
+
+      [bold]a2a validate --network sim --wallet validator --library prompts/ --dry-run[/bold]
     """
     import json
     import sys

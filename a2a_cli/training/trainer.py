@@ -11,6 +11,9 @@ Checkpoints are EDGE's `train-N.pt` layout, written atomically by the main proce
 `normalizer` (fitted on the training windows). EDGE's own `EDGE(feature_type="baseline",
 checkpoint_path=...)` loads them, and so does `a2a_cli.generation.edge.load_checkpoint`. Training
 resumes from such a file: the step count is the optimizer's own (its per-parameter `step`).
+Beside it, at each save, the weights to share: the EMA weights and the normaliser as one
+`.safetensors` file (`weights_path`), a sixth of the resumable file's size (no raw weights, no
+optimizer state), which `a2a generate --model edge --weights` reads without any pickle.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from a2a_cli.training.dataset import WindowIndex, find_sequences, load_tracks, s
 
 __all__ = [
     "ADAN_BETAS", "LOSS_SMOOTHING", "OPTIMIZERS", "TEST_WINDOWS", "TrainConfig", "TrainResult", "evaluate",
-    "train",
+    "train", "weights_path",
 ]
 
 OPTIMIZERS = ("adan", "adamw")
@@ -68,9 +71,15 @@ class TrainConfig:
             raise InputError(f"--mixed-precision must be no, fp16 or bf16, got {self.mixed_precision!r}")
 
 
+def weights_path(checkpoint: Path) -> Path:
+    """Where the weights-only export of `checkpoint` goes: beside it, as .safetensors."""
+    return checkpoint.with_suffix(".safetensors")
+
+
 @dataclass(frozen=True)
 class TrainResult:
     checkpoint: Path
+    weights: Path  # the weights-only export (EMA weights and normaliser, safetensors)
     start_step: int  # steps done before this run (0 unless resumed)
     steps: int  # steps done in all
     train_sequences: int
@@ -100,15 +109,23 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
     from accelerate.utils import set_seed
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-    from a2a_cli.generation.edge import DanceDecoder, save_checkpoint
+    from a2a_cli.generation.edge import DanceDecoder, save_checkpoint, save_safetensors
     from a2a_cli.generation.edge.sampler import Schedule
     from a2a_cli.training.objective import EdgeObjective
 
     config.check()
+    export = weights_path(checkpoint)
+    if checkpoint.suffix.lower() == ".safetensors":
+        raise InputError(f"-o {checkpoint}: -o names the resumable checkpoint (e.g. edge-baseline.pt); "
+                         "the weights-only .safetensors is written beside it")
     if checkpoint.exists() and not resume:
         raise InputError(f"{checkpoint} exists: add --resume to continue training it, or choose another -o")
+    if export.exists() and not resume:
+        raise InputError(f"{export} exists (the weights-only export of -o {checkpoint.name}): move it, or choose another -o")
     if resume and not checkpoint.is_file():
         raise InputError(f"--resume: {checkpoint} does not exist")
+    if resume:  # known before any data is read
+        _check_steps_left(_entries(checkpoint), checkpoint, config)
     started = time.perf_counter()
     try:
         accelerator = Accelerator(cpu=config.cpu, mixed_precision=config.mixed_precision)
@@ -130,8 +147,6 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
     state = _read_training_state(checkpoint, network, config) if resume else None
     normalizer = state.normalizer if state else _fit_normalizer(train_windows)
     start_step = state.step if state else 0
-    if start_step >= config.steps:
-        raise InputError(f"{checkpoint} has trained {start_step} steps already: give --steps above that to continue")
     set_seed(config.seed + start_step)  # a resumed run draws new noise, not the first run's again
     optimizer = _optimizer(network, config)
     if state:
@@ -154,6 +169,7 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
         if accelerator.is_main_process:
             save_checkpoint(checkpoint, ema.module, normalizer, raw_network=accelerator.unwrap_model(network),
                             optimizer_state=optimizer.state_dict())
+            save_safetensors(export, ema.module, normalizer)
 
     step, smoothed = start_step, None
     network.train()
@@ -178,7 +194,7 @@ def train(data: Path, checkpoint: Path, config: TrainConfig, *, resume: bool = F
     test_loss = None
     if test_windows is not None and len(test_windows) and accelerator.is_main_process:
         test_loss = evaluate(objective, ema.module, test_windows, normalizer, batch, seed=config.seed)
-    return TrainResult(checkpoint=checkpoint, start_step=start_step, steps=step, train_sequences=len(split.train),
+    return TrainResult(checkpoint=checkpoint, weights=export, start_step=start_step, steps=step, train_sequences=len(split.train),
                        test_sequences=len(split.test), ignored_sequences=len(split.ignored), official_split=split.official,
                        windows=len(train_windows), loss=float(smoothed if smoothed is not None else float("nan")),
                        test_loss=test_loss, seconds=time.perf_counter() - started, main_process=accelerator.is_main_process)
@@ -252,29 +268,57 @@ class _TrainingState:
     step: int
 
 
+def _entries(path: Path) -> dict:
+    """The entries of a checkpoint in EDGE's layout, memory-mapped (nothing is read until used),
+    loaded as safely as the edge loader loads them (tensors and EDGE's normaliser only)."""
+    import pickle
+    import zipfile
+
+    from a2a_cli.generation.edge import load_checkpoint
+    from a2a_cli.generation.edge.checkpoint import OFFICIAL_CLASSES
+
+    try:
+        with torch.serialization.safe_globals([(cls, name) for name, cls in OFFICIAL_CLASSES.items()]):
+            entries = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
+    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        load_checkpoint(path)  # raises the edge loader's one-line error for a file that is no checkpoint
+        raise InputError(f"--resume: cannot read {path} as a checkpoint") from None
+    if not isinstance(entries, dict):
+        raise InputError(f"--resume: {path} is not a checkpoint in EDGE's layout")
+    return entries
+
+
+def _steps_done(entries: dict, path: Path) -> int:
+    """The optimizer steps a checkpoint's entries record (its per-parameter `step`)."""
+    optimizer_state = entries.get("optimizer_state_dict") or {}
+    if not isinstance(optimizer_state, dict) or not optimizer_state.get("state"):
+        raise InputError(f"--resume: {path} has no optimizer state to continue from")
+    return max(int(s.get("step", 0)) for s in optimizer_state["state"].values())
+
+
+def _check_steps_left(entries: dict, path: Path, config: TrainConfig) -> None:
+    done = _steps_done(entries, path)
+    if done >= config.steps:
+        raise InputError(f"{path} is at step {done} already: give --steps above that to continue")
+
+
 def _read_training_state(path: Path, network: torch.nn.Module, config: TrainConfig) -> _TrainingState:
     """Everything a checkpoint in EDGE's layout holds, loaded safely: the EMA weights through the
     edge loader (strict keys and shapes, only EDGE's normaliser classes allowed in the pickle), the
     raw weights into `network`, the optimizer state and the step count it implies."""
     from a2a_cli.generation.edge import load_checkpoint
-    from a2a_cli.generation.edge.checkpoint import OFFICIAL_CLASSES
 
     loaded = load_checkpoint(path)
-    with torch.serialization.safe_globals([(cls, name) for name, cls in OFFICIAL_CLASSES.items()]):
-        entries = torch.load(path, map_location="cpu", weights_only=True)
+    entries = _entries(path)
     try:
         network.load_state_dict(entries["model_state_dict"], strict=True)
     except (KeyError, RuntimeError) as e:
         raise InputError(f"--resume: {path}'s model_state_dict does not fit the network: {str(e).splitlines()[0]}") from None
-    optimizer_state = entries.get("optimizer_state_dict") or {}
-    if not optimizer_state.get("state"):
-        raise InputError(f"--resume: {path} has no optimizer state to continue from")
+    optimizer_state = entries["optimizer_state_dict"]
+    step = _steps_done(entries, path)
     group = (optimizer_state.get("param_groups") or [{}])[0]
     kind = "adan" if "restart_cond" in group else "adamw"
     if kind != config.optimizer:
         raise InputError(f"--resume: {path} was trained with {kind}; give --optimizer {kind}")
-    step = max(int(s.get("step", 0)) for s in optimizer_state["state"].values())
     return _TrainingState(ema=loaded.network.state_dict(), optimizer=optimizer_state,
                           normalizer=loaded.normalizer, step=step)
-
-

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from a2a_cli.chain import protocol
+from a2a_cli.chain.auth import RequestVerifier
 from a2a_cli.chain.connections import PendingConnections, guarded_h11
 from a2a_cli.chain.miner.refusal import HTTPRefusal
 from a2a_cli.chain.miner.service import MinerService, log
@@ -58,8 +59,7 @@ def create_app(service: MinerService) -> Any:
             status, detail = 500, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
             return JSONResponse({"detail": "internal error while generating"}, status_code=500)
         finally:
-            caller = getattr(request.state, "caller", None) or "-"
-            log.info("%s %s caller=%s prompt=%s frames=%s total_s=%.3f%s", protocol.GENERATE_PATH, status, caller,
+            log.info("%s %s %s prompt=%s frames=%s total_s=%.3f%s", protocol.GENERATE_PATH, status, _who(request),
                      getattr(request.state, "prompt_id", "-"), getattr(request.state, "frames", "-"),
                      time.perf_counter() - started, f" detail={detail!r}" if detail else "")
 
@@ -69,6 +69,17 @@ def create_app(service: MinerService) -> Any:
 
     _publish_request_schema(app)
     return app
+
+
+def _who(request: Request) -> str:
+    """Who sent `request`, for its log line: "caller=<ss58>" once its signature is verified, else
+    "claimed=<ss58>" (what its headers claim: a refusal before the body, such as a stake too low,
+    still names whom it refused; printable and cut short, being the sender's own text), else "caller=-"."""
+    caller = getattr(request.state, "caller", None)
+    if caller:
+        return f"caller={caller}"
+    claimed = RequestVerifier.claimed_hotkey(request.headers)
+    return f"claimed={''.join(c if c.isprintable() and not c.isspace() else '?' for c in claimed[:64])}" if claimed else "caller=-"
 
 
 def _publish_request_schema(app: FastAPI) -> None:

@@ -99,8 +99,14 @@ def _read_pickle(path: Path) -> tuple[dict[str, Tensor], Normalizer]:
         if found:
             raise InputError(f"{path} refused: its pickle names {found.group(1)}, which is neither a tensor nor EDGE's "
                              "normaliser (a checkpoint may carry weights, never code)") from None
-        raise InputError(f"{path} refused: {_first_line(e)}") from None
-    except (OSError, RuntimeError, EOFError, ValueError) as e:
+        # torch's own text advises weights_only=False, the wrong advice for a file that is no checkpoint
+        detail = re.search(r"WeightsUnpickler error:\s*(\S[^\n]*)", str(e))
+        raise InputError(f"{path} is not an EDGE checkpoint (a file torch.save wrote, or .safetensors): "
+                         f"{detail.group(1).strip().lower() if detail else 'not a pickle of tensors'}") from None
+    except (KeyError, IndexError, TypeError, AttributeError, EOFError) as e:  # the legacy unpickler on bytes of another kind
+        raise InputError(f"{path} is not an EDGE checkpoint (a file torch.save wrote, or .safetensors): "
+                         f"unreadable as a pickle ({type(e).__name__})") from None
+    except (OSError, RuntimeError, ValueError) as e:
         raise InputError(f"cannot read EDGE checkpoint {path}: {_first_line(e)}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path} is not an EDGE checkpoint: expected a dict with {WEIGHTS_ENTRY!r} and 'normalizer'")
