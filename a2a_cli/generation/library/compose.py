@@ -35,7 +35,7 @@ from a2a_cli.generation.library.index import JOIN_MARGIN_FRAMES, MotionLibrary, 
 from a2a_cli.motion.rotations import axis_angle_to_quaternion, quaternion_to_axis_angle
 
 __all__ = [
-    "BLEND_FRAMES", "CHOICES", "JOIN_DELAY_FRAMES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "Plan", "Segment", "beats_per_interval",
+    "BLEND_FRAMES", "CHOICES", "JOIN_DELAY_FRAMES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "Plan", "Segment",
     "render_plan", "plan_segments", "slerp", "song_grid",
 ]
 
