@@ -116,8 +116,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "body_timeout_s": Key(float, 15.0, "Deadline for receiving a request body, in seconds (HTTP 408 beyond).", min=0.1, max=3600.0),
         "body_grace_s": Key(float, 2.0, "Seconds before a request body's minimum rate applies.", min=0.0, max=600.0),
         "body_min_rate": Key(int, 32 * 1024, "Slowest request body accepted, in bytes per second on average (HTTP 408 below).", min=1),
-        "body_pool_requests": Key(int, 1024, "Request bodies received at once before their signatures are checked (1/16 per client address).", min=1),
-        "body_pool_bytes": Key(int, 128 * MiB, "Bytes of such bodies held at once (a quarter per client address and per claimed hotkey).", min=1024),
+        "body_pool_requests": Key(int, 1024, "Request bodies received at once from authenticated callers (1/16 per hotkey).", min=1),
+        "body_pool_bytes": Key(int, 128 * MiB, "Bytes of such bodies held at once (a quarter per hotkey).", min=1024),
     },
     "validator": {
         "library": Key(str, "", "Folder of prompt audio, with optional reference dances of the same stem."),

@@ -210,7 +210,8 @@ def run_attack(port: str, claimed_hotkey: str, miner_hotkey: str) -> None:
     then prints what it held and what it was answered."""
     import json
 
-    attack = Attack(int(port), claimed_hotkey=claimed_hotkey, miner_hotkey=miner_hotkey, max_seconds=120.0)
+    attack = Attack(int(port), claimed_hotkeys=[claimed_hotkey], miner_hotkey=miner_hotkey, slow_bodies=24, idle=200, slowloris=10,
+                    max_seconds=120.0)
     with attack.running():
         print(json.dumps(dict(attack.open_now)), flush=True)
         sys.stdin.read()

@@ -1,42 +1,58 @@
-"""Keyless pressure on one miner, for the attack test and benchmark: everything an attacker without a
-key or stake can hold open on 127.0.0.1, kept up in a background thread until stopped.
+"""Keyless pressure on one miner, for the attack tests and benchmark: everything an attacker without a
+key can hold open or make the miner do on loopback, from several 127.0.0.x addresses, kept up in a
+background thread until stopped.
 
-- `slow_bodies` signed-looking requests that claim a staked validator's public hotkey (fresh nonce,
-  the miner as receiver, a signature of the right length that verifies nothing), each declaring a
-  500 kB body and trickling it a byte at a time; when the miner cuts one, it comes back;
-- `idle` connections that never send a byte; when closed, they come back;
-- `slowloris` connections that trickle their request headers a byte at a time; they come back too.
+Kinds of connection (each kept up: when the miner closes one, it comes back):
+- `big_bodies`: requests that claim a staked validator's public hotkey (fresh nonce, the miner as
+  receiver, the body's hash, a signature of the right length that verifies nothing), each sending
+  all but the last byte of a `body_bytes` body at once and withholding the last (the two-connection
+  lockout of a2a/1);
+- `slow_bodies`: the same requests trickling their body a byte at a time;
+- `idle` connections that never send a byte;
+- `slowloris` connections that trickle their request headers a byte at a time.
 
-Every loop is bounded in count (`max_connections` opened in all) and time (`max_seconds`).
+Worker i of a kind connects from `addresses[i % len(addresses)]` and claims
+`claimed_hotkeys[i % len(claimed_hotkeys)]`. Every loop is bounded in count (`max_connections`
+opened in all) and time (`max_seconds`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from bittensor import http_auth
 
 from a2a_cli.chain import protocol
+from a2a_cli.chain.auth import BODY_SHA256_HEADER
 
-SLOW_BODY_BYTES = 500_000
+__all__ = ["Attack", "KINDS"]
+
+KINDS = ("big_body", "slow_body", "idle", "slowloris")
 
 
 class Attack:
-    def __init__(self, port: int, *, claimed_hotkey: str, miner_hotkey: str, slow_bodies: int = 24, idle: int = 200,
-                 slowloris: int = 10, trickle_s: float = 0.2, max_connections: int = 5000, max_seconds: float = 60.0):
-        self.port = port
-        self.claimed_hotkey, self.miner_hotkey = claimed_hotkey, miner_hotkey
-        self.counts = {"slow_body": slow_bodies, "idle": idle, "slowloris": slowloris}
-        self.trickle_s = trickle_s
+    def __init__(self, port: int, *, miner_hotkey: str, claimed_hotkeys: Sequence[str] = ("-",), addresses: Sequence[str] = ("127.0.0.1",),
+                 big_bodies: int = 0, slow_bodies: int = 0, idle: int = 0, slowloris: int = 0, body_bytes: int = 500_000,
+                 trickle_s: float = 0.2, max_connections: int = 5000, max_seconds: float = 60.0):
+        """port: the miner's on 127.0.0.1. miner_hotkey: its ss58 hotkey (the receiver every request names).
+        claimed_hotkeys: the hotkeys requests claim. addresses: the loopback addresses to connect from.
+        big_bodies, slow_bodies, idle, slowloris: connections of each kind held at once. body_bytes:
+        the Content-Length the requests declare. trickle_s: seconds between two trickled bytes.
+        max_connections, max_seconds: the bounds of the whole attack."""
+        self.port, self.miner_hotkey = port, miner_hotkey
+        self.claimed_hotkeys, self.addresses = list(claimed_hotkeys), list(addresses)
+        self.counts = {"big_body": big_bodies, "slow_body": slow_bodies, "idle": idle, "slowloris": slowloris}
+        self.body_bytes, self.trickle_s = body_bytes, trickle_s
         self.max_connections, self.max_seconds = max_connections, max_seconds
         self.open_now: Counter[str] = Counter()  # connections of each kind open right now
         self.opened: Counter[str] = Counter()  # connections of each kind opened in all
-        self.answers: Counter[bytes] = Counter()  # status lines the miner answered attackers with
+        self.answers: Counter[bytes] = Counter()  # status codes the miner answered attackers with
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._started_at = 0.0
@@ -68,27 +84,44 @@ class Attack:
                 and time.monotonic() - self._started_at < self.max_seconds)
 
     async def _main(self) -> None:
-        kinds = {"slow_body": self._slow_body, "idle": self._idle, "slowloris": self._slowloris}
-        await asyncio.gather(*(self._keep_up(kind, kinds[kind]) for kind, n in self.counts.items() for _ in range(n)))
+        await asyncio.gather(*(self._keep_up(kind, i) for kind, n in self.counts.items() for i in range(n)))
 
-    async def _keep_up(self, kind: str, one) -> None:
-        """Open one connection of `kind`, run it until the miner closes it, open the next: while going."""
+    async def _keep_up(self, kind: str, i: int) -> None:
+        """Open one connection of `kind` (worker `i`), run it until the miner closes it, open the next: while going."""
+        address = self.addresses[i % len(self.addresses)]
+        hotkey = self.claimed_hotkeys[i % len(self.claimed_hotkeys)]
         while self._going():
             try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port, local_addr=(address, 0))
             except OSError:
                 await asyncio.sleep(0.05)
                 continue
             self.opened[kind] += 1
             self.open_now[kind] += 1
             try:
-                await one(reader, writer)
+                if kind in ("big_body", "slow_body"):
+                    writer.write(self._claiming_head(hotkey))
+                if kind == "big_body":
+                    writer.write(b" " * (self.body_bytes - 1))  # all but the last byte, at once
+                trickle = {"slow_body": b" ", "slowloris": b"X-Padding-" + b"a" * 4000 + b": b\r\n"}.get(kind, b"")
+                if kind == "slowloris":
+                    writer.write(f"POST {protocol.GENERATE_PATH} HTTP/1.1\r\nHost: miner\r\n".encode())
+                await self._until_closed(reader, writer, trickle)
             except (OSError, asyncio.IncompleteReadError):
                 pass
             finally:
                 self.open_now[kind] -= 1
                 writer.close()
             await asyncio.sleep(0.05)
+
+    def _claiming_head(self, hotkey: str) -> bytes:
+        """Request headers claiming `hotkey`, as a signed a2a/2 request's look, for a body of spaces."""
+        digest = hashlib.sha256(b" " * self.body_bytes).hexdigest()
+        headers = {"Host": "miner", "Content-Type": "application/json", "Content-Length": str(self.body_bytes),
+                   http_auth.HEADER_VERSION: http_auth.VERSION, http_auth.HEADER_HOTKEY: hotkey,
+                   http_auth.HEADER_RECEIVER: self.miner_hotkey, http_auth.HEADER_NONCE: str(time.time_ns()),
+                   http_auth.HEADER_SIGNATURE: "0x" + "ab" * 64, BODY_SHA256_HEADER: digest}
+        return (f"POST {protocol.GENERATE_PATH} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
 
     async def _until_closed(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, trickle: bytes) -> None:
         """Send `trickle` one byte per `trickle_s` until the miner answers or closes; note its answer."""
@@ -104,19 +137,3 @@ class Attack:
             if line:
                 self.answers[line.split(b" ", 2)[1] if line.count(b" ") >= 2 else line] += 1
             return  # answered (and, for attackers, closed) or closed
-
-    async def _slow_body(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        headers = {"Host": "miner", "Content-Type": "application/json", "Content-Length": str(SLOW_BODY_BYTES),
-                   http_auth.HEADER_VERSION: http_auth.VERSION, http_auth.HEADER_HOTKEY: self.claimed_hotkey,
-                   http_auth.HEADER_RECEIVER: self.miner_hotkey, http_auth.HEADER_NONCE: str(time.time_ns()),
-                   http_auth.HEADER_SIGNATURE: "0x" + "ab" * 64}
-        head = f"POST {protocol.GENERATE_PATH} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-        writer.write(head.encode() + b'{"protocol": "a2a/1", "prompt_id": "')
-        await self._until_closed(reader, writer, b"x")
-
-    async def _idle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await self._until_closed(reader, writer, b"")
-
-    async def _slowloris(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(f"POST {protocol.GENERATE_PATH} HTTP/1.1\r\nHost: miner\r\n".encode())
-        await self._until_closed(reader, writer, b"X-Padding-" + b"a" * 4000 + b": b\r\n")

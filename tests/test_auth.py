@@ -1,4 +1,5 @@
-"""Signing and verification with real bittensor wallets (keypairs in temp dirs; no chain)."""
+"""Signing and verification with real bittensor wallets (keypairs in temp dirs; no chain): a2a/2 signs
+the body's hash in the headers, so a request is verified before its body is read."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 
 import pytest
 
-from a2a_cli.chain.auth import AuthFailed, RequestVerifier, load_wallet, sign_request
+from a2a_cli.chain.auth import BODY_SHA256_HEADER, AuthFailed, RequestVerifier, load_wallet, sign_request, signed_descriptor
 from a2a_cli.errors import InputError
 from support.subnet_helpers import make_wallets
 
@@ -88,8 +89,7 @@ def test_stale_and_future_requests_fail(wallets):
 
     for offset_s, message in ((-6.0, "older than the 5s"), (+3.0, "more than 1s in the future")):
         nonce = time.time_ns() + int(offset_s * 1e9)
-        headers = http_auth.sign(validator, method="POST", path=PATH, body=BODY,
-                                 receiver_ss58=miner.hotkey.ss58_address, nonce_ns=nonce)
+        headers = sign_request(validator, method="POST", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address, nonce_ns=nonce)
         with pytest.raises(AuthFailed, match=f"StaleRequest: nonce is {message}"):
             _verify(verifier, headers)
 
@@ -101,9 +101,44 @@ def test_a_request_for_another_receiver_fails(wallets):
         _verify(RequestVerifier(miner.hotkey.ss58_address), headers)
     from bittensor import http_auth
 
-    unbound = http_auth.sign(validator, method="POST", path=PATH, body=BODY)  # bound to no receiver at all
+    headers = sign_request(validator, method="POST", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+    unbound = {**http_auth.sign(validator, method="POST", path=PATH, body=signed_descriptor(headers[BODY_SHA256_HEADER], len(BODY))),
+               BODY_SHA256_HEADER: headers[BODY_SHA256_HEADER], "Content-Length": str(len(BODY))}  # bound to no receiver at all
     with pytest.raises(AuthFailed, match="WrongReceiver"):
         _verify(RequestVerifier(miner.hotkey.ss58_address), unbound)
+
+
+def test_the_headers_alone_prove_the_sender_and_pin_the_body(wallets):
+    """What a miner checks before it accepts any of the body: who signed, and which body (hash, length)."""
+    import hashlib
+
+    validator, miner, _ = wallets
+    verifier = RequestVerifier(miner.hotkey.ss58_address)
+    headers = sign_request(validator, method="POST", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+    assert headers["Content-Length"] == str(len(BODY))
+    assert verifier.verify_headers(headers, method="POST", path=PATH) == (validator.hotkey.ss58_address,
+                                                                         hashlib.sha256(BODY).hexdigest())
+    for name, value in ((BODY_SHA256_HEADER, hashlib.sha256(b"another body").hexdigest()), ("Content-Length", str(len(BODY) + 1))):
+        fresh = sign_request(validator, method="POST", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+        with pytest.raises(AuthFailed, match="BadSignature"):  # the hash and the length are signed
+            verifier.verify_headers({**fresh, name: value}, method="POST", path=PATH)
+
+
+def test_an_a2a_1_signature_over_the_body_is_refused_with_a_reason(wallets):
+    from bittensor import http_auth
+
+    validator, miner, _ = wallets
+    old = {**http_auth.sign(validator, method="POST", path=PATH, body=BODY, receiver_ss58=miner.hotkey.ss58_address),
+           "Content-Length": str(len(BODY))}
+    with pytest.raises(AuthFailed, match="missing X-A2A-Body-Sha256 .*upgrade an a2a/1 client"):
+        RequestVerifier(miner.hotkey.ss58_address).verify_headers(old, method="POST", path=PATH)
+    headers = sign_request(validator, method="POST", path=PATH, body=BODY, receiver_hotkey=miner.hotkey.ss58_address)
+    for bad in ("ABC", headers[BODY_SHA256_HEADER].upper()):
+        with pytest.raises(AuthFailed, match="64 lower-case hex digits"):
+            RequestVerifier(miner.hotkey.ss58_address).verify_headers({**headers, BODY_SHA256_HEADER: bad}, method="POST", path=PATH)
+    unsized = {k: v for k, v in headers.items() if k != "Content-Length"}
+    with pytest.raises(AuthFailed, match="needs a Content-Length"):
+        RequestVerifier(miner.hotkey.ss58_address).verify_headers(unsized, method="POST", path=PATH)
 
 
 def test_failure_messages_never_echo_the_signature(wallets):

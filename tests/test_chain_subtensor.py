@@ -172,7 +172,7 @@ def test_a_miner_and_a_validator_step_on_the_sdks_metagraph(tmp_path):
         step = Validator(chain=chain, wallet=validator, prompts=FixedPrompts(), state_path=tmp_path / "state.json",
                          settings=ValidatorSettings(timeout_s=20.0))
         result = asyncio.run(step.step())
-        body = b'{"protocol": "a2a/1"}'
+        body = b'{"protocol": "a2a/2"}'
         refused = httpx.post(url + "/v1/generate", content=body, headers=signed_headers(poor, body, miner.hotkey.ss58_address))
     (answer,) = result.answers
     assert answer.uid == 2 and answer.score > 0.2 and judged_on_merit(answer.reason), answer

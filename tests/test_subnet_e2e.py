@@ -63,7 +63,7 @@ def motion_response(motion, model: str) -> Response:
 
 
 def cheat_app(kind: str, *, wallet=None, honest=None) -> FastAPI:
-    """A miner that answers a2a/1 prompts with one trick (it checks no signatures: it only cheats)."""
+    """A miner that answers a2a/2 prompts with one trick (it checks no signatures: it only cheats)."""
     app = FastAPI()
 
     @app.post(protocol.GENERATE_PATH)
@@ -173,7 +173,7 @@ def test_the_honest_miner_earns_the_weight_and_every_cheat_nothing(subnet):
         assert all(by_uid[uid[kind]].score == 0.0 for kind in CHEATS), {k: by_uid[uid[k]].reason for k in CHEATS}
         reasons = {kind: by_uid[uid[kind]].reason for kind in CHEATS}
         assert reasons["copy"] == f"copy of uid {uid['honest']}'s answer"
-        assert reasons["garbage"].startswith("invalid: response is not a valid a2a/1 answer")
+        assert reasons["garbage"].startswith("invalid: response is not a valid a2a/2 answer")
         assert "frames;" in reasons["wrong_frames"] and "expected" in reasons["wrong_frames"]
         assert reasons["late"] == f"no answer within {TIMEOUT_S:g} s"
         assert reasons["huge"].startswith("answer over the") and reasons["closer"].startswith("connection failed")

@@ -363,7 +363,7 @@ def test_broken_answers_score_zero_with_their_reason(tmp_path, song):
     verdicts = validator.judge(request, analysis, None, replies)
     assert all(v.score == 0.0 for v in verdicts)
     reasons = [v.reason for v in verdicts]
-    assert reasons[0].startswith("invalid: response is not a valid a2a/1 answer")
+    assert reasons[0].startswith("invalid: response is not a valid a2a/2 answer")
     assert "177 frames; 180 expected" in reasons[1]
     assert reasons[2] == "HTTP 500"
     assert reasons[3].startswith("gate moves failed")  # a static pose: the report says which gate

@@ -1,7 +1,8 @@
-"""Protocol v1 between validators and miners (DESIGN §7): the JSON bodies, their limits, their codecs.
+"""Protocol a2a/2 between validators and miners (DESIGN §7): the JSON bodies, their limits, their codecs.
 
 A validator POSTs a `GenerateRequest` to `GENERATE_PATH` on a miner, signed with
-`a2a_cli.chain.auth`; the miner answers a `GenerateResponse`. Both sides enforce the size limits
+`a2a_cli.chain.auth` (a2a/2: the signature travels in the headers and covers the body's hash, so a
+miner knows who sends a request before it reads the body); the miner answers a `GenerateResponse`. Both sides enforce the size limits
 here, so neither can be made to hold more than a bounded amount of the other's data. Every check
 that depends on the content (the audio decodes, the motion has exactly the frames asked for)
 lives here too, so the miner and the validator apply the same rules.
@@ -45,7 +46,7 @@ __all__ = ["CLIENT_SOCKET_OPTIONS", "DEFAULT_MOTION_ENCODING", "FPS", "GENERATE_
            "decode_motion_payload", "decode_wav", "decode_wav_bytes", "encode_motion_payload", "encode_wav", "expected_frames",
            "parse_request", "parse_response", "read_capped", "read_capped_response"]
 
-PROTOCOL_VERSION = "a2a/1"
+PROTOCOL_VERSION = "a2a/2"  # a2a/1 signed the body itself: a miner had to read it before knowing its sender
 GENERATE_PATH = "/v1/generate"
 HEALTH_PATH = "/v1/health"
 
@@ -64,7 +65,7 @@ _PROMPT_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 
 class ProtocolError(InputError):
-    """A message that breaks protocol v1: malformed, oversized, or not what was asked for."""
+    """A message that breaks the protocol: malformed, oversized, or not what was asked for."""
 
 
 class _Strict(BaseModel):
@@ -87,7 +88,7 @@ class AudioPayload(_Strict):
 class GenerateRequest(_Strict):
     """What a validator asks: dance to this audio for `duration_s` seconds with this seed."""
 
-    protocol: Literal["a2a/1"] = PROTOCOL_VERSION
+    protocol: Literal["a2a/2"] = PROTOCOL_VERSION
     prompt_id: str = Field(description="opaque id the validator uses to match answers to prompts")
     audio: AudioPayload
     fps: Literal[FPS] = FPS
@@ -225,7 +226,7 @@ def decode_motion_payload(payload: MotionPayload) -> Motion:
     except InputError as e:
         raise ProtocolError(f"motion does not decode: {e}") from None
     if motion.poses is None:
-        raise ProtocolError("motion has joint positions but no rotations; a2a/1 answers carry npz 'poses' (T, 72) or BVH")
+        raise ProtocolError(f"motion has joint positions but no rotations; {PROTOCOL_VERSION} answers carry npz 'poses' (T, 72) or BVH")
     return motion
 
 
@@ -253,7 +254,7 @@ def parse_response(body: bytes, request: GenerateRequest, *, max_bytes: int = MA
     try:
         response = GenerateResponse.model_validate_json(body)
     except ValidationError as e:
-        raise ProtocolError(f"response is not a valid a2a/1 answer: {_first_error(e)}") from None
+        raise ProtocolError(f"response is not a valid {PROTOCOL_VERSION} answer: {_first_error(e)}") from None
     motion = decode_motion_payload(response.motion)
     check_frames(motion, request)
     return response, motion
@@ -269,7 +270,7 @@ def parse_request(body: bytes, *, max_bytes: int = MAX_REQUEST_BYTES) -> Generat
     try:
         return GenerateRequest.model_validate_json(body)
     except ValidationError as e:
-        raise ProtocolError(f"request is not a valid a2a/1 prompt: {_first_error(e)}") from None
+        raise ProtocolError(f"request is not a valid {PROTOCOL_VERSION} prompt: {_first_error(e)}") from None
 
 
 async def read_capped(chunks: AsyncIterable[bytes], max_bytes: int, over_limit: Exception) -> bytes:

@@ -4,7 +4,7 @@ One step:
   1. Read the metagraph; forget the averages of UIDs that changed hands (state.py).
   2. Draw a fresh step seed (the OS's randomness); from it come the prompt (prompts.py), the
      generation seed and the sample of miners, so no answer can be prepared or replayed.
-  3. Send every sampled miner the same a2a/1 request, signed for it (auth.py), all at once, each
+  3. Send every sampled miner the same request, signed for it (auth.py), all at once, each
      with one deadline for the whole exchange (`timeout_s`) and a size cap counted while the
      answer streams in, so a 100 MB body is cut off at the cap, never buffered. Meanwhile the
      prompt's audio is analysed. Off this machine's chains (sim, local), a sampled miner whose
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 __all__ = ["WEIGHTS_VERSION_KEY", "Answer", "Reply", "StepResult", "Validator", "ValidatorSettings", "Verdict", "query_miner",
            "response_cap"]
 
-WEIGHTS_VERSION_KEY = 1  # the protocol's major version: weights set by validators of another version are told apart
+WEIGHTS_VERSION_KEY = 2  # the protocol's major version (a2a/2): weights set by validators of another version are told apart
 KiB = 1024
 
 

@@ -22,18 +22,19 @@ from a2a_cli.errors import WorkError
 
 __all__ = ["MAX_HEADER_BYTES", "bind_socket", "create_app", "serve", "server_config"]
 
-MAX_HEADER_BYTES = 16 * 1024  # request line and headers (a signed a2a/1 request needs under 1 KB); 400 beyond
+MAX_HEADER_BYTES = 16 * 1024  # request line and headers (a signed a2a/2 request needs under 1 KB); 400 beyond
 
 
 def create_app(service: MinerService) -> Any:
     """The FastAPI app serving `service` (POST /v1/generate, GET /v1/health, the OpenAPI schema);
     tests and benchmarks serve it themselves."""
     app = FastAPI(title="a2a miner", version=protocol.PROTOCOL_VERSION,
-                  description="Audio-to-Animation miner: signed a2a/1 prompts in, SMPL dances out.")
+                  description="Audio-to-Animation miner: signed a2a/2 prompts in, SMPL dances out.")
     app.state.service = service
     error_schema = {"content": {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}}
     refusals = {code: {"description": why, **error_schema} for code, why in (
-        (401, "unsigned or badly signed"), (403, "caller refused"), (408, "body too slow"), (413, "body too large"),
+        (401, "unsigned or badly signed"), (403, "caller refused"), (408, "body too slow"), (411, "no Content-Length"),
+        (413, "body too large"),
         (422, "invalid prompt"), (429, "at capacity"), (503, "chain not readable yet, or too many connections"), (504, "deadline passed"))}
 
     @app.post(
@@ -42,7 +43,7 @@ def create_app(service: MinerService) -> Any:
         responses=refusals,
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/GenerateRequest"}}}}},
-        summary="Generate a dance for a signed a2a/1 prompt",
+        summary="Generate a dance for a signed a2a/2 prompt",
     )
     async def generate(request: Request):
         started = time.perf_counter()

@@ -69,8 +69,8 @@ class MinerSettings:
     body_timeout_s: float = _DEFAULT["body_timeout_s"]  # the whole body, from the end of the headers
     body_grace_s: float = _DEFAULT["body_grace_s"]  # before the minimum rate applies
     body_min_rate: int = _DEFAULT["body_min_rate"]  # bytes/s, averaged from the end of the headers
-    body_pool_requests: int = _DEFAULT["body_pool_requests"]  # unverified bodies being received at once (1/16 per client address)
-    body_pool_bytes: int = _DEFAULT["body_pool_bytes"]  # bytes of them held (a quarter per address and per claimed hotkey)
+    body_pool_requests: int = _DEFAULT["body_pool_requests"]  # bodies of authenticated callers received at once (1/16 per hotkey)
+    body_pool_bytes: int = _DEFAULT["body_pool_bytes"]  # bytes of them held (a quarter per hotkey)
 
     @classmethod
     def from_settings(cls, settings: Any) -> MinerSettings:
