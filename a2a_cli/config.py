@@ -110,8 +110,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "signature_max_age_s": Key(float, 10.0, "Oldest signed request accepted, in seconds (the replay window).", min=1.0, max=600.0),
         "metagraph_ttl_s": Key(float, 0.0, "Seconds between re-reads of who may call; 0 means automatic: 2 s on sim and local, 60 s otherwise.", min=0.0, max=3600.0),
         "headers_timeout_s": Key(float, 10.0, "A connection that has not sent its request headers within this many seconds is closed.", min=0.1, max=600.0),
-        "max_pending_connections": Key(int, 512, "Connections waiting for their headers; past this the oldest is closed.", min=1, max=1_000_000),
-        "max_connections": Key(int, 2048, "Connections served at once (HTTP 503 beyond).", min=1, max=1_000_000),
+        "max_pending_connections": Key(int, 512, "Connections waiting for their headers; past this the oldest of the client address "
+                                       "holding the most is closed.", min=1, max=1_000_000),
+        "max_connections": Key(int, 2048, "Connections without an authenticated request at once; past this the oldest of the client "
+                               "address holding the most is closed.", min=1, max=1_000_000),
+        "keyless_rate": Key(float, 50.0, "Connections and unauthenticated requests per second one client address (IPv6: /64) may make "
+                            "once its burst is spent; beyond, its connections are closed on arrival. Authenticated requests are free.",
+                            min=0.1, max=1_000_000.0),
+        "keyless_burst": Key(int, 400, "Connections and unauthenticated requests one client address may make at once before "
+                             "keyless_rate applies.", min=1, max=1_000_000),
         "keep_alive_s": Key(float, 5.0, "An idle keep-alive connection is closed after this many seconds.", min=0.1, max=600.0),
         "body_timeout_s": Key(float, 15.0, "Deadline for receiving a request body, in seconds (HTTP 408 beyond).", min=0.1, max=3600.0),
         "body_grace_s": Key(float, 2.0, "Seconds before a request body's minimum rate applies.", min=0.0, max=600.0),

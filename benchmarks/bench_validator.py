@@ -73,7 +73,7 @@ def serve_miners(chain_path: str, keys_path: str) -> None:
         chain.serve_axon(SimpleNamespace(hotkey=SimpleNamespace(ss58_address=hotkey), coldkeypub=SimpleNamespace(ss58_address=coldkey)),
                          "127.0.0.1", sock.getsockname()[1])
         app = create_app(service)
-        server = uvicorn.Server(server_config(app, service.settings, service.pending, log_level="warning", lifespan="off"))
+        server = uvicorn.Server(server_config(app, service.settings, service.guard, log_level="warning", lifespan="off"))
         servers.append((server, sock))
 
     async def main():

@@ -9,11 +9,17 @@ Kinds of connection (each kept up: when the miner closes one, it comes back):
   lockout of a2a/1);
 - `slow_bodies`: the same requests trickling their body a byte at a time;
 - `idle` connections that never send a byte;
-- `slowloris` connections that trickle their request headers a byte at a time.
+- `slowloris` connections that trickle their request headers a byte at a time;
+- `flood`: each worker opens connections one after another as fast as it can, without waiting for
+  the last to close, and sends nothing on them (a connection flood; `flood_held` counts the
+  flood's connections open now).
 
 Worker i of a kind connects from `addresses[i % len(addresses)]` and claims
 `claimed_hotkeys[i % len(claimed_hotkeys)]`. Every loop is bounded in count (`max_connections`
 opened in all) and time (`max_seconds`).
+
+`in_own_process` runs an attack in a process of its own (`python -m support.attack`), as a real
+attacker is: in the process of the miner it attacks, it would share its interpreter lock.
 """
 
 from __future__ import annotations
@@ -21,33 +27,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
-from bittensor import http_auth
+__all__ = ["Attack", "KINDS", "in_own_process"]
 
-from a2a_cli.chain import protocol
-from a2a_cli.chain.auth import BODY_SHA256_HEADER
-
-__all__ = ["Attack", "KINDS"]
-
-KINDS = ("big_body", "slow_body", "idle", "slowloris")
+KINDS = ("big_body", "slow_body", "idle", "slowloris", "flood")
 
 
 class Attack:
-    def __init__(self, port: int, *, miner_hotkey: str, claimed_hotkeys: Sequence[str] = ("-",), addresses: Sequence[str] = ("127.0.0.1",),
-                 big_bodies: int = 0, slow_bodies: int = 0, idle: int = 0, slowloris: int = 0, body_bytes: int = 500_000,
+    def __init__(self, port: int, *, miner_hotkey: str = "-", claimed_hotkeys: Sequence[str] = ("-",), addresses: Sequence[str] = ("127.0.0.1",),
+                 big_bodies: int = 0, slow_bodies: int = 0, idle: int = 0, slowloris: int = 0, flood: int = 0, body_bytes: int = 500_000,
                  trickle_s: float = 0.2, max_connections: int = 5000, max_seconds: float = 60.0):
-        """port: the miner's on 127.0.0.1. miner_hotkey: its ss58 hotkey (the receiver every request names).
+        """port: the miner's on 127.0.0.1. miner_hotkey: its ss58 hotkey (the receiver every claiming request names).
         claimed_hotkeys: the hotkeys requests claim. addresses: the loopback addresses to connect from.
-        big_bodies, slow_bodies, idle, slowloris: connections of each kind held at once. body_bytes:
+        big_bodies, slow_bodies, idle, slowloris: connections of each kind held at once. flood: workers
+        opening connections as fast as they can. body_bytes:
         the Content-Length the requests declare. trickle_s: seconds between two trickled bytes.
         max_connections, max_seconds: the bounds of the whole attack."""
         self.port, self.miner_hotkey = port, miner_hotkey
         self.claimed_hotkeys, self.addresses = list(claimed_hotkeys), list(addresses)
         self.counts = {"big_body": big_bodies, "slow_body": slow_bodies, "idle": idle, "slowloris": slowloris}
+        self.flood_workers = flood
+        self.flood_held = 0
         self.body_bytes, self.trickle_s = body_bytes, trickle_s
         self.max_connections, self.max_seconds = max_connections, max_seconds
         self.open_now: Counter[str] = Counter()  # connections of each kind open right now
@@ -84,7 +92,36 @@ class Attack:
                 and time.monotonic() - self._started_at < self.max_seconds)
 
     async def _main(self) -> None:
-        await asyncio.gather(*(self._keep_up(kind, i) for kind, n in self.counts.items() for i in range(n)))
+        await asyncio.gather(*(self._keep_up(kind, i) for kind, n in self.counts.items() for i in range(n)),
+                             *(self._flood(i) for i in range(self.flood_workers)))
+
+    async def _flood(self, i: int) -> None:
+        """Open connections from `addresses[i % ...]` one after another, each held until the miner closes it."""
+        address, held = self.addresses[i % len(self.addresses)], set()
+
+        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.flood_held += 1
+            try:
+                while self._going() and not reader.at_eof():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(reader.read(1024), 0.2)
+            except OSError:
+                pass
+            finally:
+                self.flood_held -= 1
+                writer.close()
+
+        while self._going():
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port, local_addr=(address, 0))
+            except OSError:
+                await asyncio.sleep(0.01)
+                continue
+            self.opened["flood"] += 1
+            task = asyncio.create_task(hold(reader, writer))
+            held.add(task)
+            task.add_done_callback(held.discard)
+        await asyncio.gather(*held, return_exceptions=True)
 
     async def _keep_up(self, kind: str, i: int) -> None:
         """Open one connection of `kind` (worker `i`), run it until the miner closes it, open the next: while going."""
@@ -105,7 +142,7 @@ class Attack:
                     writer.write(b" " * (self.body_bytes - 1))  # all but the last byte, at once
                 trickle = {"slow_body": b" ", "slowloris": b"X-Padding-" + b"a" * 4000 + b": b\r\n"}.get(kind, b"")
                 if kind == "slowloris":
-                    writer.write(f"POST {protocol.GENERATE_PATH} HTTP/1.1\r\nHost: miner\r\n".encode())
+                    writer.write(b"POST /v1/generate HTTP/1.1\r\nHost: miner\r\n")
                 await self._until_closed(reader, writer, trickle)
             except (OSError, asyncio.IncompleteReadError):
                 pass
@@ -116,6 +153,11 @@ class Attack:
 
     def _claiming_head(self, hotkey: str) -> bytes:
         """Request headers claiming `hotkey`, as a signed a2a/2 request's look, for a body of spaces."""
+        from bittensor import http_auth
+
+        from a2a_cli.chain import protocol
+        from a2a_cli.chain.auth import BODY_SHA256_HEADER
+
         digest = hashlib.sha256(b" " * self.body_bytes).hexdigest()
         headers = {"Host": "miner", "Content-Type": "application/json", "Content-Length": str(self.body_bytes),
                    http_auth.HEADER_VERSION: http_auth.VERSION, http_auth.HEADER_HOTKEY: hotkey,
@@ -137,3 +179,33 @@ class Attack:
             if line:
                 self.answers[line.split(b" ", 2)[1] if line.count(b" ") >= 2 else line] += 1
             return  # answered (and, for attackers, closed) or closed
+
+
+@contextlib.contextmanager
+def in_own_process(port: int, **options) -> Iterator[dict]:
+    """Run `Attack(port, **options)` (lists and numbers only) in a process of its own while the block
+    runs; yields a dict that, once the block is left, holds the attack's `opened` and `answers` counts."""
+    repo = Path(__file__).resolve().parents[1]
+    child = subprocess.Popen([sys.executable, "-m", "support.attack", str(port), json.dumps(options)], cwd=repo,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    summary: dict = {}
+    try:
+        if child.stdout.readline().strip() != "running":
+            raise RuntimeError("the attack process did not start")
+        yield summary
+    finally:
+        out, _ = child.communicate("", timeout=60)
+        summary.update(json.loads(out or "{}"))
+
+
+def _main(port: str, options: str) -> None:
+    """(the attack process) Attack until stdin closes, then print what was opened and answered, as JSON."""
+    attack = Attack(int(port), **json.loads(options))
+    with attack.running(settle_s=0.5):
+        print("running", flush=True)
+        sys.stdin.read()
+    print(json.dumps({"opened": dict(attack.opened), "answers": {k.decode(): n for k, n in attack.answers.items()}}), flush=True)
+
+
+if __name__ == "__main__":
+    _main(*sys.argv[1:])

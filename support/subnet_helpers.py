@@ -142,7 +142,7 @@ def running_miner(service: MinerService) -> Iterator[str]:
     """Serve `service` on 127.0.0.1 (a free port) in a thread, bounded as `a2a mine` serves it; yields the base URL."""
     app = create_app(service)
     try:
-        with running_app(app, server_config(app, service.settings, service.pending, log_level="warning", lifespan="off")) as url:
+        with running_app(app, server_config(app, service.settings, service.guard, log_level="warning", lifespan="off")) as url:
             yield url
     finally:
         service.pool.shutdown(wait=False, cancel_futures=True)

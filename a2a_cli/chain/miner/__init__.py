@@ -15,9 +15,13 @@ accepted; body bytes, then preparation, then generation slots go only to callers
 verified and who are registered with enough stake. Before that, what a keyless client can hold is
 a connection and its headers, bounded separately and cheaply.
 
-Before a request exists (connections.py): its headers have a deadline (`headers_timeout_s`) and
-at most `max_pending_connections` connections may be waiting for theirs (the oldest is closed
-first); idle keep-alive connections close after `keep_alive_s`; at most `max_connections` are served.
+Before a request proves itself (connections.py): at most `max_connections` unproven connections
+and `max_pending_connections` waiting for their headers, past which the oldest connection of the
+client address holding the most is closed; each connection, and each further request on one, costs
+its address a token of its keyless budget (`keyless_burst`, then `keyless_rate` per second; an
+authenticated request gives its token back), and an address out of tokens has its connections
+closed on arrival; headers have a deadline (`headers_timeout_s`); idle keep-alive connections
+close after `keep_alive_s`.
 
 `POST /v1/generate` then runs, cheapest refusal first; every refusal before the body closes the
 connection, so none of a refused body is read:

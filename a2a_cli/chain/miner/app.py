@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from a2a_cli.chain import protocol
-from a2a_cli.chain.connections import PendingConnections, guarded_h11
+from a2a_cli.chain.connections import ConnectionGuard, guarded_h11
 from a2a_cli.chain.miner.refusal import HTTPRefusal
 from a2a_cli.chain.miner.service import MinerService, log
 from a2a_cli.chain.miner.settings import MinerSettings
@@ -35,7 +35,7 @@ def create_app(service: MinerService) -> Any:
     refusals = {code: {"description": why, **error_schema} for code, why in (
         (401, "unsigned or badly signed"), (403, "caller refused"), (408, "body too slow"), (411, "no Content-Length"),
         (413, "body too large"),
-        (422, "invalid prompt"), (429, "at capacity"), (503, "chain not readable yet, or too many connections"), (504, "deadline passed"))}
+        (422, "invalid prompt"), (429, "at capacity"), (503, "chain not readable yet"), (504, "deadline passed"))}
 
     @app.post(
         protocol.GENERATE_PATH,
@@ -104,18 +104,21 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def server_config(app: Any, settings: MinerSettings, pending: PendingConnections, **options: Any) -> Any:
-    """The uvicorn.Config that bounds slow and idle clients (see connections.py and the package doc).
+def server_config(app: Any, settings: MinerSettings, guard: ConnectionGuard, **options: Any) -> Any:
+    """The uvicorn.Config that bounds slow, idle and keyless clients (see connections.py and the package doc).
 
-    app: the ASGI app (`create_app`). settings: `keep_alive_s` and `max_connections` apply here.
-    pending: the service's `PendingConnections` (the headers deadline and cap). options: further
-    uvicorn.Config arguments (log_level, lifespan, ...).
+    app: the ASGI app (`create_app`). settings: `keep_alive_s` applies here. guard: the service's
+    `ConnectionGuard` (fair shares, budgets, deadlines). options: further uvicorn.Config arguments
+    (log_level, lifespan, ...).
+
+    uvicorn's own `limit_concurrency` stays off: it answers 503 to everyone once connections are
+    many, which a keyless flood would turn against validators; the guard bounds unproven
+    connections by address instead, and authenticated ones are bounded by the body pool and admission.
     """
     import uvicorn
 
-    return uvicorn.Config(app, http=guarded_h11(pending), timeout_keep_alive=settings.keep_alive_s,
-                          limit_concurrency=settings.max_connections, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-                          access_log=False, **options)
+    return uvicorn.Config(app, http=guarded_h11(guard), timeout_keep_alive=settings.keep_alive_s,
+                          h11_max_incomplete_event_size=MAX_HEADER_BYTES, access_log=False, **options)
 
 
 def serve(service: MinerService, sock: socket.socket, *, log_level: str = "info") -> None:
@@ -123,7 +126,7 @@ def serve(service: MinerService, sock: socket.socket, *, log_level: str = "info"
     SIGINT/SIGTERM gracefully); `log_level` is uvicorn's ("info", "warning", ...)."""
     import uvicorn
 
-    config = server_config(create_app(service), service.settings, service.pending, log_level=log_level, timeout_graceful_shutdown=5)
+    config = server_config(create_app(service), service.settings, service.guard, log_level=log_level, timeout_graceful_shutdown=5)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

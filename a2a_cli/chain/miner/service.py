@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import AuthFailed, RequestVerifier
 from a2a_cli.chain.chain import Chain, Metagraph, Neuron
-from a2a_cli.chain.connections import PendingConnections
+from a2a_cli.chain.connections import ConnectionGuard, KeylessBudget
 from a2a_cli.chain.miner.admission import AdmissionQueue, IntakeLimit
 from a2a_cli.chain.miner.audio_url import fetch_audio_url
 from a2a_cli.chain.miner.body_intake import BodyPool, receive_body
@@ -69,7 +69,9 @@ class MinerService:
         self.admission = AdmissionQueue(settings.max_concurrency, settings.max_queue)
         self.bodies = BodyPool.for_settings(settings)
         self.intake = IntakeLimit(settings.max_concurrency + settings.max_queue)
-        self.pending = PendingConnections(headers_timeout_s=settings.headers_timeout_s, max_pending=settings.max_pending_connections)
+        self.guard = ConnectionGuard(headers_timeout_s=settings.headers_timeout_s, max_pending=settings.max_pending_connections,
+                                     max_unproven=settings.max_connections,
+                                     budget=KeylessBudget(rate=settings.keyless_rate, burst=settings.keyless_burst))
         self.pool = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="a2a-generate")
         self._metagraph: Metagraph | None = None
         self._metagraph_at = float("-inf")
@@ -150,7 +152,9 @@ class MinerService:
         except AuthFailed as e:
             raise HTTPRefusal(401, str(e), close=True) from None
         request.state.caller = caller
-        return caller, signed_sha256, self.admitted_stake(neuron)
+        stake = self.admitted_stake(neuron)
+        self.guard.prove(request.client)  # its connection is the caller's now, outside every keyless bound
+        return caller, signed_sha256, stake
 
     async def _prepare(self, request: Any, body: bytes) -> tuple[protocol.GenerateRequest, np.ndarray, int]:
         """Parse the verified body and get its audio: everything done before admission."""
@@ -188,5 +192,5 @@ class MinerService:
         """What GET /v1/health answers: protocol, model, hotkey and the load right now."""
         return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "model": self.model, "hotkey": self.hotkey,
                 "active": self.admission.active, "waiting": self.admission.waiting, "receiving": self.bodies.requests,
-                "pending_connections": len(self.pending),
+                "pending_connections": len(self.guard.pending), "unproven_connections": len(self.guard.unproven),
                 "max_concurrency": self.settings.max_concurrency, "max_queue": self.settings.max_queue}

@@ -63,8 +63,10 @@ class MinerSettings:
     signature_max_age_s: float = _DEFAULT["signature_max_age_s"]
     external_ip: str = _DEFAULT["external_ip"]  # advertised on chain by `a2a mine`; "" means the bound host
     headers_timeout_s: float = _DEFAULT["headers_timeout_s"]  # from connecting (or the last response) to the end of the headers
-    max_pending_connections: int = _DEFAULT["max_pending_connections"]  # waiting for their headers; the oldest is closed first
-    max_connections: int = _DEFAULT["max_connections"]  # served at once (uvicorn's limit_concurrency: 503 beyond)
+    max_pending_connections: int = _DEFAULT["max_pending_connections"]  # waiting for their headers (fair shares per address)
+    max_connections: int = _DEFAULT["max_connections"]  # without an authenticated request (fair shares per address)
+    keyless_rate: float = _DEFAULT["keyless_rate"]  # connections and unauthenticated requests per second per address
+    keyless_burst: int = _DEFAULT["keyless_burst"]  # ... at once, before the rate applies
     keep_alive_s: float = _DEFAULT["keep_alive_s"]  # an idle keep-alive connection is closed after this
     body_timeout_s: float = _DEFAULT["body_timeout_s"]  # the whole body, from the end of the headers
     body_grace_s: float = _DEFAULT["body_grace_s"]  # before the minimum rate applies
