@@ -107,7 +107,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "url_max_bytes": Key(int, 32 * MiB, "Largest audio file fetched from a URL.", min=1024),
         "url_timeout_s": Key(float, 10.0, "Deadline for fetching audio from a URL, in seconds.", min=0.1, max=600.0),
         "external_ip": Key(str, "", 'Address advertised on chain for validators to call; "" means the bound host (127.0.0.1 on sim and local).'),
-        "signature_max_age_s": Key(float, 10.0, "Oldest signed request accepted, in seconds (the replay window).", min=1.0, max=600.0),
+        "signature_max_age_s": Key(float, 10.0, "How old a signed request may be beyond the wait its validator signed (at most "
+                                   "timeout_s), in seconds: clock differences and the network.", min=1.0, max=600.0),
         "metagraph_ttl_s": Key(float, 0.0, "Seconds between re-reads of who may call; 0 means automatic: 2 s on sim and local, 60 s otherwise.", min=0.0, max=3600.0),
         "headers_timeout_s": Key(float, 10.0, "A connection that has not sent its request headers within this many seconds is closed.", min=0.1, max=600.0),
         "max_pending_connections": Key(int, 512, "Connections waiting for their headers; past this the oldest of the client address "

@@ -68,13 +68,13 @@ def steps(validator, miner, body: bytes) -> None:
     """Each protocol step alone, median of ROUNDS."""
     receiver = miner.hotkey.ss58_address
     path = protocol.GENERATE_PATH
-    verifier = RequestVerifier(receiver)
+    verifier = RequestVerifier(receiver, max_timeout_s=60.0)
     request = protocol.parse_request(body)
     samples, sr = protocol.decode_wav(request.audio)
     motion = dance_sized(samples, sr, DURATION_S, 0)
     answer = protocol.GenerateResponse(motion=protocol.encode_motion_payload(motion), model="fast", generation_s=0.0)
     answer_bytes = answer.model_dump_json().encode()
-    sign = lambda: sign_request(validator, method="POST", path=path, body=body, receiver_hotkey=receiver)  # noqa: E731
+    sign = lambda: sign_request(validator, method="POST", path=path, body=body, receiver_hotkey=receiver, timeout_s=30.0)  # noqa: E731
     sign_s = timed(sign)
     rows = [
         ("validator: encode wav + request", timed(lambda: protocol.GenerateRequest(

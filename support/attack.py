@@ -156,13 +156,13 @@ class Attack:
         from bittensor import http_auth
 
         from a2a_cli.chain import protocol
-        from a2a_cli.chain.auth import BODY_SHA256_HEADER
+        from a2a_cli.chain.auth import BODY_SHA256_HEADER, TIMEOUT_HEADER
 
         digest = hashlib.sha256(b" " * self.body_bytes).hexdigest()
         headers = {"Host": "miner", "Content-Type": "application/json", "Content-Length": str(self.body_bytes),
                    http_auth.HEADER_VERSION: http_auth.VERSION, http_auth.HEADER_HOTKEY: hotkey,
                    http_auth.HEADER_RECEIVER: self.miner_hotkey, http_auth.HEADER_NONCE: str(time.time_ns()),
-                   http_auth.HEADER_SIGNATURE: "0x" + "ab" * 64, BODY_SHA256_HEADER: digest}
+                   http_auth.HEADER_SIGNATURE: "0x" + "ab" * 64, BODY_SHA256_HEADER: digest, TIMEOUT_HEADER: "60000"}
         return (f"POST {protocol.GENERATE_PATH} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
 
     async def _until_closed(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, trickle: bytes) -> None:

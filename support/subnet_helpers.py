@@ -78,9 +78,11 @@ def prompt_body(duration_s: float = 2.0, *, seed: int = 0, prompt_id: str = "p1"
     return request.model_dump_json().encode()
 
 
-def signed_headers(wallet, body: bytes, receiver: str, path: str = protocol.GENERATE_PATH) -> dict[str, str]:
+def signed_headers(wallet, body: bytes, receiver: str, path: str = protocol.GENERATE_PATH, *, timeout_s: float = 30.0,
+                   nonce_ns: int | None = None) -> dict[str, str]:
+    """A JSON request's headers, signed by `wallet` for `receiver` (ss58), waiting `timeout_s` for the answer."""
     return {"content-type": "application/json",
-            **sign_request(wallet, method="POST", path=path, body=body, receiver_hotkey=receiver)}
+            **sign_request(wallet, method="POST", path=path, body=body, receiver_hotkey=receiver, timeout_s=timeout_s, nonce_ns=nonce_ns)}
 
 
 def local_chain_with(path: Path, validators: dict, miners: list, **params) -> LocalChain:

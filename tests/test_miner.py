@@ -21,7 +21,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from a2a_cli.chain import protocol
-from a2a_cli.chain.auth import sign_request
 from a2a_cli.chain.miner import AdmissionQueue, HTTPRefusal, MinerService, MinerSettings
 from support.subnet_helpers import (QuietHandler, fast_generate, http_server, json_detail, local_chain_with, make_wallets, prompt_body,
                             running_miner, signed_headers)
@@ -89,9 +88,7 @@ def _another_body(net, body):
 
 
 def _stale(net, body):
-    return {"content-type": "application/json", **sign_request(
-        net["rich"], method="POST", path=GENERATE, body=body, receiver_hotkey=net["miner"].hotkey.ss58_address,
-        nonce_ns=time.time_ns() - 60 * 10**9)}
+    return signed_headers(net["rich"], body, net["miner"].hotkey.ss58_address, timeout_s=30.0, nonce_ns=time.time_ns() - 60 * 10**9)
 
 
 def _wrong_receiver(net, body):

@@ -157,6 +157,63 @@ def test_a_connection_flood_from_eight_addresses_never_pushes_out_the_validator(
     assert guard.closed_evicted - evicted > 300 and guard.closed_over_budget - over_budget > 300, (guard.closed_evicted, guard.closed_over_budget)
 
 
+@contextlib.contextmanager
+def delaying_proxy(port: int, delay_s: float):
+    """A TCP proxy on 127.0.0.1 to `port` that holds each connection `delay_s` before forwarding a
+    byte (a validator's connect queued behind a flood, a stalled route); yields its port."""
+    ready, stop = threading.Event(), None
+    proxy_port: list[int] = []
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        writer.close()
+
+    async def forward(client_reader, client_writer) -> None:
+        await asyncio.sleep(delay_s)
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.gather(pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer))
+
+    async def serve() -> None:
+        nonlocal stop
+        stop = asyncio.Event()
+        server = await asyncio.start_server(forward, "127.0.0.1", 0)
+        proxy_port.append(server.sockets[0].getsockname()[1])
+        ready.set()
+        async with server:
+            await stop.wait()
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    ready.wait(5)
+    try:
+        yield proxy_port[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+
+
+def test_a_validator_whose_requests_reach_the_miner_late_is_not_stale(net, choreo_miner):
+    """Issue 18, break 3: validators sign before they connect, and a2a/1 requests went stale 10 s
+    after signing however long the validator waited. Here every connection reaches a miner (whose
+    signature_max_age_s is 1 s) 2.5 s late: the validator's prompts and step are served, as usual,
+    because a request is fresh until the wait its validator signed."""
+    service = service_of(net, model_generate_fn("choreo"), "choreo", signature_max_age_s=1.0)
+    with running_miner(service) as url, delaying_proxy(port_of(url), 2.5) as proxy:
+        net["chain"].serve_axon(net["miner"], "127.0.0.1", proxy)
+        try:
+            prompts = honest_prompts(net, f"http://127.0.0.1:{proxy}", 2)
+            (answer,) = validator_step(net).answers
+        finally:
+            net["chain"].serve_axon(net["miner"], "127.0.0.1", port_of(choreo_miner["url"]))
+    assert all(status == 200 and 2.5 <= took < VALIDATOR_TIMEOUT_S for status, took in prompts), prompts
+    assert judged_on_merit(answer.reason) and answer.model == "choreo" and answer.latency_s >= 2.5, answer
+    assert answer.score == pytest.approx(choreo_miner["quiet"].score, abs=0.05)
+
+
 def test_slow_bodies_idle_and_slowloris_connections_while_the_validator_steps(net, caplog):
     """24 slow bodies claiming the validator's hotkey from three addresses, and 200 idle connections
     and 10 slowloris header trickles from the validator's own address, open while its step runs: the

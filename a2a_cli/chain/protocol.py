@@ -11,7 +11,7 @@ A validator's side of one exchange:
 
     request = GenerateRequest(prompt_id="p1", audio=encode_wav(samples, sr), duration_s=10.0, seed=7)
     body = request.model_dump_json().encode()
-    headers = auth.sign_request(wallet, method="POST", path=GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey)
+    headers = auth.sign_request(wallet, method="POST", path=GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey, timeout_s=60.0)
     transport = httpx.AsyncHTTPTransport(socket_options=CLIENT_SOCKET_OPTIONS)
     # stream the answer and stop reading past MAX_RESPONSE_BYTES, then:
     response, motion = parse_response(raw, request)  # ProtocolError: the answer scores 0

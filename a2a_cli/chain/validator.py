@@ -151,7 +151,8 @@ async def query_miner(client: httpx.AsyncClient, wallet: Any, neuron: Neuron, bo
     data, error = None, None
     try:
         headers = {"content-type": "application/json", "accept-encoding": "identity",
-                   **sign_request(wallet, method="POST", path=protocol.GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey)}
+                   **sign_request(wallet, method="POST", path=protocol.GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey,
+                                 timeout_s=timeout_s)}
         async with asyncio.timeout(timeout_s):
             data = await _read_answer(client, f"{neuron.axon_url}{protocol.GENERATE_PATH}", body, headers, max_bytes)
     except TimeoutError:

@@ -65,7 +65,7 @@ class MinerService:
         self.hotkey = hotkey
         self.model = model
         self._generate = generate
-        self.verifier = RequestVerifier(hotkey, max_age_s=settings.signature_max_age_s)
+        self.verifier = RequestVerifier(hotkey, max_timeout_s=settings.timeout_s, max_age_s=settings.signature_max_age_s)
         self.admission = AdmissionQueue(settings.max_concurrency, settings.max_queue)
         self.bodies = BodyPool.for_settings(settings)
         self.intake = IntakeLimit(settings.max_concurrency + settings.max_queue)
