@@ -310,6 +310,22 @@ def test_the_earliest_of_identical_answers_keeps_the_credit(tmp_path, song):
     assert (verdicts[2].score, verdicts[2].reason) == (0.0, "copy of uid 1's answer")
 
 
+def test_a_delayed_and_mirrored_copy_of_an_earlier_answer_scores_zero(tmp_path, song):
+    """Issue 18: the same dance held back 30 frames and mirrored left for right escaped the fixed-instant
+    fingerprint and scored as much as its source; a different dance to the same prompt keeps its score."""
+    request, analysis, dance = song
+    swap = [0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18, 21, 20, 23, 22]
+    held = np.concatenate([np.repeat(dance.poses[:1], 30, 0), dance.poses[:-30]])[:, swap] * np.array([1, -1, -1], np.float32)
+    trans = np.concatenate([np.repeat(dance.trans[:1], 30, 0), dance.trans[:-30]]) * np.array([-1, 1, 1], np.float32)
+    copy = Motion(poses=held, trans=trans, fps=30)
+    other = plausible_dance(beat_frames_of(120.0, 6.0), request.expected_frames, seed=9)
+    validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
+    verdicts = validator.judge(request, analysis, None, [reply(1, body_of(dance), 1.0), reply(2, body_of(copy), 2.0),
+                                                         reply(3, body_of(other), 3.0)])
+    assert verdicts[0].score > 0.3 and verdicts[2].score > 0.3
+    assert (verdicts[1].score, verdicts[1].reason) == (0.0, "copy of uid 1's answer")
+
+
 def test_a_copy_that_arrives_first_takes_the_credit_from_its_source(tmp_path, song):
     request, analysis, dance = song
     validator = make_validator(tmp_path, subnet(tmp_path, Clock()))

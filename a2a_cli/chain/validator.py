@@ -20,9 +20,11 @@ One step:
      (never with `dry_run`), and save the state atomically.
 
 **Copy policy.** Answers are taken in the order they arrived. An answer that is the same dance as
-an earlier answer in this step (scoring.similarity fingerprints within `DUPLICATE_TOLERANCE_M`,
-after alignment, so moving, turning or lightly noising a copy does not hide it) scores 0; the
-earliest keeps its score. A copier has to obtain the answer before it can send it, so it arrives
+an earlier answer in this step scores 0; the earliest keeps its score. "The same dance" is
+scoring.similarity's `CopyIndex.first_copy`: each dance in its own body frame, compared window by window
+at the time shift that fits (up to 2.5 s), the shift drifting as a copy sped up or slowed down by
+up to 10 % drifts, and mirrored left for right too; so moving, turning, delaying, mirroring,
+re-timing or lightly noising a copy does not hide it. A copier has to obtain the answer before it can send it, so it arrives
 after its source; and two hotkeys running one public model with the same seed are one
 contribution, not two. An answer that repeats one given to an earlier prompt (fingerprints of the
 last `history_answers` answers, kept in memory) scores 0 as an answer to another prompt; answers for
@@ -83,7 +85,7 @@ class ValidatorSettings:
     weights_interval_blocks: int = _DEFAULT["weights_interval_blocks"]
     dry_run: bool = _DEFAULT["dry_run"]
     history_answers: int = 1024  # fingerprints of earlier answers kept for replay detection (18 KB each); not a setting
-    duplicate_tolerance_m: float | None = None  # None: scoring.similarity.DUPLICATE_TOLERANCE_M; not a setting
+    duplicate_tolerance_m: float | None = None  # replays of earlier prompts; None: scoring.similarity.DUPLICATE_TOLERANCE_M; not a setting
 
     @classmethod
     def from_settings(cls, settings: Any) -> ValidatorSettings:
@@ -267,12 +269,13 @@ class Validator:
         import numpy as np
 
         from a2a_cli.scoring import motion_fingerprint
-        from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M
+        from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M, CopyIndex, copy_features
 
         tolerance = self.settings.duplicate_tolerance_m or DUPLICATE_TOLERANCE_M
         verdicts: dict[int, Verdict] = {}
         judged = _fingerprints(len(replies))  # fingerprints of this step's answers so far
         judged_uids: list[int] = []
+        judged_features = CopyIndex(len(replies))  # their copy_features, in the same order
         cap = response_cap(request.duration_s)
         for index in sorted(range(len(replies)), key=lambda i: replies[i].arrived):
             reply = replies[index]
@@ -282,6 +285,7 @@ class Validator:
             try:
                 response, motion = protocol.parse_response(reply.body, request, max_bytes=cap)
                 fingerprint = motion_fingerprint(motion.joints)
+                features = copy_features(motion.joints, motion.fps)
             except A2AError as e:
                 verdicts[index] = Verdict(0.0, f"invalid: {_one_line(e)}")
                 continue
@@ -289,10 +293,11 @@ class Validator:
                 verdicts[index] = Verdict(0.0, f"invalid: {type(e).__name__}")
                 continue
             model = _printable(response.model)  # the miner's own text, shown on the operator's terminal
-            source = _first_within(fingerprint, judged[: len(judged_uids)], tolerance)
+            source = judged_features.first_copy(features)
             replayed = _first_within(fingerprint, self._recent, tolerance) is not None
             judged[len(judged_uids)] = fingerprint
             judged_uids.append(reply.neuron.uid)
+            judged_features.add(features)
             if source is not None:
                 verdicts[index] = Verdict(0.0, f"copy of uid {judged_uids[source]}'s answer", model)
             elif replayed:
