@@ -120,6 +120,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
                             min=0.1, max=1_000_000.0),
         "keyless_burst": Key(int, 400, "Connections and unauthenticated requests one client address may make at once before "
                              "keyless_rate applies.", min=1, max=1_000_000),
+        "send_timeout_s": Key(float, 20.0, "An answer whose bytes cannot move for this many seconds (its client reads nothing) "
+                              "is dropped with its connection.", min=0.1, max=600.0),
         "keep_alive_s": Key(float, 5.0, "An idle keep-alive connection is closed after this many seconds.", min=0.1, max=600.0),
         "body_timeout_s": Key(float, 15.0, "Deadline for receiving a request body, in seconds (HTTP 408 beyond).", min=0.1, max=3600.0),
         "body_grace_s": Key(float, 2.0, "Seconds before a request body's minimum rate applies.", min=0.0, max=600.0),

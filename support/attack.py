@@ -10,6 +10,8 @@ Kinds of connection (each kept up: when the miner closes one, it comes back):
 - `slow_bodies`: the same requests trickling their body a byte at a time;
 - `idle` connections that never send a byte;
 - `slowloris` connections that trickle their request headers a byte at a time;
+- `unread`: connections with a 1 KB receive buffer that pipeline `pipelined` requests for
+  /openapi.json and never read a byte of the answers (`dropped` counts those the miner cut);
 - `flood`: each worker opens connections one after another as fast as it can, without waiting for
   the last to close, and sends nothing on them (a connection flood; `flood_held` counts the
   flood's connections open now).
@@ -28,6 +30,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -38,22 +41,27 @@ from pathlib import Path
 
 __all__ = ["Attack", "KINDS", "in_own_process"]
 
-KINDS = ("big_body", "slow_body", "idle", "slowloris", "flood")
+_TCP_ESTABLISHED = 1  # the first byte of Linux's struct tcp_info: the connection's state
+KINDS = ("big_body", "slow_body", "idle", "slowloris", "unread", "flood")
 
 
 class Attack:
     def __init__(self, port: int, *, miner_hotkey: str = "-", claimed_hotkeys: Sequence[str] = ("-",), addresses: Sequence[str] = ("127.0.0.1",),
-                 big_bodies: int = 0, slow_bodies: int = 0, idle: int = 0, slowloris: int = 0, flood: int = 0, body_bytes: int = 500_000,
+                 big_bodies: int = 0, slow_bodies: int = 0, idle: int = 0, slowloris: int = 0, unread: int = 0, flood: int = 0,
+                 body_bytes: int = 500_000, pipelined: int = 200,
                  trickle_s: float = 0.2, max_connections: int = 5000, max_seconds: float = 60.0):
         """port: the miner's on 127.0.0.1. miner_hotkey: its ss58 hotkey (the receiver every claiming request names).
         claimed_hotkeys: the hotkeys requests claim. addresses: the loopback addresses to connect from.
-        big_bodies, slow_bodies, idle, slowloris: connections of each kind held at once. flood: workers
-        opening connections as fast as they can. body_bytes:
+        big_bodies, slow_bodies, idle, slowloris, unread: connections of each kind held at once. flood:
+        workers opening connections as fast as they can. pipelined: requests each unread connection
+        sends. body_bytes:
         the Content-Length the requests declare. trickle_s: seconds between two trickled bytes.
         max_connections, max_seconds: the bounds of the whole attack."""
         self.port, self.miner_hotkey = port, miner_hotkey
         self.claimed_hotkeys, self.addresses = list(claimed_hotkeys), list(addresses)
-        self.counts = {"big_body": big_bodies, "slow_body": slow_bodies, "idle": idle, "slowloris": slowloris}
+        self.counts = {"big_body": big_bodies, "slow_body": slow_bodies, "idle": idle, "slowloris": slowloris, "unread": unread}
+        self.pipelined = pipelined
+        self.dropped = 0  # unread connections the miner cut
         self.flood_workers = flood
         self.flood_held = 0
         self.body_bytes, self.trickle_s = body_bytes, trickle_s
@@ -129,13 +137,19 @@ class Attack:
         hotkey = self.claimed_hotkeys[i % len(self.claimed_hotkeys)]
         while self._going():
             try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", self.port, local_addr=(address, 0))
+                if kind == "unread":
+                    reader, writer = await self._tiny_window_connection(address)  # the "reader" is its socket
+                else:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", self.port, local_addr=(address, 0))
             except OSError:
                 await asyncio.sleep(0.05)
                 continue
             self.opened[kind] += 1
             self.open_now[kind] += 1
             try:
+                if kind == "unread":
+                    await self._never_read(reader, writer)
+                    continue
                 if kind in ("big_body", "slow_body"):
                     writer.write(self._claiming_head(hotkey))
                 if kind == "big_body":
@@ -150,6 +164,32 @@ class Attack:
                 self.open_now[kind] -= 1
                 writer.close()
             await asyncio.sleep(0.05)
+
+    async def _tiny_window_connection(self, address: str) -> tuple[socket.socket, asyncio.StreamWriter]:
+        """A connection from `address` whose receive buffer is 1 KB, so the miner's answers pile up on
+        its side: (its socket, a writer on it)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        sock.bind((address, 0))
+        sock.setblocking(False)
+        try:
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", self.port))
+        except OSError:
+            sock.close()
+            raise
+        _, writer = await asyncio.open_connection(sock=sock)
+        return sock, writer
+
+    async def _never_read(self, sock: socket.socket, writer: asyncio.StreamWriter) -> None:
+        """Pipeline the requests, read nothing, and wait until the miner cuts the connection (seen in
+        the kernel's TCP state, Linux's TCP_INFO: the answers stay unread)."""
+        writer.transport.pause_reading()
+        writer.write(b"GET /openapi.json HTTP/1.1\r\nHost: miner\r\n\r\n" * self.pipelined)
+        while self._going():
+            await asyncio.sleep(self.trickle_s)
+            if writer.transport.is_closing() or sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] != _TCP_ESTABLISHED:
+                self.dropped += 1
+                return
 
     def _claiming_head(self, hotkey: str) -> bytes:
         """Request headers claiming `hotkey`, as a signed a2a/2 request's look, for a body of spaces."""

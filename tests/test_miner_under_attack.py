@@ -57,8 +57,10 @@ def port_of(url: str) -> int:
 # bodies), 16 connections waiting for headers and 32 unproven, and a keyless budget of 50 then 5 per
 # second per address: a flood from one Python process (about 1,000 connections/s here) passes them
 # all, as 7-9k/s passed the real ones. With a2a/1's oldest-first eviction it reset 1-3 of the 5 prompts.
+# An answer that cannot move for 2 s is dropped.
 CHOREO_MINER = {"max_request_bytes": 2**20, "body_pool_bytes": 8 * 2**20, "headers_timeout_s": 60.0,
-                "max_pending_connections": 16, "max_connections": 32, "keyless_burst": 50, "keyless_rate": 5.0}
+                "max_pending_connections": 16, "max_connections": 32, "keyless_burst": 50, "keyless_rate": 5.0,
+                "send_timeout_s": 2.0}
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +157,36 @@ def test_a_connection_flood_from_eight_addresses_never_pushes_out_the_validator(
         assert_served_as_usual(net, choreo_miner, contextlib.nullcontext())
     assert attack["opened"]["flood"] > 16 * CHOREO_MINER["max_connections"]  # the caps were passed many times over
     assert guard.closed_evicted - evicted > 300 and guard.closed_over_budget - over_budget > 300, (guard.closed_evicted, guard.closed_over_budget)
+
+
+def test_answers_nobody_reads_are_dropped_with_a_reset(net):
+    """Issue 18, break 5: 8 connections, each with a 1 KB receive buffer, pipeline 200 requests for
+    /openapi.json and never read. Each is dropped once its answers have stood still for
+    send_timeout_s, with a reset (a plain close left the kernel retrying the unread answers in an
+    orphaned socket), and comes back to be dropped again. A keyless budget this large leaves the
+    send deadline alone to do it."""
+    service = service_of(net, send_timeout_s=0.5, keyless_burst=1_000_000)
+    with running_miner(service) as url:
+        attack = Attack(port_of(url), addresses=["127.0.0.40", "127.0.0.41"], unread=8, trickle_s=0.1, max_seconds=20.0)
+        with attack.running():
+            deadline = time.monotonic() + 10.0
+            while attack.dropped < 16 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            took = 10.0 - (deadline - time.monotonic())
+        dropped = service.guard.closed_unread
+    assert attack.dropped >= 16 and attack.opened["unread"] >= 16 and took < 8.0, (attack.dropped, dict(attack.opened), took)
+    assert dropped >= 16 and service.guard.closed_over_budget == 0
+
+
+def test_the_validator_is_served_while_connections_pipeline_and_never_read(net, choreo_miner):
+    """The same 1 KB-window pipelines, 12 of them from 3 addresses, against the choreo miner: the
+    validator is served as usual (each address's keyless budget, a token a request, cuts them first)."""
+    guard = choreo_miner["service"].guard
+    cut_before = guard.closed_unread + guard.closed_over_budget
+    attack = Attack(port_of(choreo_miner["url"]), addresses=["127.0.0.43", "127.0.0.44", "127.0.0.45"], unread=12,
+                    trickle_s=0.1, max_seconds=40.0)
+    assert_served_as_usual(net, choreo_miner, attack)
+    assert attack.dropped >= 12 and guard.closed_unread + guard.closed_over_budget - cut_before >= 12, attack.dropped
 
 
 @contextlib.contextmanager
@@ -255,7 +287,7 @@ def raw_request(port: int, head: bytes, *, wait_s: float = 5.0, source: str = "1
         try:
             while chunk := sock.recv(4096):
                 reply += chunk
-        except TimeoutError:
+        except (TimeoutError, ConnectionResetError):  # no more, or closed by force (a reset)
             pass
     return reply, time.monotonic() - started
 
@@ -348,13 +380,7 @@ def test_past_the_pending_cap_the_oldest_waiting_connection_is_closed(net):
         try:
             closed, deadline = [], time.monotonic() + 5.0
             while len(closed) < 3 and time.monotonic() < deadline:
-                for i, sock in enumerate(socks):
-                    sock.settimeout(0.01)
-                    try:
-                        if i not in closed and sock.recv(1) == b"":
-                            closed.append(i)
-                    except TimeoutError:
-                        pass
+                closed += [i for i, sock in enumerate(socks) if i not in closed and closed_by_miner(sock, 0.01)]
             assert sorted(closed) == [0, 1, 2] and len(service.guard) == 5
             assert service.guard.closed_evicted == 3
             assert httpx.get(url + protocol.HEALTH_PATH).status_code == 200  # a newcomer sends its headers: served

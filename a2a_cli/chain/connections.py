@@ -19,8 +19,15 @@ locks a validator out:
   request that proves its signature gives its token back. An address without tokens has its new
   connections closed on arrival (before any byte is parsed) and its further requests cut with their
   connection, so what one keyless address makes the miner spend is bounded per second;
-- **a deadline**: the request headers must be complete `headers_timeout_s` after the connection
-  opened (or after its previous answer).
+- **deadlines**: the request headers must be complete `headers_timeout_s` after the connection
+  opened (or after its previous answer); an answer whose bytes cannot move for `send_timeout_s`
+  (the client reads nothing, so the connection's send buffers stay full) is dropped with its
+  connection, whoever sent the request. Each connection's kernel send buffer is `SEND_BUFFER_BYTES`,
+  so a client that never reads holds at most that much of the miner's memory, for at most that long.
+
+Every connection closed by force, and every idle one closed while the kernel still holds some of
+its last answer, is *reset* (`reset`): a plain close would leave the kernel an orphaned socket
+still trying, for minutes, to deliver what the client never reads.
 
 Addresses are IPv4 addresses and IPv6 /64 prefixes (one host's usual share of IPv6). uvicorn already
 bounds idle keep-alive connections (`timeout_keep_alive`) and header size while incomplete
@@ -30,17 +37,44 @@ bounds idle keep-alive connections (`timeout_keep_alive`) and header size while 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import ipaddress
 import logging
+import socket
+import struct
+import termios
 import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MAX_TRACKED_ADDRESSES", "AddressShares", "ConnectionGuard", "KeylessBudget", "client_address", "guarded_h11"]
+__all__ = ["MAX_TRACKED_ADDRESSES", "SEND_BUFFER_BYTES", "AddressShares", "ConnectionGuard", "KeylessBudget", "client_address",
+           "guarded_h11", "reset", "unsent_bytes"]
 
 log = logging.getLogger("a2a.miner")
 
 MAX_TRACKED_ADDRESSES = 65_536  # budgets kept at once; past it, those refilled to the full burst are forgotten
+# The kernel's send buffer of each connection (Linux doubles it): an answer larger than this flows
+# through as the client reads; loopback autotuning would otherwise let one unread connection hold MBs.
+SEND_BUFFER_BYTES = 256 * 1024
+
+
+def reset(transport: asyncio.BaseTransport) -> None:
+    """Close a connection by force, with a TCP reset, dropping whatever the kernel still holds to send."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def unsent_bytes(transport: asyncio.BaseTransport) -> int:
+    """Bytes of a connection's answers the kernel still holds to send (Linux's SIOCOUTQ; 0 where unknown)."""
+    sock = transport.get_extra_info("socket")
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0] if sock is not None else 0
+    except OSError:
+        return 0
 
 
 def client_address(host: str) -> str:
@@ -166,11 +200,14 @@ class ConnectionGuard:
     signature verifies. Counters say what was closed and why.
     """
 
-    def __init__(self, *, headers_timeout_s: float, max_pending: int, max_unproven: int, budget: KeylessBudget):
+    def __init__(self, *, headers_timeout_s: float, max_pending: int, max_unproven: int, budget: KeylessBudget,
+                 send_timeout_s: float):
         """headers_timeout_s: seconds a connection may take to send its request headers (from
         connecting, or from its last answer). max_pending: connections waiting for headers at once.
-        max_unproven: unproven connections at once. budget: the per-address budget."""
+        max_unproven: unproven connections at once. budget: the per-address budget.
+        send_timeout_s: seconds an answer's bytes may stand still before the connection is dropped."""
         self.headers_timeout_s = float(headers_timeout_s)
+        self.send_timeout_s = float(send_timeout_s)
         self.pending = AddressShares(max_pending)
         self.unproven = AddressShares(max_unproven)
         self.budget = budget
@@ -179,6 +216,7 @@ class ConnectionGuard:
         self.closed_late = 0  # closed at their headers deadline
         self.closed_evicted = 0  # closed to make room for another address's connection
         self.closed_over_budget = 0  # closed on arrival, or at a further request, their address out of tokens
+        self.closed_unread = 0  # answers nobody read within send_timeout_s
 
     def __len__(self) -> int:
         """Connections waiting for their request headers."""
@@ -242,7 +280,7 @@ class ConnectionGuard:
             self.headers_complete(connection)
             self.unproven.discard(connection)
             self.closed_evicted += 1
-            connection.transport.abort()
+            reset(connection.transport)
 
 
 def guarded_h11(guard: ConnectionGuard) -> type:
@@ -253,13 +291,17 @@ def guarded_h11(guard: ConnectionGuard) -> type:
         address = ""  # the client's address as the guard counts it (client_address)
         _awaiting: Any = None  # the request cycle whose successor the headers deadline waits for
         _requests = 0
+        _send_due: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self.address = client_address(self.client[0]) if self.client else "-"
             if not guard.opened(self):
-                transport.abort()
+                reset(transport)
                 return
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
             self._await_headers()
 
         def handle_events(self) -> None:
@@ -269,17 +311,39 @@ def guarded_h11(guard: ConnectionGuard) -> type:
                 guard.headers_complete(self)
                 self._requests += 1
                 if self._requests > 1 and not guard.further_request(self):
-                    self.transport.abort()
+                    reset(self.transport)
 
         def on_response_complete(self) -> None:
+            self._stop_send_clock()
             guard.answered(self)
             super().on_response_complete()  # may start a pipelined request (handle_events)
             if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
                 self._await_headers()
 
         def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_send_clock()
             guard.closed(self)
             super().connection_lost(exc)
+
+        def pause_writing(self) -> None:  # the transport's buffer is full: the client is not reading
+            super().pause_writing()
+            if self._send_due is None:
+                self._send_due = self.loop.call_later(guard.send_timeout_s, self._unread)
+
+        def resume_writing(self) -> None:
+            self._stop_send_clock()
+            super().resume_writing()
+
+        def _stop_send_clock(self) -> None:
+            if self._send_due is not None:
+                self._send_due.cancel()
+                self._send_due = None
+
+        def _unread(self) -> None:
+            self._send_due = None
+            guard.closed_unread += 1
+            log.debug("dropped a connection from %s: its answer was not read for %g s", self.client, guard.send_timeout_s)
+            reset(self.transport)
 
         def _await_headers(self) -> None:
             self._awaiting = self.cycle
@@ -290,6 +354,19 @@ def guarded_h11(guard: ConnectionGuard) -> type:
             if guard.headers_complete(self) and idle and not self.transport.is_closing():
                 guard.closed_late += 1
                 log.debug("closed a connection from %s: no request headers within %g s", self.client, guard.headers_timeout_s)
+                self._close_idle()
+
+        def timeout_keep_alive_handler(self) -> None:  # uvicorn's idle keep-alive deadline
+            if not self.transport.is_closing() and unsent_bytes(self.transport):
+                reset(self.transport)
+            else:
+                super().timeout_keep_alive_handler()
+
+        def _close_idle(self) -> None:
+            """Close an idle connection: a reset when its client has not taken all of its last answer."""
+            if unsent_bytes(self.transport):
+                reset(self.transport)
+            else:
                 self.transport.close()
 
     return GuardedH11Protocol

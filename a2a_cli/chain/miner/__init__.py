@@ -21,7 +21,7 @@ client address holding the most is closed; each connection, and each further req
 its address a token of its keyless budget (`keyless_burst`, then `keyless_rate` per second; an
 authenticated request gives its token back), and an address out of tokens has its connections
 closed on arrival; headers have a deadline (`headers_timeout_s`); idle keep-alive connections
-close after `keep_alive_s`.
+close after `keep_alive_s`; an answer nobody reads for `send_timeout_s` is dropped with its connection.
 
 `POST /v1/generate` then runs, cheapest refusal first; every refusal before the body closes the
 connection, so none of a refused body is read:

@@ -71,7 +71,8 @@ class MinerService:
         self.intake = IntakeLimit(settings.max_concurrency + settings.max_queue)
         self.guard = ConnectionGuard(headers_timeout_s=settings.headers_timeout_s, max_pending=settings.max_pending_connections,
                                      max_unproven=settings.max_connections,
-                                     budget=KeylessBudget(rate=settings.keyless_rate, burst=settings.keyless_burst))
+                                     budget=KeylessBudget(rate=settings.keyless_rate, burst=settings.keyless_burst),
+                                     send_timeout_s=settings.send_timeout_s)
         self.pool = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="a2a-generate")
         self._metagraph: Metagraph | None = None
         self._metagraph_at = float("-inf")

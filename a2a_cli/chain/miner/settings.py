@@ -67,6 +67,7 @@ class MinerSettings:
     max_connections: int = _DEFAULT["max_connections"]  # without an authenticated request (fair shares per address)
     keyless_rate: float = _DEFAULT["keyless_rate"]  # connections and unauthenticated requests per second per address
     keyless_burst: int = _DEFAULT["keyless_burst"]  # ... at once, before the rate applies
+    send_timeout_s: float = _DEFAULT["send_timeout_s"]  # an answer that cannot move this long is dropped
     keep_alive_s: float = _DEFAULT["keep_alive_s"]  # an idle keep-alive connection is closed after this
     body_timeout_s: float = _DEFAULT["body_timeout_s"]  # the whole body, from the end of the headers
     body_grace_s: float = _DEFAULT["body_grace_s"]  # before the minimum rate applies
