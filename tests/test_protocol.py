@@ -200,6 +200,33 @@ def test_oversized_answer_is_refused_before_parsing():
         protocol.parse_response(b"x" * 101, request, max_bytes=100)
 
 
+def test_an_npz_answer_declaring_more_frames_than_asked_is_refused_before_it_is_inflated():
+    """Issue 18: two 64 MiB members in 180 kB of zip cost a validator about 1 s and 264 MB before the
+    frame count refused them. Each member is now capped by the frames asked for (30 here), from its
+    declared size and its header, before it is decompressed."""
+    import tracemalloc
+    import zipfile
+
+    request = protocol.parse_request(prompt_body(1.0))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, columns in (("poses", 72), ("trans", 3)):
+            member = io.BytesIO()
+            np.save(member, np.zeros((2**23 // (8 * columns), columns)))  # 8 MiB of zeros, inflated
+            archive.writestr(f"{name}.npy", member.getvalue())
+    payload = protocol.MotionPayload(encoding="npz-base64", data=base64.b64encode(buffer.getvalue()).decode())
+    body = protocol.GenerateResponse(motion=payload, model="bomb", generation_s=0.1).model_dump_json().encode()
+    assert len(body) < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ProtocolError, match="member 'poses' declares .* over the .* cap"):
+            protocol.parse_response(body, request)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * len(body)  # the answer's own bytes and their decoding, never the members inflated
+
+
 def test_requests_carry_the_judges_version():
     """Validators tell miners which judge will score the answer (scoring.constants.JUDGE_VERSION)."""
     from a2a_cli.scoring import JUDGE_VERSION

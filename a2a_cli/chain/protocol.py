@@ -209,20 +209,25 @@ def encode_motion_payload(motion: Motion, encoding: str = DEFAULT_MOTION_ENCODIN
     return MotionPayload(encoding=encoding, data=text)
 
 
-def decode_motion_payload(payload: MotionPayload) -> Motion:
+def decode_motion_payload(payload: MotionPayload, *, max_frames: int | None = None) -> Motion:
     """The wire payload -> a Motion, through the safe decoders of `a2a_cli.motion.formats` (no pickles).
+
+    max_frames: the most frames accepted (None: a file's cap); an answer's arrays and frame count
+    are checked against it before they are decompressed or parsed, so an npz member that declares
+    more than the frames asked for costs nothing.
 
     A wire motion must carry joint rotations (npz `poses`, or BVH): an npz of joint positions alone
     would be judged without the rotation-speed gate and with a looser bone gate, so it is refused.
     """
     from a2a_cli.motion.formats import decode_motion
+    from a2a_cli.motion.motion import MAX_FILE_FRAMES
 
     if payload.encoding == "npz-base64":
         raw = _b64decode(payload.data, "motion")
     else:
         raw = payload.data.encode("utf-8")
     try:
-        motion = decode_motion(raw, _WIRE_FORMAT[payload.encoding])
+        motion = decode_motion(raw, _WIRE_FORMAT[payload.encoding], max_frames=MAX_FILE_FRAMES if max_frames is None else max_frames)
     except InputError as e:
         raise ProtocolError(f"motion does not decode: {e}") from None
     if motion.poses is None:
@@ -255,7 +260,7 @@ def parse_response(body: bytes, request: GenerateRequest, *, max_bytes: int = MA
         response = GenerateResponse.model_validate_json(body)
     except ValidationError as e:
         raise ProtocolError(f"response is not a valid {PROTOCOL_VERSION} answer: {_first_error(e)}") from None
-    motion = decode_motion_payload(response.motion)
+    motion = decode_motion_payload(response.motion, max_frames=request.expected_frames)
     check_frames(motion, request)
     return response, motion
 
