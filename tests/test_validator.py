@@ -568,6 +568,26 @@ def test_validate_takes_the_configured_challenge_url_unless_given_a_library(monk
     assert code == 2 and "is not a folder" in err  # the --library flag beats the configured endpoint
 
 
+def test_a_symlinked_state_file_is_the_same_file_and_keeps_its_link(tmp_path):
+    """Issue 18, break 7: a second validator given a symlink to the first one's state took a lock of
+    its own and its saves replaced the link with a file. Locks and saves follow the link now."""
+    from a2a_cli.chain.state import exclusive_state
+
+    real = tmp_path / "real" / "state.json"
+    real.parent.mkdir()
+    ValidatorState("sim", 1, "hot-v", step=3).save(real)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    with exclusive_state(real):
+        with pytest.raises(WorkError, match="another validator is already running"):
+            with exclusive_state(link):
+                pass
+    ValidatorState("sim", 1, "hot-v", step=4).save(link)
+    assert link.is_symlink() and ValidatorState.load(real, network="sim", netuid=1, hotkey="hot-v").step == 4
+    validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
+    assert Validator(chain=validator.chain, wallet=validator.wallet, prompts=validator.prompts, state_path=link).state_path == real
+
+
 def test_one_validator_per_state_file_and_killed_saves_leave_no_litter(tmp_path):
     from a2a_cli.chain.state import exclusive_state
 

@@ -49,6 +49,7 @@ from a2a_cli.chain.prompts import Prompt, PromptSource
 from a2a_cli.chain.state import ValidatorState, exclusive_state
 from a2a_cli.config import section_defaults
 from a2a_cli.errors import A2AError
+from a2a_cli.fileio import real_path
 
 if TYPE_CHECKING:
     import httpx
@@ -204,7 +205,7 @@ class Validator:
         self.hotkey = wallet.hotkey.ss58_address
         self.prompts = prompts
         self.settings = settings
-        self.state_path = Path(state_path)
+        self.state_path = real_path(state_path)  # one state file, one lock, under whatever name it is given
         self.state = self._load_state()  # refuses another validator's file at once; `run` reads it again under the lock
         self._seed_source = seed_source or (lambda: secrets.randbits(64))
         self._recent = _fingerprints(0)  # the last `history_answers` answers' fingerprints, oldest first
