@@ -128,6 +128,18 @@ def test_blacklisted_callers_get_403(net, caller, settings, detail):
     assert response.status_code == 403 and detail in json_detail(response)
 
 
+def test_a_low_stake_validator_is_told_why_and_logged_by_its_hotkey(net, caplog):
+    """Issue 18: the miner logged the reason with caller=-, the validator saw only HTTP 403. The
+    caller is authenticated before its stake is weighed now: the log names it, the answer says why."""
+    caplog.set_level(logging.INFO, logger="a2a.miner")
+    with running_miner(make_service(net, min_stake=100.0)) as url:
+        response = post(url, net, "modest")
+    assert response.status_code == 403
+    assert json_detail(response) == "caller stake 50 alpha is below this miner's minimum of 100 alpha"
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "a2a.miner" and " 403 " in r.getMessage()]
+    assert f"caller={net['modest'].hotkey.ss58_address}" in line and "below this miner's minimum" in line
+
+
 def test_the_validator_permit_is_only_required_when_configured(net):
     with running_miner(make_service(net)) as url:
         assert post(url, net, "no_permit").status_code == 200

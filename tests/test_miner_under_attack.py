@@ -323,6 +323,18 @@ def test_headers_that_do_not_verify_are_refused_and_closed_before_the_body(net):
             assert took < 2.0  # answered and closed without waiting for the body
 
 
+@pytest.mark.parametrize("padding_kib", [17, 60])
+def test_headers_over_16_kib_are_refused_even_when_they_arrive_whole(net, padding_kib):
+    """Issue 18: h11 bounds headers only while they are incomplete, so a 17 or 60 KiB block sent at
+    once was accepted. 431 and close, before any signature is looked at; 15 KiB still passes."""
+    with running_miner(service_of(net)) as url:
+        head = request_head(net, length=10, **{"X-Padding": "a" * (padding_kib * 1024)})
+        reply, _ = raw_request(port_of(url), head + b"{" * 10)
+        assert reply.startswith(b"HTTP/1.1 431") and b"over 16384 bytes" in reply and b"connection: close" in reply.lower()
+        fits = request_head(net, length=10, **{"X-Padding": "a" * (15 * 1024)})
+        assert raw_request(port_of(url), fits + b"{" * 10)[0].startswith(b"HTTP/1.1 401")  # past the cap: to the signature (of another body)
+
+
 def test_a_body_other_than_the_signed_one_is_refused_and_its_connection_closed(net):
     body = prompt_body(1.0)
     headers = signed_headers(net["validator"], body[:-2] + b" }", net["miner"].hotkey.ss58_address)  # same length, other bytes

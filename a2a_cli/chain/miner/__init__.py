@@ -23,7 +23,8 @@ authenticated request gives its token back), and an address out of tokens has it
 closed on arrival; headers have a deadline (`headers_timeout_s`); idle keep-alive connections
 close after `keep_alive_s`; an answer nobody reads for `send_timeout_s` is dropped with its connection.
 
-`POST /v1/generate` then runs, cheapest refusal first; every refusal before the body closes the
+Every request's line and headers may take at most 16 KiB (431 and close beyond). `POST
+/v1/generate` then runs, cheapest refusal first; every refusal before the body closes the
 connection, so none of a refused body is read:
   411  no Content-Length (the signature covers the body's length)
   413  Content-Length over the cap

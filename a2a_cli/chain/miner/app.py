@@ -20,9 +20,9 @@ from a2a_cli.chain.miner.service import MinerService, log
 from a2a_cli.chain.miner.settings import MinerSettings
 from a2a_cli.errors import WorkError
 
-__all__ = ["MAX_HEADER_BYTES", "bind_socket", "create_app", "serve", "server_config"]
+__all__ = ["MAX_HEADER_BYTES", "bind_socket", "create_app", "header_size", "limit_header_size", "serve", "server_config"]
 
-MAX_HEADER_BYTES = 16 * 1024  # request line and headers (a signed a2a/2 request needs under 1 KB); 400 beyond
+MAX_HEADER_BYTES = 16 * 1024  # request line and headers (a signed a2a/2 request needs under 1 KB); 431 beyond
 
 
 def create_app(service: MinerService) -> Any:
@@ -35,7 +35,8 @@ def create_app(service: MinerService) -> Any:
     refusals = {code: {"description": why, **error_schema} for code, why in (
         (401, "unsigned or badly signed"), (403, "caller refused"), (408, "body too slow"), (411, "no Content-Length"),
         (413, "body too large"),
-        (422, "invalid prompt"), (429, "at capacity"), (503, "chain not readable yet"), (504, "deadline passed"))}
+        (422, "invalid prompt"), (429, "at capacity"), (431, "request headers too large"), (503, "chain not readable yet"),
+        (504, "deadline passed"))}
 
     @app.post(
         protocol.GENERATE_PATH,
@@ -104,6 +105,29 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def header_size(scope: dict) -> int:
+    """The bytes of an HTTP request's line and headers, as sent (an ASGI `scope`)."""
+    line = len(scope.get("method", "")) + len(scope.get("raw_path", b"")) + len(scope.get("query_string", b"")) + 12
+    return line + sum(len(name) + len(value) + 4 for name, value in scope.get("headers", ()))
+
+
+def limit_header_size(app: Any) -> Any:
+    """`app` (ASGI) behind a cap of MAX_HEADER_BYTES on a request's line and headers: 431 and close
+    beyond. h11 bounds headers only while they are incomplete (`h11_max_incomplete_event_size`): a
+    17 or 60 KiB block that arrives whole would pass it."""
+
+    async def capped(scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and header_size(scope) > MAX_HEADER_BYTES:
+            log.info("%s 431 caller=- detail='request headers over %d bytes'", scope.get("path", "?"), MAX_HEADER_BYTES)
+            response = JSONResponse({"detail": f"request line and headers over {MAX_HEADER_BYTES} bytes"}, status_code=431,
+                                    headers={"connection": "close"})
+            await response(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return capped
+
+
 def server_config(app: Any, settings: MinerSettings, guard: ConnectionGuard, **options: Any) -> Any:
     """The uvicorn.Config that bounds slow, idle and keyless clients (see connections.py and the package doc).
 
@@ -117,7 +141,7 @@ def server_config(app: Any, settings: MinerSettings, guard: ConnectionGuard, **o
     """
     import uvicorn
 
-    return uvicorn.Config(app, http=guarded_h11(guard), timeout_keep_alive=settings.keep_alive_s,
+    return uvicorn.Config(limit_header_size(app), http=guarded_h11(guard), timeout_keep_alive=settings.keep_alive_s,
                           h11_max_incomplete_event_size=MAX_HEADER_BYTES, access_log=False, **options)
 
 
