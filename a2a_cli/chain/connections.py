@@ -313,8 +313,7 @@ def guarded_h11(guard: ConnectionGuard) -> type:
                 if self._requests > 1 and not guard.further_request(self):
                     reset(self.transport)
 
-        def on_response_complete(self) -> None:
-            self._stop_send_clock()
+        def on_response_complete(self) -> None:  # the send clock runs on: the transport may still be paused
             guard.answered(self)
             super().on_response_complete()  # may start a pipelined request (handle_events)
             if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
