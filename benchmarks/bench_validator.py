@@ -37,14 +37,15 @@ MEMORY_LIMIT_MB = 1024
 
 
 def varied_generate(index: int):
-    """A generator for miner `index`: both arms (shoulders and elbows) and one spine joint swinging,
+    """A generator for miner `index`: both arms (shoulders, elbows and a collar) swinging,
     each about its own axis, as far and as fast as miner `index`'s own random numbers say (cheap,
     distinct per miner: no two alike, even delayed, mirrored or re-timed)."""
     from a2a_cli.chain import protocol
     from a2a_cli.motion import Motion
+    from a2a_cli.motion.grounding import grounded
 
     rng = np.random.default_rng(index)
-    joints = [16, 17, 18, 19, int(rng.choice([3, 6, 9]))]  # shoulders, elbows, a spine joint
+    joints = [16, 17, 18, 19, int(rng.choice([13, 14]))]  # shoulders, elbows, a collar
     axes, amplitudes = rng.integers(0, 3, size=5), rng.uniform(0.4, 1.0, size=5)
     hz, phases = rng.uniform(0.3, 2.0, size=5), rng.uniform(0, 2 * np.pi, size=5)
 
@@ -55,9 +56,7 @@ def varied_generate(index: int):
         poses[:, 0, 1] = 0.3 * np.sin(2 * np.pi * 0.5 * t)
         for j, axis, amplitude, f, phase in zip(joints, axes, amplitudes, hz, phases):
             poses[:, j, axis] = amplitude * np.sin(2 * np.pi * f * t + phase)
-        trans = np.zeros((n, 3), np.float32)
-        trans[:, 1] = 0.9
-        return Motion(poses=poses, trans=trans, fps=protocol.FPS)
+        return grounded(Motion(poses=poses, trans=np.zeros((n, 3), np.float32), fps=protocol.FPS))  # feet on the floor
 
     return generate
 

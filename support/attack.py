@@ -69,16 +69,17 @@ class Attack:
         self.open_now: Counter[str] = Counter()  # connections of each kind open right now
         self.opened: Counter[str] = Counter()  # connections of each kind opened in all
         self.answers: Counter[bytes] = Counter()  # status codes the miner answered attackers with
+        self.sent = 0  # bytes sent (handed to the kernel), all connections together
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._started_at = 0.0
+        self.started_at = 0.0
 
     # --- control ---------------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def running(self, *, settle_s: float = 5.0) -> Iterator[Attack]:
         """Start every connection, wait until all are open at once (at most `settle_s`), yield, then stop."""
-        self._started_at = time.monotonic()
+        self.started_at = time.monotonic()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
         self._thread.start()
         deadline = time.monotonic() + settle_s
@@ -97,7 +98,7 @@ class Attack:
 
     def _going(self) -> bool:
         return (not self._stop.is_set() and sum(self.opened.values()) < self.max_connections
-                and time.monotonic() - self._started_at < self.max_seconds)
+                and time.monotonic() - self.started_at < self.max_seconds)
 
     async def _main(self) -> None:
         await asyncio.gather(*(self._keep_up(kind, i) for kind, n in self.counts.items() for i in range(n)),
@@ -151,17 +152,18 @@ class Attack:
                     await self._never_read(reader, writer)
                     continue
                 if kind in ("big_body", "slow_body"):
-                    writer.write(self._claiming_head(hotkey))
+                    self._write(writer, self._claiming_head(hotkey))
                 if kind == "big_body":
-                    writer.write(b" " * (self.body_bytes - 1))  # all but the last byte, at once
+                    self._write(writer, b" " * (self.body_bytes - 1))  # all but the last byte, at once
                 trickle = {"slow_body": b" ", "slowloris": b"X-Padding-" + b"a" * 4000 + b": b\r\n"}.get(kind, b"")
                 if kind == "slowloris":
-                    writer.write(b"POST /v1/generate HTTP/1.1\r\nHost: miner\r\n")
+                    self._write(writer, b"POST /v1/generate HTTP/1.1\r\nHost: miner\r\n")
                 await self._until_closed(reader, writer, trickle)
             except (OSError, asyncio.IncompleteReadError):
                 pass
             finally:
                 self.open_now[kind] -= 1
+                self.sent -= writer.transport.get_write_buffer_size()  # handed over but never sent: the miner cut it first
                 writer.close()
             await asyncio.sleep(0.05)
 
@@ -184,12 +186,18 @@ class Attack:
         """Pipeline the requests, read nothing, and wait until the miner cuts the connection (seen in
         the kernel's TCP state, Linux's TCP_INFO: the answers stay unread)."""
         writer.transport.pause_reading()
-        writer.write(b"GET /openapi.json HTTP/1.1\r\nHost: miner\r\n\r\n" * self.pipelined)
+        self._write(writer, b"GET /openapi.json HTTP/1.1\r\nHost: miner\r\n\r\n" * self.pipelined)
         while self._going():
             await asyncio.sleep(self.trickle_s)
             if writer.transport.is_closing() or sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] != _TCP_ESTABLISHED:
                 self.dropped += 1
                 return
+
+    def _write(self, writer: asyncio.StreamWriter, data: bytes) -> None:
+        """Send `data` and count it (what the attack spends in bandwidth)."""
+        if not writer.transport.is_closing():
+            writer.write(data)
+            self.sent += len(data)
 
     def _claiming_head(self, hotkey: str) -> bytes:
         """Request headers claiming `hotkey`, as a signed a2a/2 request's look, for a body of spaces."""
@@ -214,7 +222,7 @@ class Attack:
                 line = await asyncio.wait_for(reader.readline(), self.trickle_s)
             except TimeoutError:
                 if trickle:
-                    writer.write(trickle[i % len(trickle): i % len(trickle) + 1])
+                    self._write(writer, trickle[i % len(trickle): i % len(trickle) + 1])
                 continue
             if line:
                 self.answers[line.split(b" ", 2)[1] if line.count(b" ") >= 2 else line] += 1
@@ -224,7 +232,8 @@ class Attack:
 @contextlib.contextmanager
 def in_own_process(port: int, **options) -> Iterator[dict]:
     """Run `Attack(port, **options)` (lists and numbers only) in a process of its own while the block
-    runs; yields a dict that, once the block is left, holds the attack's `opened` and `answers` counts."""
+    runs; yields a dict that, once the block is left, holds the attack's `opened` and `answers`
+    counts, the bytes it sent, the unread connections cut, and how long it ran."""
     repo = Path(__file__).resolve().parents[1]
     child = subprocess.Popen([sys.executable, "-m", "support.attack", str(port), json.dumps(options)], cwd=repo,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -244,7 +253,8 @@ def _main(port: str, options: str) -> None:
     with attack.running(settle_s=0.5):
         print("running", flush=True)
         sys.stdin.read()
-    print(json.dumps({"opened": dict(attack.opened), "answers": {k.decode(): n for k, n in attack.answers.items()}}), flush=True)
+    print(json.dumps({"opened": dict(attack.opened), "answers": {k.decode(): n for k, n in attack.answers.items()},
+                      "sent_bytes": attack.sent, "dropped": attack.dropped, "seconds": time.monotonic() - attack.started_at}), flush=True)
 
 
 if __name__ == "__main__":

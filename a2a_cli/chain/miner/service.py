@@ -194,4 +194,6 @@ class MinerService:
         return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "model": self.model, "hotkey": self.hotkey,
                 "active": self.admission.active, "waiting": self.admission.waiting, "receiving": self.bodies.requests,
                 "pending_connections": len(self.guard.pending), "unproven_connections": len(self.guard.unproven),
+                "closed_connections": {"headers_late": self.guard.closed_late, "pushed_out": self.guard.closed_evicted,
+                                       "over_budget": self.guard.closed_over_budget, "unread": self.guard.closed_unread},
                 "max_concurrency": self.settings.max_concurrency, "max_queue": self.settings.max_queue}
