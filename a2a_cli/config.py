@@ -43,7 +43,8 @@ ENV_PREFIX = "A2A_"
 @dataclass(frozen=True)
 class Key:
     """One setting: its type (str, int, float, bool, or list for a list of strings), default and help;
-    `choices` limit a string, or each item of a list."""
+    `choices` limit a string, or each item of a list; `min` and `max` bound a number (every numeric
+    setting has both: a value no machine could honour is an input error, not a crash later)."""
 
     type: type
     default: Any
@@ -54,6 +55,7 @@ class Key:
 
 
 MiB = 1024 * 1024
+MAX_REQUEST_BYTES = 48 * MiB  # chain.protocol.MAX_REQUEST_BYTES (a test keeps them equal; importing it here would load pydantic)
 
 SCHEMA: dict[str, dict[str, Key]] = {
     "general": {
@@ -100,35 +102,46 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "port": Key(int, 8091, "Port the miner serves on (0: any free port).", min=0, max=65535),
         "max_concurrency": Key(int, 2, "Requests generated at the same time.", min=1, max=1024),
         "max_queue": Key(int, 16, "Requests waiting beyond those; more get HTTP 429.", min=0, max=100_000),
-        "timeout_s": Key(float, 60.0, "Deadline for one request, in seconds.", min=0.1),
-        "max_request_bytes": Key(int, 16 * MiB, "Largest request body accepted (HTTP 413 beyond).", min=1024),
+        "timeout_s": Key(float, 60.0, "Deadline for one request, in seconds.", min=0.1, max=3600.0),
+        "max_request_bytes": Key(int, 16 * MiB, "Largest request body accepted (HTTP 413 beyond).", min=1024,
+                                 max=MAX_REQUEST_BYTES),
         "min_stake": Key(float, 100.0, "Callers with less stake are refused (HTTP 403). In the subnet's alpha: the stake weight "
-                         "the chain uses for validator permits (alpha stake + TAO stake x the chain's TAO weight).", min=0.0),
+                         "the chain uses for validator permits (alpha stake + TAO stake x the chain's TAO weight).", min=0.0, max=1e15),
         "require_validator_permit": Key(bool, False, "Refuse callers without a validator permit."),
         "allow_audio_urls": Key(bool, False, "Accept prompts whose audio is a URL to fetch (public http(s) only)."),
         "allow_private_urls": Key(bool, False, "Also fetch audio URLs on private and loopback addresses (local setups only)."),
-        "url_max_bytes": Key(int, 32 * MiB, "Largest audio file fetched from a URL.", min=1024),
+        "url_max_bytes": Key(int, 32 * MiB, "Largest audio file fetched from a URL.", min=1024, max=1024 * MiB),
         "url_timeout_s": Key(float, 10.0, "Deadline for fetching audio from a URL, in seconds.", min=0.1, max=600.0),
         "external_ip": Key(str, "", 'Address advertised on chain for validators to call; "" means the bound host (127.0.0.1 on sim and local).'),
-        "signature_max_age_s": Key(float, 10.0, "Oldest signed request accepted, in seconds (the replay window).", min=1.0, max=600.0),
+        "signature_max_age_s": Key(float, 10.0, "How old a signed request may be beyond the wait its validator signed (at most "
+                                   "timeout_s), in seconds: clock differences and the network.", min=1.0, max=600.0),
         "metagraph_ttl_s": Key(float, 0.0, "Seconds between re-reads of who may call; 0 means automatic: 2 s on sim and local, 60 s otherwise.", min=0.0, max=3600.0),
         "headers_timeout_s": Key(float, 10.0, "A connection that has not sent its request headers within this many seconds is closed.", min=0.1, max=600.0),
-        "max_pending_connections": Key(int, 512, "Connections waiting for their headers; past this the oldest is closed.", min=1, max=1_000_000),
-        "max_connections": Key(int, 2048, "Connections served at once (HTTP 503 beyond).", min=1, max=1_000_000),
+        "max_pending_connections": Key(int, 512, "Connections waiting for their headers; past this the oldest of the client address "
+                                       "holding the most is closed.", min=1, max=1_000_000),
+        "max_connections": Key(int, 2048, "Connections without an authenticated request at once; past this the oldest of the client "
+                               "address holding the most is closed.", min=1, max=1_000_000),
+        "keyless_rate": Key(float, 50.0, "Connections and unauthenticated requests per second one client address (IPv6: /64) may make "
+                            "once its burst is spent; beyond, its connections are closed on arrival. Authenticated requests are free.",
+                            min=0.1, max=1_000_000.0),
+        "keyless_burst": Key(int, 400, "Connections and unauthenticated requests one client address may make at once before "
+                             "keyless_rate applies.", min=1, max=1_000_000),
+        "send_timeout_s": Key(float, 20.0, "An answer whose bytes cannot move for this many seconds (its client reads nothing) "
+                              "is dropped with its connection.", min=0.1, max=600.0),
         "keep_alive_s": Key(float, 5.0, "An idle keep-alive connection is closed after this many seconds.", min=0.1, max=600.0),
         "body_timeout_s": Key(float, 15.0, "Deadline for receiving a request body, in seconds (HTTP 408 beyond).", min=0.1, max=3600.0),
         "body_grace_s": Key(float, 2.0, "Seconds before a request body's minimum rate applies.", min=0.0, max=600.0),
-        "body_min_rate": Key(int, 32 * 1024, "Slowest request body accepted, in bytes per second on average (HTTP 408 below).", min=1),
-        "body_pool_requests": Key(int, 1024, "Request bodies received at once before their signatures are checked (1/16 per client address).", min=1),
-        "body_pool_bytes": Key(int, 128 * MiB, "Bytes of such bodies held at once (a quarter per client address and per claimed hotkey).", min=1024),
+        "body_min_rate": Key(int, 32 * 1024, "Slowest request body accepted, in bytes per second on average (HTTP 408 below).", min=1, max=1024 * MiB),
+        "body_pool_requests": Key(int, 1024, "Request bodies received at once from authenticated callers (1/16 per hotkey).", min=1, max=1_000_000),
+        "body_pool_bytes": Key(int, 128 * MiB, "Bytes of such bodies held at once (a quarter per hotkey).", min=1024, max=64 * 1024 * MiB),
     },
     "validator": {
         "library": Key(str, "", "Folder of prompt audio, with optional reference dances of the same stem."),
         "challenge_url": Key(str, "", 'Endpoint to fetch each prompt from instead of the library; "" uses the library.'),
-        "sample_size": Key(int, 16, "Miners queried per step.", min=1),
-        "timeout_s": Key(float, 60.0, "How long to wait for a miner's answer, in seconds.", min=0.1),
+        "sample_size": Key(int, 16, "Miners queried per step.", min=1, max=4096),
+        "timeout_s": Key(float, 60.0, "How long to wait for a miner's answer, in seconds.", min=0.1, max=3600.0),
         "alpha": Key(float, 0.1, "Weight of the newest score in each miner's moving average.", min=0.001, max=1.0),
-        "weights_interval_blocks": Key(int, 100, "Blocks between two weight settings.", min=1),
+        "weights_interval_blocks": Key(int, 100, "Blocks between two weight settings.", min=1, max=10_000_000),
         "state_path": Key(str, "", 'Validator state file (the moving averages); "" means a file in the data dir.'),
         "dry_run": Key(bool, False, "Score miners but never set weights on the chain."),
     },
@@ -297,6 +310,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"bad TOML in {path}: {e}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise InputError(f"bad TOML in {path}: arrays or tables nested too deeply") from None
 
 
 def _file_layers(path: Path, profile: str | None) -> tuple[list[tuple[str, dict[str, Any]]], tuple[str, ...]]:

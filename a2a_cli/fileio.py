@@ -1,5 +1,10 @@
 """Atomic file writes: a reader sees the old file or the new one, never half of one; and the
-checked read-back of the versioned JSON state files written so."""
+checked read-back of the versioned JSON state files written so.
+
+A path that is (or passes through) a symlink is followed to the real file, for writes and for
+locks alike: a write replaces the file the link points to and keeps the link, and two processes
+holding the same file under two names take the same lock.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from typing import IO, Iterator
 from a2a_cli.errors import WorkError
 
 __all__ = [
-    "atomic_path", "atomic_write", "exclusive_lock", "move_into_place", "parse_versioned_json",
+    "atomic_path", "atomic_write", "exclusive_lock", "move_into_place", "parse_versioned_json", "real_path",
     "remove_leftover_parts",
 ]
 
@@ -29,9 +34,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path` in one rename.
 
     For writers that want a file name (ffmpeg, np.savez). On any exception the temporary file is
-    removed and `path` is untouched, so an interrupted run leaves no half-written output.
+    removed and `path` is untouched, so an interrupted run leaves no half-written output. A symlink
+    is followed: the file it points to is replaced, the link kept.
     """
-    path = Path(path)
+    path = real_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent)
@@ -82,6 +88,11 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def real_path(path: str | os.PathLike) -> Path:
+    """`path` with `~` expanded and every symlink followed (the file need not exist yet)."""
+    return Path(os.path.realpath(Path(path).expanduser()))
+
+
 def remove_leftover_parts(path: str | os.PathLike) -> None:
     """Remove the temporary files of atomic writes to `path` killed before their rename.
 
@@ -99,12 +110,13 @@ def exclusive_lock(path: str | os.PathLike, *, what: str, busy: str | None = Non
 
     The OS drops the lock when its process dies, even by kill -9. Once it is held, the leftovers of
     atomic writes to `path` killed before their rename are removed. `what` names the file in errors;
-    with `busy`, a lock held elsewhere is that error at once instead of a wait. With `remove`, the
-    `.lock` file is deleted on release (for work done rarely, such as a download, where an empty
-    file left beside the result is litter): a process that was waiting on the deleted file sees it
-    gone once it holds it, and locks the file now at that name instead.
+    with `busy`, a lock held elsewhere is that error at once instead of a wait. The lock is the real
+    file's (symlinks followed), whatever name `path` gives it. With `remove`, the `.lock` file is
+    deleted on release (for work done rarely, such as a download, where an empty file left beside the
+    result is litter): a process that was waiting on the deleted file sees it gone once it holds it,
+    and locks the file now at that name instead.
     """
-    path = Path(path)
+    path = real_path(path)
     lock_path = path.with_name(path.name + ".lock")
     while True:
         try:
@@ -158,6 +170,8 @@ def parse_versioned_json(text: str, version: int, where: str) -> dict:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise WorkError(f"{where} is corrupt ({e.msg} at line {e.lineno}); delete it to start afresh") from None
+    except RecursionError:
+        raise WorkError(f"{where} is corrupt (nested too deeply); delete it to start afresh") from None
     if not isinstance(doc, dict) or doc.get("version") != version:
         raise WorkError(f"{where} has an unknown format; delete it to start afresh")
     return doc

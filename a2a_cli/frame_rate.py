@@ -2,7 +2,7 @@
 
 Every dance a2a makes is at this rate, its audio features are computed at it (one hop of
 `audio.decoding.HOP` samples per frame), the subnet's prompts and answers are at it (protocol
-a2a/1), and previews play one video frame per motion frame. Rates that the literature fixes
+a2a/2), and previews play one video frame per motion frame. Rates that the literature fixes
 (Bailando's `scoring.beats.REFERENCE_FPS`, EDGE's `scoring.pfc.EDGE_FPS`) and the judge's time base
 (`scoring.constants.JUDGE_FPS`) are facts of their own and stay with the code that cites them.
 

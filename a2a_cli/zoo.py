@@ -10,7 +10,10 @@ Hub-hosted files are fetched by huggingface_hub, which brings the `HF_ENDPOINT` 
 mode (`HF_HUB_OFFLINE=1`), tokens for gated repos, Xet storage and resuming after a connection cut.
 Plain URLs are fetched by httpx with HTTP Range requests: a cut connection is resumed in the same
 run, and an interrupted run is resumed by the next one from the bytes kept in `.partial/`. A path
-to a local file (a checkpoint downloaded by hand) is accepted as a URL too.
+to a local file (a checkpoint downloaded by hand) is accepted as a URL too. A plain URL or a local
+file may not bring more bytes than the manifest says the file has (its exact `size`, or its
+`approx_size` plus `SIZE_MARGIN`), counted as they arrive, and a server must send them as they are:
+a compressed answer (`Content-Encoding` other than identity) is refused before a byte is written.
 
 The library never prints: progress goes to a callback the CLI draws as a bar, and what the user
 should know while waiting (the hub client retrying a host it cannot reach) to a notice callback.
@@ -38,7 +41,7 @@ from a2a_cli.errors import InputError, WorkError
 
 __all__ = [
     "CHUNK_BYTES", "Fetched", "FileState", "HTTP_TIMEOUT_S", "MANIFEST_DIR", "MAX_STALLED_ATTEMPTS",
-    "MissingWeightsError", "ModelCard", "RETRY_WAIT_S", "Source", "WeightFile", "download", "file_state",
+    "MissingWeightsError", "ModelCard", "RETRY_WAIT_S", "SIZE_MARGIN", "Source", "WeightFile", "download", "file_state",
     "local_weights", "model_card", "model_dir", "models", "parse_sha256", "read_manifest",
 ]
 
@@ -57,6 +60,8 @@ RETRY_WAIT_S = 0.5
 # Seconds an HTTP connection or read may stall before it counts as cut.
 HTTP_TIMEOUT_S = 30.0
 CHUNK_BYTES = 1 << 20
+# How far past a manifest's approx_size a download may run before it is cut (its exact size: not at all).
+SIZE_MARGIN = 0.05
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -99,6 +104,14 @@ class WeightFile:
     @property
     def shown_size(self) -> int | None:
         return self.size if self.size is not None else self.approx_size
+
+    @property
+    def max_bytes(self) -> int | None:
+        """The most bytes a download of this file may bring (its exact size, or its approx_size plus
+        SIZE_MARGIN), or None when the manifest knows neither."""
+        if self.size is not None:
+            return self.size
+        return None if self.approx_size is None else int(self.approx_size * (1 + SIZE_MARGIN))
 
 
 @dataclass(frozen=True)
@@ -334,9 +347,10 @@ def download(names: list[str], data_dir: Path | None = None, *, url: str | None 
     for card in cards:
         for file in card.files:
             if url is not None:
+                same_file = expected in (None, file.sha256)  # else the user's own file: the manifest's sizes are not its
                 file = replace(file, sha256=expected or file.sha256, sources=(Source(url=url),),
                                sha256_origin="given with --sha256" if expected else file.sha256_origin,
-                               size=file.size if expected in (None, file.sha256) else None)
+                               size=file.size if same_file else None, approx_size=file.approx_size if same_file else None)
             results.append(_download_file(card, file, model_dir(card.name, data_dir), force, progress, notice))
     return results
 
@@ -422,9 +436,9 @@ def _fetch(source: Source, file: WeightFile, target: Path, label: str, progress:
     _check_free_space(partial, file.shown_size, part)
     local = _local_path(source.url or "")
     if local is not None:
-        _copy_local(local, part, label, progress)
+        _copy_local(local, part, label, progress, file.max_bytes)
     else:
-        _fetch_url(source.url or "", part, label, progress)
+        _fetch_url(source.url or "", part, label, progress, file.max_bytes)
     return part
 
 
@@ -449,10 +463,12 @@ def _local_path(url: str) -> Path | None:
     return Path(url).expanduser()
 
 
-def _copy_local(source: Path, part: Path, label: str, progress: Progress | None) -> None:
+def _copy_local(source: Path, part: Path, label: str, progress: Progress | None, max_bytes: int | None) -> None:
     if not source.is_file():
         raise InputError(f"no such file: {source}")
     total = source.stat().st_size
+    if max_bytes is not None and total > max_bytes:
+        raise _SourceFailed(f"{source} is {total} bytes; the manifest's file is at most {max_bytes}")
     with open(source, "rb") as src, open(part, "wb") as dst:
         done = 0
         while chunk := src.read(CHUNK_BYTES):
@@ -462,8 +478,9 @@ def _copy_local(source: Path, part: Path, label: str, progress: Progress | None)
                 progress(label, done, total)
 
 
-def _fetch_url(url: str, part: Path, label: str, progress: Progress | None) -> None:
-    """Download `url` into `part`, resuming from the bytes already there with a Range request.
+def _fetch_url(url: str, part: Path, label: str, progress: Progress | None, max_bytes: int | None) -> None:
+    """Download `url` into `part`, resuming from the bytes already there with a Range request; at
+    most `max_bytes` in all (None: no cap).
 
     A cut connection is retried from where it stopped; MAX_STALLED_ATTEMPTS attempts in a row
     without new bytes give up (the bytes stay for the next run). A server that ignores the Range
@@ -478,7 +495,7 @@ def _fetch_url(url: str, part: Path, label: str, progress: Progress | None) -> N
         while stalled < MAX_STALLED_ATTEMPTS:
             have = part.stat().st_size if part.exists() else 0
             try:
-                finished, gained = _fetch_once(client, url, part, have, label, progress)
+                finished, gained = _fetch_once(client, url, part, have, label, progress, max_bytes)
             except httpx.ConnectError as e:  # no server to talk to (offline, a wrong host): retrying will not help
                 raise _SourceFailed(f"cannot connect (offline?): {e}{_kept(part)}") from None
             except httpx.TransportError as e:
@@ -497,8 +514,10 @@ def _kept(part: Path) -> str:
     return f" ({have} bytes kept; the next run resumes from there)" if have else ""
 
 
-def _fetch_once(client: Any, url: str, part: Path, have: int, label: str, progress: Progress | None) -> tuple[bool, int]:
-    """One GET from byte `have` on: (whether the file is complete, bytes gained)."""
+def _fetch_once(client: Any, url: str, part: Path, have: int, label: str, progress: Progress | None,
+                max_bytes: int | None) -> tuple[bool, int]:
+    """One GET from byte `have` on: (whether the file is complete, bytes gained). Past `max_bytes`
+    in all (a declared length, or the bytes as they come) the partial file is deleted and the source fails."""
     headers = {"Range": f"bytes={have}-", "Accept-Encoding": "identity"} if have else {"Accept-Encoding": "identity"}
     with client.stream("GET", url, headers=headers) as response:
         if response.status_code == 416 and have:  # nothing from byte `have` on: complete already, or not a prefix
@@ -510,20 +529,36 @@ def _fetch_once(client: Any, url: str, part: Path, have: int, label: str, progre
             raise _SourceFailed(f"HTTP {response.status_code} {response.reason_phrase}".strip())
         if response.headers.get("content-type", "").startswith("text/html"):
             raise _SourceFailed("the server sent a web page (an access or confirmation page?), not the file")
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding != "identity":  # it would inflate past any count of the bytes on the wire
+            raise _SourceFailed(f"the server sent {_shown(encoding)}-encoded content; only identity was asked for and is accepted")
         start = _range_start(response) if response.status_code == 206 else 0
         if start != have and response.status_code == 206:
             raise _SourceFailed(f"asked for bytes from {have} on, the server sent them from {start}")
         length = response.headers.get("content-length")
         total = start + int(length) if length and length.isdigit() else None
+        if max_bytes is not None and total is not None and total > max_bytes:
+            part.unlink(missing_ok=True)
+            raise _SourceFailed(f"the server offers {total} bytes; the manifest's file is at most {max_bytes} (nothing kept)")
         done = start
         with open(part, "ab" if start else "wb") as f:
-            for chunk in response.iter_bytes():  # as they arrive: a chunker would lose its buffer in a cut
+            for chunk in response.iter_raw():  # as they arrive, undecoded: a chunker would lose its buffer in a cut
+                if max_bytes is not None and done + len(chunk) > max_bytes:
+                    f.close()
+                    part.unlink(missing_ok=True)
+                    raise _SourceFailed(f"the server sent more than the manifest's {max_bytes} bytes (nothing kept)")
                 f.write(chunk)
                 done += len(chunk)
                 if progress:
                     progress(label, done, total)
         complete = total is None or done >= total
         return complete, done - have
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A server's text quoted for a message, cut to `limit` characters, printable."""
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def _range_start(response: Any) -> int:

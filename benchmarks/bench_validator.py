@@ -1,8 +1,9 @@
 """One validator step over 64 local miners: it must end within its timeout + 2 s, peak RSS under 1 GB.
 
 The 64 miners are the real miner service (signatures verified, blacklist, admission queue) with a
-fast fake generator whose sway differs per miner, so that every answer is a distinct dance that
-the validator parses, fingerprints and scores in full (no answer is skipped as a copy). They serve
+fast fake generator whose moves differ per miner (which joints swing, how far, how fast), so that
+every answer is a distinct dance, even allowing for delays, mirrors and speed changes, that the
+validator parses, compares for copies and scores in full (no answer is skipped as a copy). They serve
 on 127.0.0.1 from one separate process, so what is measured here is the validator alone: its wall
 time for the step (prompt, signing, 64 concurrent queries, audio analysis, judging, weights,
 state save) and its peak resident memory.
@@ -36,21 +37,26 @@ MEMORY_LIMIT_MB = 1024
 
 
 def varied_generate(index: int):
-    """A generator for miner `index`: a sway and arm swing at its own tempo (cheap, distinct per miner)."""
+    """A generator for miner `index`: both arms (shoulders, elbows and a collar) swinging,
+    each about its own axis, as far and as fast as miner `index`'s own random numbers say (cheap,
+    distinct per miner: no two alike, even delayed, mirrored or re-timed)."""
     from a2a_cli.chain import protocol
     from a2a_cli.motion import Motion
+    from a2a_cli.motion.grounding import grounded
+
+    rng = np.random.default_rng(index)
+    joints = [16, 17, 18, 19, int(rng.choice([13, 14]))]  # shoulders, elbows, a collar
+    axes, amplitudes = rng.integers(0, 3, size=5), rng.uniform(0.4, 1.0, size=5)
+    hz, phases = rng.uniform(0.3, 2.0, size=5), rng.uniform(0, 2 * np.pi, size=5)
 
     def generate(samples, sr, duration_s, seed):
         n = protocol.expected_frames(duration_s)
         t = np.arange(n, dtype=np.float32) / protocol.FPS
-        hz = 0.4 + 0.07 * index
         poses = np.zeros((n, 24, 3), np.float32)
-        poses[:, 0, 1] = 0.3 * np.sin(2 * np.pi * hz * t)
-        poses[:, 16, 2] = -1.0 + 0.6 * np.sin(2 * np.pi * 1.3 * hz * t + index)
-        poses[:, 17, 2] = 1.0 + 0.6 * np.sin(2 * np.pi * 0.7 * hz * t)
-        trans = np.zeros((n, 3), np.float32)
-        trans[:, 1] = 0.9
-        return Motion(poses=poses, trans=trans, fps=protocol.FPS)
+        poses[:, 0, 1] = 0.3 * np.sin(2 * np.pi * 0.5 * t)
+        for j, axis, amplitude, f, phase in zip(joints, axes, amplitudes, hz, phases):
+            poses[:, j, axis] = amplitude * np.sin(2 * np.pi * f * t + phase)
+        return grounded(Motion(poses=poses, trans=np.zeros((n, 3), np.float32), fps=protocol.FPS))  # feet on the floor
 
     return generate
 
@@ -73,7 +79,7 @@ def serve_miners(chain_path: str, keys_path: str) -> None:
         chain.serve_axon(SimpleNamespace(hotkey=SimpleNamespace(ss58_address=hotkey), coldkeypub=SimpleNamespace(ss58_address=coldkey)),
                          "127.0.0.1", sock.getsockname()[1])
         app = create_app(service)
-        server = uvicorn.Server(server_config(app, service.settings, service.pending, log_level="warning", lifespan="off"))
+        server = uvicorn.Server(server_config(app, service.settings, service.guard, log_level="warning", lifespan="off"))
         servers.append((server, sock))
 
     async def main():
@@ -136,8 +142,8 @@ def main() -> None:
         child.kill()  # uvicorn servers sharing one loop do not all heed SIGTERM; nothing of theirs needs saving
         child.wait(10)
 
-    scored = sum(a.reason == "ok" or a.reason.startswith("failed gates") for a in result.answers)
-    failed = [a.reason for a in result.answers if a.latency_s is None or a.reason.startswith(("no answer", "HTTP", "connection", "invalid", "copy", "answer over"))]
+    failed = [a.reason for a in result.answers if a.latency_s is None or a.reason.startswith(("no answer", "HTTP", "connection", "invalid", "copy", "answer over", "scoring failed"))]
+    scored = len(result.answers) - len(failed)  # parsed, compared for copies and scored (a failed gate is a score too)
     serial_s = N_MINERS * base.answers[0].latency_s
     peak = peak_rss_mb()
     print(f"baseline: step over 1 miner                 {base_s:6.2f} s  ({base.answers[0].reason})")

@@ -78,9 +78,11 @@ def prompt_body(duration_s: float = 2.0, *, seed: int = 0, prompt_id: str = "p1"
     return request.model_dump_json().encode()
 
 
-def signed_headers(wallet, body: bytes, receiver: str, path: str = protocol.GENERATE_PATH) -> dict[str, str]:
+def signed_headers(wallet, body: bytes, receiver: str, path: str = protocol.GENERATE_PATH, *, timeout_s: float = 30.0,
+                   nonce_ns: int | None = None) -> dict[str, str]:
+    """A JSON request's headers, signed by `wallet` for `receiver` (ss58), waiting `timeout_s` for the answer."""
     return {"content-type": "application/json",
-            **sign_request(wallet, method="POST", path=path, body=body, receiver_hotkey=receiver)}
+            **sign_request(wallet, method="POST", path=path, body=body, receiver_hotkey=receiver, timeout_s=timeout_s, nonce_ns=nonce_ns)}
 
 
 def local_chain_with(path: Path, validators: dict, miners: list, **params) -> LocalChain:
@@ -142,7 +144,7 @@ def running_miner(service: MinerService) -> Iterator[str]:
     """Serve `service` on 127.0.0.1 (a free port) in a thread, bounded as `a2a mine` serves it; yields the base URL."""
     app = create_app(service)
     try:
-        with running_app(app, server_config(app, service.settings, service.pending, log_level="warning", lifespan="off")) as url:
+        with running_app(app, server_config(app, service.settings, service.guard, log_level="warning", lifespan="off")) as url:
             yield url
     finally:
         service.pool.shutdown(wait=False, cancel_futures=True)

@@ -172,10 +172,10 @@ def test_a_miner_and_a_validator_step_on_the_sdks_metagraph(tmp_path):
         step = Validator(chain=chain, wallet=validator, prompts=FixedPrompts(), state_path=tmp_path / "state.json",
                          settings=ValidatorSettings(timeout_s=20.0))
         result = asyncio.run(step.step())
-        body = b'{"protocol": "a2a/1"}'
+        body = b'{"protocol": "a2a/2"}'
         refused = httpx.post(url + "/v1/generate", content=body, headers=signed_headers(poor, body, miner.hotkey.ss58_address))
     (answer,) = result.answers
-    # choreo is procedural: realism factor ~0.2 since judge 2.1 (~0.16 here)
+    # choreo is procedural: realism factor ~0.2 since judge 3.0 (~0.16 here)
     assert answer.uid == 2 and answer.score > 0.1 and judged_on_merit(answer.reason), answer
     assert answer.model == "choreo" and answer.latency_s is not None
     assert refused.status_code == 403 and "below this miner's minimum of 100 alpha" in refused.json()["detail"]

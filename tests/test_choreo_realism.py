@@ -2,7 +2,7 @@
 
 The four body statistics of the judge's realism term (`scoring.body_stats`, tested on bodies whose
 answer is known in test_body_stats.py) on generated dances of short synthetic songs of different
-character (`examples.synth_genre_song`). The judge's realism model (judge 2.1) still tells choreo
+character (`examples.synth_genre_song`). The judge's realism model (judge 3.0) still tells choreo
 from real dancers (issue 17 is to make it more human): its styles pass every gate but realism.
 """
 
@@ -51,7 +51,7 @@ def test_dances_of_different_songs_move_like_real_dancers():
 @pytest.mark.parametrize("genre", ["hiphop", "house", "ambient", "electro"])
 def test_every_style_passes_the_judges_gates_and_ranks_above_the_tricks(genre):
     """Every gate and anti-gaming factor passes; the realism factor (~0.2: choreo is procedural since
-    judge 2.1) names what is unlike people; the tricks on the same song still score below it."""
+    judge 3.0) names what is unlike people; the tricks on the same song still score below it."""
     audio, dance = genre_song(genre), genre_dance(genre)
     report = score_motion(dance, audio)
     assert report.passed, [g for g in report.gates if not g.passed]

@@ -65,7 +65,7 @@ def test_json_ranks_the_dance_above_a_statue(files, capsys):
     assert code == 0
     doc = json.loads(out)
     dance, statue = doc["results"]
-    # The dance is procedural: realism factor ~0.2 since judge 2.1, ~0.16 in all.
+    # The dance is procedural: realism factor ~0.2 since judge 3.0, ~0.16 in all.
     assert dance["validator_score"] > 0.1 and dance["passed"] and dance["factors"]["sync"] >= 0.9
     assert statue["validator_score"] == 0.0 and not statue["passed"]
     assert doc["summary"]["files"] == 2 and doc["summary"]["passed"] == 1
@@ -80,7 +80,7 @@ def test_folders_match_audio_by_stem_and_reference_stats_give_fid(files, capsys,
     assert code == 0, err
     doc = json.loads(out)
     assert [f["audio"].rsplit("/", 1)[-1] for f in doc["results"]] == ["s100.flac", "s130.flac"]
-    # Procedural dances (realism factor ~0.2 since judge 2.1), each judged against its own song.
+    # Procedural dances (realism factor ~0.2 since judge 3.0), each judged against its own song.
     assert all(f["validator_score"] > 0.1 and f["factors"]["sync"] >= 0.9 and 0 <= f["components"]["realism"] <= 1
                for f in doc["results"]), doc["results"]
     summary = doc["summary"]

@@ -5,7 +5,7 @@ is dancing to it, and one who keeps dancing through an ending the tracker droppe
 beat; the tricks these rules could open (a half-time loop, half-time-ish noise, a dance for a song
 at half or double the tempo) must still score low. Songs are synthetic and analysed for real.
 
-The dances are procedural (support/dances.py): since judge 2.1 their bodies move unlike people's
+The dances are procedural (support/dances.py): since judge 3.0 their bodies move unlike people's
 and the realism factor keeps them near 0.2 of the score whatever their rhythm, so these tests read
 the sync term itself (`components["sync"]`, also the sync factor), not the validator score.
 """

@@ -159,6 +159,30 @@ def test_subnet_keys_refuse_values_out_of_bounds(monkeypatch, name, text):
         load_settings()
 
 
+def test_every_numeric_setting_is_bounded_both_ways():
+    from a2a_cli.chain import protocol
+    from a2a_cli.config import MAX_REQUEST_BYTES
+
+    unbounded = [key for key, spec in KEYS.items() if spec.type in (int, float) and (spec.min is None or spec.max is None)]
+    assert unbounded == []
+    assert MAX_REQUEST_BYTES == protocol.MAX_REQUEST_BYTES  # the config's copy of the protocol's cap
+
+
+@pytest.mark.parametrize("line", ["max_request_bytes = 100000000000000000000000", "max_request_bytes = 1e23", "body_min_rate = 10000000000000",
+                                  "timeout_s = 1e300"])
+def test_huge_numbers_in_a_file_are_refused_with_exit_2(capsys, tmp_path, line):
+    path = write(tmp_path / "a2a.toml", f"[default.miner]\n{line}\n")
+    code, out, err = run_cli(capsys, "--config", str(path), "config", "show")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "miner." in err, err
+
+
+@pytest.mark.parametrize("nested", ["x = " + "[" * 5000 + "]" * 5000, "x = " + "{a = " * 3000 + "1" + "}" * 3000])
+def test_deeply_nested_toml_is_one_line_with_exit_2(capsys, tmp_path, nested):
+    path = write(tmp_path / "a2a.toml", f"[default.miner]\n{nested}\n")
+    code, out, err = run_cli(capsys, "--config", str(path), "config", "show")
+    assert code == 2 and err.count("\n") == 1 and "nested too deeply" in err, err
+
+
 def test_flag_with_unknown_key_is_a_programming_error():
     with pytest.raises(KeyError, match="did you mean 'generate.model'"):
         load_settings(flags={"generate.modl": "x"})

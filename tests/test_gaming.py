@@ -3,7 +3,7 @@ below it, caught by its own gate or factor.
 
 Songs are synthetic (known beats, energy that changes every 2 bars) and analysed by the real
 audio path; the dance is built on the song's true beats and follows its loudness. It is procedural
-(support/dances.py): since judge 2.1 the realism factor holds it (and every trick made of it) near
+(support/dances.py): since judge 3.0 the realism factor holds it (and every trick made of it) near
 0.2 of the score, so the tests read the terms and factors that each trick is meant to meet.
 """
 
@@ -190,7 +190,7 @@ def test_non_finite_motion_scores_zero():
 
 def test_the_default_generator_is_judged_a_dance(song):
     """The judge must not zero out the project's own weight-free generator: it passes every gate and
-    anti-gaming factor but realism (choreo is procedural: realism factor ~0.2 since judge 2.1)."""
+    anti-gaming factor but realism (choreo is procedural: realism factor ~0.2 since judge 3.0)."""
     from a2a_cli.generation import DEFAULT_MODEL, get_generator
 
     *_, audio, _, _ = song

@@ -137,7 +137,7 @@ def test_short_beats_are_still_danced_on_the_beat(bpm, offset_s):
     its neighbours keeps its slowest moments on the beats, and at 13 frames or less the dance marks
     every other beat (half time, which the judge accepts). Measured with the stepping dancer (judge
     2.1): chance-corrected sync 0.96, 0.91, 0.96, and every term but realism at full credit (choreo is
-    procedural: realism factor ~0.2 since judge 2.1, a validator score of ~0.16)."""
+    procedural: realism factor ~0.2 since judge 3.0, a validator score of ~0.16)."""
     report = score_motion(dance(bpm, 20.0, offset_s), song(bpm, 20.0, offset_s))
     assert report.passed and report.metrics["sync"] >= 0.8, report.metrics["sync"]
     assert min(report.components[k] for k in ("sync", "quality", "variety", "energy")) >= 0.9, report.components

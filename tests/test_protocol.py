@@ -1,4 +1,4 @@
-"""Protocol a2a/1: the models refuse what they must, the codecs round-trip, answers are checked."""
+"""Protocol a2a/2: the models refuse what they must, the codecs round-trip, answers are checked."""
 
 from __future__ import annotations
 
@@ -28,13 +28,13 @@ def _request(**changes) -> dict:
 def test_a_valid_request_round_trips():
     body = prompt_body(2.5, seed=7, prompt_id="song-1:clip.2")
     request = protocol.parse_request(body)
-    assert request.protocol == "a2a/1" and request.fps == 30 and request.seed == 7
+    assert request.protocol == "a2a/2" and request.fps == 30 and request.seed == 7
     assert request.expected_frames == 75
     assert GenerateRequest.model_validate_json(request.model_dump_json()) == request
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"protocol": "a2a/2"}, "protocol"),
+    ({"protocol": "a2a/1"}, "protocol"),  # the old version is not this one
     ({"fps": 60}, "fps"),
     ({"duration_s": 0.5}, "duration_s"),
     ({"duration_s": 601}, "duration_s"),
@@ -51,7 +51,7 @@ def test_a_valid_request_round_trips():
 ])
 def test_invalid_requests_are_refused_naming_the_field(change, field):
     body = json.dumps(_request(**change), allow_nan=True).encode()
-    with pytest.raises(ProtocolError, match=f"^request is not a valid a2a/1 prompt: {field}"):
+    with pytest.raises(ProtocolError, match=f"^request is not a valid a2a/2 prompt: {field}"):
         protocol.parse_request(body)
 
 
@@ -61,7 +61,7 @@ def test_request_size_limit_is_checked_before_parsing():
 
 
 def test_invalid_json_is_a_protocol_error_not_a_crash():
-    with pytest.raises(ProtocolError, match="not a valid a2a/1 prompt"):
+    with pytest.raises(ProtocolError, match="not a valid a2a/2 prompt"):
         protocol.parse_request(b"\xff\xfe not json")
 
 
@@ -158,7 +158,7 @@ def test_parse_response_accepts_exactly_the_frames_asked_for():
 
 
 @pytest.mark.parametrize("body, message", [
-    (b"not json at all", "not a valid a2a/1 answer"),
+    (b"not json at all", "not a valid a2a/2 answer"),
     (b'{"motion": {"encoding": "npz-base64", "data": "AAAA"}, "model": "m"}', "generation_s: Field required"),
     (b'{"motion": {"encoding": "pickle", "data": "AAAA"}, "model": "m", "generation_s": 1}', "motion.encoding"),
     (b'{"motion": {"encoding": "npz-base64", "data": "%%%"}, "model": "m", "generation_s": 1}', "not valid base64"),
@@ -198,6 +198,33 @@ def test_oversized_answer_is_refused_before_parsing():
     request = protocol.parse_request(prompt_body(1.0))
     with pytest.raises(ProtocolError, match="exceeds the 100-byte limit"):
         protocol.parse_response(b"x" * 101, request, max_bytes=100)
+
+
+def test_an_npz_answer_declaring_more_frames_than_asked_is_refused_before_it_is_inflated():
+    """Issue 18: two 64 MiB members in 180 kB of zip cost a validator about 1 s and 264 MB before the
+    frame count refused them. Each member is now capped by the frames asked for (30 here), from its
+    declared size and its header, before it is decompressed."""
+    import tracemalloc
+    import zipfile
+
+    request = protocol.parse_request(prompt_body(1.0))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, columns in (("poses", 72), ("trans", 3)):
+            member = io.BytesIO()
+            np.save(member, np.zeros((2**23 // (8 * columns), columns)))  # 8 MiB of zeros, inflated
+            archive.writestr(f"{name}.npy", member.getvalue())
+    payload = protocol.MotionPayload(encoding="npz-base64", data=base64.b64encode(buffer.getvalue()).decode())
+    body = protocol.GenerateResponse(motion=payload, model="bomb", generation_s=0.1).model_dump_json().encode()
+    assert len(body) < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ProtocolError, match="member 'poses' declares .* over the .* cap"):
+            protocol.parse_response(body, request)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * len(body)  # the answer's own bytes and their decoding, never the members inflated
 
 
 def test_requests_carry_the_judges_version():

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from a2a_cli.motion import Motion
 from a2a_cli.motion.rotations import euler_to_matrix
@@ -92,3 +95,119 @@ def test_replay_distance_sees_through_moves_turns_lifts_and_delays(dance):
     delayed = np.concatenate([disguised[:1].repeat(7, axis=0), disguised[:-7]])
     assert replay_distance(delayed, dance.joints) < 1e-3
     assert replay_distance(plausible_dance(BEATS, N, seed=2).joints, dance.joints) > 2.5 * REPLAY_TOLERANCE_M
+
+
+# --- copies that are delayed, mirrored or re-timed (issue 18) --------------------------------------
+
+PROCEDURAL = Path(__file__).resolve().parent / "data" / "procedural"
+REAL_DANCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "real-dance"
+SWAP = [0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18, 21, 20, 23, 22]
+
+
+@pytest.fixture(scope="module")
+def dances():
+    """12 s of 30-fps joints of every frozen choreo dance (4 styles x 5 songs) and every AIST++ slice."""
+    from a2a_cli.motion.formats import load_motion
+
+    found = {}
+    for path in sorted(PROCEDURAL.glob("*.npz")) + sorted(REAL_DANCE.glob("*.npy")):
+        motion = load_motion(path)
+        joints = motion.joints[:: int(round(motion.fps / 30))]
+        if len(joints) >= 360:
+            found[path.stem] = joints[:360]
+    assert len(found) >= 20
+    return found
+
+
+def held_back(joints, frames: int):
+    """Delayed by `frames` (the first pose held meanwhile, the end cut; negative: started later)."""
+    padded = np.concatenate([np.repeat(joints[:1], max(frames, 0), 0), joints, np.repeat(joints[-1:], max(-frames, 0), 0)])
+    return padded[: len(joints)] if frames >= 0 else padded[-frames:][: len(joints)]
+
+
+def at_speed(joints, speed: float):
+    """Played `speed` times as fast (the last pose held when it runs out), same length."""
+    t = np.arange(len(joints)) * speed
+    i = np.minimum(np.floor(t).astype(int), len(joints) - 2)
+    w = np.clip(t - i, 0.0, 1.0)[:, None, None]
+    return joints[i] * (1 - w) + joints[i + 1] * w
+
+
+def mirrored(joints):
+    out = joints[:, SWAP].copy()
+    out[..., 0] *= -1.0
+    return out
+
+
+COPIES = {
+    "delayed 2": lambda j: held_back(j, 2), "delayed 4": lambda j: held_back(j, 4), "delayed 15": lambda j: held_back(j, 15),
+    "delayed 30": lambda j: held_back(j, 30), "delayed 60": lambda j: held_back(j, 60), "early 45": lambda j: held_back(j, -45),
+    "mirrored": mirrored, "mirrored, delayed 30": lambda j: mirrored(held_back(j, 30)),
+    "5% slower": lambda j: at_speed(j, 0.95), "5% faster": lambda j: at_speed(j, 1.05),
+    "4% faster, delayed 45, mirrored": lambda j: mirrored(held_back(at_speed(j, 1.04), 45)),
+    "moved, turned, delayed 15, 1 cm noise": lambda j: moved_and_turned(held_back(j, 15)) + np.random.default_rng(0).normal(0, 0.01, j.shape),
+}
+
+
+@pytest.mark.parametrize("change", list(COPIES))
+def test_a_delayed_mirrored_or_retimed_copy_is_a_copy_and_the_fixed_fingerprint_misses_most(dances, change):
+    from a2a_cli.scoring.similarity import copy_features, copy_matches
+
+    for name in ("choreo_hiphop_122bpm", "choreo_popping_140bpm", "gLH_sBM_cAll_d18_mLH4_ch02_slice1"):
+        if name not in dances:
+            continue
+        original, copy = dances[name], COPIES[change](dances[name]).astype(np.float32)
+        (match,) = copy_matches(copy_features(copy, 30.0), copy_features(original, 30.0)[None])
+        assert match.is_copy and match.matched >= 0.8 and match.distance_m < 0.025, (name, match)
+
+
+def test_the_fixed_instant_fingerprint_alone_missed_delays_and_mirrors(dances):
+    """Why the aligned comparison exists: the 64-instant fingerprint passes a delay of 4+ frames or a mirror."""
+    original = dances["choreo_hiphop_122bpm"]
+    assert all(not near_duplicate(COPIES[c](original), original) for c in ("delayed 4", "delayed 30", "mirrored"))
+
+
+def test_different_dances_are_never_copies(dances):
+    """Every pair of 20 frozen choreo dances (4 styles, 5 songs; the same seed for a song) and the AIST++
+    slices: at most a third of one matches the other (flow and house share moves at 84 BPM)."""
+    from a2a_cli.scoring.similarity import COPY_MIN_MATCHED, copy_features, copy_matches
+
+    names = sorted(dances)
+    features = np.stack([copy_features(dances[n], 30.0) for n in names])
+    worst = 0.0
+    for i, name in enumerate(names):
+        others = np.delete(features, i, axis=0)
+        matches = copy_matches(features[i], others)
+        assert not any(m.is_copy for m in matches), (name, [(n, m) for n, m in zip(np.delete(names, i), matches) if m.is_copy])
+        worst = max(worst, max(m.matched for m in matches))
+    assert worst <= COPY_MIN_MATCHED - 0.15  # a margin under the line
+
+
+def test_copy_features_ignore_where_the_dancer_stands_and_faces(dances):
+    from a2a_cli.scoring.similarity import copy_features, mirrored_features
+
+    joints = dances["choreo_flow_100bpm"]
+    assert np.abs(copy_features(moved_and_turned(joints, yaw=2.5), 30.0) - copy_features(joints, 30.0)).max() < 1e-4
+    assert np.abs(copy_features(mirrored(joints), 30.0) - mirrored_features(copy_features(joints, 30.0))).max() < 1e-4
+    assert copy_features(joints, 30.0).shape == (120, 10, 3)  # 12 s at 10 samples a second, 10 joints
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**16), copies=st.lists(st.sampled_from(list(COPIES)), max_size=3), k=st.integers(1, 8))
+def test_the_index_names_the_first_answer_that_copy_matches_calls_a_copy(dances, seed, copies, k):
+    """The bound that spares most full comparisons never changes a verdict: among distinct dances,
+    copies of the answer placed anywhere, CopyIndex.first_copy names the first copy_matches would."""
+    from a2a_cli.scoring.similarity import CopyIndex, copy_features, copy_matches
+
+    rng = np.random.default_rng(seed)
+    names = sorted(dances)
+    answer = dances[names[rng.integers(len(names))]]
+    others = [dances[names[i]] for i in rng.choice(len(names), size=k)] + [COPIES[c](answer) for c in copies]
+    others = [others[i] for i in rng.permutation(len(others))]
+    features = np.stack([copy_features(o.astype(np.float32), 30.0) for o in others])
+    mine = copy_features(answer, 30.0)
+    expected = next((i for i, m in enumerate(copy_matches(mine, features)) if m.is_copy), None)
+    index = CopyIndex(len(features))
+    for f in features:
+        index.add(f)
+    assert index.first_copy(mine) == expected

@@ -2,7 +2,8 @@
 
 The honest miner is the real service with the default generator. The cheats are small servers
 registered on the same chain: a static pose, noise, a proxy that copies the honest miner's
-answer, garbage JSON, a wrong frame count, an answer after the timeout, a 100 MB body, and one
+answer, one that dances the public model's dance for the prompt's seed delayed by 4 to 60 frames
+and mirrored (issue 18's copy), garbage JSON, a wrong frame count, an answer after the timeout, a 100 MB body, and one
 that closes the connection. Then the validator as a subprocess (`a2a validate --network sim`)
 is killed with SIGKILL mid-run, twice, and restarted: its averages continue from the last saved
 step.
@@ -41,7 +42,8 @@ from support.subnet_helpers import (MinerService, judged_on_merit, MinerSettings
                             running_miner, signed_headers)
 
 TIMEOUT_S = 5.0  # generous: the honest miner answers in well under 1 s, even on a loaded machine
-CHEATS = ("static", "noise", "copy", "garbage", "wrong_frames", "late", "huge", "closer")
+CHEATS = ("static", "noise", "copy", "delayed", "garbage", "wrong_frames", "late", "huge", "closer")
+DELAYS = (4, 15, 30, 60)  # frames the "delayed" cheat holds the public model's dance back, one per step in turn
 
 
 def write_library(folder: Path) -> Path:
@@ -62,9 +64,23 @@ def motion_response(motion, model: str) -> Response:
                     media_type="application/json")
 
 
+def delayed_and_mirrored(motion, frames: int):
+    """`motion` held back `frames` frames (its first pose held meanwhile, its end cut) and mirrored left
+    for right, with its length kept: a copy a fixed-instant fingerprint misses."""
+    import numpy as np
+
+    from a2a_cli.motion import Motion
+
+    swap = [0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18, 21, 20, 23, 22]
+    poses = np.concatenate([np.repeat(motion.poses[:1], frames, 0), motion.poses[:-frames]])[:, swap] * np.array([1, -1, -1], np.float32)
+    trans = np.concatenate([np.repeat(motion.trans[:1], frames, 0), motion.trans[:-frames]]) * np.array([-1, 1, 1], np.float32)
+    return Motion(poses=poses, trans=trans, fps=motion.fps)
+
+
 def cheat_app(kind: str, *, wallet=None, honest=None) -> FastAPI:
-    """A miner that answers a2a/1 prompts with one trick (it checks no signatures: it only cheats)."""
+    """A miner that answers a2a/2 prompts with one trick (it checks no signatures: it only cheats)."""
     app = FastAPI()
+    steps = iter(range(10**6))
 
     @app.post(protocol.GENERATE_PATH)
     async def generate(request: Request):
@@ -83,6 +99,12 @@ def cheat_app(kind: str, *, wallet=None, honest=None) -> FastAPI:
                 answer = await client.post(url + protocol.GENERATE_PATH, content=body, headers=signed_headers(wallet, body, hotkey))
             await asyncio.sleep(0.2)  # a copier's own overhead: it always answers after its source
             return Response(answer.content, status_code=answer.status_code, media_type="application/json")
+        if kind == "delayed":  # the public model's own dance for this prompt and seed, delayed and mirrored
+            samples, sr = protocol.decode_wav(prompt.audio)
+            motion = await asyncio.to_thread(model_generate_fn("choreo"), samples[: int(round(prompt.duration_s * sr))], sr,
+                                             prompt.duration_s, prompt.seed)
+            await asyncio.sleep(0.5)  # after its source, which answers in well under that
+            return motion_response(delayed_and_mirrored(motion, DELAYS[next(steps) % len(DELAYS)]), "delayed")
         if kind == "garbage":
             return PlainTextResponse('{"motion": {"encoding": "npz-base64", "data": "AAAA', media_type="application/json")
         if kind == "wrong_frames":
@@ -168,14 +190,14 @@ def test_the_honest_miner_earns_the_weight_and_every_cheat_nothing(subnet):
     assert elapsed < 2 * (TIMEOUT_S + 4.0)  # the late and the 100 MB miners never hold a step beyond its deadline
     for result in results:
         by_uid = {a.uid: a for a in result.answers}
-        assert len(by_uid) == 9
+        assert len(by_uid) == 1 + len(CHEATS)
         honest = by_uid[uid["honest"]]
-        # judged on merit (choreo is procedural: realism factor ~0.2 since judge 2.1, ~0.15), every cheat 0
+        # judged on merit (choreo is procedural: realism factor ~0.2 since judge 3.0, ~0.15), every cheat 0
         assert judged_on_merit(honest.reason) and honest.score > 0.1, honest
         assert all(by_uid[uid[kind]].score == 0.0 for kind in CHEATS), {k: by_uid[uid[k]].reason for k in CHEATS}
         reasons = {kind: by_uid[uid[kind]].reason for kind in CHEATS}
-        assert reasons["copy"] == f"copy of uid {uid['honest']}'s answer"
-        assert reasons["garbage"].startswith("invalid: response is not a valid a2a/1 answer")
+        assert reasons["copy"] == reasons["delayed"] == f"copy of uid {uid['honest']}'s answer"
+        assert reasons["garbage"].startswith("invalid: response is not a valid a2a/2 answer")
         assert "frames;" in reasons["wrong_frames"] and "expected" in reasons["wrong_frames"]
         assert reasons["late"] == f"no answer within {TIMEOUT_S:g} s"
         assert reasons["huge"].startswith("answer over the") and reasons["closer"].startswith("connection failed")
@@ -246,7 +268,7 @@ def test_a_killed_validator_continues_from_its_last_saved_step(tmp_path, subnet)
     for answer in result["answers"]:
         old = saved.miners[answer["hotkey"]].ema
         assert answer["ema"] == pytest.approx(0.5 * answer["score"] + 0.5 * old)  # the average carried on from the file
-    honest, sway = result["answers"]  # honest (uid 1) dances (choreo: realism factor ~0.2 since judge 2.1); sway repeats itself
+    honest, sway = result["answers"]  # honest (uid 1) dances (choreo: realism factor ~0.2 since judge 3.0); sway repeats itself
     assert honest["score"] > 0.1 and honest["score"] > sway["score"], result["answers"]
     final = ValidatorState.load(state_path, network="sim", netuid=1, hotkey=hotkey)
     assert final.step == saved.step + 1

@@ -269,7 +269,7 @@ def test_validator_state_path_is_file_safe(tmp_path):
 
 
 # Above this, the fixture's dance was judged on merit: it scores ~0.13, being procedural (realism
-# factor ~0.2 since judge 2.1); a copy or a repeat scores 0.
+# factor ~0.2 since judge 3.0); a copy or a repeat scores 0.
 ON_MERIT = 0.1
 
 
@@ -313,6 +313,22 @@ def test_the_earliest_of_identical_answers_keeps_the_credit(tmp_path, song):
     assert verdicts[1].score > ON_MERIT and judged_on_merit(verdicts[1].reason)
     assert (verdicts[0].score, verdicts[0].reason) == (0.0, "copy of uid 1's answer")
     assert (verdicts[2].score, verdicts[2].reason) == (0.0, "copy of uid 1's answer")
+
+
+def test_a_delayed_and_mirrored_copy_of_an_earlier_answer_scores_zero(tmp_path, song):
+    """Issue 18: the same dance held back 30 frames and mirrored left for right escaped the fixed-instant
+    fingerprint and scored as much as its source; a different dance to the same prompt keeps its score."""
+    request, analysis, dance = song
+    swap = [0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18, 21, 20, 23, 22]
+    held = np.concatenate([np.repeat(dance.poses[:1], 30, 0), dance.poses[:-30]])[:, swap] * np.array([1, -1, -1], np.float32)
+    trans = np.concatenate([np.repeat(dance.trans[:1], 30, 0), dance.trans[:-30]]) * np.array([-1, 1, 1], np.float32)
+    copy = Motion(poses=held, trans=trans, fps=30)
+    other = plausible_dance(beat_frames_of(120.0, 6.0), request.expected_frames, seed=9)
+    validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
+    verdicts = validator.judge(request, analysis, None, [reply(1, body_of(dance), 1.0), reply(2, body_of(copy), 2.0),
+                                                         reply(3, body_of(other), 3.0)])
+    assert verdicts[0].score > 0.3 and verdicts[2].score > 0.3
+    assert (verdicts[1].score, verdicts[1].reason) == (0.0, "copy of uid 1's answer")
 
 
 def test_a_copy_that_arrives_first_takes_the_credit_from_its_source(tmp_path, song):
@@ -368,7 +384,7 @@ def test_broken_answers_score_zero_with_their_reason(tmp_path, song):
     verdicts = validator.judge(request, analysis, None, replies)
     assert all(v.score == 0.0 for v in verdicts)
     reasons = [v.reason for v in verdicts]
-    assert reasons[0].startswith("invalid: response is not a valid a2a/1 answer")
+    assert reasons[0].startswith("invalid: response is not a valid a2a/2 answer")
     assert "177 frames; 180 expected" in reasons[1]
     assert reasons[2] == "HTTP 500"
     assert reasons[3].startswith("gate moves failed")  # a static pose: the report says which gate
@@ -555,6 +571,26 @@ def test_validate_takes_the_configured_challenge_url_unless_given_a_library(monk
     assert code == 2 and "challenge endpoint must be an http:// or https:// URL, got 'ftp://" in err
     code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(tmp_path / "nope"), env=env)
     assert code == 2 and "is not a folder" in err  # the --library flag beats the configured endpoint
+
+
+def test_a_symlinked_state_file_is_the_same_file_and_keeps_its_link(tmp_path):
+    """Issue 18, break 7: a second validator given a symlink to the first one's state took a lock of
+    its own and its saves replaced the link with a file. Locks and saves follow the link now."""
+    from a2a_cli.chain.state import exclusive_state
+
+    real = tmp_path / "real" / "state.json"
+    real.parent.mkdir()
+    ValidatorState("sim", 1, "hot-v", step=3).save(real)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    with exclusive_state(real):
+        with pytest.raises(WorkError, match="another validator is already running"):
+            with exclusive_state(link):
+                pass
+    ValidatorState("sim", 1, "hot-v", step=4).save(link)
+    assert link.is_symlink() and ValidatorState.load(real, network="sim", netuid=1, hotkey="hot-v").step == 4
+    validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
+    assert Validator(chain=validator.chain, wallet=validator.wallet, prompts=validator.prompts, state_path=link).state_path == real
 
 
 def test_one_validator_per_state_file_and_killed_saves_leave_no_litter(tmp_path):

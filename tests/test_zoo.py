@@ -41,6 +41,9 @@ class Behaviour:
     ignore_range: bool = False
     corrupt: bool = False
     html: bool = False
+    extra: int = 0  # bytes of junk sent after the file
+    chunked: bool = False  # no Content-Length: the body's end is the connection's
+    gzip: bool = False  # the body gzip-compressed, with Content-Encoding: gzip
     requests: list = field(default_factory=list)
     body_bytes: int = 0
 
@@ -80,10 +83,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = bytes(data[start:])
+        body = bytes(data[start:]) + bytes(b.extra)
+        if b.gzip:
+            import gzip
+
+            body = gzip.compress(bytes(20 * len(PAYLOAD)))  # 6 MB of zeros in a few kB
         self.send_response(206 if start else 200)
         self.send_header("Content-Type", "text/html" if b.html else "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
+        if b.gzip:
+            self.send_header("Content-Encoding", "gzip")
+        if b.chunked:
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         if start:
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
@@ -253,6 +265,25 @@ def test_a_wrong_hash_keeps_nothing_and_the_old_file_survives_force(toy_zoo):
         zoo.download(["toy"], data, url=url, sha256="ab" * 32, force=True)
     assert target.read_bytes() == PAYLOAD and target.stat().st_mtime_ns == before
     assert not list(target.parent.rglob("*.part"))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_server_sending_more_than_the_manifest_says_is_cut_at_the_manifests_size(toy_zoo, chunked):
+    """The manifest's approx_size plus 5 %: a server declaring more is refused before a byte is
+    written; one streaming more without a length is cut there; nothing is kept either way."""
+    data, behaviour = toy_zoo
+    behaviour.extra, behaviour.chunked = 3 * len(PAYLOAD), chunked
+    with pytest.raises(WorkError, match=r"the server (offers 1200000 bytes; the manifest's file is at most|sent more than the manifest's) 315000\b.*nothing kept"):
+        zoo.download(["toy"], data)
+    assert not list((data / "models" / "toy").rglob("*.part")) and not (data / "models" / "toy" / "weights.pt").exists()
+
+
+def test_a_compressed_answer_is_refused_before_anything_is_written(toy_zoo):
+    data, behaviour = toy_zoo
+    behaviour.gzip = True
+    with pytest.raises(WorkError, match="sent 'gzip'-encoded content; only identity"):
+        zoo.download(["toy"], data)
+    assert sum(p.stat().st_size for p in (data / "models" / "toy").rglob("*.part")) == 0
 
 
 def test_a_web_page_instead_of_the_file_is_a_clear_failure(toy_zoo):

@@ -1,7 +1,7 @@
-"""The subnet (DESIGN §7): protocol v1, signed HTTP, chain access, the miner and the validator.
+"""The subnet (DESIGN §7): protocol a2a/2, signed HTTP, chain access, the miner and the validator.
 
 Modules, each one concept:
-  protocol        the a2a/1 request/response models, their limits and codecs (wav, npz, bvh), the capped HTTP read
+  protocol        the a2a/2 request/response models, their limits and codecs (wav, npz, bvh), the capped HTTP read
   auth            signing and verifying requests with `bittensor.http_auth` (btauth/1); wallets
   chain           the `Chain` interface, `Neuron`/`Metagraph`, weight normalisation, which addresses may be advertised
   networks        `open_chain`: from a network name to its chain (sim or bittensor)

@@ -1,7 +1,8 @@
-"""Protocol v1 between validators and miners (DESIGN §7): the JSON bodies, their limits, their codecs.
+"""Protocol a2a/2 between validators and miners (DESIGN §7): the JSON bodies, their limits, their codecs.
 
 A validator POSTs a `GenerateRequest` to `GENERATE_PATH` on a miner, signed with
-`a2a_cli.chain.auth`; the miner answers a `GenerateResponse`. Both sides enforce the size limits
+`a2a_cli.chain.auth` (a2a/2: the signature travels in the headers and covers the body's hash, so a
+miner knows who sends a request before it reads the body); the miner answers a `GenerateResponse`. Both sides enforce the size limits
 here, so neither can be made to hold more than a bounded amount of the other's data. Every check
 that depends on the content (the audio decodes, the motion has exactly the frames asked for)
 lives here too, so the miner and the validator apply the same rules.
@@ -10,7 +11,7 @@ A validator's side of one exchange:
 
     request = GenerateRequest(prompt_id="p1", audio=encode_wav(samples, sr), duration_s=10.0, seed=7)
     body = request.model_dump_json().encode()
-    headers = auth.sign_request(wallet, method="POST", path=GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey)
+    headers = auth.sign_request(wallet, method="POST", path=GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey, timeout_s=60.0)
     transport = httpx.AsyncHTTPTransport(socket_options=CLIENT_SOCKET_OPTIONS)
     # stream the answer and stop reading past MAX_RESPONSE_BYTES, then:
     response, motion = parse_response(raw, request)  # ProtocolError: the answer scores 0
@@ -45,7 +46,7 @@ __all__ = ["CLIENT_SOCKET_OPTIONS", "DEFAULT_MOTION_ENCODING", "FPS", "GENERATE_
            "decode_motion_payload", "decode_wav", "decode_wav_bytes", "encode_motion_payload", "encode_wav", "expected_frames",
            "parse_request", "parse_response", "read_capped", "read_capped_response"]
 
-PROTOCOL_VERSION = "a2a/1"
+PROTOCOL_VERSION = "a2a/2"  # a2a/1 signed the body itself: a miner had to read it before knowing its sender
 GENERATE_PATH = "/v1/generate"
 HEALTH_PATH = "/v1/health"
 
@@ -64,7 +65,7 @@ _PROMPT_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 
 class ProtocolError(InputError):
-    """A message that breaks protocol v1: malformed, oversized, or not what was asked for."""
+    """A message that breaks the protocol: malformed, oversized, or not what was asked for."""
 
 
 class _Strict(BaseModel):
@@ -87,7 +88,7 @@ class AudioPayload(_Strict):
 class GenerateRequest(_Strict):
     """What a validator asks: dance to this audio for `duration_s` seconds with this seed."""
 
-    protocol: Literal["a2a/1"] = PROTOCOL_VERSION
+    protocol: Literal["a2a/2"] = PROTOCOL_VERSION
     prompt_id: str = Field(description="opaque id the validator uses to match answers to prompts")
     audio: AudioPayload
     fps: Literal[FPS] = FPS
@@ -208,24 +209,29 @@ def encode_motion_payload(motion: Motion, encoding: str = DEFAULT_MOTION_ENCODIN
     return MotionPayload(encoding=encoding, data=text)
 
 
-def decode_motion_payload(payload: MotionPayload) -> Motion:
+def decode_motion_payload(payload: MotionPayload, *, max_frames: int | None = None) -> Motion:
     """The wire payload -> a Motion, through the safe decoders of `a2a_cli.motion.formats` (no pickles).
+
+    max_frames: the most frames accepted (None: a file's cap); an answer's arrays and frame count
+    are checked against it before they are decompressed or parsed, so an npz member that declares
+    more than the frames asked for costs nothing.
 
     A wire motion must carry joint rotations (npz `poses`, or BVH): an npz of joint positions alone
     would be judged without the rotation-speed gate and with a looser bone gate, so it is refused.
     """
     from a2a_cli.motion.formats import decode_motion
+    from a2a_cli.motion.motion import MAX_FILE_FRAMES
 
     if payload.encoding == "npz-base64":
         raw = _b64decode(payload.data, "motion")
     else:
         raw = payload.data.encode("utf-8")
     try:
-        motion = decode_motion(raw, _WIRE_FORMAT[payload.encoding])
+        motion = decode_motion(raw, _WIRE_FORMAT[payload.encoding], max_frames=MAX_FILE_FRAMES if max_frames is None else max_frames)
     except InputError as e:
         raise ProtocolError(f"motion does not decode: {e}") from None
     if motion.poses is None:
-        raise ProtocolError("motion has joint positions but no rotations; a2a/1 answers carry npz 'poses' (T, 72) or BVH")
+        raise ProtocolError(f"motion has joint positions but no rotations; {PROTOCOL_VERSION} answers carry npz 'poses' (T, 72) or BVH")
     return motion
 
 
@@ -253,8 +259,8 @@ def parse_response(body: bytes, request: GenerateRequest, *, max_bytes: int = MA
     try:
         response = GenerateResponse.model_validate_json(body)
     except ValidationError as e:
-        raise ProtocolError(f"response is not a valid a2a/1 answer: {_first_error(e)}") from None
-    motion = decode_motion_payload(response.motion)
+        raise ProtocolError(f"response is not a valid {PROTOCOL_VERSION} answer: {_first_error(e)}") from None
+    motion = decode_motion_payload(response.motion, max_frames=request.expected_frames)
     check_frames(motion, request)
     return response, motion
 
@@ -269,7 +275,7 @@ def parse_request(body: bytes, *, max_bytes: int = MAX_REQUEST_BYTES) -> Generat
     try:
         return GenerateRequest.model_validate_json(body)
     except ValidationError as e:
-        raise ProtocolError(f"request is not a valid a2a/1 prompt: {_first_error(e)}") from None
+        raise ProtocolError(f"request is not a valid {PROTOCOL_VERSION} prompt: {_first_error(e)}") from None
 
 
 async def read_capped(chunks: AsyncIterable[bytes], max_bytes: int, over_limit: Exception) -> bytes:

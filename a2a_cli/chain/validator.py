@@ -4,7 +4,7 @@ One step:
   1. Read the metagraph; forget the averages of UIDs that changed hands (state.py).
   2. Draw a fresh step seed (the OS's randomness); from it come the prompt (prompts.py), the
      generation seed and the sample of miners, so no answer can be prepared or replayed.
-  3. Send every sampled miner the same a2a/1 request, signed for it (auth.py), all at once, each
+  3. Send every sampled miner the same request, signed for it (auth.py), all at once, each
      with one deadline for the whole exchange (`timeout_s`) and a size cap counted while the
      answer streams in, so a 100 MB body is cut off at the cap, never buffered. Meanwhile the
      prompt's audio is analysed. Off this machine's chains (sim, local), a sampled miner whose
@@ -21,9 +21,11 @@ One step:
      state.py) when the cadence allows (never with `dry_run`), and save the state atomically.
 
 **Copy policy.** Answers are taken in the order they arrived. An answer that is the same dance as
-an earlier answer in this step (scoring.similarity fingerprints within `DUPLICATE_TOLERANCE_M`,
-after alignment, so moving, turning or lightly noising a copy does not hide it) scores 0; the
-earliest keeps its score. A copier has to obtain the answer before it can send it, so it arrives
+an earlier answer in this step scores 0; the earliest keeps its score. "The same dance" is
+scoring.similarity's `CopyIndex.first_copy`: each dance in its own body frame, compared window by window
+at the time shift that fits (up to 2.5 s), the shift drifting as a copy sped up or slowed down by
+up to 10 % drifts, and mirrored left for right too; so moving, turning, delaying, mirroring,
+re-timing or lightly noising a copy does not hide it. A copier has to obtain the answer before it can send it, so it arrives
 after its source; and two hotkeys running one public model with the same seed are one
 contribution, not two. An answer that repeats one given to an earlier prompt (fingerprints of the
 last `history_answers` answers, kept in memory) scores 0 as an answer to another prompt; answers for
@@ -49,6 +51,7 @@ from a2a_cli.chain.prompts import Prompt, PromptSource
 from a2a_cli.chain.state import ValidatorState, exclusive_state
 from a2a_cli.config import section_defaults
 from a2a_cli.errors import A2AError
+from a2a_cli.fileio import real_path
 
 if TYPE_CHECKING:
     import httpx
@@ -57,7 +60,7 @@ if TYPE_CHECKING:
 __all__ = ["REFUSAL_READ_BYTES", "REFUSAL_REASON_CHARS", "WEIGHTS_VERSION_KEY", "Answer", "Reply", "StepResult", "Validator", "ValidatorSettings", "Verdict", "query_miner",
            "response_cap"]
 
-WEIGHTS_VERSION_KEY = 1  # the protocol's major version: weights set by validators of another version are told apart
+WEIGHTS_VERSION_KEY = 2  # the protocol's major version (a2a/2): weights set by validators of another version are told apart
 KiB = 1024
 # A refusal's body read for its reason ({"detail": ...}; a2a's are under 200 bytes), and the reason's length kept.
 REFUSAL_READ_BYTES = 2 * KiB
@@ -88,7 +91,7 @@ class ValidatorSettings:
     weights_interval_blocks: int = _DEFAULT["weights_interval_blocks"]
     dry_run: bool = _DEFAULT["dry_run"]
     history_answers: int = 1024  # fingerprints of earlier answers kept for replay detection (18 KB each); not a setting
-    duplicate_tolerance_m: float | None = None  # None: scoring.similarity.DUPLICATE_TOLERANCE_M; not a setting
+    duplicate_tolerance_m: float | None = None  # replays of earlier prompts; None: scoring.similarity.DUPLICATE_TOLERANCE_M; not a setting
 
     @classmethod
     def from_settings(cls, settings: Any) -> ValidatorSettings:
@@ -156,7 +159,8 @@ async def query_miner(client: httpx.AsyncClient, wallet: Any, neuron: Neuron, bo
     data, error = None, None
     try:
         headers = {"content-type": "application/json", "accept-encoding": "identity",
-                   **sign_request(wallet, method="POST", path=protocol.GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey)}
+                   **sign_request(wallet, method="POST", path=protocol.GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey,
+                                 timeout_s=timeout_s)}
         async with asyncio.timeout(timeout_s):
             data = await _read_answer(client, f"{neuron.axon_url}{protocol.GENERATE_PATH}", body, headers, max_bytes)
     except TimeoutError:
@@ -226,7 +230,7 @@ class Validator:
         self.hotkey = wallet.hotkey.ss58_address
         self.prompts = prompts
         self.settings = settings
-        self.state_path = Path(state_path)
+        self.state_path = real_path(state_path)  # one state file, one lock, under whatever name it is given
         self.state = self._load_state()  # refuses another validator's file at once; `run` reads it again under the lock
         self._seed_source = seed_source or (lambda: secrets.randbits(64))
         self._recent = _fingerprints(0)  # the last `history_answers` answers' fingerprints, oldest first
@@ -292,12 +296,13 @@ class Validator:
         import numpy as np
 
         from a2a_cli.scoring import motion_fingerprint
-        from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M
+        from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M, CopyIndex, copy_features
 
         tolerance = self.settings.duplicate_tolerance_m or DUPLICATE_TOLERANCE_M
         verdicts: dict[int, Verdict] = {}
         judged = _fingerprints(len(replies))  # fingerprints of this step's answers so far
         judged_uids: list[int] = []
+        judged_features = CopyIndex(len(replies))  # their copy_features, in the same order
         cap = response_cap(request.duration_s)
         for index in sorted(range(len(replies)), key=lambda i: replies[i].arrived):
             reply = replies[index]
@@ -307,6 +312,7 @@ class Validator:
             try:
                 response, motion = protocol.parse_response(reply.body, request, max_bytes=cap)
                 fingerprint = motion_fingerprint(motion.joints)
+                features = copy_features(motion.joints, motion.fps)
             except A2AError as e:
                 verdicts[index] = Verdict(0.0, f"invalid: {_one_line(e)}")
                 continue
@@ -314,10 +320,11 @@ class Validator:
                 verdicts[index] = Verdict(0.0, f"invalid: {type(e).__name__}")
                 continue
             model = _printable(response.model)  # the miner's own text, shown on the operator's terminal
-            source = _first_within(fingerprint, judged[: len(judged_uids)], tolerance)
+            source = judged_features.first_copy(features)
             replayed = _first_within(fingerprint, self._recent, tolerance) is not None
             judged[len(judged_uids)] = fingerprint
             judged_uids.append(reply.neuron.uid)
+            judged_features.add(features)
             if source is not None:
                 verdicts[index] = Verdict(0.0, f"copy of uid {judged_uids[source]}'s answer", model)
             elif replayed:

@@ -30,7 +30,7 @@ def mine(
 ) -> None:
     """Serve the chosen generator to validators until interrupted (Ctrl-C).
 
-    Checks that the hotkey is registered, advertises its address on chain, then answers signed a2a/1 prompts on POST /v1/generate (health: GET /v1/health, schema: /openapi.json).
+    Checks that the hotkey is registered, advertises its address on chain, then answers signed a2a/2 prompts on POST /v1/generate (health: GET /v1/health, schema: /openapi.json).
 
     Examples:
 

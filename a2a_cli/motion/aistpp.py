@@ -18,23 +18,29 @@ import numpy as np
 
 from a2a_cli.errors import InputError
 from a2a_cli.motion.grounding import grounded
-from a2a_cli.motion.motion import Motion
+from a2a_cli.motion.motion import MAX_FILE_FRAMES, Motion
 from a2a_cli.safe_pickle import NUMPY_GLOBALS, restricted_loads
 
-__all__ = ["AISTPP_FPS", "aistpp_motion", "music_tempo_bpm", "read_aistpp"]
+__all__ = ["AISTPP_FPS", "MAX_ARRAY_BYTES", "MAX_FILE_BYTES", "aistpp_motion", "music_tempo_bpm", "read_aistpp"]
 
 AISTPP_FPS = 60.0
 # AIST Dance DB music ids `m<genre><n>`: 80 + 10 n BPM, House (`mHO<n>`) 110 + 5 n (AIST Dance DB).
 _MUSIC_ID = re.compile(r"_m([A-Z]{2})(\d)(?:_|$)")
 _KEYS = ("smpl_poses", "smpl_trans", "smpl_scaling")
+# The largest array an AIST++ file needs: smpl_poses of MAX_FILE_FRAMES frames in float64; the file
+# holds its arrays and little else.
+MAX_ARRAY_BYTES = MAX_FILE_FRAMES * 72 * 8
+MAX_FILE_BYTES = 64 * 2**20
 
 def read_aistpp(data: bytes, what: str = "AIST++ motion") -> dict[str, np.ndarray]:
     """The arrays of an AIST++ motion pickle (bytes), each a numeric numpy array.
 
-    Raises InputError for anything else: a global outside numpy's arrays, a value that is not a
-    number or array, a missing `smpl_poses`/`smpl_trans`/`smpl_scaling`, or bytes that are not a pickle.
+    Raises InputError for anything else: a global outside numpy's arrays, an array larger than
+    MAX_ARRAY_BYTES or than the file's bytes can hold (refused before it is made), a value that is
+    not a number or array, a missing `smpl_poses`/`smpl_trans`/`smpl_scaling`, or bytes that are not a pickle.
     """
-    loaded = restricted_loads(data, NUMPY_GLOBALS, what=what, expected="an AIST++ motion file holds only numpy arrays")
+    loaded = restricted_loads(data, NUMPY_GLOBALS, what=what, expected="an AIST++ motion file holds only numpy arrays",
+                              max_array_bytes=MAX_ARRAY_BYTES)
     if not isinstance(loaded, dict):
         raise InputError(f"{what} holds a {type(loaded).__name__}; expected a dict of arrays")
     arrays = {}
@@ -59,6 +65,8 @@ def aistpp_motion(arrays: dict[str, np.ndarray], fps: float = AISTPP_FPS) -> Mot
     scaling = np.asarray(arrays["smpl_scaling"], dtype=np.float64).reshape(-1)
     if poses.ndim != 2 or poses.shape[1] != 72 or trans.shape != (poses.shape[0], 3) or poses.shape[0] == 0:
         raise InputError(f"AIST++ smpl_poses {poses.shape} and smpl_trans {trans.shape}; expected (T, 72) and (T, 3)")
+    if poses.shape[0] > MAX_FILE_FRAMES:
+        raise InputError(f"AIST++ motion has {poses.shape[0]} frames, over the cap of {MAX_FILE_FRAMES}")
     if scaling.size != 1 or not np.isfinite(scaling[0]) or scaling[0] <= 0:
         raise InputError(f"AIST++ smpl_scaling must be one positive number, got {scaling[:3].tolist()}")
     if not (np.isfinite(poses).all() and np.isfinite(trans).all()):

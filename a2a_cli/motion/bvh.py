@@ -23,7 +23,7 @@ import numpy as np
 
 from a2a_cli.errors import InputError
 from a2a_cli.motion.bvh_parse import POSITION_CHANNELS, ROTATION_CHANNELS, BvhData, BvhJoint, parse_bvh
-from a2a_cli.motion.motion import Motion
+from a2a_cli.motion.motion import MAX_FILE_FRAMES, Motion
 from a2a_cli.motion.retarget import retarget_bvh
 from a2a_cli.motion.rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_axis_angle, matrix_to_euler_zyx
 from a2a_cli.motion.skeleton import BVH_JOINT_NAMES, N_JOINTS, smpl_skeleton
@@ -87,13 +87,14 @@ def _xyz(v: np.ndarray) -> str:
 # ----------------------------------------------------------------------------- reading
 
 
-def read_bvh(text: str) -> Motion:
-    """Parse BVH text into a Motion, or raise an InputError that names the problem.
+def read_bvh(data: str | bytes, *, max_frames: int = MAX_FILE_FRAMES) -> Motion:
+    """Parse BVH (text, or its UTF-8 bytes) into a Motion, or raise an InputError that names the problem.
 
     A hierarchy whose joints all bear SMPL names is read exactly (the module docstring); any other
-    skeleton is retargeted to SMPL-24 (`retarget.retarget_bvh`).
+    skeleton is retargeted to SMPL-24 (`retarget.retarget_bvh`). max_frames: the most frames
+    accepted, checked against the declared count before the frames are read.
     """
-    data = parse_bvh(text, check=_check_smpl_hierarchy)
+    data = parse_bvh(data, check=_check_smpl_hierarchy, max_frames=max_frames)
     return _to_motion(data) if _is_smpl(data.joints) else retarget_bvh(data)
 
 

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from a2a_cli.errors import InputError
-from a2a_cli.motion.motion import MAX_FILE_FPS, MIN_FILE_FPS, require_finite
+from a2a_cli.motion.motion import MAX_FILE_FPS, MAX_FILE_FRAMES, MIN_FILE_FPS, require_finite
 
 __all__ = ["MAX_FRAMES", "MAX_JOINTS", "MAX_VALUES", "POSITION_CHANNELS", "ROTATION_CHANNELS", "BvhData", "BvhJoint", "parse_bvh"]
 
 POSITION_CHANNELS = ("xposition", "yposition", "zposition")
 ROTATION_CHANNELS = ("xrotation", "yrotation", "zrotation")
-MAX_FRAMES = 72_000
+MAX_FRAMES = MAX_FILE_FRAMES  # one home: motion.MAX_FILE_FRAMES
 MAX_JOINTS = 500  # rigs with face and finger joints have a few hundred; also bounds the parser's recursion
+_MAX_VALUE_CHARS = 64  # characters per channel beyond which a frame line is not numbers of a dance
 MAX_VALUES = 16_000_000  # frames x channels (128 MB of float64): 10 minutes at 120 fps of 74 joints
 
 
@@ -102,12 +103,24 @@ class _Tokens:
         return values
 
 
-def parse_bvh(text: str, check: Callable[[list[BvhJoint]], None] | None = None) -> BvhData:
-    """Parse BVH text of any skeleton, or raise an InputError that names the problem and its line.
+def parse_bvh(data: str | bytes, check: Callable[[list[BvhJoint]], None] | None = None, *,
+              max_frames: int = MAX_FRAMES) -> BvhData:
+    """Parse BVH of any skeleton (text, or its UTF-8 bytes), or raise an InputError that names the
+    problem and its line.
 
     `check`, when given, is called on the joints before the frames are read, so that a reader's
-    objection to the hierarchy is named before the frame lines it makes miscounted.
+    objection to the hierarchy is named before the frame lines it makes miscounted. `max_frames`:
+    the most frames accepted (at most MAX_FRAMES), checked against the declared count before any
+    frame value is parsed; a frame line longer than `_MAX_VALUE_CHARS` per channel is refused
+    before it is split.
     """
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("BVH data is not UTF-8 text") from None
+    else:
+        text = data
     lines = text.splitlines()
     motion_at = next((i for i, line in enumerate(lines) if line.strip().upper() == "MOTION"), None)
     if motion_at is None:
@@ -115,7 +128,7 @@ def parse_bvh(text: str, check: Callable[[list[BvhJoint]], None] | None = None) 
     joints = _read_hierarchy(_Tokens(lines[:motion_at]))
     if check is not None:
         check(joints)
-    fps, values = _read_frames(lines, motion_at, sum(len(j.channels) for j in joints))
+    fps, values = _read_frames(lines, motion_at, sum(len(j.channels) for j in joints), min(max_frames, MAX_FRAMES))
     return BvhData(joints, values, fps)
 
 
@@ -183,7 +196,7 @@ def _read_channels(tokens: _Tokens, name: str) -> tuple[str, ...]:
     return channels
 
 
-def _read_frames(lines: list[str], motion_at: int, n_channels: int) -> tuple[float, np.ndarray]:
+def _read_frames(lines: list[str], motion_at: int, n_channels: int, max_frames: int) -> tuple[float, np.ndarray]:
     body = [(n + 1, line) for n, line in enumerate(lines[motion_at + 1:], start=motion_at + 1) if line.strip()]
     if len(body) < 2:
         raise InputError("BVH MOTION section needs 'Frames:' and 'Frame Time:' lines")
@@ -198,11 +211,14 @@ def _read_frames(lines: list[str], motion_at: int, n_channels: int) -> tuple[flo
     if len(time_tok) != 3 or [t.lower() for t in time_tok[:2]] != ["frame", "time:"]:
         raise InputError(f"BVH line {time_line}: expected 'Frame Time: SECONDS', got {_shown(time_text.strip())}")
     fps = _fps_from_frame_time(time_tok[2], time_line)
-    if n_frames > MAX_FRAMES:
-        raise InputError(f"BVH declares {n_frames} frames, over the cap of {MAX_FRAMES} (10 minutes at 120 fps)")
+    if n_frames > max_frames:
+        raise InputError(f"BVH declares {n_frames} frames, over the cap of {max_frames}")
     if n_frames * n_channels > MAX_VALUES:
         raise InputError(f"BVH declares {n_frames} frames of {n_channels} channels, over the cap of {MAX_VALUES} values")
     frame_lines = body[2:]
+    longest = max(len(line) for _, line in frame_lines) if frame_lines else 0
+    if longest > _MAX_VALUE_CHARS * max(n_channels, 1):
+        raise InputError(f"BVH frame line of {longest} characters is too long for a frame of {n_channels} channels")
     if len(frame_lines) != n_frames:
         raise InputError(f"BVH says Frames: {n_frames} but {len(frame_lines)} frame lines follow")
     try:  # numpy's parser in one pass; on any fault the line-by-line reading below names it

@@ -4,6 +4,8 @@ Miners send motions over the wire and users point `a2a score` at any file, so ev
 checks before it reads: raw size caps, `.npy` headers parsed by hand (object dtypes, pickles and
 headers that promise more data than the file holds or than any dance needs are refused without
 touching the data), zip members' declared sizes (no zip bombs), then `np.load(allow_pickle=False)`.
+Every cap follows from a frame count (`max_frames`: `motion.MAX_FILE_FRAMES` for files, exactly
+the frames asked for on the wire), so an array is never larger than the motion it could hold.
 Datasets' files are read too: AMASS archives (.npz with `mocap_framerate`, amass.py), AIST++
 motion pickles (.pkl, aistpp.py, through an unpickler that builds only numpy arrays) and BVH of any
 skeleton (CMU, Mixamo: retargeted to SMPL-24 as they are read, bvh.py and retarget.py).
@@ -32,14 +34,14 @@ from a2a_cli.motion.amass import FRAMERATE_KEYS, amass_motion
 from a2a_cli.motion.grounding import grounded
 from a2a_cli.motion.bvh import read_bvh, write_bvh
 from a2a_cli.motion.format_names import FORMATS, READ_ONLY_FORMATS  # re-exported: motion.formats.FORMATS
-from a2a_cli.motion.motion import DEFAULT_FPS, MAX_FILE_FPS, MIN_FILE_FPS, Motion, change_up_axis, require_finite
+from a2a_cli.motion.motion import DEFAULT_FPS, MAX_FILE_FPS, MAX_FILE_FRAMES, MIN_FILE_FPS, Motion, change_up_axis, require_finite
 from a2a_cli.motion.rotations import axis_angle_to_matrix, matrix_to_6d, matrix_to_axis_angle, sixd_to_matrix
 from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS
 
 __all__ = [
     "ACCEPTED_SHAPES", "EDGE_CONTACTS", "EDGE_CONTACT_SPEED", "EDGE_DIM", "EDGE_ROOT", "EDGE_ROT6D",
     "MAX_ARRAY_BYTES", "MAX_FILE_BYTES", "MAX_META_BYTES", "MAX_NPZ_MEMBERS", "decode_motion",
-    "encode_motion", "load_motion", "motion_from_array", "motion_from_edge_vector", "motion_to_array",
+    "encode_motion", "load_motion", "max_file_bytes", "motion_from_array", "motion_from_edge_vector", "motion_to_array",
     "motion_to_edge_vector", "read_npz_members", "save_motion",
 ]
 
@@ -47,6 +49,7 @@ __all__ = [
 # Ten minutes at 60 fps of 151 float64 columns is 43 MB; no real dance array comes near these.
 MAX_FILE_BYTES = 256 * 2**20
 MAX_ARRAY_BYTES = 64 * 2**20
+_MAX_COLUMNS = 165  # the widest frame an array may hold: SMPL-X poses of an AMASS archive (EDGE vectors: 151)
 MAX_META_BYTES = 2**20
 MAX_NPZ_MEMBERS = 16
 # What a corrupt archive can raise from zipfile and zlib.
@@ -135,8 +138,12 @@ def motion_to_edge_vector(motion: Motion) -> np.ndarray:
 # ----------------------------------------------------------------------------- safe .npy / .npz
 
 
-def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds: str = "fiu") -> np.ndarray:
-    """Parse the header first; refuse objects, odd dtypes and sizes the bytes cannot back."""
+_HEADER_PEEK = 16 + 10_000  # magic, length and numpy's largest header (read_array_header's max_header_size)
+
+
+def _npy_header(data: bytes, what: str, *, max_bytes: int, kinds: str, max_rows: int | None = None) -> tuple[int, int]:
+    """Check an .npy header (in the first bytes of `data`): (the bytes of data it declares, where
+    they start). Refuses objects, odd dtypes, more than `max_bytes`, and more than `max_rows` rows."""
     fp = io.BytesIO(data)
     try:
         version = np.lib.format.read_magic(fp)
@@ -164,7 +171,15 @@ def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds
         raise InputError(
             f"{what} declares shape {tuple(shape)} of {dtype} ({_human(declared)}), over the {_human(max_bytes)} cap"
         )
-    available = len(data) - fp.tell()
+    if max_rows is not None and shape and shape[0] > max_rows:
+        raise InputError(f"{what} declares {shape[0]} frames, over the cap of {max_rows}")
+    return declared, fp.tell()
+
+
+def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds: str = "fiu", max_rows: int | None = None) -> np.ndarray:
+    """Parse the header first (`_npy_header`); refuse sizes the bytes cannot back; then load."""
+    declared, start = _npy_header(data, what, max_bytes=max_bytes, kinds=kinds, max_rows=max_rows)
+    available = len(data) - start
     if declared > available:
         raise InputError(f"{what} is truncated: its header declares {declared} bytes of data, the file holds {available}")
     try:
@@ -173,21 +188,30 @@ def _read_npy(data: bytes, what: str, *, max_bytes: int = MAX_ARRAY_BYTES, kinds
         raise InputError(f"{what} cannot be read ({_first_line(e)})") from None
 
 
-def _decode_npz(data: bytes) -> Motion:
-    """Read only the members a motion has (others are ignored unread), each through `_read_npy`."""
-    caps = {"poses": MAX_ARRAY_BYTES, "trans": MAX_ARRAY_BYTES, "joints": MAX_ARRAY_BYTES, "fps": 64,
-            "meta": MAX_META_BYTES, **{key: 64 for key in FRAMERATE_KEYS}}
-    arrays = read_npz_members(data, caps, text=("meta",), what="a motion has at most 5 (poses, trans, fps, joints, meta)")
+def _array_cap(max_frames: int, columns: int = _MAX_COLUMNS) -> int:
+    """The most bytes an array of at most `max_frames` frames of `columns` float64 values holds (within MAX_ARRAY_BYTES)."""
+    return min(MAX_ARRAY_BYTES, int(max_frames) * columns * 8)
+
+
+def _decode_npz(data: bytes, max_frames: int) -> Motion:
+    """Read only the members a motion has (others are ignored unread), each through `_read_npy`,
+    each capped from `max_frames` before it is decompressed."""
+    caps = {"poses": _array_cap(max_frames), "trans": _array_cap(max_frames, 3), "joints": _array_cap(max_frames, 72),
+            "fps": 64, "meta": MAX_META_BYTES, **{key: 64 for key in FRAMERATE_KEYS}}
+    arrays = read_npz_members(data, caps, text=("meta",), what="a motion has at most 5 (poses, trans, fps, joints, meta)",
+                              max_rows=max_frames)
     if any(key in arrays for key in FRAMERATE_KEYS):
         return amass_motion(arrays)
     return _motion_from_npz_arrays(arrays)
 
 
-def read_npz_members(data: bytes, caps: dict[str, int], *, text: tuple[str, ...] = (), what: str = "") -> dict[str, np.ndarray]:
+def read_npz_members(data: bytes, caps: dict[str, int], *, text: tuple[str, ...] = (), what: str = "",
+                     max_rows: int | None = None) -> dict[str, np.ndarray]:
     """The members named in `caps` (name -> most bytes of data) of an .npz archive, each checked
-    before it is read: its declared size, then its .npy header (`_read_npy`: no pickles, no sizes
-    the bytes cannot back). Members not named are ignored unread; `text` members are strings, the
-    others numbers; `what` says in the too-many-members error what the archive should hold."""
+    before it is decompressed: its declared size, then its .npy header, read alone (`_npy_header`:
+    no pickles, at most `max_rows` rows, no sizes the bytes cannot back). Members not named are
+    ignored unread; `text` members are strings, the others numbers; `what` says in the
+    too-many-members error what the archive should hold."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except _ZIP_ERRORS as e:
@@ -206,12 +230,15 @@ def read_npz_members(data: bytes, caps: dict[str, int], *, text: tuple[str, ...]
             # at the declared size), then the member itself through the .npy checks.
             if info.file_size > cap + 4096:
                 raise InputError(f".npz member '{key}' declares {_human(info.file_size)}, over the {_human(cap)} cap")
+            where, kinds = f".npz member '{key}'", "U" if key in text else "fiu"
             try:
                 with archive.open(info) as f:
-                    raw = f.read(cap + 4097)
+                    raw = f.read(_HEADER_PEEK)
+                    _npy_header(raw, where, max_bytes=cap, kinds=kinds, max_rows=max_rows)  # before the rest is inflated
+                    raw += f.read(cap + 4097)
             except _ZIP_ERRORS as e:
                 raise InputError(f".npz member '{key}' cannot be read ({_first_line(e)})") from None
-            arrays[key] = _read_npy(raw, f".npz member '{key}'", max_bytes=cap, kinds="U" if key in text else "fiu")
+            arrays[key] = _read_npy(raw, where, max_bytes=cap, kinds=kinds, max_rows=max_rows)
     return arrays
 
 
@@ -288,29 +315,43 @@ def encode_motion(motion: Motion, fmt: str) -> bytes:
     return write_bvh(motion).encode("ascii")
 
 
-def decode_motion(data: bytes, fmt: str, *, fps: float = DEFAULT_FPS, max_bytes: int = MAX_FILE_BYTES) -> Motion:
+def decode_motion(data: bytes, fmt: str, *, fps: float = DEFAULT_FPS, max_bytes: int | None = None,
+                  max_frames: int = MAX_FILE_FRAMES) -> Motion:
     """Bytes of a motion file -> Motion, refusing anything unsafe or malformed with an InputError.
 
     `fps` applies to .npy only: .npz stores its own, .bvh has its frame time, AIST++ .pkl is 60 fps.
+    max_bytes: the largest data accepted (None: the format's cap, `max_file_bytes`). max_frames:
+    the most frames the motion may have; every array and the BVH frame count are checked against
+    it before they are read (a .pkl's arrays against its own, larger, AIST++ cap).
     """
     fmt = _check_format(fmt, reading=True)
+    max_bytes = max_file_bytes(fmt) if max_bytes is None else max_bytes
     if len(data) > max_bytes:
         raise InputError(f"motion data is {_human(len(data))}, over the {_human(max_bytes)} cap")
     if not data:
         raise InputError("motion data is empty")
     if fmt == "npy":
-        return motion_from_array(_read_npy(data, ".npy motion"), fps=fps)
-    if fmt == "npz":
-        return _decode_npz(data)
-    if fmt == "pkl":
+        motion = motion_from_array(_read_npy(data, ".npy motion", max_bytes=_array_cap(max_frames), max_rows=max_frames), fps=fps)
+    elif fmt == "npz":
+        motion = _decode_npz(data, max_frames)
+    elif fmt == "pkl":
         from a2a_cli.motion.aistpp import aistpp_motion, read_aistpp
 
-        return aistpp_motion(read_aistpp(data))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError("BVH data is not UTF-8 text") from None
-    return read_bvh(text)
+        motion = aistpp_motion(read_aistpp(data))
+    else:
+        motion = read_bvh(data, max_frames=max_frames)
+    if motion.n_frames > max_frames:
+        raise InputError(f"motion has {motion.n_frames} frames, over the cap of {max_frames}")
+    return motion
+
+
+def max_file_bytes(fmt: str) -> int:
+    """The largest file of format `fmt` read: MAX_FILE_BYTES, or for an AIST++ .pkl its own smaller cap."""
+    if _check_format(fmt, reading=True) == "pkl":
+        from a2a_cli.motion.aistpp import MAX_FILE_BYTES as PKL_MAX_FILE_BYTES
+
+        return PKL_MAX_FILE_BYTES
+    return MAX_FILE_BYTES
 
 
 def load_motion(path: str | os.PathLike, fps: float = DEFAULT_FPS) -> Motion:
@@ -319,8 +360,8 @@ def load_motion(path: str | os.PathLike, fps: float = DEFAULT_FPS) -> Motion:
     fmt = _format_of(path, reading=True)
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{path} is {_human(size)}, over the {_human(MAX_FILE_BYTES)} cap for motion files")
+        if size > max_file_bytes(fmt):
+            raise InputError(f"{path} is {_human(size)}, over the {_human(max_file_bytes(fmt))} cap for .{fmt} motion files")
         data = path.read_bytes() if path.is_file() else None
     except FileNotFoundError:
         raise InputError(f"motion file not found: {path}") from None

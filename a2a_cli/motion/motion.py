@@ -12,13 +12,15 @@ from a2a_cli.motion.fk import forward_kinematics
 from a2a_cli.motion.rotations import Y_UP_TO_Z_UP, Z_UP_TO_Y_UP, axis_angle_to_matrix, matrix_to_axis_angle
 from a2a_cli.motion.skeleton import N_JOINTS
 
-__all__ = ["DEFAULT_FPS", "MAX_FILE_FPS", "MIN_FILE_FPS", "Motion", "change_up_axis", "require_finite"]
+__all__ = ["DEFAULT_FPS", "MAX_FILE_FPS", "MAX_FILE_FRAMES", "MIN_FILE_FPS", "Motion", "change_up_axis", "require_finite"]
 
 DEFAULT_FPS = float(FPS)  # a Motion's rate when its maker or file names none
 # Frame rates a motion file may declare: anything a capture or an animation tool writes. (The judge
 # accepts 24-240 fps, scoring.constants; files outside that range still read, and fail its fps gate.)
 MIN_FILE_FPS = 1.0
 MAX_FILE_FPS = 1000.0
+# The longest motion a file may hold: 10 minutes at 120 fps (every reader checks it before reading the frames).
+MAX_FILE_FRAMES = 72_000
 
 
 def require_finite(values: np.ndarray, what: str) -> None:

@@ -95,7 +95,10 @@ def load_smpl_model(path: str | os.PathLike) -> tuple[Path, dict[str, np.ndarray
     missing = [key for key in REQUIRED_KEYS if key not in data]
     if missing:
         raise InputError(f"{path} is not an SMPL model: it lacks {', '.join(missing)}")
-    if hasattr(data["J_regressor"], "toarray"):
+    if hasattr(data["J_regressor"], "toarray"):  # sparse: its shape is only declared, so it is checked before expanding
+        vertices = np.shape(data["v_template"])[0] if np.ndim(data["v_template"]) == 2 else -1
+        if tuple(getattr(data["J_regressor"], "shape", ())) != (N_JOINTS, vertices):
+            raise InputError(f"{path}: J_regressor has shape {getattr(data['J_regressor'], 'shape', '?')}; expected ({N_JOINTS}, {vertices})")
         data["J_regressor"] = data["J_regressor"].toarray()
     data = {key: np.asarray(value) for key, value in data.items()}
     _check_shapes(path, data)

@@ -12,20 +12,23 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from a2a_cli.motion.skeleton import L_COLLAR, L_HIP, N_JOINTS, PELVIS, R_COLLAR, R_HIP
+from a2a_cli.motion.skeleton import (HEAD, L_ANKLE, L_COLLAR, L_ELBOW, L_HIP, L_KNEE, L_WRIST, N_JOINTS, PELVIS, R_ANKLE, R_COLLAR,
+                                     R_ELBOW, R_HIP, R_KNEE, R_WRIST)
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 
 from a2a_cli.scoring.constants import JUDGE_FPS, REPLAY_MAX_SHIFT_S, REPLAY_TOLERANCE_M  # the replay policy lives there
 
 __all__ = [
-    "DUPLICATE_TOLERANCE_M", "FINGERPRINT_SAMPLES", "ORIGINAL_JOINTS", "ORIGINAL_RMSE_LIMIT_CM",
+    "COPY_FPS", "COPY_JOINTS", "COPY_MAX_SHIFT_S", "COPY_MIN_MATCHED", "COPY_TOLERANCE_M", "COPY_WINDOW_S", "CopyIndex",
+    "CopyMatch", "DUPLICATE_TOLERANCE_M", "FINGERPRINT_SAMPLES", "ORIGINAL_JOINTS", "ORIGINAL_RMSE_LIMIT_CM",
     "ORIGINAL_TIMEOUT_S", "ORIGINAL_UNKNOWN_TIME_S", "OriginalSubnetScore", "REPLAY_SMOOTHING_S", "align",
-    "aligned_joint_error", "fingerprint_distance", "motion_fingerprint", "near_duplicate",
-    "original_subnet_score", "replay_distance",
+    "aligned_joint_error", "copy_features", "copy_matches", "fingerprint_distance", "mirrored_features", "motion_fingerprint",
+    "near_duplicate", "original_subnet_score", "replay_distance",
 ]
 # Jitter added to a copy is smoothed away before comparing (a dance hardly changes in 1/15 s).
 REPLAY_SMOOTHING_S = 1.0 / 15.0
-# Two miners' answers closer than this (after alignment and resampling) are the same dance.
+# Two fingerprints closer than this (after alignment and resampling) are the same dance: how a
+# validator spots an answer repeated from an earlier prompt (answers to one prompt: `CopyIndex`).
 DUPLICATE_TOLERANCE_M = 0.03
 FINGERPRINT_SAMPLES = 64
 
@@ -163,3 +166,225 @@ def near_duplicate(a: np.ndarray, b: np.ndarray, tolerance_m: float = DUPLICATE_
     `fingerprint_distance` instead.
     """
     return fingerprint_distance(motion_fingerprint(a), motion_fingerprint(b)) < tolerance_m
+
+
+# --- copies shifted, mirrored or sped up (the validator compares the answers to one prompt) -------
+#
+# A fingerprint at fixed instants misses a copy delayed by a few frames. Here each answer becomes
+# its poses in its own body frame (pelvis over the origin, hips along x, height kept), smoothed and
+# sampled at COPY_FPS, so that where the dancer stands and faces never matters; two answers are
+# then compared window by window (COPY_WINDOW_S), each window at the time shift, within
+# COPY_MAX_SHIFT_S, that fits it best, the shift changing by at most one sample from one window to
+# the next (a copy sped up or slowed down by up to 1 / (COPY_FPS * COPY_WINDOW_S), 10 %), and the
+# other answer also mirrored left for right. A copy is an answer whose windows match within
+# COPY_TOLERANCE_M along one such path for at least COPY_MIN_MATCHED of its length: a delayed copy
+# has a few windows with nothing to match at its start (what it was padded with), two different
+# dances match at most a passing move.
+
+COPY_FPS = 10.0
+COPY_WINDOW_S = 1.0
+COPY_MAX_SHIFT_S = 2.5  # 60 frames at 30 fps, with room for a speed change's drift
+COPY_TOLERANCE_M = 0.03  # root-mean-square joint distance of a window
+COPY_MIN_MATCHED = 0.5
+_HEADING_SMOOTHING_S = 0.25  # the facing direction is smoothed: 1 cm of noise on the hips must not turn the body
+# The joints compared: the pelvis (its height), the head and the limbs' ends and middles, left then right.
+COPY_JOINTS = (PELVIS, HEAD, L_ELBOW, L_WRIST, L_KNEE, L_ANKLE, R_ELBOW, R_WRIST, R_KNEE, R_ANKLE)
+_MIRROR = np.array([0, 1, 6, 7, 8, 9, 2, 3, 4, 5])  # COPY_JOINTS left for right
+
+
+@dataclass(frozen=True)
+class CopyMatch:
+    """How much of one answer another one copies: the fraction of its windows matched along the best
+    path, and the root-mean-square joint distance (m) of the matched windows."""
+
+    matched: float
+    distance_m: float
+
+    @property
+    def is_copy(self) -> bool:
+        return self.matched >= COPY_MIN_MATCHED
+
+
+def copy_features(joints: np.ndarray, fps: float) -> np.ndarray:
+    """A dance as copy detection sees it: (n, len(COPY_JOINTS), 3) float32 positions of COPY_JOINTS
+    in the body's own frame at COPY_FPS (n = its duration times COPY_FPS), smoothed over one of those samples.
+
+    joints: (T, 24, 3) positions in metres, y up, at `fps` frames per second.
+    """
+    j = np.asarray(joints, dtype=np.float64)
+    body = j - j[:, PELVIS : PELVIS + 1] * np.array([1.0, 0.0, 1.0])
+    hips = j[:, L_HIP] - j[:, R_HIP]
+    facing = gaussian_filter1d(np.stack([hips[:, 0], hips[:, 2]], axis=-1), _HEADING_SMOOTHING_S * fps, axis=0)
+    facing /= np.maximum(np.linalg.norm(facing, axis=-1, keepdims=True), 1e-9)
+    c, s = facing[:, 0:1], -facing[:, 1:2]  # rotate the hips onto +x about y
+    x, z = body[..., 0], body[..., 2]
+    body = np.stack([c * x - s * z, body[..., 1], s * x + c * z], axis=-1)
+    body = gaussian_filter1d(body[:, COPY_JOINTS], fps / COPY_FPS, axis=0)
+    n = max(1, int(round(len(j) / fps * COPY_FPS)))
+    t = np.minimum(np.arange(n) * fps / COPY_FPS, len(j) - 1)
+    i = np.floor(t).astype(np.int64)
+    i1 = np.minimum(i + 1, len(j) - 1)
+    w = (t - i)[:, None, None]
+    return (body[i] * (1 - w) + body[i1] * w).astype(np.float32)
+
+
+def mirrored_features(features: np.ndarray) -> np.ndarray:
+    """`copy_features` of the dance mirrored left for right (joints swapped, the body's x negated)."""
+    out = features[:, _MIRROR].copy()
+    out[..., 0] *= -1.0
+    return out
+
+
+def copy_matches(answer: np.ndarray, others: np.ndarray) -> list[CopyMatch]:
+    """How much `answer` copies each of `others`, as it is or mirrored: all `copy_features` of the
+    same length n, (n, J, 3) and (k, n, J, 3). All candidates at once: one matrix product and a
+    dynamic programme over the windows (about 1 ms per candidate for 15-s answers)."""
+    k = len(others)
+    if k == 0:
+        return []
+    both = _with_mirrors(np.asarray(others, dtype=np.float32))
+    results = _aligned(np.asarray(answer, dtype=np.float32), both)
+    return [max(results[2 * i], results[2 * i + 1], key=lambda r: (r.matched, -r.distance_m)) for i in range(k)]
+
+
+class CopyIndex:
+    """The answers to one prompt judged so far (`copy_features`, all of one length), kept ready for
+    `first_copy`: each answer's sliding-window means and spreads are computed once, when it is added."""
+
+    def __init__(self, capacity: int):
+        """capacity: the most answers that will be added (a step's replies)."""
+        self.capacity = int(capacity)
+        self._features: np.ndarray | None = None  # (2 * capacity, n, J, 3): each answer, then it mirrored, in turn
+        self._stats: np.ndarray | None = None  # (2 * capacity, n - window + 1, 2 J 3): their windows' means and spreads
+        self._norms: np.ndarray | None = None  # (2 * capacity, n - window + 1): the squared length of each row of _stats
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, features: np.ndarray) -> None:
+        """Keep one more answer's `copy_features` ((n, J, 3))."""
+        features = np.asarray(features, dtype=np.float32)
+        if self._count >= self.capacity:
+            raise ValueError(f"the index holds {self.capacity} answers")
+        both = _with_mirrors(features[None])
+        stats = _sliding_stats(both)
+        if self._features is None:
+            self._features = np.empty((2 * self.capacity, *features.shape), np.float32)
+            self._stats = np.empty((2 * self.capacity, *stats.shape[1:]))
+            self._norms = np.empty((2 * self.capacity, stats.shape[1]))
+        i = 2 * self._count
+        self._features[i : i + 2] = both
+        self._stats[i : i + 2] = stats
+        self._norms[i : i + 2] = (stats**2).sum(axis=2)
+        self._count += 1
+
+    def first_copy(self, features: np.ndarray) -> int | None:
+        """The index (in the order added) of the first answer that `features` copies (`CopyMatch.is_copy`,
+        as it is or mirrored), or None: the verdict of `copy_matches`, cheaper. A window can only
+        match at a shift where its means and spreads (per joint coordinate) are within
+        COPY_TOLERANCE_M of the other's (the root-mean-square distance of two windows is at least
+        that of their means and spreads), so answers short of COPY_MIN_MATCHED such windows cannot
+        be copies and are never compared in full."""
+        k = self._count
+        if k == 0:
+            return None
+        answer = np.asarray(features, dtype=np.float32)
+        windows = len(answer) // _window()
+        hits = _window_bounds(answer, self._stats[: 2 * k], self._norms[: 2 * k])
+        candidates = np.flatnonzero((hits >= np.ceil(COPY_MIN_MATCHED * windows - 1e-9)).reshape(k, 2).any(axis=1))
+        if len(candidates) == 0:
+            return None
+        rows = (2 * candidates[:, None] + np.arange(2)).reshape(-1)  # each candidate and its mirror
+        results = _aligned(answer, self._features[rows])
+        copied = [i for j, i in enumerate(candidates) if results[2 * j].is_copy or results[2 * j + 1].is_copy]
+        return int(copied[0]) if copied else None
+
+
+def _window() -> int:
+    return max(1, int(round(COPY_WINDOW_S * COPY_FPS)))
+
+
+def _with_mirrors(others: np.ndarray) -> np.ndarray:
+    """(2k, n, J, 3): `others`, each followed by itself mirrored (`mirrored_features`)."""
+    both = np.stack([others, others[:, :, _MIRROR] * np.array([-1.0, 1.0, 1.0], np.float32)], axis=1)
+    return both.reshape(-1, *others.shape[1:])
+
+
+def _sliding_stats(b: np.ndarray) -> np.ndarray:
+    """(m, n - window + 1, 2 D): for each of `b` ((m, n, J, 3)) and each offset u, the mean and the
+    spread (root-mean-square deviation) of every coordinate over samples [u, u + window)."""
+    m, n, w = len(b), b.shape[1], _window()
+    flat = b.reshape(m, n, -1).astype(np.float64)
+    zeros = np.zeros((m, 1, flat.shape[2]))
+    sums = np.concatenate([zeros, np.cumsum(flat, axis=1)], axis=1)
+    squares = np.concatenate([zeros, np.cumsum(flat**2, axis=1)], axis=1)
+    mean = (sums[:, w:] - sums[:, :-w]) / w
+    spread = np.sqrt(np.maximum((squares[:, w:] - squares[:, :-w]) / w - mean**2, 0.0))
+    return np.concatenate([mean, spread], axis=2)
+
+
+def _window_bounds(a: np.ndarray, b_stats: np.ndarray, b_norms: np.ndarray) -> np.ndarray:
+    """For each answer whose `_sliding_stats` are `b_stats` ((m, n - window + 1, 2 D)), with their
+    rows' squared lengths `b_norms`, how many windows of `a` ((n, J, 3)) have a shift within
+    COPY_MAX_SHIFT_S where the lower bound of their distance (from means and spreads) is under COPY_TOLERANCE_M."""
+    n, w = len(a), _window()
+    windows = n // w
+    if windows == 0 or len(b_stats) == 0:
+        return np.zeros(len(b_stats), np.int64)
+    a_windows = a[: windows * w].reshape(windows, w, -1).astype(np.float64)
+    a_mean = a_windows.mean(axis=1)
+    a_stats = np.concatenate([a_mean, np.sqrt(np.maximum((a_windows**2).mean(axis=1) - a_mean**2, 0.0))], axis=1)
+    # |stats of a's window - stats of b at an offset| squared, for every (offset, window) at once
+    products = (b_stats.reshape(-1, b_stats.shape[2]) @ a_stats.T).reshape(len(b_stats), -1, windows)
+    gaps = b_norms[:, :, None] + (a_stats**2).sum(axis=1)[None, None, :] - 2.0 * products
+    max_shift = min(int(round(COPY_MAX_SHIFT_S * COPY_FPS)), n - 1)
+    starts = np.arange(windows)[:, None] * w + np.arange(-max_shift, max_shift + 1)[None, :]  # (windows, shifts)
+    inside = (starts >= 0) & (starts <= n - w)
+    bound = gaps[:, np.clip(starts, 0, n - w), np.arange(windows)[:, None]]  # (m, windows, shifts)
+    bound = np.where(inside, bound / a.shape[1], np.inf)  # mean over joints
+    return (bound.min(axis=2) < COPY_TOLERANCE_M**2).sum(axis=1)
+
+
+def _aligned(answer: np.ndarray, b: np.ndarray) -> list[CopyMatch]:
+    """The best monotone path of per-window shifts (see above) of each of `b` ((m, n, J, 3)) against
+    `answer` ((n, J, 3)): how much of `answer` it matches, and how closely."""
+    m, n = len(b), len(answer)
+    w = _window()
+    windows = n // w
+    if windows == 0:
+        return [CopyMatch(0.0, float("inf"))] * m
+    b = b.reshape(m, n, -1)
+    a = answer.reshape(n, -1)
+    max_shift = min(int(round(COPY_MAX_SHIFT_S * COPY_FPS)), n - 1)
+    shifts = np.arange(-max_shift, max_shift + 1)
+    t = np.arange(windows * w)
+    u = t[:, None] + shifts[None, :]  # (frames, shifts): the sample of the other dance each sample of `answer` meets
+    inside = (u >= 0) & (u < n)
+    u = np.clip(u, 0, n - 1)
+    gram = (b.reshape(m * n, -1) @ a[: len(t)].T).reshape(m, n, len(t))  # products of every pair of samples
+    cross = gram[:, u, t[:, None]]  # (m, frames, shifts)
+    b2 = np.einsum("knd,knd->kn", b, b)[:, u]
+    a2 = np.einsum("nd,nd->n", a[: len(t)], a[: len(t)])[None, :, None]
+    squared = np.maximum(a2 + b2 - 2.0 * cross, 0.0) / len(COPY_JOINTS)  # mean squared joint distance per sample
+    squared = np.where(inside, squared, np.inf).reshape(m, windows, w, len(shifts)).mean(axis=2)
+    miss = COPY_TOLERANCE_M**2
+    cost = np.minimum(squared, miss)  # a window with nothing to match costs what a missed one does
+    total = cost[:, 0].copy()
+    came_from = np.zeros((m, windows, len(shifts)), np.int64)
+    lanes = np.arange(len(shifts))
+    for i in range(1, windows):
+        options = np.stack([np.pad(total[:, :-1], ((0, 0), (1, 0)), constant_values=np.inf), total,
+                            np.pad(total[:, 1:], ((0, 0), (0, 1)), constant_values=np.inf)])  # from shift -1, 0, +1
+        step = options.argmin(axis=0)
+        came_from[:, i] = lanes + step - 1
+        total = np.take_along_axis(options, step[None], axis=0)[0] + cost[:, i]
+    path = np.empty((m, windows), np.int64)
+    path[:, -1] = total.argmin(axis=1)
+    for i in range(windows - 1, 0, -1):
+        path[:, i - 1] = came_from[np.arange(m), i, path[:, i]]
+    along = np.take_along_axis(squared, path[:, :, None], axis=2)[:, :, 0]
+    hit = along < miss
+    with np.errstate(invalid="ignore"):
+        distance = np.sqrt(np.where(hit, along, 0.0).sum(axis=1) / hit.sum(axis=1))
+    return [CopyMatch(float(f), float(d) if h else float("inf")) for f, d, h in zip(hit.mean(axis=1), distance, hit.any(axis=1))]

@@ -1,37 +1,46 @@
-"""The miner: an HTTP service (FastAPI on uvicorn) serving protocol v1 to validators (DESIGN §7).
+"""The miner: an HTTP service (FastAPI on uvicorn) serving protocol a2a/2 to validators (DESIGN §7).
 
 Modules, one concern each:
   settings     `MinerSettings`: the `miner.*` settings, resolved for the chain served
   refusal      `HTTPRefusal`: a request refused with a status and a caller-safe line
-  body_intake  `BodyPool` and `receive_body`: bodies received before their signatures can be checked
+  body_intake  `BodyPool` and `receive_body`: bodies of authenticated callers, checked against their signed hash
   admission    `IntakeLimit` and `AdmissionQueue`: bounded preparation, then slots by stake
   audio_url    `fetch_audio_url`: prompt audio by URL, capped in size and time, public hosts only
   service      `MinerService`: one request from raw HTTP to answer, and the chain view it admits by
   app          the FastAPI app, the listening socket and uvicorn's configuration
 
-Admission is built so that a caller without a key cannot exhaust it: a request takes a
-generation slot only after its signature is verified and its caller is known to be registered with
-enough stake; before that, everything it can hold is bounded separately and cheaply.
+Admission is built so that a caller without a key cannot exhaust it for anyone else: a2a/2 signs
+the body's hash in the headers, so a request's signature is verified before any of its body is
+accepted; body bytes, then preparation, then generation slots go only to callers whose signature
+verified and who are registered with enough stake. Before that, what a keyless client can hold is
+a connection and its headers, bounded separately and cheaply.
 
-Before a request exists (connections.py): its headers have a deadline (`headers_timeout_s`) and
-at most `max_pending_connections` connections may be waiting for theirs (the oldest is closed
-first); idle keep-alive connections close after `keep_alive_s`; at most `max_connections` are served.
+Before a request proves itself (connections.py): at most `max_connections` unproven connections
+and `max_pending_connections` waiting for their headers, past which the oldest connection of the
+client address holding the most is closed; each connection, and each further request on one, costs
+its address a token of its keyless budget (`keyless_burst`, then `keyless_rate` per second; an
+authenticated request gives its token back), and an address out of tokens has its connections
+closed on arrival; headers have a deadline (`headers_timeout_s`); idle keep-alive connections
+close after `keep_alive_s`; an answer nobody reads for `send_timeout_s` is dropped with its connection.
 
-`POST /v1/generate` then runs, cheapest refusal first:
-  413  Content-Length over the cap (nothing of the body is read)
-  401  no auth headers, or headers that cannot be valid whatever the body (malformed, addressed to
-       another hotkey, stale): refused and closed before any of the body is read
-  403  the claimed hotkey is unregistered, below the minimum stake (in the subnet's alpha), or
-       (optionally) has no validator permit (a cached metagraph; the claim is not trusted for more)
+Every request's line and headers may take at most 16 KiB (431 and close beyond). `POST
+/v1/generate` then runs, cheapest refusal first; every refusal before the body closes the
+connection, so none of a refused body is read:
+  411  no Content-Length (the signature covers the body's length)
+  413  Content-Length over the cap
+  401  no auth headers, or no signed body hash (`X-A2A-Body-Sha256`: an a2a/1 client)
+  403  the claimed hotkey is not registered (a cached metagraph)
+  401  the signature over the headers (receiver, freshness, nonce, body hash and length) does not
+       verify (`bittensor.http_auth`)
+  403  the authenticated caller is below the minimum stake (in the subnet's alpha) or, when
+       required, has no validator permit; the answer says which
+  ---  from here on the caller is authenticated, registered and staked
   429  the body pool is full (see `BodyPool`): too many bodies, or too many bytes of them, being
-       received from this client address, under this claimed hotkey, or overall
+       received for this hotkey, or overall
   408  the body came too slowly: below `body_min_rate` after `body_grace_s`, or not complete
        within `body_timeout_s`
-  413  the streamed body passes the cap (counted chunk by chunk, never held beyond it)
-  401  the signature, receiver, freshness or nonce does not verify (`bittensor.http_auth`); the
-       connection is closed
-  ---  from here on the caller is authenticated, registered and staked
-  422  the body is not a valid a2a/1 request, or its audio cannot be decoded or fetched, or is
+  401  the body is not the one whose hash was signed
+  422  the body is not a valid a2a/2 request, or its audio cannot be decoded or fetched, or is
        shorter than the duration asked for
   429  every generation slot is busy and the waiting queue is full (the lowest stake is refused)
   504  the request's deadline (`timeout_s`, from its headers on) passed

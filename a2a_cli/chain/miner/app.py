@@ -15,27 +15,29 @@ from fastapi.responses import JSONResponse
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import RequestVerifier
-from a2a_cli.chain.connections import PendingConnections, guarded_h11
+from a2a_cli.chain.connections import ConnectionGuard, guarded_h11
 from a2a_cli.chain.miner.refusal import HTTPRefusal
 from a2a_cli.chain.miner.service import MinerService, log
 from a2a_cli.chain.miner.settings import MinerSettings
 from a2a_cli.errors import WorkError
 
-__all__ = ["MAX_HEADER_BYTES", "bind_socket", "create_app", "serve", "server_config"]
+__all__ = ["MAX_HEADER_BYTES", "bind_socket", "create_app", "header_size", "limit_header_size", "serve", "server_config"]
 
-MAX_HEADER_BYTES = 16 * 1024  # request line and headers (a signed a2a/1 request needs under 1 KB); 400 beyond
+MAX_HEADER_BYTES = 16 * 1024  # request line and headers (a signed a2a/2 request needs under 1 KB); 431 beyond
 
 
 def create_app(service: MinerService) -> Any:
     """The FastAPI app serving `service` (POST /v1/generate, GET /v1/health, the OpenAPI schema);
     tests and benchmarks serve it themselves."""
     app = FastAPI(title="a2a miner", version=protocol.PROTOCOL_VERSION,
-                  description="Audio-to-Animation miner: signed a2a/1 prompts in, SMPL dances out.")
+                  description="Audio-to-Animation miner: signed a2a/2 prompts in, SMPL dances out.")
     app.state.service = service
     error_schema = {"content": {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}}
     refusals = {code: {"description": why, **error_schema} for code, why in (
-        (401, "unsigned or badly signed"), (403, "caller refused"), (408, "body too slow"), (413, "body too large"),
-        (422, "invalid prompt"), (429, "at capacity"), (503, "chain not readable yet, or too many connections"), (504, "deadline passed"))}
+        (401, "unsigned or badly signed"), (403, "caller refused"), (408, "body too slow"), (411, "no Content-Length"),
+        (413, "body too large"),
+        (422, "invalid prompt"), (429, "at capacity"), (431, "request headers too large"), (503, "chain not readable yet"),
+        (504, "deadline passed"))}
 
     @app.post(
         protocol.GENERATE_PATH,
@@ -43,7 +45,7 @@ def create_app(service: MinerService) -> Any:
         responses=refusals,
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/GenerateRequest"}}}}},
-        summary="Generate a dance for a signed a2a/1 prompt",
+        summary="Generate a dance for a signed a2a/2 prompt",
     )
     async def generate(request: Request):
         started = time.perf_counter()
@@ -114,18 +116,44 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def server_config(app: Any, settings: MinerSettings, pending: PendingConnections, **options: Any) -> Any:
-    """The uvicorn.Config that bounds slow and idle clients (see connections.py and the package doc).
+def header_size(scope: dict) -> int:
+    """The bytes of an HTTP request's line and headers, as sent (an ASGI `scope`)."""
+    line = len(scope.get("method", "")) + len(scope.get("raw_path", b"")) + len(scope.get("query_string", b"")) + 12
+    return line + sum(len(name) + len(value) + 4 for name, value in scope.get("headers", ()))
 
-    app: the ASGI app (`create_app`). settings: `keep_alive_s` and `max_connections` apply here.
-    pending: the service's `PendingConnections` (the headers deadline and cap). options: further
-    uvicorn.Config arguments (log_level, lifespan, ...).
+
+def limit_header_size(app: Any) -> Any:
+    """`app` (ASGI) behind a cap of MAX_HEADER_BYTES on a request's line and headers: 431 and close
+    beyond. h11 bounds headers only while they are incomplete (`h11_max_incomplete_event_size`): a
+    17 or 60 KiB block that arrives whole would pass it."""
+
+    async def capped(scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and header_size(scope) > MAX_HEADER_BYTES:
+            log.info("%s 431 caller=- detail='request headers over %d bytes'", scope.get("path", "?"), MAX_HEADER_BYTES)
+            response = JSONResponse({"detail": f"request line and headers over {MAX_HEADER_BYTES} bytes"}, status_code=431,
+                                    headers={"connection": "close"})
+            await response(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return capped
+
+
+def server_config(app: Any, settings: MinerSettings, guard: ConnectionGuard, **options: Any) -> Any:
+    """The uvicorn.Config that bounds slow, idle and keyless clients (see connections.py and the package doc).
+
+    app: the ASGI app (`create_app`). settings: `keep_alive_s` applies here. guard: the service's
+    `ConnectionGuard` (fair shares, budgets, deadlines). options: further uvicorn.Config arguments
+    (log_level, lifespan, ...).
+
+    uvicorn's own `limit_concurrency` stays off: it answers 503 to everyone once connections are
+    many, which a keyless flood would turn against validators; the guard bounds unproven
+    connections by address instead, and authenticated ones are bounded by the body pool and admission.
     """
     import uvicorn
 
-    return uvicorn.Config(app, http=guarded_h11(pending), timeout_keep_alive=settings.keep_alive_s,
-                          limit_concurrency=settings.max_connections, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-                          access_log=False, **options)
+    return uvicorn.Config(limit_header_size(app), http=guarded_h11(guard), timeout_keep_alive=settings.keep_alive_s,
+                          h11_max_incomplete_event_size=MAX_HEADER_BYTES, access_log=False, **options)
 
 
 def serve(service: MinerService, sock: socket.socket, *, log_level: str = "info") -> None:
@@ -133,7 +161,7 @@ def serve(service: MinerService, sock: socket.socket, *, log_level: str = "info"
     SIGINT/SIGTERM gracefully); `log_level` is uvicorn's ("info", "warning", ...)."""
     import uvicorn
 
-    config = server_config(create_app(service), service.settings, service.pending, log_level=log_level, timeout_graceful_shutdown=5)
+    config = server_config(create_app(service), service.settings, service.guard, log_level=log_level, timeout_graceful_shutdown=5)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

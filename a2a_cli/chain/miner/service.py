@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from a2a_cli.chain import protocol
 from a2a_cli.chain.auth import AuthFailed, RequestVerifier
-from a2a_cli.chain.chain import Chain, Metagraph
-from a2a_cli.chain.connections import PendingConnections
+from a2a_cli.chain.chain import Chain, Metagraph, Neuron
+from a2a_cli.chain.connections import ConnectionGuard, KeylessBudget
 from a2a_cli.chain.miner.admission import AdmissionQueue, IntakeLimit
 from a2a_cli.chain.miner.audio_url import fetch_audio_url
 from a2a_cli.chain.miner.body_intake import BodyPool, receive_body
@@ -65,11 +65,14 @@ class MinerService:
         self.hotkey = hotkey
         self.model = model
         self._generate = generate
-        self.verifier = RequestVerifier(hotkey, max_age_s=settings.signature_max_age_s)
+        self.verifier = RequestVerifier(hotkey, max_timeout_s=settings.timeout_s, max_age_s=settings.signature_max_age_s)
         self.admission = AdmissionQueue(settings.max_concurrency, settings.max_queue)
         self.bodies = BodyPool.for_settings(settings)
         self.intake = IntakeLimit(settings.max_concurrency + settings.max_queue)
-        self.pending = PendingConnections(headers_timeout_s=settings.headers_timeout_s, max_pending=settings.max_pending_connections)
+        self.guard = ConnectionGuard(headers_timeout_s=settings.headers_timeout_s, max_pending=settings.max_pending_connections,
+                                     max_unproven=settings.max_connections,
+                                     budget=KeylessBudget(rate=settings.keyless_rate, burst=settings.keyless_burst),
+                                     send_timeout_s=settings.send_timeout_s)
         self.pool = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="a2a-generate")
         self._metagraph: Metagraph | None = None
         self._metagraph_at = float("-inf")
@@ -89,38 +92,32 @@ class MinerService:
                         log.warning("metagraph refresh failed: %s", str(e).splitlines()[0] if str(e) else type(e).__name__)
         return self._metagraph
 
-    async def caller_stake(self, hotkey: str) -> float:
-        """The stake (in the subnet's alpha) of the caller with ss58 `hotkey`, or HTTPRefusal 403 when
-        the blacklist refuses it (and closes: a refused request's body is unwanted)."""
+    async def registered(self, hotkey: str) -> Neuron:
+        """The neuron registered with the ss58 `hotkey`, or HTTPRefusal 403 (closing: a refused
+        request's body is unwanted). Cheap: asked of a claim, before its signature is checked."""
         neuron = (await self.metagraph()).by_hotkey(hotkey)
         if neuron is None:
             raise HTTPRefusal(403, "caller hotkey is not registered on this subnet", close=True)
+        return neuron
+
+    def admitted_stake(self, neuron: Neuron) -> float:
+        """The stake (in the subnet's alpha) of an authenticated caller, or HTTPRefusal 403 saying
+        why the blacklist refuses it (below `min_stake`, or no validator permit when one is required)."""
         if neuron.stake < self.settings.min_stake:
-            raise HTTPRefusal(403, f"caller stake is below this miner's minimum of {self.settings.min_stake:g} alpha", close=True)
+            raise HTTPRefusal(403, f"caller stake {neuron.stake:g} alpha is below this miner's minimum of "
+                              f"{self.settings.min_stake:g} alpha", close=True)
         if self.settings.require_validator_permit and not neuron.validator_permit:
-            raise HTTPRefusal(403, "caller has no validator permit", close=True)
+            raise HTTPRefusal(403, "caller has no validator permit, which this miner requires", close=True)
         return neuron.stake
 
     async def handle_generate(self, request: Any) -> dict:
         """One prompt, from the raw Starlette `request` to the response dict (or HTTPRefusal), running
         the refusals of the package doc in order."""
-        limit = self.settings.max_request_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            raise HTTPRefusal(413, f"request body is over the {limit}-byte limit", close=True)
-        claimed = RequestVerifier.claimed_hotkey(request.headers)
-        if not claimed:
-            raise HTTPRefusal(401, "request is not signed (missing X-Bittensor-* headers)", close=True)
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        try:
-            self.verifier.check_headers(request.headers, method=request.method, path=path)
-        except AuthFailed as e:
-            raise HTTPRefusal(401, str(e), close=True) from None
-        await self.caller_stake(claimed)  # a cheap 403 for claims that could never be let in
+        caller, signed_sha256, stake = await self._authenticate(request)
         try:
             async with asyncio.timeout(self.settings.timeout_s):  # a body trickled in slowly counts too
-                caller, body = await self._authenticate(request, path)
-                stake = await self.caller_stake(caller)
+                with self.bodies.entry(caller) as take:
+                    body = await receive_body(request, take, self.settings, signed_sha256)
                 with self.intake.slot():
                     prompt, samples, sr = await self._prepare(request, body)
                 await self.admission.acquire(stake)
@@ -136,19 +133,29 @@ class MinerService:
         request.state.frames = motion.n_frames
         return protocol.GenerateResponse(motion=payload, model=self.model, generation_s=round(generation_s, 4)).model_dump()
 
-    async def _authenticate(self, request: Any, path: str) -> tuple[str, bytes]:
-        """Receive the body inside the body pool and verify its signature: (the caller's hotkey, the
-        body), or HTTPRefusal (the connection of a caller whose signature fails is closed)."""
-        address = request.client.host if request.client else "-"
-        with self.bodies.entry(address, RequestVerifier.claimed_hotkey(request.headers)) as take:
-            body = await receive_body(request, take, self.settings)
-            # hashing a body of many MB takes tens of ms: off the event loop
-            try:
-                caller = await asyncio.to_thread(self.verifier.verify, request.headers, body, method=request.method, path=path)
-            except AuthFailed as e:
-                raise HTTPRefusal(401, str(e), close=True) from None
+    async def _authenticate(self, request: Any) -> tuple[str, str, float]:
+        """Everything decided from the headers alone, before any of the body is accepted: (the
+        caller's verified hotkey, the body's signed sha256, the caller's stake), or HTTPRefusal.
+        Every refusal here closes the connection: its body is never read."""
+        limit = self.settings.max_request_bytes
+        declared = request.headers.get("content-length")
+        if declared is None:
+            raise HTTPRefusal(411, "a signed request needs a Content-Length (the signature covers it)", close=True)
+        if not declared.isdigit() or int(declared) > limit:
+            raise HTTPRefusal(413, f"request body is over the {limit}-byte limit", close=True)
+        claimed = RequestVerifier.claimed_hotkey(request.headers)
+        if not claimed:
+            raise HTTPRefusal(401, "request is not signed (missing X-Bittensor-* headers)", close=True)
+        neuron = await self.registered(claimed)  # a cheap 403 for claims that could never be let in
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        try:
+            caller, signed_sha256 = self.verifier.verify_headers(request.headers, method=request.method, path=path)
+        except AuthFailed as e:
+            raise HTTPRefusal(401, str(e), close=True) from None
         request.state.caller = caller
-        return caller, body
+        stake = self.admitted_stake(neuron)
+        self.guard.prove(request.client)  # its connection is the caller's now, outside every keyless bound
+        return caller, signed_sha256, stake
 
     async def _prepare(self, request: Any, body: bytes) -> tuple[protocol.GenerateRequest, np.ndarray, int]:
         """Parse the verified body and get its audio: everything done before admission."""
@@ -186,5 +193,7 @@ class MinerService:
         """What GET /v1/health answers: protocol, model, hotkey and the load right now."""
         return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "model": self.model, "hotkey": self.hotkey,
                 "active": self.admission.active, "waiting": self.admission.waiting, "receiving": self.bodies.requests,
-                "pending_connections": len(self.pending),
+                "pending_connections": len(self.guard.pending), "unproven_connections": len(self.guard.unproven),
+                "closed_connections": {"headers_late": self.guard.closed_late, "pushed_out": self.guard.closed_evicted,
+                                       "over_budget": self.guard.closed_over_budget, "unread": self.guard.closed_unread},
                 "max_concurrency": self.settings.max_concurrency, "max_queue": self.settings.max_queue}

@@ -63,14 +63,17 @@ class MinerSettings:
     signature_max_age_s: float = _DEFAULT["signature_max_age_s"]
     external_ip: str = _DEFAULT["external_ip"]  # advertised on chain by `a2a mine`; "" means the bound host
     headers_timeout_s: float = _DEFAULT["headers_timeout_s"]  # from connecting (or the last response) to the end of the headers
-    max_pending_connections: int = _DEFAULT["max_pending_connections"]  # waiting for their headers; the oldest is closed first
-    max_connections: int = _DEFAULT["max_connections"]  # served at once (uvicorn's limit_concurrency: 503 beyond)
+    max_pending_connections: int = _DEFAULT["max_pending_connections"]  # waiting for their headers (fair shares per address)
+    max_connections: int = _DEFAULT["max_connections"]  # without an authenticated request (fair shares per address)
+    keyless_rate: float = _DEFAULT["keyless_rate"]  # connections and unauthenticated requests per second per address
+    keyless_burst: int = _DEFAULT["keyless_burst"]  # ... at once, before the rate applies
+    send_timeout_s: float = _DEFAULT["send_timeout_s"]  # an answer that cannot move this long is dropped
     keep_alive_s: float = _DEFAULT["keep_alive_s"]  # an idle keep-alive connection is closed after this
     body_timeout_s: float = _DEFAULT["body_timeout_s"]  # the whole body, from the end of the headers
     body_grace_s: float = _DEFAULT["body_grace_s"]  # before the minimum rate applies
     body_min_rate: int = _DEFAULT["body_min_rate"]  # bytes/s, averaged from the end of the headers
-    body_pool_requests: int = _DEFAULT["body_pool_requests"]  # unverified bodies being received at once (1/16 per client address)
-    body_pool_bytes: int = _DEFAULT["body_pool_bytes"]  # bytes of them held (a quarter per address and per claimed hotkey)
+    body_pool_requests: int = _DEFAULT["body_pool_requests"]  # bodies of authenticated callers received at once (1/16 per hotkey)
+    body_pool_bytes: int = _DEFAULT["body_pool_bytes"]  # bytes of them held (a quarter per hotkey)
 
     @classmethod
     def from_settings(cls, settings: Any) -> MinerSettings:
