@@ -327,7 +327,7 @@ def test_a_delayed_and_mirrored_copy_of_an_earlier_answer_scores_zero(tmp_path, 
     validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
     verdicts = validator.judge(request, analysis, None, [reply(1, body_of(dance), 1.0), reply(2, body_of(copy), 2.0),
                                                          reply(3, body_of(other), 3.0)])
-    assert verdicts[0].score > 0.3 and verdicts[2].score > 0.3
+    assert verdicts[0].score > 0.1 and verdicts[2].score > 0.1  # procedural dances: realism factor ~0.2 since judge 3.0
     assert (verdicts[1].score, verdicts[1].reason) == (0.0, "copy of uid 1's answer")
 
 

@@ -10,6 +10,9 @@ every frame value (a finite number, as many per line as the hierarchy declares c
 
 from __future__ import annotations
 
+import re
+import warnings
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +28,8 @@ ROTATION_CHANNELS = ("xrotation", "yrotation", "zrotation")
 MAX_FRAMES = MAX_FILE_FRAMES  # one home: motion.MAX_FILE_FRAMES
 MAX_JOINTS = 500  # rigs with face and finger joints have a few hundred; also bounds the parser's recursion
 _MAX_VALUE_CHARS = 64  # characters per channel beyond which a frame line is not numbers of a dance
+_FRAME_LINE = re.compile(r"^[ \t]*\S", re.MULTILINE)  # a line that is not blank
+_MOTION_LINE = re.compile(r"^[ \t]*MOTION[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
 MAX_VALUES = 16_000_000  # frames x channels (128 MB of float64): 10 minutes at 120 fps of 74 joints
 
 
@@ -121,14 +126,15 @@ def parse_bvh(data: str | bytes, check: Callable[[list[BvhJoint]], None] | None 
             raise InputError("BVH data is not UTF-8 text") from None
     else:
         text = data
-    lines = text.splitlines()
-    motion_at = next((i for i, line in enumerate(lines) if line.strip().upper() == "MOTION"), None)
-    if motion_at is None:
+    motion = _MOTION_LINE.search(text)
+    if motion is None:
         raise InputError("BVH has no MOTION section")
-    joints = _read_hierarchy(_Tokens(lines[:motion_at]))
+    head = text[: motion.start()].splitlines()
+    joints = _read_hierarchy(_Tokens(head))
     if check is not None:
         check(joints)
-    fps, values = _read_frames(lines, motion_at, sum(len(j.channels) for j in joints), min(max_frames, MAX_FRAMES))
+    fps, values = _read_frames(text, motion.end(), len(head) + 1, sum(len(j.channels) for j in joints),
+                               min(max_frames, MAX_FRAMES))
     return BvhData(joints, values, fps)
 
 
@@ -196,11 +202,23 @@ def _read_channels(tokens: _Tokens, name: str) -> tuple[str, ...]:
     return channels
 
 
-def _read_frames(lines: list[str], motion_at: int, n_channels: int, max_frames: int) -> tuple[float, np.ndarray]:
-    body = [(n + 1, line) for n, line in enumerate(lines[motion_at + 1:], start=motion_at + 1) if line.strip()]
-    if len(body) < 2:
-        raise InputError("BVH MOTION section needs 'Frames:' and 'Frame Time:' lines")
-    (frames_line, frames_text), (time_line, time_text) = body[0], body[1]
+def _read_frames(text: str, at: int, motion_line: int, n_channels: int, max_frames: int) -> tuple[float, np.ndarray]:
+    """(fps, frames x channels values) of the MOTION section that starts at `text[at:]` (the line after
+    the MOTION keyword, line `motion_line` of the file). The two header lines are read as lines; the
+    frames are parsed by numpy's C reader from the text in one pass into one array, never a Python
+    object per number or per line, after the declared count is checked against `max_frames` and the
+    longest line against `_MAX_VALUE_CHARS` per channel. Any fault is then named, line by line."""
+    header, line_no, pos = [], motion_line, at
+    while len(header) < 2:
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        if pos >= len(text):
+            raise InputError("BVH MOTION section needs 'Frames:' and 'Frame Time:' lines")
+        line_no += 1
+        if text[pos:end].strip():
+            header.append((line_no, text[pos:end]))
+        pos = end + 1
+    (frames_line, frames_text), (time_line, time_text) = header
     frames_tok = frames_text.split()
     if len(frames_tok) != 2 or frames_tok[0].lower() != "frames:" or not frames_tok[1].isdecimal():
         raise InputError(f"BVH line {frames_line}: expected 'Frames: N', got {_shown(frames_text.strip())}")
@@ -215,18 +233,23 @@ def _read_frames(lines: list[str], motion_at: int, n_channels: int, max_frames: 
         raise InputError(f"BVH declares {n_frames} frames, over the cap of {max_frames}")
     if n_frames * n_channels > MAX_VALUES:
         raise InputError(f"BVH declares {n_frames} frames of {n_channels} channels, over the cap of {MAX_VALUES} values")
-    frame_lines = body[2:]
-    longest = max(len(line) for _, line in frame_lines) if frame_lines else 0
-    if longest > _MAX_VALUE_CHARS * max(n_channels, 1):
-        raise InputError(f"BVH frame line of {longest} characters is too long for a frame of {n_channels} channels")
-    if len(frame_lines) != n_frames:
-        raise InputError(f"BVH says Frames: {n_frames} but {len(frame_lines)} frame lines follow")
-    try:  # numpy's parser in one pass; on any fault the line-by-line reading below names it
-        values = np.loadtxt([line for _, line in frame_lines], dtype=np.float64, comments=None, ndmin=2)
-        if values.shape != (n_frames, n_channels):
-            raise ValueError("column count")
-    except ValueError:
-        values = _read_frames_line_by_line(frame_lines, n_channels)
+    body = text[pos:]
+    cap = _MAX_VALUE_CHARS * max(n_channels, 1)
+    if re.search(rf"[^\n]{{{cap + 1}}}", body):
+        raise InputError(f"BVH has a frame line of over {cap} characters: too long for a frame of {n_channels} channels")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # older numpy warns where text stops parsing
+            values = np.fromstring(body, dtype=np.float64, sep=" ") if body.strip() else np.zeros(0)
+    except ValueError:  # text that is not numbers: named line by line below
+        values = np.zeros(0)
+    n_lines = sum(1 for _ in _FRAME_LINE.finditer(body))
+    if values.size != n_frames * n_channels or n_lines != n_frames:
+        lines = [(line_no + 1 + i, line) for i, line in enumerate(body.splitlines()) if line.strip()]
+        if len(lines) != n_frames:
+            raise InputError(f"BVH says Frames: {n_frames} but {len(lines)} frame lines follow")
+        values = _read_frames_line_by_line(lines, n_channels)
+    values = values.reshape(n_frames, n_channels)
     require_finite(values, "BVH motion")
     return fps, values
 
