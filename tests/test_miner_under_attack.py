@@ -487,6 +487,19 @@ def test_the_keyless_budget_refills_at_its_rate_up_to_its_burst():
     assert client_address("::ffff:10.0.0.1") == "10.0.0.1" and client_address("127.0.0.5") == "127.0.0.5"
 
 
+def test_the_keyless_budget_tracks_a_bounded_number_of_addresses(monkeypatch):
+    from a2a_cli.chain import connections
+
+    monkeypatch.setattr(connections, "MAX_TRACKED_ADDRESSES", 100)
+    now = [0.0]
+    budget = connections.KeylessBudget(rate=0.001, burst=5, clock=lambda: now[0])
+    addresses = [f"10.0.{i // 256}.{i % 256}" for i in range(1000)]
+    for address in addresses:  # every one still spending: none refilled
+        assert budget.spend(address)
+    assert sum(budget.tokens(a) < 5 for a in addresses) <= 100  # what it remembers: addresses below their burst
+    assert budget.tokens("10.0.3.231") == 4  # the most recent is remembered
+
+
 # --- the body pool ------------------------------------------------------------------------------
 
 

@@ -2,12 +2,12 @@
 
 Modules, each one concept:
   protocol        the a2a/2 request/response models, their limits and codecs (wav, npz, bvh), the capped HTTP read
-  auth            signing and verifying requests with `bittensor.http_auth` (btauth/1); wallets
+  auth            signing and verifying requests with `bittensor.http_auth` (btauth/1) over the headers; wallets
   chain           the `Chain` interface, `Neuron`/`Metagraph`, weight normalisation, which addresses may be advertised
   networks        `open_chain`: from a network name to its chain (sim or bittensor)
   local_chain     the file-backed sim chain for `--network sim`
   subtensor_chain the real chain over bittensor 11
-  connections     uvicorn's h11 protocol with a headers deadline and a cap on connections waiting for them
+  connections     what a connection may hold before it proves itself: fair shares per address, a keyless budget, deadlines
   miner           (a package) the miner's FastAPI service: body intake, admission by stake, generation, the app
   prompts         where a validator's prompts come from: a local library of songs or a challenge endpoint
   state           the validator's persisted moving averages, one process per state file

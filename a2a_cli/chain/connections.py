@@ -53,7 +53,7 @@ __all__ = ["MAX_TRACKED_ADDRESSES", "SEND_BUFFER_BYTES", "AddressShares", "Conne
 
 log = logging.getLogger("a2a.miner")
 
-MAX_TRACKED_ADDRESSES = 65_536  # budgets kept at once; past it, those refilled to the full burst are forgotten
+MAX_TRACKED_ADDRESSES = 65_536  # budgets kept at once; past it, those refilled to the full burst (else the least recent) are forgotten
 # The kernel's send buffer of each connection (Linux doubles it): an answer larger than this flows
 # through as the client reads; loopback autotuning would otherwise let one unread connection hold MBs.
 SEND_BUFFER_BYTES = 256 * 1024
@@ -187,8 +187,11 @@ class KeylessBudget:
 
     def _set(self, address: str, tokens: float) -> None:
         if address not in self._tokens and len(self._tokens) >= MAX_TRACKED_ADDRESSES:
+            # forget the addresses refilled to the full burst (nothing is lost), else the oldest half
             now = self._clock()
-            self._tokens = {a: (held, at) for a, (held, at) in self._tokens.items() if held + (now - at) * self.rate < self.burst}
+            kept = {a: (held, at) for a, (held, at) in self._tokens.items() if held + (now - at) * self.rate < self.burst}
+            self._tokens = kept if len(kept) < MAX_TRACKED_ADDRESSES else dict(list(kept.items())[MAX_TRACKED_ADDRESSES // 2 :])
+        self._tokens.pop(address, None)  # re-inserted last: the dict stays in order of last use
         self._tokens[address] = (tokens, self._clock())
 
 
