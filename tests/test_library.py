@@ -171,3 +171,23 @@ def test_join_blend_adds_no_speed_at_the_join():
     slope = np.gradient(w, u)
     assert abs(slope[50]) < 0.1 < 1.0 < slope[25]  # still at the join, moving between (smoothstep: 1.5 at the join)
     assert np.allclose(slope, slope[::-1])
+
+
+def test_the_miner_serves_the_library_model_from_the_library_in_its_settings(tmp_path):
+    """`a2a mine --model library [--library DIR]`: the miner's generate function dances from the
+    library its settings name, exactly the frames asked for, and names the clips it used."""
+    from a2a_cli.chain.miner import model_generate_fn
+    from a2a_cli.config import load_settings
+    from a2a_cli.examples import synth_song
+
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for take in ("cmu_salsa_60_11", "cmu_salsa_61_12"):
+        shutil.copy(REAL / f"{take}.npz", folder / f"{take}.npz")
+    settings = load_settings(flags={"generate.library": str(folder)})
+    generate = model_generate_fn("library", settings)
+    motion = generate(synth_song(110, 6.0, 22050, seed=4), 22050, 5.5, 11)
+    assert motion.n_frames == 165
+    used = {clip["name"] if isinstance(clip, dict) else str(clip) for clip in motion.meta.get("clips", [])}
+    assert used and all("cmu_salsa_6" in name for name in used), motion.meta
+    assert (folder / CACHE_NAME).is_file()  # indexed once, cached beside the library
