@@ -13,9 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "Y_UP_TO_Z_UP", "Z_UP_TO_Y_UP", "axis_angle_to_matrix", "axis_angle_to_quaternion", "euler_to_matrix",
-    "matrix_to_6d", "matrix_to_axis_angle", "matrix_to_euler_zyx", "matrix_to_quaternion",
-    "quaternion_to_axis_angle", "quaternion_to_matrix", "sixd_to_matrix",
+    "Y_UP_TO_Z_UP", "Z_UP_TO_Y_UP", "axis_angle_to_matrix", "axis_angle_to_quaternion", "euler_to_matrix", "matrix_to_6d", "matrix_to_axis_angle", "matrix_to_euler_zyx", "matrix_to_quaternion", "quaternion_to_axis_angle", "quaternion_to_matrix", "sixd_to_matrix", "slerp",
 ]
 
 _EPS = 1e-8
@@ -165,3 +163,18 @@ def matrix_to_euler_zyx(m: np.ndarray) -> np.ndarray:
 # y-up (SMPL, AIST++, BVH) <-> z-up (EDGE): a rotation of +90 degrees about x takes y to z.
 Y_UP_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 Z_UP_TO_Y_UP = Y_UP_TO_Z_UP.T
+
+
+def slerp(q0: np.ndarray, q1: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Spherical interpolation of unit quaternions (..., 4) along the shorter arc; `weight` (0 at q0,
+    1 at q1) broadcasts against (..., 1). Returns unit quaternions (..., 4)."""
+    dot = np.sum(q0 * q1, axis=-1, keepdims=True)
+    q1 = np.where(dot < 0, -q1, q1)
+    dot = np.clip(np.abs(dot), -1.0, 1.0)
+    theta = np.arccos(dot)
+    sin = np.sin(theta)
+    close = sin < 1e-6
+    a = np.where(close, 1.0 - weight, np.sin((1.0 - weight) * theta) / np.where(close, 1.0, sin))
+    b = np.where(close, weight, np.sin(weight * theta) / np.where(close, 1.0, sin))
+    out = a * q0 + b * q1
+    return out / np.linalg.norm(out, axis=-1, keepdims=True)

@@ -10,10 +10,10 @@ import numpy as np
 
 from a2a_cli.errors import InputError
 from a2a_cli.motion.formats import EDGE_ROT6D
-from a2a_cli.motion.rotations import matrix_to_6d, matrix_to_quaternion, quaternion_to_matrix, sixd_to_matrix
+from a2a_cli.motion.rotations import matrix_to_6d, matrix_to_quaternion, quaternion_to_matrix, sixd_to_matrix, slerp
 from a2a_cli.motion.skeleton import N_JOINTS
 
-__all__ = ["HOP", "WINDOW", "condition_windows", "slerp", "stitch_windows", "window_count"]
+__all__ = ["HOP", "WINDOW", "condition_windows", "stitch_windows", "window_count"]
 
 WINDOW = 150  # frames per EDGE window (5 s at 30 fps); the network's null condition fixes it
 HOP = WINDOW // 2  # consecutive windows share half their frames
@@ -37,20 +37,6 @@ def condition_windows(features: np.ndarray, n_frames: int) -> np.ndarray:
     while feats.shape[0] < needed:  # symmetric padding, repeated for songs far shorter than a window
         feats = np.concatenate([feats, feats[::-1][: needed - feats.shape[0]]])
     return np.stack([feats[i * HOP:i * HOP + WINDOW] for i in range(n_windows)])
-
-
-def slerp(q0: np.ndarray, q1: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Spherical interpolation of unit quaternions (..., 4) along the shorter arc; weight broadcasts."""
-    dot = np.sum(q0 * q1, axis=-1, keepdims=True)
-    q1 = np.where(dot < 0, -q1, q1)
-    dot = np.clip(np.abs(dot), -1.0, 1.0)
-    theta = np.arccos(dot)
-    sin = np.sin(theta)
-    close = sin < 1e-6
-    a = np.where(close, 1.0 - weight, np.sin((1.0 - weight) * theta) / np.where(close, 1.0, sin))
-    b = np.where(close, weight, np.sin(weight * theta) / np.where(close, 1.0, sin))
-    out = a * q0 + b * q1
-    return out / np.linalg.norm(out, axis=-1, keepdims=True)
 
 
 def stitch_windows(vectors: np.ndarray) -> np.ndarray:

@@ -32,11 +32,11 @@ import numpy as np
 
 from a2a_cli.frame_rate import FPS
 from a2a_cli.generation.library.index import JOIN_MARGIN_FRAMES, MotionLibrary, heading
-from a2a_cli.motion.rotations import axis_angle_to_quaternion, quaternion_to_axis_angle
+from a2a_cli.motion.rotations import axis_angle_to_quaternion, quaternion_to_axis_angle, slerp
 
 __all__ = [
     "BLEND_FRAMES", "CHOICES", "JOIN_DELAY_FRAMES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "Plan", "Segment",
-    "render_plan", "plan_segments", "slerp", "song_grid",
+    "render_plan", "plan_segments", "song_grid",
 ]
 
 BLEND_FRAMES = 4  # frames blended on each side of a join (9 in all, 0.3 s)
@@ -197,20 +197,6 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
         k, previous = end, last
         if grid[k] >= n_frames - 1 + BLEND_FRAMES:
             return plan
-
-
-def slerp(q0: np.ndarray, q1: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Spherical interpolation of unit quaternions (..., 4) by `t` (broadcast to (..., 1)), shortest arc."""
-    dot = np.sum(q0 * q1, axis=-1, keepdims=True)
-    q1 = np.where(dot < 0, -q1, q1)
-    dot = np.abs(dot)
-    angle = np.arccos(np.clip(dot, -1.0, 1.0))
-    sin = np.sin(angle)
-    near = sin < 1e-6
-    a = np.where(near, 1.0 - t, np.sin((1.0 - t) * angle) / np.where(near, 1.0, sin))
-    b = np.where(near, t, np.sin(t * angle) / np.where(near, 1.0, sin))
-    out = a * q0 + b * q1
-    return out / np.linalg.norm(out, axis=-1, keepdims=True)
 
 
 def _warp(song_knots: np.ndarray, library_knots: np.ndarray, frames: np.ndarray) -> np.ndarray:
