@@ -337,15 +337,10 @@ class Validator:
     @staticmethod
     def _score(motion: Any, analysis: Any, reference: Any, latency_s: float, model: str) -> Verdict:
         from a2a_cli.scoring import score_motion
-        from a2a_cli.scoring.motion_traits import window_traits
-        from a2a_cli.scoring.realism import shipped_model
-        from a2a_cli.scoring.validity import at_judge_rate
 
         try:
             report = score_motion(motion, analysis, reference=reference, latency_s=latency_s)
-            style = None
-            if report.passed:
-                style = shipped_model().style_vector(window_traits(at_judge_rate(motion).joints)).tolist()
+            style = report.style.tolist() if report.passed and report.style is not None else None
         except Exception as e:  # the judge must not fall over on one answer; it scores 0 and says why
             return Verdict(0.0, f"scoring failed: {type(e).__name__}", model)
         return Verdict(report.validator_score, "; ".join(report.reasons) or "ok", model, style)

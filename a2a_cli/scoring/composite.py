@@ -103,6 +103,7 @@ class ScoreReport:
     factors: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     judge_version: str = JUDGE_VERSION
+    style: np.ndarray | None = None  # the dance's style (realism.RealismVerdict.style), for the validator
 
     @property
     def passed(self) -> bool:
@@ -339,12 +340,13 @@ def score_motion(motion: Motion, audio: AudioAnalysis | None = None, *, referenc
         components["variety"] = _ramp(residual, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
         if audio is not None:
             _music_terms(batch, audio, fps, metrics, components)
-        components["realism"], unlike = _realism(joints, batch, reference_stats, metrics)
+        components["realism"], unlike, style = _realism(joints, batch, reference_stats, metrics)
     else:
-        unlike = []
+        unlike, style = [], None
     metrics.update({g.name: g.value for g in gates})
     if not all(g.passed for g in gates) or not components:
-        return ScoreReport(0.0, gates, components, metrics, factors, _reasons(gates, components, factors, metrics, unlike))
+        return ScoreReport(0.0, gates, components, metrics, factors, _reasons(gates, components, factors, metrics, unlike),
+                           style=style)
     total = sum(WEIGHTS[k] for k in components)
     blend = sum(WEIGHTS[k] * v for k, v in components.items()) / total
     if "sync" in components:
@@ -355,7 +357,8 @@ def score_motion(motion: Motion, audio: AudioAnalysis | None = None, *, referenc
         factors["latency"] = 1.0 - LATENCY_WEIGHT + LATENCY_WEIGHT * latency_score(latency_s)
     score = float(np.clip(blend * float(np.prod(list(factors.values()))), 0.0, 1.0))
     metrics["blend"] = blend
-    return ScoreReport(score, gates, components, metrics, factors, _reasons(gates, components, factors, metrics, unlike))
+    return ScoreReport(score, gates, components, metrics, factors, _reasons(gates, components, factors, metrics, unlike),
+                       style=style)
 
 
 def _similarity(joints, reference_joints, latency_s, replay_tolerance_m, metrics: dict, components: dict) -> Gate:
@@ -400,8 +403,8 @@ def _music_terms(batch: ClipBatch, audio, fps: float, metrics: dict, components:
         components["energy"], metrics["energy_r"] = energy
 
 
-def _realism(joints: np.ndarray, batch: ClipBatch, stats, metrics: dict) -> tuple[float, list[str]]:
-    """(the realism term, what is unlike people in words): the realism model's mean window credit
+def _realism(joints: np.ndarray, batch: ClipBatch, stats, metrics: dict) -> tuple[float, list[str], np.ndarray]:
+    """(the realism term, what is unlike people in words, the dance's style): the realism model's mean window credit
     (realism.py), full from REALISM_HUMAN; with reference statistics (fid.ReferenceStats) also held
     to exp(-max(d - 1, 0) / 2), d the RMS z-score of this clip's kinetic energies against the real
     dances' (not the expenditure columns, which mostly measure body shape and travel: kinetic.py).
@@ -421,7 +424,7 @@ def _realism(joints: np.ndarray, batch: ClipBatch, stats, metrics: dict) -> tupl
         if kinetic < credit:
             unlike = [f"kinetic energies {d:.1f} standard deviations from your reference dances'"]
         credit = min(credit, kinetic)
-    return credit, unlike
+    return credit, unlike, verdict.style
 
 
 # What a low credit means, for the reasons of a report (term or factor name -> explanation).

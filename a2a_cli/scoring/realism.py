@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -69,22 +69,25 @@ def transformed(traits: np.ndarray) -> np.ndarray:
 class RealismVerdict:
     """One clip's realism: `credit` in [0, 1] (mean window credit), `window_credits` (W,), each
     trait's median over the windows (`traits`, original units) and its mean share of the windows'
-    unlikeness beyond the threshold (`shares`), for the reasons."""
+    unlikeness beyond the threshold (`shares`), for the reasons; `style` for the validator's
+    per-miner variety."""
 
     credit: float
     window_credits: np.ndarray
     traits: dict[str, float]
     shares: dict[str, float]
+    style: np.ndarray  # (F,) `RealismModel.style_vector` of the windows (empty for a clip of none)
 
     def unlike_people(self, model: RealismModel, limit: int = 3) -> list[str]:
         """The traits that make the dance least like people, in words, worst first."""
         worst = sorted(((share, name) for name, share in self.shares.items() if share > 1.0), reverse=True)[:limit]
+        below = transformed(np.array([self.traits[n] for n in model.traits])) < model.mean
         lines = []
         for _, name in worst:
             i = model.traits.index(name)
             trait = TRAITS[i]
             value = self.traits[name]
-            words = trait.low if transformed(np.array([self.traits[n] for n in model.traits]))[i] < model.mean[i] else trait.high
+            words = trait.low if below[i] else trait.high
             unit = f" {trait.unit}" if trait.unit else ""
             lines.append(f"{words} ({name.replace('_', ' ')} {value:.2f}{unit}; people {model.low[i]:.2f}-{model.high[i]:.2f})")
         return lines
@@ -112,7 +115,12 @@ class RealismModel:
     def style_vector(self, traits: np.ndarray) -> np.ndarray:
         """One answer's style: the mean of its windows' transformed traits (W, F), whitened by the
         model's precision so that distances between styles are in real dancers' standard units. (F,)"""
-        return transformed(np.asarray(traits, dtype=np.float64)).mean(axis=0) @ np.linalg.cholesky(self.precision)
+        return transformed(np.asarray(traits, dtype=np.float64)).mean(axis=0) @ self._whitening
+
+    @cached_property
+    def _whitening(self) -> np.ndarray:
+        """The Cholesky factor of the precision: x @ it has unit covariance among real windows."""
+        return np.linalg.cholesky(self.precision)
 
     def diversity(self, styles: np.ndarray) -> float:
         """How varied a miner's recent answers are next to real dancers: the median distance between
@@ -152,7 +160,7 @@ class RealismModel:
         """The realism of one clip from its window traits (W, F) (`motion_traits.window_traits`)."""
         traits = np.asarray(traits, dtype=np.float64)
         if traits.shape[0] == 0:
-            return RealismVerdict(0.0, np.zeros(0), {}, {})
+            return RealismVerdict(0.0, np.zeros(0), {}, {}, np.zeros(0))
         d2, shares = self.unlikeness(traits)
         credits = np.exp(-np.maximum(d2 - self.threshold, 0.0) / SOFTNESS)
         beyond = np.maximum(d2 - self.threshold, 0.0) / np.maximum(d2, 1e-9)  # the part of d2 past the threshold
@@ -160,6 +168,7 @@ class RealismModel:
             float(credits.mean()), credits,
             {name: float(v) for name, v in zip(self.traits, np.median(traits, axis=0))},
             {name: float(v) for name, v in zip(self.traits, (shares * beyond[:, None]).mean(axis=0))},
+            self.style_vector(traits),
         )
 
     def to_json(self) -> str:
