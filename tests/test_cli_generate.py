@@ -417,7 +417,7 @@ def test_a_failed_gate_is_named_in_the_table_and_the_json(tmp_path, capsys, monk
             n = base.check_duration(duration_s)
             return Motion(poses=np.zeros((n, 24, 3)), trans=np.tile([0.0, 0.95, 0.0], (n, 1)), meta={"model": "frozen"})
 
-    monkeypatch.setitem(base._FACTORIES, "frozen", (Frozen, False))
+    monkeypatch.setitem(base._FACTORIES, "frozen", (Frozen, False, "dance"))
     song = write_song(tmp_path / "song.wav", 2.0)
     code, out, err = a2a(capsys, str(song), "--model", "frozen", "--json")
     assert code == 0, err

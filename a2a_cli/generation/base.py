@@ -13,13 +13,16 @@ from a2a_cli.errors import InputError
 from a2a_cli.frame_rate import FPS
 from a2a_cli.scoring.constants import MIN_DURATION_S  # one home: the judge refuses shorter answers too
 
+from a2a_cli.tasks import DANCE, check_task
+
 if TYPE_CHECKING:
     from a2a_cli.audio.analysis import AudioAnalysis
+    from a2a_cli.audio.speech import SpeechAnalysis
     from a2a_cli.motion.motion import Motion
 
 __all__ = [
-    "Generator", "MAX_DURATION_S", "available_generators", "check_duration", "expected_frames",
-    "get_generator", "register",
+    "GestureGenerator", "Generator", "MAX_DURATION_S", "available_generators", "check_duration", "expected_frames",
+    "generator_task", "get_generator", "register",
 ]
 
 
@@ -38,27 +41,51 @@ class Generator(Protocol):
         ...
 
 
-_FACTORIES: dict[str, tuple[Callable[..., Generator], bool]] = {}
+@runtime_checkable
+class GestureGenerator(Protocol):
+    """Speech + duration + seed in, a Motion of exactly round(duration_s * 30) frames out: a speaker's
+    co-speech gesture (task `gesture`). Same speech, same seed, same generator: the same motion."""
+
+    name: str
+
+    def generate(self, speech: SpeechAnalysis, duration_s: float, seed: int) -> Motion:
+        """Gestures for `speech` (the voice's analysis) of `duration_s` seconds from its start (exactly
+        round(duration_s * 30) frames), drawn with `seed` (an int >= 0)."""
+        ...
 
 
-def register(name: str, factory: Callable[..., Generator], *, takes_settings: bool = False) -> None:
+_FACTORIES: dict[str, tuple[Callable[..., Generator | GestureGenerator], bool, str]] = {}
+
+
+def register(name: str, factory: Callable[..., Generator | GestureGenerator], *, takes_settings: bool = False,
+             task: str = DANCE) -> None:
     """Make `factory()` available as model `name` (a later registration under the same name wins).
 
     `takes_settings`: the factory is called as `factory(settings)` with the effective
-    `a2a_cli.config.Settings` (or None), for models with options (weights, steps, device)."""
-    _FACTORIES[name] = (factory, takes_settings)
+    `a2a_cli.config.Settings` (or None), for models with options (weights, steps, device).
+    `task`: what the model does (a2a_cli.tasks): `dance` models are `Generator`s (music in),
+    `gesture` models `GestureGenerator`s (speech in)."""
+    _FACTORIES[name] = (factory, takes_settings, check_task(task))
 
 
-def available_generators() -> list[str]:
-    """The registered model names, sorted (what `--model` accepts)."""
-    return sorted(_FACTORIES)
+def available_generators(task: str | None = None) -> list[str]:
+    """The registered model names, sorted (what `--model` accepts); only those of `task` when given."""
+    return sorted(name for name, (_, _, t) in _FACTORIES.items() if task is None or t == task)
 
 
-def get_generator(name: str, settings=None) -> Generator:
+def generator_task(name: str) -> str:
+    """The task (a2a_cli.tasks) of the model registered as `name`; an InputError for unknown names."""
+    try:
+        return _FACTORIES[name][2]
+    except KeyError:
+        raise InputError(f"unknown model {name!r}; available: {', '.join(available_generators())}") from None
+
+
+def get_generator(name: str, settings=None) -> Generator | GestureGenerator:
     """The generator registered as `name`; `settings` (a2a_cli.config.Settings, None: the defaults)
     carry the options of models that take them."""
     try:
-        factory, takes_settings = _FACTORIES[name]
+        factory, takes_settings, _ = _FACTORIES[name]
     except KeyError:
         raise InputError(f"unknown model {name!r}; available: {', '.join(available_generators())}") from None
     return factory(settings) if takes_settings else factory()
