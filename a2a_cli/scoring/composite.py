@@ -75,7 +75,7 @@ from a2a_cli.scoring.realism import shipped_model
 from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score, replay_distance
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 from a2a_cli.scoring.validity import (
-    Gate, at_judge_rate, header_gates, is_minimum, measurable, motion_gates, positions_in_bounds, validity_values,
+    Gate, at_judge_rate, batch_validity_values, gate_reasons, header_gates, measurable, motion_gates, validity_values,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ if TYPE_CHECKING:
     from a2a_cli.scoring.fid import ReferenceStats
 
 __all__ = ["JUDGE_VERSION", "WEIGHTS", "ScoreReport", "beat_sync", "energy_following", "latency_score",
-           "pfc_credit", "repeat_residual", "score_motion", "score_motions"]
+           "pfc_credit", "ramp", "repeat_residual", "score_motion", "score_motions"]
 
 
 @dataclass
@@ -272,7 +272,7 @@ def repeat_residual(joints: np.ndarray, fps: float) -> float:
     return float(np.min(np.maximum(total, 0.0) / (n - lags))) / spread
 
 
-def _ramp(value: float, none: float, full: float) -> float:
+def ramp(value: float, none: float, full: float) -> float:
     """0 at `none`, 1 at `full`, linear between (either direction), clipped."""
     return float(np.clip((value - none) / (full - none), 0.0, 1.0))
 
@@ -337,7 +337,7 @@ def score_motion(motion: Motion, audio: AudioAnalysis | None = None, *, referenc
         _quality(joints, batch, validity, metrics, components)
         residual = repeat_residual(joints, fps)
         metrics["repeat_residual"] = residual
-        components["variety"] = _ramp(residual, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
+        components["variety"] = ramp(residual, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
         if audio is not None:
             _music_terms(batch, audio, fps, metrics, components)
         components["realism"], unlike, style = _realism(joints, batch, reference_stats, metrics)
@@ -385,9 +385,9 @@ def _quality(joints: np.ndarray, batch: ClipBatch, validity: dict, metrics: dict
     pfc = float(physical_foot_contact(batch, JUDGE_FPS))
     sliding = both_feet_sliding(joints, JUDGE_FPS)
     jerk = float(validity["jerk"])
-    smooth = _ramp(jerk, MAX_MEDIAN_JERK_M_S3, JERK_HUMAN_M_S3) if np.isfinite(jerk) else 0.0
+    smooth = ramp(jerk, MAX_MEDIAN_JERK_M_S3, JERK_HUMAN_M_S3) if np.isfinite(jerk) else 0.0
     metrics.update(pfc=pfc, pfc_credit=pfc_credit(pfc), both_feet_sliding=sliding,
-                   grip_credit=_ramp(sliding, DOUBLE_SLIDE_NONE, DOUBLE_SLIDE_HUMAN), smoothness_credit=smooth)
+                   grip_credit=ramp(sliding, DOUBLE_SLIDE_NONE, DOUBLE_SLIDE_HUMAN), smoothness_credit=smooth)
     components["quality"] = float(np.mean([metrics["pfc_credit"], metrics["grip_credit"], smooth]))
 
 
@@ -397,7 +397,7 @@ def _music_terms(batch: ClipBatch, audio, fps: float, metrics: dict, components:
     sync = beat_sync(batch, steady_beat_grid(audio.beat_frames, audio.tempo_bpm) * fps / AUDIO_FPS, fps)
     metrics.update(sync)
     if np.size(audio.beat_frames) >= MIN_SYNC_BEATS and sync["motion_beats"] >= MIN_MOTION_BEATS:
-        components["sync"] = _ramp(sync["sync"], SYNC_CHANCE, SYNC_HUMAN)
+        components["sync"] = ramp(sync["sync"], SYNC_CHANCE, SYNC_HUMAN)
     energy = energy_following(batch, audio.rms, fps)
     if energy is not None:
         components["energy"], metrics["energy_r"] = energy
@@ -413,7 +413,7 @@ def _realism(joints: np.ndarray, batch: ClipBatch, stats, metrics: dict) -> tupl
     verdict = model.judge(joints, JUDGE_FPS)
     metrics["realism_model"] = verdict.credit
     metrics.update(body_statistics(joints, JUDGE_FPS))
-    credit = _ramp(verdict.credit, 0.0, REALISM_HUMAN)
+    credit = ramp(verdict.credit, 0.0, REALISM_HUMAN)
     unlike = verdict.unlike_people(model)
     if stats is not None:
         z = stats.kinetic.normalise(np.asarray(kinetic_features(batch), dtype=np.float64)[None])
@@ -445,9 +445,7 @@ def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict, 
     added to the realism line."""
     failed = [g for g in gates if not g.passed]
     if failed:
-        return [f"gate {g.name} failed: {g.message}" + ("" if g.name in ("fps", "frame_count", "duration", "finite")
-                else f" ({g.value:.4g} against a {'minimum' if is_minimum(g.name) else 'maximum'} of {g.limit:g})")
-                for g in failed]
+        return gate_reasons(failed)
     reasons = [f"{name} factor {value:.2f}: {_LOW_MEANING[name]}" + (f": {'; '.join(unlike)}" if name == "realism" and unlike else "")
                for name, value in factors.items() if value < 1.0 and name != "latency"]
     low = sorted((v, k) for k, v in components.items() if v < LOW_CREDIT and k not in factors)
@@ -468,16 +466,4 @@ def _detail(name: str, metrics: dict) -> str:
 def score_motions(motions: Sequence[Motion], audio: AudioAnalysis | None = None, **kwargs) -> list[ScoreReport]:
     """Score many answers to one prompt (keyword arguments as `score_motion`); the validity metrics of
     equal-length clips at the judge's rate run as one batch."""
-    values: list[dict | None] = [None] * len(motions)
-    lengths = {(m.n_frames, float(m.fps)) for m in motions}
-    if len(motions) > 1 and len(lengths) == 1 and float(motions[0].fps) == JUDGE_FPS and motions[0].n_frames >= 4:
-        finite = [i for i, m in enumerate(motions) if positions_in_bounds(m.joints)]
-        # Motions with rotations and joint-position motions have different gates: one batch for each.
-        for group in ([i for i in finite if motions[i].poses is not None], [i for i in finite if motions[i].poses is None]):
-            if not group:
-                continue
-            poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
-            batch = validity_values(np.stack([motions[i].joints for i in group]), JUDGE_FPS, poses)
-            for row, i in enumerate(group):
-                values[i] = {k: v[row] for k, v in batch.items()}
-    return [score_motion(m, audio, validity=v, **kwargs) for m, v in zip(motions, values)]
+    return [score_motion(m, audio, validity=v, **kwargs) for m, v in zip(motions, batch_validity_values(motions))]

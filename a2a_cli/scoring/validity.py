@@ -24,8 +24,8 @@ from a2a_cli.scoring.constants import (  # the limits and their physical reasoni
 )
 
 __all__ = [
-    "Gate", "at_judge_rate", "check_validity", "header_gates", "is_minimum", "measurable", "motion_gates",
-    "positions_in_bounds", "validity_values",
+    "HEADER_GATES", "Gate", "at_judge_rate", "batch_validity_values", "check_validity", "gate_reasons", "header_gates",
+    "is_minimum", "measurable", "motion_gates", "positions_in_bounds", "validity_values",
 ]
 
 _CANDIDATE_FRAMES = 12  # frames per clip whose angular speed is measured exactly (3x the percentile's 4)
@@ -255,6 +255,19 @@ _LIMITS: dict[str, tuple[float, bool, str]] = {
 }
 
 
+# The gates read from the file as given (`header_gates`): their messages say everything.
+HEADER_GATES = ("fps", "frame_count", "duration", "finite")
+
+
+def gate_reasons(failed: list[Gate], minimums: tuple[str, ...] = ()) -> list[str]:
+    """One line per failed gate for a report's reasons: the message, and for a measured gate its
+    value against its limit. `minimums`: names of a caller's own gates whose value must stay at or
+    above the limit (besides `is_minimum`'s)."""
+    return [f"gate {g.name} failed: {g.message}" + ("" if g.name in HEADER_GATES
+            else f" ({g.value:.4g} against a {'minimum' if is_minimum(g.name) or g.name in minimums else 'maximum'} of {g.limit:g})")
+            for g in failed]
+
+
 def is_minimum(gate_name: str) -> bool:
     """Whether a gate's value must stay at or above its limit (the others: at or below, or equal)."""
     return gate_name == "duration" or (gate_name in _LIMITS and not _LIMITS[gate_name][1])
@@ -335,3 +348,22 @@ def check_validity(motion, expected_frames: int | None = None, values: dict | No
         judged = at_judge_rate(motion)
         values = validity_values(judged.joints, judged.fps, judged.poses)
     return gates + motion_gates(values)
+
+
+def batch_validity_values(motions) -> list[dict | None]:
+    """The `validity_values` of each Motion of a batch at the judge's rate, computed as one batch
+    when all are equal-length clips at JUDGE_FPS (None for a motion left to be measured alone: another
+    length or rate, or numbers out of bounds, which the header gates judge)."""
+    values: list[dict | None] = [None] * len(motions)
+    lengths = {(m.n_frames, float(m.fps)) for m in motions}
+    if len(motions) > 1 and len(lengths) == 1 and float(motions[0].fps) == JUDGE_FPS and motions[0].n_frames >= 4:
+        finite = [i for i, m in enumerate(motions) if positions_in_bounds(m.joints)]
+        # Motions with rotations and joint-position motions have different gates: one batch for each.
+        for group in ([i for i in finite if motions[i].poses is not None], [i for i in finite if motions[i].poses is None]):
+            if not group:
+                continue
+            poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
+            batch = validity_values(np.stack([motions[i].joints for i in group]), JUDGE_FPS, poses)
+            for row, i in enumerate(group):
+                values[i] = {k: v[row] for k, v in batch.items()}
+    return values

@@ -1,0 +1,98 @@
+"""Every constant of the gesture judge (gesture.py), each with where it comes from; JUDGE.md
+("Gesture judge 1.0") explains them for users.
+
+The gesture judge shares the dance judge's time base (30 fps), physical gates and anti-loop measure
+(constants.py); what is here is what a standing speaker changes. There is no capture of real
+speakers in this repository yet: the human references below are a2a's choices, set from the motion
+literature where it gives a figure and checked against a scripted speaker (support/gestures.py),
+and say so. Changing any number here changes what gesture miners are paid for: bump
+`GESTURE_JUDGE_VERSION` with it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FOOT_SLIDE_HUMAN_M_S", "GESTURE_JERK_HUMAN_M_S3", "GESTURE_JERK_NONE_M_S3", "GESTURE_JUDGE_VERSION",
+    "GESTURE_WEIGHTS", "L1DIV_HUMAN_M", "L1DIV_NONE_M", "MAX_FOOT_SLIDE_M_S", "MAX_TRAVEL_M", "MIN_HAND_MOTION_M",
+    "MIN_PAUSE_FRAMES_S", "MIN_PAUSE_S", "MIN_TIMING_STRESSES", "NULL_DRAWS", "NULL_SEED", "REST_RATIO_HUMAN",
+    "REST_RATIO_NONE", "REST_SETTLE_S", "TIMING_CHANCE", "TIMING_HUMAN", "TIMING_ORDER_S", "TIMING_SIGMA_S",
+]
+
+# Reported in every gesture score (ScoreReport.judge_version). Major: what is measured changes;
+# minor: a constant moves.
+GESTURE_JUDGE_VERSION = "1.0"
+
+# --- the blend ---------------------------------------------------------------------------------------
+# Renormalised over the terms that can be computed (no speech: no timing, no rest). Timing leads: a
+# gesture is co-speech when its strokes land on this voice's stresses; it also multiplies the blend.
+GESTURE_WEIGHTS = {"timing": 0.35, "rest": 0.15, "variety": 0.2, "quality": 0.3}
+
+# --- timing: beat consistency to this voice, against a null model ------------------------------------
+# EMAGE's BC (gesture_metrics.beat_consistency: upper body, spine to wrists; a beat is a local minimum of
+# a joint's speed above 0.1 of its mean) with two changes for judging, both measured on the scripted
+# speaker: (1) a minimum over +-0.1 s instead of EMAGE's +-7 frames (0.23 s): a beat gesture's down-up
+# cycle has two turns 0.2-0.3 s apart (the stroke's apex on the stress, the top between stresses) and
+# EMAGE's rule keeps only the slower of the two, the apex or the top by chance; (2) a width of 0.1 s (the
+# dance judge's, Bailando's 3 frames) instead of 0.3 s, with which any moving joint is near some beat.
+# On 12-s clips of ten random voices, BC above the null mean was 0.28 or more for the speaker against
+# its own voice and 0.08 or less against another voice with these; 0.05 and 0.10 with EMAGE's.
+TIMING_ORDER_S = 0.1
+TIMING_SIGMA_S = 0.1
+# The null model: the same motion against NULL_DRAWS unrelated voices of the same rhythm, made from
+# this voice's stresses by shuffling the intervals between them (the interval from the last stress
+# back round to the first included) and starting them at a random time, wrapped around the clip.
+# Seeded: the same answer always gets the same verdict.
+NULL_DRAWS = 64
+NULL_SEED = 0
+# timing = (BC - c) / (1 - c), c the null's mean BC: the share of what chance leaves that the motion
+# takes. No credit up to TIMING_CHANCE, full from TIMING_HUMAN (a2a's choice, set between the
+# scripted speaker and the same motion against another voice: gesture_constants' figures in JUDGE.md).
+TIMING_CHANCE = 0.1
+TIMING_HUMAN = 0.3
+# Timing is left out when the voice has fewer stresses in the clip than this: two or three stresses
+# land near some beat by chance.
+MIN_TIMING_STRESSES = 4
+
+# --- rest: calmer hands in the pauses than while speaking ----------------------------------------------
+# Speakers retract their hands or hold them still when they stop talking (Kendon 2004: gesture units
+# end in a rest position or a hold). The hands' speed (wrists, relative to the pelvis) in the pauses of
+# at least MIN_PAUSE_S, leaving out REST_SETTLE_S at either end of each (a retraction after the last
+# word, a preparation before the next, take about that long), over their speed while voiced. Full credit at or below REST_RATIO_HUMAN, none from REST_RATIO_NONE (moving as much in the
+# pauses as while speaking). Left out when such pauses add up to less than MIN_PAUSE_FRAMES_S.
+MIN_PAUSE_S = 0.7
+REST_SETTLE_S = 0.3
+MIN_PAUSE_FRAMES_S = 0.3
+REST_RATIO_HUMAN = 0.5
+REST_RATIO_NONE = 1.0
+
+# --- variety: lively, and not a loop -------------------------------------------------------------------
+# EMAGE's L1 diversity (gesture_metrics.l1_diversity, pelvis-relative, metres summed over 72
+# coordinates): a speaker's rest pose with noise on it stays near 0; gesturing hands reach metres.
+# No credit at L1DIV_NONE_M, full from L1DIV_HUMAN_M (a2a's choice: the scripted speaker reaches 1.0-1.6).
+# The loop check is the dance judge's repeat residual (composite.repeat_residual) with its limits.
+L1DIV_NONE_M = 0.2
+L1DIV_HUMAN_M = 0.6
+
+# --- quality: smooth, and feet that hold the floor ------------------------------------------------------
+# GENEA's mean jerk (gesture_metrics.mean_jerk) of the upper body (spine to wrists), m/s^3 at 30 fps:
+# full credit up to GESTURE_JERK_HUMAN_M_S3, none from GESTURE_JERK_NONE_M_S3. The scripted speaker's
+# beat strokes reach about 10-20; the jitter trick (0.03 rad of noise a frame) several hundred (a2a's
+# choice between them, with room for faster strokes than the fixture's).
+GESTURE_JERK_HUMAN_M_S3 = 60.0
+GESTURE_JERK_NONE_M_S3 = 200.0
+# Feet: the mean horizontal speed of the feet while on the floor (m/s). Planted: 0 (a learned model's
+# foot jitter a few cm/s); a shuffle step or two in a clip keeps it under 0.05. Full credit up to
+# FOOT_SLIDE_HUMAN_M_S; the gate below.
+FOOT_SLIDE_HUMAN_M_S = 0.03
+
+# --- gates: a standing speaker ---------------------------------------------------------------------------
+# Travel: the farthest the pelvis (its path averaged over 0.2 s, horizontal) gets from its median
+# position, in metres. A speaker shifts weight by a few centimetres and may take a step; one who walks
+# off travels metres. The issue's goal for generated gestures is under 0.3 m over a minute.
+MAX_TRAVEL_M = 0.5
+# Skating: the feet's mean horizontal speed while on the floor (above), at most 0.1 m/s.
+MAX_FOOT_SLIDE_M_S = 0.1
+# Not static: the hands (wrists relative to the pelvis) must deviate from their mean position by more
+# than 2 cm RMS over the clip (the dance judge's `moves` limit, on the hands: a speaker's legs and
+# trunk hardly move, so the whole body's mean would call a gesturing speaker still).
+MIN_HAND_MOTION_M = 0.02
