@@ -210,3 +210,22 @@ def skating(motion: Motion, amplitude_m: float = 0.2, period_s: float = 2.0) -> 
     trans = motion.trans.copy()
     trans[:, 0] += amplitude_m * np.sin(2 * np.pi * np.arange(motion.n_frames) / motion.fps / period_s)
     return Motion(motion.poses, trans, fps=motion.fps)
+
+
+def fidgeting(n_frames: int, fps: float = FPS, seed: int = 0, every_s: float = 0.3) -> Motion:
+    """Gestures timed to nothing: the arms move smoothly between random poses of the gesture space,
+    one every `every_s` seconds, feet planted (motion that would fit any voice equally badly)."""
+    rng = np.random.default_rng(seed)
+    times = np.arange(n_frames) / fps
+    poses = np.zeros((n_frames, 24, 3))
+    for shoulder, elbow, mirror in ((L_SHOULDER, L_ELBOW, 1.0), (R_SHOULDER, R_ELBOW, -1.0)):
+        n_keys = int(n_frames / fps / every_s) + 2
+        mix = rng.uniform(0, 1, (n_keys, 1))
+        keys = [(k * every_s, _REST + (_RAISED - _REST) * m + rng.normal(0, 0.1, 4)) for k, m in enumerate(mix)]
+        angles = _spline(keys, times)
+        poses[:, shoulder, 2] = -mirror * angles[:, 0]
+        poses[:, shoulder, 0] = angles[:, 1]
+        poses[:, elbow, 1] = -mirror * angles[:, 2]
+        poses[:, shoulder, 1] = -mirror * angles[:, 3]
+    poses = poses.astype(np.float32)
+    return Motion(poses, _planted(poses, fps), fps=fps)

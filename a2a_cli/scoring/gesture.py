@@ -14,8 +14,8 @@ How it is made, as the dance judge (composite.py), whose pieces it reuses:
    - `timing`: EMAGE's beat consistency of the upper body to this voice's stressed syllables,
      chance-corrected against a null model: the same motion against `NULL_DRAWS` unrelated voices of
      the same rhythm (the stresses' intervals shuffled, started at a random time). timing =
-     (BC - c) / (1 - c), c the null's mean BC: timing to this voice earns credit, a generic motion
-     that would fit any voice does not. Left out with fewer than MIN_TIMING_STRESSES stresses.
+     (BC - c - 2 s) / (1 - c), c and s the null's mean and standard deviation of BC: timing to this
+     voice earns credit, a generic motion that would fit any voice does not. Left out with fewer than MIN_TIMING_STRESSES stresses.
    - `rest`: the hands' speed in the pauses over their speed while speaking.
    - `variety`: liveliness (EMAGE's L1 diversity) and not a loop (the dance judge's repeat residual),
      the lesser of the two credits.
@@ -47,7 +47,7 @@ from a2a_cli.scoring.gesture_constants import (
     FOOT_SLIDE_HUMAN_M_S, GESTURE_JERK_HUMAN_M_S3, GESTURE_JERK_NONE_M_S3, GESTURE_JUDGE_VERSION, GESTURE_WEIGHTS,
     L1DIV_HUMAN_M, L1DIV_NONE_M, MAX_FOOT_SLIDE_M_S, MAX_TRAVEL_M, MIN_HAND_MOTION_M, MIN_PAUSE_FRAMES_S, MIN_PAUSE_S,
     MIN_TIMING_STRESSES, NULL_DRAWS, NULL_SEED, REST_RATIO_HUMAN, REST_RATIO_NONE, REST_SETTLE_S, TIMING_CHANCE,
-    TIMING_HUMAN, TIMING_ORDER_S, TIMING_SIGMA_S,
+    TIMING_HUMAN, TIMING_MARGIN_Z, TIMING_ORDER_S, TIMING_SIGMA_S,
 )
 from a2a_cli.scoring.gesture_metrics import (
     UPPER_BODY, beat_consistency, gesture_beats, joint_speeds, l1_diversity, mean_acceleration, mean_jerk,
@@ -93,10 +93,11 @@ def null_stresses(stress_times_s: np.ndarray, duration_s: float, draws: int = NU
 
 def timing_to_speech(joints: np.ndarray, stress_times_s: np.ndarray, fps: float) -> dict[str, float]:
     """BC of the motion to the stresses, EMAGE's and the judge's (gesture_constants), the null model's
-    mean of the latter, and timing = (bc - null) / (1 - null), clipped to [0, 1].
+    mean c and standard deviation s of the latter, and timing = (bc - c - TIMING_MARGIN_Z s) / (1 - c),
+    clipped to [0, 1].
 
     joints: (T, 24, 3) metres at `fps`; stress_times_s: the voice's stressed syllables (s); those
-    outside the clip are dropped. Returns bc_emage, bc, bc_null, timing, stresses (the count).
+    outside the clip are dropped. Returns bc_emage, bc, bc_null, bc_null_sd, timing, stresses (the count).
     """
     duration = len(joints) / fps
     stresses = np.asarray(stress_times_s, dtype=np.float64)
@@ -104,10 +105,11 @@ def timing_to_speech(joints: np.ndarray, stress_times_s: np.ndarray, fps: float)
     emage = gesture_beats(joints, fps)
     judged = gesture_beats(joints, fps, order_s=TIMING_ORDER_S)
     bc = float(beat_consistency(judged, stresses, TIMING_SIGMA_S))
-    null = float(beat_consistency(judged, null_stresses(stresses, duration), TIMING_SIGMA_S).mean()) if stresses.size else 1.0
-    timing = float(np.clip((bc - null) / (1.0 - null), 0.0, 1.0)) if null < 1.0 else 0.0
-    return {"bc_emage": float(beat_consistency(emage, stresses)), "bc": bc, "bc_null": null, "timing": timing,
-            "stresses": float(stresses.size)}
+    null = beat_consistency(judged, null_stresses(stresses, duration), TIMING_SIGMA_S) if stresses.size else np.ones(1)
+    chance, spread = float(null.mean()), float(null.std())
+    timing = float(np.clip((bc - chance - TIMING_MARGIN_Z * spread) / (1.0 - chance), 0.0, 1.0)) if chance < 1.0 else 0.0
+    return {"bc_emage": float(beat_consistency(emage, stresses)), "bc": bc, "bc_null": chance, "bc_null_sd": spread,
+            "timing": timing, "stresses": float(stresses.size)}
 
 
 def _hand_speed(joints: np.ndarray, fps: float) -> np.ndarray:
