@@ -99,10 +99,10 @@ def beat_consistency(beats: Sequence[np.ndarray], audio_beats_s: np.ndarray, sig
     over joints of each joint's mean over audio beats of exp(-d^2 / (2 sigma^2)); a joint without
     beats counts 0; no audio beat gives 0.
     """
-    audio = np.asarray(audio_beats_s, dtype=np.float64)
-    flat = audio.reshape(-1, audio.shape[-1]) if audio.ndim else audio.reshape(1, 1)
-    if flat.shape[-1] == 0 or not beats:
+    audio = np.atleast_1d(np.asarray(audio_beats_s, dtype=np.float64))
+    if audio.shape[-1] == 0 or not beats:
         return np.zeros(audio.shape[:-1])
+    flat = audio.reshape(-1, audio.shape[-1])
     total = np.zeros(flat.shape[0])
     for joint in beats:
         if joint.size == 0:
