@@ -273,7 +273,8 @@ def repeat_residual(joints: np.ndarray, fps: float) -> float:
 
 
 def ramp(value: float, none: float, full: float) -> float:
-    """0 at `none`, 1 at `full`, linear between (either direction), clipped."""
+    """The credit of a measured value: 0 at `none`, 1 at `full`, linear between (either direction),
+    clipped. Shared by the dance and gesture judges' terms."""
     return float(np.clip((value - none) / (full - none), 0.0, 1.0))
 
 

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from a2a_cli.audio.decoding import FPS as SPEECH_FPS  # the rate of SpeechAnalysis's per-frame arrays
+from a2a_cli.frame_rate import FPS as SPEECH_FPS  # the rate of SpeechAnalysis's per-frame arrays
 from a2a_cli.motion.grounding import floor_height
 from a2a_cli.motion.skeleton import L_ANKLE, L_FOOT, L_WRIST, PELVIS, R_ANKLE, R_FOOT, R_WRIST
 from a2a_cli.scoring.composite import ScoreReport, latency_score, ramp, repeat_residual
