@@ -20,7 +20,8 @@ from scipy.interpolate import Akima1DInterpolator
 from a2a_cli.audio.speech import SpeechAnalysis
 from a2a_cli.motion import Motion
 from a2a_cli.motion.skeleton import (
-    FOOT_JOINTS, HEAD, L_ELBOW, L_SHOULDER, NECK, R_ELBOW, R_SHOULDER, SPINE1, SPINE3,
+    FOOT_JOINTS, HEAD, L_COLLAR, L_ELBOW, L_HAND, L_SHOULDER, L_WRIST, NECK, R_COLLAR, R_ELBOW, R_HAND, R_SHOULDER,
+    R_WRIST, SPINE1, SPINE2, SPINE3,
 )
 
 FPS = 30.0
@@ -185,10 +186,15 @@ def rest_pose(n_frames: int, fps: float = FPS) -> Motion:
 
 
 def jittered_rest(n_frames: int, radians: float = 0.03, fps: float = FPS, seed: int = 0) -> Motion:
-    """The rest pose with `radians` of independent noise on every joint angle every frame."""
+    """The rest pose with `radians` of independent noise on every upper-body joint angle (spine to
+    hands) every frame, the legs still and the feet planted: it moves, and its noise makes beats
+    everywhere."""
     still = rest_pose(n_frames, fps)
-    poses = still.poses + np.random.default_rng(seed).normal(0, radians, still.poses.shape).astype(np.float32)
-    return Motion(poses, _planted(poses, fps), fps=fps)
+    poses = still.poses.copy()
+    upper = [SPINE1, SPINE2, SPINE3, NECK, L_COLLAR, R_COLLAR, HEAD, L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW,
+             L_WRIST, R_WRIST, L_HAND, R_HAND]
+    poses[:, upper] += np.random.default_rng(seed).normal(0, radians, (n_frames, len(upper), 3)).astype(np.float32)
+    return Motion(poses, still.trans, fps=fps)
 
 
 def looped(motion: Motion, seconds: float) -> Motion:
