@@ -133,7 +133,7 @@ def rest_ratio(joints: np.ndarray, speech: SpeechAnalysis, fps: float) -> float 
     voiced = np.asarray(speech.voiced, dtype=bool)
     if voiced.size == 0:
         return None
-    speaking = voiced[np.minimum((times * SPEECH_FPS).astype(np.int64), voiced.size - 1)] & ~resting
+    speaking = voiced[np.minimum(np.rint(times * SPEECH_FPS).astype(np.int64), voiced.size - 1)] & ~resting
     if resting.sum() < MIN_PAUSE_FRAMES_S * fps or not speaking.any():
         return None
     talking = float(speed[speaking].mean())
