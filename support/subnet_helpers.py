@@ -44,14 +44,16 @@ SR = protocol.FPS * 512  # the feature rate: 512 samples per motion frame
 
 
 class FixedPrompts:
-    """A validator's prompt source that always gives the same clip (no audio files needed)."""
+    """A validator's prompt source that always gives the same clip of music (no audio files needed)."""
+
+    tasks = ("dance",)
 
     def __init__(self, duration_s: float = 4.0):
         from a2a_cli.chain.prompts import Prompt
 
         self.prompt = Prompt("p", synth_song(120.0, duration_s, sr=SR, seed=3), SR, duration_s)
 
-    def sample(self, rng) -> object:
+    def sample(self, rng, task: str = "dance") -> object:
         return self.prompt
 
 
