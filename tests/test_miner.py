@@ -541,7 +541,7 @@ def test_miner_settings_defaults_are_the_config_schemas_resolved_for_this_machin
     assert defaults == MinerSettings.from_settings(load_settings(flags={"chain.network": "sim"}))
     automatic = {"host": "127.0.0.1", "metagraph_ttl_s": 2.0}
     assert {name: getattr(defaults, name) for name in SCHEMA["miner"]} == {
-        name: automatic.get(name, key.default) for name, key in SCHEMA["miner"].items()}
+        name: automatic.get(name, tuple(key.default) if key.type is list else key.default) for name, key in SCHEMA["miner"].items()}
     assert all(not SCHEMA["miner"][name].default for name in automatic)  # "" and 0 mean automatic in the schema
 
 

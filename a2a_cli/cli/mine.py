@@ -54,7 +54,7 @@ def mine(
     from a2a_cli.chain.miner import MinerService, MinerSettings, ServedModel, bind_socket, model_generate_fn, serve
     from a2a_cli.chain.networks import chain_from_settings
     from a2a_cli.errors import InputError
-    from a2a_cli.generation import generator_task
+    from a2a_cli.generation.base import generator_task
 
     settings = chain_settings(network, netuid, wallet, hotkey, wallet_path, flag_names={"miner.tasks": "--task"}, **{
         "miner.tasks": tasks or None, "miner.gesture_model": gesture_model,

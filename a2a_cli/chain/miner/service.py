@@ -48,7 +48,8 @@ def model_generate_fn(model: str, settings=None) -> GenerateFn:
     generate (both CPU-heavy). `settings` (a2a_cli.config.Settings, or None for the defaults) carry
     the options of learned models (weights, steps, guidance, device)."""
     from a2a_cli.chain.tasks_service import analyse_prompt
-    from a2a_cli.generation import generator_task, get_generator
+    from a2a_cli.generation import get_generator
+    from a2a_cli.generation.base import generator_task
 
     task = generator_task(model)
     generator = get_generator(model, settings)
