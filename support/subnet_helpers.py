@@ -74,10 +74,11 @@ def fast_generate(samples: np.ndarray, sr: int, duration_s: float, seed: int) ->
     return Motion(poses=poses, trans=trans, fps=protocol.FPS)
 
 
-def prompt_body(duration_s: float = 2.0, *, seed: int = 0, prompt_id: str = "p1", sr: int = 15360) -> bytes:
+def prompt_body(duration_s: float = 2.0, *, seed: int = 0, prompt_id: str = "p1", sr: int = 15360, task: str = "dance") -> bytes:
+    """A validator's request body for `task` (its audio a synthetic song, whatever the task)."""
     audio = protocol.encode_wav(synth_song(120.0, duration_s, sr=sr, seed=seed), sr)
-    request = protocol.GenerateRequest(prompt_id=prompt_id, audio=audio, duration_s=duration_s, seed=seed)
-    return request.model_dump_json().encode()
+    request = protocol.GenerateRequest(prompt_id=prompt_id, audio=audio, duration_s=duration_s, seed=seed, task=task)
+    return protocol.request_body(request)
 
 
 def signed_headers(wallet, body: bytes, receiver: str, path: str = protocol.GENERATE_PATH, *, timeout_s: float = 30.0,

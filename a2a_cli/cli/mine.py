@@ -9,7 +9,7 @@ import typer
 
 from a2a_cli.cli import common
 from a2a_cli.cli.chain_options import NETWORK_HELP, chain_settings, registered_uid
-from a2a_cli.tasks import DANCE, GESTURE
+from a2a_cli.tasks import DANCE, GESTURE, TASKS
 
 __all__ = ["mine"]
 
@@ -71,7 +71,7 @@ def mine(
     if not config.tasks:
         raise InputError("miner.tasks is empty: a miner serves at least one task (dance, gesture)")
     served = {}
-    for task in dict.fromkeys(config.tasks):  # in the order given, each once
+    for task in (t for t in TASKS if t in config.tasks):
         model_name = settings.get(MODEL_SETTINGS[task])
         if generator_task(model_name) != task:
             raise InputError(f"model {model_name!r} is a {generator_task(model_name)} model, not a {task} model; "
