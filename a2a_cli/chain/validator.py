@@ -7,7 +7,8 @@ One step:
      The tasks (a2a_cli.tasks) are those with a share above 0 that the prompt source has prompts
      for. When they are more than dance, each sampled miner's health answer says which it serves
      (protocol.parse_capabilities; remembered for `CAPABILITIES_TTL_S`, never for a failed read);
-     a miner that says nothing, or cannot be asked, serves dance alone. A miner is sent the prompt
+     a miner that says nothing serves dance alone; one whose health cannot be read is taken to
+     serve the tasks it has averages in (dance when none). A miner is sent the prompt
      of every task it serves, and only those; a task it has an average in but no longer serves
      scores 0 without a query. A task whose prompt cannot be had this step is left out, with a
      note; only when no task has a prompt does the step fail.
@@ -338,7 +339,7 @@ class Validator:
                                       round(reply.latency_s, 4), verdict.model, record.ema, task))
         for n in miners:  # a task it has an average in but no longer serves: 0, without a query
             for task in self.tasks:
-                if task in prompts and task not in serves[n.uid] and n.hotkey in self.state.tasks[task]:
+                if task not in serves[n.uid] and n.hotkey in self.state.tasks[task]:
                     reason = f"no longer serves {task}"
                     record = self.state.record_score(n.uid, n.hotkey, 0.0, self.settings.alpha, task=task, reason=reason)
                     answers.append(Answer(n.uid, n.hotkey, 0.0, reason, None, None, record.ema, task))
@@ -356,7 +357,7 @@ class Validator:
         """{uid: the tasks it serves} for each of `miners` (step 2 of the module doc); the health of
         those `reachable` is asked unless remembered, and only when this validator prompts for more
         than dance. A miner that did not say (unreachable, or its health unread) is taken to serve
-        dance and the tasks it has an average in: asked them, a miner that is down fails them."""
+        the tasks it has an average in (dance when none): asked them, a miner that is down fails them."""
         now = time.monotonic()
         known = {(h, u): v for (h, u), v in self._capabilities.items() if v[0] > now}  # the stale are forgotten
         if self.tasks != (DANCE,):
@@ -369,7 +370,7 @@ class Validator:
 
         def serves(n: Neuron) -> tuple[str, ...]:
             said = known.get((n.hotkey, n.axon_url))
-            return said[1] if said else tuple(t for t in TASKS if t == DANCE or n.hotkey in self.state.tasks[t])
+            return said[1] if said else tuple(t for t in TASKS if n.hotkey in self.state.tasks[t]) or (DANCE,)
 
         return {n.uid: serves(n) for n in miners}
 
