@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -343,3 +345,100 @@ def test_a_dance_only_validator_asks_no_miner_what_it_serves(tmp_path, fake_mine
     result = asyncio.run(validator.step())
     assert log["health"] == [] and log["posts"] == [(ports[0], None)]
     assert [(p.task, p.prompt_id) for p in result.prompts] == [("dance", "p")]
+
+
+# --- the whole subnet on one machine -------------------------------------------------------------
+
+# The fields of a request before tasks: what a miner from then accepted (it refused any other).
+PRE_TASK_FIELDS = {"protocol", "prompt_id", "audio", "fps", "duration_s", "seed", "judge_version"}
+
+
+def reseeded(generate, offset: int):
+    """`generate` (a GenerateFn) drawing with seed + `offset`: the same model, another dance, as two
+    miners of one public model must give to be two contributions and not one (the copy policy)."""
+    return lambda samples, sr, duration_s, seed: generate(samples, sr, duration_s, (seed + offset) % 2**32)
+
+
+def veteran_app():
+    """A miner from before tasks: no health route, and any field it does not know is refused."""
+    from a2a_cli.chain.miner import model_generate_fn
+
+    app = FastAPI()
+    dance = reseeded(model_generate_fn("choreo"), 2)
+
+    @app.post(protocol.GENERATE_PATH)
+    async def generate(request: Request):
+        raw = await request.body()
+        unknown = set(json.loads(raw)) - PRE_TASK_FIELDS
+        if unknown:
+            return JSONResponse({"detail": f"unknown fields {sorted(unknown)}"}, status_code=422)
+        prompt = protocol.parse_request(raw)
+        samples, sr = protocol.decode_wav(prompt.audio)
+        motion = await asyncio.to_thread(dance, samples[: int(round(prompt.duration_s * sr))], sr, prompt.duration_s, prompt.seed)
+        payload = protocol.encode_motion_payload(motion)
+        return JSONResponse(protocol.GenerateResponse(motion=payload, model="veteran", generation_s=0.1).model_dump())
+
+    return app
+
+
+@pytest.mark.heavy
+def test_a_subnet_with_a_dance_only_miner_and_a_miner_of_both_tasks(tmp_path):
+    """`a2a validate --network sim` (synthetic songs and voices: no library) against a dance-only
+    miner, a miner serving dance and gesture (the real `orator`), and a miner from before tasks.
+    Runs the real gesture pieces: analyze_speech, synth_speech, orator, score_gestures."""
+    import os
+    import subprocess
+    import sys
+
+    from a2a_cli.chain.local_chain import sim_chain_path
+    from a2a_cli.chain.miner import MinerService, MinerSettings, ServedModel, model_generate_fn
+    from support.subnet_helpers import judged_on_merit, local_chain_with, running_app, running_miner
+
+    data_dir, wallet_path = tmp_path / "data", tmp_path / "wallets"
+    names = ("validator", "dancer", "both", "veteran")
+    wallets = dict(zip(names, make_wallets(wallet_path, *names)))
+    chain = local_chain_with(sim_chain_path(data_dir, 1), {wallets["validator"]: 1000.0}, [wallets[n] for n in names[1:]],
+                             block_seconds=0.05, weights_rate_limit=1)
+    uid = {name: chain.uid_of(w.hotkey.ss58_address) for name, w in wallets.items()}
+    config = MinerSettings(min_stake=10.0, timeout_s=30.0)
+    choreo = model_generate_fn("choreo")
+    dancer = MinerService(settings=config, chain=chain, hotkey=wallets["dancer"].hotkey.ss58_address, generate=choreo, model="choreo")
+    both = MinerService(settings=config, chain=chain, hotkey=wallets["both"].hotkey.ss58_address, served={
+        "dance": ServedModel("choreo+1", reseeded(choreo, 1)), "gesture": ServedModel("orator", model_generate_fn("orator"))})
+    command = [sys.executable, "-m", "a2a_cli", "validate", "--network", "sim", "--netuid", "1", "--wallet", "validator",
+               "--hotkey", "hot", "--wallet-path", str(wallet_path), "--state", str(tmp_path / "state.json"), "--timeout", "30",
+               "--alpha", "0.5", "--weights-interval", "1", "--interval", "0", "--steps", "2", "--json"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("A2A_")} | {"A2A_GENERAL_DATA_DIR": str(data_dir)}
+    with running_miner(dancer) as dancer_url, running_miner(both) as both_url, running_app(veteran_app()) as veteran_url:
+        for name, url in (("dancer", dancer_url), ("both", both_url), ("veteran", veteran_url)):
+            chain.serve_axon(wallets[name], "127.0.0.1", int(url.rsplit(":", 1)[1]))
+        done = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "synthetic songs and voices" in done.stderr
+    steps = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [s["step"] for s in steps] == [0, 1]
+    for result in steps:
+        assert [p["task"] for p in result["prompts"]] == ["dance", "gesture"] and result["notes"] == []
+        assert all(p["source"].startswith("synthetic") and 5.0 <= p["duration_s"] <= 15.0 for p in result["prompts"])
+        asked = {(a["uid"], a["task"]): a for a in result["answers"]}
+        # only dance to the dance-only miners (the veteran would refuse a task field); both tasks to `both`
+        assert sorted(asked) == sorted([(uid["dancer"], "dance"), (uid["both"], "dance"), (uid["both"], "gesture"),
+                                        (uid["veteran"], "dance")])
+        for key_, answer in asked.items():  # every answer judged on merit: dances by the dance judge, gestures by the gesture judge
+            assert judged_on_merit(answer["reason"]) and answer["score"] > 0.0, answer
+        for name in ("dancer", "both", "veteran"):
+            assert asked[(uid[name], "dance")]["score"] > 0.1, asked  # choreo: realism factor ~0.15-0.2 since judge 3.0
+        assert asked[(uid["both"], "gesture")]["model"] == "orator" and asked[(uid["both"], "dance")]["model"] == "choreo+1"
+        assert asked[(uid["veteran"], "dance")]["model"] == "veteran"
+
+    # the weights: dance's 0.7 split by the dance averages, gesture's 0.3 all to `both` (the only one serving it)
+    final = {(a["uid"], a["task"]): a["ema"] for a in steps[-1]["answers"]}
+    dance_total = sum(final[(uid[n], "dance")] for n in ("dancer", "both", "veteran"))
+    expected = {uid[n]: 0.7 * final[(uid[n], "dance")] / dance_total for n in ("dancer", "veteran")}
+    expected[uid["both"]] = 0.7 * final[(uid["both"], "dance")] / dance_total + 0.3
+    weights = chain.weights()[uid["validator"]]
+    assert weights == pytest.approx(expected, abs=1e-3), (weights, expected)
+    assert weights[uid["both"]] > weights[uid["dancer"]] + 0.2
+    saved = ValidatorState.load(tmp_path / "state.json", network="sim", netuid=1, hotkey=wallets["validator"].hotkey.ss58_address)
+    assert saved.step == 2 and set(saved.tasks["gesture"]) == {wallets["both"].hotkey.ss58_address}
+    assert set(saved.tasks["dance"]) == {wallets[n].hotkey.ss58_address for n in ("dancer", "both", "veteran")}
