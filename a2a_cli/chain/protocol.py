@@ -10,7 +10,7 @@ lives here too, so the miner and the validator apply the same rules.
 A validator's side of one exchange:
 
     request = GenerateRequest(prompt_id="p1", audio=encode_wav(samples, sr), duration_s=10.0, seed=7)
-    body = request.model_dump_json().encode()
+    body = request_body(request)  # JSON; a dance request leaves `task` out (see Tasks below)
     headers = auth.sign_request(wallet, method="POST", path=GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey, timeout_s=60.0)
     transport = httpx.AsyncHTTPTransport(socket_options=CLIENT_SOCKET_OPTIONS)
     # stream the answer and stop reading past MAX_RESPONSE_BYTES, then:
