@@ -442,3 +442,30 @@ def test_a_subnet_with_a_dance_only_miner_and_a_miner_of_both_tasks(tmp_path):
     saved = ValidatorState.load(tmp_path / "state.json", network="sim", netuid=1, hotkey=wallets["validator"].hotkey.ss58_address)
     assert saved.step == 2 and set(saved.tasks["gesture"]) == {wallets["both"].hotkey.ss58_address}
     assert set(saved.tasks["dance"]) == {wallets[n].hotkey.ss58_address for n in ("dancer", "both", "veteran")}
+
+
+def test_a_task_whose_prompt_cannot_be_read_is_left_out_of_the_step_alone(tmp_path, fake_miners, monkeypatch):
+    from a2a_cli.chain.local_chain import LocalChain
+
+    def refuse(samples, sr):
+        raise InputError("no voice in this audio")
+
+    monkeypatch.setitem(tasks_service.TASK_KINDS, "gesture", dataclasses.replace(tasks_service.TASK_KINDS["gesture"], analyse=refuse))
+    ports, health, log = fake_miners
+    health[ports[0]] = (200, b'{"tasks": ["dance", "gesture"]}')
+    (wallet,) = make_wallets(tmp_path / "wallets", "v")
+    chain = LocalChain(tmp_path / "chain.json", netuid=1, clock=Clock(), block_seconds=1.0)
+    chain.burned_register(wallet)
+    chain.set_stake(wallet.hotkey.ss58_address, 1000.0)
+    chain.burned_register(key("a"))
+    chain.serve_axon(key("a"), "127.0.0.1", ports[0])
+    validator = Validator(chain=chain, wallet=wallet, prompts=TwoTasks(), state_path=tmp_path / "state.json",
+                          settings=ValidatorSettings(timeout_s=3.0))
+    result = asyncio.run(validator.step())
+    assert result.notes == ["gesture prompt could not be read: no voice in this audio; its answers were not judged"]
+    assert [(a.task, a.reason) for a in result.answers] == [("dance", "HTTP 500")]
+    assert validator.state.tasks["gesture"] == {}
+    with pytest.raises(InputError, match="no voice"):  # a validator of gesture alone: the step fails as a whole
+        only_gesture = ValidatorSettings(timeout_s=3.0, task_shares={"dance": 0.0, "gesture": 1.0})
+        asyncio.run(Validator(chain=chain, wallet=wallet, prompts=TwoTasks(), state_path=tmp_path / "g.json",
+                              settings=only_gesture).step())

@@ -11,7 +11,8 @@ One step:
      serve the tasks it has averages in (dance when none). A miner is sent the prompt
      of every task it serves, and only those; a task it has an average in but no longer serves
      scores 0 without a query. A task whose prompt cannot be had this step is left out, with a
-     note; only when no task has a prompt does the step fail.
+     note (so is a task whose prompt its reading refuses); only when no task has a prompt does the
+     step fail.
   3. Send every sampled miner its requests, signed for it (auth.py), all at once, each
      with one deadline for the whole exchange (`timeout_s`) and a size cap counted while the
      answer streams in, so a 100 MB body is cut off at the cap, never buffered. Meanwhile the
@@ -211,9 +212,9 @@ async def query_miner(client: httpx.AsyncClient, wallet: Any, neuron: Neuron, bo
 
 
 async def query_tasks(client: httpx.AsyncClient, neuron: Neuron, *, timeout_s: float) -> tuple[str, ...] | None:
-    """The tasks `neuron` serves, from its health answer (protocol.parse_capabilities), or None when
-    it cannot be read within `timeout_s` seconds (the caller takes dance alone). Never raises; at
-    most `CAPABILITIES_READ_BYTES` are read."""
+    """The tasks `neuron` serves, from its health answer (protocol.parse_capabilities; a miner with
+    no health route serves dance), or None when it cannot be read within `timeout_s` seconds. Never
+    raises; at most `CAPABILITIES_READ_BYTES` are read."""
     try:
         async with asyncio.timeout(timeout_s):
             async with client.stream("GET", f"{neuron.axon_url}{protocol.HEALTH_PATH}", headers={"accept-encoding": "identity"}) as response:
@@ -321,14 +322,21 @@ class Validator:
             asked = [(task, n) for n in miners for task in prompts if task in serves[n.uid]]
             timeout_s = self.settings.timeout_s
             analyses, replies = await asyncio.gather(
-                asyncio.gather(*(asyncio.to_thread(analyse_prompt, task, prompts[task].samples, prompts[task].sr) for task in prompts)),
+                asyncio.gather(*(asyncio.to_thread(analyse_prompt, task, prompts[task].samples, prompts[task].sr) for task in prompts),
+                               return_exceptions=True),
                 asyncio.gather(*(query_miner(client, self.wallet, n, protocol.request_body(requests[task]), timeout_s=timeout_s,
                                              max_bytes=response_cap(requests[task].duration_s))
                                  if n in reachable else _not_called(n) for task, n in asked)))
         readings = dict(zip(prompts, analyses))
+        for task, reading in list(readings.items()):  # a prompt its task cannot read: that task is left out of the step
+            if isinstance(reading, Exception):
+                if not isinstance(reading, A2AError) or len(readings) == 1:
+                    raise reading
+                notes.append(f"{task} prompt could not be read: {_one_line(reading)}; its answers were not judged")
+                del readings[task]
 
         answers = []
-        for task in prompts:
+        for task in readings:
             task_replies = [reply for (t, _), reply in zip(asked, replies) if t == task]
             verdicts = await asyncio.to_thread(self.judge, requests[task], readings[task], prompts[task].reference, task_replies)
             for reply, verdict in zip(task_replies, verdicts):

@@ -117,7 +117,8 @@ def _table(validator, result):
     from rich.table import Table
 
     title = "waiting for the first step" if result is None else (
-        f"step {result.step}: {escape(_prompts_line(result))}, {result.elapsed_s:.1f} s; {escape(result.weights_note)}")
+        f"step {result.step}: {escape(_prompts_line(result))}, {result.elapsed_s:.1f} s; {escape(result.weights_note)}"
+        + "".join(f"; {escape(note)}" for note in result.notes))
     table = Table(title=title, title_justify="left")
     for name, justify in (("uid", "right"), ("hotkey", "left"), ("task", "left"), ("model", "left"), ("last", "right"),
                           ("average", "right"), ("share", "right"), ("latency", "right"), ("outcome", "left")):
