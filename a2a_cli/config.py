@@ -24,6 +24,7 @@ from typing import Any
 from a2a_cli.errors import InputError
 from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
 from a2a_cli.style_names import STYLE_CHOICES, STYLE_NAMES
+from a2a_cli.tasks import DANCE, TASKS
 
 __all__ = [
     "APP_NAME", "CONFIG_FILE_NAME", "ENV_PREFIX", "KEYS", "Key", "PRECISIONS", "RETIRED_KEYS", "SCHEMA", "Settings",
@@ -98,6 +99,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "sim_block_seconds": Key(float, 12.0, "Seconds per block of the sim chain, fixed when its file is first made (finney: 12).", min=0.001, max=3600.0),
     },
     "miner": {
+        "tasks": Key(list, [DANCE], "Tasks this miner serves (validators send it only these): dance with generate.model "
+                     "(--model), gesture with miner.gesture_model.", choices=TASKS),
+        "gesture_model": Key(str, "orator", "Gesture generator served when tasks include gesture."),
         "host": Key(str, "", 'Address the miner\'s HTTP server binds to; "" means 127.0.0.1 on sim and local, 0.0.0.0 otherwise.'),
         "port": Key(int, 8091, "Port the miner serves on (0: any free port).", min=0, max=65535),
         "max_concurrency": Key(int, 2, "Requests generated at the same time.", min=1, max=1024),
@@ -144,6 +148,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "weights_interval_blocks": Key(int, 100, "Blocks between two weight settings.", min=1, max=10_000_000),
         "state_path": Key(str, "", 'Validator state file (the moving averages); "" means a file in the data dir.'),
         "dry_run": Key(bool, False, "Score miners but never set weights on the chain."),
+        # One share per task (a2a_cli.tasks; a test keeps them in step): README "Tasks and weights".
+        "dance_share": Key(float, 0.7, "Part of this validator's weights paid for dance. Shares are relative, over the tasks "
+                           "someone earned in; within a task, miners split its part by their average.", min=0.0, max=1.0),
+        "gesture_share": Key(float, 0.3, "Part of this validator's weights paid for gesture (see dance_share); 0 stops "
+                             "gesture prompts.", min=0.0, max=1.0),
     },
 }
 

@@ -163,15 +163,17 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[IO[bytes
     return path
 
 
-def parse_versioned_json(text: str, version: int, where: str) -> dict:
-    """A JSON object whose "version" is `version`; anything else is a WorkError naming `where`
-    (a state file damaged by hand or written by another release) that says how to start afresh."""
+def parse_versioned_json(text: str, version: int | tuple[int, ...], where: str) -> dict:
+    """A JSON object whose "version" is `version` (or one of them: the versions a reader migrates);
+    anything else is a WorkError naming `where` (a state file damaged by hand or written by another
+    release) that says how to start afresh."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise WorkError(f"{where} is corrupt ({e.msg} at line {e.lineno}); delete it to start afresh") from None
     except RecursionError:
         raise WorkError(f"{where} is corrupt (nested too deeply); delete it to start afresh") from None
-    if not isinstance(doc, dict) or doc.get("version") != version:
+    versions = version if isinstance(version, tuple) else (version,)
+    if not isinstance(doc, dict) or type(doc.get("version")) is not int or doc["version"] not in versions:
         raise WorkError(f"{where} has an unknown format; delete it to start afresh")
     return doc

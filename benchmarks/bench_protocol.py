@@ -71,8 +71,8 @@ def steps(validator, miner, body: bytes) -> None:
     sign = lambda: sign_request(validator, method="POST", path=path, body=body, receiver_hotkey=receiver, timeout_s=30.0)  # noqa: E731
     sign_s = timed(sign)
     rows = [
-        ("validator: encode wav + request", timed(lambda: protocol.GenerateRequest(
-            prompt_id="p", audio=protocol.encode_wav(samples, sr), duration_s=DURATION_S).model_dump_json().encode())),
+        ("validator: encode wav + request", timed(lambda: protocol.request_body(protocol.GenerateRequest(
+            prompt_id="p", audio=protocol.encode_wav(samples, sr), duration_s=DURATION_S)))),
         ("validator: sign", sign_s),
         ("miner: verify", timed(lambda: verifier.verify(sign(), body, method="POST", path=path)) - sign_s),
         ("miner: parse request + wav", timed(lambda: protocol.decode_wav(protocol.parse_request(body).audio))),

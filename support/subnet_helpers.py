@@ -44,14 +44,16 @@ SR = protocol.FPS * 512  # the feature rate: 512 samples per motion frame
 
 
 class FixedPrompts:
-    """A validator's prompt source that always gives the same clip (no audio files needed)."""
+    """A validator's prompt source that always gives the same clip of music (no audio files needed)."""
+
+    tasks = ("dance",)
 
     def __init__(self, duration_s: float = 4.0):
         from a2a_cli.chain.prompts import Prompt
 
         self.prompt = Prompt("p", synth_song(120.0, duration_s, sr=SR, seed=3), SR, duration_s)
 
-    def sample(self, rng) -> object:
+    def sample(self, rng, task: str = "dance") -> object:
         return self.prompt
 
 
@@ -72,10 +74,11 @@ def fast_generate(samples: np.ndarray, sr: int, duration_s: float, seed: int) ->
     return Motion(poses=poses, trans=trans, fps=protocol.FPS)
 
 
-def prompt_body(duration_s: float = 2.0, *, seed: int = 0, prompt_id: str = "p1", sr: int = 15360) -> bytes:
+def prompt_body(duration_s: float = 2.0, *, seed: int = 0, prompt_id: str = "p1", sr: int = 15360, task: str = "dance") -> bytes:
+    """A validator's request body for `task` (its audio a synthetic song, whatever the task)."""
     audio = protocol.encode_wav(synth_song(120.0, duration_s, sr=sr, seed=seed), sr)
-    request = protocol.GenerateRequest(prompt_id=prompt_id, audio=audio, duration_s=duration_s, seed=seed)
-    return request.model_dump_json().encode()
+    request = protocol.GenerateRequest(prompt_id=prompt_id, audio=audio, duration_s=duration_s, seed=seed, task=task)
+    return protocol.request_body(request)
 
 
 def signed_headers(wallet, body: bytes, receiver: str, path: str = protocol.GENERATE_PATH, *, timeout_s: float = 30.0,

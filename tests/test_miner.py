@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from a2a_cli.chain import protocol
-from a2a_cli.chain.miner import AdmissionQueue, HTTPRefusal, MinerService, MinerSettings
+from a2a_cli.chain.miner import AdmissionQueue, HTTPRefusal, MinerService, MinerSettings, ServedModel
 from support.subnet_helpers import (QuietHandler, fast_generate, http_server, json_detail, local_chain_with, make_wallets, prompt_body,
                             running_miner, signed_headers)
 
@@ -60,6 +60,45 @@ def test_a_signed_prompt_gets_a_dance_with_exactly_the_frames_asked_for(net):
         assert health["protocol"] == "a2a/2" and health["hotkey"] == net["miner"].hotkey.ss58_address
         assert (health["active"], health["waiting"], health["receiving"]) == (0, 0, 0)
         assert health["pending_connections"] <= 1  # the POST's connection, if the miner has not seen it close yet
+
+
+def test_a_miner_refuses_a_task_it_does_not_serve_and_says_which_it_serves(net):
+    calls = []
+    service = make_service(net, generate=lambda *args: calls.append(args) or fast_generate(*args))
+    with running_miner(service) as url:
+        response = post(url, net, body=prompt_body(1.0, task="gesture"))
+        assert response.status_code == 422 and json_detail(response) == "this miner does not serve task 'gesture'; it serves dance"
+        assert calls == []  # refused before its audio was decoded or anything generated
+        assert post(url, net).status_code == 200 and len(calls) == 1  # a dance request (no task field) is served
+        health = httpx.get(url + protocol.HEALTH_PATH).json()
+        assert health["tasks"] == ["dance"] and health["models"] == {"dance": "fast"} and health["model"] == "fast"
+        assert protocol.parse_capabilities(httpx.get(url + protocol.HEALTH_PATH).content) == ("dance",)
+
+
+def test_a_miner_serving_both_tasks_answers_each_with_its_model(net):
+    tasks_seen = []
+
+    def gesture(samples, sr, duration_s, seed):
+        tasks_seen.append("gesture")
+        return fast_generate(samples, sr, duration_s, seed)
+
+    served = {"gesture": ServedModel("talker", gesture), "dance": ServedModel("fast", fast_generate)}
+    service = MinerService(settings=MinerSettings(min_stake=10.0, metagraph_ttl_s=0.0), chain=net["chain"],
+                           hotkey=net["miner"].hotkey.ss58_address, served=served)
+    with running_miner(service) as url:
+        for task, model in (("gesture", "talker"), ("dance", "fast")):
+            body = prompt_body(1.5, task=task)
+            response = post(url, net, body=body)
+            assert response.status_code == 200, response.text
+            answer, motion = protocol.parse_response(response.content, protocol.parse_request(body))
+            assert answer.model == model and motion.n_frames == 45
+        assert tasks_seen == ["gesture"]
+        health = httpx.get(url + protocol.HEALTH_PATH).json()
+        assert health["tasks"] == ["dance", "gesture"] and health["models"] == {"dance": "fast", "gesture": "talker"}
+    with pytest.raises(ValueError, match="either generate and model"):
+        MinerService(settings=MinerSettings(), chain=net["chain"], hotkey="h", generate=fast_generate, model="fast", served=served)
+    with pytest.raises(ValueError, match="served must map"):
+        MinerService(settings=MinerSettings(), chain=net["chain"], hotkey="h", served={"juggling": served["dance"]})
 
 
 def test_the_openapi_schema_describes_the_prompt_and_the_answer(net):
@@ -541,7 +580,7 @@ def test_miner_settings_defaults_are_the_config_schemas_resolved_for_this_machin
     assert defaults == MinerSettings.from_settings(load_settings(flags={"chain.network": "sim"}))
     automatic = {"host": "127.0.0.1", "metagraph_ttl_s": 2.0}
     assert {name: getattr(defaults, name) for name in SCHEMA["miner"]} == {
-        name: automatic.get(name, key.default) for name, key in SCHEMA["miner"].items()}
+        name: automatic.get(name, tuple(key.default) if key.type is list else key.default) for name, key in SCHEMA["miner"].items()}
     assert all(not SCHEMA["miner"][name].default for name in automatic)  # "" and 0 mean automatic in the schema
 
 
@@ -578,6 +617,40 @@ def test_a2a_mine_advertises_the_configured_external_ip(tmp_path, clean_env, cap
             main([*command, *extra])
         err = capsys.readouterr().err
         assert exit_info.value.code == 2 and f"external ip {shown} is not an IP address" in err, err
+
+
+def test_a2a_mine_serves_a_model_per_task_and_refuses_a_model_of_another_task(tmp_path, clean_env, capsys):
+    """--task (miner.tasks) picks the tasks; --model names dance's generator, --gesture-model gesture's
+    (the real `orator`, registered by a2a_cli.generation)."""
+    import a2a_cli.chain.miner as miner_module
+    from a2a_cli.cli.app import main
+
+    (miner,) = make_wallets(tmp_path / "wallets", "miner")
+    local_chain_with(tmp_path / "data" / "sim-chain" / "1.json", {}, [miner])
+    for name, value in (("GENERAL_DATA_DIR", tmp_path / "data"), ("CHAIN_WALLET_PATH", tmp_path / "wallets"),
+                        ("CHAIN_WALLET_HOTKEY", "hot")):
+        clean_env.setenv("A2A_" + name, str(value))
+    services = []
+    clean_env.setattr(miner_module, "serve", lambda service, sock, **kwargs: services.append(service) or sock.close())
+    command = ["mine", "--network", "sim", "--netuid", "1", "--wallet", "miner", "--host", "127.0.0.1", "--port", "0"]
+    for extra, message in ((["--task", "gesture", "--gesture-model", "choreo"], "model 'choreo' is a dance model, not a gesture model"),
+                           (["--task", "dance", "--model", "orator"], "model 'orator' is a gesture model, not a dance model"),
+                           (["--task", "singing"], "expected one of dance, gesture, got 'singing' from --task")):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*command, *extra])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and message in err, err
+    assert services == []
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--task", "gesture", "--task", "dance"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 0 and "dance with choreo, gesture with orator" in err, err
+    (service,) = services
+    assert {task: served.model for task, served in service.served.items()} == {"dance": "choreo", "gesture": "orator"}
+    clean_env.setenv("A2A_MINER_TASKS", "gesture")  # the setting, without the flag
+    with pytest.raises(SystemExit):
+        main(command)
+    assert list(services[-1].served) == ["gesture"]
 
 
 def test_a2a_mine_advertises_the_address_its_host_name_resolves_to(tmp_path, clean_env, capsys):

@@ -52,13 +52,14 @@ def test_a_miner_that_always_sends_the_same_kind_of_dance_loses_half_its_weight(
         state.record_score(0, "varied", 0.9, 0.5, style=real[step % len(real)])
         state.record_score(1, "monotonous", 0.9, 0.5, style=same)
         state.record_score(2, "new", 0.9, 0.5, style=same if step < MIN_STYLES - 1 else None)
-    uids, weights = state.weights(_metagraph("varied", "monotonous", "new"))
-    ema = state.miners["varied"].ema
-    assert state.miners["monotonous"].ema == pytest.approx(ema)
-    assert len(state.miners["monotonous"].recent_styles) == RECENT_STYLES
-    assert weights[0] >= 0.8 * ema
-    assert weights[1] == pytest.approx(VARIETY_FLOOR * ema)
-    assert weights[2] == pytest.approx(ema)  # too few styles to judge: no factor
+    uids, weights = state.weights(_metagraph("varied", "monotonous", "new"), {"dance": 1.0})
+    ema = state.tasks["dance"]["varied"].ema
+    assert state.tasks["dance"]["monotonous"].ema == pytest.approx(ema)
+    assert len(state.tasks["dance"]["monotonous"].recent_styles) == RECENT_STYLES
+    assert sum(weights) == pytest.approx(1.0)  # the dance pool, split by average times variety (all three averages equal)
+    assert weights[0] >= 0.8 * weights[2]
+    assert weights[1] == pytest.approx(VARIETY_FLOOR * weights[2])
+    assert weights[2] == max(weights)  # too few styles to judge: no factor
 
 
 def test_styles_survive_a_restart_and_a_tampered_file_is_refused(tmp_path):
@@ -66,7 +67,7 @@ def test_styles_survive_a_restart_and_a_tampered_file_is_refused(tmp_path):
     state.record_score(0, "a", 0.5, 0.5, style=[0.375] * 20)
     path = state.save(tmp_path / "state.json")
     again = ValidatorState.load(path, network="sim", netuid=1, hotkey="v")
-    assert again.miners["a"].recent_styles == [[0.375] * 20]
+    assert again.tasks["dance"]["a"].recent_styles == [[0.375] * 20]
     path.write_text(path.read_text().replace("0.375", "NaN", 1))
     with pytest.raises(WorkError, match="recent styles"):
         ValidatorState.load(path, network="sim", netuid=1, hotkey="v")

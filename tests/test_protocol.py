@@ -33,7 +33,46 @@ def test_a_valid_request_round_trips():
     assert GenerateRequest.model_validate_json(request.model_dump_json()) == request
 
 
+# The fields of an a2a/2 request before tasks: what a miner from then accepts (it refuses any other).
+PRE_TASK_FIELDS = {"protocol", "prompt_id", "audio", "fps", "duration_s", "seed", "judge_version"}
+
+
+@pytest.mark.parametrize("task", ["dance", "gesture"])
+def test_a_request_round_trips_with_its_task(task):
+    request = GenerateRequest(task=task, prompt_id="p", audio=protocol.encode_wav(np.zeros(22050, np.float32), 22050), duration_s=1.0)
+    body = protocol.request_body(request)
+    assert protocol.parse_request(body) == request and protocol.parse_request(body).task == task
+    sent = set(json.loads(body))
+    # a dance request is exactly what miners from before tasks parse; only another task names itself
+    assert sent == PRE_TASK_FIELDS if task == "dance" else sent == PRE_TASK_FIELDS | {"task"}
+
+
+def test_a_request_without_a_task_is_a_dance():
+    old = json.loads(prompt_body(1.0))
+    assert set(old) == PRE_TASK_FIELDS  # what validators wrote before tasks (and write for dance)
+    assert protocol.parse_request(json.dumps(old).encode()).task == "dance"
+    assert protocol.parse_request(json.dumps({**old, "task": "dance"}).encode()).task == "dance"
+
+
+@pytest.mark.parametrize("body, tasks", [
+    (b'{"status": "ok", "protocol": "a2a/2", "tasks": ["dance", "gesture"], "model": "choreo"}', ("dance", "gesture")),
+    (b'{"tasks": ["gesture", "dance"]}', ("dance", "gesture")),  # in TASKS order
+    (b'{"tasks": ["gesture"]}', ("gesture",)),
+    (b'{"tasks": ["gesture", "juggling"]}', ("gesture",)),  # a newer miner's task is skipped, not an error
+    (b'{"status": "ok", "protocol": "a2a/2", "model": "choreo"}', ("dance",)),  # a miner from before tasks
+    (b'{"tasks": []}', ("dance",)),
+    (b'{"tasks": "gesture"}', ("dance",)),
+    (b'{"tasks": [1, 2]}', ("dance",)),
+    (b"<html>not found</html>", ("dance",)),
+    (b"[]", ("dance",)),
+])
+def test_the_tasks_a_miner_serves_are_read_from_its_health_answer(body, tasks):
+    assert protocol.parse_capabilities(body) == tasks
+
+
 @pytest.mark.parametrize("change, field", [
+    ({"task": "juggling"}, "task"),
+    ({"task": None}, "task"),
     ({"protocol": "a2a/1"}, "protocol"),  # the old version is not this one
     ({"fps": 60}, "fps"),
     ({"duration_s": 0.5}, "duration_s"),

@@ -208,7 +208,7 @@ def test_the_honest_miner_earns_the_weight_and_every_cheat_nothing(subnet):
     assert all(weights.get(uid[kind], 0.0) < 0.01 for kind in CHEATS)
     saved = ValidatorState.load(subnet["root"] / "state.json", network="sim", netuid=1,
                                 hotkey=wallets["validator"].hotkey.ss58_address)
-    assert saved.step == 2 and saved.miners[wallets["honest"].hotkey.ss58_address].ema == pytest.approx(
+    assert saved.step == 2 and saved.tasks["dance"][wallets["honest"].hotkey.ss58_address].ema == pytest.approx(
         results[-1].answers[[a.uid for a in results[-1].answers].index(uid["honest"])].ema)
 
 
@@ -264,9 +264,9 @@ def test_a_killed_validator_continues_from_its_last_saved_step(tmp_path, subnet)
         assert process.returncode == 0, err
     result = json.loads(out.strip().splitlines()[-1])
     assert result["step"] == saved.step
-    assert {a["uid"] for a in result["answers"]} == {saved.miners[w.hotkey.ss58_address].uid for w in (wallets["honest"], wallets["sway"])}
+    assert {a["uid"] for a in result["answers"]} == {saved.tasks["dance"][w.hotkey.ss58_address].uid for w in (wallets["honest"], wallets["sway"])}
     for answer in result["answers"]:
-        old = saved.miners[answer["hotkey"]].ema
+        old = saved.tasks["dance"][answer["hotkey"]].ema
         assert answer["ema"] == pytest.approx(0.5 * answer["score"] + 0.5 * old)  # the average carried on from the file
     honest, sway = result["answers"]  # honest (uid 1) dances (choreo: realism factor ~0.2 since judge 3.0); sway repeats itself
     assert honest["score"] > 0.1 and honest["score"] > sway["score"], result["answers"]

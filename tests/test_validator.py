@@ -80,7 +80,7 @@ def test_average_resets_when_a_uid_changes_hands(tmp_path):
     assert chain.burned_register(key("c")) == 1  # full subnet: the lowest stake (a, uid 1) is replaced by c
     dropped = state.sync(chain.metagraph())
     assert [(r.uid, r.hotkey, r.ema) for r in dropped] == [(1, "hot-a", 0.4)]
-    assert set(state.miners) == {"hot-b"}
+    assert set(state.tasks["dance"]) == {"hot-b"}
     assert state.record_score(1, "hot-c", 1.0, 0.5).ema == 0.5  # the newcomer starts from 0, not from a's 0.4
 
 
@@ -541,7 +541,7 @@ def run_cli(monkeypatch, capsys, tmp_path, *args: str, env: dict[str, str] | Non
 def test_validate_command_refuses_bad_setups_in_one_line(monkeypatch, capsys, tmp_path, library):
     from a2a_cli.chain.auth import create_wallet
 
-    code, err = run_cli(monkeypatch, capsys, tmp_path)
+    code, err = run_cli(monkeypatch, capsys, tmp_path, "--network", "test")  # off this machine: no synthetic prompts
     assert code == 2 and "no prompts: pass --library FOLDER or --challenge-url URL" in err
     code, err = run_cli(monkeypatch, capsys, tmp_path, "--library", str(library), "--challenge-url", "http://127.0.0.1:1/c")
     assert code == 2 and "either --library or --challenge-url" in err

@@ -10,11 +10,21 @@ lives here too, so the miner and the validator apply the same rules.
 A validator's side of one exchange:
 
     request = GenerateRequest(prompt_id="p1", audio=encode_wav(samples, sr), duration_s=10.0, seed=7)
-    body = request.model_dump_json().encode()
+    body = request_body(request)  # JSON; a dance request leaves `task` out (see Tasks below)
     headers = auth.sign_request(wallet, method="POST", path=GENERATE_PATH, body=body, receiver_hotkey=neuron.hotkey, timeout_s=60.0)
     transport = httpx.AsyncHTTPTransport(socket_options=CLIENT_SOCKET_OPTIONS)
     # stream the answer and stop reading past MAX_RESPONSE_BYTES, then:
     response, motion = parse_response(raw, request)  # ProtocolError: the answer scores 0
+
+**Tasks** (a2a_cli.tasks). A request carries the `task` it asks for: `dance` (music in) or
+`gesture` (speech in); the answer is a Motion either way. A request without `task` is a dance, so
+requests from validators that predate tasks still parse. A validator sends `request_body(request)`,
+which leaves `task` out of dance requests: miners that predate tasks refuse unknown fields, and so
+keep receiving exactly the a2a/2 dance requests they know. A miner says which tasks it serves in its
+health answer (`GET /v1/health`, `"tasks": [...]`, read with `parse_capabilities`); a miner whose
+health answer names none (every miner before tasks) serves dance alone, and is sent nothing else.
+Tasks are an addition to a2a/2, not a new version: every a2a/2 peer, old or new, keeps talking to
+every other, and a task is asked only of a miner that says it serves it.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from a2a_cli.errors import InputError
 from a2a_cli.frame_rate import FPS
 from a2a_cli.generation.base import MAX_DURATION_S, MIN_DURATION_S, expected_frames  # DESIGN §5, re-exported
 from a2a_cli.scoring.constants import JUDGE_VERSION
+from a2a_cli.tasks import DANCE, TASKS, Task
 
 if TYPE_CHECKING:
     import httpx
@@ -44,7 +55,7 @@ __all__ = ["CLIENT_SOCKET_OPTIONS", "DEFAULT_MOTION_ENCODING", "FPS", "GENERATE_
            "MAX_RESPONSE_BYTES", "MAX_URL_LENGTH", "MIN_DURATION_S", "MiB", "PROTOCOL_VERSION", "AudioPayload",
            "GenerateRequest", "GenerateResponse", "MotionPayload", "ProtocolError", "check_audio_covers", "check_frames",
            "decode_motion_payload", "decode_wav", "decode_wav_bytes", "encode_motion_payload", "encode_wav", "expected_frames",
-           "parse_request", "parse_response", "read_capped", "read_capped_response"]
+           "parse_capabilities", "parse_request", "parse_response", "read_capped", "read_capped_response", "request_body"]
 
 PROTOCOL_VERSION = "a2a/2"  # a2a/1 signed the body itself: a miner had to read it before knowing its sender
 GENERATE_PATH = "/v1/generate"
@@ -86,9 +97,11 @@ class AudioPayload(_Strict):
 
 
 class GenerateRequest(_Strict):
-    """What a validator asks: dance to this audio for `duration_s` seconds with this seed."""
+    """What a validator asks: motion for `task` (a dance to music, gestures to speech) to this audio,
+    `duration_s` seconds of it, with this seed."""
 
     protocol: Literal["a2a/2"] = PROTOCOL_VERSION
+    task: Task = Field(default=DANCE, description="dance (music in) or gesture (speech in); absent: dance")
     prompt_id: str = Field(description="opaque id the validator uses to match answers to prompts")
     audio: AudioPayload
     fps: Literal[FPS] = FPS
@@ -122,6 +135,31 @@ class GenerateResponse(_Strict):
     motion: MotionPayload
     model: str = Field(min_length=1, max_length=128)
     generation_s: float = Field(ge=0.0, allow_inf_nan=False)
+
+
+def request_body(request: GenerateRequest) -> bytes:
+    """The JSON bytes a validator signs and sends for `request`: `task` is left out of a dance
+    request, so miners that predate tasks (and refuse unknown fields) still parse it."""
+    return request.model_dump_json(exclude={"task"} if request.task == DANCE else None).encode()
+
+
+class _Capabilities(BaseModel):
+    # the part of a miner's health answer that says what it serves; the rest is for people
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    tasks: list[str] = Field(default_factory=list, max_length=64)
+
+
+def parse_capabilities(body: bytes) -> tuple[str, ...]:
+    """The tasks a miner serves, read from its health answer's JSON `body` (`"tasks": [...]`), in
+    `TASKS` order. Names this validator does not know are skipped (a newer miner's); an answer that
+    is not JSON, or names no known task, is a miner from before tasks: dance alone."""
+    from pydantic import ValidationError
+
+    try:
+        named = set(_Capabilities.model_validate_json(body).tasks)
+    except ValidationError:
+        named = set()
+    return tuple(t for t in TASKS if t in named) or (DANCE,)
 
 
 # --- audio ---------------------------------------------------------------------------------------

@@ -1,14 +1,24 @@
-"""What a validator must never lose: each miner's moving average, the step counter, the last weights.
+"""What a validator must never lose: each miner's moving average per task, the step counter, the last weights.
 
+A miner has one record per task it was scored in (a2a_cli.tasks: dance, gesture), each with its own
+moving average, so a dance-only miner is never averaged with zeros for a task it does not serve.
 The moving averages are keyed by hotkey and remember the UID they were earned at: when the
 metagraph shows a UID in other hands (the hotkey deregistered, or was replaced and registered
 again elsewhere), its record is dropped and the newcomer starts from 0, so nobody inherits
 another's reputation. A new record starts at 0 and climbs by `alpha` of each score, so one lucky
 answer cannot buy a large weight.
 
+**Weights** combine the tasks by their shares (the `validator.<task>_share` settings): each task
+with a positive average somewhere is a pool of its share (shares normalised over those tasks), split
+among the miners in proportion to their average in that task times their variety. So a dance-only
+miner is paid from the dance pool alone, as much as a miner of the same dance average that also
+serves gesture; the latter is paid from the gesture pool besides. The pools do not depend on how
+the two judges' scales compare: a share is the part of the weight a task gets, whatever its scores.
+
 `save` writes through `fileio.atomic_write` (temporary file, fsync, rename): a kill -9 at any
 moment leaves the previous step's file or this step's, never half of one, and `load` continues
-from it.
+from it. Version 1 files (from before tasks: one dance record per miner) load as dance records; the
+next save writes version 2.
 """
 
 from __future__ import annotations
@@ -17,18 +27,19 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from a2a_cli.errors import InputError, WorkError
 from a2a_cli.fileio import atomic_write, exclusive_lock, parse_versioned_json
+from a2a_cli.tasks import DANCE, TASKS
 
 __all__ = ["MIN_STYLES", "RECENT_STYLES", "STATE_VERSION", "VARIETY_FLOOR", "MinerRecord", "ValidatorState", "exclusive_state",
            "validator_state_path"]
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 1: before tasks, {"miners": [dance rows]}; 2: {"tasks": {task: [rows]}}
 RECENT_STYLES = 8
 MIN_STYLES = 4
 VARIETY_FLOOR = 0.5
@@ -36,7 +47,7 @@ VARIETY_FLOOR = 0.5
 
 @dataclass
 class MinerRecord:
-    """One miner as this validator knows it."""
+    """One miner in one task as this validator knows it."""
 
     uid: int
     hotkey: str
@@ -66,34 +77,38 @@ class ValidatorState:
     hotkey: str
     step: int = 0
     last_weights_block: int | None = None
-    miners: dict[str, MinerRecord] = field(default_factory=dict)
+    tasks: dict[str, dict[str, MinerRecord]] = field(default_factory=lambda: {task: {} for task in TASKS})  # task -> hotkey -> record
 
     def sync(self, metagraph: Any) -> list[MinerRecord]:
-        """Drop the records of hotkeys that left the subnet or now sit at another UID; returns them.
-        `metagraph` is the subnet now (a `chain.Metagraph`)."""
+        """Drop the records of hotkeys that left the subnet or now sit at another UID (in every
+        task); returns them. `metagraph` is the subnet now (a `chain.Metagraph`)."""
         dropped = []
-        for hotkey, record in list(self.miners.items()):
-            neuron = metagraph.by_hotkey(hotkey)
-            if neuron is None or neuron.uid != record.uid:
-                dropped.append(self.miners.pop(hotkey))
+        for records in self.tasks.values():
+            for hotkey, record in list(records.items()):
+                neuron = metagraph.by_hotkey(hotkey)
+                if neuron is None or neuron.uid != record.uid:
+                    dropped.append(records.pop(hotkey))
         return dropped
 
-    def record_score(self, uid: int, hotkey: str, score: float, alpha: float, *, reason: str = "",
+    def record_score(self, uid: int, hotkey: str, score: float, alpha: float, *, task: str = DANCE, reason: str = "",
                      latency_s: float | None = None, style: list[float] | None = None) -> MinerRecord:
-        """ema <- alpha * score + (1 - alpha) * ema, starting from 0 for a hotkey not seen (or reset).
+        """In `task`'s record of the miner: ema <- alpha * score + (1 - alpha) * ema, starting from 0
+        for a hotkey not seen in that task (or reset).
 
         uid, hotkey: the miner (its UID now, its ss58 hotkey). score: the step's score, clamped to
-        [0, 1] (NaN counts as 0). alpha: the newest score's weight, in (0, 1]. reason: why it scored
-        so, kept for the operator. latency_s: its answer's round trip in seconds, None without one.
-        style: the answer's style vector when it was judged a dance (kept for the miner's variety).
+        [0, 1] (NaN counts as 0). alpha: the newest score's weight, in (0, 1]. task: what was asked
+        (a2a_cli.tasks). reason: why it scored so, kept for the operator. latency_s: its answer's
+        round trip in seconds, None without one. style: the answer's style vector when its judge
+        gives one the variety factor reads (chain.tasks_service.styles_vary).
         """
         if not 0.0 < alpha <= 1.0:
             raise InputError(f"alpha must be in (0, 1], got {alpha}")
         score = float(score) if math.isfinite(score) else 0.0
         score = min(max(score, 0.0), 1.0)
-        record = self.miners.get(hotkey)
+        records = self.tasks[task]
+        record = records.get(hotkey)
         if record is None or record.uid != uid:
-            record = self.miners[hotkey] = MinerRecord(uid=int(uid), hotkey=hotkey)
+            record = records[hotkey] = MinerRecord(uid=int(uid), hotkey=hotkey)
         record.ema = alpha * score + (1.0 - alpha) * record.ema
         record.last_score, record.last_reason, record.last_latency_s = score, reason, latency_s
         record.queries += 1
@@ -102,27 +117,43 @@ class ValidatorState:
             record.recent_styles = (record.recent_styles + [[round(float(v), 4) for v in style]])[-RECENT_STYLES:]
         return record
 
-    def weights(self, metagraph: Any) -> tuple[list[int], list[float]]:
-        """(uids, moving averages times variety) of the miners registered in `metagraph` with a positive
-        average, by uid.
+    def weight_parts(self, metagraph: Any, shares: Mapping[str, float]) -> dict[str, dict[int, float]]:
+        """{task: {uid: its part of the weights}} (module doc): each task of `shares` ({task: share
+        >= 0}) with a positive average among the miners registered in `metagraph` (None: every
+        record, as after the step's `sync`) is a pool of its share, normalised over those tasks,
+        split by average times variety. The parts sum to 1."""
+        earned = {}
+        for task, share in shares.items():
+            records = self.tasks[task]
+            if metagraph is not None:
+                records = {n.hotkey: records[n.hotkey] for n in metagraph.neurons
+                           if n.hotkey in records and records[n.hotkey].uid == n.uid}
+            merit = {r.uid: r.ema * r.variety() for r in records.values() if r.ema > 0.0}
+            if share > 0.0 and merit:
+                earned[task] = (share, merit)
+        total_share = sum(share for share, _ in earned.values())
+        return {task: {uid: share / total_share * m / sum(merit.values()) for uid, m in merit.items()}
+                for task, (share, merit) in earned.items()}
 
-        Raw, not normalised: `Chain.set_weights` normalises. Empty when nobody has earned anything.
-        """
-        pairs = []
-        for neuron in metagraph.neurons:
-            record = self.miners.get(neuron.hotkey)
-            if record is not None and record.uid == neuron.uid and record.ema > 0.0:
-                pairs.append((neuron.uid, record.ema * record.variety()))
-        pairs.sort()
-        return [u for u, _ in pairs], [w for _, w in pairs]
+    def weights(self, metagraph: Any, shares: Mapping[str, float]) -> tuple[list[int], list[float]]:
+        """(uids, weights) of the miners registered in `metagraph` that earned any, by uid: the sum of
+        each one's parts over the tasks (`weight_parts`; `shares`: {task: share >= 0}). They sum to 1
+        (`Chain.set_weights` normalises anyway). Empty when nobody has earned anything."""
+        combined: dict[int, float] = {}
+        for parts in self.weight_parts(metagraph, shares).values():
+            for uid, part in parts.items():
+                combined[uid] = combined.get(uid, 0.0) + part
+        uids = sorted(combined)
+        return uids, [combined[u] for u in uids]
 
     # --- the file --------------------------------------------------------------------------------
 
     def to_json(self) -> str:
-        """The state as the JSON text `save` writes (version, identity, counters, one row per miner)."""
+        """The state as the JSON text `save` writes (version, identity, counters, per task one row per miner)."""
         doc = {"version": STATE_VERSION, "network": self.network, "netuid": self.netuid, "hotkey": self.hotkey,
                "step": self.step, "last_weights_block": self.last_weights_block,
-               "miners": [asdict(r) for r in sorted(self.miners.values(), key=lambda r: r.uid)]}
+               "tasks": {task: [asdict(r) for r in sorted(records.values(), key=lambda r: r.uid)]
+                         for task, records in self.tasks.items()}}
         return json.dumps(doc, indent=1)
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -131,27 +162,37 @@ class ValidatorState:
 
     @classmethod
     def from_json(cls, text: str, where: str = "validator state") -> ValidatorState:
-        """The state in `text` (as `to_json` writes it); `where` names it in the WorkError a malformed one raises."""
-        doc = parse_versioned_json(text, STATE_VERSION, where)
+        """The state in `text` (as `to_json` writes it, or a version 1 file: its rows are dance's);
+        `where` names it in the WorkError a malformed one raises."""
+        doc = parse_versioned_json(text, (1, STATE_VERSION), where)
         try:
-            miners = {}
-            for row in doc["miners"]:
-                record = MinerRecord(**row)
-                if not (math.isfinite(record.ema) and 0.0 <= record.ema <= 1.0):
-                    raise ValueError(f"moving average {record.ema!r} out of [0, 1]")
-                styles = record.recent_styles
-                if not isinstance(styles, list) or len(styles) > RECENT_STYLES or len({len(v) for v in styles}) > 1 \
-                        or not all(isinstance(x, (int, float)) and math.isfinite(x) for v in styles for x in v):
-                    raise ValueError(f"recent styles of {record.hotkey} are not at most {RECENT_STYLES} vectors of numbers")
-                miners[record.hotkey] = record
+            rows = {DANCE: doc["miners"]} if doc["version"] == 1 else doc["tasks"]
+            if not isinstance(rows, dict) or set(rows) - set(TASKS):
+                raise ValueError(f"tasks {sorted(rows) if isinstance(rows, dict) else rows!r} are not among {', '.join(TASKS)}")
+            tasks = {task: cls._records(rows.get(task, [])) for task in TASKS}
             last_weights_block = doc["last_weights_block"]
             if last_weights_block is not None and (type(last_weights_block) is not int or last_weights_block < 0):
                 raise ValueError(f"last_weights_block {last_weights_block!r} is not a block number")
             state = cls(network=str(doc["network"]), netuid=int(doc["netuid"]), hotkey=str(doc["hotkey"]),
-                        step=int(doc["step"]), last_weights_block=last_weights_block, miners=miners)
+                        step=int(doc["step"]), last_weights_block=last_weights_block, tasks=tasks)
         except (KeyError, TypeError, ValueError) as e:
             raise WorkError(f"{where} is malformed ({type(e).__name__}: {e}); delete it to start afresh") from None
         return state
+
+    @staticmethod
+    def _records(rows: list) -> dict[str, MinerRecord]:
+        """One task's rows of a state file, checked, by hotkey; ValueError or TypeError for a bad row."""
+        miners = {}
+        for row in rows:
+            record = MinerRecord(**row)
+            if not (math.isfinite(record.ema) and 0.0 <= record.ema <= 1.0):
+                raise ValueError(f"moving average {record.ema!r} out of [0, 1]")
+            styles = record.recent_styles
+            if not isinstance(styles, list) or len(styles) > RECENT_STYLES or len({len(v) for v in styles}) > 1 \
+                    or not all(isinstance(x, (int, float)) and math.isfinite(x) for v in styles for x in v):
+                raise ValueError(f"recent styles of {record.hotkey} are not at most {RECENT_STYLES} vectors of numbers")
+            miners[record.hotkey] = record
+        return miners
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, network: str, netuid: int, hotkey: str) -> ValidatorState:

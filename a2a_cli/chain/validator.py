@@ -2,23 +2,35 @@
 
 One step:
   1. Read the metagraph; forget the averages of UIDs that changed hands (state.py).
-  2. Draw a fresh step seed (the OS's randomness); from it come the prompt (prompts.py), the
-     generation seed and the sample of miners, so no answer can be prepared or replayed.
-  3. Send every sampled miner the same request, signed for it (auth.py), all at once, each
+  2. Draw a fresh step seed (the OS's randomness); from it come the sample of miners, one prompt
+     per task (prompts.py) and its generation seed, so no answer can be prepared or replayed.
+     The tasks (a2a_cli.tasks) are those with a share above 0 that the prompt source has prompts
+     for. When they are more than dance, each sampled miner's health answer says which it serves
+     (protocol.parse_capabilities; remembered for `CAPABILITIES_TTL_S`, never for a failed read);
+     a miner that says nothing serves dance alone; one whose health cannot be read is taken to
+     serve the tasks it has averages in (dance when none). A miner is sent the prompt
+     of every task it serves, and only those; a task it has an average in but no longer serves
+     scores 0 without a query. A task whose prompt cannot be had this step is left out, with a
+     note (so is a task whose prompt its reading refuses); only when no task has a prompt does the
+     step fail.
+  3. Send every sampled miner its requests, signed for it (auth.py), all at once, each
      with one deadline for the whole exchange (`timeout_s`) and a size cap counted while the
      answer streams in, so a 100 MB body is cut off at the cap, never buffered. Meanwhile the
-     prompt's audio is analysed. Off this machine's chains (sim, local), a sampled miner whose
+     prompts' audio is analysed, each as its task reads it (tasks_service). Off this machine's
+     chains (sim, local), a sampled miner whose
      advertised address is not public (loopback, private, link-local such as the 169.254.169.254
      metadata service, or an IPv6 form of one) is not called: it scores 0 with that reason, so a
      miner cannot aim validators at their own network.
   4. Judge each answer in a worker thread: protocol checks (protocol.parse_response: JSON, size,
      safe decoding, exact frame count), copy and replay detection, then the scoring library's
-     validator score (gates, beat sync, quality, ..., latency). Every failure (an HTTP error, a
+     validator score of the task's judge (tasks_service: for dance gates, beat sync, quality, ...,
+     latency). Copies are looked for among the answers to the same prompt. Every failure (an HTTP error, a
      timeout, a closed connection, garbage, a wrong frame count, a copy) is a score of 0 with a
      reason; nothing a miner sends can raise out of a step.
-  5. Fold the scores into each hotkey's moving average and each judged answer's style into the
-     miner's recent styles, set weights (moving average times the variety of its recent answers,
-     state.py) when the cadence allows (never with `dry_run`), and save the state atomically.
+  5. Fold the scores into each hotkey's moving average in that task and each judged dance's style
+     into the miner's recent styles, set weights (the tasks' shares, split within each task by
+     moving average times the variety of recent answers, state.py) when the cadence allows (never
+     with `dry_run`), and save the state atomically.
 
 **Copy policy.** Answers are taken in the order they arrived. An answer that is the same dance as
 an earlier answer in this step scores 0; the earliest keeps its score. "The same dance" is
@@ -50,21 +62,27 @@ from a2a_cli.chain.chain import Chain, Metagraph, Neuron, RateLimited, is_public
 from a2a_cli.chain.prompts import Prompt, PromptSource
 from a2a_cli.chain.state import ValidatorState, exclusive_state
 from a2a_cli.config import section_defaults
-from a2a_cli.errors import A2AError
+from a2a_cli.errors import A2AError, InputError
 from a2a_cli.fileio import real_path
+from a2a_cli.tasks import DANCE, TASKS
 
 if TYPE_CHECKING:
     import httpx
     import numpy as np
 
-__all__ = ["REFUSAL_READ_BYTES", "REFUSAL_REASON_CHARS", "WEIGHTS_VERSION_KEY", "Answer", "Reply", "StepResult", "Validator", "ValidatorSettings", "Verdict", "query_miner",
-           "response_cap"]
+__all__ = ["CAPABILITIES_READ_BYTES", "CAPABILITIES_TIMEOUT_S", "CAPABILITIES_TTL_S", "REFUSAL_READ_BYTES", "REFUSAL_REASON_CHARS",
+           "WEIGHTS_VERSION_KEY", "Answer", "PromptSent", "Reply", "StepResult", "Validator", "ValidatorSettings", "Verdict", "query_miner",
+           "query_tasks", "response_cap"]
 
 WEIGHTS_VERSION_KEY = 2  # the protocol's major version (a2a/2): weights set by validators of another version are told apart
 KiB = 1024
 # A refusal's body read for its reason ({"detail": ...}; a2a's are under 200 bytes), and the reason's length kept.
 REFUSAL_READ_BYTES = 2 * KiB
 REFUSAL_REASON_CHARS = 200
+# A miner's health answer, read for the tasks it serves: a2a's are under 1 KiB.
+CAPABILITIES_READ_BYTES = 16 * KiB
+CAPABILITIES_TIMEOUT_S = 5.0  # at most; less when validator.timeout_s is less
+CAPABILITIES_TTL_S = 600.0  # how long a miner's answer is believed: a miner that adds a task is asked it within 10 min
 
 
 def response_cap(duration_s: float) -> int:
@@ -90,14 +108,22 @@ class ValidatorSettings:
     alpha: float = _DEFAULT["alpha"]  # weight of the newest score in a moving average, in (0, 1]
     weights_interval_blocks: int = _DEFAULT["weights_interval_blocks"]
     dry_run: bool = _DEFAULT["dry_run"]
+    # {task: share >= 0} (the `<task>_share` settings): each task's part of the weights (state.py)
+    task_shares: dict[str, float] = field(default_factory=lambda: {task: _DEFAULT[f"{task}_share"] for task in TASKS})
     history_answers: int = 1024  # fingerprints of earlier answers kept for replay detection (18 KB each); not a setting
     duplicate_tolerance_m: float | None = None  # replays of earlier prompts; None: scoring.similarity.DUPLICATE_TOLERANCE_M; not a setting
+
+    def __post_init__(self) -> None:
+        if set(self.task_shares) != set(TASKS) or not any(share > 0 for share in self.task_shares.values()):
+            raise InputError(f"task shares {self.task_shares} must give each of {', '.join(TASKS)} a share, "
+                             "and at least one above 0 (validator.dance_share, validator.gesture_share)")
 
     @classmethod
     def from_settings(cls, settings: Any) -> ValidatorSettings:
         """The fields above that are settings, from the `validator.*` section of a `config.Settings`."""
         section = settings.section("validator")
-        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section})
+        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section},
+                   task_shares={task: section[f"{task}_share"] for task in TASKS})
 
 
 @dataclass(frozen=True)
@@ -113,7 +139,7 @@ class Reply:
 
 @dataclass(frozen=True)
 class Answer:
-    """One miner's row in a step: its score, why, and its moving average after the step."""
+    """One miner's row in a step for one task: its score, why, and its moving average in that task after the step."""
 
     uid: int
     hotkey: str
@@ -122,20 +148,30 @@ class Answer:
     latency_s: float | None
     model: str | None
     ema: float
+    task: str = DANCE
+
+
+@dataclass(frozen=True)
+class PromptSent:
+    """One prompt of a step: its task, id, where it came from (for the operator), length and seed."""
+
+    task: str
+    prompt_id: str
+    source: str
+    duration_s: float
+    seed: int
 
 
 @dataclass
 class StepResult:
     step: int
-    prompt_id: str
-    source: str
-    duration_s: float
-    seed: int
-    answers: list[Answer]
+    prompts: list[PromptSent]  # one per task prompted this step, in a2a_cli.tasks.TASKS order
+    answers: list[Answer]  # by uid, then task
     weights: dict[int, float] | None = None  # what was set (or, with dry_run, would have been), normalised
     weights_note: str = ""
     elapsed_s: float = 0.0
     dropped: list[int] = field(default_factory=list)  # uids whose averages were reset this step
+    notes: list[str] = field(default_factory=list)  # tasks left out of this step, and why
 
     def to_dict(self) -> dict:
         return {**asdict(self), "weights": None if self.weights is None else {str(k): v for k, v in self.weights.items()}}
@@ -173,6 +209,22 @@ async def query_miner(client: httpx.AsyncClient, wallet: Any, neuron: Neuron, bo
         error = f"query failed ({type(e).__name__})"
     ended = time.monotonic()
     return Reply(neuron, data, error, ended - started, ended)
+
+
+async def query_tasks(client: httpx.AsyncClient, neuron: Neuron, *, timeout_s: float) -> tuple[str, ...] | None:
+    """The tasks `neuron` serves, from its health answer (protocol.parse_capabilities; a miner with
+    no health route serves dance), or None when it cannot be read within `timeout_s` seconds. Never
+    raises; at most `CAPABILITIES_READ_BYTES` are read."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            async with client.stream("GET", f"{neuron.axon_url}{protocol.HEALTH_PATH}", headers={"accept-encoding": "identity"}) as response:
+                if response.status_code == 404:  # no health route: a miner from before tasks
+                    return (DANCE,)
+                body = await protocol.read_capped_response(response, CAPABILITIES_READ_BYTES, refused=_Refused,
+                                                           over_limit=_Refused("health answer too long"))
+    except Exception:  # a timeout, a refusal, a broken connection: nothing learnt this time
+        return None
+    return protocol.parse_capabilities(body)
 
 
 async def _not_called(neuron: Neuron) -> Reply:
@@ -213,7 +265,7 @@ class Verdict:
     score: float
     reason: str
     model: str | None = None
-    style: list[float] | None = None  # the answer's style, when it was judged a dance (state.py: variety)
+    style: list[float] | None = None  # the answer's style, when its task's styles vary (state.py: variety)
 
 
 class Validator:
@@ -234,6 +286,11 @@ class Validator:
         self.state = self._load_state()  # refuses another validator's file at once; `run` reads it again under the lock
         self._seed_source = seed_source or (lambda: secrets.randbits(64))
         self._recent = _fingerprints(0)  # the last `history_answers` answers' fingerprints, oldest first
+        self.tasks = tuple(t for t in TASKS if settings.task_shares[t] > 0 and t in prompts.tasks)  # what it prompts for
+        if not self.tasks:
+            raise InputError(f"nothing to validate: the prompts are for {', '.join(prompts.tasks)}, whose shares are 0")
+        self.shares = {t: settings.task_shares[t] for t in self.tasks}
+        self._capabilities: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}  # (hotkey, url) -> (until, tasks)
 
     def _load_state(self) -> ValidatorState:
         return ValidatorState.load(self.state_path, network=self.chain.network, netuid=self.chain.netuid, hotkey=self.hotkey)
@@ -244,54 +301,112 @@ class Validator:
         """Prompt a sample of miners, judge, update the averages, maybe set weights, save. See the module doc."""
         import httpx
 
-        from a2a_cli.audio import analyze
+        from a2a_cli.chain.tasks_service import analyse_prompt
 
         started = time.monotonic()
         metagraph = await asyncio.to_thread(self.chain.metagraph)
         dropped = [r.uid for r in self.state.sync(metagraph)]
         step_seed = self._seed_source()
         rng = random.Random(step_seed)
-        prompt: Prompt = await asyncio.to_thread(self.prompts.sample, rng)
-        request = protocol.GenerateRequest(prompt_id=prompt.prompt_id, audio=protocol.encode_wav(prompt.samples, prompt.sr),
-                                           duration_s=prompt.duration_s, seed=rng.getrandbits(32))
-        body = request.model_dump_json().encode()
         candidates = [n for n in metagraph.neurons if n.axon_url and n.hotkey != self.hotkey]
         miners = rng.sample(candidates, min(self.settings.sample_size, len(candidates)))
-
-        timeout_s, cap = self.settings.timeout_s, response_cap(prompt.duration_s)
         local = on_this_machine(self.chain.network)  # the whole subnet lives on loopback
+        reachable = [n for n in miners if local or is_public_address(n.axon_ip)]
+
         transport = httpx.AsyncHTTPTransport(socket_options=protocol.CLIENT_SOCKET_OPTIONS,
-                                             limits=httpx.Limits(max_connections=max(len(miners), 1), max_keepalive_connections=0))
-        async with httpx.AsyncClient(transport=transport, timeout=timeout_s, trust_env=False, follow_redirects=False) as client:
-            analysis, *replies = await asyncio.gather(
-                asyncio.to_thread(analyze, prompt.samples, prompt.sr),
-                *(query_miner(client, self.wallet, n, body, timeout_s=timeout_s, max_bytes=cap)
-                  if local or is_public_address(n.axon_ip) else _not_called(n) for n in miners),
-            )
-        verdicts = await asyncio.to_thread(self.judge, request, analysis, prompt.reference, replies)
+                                             limits=httpx.Limits(max_connections=max(len(miners) * len(self.tasks), 1),
+                                                                 max_keepalive_connections=0))
+        async with httpx.AsyncClient(transport=transport, timeout=self.settings.timeout_s, trust_env=False, follow_redirects=False) as client:
+            serves = await self._tasks_served(client, miners, reachable)
+            prompts, requests, notes = await self._prompts(rng, {t for n in miners for t in serves[n.uid]})
+            asked = [(task, n) for n in miners for task in prompts if task in serves[n.uid]]
+            timeout_s = self.settings.timeout_s
+            analyses, replies = await asyncio.gather(
+                asyncio.gather(*(asyncio.to_thread(analyse_prompt, task, prompts[task].samples, prompts[task].sr) for task in prompts),
+                               return_exceptions=True),
+                asyncio.gather(*(query_miner(client, self.wallet, n, protocol.request_body(requests[task]), timeout_s=timeout_s,
+                                             max_bytes=response_cap(requests[task].duration_s))
+                                 if n in reachable else _not_called(n) for task, n in asked)))
+        readings = dict(zip(prompts, analyses))
+        for task, reading in list(readings.items()):  # a prompt its task cannot read: that task is left out of the step
+            if isinstance(reading, Exception):
+                if not isinstance(reading, A2AError) or len(readings) == 1:
+                    raise reading
+                notes.append(f"{task} prompt could not be read: {_one_line(reading)}; its answers were not judged")
+                del readings[task]
 
         answers = []
-        for reply, verdict in zip(replies, verdicts):
-            record = self.state.record_score(reply.neuron.uid, reply.neuron.hotkey, verdict.score, self.settings.alpha,
-                                             reason=verdict.reason, latency_s=None if reply.body is None else reply.latency_s,
-                                             style=verdict.style)
-            answers.append(Answer(reply.neuron.uid, reply.neuron.hotkey, verdict.score, verdict.reason,
-                                  round(reply.latency_s, 4), verdict.model, record.ema))
-        answers.sort(key=lambda a: a.uid)
+        for task in readings:
+            task_replies = [reply for (t, _), reply in zip(asked, replies) if t == task]
+            verdicts = await asyncio.to_thread(self.judge, requests[task], readings[task], prompts[task].reference, task_replies)
+            for reply, verdict in zip(task_replies, verdicts):
+                record = self.state.record_score(reply.neuron.uid, reply.neuron.hotkey, verdict.score, self.settings.alpha, task=task,
+                                                 reason=verdict.reason, latency_s=None if reply.body is None else reply.latency_s,
+                                                 style=verdict.style)
+                answers.append(Answer(reply.neuron.uid, reply.neuron.hotkey, verdict.score, verdict.reason,
+                                      round(reply.latency_s, 4), verdict.model, record.ema, task))
+        for n in miners:  # a task it has an average in but no longer serves: 0, without a query
+            for task in self.tasks:
+                if task not in serves[n.uid] and n.hotkey in self.state.tasks[task]:
+                    reason = f"no longer serves {task}"
+                    record = self.state.record_score(n.uid, n.hotkey, 0.0, self.settings.alpha, task=task, reason=reason)
+                    answers.append(Answer(n.uid, n.hotkey, 0.0, reason, None, None, record.ema, task))
+        answers.sort(key=lambda a: (a.uid, TASKS.index(a.task)))
         weights, note = await asyncio.to_thread(self.maybe_set_weights, metagraph)
-        result = StepResult(step=self.state.step, prompt_id=prompt.prompt_id, source=prompt.source,
-                            duration_s=prompt.duration_s, seed=request.seed, answers=answers, weights=weights,
-                            weights_note=note, dropped=dropped)
+        sent = [PromptSent(task, p.prompt_id, p.source, p.duration_s, requests[task].seed) for task, p in prompts.items()]
+        result = StepResult(step=self.state.step, prompts=sent, answers=answers, weights=weights, weights_note=note,
+                            dropped=dropped, notes=notes)
         self.state.step += 1
         await asyncio.to_thread(self.state.save, self.state_path)
         result.elapsed_s = round(time.monotonic() - started, 3)
         return result
 
+    async def _tasks_served(self, client: httpx.AsyncClient, miners: Sequence[Neuron], reachable: Sequence[Neuron]) -> dict[int, tuple[str, ...]]:
+        """{uid: the tasks it serves} for each of `miners` (step 2 of the module doc); the health of
+        those `reachable` is asked unless remembered, and only when this validator prompts for more
+        than dance. A miner that did not say (unreachable, or its health unread) is taken to serve
+        the tasks it has an average in (dance when none): asked them, a miner that is down fails them."""
+        now = time.monotonic()
+        known = {(h, u): v for (h, u), v in self._capabilities.items() if v[0] > now}  # the stale are forgotten
+        if self.tasks != (DANCE,):
+            ask = [n for n in reachable if (n.hotkey, n.axon_url) not in known]
+            timeout_s = min(self.settings.timeout_s, CAPABILITIES_TIMEOUT_S)
+            for n, tasks in zip(ask, await asyncio.gather(*(query_tasks(client, n, timeout_s=timeout_s) for n in ask))):
+                if tasks is not None:
+                    known[(n.hotkey, n.axon_url)] = (now + CAPABILITIES_TTL_S, tasks)
+        self._capabilities = known
+
+        def serves(n: Neuron) -> tuple[str, ...]:
+            said = known.get((n.hotkey, n.axon_url))
+            return said[1] if said else tuple(t for t in TASKS if n.hotkey in self.state.tasks[t]) or (DANCE,)
+
+        return {n.uid: serves(n) for n in miners}
+
+    async def _prompts(self, rng: random.Random, wanted: set[str]) -> tuple[dict[str, Prompt], dict[str, protocol.GenerateRequest], list[str]]:
+        """A prompt and its request for each of this validator's tasks in `wanted` (someone sampled
+        serves it), in TASKS order, drawn from `rng`; and a note for each task whose prompt could not
+        be had. A2AError when no task has one (the step fails as a whole)."""
+        prompts, requests, notes, errors = {}, {}, [], []
+        for task in (t for t in self.tasks if t in wanted):
+            try:
+                prompt = await asyncio.to_thread(self.prompts.sample, rng, task)
+            except A2AError as e:
+                errors.append(e)
+                notes.append(f"no {task} prompt this step: {_one_line(e)}")
+                continue
+            prompts[task] = prompt
+            requests[task] = protocol.GenerateRequest(task=task, prompt_id=prompt.prompt_id, duration_s=prompt.duration_s,
+                                                      audio=protocol.encode_wav(prompt.samples, prompt.sr), seed=rng.getrandbits(32))
+        if errors and not prompts:
+            raise errors[0]
+        return prompts, requests, notes
+
     def judge(self, request: protocol.GenerateRequest, analysis: Any, reference: Any, replies: Sequence[Reply]) -> list[Verdict]:
         """A verdict per reply, in the replies' order; see the module doc for the copy policy.
 
-        request: the step's request. analysis: its audio's `a2a_cli.audio` analysis. reference: the
-        prompt's reference dance (a Motion) or None. replies: what each queried miner sent back.
+        request: the step's request of one task. analysis: its audio's reading for that task
+        (tasks_service.analyse_prompt). reference: the prompt's reference motion or None. replies:
+        what each miner asked it sent back.
         """
         import numpy as np
 
@@ -330,17 +445,17 @@ class Validator:
             elif replayed:
                 verdicts[index] = Verdict(0.0, "repeats an answer to an earlier prompt", model)
             else:
-                verdicts[index] = self._score(motion, analysis, reference, reply.latency_s, model)
+                verdicts[index] = self._score(request.task, motion, analysis, reference, reply.latency_s, model)
         self._recent = np.concatenate([self._recent, judged[: len(judged_uids)]])[-self.settings.history_answers :]
         return [verdicts[i] for i in range(len(replies))]
 
     @staticmethod
-    def _score(motion: Any, analysis: Any, reference: Any, latency_s: float, model: str) -> Verdict:
-        from a2a_cli.scoring import score_motion
+    def _score(task: str, motion: Any, analysis: Any, reference: Any, latency_s: float, model: str) -> Verdict:
+        from a2a_cli.chain.tasks_service import judge_answer, styles_vary
 
         try:
-            report = score_motion(motion, analysis, reference=reference, latency_s=latency_s)
-            style = report.style.tolist() if report.passed and report.style is not None else None
+            report = judge_answer(task, motion, analysis, reference=reference, latency_s=latency_s)
+            style = report.style.tolist() if styles_vary(task) and report.passed and report.style is not None else None
         except Exception as e:  # the judge must not fall over on one answer; it scores 0 and says why
             return Verdict(0.0, f"scoring failed: {type(e).__name__}", model)
         return Verdict(report.validator_score, "; ".join(report.reasons) or "ok", model, style)
@@ -362,7 +477,7 @@ class Validator:
         interval = self.settings.weights_interval_blocks
         if last is not None and block - last < interval:
             return None, f"next weights in {last + interval - block} block(s)"
-        uids, raw = self.state.weights(metagraph)
+        uids, raw = self.state.weights(metagraph, self.shares)
         if not uids:
             return None, "no miner has a positive average yet"
         uids, normalised = normalize_weights(uids, raw)

@@ -1,4 +1,4 @@
-"""`a2a mine`: serve dances to the subnet's validators over signed HTTP."""
+"""`a2a mine`: serve dances (and, when asked to, gestures) to the subnet's validators over signed HTTP."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import typer
 
 from a2a_cli.cli import common
 from a2a_cli.cli.chain_options import NETWORK_HELP, chain_settings, registered_uid
+from a2a_cli.tasks import DANCE, GESTURE, TASKS
 
 __all__ = ["mine"]
+
+# The setting that names the model served for each task (`--model` sets dance's, as for `a2a generate`).
+MODEL_SETTINGS = {DANCE: "generate.model", GESTURE: "miner.gesture_model"}
 
 
 def mine(
@@ -19,7 +23,9 @@ def mine(
     wallet: Optional[str] = typer.Option(None, "--wallet", help="Wallet (coldkey) name."),
     hotkey: Optional[str] = typer.Option(None, "--hotkey", help="Hotkey name inside the wallet; it signs and is paid."),
     wallet_path: Optional[Path] = typer.Option(None, "--wallet-path", help="Folder holding the wallets."),
-    model: Optional[str] = typer.Option(None, "--model", help="Generator to serve: choreo, library or edge (default: generate.model)."),
+    tasks: Optional[list[str]] = typer.Option(None, "--task", help="Task to serve: dance or gesture; repeat for both (default: miner.tasks, dance)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Dance generator to serve: choreo, library or edge (default: generate.model)."),
+    gesture_model: Optional[str] = typer.Option(None, "--gesture-model", help="Gesture generator to serve with --task gesture (default: miner.gesture_model)."),
     library: Optional[Path] = typer.Option(None, "--library", help="Motion library of the library model: a folder of real dance or an index .npz (default: generate.library, else the shipped one)."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint of a learned model (edge; default: generate.weights, else the downloaded one)."),
     device: Optional[str] = typer.Option(None, "--device", help="Where a learned model runs: cpu or cuda[:N] (default: generate.device)."),
@@ -28,13 +34,15 @@ def mine(
     external_ip: Optional[str] = typer.Option(None, "--external-ip", help="Address validators should call, advertised on chain (default: miner.external_ip, else the bound host; 127.0.0.1 on sim and local)."),
     min_stake: Optional[float] = typer.Option(None, "--min-stake", help="Refuse callers with less stake, in the subnet's alpha (the chain's validator-permit stake weight; default: miner.min_stake)."),
 ) -> None:
-    """Serve the chosen generator to validators until interrupted (Ctrl-C).
+    """Serve the chosen generators to validators until interrupted (Ctrl-C).
 
-    Checks that the hotkey is registered, advertises its address on chain, then answers signed a2a/2 prompts on POST /v1/generate (health: GET /v1/health, schema: /openapi.json).
+    Checks that the hotkey is registered, advertises its address on chain, then answers signed a2a/2 prompts on POST /v1/generate: dances to music, and gestures to speech when it serves gesture (health, with the tasks served: GET /v1/health; schema: /openapi.json).
 
     Examples:
 
       [bold]a2a mine --network sim --wallet miner1 --port 8091[/bold]
+
+      [bold]a2a mine --network sim --wallet miner2 --port 8092 --task dance --task gesture[/bold]
     """
     import ipaddress
     import logging
@@ -43,11 +51,13 @@ def mine(
 
     from a2a_cli.chain.auth import wallet_from_settings
     from a2a_cli.chain.chain import on_this_machine
-    from a2a_cli.chain.miner import MinerService, MinerSettings, bind_socket, model_generate_fn, serve
+    from a2a_cli.chain.miner import MinerService, MinerSettings, ServedModel, bind_socket, model_generate_fn, serve
     from a2a_cli.chain.networks import chain_from_settings
     from a2a_cli.errors import InputError
+    from a2a_cli.generation.base import generator_task
 
-    settings = chain_settings(network, netuid, wallet, hotkey, wallet_path, **{
+    settings = chain_settings(network, netuid, wallet, hotkey, wallet_path, flag_names={"miner.tasks": "--task"}, **{
+        "miner.tasks": tasks or None, "miner.gesture_model": gesture_model,
         "generate.model": model, "generate.weights": None if weights is None else str(weights), "generate.device": device,
         "generate.library": None if library is None else str(library),
         "miner.host": host, "miner.port": port, "miner.min_stake": min_stake,
@@ -58,8 +68,15 @@ def mine(
     keys = wallet_from_settings(settings)
     hotkey_ss58 = keys.hotkey.ss58_address
     uid = registered_uid(chain, hotkey_ss58)
-    model_name = settings.get("generate.model")
-    generate = model_generate_fn(model_name, settings)
+    if not config.tasks:
+        raise InputError("miner.tasks is empty: a miner serves at least one task (dance, gesture)")
+    served = {}
+    for task in (t for t in TASKS if t in config.tasks):
+        model_name = settings.get(MODEL_SETTINGS[task])
+        if generator_task(model_name) != task:
+            raise InputError(f"model {model_name!r} is a {generator_task(model_name)} model, not a {task} model; "
+                             f"set {MODEL_SETTINGS[task]} to a {task} model")
+        served[task] = ServedModel(model_name, model_generate_fn(model_name, settings))
 
     if config.external_ip:
         advertised = config.external_ip
@@ -78,9 +95,9 @@ def mine(
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     common.err.print(
         f"mining on {escape(chain.network)} netuid {chain.netuid} as UID {uid} ({escape(hotkey_ss58)}): "
-        f"model {escape(model_name)}, listening on {escape(config.host)}:{bound_port}, advertised {escape(advertised)}:{bound_port}"
+        f"{escape(', '.join(f'{task} with {s.model}' for task, s in served.items()))}, listening on {escape(config.host)}:{bound_port}, advertised {escape(advertised)}:{bound_port}"
     )
-    service = MinerService(settings=config, chain=chain, hotkey=hotkey_ss58, generate=generate, model=model_name)
+    service = MinerService(settings=config, chain=chain, hotkey=hotkey_ss58, served=served)
     serve(service, sock, log_level=level.lower())
 
 

@@ -1,4 +1,4 @@
-"""`a2a validate`: prompt the subnet's miners, judge their dances, keep moving averages, set weights."""
+"""`a2a validate`: prompt the subnet's miners, judge their dances (and gestures), keep moving averages, set weights."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def validate(
     wallet: Optional[str] = typer.Option(None, "--wallet", help="Wallet (coldkey) name."),
     hotkey: Optional[str] = typer.Option(None, "--hotkey", help="Hotkey name inside the wallet; it signs prompts and sets weights."),
     wallet_path: Optional[Path] = typer.Option(None, "--wallet-path", help="Folder holding the wallets."),
-    library: Optional[Path] = typer.Option(None, "--library", help="Folder of prompt audio, with optional reference dances of the same stem (default: validator.library)."),
+    library: Optional[Path] = typer.Option(None, "--library", help="Folder of prompt music, with optional reference dances of the same stem, and speech in speech/ (default: validator.library)."),
     challenge_url: Optional[str] = typer.Option(None, "--challenge-url", help="Fetch each prompt from this endpoint instead of a library (default: validator.challenge_url)."),
     sample_size: Optional[int] = typer.Option(None, "--sample-size", help="Miners queried per step (default: validator.sample_size)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds a miner has to answer (default: validator.timeout_s)."),
@@ -33,7 +33,7 @@ def validate(
 ) -> None:
     """Validate the subnet: prompt miners, score their answers, keep averages, set weights.
 
-    Each step sends a random 5-15 s clip of the library (or a fetched challenge) to a sample of miners, scores every answer with the validator score, and saves the moving averages after the step, so a restart carries on where the last step ended.
+    Each step sends a random 5-15 s clip of the library (or a fetched challenge) to a sample of miners, one per task each serves (music to dance to; speech, from the library's speech/ folder, to gesture to), scores every answer with its task's judge, and saves the moving averages after the step, so a restart carries on where the last step ended. Weights pay each task its share (validator.dance_share, validator.gesture_share). On sim and local, without a library, prompts are synthetic songs and voices.
 
     Examples:
 
@@ -46,8 +46,9 @@ def validate(
     from rich.markup import escape
 
     from a2a_cli.chain.auth import wallet_from_settings
+    from a2a_cli.chain.chain import on_this_machine
     from a2a_cli.chain.networks import chain_from_settings
-    from a2a_cli.chain.prompts import ChallengeEndpoint, PromptLibrary
+    from a2a_cli.chain.prompts import ChallengeEndpoint, PromptLibrary, SyntheticPrompts
     from a2a_cli.chain.state import validator_state_path
     from a2a_cli.chain.validator import Validator, ValidatorSettings
     from a2a_cli.errors import InputError
@@ -68,7 +69,10 @@ def validate(
         prompt_note = f"challenges from {challenge_url}"
     elif options["library"]:
         prompts = PromptLibrary(options["library"])
-        prompt_note = f"{len(prompts)} prompt file(s) in {prompts.folder}"
+        prompt_note = f"{len(prompts)} prompt file(s) in {prompts.folder} ({', '.join(prompts.tasks)})"
+    elif on_this_machine(settings.get("chain.network")):
+        prompts = SyntheticPrompts()
+        prompt_note = "synthetic songs and voices (no --library given)"
     else:
         raise InputError("no prompts: pass --library FOLDER or --challenge-url URL (or set validator.library or validator.challenge_url)")
 
@@ -101,26 +105,34 @@ def validate(
         run(lambda result: common.out.print(_summary(result), soft_wrap=True))
 
 
+def _prompts_line(result) -> str:
+    """The step's prompts, one phrase each: "dance: funk.wav 2.00-9.50 s"."""
+    return "; ".join(f"{p.task}: {p.source}" for p in result.prompts) or "no prompt"
+
+
 def _table(validator, result):
-    """Every miner this validator knows, best average first, with the last step's outcome and its
-    share of the weights the averages make now (what the next weight setting sends)."""
+    """Every miner this validator knows in each task, best average first, with the last step's outcome
+    and its part of the weights the averages make now (what the next weight setting sends)."""
     from rich.markup import escape
     from rich.table import Table
 
     title = "waiting for the first step" if result is None else (
-        f"step {result.step}: {escape(result.source)} ({result.duration_s:.1f} s), {result.elapsed_s:.1f} s; {escape(result.weights_note)}")
+        f"step {result.step}: {escape(_prompts_line(result))}, {result.elapsed_s:.1f} s; {escape(result.weights_note)}"
+        + "".join(f"; {escape(note)}" for note in result.notes))
     table = Table(title=title, title_justify="left")
-    for name, justify in (("uid", "right"), ("hotkey", "left"), ("model", "left"), ("last", "right"),
+    for name, justify in (("uid", "right"), ("hotkey", "left"), ("task", "left"), ("model", "left"), ("last", "right"),
                           ("average", "right"), ("share", "right"), ("latency", "right"), ("outcome", "left")):
         table.add_column(name, justify=justify)
-    answered = {} if result is None else {a.hotkey: a for a in result.answers}
-    total = sum(r.ema for r in validator.state.miners.values())
-    for record in sorted(validator.state.miners.values(), key=lambda r: (-r.ema, r.uid)):
-        answer = answered.get(record.hotkey)
+    answered = {} if result is None else {(a.hotkey, a.task): a for a in result.answers}
+    parts = validator.state.weight_parts(None, validator.shares) if result is not None else {}
+    rows = [(task, record) for task, records in validator.state.tasks.items() for record in records.values()]
+    for task, record in sorted(rows, key=lambda row: (-row[1].ema, row[1].uid, row[0])):
+        answer = answered.get((record.hotkey, task))
+        part = parts.get(task, {}).get(record.uid)
         table.add_row(
-            str(record.uid), escape(record.hotkey[:12]) + "…", escape((answer.model if answer else None) or "-"),
+            str(record.uid), escape(record.hotkey[:12]) + "…", task, escape((answer.model if answer else None) or "-"),
             "-" if record.last_score is None else f"{record.last_score:.3f}", f"{record.ema:.3f}",
-            f"{record.ema / total:.3f}" if total > 0 else "-",
+            "-" if part is None else f"{part:.3f}",
             "-" if record.last_latency_s is None else f"{record.last_latency_s:.2f} s",
             escape(record.last_reason) if answer else f"[dim]{escape(record.last_reason)}[/dim]",
         )
@@ -131,6 +143,7 @@ def _summary(result) -> str:
     from rich.markup import escape
 
     best = max(result.answers, key=lambda a: a.ema, default=None)
-    lead = f"best uid {best.uid} average {best.ema:.3f}" if best else "no miners to query"
-    return (f"step {result.step}: {escape(result.source)}, {len(result.answers)} answer(s), "
-            f"{sum(a.score > 0 for a in result.answers)} scored above 0, {lead}; {escape(result.weights_note)}")
+    lead = f"best uid {best.uid} average {best.ema:.3f} ({best.task})" if best else "no miners to query"
+    notes = "".join(f"; {escape(note)}" for note in result.notes)
+    return (f"step {result.step}: {escape(_prompts_line(result))}, {len(result.answers)} answer(s), "
+            f"{sum(a.score > 0 for a in result.answers)} scored above 0, {lead}; {escape(result.weights_note)}{notes}")

@@ -40,14 +40,15 @@ connection, so none of a refused body is read:
   408  the body came too slowly: below `body_min_rate` after `body_grace_s`, or not complete
        within `body_timeout_s`
   401  the body is not the one whose hash was signed
-  422  the body is not a valid a2a/2 request, or its audio cannot be decoded or fetched, or is
-       shorter than the duration asked for
+  422  the body is not a valid a2a/2 request, or asks for a task this miner does not serve, or its
+       audio cannot be decoded or fetched, or is shorter than the duration asked for
   429  every generation slot is busy and the waiting queue is full (the lowest stake is refused)
   504  the request's deadline (`timeout_s`, from its headers on) passed
 Generation runs in a thread pool of `max_concurrency` threads so the event loop keeps answering;
 a slot is held until its thread really finishes, even after a 504. One log line per request,
 with the caller's public hotkey and never any key material or payload.
-`GET /v1/health` (unsigned) says the protocol, model and load; `/openapi.json` is the schema.
+`GET /v1/health` (unsigned) says the protocol, the tasks served (how validators learn them) with
+each one's model, and the load; `/openapi.json` is the schema.
 """
 
 from a2a_cli.chain.miner.admission import AdmissionQueue, IntakeLimit
@@ -55,8 +56,8 @@ from a2a_cli.chain.miner.app import bind_socket, create_app, serve, server_confi
 from a2a_cli.chain.miner.audio_url import fetch_audio_url
 from a2a_cli.chain.miner.body_intake import BodyPool, receive_body
 from a2a_cli.chain.miner.refusal import HTTPRefusal
-from a2a_cli.chain.miner.service import GenerateFn, MinerService, model_generate_fn
+from a2a_cli.chain.miner.service import GenerateFn, MinerService, ServedModel, model_generate_fn
 from a2a_cli.chain.miner.settings import MinerSettings
 
-__all__ = ["AdmissionQueue", "BodyPool", "GenerateFn", "HTTPRefusal", "IntakeLimit", "MinerService", "MinerSettings", "bind_socket",
+__all__ = ["AdmissionQueue", "BodyPool", "GenerateFn", "HTTPRefusal", "IntakeLimit", "MinerService", "MinerSettings", "ServedModel", "bind_socket",
            "create_app", "fetch_audio_url", "model_generate_fn", "receive_body", "serve", "server_config"]

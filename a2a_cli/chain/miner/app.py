@@ -1,6 +1,7 @@
 """The miner on the network: its FastAPI app, its listening socket and uvicorn's configuration.
 
-`GET /v1/health` (unsigned) says the protocol, model and load; `/openapi.json` is the schema. One
+`GET /v1/health` (unsigned) says the protocol, the tasks served, their models and the load;
+`/openapi.json` is the schema. One
 log line per request, with the caller's public hotkey and never any key material or payload.
 """
 
@@ -30,7 +31,7 @@ def create_app(service: MinerService) -> Any:
     """The FastAPI app serving `service` (POST /v1/generate, GET /v1/health, the OpenAPI schema);
     tests and benchmarks serve it themselves."""
     app = FastAPI(title="a2a miner", version=protocol.PROTOCOL_VERSION,
-                  description="Audio-to-Animation miner: signed a2a/2 prompts in, SMPL dances out.")
+                  description="Audio-to-Animation miner: signed a2a/2 prompts in, SMPL motion out (dance to music, gestures to speech).")
     app.state.service = service
     error_schema = {"content": {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}}
     refusals = {code: {"description": why, **error_schema} for code, why in (
@@ -45,7 +46,7 @@ def create_app(service: MinerService) -> Any:
         responses=refusals,
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/GenerateRequest"}}}}},
-        summary="Generate a dance for a signed a2a/2 prompt",
+        summary="Generate motion (a dance, or gestures) for a signed a2a/2 prompt",
     )
     async def generate(request: Request):
         started = time.perf_counter()
@@ -65,7 +66,7 @@ def create_app(service: MinerService) -> Any:
                      getattr(request.state, "prompt_id", "-"), getattr(request.state, "frames", "-"),
                      time.perf_counter() - started, f" detail={detail!r}" if detail else "")
 
-    @app.get(protocol.HEALTH_PATH, summary="Liveness, protocol, model and load")
+    @app.get(protocol.HEALTH_PATH, summary="Liveness, protocol, tasks served, models and load")
     async def health() -> dict:
         return service.health()
 

@@ -2,7 +2,9 @@
 
 `MinerService.handle_generate` runs the refusals of the package doc in order (cheapest first);
 generation runs in a thread pool of `max_concurrency` threads so the event loop keeps answering,
-and a slot is held until its thread really finishes, even after a 504.
+and a slot is held until its thread really finishes, even after a 504. A miner serves one model
+per task it serves (`ServedModel`); a prompt for any other task is refused (422, naming the tasks
+it serves), and its health answer lists the tasks, which is how validators learn them.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from a2a_cli.chain import protocol
@@ -24,13 +27,14 @@ from a2a_cli.chain.miner.body_intake import BodyPool, receive_body
 from a2a_cli.chain.miner.refusal import HTTPRefusal
 from a2a_cli.chain.miner.settings import MinerSettings
 from a2a_cli.errors import InputError
+from a2a_cli.tasks import DANCE, TASKS
 
 if TYPE_CHECKING:
     import numpy as np
 
     from a2a_cli.motion import Motion
 
-__all__ = ["GenerateFn", "MinerService", "model_generate_fn"]
+__all__ = ["GenerateFn", "MinerService", "ServedModel", "model_generate_fn"]
 
 log = logging.getLogger("a2a.miner")
 
@@ -39,32 +43,49 @@ GenerateFn = Callable[["np.ndarray", int, float, int], "Motion"]
 
 
 def model_generate_fn(model: str, settings=None) -> GenerateFn:
-    """The GenerateFn of the generator named `model` (`a2a_cli.generation.get_generator`): analyse
-    the audio, then generate (both CPU-heavy). `settings` (a2a_cli.config.Settings, or None for the
-    defaults) carry the options of learned models (weights, steps, guidance, device)."""
-    from a2a_cli.audio import analyze
+    """The GenerateFn of the generator named `model` (`a2a_cli.generation.get_generator`): read the
+    audio as its task reads it (music for dance, speech for gesture: chain.tasks_service), then
+    generate (both CPU-heavy). `settings` (a2a_cli.config.Settings, or None for the defaults) carry
+    the options of learned models (weights, steps, guidance, device)."""
+    from a2a_cli.chain.tasks_service import analyse_prompt
     from a2a_cli.generation import get_generator
+    from a2a_cli.generation.base import generator_task
 
+    task = generator_task(model)
     generator = get_generator(model, settings)
 
     def generate(samples: np.ndarray, sr: int, duration_s: float, seed: int) -> Motion:
-        return generator.generate(analyze(samples, sr), duration_s, seed)
+        return generator.generate(analyse_prompt(task, samples, sr), duration_s, seed)
 
     return generate
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """The model a miner serves for one task: its name (sent back with every answer) and its GenerateFn."""
+
+    model: str
+    generate: GenerateFn
 
 
 class MinerService:
     """Everything one miner process holds: its identity, chain view, admission queue and workers."""
 
-    def __init__(self, *, settings: MinerSettings, chain: Chain, hotkey: str, generate: GenerateFn, model: str):
+    def __init__(self, *, settings: MinerSettings, chain: Chain, hotkey: str, generate: GenerateFn | None = None,
+                 model: str | None = None, served: Mapping[str, ServedModel] | None = None):
         """settings: how it serves. chain: the subnet's chain (who may call, with what stake).
-        hotkey: this miner's ss58 hotkey (requests must be addressed to it). generate: makes the dance
-        (run in the worker threads). model: the generator's name, sent back with every answer."""
+        hotkey: this miner's ss58 hotkey (requests must be addressed to it). generate and model: the
+        dance model of a dance-only miner (its GenerateFn, run in the worker threads, and its name,
+        sent back with every answer); or served: {task: ServedModel} for every task served, instead."""
+        if (served is None) == (generate is None or model is None):
+            raise ValueError("give either generate and model (a dance-only miner) or served")
+        served = {DANCE: ServedModel(model, generate)} if served is None else dict(served)
+        if not served or set(served) - set(TASKS):
+            raise ValueError(f"served must map some of {TASKS} to models, got {sorted(served)}")
+        self.served = {task: served[task] for task in TASKS if task in served}  # in TASKS order
         self.settings = settings
         self.chain = chain
         self.hotkey = hotkey
-        self.model = model
-        self._generate = generate
         self.verifier = RequestVerifier(hotkey, max_timeout_s=settings.timeout_s, max_age_s=settings.signature_max_age_s)
         self.admission = AdmissionQueue(settings.max_concurrency, settings.max_queue)
         self.bodies = BodyPool.for_settings(settings)
@@ -131,7 +152,8 @@ class MinerService:
         protocol.check_frames(motion, prompt)  # a generator bug must not reach a validator as a valid answer
         payload = await asyncio.to_thread(protocol.encode_motion_payload, motion, self.settings.motion_encoding)
         request.state.frames = motion.n_frames
-        return protocol.GenerateResponse(motion=payload, model=self.model, generation_s=round(generation_s, 4)).model_dump()
+        model = self.served[prompt.task].model
+        return protocol.GenerateResponse(motion=payload, model=model, generation_s=round(generation_s, 4)).model_dump()
 
     async def _authenticate(self, request: Any) -> tuple[str, str, float]:
         """Everything decided from the headers alone, before any of the body is accepted: (the
@@ -161,6 +183,8 @@ class MinerService:
         """Parse the verified body and get its audio: everything done before admission."""
         prompt = await asyncio.to_thread(protocol.parse_request, body, max_bytes=self.settings.max_request_bytes)  # InputError: 422
         request.state.prompt_id = prompt.prompt_id
+        if prompt.task not in self.served:
+            raise InputError(f"this miner does not serve task {prompt.task!r}; it serves {', '.join(self.served)}")
         samples, sr = await self._audio(prompt)
         return prompt, samples, sr
 
@@ -182,7 +206,7 @@ class MinerService:
         """Generate in the pool; the slot is released when the thread ends, not when we stop waiting."""
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(self.pool, self._generate, samples, sr, prompt.duration_s, prompt.seed)
+            future = loop.run_in_executor(self.pool, self.served[prompt.task].generate, samples, sr, prompt.duration_s, prompt.seed)
         except BaseException:
             self.admission.release()
             raise
@@ -190,8 +214,12 @@ class MinerService:
         return await asyncio.shield(future)
 
     def health(self) -> dict:
-        """What GET /v1/health answers: protocol, model, hotkey and the load right now."""
-        return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "model": self.model, "hotkey": self.hotkey,
+        """What GET /v1/health answers: protocol, the tasks served (what validators read:
+        protocol.parse_capabilities) and each one's model, hotkey, and the load right now. `model`
+        is the first task's (dance's, when served), as health answers named it before tasks."""
+        models = {task: served.model for task, served in self.served.items()}
+        return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "tasks": list(models), "models": models,
+                "model": next(iter(models.values())), "hotkey": self.hotkey,
                 "active": self.admission.active, "waiting": self.admission.waiting, "receiving": self.bodies.requests,
                 "pending_connections": len(self.guard.pending), "unproven_connections": len(self.guard.unproven),
                 "closed_connections": {"headers_late": self.guard.closed_late, "pushed_out": self.guard.closed_evicted,

@@ -46,6 +46,8 @@ class MinerSettings:
     """How the miner serves: every `miner.*` setting (see `a2a_cli.config.SCHEMA` for each one's
     meaning and units), plus `motion_encoding`, which tests and benchmarks tune."""
 
+    tasks: tuple[str, ...] = tuple(_DEFAULT["tasks"])  # what `a2a mine` serves (a2a_cli.tasks)
+    gesture_model: str = _DEFAULT["gesture_model"]  # its gesture generator, when tasks include gesture
     host: str = _DEFAULT["host"]
     port: int = _DEFAULT["port"]
     max_concurrency: int = _DEFAULT["max_concurrency"]
@@ -79,4 +81,5 @@ class MinerSettings:
     def from_settings(cls, settings: Any) -> MinerSettings:
         """The `miner.*` settings of a `config.Settings`, with the automatic values resolved for its
         `chain.network` (`resolve_automatic`)."""
-        return cls(**resolve_automatic(settings.section("miner"), local=on_this_machine(settings.get("chain.network"))))
+        resolved = resolve_automatic(settings.section("miner"), local=on_this_machine(settings.get("chain.network")))
+        return cls(**{**resolved, "tasks": tuple(resolved["tasks"])})

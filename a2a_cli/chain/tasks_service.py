@@ -1,0 +1,121 @@
+"""What the subnet does differently per task (a2a_cli.tasks), in one table: how a prompt's audio is
+read, which judge scores an answer, what synthetic audio a validator prompts with, and whether an
+answer's style counts towards the miner's variety.
+
+Miner and validator never name a task's analysis or judge themselves: they look the task up here,
+so wiring a task in (or checking its wiring) is this one table. Every entry imports its library
+only when called: naming the tasks costs no numpy, no model and no judge.
+
+  task     prompt audio   analysis                              judge                                    variety
+  dance    music          audio.analyze -> AudioAnalysis        scoring.score_motion                    yes
+  gesture  speech         audio.speech.analyze_speech ->        scoring.gesture.score_gestures          no
+                          SpeechAnalysis
+
+Variety (state.py) reads an answer's style with the shipped dance realism model; gesture answers
+carry no style it can read, so a gesture average is not scaled by variety.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from a2a_cli.tasks import DANCE, GESTURE, check_task
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from a2a_cli.motion import Motion
+    from a2a_cli.scoring.composite import ScoreReport
+
+__all__ = ["SYNTHETIC_SR", "TASK_KINDS", "TaskKind", "analyse_prompt", "judge_answer", "styles_vary", "synthetic_audio"]
+
+SYNTHETIC_SR = 22050  # the sample rate of a validator's synthetic prompts, in Hz
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """How the subnet handles one task.
+
+    analyse: (mono float32 samples (n,), sample rate in Hz) -> the audio's reading for that task's
+        generators and judge (AudioAnalysis for dance, SpeechAnalysis for gesture).
+    judge: (answer Motion, the prompt's reading, reference Motion or None, latency in s or None)
+        -> ScoreReport (validator_score in [0, 1], reasons, style).
+    synthesise: (seconds, seed) -> (mono float32 samples, sample rate in Hz): prompt audio made up
+        on the spot (a validator on this machine's chains without a library).
+    styles_vary: the judge's ScoreReport.style is a dance style the variety factor can read.
+    """
+
+    analyse: Callable[[np.ndarray, int], Any]
+    judge: Callable[[Motion, Any, Motion | None, float | None], ScoreReport]
+    synthesise: Callable[[float, int], tuple[np.ndarray, int]]
+    styles_vary: bool
+
+
+def _analyse_music(samples: np.ndarray, sr: int) -> Any:
+    from a2a_cli.audio import analyze
+
+    return analyze(samples, sr)
+
+
+def _analyse_speech(samples: np.ndarray, sr: int) -> Any:
+    from a2a_cli.audio.speech import analyze_speech
+
+    return analyze_speech(samples, sr)
+
+
+def _judge_dance(motion: Motion, analysis: Any, reference: Motion | None, latency_s: float | None) -> ScoreReport:
+    from a2a_cli.scoring import score_motion
+
+    return score_motion(motion, analysis, reference=reference, latency_s=latency_s)
+
+
+def _judge_gesture(motion: Motion, analysis: Any, reference: Motion | None, latency_s: float | None) -> ScoreReport:
+    from a2a_cli.scoring.gesture import score_gestures
+
+    return score_gestures([motion], analysis, latency_s=latency_s)[0]  # it compares no reference
+
+
+def _synthetic_music(seconds: float, seed: int) -> tuple[np.ndarray, int]:
+    from a2a_cli.examples import GENRES, synth_genre_song
+
+    genre = sorted(GENRES)[seed % len(GENRES)]
+    return synth_genre_song(genre, seconds, sr=SYNTHETIC_SR, seed=seed), SYNTHETIC_SR
+
+
+def _synthetic_speech(seconds: float, seed: int) -> tuple[np.ndarray, int]:
+    from a2a_cli.examples import synth_speech
+
+    speech = synth_speech(seconds, seed)
+    return speech.samples, int(speech.sr)
+
+
+TASK_KINDS: dict[str, TaskKind] = {
+    DANCE: TaskKind(_analyse_music, _judge_dance, _synthetic_music, styles_vary=True),
+    GESTURE: TaskKind(_analyse_speech, _judge_gesture, _synthetic_speech, styles_vary=False),
+}
+
+
+def analyse_prompt(task: str, samples: np.ndarray, sr: int) -> Any:
+    """The reading of prompt audio for `task`: `samples` mono float32 (n,) at `sr` Hz."""
+    return TASK_KINDS[check_task(task)].analyse(samples, sr)
+
+
+def judge_answer(task: str, motion: Motion, analysis: Any, *, reference: Motion | None = None,
+                 latency_s: float | None = None) -> ScoreReport:
+    """The `task` judge's report on `motion`, an answer to a prompt whose reading is `analysis`
+    (`analyse_prompt`); `reference`: the prompt's reference motion or None; `latency_s`: the answer's
+    round trip in seconds, or None."""
+    return TASK_KINDS[check_task(task)].judge(motion, analysis, reference, latency_s)
+
+
+def synthetic_audio(task: str, seconds: float, seed: int) -> tuple[np.ndarray, int]:
+    """(mono float32 samples, sample rate in Hz): `seconds` of synthetic prompt audio for `task`
+    (a song of a genre drawn by `seed` for dance, a synthetic voice for gesture)."""
+    return TASK_KINDS[check_task(task)].synthesise(seconds, seed)
+
+
+def styles_vary(task: str) -> bool:
+    """Whether the answers of `task` carry a style the variety factor reads (state.py)."""
+    return TASK_KINDS[check_task(task)].styles_vary
