@@ -114,7 +114,8 @@ class RealismModel:
 
     def style_vector(self, traits: np.ndarray) -> np.ndarray:
         """One answer's style: the mean of its windows' transformed traits (W, F), whitened by the
-        model's precision so that distances between styles are in real dancers' standard units. (F,)"""
+        model's precision so that distances between styles are in real dancers' standard units. (F,)
+        (`judge_batch` gives each clip's in its verdict.)"""
         return transformed(np.asarray(traits, dtype=np.float64)).mean(axis=0) @ self._whitening
 
     @cached_property
@@ -158,18 +159,22 @@ class RealismModel:
 
     def judge_traits(self, traits: np.ndarray) -> RealismVerdict:
         """The realism of one clip from its window traits (W, F) (`motion_traits.window_traits`)."""
+        return self.judge_batch(np.asarray(traits, dtype=np.float64)[None])[0]
+
+    def judge_batch(self, traits: np.ndarray) -> list[RealismVerdict]:
+        """The realism of each clip of a batch from their window traits (B, W, F), all at once."""
         traits = np.asarray(traits, dtype=np.float64)
-        if traits.shape[0] == 0:
-            return RealismVerdict(0.0, np.zeros(0), {}, {}, np.zeros(0))
-        d2, shares = self.unlikeness(traits)
-        credits = np.exp(-np.maximum(d2 - self.threshold, 0.0) / SOFTNESS)
+        if traits.shape[1] == 0:
+            return [RealismVerdict(0.0, np.zeros(0), {}, {}, np.zeros(0)) for _ in range(len(traits))]
+        x = transformed(traits)
+        d2, shares = self.unlikeness_transformed(x)
+        credits = np.exp(-np.maximum(d2 - self.threshold, 0.0) / SOFTNESS)  # (B, W)
         beyond = np.maximum(d2 - self.threshold, 0.0) / np.maximum(d2, 1e-9)  # the part of d2 past the threshold
-        return RealismVerdict(
-            float(credits.mean()), credits,
-            {name: float(v) for name, v in zip(self.traits, np.median(traits, axis=0))},
-            {name: float(v) for name, v in zip(self.traits, (shares * beyond[:, None]).mean(axis=0))},
-            self.style_vector(traits),
-        )
+        medians = np.median(traits, axis=1).tolist()
+        mean_shares = (shares * beyond[..., None]).mean(axis=1).tolist()
+        styles = x.mean(axis=1) @ self._whitening
+        return [RealismVerdict(float(credit.mean()), credit, dict(zip(self.traits, median)), dict(zip(self.traits, share)), style)
+                for credit, median, share, style in zip(credits, medians, mean_shares, styles)]
 
     def to_json(self) -> str:
         return json.dumps({
