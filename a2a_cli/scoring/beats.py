@@ -199,9 +199,13 @@ def align_to_grids(
         found = sums.reshape(n_clips, len(grids)) / np.maximum(sizes, 1)
     else:
         hits = np.zeros((len(grids), n_velocity + 1))
+        known: dict[bytes, np.ndarray] = {}  # the levels of one song share their precision grids
         for g, grid in enumerate(grids):
             if grid.size:
-                hits[g] = _distance_to_nearest(frames, grid) <= _frames(PRECISION_TOLERANCE, fps) + 1e-9
+                key = grid.tobytes()
+                if key not in known:
+                    known[key] = _distance_to_nearest(frames, grid) <= _frames(PRECISION_TOLERANCE, fps) + 1e-9
+                hits[g] = known[key]
         counts = np.zeros((n_clips, n_velocity + 1))
         counts[motion_clip, motion] = 1.0  # a clip's beats are distinct frames
         found = counts @ hits.T / np.maximum(n_motion, 1)[:, None]

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,7 +63,7 @@ from a2a_cli.frame_rate import FPS as AUDIO_FPS  # the rate of the song's featur
 from a2a_cli.motion.skeleton import PELVIS
 from a2a_cli.scoring.beats import align_to_grids, motion_beat_frames
 from a2a_cli.scoring.body_stats import body_statistics
-from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
+from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch, keep_freed_blocks_in_heap
 from a2a_cli.scoring.constants import (
     COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, DOUBLE_TIME_MIN_S, OFFBEAT_MARGIN_Z, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
     JUDGE_VERSION, LATENCY_HALF_S, LATENCY_WEIGHT, LOW_CREDIT, MAX_MEDIAN_JERK_M_S3, MIN_ENERGY_VARIATION,
@@ -278,29 +279,42 @@ def repeat_residual(joints, fps: float) -> float | np.ndarray:
     """
     batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float64))
     n = batch.n_frames
-    relative = batch.positions - batch.positions[PELVIS]  # (24, 3, T, B)
-    x = np.ascontiguousarray(relative.reshape(-1, n, batch.n_clips).transpose(2, 0, 1)).astype(np.float64, copy=False)  # (B, 72, T)
-    spread = 2.0 * np.mean(np.sum((x - x.mean(axis=-1, keepdims=True)) ** 2, axis=1), axis=-1)  # (B,)
     lo = max(1, int(round(VARIETY_LAGS_S[0] * fps)))
     hi = min(int(round(VARIETY_LAGS_S[1] * fps)), n // 2)
     residual = np.zeros(batch.n_clips)
-    moving = spread > 1e-12
-    if hi >= lo and moving.any():
-        # sum_t |x(t + L) - x(t)|^2 = sum |x(t + L)|^2 + sum |x(t)|^2 - 2 sum x(t + L).x(t), for every lag L at
-        # once: the squared norms by cumulative sums, the cross term by one FFT correlation (zero-padded
-        # past n + hi, so no lag up to hi wraps round).
-        x = x[moving]
-        squares = np.sum(x * x, axis=1)  # (b, T)
-        norms = np.concatenate([np.zeros((len(x), 1)), np.cumsum(squares, axis=-1)], axis=-1)
-        size = 1 << (n + hi - 1).bit_length()
-        spectrum = np.fft.rfft(x, size, axis=-1)
-        power = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
-        cross = np.fft.irfft(power.sum(axis=1), size, axis=-1)[:, : hi + 1]
-        lags = np.arange(lo, hi + 1)
-        total = (norms[:, n : n + 1] - norms[:, lags]) + norms[:, n - lags] - 2.0 * cross[:, lags]
-        residual[moving] = np.min(np.maximum(total, 0.0) / (n - lags), axis=-1) / spread[moving]
+    for first in range(0, batch.n_clips, _RESIDUAL_CLIPS):
+        part = slice(first, first + _RESIDUAL_CLIPS)
+        relative = batch.positions[..., part] - batch.positions[PELVIS, ..., part]  # (24, 3, T, b)
+        x = np.ascontiguousarray(relative.reshape(-1, n, relative.shape[-1]).transpose(2, 0, 1), dtype=np.float64)  # (b, 72, T)
+        residual[part] = _residual(x, lo, hi)
     residual = batch.per_clip(residual)
     return float(residual) if batch.lead == () else residual
+
+
+_RESIDUAL_CLIPS = 8  # clips per FFT: their spectra (a few MB) stay in cache
+
+
+def _residual(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """`repeat_residual` of root-relative poses x (b, 72, T) over lags lo..hi frames: (b,)."""
+    n = x.shape[-1]
+    spread = 2.0 * np.mean(np.sum((x - x.mean(axis=-1, keepdims=True)) ** 2, axis=1), axis=-1)  # (b,)
+    moving = spread > 1e-12
+    residual = np.zeros(len(x))
+    if hi < lo or not moving.any():
+        return residual
+    # sum_t |x(t + L) - x(t)|^2 = sum |x(t + L)|^2 + sum |x(t)|^2 - 2 sum x(t + L).x(t), for every lag L at
+    # once: the squared norms by cumulative sums, the cross term by one FFT correlation (zero-padded
+    # past n + hi, so no lag up to hi wraps round).
+    x = x[moving]
+    norms = np.concatenate([np.zeros((len(x), 1)), np.cumsum(np.sum(x * x, axis=1), axis=-1)], axis=-1)
+    size = 1 << (n + hi - 1).bit_length()
+    spectrum = np.fft.rfft(x, size, axis=-1)
+    power = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
+    cross = np.fft.irfft(power.sum(axis=1), size, axis=-1)[:, : hi + 1]
+    lags = np.arange(lo, hi + 1)
+    total = (norms[:, n : n + 1] - norms[:, lags]) + norms[:, n - lags] - 2.0 * cross[:, lags]
+    residual[moving] = np.min(np.maximum(total, 0.0) / (n - lags), axis=-1) / spread[moving]
+    return residual
 
 
 def _ramp(value: float, none: float, full: float) -> float:
@@ -308,8 +322,16 @@ def _ramp(value: float, none: float, full: float) -> float:
     return min(max((float(value) - none) / (full - none), 0.0), 1.0)
 
 
-def _smooth(x: np.ndarray, fps: float, axis: int = -1) -> np.ndarray:
-    return gaussian_filter1d(np.asarray(x, dtype=np.float64), ENERGY_SMOOTHING_SIGMA_S * fps, axis=axis)
+def _smooth(x: np.ndarray, fps: float) -> np.ndarray:
+    """`ENERGY_SMOOTHING_SIGMA_S` of Gaussian smoothing along the first axis of x (T, ...)."""
+    x = np.asarray(x, dtype=np.float64)
+    return (_smoothing_matrix(len(x), ENERGY_SMOOTHING_SIGMA_S * fps) @ x.reshape(len(x), -1)).reshape(x.shape)
+
+
+@cache
+def _smoothing_matrix(n: int, sigma: float) -> np.ndarray:
+    """gaussian_filter1d along n samples as an (n, n) matrix: one product smooths every clip at once."""
+    return gaussian_filter1d(np.eye(n), sigma, axis=0)
 
 
 def energy_following(joints, rms: np.ndarray, fps: float) -> tuple[float, float] | tuple[np.ndarray, np.ndarray] | None:
@@ -320,7 +342,7 @@ def energy_following(joints, rms: np.ndarray, fps: float) -> tuple[float, float]
     frame; fps: the motion's rate. One clip gives floats, a batch arrays of its shape.
     """
     batch = as_clip_batch(joints, min_frames=2)
-    speed = _smooth(batch.joint_speed.mean(axis=0), fps, axis=0).T  # (B, T-1): the kinetic velocity, smoothed
+    speed = _smooth(batch.joint_speed.mean(axis=0), fps).T  # (B, T-1): the kinetic velocity, smoothed
     loud = np.asarray(rms, dtype=np.float64)
     if loud.size < 2:
         return None
@@ -410,9 +432,11 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     fps = JUDGE_FPS
     joints = np.stack([m.joints for m in motions])  # (B, T, 24, 3) float32, as Motion keeps them
     # One float64 batch shared by every metric but the gates (the precision these metrics have always
-    # had); the gates keep their own float32 copy of it.
-    batch = ClipBatch.from_joints(joints.astype(np.float64))
-    validity = _validity(motions, batch, fps)
+    # had); the gates keep the float32 layout it is made from.
+    keep_freed_blocks_in_heap()
+    positions = ClipBatch.joint_major(joints)
+    batch = ClipBatch(positions.astype(np.float64), (len(motions),))
+    validity = _validity(motions, positions, fps)
     pfc = physical_foot_contact(batch, fps)
     sliding = both_feet_sliding(batch, fps)
     residual = repeat_residual(batch, fps)
@@ -451,16 +475,17 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     return out
 
 
-def _validity(motions: list[Motion], batch: ClipBatch, fps: float) -> list[dict[str, float]]:
-    """Each motion's `validity_values`, from the batch's positions in float32 (the gates' precision).
-    Motions with rotations and joint-position motions have different gates: one batch for each."""
+def _validity(motions: list[Motion], positions: np.ndarray, fps: float) -> list[dict[str, float]]:
+    """Each motion's `validity_values`, from the motions' float32 joint positions in the batch layout
+    (24, 3, T, B) (the gates' precision). Motions with rotations and joint-position motions have
+    different gates: one batch for each."""
     values: list[dict] = [{}] * len(motions)
     for group in ([i for i, m in enumerate(motions) if m.poses is not None], [i for i, m in enumerate(motions) if m.poses is None]):
         if not group:
             continue
-        positions = batch.positions if len(group) == len(motions) else batch.positions[..., group]
+        part = positions if len(group) == len(motions) else np.ascontiguousarray(positions[..., group])
         poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
-        found = validity_values(ClipBatch(positions.astype(np.float32), (len(group),)), fps, poses)
+        found = validity_values(ClipBatch(part, (len(group),)), fps, poses)
         for row, i in enumerate(group):
             values[i] = {name: v[row] for name, v in found.items()}
     return values

@@ -59,10 +59,12 @@ def transformed(traits: np.ndarray) -> np.ndarray:
     """Window traits (..., F) as the model reads them: log(value + log_floor) for the traits that
     have a floor (`Trait.log_floor`), the others as they are."""
     x = np.array(traits, dtype=np.float64, copy=True)
-    for i, trait in enumerate(TRAITS):
-        if trait.log_floor is not None:
-            x[..., i] = np.log(np.maximum(x[..., i], 0.0) + max(trait.log_floor, 1e-3))
+    x[..., _LOGGED] = np.log(np.maximum(x[..., _LOGGED], 0.0) + _LOG_FLOORS)
     return x
+
+
+_LOGGED = [i for i, trait in enumerate(TRAITS) if trait.log_floor is not None]  # the traits read on a log scale
+_LOG_FLOORS = np.array([max(TRAITS[i].log_floor, 1e-3) for i in _LOGGED])
 
 
 @dataclass(frozen=True)
