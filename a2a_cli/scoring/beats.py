@@ -178,34 +178,37 @@ def align_to_grids(
     each clip's nearest motion beat at or before, and at or after, every frame is tabulated once
     (BAS), and each grid's nearest music beat for every frame a motion beat can fall on (precision).
     """
-    grids = [np.asarray(g, dtype=np.float64) for g in grids]
-    grids = [g[(g >= 0) & (g < n_velocity)] for g in grids]
-    sizes = np.array([g.size for g in grids])
+    n_grids = len(grids)
+    music = np.concatenate([np.asarray(g, dtype=np.float64).ravel() for g in grids]) if n_grids else np.zeros(0)
+    owner = np.repeat(np.arange(n_grids), [np.size(g) for g in grids])  # the grid of each music beat
+    inside = (music >= 0) & (music < n_velocity)
+    music, owner = music[inside], owner[inside]
+    sizes = np.bincount(owner, minlength=n_grids)
     n_motion = np.bincount(motion_clip, minlength=n_clips)
     frames = np.arange(n_velocity + 1, dtype=np.float64)
     if bas:
-        if not sizes.sum():
-            return np.zeros((n_clips, len(grids)))
+        if not music.size:
+            return np.zeros((n_clips, n_grids))
         is_beat = np.zeros((n_clips, n_velocity + 1), dtype=bool)
         is_beat[motion_clip, motion] = True
         before = np.maximum.accumulate(np.where(is_beat, frames, -np.inf), axis=1)
         after = np.minimum.accumulate(np.where(is_beat, frames, np.inf)[:, ::-1], axis=1)[:, ::-1]
-        music = np.concatenate(grids)
         distance = np.minimum(music - before[:, np.floor(music).astype(np.int64)], after[:, np.ceil(music).astype(np.int64)] - music)
         sigma = _frames(ALIGNMENT_SIGMA, fps)
         closeness = np.exp(-(distance**2) / (2 * sigma**2))  # (B, music beats of all grids)
-        bucket = np.arange(n_clips)[:, None] * len(grids) + np.repeat(np.arange(len(grids)), sizes)  # (clip, grid)
-        sums = np.bincount(bucket.ravel(), weights=closeness.ravel(), minlength=n_clips * len(grids))
-        found = sums.reshape(n_clips, len(grids)) / np.maximum(sizes, 1)
+        bucket = np.arange(n_clips)[:, None] * n_grids + owner  # (clip, grid), summed in beat order as align_beats does
+        sums = np.bincount(bucket.ravel(), weights=closeness.ravel(), minlength=n_clips * n_grids)
+        found = sums.reshape(n_clips, n_grids) / np.maximum(sizes, 1)
     else:
-        hits = np.zeros((len(grids), n_velocity + 1))
+        hits = np.zeros((n_grids, n_velocity + 1))
         known: dict[bytes, np.ndarray] = {}  # the levels of one song share their precision grids
-        for g, grid in enumerate(grids):
-            if grid.size:
-                key = grid.tobytes()
-                if key not in known:
-                    known[key] = _distance_to_nearest(frames, grid) <= _frames(PRECISION_TOLERANCE, fps) + 1e-9
-                hits[g] = known[key]
+        ends = np.cumsum(sizes)
+        for g in np.flatnonzero(sizes):
+            grid = music[ends[g] - sizes[g] : ends[g]]
+            key = grid.tobytes()
+            if key not in known:
+                known[key] = _distance_to_nearest(frames, grid) <= _frames(PRECISION_TOLERANCE, fps) + 1e-9
+            hits[g] = known[key]
         counts = np.zeros((n_clips, n_velocity + 1))
         counts[motion_clip, motion] = 1.0  # a clip's beats are distinct frames
         found = counts @ hits.T / np.maximum(n_motion, 1)[:, None]

@@ -51,6 +51,7 @@ factor or term made it so.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -60,7 +61,7 @@ import numpy as np
 
 from a2a_cli.audio.rhythm import steady_beat_grid
 from a2a_cli.frame_rate import FPS as AUDIO_FPS  # the rate of the song's features (rms, beat frames)
-from a2a_cli.motion.skeleton import PELVIS
+from a2a_cli.motion.skeleton import N_JOINTS, PELVIS
 from a2a_cli.scoring.beats import align_to_grids, motion_beat_frames
 from a2a_cli.scoring.body_stats import body_statistics
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch, keep_freed_blocks_in_heap
@@ -71,6 +72,7 @@ from a2a_cli.scoring.constants import (
     SIMILARITY_SCALE_M, SYNC_CHANCE, SYNC_HUMAN, SYNC_LEVEL_TIE, SYNC_LEVELS, VARIETY_LAGS_S, WEIGHTS,
 )
 from a2a_cli.scoring.kinetic import kinetic_features
+from a2a_cli.scoring.order_stats import median
 from a2a_cli.scoring.pfc import both_feet_sliding, physical_foot_contact
 from a2a_cli.scoring.motion_traits import window_traits
 from a2a_cli.scoring.realism import RealismVerdict, shipped_model
@@ -157,7 +159,7 @@ def _controls(level: np.ndarray, song_grid: np.ndarray, song_period: float) -> t
     of its own (a level of fewer than 2 beats has no period: itself only)."""
     if level.size < 2:
         return [level], [level]
-    period = float(np.median(np.diff(level)))
+    period = float(median(np.diff(level)))
     grid = np.concatenate([[level[0] - period], level])
     return ([level] + [grid + period * f for f in CONTROL_PHASES],
             [song_grid] + [song_grid + song_period * f for f in CONTROL_PHASES])
@@ -198,7 +200,7 @@ def _levels(music: np.ndarray, n_velocity: int, fps: float) -> list[tuple[str, f
     off-beat a small one (`OFFBEAT_MARGIN_Z`: which of the two a tracker calls the beat depends on
     the sound, a busy arrangement can lock it onto the off-beats); every other level must beat its
     chance by `COARSE_LEVEL_MARGIN_Z`."""
-    beat = float(np.median(np.diff(music)))
+    beat = float(median(np.diff(music)))
     extended = _extended(music, n_velocity)
     levels = []
     for name, shift in (("beat", 0.0), ("offbeat", beat / 2)):
@@ -281,12 +283,14 @@ def repeat_residual(joints, fps: float) -> float | np.ndarray:
     n = batch.n_frames
     lo = max(1, int(round(VARIETY_LAGS_S[0] * fps)))
     hi = min(int(round(VARIETY_LAGS_S[1] * fps)), n // 2)
+    # The joints but the pelvis, relative to it (the pelvis's own are 0), each clip's (69, T) contiguous.
+    others = np.r_[:PELVIS, PELVIS + 1 : N_JOINTS]
+    relative = (batch.positions[others] - batch.positions[PELVIS]).reshape(-1, n, batch.n_clips)
+    x = np.ascontiguousarray(relative.transpose(2, 0, 1))  # (B, 69, T)
     residual = np.zeros(batch.n_clips)
     for first in range(0, batch.n_clips, _RESIDUAL_CLIPS):
         part = slice(first, first + _RESIDUAL_CLIPS)
-        relative = batch.positions[..., part] - batch.positions[PELVIS, ..., part]  # (24, 3, T, b)
-        x = np.ascontiguousarray(relative.reshape(-1, n, relative.shape[-1]).transpose(2, 0, 1), dtype=np.float64)  # (b, 72, T)
-        residual[part] = _residual(x, lo, hi)
+        residual[part] = _residual(x[part], lo, hi)
     residual = batch.per_clip(residual)
     return float(residual) if batch.lead == () else residual
 
@@ -295,23 +299,24 @@ _RESIDUAL_CLIPS = 8  # clips per FFT: their spectra (a few MB) stay in cache
 
 
 def _residual(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """`repeat_residual` of root-relative poses x (b, 72, T) over lags lo..hi frames: (b,)."""
+    """`repeat_residual` of root-relative poses x (b, channels, T) over lags lo..hi frames: (b,)."""
     n = x.shape[-1]
-    spread = 2.0 * np.mean(np.sum((x - x.mean(axis=-1, keepdims=True)) ** 2, axis=1), axis=-1)  # (b,)
+    # sum_t |x(t + L) - x(t)|^2 = sum |x(t + L)|^2 + sum |x(t)|^2 - 2 sum x(t + L).x(t), for every lag L at
+    # once: the squared norms by cumulative sums, the cross term by one FFT correlation (zero-padded
+    # past n + hi, so no lag up to hi wraps round).
+    norms = np.zeros((len(x), n + 1))
+    np.cumsum(np.einsum("bct,bct->bt", x, x), axis=-1, out=norms[:, 1:])
+    spread = 2.0 * (norms[:, n] / n - np.sum(x.mean(axis=-1) ** 2, axis=-1))  # twice the pose variance
     moving = spread > 1e-12
     residual = np.zeros(len(x))
     if hi < lo or not moving.any():
         return residual
-    # sum_t |x(t + L) - x(t)|^2 = sum |x(t + L)|^2 + sum |x(t)|^2 - 2 sum x(t + L).x(t), for every lag L at
-    # once: the squared norms by cumulative sums, the cross term by one FFT correlation (zero-padded
-    # past n + hi, so no lag up to hi wraps round).
-    x = x[moving]
-    norms = np.concatenate([np.zeros((len(x), 1)), np.cumsum(np.sum(x * x, axis=1), axis=-1)], axis=-1)
     size = 1 << (n + hi - 1).bit_length()
-    spectrum = np.fft.rfft(x, size, axis=-1)
-    power = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
-    cross = np.fft.irfft(power.sum(axis=1), size, axis=-1)[:, : hi + 1]
+    spectrum = np.fft.rfft(x[moving], size, axis=-1).view(np.float64)  # (b, channels, 2 (size/2 + 1))
+    power = np.einsum("bcf,bcf->bf", spectrum, spectrum)
+    cross = np.fft.irfft(power[:, 0::2] + power[:, 1::2], size, axis=-1)[:, : hi + 1]
     lags = np.arange(lo, hi + 1)
+    norms = norms[moving]
     total = (norms[:, n : n + 1] - norms[:, lags]) + norms[:, n - lags] - 2.0 * cross[:, lags]
     residual[moving] = np.min(np.maximum(total, 0.0) / (n - lags), axis=-1) / spread[moving]
     return residual
@@ -509,7 +514,7 @@ def _report(gates: list[Gate], measured: _Measured | None, latency_s: float | No
     factors["realism"] = REALISM_FLOOR + (1.0 - REALISM_FLOOR) * components["realism"]
     if latency_s is not None:
         factors["latency"] = 1.0 - LATENCY_WEIGHT + LATENCY_WEIGHT * latency_score(latency_s)
-    score = float(np.clip(blend * float(np.prod(list(factors.values()))), 0.0, 1.0))
+    score = min(max(blend * math.prod(factors.values()), 0.0), 1.0)
     metrics["blend"] = blend
     unlike = []
     if factors["realism"] < 1.0:  # the words are needed only for a realism reason

@@ -83,7 +83,9 @@ class RealismVerdict:
     def unlike_people(self, model: RealismModel, limit: int = 3) -> list[str]:
         """The traits that make the dance least like people, in words, worst first."""
         worst = sorted(((share, name) for name, share in self.shares.items() if share > 1.0), reverse=True)[:limit]
-        below = transformed(np.array([self.traits[n] for n in model.traits])) < model.mean
+        if not worst:
+            return []
+        below = (transformed(np.array([self.traits[n] for n in model.traits])) < model.mean).tolist()
         lines = []
         for _, name in worst:
             i = model.traits.index(name)
@@ -91,7 +93,7 @@ class RealismVerdict:
             value = self.traits[name]
             words = trait.low if below[i] else trait.high
             unit = f" {trait.unit}" if trait.unit else ""
-            lines.append(f"{words} ({name.replace('_', ' ')} {value:.2f}{unit}; people {model.low[i]:.2f}-{model.high[i]:.2f})")
+            lines.append(f"{words} ({name.replace('_', ' ')} {value:.2f}{unit}; people {float(model.low[i]):.2f}-{float(model.high[i]):.2f})")
         return lines
 
 
