@@ -143,9 +143,13 @@ def _periodicity(speed: np.ndarray, fps: float) -> np.ndarray:
     energy = np.sum(x * x, axis=-1)
     lo, hi = int(round(_LAG_RANGE_S[0] * fps)), min(int(round(_LAG_RANGE_S[1] * fps)), n - 2)
     best = np.full(x.shape[:-1], -1.0)
-    for lag in range(lo, hi + 1):
-        r = np.sum(x[..., lag:] * x[..., :-lag], axis=-1) * n / (n - lag)
-        best = np.maximum(best, r)
+    if hi >= lo:
+        # every lag's sum of x(t + lag) x(t) at once, by one FFT correlation zero-padded past n + hi
+        size = 1 << (n + hi - 1).bit_length()
+        spectrum = np.fft.rfft(x, size, axis=-1)
+        lags = np.arange(lo, hi + 1)
+        r = np.fft.irfft(spectrum.real * spectrum.real + spectrum.imag * spectrum.imag, size, axis=-1)[..., lags] * n / (n - lags)
+        best = np.maximum(best, r.max(axis=-1))
     return np.where(energy > 1e-12, best / np.maximum(energy, 1e-12), 0.0)
 
 
@@ -241,12 +245,18 @@ def _norm2(a: np.ndarray) -> np.ndarray:
 def _pose_change(p: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
     """Per window, the mean distance of the root-relative joints from their mean over the window
     (m), (B, W): each window's own mean pose, so it is measured window by window, a group of
-    joints at a time (joint_groups)."""
-    out = np.zeros((len(starts), p.shape[3]))
+    joints at a time (joint_groups), into buffers reused from window to window."""
+    n_clips = p.shape[3]
+    out = np.zeros((len(starts), n_clips))
     for group in joint_groups():
         relative = p[group] - p[PELVIS]  # (J, 3, T, B)
+        deviation = np.empty(relative.shape[:2] + (size, n_clips))
+        squared = np.empty((relative.shape[0], size, n_clips))
         for w, start in enumerate(starts):
             window = relative[:, :, start : start + size]
-            deviation = window - window.mean(axis=2, keepdims=True)
-            out[w] += np.sqrt(_dot(deviation.transpose(1, 0, 2, 3), deviation.transpose(1, 0, 2, 3))).sum(axis=(0, 1))
+            np.subtract(window, window.sum(axis=2, keepdims=True) / size, out=deviation)
+            np.multiply(deviation, deviation, out=deviation)
+            np.add(deviation[:, 0], deviation[:, 1], out=squared)
+            squared += deviation[:, 2]
+            out[w] += np.sqrt(squared, out=squared).reshape(-1, n_clips).sum(axis=0)
     return (out / (size * N_JOINTS)).T
