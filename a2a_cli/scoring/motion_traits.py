@@ -153,6 +153,15 @@ def _periodicity(speed: np.ndarray, fps: float) -> np.ndarray:
     return np.where(energy > 1e-12, best / np.maximum(energy, 1e-12), 0.0)
 
 
+def _clips_first(rows: list[np.ndarray]) -> np.ndarray:
+    """Per-frame quantities, each (L, B) in the batch layout, as one (len(rows), B, L) array: each
+    clip's frames contiguous, for the windows' statistics."""
+    out = np.empty((len(rows),) + rows[0].shape[::-1])
+    for k, row in enumerate(rows):
+        out[k] = row.T
+    return out
+
+
 def _windows(values: np.ndarray, size: int, count: int, hop: int) -> np.ndarray:
     """Views of `count` windows of `size` samples every `hop` along the last axis: (..., L) -> (..., count, size)."""
     return np.lib.stride_tricks.sliding_window_view(values, size, axis=-1)[..., : (count - 1) * hop + 1 : hop, :]
@@ -186,7 +195,7 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
     hips, shoulders = p[R_HIP] - p[L_HIP], p[R_SHOULDER] - p[L_SHOULDER]  # (3, T, B)
     spine = p[NECK] - p[PELVIS]
     across = hips / np.maximum(_norm(hips), 1e-9)
-    per_frame = np.stack([  # (12, T, B)
+    per_frame = _clips_first([  # (12, B, T)
         _bend(p, L_HIP, L_KNEE, L_ANKLE), _bend(p, R_HIP, R_KNEE, R_ANKLE),
         _bend(p, L_SHOULDER, L_ELBOW, L_WRIST), _bend(p, R_SHOULDER, R_ELBOW, R_WRIST),
         np.degrees(_wrap(_heading(shoulders) - _heading(hips))),  # torso twist
@@ -196,19 +205,19 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
         p[L_WRIST, 1] - p[PELVIS, 1], p[R_WRIST, 1] - p[PELVIS, 1],
         p[PELVIS, 1],
     ])
-    per_step = np.stack([  # (6, T-1, B)
+    per_step = _clips_first([  # (6, B, T-1)
         speed[L_WRIST] * fps, speed[R_WRIST] * fps,
         speed.mean(axis=0) * fps,  # the body's speed: the kinetic velocity
         speed[L_ANKLE] * fps, speed[R_ANKLE] * fps,
         np.abs(_turn(_heading(hips))),
     ])
-    frames = _windows(np.ascontiguousarray(per_frame.transpose(0, 2, 1)), size, count, hop)  # (12, B, W, n)
-    steps = _windows(np.ascontiguousarray(per_step.transpose(0, 2, 1)), size - 1, count, hop)  # (6, B, W, n-1)
+    frames = _windows(per_frame, size, count, hop)  # (12, B, W, n)
+    steps = _windows(per_step, size - 1, count, hop)  # (6, B, W, n-1)
     knees, elbows, twist, lean, feet, stance, hand_height, pelvis = (
         frames[0:2], frames[2:4], frames[4], frames[5], frames[6:8], frames[8], frames[9:11], frames[11])
     hands, body = steps[0:2], steps[2]
     hand_all = np.concatenate([hands[0], hands[1]], axis=-1)  # (B, W, 2(n-1))
-    still = _windows(np.ascontiguousarray(((per_step[0] < _STILL_M_S) & (per_step[1] < _STILL_M_S)).T), size - 1, count, hop)
+    still = _windows((per_step[0] < _STILL_M_S) & (per_step[1] < _STILL_M_S), size - 1, count, hop)
     pelvis_path = p[PELVIS][[0, 2]][:, starts[:, None] + (0, size - 1)]  # (2, W, 2, B): each window's ends
     travel = _norm2(pelvis_path[:, :, 1] - pelvis_path[:, :, 0]).T / ((size - 1) / fps)
 
