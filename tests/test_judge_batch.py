@@ -106,3 +106,12 @@ def test_each_answer_may_have_its_own_latency():
     assert "latency" not in batch[1].factors and batch[0].factors["latency"] > batch[2].factors["latency"]
     with pytest.raises(ValueError, match="latencies"):
         score_motions(dances, song(), latency_s=[1.0])
+
+
+def test_answers_judged_in_several_batches_get_the_same_reports(monkeypatch):
+    from a2a_cli.scoring import composite
+
+    whole = score_motions(answers(), song())
+    monkeypatch.setattr(composite, "_BATCH_CLIPS", 4)
+    for i, (one, other) in enumerate(zip(score_motions(answers(), song()), whole)):
+        _same(_everything(one), _everything(other), f"answer {i}")

@@ -395,9 +395,10 @@ def score_motions(motions: Sequence[Motion], audio: AudioAnalysis | None = None,
     """Judge many answers to one prompt: one report per motion, the same as `score_motion` gives each.
 
     Arguments as `score_motion`'s; latency_s may also give one latency (or None) per motion. The
-    answers that can be measured are judged at JUDGE_FPS, those of equal length there as one batch
-    (a validator's answers to one prompt): every metric runs once over all of them, the song's beat
-    grids and loudness are prepared once, and only the reports are made one by one.
+    answers that can be measured are judged at JUDGE_FPS, those of equal length there in batches of
+    up to `_BATCH_CLIPS` (a validator's answers to one prompt): every metric runs once over a batch,
+    the song's beat grids and loudness are prepared once per batch, and only the reports are made
+    one by one. Every metric gives a clip the same number whatever batch it is in.
     """
     latencies = list(latency_s) if isinstance(latency_s, (Sequence, np.ndarray)) else [latency_s] * len(motions)
     if len(latencies) != len(motions):
@@ -411,12 +412,19 @@ def score_motions(motions: Sequence[Motion], audio: AudioAnalysis | None = None,
             judged[i] = at_judge_rate(motion)
             groups.setdefault(judged[i].n_frames, []).append(i)
     measured = {}
-    for indices in groups.values():
-        found = _measure([judged[i] for i in indices], audio, reference_joints, reference_stats,
-                         [latencies[i] for i in indices], replay_tolerance_m)
-        measured.update(zip(indices, found))
+    for same_length in groups.values():
+        for first in range(0, len(same_length), _BATCH_CLIPS):
+            indices = same_length[first : first + _BATCH_CLIPS]
+            found = _measure([judged[i] for i in indices], audio, reference_joints, reference_stats,
+                             [latencies[i] for i in indices], replay_tolerance_m)
+            measured.update(zip(indices, found))
     return [_report(header[i] + measured[i].gates, measured[i], latencies[i]) if i in measured else _report(header[i], None, None)
             for i in range(len(motions))]
+
+
+# Answers measured together at most: a batch's arrays stay a few tens of MB (a validator may judge
+# hundreds of answers to one prompt), and the per-batch work (the song's grids) is already shared.
+_BATCH_CLIPS = 64
 
 
 @dataclass
