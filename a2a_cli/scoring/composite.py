@@ -72,9 +72,9 @@ from a2a_cli.scoring.constants import (
     SIMILARITY_SCALE_M, SYNC_CHANCE, SYNC_HUMAN, SYNC_LEVEL_TIE, SYNC_LEVELS, VARIETY_LAGS_S, WEIGHTS,
 )
 from a2a_cli.scoring.kinetic import kinetic_features
+from a2a_cli.scoring.motion_traits import window_traits
 from a2a_cli.scoring.order_stats import median
 from a2a_cli.scoring.pfc import both_feet_sliding, physical_foot_contact
-from a2a_cli.scoring.motion_traits import window_traits
 from a2a_cli.scoring.realism import RealismVerdict, shipped_model
 from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score, replay_distance
 from a2a_cli.scoring.smoothing import gaussian_filter1d
