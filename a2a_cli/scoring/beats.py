@@ -33,8 +33,8 @@ from a2a_cli.scoring.smoothing import gaussian_filter1d
 
 __all__ = [
     "ALIGNMENT_SIGMA", "BeatAlignment", "PRECISION_TOLERANCE", "REFERENCE_FPS", "SMOOTHING_SIGMA",
-    "align_beats", "align_beats_batch", "beat_alignment", "beat_alignment_batch", "kinetic_velocity",
-    "motion_beats", "motion_beats_batch",
+    "align_beats", "align_beats_batch", "align_to_grids", "beat_alignment", "beat_alignment_batch", "kinetic_velocity",
+    "motion_beat_frames", "motion_beats", "motion_beats_batch",
 ]
 
 # Bailando's constants, in frames at 30 fps; `_frames` converts them for other rates.
@@ -69,11 +69,11 @@ def motion_beats(joints: np.ndarray | ClipBatch, fps: float) -> np.ndarray:
 def motion_beats_batch(joints: np.ndarray | ClipBatch, fps: float) -> list[np.ndarray]:
     """Motion beats of each clip of a batch (..., T, 24, 3): a list of int64 index arrays, one per clip."""
     batch = as_clip_batch(joints, min_frames=2)
-    clip, frame = _motion_beats(batch, fps)
+    clip, frame = motion_beat_frames(batch, fps)
     return np.split(frame, np.cumsum(np.bincount(clip, minlength=batch.n_clips))[:-1])
 
 
-def _motion_beats(batch: ClipBatch, fps: float) -> tuple[np.ndarray, np.ndarray]:
+def motion_beat_frames(batch: ClipBatch, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Every motion beat of the batch as (clip, frame) index arrays, clip by clip in frame order."""
     smooth = gaussian_filter1d(batch.joint_speed.mean(axis=0), _frames(SMOOTHING_SIGMA, fps), axis=0)  # (T-1, B)
     middle = smooth[1:-1]
@@ -94,7 +94,7 @@ def beat_alignment_batch(
     batch = as_clip_batch(joints, min_frames=2)
     if len(music_beat_frames) != batch.n_clips:
         raise ValueError(f"{batch.n_clips} clips but {len(music_beat_frames)} music-beat arrays")
-    motion_clip, motion = _motion_beats(batch, fps)
+    motion_clip, motion = motion_beat_frames(batch, fps)
     music_clip, music = _laid_end_to_end(music_beat_frames)
     return _align(motion_clip, motion.astype(np.float64), music_clip, music, batch.n_clips, batch.n_frames - 1, fps)
 
@@ -162,6 +162,57 @@ def _align(
     precision = np.bincount(motion_clip, weights=hits, minlength=n_clips) / np.maximum(n_motion, 1)
     bas, precision = np.where(both, bas, 0.0), np.where(both, precision, 0.0)
     return [BeatAlignment(*row) for row in zip(bas.tolist(), precision.tolist(), n_motion.tolist(), n_music.tolist())]
+
+
+def align_to_grids(
+    motion_clip: np.ndarray, motion: np.ndarray, n_clips: int, grids: Sequence[np.ndarray], n_velocity: int, fps: float,
+    bas: bool = True,
+) -> np.ndarray:
+    """BAS (or, with bas=False, precision) of every clip against every one of a set of music-beat
+    grids shared by all clips: (n_clips, len(grids)), as `align_beats` gives for each pair.
+
+    motion_clip, motion: every clip's motion beats as (clip index, integer frame) arrays
+    (`motion_beat_frames`); grids: music beat positions in frames at `fps`, sorted, fractions
+    allowed (those outside [0, n_velocity) are dropped). A clip without motion beats, or a grid
+    without music beats, gives 0. Distances are measured between the beats themselves, exactly:
+    each clip's nearest motion beat at or before, and at or after, every frame is tabulated once
+    (BAS), and each grid's nearest music beat for every frame a motion beat can fall on (precision).
+    """
+    n_grids = len(grids)
+    music = np.concatenate([np.asarray(g, dtype=np.float64).ravel() for g in grids]) if n_grids else np.zeros(0)
+    owner = np.repeat(np.arange(n_grids), [np.size(g) for g in grids])  # the grid of each music beat
+    inside = (music >= 0) & (music < n_velocity)
+    music, owner = music[inside], owner[inside]
+    sizes = np.bincount(owner, minlength=n_grids)
+    n_motion = np.bincount(motion_clip, minlength=n_clips)
+    frames = np.arange(n_velocity + 1, dtype=np.float64)
+    if bas:
+        if not music.size:
+            return np.zeros((n_clips, n_grids))
+        is_beat = np.zeros((n_clips, n_velocity + 1), dtype=bool)
+        is_beat[motion_clip, motion] = True
+        before = np.maximum.accumulate(np.where(is_beat, frames, -np.inf), axis=1)
+        after = np.minimum.accumulate(np.where(is_beat, frames, np.inf)[:, ::-1], axis=1)[:, ::-1]
+        distance = np.minimum(music - before[:, np.floor(music).astype(np.int64)], after[:, np.ceil(music).astype(np.int64)] - music)
+        sigma = _frames(ALIGNMENT_SIGMA, fps)
+        closeness = np.exp(-(distance**2) / (2 * sigma**2))  # (B, music beats of all grids)
+        bucket = np.arange(n_clips)[:, None] * n_grids + owner  # (clip, grid), summed in beat order as align_beats does
+        sums = np.bincount(bucket.ravel(), weights=closeness.ravel(), minlength=n_clips * n_grids)
+        found = sums.reshape(n_clips, n_grids) / np.maximum(sizes, 1)
+    else:
+        hits = np.zeros((n_grids, n_velocity + 1))
+        known: dict[bytes, np.ndarray] = {}  # the levels of one song share their precision grids
+        ends = np.cumsum(sizes)
+        for g in np.flatnonzero(sizes):
+            grid = music[ends[g] - sizes[g] : ends[g]]
+            key = grid.tobytes()
+            if key not in known:
+                known[key] = _distance_to_nearest(frames, grid) <= _frames(PRECISION_TOLERANCE, fps) + 1e-9
+            hits[g] = known[key]
+        counts = np.zeros((n_clips, n_velocity + 1))
+        counts[motion_clip, motion] = 1.0  # a clip's beats are distinct frames
+        found = counts @ hits.T / np.maximum(n_motion, 1)[:, None]
+    return np.where((n_motion[:, None] > 0) & (sizes[None] > 0), found, 0.0)
 
 
 def _frames(frames_at_30: float, fps: float) -> float:

@@ -31,8 +31,8 @@ from importlib import resources
 
 import numpy as np
 
-from a2a_cli.motion.grounding import floor_height
 from a2a_cli.motion.skeleton import L_ANKLE, L_ELBOW, L_FOOT, L_KNEE, L_WRIST, PELVIS, R_ANKLE, R_ELBOW, R_FOOT, R_KNEE, R_WRIST
+from a2a_cli.scoring.clip_batch import ClipBatch
 from a2a_cli.scoring.constants import FOOT_LIFT_M, FOOT_MOVING_M_S, JUDGE_FPS, MIN_REST_S, TRAVEL_SMOOTHING_S
 
 __all__ = ["STATISTICS", "BodyRange", "body_statistics", "reference_ranges"]
@@ -52,31 +52,40 @@ class BodyRange:
     source: str
 
 
-def body_statistics(joints: np.ndarray, fps: float = JUDGE_FPS) -> dict[str, float]:
-    """The four statistics of the module doc for one dance.
+def body_statistics(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS) -> dict[str, float] | dict[str, np.ndarray]:
+    """The four statistics of the module doc.
 
-    joints: (T, 24, 3) world joint positions in metres, y up, T >= 2; fps: frames per second.
+    joints: (T, 24, 3) world joint positions in metres, y up, T >= 2, or a batch of clips (..., T,
+    24, 3) or a ClipBatch (float64 for the usual precision); fps: frames per second. One clip gives
+    floats, a batch arrays of the batch's shape.
     """
-    joints = np.asarray(joints, dtype=np.float64)
-    if joints.ndim != 3 or joints.shape[0] < 2:
-        raise ValueError(f"joints must be (T >= 2, 24, 3), got {joints.shape}")
-    speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1) * fps  # (T-1, 24) m/s
-    path = _moving_average(joints[:, PELVIS, 0::2], max(int(round(TRAVEL_SMOOTHING_S * fps)), 1))  # horizontal
-    travel = float(np.linalg.norm(np.diff(path, axis=0), axis=-1).mean() * fps)
-    arms = float(speed[:, _ARMS].mean())
-    legs_to_arms = float(speed[:, _LEGS].mean() / arms) if arms > 1e-9 else float("inf")
-    foot_speed = np.stack([np.minimum(speed[:, ankle], speed[:, toe]) for ankle, toe in _FEET])  # (2, T-1)
-    height = np.stack([np.minimum(joints[1:, ankle, 1], joints[1:, toe, 1]) for ankle, toe in _FEET])
+    batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float64))
+    if batch.n_frames < 2:
+        raise ValueError(f"joints must be (T >= 2, 24, 3), got {batch.n_frames} frames")
+    p, b, n = batch.positions, batch.n_clips, batch.n_frames
+    speed = batch.joint_speed  # (24, T-1, B), metres per frame
+    path = _moving_average(p[PELVIS][[0, 2]].transpose(1, 0, 2), max(int(round(TRAVEL_SMOOTHING_S * fps)), 1))  # (T, 2, B)
+    stride = np.diff(path, axis=0)
+    travel = np.sqrt(stride[:, 0] * stride[:, 0] + stride[:, 1] * stride[:, 1]).T.mean(axis=-1) * fps
+    arms = (speed[_ARMS] * fps).transpose(2, 1, 0).mean(axis=(1, 2))  # (B,): clips first, as one clip's mean runs
+    legs = (speed[_LEGS] * fps).transpose(2, 1, 0).mean(axis=(1, 2))
+    legs_to_arms = np.where(arms > 1e-9, legs / np.where(arms > 1e-9, arms, 1.0), np.inf)
+    foot_speed = np.stack([np.minimum(speed[ankle], speed[toe]) for ankle, toe in _FEET]) * fps  # (2, T-1, B)
+    height = np.stack([np.minimum(p[ankle, 1, 1:], p[toe, 1, 1:]) for ankle, toe in _FEET])
     resting = foot_speed <= FOOT_MOVING_M_S
-    moving = ~resting & (height - floor_height(joints) > FOOT_LIFT_M)
+    moving = ~resting & (height - batch.floor > FOOT_LIFT_M)
     min_rest = int(np.ceil(MIN_REST_S * fps - 1e-9))
-    steps = sum(_steps(rest, move, min_rest) for rest, move in zip(resting, moving))
-    return {
+    rows = (2 * b, n - 1)  # one row per foot and clip
+    steps = _steps(resting.transpose(0, 2, 1).reshape(rows), moving.transpose(0, 2, 1).reshape(rows), min_rest)
+    values = {
         "travel_m_s": travel,
         "legs_to_arms": legs_to_arms,
-        "steps_per_s": steps / (joints.shape[0] / fps),
-        "foot_moving": float(moving.any(axis=0).mean()),
+        "steps_per_s": steps.reshape(2, b).sum(axis=0) / (n / fps),
+        "foot_moving": moving.any(axis=0).mean(axis=0),
     }
+    if batch.lead == ():
+        return {name: float(v[0]) for name, v in values.items()}
+    return {name: batch.per_clip(v) for name, v in values.items()}
 
 
 def _moving_average(values: np.ndarray, size: int) -> np.ndarray:
@@ -87,16 +96,23 @@ def _moving_average(values: np.ndarray, size: int) -> np.ndarray:
     return (total[size:] - total[:-size]) / size
 
 
-def _steps(resting: np.ndarray, moving: np.ndarray, min_rest: int) -> int:
-    """Steps of one foot: runs of frames that are not at rest, following a rest of at least `min_rest`
-    frames, in which the foot moves (lifted) at least once. resting, moving: (T,) flags."""
-    change = np.flatnonzero(np.diff(resting.astype(np.int8))) + 1  # indices where a run starts
-    starts = np.concatenate([[0], change])
-    lengths = np.diff(np.concatenate([starts, [resting.size]]))
-    run_of = np.repeat(np.arange(starts.size), lengths)  # the run index of every frame
-    lifted = np.bincount(run_of, weights=moving, minlength=starts.size) > 0
-    rest_run = resting[starts]
-    return int(np.sum(~rest_run[1:] & lifted[1:] & rest_run[:-1] & (lengths[:-1] >= min_rest)))
+def _steps(resting: np.ndarray, moving: np.ndarray, min_rest: int) -> np.ndarray:
+    """Steps of each row (one foot of one clip): runs of frames that are not at rest, following a
+    rest of at least `min_rest` frames, in which the foot moves (lifted) at least once.
+    resting, moving: (R, T) flags -> (R,) counts. The rows are laid end to end, a run starting at
+    every row's first frame, so that a run never spans two rows."""
+    n_rows, n = resting.shape
+    starts_run = np.ones(resting.shape, dtype=bool)
+    starts_run[:, 1:] = resting[:, 1:] != resting[:, :-1]
+    starts_run = starts_run.ravel()
+    starts = np.flatnonzero(starts_run)
+    lengths = np.diff(np.append(starts, resting.size))
+    run_of = np.cumsum(starts_run) - 1  # the run index of every frame
+    lifted = np.bincount(run_of, weights=moving.ravel(), minlength=starts.size) > 0
+    rest_run = resting.ravel()[starts]
+    row = starts // n
+    step = ~rest_run[1:] & lifted[1:] & rest_run[:-1] & (lengths[:-1] >= min_rest) & (row[1:] == row[:-1])
+    return np.bincount(row[1:], weights=step, minlength=n_rows).astype(np.int64)
 
 
 @cache

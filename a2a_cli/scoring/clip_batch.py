@@ -20,9 +20,11 @@ import numpy as np
 
 from a2a_cli.errors import InputError
 from a2a_cli.motion.fk import forward_kinematics_joint_major
-from a2a_cli.motion.skeleton import N_JOINTS
+from a2a_cli.motion.grounding import FLOOR_PERCENTILE
+from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS
+from a2a_cli.scoring.order_stats import percentile
 
-__all__ = ["ClipBatch", "as_clip_batch", "joint_groups", "keep_freed_blocks_in_heap"]
+__all__ = ["ClipBatch", "as_clip_batch", "horizontal_length", "joint_groups", "keep_freed_blocks_in_heap"]
 
 
 @cache
@@ -124,6 +126,17 @@ class ClipBatch:
         squared = np.einsum("jctb,jctb->jtb", self.step, self.step)
         return np.sqrt(squared, out=squared)
 
+    @cached_property
+    def lowest_foot(self) -> np.ndarray:
+        """Height of the lowest foot joint (ankle or toe) in each frame, (T, B), metres."""
+        return np.minimum.reduce([self.positions[j, 1] for j in FOOT_JOINTS])
+
+    @cached_property
+    def floor(self) -> np.ndarray:
+        """The floor level under each clip, (B,), metres: `grounding.floor_height`'s rule (the lowest
+        foot joint's `FLOOR_PERCENTILE` over the frames), the same number."""
+        return percentile(self.lowest_foot.T, FLOOR_PERCENTILE)
+
 
 def joint_groups(size: int = 8) -> list[slice]:
     """The joints in groups of `size`, for metrics that make several full-size temporaries.
@@ -135,6 +148,11 @@ def joint_groups(size: int = 8) -> list[slice]:
     10-30% faster (benchmarks/bench_metrics.py) for a few more numpy calls.
     """
     return [slice(j, min(j + size, N_JOINTS)) for j in range(0, N_JOINTS, size)]
+
+
+def horizontal_length(step: np.ndarray) -> np.ndarray:
+    """Length of the horizontal (x, z) part of one joint's steps (3, T-1, B) (y up): (T-1, B)."""
+    return np.sqrt(step[0] * step[0] + step[2] * step[2])
 
 
 def as_clip_batch(joints: np.ndarray | ClipBatch, min_frames: int) -> ClipBatch:

@@ -51,18 +51,20 @@ factor or term made it so.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from a2a_cli.audio.rhythm import steady_beat_grid
 from a2a_cli.frame_rate import FPS as AUDIO_FPS  # the rate of the song's features (rms, beat frames)
-from a2a_cli.motion.skeleton import PELVIS
-from a2a_cli.scoring.beats import align_beats_batch, kinetic_velocity, motion_beats
+from a2a_cli.motion.skeleton import N_JOINTS, PELVIS
+from a2a_cli.scoring.beats import align_to_grids, motion_beat_frames
 from a2a_cli.scoring.body_stats import body_statistics
-from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
+from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch, keep_freed_blocks_in_heap
 from a2a_cli.scoring.constants import (
     COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, DOUBLE_TIME_MIN_S, OFFBEAT_MARGIN_Z, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
     JUDGE_VERSION, LATENCY_HALF_S, LATENCY_WEIGHT, LOW_CREDIT, MAX_MEDIAN_JERK_M_S3, MIN_ENERGY_VARIATION,
@@ -70,12 +72,14 @@ from a2a_cli.scoring.constants import (
     SIMILARITY_SCALE_M, SYNC_CHANCE, SYNC_HUMAN, SYNC_LEVEL_TIE, SYNC_LEVELS, VARIETY_LAGS_S, WEIGHTS,
 )
 from a2a_cli.scoring.kinetic import kinetic_features
+from a2a_cli.scoring.motion_traits import window_traits
+from a2a_cli.scoring.order_stats import median
 from a2a_cli.scoring.pfc import both_feet_sliding, physical_foot_contact
-from a2a_cli.scoring.realism import shipped_model
+from a2a_cli.scoring.realism import RealismVerdict, shipped_model
 from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score, replay_distance
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 from a2a_cli.scoring.validity import (
-    Gate, at_judge_rate, batch_validity_values, gate_reasons, header_gates, measurable, motion_gates, validity_values,
+    Gate, at_judge_rate, gate_reasons, header_gates, measurable, motion_gates, validity_values,
 )
 
 if TYPE_CHECKING:
@@ -129,12 +133,16 @@ class ScoreReport:
         }
 
 
-def _alignments(beats: np.ndarray, grids: list[np.ndarray], extended: list[np.ndarray], n_velocity: int, fps: float):
-    """(BAS, precision, their harmonic mean) per grid: both directions must agree. BAS is per beat
-    of the grid; precision judges every motion beat against the grid extended over the whole clip."""
-    found = align_beats_batch([beats] * (2 * len(grids)), grids + extended, n_velocity, fps)
-    pairs = [(a.bas, p.precision) for a, p in zip(found[: len(grids)], found[len(grids) :])]
-    return [(b, p, 0.0 if b + p == 0 else 2 * b * p / (b + p)) for b, p in pairs]
+def _alignments(beats: tuple[np.ndarray, np.ndarray, int], grids: list[np.ndarray], extended: list[np.ndarray],
+                n_velocity: int, fps: float) -> np.ndarray:
+    """(BAS, precision, their harmonic mean) of every clip against each pair of grids: (G, 3, B). BAS
+    is per beat of the grid; precision judges every motion beat against the grid extended over the
+    whole clip. beats: (clip index, frame, number of clips) of the clips' motion beats."""
+    bas = align_to_grids(*beats, grids, n_velocity, fps).T  # (G, B)
+    precision = align_to_grids(*beats, extended, n_velocity, fps, bas=False).T
+    total = bas + precision
+    mean = np.where(total == 0, 0.0, 2 * bas * precision / np.where(total == 0, 1.0, total))
+    return np.stack([bas, precision, mean], axis=1)
 
 
 def _extended(level: np.ndarray, n_velocity: int) -> np.ndarray:
@@ -151,16 +159,16 @@ def _controls(level: np.ndarray, song_grid: np.ndarray, song_period: float) -> t
     of its own (a level of fewer than 2 beats has no period: itself only)."""
     if level.size < 2:
         return [level], [level]
-    period = float(np.median(np.diff(level)))
+    period = float(median(np.diff(level)))
     grid = np.concatenate([[level[0] - period], level])
     return ([level] + [grid + period * f for f in CONTROL_PHASES],
             [song_grid] + [song_grid + song_period * f for f in CONTROL_PHASES])
 
 
-def _chance_corrected(judged: list[tuple[float, float, float]], n_beats: int, margin_z: float = 0.0,
-                      chance_floor: float = 0.0):
-    """(sync, alignment, chance, BAS, precision) of the motion against one metrical level, from the
-    (BAS, precision, alignment) of its `_controls` grids (the level first, then the shifted ones).
+def _chance_corrected(judged: np.ndarray, n_beats: int, margin_z: float = 0.0, chance_floor: np.ndarray | float = 0.0):
+    """(sync, alignment, chance, BAS, precision) of the motion against one metrical level, each (B,),
+    from the (BAS, precision, alignment) of its `_controls` grids, (G, 3, B) (the level first, then
+    the shifted ones).
 
     BAS asks whether the level's beats find a motion beat; precision whether every motion beat lands
     on the song's grid for this level (the tracked beats continued over the clip, or their off-beats,
@@ -173,12 +181,13 @@ def _chance_corrected(judged: list[tuple[float, float, float]], n_beats: int, ma
     from a handful of beats, can come out near 0 by luck, and a lucky level would then pass for a
     dancer's.
     """
-    (bas, precision, a), *shifted = judged
-    if not shifted:  # one beat or none: no rhythm to follow, nothing to credit
-        return 0.0, a, 1.0, bas, precision
-    chance = max(float(np.mean([c for *_, c in shifted])), chance_floor)
+    (bas, precision, a), shifted = judged[0], judged[1:]
+    if not len(shifted):  # one beat or none: no rhythm to follow, nothing to credit
+        return np.zeros_like(a), a, np.ones_like(a), bas, precision
+    chance = np.maximum(np.mean(shifted[:, 2].T, axis=-1), chance_floor)
     bar = chance + margin_z * np.sqrt(chance * (1 - chance) / n_beats)
-    sync = float(np.clip((a - bar) / (1 - bar), 0.0, 1.0)) if bar < 1 else 0.0
+    below = bar < 1
+    sync = np.where(below, np.clip((a - bar) / np.where(below, 1 - bar, 1.0), 0.0, 1.0), 0.0)
     return sync, a, chance, bas, precision
 
 
@@ -191,7 +200,7 @@ def _levels(music: np.ndarray, n_velocity: int, fps: float) -> list[tuple[str, f
     off-beat a small one (`OFFBEAT_MARGIN_Z`: which of the two a tracker calls the beat depends on
     the sound, a busy arrangement can lock it onto the off-beats); every other level must beat its
     chance by `COARSE_LEVEL_MARGIN_Z`."""
-    beat = float(np.median(np.diff(music)))
+    beat = float(median(np.diff(music)))
     extended = _extended(music, n_velocity)
     levels = []
     for name, shift in (("beat", 0.0), ("offbeat", beat / 2)):
@@ -208,96 +217,156 @@ def _levels(music: np.ndarray, n_velocity: int, fps: float) -> list[tuple[str, f
     return levels
 
 
-def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float]:
+def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float] | dict[str, np.ndarray]:
     """BAS, precision, and the chance-corrected alignment at the best metrical level (module doc).
 
-    joints: (T, 24, 3) positions in metres, or a one-clip ClipBatch; music_beats: beat positions in
-    frames at `fps` (fractions allowed); fps: the motion's frame rate. `sync_level` is the best
-    level's beats per hit (0.5: double time, 1: the beat, 2: every other beat, 4: the bar) and
-    `sync_offbeat` 1 when the dancer hits the off-beats ("and").
+    joints: (T, 24, 3) positions in metres, a batch (..., T, 24, 3) or a ClipBatch (the clips are
+    judged against the same song: the levels and their grids are made once); music_beats: beat
+    positions in frames at `fps` (fractions allowed); fps: the motion's frame rate. `sync_level` is
+    the best level's beats per hit (0.5: double time, 1: the beat, 2: every other beat, 4: the bar)
+    and `sync_offbeat` 1 when the dancer hits the off-beats ("and"). One clip gives floats, a batch
+    arrays of its shape.
     """
     batch = as_clip_batch(joints, min_frames=2)
-    beats = motion_beats(batch, fps)
+    clip, frame = motion_beat_frames(batch, fps)
+    beats = (clip, frame, batch.n_clips)
     n_velocity = batch.n_frames - 1
     music = np.sort(np.asarray(music_beats, dtype=np.float64).ravel())
     music = music[(music >= 0) & (music < n_velocity)]
+    n_beats = np.bincount(clip, minlength=batch.n_clips).astype(np.float64)
     if music.size < 2:
-        (bas, precision, a), = _alignments(beats, [music], [music], n_velocity, fps)
-        return {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": 1.0,
-                "sync_level": 1.0, "sync_offbeat": 0.0, "sync": 0.0, "motion_beats": float(beats.size)}
-    phases = [(name, per_hit, level, grid, period, z) for name, per_hit, levels, grid, period, z in _levels(music, n_velocity, fps)
-              for level in levels]
-    controls = [_controls(level, grid, period) for _, _, level, grid, period, _ in phases]
-    found = iter(_alignments(beats, [g for bas_grids, _ in controls for g in bas_grids],
-                             [g for _, precision_grids in controls for g in precision_grids], n_velocity, fps))
-    judged, chance_of = [], {}
-    for (name, per_hit, level, _, _, z), (bas_grids, _) in zip(phases, controls):
-        # every beat comes first: its chance is the floor of its sparser levels
-        result = _chance_corrected([next(found) for _ in bas_grids], level.size, z, chance_of.get(name, 0.0))
-        chance_of.setdefault(name, result[2])
-        judged.append((result, name, per_hit))
-    # The best level; levels within SYNC_LEVEL_TIE of it count as equal and the first listed wins (a
-    # dancer on every beat also marks the bar, and is reported at the beat).
-    best = max(j[0][0] for j in judged)
-    (_, a, chance, *_), name, per_hit = next(j for j in judged if j[0][0] >= best - SYNC_LEVEL_TIE)
-    *_, bas, precision = judged[0][0]
-    return {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": chance,
-            "sync_level": per_hit, "sync_offbeat": float(name == "offbeat"), "sync": best,
-            "motion_beats": float(beats.size)}
+        bas, precision, a = _alignments(beats, [music], [music], n_velocity, fps)[0]
+        zero, one = np.zeros(batch.n_clips), np.ones(batch.n_clips)
+        found = {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": one,
+                 "sync_level": one, "sync_offbeat": zero, "sync": zero, "motion_beats": n_beats}
+    else:
+        phases = [(name, per_hit, level, grid, period, z) for name, per_hit, levels, grid, period, z in _levels(music, n_velocity, fps)
+                  for level in levels]
+        controls = [_controls(level, grid, period) for _, _, level, grid, period, _ in phases]
+        judged_all = _alignments(beats, [g for bas_grids, _ in controls for g in bas_grids],
+                                 [g for _, precision_grids in controls for g in precision_grids], n_velocity, fps)
+        judged, chance_of, start = [], {}, 0
+        for (name, per_hit, level, _, _, z), (bas_grids, _) in zip(phases, controls):
+            # every beat comes first: its chance is the floor of its sparser levels
+            result = _chance_corrected(judged_all[start : start + len(bas_grids)], level.size, z, chance_of.get(name, 0.0))
+            start += len(bas_grids)
+            chance_of.setdefault(name, result[2])
+            judged.append((result, name, per_hit))
+        # The best level; levels within SYNC_LEVEL_TIE of it count as equal and the first listed wins (a
+        # dancer on every beat also marks the bar, and is reported at the beat).
+        syncs = np.stack([result[0] for result, _, _ in judged])  # (levels, B)
+        best = syncs.max(axis=0)
+        chosen = np.argmax(syncs >= best - SYNC_LEVEL_TIE, axis=0)
+        clips = np.arange(batch.n_clips)
+        _, _, _, bas, precision = judged[0][0]
+        found = {"bas": bas, "beat_precision": precision,
+                 "beat_alignment": np.stack([result[1] for result, _, _ in judged])[chosen, clips],
+                 "beat_chance": np.stack([result[2] for result, _, _ in judged])[chosen, clips],
+                 "sync_level": np.array([per_hit for _, _, per_hit in judged])[chosen],
+                 "sync_offbeat": np.array([float(name == "offbeat") for _, name, _ in judged])[chosen],
+                 "sync": best, "motion_beats": n_beats}
+    if batch.lead == ():
+        return {k: float(v[0]) for k, v in found.items()}
+    return {k: batch.per_clip(np.asarray(v, dtype=np.float64)) for k, v in found.items()}
 
 
-def repeat_residual(joints: np.ndarray, fps: float) -> float:
+def repeat_residual(joints, fps: float) -> float | np.ndarray:
     """How far a dance is from repeating itself exactly: the least, over lags of 0.5-4 s, of
     mean |pose(t + L) - pose(t)|^2 / (2 * pose variance), root-relative poses (so travelling does not
     hide a loop). About 1 for unrelated poses, 0 for an exact loop (module doc).
 
-    joints: (T, 24, 3) positions in metres; fps: frames per second. A motion too short for the
-    shortest lag, or a static one, gives 0.
+    joints: (T, 24, 3) positions in metres, a batch (..., T, 24, 3) or a ClipBatch (float64 for the
+    usual precision); fps: frames per second. A motion too short for the shortest lag, or a static
+    one, gives 0. One clip gives a float, a batch an array.
     """
-    x = (joints - joints[:, PELVIS : PELVIS + 1]).reshape(len(joints), -1).astype(np.float64)
-    spread = 2.0 * np.mean(np.sum((x - x.mean(axis=0)) ** 2, axis=1))
+    batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float64))
+    n = batch.n_frames
     lo = max(1, int(round(VARIETY_LAGS_S[0] * fps)))
-    hi = min(int(round(VARIETY_LAGS_S[1] * fps)), len(x) // 2)
-    if spread <= 1e-12 or hi < lo:
-        return 0.0
+    hi = min(int(round(VARIETY_LAGS_S[1] * fps)), n // 2)
+    # The joints but the pelvis, relative to it (the pelvis's own are 0), each clip's (69, T) contiguous.
+    others = np.r_[:PELVIS, PELVIS + 1 : N_JOINTS]
+    relative = (batch.positions[others] - batch.positions[PELVIS]).reshape(-1, n, batch.n_clips)
+    x = np.ascontiguousarray(relative.transpose(2, 0, 1))  # (B, 69, T)
+    residual = np.zeros(batch.n_clips)
+    for first in range(0, batch.n_clips, _RESIDUAL_CLIPS):
+        part = slice(first, first + _RESIDUAL_CLIPS)
+        residual[part] = _residual(x[part], lo, hi)
+    residual = batch.per_clip(residual)
+    return float(residual) if batch.lead == () else residual
+
+
+_RESIDUAL_CLIPS = 8  # clips per FFT: their spectra (a few MB) stay in cache
+
+
+def _residual(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """`repeat_residual` of root-relative poses x (b, channels, T) over lags lo..hi frames: (b,)."""
+    n = x.shape[-1]
     # sum_t |x(t + L) - x(t)|^2 = sum |x(t + L)|^2 + sum |x(t)|^2 - 2 sum x(t + L).x(t), for every lag L at
-    # once: the squared norms by cumulative sums, the cross term by one FFT correlation.
-    n = len(x)
-    norms = np.concatenate([[0.0], np.cumsum(np.sum(x * x, axis=1))])
-    size = 1 << (2 * n - 1).bit_length()
-    spectrum = np.fft.rfft(x, size, axis=0)
-    cross = np.fft.irfft(np.sum(spectrum * spectrum.conj(), axis=1), size)[: hi + 1]
+    # once: the squared norms by cumulative sums, the cross term by one FFT correlation (zero-padded
+    # past n + hi, so no lag up to hi wraps round).
+    norms = np.zeros((len(x), n + 1))
+    np.cumsum(np.einsum("bct,bct->bt", x, x), axis=-1, out=norms[:, 1:])
+    spread = 2.0 * (norms[:, n] / n - np.sum(x.mean(axis=-1) ** 2, axis=-1))  # twice the pose variance
+    moving = spread > 1e-12
+    residual = np.zeros(len(x))
+    if hi < lo or not moving.any():
+        return residual
+    size = 1 << (n + hi - 1).bit_length()
+    spectrum = np.fft.rfft(x[moving], size, axis=-1).view(np.float64)  # (b, channels, 2 (size/2 + 1))
+    power = np.einsum("bcf,bcf->bf", spectrum, spectrum)
+    cross = np.fft.irfft(power[:, 0::2] + power[:, 1::2], size, axis=-1)[:, : hi + 1]
     lags = np.arange(lo, hi + 1)
-    total = (norms[n] - norms[lags]) + norms[n - lags] - 2.0 * cross[lags]
-    return float(np.min(np.maximum(total, 0.0) / (n - lags))) / spread
+    norms = norms[moving]
+    total = (norms[:, n : n + 1] - norms[:, lags]) + norms[:, n - lags] - 2.0 * cross[:, lags]
+    residual[moving] = np.min(np.maximum(total, 0.0) / (n - lags), axis=-1) / spread[moving]
+    return residual
 
 
 def ramp(value: float, none: float, full: float) -> float:
     """The credit of a measured value: 0 at `none`, 1 at `full`, linear between (either direction),
     clipped. Shared by the dance and gesture judges' terms."""
-    return float(np.clip((value - none) / (full - none), 0.0, 1.0))
+    return min(max((float(value) - none) / (full - none), 0.0), 1.0)
 
 
 def _smooth(x: np.ndarray, fps: float) -> np.ndarray:
-    return gaussian_filter1d(np.asarray(x, dtype=np.float64), ENERGY_SMOOTHING_SIGMA_S * fps)
+    """`ENERGY_SMOOTHING_SIGMA_S` of Gaussian smoothing along the first axis of x (T, ...)."""
+    x = np.asarray(x, dtype=np.float64)
+    return (_smoothing_matrix(len(x), ENERGY_SMOOTHING_SIGMA_S * fps) @ x.reshape(len(x), -1)).reshape(x.shape)
 
 
-def energy_following(joints, rms: np.ndarray, fps: float) -> tuple[float, float] | None:
+@cache
+def _smoothing_matrix(n: int, sigma: float) -> np.ndarray:
+    """gaussian_filter1d along n samples as an (n, n) matrix: one product smooths every clip at once."""
+    return gaussian_filter1d(np.eye(n), sigma, axis=0)
+
+
+def energy_following(joints, rms: np.ndarray, fps: float) -> tuple[float, float] | tuple[np.ndarray, np.ndarray] | None:
     """(credit, r): r the correlation of the smoothed body speed with the smoothed loudness, the credit
     min(1, (1 + r) / (1 + ENERGY_R_HUMAN)); None when the music's loudness hardly varies.
 
-    joints: (T, 24, 3) positions or a one-clip ClipBatch; rms: loudness per 30 fps frame; fps: the motion's rate.
+    joints: (T, 24, 3) positions, a batch (..., T, 24, 3) or a ClipBatch; rms: loudness per 30 fps
+    frame; fps: the motion's rate. One clip gives floats, a batch arrays of its shape.
     """
-    speed = _smooth(kinetic_velocity(joints), fps)
+    batch = as_clip_batch(joints, min_frames=2)
+    speed = _smooth(batch.joint_speed.mean(axis=0), fps).T  # (B, T-1): the kinetic velocity, smoothed
     loud = np.asarray(rms, dtype=np.float64)
     if loud.size < 2:
         return None
-    loud = np.interp(np.arange(speed.size) + 0.5, np.arange(loud.size) * fps / AUDIO_FPS, loud)
+    n = speed.shape[-1]
+    loud = np.interp(np.arange(n) + 0.5, np.arange(loud.size) * fps / AUDIO_FPS, loud)
     loud = _smooth(loud, fps)
     if loud.std() < MIN_ENERGY_VARIATION * max(loud.mean(), 1e-12):
         return None  # flat loudness: nothing to follow
-    r = 0.0 if speed.std() < 1e-9 else float(np.corrcoef(speed, loud)[0, 1])  # constant speed follows nothing
-    return min(1.0, (1.0 + r) / (1.0 + ENERGY_R_HUMAN)), r
+    # np.corrcoef's arithmetic, for every clip at once
+    speed_centred, loud_centred = speed - speed.mean(axis=-1, keepdims=True), loud - loud.mean()
+    covariance = speed_centred @ loud_centred / (n - 1)
+    scale = np.sqrt(np.sum(speed_centred * speed_centred, axis=-1) / (n - 1)) * np.sqrt(loud_centred @ loud_centred / (n - 1))
+    moving = speed.std(axis=-1) >= 1e-9  # constant speed follows nothing
+    r = np.where(moving, np.clip(covariance / np.where(moving, scale, 1.0), -1.0, 1.0), 0.0)
+    credit = np.minimum(1.0, (1.0 + r) / (1.0 + ENERGY_R_HUMAN))
+    if batch.lead == ():
+        return float(credit[0]), float(r[0])
+    return batch.per_clip(credit), batch.per_clip(r)
 
 
 def latency_score(latency_s: float) -> float:
@@ -307,47 +376,145 @@ def latency_score(latency_s: float) -> float:
 
 def score_motion(motion: Motion, audio: AudioAnalysis | None = None, *, reference: Motion | None = None,
                  reference_stats: ReferenceStats | None = None, latency_s: float | None = None,
-                 replay_tolerance_m: float | None = None, validity: dict[str, float] | None = None) -> ScoreReport:
-    """Judge one dance. Never raises on motion content: bad numbers fail a gate.
+                 replay_tolerance_m: float | None = None) -> ScoreReport:
+    """Judge one dance (`score_motions` of one). Never raises on motion content: bad numbers fail a gate.
 
     motion: the Motion to judge (any frame rate; judged at JUDGE_FPS); audio: its song's
     `AudioAnalysis`, or None to judge without music (no sync, no energy, no frame-count gate);
     reference: a reference Motion for the prompt (similarity and the replay gate), or None;
-    reference_stats: `fid.ReferenceStats` of real dances, which the realism term is also held to; latency_s: the miner's answer time in seconds, or None; replay_tolerance_m:
-    overrides `similarity.REPLAY_TOLERANCE_M`; validity: this motion's `validity_values` at the
-    judge's rate, when a caller computed them for a batch (score_motions).
+    reference_stats: `fid.ReferenceStats` of real dances, which the realism term is also held to;
+    latency_s: the miner's answer time in seconds, or None; replay_tolerance_m: overrides
+    `similarity.REPLAY_TOLERANCE_M`.
     """
-    expected = None if audio is None else int(round(audio.duration_s * float(motion.fps)))
-    gates = header_gates(motion, expected)
-    metrics: dict[str, float] = {}
-    components: dict[str, float] = {}
-    factors: dict[str, float] = {}
-    if measurable(gates):
-        judged = at_judge_rate(motion)
-        fps = JUDGE_FPS
-        if validity is None:
-            validity = validity_values(judged.joints, fps, judged.poses)
-        gates += motion_gates(validity)
-        joints = np.asarray(judged.joints, dtype=np.float64)
-        # One float64 batch shared by PFC, beats and energy (the precision these metrics have always
-        # had); the gates keep their own float32 batch, often made for all answers at once.
-        batch = ClipBatch.from_joints(joints)
-        if reference is not None:
-            gates.append(_similarity(joints, at_judge_rate(reference).joints, latency_s, replay_tolerance_m,
+    return score_motions([motion], audio, reference=reference, reference_stats=reference_stats, latency_s=latency_s,
+                         replay_tolerance_m=replay_tolerance_m)[0]
+
+
+def score_motions(motions: Sequence[Motion], audio: AudioAnalysis | None = None, *, reference: Motion | None = None,
+                  reference_stats: ReferenceStats | None = None, latency_s: float | Sequence[float | None] | None = None,
+                  replay_tolerance_m: float | None = None) -> list[ScoreReport]:
+    """Judge many answers to one prompt: one report per motion, the same as `score_motion` gives each.
+
+    Arguments as `score_motion`'s; latency_s may also give one latency (or None) per motion. The
+    answers that can be measured are judged at JUDGE_FPS, those of equal length there in batches of
+    up to `_BATCH_CLIPS` (a validator's answers to one prompt): every metric runs once over a batch,
+    the song's beat grids and loudness are prepared once per batch, and only the reports are made
+    one by one. Every metric gives a clip the same number whatever batch it is in.
+    """
+    latencies = list(latency_s) if isinstance(latency_s, (Sequence, np.ndarray)) else [latency_s] * len(motions)
+    if len(latencies) != len(motions):
+        raise ValueError(f"{len(motions)} motions but {len(latencies)} latencies")
+    reference_joints = None if reference is None else np.asarray(at_judge_rate(reference).joints, dtype=np.float64)
+    header, judged, groups = [], {}, {}
+    for i, motion in enumerate(motions):
+        expected = None if audio is None else int(round(audio.duration_s * float(motion.fps)))
+        header.append(header_gates(motion, expected))
+        if measurable(header[-1]):
+            judged[i] = at_judge_rate(motion)
+            groups.setdefault(judged[i].n_frames, []).append(i)
+    measured = {}
+    for same_length in groups.values():
+        for first in range(0, len(same_length), _BATCH_CLIPS):
+            indices = same_length[first : first + _BATCH_CLIPS]
+            found = _measure([judged[i] for i in indices], audio, reference_joints, reference_stats,
+                             [latencies[i] for i in indices], replay_tolerance_m)
+            measured.update(zip(indices, found))
+    return [_report(header[i] + measured[i].gates, measured[i], latencies[i]) if i in measured else _report(header[i], None, None)
+            for i in range(len(motions))]
+
+
+# Answers measured together at most: a batch's arrays stay a few tens of MB (a validator may judge
+# hundreds of answers to one prompt), and the per-batch work (the song's grids) is already shared.
+_BATCH_CLIPS = 64
+
+
+@dataclass
+class _Measured:
+    """What the judge measured about one motion at its rate: the motion gates, the terms and raw
+    metrics (in report order), the realism verdict, and the kinetic statistics' words when they,
+    not the realism model, set the realism term."""
+
+    gates: list[Gate]
+    components: dict[str, float]
+    metrics: dict[str, float]
+    verdict: RealismVerdict
+    kinetic_unlike: list[str] | None = None
+
+
+def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: list, replay_tolerance_m) -> list[_Measured]:
+    """Measure motions of equal length at the judge's rate as one batch: every gate and term."""
+    fps = JUDGE_FPS
+    joints = np.stack([m.joints for m in motions])  # (B, T, 24, 3) float32, as Motion keeps them
+    # One float64 batch shared by every metric but the gates (the precision these metrics have always
+    # had); the gates keep the float32 layout it is made from.
+    keep_freed_blocks_in_heap()
+    positions = ClipBatch.joint_major(joints)
+    batch = ClipBatch(positions.astype(np.float64), (len(motions),))
+    validity = _validity(motions, positions, fps)
+    pfc = physical_foot_contact(batch, fps)
+    sliding = both_feet_sliding(batch, fps)
+    residual = repeat_residual(batch, fps)
+    sync = energy = None
+    if audio is not None:
+        sync = beat_sync(batch, steady_beat_grid(audio.beat_frames, audio.tempo_bpm) * fps / AUDIO_FPS, fps)
+        energy = energy_following(batch, audio.rms, fps)
+    verdicts = shipped_model().judge_batch(window_traits(batch, fps))
+    body = body_statistics(batch, fps)
+    kinetic = None if stats is None else _kinetic_distance(batch, stats)
+    out = []
+    for row, motion in enumerate(motions):
+        gates = motion_gates(validity[row])
+        metrics: dict[str, float] = {}
+        components: dict[str, float] = {}
+        if reference_joints is not None:
+            gates.append(_similarity(joints[row].astype(np.float64), reference_joints, latencies[row], replay_tolerance_m,
                                      metrics, components))
-        _quality(joints, batch, validity, metrics, components)
-        residual = repeat_residual(joints, fps)
-        metrics["repeat_residual"] = residual
-        components["variety"] = ramp(residual, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
-        if audio is not None:
-            _music_terms(batch, audio, fps, metrics, components)
-        components["realism"], unlike, style = _realism(joints, batch, reference_stats, metrics)
-    else:
-        unlike, style = [], None
+        _quality(float(pfc[row]), float(sliding[row]), float(validity[row]["jerk"]), metrics, components)
+        metrics["repeat_residual"] = float(residual[row])
+        components["variety"] = ramp(residual[row], REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
+        if sync is not None:
+            metrics.update({name: float(values[row]) for name, values in sync.items()})
+            if np.size(audio.beat_frames) >= MIN_SYNC_BEATS and metrics["motion_beats"] >= MIN_MOTION_BEATS:
+                components["sync"] = ramp(metrics["sync"], SYNC_CHANCE, SYNC_HUMAN)
+        if energy is not None:
+            components["energy"], metrics["energy_r"] = float(energy[0][row]), float(energy[1][row])
+        verdict = verdicts[row]
+        metrics["realism_model"] = verdict.credit
+        metrics.update({name: float(values[row]) for name, values in body.items()})
+        components["realism"] = ramp(verdict.credit, 0.0, REALISM_HUMAN)
+        measured = _Measured(gates, components, metrics, verdict)
+        if kinetic is not None:
+            _hold_to_kinetic(measured, float(kinetic[row]))
+        out.append(measured)
+    return out
+
+
+def _validity(motions: list[Motion], positions: np.ndarray, fps: float) -> list[dict[str, float]]:
+    """Each motion's `validity_values`, from the motions' float32 joint positions in the batch layout
+    (24, 3, T, B) (the gates' precision). Motions with rotations and joint-position motions have
+    different gates: one batch for each."""
+    values: list[dict] = [{}] * len(motions)
+    for group in ([i for i, m in enumerate(motions) if m.poses is not None], [i for i, m in enumerate(motions) if m.poses is None]):
+        if not group:
+            continue
+        part = positions if len(group) == len(motions) else np.ascontiguousarray(positions[..., group])
+        poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
+        found = validity_values(ClipBatch(part, (len(group),)), fps, poses)
+        for row, i in enumerate(group):
+            values[i] = {name: v[row] for name, v in found.items()}
+    return values
+
+
+def _report(gates: list[Gate], measured: _Measured | None, latency_s: float | None) -> ScoreReport:
+    """One motion's report from its gates (header, motion and replay) and measurements (None when the
+    header gates left nothing measurable): the blend, the factors, the score and the reasons."""
+    components = {} if measured is None else measured.components
+    metrics = {} if measured is None else measured.metrics
+    style = None if measured is None else measured.verdict.style
+    factors: dict[str, float] = {}
     metrics.update({g.name: g.value for g in gates})
     if not all(g.passed for g in gates) or not components:
-        return ScoreReport(0.0, gates, components, metrics, factors, _reasons(gates, components, factors, metrics, unlike),
-                           style=style)
+        return ScoreReport(0.0, gates, components, metrics, factors, _reasons(gates, components, factors, metrics, []), style=style)
     total = sum(WEIGHTS[k] for k in components)
     blend = sum(WEIGHTS[k] * v for k, v in components.items()) / total
     if "sync" in components:
@@ -356,10 +523,12 @@ def score_motion(motion: Motion, audio: AudioAnalysis | None = None, *, referenc
     factors["realism"] = REALISM_FLOOR + (1.0 - REALISM_FLOOR) * components["realism"]
     if latency_s is not None:
         factors["latency"] = 1.0 - LATENCY_WEIGHT + LATENCY_WEIGHT * latency_score(latency_s)
-    score = float(np.clip(blend * float(np.prod(list(factors.values()))), 0.0, 1.0))
+    score = min(max(blend * math.prod(factors.values()), 0.0), 1.0)
     metrics["blend"] = blend
-    return ScoreReport(score, gates, components, metrics, factors, _reasons(gates, components, factors, metrics, unlike),
-                       style=style)
+    unlike = []
+    if factors["realism"] < 1.0:  # the words are needed only for a realism reason
+        unlike = measured.kinetic_unlike if measured.kinetic_unlike is not None else measured.verdict.unlike_people(shipped_model())
+    return ScoreReport(score, gates, components, metrics, factors, _reasons(gates, components, factors, metrics, unlike), style=style)
 
 
 def _similarity(joints, reference_joints, latency_s, replay_tolerance_m, metrics: dict, components: dict) -> Gate:
@@ -381,51 +550,31 @@ def pfc_credit(pfc: float) -> float:
     return 1.0 / (1.0 + max(float(pfc) - PFC_HUMAN, 0.0) / (PFC_HALF_CREDIT - PFC_HUMAN))
 
 
-def _quality(joints: np.ndarray, batch: ClipBatch, validity: dict, metrics: dict, components: dict) -> None:
+def _quality(pfc: float, sliding: float, jerk: float, metrics: dict, components: dict) -> None:
     """The quality term: the mean of the PFC, grip and smoothness credits, each full at people's level."""
-    pfc = float(physical_foot_contact(batch, JUDGE_FPS))
-    sliding = both_feet_sliding(joints, JUDGE_FPS)
-    jerk = float(validity["jerk"])
     smooth = ramp(jerk, MAX_MEDIAN_JERK_M_S3, JERK_HUMAN_M_S3) if np.isfinite(jerk) else 0.0
     metrics.update(pfc=pfc, pfc_credit=pfc_credit(pfc), both_feet_sliding=sliding,
                    grip_credit=ramp(sliding, DOUBLE_SLIDE_NONE, DOUBLE_SLIDE_HUMAN), smoothness_credit=smooth)
-    components["quality"] = float(np.mean([metrics["pfc_credit"], metrics["grip_credit"], smooth]))
+    components["quality"] = (metrics["pfc_credit"] + metrics["grip_credit"] + smooth) / 3
 
 
-def _music_terms(batch: ClipBatch, audio, fps: float, metrics: dict, components: dict) -> None:
-    """sync (with its raw beat metrics) and energy against the song; each left out when the music
-    has too little rhythm or dynamics to judge (module doc)."""
-    sync = beat_sync(batch, steady_beat_grid(audio.beat_frames, audio.tempo_bpm) * fps / AUDIO_FPS, fps)
-    metrics.update(sync)
-    if np.size(audio.beat_frames) >= MIN_SYNC_BEATS and sync["motion_beats"] >= MIN_MOTION_BEATS:
-        components["sync"] = ramp(sync["sync"], SYNC_CHANCE, SYNC_HUMAN)
-    energy = energy_following(batch, audio.rms, fps)
-    if energy is not None:
-        components["energy"], metrics["energy_r"] = energy
+def _kinetic_distance(batch: ClipBatch, stats) -> np.ndarray:
+    """d per clip (B,): the RMS z-score of the clip's kinetic energies against the real dances' of
+    `stats` (fid.ReferenceStats), not the expenditure columns, which mostly measure body shape and
+    travel (kinetic.py)."""
+    z = stats.kinetic.normalise(np.asarray(kinetic_features(batch), dtype=np.float64))
+    energies = z.reshape(batch.n_clips, -1, 3)[:, :, :2]  # per joint: horizontal, vertical kinetic energy
+    return np.sqrt(np.mean(energies.reshape(batch.n_clips, -1) ** 2, axis=-1))
 
 
-def _realism(joints: np.ndarray, batch: ClipBatch, stats, metrics: dict) -> tuple[float, list[str], np.ndarray]:
-    """(the realism term, what is unlike people in words, the dance's style): the realism model's mean window credit
-    (realism.py), full from REALISM_HUMAN; with reference statistics (fid.ReferenceStats) also held
-    to exp(-max(d - 1, 0) / 2), d the RMS z-score of this clip's kinetic energies against the real
-    dances' (not the expenditure columns, which mostly measure body shape and travel: kinetic.py).
-    The four body statistics (body_stats.py) are reported alongside."""
-    model = shipped_model()
-    verdict = model.judge(joints, JUDGE_FPS)
-    metrics["realism_model"] = verdict.credit
-    metrics.update(body_statistics(joints, JUDGE_FPS))
-    credit = ramp(verdict.credit, 0.0, REALISM_HUMAN)
-    unlike = verdict.unlike_people(model)
-    if stats is not None:
-        z = stats.kinetic.normalise(np.asarray(kinetic_features(batch), dtype=np.float64)[None])
-        energies = z.reshape(-1, 3)[:, :2]  # per joint: horizontal, vertical kinetic energy
-        d = float(np.sqrt(np.mean(energies**2)))
-        metrics["kinetic_zscore"] = d
-        kinetic = float(np.exp(-max(d - 1.0, 0.0) / 2.0))
-        if kinetic < credit:
-            unlike = [f"kinetic energies {d:.1f} standard deviations from your reference dances'"]
-        credit = min(credit, kinetic)
-    return credit, unlike, verdict.style
+def _hold_to_kinetic(measured: _Measured, d: float) -> None:
+    """With reference statistics the realism term is also held to exp(-max(d - 1, 0) / 2), d the clip's
+    `_kinetic_distance`; when that is the lower credit, its words explain the realism factor."""
+    measured.metrics["kinetic_zscore"] = d
+    kinetic = float(np.exp(-max(d - 1.0, 0.0) / 2.0))
+    if kinetic < measured.components["realism"]:
+        measured.kinetic_unlike = [f"kinetic energies {d:.1f} standard deviations from your reference dances'"]
+    measured.components["realism"] = min(measured.components["realism"], kinetic)
 
 
 # What a low credit means, for the reasons of a report (term or factor name -> explanation).
@@ -462,9 +611,3 @@ def _detail(name: str, metrics: dict) -> str:
         return (f"{_LOW_MEANING[name]} (PFC {metrics['pfc']:.2f}, people ~{PFC_HUMAN:g}; both feet sliding in "
                 f"{metrics['both_feet_sliding']:.0%} of frames; jerk {metrics['jerk']:.0f} m/s^3)")
     return _LOW_MEANING[name]
-
-
-def score_motions(motions: Sequence[Motion], audio: AudioAnalysis | None = None, **kwargs) -> list[ScoreReport]:
-    """Score many answers to one prompt (keyword arguments as `score_motion`); the validity metrics of
-    equal-length clips at the judge's rate run as one batch."""
-    return [score_motion(m, audio, validity=v, **kwargs) for m, v in zip(motions, batch_validity_values(motions))]

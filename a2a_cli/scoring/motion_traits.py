@@ -20,7 +20,10 @@ from a2a_cli.motion.skeleton import (
     L_ANKLE, L_ELBOW, L_FOOT, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, NECK, PELVIS, R_ANKLE, R_ELBOW, R_FOOT,
     R_HIP, R_KNEE, R_SHOULDER, R_WRIST,
 )
+from a2a_cli.motion.skeleton import N_JOINTS
+from a2a_cli.scoring.clip_batch import ClipBatch, joint_groups
 from a2a_cli.scoring.constants import JUDGE_FPS
+from a2a_cli.scoring.order_stats import percentile
 
 __all__ = ["HOP_S", "TRAITS", "Trait", "WINDOW_S", "trait_names", "window_size", "window_starts", "window_traits"]
 
@@ -87,24 +90,42 @@ def window_starts(n_frames: int, fps: float = JUDGE_FPS) -> np.ndarray:
     return np.arange(0, n_frames - size + 1, hop, dtype=np.int64)
 
 
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dot product of 3-vectors laid along the first axis (3, ...), summed in numpy's order."""
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _norm(a: np.ndarray) -> np.ndarray:
+    return np.sqrt(_dot(a, a))
+
+
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angle in degrees between vectors a and b (..., 3)."""
-    cos = np.sum(a * b, axis=-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-9)
+    """Angle in degrees between vectors a and b (3, ...)."""
+    cos = _dot(a, b) / np.maximum(_norm(a) * _norm(b), 1e-9)
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def _bend(joints: np.ndarray, upper: int, middle: int, lower: int) -> np.ndarray:
-    """Flexion in degrees at joint `middle`: 0 for a straight limb. joints (..., 24, 3)."""
-    return _angle(joints[..., middle, :] - joints[..., upper, :], joints[..., lower, :] - joints[..., middle, :])
+def _bend(p: np.ndarray, upper: int, middle: int, lower: int) -> np.ndarray:
+    """Flexion in degrees at joint `middle`: 0 for a straight limb. p: positions (24, 3, ...)."""
+    return _angle(p[middle] - p[upper], p[lower] - p[middle])
 
 
 def _heading(vector: np.ndarray) -> np.ndarray:
-    """Horizontal direction (radians about y) of left-to-right vectors (..., 3)."""
-    return np.arctan2(vector[..., 2], vector[..., 0])
+    """Horizontal direction (radians about y) of left-to-right vectors (3, ...)."""
+    return np.arctan2(vector[2], vector[0])
 
 
 def _wrap(angle: np.ndarray) -> np.ndarray:
     return (angle + np.pi) % (2 * np.pi) - np.pi
+
+
+def _turn(heading: np.ndarray) -> np.ndarray:
+    """The heading's step from each frame to the next (T, ...) -> (T-1, ...), radians, as
+    `np.unwrap` makes it: steps of at least pi taken the short way round."""
+    step = np.diff(heading, axis=0)
+    short = np.mod(step + np.pi, 2 * np.pi) - np.pi
+    np.copyto(short, np.pi, where=(short == -np.pi) & (step > 0))
+    return np.where(np.abs(step) < np.pi, step, short)
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -122,81 +143,129 @@ def _periodicity(speed: np.ndarray, fps: float) -> np.ndarray:
     energy = np.sum(x * x, axis=-1)
     lo, hi = int(round(_LAG_RANGE_S[0] * fps)), min(int(round(_LAG_RANGE_S[1] * fps)), n - 2)
     best = np.full(x.shape[:-1], -1.0)
-    for lag in range(lo, hi + 1):
-        r = np.sum(x[..., lag:] * x[..., :-lag], axis=-1) * n / (n - lag)
-        best = np.maximum(best, r)
+    if hi >= lo:
+        # every lag's sum of x(t + lag) x(t) at once, by one FFT correlation zero-padded past n + hi
+        size = 1 << (n + hi - 1).bit_length()
+        spectrum = np.fft.rfft(x, size, axis=-1)
+        lags = np.arange(lo, hi + 1)
+        r = np.fft.irfft(spectrum.real * spectrum.real + spectrum.imag * spectrum.imag, size, axis=-1)[..., lags] * n / (n - lags)
+        best = np.maximum(best, r.max(axis=-1))
     return np.where(energy > 1e-12, best / np.maximum(energy, 1e-12), 0.0)
 
 
-def window_traits(joints: np.ndarray, fps: float = JUDGE_FPS, floor: np.ndarray | float | None = None) -> np.ndarray:
+def _clips_first(rows: list[np.ndarray]) -> np.ndarray:
+    """Per-frame quantities, each (L, B) in the batch layout, as one (len(rows), B, L) array: each
+    clip's frames contiguous, for the windows' statistics."""
+    out = np.empty((len(rows),) + rows[0].shape[::-1])
+    for k, row in enumerate(rows):
+        out[k] = row.T
+    return out
+
+
+def _windows(values: np.ndarray, size: int, count: int, hop: int) -> np.ndarray:
+    """Views of `count` windows of `size` samples every `hop` along the last axis: (..., L) -> (..., count, size)."""
+    return np.lib.stride_tricks.sliding_window_view(values, size, axis=-1)[..., : (count - 1) * hop + 1 : hop, :]
+
+
+def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor: np.ndarray | float | None = None) -> np.ndarray:
     """Every trait of `TRAITS` for every window of every clip: (B, W, len(TRAITS)) float64.
 
     joints: (B, T, 24, 3) or (T, 24, 3) world joint positions in metres, y up, at `fps` (the judge's
-    30 fps: the windows and lags are counted in frames of it); floor: the floor height per clip (m;
-    default the lowest foot joint's 5th percentile over the clip, grounding.floor_height's rule).
-    A (T, 24, 3) input gives (W, len(TRAITS)). A clip shorter than a window is one window.
+    30 fps: the windows and lags are counted in frames of it), or a ClipBatch of them (its float64
+    positions, frame steps and joint speeds are shared with the other metrics); floor: the floor
+    height per clip (m; default the lowest foot joint's 5th percentile over the clip,
+    grounding.floor_height's rule). A (T, 24, 3) input gives (W, len(TRAITS)). A clip shorter than
+    a window is one window.
+
+    Each per-frame quantity (a knee's bend, the torso's twist, a wrist's speed) is measured once per
+    frame of the clip, on all clips at once, and each window's statistics read views of those rows.
     """
-    joints = np.asarray(joints, dtype=np.float64)
-    single = joints.ndim == 3
-    if single:
-        joints = joints[None]
-    b, t = joints.shape[:2]
+    batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float64))
+    if batch.positions.dtype != np.float64:
+        batch = ClipBatch(batch.positions.astype(np.float64), batch.lead)
+    b, t = batch.n_clips, batch.n_frames
     starts = window_starts(t, fps)
-    size = window_size(t, fps)
     if starts.size == 0:
-        out = np.zeros((b, 0, len(TRAITS)))
-        return out[0] if single else out
-    if floor is None:
-        lowest = joints[:, :, [L_ANKLE, R_ANKLE, L_FOOT, R_FOOT], 1].min(axis=2)
-        floor = np.percentile(lowest, 5.0, axis=1)
-    floor = np.broadcast_to(np.asarray(floor, dtype=np.float64), (b,))
-    w = joints[:, starts[:, None] + np.arange(size)]  # (B, W, n, 24, 3)
-    speed = np.linalg.norm(np.diff(w, axis=2), axis=-1) * fps  # (B, W, n-1, 24)
+        return batch.per_clip(np.zeros((b, 0, len(TRAITS))))
+    size, hop, count = window_size(t, fps), int(round(HOP_S * fps)), starts.size
+    floor = np.broadcast_to(batch.floor if floor is None else np.asarray(floor, dtype=np.float64), (b,))
+    p = batch.positions  # (24, 3, T, B)
+    speed = batch.joint_speed  # (24, T-1, B), metres per frame
 
-    knees = np.stack([_bend(w, L_HIP, L_KNEE, L_ANKLE), _bend(w, R_HIP, R_KNEE, R_ANKLE)], axis=-1)  # (B, W, n, 2)
-    elbows = np.stack([_bend(w, L_SHOULDER, L_ELBOW, L_WRIST), _bend(w, R_SHOULDER, R_ELBOW, R_WRIST)], axis=-1)
-    hands = speed[..., [L_WRIST, R_WRIST]]  # (B, W, n-1, 2)
-    hand_all = hands.reshape(*hands.shape[:2], -1)
-    body = speed.mean(axis=-1)  # (B, W, n-1): the kinetic velocity
+    hips, shoulders = p[R_HIP] - p[L_HIP], p[R_SHOULDER] - p[L_SHOULDER]  # (3, T, B)
+    spine = p[NECK] - p[PELVIS]
+    across = hips / np.maximum(_norm(hips), 1e-9)
+    per_frame = _clips_first([  # (12, B, T)
+        _bend(p, L_HIP, L_KNEE, L_ANKLE), _bend(p, R_HIP, R_KNEE, R_ANKLE),
+        _bend(p, L_SHOULDER, L_ELBOW, L_WRIST), _bend(p, R_SHOULDER, R_ELBOW, R_WRIST),
+        np.degrees(_wrap(_heading(shoulders) - _heading(hips))),  # torso twist
+        np.degrees(np.arcsin(np.clip(_dot(spine, across) / np.maximum(_norm(spine), 1e-9), -1, 1))),  # side lean
+        np.minimum(p[L_ANKLE, 1], p[L_FOOT, 1]), np.minimum(p[R_ANKLE, 1], p[R_FOOT, 1]),  # each foot's height
+        np.sqrt(np.square(p[L_ANKLE, 0] - p[R_ANKLE, 0]) + np.square(p[L_ANKLE, 2] - p[R_ANKLE, 2])),  # stance
+        p[L_WRIST, 1] - p[PELVIS, 1], p[R_WRIST, 1] - p[PELVIS, 1],
+        p[PELVIS, 1],
+    ])
+    per_step = _clips_first([  # (6, B, T-1)
+        speed[L_WRIST] * fps, speed[R_WRIST] * fps,
+        speed.mean(axis=0) * fps,  # the body's speed: the kinetic velocity
+        speed[L_ANKLE] * fps, speed[R_ANKLE] * fps,
+        np.abs(_turn(_heading(hips))),
+    ])
+    frames = _windows(per_frame, size, count, hop)  # (12, B, W, n)
+    steps = _windows(per_step, size - 1, count, hop)  # (6, B, W, n-1)
+    knees, elbows, twist, lean, feet, stance, hand_height, pelvis = (
+        frames[0:2], frames[2:4], frames[4], frames[5], frames[6:8], frames[8], frames[9:11], frames[11])
+    hands, body = steps[0:2], steps[2]
+    hand_all = np.concatenate([hands[0], hands[1]], axis=-1)  # (B, W, 2(n-1))
+    still = _windows((per_step[0] < _STILL_M_S) & (per_step[1] < _STILL_M_S), size - 1, count, hop)
+    pelvis_path = p[PELVIS][[0, 2]][:, starts[:, None] + (0, size - 1)]  # (2, W, 2, B): each window's ends
+    travel = _norm2(pelvis_path[:, :, 1] - pelvis_path[:, :, 0]).T / ((size - 1) / fps)
 
-    hips = w[..., R_HIP, :] - w[..., L_HIP, :]
-    shoulders = w[..., R_SHOULDER, :] - w[..., L_SHOULDER, :]
-    twist = np.degrees(_wrap(_heading(shoulders) - _heading(hips)))  # (B, W, n)
-    heading = np.unwrap(_heading(hips), axis=-1)
-    # Side lean: the spine's tilt towards the hips' left-right axis, in degrees.
-    spine = w[..., NECK, :] - w[..., PELVIS, :]
-    across = hips / np.maximum(np.linalg.norm(hips, axis=-1, keepdims=True), 1e-9)
-    lean = np.degrees(np.arcsin(np.clip(np.sum(spine * across, axis=-1) / np.maximum(np.linalg.norm(spine, axis=-1), 1e-9), -1, 1)))
-
-    feet_height = np.minimum(w[..., [L_ANKLE, R_ANKLE], 1], w[..., [L_FOOT, R_FOOT], 1]) - floor[:, None, None, None]
-    ankles = w[..., L_ANKLE, :] - w[..., R_ANKLE, :]
-    root_relative = w - w[..., PELVIS : PELVIS + 1, :]
-    mean_pose = root_relative.mean(axis=2, keepdims=True)
-    pelvis_path = w[..., PELVIS, :][..., [0, 2]]
-    travel = np.linalg.norm(pelvis_path[:, :, -1] - pelvis_path[:, :, 0], axis=-1) / ((size - 1) / fps)
-
-    hand_mean = hand_all.mean(axis=-1)
     columns = [
-        knees.min(axis=2).min(axis=-1),
-        knees.mean(axis=(2, 3)),
-        np.percentile(hand_all, 10.0, axis=-1),
-        (hands < _STILL_M_S).all(axis=-1).mean(axis=-1),
-        hand_all.max(axis=-1) / np.maximum(hand_mean, 1e-6),
+        knees.min(axis=(0, 3)),
+        knees.mean(axis=(0, 3)),
+        percentile(hand_all, 10.0),
+        still.mean(axis=-1),
+        hand_all.max(axis=-1) / np.maximum(hand_all.mean(axis=-1), 1e-6),
         _periodicity(body, fps),
         body.std(axis=-1) / np.maximum(body.mean(axis=-1), 1e-6),
-        np.linalg.norm(ankles[..., [0, 2]], axis=-1).mean(axis=-1),
-        0.5 * (_corr(speed[..., L_WRIST], speed[..., R_ANKLE]) + _corr(speed[..., R_WRIST], speed[..., L_ANKLE])),
+        stance.mean(axis=-1),
+        0.5 * (_corr(steps[0], steps[4]) + _corr(steps[1], steps[3])),
         np.abs(twist).mean(axis=-1),
         twist.max(axis=-1) - twist.min(axis=-1),
         lean.std(axis=-1),
-        np.abs(np.diff(heading, axis=-1)).mean(axis=-1) * fps,
-        feet_height.max(axis=(2, 3)),
-        elbows.mean(axis=(2, 3)),
-        (w[..., [L_WRIST, R_WRIST], 1] - w[..., [PELVIS], 1]).mean(axis=(2, 3)),
-        w[..., PELVIS, 1].std(axis=-1),
-        _corr(speed[..., L_WRIST], speed[..., R_WRIST]),
-        np.linalg.norm(root_relative - mean_pose, axis=-1).mean(axis=(2, 3)),
+        steps[5].mean(axis=-1) * fps,
+        feet.max(axis=(0, 3)) - floor[:, None],
+        elbows.mean(axis=(0, 3)),
+        hand_height.mean(axis=(0, 3)),
+        pelvis.std(axis=-1),
+        _corr(steps[0], steps[1]),
+        _pose_change(p, starts, size),
         travel,
     ]
-    out = np.stack(columns, axis=-1)
-    return out[0] if single else out
+    return batch.per_clip(np.stack(columns, axis=-1))
+
+
+def _norm2(a: np.ndarray) -> np.ndarray:
+    """Length of 2-vectors laid along the first axis (2, ...)."""
+    return np.sqrt(a[0] * a[0] + a[1] * a[1])
+
+
+def _pose_change(p: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
+    """Per window, the mean distance of the root-relative joints from their mean over the window
+    (m), (B, W): each window's own mean pose, so it is measured window by window, a group of
+    joints at a time (joint_groups), into buffers reused from window to window."""
+    n_clips = p.shape[3]
+    out = np.zeros((len(starts), n_clips))
+    for group in joint_groups():
+        relative = p[group] - p[PELVIS]  # (J, 3, T, B)
+        deviation = np.empty(relative.shape[:2] + (size, n_clips))
+        squared = np.empty((relative.shape[0], size, n_clips))
+        for w, start in enumerate(starts):
+            window = relative[:, :, start : start + size]
+            np.subtract(window, window.sum(axis=2, keepdims=True) / size, out=deviation)
+            np.multiply(deviation, deviation, out=deviation)
+            np.add(deviation[:, 0], deviation[:, 1], out=squared)
+            squared += deviation[:, 2]
+            out[w] += np.sqrt(squared, out=squared).reshape(-1, n_clips).sum(axis=0)
+    return (out / (size * N_JOINTS)).T

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from a2a_cli.motion.skeleton import L_ANKLE, L_FOOT, PELVIS, R_ANKLE, R_FOOT
-from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
+from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch, horizontal_length
 from a2a_cli.scoring.constants import CONTACT_HEIGHT_M, DOUBLE_SLIDE_SPEED_M_S
 
 __all__ = ["EDGE_FPS", "UP_AXIS", "both_feet_sliding", "physical_foot_contact"]
@@ -49,26 +49,27 @@ def physical_foot_contact(joints: np.ndarray | ClipBatch, fps: float = EDGE_FPS)
     return float(score) if batch.lead == () else score
 
 
-def both_feet_sliding(joints: np.ndarray, fps: float) -> float:
+def both_feet_sliding(joints: np.ndarray | ClipBatch, fps: float) -> float | np.ndarray:
     """The fraction of frames in which both feet are on the floor and both slide.
 
-    joints: (T, 24, 3) positions in metres, y up; fps: frames per second. A foot is on the floor when
-    its lower joint (ankle or toe) is within CONTACT_HEIGHT_M of the floor level
+    joints: (T, 24, 3) positions in metres, y up, or a batch (..., T, 24, 3) or a ClipBatch (float64
+    for the usual precision); fps: frames per second. One clip gives a float, a batch an array. A foot
+    is on the floor when its lower joint (ankle or toe) is within CONTACT_HEIGHT_M of the floor level
     (grounding.floor_height), and slides when both its ankle and toe move horizontally faster than
     DOUBLE_SLIDE_SPEED_M_S. People move one foot while the other holds the floor: on the shared AIST++
     slices both feet slide together in 0-1.3% of the frames; a body gliding over the floor on planted
     feet (a learned model's foot sliding, or a robot's) in 35-60%. PFC misses much of this, because it
     weighs sliding by the root's acceleration relative to its peak.
     """
-    from a2a_cli.motion.grounding import floor_height
-
-    joints = np.asarray(joints, dtype=np.float64)
-    if joints.shape[0] < 2:
-        return 0.0
-    speed = np.linalg.norm(np.diff(joints[:, :, [0, 2]], axis=0), axis=-1) * fps  # (T-1, 24) horizontal
-    floor = floor_height(joints)
-    both = np.ones(joints.shape[0] - 1, dtype=bool)
+    batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float64))
+    if batch.n_frames < 2:
+        return 0.0 if batch.lead == () else np.zeros(batch.lead)
+    p, step = batch.positions, batch.step
+    both = np.ones((batch.n_frames - 1, batch.n_clips), dtype=bool)
     for ankle, toe in ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT)):
-        on_floor = np.minimum(joints[1:, ankle, 1], joints[1:, toe, 1]) - floor < CONTACT_HEIGHT_M
-        both &= on_floor & (np.minimum(speed[:, ankle], speed[:, toe]) > DOUBLE_SLIDE_SPEED_M_S)
-    return float(both.mean())
+        on_floor = np.minimum(p[ankle, 1, 1:], p[toe, 1, 1:]) - batch.floor < CONTACT_HEIGHT_M
+        slide = np.minimum(horizontal_length(step[ankle]), horizontal_length(step[toe])) * fps
+        both &= on_floor & (slide > DOUBLE_SLIDE_SPEED_M_S)
+    fraction = batch.per_clip(both.mean(axis=0))
+    return float(fraction) if batch.lead == () else fraction
+

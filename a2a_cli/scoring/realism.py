@@ -59,10 +59,12 @@ def transformed(traits: np.ndarray) -> np.ndarray:
     """Window traits (..., F) as the model reads them: log(value + log_floor) for the traits that
     have a floor (`Trait.log_floor`), the others as they are."""
     x = np.array(traits, dtype=np.float64, copy=True)
-    for i, trait in enumerate(TRAITS):
-        if trait.log_floor is not None:
-            x[..., i] = np.log(np.maximum(x[..., i], 0.0) + max(trait.log_floor, 1e-3))
+    x[..., _LOGGED] = np.log(np.maximum(x[..., _LOGGED], 0.0) + _LOG_FLOORS)
     return x
+
+
+_LOGGED = [i for i, trait in enumerate(TRAITS) if trait.log_floor is not None]  # the traits read on a log scale
+_LOG_FLOORS = np.array([max(TRAITS[i].log_floor, 1e-3) for i in _LOGGED])
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,9 @@ class RealismVerdict:
     def unlike_people(self, model: RealismModel, limit: int = 3) -> list[str]:
         """The traits that make the dance least like people, in words, worst first."""
         worst = sorted(((share, name) for name, share in self.shares.items() if share > 1.0), reverse=True)[:limit]
-        below = transformed(np.array([self.traits[n] for n in model.traits])) < model.mean
+        if not worst:
+            return []
+        below = (transformed(np.array([self.traits[n] for n in model.traits])) < model.mean).tolist()
         lines = []
         for _, name in worst:
             i = model.traits.index(name)
@@ -89,7 +93,7 @@ class RealismVerdict:
             value = self.traits[name]
             words = trait.low if below[i] else trait.high
             unit = f" {trait.unit}" if trait.unit else ""
-            lines.append(f"{words} ({name.replace('_', ' ')} {value:.2f}{unit}; people {model.low[i]:.2f}-{model.high[i]:.2f})")
+            lines.append(f"{words} ({name.replace('_', ' ')} {value:.2f}{unit}; people {float(model.low[i]):.2f}-{float(model.high[i]):.2f})")
         return lines
 
 
@@ -114,7 +118,8 @@ class RealismModel:
 
     def style_vector(self, traits: np.ndarray) -> np.ndarray:
         """One answer's style: the mean of its windows' transformed traits (W, F), whitened by the
-        model's precision so that distances between styles are in real dancers' standard units. (F,)"""
+        model's precision so that distances between styles are in real dancers' standard units. (F,)
+        (`judge_batch` gives each clip's in its verdict.)"""
         return transformed(np.asarray(traits, dtype=np.float64)).mean(axis=0) @ self._whitening
 
     @cached_property
@@ -158,18 +163,22 @@ class RealismModel:
 
     def judge_traits(self, traits: np.ndarray) -> RealismVerdict:
         """The realism of one clip from its window traits (W, F) (`motion_traits.window_traits`)."""
+        return self.judge_batch(np.asarray(traits, dtype=np.float64)[None])[0]
+
+    def judge_batch(self, traits: np.ndarray) -> list[RealismVerdict]:
+        """The realism of each clip of a batch from their window traits (B, W, F), all at once."""
         traits = np.asarray(traits, dtype=np.float64)
-        if traits.shape[0] == 0:
-            return RealismVerdict(0.0, np.zeros(0), {}, {}, np.zeros(0))
-        d2, shares = self.unlikeness(traits)
-        credits = np.exp(-np.maximum(d2 - self.threshold, 0.0) / SOFTNESS)
+        if traits.shape[1] == 0:
+            return [RealismVerdict(0.0, np.zeros(0), {}, {}, np.zeros(0)) for _ in range(len(traits))]
+        x = transformed(traits)
+        d2, shares = self.unlikeness_transformed(x)
+        credits = np.exp(-np.maximum(d2 - self.threshold, 0.0) / SOFTNESS)  # (B, W)
         beyond = np.maximum(d2 - self.threshold, 0.0) / np.maximum(d2, 1e-9)  # the part of d2 past the threshold
-        return RealismVerdict(
-            float(credits.mean()), credits,
-            {name: float(v) for name, v in zip(self.traits, np.median(traits, axis=0))},
-            {name: float(v) for name, v in zip(self.traits, (shares * beyond[:, None]).mean(axis=0))},
-            self.style_vector(traits),
-        )
+        medians = np.median(traits, axis=1).tolist()
+        mean_shares = (shares * beyond[..., None]).mean(axis=1).tolist()
+        styles = x.mean(axis=1) @ self._whitening
+        return [RealismVerdict(float(credit.mean()), credit, dict(zip(self.traits, median)), dict(zip(self.traits, share)), style)
+                for credit, median, share, style in zip(credits, medians, mean_shares, styles)]
 
     def to_json(self) -> str:
         return json.dumps({

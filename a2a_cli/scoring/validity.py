@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from a2a_cli.motion.grounding import FLOOR_PERCENTILE
-from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, L_FOOT, N_JOINTS, PELVIS, R_ANKLE, R_FOOT, smpl_skeleton
-from a2a_cli.scoring.clip_batch import ClipBatch, joint_groups
+from a2a_cli.motion.skeleton import L_ANKLE, L_FOOT, N_JOINTS, PELVIS, R_ANKLE, R_FOOT, smpl_skeleton
+from a2a_cli.scoring.clip_batch import ClipBatch, horizontal_length, joint_groups
+from a2a_cli.scoring.order_stats import lerp, median, neighbours, percentile
 from a2a_cli.scoring.constants import (  # the limits and their physical reasoning live there
     AIRBORNE_HEIGHT_M, CONTACT_HEIGHT_M, MAX_ABS_POSITION_M, MAX_AIRBORNE_S, MAX_ANGULAR_SPEED_RAD_S,
     MAX_BONE_STRETCH, MAX_FPS, MAX_JOINT_SPEED_M_S, MAX_MEDIAN_JERK_M_S3, MAX_PENETRATION_M, MAX_ROOT_SPEED_M_S,
@@ -54,41 +54,6 @@ def _longest_run(flags: np.ndarray) -> np.ndarray:
     return (counts - np.maximum.accumulate(at_reset, axis=-1)).max(axis=-1)
 
 
-# --- order statistics: np.percentile / np.median ('linear') from one sort --------------------------
-# np.percentile goes through generic machinery (about 7x slower on the gates' rows); sorting the
-# rows and interpolating with numpy's own formula gives the same number. Sorting, not partitioning:
-# numpy's vectorised sort of float rows beats a partition on two neighbours by 2-4x (a few hundred
-# to a few thousand frames).
-
-
-def _neighbours(n: int, fraction: float) -> tuple[int, int, float]:
-    """The sorted positions numpy's linear percentile interpolates between, and the weight."""
-    index = (n - 1) * fraction
-    below = min(int(np.floor(index)), n - 1)
-    return below, min(below + 1, n - 1), index - below
-
-
-def _lerp(below: np.ndarray, above: np.ndarray, weight: float) -> np.ndarray:
-    """numpy's interpolation (`numpy.lib._function_base_impl._lerp`), rounding included."""
-    diff = above - below
-    return above - diff * (1 - weight) if weight >= 0.5 else below + diff * weight
-
-
-def _percentile(values: np.ndarray, percent: float) -> np.ndarray:
-    """np.percentile(values, percent, axis=-1) for rows without NaN."""
-    below, above, weight = _neighbours(values.shape[-1], percent / 100)
-    ordered = np.sort(values, axis=-1)
-    return _lerp(ordered[..., below], ordered[..., above], weight)
-
-
-def _median(values: np.ndarray) -> np.ndarray:
-    """np.median(values, axis=-1) for rows without NaN: the middle value, or the mean of the two."""
-    n = values.shape[-1]
-    middle = (n - 1) // 2, n // 2
-    ordered = np.sort(values, axis=-1)
-    return ordered[..., middle[0]] if n % 2 else (ordered[..., middle[0]] + ordered[..., middle[1]]) / 2
-
-
 # --- the measured quantities ---------------------------------------------------------------------
 
 
@@ -98,9 +63,9 @@ def _bone_stretch(batch: ClipBatch) -> np.ndarray:
     p = batch.positions
     bone = p[1:] - p[parents[1:]]  # (23, 3, T, B)
     length = np.sqrt(np.einsum("jctb,jctb->jtb", bone, bone))
-    median = np.maximum(_median(length.transpose(0, 2, 1)), 1e-6)  # (23, B)
-    stretch = np.abs(length / median[:, None] - 1.0).mean(axis=0)  # (T, B)
-    return _percentile(stretch.T, SPEED_PERCENTILE)
+    typical = np.maximum(median(length.transpose(0, 2, 1)), 1e-6)  # (23, B)
+    stretch = np.abs(length / typical[:, None] - 1.0).mean(axis=0)  # (T, B)
+    return percentile(stretch.T, SPEED_PERCENTILE)
 
 
 def _angular_speed(axis_angle: np.ndarray, fps: float) -> np.ndarray:
@@ -116,7 +81,7 @@ def _angular_speed(axis_angle: np.ndarray, fps: float) -> np.ndarray:
     fails (noise, a static pose) is measured on every frame.
     """
     n_steps = axis_angle.shape[2] - 1
-    below, above, weight = _neighbours(n_steps, SPEED_PERCENTILE / 100)
+    below, above, weight = neighbours(n_steps, SPEED_PERCENTILE / 100)
     n_top = n_steps - below  # the percentile's neighbours are the n_top-th and (n_top-1)-th fastest
     n_candidates = min(n_steps, max(_CANDIDATE_FRAMES, 3 * n_top))
     bound = _largest_step(axis_angle)
@@ -126,11 +91,11 @@ def _angular_speed(axis_angle: np.ndarray, fps: float) -> np.ndarray:
     left_out = np.sqrt(np.take_along_axis(bound, rest, axis=-1).max(axis=-1, initial=0.0).astype(np.float64))
     settled = angle[:, -n_top] >= left_out * (1 + 1e-5) + 1e-7  # float32 bound and float64 arccos rounding
     first = n_steps - n_candidates  # the candidates sorted sit at these positions of all frames sorted
-    result = _lerp(angle[:, below - first], angle[:, above - first], weight)
+    result = lerp(angle[:, below - first], angle[:, above - first], weight)
     unsettled = np.flatnonzero(~settled)
     if unsettled.size:
         every = _step_angles(axis_angle[..., unsettled], np.broadcast_to(np.arange(n_steps), (unsettled.size, n_steps)))
-        result[unsettled] = _percentile(every, SPEED_PERCENTILE)
+        result[unsettled] = percentile(every, SPEED_PERCENTILE)
     return result * fps
 
 
@@ -177,14 +142,14 @@ def validity_values(
     batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float32))
     speed = batch.joint_speed  # (24, T-1, B), metres per frame, as every speed here until the end
     root_speed = speed[PELVIS].T  # (B, T-1): order statistics per clip take clips first
-    lowest = np.minimum.reduce([batch.positions[j, 1] for j in FOOT_JOINTS])  # (T, B)
-    n_contact, n_skate = _foot_contacts(batch, lowest, fps)
+    lowest = batch.lowest_foot  # (T, B)
+    n_contact, n_skate = _foot_contacts(batch, fps)
     values = {
-        "joint_speed": _percentile(speed.max(axis=0).T, SPEED_PERCENTILE) * fps,
-        "root_speed": _percentile(root_speed, SPEED_PERCENTILE) * fps,
+        "joint_speed": percentile(speed.max(axis=0).T, SPEED_PERCENTILE) * fps,
+        "root_speed": percentile(root_speed, SPEED_PERCENTILE) * fps,
         "teleport": root_speed.max(axis=-1) * fps,
         "jerk": _typical_jerk(batch) * fps**3,
-        "penetration": _percentile(np.maximum(0.0, -lowest.T), PENETRATION_PERCENTILE),
+        "penetration": percentile(np.maximum(0.0, -lowest.T), PENETRATION_PERCENTILE),
         "floating": _longest_run(lowest.T > AIRBORNE_HEIGHT_M) / fps,
         "foot_skating": n_skate / np.maximum(n_contact, 1),
         "moves": _pose_motion(batch),
@@ -203,41 +168,35 @@ def _typical_jerk(batch: ClipBatch) -> np.ndarray:
     for group in joint_groups():
         jolt = np.diff(batch.step[group], n=2, axis=2)  # (J, 3, T-3, B)
         total = total + np.sqrt(np.einsum("jctb,jctb->jtb", jolt, jolt)).sum(axis=0)
-    return _median(total.T / N_JOINTS)
+    return median(total.T / N_JOINTS)
 
 
-def _foot_contacts(batch: ClipBatch, lowest: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+def _foot_contacts(batch: ClipBatch, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Per clip: foot-frames near the clip's floor, and those of them sliding horizontally. A foot
     is its ankle and toe: near when either is, sliding when both move."""
     p, step = batch.positions, batch.step
-    floor = _percentile(lowest.T, FLOOR_PERCENTILE)  # the floor grounding.floor_height finds
+    floor = batch.floor
     n_contact = n_skate = 0
     for ankle, toe in ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT)):
         near = np.minimum(p[ankle, 1, 1:], p[toe, 1, 1:]) - floor < CONTACT_HEIGHT_M  # (T-1, B)
-        slide = np.minimum(_horizontal(step[ankle]), _horizontal(step[toe]))
+        slide = np.minimum(horizontal_length(step[ankle]), horizontal_length(step[toe]))
         n_contact = n_contact + near.sum(axis=0)
         n_skate = n_skate + (near & (slide * fps > SKATE_SPEED_M_S)).sum(axis=0)
     return n_contact, n_skate
 
 
-def _horizontal(step: np.ndarray) -> np.ndarray:
-    """Length of the horizontal (x, z) part of one joint's steps (3, T-1, B)."""
-    return np.sqrt(step[0] * step[0] + step[2] * step[2])
-
-
 def _pose_motion(batch: ClipBatch) -> np.ndarray:
     """Mean over joints of the RMS deviation of the pelvis-relative joint from its average (m).
 
-    The float32 mean of 300 frames is off by up to a few 1e-7 m; measuring what is left of it
-    after centring (one more cheap sum) keeps a static pose at 0, not at that rounding."""
-    n, ones = batch.n_frames, np.ones(batch.n_frames, dtype=batch.positions.dtype)
-    variance = np.empty((N_JOINTS, 3, batch.n_clips), dtype=batch.positions.dtype)
+    Each clip's frames are laid contiguous and summed in float64 along them, so that a clip gets the
+    same number in a batch of any size (a float32 sum across the batch layout rounds differently for
+    one clip than for many) and a static pose exactly 0 (its float32 values sum exactly in float64)."""
+    variance = np.empty((N_JOINTS, batch.n_clips))
     for group in joint_groups():
-        rel = batch.positions[group] - batch.positions[PELVIS]  # (J, 3, T, B)
-        rel -= (ones @ rel)[:, :, None] / n
-        left = (ones @ rel) / n
-        variance[group] = np.einsum("jctb,jctb->jcb", rel, rel) / n - left * left
-    return np.sqrt(np.maximum(variance.sum(axis=1), 0.0)).mean(axis=0)
+        rel = (batch.positions[group] - batch.positions[PELVIS]).transpose(0, 1, 3, 2).astype(np.float64)  # (J, 3, B, T)
+        rel -= rel.mean(axis=-1, keepdims=True)
+        variance[group] = np.square(rel).mean(axis=-1).sum(axis=1)
+    return np.sqrt(variance).mean(axis=0)
 
 
 # name -> (limit, True when the value must stay at or below the limit, what failing means)
