@@ -33,9 +33,9 @@ __all__ = [
 ]
 
 POST_HOLD_S = 0.2  # after a stroke the hand stays about this long before it retracts
-RETRACT_S = 0.55  # from the last stroke's end back to rest
-PREP_S = 0.55  # from rest up to the first stroke of a unit
-MIN_REST_S = 0.35  # a rest shorter than this is not worth going down for: the hand holds instead
+RETRACT_S = 0.45  # from the last stroke's end back to rest
+PREP_S = 0.5  # from rest up to the first stroke of a unit
+MIN_REST_S = 0.5  # a rest shorter than this is not worth going down for: the hand holds instead
 HOLD_PAUSE_S = 0.3  # a pause this long between two strokes: the hand holds still through it
 MIN_STROKE_S, MAX_STROKE_S = 0.3, 0.8  # a stroke's segment (preparation and stroke) after a hold
 MIN_HOLD_S = 0.4  # a hold (the rebound from a stroke, then still) lasts at least this long
@@ -46,7 +46,7 @@ REBOUND = 0.5  # after a stroke a holding hand springs back this share of the st
 STROKE_EASE = (2.0, 2.0)
 LOOP = 0.35  # the preparation's loop: its forward swing as a share of the lift
 ARC_SAMPLES = 16  # samples per path segment for walking it at an even pace
-REST_SWAP_S = (5.0, 9.0)  # a long rest changes between hands clasped and hanging this often
+REST_SWAP_S = (5.0, 12.0)  # the rest changes between hands clasped and hanging this often (s)
 BREATH_PERIOD_S = 4.2
 SHIFT_M = 0.03  # the pelvis moves this far over the foot that takes the weight
 SHIFT_S = 1.6  # a weight shift takes this long
@@ -60,7 +60,8 @@ def perform(plan: TalkPlan, n_frames: int, rng: np.random.Generator) -> Motion:
     """The speaker of `plan`, `n_frames` frames at 30 fps; `rng` draws the rests, drifts and phases."""
     t = np.arange(n_frames) / FPS
     lively = plan.liveliness
-    wrists = [_evaluate(t, *_hand_keys(plan, side, rng)) for side in ("l", "r")]  # (T, 3) each, chest frame
+    rests = _rest_schedule(plan, rng)
+    wrists = [_evaluate(t, *_hand_keys(plan, side, rests)) for side in ("l", "r")]  # (T, 3) each, chest frame
 
     pose = np.zeros((n_frames, len(CHANNELS), 3))
     phase = rng.uniform(0.0, 2 * np.pi, 4)
@@ -75,7 +76,7 @@ def perform(plan: TalkPlan, n_frames: int, rng: np.random.Generator) -> Motion:
     pose[:, _CH["lco"], 2] = pose[:, _CH["rco"], 2] = 0.8 * breath
     nod = _nods(t, plan.nods)
     glance = _eased_steps(t, plan.glances, 0.6)
-    pose[:, _CH["neck"]] = np.column_stack([nod - 2.0 + 0.6 * drift, glance + 2.0 * drift, -0.1 * glance])
+    pose[:, _CH["neck"]] = np.column_stack([nod - 4.0 + 0.6 * drift, glance + 2.0 * drift, -0.1 * glance])
 
     pelvis = np.column_stack([SHIFT_M * weight, np.full(n_frames, STAND_HEIGHT) + 0.002 * breath,
                               0.01 * np.sin(2 * np.pi * t / 9.7 + phase[3])])
@@ -113,30 +114,28 @@ def _place_arms(locals_: np.ndarray, pelvis: np.ndarray, wrists: list[np.ndarray
         locals_[:, elbow] = np.swapaxes(upper, -1, -2) @ lower
 
 
-def _hand_keys(plan: TalkPlan, side: str, rng: np.random.Generator):
+def _hand_keys(plan: TalkPlan, side: str, rests: tuple[np.ndarray, list[str]]):
     """Keys of one wrist (`side` "l" or "r"): times (K,) s, places (K, 3) in the chest frame, the
     cubic curve's two inner control points (K, 2, 3) and the ease's shape (a, b) (K,) of the segment
-    that ends at each key (the first key's are unused)."""
+    that ends at each key (the first key's are unused). `rests`: when (s, ascending) which rest of
+    RESTS both hands take when they rest (so that they clasp together)."""
     right = side == "r"
     keys: list[tuple[float, np.ndarray, np.ndarray | None, float, float]] = []  # time, place, via, a, b
+    change_at, kinds = rests
 
-    def rest_place() -> np.ndarray:
-        return mirror_x(RESTS["clasped" if rng.random() < 0.6 else "sides"], right)
+    def rest_place(t: float) -> np.ndarray:
+        return mirror_x(RESTS[kinds[int(np.searchsorted(change_at, t, side="right")) - 1]], right)
 
     def rest_until(start: float, end: float, place: np.ndarray) -> np.ndarray:
-        """Rest from `start` to `end`, changing rest now and then; returns the place at `end`."""
-        at = start + rng.uniform(*REST_SWAP_S)
-        while at + 2.0 < end:
-            other = rest_place()
-            if not np.allclose(other, place):
-                keys.append((at, place, None, 2.0, 2.0))
-                keys.append((at + 1.2, other, None, 3.0, 3.0))
-                place = other
-            at += 1.2 + rng.uniform(*REST_SWAP_S)
+        """Rest from `start` to `end`, following the rests' changes; returns the place at `end`."""
+        for at in change_at[(change_at > start + 0.5) & (change_at < end - 1.7)]:
+            keys.append((at, place, None, 2.0, 2.0))
+            place = rest_place(at)
+            keys.append((at + 1.2, place, None, 3.0, 3.0))
         keys.append((end, place, None, 2.0, 2.0))
         return place
 
-    place = rest_place()
+    place = rest_place(0.0)
     keys.append((-1.0, place, None, 2.0, 2.0))
     last_t: float | None = None  # the last stroke's time, None while resting
     pauses = _pauses(plan)
@@ -146,22 +145,20 @@ def _hand_keys(plan: TalkPlan, side: str, rng: np.random.Generator):
             continue
         t = stroke.time_s
         if last_t is not None and t - last_t >= POST_HOLD_S + RETRACT_S + MIN_REST_S + PREP_S:
-            place = rest_place()
+            place = rest_place(last_t + POST_HOLD_S)
             keys.append((last_t + POST_HOLD_S + RETRACT_S, place, None, 2.0, 3.5))
             last_t = None
-            rest_from = keys[-1][0]
         elif last_t is not None:
             hold = _hold_end(pauses, last_t, t)
             if hold is not None:  # the hand springs back a little from the stroke, then holds
                 keys.append((hold, keys[-1][1] + REBOUND * last_via, None, 2.0, 3.0))
-        else:
-            rest_from = keys[-1][0]
         if last_t is None:
+            rest_from = keys[-1][0]
             place = rest_until(rest_from, max(t - PREP_S, rest_from + 0.05), place)
         keys.append((t, end, mirror_x(stroke.via, right), *STROKE_EASE))
         last_t, last_via = t, mirror_x(stroke.via, right)
     if last_t is not None:
-        place = rest_place()
+        place = rest_place(last_t + POST_HOLD_S)
         keys.append((last_t + POST_HOLD_S + RETRACT_S, place, None, 2.0, 3.5))
     rest_until(keys[-1][0], max(plan.duration_s + 1.0, keys[-1][0] + 0.1), place)
 
@@ -177,6 +174,26 @@ def _hand_keys(plan: TalkPlan, side: str, rng: np.random.Generator):
             controls[i, 0] += 4 / 3 * (lift + loop)
             controls[i, 1] += 4 / 3 * (lift - loop)
     return times, places, controls, np.array([k[3] for k in keys]), np.array([k[4] for k in keys])
+
+
+def _rest_schedule(plan: TalkPlan, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+    """When (s, ascending, the first at -inf) the resting hands change between the RESTS, and to
+    which; never in a pause (a silent speaker keeps still)."""
+    names = list(RESTS)
+    kind = int(rng.integers(len(names)))
+    change_at, kinds = [-np.inf], [names[kind]]
+    pauses = _pauses(plan)
+    at = rng.uniform(*REST_SWAP_S)
+    while at < plan.duration_s:
+        silent = np.flatnonzero((pauses[:, 0] - 1.2 <= at) & (at < pauses[:, 1]))
+        if silent.size:
+            at = float(pauses[silent[-1], 1]) + 0.3
+            continue
+        kind = (kind + int(rng.integers(1, len(names)))) % len(names)
+        change_at.append(at)
+        kinds.append(names[kind])
+        at += rng.uniform(*REST_SWAP_S)
+    return np.array(change_at), kinds
 
 
 def _pauses(plan: TalkPlan) -> np.ndarray:

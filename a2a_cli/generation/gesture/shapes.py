@@ -16,10 +16,10 @@ import numpy as np
 
 __all__ = ["BEAT", "ELBOW_POLE", "READY", "RESTS", "SHAPES", "Shape", "mirror_x"]
 
-READY = np.array([0.17, -0.13, 0.24])  # forearms forward at the lower chest: the gesture space's centre
+READY = np.array([0.17, -0.08, 0.25])  # forearms forward at the lower chest: the gesture space's centre
 # Rests between phrases: hands low and loosely together in front, or hanging at the sides.
 RESTS = {
-    "clasped": np.array([0.07, -0.33, 0.16]),
+    "clasped": np.array([0.07, -0.2, 0.2]),
     "sides": np.array([0.27, -0.36, 0.05]),
 }
 ELBOW_POLE = np.array([0.7, -1.0, -0.5])  # elbows hang down, a little out and back
@@ -38,15 +38,15 @@ class Shape:
 
 
 # The beat: a small flick of the forearm down and forward onto the stress, the commonest gesture.
-BEAT = Shape("beat", np.array([0.18, -0.15, 0.28]), np.array([0.0, 0.09, -0.03]), weight=2.0)
+BEAT = Shape("beat", np.array([0.18, -0.1, 0.28]), np.array([0.0, 0.09, -0.03]), weight=2.0)
 SHAPES: tuple[Shape, ...] = (
     BEAT,
-    Shape("chop", np.array([0.15, -0.15, 0.33]), np.array([0.0, 0.15, -0.05])),  # edge of the hand cuts down
-    Shape("open_palm", np.array([0.30, -0.11, 0.33]), np.array([-0.08, 0.03, -0.07])),  # offered out and forward
-    Shape("point", np.array([0.24, 0.0, 0.44]), np.array([-0.03, 0.04, -0.12]), weight=0.6),  # toward the listener
-    Shape("cup", np.array([0.12, -0.08, 0.30]), np.array([0.06, 0.05, -0.04]), both=True),  # holding an idea
-    Shape("sweep", np.array([0.40, -0.13, 0.21]), np.array([-0.16, 0.04, 0.05]), both=True),  # out to the sides
-    Shape("frame", np.array([0.22, -0.02, 0.30]), np.array([-0.04, -0.06, -0.03]), both=True, weight=0.7),  # hands apart
+    Shape("chop", np.array([0.15, -0.1, 0.33]), np.array([0.0, 0.15, -0.05])),  # edge of the hand cuts down
+    Shape("open_palm", np.array([0.3, -0.06, 0.33]), np.array([-0.08, 0.03, -0.07])),  # offered out and forward
+    Shape("point", np.array([0.24, 0.05, 0.44]), np.array([-0.03, 0.04, -0.12]), weight=0.6),  # toward the listener
+    Shape("cup", np.array([0.12, -0.03, 0.3]), np.array([0.06, 0.05, -0.04]), both=True),  # holding an idea
+    Shape("sweep", np.array([0.4, -0.08, 0.21]), np.array([-0.16, 0.04, 0.05]), both=True),  # out to the sides
+    Shape("frame", np.array([0.22, 0.03, 0.3]), np.array([-0.04, -0.06, -0.03]), both=True, weight=0.7),  # hands apart
 )
 
 
