@@ -26,7 +26,11 @@ class OratorGenerator:
     name = "orator"
 
     def __init__(self, style: str = AUTO) -> None:
-        gesture_style(style, 0.5)  # an InputError names the choices
+        self.use_style(style)
+
+    def use_style(self, style: str) -> None:
+        """Gesture in `style` ("auto" or a name from GESTURE_STYLES); an InputError names the choices."""
+        gesture_style(style, 0.5)
         self.style = style
 
     def plan(self, speech, duration_s: float, seed: int) -> TalkPlan:
