@@ -29,17 +29,21 @@ from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
 
 __all__ = [
     "ARC_SAMPLES", "BREATH_PERIOD_S", "FOOT_X", "HOLD_PAUSE_S", "LOOP", "MAX_STROKE_S", "MIN_HOLD_S", "MIN_REST_S", "MIN_STROKE_S", "POST_HOLD_S", "PREP_S",
-    "HOLD_EASE", "REBOUND", "RETRACT_S", "REST_SWAP_S", "SHIFT_M", "STROKE_EASE", "perform",
+    "MIN_REBOUND_M", "REBOUND", "REBOUND_S", "RETRACT_EASE", "RETRACT_S", "REST_SWAP_S", "SHIFT_M", "STROKE_EASE", "perform",
 ]
 
 POST_HOLD_S = 0.2  # after a stroke the hand stays about this long before it retracts
 RETRACT_S = 0.45  # from the last stroke's end back to rest
+RETRACT_EASE = (2.5, 3.0)  # leaving the stroke gently (its end stays the slowest moment), settling at rest
 PREP_S = 0.5  # from rest up to the first stroke of a unit
 MIN_REST_S = 0.5  # a rest shorter than this is not worth going down for: the hand holds instead
 HOLD_PAUSE_S = 0.3  # a pause this long between two strokes: the hand holds still through it
 MIN_STROKE_S, MAX_STROKE_S = 0.3, 0.8  # a stroke's segment (preparation and stroke) after a hold
-MIN_HOLD_S = 0.4  # a hold (the rebound from a stroke, then still) lasts at least this long
-REBOUND = 0.5  # after a stroke a holding hand springs back this share of the stroke's preparation
+MIN_HOLD_S = 0.55  # a hold (the rebound from a stroke, then still) lasts at least this long
+# After a stroke, a hand that holds first springs back over REBOUND_S by this share of the stroke's
+# preparation (at least MIN_REBOUND_M): a clear bounce, so the stroke's end stays the slowest moment
+# around it however still the hold is.
+REBOUND, MIN_REBOUND_M, REBOUND_S = 0.5, 0.04, 0.3
 # The ease of a stroke's segment, betainc(a, b): speed rising linearly from the last key (so the
 # hand's slowest moment is the key itself, not some still stretch after it) and falling a little
 # more gently into the stroke's end. The stroke arrives fast and the hand leaves slowly, so a
@@ -47,9 +51,6 @@ REBOUND = 0.5  # after a stroke a holding hand springs back this share of the st
 # two (b = 2.5 put 95 % of the strokes' measured minima within 0.1 s of their stress, b = 2 and
 # b = 3 90 %: support/gestures.py's measure, six voices).
 STROKE_EASE = (2.0, 2.5)
-# A hold: the hand springs back from the stroke at once (linear start, as a stroke's next segment)
-# and is all but still for the rest of it.
-HOLD_EASE = (2.0, 5.0)
 LOOP = 0.35  # the preparation's loop: its forward swing as a share of the lift
 ARC_SAMPLES = 16  # samples per path segment for walking it at an even pace
 REST_SWAP_S = (5.0, 12.0)  # the rest changes between hands clasped and hanging this often (s)
@@ -152,12 +153,15 @@ def _hand_keys(plan: TalkPlan, side: str, rests: tuple[np.ndarray, list[str]]):
         t = stroke.time_s
         if last_t is not None and t - last_t >= POST_HOLD_S + RETRACT_S + MIN_REST_S + PREP_S:
             place = rest_place(last_t + POST_HOLD_S)
-            keys.append((last_t + POST_HOLD_S + RETRACT_S, place, None, 2.0, 3.5))
+            keys.append((last_t + POST_HOLD_S + RETRACT_S, place, None, *RETRACT_EASE))
             last_t = None
         elif last_t is not None:
             hold = _hold_end(pauses, last_t, t)
-            if hold is not None:  # the hand springs back a little from the stroke, then holds
-                keys.append((hold, keys[-1][1] + REBOUND * last_via, None, *HOLD_EASE))
+            if hold is not None:  # the hand springs back from the stroke, then holds, settling a little
+                spring = REBOUND * last_via
+                spring *= max(1.0, MIN_REBOUND_M / max(float(np.linalg.norm(spring)), 1e-9))
+                keys.append((last_t + REBOUND_S, keys[-1][1] + spring, None, *STROKE_EASE))
+                keys.append((hold, keys[-1][1] - 0.4 * spring, None, 2.0, 2.0))
         if last_t is None:
             rest_from = keys[-1][0]
             place = rest_until(rest_from, max(t - PREP_S, rest_from + 0.05), place)
@@ -165,7 +169,7 @@ def _hand_keys(plan: TalkPlan, side: str, rests: tuple[np.ndarray, list[str]]):
         last_t, last_via = t, mirror_x(stroke.via, right)
     if last_t is not None:
         place = rest_place(last_t + POST_HOLD_S)
-        keys.append((last_t + POST_HOLD_S + RETRACT_S, place, None, 2.0, 3.5))
+        keys.append((last_t + POST_HOLD_S + RETRACT_S, place, None, *RETRACT_EASE))
     rest_until(keys[-1][0], max(plan.duration_s + 1.0, keys[-1][0] + 0.1), place)
 
     times = np.array([k[0] for k in keys])
