@@ -22,7 +22,7 @@ RESTS = {
     "clasped": np.array([0.07, -0.2, 0.2]),
     "sides": np.array([0.27, -0.36, 0.05]),
 }
-ELBOW_POLE = np.array([0.7, -1.0, -0.5])  # elbows hang down, a little out and back
+ELBOW_POLE = np.array([0.35, -1.0, -0.35])  # elbows hang down, a little out and back
 
 
 @dataclass(frozen=True)
