@@ -127,8 +127,8 @@ def _stroke_times(times: np.ndarray, strength: np.ndarray, lively: float) -> np.
     animated ones nearly every stress (but a hand needs MIN_GAP to prepare and strike)."""
     if not times.size:
         return np.zeros(0, dtype=np.int64)
-    threshold = np.quantile(strength, 0.5 - 0.5 * lively)
-    return _spaced(times, strength, threshold, 0.7 - 0.35 * lively)
+    threshold = np.quantile(strength, 0.45 - 0.45 * lively)
+    return _spaced(times, strength, threshold, 0.6 - 0.3 * lively)
 
 
 def _strokes(times: np.ndarray, strength: np.ndarray, phrases: np.ndarray, speech: SpeechAnalysis,
