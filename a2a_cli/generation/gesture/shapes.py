@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BEAT", "ELBOW_POLE", "READY", "RESTS", "SHAPES", "Shape", "mirror_x"]
+__all__ = ["BEAT", "ELBOW_POLE", "GESTURE_SPACE", "READY", "RESTS", "SHAPES", "Shape", "mirror_x"]
 
 READY = np.array([0.17, -0.08, 0.25])  # forearms forward at the lower chest: the gesture space's centre
 # Rests between phrases: hands low and loosely together in front, or hanging at the sides.
@@ -23,6 +23,10 @@ RESTS = {
     "sides": np.array([0.27, -0.36, 0.05]),
 }
 ELBOW_POLE = np.array([0.35, -1.0, -0.35])  # elbows hang down, a little out and back
+# The gesture space: however big a stroke, it ends inside this box (low and high corners, left hand),
+# in front of the chest between the belly and the chin and not much wider than the shoulders, so
+# that big gestures do not flail.
+GESTURE_SPACE = (np.array([-0.04, -0.22, 0.14]), np.array([0.36, 0.12, 0.46]))
 
 
 @dataclass(frozen=True)

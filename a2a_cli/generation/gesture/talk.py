@@ -19,7 +19,7 @@ import numpy as np
 
 from a2a_cli.audio.speech import SpeechAnalysis
 from a2a_cli.frame_rate import FPS
-from a2a_cli.generation.gesture.shapes import BEAT, READY, SHAPES, Shape, mirror_x
+from a2a_cli.generation.gesture.shapes import BEAT, GESTURE_SPACE, READY, SHAPES, Shape, mirror_x
 from a2a_cli.generation.gesture.styles import GestureStyle
 
 __all__ = [
@@ -153,14 +153,14 @@ def _strokes(times: np.ndarray, strength: np.ndarray, phrases: np.ndarray, speec
             stroke_shape = BEAT if rng.random() < 0.6 else shape
         unit_left -= 1
         amp = size * loud[k] * (0.8 + 0.4 * strength[k])
-        end = READY + shift + amp * (stroke_shape.end - READY) + rng.normal(0.0, 0.012, 3)
+        end = np.clip(READY + shift + amp * (stroke_shape.end - READY) + rng.normal(0.0, 0.012, 3), *GESTURE_SPACE)
         via = stroke_shape.via * amp * rng.uniform(0.8, 1.2)
         if hands == "l":
             left, right = end, None
         elif hands == "r":
             left, right = None, mirror_x(end, True)
         else:  # two hands rarely move as exact mirrors: the second is a little smaller and elsewhere
-            other = READY + shift + 0.9 * amp * (stroke_shape.end - READY) + rng.normal(0.0, 0.015, 3)
+            other = np.clip(READY + shift + 0.9 * amp * (stroke_shape.end - READY) + rng.normal(0.0, 0.015, 3), *GESTURE_SPACE)
             left, right = (end, mirror_x(other, True)) if rng.random() < 0.5 else (other, mirror_x(end, True))
         strokes.append(Stroke(float(t), stroke_shape.name, left, right, via))
     return strokes
