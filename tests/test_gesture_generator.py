@@ -70,6 +70,18 @@ def test_a_duration_longer_than_the_speech_rests_at_the_end():
     assert wrist_speeds(motion)[:, 12 * 30:].mean() < 0.02  # nothing to say: the hands rest
 
 
+def test_silence_and_odd_readings_give_a_quiet_finite_speaker():
+    # No speech at all, NaN loudness and animation: the speaker stands and rests, every number finite.
+    speech = voice("conversational", 12.0)
+    silent = dataclasses.replace(
+        speech, voiced=np.zeros_like(speech.voiced), stress_times_s=np.zeros(0), stress_strength=np.zeros(0),
+        loudness_db=np.full_like(speech.loudness_db, np.nan), pauses_s=np.array([[0.0, 12.0]]), animation=float("nan"))
+    motion = OratorGenerator().generate(silent, 12.0, 0)
+    assert motion.n_frames == 360 and np.isfinite(motion.poses).all() and np.isfinite(motion.trans).all()
+    assert motion.meta["strokes"] == 0
+    assert wrist_speeds(motion).mean() < 0.03
+
+
 def test_same_seed_same_motion_other_seed_or_voice_different():
     speech = voice("conversational", 20.0)
     a, b = (OratorGenerator().generate(speech, 20.0, 7) for _ in range(2))

@@ -145,6 +145,7 @@ def _hand_keys(plan: TalkPlan, side: str, rests: tuple[np.ndarray, list[str]]):
     place = rest_place(0.0)
     keys.append((-1.0, place, None, 2.0, 2.0))
     last_t: float | None = None  # the last stroke's time, None while resting
+    last_via = np.zeros(3)  # the last stroke's preparation, which a hold springs back along
     pauses = _pauses(plan)
     for stroke in plan.strokes:
         end = stroke.right if right else stroke.left

@@ -89,7 +89,7 @@ def _phrases(speech: SpeechAnalysis, duration_s: float) -> np.ndarray:
     n = min(voiced.size, int(round(duration_s * FPS)))
     voiced = voiced[:n].copy()
     pauses = np.asarray(speech.pauses_s, dtype=np.float64).reshape(-1, 2)
-    for start, end in pauses:
+    for start, end in pauses[np.isfinite(pauses).all(axis=1)]:
         if end - start >= PHRASE_PAUSE_S:
             voiced[int(round(start * FPS)):int(round(end * FPS))] = False
     edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
@@ -180,7 +180,7 @@ def _unit_choice(uses: dict, last: tuple[str, str], lively: float, rng: np.rando
 def _loudness_factor(speech: SpeechAnalysis, times: np.ndarray) -> np.ndarray:
     """Per stroke, how much bigger it is drawn for a louder voice around it (0.8 to 1.2): its level
     over the half second before it against the talk's median voiced level, 20 dB making a factor of 2."""
-    level = np.asarray(speech.loudness_db, dtype=np.float64)
+    level = np.nan_to_num(np.asarray(speech.loudness_db, dtype=np.float64), nan=-100.0)
     voiced = np.asarray(speech.voiced, dtype=bool)[: level.size]
     if not level.size or not voiced.any() or not times.size:
         return np.ones(times.size)
