@@ -175,6 +175,26 @@ def test_the_dancer_fills_60_percent_of_the_frame_height(frames, scale, size):
     assert abs((rows.max() + rows.min()) / 2 - size[1] / 2) < 0.06 * size[1]  # and is in the middle
 
 
+def test_the_upper_framing_shows_a_speaker_from_the_hips_up_larger_and_more_from_the_front(frames):
+    # For gesture: the head near the top, the chest in the middle, the legs running out of the bottom,
+    # and everything about twice the size of the full framing's.
+    sizes = {}
+    for framing in ("full", "upper"):
+        frame, body = frame_and_body(rest_motion(), 0, framing=framing)
+        save(frame, frames, f"rest_pose_{framing}_320x240")
+        rows = np.nonzero(body.any(axis=1))[0]
+        arms = np.nonzero((orange(frame) | blue(frame)).any(axis=1) & body.any(axis=1))[0]
+        sizes[framing] = arms.min() - rows.min()  # from the crown to the arms (a T-pose): the head and neck
+        if framing == "upper":
+            assert 0.02 * 240 < rows.min() < 0.15 * 240  # the whole head is in, near the top
+            assert body[-2:].any()  # the legs leave the frame at the bottom
+            cols = np.nonzero(body)[1]
+            assert abs(np.median(cols) - 160) < 16  # centred
+    assert 1.8 < sizes["upper"] / sizes["full"] < 2.8
+    with pytest.raises(InputError, match="unknown framing"):
+        render_frame(rest_motion(), 0, size=SMALL, framing="portrait")
+
+
 def test_stature_does_not_change_with_the_pose():
     # Framing follows the dancer's size: a crouch or a dance on the floor is not zoomed in.
     standing = rest_motion(3)

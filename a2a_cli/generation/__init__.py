@@ -1,7 +1,9 @@
 """Generators: audio in, dance out. `get_generator("choreo")` is the weight-free default; `edge` is
-EDGE's diffusion model (torch and weights needed); `library` joins real human motion from a motion library."""
+EDGE's diffusion model (torch and weights needed); `library` joins real human motion from a motion library.
+Gesture (speech in, a speaker's gestures out): `orator`, weight-free."""
 
 from a2a_cli.generation.base import Generator, available_generators, check_duration, get_generator, register
+from a2a_cli.tasks import GESTURE
 
 DEFAULT_MODEL = "choreo"
 
@@ -24,7 +26,14 @@ def _library(settings) -> Generator:
     return library_from_settings(settings)
 
 
+def _orator():
+    from a2a_cli.generation.gesture import OratorGenerator
+
+    return OratorGenerator()
+
+
 register("choreo", _choreo)
+register("orator", _orator, task=GESTURE)
 register("library", _library, takes_settings=True)
 register("edge", _edge, takes_settings=True)
 

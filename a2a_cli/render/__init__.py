@@ -6,5 +6,6 @@ Modules: `preview` (frames, encoding: the entry points below), `stage` (camera, 
 """
 
 from a2a_cli.render.preview import FORMATS, GIF_FPS, VIDEO_FPS, parse_size, render_frame, render_preview
+from a2a_cli.render.stage import FRAMINGS
 
-__all__ = ["render_preview", "render_frame", "parse_size", "FORMATS", "VIDEO_FPS", "GIF_FPS"]
+__all__ = ["render_preview", "render_frame", "parse_size", "FORMATS", "FRAMINGS", "VIDEO_FPS", "GIF_FPS"]

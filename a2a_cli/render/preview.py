@@ -27,7 +27,9 @@ from a2a_cli.frame_rate import FPS
 from a2a_cli.motion import Motion
 from a2a_cli.motion.skeleton import L_FOOT, PELVIS, R_FOOT
 from a2a_cli.render.body import CENTRE_RGB, LEFT_RGB, RIGHT_RGB, SOLE_M, CapsuleFigure, body_points, body_scale, stature
-from a2a_cli.render.stage import HORIZON_RGB, SKY_TOP_RGB, Camera, Floor, follow_path, framing_distance, paint_shadow
+from a2a_cli.render.stage import (
+    FRAMINGS, HORIZON_RGB, SKY_TOP_RGB, Camera, Floor, follow_path, framing_distance, paint_shadow,
+)
 
 __all__ = ["render_preview", "render_frame", "parse_size", "FORMATS", "VIDEO_FPS", "GIF_FPS"]
 
@@ -60,6 +62,7 @@ def render_preview(
     fps: float | None = None,
     smpl_model: str | os.PathLike | None = None,
     progress: Callable[[int, int], None] | None = None,
+    framing: str = "full",
 ) -> Path:
     """Write a preview of `motion` to `out_path` (.mp4 or .gif, by extension), atomically.
 
@@ -67,7 +70,9 @@ def render_preview(
     `start_s` for the motion's duration muxed in (padded with silence if shorter). GIF: no audio,
     15 fps and 320x240 by default, to keep files small. The dancer is a shaded body of capsules,
     or, with `smpl_model` (the user's SMPL model file or folder; needs the `smplx` package), the
-    SMPL mesh. `progress(done, total)` is called after each frame. Returns the path written.
+    SMPL mesh. `progress(done, total)` is called after each frame. `framing`: "full" (the whole
+    body, for dance) or "upper" (hips to head, closer and more frontal: a speaker's gestures).
+    Returns the path written.
     """
     out_path = Path(out_path)
     ext = out_path.suffix.lower()
@@ -83,7 +88,7 @@ def render_preview(
     size = _check_size(size or (GIF_SIZE if is_gif else VIDEO_SIZE))
     fps = _check_fps(GIF_FPS if is_gif and fps is None else VIDEO_FPS if fps is None else fps)
 
-    scene = _Scene(motion, size, fps, smpl_model)
+    scene = _Scene(motion, size, fps, smpl_model, framing)
     ffmpeg = _ffmpeg_exe()
     with atomic_path(out_path) as tmp, tempfile.TemporaryDirectory(prefix="a2a-render-") as work:
         if is_gif:
@@ -96,12 +101,12 @@ def render_preview(
 
 
 def render_frame(motion: Motion, frame_index: int, size: tuple[int, int] = VIDEO_SIZE,
-                 smpl_model: str | os.PathLike | None = None) -> Image.Image:
+                 smpl_model: str | os.PathLike | None = None, framing: str = "full") -> Image.Image:
     """One frame of the preview (at the motion's own frame rate) as an RGB image, for snapshots and
-    thumbnails; `smpl_model` as for `render_preview`."""
+    thumbnails; `smpl_model` and `framing` as for `render_preview`."""
     if not -motion.n_frames <= frame_index < motion.n_frames:
         raise InputError(f"frame {frame_index} is out of range: the motion has {motion.n_frames} frames")
-    scene = _Scene(motion, _check_size(size), motion.fps, smpl_model)
+    scene = _Scene(motion, _check_size(size), motion.fps, smpl_model, framing)
     return scene.draw(frame_index % motion.n_frames)
 
 
@@ -132,7 +137,10 @@ class _Scene:
     """Everything per motion that the frame loop needs, computed once: the camera's framing and
     path, the floor, the figure's projections and the shadows."""
 
-    def __init__(self, motion: Motion, size: tuple[int, int], fps: float, smpl_model: str | os.PathLike | None = None):
+    def __init__(self, motion: Motion, size: tuple[int, int], fps: float, smpl_model: str | os.PathLike | None = None,
+                 framing: str = "full"):
+        if framing not in FRAMINGS:
+            raise InputError(f"unknown framing {framing!r}; choose one of: {', '.join(FRAMINGS)}")
         if motion.n_frames < 1:
             raise InputError("cannot render an empty motion (0 frames)")
         joints = np.asarray(motion.joints, dtype=np.float64)
@@ -147,10 +155,13 @@ class _Scene:
         floor_y = float(np.percentile(joints[..., 1].min(axis=1), 5)) - SOLE_M
         # Framed for the dancer's standing height, whatever the poses, so a crouching or lying dance is not zoomed.
         height = max(stature(joints), MIN_STATURE_M)
-        self.camera = Camera(size, framing_distance(height), height / 2)
+        frame = FRAMINGS[framing]
+        middle = height * (frame.low + frame.high) / 2
+        self.camera = Camera(size, framing_distance(height * (frame.high - frame.low), frame.fill), middle,
+                             frame.azimuth_deg, frame.elevation_deg)
         self.floor = Floor(self.camera)
         self.target_xz = follow_path(joints[:, PELVIS, [0, 2]], fps)
-        target = np.column_stack([self.target_xz[:, 0], np.full(self.n_frames, floor_y + height / 2), self.target_xz[:, 1]])
+        target = np.column_stack([self.target_xz[:, 0], np.full(self.n_frames, floor_y + middle), self.target_xz[:, 1]])
         if smpl_model is None:
             self.figure = CapsuleFigure(body_points(joints, scale) - target[:, None, :], self.camera, scale)
         else:

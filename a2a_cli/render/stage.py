@@ -9,10 +9,11 @@ vectorised numpy expression.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Camera", "Floor", "framing_distance", "follow_path", "paint_shadow"]
+__all__ = ["FRAMINGS", "Camera", "Floor", "Framing", "framing_distance", "follow_path", "paint_shadow"]
 
 # Camera: in front of the dancer (who faces +z at rest), 30 degrees to the side and a little above,
 # looking at the middle of the dancer's height. Its distance is chosen per motion so that the
@@ -21,6 +22,27 @@ CAMERA_AZIMUTH_DEG = 30.0
 CAMERA_ELEVATION_DEG = 10.0
 VERTICAL_FOV_DEG = 40.0
 FRAME_FILL = 0.6
+
+
+@dataclass(frozen=True)
+class Framing:
+    """What the camera shows of the performer: the span of the standing height from `low` to `high`
+    (shares of the stature, from the soles) fills `fill` of the frame's height, seen from
+    `azimuth_deg` to the side and `elevation_deg` above."""
+
+    low: float
+    high: float
+    fill: float
+    azimuth_deg: float
+    elevation_deg: float
+
+
+FRAMINGS = {
+    "full": Framing(0.0, 1.0, FRAME_FILL, CAMERA_AZIMUTH_DEG, CAMERA_ELEVATION_DEG),  # a dancer, head to feet
+    # a speaker: hips to the top of the head, closer and more from the front, so the hands and the
+    # head read well
+    "upper": Framing(0.36, 1.02, 0.85, 15.0, 6.0),
+}
 FOLLOW_SIGMA_S = 0.5
 NEAR_M = 0.1
 
@@ -32,9 +54,9 @@ FLOOR_DARK_RGB = (58, 62, 76)
 FLOOR_LIGHT_RGB = (104, 110, 128)
 
 
-def framing_distance(stature_m: float) -> float:
-    """Camera distance (m) at which a dancer `stature_m` tall fills FRAME_FILL of the frame height."""
-    return stature_m / (FRAME_FILL * 2 * math.tan(math.radians(VERTICAL_FOV_DEG) / 2))
+def framing_distance(stature_m: float, fill: float = FRAME_FILL) -> float:
+    """Camera distance (m) at which something `stature_m` tall fills `fill` of the frame height."""
+    return stature_m / (fill * 2 * math.tan(math.radians(VERTICAL_FOV_DEG) / 2))
 
 
 def follow_path(root_xz: np.ndarray, fps: float) -> np.ndarray:
@@ -58,13 +80,15 @@ class Camera:
     """A fixed-orientation pinhole camera placed relative to a moving target (y up, metres).
 
     `size`: (width, height) in pixels; `distance_m`: from the camera to the target;
-    `target_height_m`: the target's height above the floor (the middle of the dancer)."""
+    `target_height_m`: the target's height above the floor (the middle of what is framed);
+    `azimuth_deg`, `elevation_deg`: where the camera stands, to the side of and above the target."""
 
-    def __init__(self, size: tuple[int, int], distance_m: float, target_height_m: float):
+    def __init__(self, size: tuple[int, int], distance_m: float, target_height_m: float,
+                 azimuth_deg: float = CAMERA_AZIMUTH_DEG, elevation_deg: float = CAMERA_ELEVATION_DEG):
         self.width, self.height = size
         self.target_height = target_height_m
         self.focal = (self.height / 2) / math.tan(math.radians(VERTICAL_FOV_DEG) / 2)
-        az, el = math.radians(CAMERA_AZIMUTH_DEG), math.radians(CAMERA_ELEVATION_DEG)
+        az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
         # Camera position relative to the target point.
         self.offset = distance_m * np.array([math.cos(el) * math.sin(az), math.sin(el), math.cos(el) * math.cos(az)])
         forward = -self.offset / np.linalg.norm(self.offset)

@@ -42,7 +42,7 @@ class ChoreoGenerator:
         reading = {"style": style.name, "style_summary": style.summary,
                    "style_chosen_by": "music" if self.style == AUTO else "user",
                    "music": character.to_dict(), "style_fit": fit}
-        return music, plan_dance(music, np.random.default_rng(_seed_words(seed, audio)), style), reading
+        return music, plan_dance(music, np.random.default_rng(seed_words(seed, audio)), style), reading
 
     def generate(self, audio, duration_s: float, seed: int):
         """A dance of exactly round(duration_s * 30) frames for `audio` (AudioAnalysis), drawn with `seed`."""
@@ -50,7 +50,7 @@ class ChoreoGenerator:
 
         n_frames = check_duration(duration_s)
         music, placements, reading = self.plan(audio, duration_s, seed)
-        styling = np.random.default_rng(_seed_words(seed, audio) + [1])  # the performer's own stream
+        styling = np.random.default_rng(seed_words(seed, audio) + [1])  # the performer's own stream
         motion = perform(music, placements, n_frames, styling, STYLES[reading["style"]])
         motion.meta.update(
             generator="choreo", model=self.name, seed=int(seed), audio_sha256=str(getattr(audio, "sha256", "")),
@@ -59,10 +59,10 @@ class ChoreoGenerator:
         return motion
 
 
-def _seed_words(seed: int, audio) -> list[int]:
+def seed_words(seed: int, audio) -> list[int]:
     """The random stream depends on the seed and on the song, so two songs never share a dance."""
     sha = str(getattr(audio, "sha256", "") or "0")
     return [int(seed) % 2**63, int(sha[:15], 16) if all(c in "0123456789abcdef" for c in sha[:15]) else 0]
 
 
-__all__ = ["MOVES", "STYLES", "ChoreoGenerator"]
+__all__ = ["MOVES", "STYLES", "ChoreoGenerator", "seed_words"]

@@ -25,7 +25,7 @@ __all__ = [
     "ACCENT", "ATTITUDE_DEG", "CHANGE_PER_BEAT", "EASE_ORDER", "MAX_DIP_M", "MAX_PUMP", "MAX_PUMP_RATE",
     "MAX_STANCE_M", "PULSE_ROUNDS", "PUMP", "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE",
     "TIMING_OVERSAMPLE", "TIMING_SLACK_S", "TIMING_SMOOTHING_BEATS", "VARIATION_DEG", "WEIGHT_ON_STEP",
-    "beat_ease", "bump", "perform", "quintic", "yaw_matrix",
+    "beat_ease", "bump", "channel_rotations", "perform", "plant_legs", "quintic", "yaw_matrix",
 ]
 
 STAND_HEIGHT = 0.925  # pelvis height with soft knees (m); straight legs would give about 0.955
@@ -249,7 +249,6 @@ def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_
     the beat's own timing, so a foot is never caught between travelling and landing); `order` is
     the body's ease order between beats.
     """
-    n_frames = beat.size
     ease = beat_ease(u, order)
     foot_beat, foot_u = (beat, u) if foot_phase is None else foot_phase
 
@@ -280,21 +279,40 @@ def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_
 
     tilt = np.deg2rad(pose[:, _CH["pelvis"]])
     pelvis_rot = yaw_matrix(heading) @ euler_to_matrix(tilt, "XYZ")
-    hips_rest = skel.offsets[[sk.L_HIP, sk.R_HIP]]
-    thigh_rest = skel.offsets[[sk.L_KNEE, sk.R_KNEE]]
-    shin_rest = skel.offsets[[sk.L_ANKLE, sk.R_ANKLE]]
-    leg_length = np.linalg.norm(thigh_rest, axis=-1) + np.linalg.norm(shin_rest, axis=-1)
-    pelvis[:, 1] -= _overreach(pelvis, pelvis_rot, hips_rest, ankle, leg_length)
+    pelvis[:, 1] -= _overreach(pelvis, pelvis_rot, ankle)
 
-    locals_ = np.tile(np.eye(3), (n_frames, sk.N_JOINTS, 1, 1))
+    locals_ = channel_rotations(pose)
     locals_[:, sk.PELVIS] = pelvis_rot
+    plant_legs(locals_, pelvis, pelvis_rot, ankle, foot_yaw, heading)
+    return matrix_to_axis_angle(locals_), pelvis
+
+
+def channel_rotations(pose: np.ndarray) -> np.ndarray:
+    """Local rotation matrices (T, 24, 3, 3) of the upper body from pose channels (T, len(CHANNELS), 3),
+    Euler XYZ degrees as offsets from BASE (moves.py's convention); the pelvis and legs are left
+    at the identity for the caller to set."""
+    locals_ = np.tile(np.eye(3), (pose.shape[0], sk.N_JOINTS, 1, 1))
     for ch, targets in _JOINTS_OF.items():
         base = np.asarray(BASE.get(ch, (0.0, 0.0, 0.0)))
         angles = pose[:, _CH[ch]] + base
         for joint, share, mirror in targets:
             a = angles * share * ([1.0, -1.0, -1.0] if mirror else 1.0)
             locals_[:, joint] = euler_to_matrix(np.deg2rad(a), "XYZ")
+    return locals_
 
+
+def plant_legs(locals_: np.ndarray, pelvis: np.ndarray, pelvis_rot: np.ndarray, ankle: np.ndarray,
+               foot_yaw: np.ndarray, heading: np.ndarray) -> None:
+    """Set the hips', knees' and ankles' local rotations in `locals_` (T, 24, 3, 3), in place, so
+    that each ankle reaches its target whatever the pelvis does.
+
+    `pelvis` (T, 3) m and `pelvis_rot` (T, 3, 3): where the pelvis is and how it is turned;
+    `ankle` (T, 2, 3) m: the left and right ankle targets; `foot_yaw` (T, 2) radians: where each
+    foot points; `heading` (T,) radians: where the body faces (the knees bend toward it)."""
+    skel = sk.smpl_skeleton()
+    hips_rest = skel.offsets[[sk.L_HIP, sk.R_HIP]]
+    thigh_rest = skel.offsets[[sk.L_KNEE, sk.R_KNEE]]
+    shin_rest = skel.offsets[[sk.L_ANKLE, sk.R_ANKLE]]
     forward = np.stack([np.sin(heading), np.zeros_like(heading), np.cos(heading)], -1)
     for side, (hip_j, knee_j, ankle_j) in enumerate(((sk.L_HIP, sk.L_KNEE, sk.L_ANKLE), (sk.R_HIP, sk.R_KNEE, sk.R_ANKLE))):
         hip = pelvis + pelvis_rot @ hips_rest[side]
@@ -304,7 +322,6 @@ def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_
         locals_[:, hip_j] = np.swapaxes(pelvis_rot, -1, -2) @ thigh
         locals_[:, knee_j] = np.swapaxes(thigh, -1, -2) @ shin
         locals_[:, ankle_j] = np.swapaxes(shin, -1, -2) @ foot_rot
-    return matrix_to_axis_angle(locals_), pelvis
 
 
 def _amplitude(music: MusicStructure) -> np.ndarray:
@@ -411,8 +428,11 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
     return {"xz": xz, "up": up, "yaw": np.deg2rad(yaw), "lift": lift, "support": center, "heading": yaw.mean(axis=1)}
 
 
-def _overreach(pelvis, pelvis_rot, hips_rest, ankle, leg_length) -> np.ndarray:
+def _overreach(pelvis, pelvis_rot, ankle) -> np.ndarray:
     """How far (m) to lower the pelvis so no leg stretches beyond REACH; a soft max, so no kinks."""
+    offsets = sk.smpl_skeleton().offsets
+    hips_rest = offsets[[sk.L_HIP, sk.R_HIP]]
+    leg_length = np.linalg.norm(offsets[[sk.L_KNEE, sk.R_KNEE]], axis=-1) + np.linalg.norm(offsets[[sk.L_ANKLE, sk.R_ANKLE]], axis=-1)
     excess = []
     for side in range(2):
         hip = pelvis + pelvis_rot @ hips_rest[side]

@@ -38,7 +38,7 @@ class LibraryGenerator:
         """(the Motion `generate` returns, how it was made: {"library_frame": (T,) float library frame
         of each frame, NaN in join windows; "join_windows": [(first, last)] frames blended;
         "pinned_feet": [(side, first, last)] ankles held by IK})."""
-        from a2a_cli.generation.choreo import _seed_words
+        from a2a_cli.generation.choreo import seed_words
         from a2a_cli.generation.library.compose import plan_segments, render_plan, song_grid
         from a2a_cli.motion.motion import Motion
 
@@ -47,7 +47,7 @@ class LibraryGenerator:
         rms = np.asarray(audio.rms, np.float64)
         at = np.clip(np.round(grid).astype(np.int64), 0, max(rms.size - 1, 0))
         energy = rms[at] if rms.size else np.zeros(grid.size)
-        rng = np.random.default_rng(_seed_words(seed, audio))
+        rng = np.random.default_rng(seed_words(seed, audio))
         plan = plan_segments(self.library, grid, energy, n_frames, rng)
         poses, trans, source, joins = render_plan(self.library, plan, n_frames)
         if plan.reused:
