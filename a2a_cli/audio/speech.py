@@ -37,7 +37,7 @@ SUBFRAMES = 4  # inner frames per motion frame: 120 fps, 8.3 ms apart, for onset
 _HOP = FEATURE_SR // (FPS * SUBFRAMES)  # 128 samples
 _WINDOW = FEATURE_SR // FPS  # 512 samples: one motion frame's span
 INNER_FPS = FPS * SUBFRAMES
-MIN_PAUSE_S = 0.15  # a silent gap at least this long is a pause (a breath); shorter ones are stop closures
+MIN_PAUSE_S = 0.1  # a silent gap at least this long is a pause (espeak-ng pauses 0.13 s at a comma); shorter ones are stop closures
 _SPEECH_RANGE_DB = 35.0  # activity: within this of the clip's speech level ...
 _NOISE_MARGIN_DB = 8.0  # ... and this far above its noise floor
 _SILENCE_DB = -100.0
@@ -162,16 +162,34 @@ def pause_runs(active: np.ndarray) -> np.ndarray:
     return runs[long | at_ends]
 
 
-def _syllables(band_db: np.ndarray, speaking: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(onsets, peaks): inner-frame indices of each syllable's onset and nucleus (vowel-band peak)."""
-    from scipy.signal import find_peaks
+def _nuclei(level: np.ndarray, min_gap: int) -> np.ndarray:
+    """Indices of syllable nuclei in a level curve (dB): local maxima at least `min_gap` frames apart with
+    a dip of _NUCLEUS_DIP_DB below both between each two (of two maxima without one, the higher is
+    kept: a nucleus's ripples are one syllable). Walks the local maxima once, left to right."""
+    rising = np.diff(level, prepend=-np.inf) > 0
+    candidates = np.flatnonzero(rising & (np.diff(level, append=-np.inf) <= 0))
+    kept: list[int] = []
+    dip = np.inf  # the lowest level since the last kept nucleus
+    last = 0
+    for peak in candidates:
+        dip = min(dip, float(level[last : peak + 1].min()))
+        last = peak
+        top = float(level[peak])
+        if kept and (level[kept[-1]] - dip < _NUCLEUS_DIP_DB or top - dip < _NUCLEUS_DIP_DB or peak - kept[-1] < min_gap):
+            if top > level[kept[-1]]:
+                kept[-1], dip = int(peak), top
+        elif top - dip >= _NUCLEUS_DIP_DB:
+            kept.append(int(peak))
+            dip = top
+    return np.array(kept, dtype=np.int64)
 
+
+def _syllables(band_db: np.ndarray, speaking: np.ndarray) -> np.ndarray:
+    """Inner-frame indices of the syllable onsets: the steepest rise of the vowel band before each nucleus."""
     smooth = np.convolve(band_db, np.ones(_NUCLEUS_SMOOTHING) / _NUCLEUS_SMOOTHING, mode="same")
     level = np.where(speaking, smooth, smooth.min() if smooth.size else 0.0)
-    peaks, _ = find_peaks(level, prominence=_NUCLEUS_DIP_DB, distance=max(1, int(_MIN_SYLLABLE_S * INNER_FPS)))
-    peaks = peaks[speaking[peaks]]
-    if peaks.size == 0:
-        return peaks, peaks
+    peaks = _nuclei(level, max(1, int(_MIN_SYLLABLE_S * INNER_FPS)))
+    peaks = peaks[speaking[peaks]] if peaks.size else peaks
     slope = np.diff(band_db, prepend=band_db[:1])
     onsets = np.empty_like(peaks)
     previous = 0
@@ -179,7 +197,7 @@ def _syllables(band_db: np.ndarray, speaking: np.ndarray) -> tuple[np.ndarray, n
         dip = previous + int(np.argmin(band_db[previous : peak + 1]))  # the trough since the last nucleus
         onsets[k] = dip + int(np.argmax(slope[dip : peak + 1]))
         previous = peak
-    return onsets, peaks
+    return onsets
 
 
 def _neighbour_median(values: np.ndarray, phrase: np.ndarray) -> np.ndarray:
@@ -227,7 +245,7 @@ def read_speech(frames: SpeechFrames, duration_s: float) -> dict:
     speaking = np.ones(frames.active.size, dtype=bool)
     for start, end in pauses:
         speaking[start:end] = False
-    onsets, _ = _syllables(frames.band_db, speaking)
+    onsets = _syllables(frames.band_db, speaking)
     # a syllable lasts to the next onset or to the pause that ends its phrase
     pause_starts = pauses[:, 0] if pauses.size else np.zeros(0, dtype=np.int64)
     next_pause = pause_starts[np.minimum(np.searchsorted(pause_starts, onsets), max(pause_starts.size - 1, 0))] \
