@@ -9,11 +9,16 @@ frames per motion frame):
 - voice activity: frame level above both the clip's speech level less 35 dB and its noise floor
   plus 8 dB; gaps of at least `MIN_PAUSE_S` (and silence at either end) are pauses, shorter gaps
   (stop closures) stay speech;
-- syllables: peaks of the vowel-band (300-2500 Hz) level at least 3 dB above the dip before them
-  (de Jong & Wempe's syllable nuclei); each syllable's onset is the steepest rise into its peak;
+- syllables: peaks of the vowel band's level (300-2500 Hz, the mean dB of four parts) standing
+  4 dB above the dips beside them (de Jong & Wempe's syllable nuclei); each syllable's onset is
+  the steepest rise into its peak;
 - F0: YIN (`a2a_cli.audio.pitch`) on the frames with sound;
-- stress (pitch accents): each syllable's peak F0, level and length against the median of its
+- stress (pitch accents): each syllable's peak F0, RMS level and length against the median of its
   neighbours in the same phrase, so the phrase's declination and the speaker's level cancel out.
+
+Measured (tests/test_speech.py, benchmarks/bench_speech.py): on synthetic voices, syllables and
+stresses within 50 ms with precision and recall >= 0.98, pause ends within 25 ms; 60 s of speech
+in about 0.25 s warm.
 """
 
 from __future__ import annotations
@@ -41,14 +46,16 @@ MIN_PAUSE_S = 0.1  # a silent gap at least this long is a pause (espeak-ng pause
 _SPEECH_RANGE_DB = 35.0  # activity: within this of the clip's speech level ...
 _NOISE_MARGIN_DB = 8.0  # ... and this far above its noise floor
 _SILENCE_DB = -100.0
-_VOWEL_BAND_HZ = (300.0, 2500.0)
-_NUCLEUS_DIP_DB = 3.0  # a syllable nucleus stands this far above the dip before it
+# The vowel band (300-2500 Hz) in four parts whose dB levels are averaged: a harmonic sliding off a
+# formant as the pitch moves dips one part's level, a consonant between syllables dips all of them.
+_VOWEL_BANDS_HZ = (300.0, 600.0, 1000.0, 1600.0, 2500.0)
+_NUCLEUS_DIP_DB = 4.0  # a syllable nucleus stands this far above the dips beside it
 _MIN_SYLLABLE_S = 0.08
 _NUCLEUS_SMOOTHING = 7  # inner frames (58 ms): harmonics crossing a formant as the pitch moves make ripples
 _NEIGHBOURS = 3  # syllables each side that a syllable's prominence is measured against
 # A syllable's prominence: pitch rise (semitones), level rise (dB) and lengthening (octaves of
 # duration) over its neighbours' medians, each in units of a clear accent; stressed above _STRESS_SCORE.
-_ACCENT_UNITS = (3.0, 4.0, 0.5)
+_ACCENT_UNITS = (2.5, 6.0, 0.5)
 _STRESS_SCORE = 1.5
 # Animation: (calm, animated) ends of pitch range (semitones), syllable-level spread (dB), rate (Hz).
 _CALM_ANIMATED = ((3.0, 12.0), (1.5, 6.5), (2.5, 6.5))
@@ -100,7 +107,7 @@ class SpeechFrames:
     task reading share. Each array is (n,) float32 unless said.
 
     level_db: RMS level in dBFS (-100 for digital silence) over one motion frame's span.
-    band_db: the level of the vowel band (300-2500 Hz) in dB, lightly smoothed.
+    band_db: the vowel band's level in dB (the mean over its four parts, `_VOWEL_BANDS_HZ`), lightly smoothed.
     flux: spectral flux (mean rise of the dB spectrum from the frame before; onsets of any sound).
     active: bool, sound above the clip's activity threshold (speech, or music).
     f0_hz, aperiodicity: YIN's, on the active frames only (NaN elsewhere; see `a2a_cli.audio.pitch`).
@@ -125,8 +132,8 @@ def speech_frames(samples: np.ndarray) -> SpeechFrames:
     level_db = np.maximum(10.0 * np.log10(np.maximum(power, 1e-10)), _SILENCE_DB).astype(np.float32)
     spectrum = np.square(np.abs(np.fft.rfft(frames * hann(_WINDOW).astype(np.float32), axis=1)))
     bin_hz = np.fft.rfftfreq(_WINDOW, 1.0 / FEATURE_SR)
-    in_band = (bin_hz >= _VOWEL_BAND_HZ[0]) & (bin_hz < _VOWEL_BAND_HZ[1])
-    band_db = 10.0 * np.log10(spectrum[:, in_band].sum(axis=1) + 1e-10)
+    parts = [spectrum[:, (bin_hz >= lo) & (bin_hz < hi)].sum(axis=1) for lo, hi in zip(_VOWEL_BANDS_HZ, _VOWEL_BANDS_HZ[1:])]
+    band_db = np.mean(10.0 * np.log10(np.stack(parts, axis=1) + 1e-10), axis=1)
     band_db = np.convolve(band_db, np.ones(3) / 3, mode="same").astype(np.float32)
     spectrum_db = 10.0 * np.log10(spectrum + 1e-10)
     flux = np.zeros(level_db.size, dtype=np.float32)
@@ -223,7 +230,7 @@ def _prominence(onsets: np.ndarray, ends: np.ndarray, phrase: np.ndarray, frames
         f0 = f0[np.isfinite(f0)]
         if f0.size:
             pitch_st[i] = 12.0 * np.log2(np.percentile(f0, 90))
-        level_db[i] = frames.band_db[start:end].max()
+        level_db[i] = frames.level_db[start:end].max()
     length_oct = np.log2(np.maximum(ends - onsets, 1))
     score = np.zeros(k)
     for values, unit in zip((pitch_st, level_db, length_oct), _ACCENT_UNITS):
@@ -259,7 +266,7 @@ def read_speech(frames: SpeechFrames, duration_s: float) -> dict:
     pitch_range = float(12.0 * np.log2(np.percentile(f0, 90) / np.percentile(f0, 10))) if f0.size else 0.0
     voiced_s = float(speaking.sum()) / INNER_FPS
     rate = onsets.size / voiced_s if voiced_s > 0 else 0.0
-    peak_levels = np.array([frames.band_db[s:e].max() for s, e in zip(onsets, ends)])
+    peak_levels = np.array([frames.level_db[s:e].max() for s, e in zip(onsets, ends)])
     spread = float(np.std(peak_levels)) if peak_levels.size > 1 else 0.0
     times = onsets / INNER_FPS
     return {
