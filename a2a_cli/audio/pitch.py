@@ -38,7 +38,7 @@ def yin(y: np.ndarray, sr: int, hop: int, frames: np.ndarray | None = None) -> t
     index = np.arange(n_frames) if frames is None else np.asarray(frames, dtype=np.int64)
     if index.size == 0:
         return f0, aperiodicity
-    x = all_frames[index].astype(np.float64)
+    x = all_frames[index]
     n_fft = 1 << int(np.ceil(np.log2(length + window)))
     # d(tau) = sum_j (x_j - x_{j+tau})^2 over the window = e(0) + e(tau) - 2 r(tau)
     r = np.fft.irfft(np.conj(np.fft.rfft(x[:, :window], n_fft)) * np.fft.rfft(x, n_fft), n_fft)[:, : max_lag + 1]
