@@ -278,3 +278,35 @@ def test_example_command_writes_speech(tmp_path, capsys):
     assert read_task_file(path).task == GESTURE
     inner = analyze_speech(path)
     assert inner.syllable_times_s.size > 40 and INNER_FPS == 4 * FPS
+
+
+def test_speech_analyses_are_cached_beside_music_ones(tmp_path, monkeypatch, voices):
+    """With a cache_dir, a file's second analysis is read from its entry (the analysis is not run
+    again), equal to the first; a music analysis of the same file has its own entry; a damaged
+    entry is a miss and is rewritten."""
+    from a2a_cli.audio import analyze
+    from a2a_cli.audio import speech as speech_module
+
+    speech, _ = voices["slow"]
+    path = tmp_path / "talk.wav"
+    sf.write(path, speech.samples[: 5 * SR], SR)
+    cache = tmp_path / "cache"
+    first = analyze_speech(path, cache_dir=cache)
+    analyze(path, cache_dir=cache)
+    entries = sorted(p.name for p in cache.iterdir())
+    assert len(entries) == 2 and sum(name.startswith("speech-") for name in entries) == 1
+
+    def must_not_run(*args):
+        raise AssertionError("analysed again instead of read from the cache")
+
+    monkeypatch.setattr(speech_module, "_analyze_samples", must_not_run)
+    second = analyze_speech(path, cache_dir=cache)
+    for name in ("voiced", "loudness_db", "f0_hz", "syllable_times_s", "stress_times_s", "stress_strength", "pauses_s"):
+        np.testing.assert_array_equal(getattr(second, name), getattr(first, name))
+    assert second.animation == first.animation and second.sha256 == first.sha256
+    monkeypatch.undo()
+    entry = next(p for p in cache.iterdir() if p.name.startswith("speech-"))
+    entry.write_bytes(b"not an npz")
+    third = analyze_speech(path, cache_dir=cache)
+    np.testing.assert_array_equal(third.syllable_times_s, first.syllable_times_s)
+    assert entry.stat().st_size > 100

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from a2a_cli.audio.analysis import AudioSource, fit_frames
+from a2a_cli.audio import cache as feature_cache
+from a2a_cli.audio.analysis import AudioSource, file_sha256, fit_frames
 from a2a_cli.audio.decoding import FEATURE_SR, FPS, check_audio_file, cut_bounds, pad_to, read_file, resample, to_mono
 from a2a_cli.audio.pitch import yin
 from a2a_cli.audio.spectral import frame_signal, hann, read_only
@@ -324,11 +325,10 @@ def analyze_speech(
     """Read a voice for gesture from an audio file (or mono/multichannel samples at rate `sr` Hz),
     optionally a cut of it (`start_s`, `duration_s` in seconds), as `a2a_cli.audio.analyze` reads music.
 
-    `cache_dir` is accepted for the same call shape as `analyze` and not used: the analysis (about
-    50 ms a minute of speech) costs less than reading a cache entry's checks would save. Raw sample
-    arrays get the sha256 of their float32 bytes and rate, files that of their bytes.
+    With a `cache_dir` (the CLI passes `Settings.audio_cache_dir`), files are cached there beside the
+    music analyses (`a2a_cli.audio.cache.SPEECH`); None caches nothing. Raw sample arrays are never
+    cached, and their `sha256` is that of their float32 bytes and rate, a file's that of its bytes.
     """
-    del cache_dir
     if isinstance(source, np.ndarray):
         if sr is None or sr <= 0:
             raise InputError("analyze_speech needs the sample rate `sr` of raw samples")
@@ -337,9 +337,31 @@ def analyze_speech(
         mono = pad_to(mono[start : start + count], count)
         sha256 = hashlib.sha256(np.ascontiguousarray(mono).tobytes() + str(int(sr)).encode()).hexdigest()
         return _finish(sha256, _analyze_samples(mono, sr), AudioSource(samples=mono, sr=int(sr)))
-    from a2a_cli.audio.analysis import file_sha256
 
     path = check_audio_file(Path(source))
-    samples, file_sr = read_file(path, start_s=start_s, duration_s=duration_s)
+    sha256 = file_sha256(path)
     cut = AudioSource(path=path, start_s=start_s, duration_s=duration_s)
-    return _finish(file_sha256(path), _analyze_samples(samples, file_sr), cut)
+    entry = None if cache_dir is None else feature_cache.entry_path(Path(cache_dir), sha256, start_s, duration_s, feature_cache.SPEECH)
+    if entry is not None:
+        fields = feature_cache.load(entry, feature_cache.SPEECH)
+        if fields is not None and _well_formed(fields):
+            return _finish(sha256, fields, cut)
+    samples, file_sr = read_file(path, start_s=start_s, duration_s=duration_s)
+    fields = _analyze_samples(samples, file_sr)
+    if entry is not None:
+        feature_cache.store(entry, fields, feature_cache.SPEECH)
+    return _finish(sha256, fields, cut)
+
+
+def _well_formed(fields: dict) -> bool:
+    """Whether cached fields have the shapes and types a fresh analysis would have."""
+    n = int(round(fields["duration_s"] * FPS))
+    events = [fields[name] for name in ("syllable_times_s", "stress_times_s", "stress_strength")]
+    return (
+        fields["voiced"].shape == fields["loudness_db"].shape == fields["f0_hz"].shape == (n,)
+        and fields["voiced"].dtype == bool
+        and fields["loudness_db"].dtype == fields["f0_hz"].dtype == np.float32
+        and all(e.ndim == 1 and e.dtype == np.float64 for e in events)
+        and fields["stress_times_s"].shape == fields["stress_strength"].shape
+        and fields["pauses_s"].ndim == 2 and fields["pauses_s"].shape[1] == 2
+    )
