@@ -39,13 +39,18 @@ from a2a_cli.audio.pitch import yin
 from a2a_cli.audio.spectral import frame_signal, hann, read_only
 from a2a_cli.errors import InputError
 
-__all__ = ["MIN_PAUSE_S", "SUBFRAMES", "SpeechAnalysis", "SpeechFrames", "analyze_speech", "speech_frames"]
+__all__ = [
+    "INNER_FPS", "MIN_PAUSE_S", "SUBFRAMES", "SpeechAnalysis", "SpeechFrames", "analyze_speech", "pause_runs",
+    "read_speech", "speech_frames",
+]
 
 SUBFRAMES = 4  # inner frames per motion frame: 120 fps, 8.3 ms apart, for onset and pause times
 _HOP = FEATURE_SR // (FPS * SUBFRAMES)  # 128 samples
 _WINDOW = FEATURE_SR // FPS  # 512 samples: one motion frame's span
 INNER_FPS = FPS * SUBFRAMES
-MIN_PAUSE_S = 0.1  # a silent gap at least this long is a pause (espeak-ng pauses 0.13 s at a comma); shorter ones are stop closures
+# A silent gap at least this long is a pause (espeak-ng's at a comma measures 0.12-0.14 s here);
+# shorter ones are the closures of stop consonants.
+MIN_PAUSE_S = 0.1
 _SPEECH_RANGE_DB = 35.0  # activity: within this of the clip's speech level ...
 _NOISE_MARGIN_DB = 8.0  # ... and this far above its noise floor
 _SILENCE_DB = -100.0
@@ -133,7 +138,8 @@ def _vowel_bands() -> np.ndarray:
     """(bins, 4) float32 0/1, read-only: sums the inner frames' power spectrum into the vowel band's parts."""
     bin_hz = np.fft.rfftfreq(_WINDOW, 1.0 / FEATURE_SR)
     edges = _VOWEL_BANDS_HZ
-    return read_only(np.stack([(bin_hz >= lo) & (bin_hz < hi) for lo, hi in zip(edges, edges[1:])], axis=1).astype(np.float32))
+    parts = [(bin_hz >= lo) & (bin_hz < hi) for lo, hi in zip(edges, edges[1:])]
+    return read_only(np.stack(parts, axis=1).astype(np.float32))
 
 
 def speech_frames(samples: np.ndarray) -> SpeechFrames:
@@ -151,8 +157,9 @@ def speech_frames(samples: np.ndarray) -> SpeechFrames:
     # a voice's pitch needs no more than 3.8 kHz: YIN at half the rate costs a quarter
     half = resample(samples, FEATURE_SR, FEATURE_SR // 2)
     f0_hz, aperiodicity = yin(half, FEATURE_SR // 2, _HOP // 2, np.flatnonzero(active))
-    return SpeechFrames(level_db=level_db, band_db=band_db, flux=flux, active=active,
-                        f0_hz=fit_frames(f0_hz, level_db.size), aperiodicity=fit_frames(aperiodicity, level_db.size))
+    n = level_db.size
+    return SpeechFrames(level_db=level_db, band_db=band_db, flux=flux, active=active, f0_hz=fit_frames(f0_hz, n),
+                        aperiodicity=fit_frames(aperiodicity, n))
 
 
 def _activity(level_db: np.ndarray) -> np.ndarray:
@@ -253,7 +260,8 @@ def _prominence(onsets: np.ndarray, ends: np.ndarray, phrase: np.ndarray, frames
 
 def _animation(pitch_range_st: float, level_spread_db: float, rate_hz: float) -> float:
     """0 (calm) .. 1 (animated): the mean of where each measure sits between its calm and animated ends."""
-    parts = [np.clip((v - lo) / (hi - lo), 0.0, 1.0) for v, (lo, hi) in zip((pitch_range_st, level_spread_db, rate_hz), _CALM_ANIMATED)]
+    measures = (pitch_range_st, level_spread_db, rate_hz)
+    parts = [np.clip((v - lo) / (hi - lo), 0.0, 1.0) for v, (lo, hi) in zip(measures, _CALM_ANIMATED)]
     return float(np.mean(parts))
 
 
@@ -265,13 +273,10 @@ def read_speech(frames: SpeechFrames, duration_s: float) -> dict:
     for start, end in pauses:
         speaking[start:end] = False
     onsets = _syllables(frames.band_db, speaking)
-    # a syllable lasts to the next onset or to the pause that ends its phrase
-    pause_starts = pauses[:, 0] if pauses.size else np.zeros(0, dtype=np.int64)
-    next_pause = pause_starts[np.minimum(np.searchsorted(pause_starts, onsets), max(pause_starts.size - 1, 0))] \
-        if pause_starts.size else np.full(onsets.size, speaking.size)
-    next_pause = np.where(next_pause > onsets, next_pause, speaking.size)
-    ends = np.minimum(np.append(onsets[1:], speaking.size), next_pause)
-    phrase = np.searchsorted(pause_starts, onsets)
+    # phrases lie between pauses; a syllable lasts to the next onset or to the pause that ends its phrase
+    phrase_ends = np.append(pauses[:, 0], speaking.size)
+    phrase = np.searchsorted(phrase_ends, onsets, side="right")
+    ends = np.minimum(np.append(onsets[1:], speaking.size), phrase_ends[np.minimum(phrase, phrase_ends.size - 1)])
     score = _prominence(onsets, ends, phrase, frames) if onsets.size else np.zeros(0)
     stressed = score >= _STRESS_SCORE
     f0 = frames.f0_hz[speaking & np.isfinite(frames.f0_hz)]
@@ -341,15 +346,16 @@ def analyze_speech(
     path = check_audio_file(Path(source))
     sha256 = file_sha256(path)
     cut = AudioSource(path=path, start_s=start_s, duration_s=duration_s)
-    entry = None if cache_dir is None else feature_cache.entry_path(Path(cache_dir), sha256, start_s, duration_s, feature_cache.SPEECH)
+    kind = feature_cache.SPEECH
+    entry = None if cache_dir is None else feature_cache.entry_path(Path(cache_dir), sha256, start_s, duration_s, kind)
     if entry is not None:
-        fields = feature_cache.load(entry, feature_cache.SPEECH)
+        fields = feature_cache.load(entry, kind)
         if fields is not None and _well_formed(fields):
             return _finish(sha256, fields, cut)
     samples, file_sr = read_file(path, start_s=start_s, duration_s=duration_s)
     fields = _analyze_samples(samples, file_sr)
     if entry is not None:
-        feature_cache.store(entry, fields, feature_cache.SPEECH)
+        feature_cache.store(entry, fields, kind)
     return _finish(sha256, fields, cut)
 
 
