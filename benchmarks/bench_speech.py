@@ -122,14 +122,21 @@ def phoneme_counts(text: str) -> tuple[int, int]:
     return len(re.findall(r"[aeiouAEIOUV03@]+", phonemes)), phonemes.count("'")
 
 
-def natural_reading(path: Path) -> dict:
+def natural_reading(path: Path, tmp: Path) -> dict:
+    """The analysis of espeak-ng's own reading against the counts its phonemes and punctuation give; as
+    a control, the pauses found in the same text read without punctuation (espeak-ng then pauses nowhere)."""
     from a2a_cli.audio.speech import analyze_speech
+
+    def interior_pauses(a) -> np.ndarray:
+        return a.pauses_s[(a.pauses_s[:, 0] > 0) & (a.pauses_s[:, 1] < a.duration_s)]
 
     a = analyze_speech(path)
     syllables, stresses = phoneme_counts(DICKENS)
     punctuation = len(re.findall(r"[,.;:!?]", DICKENS))
-    interior = a.pauses_s[(a.pauses_s[:, 0] > 0) & (a.pauses_s[:, 1] < a.duration_s)]
-    return {"seconds": a.duration_s, "syllables_found": int(a.syllable_times_s.size), "syllables_espeak": syllables,
+    interior = interior_pauses(a)
+    espeak(re.sub(r"[,.;:!?]", " ", DICKENS), tmp / "unpunctuated.wav")
+    control = interior_pauses(analyze_speech(tmp / "unpunctuated.wav"))
+    return {"seconds": a.duration_s, "interior_pauses_found_unpunctuated": int(len(control)), "syllables_found": int(a.syllable_times_s.size), "syllables_espeak": syllables,
             "stresses_found": int(a.stress_times_s.size), "primary_stresses_espeak": stresses,
             "interior_pauses_found": int(len(interior)), "punctuation_marks": punctuation,
             "pause_lengths_s": [round(float(e - s), 3) for s, e in interior],
@@ -216,7 +223,7 @@ def main() -> int:
         if with_espeak:
             dickens = tmp / "dickens.wav"
             espeak(DICKENS, dickens)
-            results["espeak_natural"] = natural_reading(dickens)
+            results["espeak_natural"] = natural_reading(dickens, tmp)
             fit_seconds(dickens, SECONDS)
             results["espeak_60s_fresh_process"] = fresh_process(dickens)
             results["espeak_pitch_vs_pyin"] = pitch_against_pyin(dickens)

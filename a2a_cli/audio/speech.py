@@ -163,10 +163,12 @@ def speech_frames(samples: np.ndarray) -> SpeechFrames:
 
 
 def _activity(level_db: np.ndarray) -> np.ndarray:
-    """Frames with sound: within _SPEECH_RANGE_DB of the loud end and _NOISE_MARGIN_DB above the quiet end."""
+    """Frames with sound: within _SPEECH_RANGE_DB of the loud end (99th percentile) and _NOISE_MARGIN_DB
+    above the quiet end (2nd percentile: the noise floor, even in speech without pauses, where a higher
+    percentile would be a quiet consonant's level and turn every one into a pause)."""
     if level_db.max() <= _SILENCE_DB:
         return np.zeros(level_db.size, dtype=bool)
-    loud, floor = np.percentile(level_db, [99, 10])
+    loud, floor = np.percentile(level_db, [99, 2])
     return level_db > max(loud - _SPEECH_RANGE_DB, floor + _NOISE_MARGIN_DB)
 
 
