@@ -52,7 +52,7 @@ def voices() -> dict:
 # --- the analysis against the truth --------------------------------------------------------------
 
 def test_stresses_and_syllables_found_at_their_true_times(voices):
-    """Over all four voices (206 syllables, 60 stresses): syllable onsets and stresses within 50 ms,
+    """Over all four voices (212 syllables, 62 stresses): syllable onsets and stresses within 50 ms,
     precision and recall >= 0.9 each (measured: 1.0 and 1.0 for both); no voice below 0.85."""
     pooled = {"syllable": [0, 0, 0], "stress": [0, 0, 0]}  # hits, detected, truth
     for name, (speech, analysis) in voices.items():
@@ -89,7 +89,7 @@ def test_speaking_rate_and_voice_measures(voices):
 
 def test_animation_follows_the_accents():
     """A voice whose stresses rise further in pitch and loudness reads as more animated (measured:
-    0.09, 0.20, 0.61 for accents 0.5, 1, 2.5)."""
+    0.10, 0.19, 0.59 for accents 0.5, 1, 2.5)."""
     readings = [analyze_speech(synth_speech(10.0, seed=4, accent=accent).samples, SR) for accent in (0.5, 1.0, 2.5)]
     animation = [r.animation for r in readings]
     assert animation[0] < animation[1] - 0.05 < animation[2] - 0.1, animation
@@ -125,7 +125,7 @@ def test_fields_have_the_documented_shapes(voices):
 def test_random_phrasings_pauses_and_stresses_found(seed, voice, rate):
     """Whatever the phrasing (the seed places the pauses and stresses), voice and rate: every pause
     within 50 ms, and at most two syllables and two stresses missed or invented in 8 s (measured
-    over 150 such clips, precision/recall: syllables 1.0/1.0, stresses 0.998/0.988)."""
+    over 150 such clips, precision/recall: syllables 1.0/1.0, stresses 0.980/0.975)."""
     speech = synth_speech(8.0, seed=seed, voice=voice, rate_hz=rate)
     analysis = analyze_speech(speech.samples, speech.sr)
     assert analysis.pauses_s.shape == speech.pause_spans_s.shape
@@ -134,6 +134,22 @@ def test_random_phrasings_pauses_and_stresses_found(seed, voice, rate):
                             (analysis.stress_times_s, speech.stress_times_s)):
         hits = round(match(detected, truth)[1] * truth.size)
         assert truth.size - hits <= 2 and detected.size - hits <= 2, (detected, truth)
+
+
+def test_quiet_consonants_in_speech_without_pauses_are_no_pauses():
+    """Speech that never pauses (0.2 s of silence, then 160-ms hisses 25 dB under 200-ms vowels): only
+    the leading silence is a pause. The noise floor is read from the quietest 2% of frames; read from
+    the quietest 10% (a hiss's level here) every hiss became a pause (espeak-ng reading Dickens without
+    punctuation gave 73 such false pauses)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(0.2 * SR)) / SR
+    vowel = (0.5 * (1 - 2 * ((150 * t) % 1))).astype(np.float32)
+    parts = [np.zeros(int(0.2 * SR), np.float32)]
+    for _ in range(25):
+        parts += [(0.03 * rng.standard_normal(int(0.16 * SR))).astype(np.float32), vowel]
+    analysis = analyze_speech(np.concatenate(parts), SR)
+    assert analysis.pauses_s.shape == (1, 2) and analysis.pauses_s[0, 1] == pytest.approx(0.2, abs=TOLERANCE_S)
+    assert analysis.voiced[int(0.3 * FPS):].all()
 
 
 def test_silence_has_no_speech():
@@ -195,21 +211,23 @@ def test_yin_finds_a_pure_tone_within_5_cents(f0):
 @pytest.mark.heavy  # librosa's numba compilation: about 4 s
 def test_yin_agrees_with_librosa_pyin():
     """On 3 s of a low and a high synthetic voice, YIN as the analysis runs it (at half the feature
-    rate, frames at 120 fps) and librosa.pyin agree where both hear a pitch:
-    median error under 10 cents, under 6% of frames off by more than 50 cents (measured: 3-4 cents,
-    2-5%), and YIN hears a pitch in at least 70% of the frames pyin does."""
+    rate, frames at 120 fps) and librosa.pyin over frames of the same span (42 ms: YIN's 25-ms window
+    and its longest period) agree where both hear a pitch: median error under 10 cents, under 5% of
+    frames off by more than 50 cents (measured: 3.1-3.3 cents, 0-2%), and YIN hears a pitch in at
+    least 75% of the frames pyin does (measured 0.86-0.89; pyin's default 67-ms frames also call the
+    33 ms beyond each vowel's edges voiced)."""
     librosa = pytest.importorskip("librosa")
     for voice in ("low", "high"):
         speech = synth_speech(3.0, seed=0, voice=voice)
         assert speech.syllable_times_s.size >= 3
         y = resample(speech.samples, speech.sr)
-        reference, _, _ = librosa.pyin(y, fmin=60, fmax=500, sr=FEATURE_SR, frame_length=1024, hop_length=128)
+        reference, _, _ = librosa.pyin(y, fmin=60, fmax=500, sr=FEATURE_SR, frame_length=640, hop_length=128)
         ours, _ = yin(resample(y, FEATURE_SR, FEATURE_SR // 2), FEATURE_SR // 2, 64)
         n = min(reference.size, ours.size)
         both = np.isfinite(reference[:n]) & np.isfinite(ours[:n])
         cents = 1200 * np.abs(np.log2(ours[:n][both] / reference[:n][both]))
-        assert np.median(cents) < 10.0 and np.mean(cents > 50) < 0.06, (voice, np.median(cents), np.mean(cents > 50))
-        assert both.sum() >= 0.7 * np.isfinite(reference).sum(), voice
+        assert np.median(cents) < 10.0 and np.mean(cents > 50) < 0.05, (voice, np.median(cents), np.mean(cents > 50))
+        assert both.sum() >= 0.75 * np.isfinite(reference).sum(), voice
 
 
 # --- speech or music -----------------------------------------------------------------------------

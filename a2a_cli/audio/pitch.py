@@ -15,7 +15,7 @@ __all__ = ["F0_MAX_HZ", "F0_MIN_HZ", "VOICING_THRESHOLD", "yin"]
 
 F0_MIN_HZ = 60.0  # a deep male voice's lowest
 F0_MAX_HZ = 500.0  # a child's or a raised voice's highest
-VOICING_THRESHOLD = 0.2  # YIN's aperiodicity (its normalised difference at the period) below this: voiced
+VOICING_THRESHOLD = 0.3  # YIN's aperiodicity (its normalised difference at the period) below this: voiced
 _WINDOW_S = 0.025  # the integration window: a few periods of the lowest voice
 
 
