@@ -33,6 +33,8 @@ _MODULATION_BAND_HZ = (0.5, 20.0)
 # logit(speech) = _BEAT_WEIGHT * (_BEAT_SPLIT - beat steadiness) + _PERIODIC_WEIGHT * (_PERIODIC_SPLIT - aperiodicity)
 _BEAT_SPLIT, _BEAT_WEIGHT = 0.45, 10.0
 _PERIODIC_SPLIT, _PERIODIC_WEIGHT = 0.3, 4.0
+# A clip shorter than this holds too few beat periods to tell: its logit shrinks toward a coin toss.
+_SURE_SECONDS = 6.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def read_task(samples: np.ndarray, sr: int) -> TaskReading:
     aperiodicity of the frames with sound, 0 periodic .. 1 noise), voicing (share of those frames
     with a pitch), pause_fraction (share of the clip in pauses between sounds), syllable_modulation
     (share of the envelope's modulation at 2.5-8 Hz), active_fraction (share of the clip with sound).
-    A clip with no sound reads as DANCE with confidence 0.5.
+    A clip with no sound reads as DANCE with confidence 0.5; one shorter than 6 s is read with a
+    confidence shrunk toward 0.5 in proportion (a 1.5-s clip holds one or two beats at most).
     """
     if sr is None or sr <= 0:
         raise InputError("read_task needs the sample rate `sr` of the samples")
@@ -100,6 +103,7 @@ def read_task(samples: np.ndarray, sr: int) -> TaskReading:
     }
     logit = (_BEAT_WEIGHT * (_BEAT_SPLIT - evidence["beat_steadiness"])
              + _PERIODIC_WEIGHT * (_PERIODIC_SPLIT - aperiodicity))
+    logit *= min(1.0, active.size / INNER_FPS / _SURE_SECONDS)
     speech = 1.0 / (1.0 + np.exp(-logit))
     evidence = {name: round(value, 4) for name, value in evidence.items()}
     if speech >= 0.5:
