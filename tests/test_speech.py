@@ -184,7 +184,9 @@ def test_file_and_samples_read_alike(tmp_path, voices):
     (lambda p: analyze_speech(np.zeros(0, dtype=np.float32), SR), "no audio samples"),
     (lambda p: analyze_speech(np.zeros((2, 2, 2), dtype=np.float32), SR), "must be (n,)"),
     (lambda p: analyze_speech(np.zeros(SR, dtype=np.float32), SR, start_s=2.0), "beyond the end"),
+    (lambda p: analyze_speech(np.full(SR, 1e9, dtype=np.float32), SR), "too loud"),
     (lambda p: read_task(np.zeros(0, dtype=np.float32), SR), "no audio samples"),
+    (lambda p: read_task(np.full(SR, np.inf, dtype=np.float32), SR), "NaN or infinite"),
     (lambda p: read_task(np.zeros(SR, dtype=np.float32), 0), "sample rate"),
     (lambda p: read_task_file(p / "missing.wav"), "not found"),
 ])
