@@ -1,7 +1,9 @@
-"""Synthetic music with a known tempo: the bundled example song, and test and benchmark material.
+"""Synthetic music with a known tempo and synthetic speech with known syllables: the bundled examples,
+and test and benchmark material.
 
-Everything is synthesised here (drums, bass, chords), so the example is royalty-free and every
-beat time is known exactly: beat k sits at `offset_s + k * 60 / bpm`.
+Everything is synthesised here (drums, bass, chords; a source-filter voice), so the examples are
+royalty-free and every beat time is known exactly: beat k sits at `offset_s + k * 60 / bpm`; so is
+every syllable, stress and pause of the speech (`synth_speech`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "BEAT_SOUNDS", "EXAMPLE_BPM", "EXAMPLE_SECONDS", "GENRES", "Genre", "beat_sound_track", "beat_times", "click_track",
-    "synth_genre_song", "synth_song", "write_example",
+    "BEAT_SOUNDS", "EXAMPLE_BPM", "EXAMPLE_SECONDS", "EXAMPLE_SPEECH_SECONDS", "GENRES", "VOICES", "Genre",
+    "SyntheticSpeech", "Voice", "beat_sound_track", "beat_times", "click_track", "synth_genre_song", "synth_song",
+    "synth_speech", "write_example", "write_speech_example",
 ]
 
 EXAMPLE_BPM = 120.0
@@ -286,3 +289,151 @@ def synth_genre_song(genre: str, duration_s: float = 20.0, sr: int = 22050, seed
             _add(buf, start, chord, 0.2 if g.pads else 0.12, sr)
     peak = float(np.max(np.abs(buf))) if buf.size else 0.0
     return buf / peak * 0.9 if peak > 0 else buf
+
+
+# --- synthetic speech: a source-filter voice with known syllables, stresses and pauses ---
+
+EXAMPLE_SPEECH_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A synthetic speaker: `f0_hz` its mean pitch, `rate_hz` its syllables per second of speech."""
+
+    f0_hz: float
+    rate_hz: float
+
+
+VOICES: dict[str, Voice] = {
+    "low": Voice(f0_hz=105.0, rate_hz=4.0),
+    "high": Voice(f0_hz=210.0, rate_hz=4.5),
+    "slow": Voice(f0_hz=130.0, rate_hz=3.0),
+    "fast": Voice(f0_hz=170.0, rate_hz=6.0),
+}
+
+# (F1, F2, F3) Hz of five vowels (adult averages: /a/, /e/, /i/, /o/, /u/), scaled up for a higher voice.
+_VOWEL_FORMANTS = ((730.0, 1090.0, 2440.0), (530.0, 1840.0, 2480.0), (270.0, 2290.0, 3010.0),
+                   (570.0, 840.0, 2410.0), (300.0, 870.0, 2240.0))
+_FORMANT_BANDWIDTHS = (90.0, 110.0, 170.0)
+_ACCENT_SEMITONES = 4.0  # a stressed syllable's pitch rise
+_ACCENT_GAIN = 1.8  # and loudness (+5 dB)
+_ACCENT_LENGTH = 1.4  # and length
+_DECLINATION_SEMITONES = 3.0  # the pitch falls this much over a phrase
+
+
+@dataclass(frozen=True, eq=False)
+class SyntheticSpeech:
+    """`synth_speech`'s voice and its truth.
+
+    samples: (n,) float32 mono in [-1, 1] at `sr` Hz. syllable_times_s: (k,) each syllable's vowel
+    onset (s). stress_times_s: (m,) the onsets of the stressed syllables (a subset). pause_spans_s:
+    (p, 2) [start, end) of each silence between phrases, leading and trailing silence included.
+    """
+
+    samples: np.ndarray
+    sr: int
+    syllable_times_s: np.ndarray
+    stress_times_s: np.ndarray
+    pause_spans_s: np.ndarray
+
+
+def _resonate(x: np.ndarray, formants: tuple[float, ...], sr: int) -> np.ndarray:
+    """`x` through a cascade of two-pole resonators at `formants` (Hz), unit gain at 0 Hz each (Klatt)."""
+    from scipy.signal import sosfilt
+
+    sos = []
+    for freq, bw in zip(formants, _FORMANT_BANDWIDTHS):
+        r = np.exp(-np.pi * bw / sr)
+        a1, a2 = -2 * r * np.cos(2 * np.pi * freq / sr), r * r
+        sos.append([1 + a1 + a2, 0.0, 0.0, 1.0, a1, a2])
+    return sosfilt(np.array(sos), x)
+
+
+def synth_speech(seconds: float = EXAMPLE_SPEECH_SECONDS, seed: int = 0, *, voice: str = "low",
+                 rate_hz: float | None = None, accent: float = 1.0, sr: int = 22050) -> SyntheticSpeech:
+    """A voice saying nonsense syllables in phrases, with every syllable, stress and pause time known.
+
+    `seconds` long (s); `seed` draws the phrasing, vowels and stresses; `voice` is a key of VOICES;
+    `rate_hz` (syllables per second) overrides the voice's own rate; `accent` scales the stresses'
+    pitch rise and loudness (0.5 a calm voice, 2 an animated one). Source-filter synthesis: a
+    sawtooth glottal source following an F0 contour (declining over each phrase, rising on stressed
+    syllables) through three formant resonators per vowel; each syllable opens with a consonant (a
+    fricative hiss, after a stop's silent closure of 30-50 ms in 40% of the syllables inside a phrase);
+    stressed syllables are louder and longer. Phrases of 3-10 syllables are
+    separated by pauses of 0.3-0.8 s, with silence before the first and after the last.
+    """
+    if voice not in VOICES:
+        raise ValueError(f"unknown voice {voice!r}; one of {', '.join(VOICES)}")
+    rng = np.random.default_rng(seed)
+    speaker = VOICES[voice]
+    rate = float(rate_hz or speaker.rate_hz)
+    formant_scale = (speaker.f0_hz / 105.0) ** 0.25  # a higher voice: a shorter vocal tract
+    n = int(round(seconds * sr))
+    buf = np.zeros(n, dtype=np.float64)
+    syllables, stresses, pauses = [], [], []
+    phase = 0.0  # the glottal source's phase (cycles), carried across syllables
+    t = float(rng.uniform(0.3, 0.6))
+    pause_start = 0.0
+    tail_s = 0.3
+    while True:
+        n_syllables = int(rng.integers(3, 11))
+        accented = set(rng.choice(n_syllables, size=max(1, n_syllables // 3), replace=False).tolist())
+        plan = []  # (closure_s, consonant_s, vowel_s, stressed) of each syllable
+        for k in range(n_syllables):
+            period = rng.uniform(0.75, 1.25) / rate * (_ACCENT_LENGTH if k in accented else 1.0)
+            # inside a phrase, a stop consonant's closure: a short silence before its burst
+            closure = min(rng.uniform(0.03, 0.05), 0.2 * period) if k > 0 and rng.random() < 0.4 else 0.0
+            consonant = min(0.06, 0.3 * period)
+            plan.append((closure, consonant, period - consonant - closure, k in accented))
+        phrase_s = sum(sum(syllable[:3]) for syllable in plan)
+        if t + phrase_s > seconds - tail_s:
+            break
+        pauses.append((pause_start, t))
+        phrase_start = t
+        for closure, consonant, vowel, stressed in plan:
+            t += closure
+            hiss = np.diff(np.diff(rng.standard_normal(int(consonant * sr) + 2)))  # a crude high-pass
+            ramp = np.arange(hiss.size) / sr
+            hiss *= 0.04 * np.minimum(1.0, np.minimum(ramp, consonant - ramp) / 0.01)  # about 20 dB under a vowel
+            _add(buf, t, hiss, 1.0, sr)
+            t += consonant
+            syllables.append(t)
+            if stressed:
+                stresses.append(t)
+            m = int(vowel * sr)
+            local = np.arange(m) / sr
+            where = (t - phrase_start + local) / phrase_s  # 0..1 through the phrase
+            semitones = -_DECLINATION_SEMITONES * where + 0.3 * rng.standard_normal()
+            if stressed:
+                semitones = semitones + accent * _ACCENT_SEMITONES * np.sin(np.pi * np.minimum(local / (0.6 * vowel), 1.0))
+            f0 = speaker.f0_hz * 2.0 ** (semitones / 12)
+            cycles = phase + np.cumsum(f0) / sr
+            phase = float(cycles[-1]) % 1.0
+            source = 1.0 - 2.0 * (cycles % 1.0)  # a sawtooth: harmonics falling 6 dB per octave
+            formants = tuple(f * formant_scale for f in _VOWEL_FORMANTS[int(rng.integers(len(_VOWEL_FORMANTS)))])
+            envelope = np.minimum(1.0, np.minimum(local / 0.015, (vowel - local) / 0.03))
+            gain = _ACCENT_GAIN**accent if stressed else 1.0
+            vowel_wave = _resonate(source, formants, sr)
+            vowel_wave /= np.sqrt(np.mean(vowel_wave**2)) + 1e-12  # unit RMS, whatever the formants' gain
+            _add(buf, t, (vowel_wave * envelope * gain).astype(np.float32), 1.0, sr)
+            t += vowel
+        pause_start = t
+        t += float(rng.uniform(0.3, 0.8))
+    pauses.append((pause_start, seconds))
+    buf += 3e-4 * rng.standard_normal(n)  # a room's noise floor, 70 dB under a vowel
+    peak = float(np.max(np.abs(buf))) if n else 0.0
+    samples = (buf / peak * 0.9 if peak > 0 else buf).astype(np.float32)
+    return SyntheticSpeech(samples=samples, sr=sr, syllable_times_s=np.array(syllables),
+                           stress_times_s=np.array(stresses), pause_spans_s=np.array(pauses).reshape(-1, 2))
+
+
+def write_speech_example(path: str | Path, sr: int = 22050) -> Path:
+    """Write the bundled example speech (`synth_speech`'s default voice; wav, flac or ogg by extension), atomically."""
+    import soundfile as sf
+
+    from a2a_cli.fileio import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        sf.write(tmp, synth_speech(sr=sr).samples, sr, format=(path.suffix.lstrip(".") or "wav").upper())
+    return path
