@@ -23,8 +23,9 @@ from typing import Any
 
 from a2a_cli.errors import InputError
 from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
-from a2a_cli.style_names import STYLE_CHOICES, STYLE_NAMES
-from a2a_cli.tasks import DANCE, TASKS
+from a2a_cli.style_names import GESTURE_STYLES, STYLE_CHOICES, STYLE_NAMES
+from a2a_cli.tasks import AUTO as AUTO_TASK
+from a2a_cli.tasks import DANCE, TASK_CHOICES, TASKS
 
 __all__ = [
     "APP_NAME", "CONFIG_FILE_NAME", "ENV_PREFIX", "KEYS", "Key", "PRECISIONS", "RETIRED_KEYS", "SCHEMA", "Settings",
@@ -68,10 +69,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "cache": Key(bool, True, "Cache audio features by the audio's sha256, so a second run skips the analysis."),
     },
     "generate": {
-        "model": Key(str, "choreo", "Generator to use (`choreo` needs no weights and no GPU)."),
+        "task": Key(str, AUTO_TASK, "What to make of the audio: auto (speech is gestured to, music danced to), dance or gesture.",
+                    choices=TASK_CHOICES),
+        "model": Key(str, "choreo", "Dance generator to use (`choreo` needs no weights and no GPU)."),
+        "gesture_model": Key(str, "orator", "Gesture generator for speech (`orator` needs no weights and no GPU)."),
         "seed": Key(int, 0, "Random seed: same audio, seed and model give the same motion.", min=0, max=2**32 - 1),
-        "style": Key(str, "auto", 'Dance style of `choreo`: "auto" reads it from the music, or one of its styles '
-                     f"({', '.join(STYLE_NAMES)}).", choices=STYLE_CHOICES),
+        "style": Key(str, "auto", '"auto" reads the style from the audio; or a dance style of `choreo` '
+                     f"({', '.join(STYLE_NAMES)}) or a gesture style of `orator` ({', '.join(GESTURE_STYLES)}).",
+                     choices=(*STYLE_CHOICES, *GESTURE_STYLES)),
         "library": Key(str, "", 'Motion library of the `library` model: a folder of real dance (AIST++ .pkl, AMASS .npz, BVH, '
                        'a2a .npy/.npz; indexed once, cached beside it) or an index .npz; "" means the shipped one (CMU salsa).'),
         "formats": Key(list, ["npy"], f"Motion files to write, any of {', '.join(MOTION_FORMATS)}.", choices=MOTION_FORMATS),
@@ -100,8 +105,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "miner": {
         "tasks": Key(list, [DANCE], "Tasks this miner serves (validators send it only these): dance with generate.model "
-                     "(--model), gesture with miner.gesture_model.", choices=TASKS),
-        "gesture_model": Key(str, "orator", "Gesture generator served when tasks include gesture."),
+                     "(--model), gesture with generate.gesture_model.", choices=TASKS),
         "host": Key(str, "", 'Address the miner\'s HTTP server binds to; "" means 127.0.0.1 on sim and local, 0.0.0.0 otherwise.'),
         "port": Key(int, 8091, "Port the miner serves on (0: any free port).", min=0, max=65535),
         "max_concurrency": Key(int, 2, "Requests generated at the same time.", min=1, max=1024),

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from a2a_cli.cli import common
-from a2a_cli.style_names import STYLE_NAMES
+from a2a_cli.errors import InputError
+from a2a_cli.style_names import AUTO, GESTURE_STYLES, STYLE_NAMES
+from a2a_cli.tasks import DANCE, GESTURE, TASKS
 
 if TYPE_CHECKING:
     from a2a_cli.motion import Motion
 
-__all__ = ["Job", "generate", "plan_outputs", "richest"]
+__all__ = ["PREVIEW_FRAMING", "Job", "Makers", "generate", "plan_outputs", "richest"]
 
 
 def generate(
@@ -22,9 +24,10 @@ def generate(
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Folder for the motion files, or for one song the file itself (dance.npz) (default: beside each audio file)."),
     formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help=f"{common.MOTION_FORMAT_WORDS}; repeat for several (default npy)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: choreo (default: no weights, no GPU), library (real human motion joined to the song: no GPU) or edge (EDGE's diffusion model: torch and weights)."),
+    task: Optional[str] = typer.Option(None, "--task", help="What to make: auto (default: read from each file: music is danced to, speech gestured to), dance or gesture."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: choreo (default dancer: no weights, no GPU), library (real human motion joined to the song: no GPU), edge (EDGE's diffusion model: torch and weights), or orator (default for speech: co-speech gestures, no weights)."),
     library: Optional[Path] = typer.Option(None, "--library", help="Motion library of --model library: a folder of real dance (AIST++ .pkl, AMASS .npz, BVH, .npy/.npz; indexed once) or an index .npz (default: the shipped CMU salsa)."),
-    style: Optional[str] = typer.Option(None, "--style", help=f"choreo's dance style: auto (read from the music: tempo, energy, percussiveness, brightness, mode, swing) or {', '.join(STYLE_NAMES)}."),
+    style: Optional[str] = typer.Option(None, "--style", help=f"auto (read from the audio), a dance style of choreo ({', '.join(STYLE_NAMES)}: else read from tempo, energy, percussiveness, brightness, mode, swing) or a gesture style of orator ({', '.join(GESTURE_STYLES)}: else read from the voice's energy and pitch range)."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint for a learned model (edge: EDGE's .pt layout or .safetensors; default: the downloaded one)."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, max=1000, help="Diffusion sampling steps of a learned model (edge: 50)."),
     guidance: Optional[float] = typer.Option(None, "--guidance", min=0.0, max=100.0, help="Classifier-free guidance weight of a learned model (edge: 2)."),
@@ -36,7 +39,7 @@ def generate(
     force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
     json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
-    """Generate a dance for each song: SMPL motion at 30 fps, scored by the validator's judge.
+    """Generate a dance for each song, or co-speech gestures for each voice: SMPL motion at 30 fps, scored by the validator's judge.
 
     Examples:
 
@@ -56,11 +59,13 @@ def generate(
       [bold]a2a generate song.mp3 --model edge --weights checkpoint.pt --steps 10[/bold]  (EDGE; fewer steps: faster)
 
       [bold]a2a generate song.mp3 --model edge --precision bf16[/bold]  (EDGE in bfloat16: about 2x faster, other numbers)
-    """
-    from a2a_cli.errors import InputError
 
+      [bold]a2a generate talk.wav --preview talk.mp4[/bold]  (speech: a standing speaker gestures to it)
+
+      [bold]a2a generate talk.wav --style animated[/bold]  (livelier gestures than the voice suggests)
+    """
     cfg = common.settings(flag_names={"generate.formats": "--format", "generate.out_dir": "--out"}, **{
-        "generate.model": model, "generate.seed": seed, "generate.style": style, "generate.formats": formats or None,
+        "generate.task": task, "generate.model": model, "generate.seed": seed, "generate.style": style, "generate.formats": formats or None,
         "generate.library": None if library is None else str(library),
         "generate.out_dir": None if out is None else str(out),
         "generate.weights": None if weights is None else str(weights), "generate.steps": steps,
@@ -68,7 +73,7 @@ def generate(
     })
     fmts = _formats(cfg.get("generate.formats"))
 
-    generator = _generator(cfg)  # what the user asked for is checked before the files
+    makers = Makers(cfg)  # what the user asked for is checked before the files
     songs = common.files_in(audio, common.AUDIO_SUFFIXES, "audio")
     if preview is not None:
         from a2a_cli.render import FORMATS as PREVIEW_FORMATS
@@ -91,19 +96,19 @@ def generate(
         fmts = [fmt]
     jobs, skipped = plan_outputs(songs, out_path, fmts, force)
     _note_kept(jobs, skipped, len(songs))
-    done, failed = _run(jobs, generator, cfg, start, duration, carry_on=len(songs) > 1)
+    done, failed = _run(jobs, makers, cfg, start, duration, carry_on=len(songs) > 1)
     results = [result for result, _ in done]
     if preview is not None:  # one song: its own bar of frames and time left, as `a2a render` shows
         from a2a_cli.cli.render import write_preview
 
         if done:
-            motion = done[0][1]
+            motion, made = done[0][1], results[0]["task"]
             results[0]["outputs"].append(str(preview))
         else:  # the song was skipped: the preview shows the dance kept
             from a2a_cli.motion.formats import load_motion
 
-            motion = load_motion(richest(skipped[0][1]))
-        write_preview(motion, preview, audio_path=songs[0], start_s=start or 0.0)
+            motion, made = load_motion(richest(skipped[0][1])), makers.task_of(songs[0], start, duration)[0]
+        write_preview(motion, preview, audio_path=songs[0], start_s=start or 0.0, framing=PREVIEW_FRAMING[made])
     _report(results, failed, [str(path) for _, existing in skipped for path in existing], json_output)
     if failed:
         from rich.markup import escape
@@ -134,7 +139,7 @@ def plan_outputs(songs: list[Path], out: Path | None, fmts: list[str], force: bo
     motion file itself."""
     import os
 
-    from a2a_cli.errors import InputError, WorkError
+    from a2a_cli.errors import WorkError
 
     jobs: list[Job] = []
     skipped: list[tuple[Path, list[Path]]] = []
@@ -187,8 +192,6 @@ def _check_out_suffix(out: Path | None) -> None:
     """-o is a folder or a motion file: a name with another suffix (song.wav, clip.mp4) is a mistake,
     not a folder to make, unless such a folder already exists."""
     from a2a_cli.config import KEYS
-    from a2a_cli.errors import InputError
-
     choices = KEYS["generate.formats"].choices
     if out is not None and out.suffix and out.suffix.lower()[1:] not in choices and not out.is_dir():
         raise InputError(f"-o {out}: {out.suffix} is not a motion format ({', '.join(choices)}); "
@@ -206,15 +209,13 @@ def _names_a_motion_file(out: Path | None) -> bool:
 def _formats(values: list[str]) -> list[str]:
     """Each format once, in the order given; the settings schema has already refused any but its choices."""
     from a2a_cli.config import KEYS
-    from a2a_cli.errors import InputError
-
     fmts = list(dict.fromkeys(values))
     if not fmts:  # `formats = []` in a config file, or an empty A2A_GENERATE_FORMATS
         raise InputError(f"no motion format given; choose from {', '.join(KEYS['generate.formats'].choices)}")
     return fmts
 
 
-def _run(jobs: list[Job], generator, cfg, start: float | None, duration: float | None, *, carry_on: bool
+def _run(jobs: list[Job], makers: Makers, cfg, start: float | None, duration: float | None, *, carry_on: bool
          ) -> tuple[list[tuple[dict, Motion]], list[dict]]:
     """Dance (or read the dance kept), write and score each job: ((the result's summary, the motion)
     per job done, the failures). With `carry_on` a song that fails (bad audio, a write that cannot
@@ -227,7 +228,7 @@ def _run(jobs: list[Job], generator, cfg, start: float | None, duration: float |
         for done, job in enumerate(jobs):
             bar.update(description=f"dancing to {job.song.name}", completed=done)
             try:
-                results.append(_dance(job, generator, cfg, start, duration, bar))
+                results.append(_dance(job, makers, cfg, start, duration, bar))
             except A2AError as e:
                 if not carry_on:
                     raise
@@ -235,19 +236,20 @@ def _run(jobs: list[Job], generator, cfg, start: float | None, duration: float |
     return results, failures
 
 
-def _dance(job: Job, generator, cfg, start: float | None, duration: float | None, bar) -> tuple[dict, Motion]:
-    """One job: its dance (generated, or read from the files kept), its missing outputs written,
-    its score; (the result's summary, the motion)."""
+def _dance(job: Job, makers: Makers, cfg, start: float | None, duration: float | None, bar) -> tuple[dict, Motion]:
+    """One job: its motion (a dance to music or gestures to speech: generated, or read from the files
+    kept), its missing outputs written, its score by the task's judge; (the result's summary, the motion)."""
     import time
 
-    from a2a_cli.audio import analyze
     from a2a_cli.cli.score import unjudged
+    from a2a_cli.cli.task_choice import read_for_task
     from a2a_cli.motion.formats import load_motion, save_motion
-    from a2a_cli.scoring import score_motion
 
     seed = int(cfg.get("generate.seed"))
     began = time.perf_counter()
-    analysis = analyze(job.song, start_s=start, duration_s=duration, cache_dir=cfg.audio_cache_dir)
+    task, reading = makers.task_of(job.song, start, duration)
+    generator = makers.generator(task)
+    analysis = read_for_task(task, job.song, start, duration, cfg.audio_cache_dir)
     if job.kept:
         motion = load_motion(richest(job.kept))
     else:
@@ -255,16 +257,25 @@ def _dance(job: Job, generator, cfg, start: float | None, duration: float | None
     took = time.perf_counter() - began
     for path in job.outputs:
         save_motion(motion, path)
-    report = score_motion(motion, analysis)
+    if task == GESTURE:
+        from a2a_cli.scoring.gesture import score_gesture
+
+        report, notes = score_gesture(motion, analysis), []
+    else:
+        from a2a_cli.scoring import score_motion
+
+        report = score_motion(motion, analysis)
+        notes = unjudged(report, analysis)
     meta = motion.meta
     return {
-        "audio": str(job.song), "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
+        "audio": str(job.song), "task": task, "task_reading": reading,
+        "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
         "model": meta.get("model") if job.kept else generator.name,  # a kept .npy or .bvh does not say
         "seed": meta.get("seed") if job.kept else seed, "style": meta.get("style"),
         "style_chosen_by": meta.get("style_chosen_by"), "style_fit": meta.get("style_fit"), "music": meta.get("music"),
         "validator_score": round(float(report.validator_score), 4), "judge_version": report.judge_version,
         "passed": report.passed, "failed_gates": [gate.name for gate in report.failed_gates], "reasons": report.reasons,
-        "notes": unjudged(report, analysis),
+        "notes": notes,
         "bas": _finite_or_none(report.metrics.get("bas")), "pfc": _finite_or_none(report.metrics.get("pfc")),
         "generate_s": round(took, 3), "outputs": [str(p) for p in job.outputs],
         "kept": [str(p) for p in job.kept], "made_from": str(richest(job.kept)) if job.kept else None,
@@ -275,22 +286,57 @@ def _dance(job: Job, generator, cfg, start: float | None, duration: float | None
 _LEARNED_MODEL_KEYS = ("generate.weights", "generate.steps", "generate.guidance", "generate.device", "generate.precision")
 
 
-def _generator(cfg):
-    """The generator of `generate.model` with its options from the settings `cfg`, dancing in
-    `generate.style` where it has styles ("auto" suits any model). A flag the model cannot use
-    (--style for edge, --weights or --steps for choreo, --library for all but library) is an error,
-    not silently ignored."""
-    from a2a_cli.errors import InputError
+# The preview's camera for each task: the whole dancer, or a speaker's upper body.
+PREVIEW_FRAMING = {DANCE: "full", GESTURE: "upper"}
+
+
+class Makers:
+    """The generators of a run, one per task it may meet, built and checked from the settings `cfg`
+    before any file is read: `generate.model` makes its own task (a dance model: choreo, library,
+    edge; a gesture model: orator), `generate.gesture_model` gestures when the dance model is asked
+    for speech. The task of each file: `generate.task`, else that of a `--model` flag, else read from
+    the file (auto). A flag a model cannot use (--style of another task's styles, --weights for
+    choreo, --library for all but library) is an error, not silently ignored."""
+
+    def __init__(self, cfg):
+        from a2a_cli.generation import DEFAULT_MODEL
+        from a2a_cli.generation.base import available_generators, generator_task
+
+        model = cfg.get("generate.model")
+        model_task = generator_task(model)
+        requested = cfg.get("generate.task")
+        if requested != AUTO and cfg.source("generate.model").startswith("flag ") and model_task != requested:
+            raise InputError(f"--model {model} makes {model_task}, not {requested}; leave --model out or name a {requested} model")
+        if requested == AUTO and cfg.source("generate.model").startswith("flag "):
+            requested = model_task  # `--model orator` on any audio: gestures
+        self.requested = requested
+        names = {DANCE: DEFAULT_MODEL, GESTURE: cfg.get("generate.gesture_model"), model_task: model}
+        if generator_task(names[GESTURE]) != GESTURE:
+            raise InputError(f"generate.gesture_model {names[GESTURE]!r} is not a gesture model; "
+                             f"gesture models: {', '.join(available_generators(GESTURE))}")
+        tasks = TASKS if requested == AUTO else (requested,)
+        self._generators = {task: _generator(cfg, names[task]) for task in tasks}
+        _check_style(cfg.get("generate.style"), self._generators)
+        if "library" not in (names[task] for task in tasks) and cfg.source("generate.library").startswith("flag "):
+            raise InputError(f"--library is an option of --model library; model {model!r} dances without a motion library")
+
+    def task_of(self, audio: Path, start: float | None, duration: float | None) -> tuple[str, dict | None]:
+        """(task, the reading of the file or None when the task was given) for `audio`'s cut."""
+        from a2a_cli.cli.task_choice import choose_task
+
+        return choose_task(self.requested, audio, start, duration)
+
+    def generator(self, task: str):
+        """The generator for `task`."""
+        return self._generators[task]
+
+
+def _generator(cfg, model: str):
+    """The generator `model` with its options from the settings `cfg`; a learned model's flag given
+    to a model without weights is an error."""
     from a2a_cli.generation import get_generator
 
-    model, style = cfg.get("generate.model"), cfg.get("generate.style")
     generator = get_generator(model, cfg)
-    if hasattr(generator, "use_style"):
-        generator.use_style(style)
-    elif style != "auto":
-        raise InputError(f"--style is a choreo option; model {model!r} has no styles")
-    if model != "library" and cfg.source("generate.library").startswith("flag "):
-        raise InputError(f"--library is an option of --model library; model {model!r} dances without a motion library")
     if not hasattr(generator, "weights"):
         flags = [cfg.source(key).removeprefix("flag ") for key in _LEARNED_MODEL_KEYS if cfg.source(key).startswith("flag ")]
         if flags:
@@ -299,10 +345,33 @@ def _generator(cfg):
     return generator
 
 
-def _music_reading(music: dict | None) -> str:
-    """What the style was read from, in a few words (the JSON output has every figure)."""
+def _check_style(style: str, generators: dict) -> None:
+    """Give `style` to the generator of its task ("auto" to each that has styles); an error when
+    that generator has no styles or the run makes no motion of that task."""
+    if style == AUTO:
+        for generator in generators.values():
+            if hasattr(generator, "use_style"):
+                generator.use_style(style)
+        return
+    task = GESTURE if style in GESTURE_STYLES else DANCE
+    generator = generators.get(task)
+    if generator is None:
+        raise InputError(f"--style {style} is a {task} style, and this run makes {', '.join(generators)} only")
+    if not hasattr(generator, "use_style"):
+        raise InputError(f"--style is an option of choreo and orator; model {generator.name!r} has no styles")
+    generator.use_style(style)
+
+
+def _reading_words(result: dict) -> str:
+    """What the style was read from, in a few words (the JSON output has every figure): the music's
+    tempo and character, or that the audio is speech (with the task reading's confidence)."""
+    reading = result.get("task_reading")
+    sure = f" ({reading['confidence']:.0%} sure)" if reading else ""
+    if result["task"] == GESTURE:
+        return f"speech{sure}"
+    music = result.get("music")
     if not music:
-        return "-"
+        return f"music{sure}" if reading else "-"
     tempo = f"{music['tempo_bpm']:.0f} BPM" if music["tempo_bpm"] > 0 else "no steady beat"  # a clip too short to find one
     words = [tempo, "major" if music["major"] >= 0.5 else "minor"]
     words += [word for key, word in (("swing", "swung"), ("percussiveness", "percussive")) if music[key] >= 0.5]
@@ -349,7 +418,7 @@ def _report(results: list[dict], failed: list[dict], kept: list[str], as_json: b
         table.add_column(column, justify=justify, overflow="fold", no_wrap=not wraps)
     for r in results:
         score = f"{r['validator_score']:.2f}" + ("" if r["passed"] else f"\n[red]failed: {escape(', '.join(r['failed_gates']))}[/red]")
-        style = "-" if r["style"] is None else f"{r['style']}\n[dim]{escape(_music_reading(r['music']))}[/dim]"
+        style = "-" if r["style"] is None else f"{r['style']}\n[dim]{escape(_reading_words(r))}[/dim]"
         table.add_row(escape(Path(r["audio"]).name), f"{r['duration_s']:.1f} s\n{r['frames']} fr", style, score,
                       *(common.number(r[m]) for m in ("bas", "pfc")),
                       escape("\n".join(Path(path).name if shared is not None else path for path in r["outputs"])))

@@ -14,7 +14,7 @@ from a2a_cli.tasks import DANCE, GESTURE, TASKS
 __all__ = ["mine"]
 
 # The setting that names the model served for each task (`--model` sets dance's, as for `a2a generate`).
-MODEL_SETTINGS = {DANCE: "generate.model", GESTURE: "miner.gesture_model"}
+MODEL_SETTINGS = {DANCE: "generate.model", GESTURE: "generate.gesture_model"}
 
 
 def mine(
@@ -25,7 +25,7 @@ def mine(
     wallet_path: Optional[Path] = typer.Option(None, "--wallet-path", help="Folder holding the wallets."),
     tasks: Optional[list[str]] = typer.Option(None, "--task", help="Task to serve: dance or gesture; repeat for both (default: miner.tasks, dance)."),
     model: Optional[str] = typer.Option(None, "--model", help="Dance generator to serve: choreo, library or edge (default: generate.model)."),
-    gesture_model: Optional[str] = typer.Option(None, "--gesture-model", help="Gesture generator to serve with --task gesture (default: miner.gesture_model)."),
+    gesture_model: Optional[str] = typer.Option(None, "--gesture-model", help="Gesture generator to serve with --task gesture (default: generate.gesture_model)."),
     library: Optional[Path] = typer.Option(None, "--library", help="Motion library of the library model: a folder of real dance or an index .npz (default: generate.library, else the shipped one)."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint of a learned model (edge; default: generate.weights, else the downloaded one)."),
     device: Optional[str] = typer.Option(None, "--device", help="Where a learned model runs: cpu or cuda[:N] (default: generate.device)."),
@@ -57,7 +57,7 @@ def mine(
     from a2a_cli.generation.base import generator_task
 
     settings = chain_settings(network, netuid, wallet, hotkey, wallet_path, flag_names={"miner.tasks": "--task"}, **{
-        "miner.tasks": tasks or None, "miner.gesture_model": gesture_model,
+        "miner.tasks": tasks or None, "generate.gesture_model": gesture_model,
         "generate.model": model, "generate.weights": None if weights is None else str(weights), "generate.device": device,
         "generate.library": None if library is None else str(library),
         "miner.host": host, "miner.port": port, "miner.min_stake": min_stake,

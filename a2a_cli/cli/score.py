@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from a2a_cli.cli import common
+from a2a_cli.tasks import AUTO, DANCE, GESTURE, check_task
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,18 +37,27 @@ MEANINGS = {
     "aligned_joint_error_m": "mean joint error to the reference after root/heading alignment (m)",
     "original_subnet_reward": "the original subnet's reward, for comparison only",
     "kinetic_zscore": "RMS z-score of kinetic features vs the reference statistics",
+    "timing": "gesture: strokes land on THIS voice's stressed syllables beyond chance (0-1)",
+    "rest": "gesture: the hands calm down in the voice's pauses (0-1)",
+    "bc_emage": "gesture: beat consistency to the stressed syllables as EMAGE computes it",
+    "bc": "gesture: the judge's beat consistency of the gesturing joints to the stresses",
+    "bc_null": "gesture: the same beat consistency against unrelated voices (chance level)",
+    "l1_diversity": "gesture: L1 diversity of the pose (EMAGE), m",
+    "mean_jerk": "gesture: mean jerk of the upper body (GENEA), m/s^3",
+    "rest_ratio": "gesture: hand speed in pauses / while speaking",
 }
 # --build-reference warns below this many dances: FID's covariances (as wide as the kinetic and the
 # geometric feature sets) are then estimated from far fewer dances than they have entries.
 FEW_REFERENCE_DANCES = 20
 _TABLE_METRICS = ("bas", "beat_precision", "beat_chance", "sync_level", "pfc", "repeat_residual", "travel_m_s",
                   "legs_to_arms", "steps_per_s", "foot_moving", "aligned_joint_error_m", "original_subnet_reward",
-                  "kinetic_zscore")
+                  "kinetic_zscore", "bc_emage", "bc", "bc_null", "l1_diversity", "mean_jerk", "rest_ratio")
 
 
 def score(
     motions: Optional[list[Path]] = typer.Argument(None, help=f"Motion files ({common.MOTION_FORMAT_WORDS}) or folders of them."),
-    audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="The music: one file for all motions, or a folder matched by file stem."),
+    audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="The music (or the speech of gestures): one file for all motions, or a folder matched by file stem."),
+    task: str = typer.Option("auto", "--task", help="Judge as: auto (read from the audio: music judges a dance, speech judges gestures), dance or gesture."),
     reference: Optional[Path] = typer.Option(None, "--reference", help="A reference dance for the same music (similarity, replay check)."),
     reference_stats: Optional[Path] = typer.Option(None, "--reference-stats", help="FID statistics (.npz from --build-reference): FID_k/g, Dist_k/g, realism."),
     build_reference: Optional[Path] = typer.Option(None, "--build-reference", help="Build FID statistics from a folder of real dances (with -o)."),
@@ -75,6 +85,8 @@ def score(
 
       [bold]a2a score clip.npy --audio long.mp3 --start 60 --duration 30[/bold]  (the cut it was danced to)
 
+      [bold]a2a score talk.npy --audio talk.wav[/bold]  (speech: judged as co-speech gesture)
+
       [bold]a2a score --build-reference aist_dances/ -o stats.npz[/bold]
 
       [bold]a2a score out/ --audio songs/ --reference-stats stats.npz[/bold]
@@ -97,7 +109,7 @@ def score(
         raise InputError("--start and --duration cut the music: give it with --audio")
     stats_path = cfg.get("score.reference_stats")
     reports = _score_files(common.files_in(motions, common.MOTION_SUFFIXES, "motion"), audio, reference, Path(stats_path) if stats_path else None,
-                           latency, as_json, cut=(start, duration), cache_dir=cfg.audio_cache_dir)
+                           latency, as_json, cut=(start, duration), cache_dir=cfg.audio_cache_dir, task=check_task(task, allow_auto=True))
     failed = [f"{path.name} ({', '.join(g.name for g in report.failed_gates)})" for path, report in reports if not report.passed]
     if fail_on_gate and failed:
         common.err.print(f"{len(failed)} of {len(reports)} dances failed a gate (--fail-on-gate): {', '.join(failed)}",
@@ -140,40 +152,51 @@ def unjudged(report, analysis) -> list[str]:
 
 
 def _score_files(files, audio_arg, reference_path, stats_path, latency, as_json, *, cut: tuple[float | None, float | None],
-                 cache_dir: Path | None) -> list:
-    """Score each file, print the tables (or the JSON document) and return [(path, ScoreReport)]."""
-    from a2a_cli.audio import analyze
+                 cache_dir: Path | None, task: str = AUTO) -> list:
+    """Score each file, print the tables (or the JSON document) and return [(path, ScoreReport)].
+    `task`: how to judge ("auto": by what each audio file is; without audio, auto judges a dance)."""
+    from a2a_cli.cli.task_choice import choose_task, read_for_task
+    from a2a_cli.errors import InputError
     from a2a_cli.motion.formats import load_motion
     from a2a_cli.scoring import score_motion
     from a2a_cli.scoring.fid import ReferenceStats
+    from a2a_cli.scoring.gesture import score_gesture
 
     reference = load_motion(reference_path) if reference_path is not None else None
     stats = ReferenceStats.load(stats_path) if stats_path is not None else None
-    analyses: dict[Path, object] = {}
+    readings: dict[Path, tuple[str, dict | None, object]] = {}  # audio -> (task, task reading, analysis)
     results = []
     with common.ProgressBar("scoring", total=len(files), quiet=len(files) <= 3) as bar:
         for path in files:
             motion = load_motion(path)
             song = audio_for(path, audio_arg)
-            if song is not None and song not in analyses:
-                analyses[song] = analyze(song, start_s=cut[0], duration_s=cut[1], cache_dir=cache_dir)
-            report = score_motion(motion, analyses.get(song), reference=reference, reference_stats=stats, latency_s=latency)
-            results.append((path, song, motion, report, unjudged(report, analyses.get(song))))
+            if song is not None and song not in readings:
+                judged_as, reading = choose_task(task, song, *cut)
+                readings[song] = (judged_as, reading, read_for_task(judged_as, song, *cut, cache_dir))
+            judged_as, reading, analysis = readings.get(song, (DANCE if task == AUTO else task, None, None))
+            if judged_as == GESTURE:
+                if reference is not None or stats is not None:
+                    raise InputError(f"{path.name} is judged as gesture (speech): --reference and --reference-stats are dance options")
+                report, notes = score_gesture(motion, analysis, latency_s=latency), []
+            else:
+                report = score_motion(motion, analysis, reference=reference, reference_stats=stats, latency_s=latency)
+                notes = unjudged(report, analysis)
+            results.append((path, song, motion, report, notes, judged_as, reading))
             bar.advance()
     if audio_arg is None:
         common.err.print("note: no --audio given: judged without music (no sync, no energy, no frame-count check)")
     summary = _summary([result[:4] for result in results], stats)
     if as_json:
         common.print_json({
-            "results": [{"motion": p, "audio": s, "frames": m.n_frames, "fps": m.fps, **r.to_dict(), "notes": notes}
-                        for p, s, m, r, notes in results],
+            "results": [{"motion": p, "audio": s, "task": t, "task_reading": reading, "frames": m.n_frames, "fps": m.fps,
+                         **r.to_dict(), "notes": notes} for p, s, m, r, notes, t, reading in results],
             "summary": summary,
         })
     else:
-        for path, song, motion, report, notes in results:
-            common.out.print(_file_table(path, song, motion, report, notes))
+        for path, song, motion, report, notes, judged_as, _ in results:
+            common.out.print(_file_table(path, song, motion, report, notes, judged_as))
         common.out.print(_summary_table(summary))
-    return [(path, report) for path, _, _, report, _ in results]
+    return [(path, report) for path, _, _, report, *_ in results]
 
 
 def _summary(results, stats) -> dict:
@@ -205,12 +228,13 @@ def _mean(values) -> float | None:
     return float(sum(present) / len(present)) if present else None
 
 
-def _file_table(path, song, motion, report, notes: list[str]):
+def _file_table(path, song, motion, report, notes: list[str], task: str = DANCE):
     from rich.markup import escape
     from rich.table import Table
 
     verdict = "[green]gates passed[/green]" if report.passed else "[red]failed: " + ", ".join(g.name for g in report.failed_gates) + "[/red]"
-    music = f", music {escape(song.name)}" if song is not None else ", no music"
+    music = (f", {'speech' if task == GESTURE else 'music'} {escape(song.name)}" if song is not None
+             else ", no audio" if task == GESTURE else ", no music")
     table = Table(title=f"{escape(str(path))}: {motion.n_frames} frames at {motion.fps:g} fps{music} — {verdict} "
                         f"(judge {report.judge_version})", title_justify="left")
     table.add_column("metric")

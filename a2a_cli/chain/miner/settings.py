@@ -47,7 +47,6 @@ class MinerSettings:
     meaning and units), plus `motion_encoding`, which tests and benchmarks tune."""
 
     tasks: tuple[str, ...] = tuple(_DEFAULT["tasks"])  # what `a2a mine` serves (a2a_cli.tasks)
-    gesture_model: str = _DEFAULT["gesture_model"]  # its gesture generator, when tasks include gesture
     host: str = _DEFAULT["host"]
     port: int = _DEFAULT["port"]
     max_concurrency: int = _DEFAULT["max_concurrency"]
