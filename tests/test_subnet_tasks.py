@@ -469,3 +469,37 @@ def test_a_task_whose_prompt_cannot_be_read_is_left_out_of_the_step_alone(tmp_pa
         only_gesture = ValidatorSettings(timeout_s=3.0, task_shares={"dance": 0.0, "gesture": 1.0})
         asyncio.run(Validator(chain=chain, wallet=wallet, prompts=TwoTasks(), state_path=tmp_path / "g.json",
                               settings=only_gesture).step())
+
+
+def test_the_validator_judges_a_prompts_answers_as_one_batch_and_isolates_an_answer_that_trips_the_judge(monkeypatch):
+    """The answers to one prompt go to the task's judge together (score_motions: the same numbers as
+    one at a time); should the batch raise, each answer is judged alone, so only the answer that
+    trips the judge scores 0 ("scoring failed") and the others keep their scores."""
+    from a2a_cli.audio import analyze
+    from a2a_cli.generation import get_generator
+    from a2a_cli.scoring import score_motion
+
+    song = analyze(synth_song(120.0, 6.0, SR, seed=4), SR)
+    choreo = get_generator("choreo")
+    dances = [choreo.generate(song, 6.0, seed) for seed in range(3)]
+    pending = [(i, dance, 0.5 + i, f"model-{i}") for i, dance in enumerate(dances)]
+    batches = []
+    kind = tasks_service.TASK_KINDS["dance"]
+
+    def judge(motions, analysis, reference, latencies):
+        batches.append(len(motions))
+        if any(m is dances[1] for m in motions):
+            raise FloatingPointError("a hostile answer")
+        return kind.judge(motions, analysis, reference, latencies)
+
+    monkeypatch.setitem(tasks_service.TASK_KINDS, "dance", dataclasses.replace(kind, judge=judge))
+    verdicts = Validator._score("dance", pending[::2], song, None)  # the good answers: one batch
+    assert batches == [2]
+    for i in (0, 2):
+        expected = score_motion(dances[i], song, latency_s=0.5 + i)
+        assert verdicts[i].score == pytest.approx(expected.validator_score, abs=1e-12) and verdicts[i].model == f"model-{i}"
+    batches.clear()
+    verdicts = Validator._score("dance", pending, song, None)
+    assert batches == [3, 1, 1, 1]  # the batch failed: each alone
+    assert verdicts[1].score == 0.0 and verdicts[1].reason == "scoring failed: FloatingPointError"
+    assert verdicts[0].score > 0.0 and verdicts[2].score > 0.0

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from a2a_cli.motion import Motion
     from a2a_cli.scoring.composite import ScoreReport
 
-__all__ = ["SYNTHETIC_SR", "TASK_KINDS", "TaskKind", "analyse_prompt", "judge_answer", "styles_vary", "synthetic_audio"]
+__all__ = ["SYNTHETIC_SR", "TASK_KINDS", "TaskKind", "analyse_prompt", "judge_answers", "styles_vary", "synthetic_audio"]
 
 SYNTHETIC_SR = 22050  # the sample rate of a validator's synthetic prompts, in Hz
 
@@ -40,15 +40,16 @@ class TaskKind:
 
     analyse: (mono float32 samples (n,), sample rate in Hz) -> the audio's reading for that task's
         generators and judge (AudioAnalysis for dance, SpeechAnalysis for gesture).
-    judge: (answer Motion, the prompt's reading, reference Motion or None, latency in s or None)
-        -> ScoreReport (validator_score in [0, 1], reasons, style).
+    judge: (answer Motions to one prompt, the prompt's reading, reference Motion or None, each
+        answer's latency in s or None) -> a ScoreReport per answer (validator_score in [0, 1], reasons,
+        style), judged as one batch.
     synthesise: (seconds, seed) -> (mono float32 samples, sample rate in Hz): prompt audio made up
         on the spot (a validator on this machine's chains without a library).
     styles_vary: the judge's ScoreReport.style is a dance style the variety factor can read.
     """
 
     analyse: Callable[[np.ndarray, int], Any]
-    judge: Callable[[Motion, Any, Motion | None, float | None], ScoreReport]
+    judge: Callable[[list[Motion], Any, Motion | None, list[float | None]], list[ScoreReport]]
     synthesise: Callable[[float, int], tuple[np.ndarray, int]]
     styles_vary: bool
 
@@ -65,16 +66,16 @@ def _analyse_speech(samples: np.ndarray, sr: int) -> Any:
     return analyze_speech(samples, sr)
 
 
-def _judge_dance(motion: Motion, analysis: Any, reference: Motion | None, latency_s: float | None) -> ScoreReport:
-    from a2a_cli.scoring import score_motion
+def _judge_dance(motions: list[Motion], analysis: Any, reference: Motion | None, latencies: list[float | None]) -> list[ScoreReport]:
+    from a2a_cli.scoring import score_motions
 
-    return score_motion(motion, analysis, reference=reference, latency_s=latency_s)
+    return score_motions(motions, analysis, reference=reference, latency_s=latencies)
 
 
-def _judge_gesture(motion: Motion, analysis: Any, reference: Motion | None, latency_s: float | None) -> ScoreReport:
+def _judge_gesture(motions: list[Motion], analysis: Any, reference: Motion | None, latencies: list[float | None]) -> list[ScoreReport]:
     from a2a_cli.scoring.gesture import score_gestures
 
-    return score_gestures([motion], analysis, latency_s=latency_s)[0]  # it compares no reference
+    return score_gestures(motions, analysis, latency_s=latencies)  # it compares no reference
 
 
 def _synthetic_music(seconds: float, seed: int) -> tuple[np.ndarray, int]:
@@ -102,12 +103,12 @@ def analyse_prompt(task: str, samples: np.ndarray, sr: int) -> Any:
     return TASK_KINDS[check_task(task)].analyse(samples, sr)
 
 
-def judge_answer(task: str, motion: Motion, analysis: Any, *, reference: Motion | None = None,
-                 latency_s: float | None = None) -> ScoreReport:
-    """The `task` judge's report on `motion`, an answer to a prompt whose reading is `analysis`
-    (`analyse_prompt`); `reference`: the prompt's reference motion or None; `latency_s`: the answer's
-    round trip in seconds, or None."""
-    return TASK_KINDS[check_task(task)].judge(motion, analysis, reference, latency_s)
+def judge_answers(task: str, motions: list[Motion], analysis: Any, *, reference: Motion | None = None,
+                  latencies: list[float | None] | None = None) -> list[ScoreReport]:
+    """The `task` judge's report on each of `motions`, answers to one prompt whose reading is
+    `analysis` (`analyse_prompt`), judged as one batch; `reference`: the prompt's reference motion or
+    None; `latencies`: each answer's round trip in seconds (or None), None for none at all."""
+    return TASK_KINDS[check_task(task)].judge(list(motions), analysis, reference, latencies or [None] * len(motions))
 
 
 def synthetic_audio(task: str, seconds: float, seed: int) -> tuple[np.ndarray, int]:

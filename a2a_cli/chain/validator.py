@@ -419,6 +419,7 @@ class Validator:
         judged_uids: list[int] = []
         judged_features = CopyIndex(len(replies))  # their copy_features, in the same order
         cap = response_cap(request.duration_s)
+        pending: list[tuple[int, Any, float, str]] = []  # (reply index, motion, latency in s, model) of the answers to judge
         for index in sorted(range(len(replies)), key=lambda i: replies[i].arrived):
             reply = replies[index]
             if reply.body is None:
@@ -445,20 +446,36 @@ class Validator:
             elif replayed:
                 verdicts[index] = Verdict(0.0, "repeats an answer to an earlier prompt", model)
             else:
-                verdicts[index] = self._score(request.task, motion, analysis, reference, reply.latency_s, model)
+                pending.append((index, motion, reply.latency_s, model))
+        verdicts.update(self._score(request.task, pending, analysis, reference))
         self._recent = np.concatenate([self._recent, judged[: len(judged_uids)]])[-self.settings.history_answers :]
         return [verdicts[i] for i in range(len(replies))]
 
     @staticmethod
-    def _score(task: str, motion: Any, analysis: Any, reference: Any, latency_s: float, model: str) -> Verdict:
-        from a2a_cli.chain.tasks_service import judge_answer, styles_vary
+    def _score(task: str, pending: list[tuple[int, Any, float, str]], analysis: Any, reference: Any) -> dict[int, Verdict]:
+        """{reply index: Verdict} of the answers in `pending` ((reply index, motion, latency in s, the
+        miner's model name) each), judged as one batch by `task`'s judge (the same numbers as one at a
+        time); should the batch fail, each answer is judged alone so that one answer's failure is its own."""
+        from a2a_cli.chain.tasks_service import judge_answers, styles_vary
 
-        try:
-            report = judge_answer(task, motion, analysis, reference=reference, latency_s=latency_s)
+        def verdict(report, model: str) -> Verdict:
             style = report.style.tolist() if styles_vary(task) and report.passed and report.style is not None else None
-        except Exception as e:  # the judge must not fall over on one answer; it scores 0 and says why
-            return Verdict(0.0, f"scoring failed: {type(e).__name__}", model)
-        return Verdict(report.validator_score, "; ".join(report.reasons) or "ok", model, style)
+            return Verdict(report.validator_score, "; ".join(report.reasons) or "ok", model, style)
+
+        if not pending:
+            return {}
+        try:
+            reports = judge_answers(task, [p[1] for p in pending], analysis, reference=reference, latencies=[p[2] for p in pending])
+            return {index: verdict(report, model) for (index, _, _, model), report in zip(pending, reports)}
+        except Exception:  # noqa: BLE001 - some answer trips the judge: find which, alone
+            pass
+        verdicts = {}
+        for index, motion, latency, model in pending:
+            try:
+                verdicts[index] = verdict(judge_answers(task, [motion], analysis, reference=reference, latencies=[latency])[0], model)
+            except Exception as e:  # the judge must not fall over on one answer; it scores 0 and says why
+                verdicts[index] = Verdict(0.0, f"scoring failed: {type(e).__name__}", model)
+        return verdicts
 
     # --- weights ---------------------------------------------------------------------------------
 

@@ -279,7 +279,13 @@ def _detail(name: str, metrics: dict) -> str:
     return _LOW_MEANING[name]
 
 
-def score_gestures(motions: Sequence[Motion], speech: SpeechAnalysis | None = None, **kwargs) -> list[ScoreReport]:
-    """Score many answers to one voice (keyword arguments as `score_gesture`); the validity metrics
-    of equal-length clips at the judge's rate run as one batch."""
-    return [score_gesture(m, speech, validity=v, **kwargs) for m, v in zip(motions, batch_validity_values(motions))]
+def score_gestures(motions: Sequence[Motion], speech: SpeechAnalysis | None = None, *,
+                   latency_s: float | Sequence[float | None] | None = None) -> list[ScoreReport]:
+    """Score many answers to one voice: one report per motion, as `score_gesture` gives each;
+    `latency_s` one latency for all or one (or None) per motion. The validity metrics of
+    equal-length clips at the judge's rate run as one batch."""
+    latencies = list(latency_s) if isinstance(latency_s, (Sequence, np.ndarray)) else [latency_s] * len(motions)
+    if len(latencies) != len(motions):
+        raise ValueError(f"{len(latencies)} latencies for {len(motions)} motions")
+    return [score_gesture(m, speech, latency_s=latency, validity=v)
+            for m, latency, v in zip(motions, latencies, batch_validity_values(motions))]
