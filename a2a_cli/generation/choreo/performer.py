@@ -23,13 +23,13 @@ from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
 
 __all__ = [
     "ACCENT", "ATTITUDE_DEG", "CHANGE_PER_BEAT", "EASE_ORDER", "MAX_DIP_M", "MAX_PUMP", "MAX_PUMP_RATE",
-    "MAX_STANCE_M", "PULSE_ROUNDS", "PUMP", "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE",
+    "MAX_STANCE_M", "DRIFT", "DRIFT_FRAMES", "PULSE_ROUNDS", "PUMP", "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE",
     "TIMING_OVERSAMPLE", "TIMING_SLACK_S", "TIMING_SMOOTHING_BEATS", "VARIATION_DEG", "WEIGHT_ON_STEP",
     "beat_ease", "bump", "perform", "quintic", "yaw_matrix",
 ]
 
-STAND_HEIGHT = 0.925  # pelvis height with soft knees (m); straight legs would give about 0.955
-REACH = 0.97  # planted legs never stretch beyond this fraction of their length
+STAND_HEIGHT = 0.95  # pelvis height standing tall (m): straight legs would give about 0.955, and people straighten theirs
+REACH = 0.995  # planted legs never stretch beyond this fraction of their length
 MAX_DIP_M = 0.2  # the pelvis sinks at most this far below standing (a deep groove, not a squat)
 EASE_ORDER = 6  # speed ~ (u(1-u))^6 within a beat, for the feet (the body's order is the style's sharpness)
 SWING_RISE = 0.2  # fraction of a step's beat spent lifting the foot before it travels (and setting it down)
@@ -38,6 +38,12 @@ MAX_STANCE_M = 0.7  # the feet never land further apart than this
 WEIGHT_ON_STEP = 0.9  # share of the weight a foot takes when it lands a step (the pelvis moves over it)
 ATTITUDE_DEG = 6.0  # how far the torso's beat-to-beat attitude wanders
 VARIATION_DEG = 12.0  # how far each bar's arm carriage (shoulders forward and out) differs from the last
+# The drift: slow, never-repeating wander of the arms, the torso's twist and lean and the hips' swivel
+# (standard deviation per channel, degrees, Euler XYZ), smoothed over DRIFT_FRAMES (Gaussian sigma).
+DRIFT = {"lsh": (14.0, 10.0, 12.0), "rsh": (14.0, 10.0, 12.0), "lel": (0.0, 18.0, 6.0), "rel": (0.0, 18.0, 6.0),
+         "lwr": (10.0, 10.0, 10.0), "rwr": (10.0, 10.0, 10.0), "spine": (3.0, 8.0, 4.0), "neck": (4.0, 8.0, 2.0),
+         "pelvis": (2.0, 10.0, 2.0)}
+DRIFT_FRAMES = 9
 # The pulse: a whole-body pump (knee bob, chest, shoulders, elbows) that tops up each beat's motion
 # until every beat moves about as much as its neighbours. Key offsets per unit, the most units one
 # beat may swing, and how many render-and-measure rounds solve for the swings.
@@ -117,12 +123,13 @@ def perform(music: MusicStructure, placements: list[Placement], n_frames: int, r
     beat = np.clip(np.floor(phase).astype(np.int64), 0, n - 2)
     u = np.clip(phase - beat, 0.0, 1.0)
     order = style.sharpness
-    poses, trans = _render(keys, feet, beat, u, order=order)
+    drift = _drift(n_frames, rng)
+    poses, trans = _render(keys, feet, beat, u, order=order, drift=drift)
     if n_frames > 2:
         keys = keys + _pulse(keys, feet, beat, u, music, poses, trans, order)
         body = _even_timing(keys, feet, music, phase, order)
         body_beat = np.clip(np.floor(body).astype(np.int64), 0, n - 2)
-        poses, trans = _render(keys, feet, body_beat, np.clip(body - body_beat, 0.0, 1.0), (beat, u), order)
+        poses, trans = _render(keys, feet, body_beat, np.clip(body - body_beat, 0.0, 1.0), (beat, u), order, drift)
     return Motion(poses=poses.astype(np.float32), trans=trans.astype(np.float32), fps=FPS)
 
 
@@ -241,8 +248,22 @@ def _pump_offsets(swing: np.ndarray, direction: np.ndarray) -> np.ndarray:
     return offset
 
 
+def _drift(n_frames: int, rng: np.random.Generator) -> np.ndarray:
+    """Pose offsets per frame (T, C, 3) that wander slowly and never repeat: what keeps a person's
+    hands, torso and hips moving between the hits on the beat (smoothed noise, DRIFT_S wide, each
+    channel's standard deviation as in DRIFT)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    drift = np.zeros((n_frames, len(CHANNELS), 3))
+    noise = gaussian_filter1d(rng.standard_normal((n_frames + 4 * DRIFT_FRAMES, len(DRIFT), 3)), DRIFT_FRAMES, axis=0)
+    noise = noise[2 * DRIFT_FRAMES : 2 * DRIFT_FRAMES + n_frames] / (0.5 / np.sqrt(np.pi * DRIFT_FRAMES)) ** 0.5
+    for i, (ch, scale) in enumerate(DRIFT.items()):
+        drift[:, _CH[ch]] = noise[:, i] * scale
+    return drift
+
+
 def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_phase=None,
-            order: float = EASE_ORDER) -> tuple[np.ndarray, np.ndarray]:
+            order: float = EASE_ORDER, drift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Axis-angle poses (T, 24, 3) and root positions (T, 3) for per-beat keys and foot spots.
 
     `foot_phase` (beat, u) times the feet apart from the body (the body may be retimed; steps keep
@@ -269,6 +290,8 @@ def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_
     ankle = np.stack([foot_xz[..., 0], foot_y, foot_xz[..., 1]], axis=-1)  # (T, 2, 3)
 
     pose = eased(keys)  # (T, C, 3) degrees / metres
+    if drift is not None:
+        pose = pose + drift
     heading = np.deg2rad(eased(feet["heading"]))
     root_off = pose[:, _CH["root"]]
     center = eased(feet["support"])  # (T, 2) x, z
