@@ -23,7 +23,7 @@ from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
 
 __all__ = [
     "ACCENT", "ATTITUDE_DEG", "CHANGE_PER_BEAT", "EASE_ORDER", "MAX_DIP_M", "MAX_PUMP", "MAX_PUMP_RATE",
-    "MAX_STANCE_M", "DRIFT", "DRIFT_FRAMES", "PULSE_ROUNDS", "PUMP", "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE",
+    "MAX_STANCE_M", "DRIFT", "DRIFT_FRAMES", "PIVOT_DEG", "PIVOT_PULL", "TIMING_LEAN", "PULSE_ROUNDS", "PUMP", "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE",
     "TIMING_OVERSAMPLE", "TIMING_SLACK_S", "TIMING_SMOOTHING_BEATS", "VARIATION_DEG", "WEIGHT_ON_STEP",
     "beat_ease", "bump", "perform", "quintic", "yaw_matrix",
 ]
@@ -40,10 +40,15 @@ ATTITUDE_DEG = 6.0  # how far the torso's beat-to-beat attitude wanders
 VARIATION_DEG = 12.0  # how far each bar's arm carriage (shoulders forward and out) differs from the last
 # The drift: slow, never-repeating wander of the arms, the torso's twist and lean and the hips' swivel
 # (standard deviation per channel, degrees, Euler XYZ), smoothed over DRIFT_FRAMES (Gaussian sigma).
-DRIFT = {"lsh": (14.0, 10.0, 12.0), "rsh": (14.0, 10.0, 12.0), "lel": (0.0, 18.0, 6.0), "rel": (0.0, 18.0, 6.0),
-         "lwr": (10.0, 10.0, 10.0), "rwr": (10.0, 10.0, 10.0), "spine": (3.0, 8.0, 4.0), "neck": (4.0, 8.0, 2.0),
+DRIFT = {"lsh": (20.0, 14.0, 16.0), "rsh": (20.0, 14.0, 16.0), "lel": (0.0, 24.0, 8.0), "rel": (0.0, 24.0, 8.0),
+         "lwr": (10.0, 10.0, 10.0), "rwr": (10.0, 10.0, 10.0), "spine": (4.0, 10.0, 7.0), "neck": (4.0, 8.0, 3.0),
          "pelvis": (2.0, 10.0, 2.0)}
 DRIFT_FRAMES = 9
+TIMING_LEAN = 0.5  # each beat's ease orders (start, end) are the style's sharpness times exp(+-this)
+# Each step pivots the dancer by up to PIVOT_DEG either way, the pivot so far kept by PIVOT_PULL: the
+# body keeps turning a little, as people's does, and never wanders far from the plan's facing.
+PIVOT_DEG = 25.0
+PIVOT_PULL = 0.6
 # The pulse: a whole-body pump (knee bob, chest, shoulders, elbows) that tops up each beat's motion
 # until every beat moves about as much as its neighbours. Key offsets per unit, the most units one
 # beat may swing, and how many render-and-measure rounds solve for the swings.
@@ -86,16 +91,17 @@ def quintic(u: np.ndarray) -> np.ndarray:
     return u * u * u * (10.0 + u * (-15.0 + 6.0 * u))
 
 
-def beat_ease(u: np.ndarray, order: float = EASE_ORDER) -> np.ndarray:
-    """0 -> 1 over a beat with speed (u(1-u))^order: still around the beat, quick in between.
+def beat_ease(u: np.ndarray, order=EASE_ORDER, late=None) -> np.ndarray:
+    """0 -> 1 over a beat with speed u^order (1-u)^late: still around the beat, quick in between.
 
     A higher order packs the motion into mid-beat (a sharp hit), which deepens the dip of the
     body's speed on the beat that survives the judge's smoothing (1/6 s) at fast tempi; a lower
-    one flows.
+    one flows. `late` (default: `order`) differs from it to move the beat's quickest moment early
+    (late > order) or late. Scalars or arrays shaped like u.
     """
     from scipy.special import betainc
 
-    return betainc(order + 1.0, order + 1.0, u)
+    return betainc(order + 1.0, (order if late is None else late) + 1.0, u)
 
 
 def bump(u: np.ndarray) -> np.ndarray:
@@ -118,11 +124,12 @@ def perform(music: MusicStructure, placements: list[Placement], n_frames: int, r
     n = music.n_beats
     amp = _amplitude(music)
     keys = _pose_keys(placements, amp, n, music.downbeat, rng, style)
-    feet = _simulate_feet(placements, amp, n, style.reach)
+    feet = _simulate_feet(placements, amp, n, style.reach, rng)
     phase = music.beat_phase(np.arange(n_frames) / FPS)
     beat = np.clip(np.floor(phase).astype(np.int64), 0, n - 2)
     u = np.clip(phase - beat, 0.0, 1.0)
-    order = style.sharpness
+    # Each beat's ease leans early or late by its own draw: the body hits every beat, never twice alike.
+    order = style.sharpness * np.exp(rng.uniform(-TIMING_LEAN, TIMING_LEAN, (n, 2)))
     drift = _drift(n_frames, rng)
     poses, trans = _render(keys, feet, beat, u, order=order, drift=drift)
     if n_frames > 2:
@@ -268,10 +275,11 @@ def _render(keys: np.ndarray, feet: dict, beat: np.ndarray, u: np.ndarray, foot_
 
     `foot_phase` (beat, u) times the feet apart from the body (the body may be retimed; steps keep
     the beat's own timing, so a foot is never caught between travelling and landing); `order` is
-    the body's ease order between beats.
+    the body's ease order between beats: a number, or (beats, 2) orders toward each beat's start and
+    end (`beat_ease`); `drift` (T, C, 3) is added to the eased key poses frame by frame.
     """
     n_frames = beat.size
-    ease = beat_ease(u, order)
+    ease = beat_ease(u, order[beat, 0], order[beat, 1]) if np.ndim(order) else beat_ease(u, order)
     foot_beat, foot_u = (beat, u) if foot_phase is None else foot_phase
 
     def eased(track: np.ndarray, ease: np.ndarray = ease, at: np.ndarray = beat) -> np.ndarray:
@@ -380,10 +388,13 @@ def _pose_keys(placements: list[Placement], amp: np.ndarray, n: int, downbeat: i
     return keys * amp[:, None, None]
 
 
-def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: float) -> dict[str, np.ndarray]:
+def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: float,
+                   rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Foot spots per beat. A step lands its foot in the move's floor frame (its distance from home
-    scaled by the beat's amplitude and the style's `reach`); the other foot stays put. The weight
-    goes onto the foot that last landed a step, so the pelvis shifts over it."""
+    scaled by the beat's amplitude and the style's `reach`), turned by the dancer's own pivot (a
+    random walk of up to PIVOT_DEG a step, drawn from `rng`, pulled back toward the plan's facing);
+    the other foot stays put. The weight goes onto the foot that last landed a step, so the pelvis
+    shifts over it."""
     xz = np.zeros((n, 2, 2))
     xz[0] = [[HOME_X, 0.0], [-HOME_X, 0.0]]
     up = np.zeros((n, 2))
@@ -391,6 +402,7 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
     lift = np.zeros((n, 2))
     weight = np.full((n, 2), 0.5)  # share of the body's weight on each foot on each beat
     heading = 0.0  # where the dancer faces (degrees), carried from move to move as the plan turns it
+    pivot = 0.0  # how far (degrees) the dancer's own pivots turn it from the plan's facing
     for p in placements:  # placements tile the beats in order, so the state at p.start is known
         now = min(max(p.start, 0), n - 1)
         origin = xz[now].mean(axis=0)
@@ -407,7 +419,9 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
                 continue
             heading += step.turn + facing
             facing = 0.0
-            rot = yaw_matrix(np.deg2rad(heading))
+            if step.foot != "both":
+                pivot = PIVOT_PULL * pivot + float(rng.uniform(-PIVOT_DEG, PIVOT_DEG))
+            rot = yaw_matrix(np.deg2rad(heading + pivot))
             a = amp[b + 1]
             feet = (0, 1) if step.foot == "both" else ((0,) if step.foot == "l" else (1,))
             for f in feet:
@@ -416,7 +430,7 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
                 local = np.array([home + a * reach * (x - home), 0.0, a * reach * step.z])
                 xz[b + 1, f] = origin + (rot @ local)[[0, 2]]
                 up[b + 1, f] = 0.0 if step.foot == "both" else a * step.up
-                yaw[b + 1, f] = heading
+                yaw[b + 1, f] = heading + pivot
                 if b >= 0:
                     lift[b, f] = step.lift * min(a, 1.0)
             if step.foot != "both":  # never a stance wider than the legs allow
