@@ -5,8 +5,7 @@ For every style of `choreo` (hip-hop, house, flow, popping) and 6 songs of 70-18
 (`scoring.score_motion`), its sync credit and the realism model's credit (`realism.shipped_model`),
 median per style; then the median of every window trait (`motion_traits.TRAITS`) of those dances
 against real dancers: the CMU salsa captures and the AIST++ slices of the shared real-dance folder,
-and the held-back salsa clips of tests/data/real, with people's 10-90 % range; and the frozen
-procedural fixtures (tests/data/procedural, the `choreo` of judge 2.0) beside them.
+with people's 10-90 % range.
 
 Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_choreo_realism.py [path/to/real-dance]
 """
@@ -31,8 +30,7 @@ from a2a_cli.scoring.validity import at_judge_rate
 SR = 22050
 SECONDS = 30.0
 TEMPI = (70, 92, 115, 138, 160, 180)
-REPO = Path(__file__).resolve().parents[1]
-REAL_DANCE = REPO.parent / "shared" / "reference" / "real-dance"
+REAL_DANCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "real-dance"
 
 
 def songs() -> list[tuple[int, object]]:
@@ -43,7 +41,7 @@ def songs() -> list[tuple[int, object]]:
 def real_traits(real_dir: Path) -> dict[str, np.ndarray]:
     """Window traits (W, F) of the real dances, pooled per source."""
     sources = {
-        "salsa": sorted((real_dir / "cmu-salsa").glob("*.bvh")) + sorted((REPO / "tests" / "data" / "real").glob("*.npz")),
+        "salsa": sorted((real_dir / "cmu-salsa").glob("*.bvh")),
         "AIST++": sorted(real_dir.glob("*.npy")),
     }
     return {name: np.concatenate([window_traits(at_judge_rate(load_motion(p)).joints) for p in paths])
@@ -73,15 +71,14 @@ def main(real_dir: Path) -> None:
     print(f"{'all':<8} {np.median(score):6.3f} {score.min():6.3f} {np.median(sync):6.3f} {np.median(credit):8.3f} {credit.min():6.3f}")
 
     ours = np.concatenate(windows)
-    fixtures = np.concatenate([window_traits(load_motion(p).joints) for p in sorted((REPO / "tests/data/procedural").glob("*.npz"))])
     real = real_traits(real_dir)
     pooled = np.concatenate(list(real.values()))
-    print(f"\n{'trait (window medians)':<22} {'choreo':>8} {'fixtures':>9} " + " ".join(f"{k:>8}" for k in real)
+    print(f"\n{'trait (window medians)':<22} {'choreo':>8} " + " ".join(f"{k:>8}" for k in real)
           + f" {'real 10-90 %':>15}")
     for i, trait in enumerate(TRAITS):
         lo, hi = np.percentile(pooled[:, i], [10, 90])
         cells = " ".join(f"{np.median(v[:, i]):8.2f}" for v in real.values())
-        print(f"{trait.name:<22} {np.median(ours[:, i]):8.2f} {np.median(fixtures[:, i]):9.2f} {cells} {f'{lo:.2f}-{hi:.2f}':>15}")
+        print(f"{trait.name:<22} {np.median(ours[:, i]):8.2f} {cells} {f'{lo:.2f}-{hi:.2f}':>15}")
 
     audio = analyze(synth_song(120, 180.0, SR, seed=7), SR)
     ChoreoGenerator().generate(audio, 10.0, 0)  # imports and caches warmed

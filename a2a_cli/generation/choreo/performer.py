@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from a2a_cli.generation.choreo.ik import leg_ik
 from a2a_cli.generation.choreo.moves import BASE, CHANNELS, HOME_X
 from a2a_cli.generation.choreo.plan import Placement
 from a2a_cli.generation.choreo.styles import Style
@@ -19,6 +18,7 @@ from a2a_cli.generation.choreo.music import BEATS_PER_BAR, FPS, MusicStructure
 from a2a_cli.motion import Motion
 from a2a_cli.motion import skeleton as sk
 from a2a_cli.motion.fk import forward_kinematics
+from a2a_cli.motion.leg_ik import leg_ik
 from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
 
 __all__ = [
