@@ -6,11 +6,20 @@ its realism term (the realism model's credit) for both generators, with the held
 clips (salsa takes 11, 12) for reference; then the time to dance a 3-minute song with each (one core:
 run with OMP_NUM_THREADS=1) and to index the shared CMU salsa folder (takes 1-10).
 
-Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_library.py
+Then a 5-hour library (issue 17), synthesized from the shared CMU salsa captures (all 22 takes) by
+re-timing each at LARGE_SPEEDS (0.75x-1.33x: slower and faster dancing of the same moves) until
+LARGE_HOURS of source motion are written as a2a .npz files (with the captures' README, so the
+credits stay): the time to index it (reading the files included; mirrored, as `load_library` does
+by default, so the index holds twice the hours) and to dance a 3-minute song from it.
+
+Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_library.py [--large-only]
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +38,8 @@ SECONDS = 20.0
 REPO = Path(__file__).resolve().parents[1]
 SALSA = REPO.parent / "shared" / "reference" / "real-dance" / "cmu-salsa"
 HELD_BACK = [SALSA / f"{name}_scaled.bvh" for name in ("60_11", "61_12")]  # held back from library and realism model
+LARGE_HOURS = 5.0
+LARGE_SPEEDS = (0.75, 1.33)  # the re-timing factors' range: a take danced this much slower .. faster
 
 
 def songs() -> list[tuple[str, np.ndarray]]:
@@ -73,5 +84,51 @@ def main() -> None:
     print(f"index of the CMU salsa folder ({library.duration_s / 60:.1f} min with mirrors): {time.perf_counter() - started:.1f} s")
 
 
+def synthesize_large_library(folder: Path, hours: float = LARGE_HOURS) -> float:
+    """Write `hours` of re-timed CMU salsa into `folder` (a2a .npz files and the captures' README);
+    returns the seconds of motion written. Every take is danced at evenly spaced speeds across
+    LARGE_SPEEDS, as many as the hours need."""
+    from a2a_cli.motion.formats import save_motion
+    from a2a_cli.motion.motion import Motion
+    from a2a_cli.motion.resample import resample
+
+    takes = [(p.stem, resample(load_motion(p), 30.0)) for p in sorted(SALSA.glob("*.bvh"))]
+    seconds = sum(m.n_frames / 30.0 for _, m in takes)
+    n_speeds = int(np.ceil(hours * 3600.0 / seconds / np.mean(1.0 / np.linspace(*LARGE_SPEEDS, 9))))
+    shutil.copy(SALSA / "README.md", folder / "README.md")
+    written = 0.0
+    for speed in np.linspace(*LARGE_SPEEDS, n_speeds):
+        for name, m in takes:
+            faster = resample(Motion(m.poses, m.trans, fps=30.0 * speed), 30.0)
+            save_motion(faster, folder / f"{name}_x{speed:.3f}.npz")
+            written += faster.n_frames / 30.0
+    return written
+
+
+def large_library() -> None:
+    from a2a_cli.generation.library import LibraryGenerator
+    from a2a_cli.generation.library.index import build_library, library_files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        written = synthesize_large_library(folder)
+        print(f"\n== a {written / 3600:.2f}-hour library: {len(library_files(folder))} re-timed salsa files "
+              f"(written in {time.perf_counter() - started:.0f} s) ==")
+        started = time.perf_counter()
+        library = build_library(library_files(folder))
+        print(f"index build (read, retarget-free .npz, FK, beats, join features; mirrored: "
+              f"{library.duration_s / 3600:.1f} h, {library.beats.size} beats): {time.perf_counter() - started:.1f} s")
+        generator = LibraryGenerator(library)
+        audio = analyze(synth_song(120, 180.0, SR, seed=7), SR)
+        for seed in (0, 1):
+            started = time.perf_counter()
+            motion = generator.generate(audio, 180.0, seed)
+            print(f"3-minute song from it, seed {seed}: {time.perf_counter() - started:.2f} s "
+                  f"({motion.meta['segments']} segments, {motion.meta['reused_segments']} reused)")
+
+
 if __name__ == "__main__":
-    main()
+    if "--large-only" not in sys.argv[1:]:
+        main()
+    large_library()
