@@ -41,7 +41,7 @@ VARIATION_DEG = 12.0  # how far each bar's arm carriage (shoulders forward and o
 # The drift: slow, never-repeating wander of the arms, the torso's twist and lean and the hips' swivel
 # (standard deviation per channel, degrees, Euler XYZ), smoothed over DRIFT_FRAMES (Gaussian sigma).
 DRIFT = {"lsh": (20.0, 14.0, 16.0), "rsh": (20.0, 14.0, 16.0), "lel": (0.0, 24.0, 8.0), "rel": (0.0, 24.0, 8.0),
-         "lwr": (10.0, 10.0, 10.0), "rwr": (10.0, 10.0, 10.0), "spine": (4.0, 10.0, 7.0), "neck": (4.0, 8.0, 3.0),
+         "lwr": (10.0, 10.0, 10.0), "rwr": (10.0, 10.0, 10.0), "spine": (4.0, 10.0, 9.0), "neck": (4.0, 8.0, 3.0),
          "pelvis": (2.0, 10.0, 2.0)}
 DRIFT_FRAMES = 9
 DRIFT_IN_SILENCE = 0.15  # the drift's size where the music is silent (1 at the song's typical energy)
