@@ -48,7 +48,7 @@ DRIFT_IN_SILENCE = 0.15  # the drift's size where the music is silent (1 at the 
 TIMING_LEAN = 0.5  # each beat's ease orders (start, end) are the style's sharpness times exp(+-this)
 # Each step pivots the dancer by up to PIVOT_DEG either way, the pivot so far kept by PIVOT_PULL: the
 # body keeps turning a little, as people's does, and never wanders far from the plan's facing.
-PIVOT_DEG = 25.0
+PIVOT_DEG = 40.0
 PIVOT_PULL = 0.6
 # The pulse: a whole-body pump (knee bob, chest, shoulders, elbows) that tops up each beat's motion
 # until every beat moves about as much as its neighbours. Key offsets per unit, the most units one
