@@ -398,7 +398,8 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
                    rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Foot spots per beat. A step lands its foot in the move's floor frame (its distance from home
     scaled by the beat's amplitude and the style's `reach`), turned by the dancer's own pivot (a
-    random walk of up to PIVOT_DEG a step, drawn from `rng`, pulled back toward the plan's facing);
+    random walk of up to PIVOT_DEG a step times the beat's amplitude, drawn from `rng`, pulled back
+    toward the plan's facing);
     the other foot stays put. The weight goes onto the foot that last landed a step, so the pelvis
     shifts over it."""
     xz = np.zeros((n, 2, 2))
@@ -425,10 +426,10 @@ def _simulate_feet(placements: list[Placement], amp: np.ndarray, n: int, reach: 
                 continue
             heading += step.turn + facing
             facing = 0.0
-            if step.foot != "both":
-                pivot = PIVOT_PULL * pivot + float(rng.uniform(-PIVOT_DEG, PIVOT_DEG))
-            rot = yaw_matrix(np.deg2rad(heading + pivot))
             a = amp[b + 1]
+            if step.foot != "both":  # louder music, wider pivots
+                pivot = PIVOT_PULL * pivot + a * float(rng.uniform(-PIVOT_DEG, PIVOT_DEG))
+            rot = yaw_matrix(np.deg2rad(heading + pivot))
             feet = (0, 1) if step.foot == "both" else ((0,) if step.foot == "l" else (1,))
             for f in feet:
                 home = HOME_X if f == 0 else -HOME_X
