@@ -2,9 +2,12 @@
 
 Every track (joint angles, foot spots, pelvis offsets) is a value per beat, eased between beats
 by a curve whose speed and acceleration vanish at both ends, so the whole body turns around on
-each beat: the mean joint speed has its minima on the music's beats. Feet are simulated beat by
-beat (one foot moves at a time, except hops), the pelvis follows the supporting feet, and an
-analytic leg IK pins the ankles where the feet stand, the lowest foot joint on the floor (y = 0).
+each beat: the mean joint speed has its minima on the music's beats. Each beat's curve leans early
+or late by its own draw, and a slow drift of the arms, torso and hips runs through the beats, so
+hands never stop dead and no two beats move alike, as people's do not. Feet are simulated beat by
+beat (one foot moves at a time, except hops; each step pivots the dancer a little), the pelvis
+follows the supporting feet, and the two-bone leg IK (`motion.leg_ik`) pins the ankles where the
+feet stand, the lowest foot joint on the floor (y = 0).
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from a2a_cli.motion.leg_ik import leg_ik
 from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
 
 __all__ = [
-    "ACCENT", "ATTITUDE_DEG", "CHANGE_PER_BEAT", "EASE_ORDER", "MAX_DIP_M", "MAX_PUMP", "MAX_PUMP_RATE",
-    "MAX_STANCE_M", "DRIFT", "DRIFT_FRAMES", "DRIFT_IN_SILENCE", "PIVOT_DEG", "PIVOT_PULL", "TIMING_LEAN", "PULSE_ROUNDS", "PUMP", "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE",
-    "TIMING_OVERSAMPLE", "TIMING_SLACK_S", "TIMING_SMOOTHING_BEATS", "VARIATION_DEG", "WEIGHT_ON_STEP",
+    "ACCENT", "ATTITUDE_DEG", "CHANGE_PER_BEAT", "DRIFT", "DRIFT_FRAMES", "DRIFT_IN_SILENCE", "EASE_ORDER",
+    "MAX_DIP_M", "MAX_PUMP", "MAX_PUMP_RATE", "MAX_STANCE_M", "PIVOT_DEG", "PIVOT_PULL", "PULSE_ROUNDS", "PUMP",
+    "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE", "TIMING_LEAN", "TIMING_OVERSAMPLE", "TIMING_SLACK_S", "TIMING_SMOOTHING_BEATS", "VARIATION_DEG", "WEIGHT_ON_STEP",
     "beat_ease", "bump", "perform", "quintic", "yaw_matrix",
 ]
 
@@ -40,9 +43,9 @@ ATTITUDE_DEG = 6.0  # how far the torso's beat-to-beat attitude wanders
 VARIATION_DEG = 12.0  # how far each bar's arm carriage (shoulders forward and out) differs from the last
 # The drift: slow, never-repeating wander of the arms, the torso's twist and lean and the hips' swivel
 # (standard deviation per channel, degrees, Euler XYZ), smoothed over DRIFT_FRAMES (Gaussian sigma).
-DRIFT = {"lsh": (20.0, 14.0, 16.0), "rsh": (20.0, 14.0, 16.0), "lel": (0.0, 24.0, 8.0), "rel": (0.0, 24.0, 8.0),
-         "lwr": (10.0, 10.0, 10.0), "rwr": (10.0, 10.0, 10.0), "spine": (4.0, 10.0, 9.0), "neck": (4.0, 8.0, 3.0),
-         "pelvis": (2.0, 10.0, 2.0)}
+DRIFT = {"lsh": (11.5, 8.1, 9.2), "rsh": (11.5, 8.1, 9.2), "lel": (0.0, 13.9, 4.6), "rel": (0.0, 13.9, 4.6),
+         "lwr": (5.8, 5.8, 5.8), "rwr": (5.8, 5.8, 5.8), "spine": (2.3, 5.8, 5.2), "neck": (2.3, 4.6, 1.7),
+         "pelvis": (1.2, 5.8, 1.2)}
 DRIFT_FRAMES = 9
 DRIFT_IN_SILENCE = 0.15  # the drift's size where the music is silent (1 at the song's typical energy)
 TIMING_LEAN = 0.5  # each beat's ease orders (start, end) are the style's sharpness times exp(+-this)
@@ -121,7 +124,8 @@ def yaw_matrix(yaw: np.ndarray) -> np.ndarray:
 def perform(music: MusicStructure, placements: list[Placement], n_frames: int, rng: np.random.Generator,
             style: Style) -> Motion:
     """The dance of `placements` on `music`'s beat grid, `n_frames` frames at 30 fps, in `style`;
-    `rng` varies the torso's attitude from beat to beat."""
+    `rng` varies the torso's attitude from beat to beat, each step's pivot, each beat's timing
+    (`TIMING_LEAN`) and the drift of arms, torso and hips between the beats (`DRIFT`)."""
     n = music.n_beats
     amp = _amplitude(music)
     keys = _pose_keys(placements, amp, n, music.downbeat, rng, style)
@@ -263,13 +267,14 @@ def _pump_offsets(swing: np.ndarray, direction: np.ndarray) -> np.ndarray:
 
 def _drift(n_frames: int, rng: np.random.Generator) -> np.ndarray:
     """Pose offsets per frame (T, C, 3) that wander slowly and never repeat: what keeps a person's
-    hands, torso and hips moving between the hits on the beat (smoothed noise, DRIFT_S wide, each
-    channel's standard deviation as in DRIFT)."""
+    hands, torso and hips moving between the hits on the beat. White noise from `rng` smoothed by a
+    Gaussian of DRIFT_FRAMES, scaled to unit standard deviation, times each channel's DRIFT."""
     from scipy.ndimage import gaussian_filter1d
 
     drift = np.zeros((n_frames, len(CHANNELS), 3))
     noise = gaussian_filter1d(rng.standard_normal((n_frames + 4 * DRIFT_FRAMES, len(DRIFT), 3)), DRIFT_FRAMES, axis=0)
-    noise = noise[2 * DRIFT_FRAMES : 2 * DRIFT_FRAMES + n_frames] / (0.5 / np.sqrt(np.pi * DRIFT_FRAMES)) ** 0.5
+    # white noise smoothed by a Gaussian of sigma s has variance 1 / (2 sqrt(pi) s)
+    noise = noise[2 * DRIFT_FRAMES : 2 * DRIFT_FRAMES + n_frames] * np.sqrt(2.0 * np.sqrt(np.pi) * DRIFT_FRAMES)
     for i, (ch, scale) in enumerate(DRIFT.items()):
         drift[:, _CH[ch]] = noise[:, i] * scale
     return drift

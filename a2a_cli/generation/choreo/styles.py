@@ -28,7 +28,7 @@ class Style:
     `families`: weight of each move family as a section's lead; `footings`: 4-beat foot patterns
     (one picked per bar, mirrored at random) for moves without steps of their own; `bounce`: scale
     of every move's knee bounce; `reach`: scale of step distances; `sharpness`: the ease order of
-    the body between beats (6 is neutral); `travel`: how much more often than the rest travelling
+    the body between beats (higher: sharper hits); `travel`: how much more often than the rest travelling
     moves are picked; `turns`: the same for turning moves (never two in a row); `arms`: scale of
     the arms' and torso's key offsets.
     """
