@@ -1,78 +1,94 @@
-"""Benchmark: does `choreo` move like a person? Four statistics against real dancers.
+"""Benchmark: does `choreo` move like a person? The judge's realism model against real dancers.
 
-For dances to synthetic songs of several genres and tempi (`examples.synth_genre_song`: hip-hop,
-house, ambient, electro, ballad; `examples.synth_song` at 90, 120, 140 BPM), in the style the music
-suggests and in every style forced on one song, prints the four body statistics of
-the judge's realism term, `a2a_cli.scoring.body_stats` (root travel, leg/arm speed ratio, steps per
-second, share of frames with a lifted foot moving), the chosen style, the validator score, next to the same statistics of the
-shared AIST++ slices, and marks whether each median lies inside the real dancers' 10th-90th
-percentile range.
+For every style of `choreo` (hip-hop, house, flow, popping) and 6 songs of 70-180 BPM
+(`examples.synth_song`, 30 s, seed 0, a beat offset per song): the validator score
+(`scoring.score_motion`), its sync credit and the realism model's credit (`realism.shipped_model`),
+median per style; then the median of every window trait (`motion_traits.TRAITS`) of those dances
+against real dancers: the CMU salsa captures and the AIST++ slices of the shared real-dance folder,
+with people's 10-90 % range.
 
-Run: .venv/bin/python benchmarks/bench_choreo_realism.py [path/to/real-dance]
+Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_choreo_realism.py [path/to/real-dance]
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 from a2a_cli.audio import analyze
-from a2a_cli.examples import GENRES, synth_genre_song, synth_song
+from a2a_cli.examples import synth_song
 from a2a_cli.generation.choreo import STYLES, ChoreoGenerator
-from a2a_cli.scoring.body_stats import STATISTICS, body_statistics, reference_ranges
+from a2a_cli.motion.formats import load_motion
 from a2a_cli.scoring import score_motion
+from a2a_cli.scoring.motion_traits import TRAITS, window_traits
+from a2a_cli.scoring.realism import shipped_model
+from a2a_cli.scoring.validity import at_judge_rate
 
 SR = 22050
 SECONDS = 30.0
-REAL_DANCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "real-dance"
-SHORT = {"travel_m_s": "travel m/s", "legs_to_arms": "legs/arms", "steps_per_s": "steps/s", "foot_moving": "foot moving"}
+TEMPI = (70, 92, 115, 138, 160, 180)
+REAL_DANCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "real-dance"
 
 
-def songs() -> list[tuple[str, np.ndarray]]:
-    out = [(f"{name} {GENRES[name].bpm:.0f}", synth_genre_song(name, SECONDS, SR, seed=5)) for name in GENRES]
-    out += [("hiphop 100", synth_genre_song("hiphop", SECONDS, SR, seed=6, bpm=100)),
-            ("house 128", synth_genre_song("house", SECONDS, SR, seed=6, bpm=128))]
-    out += [(f"classic {bpm}", synth_song(bpm, SECONDS, SR, seed=5)) for bpm in (90, 120, 140)]
-    return out
+def songs() -> list[tuple[int, object]]:
+    """(BPM, AudioAnalysis) of the songs, each with its own beat offset."""
+    return [(bpm, analyze(synth_song(bpm, SECONDS, SR, seed=k, offset_s=0.07 * k), SR)) for k, bpm in enumerate(TEMPI)]
 
 
-def row(label: str, style: str, stats: dict, score: float | None) -> str:
-    cells = " ".join(f"{stats[k]:>11.2f}" for k in STATISTICS)
-    return f"{label:<22} {style:<8} {cells} {'' if score is None else f'{score:6.3f}'}"
+def real_traits(real_dir: Path) -> dict[str, np.ndarray]:
+    """Window traits (W, F) of the real dances, pooled per source."""
+    sources = {
+        "salsa": sorted((real_dir / "cmu-salsa").glob("*.bvh")),
+        "AIST++": sorted(real_dir.glob("*.npy")),
+    }
+    return {name: np.concatenate([window_traits(at_judge_rate(load_motion(p)).joints) for p in paths])
+            for name, paths in sources.items() if paths}
 
 
 def main(real_dir: Path) -> None:
-    header = f"{'dance':<22} {'style':<8} " + " ".join(f"{SHORT[k]:>11}" for k in STATISTICS) + " score"
-    print("== choreo against real dancers (30-s dances, seed 0) ==")
-    print(header)
-    ours = []
-    analysed = [(label, analyze(y, SR)) for label, y in songs()]
-    for label, audio in analysed:
-        motion = ChoreoGenerator().generate(audio, audio.duration_s, 0)
-        stats = body_statistics(motion.joints)
-        ours.append(stats)
-        print(row(label, motion.meta["style"], stats, score_motion(motion, audio).validator_score))
-    label, audio = analysed[-2]
-    for name in STYLES:  # every style forced on one song
-        motion = ChoreoGenerator(name).generate(audio, audio.duration_s, 1)
-        stats = body_statistics(motion.joints)
-        ours.append(stats)
-        print(row(f"{label} (forced)", name, stats, score_motion(motion, audio).validator_score))
+    model = shipped_model()
+    analysed = songs()
+    print(f"== choreo, {len(STYLES)} styles x {len(TEMPI)} songs ({', '.join(map(str, TEMPI))} BPM), {SECONDS:.0f} s, seed 0 ==")
+    print(f"{'style':<8} {'score':>6} {'min':>6} {'sync':>6} {'realism':>8} {'min':>6} {'pfc':>6}  all gates")
+    windows, everything = [], []
+    for name in STYLES:
+        rows = []
+        for bpm, audio in analysed:
+            motion = ChoreoGenerator(name).generate(audio, audio.duration_s, 0)
+            report = score_motion(motion, audio)
+            verdict = model.judge(motion.joints)
+            rows.append((report.validator_score, report.components.get("sync", np.nan), verdict.credit,
+                         report.metrics["pfc"], report.passed))
+            windows.append(window_traits(motion.joints))
+        score, sync, credit, pfc, passed = np.array(rows).T
+        everything.append(rows)
+        print(f"{name:<8} {np.median(score):6.3f} {score.min():6.3f} {np.median(sync):6.3f} {np.median(credit):8.3f} "
+              f"{credit.min():6.3f} {np.median(pfc):6.3f}  {int(passed.sum())}/{passed.size}")
+    score, sync, credit = np.array([r[:3] for rows in everything for r in rows]).T
+    print(f"{'all':<8} {np.median(score):6.3f} {score.min():6.3f} {np.median(sync):6.3f} {np.median(credit):8.3f} {credit.min():6.3f}")
 
-    real = [(p.stem[:3], body_statistics(np.load(p))) for p in sorted(real_dir.glob("*.npy"))]
-    print("\nreal dancers, the shared AIST++ slices (5 s each):")
-    for name, stats in real:
-        print(row(name, "AIST++", stats, None))
+    ours = np.concatenate(windows)
+    real = real_traits(real_dir)
+    pooled = np.concatenate(list(real.values()))
+    print(f"\n{'trait (window medians)':<22} {'choreo':>8} " + " ".join(f"{k:>8}" for k in real)
+          + f" {'real 10-90 %':>15}")
+    for i, trait in enumerate(TRAITS):
+        lo, hi = np.percentile(pooled[:, i], [10, 90])
+        cells = " ".join(f"{np.median(v[:, i]):8.2f}" for v in real.values())
+        print(f"{trait.name:<22} {np.median(ours[:, i]):8.2f} {cells} {f'{lo:.2f}-{hi:.2f}':>15}")
 
-    print(f"\n{'statistic':<22} {'choreo median':>14} {'AIST++ slices':>14} {'real range':>14}  inside")
-    for key, real_range in reference_ranges().items():
-        lo, hi = real_range.low, real_range.high
-        median = float(np.median([s[key] for s in ours]))
-        slices = float(np.median([s[key] for _, s in real])) if real else float("nan")
-        mark = "yes" if lo <= median <= hi else "NO"
-        print(f"{SHORT[key]:<22} {median:>14.2f} {slices:>14.2f} {f'{lo:.2f}-{hi:.2f}':>14}  {mark}")
+    audio = analyze(synth_song(120, 180.0, SR, seed=7), SR)
+    ChoreoGenerator().generate(audio, 10.0, 0)  # imports and caches warmed
+    wall, cpu = [], []
+    for _ in range(3):
+        started, used = time.perf_counter(), time.process_time()
+        ChoreoGenerator().generate(audio, 180.0, 0)
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
+    print(f"\n3-minute song: {min(wall):.2f} s wall, {min(cpu):.2f} s CPU (best of 3; OMP_NUM_THREADS=1 for one core)")
 
 
 if __name__ == "__main__":

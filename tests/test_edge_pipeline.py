@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from a2a_cli.generation.edge import DanceDecoder, Normalizer, save_checkpoint  #
 from a2a_cli.generation.edge.pipeline import EdgeGenerator, contact_floor_height, lock_feet  # noqa: E402
 from a2a_cli.generation.edge.sampler import DDIMSampler, Schedule, guidance_weights, time_pairs  # noqa: E402
 from a2a_cli.generation.edge.windows import HOP, WINDOW, condition_windows, stitch_windows, window_count  # noqa: E402
-from a2a_cli.motion.formats import motion_from_edge_vector, motion_to_edge_vector  # noqa: E402
+from a2a_cli.motion.formats import load_motion, motion_from_edge_vector, motion_to_edge_vector  # noqa: E402
 from a2a_cli.motion.fk import forward_kinematics  # noqa: E402
 from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, R_ANKLE  # noqa: E402
 from a2a_cli.scoring.pfc import physical_foot_contact  # noqa: E402
@@ -39,8 +40,9 @@ def choreo_motion(seconds: float = 20.0):
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    """Random weights and a normaliser fitted to real motion vectors (choreo's dance in EDGE's layout)."""
-    m = choreo_motion()
+    """Random weights and a normaliser fitted to motion vectors of a frozen dance (a procedural
+    fixture in EDGE's layout: fixed, so these tests do not move when a generator changes)."""
+    m = load_motion(Path(__file__).parent / "data" / "procedural" / "choreo_hiphop_122bpm.npz")
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("edge") / "checkpoint.pt"
     save_checkpoint(path, DanceDecoder(35), Normalizer.fit(torch.from_numpy(motion_to_edge_vector(m))))

@@ -135,11 +135,12 @@ def test_short_beats_are_still_danced_on_the_beat(bpm, offset_s):
     """At 140-160 BPM the tracker's beats are 11-13 frames apart, where the judge's 1/6 s smoothing
     leaves a ripple of a few percent per beat: only a dance whose every beat moves about as much as
     its neighbours keeps its slowest moments on the beats, and at 13 frames or less the dance marks
-    every other beat (half time, which the judge accepts). Measured with the stepping dancer (judge
-    2.1): chance-corrected sync 0.96, 0.91, 0.96, and every term but realism at full credit (choreo is
-    procedural: realism factor ~0.2 since judge 3.0, a validator score of ~0.16)."""
+    every other beat (half time, which the judge accepts). Chance-corrected sync, measured: 0.96,
+    0.91, 0.96 with the stepping dancer of judge 2.1; 0.71-0.82, 0.71, 0.62 once its hands, torso and
+    hips keep moving between the hits and each beat's ease leans early or late (issue 17), still
+    far above people's SYNC_HUMAN (0.35, full credit), with every term at full credit."""
     report = score_motion(dance(bpm, 20.0, offset_s), song(bpm, 20.0, offset_s))
-    assert report.passed and report.metrics["sync"] >= 0.8, report.metrics["sync"]
+    assert report.passed and report.metrics["sync"] >= 0.5, report.metrics["sync"]
     assert min(report.components[k] for k in ("sync", "quality", "variety", "energy")) >= 0.9, report.components
     assert report.metrics["sync_level"] == 2
 
@@ -155,7 +156,7 @@ def test_very_fast_music_is_danced_in_half_time():
     found = motion_beats(motion.joints, FPS)
     on_half = align_beats(found, music.beat_times * FPS, motion.n_frames - 1, FPS)
     on_all = align_beats(found, audio.beat_frames, motion.n_frames - 1, FPS)
-    assert on_half.bas >= 0.8 and on_half.precision >= 0.9, on_half
+    assert on_half.bas >= 0.65 and on_half.precision >= 0.8, on_half  # measured 0.71, 0.88
     assert 0.35 <= on_all.bas <= 0.6, on_all  # every other beat of the song, not all of them
 
 

@@ -41,7 +41,7 @@ from a2a_cli.errors import InputError
 from a2a_cli.motion.bvh_parse import POSITION_CHANNELS, BvhData, BvhJoint
 from a2a_cli.motion.grounding import grounded
 from a2a_cli.motion.motion import Motion
-from a2a_cli.motion.rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_axis_angle
+from a2a_cli.motion.rotations import euler_to_matrix, frame_of, matrix_to_axis_angle, rotation_between
 from a2a_cli.motion.skeleton import BVH_JOINT_NAMES, HEAD, L_HIP, N_JOINTS, NECK, PELVIS, R_HIP, SPINE1, SPINE3, smpl_skeleton
 
 __all__ = [
@@ -362,35 +362,13 @@ def _point_positions(point: _Point, positions: np.ndarray, rotations: np.ndarray
 def _rest_body_frame(rest_points: np.ndarray) -> np.ndarray:
     """The source's pelvis frame at rest over SMPL's, (3, 3): it takes SMPL's body axes to the source's."""
     at = rest_points
-    return _frame(at[L_HIP] - at[R_HIP], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
+    return frame_of(at[L_HIP] - at[R_HIP], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
 
 
 def _smpl_body_frame() -> np.ndarray:
     """The pelvis frame (`_frame`) of SMPL's rest pose, (3, 3)."""
     offsets = _SK.offsets
-    return _frame(offsets[L_HIP] - offsets[R_HIP], offsets[SPINE1])
-
-
-def _frame(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Rotation(s) (..., 3, 3) whose columns are `first` normalised, `second` orthogonalised, their cross."""
-    e1 = first / np.linalg.norm(first, axis=-1, keepdims=True)
-    e2 = second - np.sum(second * e1, axis=-1, keepdims=True) * e1
-    e2 /= np.linalg.norm(e2, axis=-1, keepdims=True)
-    return np.stack([e1, e2, np.cross(e1, e2)], axis=-1)
-
-
-def _swing(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The smallest rotation(s) (..., 3, 3) taking unit vectors `u` onto unit vectors `v`, (..., 3) each."""
-    axis = np.cross(u, v)
-    sin = np.linalg.norm(axis, axis=-1, keepdims=True)
-    cos = np.sum(u * v, axis=-1, keepdims=True)
-    angle = np.arctan2(sin, cos)
-    aa = axis * np.where(sin > 1e-12, angle / np.maximum(sin, 1e-12), 1.0)
-    opposite = (sin[..., 0] <= 1e-12) & (cos[..., 0] < 0)
-    if opposite.any():  # half a turn about any axis across u
-        across = np.cross(u[opposite], np.eye(3)[np.argmin(np.abs(u[opposite]), axis=-1)])
-        aa[opposite] = np.pi * across / np.linalg.norm(across, axis=-1, keepdims=True)
-    return axis_angle_to_matrix(aa)
+    return frame_of(offsets[L_HIP] - offsets[R_HIP], offsets[SPINE1])
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -410,12 +388,12 @@ def _solve(skeleton_map: SkeletonMap, positions: np.ndarray, rotations: np.ndarr
     points = skeleton_map.points
     at = [None if p is None else _point_positions(p, positions, rotations) for p in points]
     world = np.empty(positions.shape[:1] + (N_JOINTS, 3, 3))
-    world[:, PELVIS] = _frame(at[L_HIP] - at[R_HIP], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
+    world[:, PELVIS] = frame_of(at[L_HIP] - at[R_HIP], at[SPINE1] - at[PELVIS]) @ _smpl_body_frame().T
     for k in range(1, N_JOINTS):
         child = _ALIGNED_CHILD.get(k)
         if child is not None and points[child] is not None:
             guess = rotations[:, points[child].carrier] @ rest_body
-            world[:, k] = _swing(guess @ _unit(_SK.offsets[child]), _unit(at[child] - at[k])) @ guess
+            world[:, k] = rotation_between(guess @ _unit(_SK.offsets[child]), _unit(at[child] - at[k])) @ guess
         elif k == HEAD:
             world[:, k] = rotations[:, skeleton_map.head] @ rest_body
         else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "Y_UP_TO_Z_UP", "Z_UP_TO_Y_UP", "axis_angle_to_matrix", "axis_angle_to_quaternion", "euler_to_matrix", "matrix_to_6d", "matrix_to_axis_angle", "matrix_to_euler_zyx", "matrix_to_quaternion", "quaternion_to_axis_angle", "quaternion_to_matrix", "sixd_to_matrix", "slerp",
+    "Y_UP_TO_Z_UP", "Z_UP_TO_Y_UP", "axis_angle_to_matrix", "axis_angle_to_quaternion", "euler_to_matrix", "frame_of", "matrix_to_6d", "matrix_to_axis_angle", "matrix_to_euler_zyx", "matrix_to_quaternion", "quaternion_to_axis_angle", "quaternion_to_matrix", "rotation_between", "sixd_to_matrix", "slerp",
 ]
 
 _EPS = 1e-8
@@ -178,3 +178,29 @@ def slerp(q0: np.ndarray, q1: np.ndarray, weight: np.ndarray) -> np.ndarray:
     b = np.where(close, weight, np.sin(weight * theta) / np.where(close, 1.0, sin))
     out = a * q0 + b * q1
     return out / np.linalg.norm(out, axis=-1, keepdims=True)
+
+
+def frame_of(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Rotation(s) (..., 3, 3) whose columns are `first` normalised, `second` orthogonalised to it and
+    normalised, and their cross product. first, second: (..., 3) vectors, not parallel."""
+    e1 = first / np.linalg.norm(first, axis=-1, keepdims=True)
+    e2 = second - np.sum(second * e1, axis=-1, keepdims=True) * e1
+    e2 = e2 / np.maximum(np.linalg.norm(e2, axis=-1, keepdims=True), 1e-9)
+    return np.stack([e1, e2, np.cross(e1, e2)], axis=-1)
+
+
+def rotation_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The smallest rotation(s) (..., 3, 3) turning the direction of `u` onto that of `v` (..., 3 each,
+    any length); opposite directions get half a turn about an axis across `u`."""
+    u = u / np.linalg.norm(u, axis=-1, keepdims=True)
+    v = v / np.linalg.norm(v, axis=-1, keepdims=True)
+    axis = np.cross(u, v)
+    sin = np.linalg.norm(axis, axis=-1, keepdims=True)
+    cos = np.sum(u * v, axis=-1, keepdims=True)
+    angle = np.arctan2(sin, cos)
+    aa = axis * np.where(sin > 1e-12, angle / np.maximum(sin, 1e-12), 1.0)
+    opposite = (sin[..., 0] <= 1e-12) & (cos[..., 0] < 0)
+    if opposite.any():
+        across = np.cross(u[opposite], np.eye(3)[np.argmin(np.abs(u[opposite]), axis=-1)])
+        aa[opposite] = np.pi * across / np.linalg.norm(across, axis=-1, keepdims=True)
+    return axis_angle_to_matrix(aa)

@@ -24,7 +24,7 @@ __all__ = [
     "MOVE_NAMED", "Move", "P", "Step", "home_step",
 ]
 
-HOME_X = 0.11  # each foot's resting distance from the dancer's midline (m)
+HOME_X = 0.14  # each foot's resting distance from the dancer's midline (m)
 FAMILIES = ("groove", "footwork", "arms", "power")
 ARM_CHANNELS = ("sh", "el", "co", "wr")
 BODY_CHANNELS = ("spine", "neck", "pelvis", "root")
@@ -132,7 +132,7 @@ def home_step(foot: str, x: float = 0.0, z: float = 0.0, **kw) -> Step:
 
 
 # The relaxed stance every key is an offset from: arms hanging, elbows soft, chest a little forward.
-BASE = P(sh=(0, -8, -70), el=(0, -25, 0), spine=(4, 0, 0))
+BASE = P(sh=(-10, -8, -65), el=(0, -55, 0), spine=(4, 0, 0))
 
 H = HOME_X
 _GROOVE = (

@@ -28,7 +28,7 @@ class Style:
     `families`: weight of each move family as a section's lead; `footings`: 4-beat foot patterns
     (one picked per bar, mirrored at random) for moves without steps of their own; `bounce`: scale
     of every move's knee bounce; `reach`: scale of step distances; `sharpness`: the ease order of
-    the body between beats (6 is neutral); `travel`: how much more often than the rest travelling
+    the body between beats (higher: sharper hits); `travel`: how much more often than the rest travelling
     moves are picked; `turns`: the same for turning moves (never two in a row); `arms`: scale of
     the arms' and torso's key offsets.
     """
@@ -54,7 +54,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
             (_home("r", -0.14), _home("l", -0.14), None, _home("r")),  # side-together, travelling a little
             (_home("r", 0.0, -0.18), None, _home("r"), _home("l", 0.02, 0.12, up=0.02)),  # rock back, tap
         ),
-        bounce=2.0, reach=1.15, sharpness=6.0, travel=1.5, turns=0.5, arms=0.5,
+        bounce=1.05, reach=1.15, sharpness=4.0, travel=1.5, turns=0.5, arms=0.5,
     ),
     Style(
         "house", "house footwork for steady four-on-the-floor: shuffles, side steps, heel-toe, travel",
@@ -64,7 +64,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
             (_home("r", 0.02, 0.22, up=0.03), _home("r"), _home("l", -0.02, 0.22, up=0.03), _home("l")),  # heel-toe
             (_home("r", 0.08, 0.14), _home("r"), _home("l", -0.08, 0.14), _home("l")),  # cross in front
         ),
-        bounce=1.3, reach=1.25, sharpness=6.0, travel=2.0, turns=0.6, arms=0.6,
+        bounce=0.75, reach=1.25, sharpness=4.0, travel=2.0, turns=0.6, arms=0.6,
     ),
     Style(
         "flow", "flowing and turning for slow or soft music: long steps, arcs, turns that step around",
@@ -74,7 +74,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
             (_home("l", 0.25), None, _home("r", 0.25), None),  # side step, together: travels
             (_home("r", -0.06, -0.22), None, _home("r"), None),  # step back and return
         ),
-        bounce=1.1, reach=1.35, sharpness=5.0, travel=2.5, turns=0.8, arms=0.6,
+        bounce=0.6, reach=1.35, sharpness=3.0, travel=2.5, turns=0.8, arms=0.6,
     ),
     Style(
         "popping", "sharp hits for staccato electronic music: accents, wide stances, freezes",
@@ -84,7 +84,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
             (None, _home("l", 0.16), _home("r", -0.05), _home("l")),
             (_home("r", 0.0, 0.16, up=0.03), _home("r"), None, None),  # toe hit
         ),
-        bounce=1.3, reach=1.1, sharpness=7.0, travel=1.2, turns=0.4, arms=0.6,
+        bounce=0.75, reach=1.1, sharpness=5.0, travel=1.2, turns=0.4, arms=0.6,
     ),
 )}
 

@@ -29,7 +29,8 @@ from a2a_cli.motion.formats import EDGE_CONTACTS, EDGE_DIM, motion_from_edge_vec
 from a2a_cli.motion.grounding import floor_height
 from a2a_cli.motion.motion import Motion
 from a2a_cli.motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from a2a_cli.motion.skeleton import FOOT_JOINTS, L_ANKLE, L_HIP, L_KNEE, PELVIS, R_ANKLE, R_HIP, R_KNEE, smpl_skeleton
+from a2a_cli.motion.leg_ik import LEGS, reach
+from a2a_cli.motion.skeleton import FOOT_JOINTS, smpl_skeleton
 
 __all__ = [
     "CONTACT_THRESHOLD", "EdgeGenerator", "LOCK_BLEND_FRAMES", "MIN_LOCK_FRAMES", "edge_from_settings",
@@ -55,17 +56,6 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
 
 
-def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The smallest rotations (..., 3, 3) turning directions a onto b (..., 3)."""
-    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
-    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
-    axis = np.cross(a, b)
-    s = np.linalg.norm(axis, axis=-1, keepdims=True)
-    c = np.sum(a * b, axis=-1, keepdims=True)
-    angle = np.arctan2(s, c)
-    return axis_angle_to_matrix(axis / np.maximum(s, 1e-12) * angle)
-
-
 def lock_feet(poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray) -> np.ndarray:
     """Poses (T, 24, 3) whose planted ankles stay put: for each run of frames where EDGE predicts an
     ankle contact, the ankle is held at its mean position over the run, easing in and out over
@@ -74,14 +64,13 @@ def lock_feet(poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray) -> np.
     Only the hip, knee and ankle rotations of a locked leg change: the thigh and shin swing (their
     twist is kept) and the ankle's world orientation is kept, so the foot points where EDGE put it.
     """
-    from a2a_cli.generation.choreo.ik import leg_ik
-
     n = poses.shape[0]
     skeleton = smpl_skeleton()
     joints = forward_kinematics(poses, trans).astype(np.float64)
     local = axis_angle_to_matrix(poses.astype(np.float64))
     out = poses.copy()
-    for side, (hip, knee, ankle) in enumerate(((L_HIP, L_KNEE, L_ANKLE), (R_HIP, R_KNEE, R_ANKLE))):
+    for side, leg in enumerate(LEGS):
+        hip, knee, ankle = leg
         planted = contacts[:, side] > CONTACT_THRESHOLD  # contact channels 0, 1: left, right ankle
         weight = np.zeros(n)
         target = joints[:, ankle].copy()
@@ -100,24 +89,14 @@ def lock_feet(poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray) -> np.
         frames = np.flatnonzero(weight > 0)
         if frames.size == 0:
             continue
-        goal = joints[frames, ankle] + weight[frames, None] * (target[frames] - joints[frames, ankle])
-        # world rotations of pelvis, hip, knee and ankle at those frames
-        g_pelvis = local[frames, PELVIS]
-        g_hip = g_pelvis @ local[frames, hip]
-        g_knee = g_hip @ local[frames, knee]
-        g_ankle = g_knee @ local[frames, ankle]
-        hip_pos, knee_pos, ankle_pos = joints[frames, hip], joints[frames, knee], joints[frames, ankle]
-        thigh_rest, shin_rest = skeleton.offsets[knee], skeleton.offsets[ankle]
-        pole = knee_pos - 0.5 * (hip_pos + ankle_pos)  # keeps the knee bending the way EDGE bent it
-        thigh, _ = leg_ik(hip_pos, goal, pole, thigh_rest, shin_rest)
-        new_knee = hip_pos + thigh @ thigh_rest
-        swing_thigh = _swing(knee_pos - hip_pos, new_knee - hip_pos)
-        new_hip_g = swing_thigh @ g_hip
-        old_shin_dir = np.einsum("tij,tj->ti", swing_thigh, ankle_pos - knee_pos)
-        new_knee_g = _swing(old_shin_dir, goal - new_knee) @ swing_thigh @ g_knee
-        out[frames, hip] = matrix_to_axis_angle(np.swapaxes(g_pelvis, -1, -2) @ new_hip_g)
-        out[frames, knee] = matrix_to_axis_angle(np.swapaxes(new_hip_g, -1, -2) @ new_knee_g)
-        out[frames, ankle] = matrix_to_axis_angle(np.swapaxes(new_knee_g, -1, -2) @ g_ankle)
+        at = joints[frames]
+        goal = at[:, ankle] + weight[frames, None] * (target[frames] - at[:, ankle])
+        pole = at[:, knee] - 0.5 * (at[:, hip] + at[:, ankle])  # keeps the knee bending the way EDGE bent it
+        lengths = (float(np.linalg.norm(skeleton.offsets[knee])), float(np.linalg.norm(skeleton.offsets[ankle])))
+        legs = local[frames].copy()
+        reach(legs, at, leg, goal, pole, lengths)
+        for j in leg:
+            out[frames, j] = matrix_to_axis_angle(legs[:, j])
     return out.astype(np.float32)
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from a2a_cli.frame_rate import FPS
-from a2a_cli.generation.choreo.ik import two_bone_ik
 from a2a_cli.generation.choreo.moves import CHANNELS
 from a2a_cli.generation.choreo.performer import STAND_HEIGHT, channel_rotations, plant_legs, quintic
+from a2a_cli.motion.leg_ik import two_bone_ik
 from a2a_cli.generation.gesture.shapes import ELBOW_POLE, READY, RESTS, mirror_x
 from a2a_cli.generation.gesture.talk import TalkPlan
 from a2a_cli.motion import Motion
