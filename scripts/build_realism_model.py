@@ -8,6 +8,11 @@ and measured on the realism traits; genres (AIST++'s genre codes, else each file
 the same. `--hold-out` keeps files whose name matches a pattern out of the model, for testing on
 them (the shipped model holds out `HELD_OUT`, which tests/test_realism.py scores). Each folder's
 README.md (its data's source and licence) is credited in the model's `about`. Prints the time taken.
+
+The model's discriminant learns real windows against procedural ones, which this script makes:
+a2a's `choreo` in every style on `PROCEDURAL_TEMPI` synthetic songs with `PROCEDURAL_SEEDS`
+(`procedural_dances`; a few seconds). The tests judge `choreo` on other songs, and the frozen
+`choreo` of judge 2.0 (tests/data/procedural), which the model never sees.
 """
 
 from __future__ import annotations
@@ -18,13 +23,34 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from a2a_cli.fileio import atomic_path
 from a2a_cli.motion.format_names import FORMATS, READ_ONLY_FORMATS
+from a2a_cli.scoring.motion_traits import window_traits
 from a2a_cli.scoring.realism import dance_traits, fit_realism_model
 
 # The shipped model's held-back real clips: two whole salsa takes (both partners), never in training.
 HELD_OUT = ("60_11_*", "61_11_*", "60_12_*", "61_12_*")
 _SUFFIXES = {f".{name}" for name in FORMATS + READ_ONLY_FORMATS}
+# The procedural dances the discriminant learns from: every choreo style on a song at each tempo
+# (examples.synth_song, song seed 100 + its index, a beat offset of 0.05 s per index), each seed.
+PROCEDURAL_TEMPI = (70, 84, 98, 112, 126, 140, 160, 180)
+PROCEDURAL_SEEDS = (0, 1)
+PROCEDURAL_SECONDS = 12.0
+_SR = 22050
+
+
+def procedural_dances() -> list[np.ndarray]:
+    """(W, F) window traits of each procedural dance the discriminant learns from (module doc)."""
+    from a2a_cli.audio import analyze
+    from a2a_cli.examples import synth_song
+    from a2a_cli.generation.choreo import STYLES, ChoreoGenerator
+
+    songs = [analyze(synth_song(bpm, PROCEDURAL_SECONDS, _SR, seed=100 + k, offset_s=0.05 * k), _SR)
+             for k, bpm in enumerate(PROCEDURAL_TEMPI)]
+    return [window_traits(ChoreoGenerator(style).generate(song, PROCEDURAL_SECONDS, seed).joints)
+            for style in STYLES for song in songs for seed in PROCEDURAL_SEEDS]
 
 
 def real_files(sources: list[Path], held_out: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
@@ -58,14 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     if not train:
         print("error: no real dance files found", file=sys.stderr)
         return 2
-    model = fit_realism_model(dance_traits(train), about={
+    model = fit_realism_model(dance_traits(train), procedural_dances(), about={
         "built_by": "scripts/build_realism_model.py", "sources": credits(args.sources),
         "files": [p.name for p in train], "held_out": [p.name for p in held],
+        "procedural": f"choreo, every style, {len(PROCEDURAL_TEMPI)} songs of {min(PROCEDURAL_TEMPI)}-"
+                      f"{max(PROCEDURAL_TEMPI)} BPM x seeds {list(PROCEDURAL_SEEDS)}, {PROCEDURAL_SECONDS:.0f} s",
     })
     with atomic_path(args.output) as tmp:
         Path(tmp).write_text(model.to_json() + "\n", encoding="utf-8")
     print(f"{args.output}: {model.about['windows']} windows of {len(train)} files in "
-          f"{len(model.about['genres'])} genres ({len(held)} held out) in {time.perf_counter() - started:.1f} s")
+          f"{len(model.about['genres'])} genres ({len(held)} held out), against {model.about['procedural_windows']} "
+          f"procedural windows, in {time.perf_counter() - started:.1f} s")
     return 0
 
 
