@@ -4,6 +4,8 @@ The four body statistics of the judge's realism term (`scoring.body_stats`, test
 answer is known in test_body_stats.py) on generated dances of short synthetic songs of different
 character (`examples.synth_genre_song`), and the traits of the judge's realism model (judge 3.0),
 which told the choreo of judge 2.0 from real dancers in every window (issue 17 made it more human).
+Since judge 3.1 the realism model also learns real dancing against choreo's own, and tells it from
+people again: choreo is procedural, and the judge must not pay it as a person.
 """
 
 from __future__ import annotations
@@ -53,15 +55,14 @@ def test_dances_of_different_songs_move_like_real_dancers():
 
 @pytest.mark.parametrize("genre", ["hiphop", "house", "ambient", "electro"])
 def test_every_style_passes_the_judges_gates_and_ranks_above_the_tricks(genre):
-    """Every gate and anti-gaming factor passes; the realism model credits the dance much as it
-    credits people (realism factor 0.83-1.0, validator score 0.75-0.99 on these songs, measured; the
-    choreo of judge 2.0, frozen in tests/data/procedural, got 0.2 and 0.16); the tricks on the same
-    song still score below it."""
+    """Every gate and the sync and variety factors pass; the realism model (judge 3.1) tells the body
+    from people's (realism factor 0.2-0.3, named in the reasons); the tricks on the same song still
+    score below it."""
     audio, dance = genre_song(genre), genre_dance(genre)
     report = score_motion(dance, audio)
     assert report.passed, [g for g in report.gates if not g.passed]
     assert report.factors["sync"] >= 0.9 and report.factors["variety"] >= 0.9, report.factors
-    assert report.factors["realism"] >= 0.75 and report.validator_score >= 0.7, report.reasons
+    assert report.factors["realism"] < 0.35 and any(r.startswith("realism factor") and "people" in r for r in report.reasons)
     tricks = {"static pose": static_pose(dance.n_frames), "white noise": white_noise(dance.n_frames),
               "loop of one 1-second move": loop_one_move(dance, 1.0)}
     trick_scores = {name: score_motion(m, audio).validator_score for name, m in tricks.items()}
@@ -74,7 +75,10 @@ def test_what_gave_the_procedural_dancer_away_is_gone():
     bend 3.5 deg, slowest 10 % of hand speed 0.43 m/s, hands never still, periodicity 0.56, stance
     0.44 m, twist range 31 deg, side lean 3.6 deg, turning 0.68 rad/s): legs straighten, hands keep
     moving, the timing is less metronomic, the stance wider, the torso twists and leans, the body
-    turns; and the realism model's credit goes from nothing to most of people's."""
+    turns; and the realism density's credit goes from nothing to most of people's, while the whole
+    model, which learned choreo's windows against people's, still tells it (judge 3.1)."""
+    from dataclasses import replace
+
     from a2a_cli.scoring.motion_traits import trait_names, window_traits
     from a2a_cli.scoring.realism import shipped_model
 
@@ -91,7 +95,9 @@ def test_what_gave_the_procedural_dancer_away_is_gone():
     assert now[column["side_lean"]] > 1.5 * before[column["side_lean"]]
     assert now[column["turning_rate"]] > 2 * before[column["turning_rate"]]
     model = shipped_model()
-    assert np.mean(model.credits(old)) < 0.05 and np.mean(model.credits(new)) > 0.4
+    density = replace(model, discriminant=None)
+    assert np.mean(density.credits(old)) < 0.05 and np.mean(density.credits(new)) > 0.4
+    assert np.mean(model.credits(new)) < 0.1
 
 
 @pytest.mark.parametrize("genre", ["hiphop", "house"])
