@@ -9,18 +9,23 @@ the same. `--hold-out` keeps files whose name matches a pattern out of the model
 them (the shipped model holds out `HELD_OUT`, which tests/test_realism.py scores). Each folder's
 README.md (its data's source and licence) is credited in the model's `about`. Prints the time taken.
 
-The model's discriminant learns real windows against procedural ones, which this script makes:
-a2a's `choreo` in every style on `PROCEDURAL_TEMPI` synthetic songs with `PROCEDURAL_SEEDS`
-(`procedural_dances`; a few seconds). The tests judge `choreo` on other songs, and the frozen
-`choreo` of judge 2.0 (tests/data/procedural), which the model never sees.
+The model's discriminant learns real windows against procedural ones, which this script makes
+(`procedural_dances`): a2a's `choreo` in every style on `PROCEDURAL_TEMPI` synthetic songs with
+`PROCEDURAL_SEEDS`, and `KNOB_VARIANTS` variants of it with its performer's knobs (`KNOBS`: the
+drift's size and smoothing, pivots, timing lean, attitude, arm variation, pump, accent, weight shift,
+dip) drawn at random, as a miner tuning `choreo` against the judge would turn them. The tests judge
+`choreo` on other songs, and the frozen `choreo` of judge 2.0 (tests/data/procedural), which the
+model never sees.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +43,39 @@ _SUFFIXES = {f".{name}" for name in FORMATS + READ_ONLY_FORMATS}
 PROCEDURAL_TEMPI = (70, 84, 98, 112, 126, 140, 160, 180)
 PROCEDURAL_SEEDS = (0, 1)
 PROCEDURAL_SECONDS = 12.0
+# The knobs of choreo's performer a variant draws (uniform in these ranges, "drift" scales every
+# channel of DRIFT), KNOB_VARIANTS of them from KNOB_SEED, each danced in every style to one song.
+KNOBS = {"drift": (0.2, 4.0), "DRIFT_FRAMES": (2, 25), "PIVOT_DEG": (0.0, 150.0), "PIVOT_PULL": (0.2, 0.95),
+         "TIMING_LEAN": (0.0, 2.0), "ATTITUDE_DEG": (0.0, 30.0), "VARIATION_DEG": (0.0, 60.0), "MAX_PUMP": (0.0, 12.0),
+         "ACCENT": (0.9, 1.6), "WEIGHT_ON_STEP": (0.5, 1.0), "MAX_DIP_M": (0.02, 0.35)}
+KNOB_VARIANTS = 40
+KNOB_SEED = 1000
 _SR = 22050
+
+
+@contextlib.contextmanager
+def choreo_knobs(knobs: dict[str, float]) -> Iterator[None]:
+    """choreo's performer with `knobs` (names of `KNOBS`) set, restored on leaving."""
+    from a2a_cli.generation.choreo import performer
+
+    saved_drift = dict(performer.DRIFT)
+    saved = {name: getattr(performer, name) for name in knobs if name != "drift"}
+    try:
+        performer.DRIFT.update({c: tuple(v * knobs.get("drift", 1.0) for v in values) for c, values in saved_drift.items()})
+        for name in saved:
+            setattr(performer, name, type(saved[name])(knobs[name]))
+        yield
+    finally:
+        performer.DRIFT.update(saved_drift)
+        for name, value in saved.items():
+            setattr(performer, name, value)
+
+
+def knob_variants(count: int = KNOB_VARIANTS, seed: int = KNOB_SEED) -> list[dict[str, float]]:
+    """`count` random settings of choreo's `KNOBS`."""
+    rng = np.random.default_rng(seed)
+    return [{name: (int(rng.integers(lo, hi + 1)) if isinstance(lo, int) else float(rng.uniform(lo, hi)))
+             for name, (lo, hi) in KNOBS.items()} for _ in range(count)]
 
 
 def procedural_dances() -> list[np.ndarray]:
@@ -49,8 +86,13 @@ def procedural_dances() -> list[np.ndarray]:
 
     songs = [analyze(synth_song(bpm, PROCEDURAL_SECONDS, _SR, seed=100 + k, offset_s=0.05 * k), _SR)
              for k, bpm in enumerate(PROCEDURAL_TEMPI)]
-    return [window_traits(ChoreoGenerator(style).generate(song, PROCEDURAL_SECONDS, seed).joints)
-            for style in STYLES for song in songs for seed in PROCEDURAL_SEEDS]
+    dances = [ChoreoGenerator(style).generate(song, PROCEDURAL_SECONDS, seed)
+              for style in STYLES for song in songs for seed in PROCEDURAL_SEEDS]
+    for k, knobs in enumerate(knob_variants()):
+        with choreo_knobs(knobs):
+            dances += [ChoreoGenerator(style).generate(songs[(k + i) % len(songs)], PROCEDURAL_SECONDS, k)
+                       for i, style in enumerate(STYLES)]
+    return [window_traits(dance.joints) for dance in dances]
 
 
 def real_files(sources: list[Path], held_out: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
@@ -88,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         "built_by": "scripts/build_realism_model.py", "sources": credits(args.sources),
         "files": [p.name for p in train], "held_out": [p.name for p in held],
         "procedural": f"choreo, every style, {len(PROCEDURAL_TEMPI)} songs of {min(PROCEDURAL_TEMPI)}-"
-                      f"{max(PROCEDURAL_TEMPI)} BPM x seeds {list(PROCEDURAL_SEEDS)}, {PROCEDURAL_SECONDS:.0f} s",
+                      f"{max(PROCEDURAL_TEMPI)} BPM x seeds {list(PROCEDURAL_SEEDS)}, and {KNOB_VARIANTS} random settings "
+                      f"of its knobs in every style, {PROCEDURAL_SECONDS:.0f} s each",
     })
     with atomic_path(args.output) as tmp:
         Path(tmp).write_text(model.to_json() + "\n", encoding="utf-8")
