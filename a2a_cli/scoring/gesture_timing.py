@@ -71,7 +71,7 @@ def hand_stops(joints: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
     together. joints: (T, 24, 3) metres at `fps`."""
     import warnings
 
-    from scipy.signal import PeakPropertyWarning, find_peaks  # here: scipy.signal costs start-up time
+    from scipy.signal import find_peaks  # here: scipy.signal costs start-up time
 
 
     stops, strokes = [], []
@@ -79,7 +79,7 @@ def hand_stops(joints: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
     reach = int(round(STOP_WINDOW_S * fps))
     for speed in hand_speeds(joints, fps).T:
         with warnings.catch_warnings():  # a still hand's flat minima have prominence 0: not stops, no news
-            warnings.simplefilter("ignore", PeakPropertyWarning)
+            warnings.filterwarnings("ignore", "some peaks have a prominence of 0", RuntimeWarning)
             at, _ = find_peaks(-speed, prominence=STOP_PROMINENCE_M_S, wlen=window)
         edges = np.concatenate([[0], at, [speed.size - 1]])
         arrive = np.array([speed[max(edges[i], a - reach) : a + 1].max() for i, a in enumerate(at)])
