@@ -1,6 +1,6 @@
 """The gesture judge: one number in [0, 1] for how close a motion comes to a person gesturing while
 speaking this voice (issue 20; JUDGE.md, "Gesture judge 1.0"). Constants and their sources:
-gesture_constants.py; the literature's metrics: gesture_metrics.py.
+gesture_constants.py; the literature's metrics: gesture_metrics.py; timing to the voice: gesture_timing.py.
 
 How it is made, as the dance judge (composite.py), whose pieces it reuses:
 
@@ -15,7 +15,7 @@ How it is made, as the dance judge (composite.py), whose pieces it reuses:
      the F-measure of the wrists' stroke ends on the stresses (precision) and the stresses met by a
      hand stop (recall), chance-corrected against a null model: the same motion against `NULL_DRAWS`
      unrelated voices of the same rhythm (the stresses' intervals shuffled, started at a random
-     time). timing = (F - c - 2 s) / (1 - c), c and s the null's mean and standard deviation of F:
+     time). timing = (F - c - 2.5 s) / (1 - c), c and s the null's mean and standard deviation of F:
      timing to this voice earns credit, a generic motion that would fit any voice does not. EMAGE's
      BC is reported beside it. Left out with fewer than MIN_TIMING_STRESSES stresses.
    - `rest`: the hands' speed in the pauses over their speed while speaking.
