@@ -131,6 +131,7 @@ def test_timing_is_left_out_for_a_voice_with_too_few_stresses():
 def test_reasons_name_what_holds_the_score_down():
     other = score_gesture(scripted_speaker(_voice(50), 0), _voice(0))
     assert other.reasons[0].startswith("timing factor 0.00: the gestures do not follow this voice's stressed syllables")
+    assert "of the hands' strokes end on a stress" in other.reasons[0]  # with the measurement behind it
     walker = score_gesture(walking_away(_speaker(0)), _voice(0))
     assert any(r.startswith("gate travel failed: the speaker walks off") and "against a maximum of 0.5" in r for r in walker.reasons)
     still = score_gesture(rest_pose(N), _voice(0))

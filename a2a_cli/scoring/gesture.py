@@ -221,7 +221,7 @@ def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict) 
     failed = [g for g in gates if not g.passed]
     if failed:
         return gate_reasons(failed, minimums=("gesturing",))
-    reasons = [f"{name} factor {value:.2f}: {_LOW_MEANING[name]}" for name, value in factors.items()
+    reasons = [f"{name} factor {value:.2f}: {_detail(name, metrics)}" for name, value in factors.items()
                if value < 1.0 and name != "latency"]
     reasons += [f"{name} {value:.2f}: {_detail(name, metrics)}"
                 for value, name in sorted((v, k) for k, v in components.items() if v < LOW_CREDIT and k not in factors)]
@@ -231,7 +231,11 @@ def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict) 
 
 
 def _detail(name: str, metrics: dict) -> str:
-    """A term's explanation with the measurement behind it."""
+    """A term's or factor's explanation with the measurement behind it."""
+    if name == "timing":
+        return (f"{_LOW_MEANING[name]} ({metrics['stroke_precision']:.0%} of the hands' strokes end on a stress, "
+                f"{metrics['stress_recall']:.0%} of the stresses meet a hand stop; F {metrics['timing_f']:.2f}, "
+                f"{metrics['timing_f_null']:.2f} against unrelated voices)")
     if name == "rest":
         return f"{_LOW_MEANING[name]} (hand speed in pauses {metrics['rest_ratio']:.0%} of that while speaking)"
     if name == "variety":
