@@ -7,7 +7,8 @@ time with the voice.
    stress, the share of strokes whose hand's velocity minimum lies within 0.1 s of their stressed
    syllable, the share of all stresses with a hand beat that close, EMAGE-style beat consistency
    (sigma 0.1 s and 0.3 s) against the voice's own stresses and against another voice's, the
-   validity gates, root travel over the minute, and the hands' speed in long pauses against speech.
+   validity gates, root travel over the minute, the hands' speed in long pauses against speech, and
+   the gesture judge's timing (before its ramp) and score.
 
 Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_gesture.py
 """
@@ -31,6 +32,7 @@ from a2a_cli.examples import synth_song  # noqa: E402
 from a2a_cli.generation import get_generator  # noqa: E402
 from a2a_cli.motion.skeleton import PELVIS  # noqa: E402
 from a2a_cli.scoring import check_validity  # noqa: E402
+from a2a_cli.scoring.gesture import score_gesture  # noqa: E402
 from support.hand_beats import beat_consistency, hand_beats, nearest, wrist_speeds  # noqa: E402
 from support.speech import synthetic_speech  # noqa: E402
 
@@ -69,7 +71,7 @@ def bench_speed() -> None:
 def bench_timing() -> None:
     print(f"\n== timing with the voice ({SECONDS:g} s voices, seeds 1-3) ==")
     print(f"{'voice':>15} {'seed':>4} {'strokes':>9} {'on stress':>9} {'stresses':>8} {'BC.1 own':>8} {'other':>6} "
-          f"{'BC.3 own':>8} {'other':>6} {'gates':>5} {'travel':>6} {'pause/speech':>12}")
+          f"{'BC.3 own':>8} {'other':>6} {'gates':>5} {'travel':>6} {'pause/speech':>12} {'timing':>6} {'score':>5}")
     for kind, shape in VOICES.items():
         for seed in (1, 2, 3):
             speech = synthetic_speech(SECONDS, seed=seed, **shape)
@@ -89,9 +91,10 @@ def bench_timing() -> None:
                 if end - start >= 1.2:
                     silent[int((start + 0.65) * 30):int((end - 0.5) * 30)] = True
             ratio = speed[:, silent].mean() / speed[:, ~silent].mean() if silent.any() else float("nan")
+            judged = score_gesture(motion, speech)
             print(f"{kind:>15} {seed:>4} {len(plan.strokes):>4}/{speech.stress_times_s.size:<4} {on_stress:9.2f} {covered:8.2f} "
                   f"{bc[0]:8.3f} {bc[1]:6.3f} {bc[2]:8.3f} {bc[3]:6.3f} {'pass' if gates else 'FAIL':>5} "
-                  f"{np.abs(root - root[0]).max():5.3f}m {ratio:12.3f}")
+                  f"{np.abs(root - root[0]).max():5.3f}m {ratio:12.3f} {judged.metrics['timing']:6.3f} {judged.validator_score:5.2f}")
 
 
 if __name__ == "__main__":

@@ -170,12 +170,12 @@ def test_a_miner_and_a_validator_step_on_the_sdks_metagraph(tmp_path):
     with running_miner(service) as url:
         client.substrate.neurons[2].axon = ("127.0.0.1", int(url.rsplit(":", 1)[1]))
         step = Validator(chain=chain, wallet=validator, prompts=FixedPrompts(), state_path=tmp_path / "state.json",
-                         settings=ValidatorSettings(timeout_s=20.0))
+                         settings=ValidatorSettings(timeout_s=20.0), seed_source=lambda: 1)  # one prompt seed: no luck either way
         result = asyncio.run(step.step())
         body = b'{"protocol": "a2a/2"}'
         refused = httpx.post(url + "/v1/generate", content=body, headers=signed_headers(poor, body, miner.hotkey.ss58_address))
     (answer,) = result.answers
-    # choreo is procedural: realism factor ~0.2 since judge 3.0 (~0.16 here)
+    # an honest choreo answer is judged on its merits and earns something
     assert answer.uid == 2 and answer.score > 0.1 and judged_on_merit(answer.reason), answer
     assert answer.model == "choreo" and answer.latency_s is not None
     assert refused.status_code == 403 and "below this miner's minimum of 100 alpha" in refused.json()["detail"]

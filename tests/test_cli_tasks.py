@@ -56,6 +56,8 @@ def test_generate_gestures_to_speech_and_dances_to_music_by_default(audio, tmp_p
     assert talk["frames"] == song["frames"] == 240
     with np.load(tmp_path / "out" / "talk.npz", allow_pickle=False) as data:  # a standing speaker: the feet stay put
         assert data["trans"].shape == (240, 3) and np.ptp(data["trans"][:, [0, 2]], axis=0).max() < 0.3
+        meta = json.loads(str(data["meta"]))  # the reading travels with the motion
+    assert meta["task"] == "gesture" and meta["task_reading"]["confidence"] == talk["task_reading"]["confidence"]
 
 
 def test_task_and_model_flags_decide_over_the_reading(audio, tmp_path, capsys):

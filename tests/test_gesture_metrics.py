@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 from scipy.signal import argrelextrema
 
-from a2a_cli.scoring.gesture import null_stresses
+from a2a_cli.scoring.gesture_timing import null_stresses
 from a2a_cli.scoring.gesture_metrics import (
     UPPER_BODY, beat_consistency, gesture_beats, joint_speeds, l1_diversity, local_minima, mean_acceleration, mean_jerk,
 )

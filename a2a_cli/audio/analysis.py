@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from a2a_cli.audio.rhythm import estimate_tempo, onset_peaks, track_beats
 from a2a_cli.audio.spectral import SpectralPass, estimate_tuning, mfcc, onset_strength, power_to_db, rms
 from a2a_cli.errors import InputError
 
-__all__ = ["AudioAnalysis", "AudioSource", "N_FEATURES", "analyze", "compute", "file_sha256", "fit_frames"]
+__all__ = ["AudioAnalysis", "AudioSource", "N_FEATURES", "analysis_of", "analyze", "compute", "file_sha256", "fit_frames",
+           "read_only_fields"]
 
 N_FEATURES = 35  # onset envelope 1, MFCC 20, chroma CENS 12, onset-peak one-hot 1, beat one-hot 1
 
@@ -127,10 +129,47 @@ def _well_formed(fields: dict) -> bool:
 
 
 def _finish(sha256: str, fields: dict, source: AudioSource) -> AudioAnalysis:
-    for name in ("features", "onset_env", "rms", "beat_frames"):
+    return AudioAnalysis(sha256=sha256, source=source, **read_only_fields(fields, feature_cache.MUSIC))
+
+
+def read_only_fields(fields: dict, kind: feature_cache.Kind) -> dict:
+    """`fields` with the arrays of `kind` made contiguous and read-only (an analysis's arrays are shared)."""
+    for name in kind.arrays:
         fields[name] = np.ascontiguousarray(fields[name])
         fields[name].setflags(write=False)
-    return AudioAnalysis(sha256=sha256, source=source, **fields)
+    return fields
+
+
+def analysis_of(source, sr: int | None, start_s: float | None, duration_s: float | None, cache_dir,
+                kind: feature_cache.Kind, analyse: Callable[[np.ndarray, float], dict],
+                well_formed: Callable[[dict], bool], finish: Callable[[str, dict, AudioSource], object], what: str):
+    """The one way an analysis (music's `analyze`, speech's `analyze_speech`) reads its audio: a file
+    (cached in `cache_dir` under `kind`, by sha256 + cut) or raw samples at `sr` Hz (never cached;
+    their sha256 that of their float32 bytes and rate), cut to `start_s`, `duration_s` (seconds).
+    `analyse(mono, sr) -> fields`, `well_formed(fields)` (is a cached entry usable), `finish(sha256,
+    fields, AudioSource) -> the analysis`; `what`: the caller's name for errors."""
+    if isinstance(source, np.ndarray):
+        if sr is None or sr <= 0:
+            raise InputError(f"{what} needs the sample rate `sr` of raw samples")
+        mono = to_mono(source)
+        start, count = cut_bounds(mono.size, sr, start_s, duration_s, "the sample array")
+        mono = pad_to(mono[start : start + count], count)
+        sha256 = hashlib.sha256(np.ascontiguousarray(mono).tobytes() + str(int(sr)).encode()).hexdigest()
+        return finish(sha256, analyse(mono, sr), AudioSource(samples=mono, sr=int(sr)))
+
+    path = check_audio_file(Path(source))
+    sha256 = file_sha256(path)
+    cut = AudioSource(path=path, start_s=start_s, duration_s=duration_s)
+    entry = None if cache_dir is None else feature_cache.entry_path(Path(cache_dir), sha256, start_s, duration_s, kind)
+    if entry is not None:
+        fields = feature_cache.load(entry, kind)
+        if fields is not None and well_formed(fields):
+            return finish(sha256, fields, cut)
+    samples, file_sr = read_file(path, start_s=start_s, duration_s=duration_s)
+    fields = analyse(samples, file_sr)
+    if entry is not None:
+        feature_cache.store(entry, fields, kind)
+    return finish(sha256, fields, cut)
 
 
 def analyze(
@@ -147,28 +186,8 @@ def analyze(
     sha256 + cut + feature version (see `a2a_cli.audio.cache`); None caches nothing. Raw sample
     arrays are never cached, and their `sha256` is that of their float32 bytes and rate.
     """
-    if isinstance(source, np.ndarray):
-        if sr is None or sr <= 0:
-            raise InputError("analyze needs the sample rate `sr` of raw samples")
-        mono = to_mono(source)
-        start, count = cut_bounds(mono.size, sr, start_s, duration_s, "the sample array")
-        mono = pad_to(mono[start : start + count], count)
-        sha256 = hashlib.sha256(np.ascontiguousarray(mono).tobytes() + str(int(sr)).encode()).hexdigest()
-        return _finish(sha256, _analyze_samples(mono, sr), AudioSource(samples=mono, sr=int(sr)))
-
-    path = check_audio_file(Path(source))
-    sha256 = file_sha256(path)
-    cut = AudioSource(path=path, start_s=start_s, duration_s=duration_s)
-    entry = None if cache_dir is None else feature_cache.entry_path(Path(cache_dir), sha256, start_s, duration_s)
-    if entry is not None:
-        fields = feature_cache.load(entry)
-        if fields is not None and _well_formed(fields):
-            return _finish(sha256, fields, cut)
-    samples, file_sr = read_file(path, start_s=start_s, duration_s=duration_s)
-    fields = _analyze_samples(samples, file_sr)
-    if entry is not None:
-        feature_cache.store(entry, fields)
-    return _finish(sha256, fields, cut)
+    return analysis_of(source, sr, start_s, duration_s, cache_dir, feature_cache.MUSIC, _analyze_samples, _well_formed,
+                       _finish, "analyze")
 
 
 def _analyze_samples(mono: np.ndarray, sr: float) -> dict:

@@ -23,18 +23,16 @@ pause at every comma and full stop and nowhere else; 60 s of speech in about 0.2
 
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
 from a2a_cli.audio import cache as feature_cache
-from a2a_cli.audio.analysis import AudioSource, file_sha256, fit_frames
-from a2a_cli.audio.decoding import FEATURE_SR, FPS, check_audio_file, cut_bounds, pad_to, read_file, resample, to_mono
+from a2a_cli.audio.analysis import AudioSource, analysis_of, fit_frames, read_only_fields
+from a2a_cli.audio.decoding import FEATURE_SR, FPS, resample
 from a2a_cli.audio.pitch import yin
 from a2a_cli.audio.spectral import frame_signal, hann, read_only
 from a2a_cli.errors import InputError
@@ -304,10 +302,7 @@ def read_speech(frames: SpeechFrames, duration_s: float) -> dict:
 
 
 def _finish(sha256: str, fields: dict, source: AudioSource) -> SpeechAnalysis:
-    for name in ("voiced", "loudness_db", "f0_hz", "syllable_times_s", "stress_times_s", "stress_strength", "pauses_s"):
-        fields[name] = np.ascontiguousarray(fields[name])
-        fields[name].setflags(write=False)
-    return SpeechAnalysis(sha256=sha256, source=source, **fields)
+    return SpeechAnalysis(sha256=sha256, source=source, **read_only_fields(fields, feature_cache.SPEECH))
 
 
 def _analyze_samples(mono: np.ndarray, sr: float) -> dict:
@@ -336,29 +331,8 @@ def analyze_speech(
     music analyses (`a2a_cli.audio.cache.SPEECH`); None caches nothing. Raw sample arrays are never
     cached, and their `sha256` is that of their float32 bytes and rate, a file's that of its bytes.
     """
-    if isinstance(source, np.ndarray):
-        if sr is None or sr <= 0:
-            raise InputError("analyze_speech needs the sample rate `sr` of raw samples")
-        mono = to_mono(source)
-        start, count = cut_bounds(mono.size, sr, start_s, duration_s, "the sample array")
-        mono = pad_to(mono[start : start + count], count)
-        sha256 = hashlib.sha256(np.ascontiguousarray(mono).tobytes() + str(int(sr)).encode()).hexdigest()
-        return _finish(sha256, _analyze_samples(mono, sr), AudioSource(samples=mono, sr=int(sr)))
-
-    path = check_audio_file(Path(source))
-    sha256 = file_sha256(path)
-    cut = AudioSource(path=path, start_s=start_s, duration_s=duration_s)
-    kind = feature_cache.SPEECH
-    entry = None if cache_dir is None else feature_cache.entry_path(Path(cache_dir), sha256, start_s, duration_s, kind)
-    if entry is not None:
-        fields = feature_cache.load(entry, kind)
-        if fields is not None and _well_formed(fields):
-            return _finish(sha256, fields, cut)
-    samples, file_sr = read_file(path, start_s=start_s, duration_s=duration_s)
-    fields = _analyze_samples(samples, file_sr)
-    if entry is not None:
-        feature_cache.store(entry, fields, kind)
-    return _finish(sha256, fields, cut)
+    return analysis_of(source, sr, start_s, duration_s, cache_dir, feature_cache.SPEECH, _analyze_samples, _well_formed,
+                       _finish, "analyze_speech")
 
 
 def _well_formed(fields: dict) -> bool:

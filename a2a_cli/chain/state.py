@@ -128,7 +128,8 @@ class ValidatorState:
             if metagraph is not None:
                 records = {n.hotkey: records[n.hotkey] for n in metagraph.neurons
                            if n.hotkey in records and records[n.hotkey].uid == n.uid}
-            merit = {r.uid: r.ema * r.variety() for r in records.values() if r.ema > 0.0}
+            merit = {r.uid: r.ema * r.variety() for r in records.values()}
+            merit = {uid: m for uid, m in merit.items() if m > 0.0}  # an average so small its product underflows earned nothing
             if share > 0.0 and merit:
                 earned[task] = (share, merit)
         total_share = sum(share for share, _ in earned.values())

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from a2a_cli.motion import Motion
     from a2a_cli.scoring.composite import ScoreReport
 
-__all__ = ["SYNTHETIC_SR", "TASK_KINDS", "TaskKind", "analyse_prompt", "judge_answers", "styles_vary", "synthetic_audio"]
+__all__ = ["SYNTHETIC_SR", "TASK_KINDS", "TaskKind", "analyse_prompt", "detects_copies", "judge_answers", "styles_vary", "synthetic_audio"]
 
 SYNTHETIC_SR = 22050  # the sample rate of a validator's synthetic prompts, in Hz
 
@@ -46,12 +46,18 @@ class TaskKind:
     synthesise: (seconds, seed) -> (mono float32 samples, sample rate in Hz): prompt audio made up
         on the spot (a validator on this machine's chains without a library).
     styles_vary: the judge's ScoreReport.style is a dance style the variety factor can read.
+    detects_copies: answers are checked for copies (of another answer to the prompt) and replays
+        (of an answer to an earlier prompt) before they are judged (scoring.similarity). Not for
+        gesture yet: standing speakers at rest look alike to that detector (it flagged 11 of 24 honest
+        `orator` answers to one voice with different seeds as copies); a replayed gesture answer
+        is worth nothing anyway (the judge's timing against another voice's stresses: <= 0.10).
     """
 
     analyse: Callable[[np.ndarray, int], Any]
     judge: Callable[[list[Motion], Any, Motion | None, list[float | None]], list[ScoreReport]]
     synthesise: Callable[[float, int], tuple[np.ndarray, int]]
     styles_vary: bool
+    detects_copies: bool
 
 
 def _analyse_music(samples: np.ndarray, sr: int) -> Any:
@@ -93,8 +99,8 @@ def _synthetic_speech(seconds: float, seed: int) -> tuple[np.ndarray, int]:
 
 
 TASK_KINDS: dict[str, TaskKind] = {
-    DANCE: TaskKind(_analyse_music, _judge_dance, _synthetic_music, styles_vary=True),
-    GESTURE: TaskKind(_analyse_speech, _judge_gesture, _synthetic_speech, styles_vary=False),
+    DANCE: TaskKind(_analyse_music, _judge_dance, _synthetic_music, styles_vary=True, detects_copies=True),
+    GESTURE: TaskKind(_analyse_speech, _judge_gesture, _synthetic_speech, styles_vary=False, detects_copies=False),
 }
 
 
@@ -115,6 +121,11 @@ def synthetic_audio(task: str, seconds: float, seed: int) -> tuple[np.ndarray, i
     """(mono float32 samples, sample rate in Hz): `seconds` of synthetic prompt audio for `task`
     (a song of a genre drawn by `seed` for dance, a synthetic voice for gesture)."""
     return TASK_KINDS[check_task(task)].synthesise(seconds, seed)
+
+
+def detects_copies(task: str) -> bool:
+    """Whether `task`'s answers are checked for copies and replays before they are judged (TaskKind)."""
+    return TASK_KINDS[check_task(task)].detects_copies
 
 
 def styles_vary(task: str) -> bool:

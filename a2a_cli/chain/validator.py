@@ -410,11 +410,13 @@ class Validator:
         """
         import numpy as np
 
+        from a2a_cli.chain.tasks_service import detects_copies
         from a2a_cli.scoring import motion_fingerprint
         from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M, CopyIndex, copy_features
 
         tolerance = self.settings.duplicate_tolerance_m or DUPLICATE_TOLERANCE_M
         verdicts: dict[int, Verdict] = {}
+        checked = detects_copies(request.task)  # copies and replays are looked for (tasks_service.TaskKind)
         judged = _fingerprints(len(replies))  # fingerprints of this step's answers so far
         judged_uids: list[int] = []
         judged_features = CopyIndex(len(replies))  # their copy_features, in the same order
@@ -427,8 +429,9 @@ class Validator:
                 continue
             try:
                 response, motion = protocol.parse_response(reply.body, request, max_bytes=cap)
-                fingerprint = motion_fingerprint(motion.joints)
-                features = copy_features(motion.joints, motion.fps)
+                if checked:
+                    fingerprint = motion_fingerprint(motion.joints)
+                    features = copy_features(motion.joints, motion.fps)
             except A2AError as e:
                 verdicts[index] = Verdict(0.0, f"invalid: {_one_line(e)}")
                 continue
@@ -436,6 +439,9 @@ class Validator:
                 verdicts[index] = Verdict(0.0, f"invalid: {type(e).__name__}")
                 continue
             model = _printable(response.model)  # the miner's own text, shown on the operator's terminal
+            if not checked:
+                pending.append((index, motion, reply.latency_s, model))
+                continue
             source = judged_features.first_copy(features)
             replayed = _first_within(fingerprint, self._recent, tolerance) is not None
             judged[len(judged_uids)] = fingerprint

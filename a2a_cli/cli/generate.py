@@ -254,6 +254,7 @@ def _dance(job: Job, makers: Makers, cfg, start: float | None, duration: float |
         motion = load_motion(richest(job.kept))
     else:
         motion = generator.generate(analysis, analysis.duration_s, seed, **_step_progress(generator, bar, job.song.name))
+        motion.meta.update(task=task, task_reading=reading)  # what was made of the audio, kept in the npz
     took = time.perf_counter() - began
     for path in job.outputs:
         save_motion(motion, path)

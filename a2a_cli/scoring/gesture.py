@@ -1,6 +1,6 @@
 """The gesture judge: one number in [0, 1] for how close a motion comes to a person gesturing while
 speaking this voice (issue 20; JUDGE.md, "Gesture judge 1.0"). Constants and their sources:
-gesture_constants.py; the literature's metrics: gesture_metrics.py.
+gesture_constants.py; the literature's metrics: gesture_metrics.py; timing to the voice: gesture_timing.py.
 
 How it is made, as the dance judge (composite.py), whose pieces it reuses:
 
@@ -11,11 +11,13 @@ How it is made, as the dance judge (composite.py), whose pieces it reuses:
    gate replaced by three for a standing speaker: `travel` (the pelvis stays within MAX_TRAVEL_M of
    where it stands), `foot_slide` (the feet hold the floor) and `gesturing` (the hands move at all).
 3. **Terms**, each in [0, 1], blended by GESTURE_WEIGHTS (renormalised over those measured):
-   - `timing`: EMAGE's beat consistency of the upper body to this voice's stressed syllables,
-     chance-corrected against a null model: the same motion against `NULL_DRAWS` unrelated voices of
-     the same rhythm (the stresses' intervals shuffled, started at a random time). timing =
-     (BC - c - 2 s) / (1 - c), c and s the null's mean and standard deviation of BC: timing to this
-     voice earns credit, a generic motion that would fit any voice does not. Left out with fewer than MIN_TIMING_STRESSES stresses.
+   - `timing`: whether the hands' strokes land on this voice's stressed syllables (gesture_timing.py):
+     the F-measure of the wrists' stroke ends on the stresses (precision) and the stresses met by a
+     hand stop (recall), chance-corrected against a null model: the same motion against `NULL_DRAWS`
+     unrelated voices of the same rhythm (the stresses' intervals shuffled, started at a random
+     time). timing = (F - c - 2.5 s) / (1 - c), c and s the null's mean and standard deviation of F:
+     timing to this voice earns credit, a generic motion that would fit any voice does not. EMAGE's
+     BC is reported beside it. Left out with fewer than MIN_TIMING_STRESSES stresses.
    - `rest`: the hands' speed in the pauses over their speed while speaking.
    - `variety`: liveliness (EMAGE's L1 diversity) and not a loop (the dance judge's repeat residual),
      the lesser of the two credits.
@@ -37,7 +39,7 @@ import numpy as np
 
 from a2a_cli.frame_rate import FPS as SPEECH_FPS  # the rate of SpeechAnalysis's per-frame arrays
 from a2a_cli.motion.grounding import floor_height
-from a2a_cli.motion.skeleton import L_ANKLE, L_FOOT, L_WRIST, PELVIS, R_ANKLE, R_FOOT, R_WRIST
+from a2a_cli.motion.skeleton import L_ANKLE, L_FOOT, PELVIS, R_ANKLE, R_FOOT
 from a2a_cli.scoring.composite import ScoreReport, latency_score, ramp, repeat_residual
 from a2a_cli.scoring.constants import (
     CONTACT_HEIGHT_M, JUDGE_FPS, LATENCY_WEIGHT, LOW_CREDIT, REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN,
@@ -46,12 +48,10 @@ from a2a_cli.scoring.constants import (
 from a2a_cli.scoring.gesture_constants import (
     FOOT_SLIDE_HUMAN_M_S, GESTURE_JERK_HUMAN_M_S3, GESTURE_JERK_NONE_M_S3, GESTURE_JUDGE_VERSION, GESTURE_WEIGHTS,
     L1DIV_HUMAN_M, L1DIV_NONE_M, MAX_FOOT_SLIDE_M_S, MAX_TRAVEL_M, MIN_HAND_MOTION_M, MIN_PAUSE_FRAMES_S, MIN_PAUSE_S,
-    MIN_TIMING_STRESSES, NULL_DRAWS, NULL_SEED, REST_RATIO_HUMAN, REST_RATIO_NONE, REST_SETTLE_S, TIMING_CHANCE,
-    TIMING_HUMAN, TIMING_MARGIN_Z, TIMING_ORDER_S, TIMING_SIGMA_S,
+    MIN_TIMING_STRESSES, REST_RATIO_HUMAN, REST_RATIO_NONE, REST_SETTLE_S, TIMING_CHANCE, TIMING_HUMAN,
 )
-from a2a_cli.scoring.gesture_metrics import (
-    UPPER_BODY, beat_consistency, gesture_beats, joint_speeds, l1_diversity, mean_acceleration, mean_jerk,
-)
+from a2a_cli.scoring.gesture_metrics import UPPER_BODY, joint_speeds, l1_diversity, mean_acceleration, mean_jerk
+from a2a_cli.scoring.gesture_timing import HANDS, timing_to_speech
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 from a2a_cli.scoring.validity import (
     Gate, at_judge_rate, batch_validity_values, gate_reasons, header_gates, measurable, motion_gates, validity_values,
@@ -62,11 +62,9 @@ if TYPE_CHECKING:
     from a2a_cli.motion.motion import Motion
 
 __all__ = [
-    "GESTURE_JUDGE_VERSION", "GESTURE_WEIGHTS", "null_stresses", "rest_ratio", "score_gesture", "score_gestures",
-    "standing_values", "timing_to_speech",
+    "GESTURE_JUDGE_VERSION", "GESTURE_WEIGHTS", "rest_ratio", "score_gesture", "score_gestures", "standing_values",
 ]
 
-_HANDS = (L_WRIST, R_WRIST)
 _FEET = ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT))
 # name -> (limit, True when the value must stay at or below it, what failing means)
 _STANDING_LIMITS = {
@@ -76,46 +74,10 @@ _STANDING_LIMITS = {
 }
 
 
-def null_stresses(stress_times_s: np.ndarray, duration_s: float, draws: int = NULL_DRAWS, seed: int = NULL_SEED) -> np.ndarray:
-    """The null model's voices: (draws, m) stress times (s), each sorted, made from the m stresses
-    of this voice by shuffling the intervals between them (the one from the last stress round to the
-    first included) and starting at a uniformly random time, wrapped around [0, duration_s)."""
-    stresses = np.sort(np.asarray(stress_times_s, dtype=np.float64))
-    if stresses.size == 0:
-        return np.zeros((draws, 0))
-    rng = np.random.default_rng(seed)
-    gaps = np.diff(np.append(stresses, stresses[0] + duration_s))
-    order = np.argsort(rng.random((draws, gaps.size)), axis=1)  # one permutation per draw
-    shuffled = gaps[order]
-    offsets = np.cumsum(shuffled, axis=1) - shuffled  # 0, g1, g1 + g2, ...
-    return np.sort((rng.uniform(0.0, duration_s, (draws, 1)) + offsets) % duration_s, axis=1)
-
-
-def timing_to_speech(joints: np.ndarray, stress_times_s: np.ndarray, fps: float) -> dict[str, float]:
-    """BC of the motion to the stresses, EMAGE's and the judge's (gesture_constants), the null model's
-    mean c and standard deviation s of the latter, and timing = (bc - c - TIMING_MARGIN_Z s) / (1 - c),
-    clipped to [0, 1].
-
-    joints: (T, 24, 3) metres at `fps`; stress_times_s: the voice's stressed syllables (s); those
-    outside the clip are dropped. Returns bc_emage, bc, bc_null, bc_null_sd, timing, stresses (the count).
-    """
-    duration = len(joints) / fps
-    stresses = np.asarray(stress_times_s, dtype=np.float64)
-    stresses = np.sort(stresses[(stresses >= 0) & (stresses < duration)])
-    emage = gesture_beats(joints, fps)
-    judged = gesture_beats(joints, fps, order_s=TIMING_ORDER_S)
-    bc = float(beat_consistency(judged, stresses, TIMING_SIGMA_S))
-    null = beat_consistency(judged, null_stresses(stresses, duration), TIMING_SIGMA_S) if stresses.size else np.ones(1)
-    chance, spread = float(null.mean()), float(null.std())
-    timing = float(np.clip((bc - chance - TIMING_MARGIN_Z * spread) / (1.0 - chance), 0.0, 1.0)) if chance < 1.0 else 0.0
-    return {"bc_emage": float(beat_consistency(emage, stresses)), "bc": bc, "bc_null": chance, "bc_null_sd": spread,
-            "timing": timing, "stresses": float(stresses.size)}
-
-
 def _hand_speed(joints: np.ndarray, fps: float) -> np.ndarray:
     """Mean speed (m/s) of the two wrists relative to the pelvis, per frame (T,)."""
     relative = joints - joints[:, PELVIS : PELVIS + 1]
-    return joint_speeds(relative, fps, _HANDS).mean(axis=1)
+    return joint_speeds(relative, fps, HANDS).mean(axis=1)
 
 
 def rest_ratio(joints: np.ndarray, speech: SpeechAnalysis, fps: float) -> float | None:
@@ -154,7 +116,7 @@ def standing_values(joints: np.ndarray, fps: float) -> dict[str, float]:
         speed = np.linalg.norm(np.diff(middle, axis=0), axis=1) * fps
         slide += float(speed[on_floor].sum())
         contact += int(on_floor.sum())
-    hands = (joints - joints[:, PELVIS : PELVIS + 1])[:, list(_HANDS)]
+    hands = (joints - joints[:, PELVIS : PELVIS + 1])[:, list(HANDS)]
     motion = float(np.sqrt(((hands - hands.mean(axis=0)) ** 2).sum(axis=-1).mean(axis=0)).mean())
     return {"travel": travel, "foot_slide": slide / max(contact, 1), "gesturing": motion}
 
@@ -227,7 +189,7 @@ def _quality(joints: np.ndarray, fps: float, standing: dict, metrics: dict, comp
 
 
 def _speech_terms(joints: np.ndarray, speech: SpeechAnalysis, fps: float, metrics: dict, components: dict) -> None:
-    """timing (with BC and the null) and rest against the voice; each left out when unjudgeable."""
+    """timing (with its F, the null and EMAGE's BC) and rest against the voice; each left out when unjudgeable."""
     timing = timing_to_speech(joints, speech.stress_times_s, fps)
     metrics.update(timing)
     if timing["stresses"] >= MIN_TIMING_STRESSES:
@@ -259,7 +221,7 @@ def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict) 
     failed = [g for g in gates if not g.passed]
     if failed:
         return gate_reasons(failed, minimums=("gesturing",))
-    reasons = [f"{name} factor {value:.2f}: {_LOW_MEANING[name]}" for name, value in factors.items()
+    reasons = [f"{name} factor {value:.2f}: {_detail(name, metrics)}" for name, value in factors.items()
                if value < 1.0 and name != "latency"]
     reasons += [f"{name} {value:.2f}: {_detail(name, metrics)}"
                 for value, name in sorted((v, k) for k, v in components.items() if v < LOW_CREDIT and k not in factors)]
@@ -269,7 +231,11 @@ def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict) 
 
 
 def _detail(name: str, metrics: dict) -> str:
-    """A term's explanation with the measurement behind it."""
+    """A term's or factor's explanation with the measurement behind it."""
+    if name == "timing":
+        return (f"{_LOW_MEANING[name]} ({metrics['stroke_precision']:.0%} of the hands' strokes end on a stress, "
+                f"{metrics['stress_recall']:.0%} of the stresses meet a hand stop; F {metrics['timing_f']:.2f}, "
+                f"{metrics['timing_f_null']:.2f} against unrelated voices)")
     if name == "rest":
         return f"{_LOW_MEANING[name]} (hand speed in pauses {metrics['rest_ratio']:.0%} of that while speaking)"
     if name == "variety":

@@ -22,8 +22,9 @@ Where this differs from EMAGE's code, and why:
   stressed syllables (`SpeechAnalysis.stress_times_s`, pitch accents), where beat gestures' strokes
   land (McNeill 1992; Loehr 2004; Leonard and Cummins 2011), one every 0.5-1 s.
 - EMAGE drops the first and last 2 s of each BEAT2 take; a clip here is judged whole.
-- `sigma_s` is an argument: EMAGE's 0.3 s is the default; the gesture judge also measures BC at a
-  narrower width (gesture_constants.py says why).
+- `sigma_s` and `order_s` are arguments, EMAGE's values the defaults. The gesture judge reports BC
+  as EMAGE computes it and judges timing otherwise: by the hands' stroke ends on the stresses
+  (gesture_timing.py), since BC's 13 joints and 0.3-s width barely tell a voice from another.
 
 **L1 diversity (L1div)**, EMAGE's `L1div`: the mean over frames of the summed absolute deviation of
 every coordinate from its mean over the clip (metres). Here on pelvis-relative joints, so that a
