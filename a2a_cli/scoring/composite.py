@@ -34,7 +34,7 @@ How it is made (each raw metric alone can be gamed, DESIGN §9):
      the loudness hardly varies.
    - `realism`: how likely the body's motion is under real human dancing: the realism model
      (realism.py, learned from real dance and shipped with the package) credits each 2-s window by
-     the density of its twenty traits among real dancers' and by how much more like real windows than
+     the density of its 21 traits among real dancers' and by how much more like real windows than
      procedural ones they are; full from `REALISM_HUMAN`. With reference
      statistics (`--reference-stats`, fid.ReferenceStats) it is also held to the kinetic energies'
      z-scores against them.

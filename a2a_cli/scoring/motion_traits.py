@@ -3,7 +3,10 @@
 A window is `WINDOW_S` seconds of joint positions at the judge's 30 fps (y up, metres), windows
 start every `HOP_S` seconds. Each trait is something people do that a procedural dancer tends not
 to (issue 16's measurements): they straighten their legs, keep their hands moving, vary their pace,
-stand wide, twist and lean the torso, turn, lift their feet. Every trait is measured in the body's
+stand wide, twist and lean the torso, turn, lift their feet, and their hands do not jitter from
+frame to frame (`hand_jitter`: the mean change of wrist speed from one frame to the next over the
+mean wrist speed; a procedural dancer tuned against the realism model found frame-level noise on the
+arms, issue 16's arms race). Every trait is measured in the body's
 own frame or vertically, so it does not depend on where the dancer stands or which way it faces.
 
 `TRAITS` names them in order, with the words a report uses for a dance that is low or high on one.
@@ -68,6 +71,7 @@ TRAITS: tuple[Trait, ...] = (
     Trait("left_right_hands", "", "the hands move unlike each other", "the hands mirror each other exactly"),
     Trait("pose_change", "m", "the pose hardly changes", "the pose changes wildly", 0.005),
     Trait("travel_speed", "m/s", "rooted to one spot", "running across the floor", 0.01),
+    Trait("hand_jitter", "", "hands glide without a tremor", "hands jitter from frame to frame", 0.01),
 )
 
 
@@ -242,6 +246,7 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
         _corr(steps[0], steps[1]),
         _pose_change(p, starts, size),
         travel,
+        np.abs(np.diff(hands, axis=-1)).mean(axis=(0, 3)) / np.maximum(hands.mean(axis=(0, 3)), 1e-6),
     ]
     return batch.per_clip(np.stack(columns, axis=-1))
 

@@ -1,12 +1,12 @@
 """The realism model: how likely a dance is under real human dancing, learned from real motion.
 
 A dance is cut into windows (`motion_traits`: 2 s every 1 s) and each window is measured on the
-twenty traits of `motion_traits.TRAITS` at once: pose, its spread, the timing of speeds and
+twenty-one traits of `motion_traits.TRAITS` at once: pose, its spread, the timing of speeds and
 stillness, coordination between limbs, balance, turning and footwork. Traits that cannot be negative
-are read on a log scale (`Trait.log_floor`). The model is a density of real windows over all twenty
+are read on a log scale (`Trait.log_floor`). The model is a density of real windows over all of them
 together: a Gaussian with the real windows' mean and covariance, each genre weighing the same
 whatever its length (so a model learned mostly from one genre still keeps the others), the
-covariance shrunk by `SHRINKAGE` towards its diagonal (twenty traits from a few hundred windows).
+covariance shrunk by `SHRINKAGE` towards its diagonal (21 traits from a few hundred windows).
 The covariance is what matters: a procedural dancer can put every trait inside people's range one by
 one (straight legs, busy hands) and still combine them as nobody does; each trait alone is a short
 list of statistics a generator can be tuned to, their joint density is not.
