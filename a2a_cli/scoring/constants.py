@@ -199,7 +199,7 @@ TRAVEL_SMOOTHING_S = 0.2
 # knows a few genres from a few hundred seconds of capture, and a genre it has never seen can look
 # unlike all of them (a jazz-ballet slice left out of the model gets 0), so realism alone never
 # zeroes a dance that passes every gate. a2a's procedural `choreo` of 2026-12-06 gets under 0.01
-# (tests/data/procedural), today's (issue 17, made more human) a median 0.04-0.08 since judge 3.1.
+# (tests/data/procedural), today's (issue 17, made more human) a median 0.02-0.06 since judge 3.1.
 REALISM_HUMAN = 0.6
 REALISM_FLOOR = 0.2
 # With --reference-stats the realism term is also held to the kinetic statistics of the user's real
