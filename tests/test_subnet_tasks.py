@@ -503,3 +503,20 @@ def test_the_validator_judges_a_prompts_answers_as_one_batch_and_isolates_an_ans
     assert batches == [3, 1, 1, 1]  # the batch failed: each alone
     assert verdicts[1].score == 0.0 and verdicts[1].reason == "scoring failed: FloatingPointError"
     assert verdicts[0].score > 0.0 and verdicts[2].score > 0.0
+
+
+def test_gesture_prompts_are_long_enough_to_show_timing(tmp_path):
+    """A gesture prompt is at least 12 s (tasks_service.min_prompt_s): on 8-s voices honest orator answers
+    score 0.49-0.64, too few stresses to show timing beyond chance; dance prompts keep their 5-15 s."""
+    from a2a_cli.chain.prompts import SyntheticPrompts
+    from a2a_cli.examples import synth_speech
+
+    (tmp_path / SPEECH_FOLDER).mkdir()
+    voice = synth_speech(20.0, seed=1)
+    sf.write(tmp_path / SPEECH_FOLDER / "talk.wav", voice.samples, voice.sr)
+    sf.write(tmp_path / "song.wav", synth_song(120.0, 20.0, SR, seed=1), SR)
+    library, synthetic, rng = PromptLibrary(tmp_path), SyntheticPrompts(max_window_s=13.0), random.Random(5)
+    gesture = [library.sample(rng, "gesture").duration_s for _ in range(12)]
+    dance = [library.sample(rng, "dance").duration_s for _ in range(12)]
+    assert min(gesture) >= 12.0 and max(gesture) <= 15.0 and min(dance) < 12.0 and max(dance) <= 15.0
+    assert all(12.0 <= synthetic.sample(rng, "gesture").duration_s <= 13.0 for _ in range(3))

@@ -115,7 +115,7 @@ class PromptLibrary:
                              + (f" (speech goes in {SPEECH_FOLDER}/)" if task == GESTURE else ""))
         entries = self.entries[task]
         path, length_s, reference_path = entries[rng.randrange(len(entries))]
-        n_frames = _window_frames(rng, self.min_window_s, self.max_window_s, length_s)  # whole frames, within the file
+        n_frames = _window_frames(rng, *_task_window(task, self.min_window_s, self.max_window_s), length_s)  # whole frames, within the file
         duration_s = n_frames / protocol.FPS
         start_frame = rng.randrange(0, max(1, int((length_s - duration_s) * protocol.FPS)))
         start_s = start_frame / protocol.FPS
@@ -149,6 +149,15 @@ def _library_entries(folder: Path, *, with_references: bool) -> list[tuple[Path,
                 _check_reference_fps(reference)
         entries.append((path, duration, reference))
     return entries
+
+
+def _task_window(task: str, min_s: float, max_s: float) -> tuple[float, float]:
+    """(shortest, longest) prompt in seconds for `task`: the window asked for, raised to the task's
+    own shortest prompt (chain.tasks_service.min_prompt_s: 12 s for gesture)."""
+    from a2a_cli.chain.tasks_service import min_prompt_s
+
+    low = max(min_s, min_prompt_s(task))
+    return low, max(max_s, low)
 
 
 def _window_frames(rng: random.Random, min_s: float, max_s: float, available_s: float) -> int:
@@ -268,7 +277,7 @@ class ChallengeEndpoint:
 
 class SyntheticPrompts:
     """Prompts of synthetic audio (chain.tasks_service.synthetic_audio): a made-up song to dance to,
-    a made-up voice to gesture to, of 5-15 s, drawn from the step's random generator. For this
+    a made-up voice to gesture to, of 5-15 s (gesture: 12-15 s), drawn from the step's random generator. For this
     machine's chains only (module doc)."""
 
     tasks = TASKS
@@ -283,7 +292,8 @@ class SyntheticPrompts:
         """A fresh synthetic clip of `task`, its length and content drawn from `rng`."""
         from a2a_cli.chain.tasks_service import synthetic_audio
 
-        duration_s = _window_frames(rng, self.min_window_s, self.max_window_s, self.max_window_s) / protocol.FPS
+        low, high = _task_window(task, self.min_window_s, self.max_window_s)
+        duration_s = _window_frames(rng, low, high, high) / protocol.FPS
         seed = rng.getrandbits(32)
         samples, sr = synthetic_audio(task, duration_s, seed)
         kind = "song" if task == DANCE else "voice"

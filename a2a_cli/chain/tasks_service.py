@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from a2a_cli.scoring.constants import MIN_DURATION_S
 from a2a_cli.tasks import DANCE, GESTURE, check_task
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from a2a_cli.motion import Motion
     from a2a_cli.scoring.composite import ScoreReport
 
-__all__ = ["SYNTHETIC_SR", "TASK_KINDS", "TaskKind", "analyse_prompt", "detects_copies", "judge_answers", "styles_vary", "synthetic_audio"]
+__all__ = ["SYNTHETIC_SR", "TASK_KINDS", "TaskKind", "analyse_prompt", "detects_copies", "judge_answers", "min_prompt_s", "styles_vary", "synthetic_audio"]
 
 SYNTHETIC_SR = 22050  # the sample rate of a validator's synthetic prompts, in Hz
 
@@ -51,6 +52,9 @@ class TaskKind:
         gesture yet: standing speakers at rest look alike to that detector (it flagged 11 of 24 honest
         `orator` answers to one voice with different seeds as copies); a replayed gesture answer
         is worth nothing anyway (the judge's timing against another voice's stresses: <= 0.10).
+    min_prompt_s: the shortest prompt a validator sends for the task, in seconds. Gesture: 12 s,
+        since fewer stresses cannot show timing beyond chance (honest `orator` answers score
+        0.49-0.64 on 8-s voices, 0.85-1.00 on 12-s ones).
     """
 
     analyse: Callable[[np.ndarray, int], Any]
@@ -58,6 +62,7 @@ class TaskKind:
     synthesise: Callable[[float, int], tuple[np.ndarray, int]]
     styles_vary: bool
     detects_copies: bool
+    min_prompt_s: float
 
 
 def _analyse_music(samples: np.ndarray, sr: int) -> Any:
@@ -99,8 +104,10 @@ def _synthetic_speech(seconds: float, seed: int) -> tuple[np.ndarray, int]:
 
 
 TASK_KINDS: dict[str, TaskKind] = {
-    DANCE: TaskKind(_analyse_music, _judge_dance, _synthetic_music, styles_vary=True, detects_copies=True),
-    GESTURE: TaskKind(_analyse_speech, _judge_gesture, _synthetic_speech, styles_vary=False, detects_copies=False),
+    DANCE: TaskKind(_analyse_music, _judge_dance, _synthetic_music, styles_vary=True, detects_copies=True,
+                    min_prompt_s=MIN_DURATION_S),
+    GESTURE: TaskKind(_analyse_speech, _judge_gesture, _synthetic_speech, styles_vary=False, detects_copies=False,
+                      min_prompt_s=12.0),
 }
 
 
@@ -121,6 +128,11 @@ def synthetic_audio(task: str, seconds: float, seed: int) -> tuple[np.ndarray, i
     """(mono float32 samples, sample rate in Hz): `seconds` of synthetic prompt audio for `task`
     (a song of a genre drawn by `seed` for dance, a synthetic voice for gesture)."""
     return TASK_KINDS[check_task(task)].synthesise(seconds, seed)
+
+
+def min_prompt_s(task: str) -> float:
+    """The shortest prompt, in seconds, a validator sends for `task` (TaskKind)."""
+    return TASK_KINDS[check_task(task)].min_prompt_s
 
 
 def detects_copies(task: str) -> bool:
