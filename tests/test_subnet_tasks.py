@@ -328,16 +328,22 @@ def test_each_miner_is_asked_only_the_tasks_it_says_it_serves(tmp_path, fake_min
     assert [(a.score, a.reason, a.latency_s) for a in lapsed] == [(0.0, "no longer serves gesture", None)]
 
 
-def test_a_dance_only_validator_asks_no_miner_what_it_serves(tmp_path, fake_miners):
+def chain_with_one_miner(tmp_path, port: int):
+    """(a LocalChain, the validator's wallet): a staked validator and one miner ("a") serving on `port`."""
     from a2a_cli.chain.local_chain import LocalChain
 
-    ports, health, log = fake_miners
     (wallet,) = make_wallets(tmp_path / "wallets", "v")
     chain = LocalChain(tmp_path / "chain.json", netuid=1, clock=Clock(), block_seconds=1.0)
     chain.burned_register(wallet)
     chain.set_stake(wallet.hotkey.ss58_address, 1000.0)
     chain.burned_register(key("a"))
-    chain.serve_axon(key("a"), "127.0.0.1", ports[0])
+    chain.serve_axon(key("a"), "127.0.0.1", port)
+    return chain, wallet
+
+
+def test_a_dance_only_validator_asks_no_miner_what_it_serves(tmp_path, fake_miners):
+    ports, health, log = fake_miners
+    chain, wallet = chain_with_one_miner(tmp_path, ports[0])
     health[ports[0]] = (200, b'{"tasks": ["dance", "gesture"]}')
     validator = Validator(chain=chain, wallet=wallet, prompts=FixedPrompts(), state_path=tmp_path / "state.json",
                           settings=ValidatorSettings(timeout_s=3.0))
@@ -445,20 +451,13 @@ def test_a_subnet_with_a_dance_only_miner_and_a_miner_of_both_tasks(tmp_path):
 
 
 def test_a_task_whose_prompt_cannot_be_read_is_left_out_of_the_step_alone(tmp_path, fake_miners, monkeypatch):
-    from a2a_cli.chain.local_chain import LocalChain
-
     def refuse(samples, sr):
         raise InputError("no voice in this audio")
 
     monkeypatch.setitem(tasks_service.TASK_KINDS, "gesture", dataclasses.replace(tasks_service.TASK_KINDS["gesture"], analyse=refuse))
     ports, health, log = fake_miners
     health[ports[0]] = (200, b'{"tasks": ["dance", "gesture"]}')
-    (wallet,) = make_wallets(tmp_path / "wallets", "v")
-    chain = LocalChain(tmp_path / "chain.json", netuid=1, clock=Clock(), block_seconds=1.0)
-    chain.burned_register(wallet)
-    chain.set_stake(wallet.hotkey.ss58_address, 1000.0)
-    chain.burned_register(key("a"))
-    chain.serve_axon(key("a"), "127.0.0.1", ports[0])
+    chain, wallet = chain_with_one_miner(tmp_path, ports[0])
     validator = Validator(chain=chain, wallet=wallet, prompts=TwoTasks(), state_path=tmp_path / "state.json",
                           settings=ValidatorSettings(timeout_s=3.0))
     result = asyncio.run(validator.step())
