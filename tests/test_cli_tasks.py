@@ -14,6 +14,7 @@ import soundfile as sf
 from a2a_cli.cli.app import main
 from a2a_cli.examples import synth_song, synth_speech
 from a2a_cli.scoring.gesture_constants import GESTURE_JUDGE_VERSION
+from a2a_cli.style_names import GESTURE_STYLES
 
 SR = 22050
 
@@ -52,6 +53,7 @@ def test_generate_gestures_to_speech_and_dances_to_music_by_default(audio, tmp_p
     talk, song = results["talk"], results["song"]
     assert (talk["task"], talk["model"], talk["judge_version"]) == ("gesture", "orator", GESTURE_JUDGE_VERSION)
     assert talk["task_reading"]["task"] == "gesture" and talk["task_reading"]["confidence"] > 0.9
+    assert talk["style"] in GESTURE_STYLES and talk["style_chosen_by"] == "voice"  # auto: named after the closest style
     assert (song["task"], song["model"]) == ("dance", "choreo") and song["task_reading"]["confidence"] > 0.9
     assert talk["frames"] == song["frames"] == 240
     with np.load(tmp_path / "out" / "talk.npz", allow_pickle=False) as data:  # a standing speaker: the feet stay put

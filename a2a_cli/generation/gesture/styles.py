@@ -40,7 +40,8 @@ def gesture_style(name: str, animation: float) -> GestureStyle:
     if name == AUTO:
         level = min(max(float(animation), 0.0), 1.0) if animation == animation else 0.5  # NaN: the middle
         nearest = min(GESTURE_STYLE_NAMED.values(), key=lambda s: abs(s.liveliness - level))
-        return GestureStyle(AUTO, level, f"read from the voice (closest to {nearest.name}): {nearest.summary}")
+        # named after the closest style, for people (the metadata, the table); the level itself is the voice's
+        return GestureStyle(nearest.name, level, f"read from the voice (liveliness {level:.2f}): {nearest.summary}")
     try:
         return GESTURE_STYLE_NAMED[name]
     except KeyError:
