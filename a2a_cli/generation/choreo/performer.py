@@ -25,7 +25,7 @@ from a2a_cli.motion.leg_ik import LEGS, leg_ik
 from a2a_cli.motion.rotations import euler_to_matrix, matrix_to_axis_angle
 
 __all__ = [
-    "ACCENT", "ATTITUDE_DEG", "CHANGE_PER_BEAT", "DRIFT", "DRIFT_FRAMES", "DRIFT_IN_SILENCE", "EASE_ORDER",
+    "ACCENT", "ATTITUDE_DEG", "CHANGE_PER_BEAT", "DRIFT", "DRIFT_FRAMES", "DRIFT_HOLD", "DRIFT_IN_SILENCE", "EASE_ORDER",
     "MAX_DIP_M", "MAX_PUMP", "MAX_PUMP_RATE", "MAX_STANCE_M", "PIVOT_DEG", "PIVOT_PULL", "PULSE_ROUNDS", "PUMP",
     "PUMP_PATH_M", "REACH", "STAND_HEIGHT", "SWING_RISE", "TIMING_LEAN", "TIMING_OVERSAMPLE", "TIMING_SLACK_S", "TIMING_SMOOTHING_BEATS", "VARIATION_DEG", "WEIGHT_ON_STEP",
     "beat_ease", "bump", "channel_rotations", "perform", "plant_legs", "quintic", "yaw_matrix",
@@ -48,6 +48,10 @@ DRIFT = {"lsh": (11.5, 8.1, 9.2), "rsh": (11.5, 8.1, 9.2), "lel": (0.0, 13.9, 4.
          "pelvis": (1.2, 5.8, 1.2)}
 DRIFT_FRAMES = 9
 DRIFT_IN_SILENCE = 0.15  # the drift's size where the music is silent (1 at the song's typical energy)
+# The drift's pace through each beat is 1 - DRIFT_HOLD x cos(2 pi u) (u = 0 on the hit): slow at the
+# hits, quick between them. At an even pace its own slow moments landed anywhere and moved the body's
+# stops off the beat: 4-s prompts at 90 BPM lost sync for 7 of 24 seeds, at 0.8 for 2.
+DRIFT_HOLD = 0.5
 TIMING_LEAN = 0.5  # each beat's ease orders (start, end) are the style's sharpness times exp(+-this)
 # Each step pivots the dancer by up to PIVOT_DEG either way, the pivot so far kept by PIVOT_PULL: the
 # body keeps turning a little, as people's does, and never wanders far from the plan's facing.
@@ -141,6 +145,11 @@ def perform(music: MusicStructure, placements: list[Placement], n_frames: int, r
     # the drift follows the music's energy: calm in silence, bigger when the song is loud
     size = np.where(music.silent, DRIFT_IN_SILENCE, np.maximum(2.0 * music.energy, DRIFT_IN_SILENCE))
     drift = _drift(n_frames, rng) * np.interp(phase, np.arange(n), size)[:, None, None]
+    # the drift slows near each hit and hurries between them, so it never makes a stop of its own off the beat
+    pace = 1.0 - DRIFT_HOLD * np.cos(2.0 * np.pi * (phase - np.floor(phase)))
+    clock = np.concatenate([[0.0], np.cumsum(pace[:-1])])
+    clock *= (n_frames - 1) / max(clock[-1], 1e-9)
+    drift = np.stack([np.interp(clock, np.arange(n_frames), d) for d in drift.reshape(n_frames, -1).T], -1).reshape(drift.shape)
     poses, trans = _render(keys, feet, beat, u, order=order, drift=drift)
     if n_frames > 2:
         keys = keys + _pulse(keys, feet, beat, u, music, poses, trans, order)
