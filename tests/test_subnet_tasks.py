@@ -444,7 +444,7 @@ def test_a_subnet_with_a_dance_only_miner_and_a_miner_of_both_tasks(tmp_path):
     expected[uid["both"]] = 0.7 * final[(uid["both"], "dance")] / dance_total + 0.3
     weights = chain.weights()[uid["validator"]]
     assert weights == pytest.approx(expected, abs=1e-3), (weights, expected)
-    assert weights[uid["both"]] > weights[uid["dancer"]] + 0.2
+    assert weights[uid["both"]] > 0.3  # the whole gesture pool is its own, on top of its part of dance's (which varies by prompt)
     saved = ValidatorState.load(tmp_path / "state.json", network="sim", netuid=1, hotkey=wallets["validator"].hotkey.ss58_address)
     assert saved.step == 2 and set(saved.tasks["gesture"]) == {wallets["both"].hotkey.ss58_address}
     assert set(saved.tasks["dance"]) == {wallets[n].hotkey.ss58_address for n in ("dancer", "both", "veteran")}
