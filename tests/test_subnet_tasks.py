@@ -22,7 +22,7 @@ import pytest
 import soundfile as sf
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from a2a_cli.chain import protocol, tasks_service
@@ -84,6 +84,7 @@ def test_each_task_pays_its_share_split_by_average():
 @settings(max_examples=60, deadline=None)
 @given(emas=st.lists(st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0)), min_size=1, max_size=8),
        shares=st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0)).filter(lambda s: max(s) > 0))
+@example(emas=[(1.0, 5e-324)], shares=(1.0, 1.0))  # found by hypothesis: a share times a subnormal average underflowed
 def test_task_pools_are_their_shares_of_the_weights(emas, shares):
     state = ValidatorState("sim", 1, "v")
     hotkeys = [f"m{i}" for i in range(len(emas))]
@@ -98,7 +99,7 @@ def test_task_pools_are_their_shares_of_the_weights(emas, shares):
         assert sum(pool.values()) == pytest.approx(share[task] / sum(share[t] for t in earning))
         column = TASKS.index(task)
         for uid, part in pool.items():  # within a task, in proportion to the average
-            assert part == pytest.approx(sum(pool.values()) * emas[uid][column] / sum(e[column] for e in emas))
+            assert part == pytest.approx(sum(pool.values()) * (emas[uid][column] / sum(e[column] for e in emas)))
     uids, weights = state.weights(metagraph(*hotkeys), share)
     assert (sum(weights) == pytest.approx(1.0)) if earning else (uids == [])
 

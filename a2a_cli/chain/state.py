@@ -133,7 +133,8 @@ class ValidatorState:
             if share > 0.0 and merit:
                 earned[task] = (share, merit)
         total_share = sum(share for share, _ in earned.values())
-        return {task: {uid: share / total_share * m / sum(merit.values()) for uid, m in merit.items()}
+        # each miner's fraction of its task first: a tiny average times the share would underflow to 0
+        return {task: {uid: (m / sum(merit.values())) * (share / total_share) for uid, m in merit.items()}
                 for task, (share, merit) in earned.items()}
 
     def weights(self, metagraph: Any, shares: Mapping[str, float]) -> tuple[list[int], list[float]]:
