@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -33,6 +32,7 @@ from a2a_cli.generation import get_generator  # noqa: E402
 from a2a_cli.motion.skeleton import PELVIS  # noqa: E402
 from a2a_cli.scoring import check_validity  # noqa: E402
 from a2a_cli.scoring.gesture import score_gesture  # noqa: E402
+from benchmarks.bench_generate import best_of  # noqa: E402  (the same timing as choreo's benchmark)
 from support.hand_beats import beat_consistency, hand_beats, nearest, wrist_speeds  # noqa: E402
 from support.speech import synthetic_speech  # noqa: E402
 
@@ -43,15 +43,6 @@ VOICES = {
     "conversational": dict(animation=0.5),
     "animated": dict(syllable_rate_hz=5.5, stress_every=2.2, pause_s=(0.2, 0.8), phrase_s=(2.5, 6.0), animation=0.92),
 }
-
-
-def best_of(n: int, fn) -> float:
-    times = []
-    for _ in range(n):
-        began = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - began)
-    return min(times)
 
 
 def bench_speed() -> None:
