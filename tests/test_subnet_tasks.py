@@ -506,7 +506,7 @@ def test_the_validator_judges_a_prompts_answers_as_one_batch_and_isolates_an_ans
 
 
 def test_gesture_prompts_are_long_enough_to_show_timing(tmp_path):
-    """A gesture prompt is at least 12 s (tasks_service.min_prompt_s): on 8-s voices honest orator answers
+    """A gesture prompt is at least 12 s (tasks_service.TaskKind.min_prompt_s): on 8-s voices honest orator answers
     score 0.49-0.64, too few stresses to show timing beyond chance; dance prompts keep their 5-15 s."""
     from a2a_cli.chain.prompts import SyntheticPrompts
     from a2a_cli.examples import synth_speech

@@ -99,7 +99,7 @@ class ValidatorState:
         [0, 1] (NaN counts as 0). alpha: the newest score's weight, in (0, 1]. task: what was asked
         (a2a_cli.tasks). reason: why it scored so, kept for the operator. latency_s: its answer's
         round trip in seconds, None without one. style: the answer's style vector when its judge
-        gives one the variety factor reads (chain.tasks_service.styles_vary).
+        gives one the variety factor reads (chain.tasks_service.TaskKind.styles_vary).
         """
         if not 0.0 < alpha <= 1.0:
             raise InputError(f"alpha must be in (0, 1], got {alpha}")

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from a2a_cli.motion import Motion
     from a2a_cli.scoring.composite import ScoreReport
 
-__all__ = ["SYNTHETIC_SR", "TASK_KINDS", "TaskKind", "analyse_prompt", "detects_copies", "judge_answers", "min_prompt_s", "styles_vary", "synthetic_audio"]
+__all__ = ["SYNTHETIC_SR", "TASK_KINDS", "TaskKind", "analyse_prompt", "judge_answers", "synthetic_audio", "task_kind"]
 
 SYNTHETIC_SR = 22050  # the sample rate of a validator's synthetic prompts, in Hz
 
@@ -130,16 +130,6 @@ def synthetic_audio(task: str, seconds: float, seed: int) -> tuple[np.ndarray, i
     return TASK_KINDS[check_task(task)].synthesise(seconds, seed)
 
 
-def min_prompt_s(task: str) -> float:
-    """The shortest prompt, in seconds, a validator sends for `task` (TaskKind)."""
-    return TASK_KINDS[check_task(task)].min_prompt_s
-
-
-def detects_copies(task: str) -> bool:
-    """Whether `task`'s answers are checked for copies and replays before they are judged (TaskKind)."""
-    return TASK_KINDS[check_task(task)].detects_copies
-
-
-def styles_vary(task: str) -> bool:
-    """Whether the answers of `task` carry a style the variety factor reads (state.py)."""
-    return TASK_KINDS[check_task(task)].styles_vary
+def task_kind(task: str) -> TaskKind:
+    """How the subnet handles `task` (its TaskKind: reading, judge, copy checks, shortest prompt, styles)."""
+    return TASK_KINDS[check_task(task)]

@@ -410,13 +410,13 @@ class Validator:
         """
         import numpy as np
 
-        from a2a_cli.chain.tasks_service import detects_copies
+        from a2a_cli.chain.tasks_service import task_kind
         from a2a_cli.scoring import motion_fingerprint
         from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M, CopyIndex, copy_features
 
         tolerance = self.settings.duplicate_tolerance_m or DUPLICATE_TOLERANCE_M
         verdicts: dict[int, Verdict] = {}
-        checked = detects_copies(request.task)  # copies and replays are looked for (tasks_service.TaskKind)
+        checked = task_kind(request.task).detects_copies  # copies and replays are looked for
         judged = _fingerprints(len(replies))  # fingerprints of this step's answers so far
         judged_uids: list[int] = []
         judged_features = CopyIndex(len(replies))  # their copy_features, in the same order
@@ -462,10 +462,12 @@ class Validator:
         """{reply index: Verdict} of the answers in `pending` ((reply index, motion, latency in s, the
         miner's model name) each), judged as one batch by `task`'s judge (the same numbers as one at a
         time); should the batch fail, each answer is judged alone so that one answer's failure is its own."""
-        from a2a_cli.chain.tasks_service import judge_answers, styles_vary
+        from a2a_cli.chain.tasks_service import judge_answers, task_kind
+
+        styles_vary = task_kind(task).styles_vary
 
         def verdict(report, model: str) -> Verdict:
-            style = report.style.tolist() if styles_vary(task) and report.passed and report.style is not None else None
+            style = report.style.tolist() if styles_vary and report.passed and report.style is not None else None
             return Verdict(report.validator_score, "; ".join(report.reasons) or "ok", model, style)
 
         if not pending:
