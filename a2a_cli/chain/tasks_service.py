@@ -1,14 +1,15 @@
 """What the subnet does differently per task (a2a_cli.tasks), in one table: how a prompt's audio is
-read, which judge scores an answer, what synthetic audio a validator prompts with, and whether an
-answer's style counts towards the miner's variety.
+read, which judge scores an answer, what synthetic audio a validator prompts with, whether an
+answer's style counts towards the miner's variety, whether answers are checked for copies, and the
+shortest prompt.
 
 Miner and validator never name a task's analysis or judge themselves: they look the task up here,
 so wiring a task in (or checking its wiring) is this one table. Every entry imports its library
 only when called: naming the tasks costs no numpy, no model and no judge.
 
-  task     prompt audio   analysis                              judge                                    variety
-  dance    music          audio.analyze -> AudioAnalysis        scoring.score_motion                    yes
-  gesture  speech         audio.speech.analyze_speech ->        scoring.gesture.score_gestures          no
+  task     prompt audio   analysis                              judge                             variety  copies  prompt
+  dance    music          audio.analyze -> AudioAnalysis        scoring.score_motions             yes      yes     5-15 s
+  gesture  speech         audio.speech.analyze_speech ->        scoring.gesture.score_gestures    no       no      12-15 s
                           SpeechAnalysis
 
 Variety (state.py) reads an answer's style with the shipped dance realism model; gesture answers
