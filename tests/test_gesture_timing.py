@@ -22,6 +22,7 @@ from a2a_cli.examples import synth_speech
 from a2a_cli.generation.gesture import OratorGenerator
 from a2a_cli.motion.skeleton import L_WRIST, PELVIS
 from a2a_cli.scoring.gesture import score_gesture
+from a2a_cli.scoring.gesture_constants import MIN_TIMING_STRESSES, UNTIMED_SCORE_CAP
 from a2a_cli.scoring.gesture_timing import hand_stops, stroke_f, timing_to_speech
 
 VOICES = ((0, "low"), (1, "high"), (2, "slow"), (3, "fast"))
@@ -124,3 +125,29 @@ def test_a_minute_of_analysed_speech_scores_at_least_0_8():
     report = score_gesture(_orator(4, "fast", 60.0), speech)
     assert report.validator_score >= 0.8 and report.components["timing"] == 1.0
     assert report.metrics["travel"] < 0.3
+
+
+SHORT_VOICES = tuple((10 + i, ("low", "high", "slow", "fast")[i % 4]) for i in range(8))
+
+
+@pytest.mark.parametrize("seconds", [6.0, 8.0, 10.0])
+def test_orator_on_short_clips_scores_at_least_0_8_and_against_other_speech_at_most_0_2(seconds):
+    """Judge 1.1's timing is length-aware. Eight voices (seeds 10-17): orator scores a median of
+    0.99 at 6 s (two voices of 3 stresses untimed, capped at 0.5), 0.98 at 8 s, 1.00 at 10 s; the
+    same motions against another of the voices score 0 wherever timing is judged (the capped
+    6-s ones 0.5). Judge 1.0 left timing out below 6 stresses, so the 8-s motions against other
+    voices of 4-5 stresses scored up to 0.98. (40 voices a length: medians 0.91, 1.00, 1.00;
+    against 160 other voices at 8 s at most 0.09.)"""
+    speeches = [_speech(seed, kind, seconds) for seed, kind in SHORT_VOICES]
+    motions = [_orator(seed, kind, seconds) for seed, kind in SHORT_VOICES]
+    own = [score_gesture(m, s) for m, s in zip(motions, speeches)]
+    assert np.median([r.validator_score for r in own]) >= 0.8, [round(r.validator_score, 2) for r in own]
+    for i, motion in enumerate(motions):
+        other = speeches[(i + 3) % len(speeches)]
+        report = score_gesture(motion, other)
+        if seconds >= 8.0:  # every voice has 4 stresses or more: timing is judged
+            assert report.validator_score <= 0.2, (i, report.validator_score, report.reasons)
+        elif other.stress_times_s.size < MIN_TIMING_STRESSES:
+            assert report.validator_score <= UNTIMED_SCORE_CAP and "timing" not in report.components
+        else:
+            assert report.validator_score <= 0.2, (i, report.validator_score, report.reasons)

@@ -1,5 +1,5 @@
 """The gesture judge: one number in [0, 1] for how close a motion comes to a person gesturing while
-speaking this voice (issue 20; JUDGE.md, "Gesture judge 1.0"). Constants and their sources:
+speaking this voice (issue 20; JUDGE.md, "Gesture judge 1.1"). Constants and their sources:
 gesture_constants.py; the literature's metrics: gesture_metrics.py; timing to the voice: gesture_timing.py.
 
 How it is made, as the dance judge (composite.py), whose pieces it reuses:
@@ -13,11 +13,13 @@ How it is made, as the dance judge (composite.py), whose pieces it reuses:
 3. **Terms**, each in [0, 1], blended by GESTURE_WEIGHTS (renormalised over those measured):
    - `timing`: whether the hands' strokes land on this voice's stressed syllables (gesture_timing.py):
      the F-measure of the wrists' stroke ends on the stresses (precision) and the stresses met by a
-     hand stop (recall), chance-corrected against a null model: the same motion against `NULL_DRAWS`
+     hand stop (recall), judged against a null model: the same motion against `NULL_DRAWS`
      unrelated voices of the same rhythm (the stresses' intervals shuffled, started at a random
-     time). timing = (F - c - 2.5 s) / (1 - c), c and s the null's mean and standard deviation of F:
-     timing to this voice earns credit, a generic motion that would fit any voice does not. EMAGE's
-     BC is reported beside it. Left out with fewer than MIN_TIMING_STRESSES stresses.
+     time), whose F has mean c and standard deviation s. The credit is the lesser of a ramp of the
+     significance (F - c) / s (length-aware: few stresses, a wide null) and one of the effect
+     (F - c) / (1 - c): timing to this voice earns credit, a generic motion that would fit any voice
+     does not. EMAGE's BC is reported beside it. Not judged with fewer than MIN_TIMING_STRESSES
+     stresses in the clip: the score is then capped at UNTIMED_SCORE_CAP, and the reasons say so.
    - `rest`: the hands' speed in the pauses over their speed while speaking.
    - `variety`: liveliness (EMAGE's L1 diversity) and not a loop (the dance judge's repeat residual),
      the lesser of the two credits.
@@ -48,7 +50,7 @@ from a2a_cli.scoring.constants import (
 from a2a_cli.scoring.gesture_constants import (
     FOOT_SLIDE_HUMAN_M_S, GESTURE_JERK_HUMAN_M_S3, GESTURE_JERK_NONE_M_S3, GESTURE_JUDGE_VERSION, GESTURE_WEIGHTS,
     L1DIV_HUMAN_M, L1DIV_NONE_M, MAX_FOOT_SLIDE_M_S, MAX_TRAVEL_M, MIN_HAND_MOTION_M, MIN_PAUSE_FRAMES_S, MIN_PAUSE_S,
-    MIN_TIMING_STRESSES, REST_RATIO_HUMAN, REST_RATIO_NONE, REST_SETTLE_S, TIMING_CHANCE, TIMING_HUMAN,
+    MIN_TIMING_STRESSES, REST_RATIO_HUMAN, REST_RATIO_NONE, REST_SETTLE_S, UNTIMED_SCORE_CAP,
 )
 from a2a_cli.scoring.gesture_metrics import UPPER_BODY, joint_speeds, l1_diversity, mean_acceleration, mean_jerk
 from a2a_cli.scoring.gesture_timing import HANDS, timing_to_speech
@@ -167,7 +169,10 @@ def score_gesture(motion: Motion, speech: SpeechAnalysis | None = None, *, laten
     if latency_s is not None:
         factors["latency"] = 1.0 - LATENCY_WEIGHT + LATENCY_WEIGHT * latency_score(latency_s)
     metrics["blend"] = blend
-    return _report(float(np.clip(blend * float(np.prod(list(factors.values()))), 0.0, 1.0)), gates, components, metrics, factors)
+    score = float(np.clip(blend * float(np.prod(list(factors.values()))), 0.0, 1.0))
+    if "stresses" in metrics and "timing" not in components:  # a voice too short to show timing
+        score = min(score, UNTIMED_SCORE_CAP)
+    return _report(score, gates, components, metrics, factors)
 
 
 def _variety(joints: np.ndarray, fps: float, metrics: dict, components: dict) -> None:
@@ -193,7 +198,7 @@ def _speech_terms(joints: np.ndarray, speech: SpeechAnalysis, fps: float, metric
     timing = timing_to_speech(joints, speech.stress_times_s, fps)
     metrics.update(timing)
     if timing["stresses"] >= MIN_TIMING_STRESSES:
-        components["timing"] = ramp(timing["timing"], TIMING_CHANCE, TIMING_HUMAN)
+        components["timing"] = timing["timing"]
     ratio = rest_ratio(joints, speech, fps)
     if ratio is not None:
         metrics["rest_ratio"] = ratio
@@ -226,7 +231,8 @@ def _reasons(gates: list[Gate], components: dict, factors: dict, metrics: dict) 
     reasons += [f"{name} {value:.2f}: {_detail(name, metrics)}"
                 for value, name in sorted((v, k) for k, v in components.items() if v < LOW_CREDIT and k not in factors)]
     if "stresses" in metrics and "timing" not in components:
-        reasons.append(f"timing not judged: {metrics['stresses']:.0f} stressed syllables in the clip, too few to show timing")
+        reasons.append(f"timing not judged: {metrics['stresses']:.0f} stressed syllables in the clip, too few to show timing "
+                       f"(at least {MIN_TIMING_STRESSES}); the score is capped at {UNTIMED_SCORE_CAP:g}")
     return reasons
 
 
@@ -235,7 +241,7 @@ def _detail(name: str, metrics: dict) -> str:
     if name == "timing":
         return (f"{_LOW_MEANING[name]} ({metrics['stroke_precision']:.0%} of the hands' strokes end on a stress, "
                 f"{metrics['stress_recall']:.0%} of the stresses meet a hand stop; F {metrics['timing_f']:.2f}, "
-                f"{metrics['timing_f_null']:.2f} against unrelated voices)")
+                f"{metrics['timing_f_null']:.2f} +- {metrics['timing_f_null_sd']:.2f} against unrelated voices)")
     if name == "rest":
         return f"{_LOW_MEANING[name]} (hand speed in pauses {metrics['rest_ratio']:.0%} of that while speaking)"
     if name == "variety":

@@ -12,11 +12,13 @@ their own that would dilute it) and asks two things:
 - **precision**: of the hands' stroke ends, how many land within TIMING_TOLERANCE_S of a stress;
 - **recall** (coverage): of the stresses, how many have a hand stop within TIMING_TOLERANCE_S,
 
-combined as their harmonic mean F, and chance-corrected by a null model: the same hands against
-NULL_DRAWS unrelated voices of the same rhythm (`null_stresses`). timing = (F - c - TIMING_MARGIN_Z s)
-/ (1 - c), c and s the null F's mean and standard deviation. A motion with stops everywhere (jitter,
-fidgeting) has high recall but chance precision; a few strokes on stresses have precision but no
-coverage; a motion made for another voice has both at chance.
+combined as their harmonic mean F, and judged against a null model: the same hands against
+NULL_DRAWS unrelated voices of the same rhythm (`null_stresses`), whose F has mean c and standard
+deviation s. The timing credit is the lesser of two ramps (gesture_constants): of the significance
+z = (F - c) / s, which is length-aware because s comes from this voice's own stresses (few stresses,
+a wide null), and of the effect (F - c) / (1 - c), the share of what chance leaves that the motion
+takes. A motion with stops everywhere (jitter, fidgeting) has high recall but chance precision; a few
+strokes on stresses have precision but no coverage; a motion made for another voice has both at chance.
 
 A hand **stop**: a local minimum of the wrist's speed (relative to the pelvis, lightly smoothed)
 that the speed around it rises above by STOP_PROMINENCE_M_S (scipy's peak prominence, within
@@ -31,8 +33,10 @@ from __future__ import annotations
 import numpy as np
 
 from a2a_cli.motion.skeleton import L_WRIST, PELVIS, R_WRIST
+from a2a_cli.scoring.composite import ramp
 from a2a_cli.scoring.gesture_constants import (
-    NULL_DRAWS, NULL_SEED, STOP_PROMINENCE_M_S, STOP_SMOOTHING_S, STOP_WINDOW_S, TIMING_MARGIN_Z, TIMING_TOLERANCE_S,
+    NULL_DRAWS, NULL_SD_FLOOR, NULL_SEED, STOP_PROMINENCE_M_S, STOP_SMOOTHING_S, STOP_WINDOW_S, TIMING_EFFECT_FULL,
+    TIMING_EFFECT_NONE, TIMING_TOLERANCE_S, TIMING_Z_FULL, TIMING_Z_NONE,
 )
 from a2a_cli.scoring.gesture_metrics import beat_consistency, gesture_beats, joint_speeds
 from a2a_cli.scoring.smoothing import gaussian_filter1d
@@ -125,7 +129,11 @@ def stroke_f(stops: np.ndarray, strokes: np.ndarray, stress_times_s: np.ndarray,
     stresses = np.asarray(stress_times_s, dtype=np.float64)
     sets = stresses.reshape(-1, stresses.shape[-1])
     if strokes.size and sets.shape[1]:
-        precision = np.array([_near(strokes, np.sort(s), tolerance_s).mean() for s in sets])
+        # every set at once: set i shifted by i * span, so that the nearest stress is always its own
+        span = 2.0 * (max(float(np.abs(sets).max()), float(np.abs(strokes).max())) + tolerance_s + 1.0)
+        offsets = span * np.arange(len(sets))[:, None]
+        targets = (np.sort(sets, axis=1) + offsets).ravel()
+        precision = _near(strokes[None, :] + offsets, targets, tolerance_s).mean(axis=1)
     else:
         precision = np.zeros(len(sets))
     recall = _near(sets, stops, tolerance_s).mean(axis=1) if sets.shape[1] else np.zeros(len(sets))
@@ -139,8 +147,9 @@ def timing_to_speech(joints: np.ndarray, stress_times_s: np.ndarray, fps: float)
 
     joints: (T, 24, 3) metres at `fps`; stress_times_s: the voice's stressed syllables (s); those
     outside the clip are dropped. Returns bc_emage (EMAGE's BC, reported, not judged),
-    stroke_precision, stress_recall, timing_f, timing_f_null (c), timing_f_null_sd (s), timing =
-    (F - c - TIMING_MARGIN_Z s) / (1 - c) clipped to [0, 1], stresses and strokes (counts).
+    stroke_precision, stress_recall, timing_f (F), timing_f_null (c), timing_f_null_sd (s),
+    timing_z = (F - c) / max(s, NULL_SD_FLOOR), timing_effect = (F - c) / (1 - c), timing (the
+    credit in [0, 1]: the lesser of their ramps), stresses and strokes (counts).
     """
     duration = len(joints) / fps
     stresses = np.asarray(stress_times_s, dtype=np.float64)
@@ -149,7 +158,10 @@ def timing_to_speech(joints: np.ndarray, stress_times_s: np.ndarray, fps: float)
     precision, recall, f = (float(x) for x in stroke_f(stops, strokes, stresses))
     null = stroke_f(stops, strokes, null_stresses(stresses, duration))[2] if stresses.size else np.ones(1)
     chance, spread = float(null.mean()), float(null.std())
-    timing = float(np.clip((f - chance - TIMING_MARGIN_Z * spread) / (1.0 - chance), 0.0, 1.0)) if chance < 1.0 else 0.0
+    z = (f - chance) / max(spread, NULL_SD_FLOOR)
+    effect = (f - chance) / (1.0 - chance) if chance < 1.0 else 0.0
+    timing = min(ramp(z, TIMING_Z_NONE, TIMING_Z_FULL), ramp(effect, TIMING_EFFECT_NONE, TIMING_EFFECT_FULL))
     return {"bc_emage": float(beat_consistency(gesture_beats(joints, fps), stresses)), "stroke_precision": precision,
             "stress_recall": recall, "timing_f": f, "timing_f_null": chance, "timing_f_null_sd": spread,
-            "timing": timing, "stresses": float(stresses.size), "strokes": float(strokes.size)}
+            "timing_z": float(z), "timing_effect": float(effect), "timing": float(timing),
+            "stresses": float(stresses.size), "strokes": float(strokes.size)}
