@@ -211,3 +211,57 @@ def test_the_index_names_the_first_answer_that_copy_matches_calls_a_copy(dances,
     for f in features:
         index.add(f)
     assert index.first_copy(mine) == expected
+
+
+# --- gesture answers: only the arms, only where a hand moves ---------------------------------------
+
+@pytest.fixture(scope="module")
+def orator_answers():
+    """24 honest `orator` answers (seeds 0-23) to one 10-s synthetic voice (voice 2), 30-fps joints."""
+    from a2a_cli.audio.speech import analyze_speech
+    from a2a_cli.examples import synth_speech
+    from a2a_cli.generation.gesture import OratorGenerator
+
+    voice = synth_speech(10.0, 2)
+    speech = analyze_speech(voice.samples, voice.sr)
+    return [OratorGenerator().generate(speech, 10.0, seed).joints for seed in range(24)]
+
+
+def test_honest_gesture_answers_to_one_voice_are_not_copies_but_the_dance_profile_calls_them_so(orator_answers):
+    """The gesture profile calls 0 of 24 honest answers copies (each matches another in at most 2/3 of
+    its moving windows); the dance profile, legs and resting arms included, calls 21 of 24."""
+    from a2a_cli.scoring.similarity import DANCE_COPY, GESTURE_COPY, CopyIndex, copy_features
+
+    called = {}
+    for profile in (GESTURE_COPY, DANCE_COPY):
+        index = CopyIndex(len(orator_answers), profile)
+        called[profile] = 0
+        for joints in orator_answers:
+            features = copy_features(joints, 30.0, profile)
+            called[profile] += index.first_copy(features) is not None
+            index.add(features)
+    assert called[GESTURE_COPY] == 0 and called[DANCE_COPY] >= 12, called
+
+
+GESTURE_COPIES = {
+    "exact": lambda j: j, "1 cm noise": lambda j: j + np.random.default_rng(1).normal(0, 0.01, j.shape),
+    "delayed 6": lambda j: held_back(j, 6), "delayed 30": lambda j: held_back(j, 30), "mirrored": mirrored,
+    "moved, turned, mirrored, delayed 15, 1 cm noise":
+        lambda j: moved_and_turned(mirrored(held_back(j, 15))) + np.random.default_rng(2).normal(0, 0.01, j.shape),
+}
+
+
+@pytest.mark.parametrize("change", list(GESTURE_COPIES))
+def test_a_copied_gesture_answer_is_a_copy(orator_answers, change):
+    """Copies match 0.8-1 of the moving windows within 1.1 cm (answers 0-5; honest answers at most 2/3)."""
+    from a2a_cli.scoring.similarity import GESTURE_COPY, CopyIndex, copy_features, copy_matches
+
+    for original in orator_answers[:3]:
+        copy = GESTURE_COPIES[change](original).astype(np.float32)
+        features = copy_features(copy, 30.0, GESTURE_COPY)
+        (match,) = copy_matches(features, copy_features(original, 30.0, GESTURE_COPY)[None], GESTURE_COPY)
+        assert match.is_copy and match.matched >= 0.75 and match.distance_m < 0.015, (change, match)
+        index = CopyIndex(2, GESTURE_COPY)
+        index.add(copy_features(orator_answers[10], 30.0, GESTURE_COPY))
+        index.add(copy_features(original, 30.0, GESTURE_COPY))
+        assert index.first_copy(features) == 1

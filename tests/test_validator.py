@@ -620,8 +620,9 @@ def test_one_validator_per_state_file_and_killed_saves_leave_no_litter(tmp_path)
 
 def test_honest_gesture_answers_to_one_voice_are_judged_on_merit_not_called_copies(tmp_path):
     """Standing speakers at rest look alike to the dance copy detector (it called 11 of 24 honest orator
-    answers to one voice, different seeds, copies), so gesture answers skip it: each is judged on merit,
-    and an answer meant for another voice is worth nothing by the judge's timing."""
+    answers to one voice, different seeds, copies), so gesture answers are compared by the gesture
+    profile (the arms where a hand moves): each honest one is judged on merit, an answer meant for
+    another voice is worth nothing by the judge's timing, and a moved, turned, noised copy of an answer is a copy."""
     from a2a_cli.audio.speech import analyze_speech
     from a2a_cli.examples import synth_speech
     from a2a_cli.generation import get_generator
@@ -632,7 +633,9 @@ def test_honest_gesture_answers_to_one_voice_are_judged_on_merit_not_called_copi
     speech, elsewhere = analyze_speech(voice.samples, voice.sr), analyze_speech(other.samples, other.sr)
     orator = get_generator("orator")
     answers = [orator.generate(speech, 12.0, seed) for seed in range(4)] + [orator.generate(elsewhere, 12.0, 0)]
+    answers.append(moved_and_turned(answers[1]))  # a colluder's copy of uid 2's answer, moved, turned and noised
     validator = make_validator(tmp_path, subnet(tmp_path, Clock()))
     verdicts = validator.judge(request, speech, None, [reply(i + 1, body_of(m), float(i)) for i, m in enumerate(answers)])
     assert all(v.score >= 0.8 and judged_on_merit(v.reason) for v in verdicts[:4]), verdicts
     assert verdicts[4].score < 0.2 and "timing" in verdicts[4].reason
+    assert verdicts[5].score == 0.0 and verdicts[5].reason == "copy of uid 2's answer", verdicts[5]

@@ -1,15 +1,15 @@
 """What the subnet does differently per task (a2a_cli.tasks), in one table: how a prompt's audio is
 read, which judge scores an answer, what synthetic audio a validator prompts with, whether an
-answer's style counts towards the miner's variety, whether answers are checked for copies, and the
-shortest prompt.
+answer's style counts towards the miner's variety, whether answers are checked for copies and
+replays, and the shortest prompt.
 
 Miner and validator never name a task's analysis or judge themselves: they look the task up here,
 so wiring a task in (or checking its wiring) is this one table. Every entry imports its library
 only when called: naming the tasks costs no numpy, no model and no judge.
 
-  task     prompt audio   analysis                              judge                             variety  copies  prompt
-  dance    music          audio.analyze -> AudioAnalysis        scoring.score_motions             yes      yes     5-15 s
-  gesture  speech         audio.speech.analyze_speech ->        scoring.gesture.score_gestures    no       no      12-15 s
+  task     prompt audio   analysis                              judge                             variety  copies  replays  prompt
+  dance    music          audio.analyze -> AudioAnalysis        scoring.score_motions             yes      yes     yes      5-15 s
+  gesture  speech         audio.speech.analyze_speech ->        scoring.gesture.score_gestures    no       yes     no       12-15 s
                           SpeechAnalysis
 
 Variety (state.py) reads an answer's style with the shipped dance realism model; gesture answers
@@ -48,11 +48,13 @@ class TaskKind:
     synthesise: (seconds, seed) -> (mono float32 samples, sample rate in Hz): prompt audio made up
         on the spot (a validator on this machine's chains without a library).
     styles_vary: the judge's ScoreReport.style is a dance style the variety factor can read.
-    detects_copies: answers are checked for copies (of another answer to the prompt) and replays
-        (of an answer to an earlier prompt) before they are judged (scoring.similarity). Not for
-        gesture yet: standing speakers at rest look alike to that detector (it flagged 11 of 24 honest
-        `orator` answers to one voice with different seeds as copies); a replayed gesture answer
-        is worth nothing anyway (the judge's timing against another voice's stresses: <= 0.10).
+    detects_copies: answers are checked for copies of another answer to the prompt before they are
+        judged (scoring.similarity, with the task's COPY_PROFILES entry: for gesture only the arms
+        in the windows where a hand moves, since standing speakers at rest look alike).
+    detects_replays: answers are also checked for repeats of an answer to an earlier prompt (the
+        64-instant whole-body fingerprint). Not for gesture: that fingerprint is mostly legs and
+        resting arms, alike for every standing speaker; an answer replayed for another voice is
+        worth nothing by the judge's timing (orator against another 8-s voice: at most 0.09).
     min_prompt_s: the shortest prompt a validator sends for the task, in seconds. Gesture: 12 s,
         since fewer stresses cannot show timing beyond chance (honest `orator` answers score
         0.49-0.64 on 8-s voices, 0.85-1.00 on 12-s ones).
@@ -63,6 +65,7 @@ class TaskKind:
     synthesise: Callable[[float, int], tuple[np.ndarray, int]]
     styles_vary: bool
     detects_copies: bool
+    detects_replays: bool
     min_prompt_s: float
 
 
@@ -106,9 +109,9 @@ def _synthetic_speech(seconds: float, seed: int) -> tuple[np.ndarray, int]:
 
 TASK_KINDS: dict[str, TaskKind] = {
     DANCE: TaskKind(_analyse_music, _judge_dance, _synthetic_music, styles_vary=True, detects_copies=True,
-                    min_prompt_s=MIN_DURATION_S),
-    GESTURE: TaskKind(_analyse_speech, _judge_gesture, _synthetic_speech, styles_vary=False, detects_copies=False,
-                      min_prompt_s=12.0),
+                    detects_replays=True, min_prompt_s=MIN_DURATION_S),
+    GESTURE: TaskKind(_analyse_speech, _judge_gesture, _synthetic_speech, styles_vary=False, detects_copies=True,
+                      detects_replays=False, min_prompt_s=12.0),
 }
 
 

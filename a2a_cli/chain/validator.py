@@ -412,14 +412,16 @@ class Validator:
 
         from a2a_cli.chain.tasks_service import task_kind
         from a2a_cli.scoring import motion_fingerprint
-        from a2a_cli.scoring.similarity import DUPLICATE_TOLERANCE_M, CopyIndex, copy_features
+        from a2a_cli.scoring.similarity import COPY_PROFILES, DUPLICATE_TOLERANCE_M, CopyIndex, copy_features
 
         tolerance = self.settings.duplicate_tolerance_m or DUPLICATE_TOLERANCE_M
         verdicts: dict[int, Verdict] = {}
-        checked = task_kind(request.task).detects_copies  # copies and replays are looked for
+        kind = task_kind(request.task)
+        checked = kind.detects_copies  # copies are looked for (and replays, where kind.detects_replays)
+        profile = COPY_PROFILES[request.task]
         judged = _fingerprints(len(replies))  # fingerprints of this step's answers so far
         judged_uids: list[int] = []
-        judged_features = CopyIndex(len(replies))  # their copy_features, in the same order
+        judged_features = CopyIndex(len(replies), profile)  # their copy_features, in the same order
         cap = response_cap(request.duration_s)
         pending: list[tuple[int, Any, float, str]] = []  # (reply index, motion, latency in s, model) of the answers to judge
         for index in sorted(range(len(replies)), key=lambda i: replies[i].arrived):
@@ -431,7 +433,7 @@ class Validator:
                 response, motion = protocol.parse_response(reply.body, request, max_bytes=cap)
                 if checked:
                     fingerprint = motion_fingerprint(motion.joints)
-                    features = copy_features(motion.joints, motion.fps)
+                    features = copy_features(motion.joints, motion.fps, profile)
             except A2AError as e:
                 verdicts[index] = Verdict(0.0, f"invalid: {_one_line(e)}")
                 continue
@@ -443,7 +445,7 @@ class Validator:
                 pending.append((index, motion, reply.latency_s, model))
                 continue
             source = judged_features.first_copy(features)
-            replayed = _first_within(fingerprint, self._recent, tolerance) is not None
+            replayed = kind.detects_replays and _first_within(fingerprint, self._recent, tolerance) is not None
             judged[len(judged_uids)] = fingerprint
             judged_uids.append(reply.neuron.uid)
             judged_features.add(features)

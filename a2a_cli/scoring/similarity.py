@@ -17,10 +17,11 @@ from a2a_cli.motion.skeleton import (HEAD, L_ANKLE, L_COLLAR, L_ELBOW, L_HIP, L_
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 
 from a2a_cli.scoring.constants import JUDGE_FPS, REPLAY_MAX_SHIFT_S, REPLAY_TOLERANCE_M  # the replay policy lives there
+from a2a_cli.tasks import DANCE, GESTURE
 
 __all__ = [
-    "COPY_FPS", "COPY_JOINTS", "COPY_MAX_SHIFT_S", "COPY_MIN_MATCHED", "COPY_TOLERANCE_M", "COPY_WINDOW_S", "CopyIndex",
-    "CopyMatch", "DUPLICATE_TOLERANCE_M", "FINGERPRINT_SAMPLES", "ORIGINAL_JOINTS", "ORIGINAL_RMSE_LIMIT_CM",
+    "COPY_FPS", "COPY_JOINTS", "COPY_MAX_SHIFT_S", "COPY_MIN_MATCHED", "COPY_PROFILES", "COPY_TOLERANCE_M", "COPY_WINDOW_S",
+    "CopyIndex", "CopyMatch", "CopyProfile", "DANCE_COPY", "DUPLICATE_TOLERANCE_M", "GESTURE_COPY", "FINGERPRINT_SAMPLES", "ORIGINAL_JOINTS", "ORIGINAL_RMSE_LIMIT_CM",
     "ORIGINAL_TIMEOUT_S", "ORIGINAL_UNKNOWN_TIME_S", "OriginalSubnetScore", "REPLAY_SMOOTHING_S", "align",
     "aligned_joint_error", "copy_features", "copy_matches", "fingerprint_distance", "mirrored_features", "motion_fingerprint",
     "near_duplicate", "original_subnet_score", "replay_distance",
@@ -189,37 +190,80 @@ COPY_MIN_MATCHED = 0.5
 _HEADING_SMOOTHING_S = 0.25  # the facing direction is smoothed: 1 cm of noise on the hips must not turn the body
 # The joints compared: the pelvis (its height), the head and the limbs' ends and middles, left then right.
 COPY_JOINTS = (PELVIS, HEAD, L_ELBOW, L_WRIST, L_KNEE, L_ANKLE, R_ELBOW, R_WRIST, R_KNEE, R_ANKLE)
-_MIRROR = np.array([0, 1, 6, 7, 8, 9, 2, 3, 4, 5])  # COPY_JOINTS left for right
+
+
+@dataclass(frozen=True)
+class CopyProfile:
+    """What copy detection compares for one task.
+
+    joints: the joints compared (skeleton indices); mirror: for each of them, the index (into
+    `joints`) of its left-for-right twin; pelvis_relative: positions relative to the pelvis in all
+    three axes (True), or with the pelvis's height kept (a dancer's jumps and crouches count);
+    moving_hands: indices (into `joints`) of the hands whose motion makes a window count, or () to
+    count every window; moving_spread_m: a window counts when one of those hands' positions spreads
+    (root-mean-square deviation from their mean over the window, summed over the axes) by more than
+    this; tolerance_m: two windows match when their root-mean-square joint distance is under this;
+    min_matched: an answer is a copy when at least this share of its counted windows match.
+    """
+
+    joints: tuple[int, ...]
+    mirror: tuple[int, ...]
+    pelvis_relative: bool = False
+    moving_hands: tuple[int, ...] = ()
+    moving_spread_m: float = 0.0
+    tolerance_m: float = COPY_TOLERANCE_M
+    min_matched: float = COPY_MIN_MATCHED
+
+
+# Dance: the whole body, every window.
+DANCE_COPY = CopyProfile(COPY_JOINTS, (0, 1, 6, 7, 8, 9, 2, 3, 4, 5))
+# Gesture: standing speakers at rest look alike (the dance profile called 20-21 of 24 honest
+# `orator` answers to one 10-s voice, different seeds, copies: their legs, trunks and resting arms
+# match within 3 cm), so only the arms are compared, relative to the pelvis, and only in the
+# windows where a hand moves (2 cm of spread in a second: a beat moves a wrist 10-30 cm; breathing
+# and a weight shift under 1 cm). Within 2 cm, not 3: a window where one hand makes a short stroke
+# and the other rests is mostly rest, and two speakers' strokes there differ by 2-3 cm on average,
+# while a copy with 1 cm of noise on every joint stays within 1.3 cm. A copy must match at least
+# 3/4 of those windows: honest answers to one voice strike the same stresses with a few shapes and
+# match in up to 2/3 of them (48 orator answers to two 10-s voices), copies (noised, delayed up to
+# 1 s, mirrored) in 0.8-1.
+GESTURE_COPY = CopyProfile((L_ELBOW, L_WRIST, R_ELBOW, R_WRIST), (2, 3, 0, 1), pelvis_relative=True,
+                           moving_hands=(1, 3), moving_spread_m=0.02, tolerance_m=0.02, min_matched=0.75)
+COPY_PROFILES = {DANCE: DANCE_COPY, GESTURE: GESTURE_COPY}  # task -> what its copy detection compares
 
 
 @dataclass(frozen=True)
 class CopyMatch:
     """How much of one answer another one copies: the fraction of its windows matched along the best
-    path, and the root-mean-square joint distance (m) of the matched windows."""
+    path, the root-mean-square joint distance (m) of the matched windows, and the share that makes a
+    copy (the profile's min_matched)."""
 
     matched: float
     distance_m: float
+    min_matched: float = COPY_MIN_MATCHED
 
     @property
     def is_copy(self) -> bool:
-        return self.matched >= COPY_MIN_MATCHED
+        return self.matched >= self.min_matched
 
 
-def copy_features(joints: np.ndarray, fps: float) -> np.ndarray:
-    """A dance as copy detection sees it: (n, len(COPY_JOINTS), 3) float32 positions of COPY_JOINTS
-    in the body's own frame at COPY_FPS (n = its duration times COPY_FPS), smoothed over one of those samples.
+def copy_features(joints: np.ndarray, fps: float, profile: CopyProfile = DANCE_COPY) -> np.ndarray:
+    """A motion as copy detection sees it: (n, len(profile.joints), 3) float32 positions of the
+    profile's joints in the body's own frame at COPY_FPS (n = its duration times COPY_FPS), smoothed
+    over one of those samples.
 
-    joints: (T, 24, 3) positions in metres, y up, at `fps` frames per second.
+    joints: (T, 24, 3) positions in metres, y up, at `fps` frames per second; profile: the task's
+    CopyProfile (COPY_PROFILES).
     """
     j = np.asarray(joints, dtype=np.float64)
-    body = j - j[:, PELVIS : PELVIS + 1] * np.array([1.0, 0.0, 1.0])
+    body = j - j[:, PELVIS : PELVIS + 1] * np.array([1.0, float(profile.pelvis_relative), 1.0])
     hips = j[:, L_HIP] - j[:, R_HIP]
     facing = gaussian_filter1d(np.stack([hips[:, 0], hips[:, 2]], axis=-1), _HEADING_SMOOTHING_S * fps, axis=0)
     facing /= np.maximum(np.linalg.norm(facing, axis=-1, keepdims=True), 1e-9)
     c, s = facing[:, 0:1], -facing[:, 1:2]  # rotate the hips onto +x about y
     x, z = body[..., 0], body[..., 2]
     body = np.stack([c * x - s * z, body[..., 1], s * x + c * z], axis=-1)
-    body = gaussian_filter1d(body[:, COPY_JOINTS], fps / COPY_FPS, axis=0)
+    body = gaussian_filter1d(body[:, list(profile.joints)], fps / COPY_FPS, axis=0)
     n = max(1, int(round(len(j) / fps * COPY_FPS)))
     t = np.minimum(np.arange(n) * fps / COPY_FPS, len(j) - 1)
     i = np.floor(t).astype(np.int64)
@@ -228,22 +272,23 @@ def copy_features(joints: np.ndarray, fps: float) -> np.ndarray:
     return (body[i] * (1 - w) + body[i1] * w).astype(np.float32)
 
 
-def mirrored_features(features: np.ndarray) -> np.ndarray:
-    """`copy_features` of the dance mirrored left for right (joints swapped, the body's x negated)."""
-    out = features[:, _MIRROR].copy()
+def mirrored_features(features: np.ndarray, profile: CopyProfile = DANCE_COPY) -> np.ndarray:
+    """`copy_features` of the motion mirrored left for right (joints swapped, the body's x negated)."""
+    out = features[:, list(profile.mirror)].copy()
     out[..., 0] *= -1.0
     return out
 
 
-def copy_matches(answer: np.ndarray, others: np.ndarray) -> list[CopyMatch]:
+def copy_matches(answer: np.ndarray, others: np.ndarray, profile: CopyProfile = DANCE_COPY) -> list[CopyMatch]:
     """How much `answer` copies each of `others`, as it is or mirrored: all `copy_features` of the
-    same length n, (n, J, 3) and (k, n, J, 3). All candidates at once: one matrix product and a
-    dynamic programme over the windows (about 1 ms per candidate for 15-s answers)."""
+    same length n and profile, (n, J, 3) and (k, n, J, 3). All candidates at once: one matrix product
+    and a dynamic programme over the windows (about 1 ms per candidate for 15-s answers)."""
     k = len(others)
     if k == 0:
         return []
-    both = _with_mirrors(np.asarray(others, dtype=np.float32))
-    results = _aligned(np.asarray(answer, dtype=np.float32), both)
+    answer = np.asarray(answer, dtype=np.float32)
+    both = _with_mirrors(np.asarray(others, dtype=np.float32), profile)
+    results = _aligned(answer, both, _counted_windows(answer, profile), profile)
     return [max(results[2 * i], results[2 * i + 1], key=lambda r: (r.matched, -r.distance_m)) for i in range(k)]
 
 
@@ -251,9 +296,11 @@ class CopyIndex:
     """The answers to one prompt judged so far (`copy_features`, all of one length), kept ready for
     `first_copy`: each answer's sliding-window means and spreads are computed once, when it is added."""
 
-    def __init__(self, capacity: int):
-        """capacity: the most answers that will be added (a step's replies)."""
+    def __init__(self, capacity: int, profile: CopyProfile = DANCE_COPY):
+        """capacity: the most answers that will be added (a step's replies); profile: the task's
+        CopyProfile, the one their `copy_features` were made with."""
         self.capacity = int(capacity)
+        self.profile = profile
         self._features: np.ndarray | None = None  # (2 * capacity, n, J, 3): each answer, then it mirrored, in turn
         self._stats: np.ndarray | None = None  # (2 * capacity, n - window + 1, 2 J 3): their windows' means and spreads
         self._norms: np.ndarray | None = None  # (2 * capacity, n - window + 1): the squared length of each row of _stats
@@ -267,7 +314,7 @@ class CopyIndex:
         features = np.asarray(features, dtype=np.float32)
         if self._count >= self.capacity:
             raise ValueError(f"the index holds {self.capacity} answers")
-        both = _with_mirrors(features[None])
+        both = _with_mirrors(features[None], self.profile)
         stats = _sliding_stats(both)
         if self._features is None:
             self._features = np.empty((2 * self.capacity, *features.shape), np.float32)
@@ -283,20 +330,22 @@ class CopyIndex:
         """The index (in the order added) of the first answer that `features` copies (`CopyMatch.is_copy`,
         as it is or mirrored), or None: the verdict of `copy_matches`, cheaper. A window can only
         match at a shift where its means and spreads (per joint coordinate) are within
-        COPY_TOLERANCE_M of the other's (the root-mean-square distance of two windows is at least
+        the profile's tolerance of the other's (the root-mean-square distance of two windows is at least
         that of their means and spreads), so answers short of COPY_MIN_MATCHED such windows cannot
         be copies and are never compared in full."""
         k = self._count
         if k == 0:
             return None
         answer = np.asarray(features, dtype=np.float32)
-        windows = len(answer) // _window()
-        hits = _window_bounds(answer, self._stats[: 2 * k], self._norms[: 2 * k])
-        candidates = np.flatnonzero((hits >= np.ceil(COPY_MIN_MATCHED * windows - 1e-9)).reshape(k, 2).any(axis=1))
+        counted = _counted_windows(answer, self.profile)
+        if not counted.any():
+            return None
+        hits = _window_bounds(answer, self._stats[: 2 * k], self._norms[: 2 * k], counted, self.profile.tolerance_m)
+        candidates = np.flatnonzero((hits >= np.ceil(self.profile.min_matched * counted.sum() - 1e-9)).reshape(k, 2).any(axis=1))
         if len(candidates) == 0:
             return None
         rows = (2 * candidates[:, None] + np.arange(2)).reshape(-1)  # each candidate and its mirror
-        results = _aligned(answer, self._features[rows])
+        results = _aligned(answer, self._features[rows], counted, self.profile)
         copied = [i for j, i in enumerate(candidates) if results[2 * j].is_copy or results[2 * j + 1].is_copy]
         return int(copied[0]) if copied else None
 
@@ -305,9 +354,21 @@ def _window() -> int:
     return max(1, int(round(COPY_WINDOW_S * COPY_FPS)))
 
 
-def _with_mirrors(others: np.ndarray) -> np.ndarray:
+def _counted_windows(answer: np.ndarray, profile: CopyProfile) -> np.ndarray:
+    """Mask (windows,): the windows of `answer` ((n, J, 3) `copy_features`) that copy detection
+    counts: every one, or (a profile with moving hands) those where a hand moves (CopyProfile)."""
+    w = _window()
+    windows = len(answer) // w
+    if not profile.moving_hands:
+        return np.ones(windows, dtype=bool)
+    hands = answer[: windows * w, list(profile.moving_hands)].reshape(windows, w, len(profile.moving_hands), 3).astype(np.float64)
+    spread = hands.std(axis=1).sum(axis=-1)  # (windows, hands): root-mean-square deviation, summed over the axes
+    return spread.max(axis=1) > profile.moving_spread_m
+
+
+def _with_mirrors(others: np.ndarray, profile: CopyProfile = DANCE_COPY) -> np.ndarray:
     """(2k, n, J, 3): `others`, each followed by itself mirrored (`mirrored_features`)."""
-    both = np.stack([others, others[:, :, _MIRROR] * np.array([-1.0, 1.0, 1.0], np.float32)], axis=1)
+    both = np.stack([others, others[:, :, list(profile.mirror)] * np.array([-1.0, 1.0, 1.0], np.float32)], axis=1)
     return both.reshape(-1, *others.shape[1:])
 
 
@@ -324,10 +385,11 @@ def _sliding_stats(b: np.ndarray) -> np.ndarray:
     return np.concatenate([mean, spread], axis=2)
 
 
-def _window_bounds(a: np.ndarray, b_stats: np.ndarray, b_norms: np.ndarray) -> np.ndarray:
+def _window_bounds(a: np.ndarray, b_stats: np.ndarray, b_norms: np.ndarray, counted: np.ndarray, tolerance_m: float) -> np.ndarray:
     """For each answer whose `_sliding_stats` are `b_stats` ((m, n - window + 1, 2 D)), with their
-    rows' squared lengths `b_norms`, how many windows of `a` ((n, J, 3)) have a shift within
-    COPY_MAX_SHIFT_S where the lower bound of their distance (from means and spreads) is under COPY_TOLERANCE_M."""
+    rows' squared lengths `b_norms`, how many of the `counted` windows (mask (windows,)) of `a`
+    ((n, J, 3)) have a shift within COPY_MAX_SHIFT_S where the lower bound of their distance (from
+    means and spreads) is under `tolerance_m`."""
     n, w = len(a), _window()
     windows = n // w
     if windows == 0 or len(b_stats) == 0:
@@ -343,17 +405,19 @@ def _window_bounds(a: np.ndarray, b_stats: np.ndarray, b_norms: np.ndarray) -> n
     inside = (starts >= 0) & (starts <= n - w)
     bound = gaps[:, np.clip(starts, 0, n - w), np.arange(windows)[:, None]]  # (m, windows, shifts)
     bound = np.where(inside, bound / a.shape[1], np.inf)  # mean over joints
-    return (bound.min(axis=2) < COPY_TOLERANCE_M**2).sum(axis=1)
+    return ((bound.min(axis=2) < tolerance_m**2) & counted).sum(axis=1)
 
 
-def _aligned(answer: np.ndarray, b: np.ndarray) -> list[CopyMatch]:
+def _aligned(answer: np.ndarray, b: np.ndarray, counted: np.ndarray, profile: CopyProfile) -> list[CopyMatch]:
     """The best monotone path of per-window shifts (see above) of each of `b` ((m, n, J, 3)) against
-    `answer` ((n, J, 3)): how much of `answer` it matches, and how closely."""
-    m, n = len(b), len(answer)
+    `answer` ((n, J, 3)): how much of `answer`'s `counted` windows (mask (windows,)) it matches, and
+    how closely (a window matches within the profile's tolerance). A window not counted costs nothing either
+    way: the path passes it freely."""
+    m, n, joints = len(b), len(answer), answer.shape[1]
     w = _window()
     windows = n // w
     if windows == 0:
-        return [CopyMatch(0.0, float("inf"))] * m
+        return [CopyMatch(0.0, float("inf"), profile.min_matched)] * m
     b = b.reshape(m, n, -1)
     a = answer.reshape(n, -1)
     max_shift = min(int(round(COPY_MAX_SHIFT_S * COPY_FPS)), n - 1)
@@ -366,10 +430,10 @@ def _aligned(answer: np.ndarray, b: np.ndarray) -> list[CopyMatch]:
     cross = gram[:, u, t[:, None]]  # (m, frames, shifts)
     b2 = np.einsum("knd,knd->kn", b, b)[:, u]
     a2 = np.einsum("nd,nd->n", a[: len(t)], a[: len(t)])[None, :, None]
-    squared = np.maximum(a2 + b2 - 2.0 * cross, 0.0) / len(COPY_JOINTS)  # mean squared joint distance per sample
+    squared = np.maximum(a2 + b2 - 2.0 * cross, 0.0) / joints  # mean squared joint distance per sample
     squared = np.where(inside, squared, np.inf).reshape(m, windows, w, len(shifts)).mean(axis=2)
-    miss = COPY_TOLERANCE_M**2
-    cost = np.minimum(squared, miss)  # a window with nothing to match costs what a missed one does
+    miss = profile.tolerance_m**2
+    cost = np.where(counted[None, :, None], np.minimum(squared, miss), 0.0)  # a window with nothing to match costs what a missed one does
     total = cost[:, 0].copy()
     came_from = np.zeros((m, windows, len(shifts)), np.int64)
     lanes = np.arange(len(shifts))
@@ -384,7 +448,9 @@ def _aligned(answer: np.ndarray, b: np.ndarray) -> list[CopyMatch]:
     for i in range(windows - 1, 0, -1):
         path[:, i - 1] = came_from[np.arange(m), i, path[:, i]]
     along = np.take_along_axis(squared, path[:, :, None], axis=2)[:, :, 0]
-    hit = along < miss
+    hit = (along < miss) & counted
     with np.errstate(invalid="ignore"):
         distance = np.sqrt(np.where(hit, along, 0.0).sum(axis=1) / hit.sum(axis=1))
-    return [CopyMatch(float(f), float(d) if h else float("inf")) for f, d, h in zip(hit.mean(axis=1), distance, hit.any(axis=1))]
+    matched = hit.sum(axis=1) / max(int(counted.sum()), 1)
+    return [CopyMatch(float(f), float(d) if h else float("inf"), profile.min_matched)
+            for f, d, h in zip(matched, distance, hit.any(axis=1))]
