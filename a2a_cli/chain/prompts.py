@@ -153,7 +153,7 @@ def _library_entries(folder: Path, *, with_references: bool) -> list[tuple[Path,
 
 def _task_window(task: str, min_s: float, max_s: float) -> tuple[float, float]:
     """(shortest, longest) prompt in seconds for `task`: the window asked for, raised to the task's
-    own shortest prompt (chain.tasks_service.TaskKind.min_prompt_s: 12 s for gesture)."""
+    own shortest prompt (chain.tasks_service.TaskKind.min_prompt_s: 8 s for gesture)."""
     from a2a_cli.chain.tasks_service import task_kind
 
     low = max(min_s, task_kind(task).min_prompt_s)
