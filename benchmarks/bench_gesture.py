@@ -10,7 +10,7 @@ time with the voice.
    of their planned strokes, EMAGE's beat consistency of the stroke ends (sigma 0.1 s and 0.3 s)
    against the voice's own stresses and against another voice's, the validity gates, root travel
    over the minute, the hands' speed in long pauses against speech, and the gesture judge's timing
-   (before its ramp) and score.
+   significance z (JUDGE.md: full credit from 3.4) and score.
 
 Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_gesture.py
 """
@@ -65,7 +65,7 @@ def bench_speed() -> None:
 def bench_timing() -> None:
     print(f"\n== timing with the voice ({SECONDS:g} s voices, seeds 1-3) ==")
     print(f"{'voice':>15} {'seed':>4} {'strokes':>9} {'stop on':>7} {'end on':>6} {'BC.1 own':>8} {'other':>6} "
-          f"{'BC.3 own':>8} {'other':>6} {'gates':>5} {'travel':>6} {'pause/speech':>12} {'timing':>6} {'score':>5}")
+          f"{'BC.3 own':>8} {'other':>6} {'gates':>5} {'travel':>6} {'pause/speech':>12} {'z':>6} {'score':>5}")
     for kind, shape in VOICES.items():
         for seed in (1, 2, 3):
             speech = synthetic_speech(SECONDS, seed=seed, **shape)
@@ -89,7 +89,7 @@ def bench_timing() -> None:
             judged = score_gesture(motion, speech)
             print(f"{kind:>15} {seed:>4} {len(plan.strokes):>4}/{speech.stress_times_s.size:<4} {stop_on:7.2f} {end_on:6.2f} "
                   f"{bc[0]:8.3f} {bc[1]:6.3f} {bc[2]:8.3f} {bc[3]:6.3f} {'pass' if gates else 'FAIL':>5} "
-                  f"{np.abs(root - root[0]).max():5.3f}m {ratio:12.3f} {judged.metrics['timing']:6.3f} {judged.validator_score:5.2f}")
+                  f"{np.abs(root - root[0]).max():5.3f}m {ratio:12.3f} {judged.metrics['timing_z']:6.2f} {judged.validator_score:5.2f}")
 
 
 if __name__ == "__main__":

@@ -37,11 +37,14 @@ an earlier answer in this step scores 0; the earliest keeps its score. "The same
 scoring.similarity's `CopyIndex.first_copy`: each dance in its own body frame, compared window by window
 at the time shift that fits (up to 2.5 s), the shift drifting as a copy sped up or slowed down by
 up to 10 % drifts, and mirrored left for right too; so moving, turning, delaying, mirroring,
-re-timing or lightly noising a copy does not hide it. A copier has to obtain the answer before it can send it, so it arrives
+re-timing or lightly noising a copy does not hide it. Gesture answers are compared by the task's
+profile (scoring.similarity.COPY_PROFILES): the arms alone, in the windows where a hand moves, since
+standing speakers at rest look alike. A copier has to obtain the answer before it can send it, so it arrives
 after its source; and two hotkeys running one public model with the same seed are one
 contribution, not two. An answer that repeats one given to an earlier prompt (fingerprints of the
-last `history_answers` answers, kept in memory) scores 0 as an answer to another prompt; answers for
-another song that are not literal repeats are left to the score's chance-corrected beat sync.
+last `history_answers` answers, kept in memory) scores 0 as an answer to another prompt (dance only:
+tasks_service's `detects_replays`); answers for another song or voice that are not literal repeats are
+left to the judges' chance-corrected timing.
 """
 
 from __future__ import annotations
