@@ -639,3 +639,4 @@ def test_honest_gesture_answers_to_one_voice_are_judged_on_merit_not_called_copi
     assert all(v.score >= 0.8 and judged_on_merit(v.reason) for v in verdicts[:4]), verdicts
     assert verdicts[4].score < 0.2 and "timing" in verdicts[4].reason
     assert verdicts[5].score == 0.0 and verdicts[5].reason == "copy of uid 2's answer", verdicts[5]
+    assert len(validator._recent) == 0  # the dance replay history (whole-body fingerprints) keeps no speaker

@@ -420,9 +420,10 @@ class Validator:
         tolerance = self.settings.duplicate_tolerance_m or DUPLICATE_TOLERANCE_M
         verdicts: dict[int, Verdict] = {}
         kind = task_kind(request.task)
-        checked = kind.detects_copies  # copies are looked for (and replays, where kind.detects_replays)
+        checked = kind.detects_copies  # copies are looked for
+        replays = checked and kind.detects_replays  # and repeats of answers to earlier prompts of this task
         profile = COPY_PROFILES[request.task]
-        judged = _fingerprints(len(replies))  # fingerprints of this step's answers so far
+        judged = _fingerprints(len(replies))  # fingerprints of this step's answers so far (replays only)
         judged_uids: list[int] = []
         judged_features = CopyIndex(len(replies), profile)  # their copy_features, in the same order
         cap = response_cap(request.duration_s)
@@ -434,8 +435,9 @@ class Validator:
                 continue
             try:
                 response, motion = protocol.parse_response(reply.body, request, max_bytes=cap)
-                if checked:
+                if replays:
                     fingerprint = motion_fingerprint(motion.joints)
+                if checked:
                     features = copy_features(motion.joints, motion.fps, profile)
             except A2AError as e:
                 verdicts[index] = Verdict(0.0, f"invalid: {_one_line(e)}")
@@ -448,8 +450,9 @@ class Validator:
                 pending.append((index, motion, reply.latency_s, model))
                 continue
             source = judged_features.first_copy(features)
-            replayed = kind.detects_replays and _first_within(fingerprint, self._recent, tolerance) is not None
-            judged[len(judged_uids)] = fingerprint
+            replayed = replays and _first_within(fingerprint, self._recent, tolerance) is not None
+            if replays:
+                judged[len(judged_uids)] = fingerprint
             judged_uids.append(reply.neuron.uid)
             judged_features.add(features)
             if source is not None:
@@ -459,7 +462,8 @@ class Validator:
             else:
                 pending.append((index, motion, reply.latency_s, model))
         verdicts.update(self._score(request.task, pending, analysis, reference))
-        self._recent = np.concatenate([self._recent, judged[: len(judged_uids)]])[-self.settings.history_answers :]
+        if replays:
+            self._recent = np.concatenate([self._recent, judged[: len(judged_uids)]])[-self.settings.history_answers :]
         return [verdicts[i] for i in range(len(replies))]
 
     @staticmethod
