@@ -265,3 +265,23 @@ def test_a_copied_gesture_answer_is_a_copy(orator_answers, change):
         index.add(copy_features(orator_answers[10], 30.0, GESTURE_COPY))
         index.add(copy_features(original, 30.0, GESTURE_COPY))
         assert index.first_copy(features) == 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), copies=st.lists(st.sampled_from(list(GESTURE_COPIES)), max_size=2), k=st.integers(1, 8))
+def test_the_gesture_index_names_the_first_answer_that_copy_matches_calls_a_copy(orator_answers, seed, copies, k):
+    """With the gesture profile too (only the windows where a hand moves count), the index's bound
+    never changes a verdict: among honest answers and copies of the answer, placed anywhere."""
+    from a2a_cli.scoring.similarity import GESTURE_COPY, CopyIndex, copy_features, copy_matches
+
+    rng = np.random.default_rng(seed)
+    answer = orator_answers[rng.integers(len(orator_answers))]
+    others = [orator_answers[i] for i in rng.choice(len(orator_answers), size=k)] + [GESTURE_COPIES[c](answer) for c in copies]
+    others = [others[i] for i in rng.permutation(len(others))]
+    features = np.stack([copy_features(o.astype(np.float32), 30.0, GESTURE_COPY) for o in others])
+    mine = copy_features(answer, 30.0, GESTURE_COPY)
+    expected = next((i for i, m in enumerate(copy_matches(mine, features, GESTURE_COPY)) if m.is_copy), None)
+    index = CopyIndex(len(features), GESTURE_COPY)
+    for f in features:
+        index.add(f)
+    assert index.first_copy(mine) == expected

@@ -180,7 +180,9 @@ def near_duplicate(a: np.ndarray, b: np.ndarray, tolerance_m: float = DUPLICATE_
 # other answer also mirrored left for right. A copy is an answer whose windows match within
 # COPY_TOLERANCE_M along one such path for at least COPY_MIN_MATCHED of its length: a delayed copy
 # has a few windows with nothing to match at its start (what it was padded with), two different
-# dances match at most a passing move.
+# dances match at most a passing move. What is compared, within what and over which windows is the
+# task's CopyProfile (COPY_PROFILES): the numbers above are the dance's; gesture compares the arms
+# in the windows where a hand moves.
 
 COPY_FPS = 10.0
 COPY_WINDOW_S = 1.0
