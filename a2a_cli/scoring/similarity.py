@@ -228,7 +228,9 @@ DANCE_COPY = CopyProfile(COPY_JOINTS, (0, 1, 6, 7, 8, 9, 2, 3, 4, 5))
 # while a copy with 1 cm of noise on every joint stays within 1.3 cm. A copy must match at least
 # 3/4 of those windows: honest answers to one voice strike the same stresses with a few shapes and
 # match in up to 2/3 of them (48 orator answers to two 10-s voices), copies (noised, delayed up to
-# 1 s, mirrored) in 0.8-1.
+# 1 s, mirrored) in 0.8-1. Over 864 honest answers (8, 12 and 15 s; 4 voices; styles auto, calm and
+# animated; 24 seeds each) 3 were called copies, all on 8-s voices with 4 moving windows, where
+# orator made the same gestures for two seeds within 0.9-1.6 cm: as alike as a copy with noise.
 GESTURE_COPY = CopyProfile((L_ELBOW, L_WRIST, R_ELBOW, R_WRIST), (2, 3, 0, 1), pelvis_relative=True,
                            moving_hands=(1, 3), moving_spread_m=0.02, tolerance_m=0.02, min_matched=0.75)
 COPY_PROFILES = {DANCE: DANCE_COPY, GESTURE: GESTURE_COPY}  # task -> what its copy detection compares
