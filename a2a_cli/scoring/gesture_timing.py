@@ -1,5 +1,5 @@
 """Timing of a speaker's hands to a voice: do the strokes land on the stressed syllables? (the
-gesture judge's `timing` term; JUDGE.md, "Gesture judge 1.0"; constants in gesture_constants.py).
+gesture judge's `timing` term; JUDGE.md, "Gesture judge 1.1"; constants in gesture_constants.py).
 
 People do not beat on every pitch accent, and not every velocity minimum of an arm is a stroke:
 between two beats a hand also turns at the top of its rebound, holds, retracts. What the gesture
