@@ -62,7 +62,6 @@ import numpy as np
 
 from a2a_cli.audio.rhythm import steady_beat_grid
 from a2a_cli.frame_rate import FPS as AUDIO_FPS  # the rate of the song's features (rms, beat frames)
-from a2a_cli.motion.skeleton import N_JOINTS, PELVIS
 from a2a_cli.scoring.beats import align_to_grids, motion_beat_frames
 from a2a_cli.scoring.body_stats import body_statistics
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch, keep_freed_blocks_in_heap
@@ -284,10 +283,7 @@ def repeat_residual(joints, fps: float) -> float | np.ndarray:
     n = batch.n_frames
     lo = max(1, int(round(VARIETY_LAGS_S[0] * fps)))
     hi = min(int(round(VARIETY_LAGS_S[1] * fps)), n // 2)
-    # The joints but the pelvis, relative to it (the pelvis's own are 0), each clip's (69, T) contiguous.
-    others = np.r_[:PELVIS, PELVIS + 1 : N_JOINTS]
-    relative = (batch.positions[others] - batch.positions[PELVIS]).reshape(-1, n, batch.n_clips)
-    x = np.ascontiguousarray(relative.transpose(2, 0, 1))  # (B, 69, T)
+    x = batch.root_relative  # (B, 69, T): the pelvis's own relative positions are 0
     residual = np.zeros(batch.n_clips)
     for first in range(0, batch.n_clips, _RESIDUAL_CLIPS):
         part = slice(first, first + _RESIDUAL_CLIPS)
@@ -451,6 +447,7 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     keep_freed_blocks_in_heap()
     positions = ClipBatch.joint_major(joints)
     batch = ClipBatch(positions.astype(np.float64), (len(motions),))
+    batch.clip_major = joints
     validity = _validity(motions, positions, fps)
     pfc = physical_foot_contact(batch, fps)
     sliding = both_feet_sliding(batch, fps)
