@@ -160,8 +160,8 @@ class ClipBatch:
         return percentile(self.lowest_foot.T, FLOOR_PERCENTILE)
 
 
-def joint_groups(size: int = 8) -> list[slice]:
-    """The joints in groups of `size`, for metrics that make several full-size temporaries.
+def joint_groups(size: int = 8, first: int = 0) -> list[slice]:
+    """The joints from `first` on in groups of `size`, for metrics that make several full-size temporaries.
 
     A batch's (24, 3, T, B) arrays are a few MB, more than a core's L2 cache: a metric that makes
     its temporaries for all joints at once streams each of them through the slower shared cache.
@@ -169,7 +169,7 @@ def joint_groups(size: int = 8) -> list[slice]:
     group reuses while they are still cached: the kinetic features and the heavier gates run
     10-30% faster (benchmarks/bench_metrics.py) for a few more numpy calls.
     """
-    return [slice(j, min(j + size, N_JOINTS)) for j in range(0, N_JOINTS, size)]
+    return [slice(j, min(j + size, N_JOINTS)) for j in range(first, N_JOINTS, size)]
 
 
 def horizontal_length(step: np.ndarray) -> np.ndarray:

@@ -240,8 +240,9 @@ def _gate(name: str, value: float) -> Gate:
 
 
 def positions_in_bounds(joints: np.ndarray) -> bool:
-    """Whether every joint coordinate is finite and within `MAX_ABS_POSITION_M` (the "finite" gate)."""
-    return bool(np.isfinite(joints).all()) and bool(np.abs(joints).max(initial=0.0) < MAX_ABS_POSITION_M)
+    """Whether every joint coordinate is finite and within `MAX_ABS_POSITION_M` (the "finite" gate):
+    one pass, as a NaN makes the maximum NaN and fails the comparison, and an inf is out of bounds."""
+    return bool(np.abs(joints).max(initial=0.0) < MAX_ABS_POSITION_M)
 
 
 def header_gates(motion, expected_frames: int | None = None) -> list[Gate]:
