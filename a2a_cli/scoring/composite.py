@@ -459,6 +459,11 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     verdicts = shipped_model().judge_batch(window_traits(batch, fps))
     body = body_statistics(batch, fps)
     kinetic = None if stats is None else _kinetic_distance(batch, stats)
+    # Python floats, one dict per clip, before the per-clip loop: indexing numpy arrays clip by clip costs more
+    pfc, sliding, residual = pfc.tolist(), sliding.tolist(), residual.tolist()
+    sync_of = None if sync is None else _per_clip(sync)
+    energy_of = None if energy is None else list(zip(energy[0].tolist(), energy[1].tolist()))
+    body_of = _per_clip(body)
     out = []
     for row, motion in enumerate(motions):
         gates = motion_gates(validity[row])
@@ -467,18 +472,18 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
         if reference_joints is not None:
             gates.append(_similarity(joints[row].astype(np.float64), reference_joints, latencies[row], replay_tolerance_m,
                                      metrics, components))
-        _quality(float(pfc[row]), float(sliding[row]), float(validity[row]["jerk"]), metrics, components)
-        metrics["repeat_residual"] = float(residual[row])
+        _quality(pfc[row], sliding[row], float(validity[row]["jerk"]), metrics, components)
+        metrics["repeat_residual"] = residual[row]
         components["variety"] = ramp(residual[row], REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
-        if sync is not None:
-            metrics.update({name: float(values[row]) for name, values in sync.items()})
+        if sync_of is not None:
+            metrics.update(sync_of[row])
             if np.size(audio.beat_frames) >= MIN_SYNC_BEATS and metrics["motion_beats"] >= MIN_MOTION_BEATS:
                 components["sync"] = ramp(metrics["sync"], SYNC_CHANCE, SYNC_HUMAN)
-        if energy is not None:
-            components["energy"], metrics["energy_r"] = float(energy[0][row]), float(energy[1][row])
+        if energy_of is not None:
+            components["energy"], metrics["energy_r"] = energy_of[row]
         verdict = verdicts[row]
         metrics["realism_model"] = verdict.credit
-        metrics.update({name: float(values[row]) for name, values in body.items()})
+        metrics.update(body_of[row])
         components["realism"] = ramp(verdict.credit, 0.0, REALISM_HUMAN)
         measured = _Measured(gates, components, metrics, verdict)
         if kinetic is not None:
@@ -497,10 +502,15 @@ def _validity(motions: list[Motion], positions: np.ndarray, fps: float) -> list[
             continue
         part = positions if len(group) == len(motions) else np.ascontiguousarray(positions[..., group])
         poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
-        found = validity_values(ClipBatch(part, (len(group),)), fps, poses)
-        for row, i in enumerate(group):
-            values[i] = {name: v[row] for name, v in found.items()}
+        for i, found in zip(group, _per_clip(validity_values(ClipBatch(part, (len(group),)), fps, poses))):
+            values[i] = found
     return values
+
+
+def _per_clip(found: dict[str, np.ndarray]) -> list[dict[str, float]]:
+    """{name: value per clip (B,)} as one {name: Python float} per clip."""
+    names = list(found)
+    return [dict(zip(names, values)) for values in zip(*(np.asarray(v, dtype=np.float64).tolist() for v in found.values()))]
 
 
 def _report(gates: list[Gate], measured: _Measured | None, latency_s: float | None) -> ScoreReport:
