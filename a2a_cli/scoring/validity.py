@@ -188,14 +188,16 @@ def _foot_contacts(batch: ClipBatch, fps: float) -> tuple[np.ndarray, np.ndarray
 def _pose_motion(batch: ClipBatch) -> np.ndarray:
     """Mean over joints of the RMS deviation of the pelvis-relative joint from its average (m).
 
-    Each clip's frames are laid contiguous and summed in float64 along them, so that a clip gets the
-    same number in a batch of any size (a float32 sum across the batch layout rounds differently for
-    one clip than for many) and a static pose exactly 0 (its float32 values sum exactly in float64)."""
-    variance = np.empty((N_JOINTS, batch.n_clips))
-    for group in joint_groups():
-        rel = (batch.positions[group] - batch.positions[PELVIS]).transpose(0, 1, 3, 2).astype(np.float64)  # (J, 3, B, T)
-        rel -= rel.mean(axis=-1, keepdims=True)
-        variance[group] = np.square(rel).mean(axis=-1).sum(axis=1)
+    The relative positions are taken in the batch's precision and summed over the frames in
+    float64, in the batch layout (no transposition): a clip gets the same number in a batch of any
+    size to float64 rounding (a float32 sum would differ by far more), and a static pose exactly 0
+    (its float32 values sum exactly in float64). The pelvis, 0 relative to itself, is left out of
+    the work, not of the mean."""
+    variance = np.zeros((N_JOINTS, batch.n_clips))
+    for group in joint_groups(first=PELVIS + 1):  # the pelvis is joint 0
+        rel = np.subtract(batch.positions[group], batch.positions[PELVIS]).astype(np.float64)  # (J, 3, T, B)
+        rel -= rel.mean(axis=2, keepdims=True)
+        variance[group] = np.einsum("jctb,jctb->jb", rel, rel) / batch.n_frames
     return np.sqrt(variance).mean(axis=0)
 
 
