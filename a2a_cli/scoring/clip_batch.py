@@ -133,6 +133,12 @@ class ClipBatch:
         return np.sqrt(squared, out=squared)
 
     @cached_property
+    def kinetic_velocity(self) -> np.ndarray:
+        """The mean joint speed in each frame step, (T-1, B), metres per frame: the body's speed,
+        which the sync, energy and realism terms all read."""
+        return self.joint_speed.mean(axis=0)
+
+    @cached_property
     def root_relative(self) -> np.ndarray:
         """The joints but the pelvis relative to it, (B, 69, T) float64, metres: each clip's channels
         (joint 1 x, y, z, joint 2 x, ...) along its frames, contiguous, for the metrics of a clip's

@@ -345,7 +345,7 @@ def energy_following(joints, rms: np.ndarray, fps: float) -> tuple[float, float]
     frame; fps: the motion's rate. One clip gives floats, a batch arrays of its shape.
     """
     batch = as_clip_batch(joints, min_frames=2)
-    speed = _smooth(batch.joint_speed.mean(axis=0), fps).T  # (B, T-1): the kinetic velocity, smoothed
+    speed = _smooth(batch.kinetic_velocity, fps).T  # (B, T-1): the kinetic velocity, smoothed
     loud = np.asarray(rms, dtype=np.float64)
     if loud.size < 2:
         return None

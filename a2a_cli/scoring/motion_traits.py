@@ -209,7 +209,7 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
     ])
     per_step = _clips_first([  # (6, B, T-1)
         speed[L_WRIST] * fps, speed[R_WRIST] * fps,
-        speed.mean(axis=0) * fps,  # the body's speed: the kinetic velocity
+        batch.kinetic_velocity * fps,  # the body's speed
         speed[L_ANKLE] * fps, speed[R_ANKLE] * fps,
         np.abs(_turn(_heading(hips))),
     ])
