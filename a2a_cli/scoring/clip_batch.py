@@ -53,7 +53,8 @@ class ClipBatch:
     from them (`from_poses`), for the gates that measure how fast joints turn. `clip_major`
     (B, T, 24, 3): the joint positions as the caller gave them, when it did (`from_joints`, the
     judge), from which `root_relative` is laid out clip by clip at a fraction of the cost of
-    transposing the joint-major layout back.
+    transposing the joint-major layout back (the caller's array, not a copy: it must not change
+    while the batch is in use).
     """
 
     axis_angle: np.ndarray | None = None
