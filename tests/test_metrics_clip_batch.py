@@ -43,6 +43,18 @@ def test_steps_and_speeds_are_frame_differences():
     np.testing.assert_allclose(batch.joint_speed, np.linalg.norm(np.diff(joints, axis=1), axis=-1).transpose(2, 1, 0))
 
 
+def test_root_relative_poses_are_float64_differences_from_the_pelvis_from_either_layout():
+    """The judge's batch lays them out from the clips as given, any other from the joint-major layout: the same numbers."""
+    joints = (np.random.default_rng(1).normal(size=(3, 12, 24, 3)) * 3).astype(np.float32)
+    expected = (joints[:, :, 1:].astype(np.float64) - joints[:, :, :1]).reshape(3, 12, 69).transpose(0, 2, 1)
+    given = ClipBatch.from_joints(joints)
+    laid_out = ClipBatch(given.positions, given.lead)  # no clip_major
+    assert given.clip_major is not None and laid_out.clip_major is None
+    np.testing.assert_array_equal(given.root_relative, expected)
+    np.testing.assert_array_equal(laid_out.root_relative, expected)
+    np.testing.assert_array_equal(ClipBatch.from_joints(joints[1]).root_relative, expected[1:2])
+
+
 def test_bad_input():
     with pytest.raises(InputError, match="joint positions must be"):
         ClipBatch.from_joints(np.zeros((10, 24)))

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from a2a_cli.motion import Motion
 from a2a_cli.scoring import validity
-from a2a_cli.scoring.validity import check_validity, validity_values
+from a2a_cli.scoring.validity import check_validity, positions_in_bounds, validity_values
 from support.dances import (
     beat_frames_of, plausible_dance, shifted_up, spinning_arms, static_pose, teleports, tiny_jitter,
     truncated, white_noise,
@@ -60,6 +60,16 @@ def test_non_finite_motion_fails_without_crashing(dance):
     trans = dance.trans.copy()
     trans[5, 0] = np.inf
     assert "finite" in failed(Motion(dance.poses, trans))
+
+
+def test_one_bad_joint_coordinate_fails_the_finite_gate(dance):
+    """The bound check is one maximum over |x|: a single NaN, inf or absurd coordinate must still fail it."""
+    for bad in (np.nan, np.inf, -np.inf, 2e4):
+        joints = dance.joints.copy()
+        joints[17, 5, 1] = bad
+        assert not positions_in_bounds(joints), bad
+        assert "finite" in failed(Motion.from_joints(joints)), bad
+    assert positions_in_bounds(dance.joints) and positions_in_bounds(np.zeros((0, 24, 3)))
 
 
 def test_values_match_hand_computation(dance):

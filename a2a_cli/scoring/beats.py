@@ -57,7 +57,7 @@ class BeatAlignment:
 def kinetic_velocity(joints: np.ndarray | ClipBatch) -> np.ndarray:
     """Mean joint displacement per frame in metres, (..., T, 24, 3) -> (..., T - 1)."""
     batch = as_clip_batch(joints, min_frames=2)
-    return batch.per_clip(batch.joint_speed.mean(axis=0).T)
+    return batch.per_clip(batch.kinetic_velocity.T)
 
 
 def motion_beats(joints: np.ndarray | ClipBatch, fps: float) -> np.ndarray:
@@ -75,7 +75,7 @@ def motion_beats_batch(joints: np.ndarray | ClipBatch, fps: float) -> list[np.nd
 
 def motion_beat_frames(batch: ClipBatch, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Every motion beat of the batch as (clip, frame) index arrays, clip by clip in frame order."""
-    smooth = gaussian_filter1d(batch.joint_speed.mean(axis=0), _frames(SMOOTHING_SIGMA, fps), axis=0)  # (T-1, B)
+    smooth = gaussian_filter1d(batch.kinetic_velocity, _frames(SMOOTHING_SIGMA, fps), axis=0)  # (T-1, B)
     middle = smooth[1:-1]
     minima = (middle < smooth[:-2]) & (middle < smooth[2:])
     clip, frame = np.nonzero(minima.T)

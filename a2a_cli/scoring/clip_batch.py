@@ -21,7 +21,7 @@ import numpy as np
 from a2a_cli.errors import InputError
 from a2a_cli.motion.fk import forward_kinematics_joint_major
 from a2a_cli.motion.grounding import FLOOR_PERCENTILE
-from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS
+from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS, PELVIS
 from a2a_cli.scoring.order_stats import percentile
 
 __all__ = ["ClipBatch", "as_clip_batch", "horizontal_length", "joint_groups", "keep_freed_blocks_in_heap"]
@@ -50,10 +50,15 @@ class ClipBatch:
     """Joint positions (24, 3, T, B) of B clips of T frames; `lead` is the caller's batch shape.
 
     `axis_angle` (24, 3, T, B): the joint rotations in the same layout, when the batch was built
-    from them (`from_poses`), for the gates that measure how fast joints turn.
+    from them (`from_poses`), for the gates that measure how fast joints turn. `clip_major`
+    (B, T, 24, 3): the joint positions as the caller gave them, when it did (`from_joints`, the
+    judge), from which `root_relative` is laid out clip by clip at a fraction of the cost of
+    transposing the joint-major layout back (the caller's array, not a copy: it must not change
+    while the batch is in use).
     """
 
     axis_angle: np.ndarray | None = None
+    clip_major: np.ndarray | None = None
 
     def __init__(self, positions: np.ndarray, lead: tuple[int, ...] = ()):
         if positions.ndim != 4 or positions.shape[:2] != (N_JOINTS, 3):
@@ -70,7 +75,9 @@ class ClipBatch:
             raise InputError(
                 f"joint positions must be (T, {N_JOINTS}, 3) or (..., T, {N_JOINTS}, 3), got {joints.shape}"
             )
-        return cls(cls.joint_major(joints), joints.shape[:-3])
+        batch = cls(cls.joint_major(joints), joints.shape[:-3])
+        batch.clip_major = joints.reshape((-1,) + joints.shape[-3:])
+        return batch
 
     @classmethod
     def from_poses(cls, poses: np.ndarray, trans: np.ndarray) -> "ClipBatch":
@@ -127,6 +134,28 @@ class ClipBatch:
         return np.sqrt(squared, out=squared)
 
     @cached_property
+    def kinetic_velocity(self) -> np.ndarray:
+        """The mean joint speed in each frame step, (T-1, B), metres per frame: the body's speed,
+        which the sync, energy and realism terms all read."""
+        return self.joint_speed.mean(axis=0)
+
+    @cached_property
+    def root_relative(self) -> np.ndarray:
+        """The joints but the pelvis relative to it, (B, 69, T) float64, metres: each clip's channels
+        (joint 1 x, y, z, joint 2 x, ...) along its frames, contiguous, for the metrics of a clip's
+        pose over time (the repeat residual, the pose change of a window). Differences of the
+        positions taken in float64, exact for float32 positions."""
+        n_clips, n_frames = self.n_clips, self.n_frames
+        if self.clip_major is not None:
+            # each clip's (T, 72) transposed in its own precision, then one float64 subtraction
+            channels = np.ascontiguousarray(self.clip_major.reshape(n_clips, n_frames, N_JOINTS * 3).transpose(0, 2, 1))
+        else:
+            channels = np.ascontiguousarray(self.positions.reshape(N_JOINTS * 3, n_frames, n_clips).transpose(2, 0, 1))
+        joints = channels.reshape(n_clips, N_JOINTS, 3, n_frames)
+        relative = np.subtract(joints[:, PELVIS + 1 :], joints[:, PELVIS : PELVIS + 1], dtype=np.float64)  # the pelvis is joint 0
+        return relative.reshape(n_clips, -1, n_frames)
+
+    @cached_property
     def lowest_foot(self) -> np.ndarray:
         """Height of the lowest foot joint (ankle or toe) in each frame, (T, B), metres."""
         return np.minimum.reduce([self.positions[j, 1] for j in FOOT_JOINTS])
@@ -138,8 +167,8 @@ class ClipBatch:
         return percentile(self.lowest_foot.T, FLOOR_PERCENTILE)
 
 
-def joint_groups(size: int = 8) -> list[slice]:
-    """The joints in groups of `size`, for metrics that make several full-size temporaries.
+def joint_groups(size: int = 8, first: int = 0) -> list[slice]:
+    """The joints from `first` on in groups of `size`, for metrics that make several full-size temporaries.
 
     A batch's (24, 3, T, B) arrays are a few MB, more than a core's L2 cache: a metric that makes
     its temporaries for all joints at once streams each of them through the slower shared cache.
@@ -147,7 +176,7 @@ def joint_groups(size: int = 8) -> list[slice]:
     group reuses while they are still cached: the kinetic features and the heavier gates run
     10-30% faster (benchmarks/bench_metrics.py) for a few more numpy calls.
     """
-    return [slice(j, min(j + size, N_JOINTS)) for j in range(0, N_JOINTS, size)]
+    return [slice(j, min(j + size, N_JOINTS)) for j in range(first, N_JOINTS, size)]
 
 
 def horizontal_length(step: np.ndarray) -> np.ndarray:

@@ -62,7 +62,6 @@ import numpy as np
 
 from a2a_cli.audio.rhythm import steady_beat_grid
 from a2a_cli.frame_rate import FPS as AUDIO_FPS  # the rate of the song's features (rms, beat frames)
-from a2a_cli.motion.skeleton import N_JOINTS, PELVIS
 from a2a_cli.scoring.beats import align_to_grids, motion_beat_frames
 from a2a_cli.scoring.body_stats import body_statistics
 from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch, keep_freed_blocks_in_heap
@@ -284,10 +283,7 @@ def repeat_residual(joints, fps: float) -> float | np.ndarray:
     n = batch.n_frames
     lo = max(1, int(round(VARIETY_LAGS_S[0] * fps)))
     hi = min(int(round(VARIETY_LAGS_S[1] * fps)), n // 2)
-    # The joints but the pelvis, relative to it (the pelvis's own are 0), each clip's (69, T) contiguous.
-    others = np.r_[:PELVIS, PELVIS + 1 : N_JOINTS]
-    relative = (batch.positions[others] - batch.positions[PELVIS]).reshape(-1, n, batch.n_clips)
-    x = np.ascontiguousarray(relative.transpose(2, 0, 1))  # (B, 69, T)
+    x = batch.root_relative  # (B, 69, T): the pelvis's own relative positions are 0
     residual = np.zeros(batch.n_clips)
     for first in range(0, batch.n_clips, _RESIDUAL_CLIPS):
         part = slice(first, first + _RESIDUAL_CLIPS)
@@ -349,7 +345,7 @@ def energy_following(joints, rms: np.ndarray, fps: float) -> tuple[float, float]
     frame; fps: the motion's rate. One clip gives floats, a batch arrays of its shape.
     """
     batch = as_clip_batch(joints, min_frames=2)
-    speed = _smooth(batch.joint_speed.mean(axis=0), fps).T  # (B, T-1): the kinetic velocity, smoothed
+    speed = _smooth(batch.kinetic_velocity, fps).T  # (B, T-1): the kinetic velocity, smoothed
     loud = np.asarray(rms, dtype=np.float64)
     if loud.size < 2:
         return None
@@ -451,6 +447,7 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     keep_freed_blocks_in_heap()
     positions = ClipBatch.joint_major(joints)
     batch = ClipBatch(positions.astype(np.float64), (len(motions),))
+    batch.clip_major = joints
     validity = _validity(motions, positions, fps)
     pfc = physical_foot_contact(batch, fps)
     sliding = both_feet_sliding(batch, fps)
@@ -462,6 +459,11 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     verdicts = shipped_model().judge_batch(window_traits(batch, fps))
     body = body_statistics(batch, fps)
     kinetic = None if stats is None else _kinetic_distance(batch, stats)
+    # Python floats, one dict per clip, before the per-clip loop: indexing numpy arrays clip by clip costs more
+    pfc, sliding, residual = pfc.tolist(), sliding.tolist(), residual.tolist()
+    sync_of = None if sync is None else _per_clip(sync)
+    energy_of = None if energy is None else list(zip(energy[0].tolist(), energy[1].tolist()))
+    body_of = _per_clip(body)
     out = []
     for row, motion in enumerate(motions):
         gates = motion_gates(validity[row])
@@ -470,18 +472,18 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
         if reference_joints is not None:
             gates.append(_similarity(joints[row].astype(np.float64), reference_joints, latencies[row], replay_tolerance_m,
                                      metrics, components))
-        _quality(float(pfc[row]), float(sliding[row]), float(validity[row]["jerk"]), metrics, components)
-        metrics["repeat_residual"] = float(residual[row])
+        _quality(pfc[row], sliding[row], float(validity[row]["jerk"]), metrics, components)
+        metrics["repeat_residual"] = residual[row]
         components["variety"] = ramp(residual[row], REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
-        if sync is not None:
-            metrics.update({name: float(values[row]) for name, values in sync.items()})
+        if sync_of is not None:
+            metrics.update(sync_of[row])
             if np.size(audio.beat_frames) >= MIN_SYNC_BEATS and metrics["motion_beats"] >= MIN_MOTION_BEATS:
                 components["sync"] = ramp(metrics["sync"], SYNC_CHANCE, SYNC_HUMAN)
-        if energy is not None:
-            components["energy"], metrics["energy_r"] = float(energy[0][row]), float(energy[1][row])
+        if energy_of is not None:
+            components["energy"], metrics["energy_r"] = energy_of[row]
         verdict = verdicts[row]
         metrics["realism_model"] = verdict.credit
-        metrics.update({name: float(values[row]) for name, values in body.items()})
+        metrics.update(body_of[row])
         components["realism"] = ramp(verdict.credit, 0.0, REALISM_HUMAN)
         measured = _Measured(gates, components, metrics, verdict)
         if kinetic is not None:
@@ -500,10 +502,15 @@ def _validity(motions: list[Motion], positions: np.ndarray, fps: float) -> list[
             continue
         part = positions if len(group) == len(motions) else np.ascontiguousarray(positions[..., group])
         poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
-        found = validity_values(ClipBatch(part, (len(group),)), fps, poses)
-        for row, i in enumerate(group):
-            values[i] = {name: v[row] for name, v in found.items()}
+        for i, found in zip(group, _per_clip(validity_values(ClipBatch(part, (len(group),)), fps, poses))):
+            values[i] = found
     return values
+
+
+def _per_clip(found: dict[str, np.ndarray]) -> list[dict[str, float]]:
+    """{name: value per clip (B,)} as one {name: Python float} per clip."""
+    names = list(found)
+    return [dict(zip(names, values)) for values in zip(*(np.asarray(v, dtype=np.float64).tolist() for v in found.values()))]
 
 
 def _report(gates: list[Gate], measured: _Measured | None, latency_s: float | None) -> ScoreReport:

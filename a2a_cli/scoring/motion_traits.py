@@ -119,10 +119,6 @@ def _heading(vector: np.ndarray) -> np.ndarray:
     return np.arctan2(vector[2], vector[0])
 
 
-def _wrap(angle: np.ndarray) -> np.ndarray:
-    return (angle + np.pi) % (2 * np.pi) - np.pi
-
-
 def _turn(heading: np.ndarray) -> np.ndarray:
     """The heading's step from each frame to the next (T, ...) -> (T-1, ...), radians, as
     `np.unwrap` makes it: steps of at least pi taken the short way round."""
@@ -199,10 +195,12 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
     hips, shoulders = p[R_HIP] - p[L_HIP], p[R_SHOULDER] - p[L_SHOULDER]  # (3, T, B)
     spine = p[NECK] - p[PELVIS]
     across = hips / np.maximum(_norm(hips), 1e-9)
+    # the shoulders' heading from the hips' (twist): one arctan2 of the two vectors' horizontal cross and dot
+    twist = np.arctan2(hips[0] * shoulders[2] - hips[2] * shoulders[0], hips[0] * shoulders[0] + hips[2] * shoulders[2])
     per_frame = _clips_first([  # (12, B, T)
         _bend(p, L_HIP, L_KNEE, L_ANKLE), _bend(p, R_HIP, R_KNEE, R_ANKLE),
         _bend(p, L_SHOULDER, L_ELBOW, L_WRIST), _bend(p, R_SHOULDER, R_ELBOW, R_WRIST),
-        np.degrees(_wrap(_heading(shoulders) - _heading(hips))),  # torso twist
+        np.degrees(twist),  # torso twist, in (-180, 180]
         np.degrees(np.arcsin(np.clip(_dot(spine, across) / np.maximum(_norm(spine), 1e-9), -1, 1))),  # side lean
         np.minimum(p[L_ANKLE, 1], p[L_FOOT, 1]), np.minimum(p[R_ANKLE, 1], p[R_FOOT, 1]),  # each foot's height
         np.sqrt(np.square(p[L_ANKLE, 0] - p[R_ANKLE, 0]) + np.square(p[L_ANKLE, 2] - p[R_ANKLE, 2])),  # stance
@@ -211,7 +209,7 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
     ])
     per_step = _clips_first([  # (6, B, T-1)
         speed[L_WRIST] * fps, speed[R_WRIST] * fps,
-        speed.mean(axis=0) * fps,  # the body's speed: the kinetic velocity
+        batch.kinetic_velocity * fps,  # the body's speed
         speed[L_ANKLE] * fps, speed[R_ANKLE] * fps,
         np.abs(_turn(_heading(hips))),
     ])
@@ -259,18 +257,16 @@ def _norm2(a: np.ndarray) -> np.ndarray:
 def _pose_change(p: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
     """Per window, the mean distance of the root-relative joints from their mean over the window
     (m), (B, W): each window's own mean pose, so it is measured window by window, a group of
-    joints at a time (joint_groups), into buffers reused from window to window."""
+    joints at a time (joint_groups; the pelvis, 0 relative to itself, left out), into a buffer
+    reused from window to window."""
     n_clips = p.shape[3]
     out = np.zeros((len(starts), n_clips))
-    for group in joint_groups():
+    for group in joint_groups(first=PELVIS + 1):  # the pelvis is joint 0
         relative = p[group] - p[PELVIS]  # (J, 3, T, B)
         deviation = np.empty(relative.shape[:2] + (size, n_clips))
-        squared = np.empty((relative.shape[0], size, n_clips))
         for w, start in enumerate(starts):
             window = relative[:, :, start : start + size]
             np.subtract(window, window.sum(axis=2, keepdims=True) / size, out=deviation)
-            np.multiply(deviation, deviation, out=deviation)
-            np.add(deviation[:, 0], deviation[:, 1], out=squared)
-            squared += deviation[:, 2]
+            squared = np.einsum("jctb,jctb->jtb", deviation, deviation)
             out[w] += np.sqrt(squared, out=squared).reshape(-1, n_clips).sum(axis=0)
     return (out / (size * N_JOINTS)).T

@@ -72,13 +72,13 @@ _SPREAD_CLIP_WINDOWS = 11  # the windows of a 12-s answer
 def transformed(traits: np.ndarray) -> np.ndarray:
     """Window traits (..., F) as the model reads them: log(value + log_floor) for the traits that
     have a floor (`Trait.log_floor`), the others as they are."""
-    x = np.array(traits, dtype=np.float64, copy=True)
-    x[..., _LOGGED] = np.log(np.maximum(x[..., _LOGGED], 0.0) + _LOG_FLOORS)
-    return x
+    x = np.asarray(traits, dtype=np.float64)
+    # every column through the log (a few microseconds less than picking the logged ones out and back)
+    return np.where(_LOGGED, np.log(np.maximum(x, 0.0) + _LOG_FLOORS), x)
 
 
-_LOGGED = [i for i, trait in enumerate(TRAITS) if trait.log_floor is not None]  # the traits read on a log scale
-_LOG_FLOORS = np.array([max(TRAITS[i].log_floor, 1e-3) for i in _LOGGED])
+_LOGGED = np.array([trait.log_floor is not None for trait in TRAITS])  # the traits read on a log scale
+_LOG_FLOORS = np.array([1.0 if trait.log_floor is None else max(trait.log_floor, 1e-3) for trait in TRAITS])  # 1: unused
 
 
 @dataclass(frozen=True)

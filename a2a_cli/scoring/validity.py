@@ -68,9 +68,10 @@ def _bone_stretch(batch: ClipBatch) -> np.ndarray:
     return percentile(stretch.T, SPEED_PERCENTILE)
 
 
-def _angular_speed(axis_angle: np.ndarray, fps: float) -> np.ndarray:
+def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
     """High percentile over frames of the fastest joint's rotation speed (rad/s), from the joint
-    rotations (24, 3, T, B) in the batch layout.
+    rotations (B, T, 24, 3), each clip's frames contiguous as the motions hold them (this gate
+    reads a few frames per clip: laying all the rotations out in the batch layout cost more).
 
     The rotation between consecutive frames turns by 2 arccos |q . q'| (unit quaternions), in
     float64 as the definition has it. The percentile reads only the few fastest frames (the 4th
@@ -80,52 +81,55 @@ def _angular_speed(axis_angle: np.ndarray, fps: float) -> np.ndarray:
     the largest bound left out, no other frame can be among the fastest; a clip where that check
     fails (noise, a static pose) is measured on every frame.
     """
-    n_steps = axis_angle.shape[2] - 1
+    n_steps = poses.shape[1] - 1
     below, above, weight = neighbours(n_steps, SPEED_PERCENTILE / 100)
     n_top = n_steps - below  # the percentile's neighbours are the n_top-th and (n_top-1)-th fastest
     n_candidates = min(n_steps, max(_CANDIDATE_FRAMES, 3 * n_top))
-    bound = _largest_step(axis_angle)
+    bound = _largest_step(poses)
     order = np.argpartition(bound, n_steps - n_candidates, axis=-1)
     candidates, rest = order[:, n_steps - n_candidates :], order[:, : n_steps - n_candidates]
-    angle = np.sort(_step_angles(axis_angle, candidates), axis=-1)  # (B, n_candidates), rad per frame
+    angle = np.sort(_step_angles(poses, candidates), axis=-1)  # (B, n_candidates), rad per frame
     left_out = np.sqrt(np.take_along_axis(bound, rest, axis=-1).max(axis=-1, initial=0.0).astype(np.float64))
     settled = angle[:, -n_top] >= left_out * (1 + 1e-5) + 1e-7  # float32 bound and float64 arccos rounding
     first = n_steps - n_candidates  # the candidates sorted sit at these positions of all frames sorted
     result = lerp(angle[:, below - first], angle[:, above - first], weight)
     unsettled = np.flatnonzero(~settled)
     if unsettled.size:
-        every = _step_angles(axis_angle[..., unsettled], np.broadcast_to(np.arange(n_steps), (unsettled.size, n_steps)))
+        every = _step_angles(poses[unsettled], np.broadcast_to(np.arange(n_steps), (unsettled.size, n_steps)))
         result[unsettled] = percentile(every, SPEED_PERCENTILE)
     return result * fps
 
 
-def _largest_step(axis_angle: np.ndarray) -> np.ndarray:
-    """Per clip and frame step, the largest squared axis-angle step over joints: (B, T-1).
+def _largest_step(poses: np.ndarray) -> np.ndarray:
+    """Per clip and frame step, the largest squared axis-angle step over joints: (B, T-1), from
+    rotations (B, T, 24, 3).
 
     In the rotations' precision (float32 unless float64 came in: rounding float64 poses first
-    could shrink a step by more than the check's slack).
+    could shrink a step by more than the check's slack). The squares of each step's x, y and z
+    are added in that order, as a sum over the axis would.
     """
-    largest = None
-    for group in joint_groups():
-        step = axis_angle[group, :, 1:] - axis_angle[group, :, :-1]
-        squared = np.einsum("jctb,jctb->jtb", step, step).max(axis=0)
-        largest = squared if largest is None else np.maximum(largest, squared, out=largest)
-    return largest.T
+    step = poses[:, 1:] - poses[:, :-1]
+    squared = np.multiply(step, step, out=step).reshape(step.shape[:2] + (-1,))  # (B, T-1, 24 x 3)
+    largest = squared[..., 0::3] + squared[..., 1::3]
+    largest += squared[..., 2::3]
+    return largest.max(axis=-1)
 
 
-def _step_angles(axis_angle: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """Rotation angle (rad) of the fastest joint from frame f to f + 1, for frames (B, K) of each clip.
+def _step_angles(poses: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Rotation angle (rad) of the fastest joint from frame f to f + 1, for frames (B, K) of each
+    clip of rotations (B, T, 24, 3).
 
     With q = (cos(t/2), k a), k = sin(t/2) / t, for the axis-angle a of length t, the dot of two
     quaternions is w w' + k k' (a . a'); the fastest joint is the one of least |dot| (arccos
     decreases), so arccos runs once per frame.
     """
-    clips = np.arange(axis_angle.shape[3])[:, None, None]
-    aa = axis_angle[:, :, frames[..., None] + (0, 1), clips].astype(np.float64)  # (24, 3, B, K, 2)
-    theta = np.sqrt(np.einsum("jc...,jc...->j...", aa, aa))
+    clips = np.arange(len(poses))[:, None, None]
+    aa = np.moveaxis(poses[clips, frames[..., None] + (0, 1)].astype(np.float64), -1, 0)  # (3, B, K, 2, 24)
+    theta = np.sqrt(aa[0] * aa[0] + aa[1] * aa[1] + aa[2] * aa[2])
     w, k = np.cos(theta / 2), np.sin(theta / 2) / np.maximum(theta, 1e-300)
-    dot = w[..., 0] * w[..., 1] + k[..., 0] * k[..., 1] * np.einsum("jc...,jc...->j...", aa[..., 0], aa[..., 1])
-    return 2.0 * np.arccos(np.clip(np.abs(dot).min(axis=0), 0.0, 1.0))
+    a, b = aa[..., 0, :], aa[..., 1, :]
+    dot = w[..., 0, :] * w[..., 1, :] + k[..., 0, :] * k[..., 1, :] * (a[0] * b[0] + a[1] * b[1] + a[2] * b[2])
+    return 2.0 * np.arccos(np.clip(np.abs(dot).min(axis=-1), 0.0, 1.0))
 
 
 def validity_values(
@@ -157,8 +161,12 @@ def validity_values(
     if poses is None:
         values["bone_stretch"] = _bone_stretch(batch)
     else:
-        axis_angle = batch.axis_angle if batch.axis_angle is not None else ClipBatch.joint_major(poses)
-        values["angular_speed"] = _angular_speed(axis_angle, fps)
+        if batch.axis_angle is not None:
+            rotations = batch.axis_angle.transpose(3, 2, 0, 1)  # (B, T, 24, 3), a view
+        else:
+            poses = np.asarray(poses)
+            rotations = poses.reshape((-1,) + poses.shape[-3:]).astype(np.float64 if poses.dtype == np.float64 else np.float32, copy=False)
+        values["angular_speed"] = _angular_speed(rotations, fps)
     return {name: batch.per_clip(np.asarray(v))[()] for name, v in values.items()}
 
 
@@ -188,14 +196,16 @@ def _foot_contacts(batch: ClipBatch, fps: float) -> tuple[np.ndarray, np.ndarray
 def _pose_motion(batch: ClipBatch) -> np.ndarray:
     """Mean over joints of the RMS deviation of the pelvis-relative joint from its average (m).
 
-    Each clip's frames are laid contiguous and summed in float64 along them, so that a clip gets the
-    same number in a batch of any size (a float32 sum across the batch layout rounds differently for
-    one clip than for many) and a static pose exactly 0 (its float32 values sum exactly in float64)."""
-    variance = np.empty((N_JOINTS, batch.n_clips))
-    for group in joint_groups():
-        rel = (batch.positions[group] - batch.positions[PELVIS]).transpose(0, 1, 3, 2).astype(np.float64)  # (J, 3, B, T)
-        rel -= rel.mean(axis=-1, keepdims=True)
-        variance[group] = np.square(rel).mean(axis=-1).sum(axis=1)
+    The relative positions are taken in the batch's precision and summed over the frames in
+    float64, in the batch layout (no transposition): a clip gets the same number in a batch of any
+    size to float64 rounding (a float32 sum would differ by far more), and a static pose exactly 0
+    (its float32 values sum exactly in float64). The pelvis, 0 relative to itself, is left out of
+    the work, not of the mean."""
+    variance = np.zeros((N_JOINTS, batch.n_clips))
+    for group in joint_groups(first=PELVIS + 1):  # the pelvis is joint 0
+        rel = np.subtract(batch.positions[group], batch.positions[PELVIS]).astype(np.float64)  # (J, 3, T, B)
+        rel -= rel.mean(axis=2, keepdims=True)
+        variance[group] = np.einsum("jctb,jctb->jb", rel, rel) / batch.n_frames
     return np.sqrt(variance).mean(axis=0)
 
 
@@ -240,8 +250,9 @@ def _gate(name: str, value: float) -> Gate:
 
 
 def positions_in_bounds(joints: np.ndarray) -> bool:
-    """Whether every joint coordinate is finite and within `MAX_ABS_POSITION_M` (the "finite" gate)."""
-    return bool(np.isfinite(joints).all()) and bool(np.abs(joints).max(initial=0.0) < MAX_ABS_POSITION_M)
+    """Whether every joint coordinate is finite and within `MAX_ABS_POSITION_M` (the "finite" gate):
+    one pass, as a NaN makes the maximum NaN and fails the comparison, and an inf is out of bounds."""
+    return bool(np.abs(joints).max(initial=0.0) < MAX_ABS_POSITION_M)
 
 
 def header_gates(motion, expected_frames: int | None = None) -> list[Gate]:
