@@ -5,6 +5,12 @@ for the song's beats, bars and energy, re-timed to its beat grid and joined wher
 velocity match (`compose`), with planted feet held through the joins by IK (`feet`). The package
 ships a small library built from CMU's salsa captures (data/README.md); `generate.library` (the
 `--library` flag) points at any folder of real dance (AIST++, AMASS, BVH) or index instead.
+
+Style: each clip has the dance style of its capture (index.style_of). A dance uses the clips of one
+style: the one asked for (`use_style`; a style the library lacks is an input error naming those it
+has), or on "auto" the style among the library's that the music fits best (choreo.styles.style_fit:
+the music's own style if the library has it, else the closest it has, and the dance says which).
+A library without labelled styles dances all its clips.
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ import logging
 import numpy as np
 
 from a2a_cli import __version__
+from a2a_cli.errors import InputError
 from a2a_cli.generation.base import check_duration
 from a2a_cli.generation.library.index import MotionLibrary, load_library, shipped_library
+from a2a_cli.style_names import AUTO, STYLE_NAMES
 
 __all__ = ["LibraryGenerator", "library_from_settings"]
 
@@ -23,12 +31,41 @@ _log = logging.getLogger(__name__)
 
 
 class LibraryGenerator:
-    """Dances from `library` (a MotionLibrary; None: the shipped one)."""
+    """Dances from `library` (a MotionLibrary; None: the shipped one) in `style` ("auto": read from
+    the music; or a style the library has)."""
 
     name = "library"
 
-    def __init__(self, library: MotionLibrary | None = None) -> None:
+    def __init__(self, library: MotionLibrary | None = None, style: str = AUTO) -> None:
         self.library = library if library is not None else shipped_library()
+        self.use_style(style)
+
+    def use_style(self, style: str) -> None:
+        """Dance clips of `style` ("auto", or one of the library's styles); an InputError for a style
+        the library has none of, naming those it has (choreo dances its own styles without data)."""
+        if style != AUTO and style not in self.library.styles:
+            has = ", ".join(self.library.styles) or "none labelled"
+            instead = "use --model choreo" if style in STYLE_NAMES else f"give --library a folder with {style} dancing"
+            raise InputError(f"the motion library has no {style} dancing (its styles: {has}): leave --style out "
+                             f"to dance the closest it has, or {instead} for {style}")
+        self.style = style
+
+    def reading(self, audio, duration_s: float) -> dict:
+        """The style danced and what it was read from: {"style" (None: a library without labelled
+        styles), "style_chosen_by": "user", "music" (the music's own style) or "closest" (the
+        library's style closest to the music's), and on auto "music_style" (the style the music fits
+        best of all dance styles), "music" (choreo's MusicCharacter as a dict), "style_fit"}."""
+        from a2a_cli.generation.choreo.music import analyze_structure, read_character
+        from a2a_cli.generation.choreo.styles import style_fit
+
+        if self.style != AUTO:
+            return {"style": self.style, "style_chosen_by": "user"}
+        character = read_character(audio, analyze_structure(audio, duration_s))
+        fit = style_fit(character)
+        wanted = max(fit, key=fit.get)
+        style = max(self.library.styles, key=fit.get) if self.library.styles else None
+        return {"style": style, "style_chosen_by": None if style is None else "music" if style == wanted else "closest",
+                "music_style": wanted, "music": character.to_dict(), "style_fit": fit}
 
     def generate(self, audio, duration_s: float, seed: int):
         """A dance of exactly round(duration_s * 30) frames for `audio` (AudioAnalysis), drawn with `seed`."""
@@ -43,12 +80,13 @@ class LibraryGenerator:
         from a2a_cli.motion.motion import Motion
 
         n_frames = check_duration(duration_s)
+        reading = self.reading(audio, duration_s)
         grid = song_grid(audio.beat_frames, float(audio.tempo_bpm), n_frames)
         rms = np.asarray(audio.rms, np.float64)
         at = np.clip(np.round(grid).astype(np.int64), 0, max(rms.size - 1, 0))
         energy = rms[at] if rms.size else np.zeros(grid.size)
         rng = np.random.default_rng(seed_words(seed, audio))
-        plan = plan_segments(self.library, grid, energy, n_frames, rng)
+        plan = plan_segments(self.library, grid, energy, n_frames, rng, self.library.beats_of_style(reading["style"]))
         poses, trans, source, joins = render_plan(self.library, plan, n_frames)
         if plan.reused:
             _log.warning("the motion library (%.1f min) is too small for %.0f s without repeats: %d segments reuse "
@@ -58,7 +96,7 @@ class LibraryGenerator:
             "generator": "library", "model": self.name, "seed": int(seed),
             "audio_sha256": str(getattr(audio, "sha256", "")), "version": __version__,
             "segments": len(plan.segments), "joins": len(joins), "reused_segments": plan.reused,
-            "clips": clips, "credits": self.library.credits(),
+            "clips": clips, "credits": self.library.credits(), **reading,
         })
         return motion, {"library_frame": source, "join_windows": [j["window"] for j in joins],
                         "pinned_feet": [p for j in joins for p in j["pinned"]]}
@@ -66,6 +104,7 @@ class LibraryGenerator:
 
 def library_from_settings(settings) -> LibraryGenerator:
     """The generator over `generate.library` of `settings` (a2a_cli.config.Settings or None): a
-    folder of real dance or an index .npz; "" (the default) is the shipped library."""
+    folder of real dance or an index .npz; "" (the default) is the shipped library. Its style is
+    "auto" (`a2a generate` gives it `generate.style`; a miner dances every prompt on auto)."""
     path = settings.get("generate.library") if settings is not None else ""
     return LibraryGenerator(load_library(path) if path else None)

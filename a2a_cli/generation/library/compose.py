@@ -125,9 +125,10 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 
 def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndarray, n_frames: int,
-                  rng: np.random.Generator) -> Plan:
+                  rng: np.random.Generator, usable: np.ndarray | None = None) -> Plan:
     """The segments of a dance of `n_frames` on the song beat `grid` (float frames, `song_grid`);
-    `song_energy` (len(grid),) the song's loudness at each grid beat (any scale); `rng` draws."""
+    `song_energy` (len(grid),) the song's loudness at each grid beat (any scale); `rng` draws;
+    `usable` (B,) bool: the library beats a segment may start from (None: all; a style's clips)."""
     period = float(np.median(np.diff(grid)))
     beats = library.beats.astype(np.float64)
     n_beats = beats.size
@@ -135,6 +136,7 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
     trans = library.trans
     yaw = heading(library.poses[library.beats, 0])
     energy_sum = np.concatenate([[0.0], np.cumsum(np.nan_to_num(library.energy))])  # runs never hold a NaN
+    usable = np.ones(n_beats, bool) if usable is None else np.asarray(usable, bool)
 
     plan = Plan()
     last_used = np.full(n_beats, -np.inf)  # song frame at which each library beat was last danced
@@ -149,7 +151,7 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
             end = np.minimum(np.searchsorted(beats, beats + (target - hit / 2) * period), n_beats - 1)
             length = hit * np.maximum(1, np.round((beats[end] - beats) / (hit * period))).astype(np.int64)
             ok = np.flatnonzero((library.beat_clip[end] == library.beat_clip) & (end > np.arange(n_beats))
-                                & (k + length < grid.size))
+                                & (k + length < grid.size) & usable)
             starts.append(ok), ends.append(end[ok]), span.append(length[ok]), hits.append(np.full(ok.size, hit))
         starts, ends, span, hits = map(np.concatenate, (starts, ends, span, hits))
         duration = beats[ends] - beats[starts]
