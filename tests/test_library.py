@@ -157,6 +157,24 @@ def test_a_style_the_library_lacks_is_a_one_line_error_naming_its_styles(two_sty
         LibraryGenerator(dataclasses.replace(two_styles, clip_styles=("",) * two_styles.n_clips), "flow")
 
 
+def test_a_draw_whose_hits_miss_the_beat_is_drawn_again(monkeypatch):
+    """At 118 BPM re-timing takes the first draw's hits off the beat (the judge's sync 0.53 for seed 0):
+    the dance kept is a later draw that reaches SYNC_ENOUGH, and says so; its sync is the judge's."""
+    import a2a_cli.generation.library as library_module
+    from a2a_cli.audio.rhythm import steady_beat_grid
+    from a2a_cli.scoring.composite import beat_sync
+
+    audio = song(118, 10.0)
+    kept = [LibraryGenerator().generate(audio, 10.0, seed) for seed in (0, 1)]
+    for motion in kept:
+        assert motion.meta["draw"] > 0 and motion.meta["beat_sync"] >= library_module.SYNC_ENOUGH, motion.meta
+        judged = beat_sync(motion.joints, steady_beat_grid(audio.beat_frames, audio.tempo_bpm), 30.0)["sync"]
+        assert judged == pytest.approx(motion.meta["beat_sync"], abs=1e-4)
+    monkeypatch.setattr(library_module, "DRAWS", 1)
+    first = [LibraryGenerator().generate(audio, 10.0, seed).meta for seed in (0, 1)]
+    assert all(meta["draw"] == 0 and meta["beat_sync"] < library_module.SYNC_ENOUGH for meta in first), first
+
+
 @pytest.mark.parametrize("seconds", [1.0, 61.0, 420.0])
 def test_exact_frame_count(seconds):
     motion = get_generator("library").generate(song(127, seconds), seconds, 0)
