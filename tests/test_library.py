@@ -170,6 +170,8 @@ def test_a_draw_whose_hits_miss_the_beat_is_drawn_again(monkeypatch):
         assert motion.meta["draw"] > 0 and motion.meta["beat_sync"] >= library_module.SYNC_ENOUGH, motion.meta
         judged = beat_sync(motion.joints, steady_beat_grid(audio.beat_frames, audio.tempo_bpm), 30.0)["sync"]
         assert judged == pytest.approx(motion.meta["beat_sync"], abs=1e-4)
+    assert library_module.draws_for(180.0, shipped_library().duration_s) == library_module.DRAWS
+    assert library_module.draws_for(180.0, 10 * 3600.0) == 1  # a 5-hour library, mirrored: one draw's search is slow
     monkeypatch.setattr(library_module, "DRAWS", 1)
     first = [LibraryGenerator().generate(audio, 10.0, seed).meta for seed in (0, 1)]
     assert all(meta["draw"] == 0 and meta["beat_sync"] < library_module.SYNC_ENOUGH for meta in first), first

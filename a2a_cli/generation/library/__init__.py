@@ -15,7 +15,9 @@ A library without labelled styles dances all its clips.
 Re-timing and joins move some of a plan's hits off the song's beats, more on some songs than on
 others. So a dance is drawn up to `DRAWS` times (each draw its own stream of the seed) and the first
 whose hits follow the beat as people's do (the judge's chance-corrected beat sync, composite.beat_sync,
-at least `SYNC_ENOUGH`) is kept, else the draw that follows it best.
+at least `SYNC_ENOUGH`) is kept, else the draw that follows it best. A draw's search grows with the
+library and the song: a big library on a long song gets fewer draws (`draws_for`), so that no dance
+searches more than `DRAWS` draws of a 3-minute song from a 10-minute library (the shipped one, mirrored).
 """
 
 from __future__ import annotations
@@ -32,12 +34,13 @@ from a2a_cli.generation.library.index import MotionLibrary, load_library, shippe
 from a2a_cli.scoring.constants import MIN_SYNC_BEATS, SYNC_HUMAN
 from a2a_cli.style_names import AUTO, STYLE_NAMES
 
-__all__ = ["DRAWS", "SYNC_ENOUGH", "LibraryGenerator", "library_from_settings"]
+__all__ = ["DRAWS", "SYNC_ENOUGH", "LibraryGenerator", "draws_for", "library_from_settings"]
 
 _log = logging.getLogger(__name__)
 
 DRAWS = 8
 SYNC_ENOUGH = SYNC_HUMAN + 0.05  # the judge's full sync credit, with a margin
+_DRAW_WORK_S2 = DRAWS * 180.0 * 600.0  # song seconds x library seconds that all draws together may search
 
 
 class LibraryGenerator:
@@ -103,7 +106,7 @@ class LibraryGenerator:
         judged = np.size(audio.beat_frames) >= MIN_SYNC_BEATS
         music_beats = steady_beat_grid(audio.beat_frames, float(audio.tempo_bpm) or None)
         best = None
-        for draw in range(DRAWS if judged else 1):
+        for draw in range(draws_for(duration_s, self.library.duration_s) if judged else 1):
             rng = np.random.default_rng(seed_words(seed, audio) + ([draw] if draw else []))
             plan = plan_segments(self.library, grid, energy, n_frames, rng, usable)
             poses, trans, source, joins = render_plan(self.library, plan, n_frames)
@@ -127,6 +130,12 @@ class LibraryGenerator:
         })
         return motion, {"library_frame": source, "join_windows": [j["window"] for j in joins],
                         "pinned_feet": [p for j in joins for p in j["pinned"]]}
+
+
+def draws_for(duration_s: float, library_s: float) -> int:
+    """How many draws a dance of `duration_s` seconds from a library of `library_s` seconds may make:
+    DRAWS, fewer where the library and the song are so long that each draw's search is slow (1 at least)."""
+    return int(np.clip(_DRAW_WORK_S2 // max(duration_s * library_s, 1.0), 1, DRAWS))
 
 
 def library_from_settings(settings) -> LibraryGenerator:
