@@ -162,19 +162,21 @@ def test_a_draw_whose_hits_miss_the_beat_is_drawn_again(monkeypatch):
     the dance kept is a later draw that reaches SYNC_ENOUGH, and says so; its sync is the judge's."""
     import a2a_cli.generation.library as library_module
     from a2a_cli.audio.rhythm import steady_beat_grid
+    from a2a_cli.generation import on_beat
+    from a2a_cli.generation.on_beat import SYNC_ENOUGH
     from a2a_cli.scoring.composite import beat_sync
 
     audio = song(118, 10.0)
     kept = [LibraryGenerator().generate(audio, 10.0, seed) for seed in (0, 1)]
     for motion in kept:
-        assert motion.meta["draw"] > 0 and motion.meta["beat_sync"] >= library_module.SYNC_ENOUGH, motion.meta
+        assert motion.meta["draw"] > 0 and motion.meta["beat_sync"] >= SYNC_ENOUGH, motion.meta
         judged = beat_sync(motion.joints, steady_beat_grid(audio.beat_frames, audio.tempo_bpm), 30.0)["sync"]
         assert judged == pytest.approx(motion.meta["beat_sync"], abs=1e-4)
-    assert library_module.draws_for(180.0, shipped_library().duration_s) == library_module.DRAWS
+    assert library_module.draws_for(180.0, shipped_library().duration_s) == on_beat.DRAWS == 8
     assert library_module.draws_for(180.0, 10 * 3600.0) == 1  # a 5-hour library, mirrored: one draw's search is slow
-    monkeypatch.setattr(library_module, "DRAWS", 1)
+    monkeypatch.setattr(on_beat, "DRAWS", 1)
     first = [LibraryGenerator().generate(audio, 10.0, seed).meta for seed in (0, 1)]
-    assert all(meta["draw"] == 0 and meta["beat_sync"] < library_module.SYNC_ENOUGH for meta in first), first
+    assert all(meta["draw"] == 0 and meta["beat_sync"] < SYNC_ENOUGH for meta in first), first
 
 
 @pytest.mark.parametrize("seconds", [1.0, 61.0, 420.0])

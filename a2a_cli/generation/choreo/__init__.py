@@ -29,10 +29,11 @@ class ChoreoGenerator:
         style_named(style)
         self.style = style
 
-    def plan(self, audio, duration_s: float, seed: int) -> tuple[MusicStructure, list[Placement], dict]:
-        """The music as the choreographer hears it, the moves it picks bar by bar, and the style
-        it dances them in with what that was read from (`style`, `style_summary`, `style_chosen_by`:
-        "music" or "user", `music`: the MusicCharacter, `style_fit`: how well each style fits it)."""
+    def plan(self, audio, duration_s: float, seed: int, draw: int = 0) -> tuple[MusicStructure, list[Placement], dict]:
+        """The music as the choreographer hears it, the moves it picks bar by bar (drawn with `seed`,
+        draw `draw`: generation.on_beat), and the style it dances them in with what that was read
+        from (`style`, `style_summary`, `style_chosen_by`: "music" or "user", `music`: the
+        MusicCharacter, `style_fit`: how well each style fits it)."""
         check_duration(duration_s)
         music = analyze_structure(audio, duration_s)
         character = read_character(audio, music)
@@ -42,19 +43,26 @@ class ChoreoGenerator:
         reading = {"style": style.name, "style_summary": style.summary,
                    "style_chosen_by": "music" if self.style == AUTO else "user",
                    "music": character.to_dict(), "style_fit": fit}
-        return music, plan_dance(music, np.random.default_rng(seed_words(seed, audio)), style), reading
+        return music, plan_dance(music, np.random.default_rng(_stream(seed, audio, draw, 0)), style), reading
 
     def generate(self, audio, duration_s: float, seed: int):
-        """A dance of exactly round(duration_s * 30) frames for `audio` (AudioAnalysis), drawn with `seed`."""
+        """A dance of exactly round(duration_s * 30) frames for `audio` (AudioAnalysis), drawn with
+        `seed`: drawn again while its hits miss the beat (generation.on_beat; the meta's `draw` and
+        `beat_sync` say which draw was kept and how well it follows the beat)."""
         from a2a_cli.generation.choreo.performer import perform
+        from a2a_cli.generation.on_beat import first_on_beat
 
         n_frames = check_duration(duration_s)
-        music, placements, reading = self.plan(audio, duration_s, seed)
-        styling = np.random.default_rng(seed_words(seed, audio) + [1])  # the performer's own stream
-        motion = perform(music, placements, n_frames, styling, STYLES[reading["style"]])
+
+        def draw_dance(draw: int) -> tuple:
+            music, placements, reading = self.plan(audio, duration_s, seed, draw)
+            styling = np.random.default_rng(_stream(seed, audio, draw, 1))  # the performer's own stream
+            return perform(music, placements, n_frames, styling, STYLES[reading["style"]]), reading
+
+        motion, reading, draw, sync = first_on_beat(draw_dance, audio)
         motion.meta.update(
             generator="choreo", model=self.name, seed=int(seed), audio_sha256=str(getattr(audio, "sha256", "")),
-            version=__version__, **reading,
+            version=__version__, **reading, draw=draw, beat_sync=None if sync is None else round(sync, 4),
         )
         return motion
 
@@ -63,6 +71,12 @@ def seed_words(seed: int, audio) -> list[int]:
     """The random stream depends on the seed and on the song, so two songs never share a dance."""
     sha = str(getattr(audio, "sha256", "") or "0")
     return [int(seed) % 2**63, int(sha[:15], 16) if all(c in "0123456789abcdef" for c in sha[:15]) else 0]
+
+
+def _stream(seed: int, audio, draw: int, part: int) -> list[int]:
+    """The random stream of `part` (0: the plan, 1: the performer) of draw `draw`; draw 0's are the
+    streams a seed always gave."""
+    return seed_words(seed, audio) + ([part] if part else []) if draw == 0 else seed_words(seed, audio) + [2 + part, draw]
 
 
 __all__ = ["MOVES", "STYLES", "ChoreoGenerator", "seed_words"]

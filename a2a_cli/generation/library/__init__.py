@@ -13,11 +13,10 @@ the music's own style if the library has it, else the closest it has, and the da
 A library without labelled styles dances all its clips.
 
 Re-timing and joins move some of a plan's hits off the song's beats, more on some songs than on
-others. So a dance is drawn up to `DRAWS` times (each draw its own stream of the seed) and the first
-whose hits follow the beat as people's do (the judge's chance-corrected beat sync, composite.beat_sync,
-at least `SYNC_ENOUGH`) is kept, else the draw that follows it best. A draw's search grows with the
-library and the song: a big library on a long song gets fewer draws (`draws_for`), so that no dance
-searches more than `DRAWS` draws of a 3-minute song from a 10-minute library (the shipped one, mirrored).
+others, so a dance is drawn again until its hits follow the beat (generation.on_beat). A draw's
+search grows with the library and the song: a big library on a long song gets fewer draws
+(`draws_for`), so that no dance searches more than 8 draws of a 3-minute song from a 10-minute
+library (the shipped one, mirrored).
 """
 
 from __future__ import annotations
@@ -28,19 +27,16 @@ import numpy as np
 
 from a2a_cli import __version__
 from a2a_cli.errors import InputError
-from a2a_cli.frame_rate import FPS
 from a2a_cli.generation.base import check_duration
 from a2a_cli.generation.library.index import MotionLibrary, load_library, shipped_library
-from a2a_cli.scoring.constants import MIN_SYNC_BEATS, SYNC_HUMAN
+from a2a_cli.generation import on_beat
 from a2a_cli.style_names import AUTO, STYLE_NAMES
 
-__all__ = ["DRAWS", "SYNC_ENOUGH", "LibraryGenerator", "draws_for", "library_from_settings"]
+__all__ = ["LibraryGenerator", "draws_for", "library_from_settings"]
 
 _log = logging.getLogger(__name__)
 
-DRAWS = 8
-SYNC_ENOUGH = SYNC_HUMAN + 0.05  # the judge's full sync credit, with a margin
-_DRAW_WORK_S2 = DRAWS * 180.0 * 600.0  # song seconds x library seconds that all draws together may search
+_DRAW_WORK_S2 = 8 * 180.0 * 600.0  # song seconds x library seconds that all draws together may search
 
 
 class LibraryGenerator:
@@ -90,11 +86,9 @@ class LibraryGenerator:
         "pinned_feet": [(side, first, last)] ankles held by IK}). Its meta says which draw was kept
         (`draw`, from 0) and that draw's beat sync (`beat_sync`; None where the song has too few
         beats to judge, and only the first draw is made)."""
-        from a2a_cli.audio.rhythm import steady_beat_grid
         from a2a_cli.generation.choreo import seed_words
         from a2a_cli.generation.library.compose import plan_segments, render_plan, song_grid
         from a2a_cli.motion.motion import Motion
-        from a2a_cli.scoring.composite import beat_sync
 
         n_frames = check_duration(duration_s)
         reading = self.reading(audio, duration_s)
@@ -103,20 +97,15 @@ class LibraryGenerator:
         at = np.clip(np.round(grid).astype(np.int64), 0, max(rms.size - 1, 0))
         energy = rms[at] if rms.size else np.zeros(grid.size)
         usable = self.library.beats_of_style(reading["style"])
-        judged = np.size(audio.beat_frames) >= MIN_SYNC_BEATS
-        music_beats = steady_beat_grid(audio.beat_frames, float(audio.tempo_bpm) or None)
-        best = None
-        for draw in range(draws_for(duration_s, self.library.duration_s) if judged else 1):
+
+        def draw_dance(draw: int) -> tuple:
             rng = np.random.default_rng(seed_words(seed, audio) + ([draw] if draw else []))
             plan = plan_segments(self.library, grid, energy, n_frames, rng, usable)
             poses, trans, source, joins = render_plan(self.library, plan, n_frames)
-            motion = Motion(poses.astype(np.float32), trans.astype(np.float32))
-            sync = beat_sync(motion.joints, music_beats, float(FPS))["sync"] if judged else None
-            if best is None or sync > best[0]:
-                best = (sync, draw, plan, motion, source, joins)
-            if not judged or sync >= SYNC_ENOUGH:
-                break
-        sync, draw, plan, motion, source, joins = best
+            return Motion(poses.astype(np.float32), trans.astype(np.float32)), (plan, source, joins)
+
+        motion, (plan, source, joins), draw, sync = on_beat.first_on_beat(draw_dance, audio,
+                                                                          draws_for(duration_s, self.library.duration_s))
         if plan.reused:
             _log.warning("the motion library (%.1f min) is too small for %.0f s without repeats: %d segments reuse "
                          "motion danced in the last minute", self.library.duration_s / 60, duration_s, plan.reused)
@@ -126,7 +115,7 @@ class LibraryGenerator:
             "audio_sha256": str(getattr(audio, "sha256", "")), "version": __version__,
             "segments": len(plan.segments), "joins": len(joins), "reused_segments": plan.reused,
             "clips": clips, "credits": self.library.credits(), **reading,
-            "draw": draw, "beat_sync": None if sync is None else round(float(sync), 4),
+            "draw": draw, "beat_sync": None if sync is None else round(sync, 4),
         })
         return motion, {"library_frame": source, "join_windows": [j["window"] for j in joins],
                         "pinned_feet": [p for j in joins for p in j["pinned"]]}
@@ -134,8 +123,8 @@ class LibraryGenerator:
 
 def draws_for(duration_s: float, library_s: float) -> int:
     """How many draws a dance of `duration_s` seconds from a library of `library_s` seconds may make:
-    DRAWS, fewer where the library and the song are so long that each draw's search is slow (1 at least)."""
-    return int(np.clip(_DRAW_WORK_S2 // max(duration_s * library_s, 1.0), 1, DRAWS))
+    on_beat.DRAWS, fewer where the library and the song are so long that each draw's search is slow (1 at least)."""
+    return int(np.clip(_DRAW_WORK_S2 // max(duration_s * library_s, 1.0), 1, on_beat.DRAWS))
 
 
 def library_from_settings(settings) -> LibraryGenerator:
