@@ -18,10 +18,16 @@ import numpy as np
 from a2a_cli.frame_rate import FPS
 from a2a_cli.scoring.constants import MIN_SYNC_BEATS, SYNC_HUMAN
 
-__all__ = ["DRAWS", "SYNC_ENOUGH", "first_on_beat"]
+__all__ = ["DRAWS", "SYNC_ENOUGH", "draws_within", "first_on_beat"]
 
 DRAWS = 8
 SYNC_ENOUGH = SYNC_HUMAN + 0.05  # the judge's full sync credit, with a margin
+
+
+def draws_within(duration_s: float, work_s: float) -> int:
+    """DRAWS, or fewer so that all draws of a dance of `duration_s` seconds together make no more than
+    `work_s` seconds of dance (1 at least): a long song is drawn fewer times, each draw being slow."""
+    return int(np.clip(work_s // max(float(duration_s), 1e-9), 1, DRAWS))
 
 
 def first_on_beat(draw: Callable[[int], tuple[Any, Any]], audio, draws: int | None = None) -> tuple[Any, Any, int, float | None]:

@@ -16,12 +16,20 @@ from a2a_cli.generation.choreo.styles import AUTO, STYLES, choose_style, style_n
 from a2a_cli.generation.choreo.music import MusicStructure, analyze_structure, read_character
 
 
+# All draws of one dance together make at most this many seconds of dance (a 3-min song: 2 draws,
+# about 1.7 s of CPU; `choreo` must dance one in under 2 s).
+DRAW_WORK_S = 360.0
+
+
 class ChoreoGenerator:
     """The default dancer. `style` is "auto" (read from the music) or a name from `STYLES`."""
 
     name = "choreo"
 
-    def __init__(self, style: str = AUTO) -> None:
+    def __init__(self, style: str = AUTO, draws: int | None = None) -> None:
+        """`draws`: at most this many draws of a dance (generation.on_beat); None: on_beat's DRAWS,
+        fewer for songs so long that 6 minutes of dance would be drawn."""
+        self.draws = draws
         self.use_style(style)
 
     def use_style(self, style: str) -> None:
@@ -50,7 +58,7 @@ class ChoreoGenerator:
         `seed`: drawn again while its hits miss the beat (generation.on_beat; the meta's `draw` and
         `beat_sync` say which draw was kept and how well it follows the beat)."""
         from a2a_cli.generation.choreo.performer import perform
-        from a2a_cli.generation.on_beat import first_on_beat
+        from a2a_cli.generation.on_beat import draws_within, first_on_beat
 
         n_frames = check_duration(duration_s)
 
@@ -59,7 +67,8 @@ class ChoreoGenerator:
             styling = np.random.default_rng(_stream(seed, audio, draw, 1))  # the performer's own stream
             return perform(music, placements, n_frames, styling, STYLES[reading["style"]]), reading
 
-        motion, reading, draw, sync = first_on_beat(draw_dance, audio)
+        draws = draws_within(duration_s, DRAW_WORK_S) if self.draws is None else self.draws
+        motion, reading, draw, sync = first_on_beat(draw_dance, audio, draws)
         motion.meta.update(
             generator="choreo", model=self.name, seed=int(seed), audio_sha256=str(getattr(audio, "sha256", "")),
             version=__version__, **reading, draw=draw, beat_sync=None if sync is None else round(sync, 4),
@@ -79,4 +88,4 @@ def _stream(seed: int, audio, draw: int, part: int) -> list[int]:
     return seed_words(seed, audio) + ([part] if part else []) if draw == 0 else seed_words(seed, audio) + [2 + part, draw]
 
 
-__all__ = ["MOVES", "STYLES", "ChoreoGenerator", "seed_words"]
+__all__ = ["DRAW_WORK_S", "MOVES", "STYLES", "ChoreoGenerator", "seed_words"]

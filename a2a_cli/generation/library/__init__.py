@@ -124,7 +124,7 @@ class LibraryGenerator:
 def draws_for(duration_s: float, library_s: float) -> int:
     """How many draws a dance of `duration_s` seconds from a library of `library_s` seconds may make:
     on_beat.DRAWS, fewer where the library and the song are so long that each draw's search is slow (1 at least)."""
-    return int(np.clip(_DRAW_WORK_S2 // max(duration_s * library_s, 1.0), 1, on_beat.DRAWS))
+    return on_beat.draws_within(duration_s, _DRAW_WORK_S2 / max(library_s, 1.0))
 
 
 def library_from_settings(settings) -> LibraryGenerator:
