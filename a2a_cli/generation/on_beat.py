@@ -30,7 +30,8 @@ def draws_within(duration_s: float, work_s: float) -> int:
     return int(np.clip(work_s // max(float(duration_s), 1e-9), 1, DRAWS))
 
 
-def first_on_beat(draw: Callable[[int], tuple[Any, Any]], audio, draws: int | None = None) -> tuple[Any, Any, int, float | None]:
+def first_on_beat(draw: Callable[[int], tuple[Any, Any]], audio,
+                  draws: int | None = None) -> tuple[Any, Any, int, float | None]:
     """(motion, what came with it, its draw number, its beat sync) of the first of `draws` draws (None:
     DRAWS) whose sync reaches SYNC_ENOUGH, else the one with the best sync. `draw(d)` -> (Motion, anything) makes
     draw d (0 first); `audio`: the song's AudioAnalysis (its tracked beats, at 30 fps). A song with too

@@ -1,4 +1,4 @@
-"""`choreo`: a weight-free, music-driven choreographer (the default generator).
+"""`choreo`: a weight-free, music-driven choreographer that needs no data (the fallback of the default, `library`).
 
 It hears the song as beats, bars, sections and energy (`choreo.music`), sequences moves from
 its vocabulary (`moves`, `plan`) and performs them on the beat grid with pinned feet (`performer`).
@@ -22,7 +22,7 @@ DRAW_WORK_S = 360.0
 
 
 class ChoreoGenerator:
-    """The default dancer. `style` is "auto" (read from the music) or a name from `STYLES`."""
+    """The procedural dancer. `style` is "auto" (read from the music) or a name from `STYLES`."""
 
     name = "choreo"
 

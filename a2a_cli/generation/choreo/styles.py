@@ -16,7 +16,8 @@ from a2a_cli.errors import InputError
 from a2a_cli.generation.choreo.moves import Step
 from a2a_cli.generation.choreo.moves import home_step as _home
 from a2a_cli.generation.choreo.music import MusicCharacter
-from a2a_cli.style_names import AUTO, DANCE_STYLES  # AUTO re-exported: choreo.styles.AUTO; style_names.py lists the names of STYLES
+# AUTO re-exported: choreo.styles.AUTO; style_names.py lists the names of STYLES (STYLE_NAMES)
+from a2a_cli.style_names import AUTO, DANCE_STYLES
 
 __all__ = ["AUTO", "STYLES", "Style", "choose_style", "style_fit", "style_named"]
 

@@ -27,9 +27,9 @@ import numpy as np
 
 from a2a_cli import __version__
 from a2a_cli.errors import InputError
+from a2a_cli.generation import on_beat
 from a2a_cli.generation.base import check_duration
 from a2a_cli.generation.library.index import MotionLibrary, load_library, shipped_library
-from a2a_cli.generation import on_beat
 from a2a_cli.style_names import AUTO, STYLE_NAMES
 
 __all__ = ["LibraryGenerator", "draws_for", "library_from_settings"]

@@ -133,7 +133,8 @@ class MotionLibrary:
             poses=self.poses.astype(np.float16), trans=self.trans.astype(np.float32),
             clip_offsets=self.clip_offsets, clip_names=np.array(self.clip_names),
             clip_sources=np.array(self.clip_sources), clip_licences=np.array(self.clip_licences),
-            clip_styles=np.array(self.clip_styles), beats=self.beats, beat_clip=self.beat_clip, features=self.features.astype(np.float32),
+            clip_styles=np.array(self.clip_styles),
+            beats=self.beats, beat_clip=self.beat_clip, features=self.features.astype(np.float32),
             energy=self.energy.astype(np.float32), planted=self.planted,
         )
         return buffer.getvalue()
@@ -154,7 +155,8 @@ class MotionLibrary:
             poses=a["poses"].astype(np.float32), trans=a["trans"].astype(np.float32),
             clip_offsets=a["clip_offsets"].astype(np.int64), clip_names=tuple(map(str, a["clip_names"])),
             clip_sources=tuple(map(str, a["clip_sources"])), clip_licences=tuple(map(str, a["clip_licences"])),
-            clip_styles=tuple(map(str, a["clip_styles"])), beats=a["beats"].astype(np.int64), beat_clip=a["beat_clip"].astype(np.int64),
+            clip_styles=tuple(map(str, a["clip_styles"])),
+            beats=a["beats"].astype(np.int64), beat_clip=a["beat_clip"].astype(np.int64),
             features=a["features"].astype(np.float32), energy=a["energy"].astype(np.float32),
             planted=a["planted"].astype(bool), key=str(a["key"]),
         )
