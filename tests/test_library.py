@@ -239,6 +239,22 @@ def test_no_segment_reused_within_a_stretch():
     assert not gaps or min(gaps) >= REUSE_STRETCH_S * 30
 
 
+def test_the_shortlist_finds_the_same_segments_as_measuring_every_run(monkeypatch):
+    """The beat fit is measured only for runs that can be among the best (compose.SHORTLIST): the plan
+    is the one that measuring every run gives, segment for segment."""
+    import a2a_cli.generation.library.compose as compose
+
+    library, audio = shipped_library(), song(131, 30.0)
+    grid = song_grid(audio.beat_frames, audio.tempo_bpm, 900)
+    energy = audio.rms[np.clip(np.round(grid).astype(int), 0, 899)]
+    plans = []
+    for shortlist in (8, 10**9):  # a short list (the shipped library has ~1,000 runs), and every run
+        monkeypatch.setattr(compose, "SHORTLIST", shortlist)
+        plans.append(plan_segments(library, grid, energy, 900, np.random.default_rng(7)))
+    assert [(s.first_beat, s.last_beat) for s in plans[0].segments] == [(s.first_beat, s.last_beat) for s in plans[1].segments]
+    assert len(plans[0].segments) > 5
+
+
 def test_misfit_counts_hits_off_the_beat_and_beats_without_a_hit():
     grid = np.arange(0.0, 300.0, 15.0)  # 120 BPM
     on = np.array([0.0, 30.0, 60.0, 90.0, 120.0])  # a hit every other beat, a bar of 8 beats

@@ -35,7 +35,8 @@ from a2a_cli.generation.library.index import JOIN_MARGIN_FRAMES, MotionLibrary, 
 from a2a_cli.motion.rotations import axis_angle_to_quaternion, quaternion_to_axis_angle, slerp
 
 __all__ = [
-    "BLEND_FRAMES", "CHOICES", "JOIN_DELAY_FRAMES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "Plan", "Segment",
+    "BLEND_FRAMES", "CHOICES", "JOIN_DELAY_FRAMES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "SHORTLIST", "Plan",
+    "Segment",
     "render_plan", "plan_segments", "song_grid",
 ]
 
@@ -47,6 +48,7 @@ HIT_BEATS = (1, 2)  # the dancer's hits fall on every beat, or every other beat 
 SEGMENT_BEATS = (4, 8)  # a segment covers one or two bars of the song (at least)
 REUSE_STRETCH_S = 60.0  # no library beat is danced twice within this much of the song
 CHOICES = 4  # the next segment is drawn among the best this many
+SHORTLIST = 256  # runs whose beat fit is measured first at each join (plan_segments)
 STAGE_RADIUS_M = 1.0  # beyond this from the middle of the stage a segment costs more
 _STRETCH_LIMIT = 1.8  # a segment re-timed by more than this factor (either way) is not used
 # A hit this many frames (at 30 fps) or less from a song beat is on it (inside the judge's tolerance).
@@ -170,22 +172,38 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
 
         cost = _W_STRETCH * np.abs(np.log(stretch))
         if previous >= 0:
-            join = np.linalg.norm(library.features[starts] - library.features[previous], axis=1)
+            # per library beat, then per run: runs share their first beats (every beat, every other beat)
+            join = np.linalg.norm(library.features - library.features[previous], axis=1)[starts]
             join[starts == previous] = 0.0
             cost += _W_JOIN * join
         energy = (energy_sum[ends] - energy_sum[starts]) / (ends - starts) / stretch
         want = np.nanmean(song_rank[k:k + int(np.median(span)) + 1])
         cost += _W_ENERGY * np.abs(_ranks(energy) - (0.5 if np.isnan(want) else want))
-        cost += _W_HIT * _misfit(beats, starts, ends, span, grid, k, hits)
         # where the segment would leave the dancer: its root travel turned to the dancer's heading
         move = trans[library.beats[ends]][:, [0, 2]] - trans[library.beats[starts]][:, [0, 2]]
         turn = facing - yaw[starts]
         c, s = np.cos(turn), np.sin(turn)
         arrive = place + np.stack([c * move[:, 0] + s * move[:, 1], -s * move[:, 0] + c * move[:, 1]], axis=1)
-        cost += _W_STAGE * np.maximum(np.linalg.norm(arrive, axis=1) - STAGE_RADIUS_M, 0.0)
+        stage = _W_STAGE * np.maximum(np.linalg.norm(arrive, axis=1) - STAGE_RADIUS_M, 0.0)
 
-        best = np.argsort(cost, kind="stable")[:CHOICES]
-        weights = np.exp(-(cost[best] - cost[best[0]]) / 0.1)
+        # The misfit (the costly term, never negative) only for the runs that can be among the best
+        # CHOICES: the SHORTLIST cheapest without it, and any other no dearer without it than the
+        # CHOICES-th best of those with it. The same best as with every run's misfit, far faster in a big library.
+        bound = cost + stage
+        order = np.argsort(bound, kind="stable")
+        evaluated = order[:SHORTLIST]
+        full = (cost[evaluated] + _W_HIT * _misfit(beats, starts[evaluated], ends[evaluated], span[evaluated], grid, k,
+                                                   hits[evaluated])) + stage[evaluated]
+        if evaluated.size >= CHOICES:
+            rest = order[SHORTLIST:]
+            rest = rest[bound[rest] <= np.partition(full, CHOICES - 1)[CHOICES - 1]]
+            if rest.size:
+                evaluated = np.concatenate([evaluated, rest])
+                full = np.concatenate([full, (cost[rest] + _W_HIT * _misfit(beats, starts[rest], ends[rest], span[rest],
+                                                                            grid, k, hits[rest])) + stage[rest]])
+        ranked = np.lexsort((evaluated, full))[:CHOICES]  # by cost, ties in run order
+        best, best_cost = evaluated[ranked], full[ranked]
+        weights = np.exp(-(best_cost - best_cost[0]) / 0.1)
         pick = best[rng.choice(best.size, p=weights / weights.sum())]
         first, last, end = int(starts[pick]), int(ends[pick]), k + int(span[pick])
         knots = beats[first:last + 1]
