@@ -23,7 +23,7 @@ from typing import Any
 
 from a2a_cli.errors import InputError
 from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
-from a2a_cli.style_names import GESTURE_STYLES, STYLE_CHOICES, STYLE_NAMES
+from a2a_cli.style_names import DANCE_STYLES, GESTURE_STYLES, STYLE_CHOICES, STYLE_NAMES
 from a2a_cli.tasks import AUTO as AUTO_TASK
 from a2a_cli.tasks import DANCE, TASK_CHOICES, TASKS
 
@@ -71,11 +71,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "generate": {
         "task": Key(str, AUTO_TASK, "What to make of the audio: auto (speech is gestured to, music danced to), dance or gesture.",
                     choices=TASK_CHOICES),
-        "model": Key(str, "choreo", "Dance generator to use (`choreo` needs no weights and no GPU)."),
+        "model": Key(str, "library", "Dance generator to use: `library` (real human motion joined to the song; the most "
+                     "human-like, see the README) and `choreo` need no weights and no GPU, `edge` needs both."),
         "gesture_model": Key(str, "orator", "Gesture generator for speech (`orator` needs no weights and no GPU)."),
         "seed": Key(int, 0, "Random seed: same audio, seed and model give the same motion.", min=0, max=2**32 - 1),
         "style": Key(str, "auto", '"auto" reads the style from the audio; or a dance style of `choreo` '
-                     f"({', '.join(STYLE_NAMES)}) or a gesture style of `orator` ({', '.join(GESTURE_STYLES)}).",
+                     f"({', '.join(STYLE_NAMES)}) or of the motion library's clips ({', '.join(DANCE_STYLES)}, those "
+                     f"it has), or a gesture style of `orator` ({', '.join(GESTURE_STYLES)}).",
                      choices=(*STYLE_CHOICES, *GESTURE_STYLES)),
         "library": Key(str, "", 'Motion library of the `library` model: a folder of real dance (AIST++ .pkl, AMASS .npz, BVH, '
                        'a2a .npy/.npz; indexed once, cached beside it) or an index .npz; "" means the shipped one (CMU salsa).'),

@@ -1,8 +1,8 @@
 """Benchmark: the `library` generator (real motion joined to the song) against `choreo`.
 
 For 21 synthetic songs of 70-180 BPM (`examples.synth_song` every 10 BPM, the genre songs of
-`examples.GENRES` at their own and other tempi), 20 s each, seed 0: the judge's validator score and
-its realism term (the realism model's credit) for both generators, with the held-back real salsa
+`examples.GENRES` at their own and other tempi), 20 s each, seeds 0-2 (`SEEDS`): the judge's validator
+score and its realism term (the realism model's credit) for both generators, with the held-back real salsa
 clips (salsa takes 11, 12) for reference; then the time to dance a 3-minute song with each (one core:
 run with OMP_NUM_THREADS=1) and to index the shared CMU salsa folder (takes 1-10).
 
@@ -41,6 +41,7 @@ SALSA = REPO.parent / "shared" / "reference" / "real-dance" / "cmu-salsa"
 HELD_BACK = [SALSA / f"{name}_scaled.bvh" for name in ("60_11", "61_12")]  # held back from library and realism model
 LARGE_HOURS = 5.0
 LARGE_SPEEDS = (0.75, 1.33)  # the re-timing factors' range: a take danced this much slower .. faster
+SEEDS = (0, 1, 2)
 
 
 def songs() -> list[tuple[str, np.ndarray]]:
@@ -56,30 +57,35 @@ def main() -> None:
 
     realism = shipped_model()
     generators = {name: get_generator(name) for name in ("library", "choreo")}
-    print(f"== {len(songs())} songs, {SECONDS:.0f} s each, seed 0: validator score / realism credit ==")
-    print(f"{'song':<14} {'library':>15} {'choreo':>15}")
-    rows = {name: [] for name in generators}
+    seeds = ", ".join(map(str, SEEDS))
+    print(f"== {len(songs())} songs, {SECONDS:.0f} s each, seeds {seeds}: validator score / realism credit ==")
+    print(f"{'song':<14} " + " ".join(f"{f'{name}, seed {seed}':>15}" for name in generators for seed in SEEDS))
+    rows = {name: {seed: [] for seed in SEEDS} for name in generators}
     for label, samples in songs():
         audio = analyze(samples, SR)
         cells = []
         for name, generator in generators.items():
-            motion = generator.generate(audio, audio.duration_s, 0)
-            score, credit = score_motion(motion, audio).validator_score, realism.judge(motion.joints).credit
-            rows[name].append((score, credit))
-            cells.append(f"{score:6.3f} / {credit:5.3f}")
-        print(f"{label:<14} {cells[0]:>15} {cells[1]:>15}")
-    for name, values in rows.items():
-        scores, credits = np.array(values).T
+            for seed in SEEDS:
+                motion = generator.generate(audio, audio.duration_s, seed)
+                score, credit = score_motion(motion, audio).validator_score, realism.judge(motion.joints).credit
+                rows[name][seed].append((score, credit))
+                cells.append(f"{score:6.3f} / {credit:5.3f}")
+        print(f"{label:<14} " + " ".join(f"{cell:>15}" for cell in cells))
+    for name, by_seed in rows.items():
+        scores, credits = np.array([v for seed in SEEDS for v in by_seed[seed]]).T
+        per_seed = ", ".join(f"{int((np.array(by_seed[seed])[:, 0] >= 0.8).sum())}" for seed in SEEDS)
         print(f"{name:<8} median score {np.median(scores):.3f} (min {scores.min():.3f}, >= 0.8 on {int((scores >= 0.8).sum())}"
-              f"/{scores.size}), median realism {np.median(credits):.3f} (min {credits.min():.3f})")
+              f"/{scores.size}; per seed {per_seed} of {len(by_seed[SEEDS[0]])}), median realism {np.median(credits):.3f} "
+              f"(min {credits.min():.3f})")
     for path in HELD_BACK:
         print(f"held-back real {path.stem}: realism {realism.judge(at_judge_rate(load_motion(path)).joints).credit:.3f}")
 
     audio = analyze(synth_song(120, 180.0, SR, seed=7), SR)
     for name, generator in generators.items():
-        started = time.perf_counter()
-        generator.generate(audio, 180.0, 0)
-        print(f"3-minute song, {name}: {time.perf_counter() - started:.2f} s")
+        wall, cpu = time.perf_counter(), time.process_time()
+        motion = generator.generate(audio, 180.0, 0)
+        draws = f", draw {motion.meta['draw']} kept" if "draw" in motion.meta else ""
+        print(f"3-minute song, {name}: {time.perf_counter() - wall:.2f} s wall, {time.process_time() - cpu:.2f} s CPU{draws}")
     started = time.perf_counter()
     library = build_library(library_files(SALSA, ("60_11_*", "61_11_*", "60_12_*", "61_12_*")))
     print(f"index of the CMU salsa folder ({library.duration_s / 60:.1f} min with mirrors): {time.perf_counter() - started:.1f} s")
@@ -134,7 +140,7 @@ def large_library(folder: Path | None = None) -> None:
             motion = generator.generate(audio, 180.0, seed)
             print(f"3-minute song from it, seed {seed}: {time.perf_counter() - wall:.2f} s wall, "
                   f"{time.process_time() - cpu:.2f} s CPU ({motion.meta['segments']} segments, "
-                  f"{motion.meta['reused_segments']} reused)")
+                  f"{motion.meta['reused_segments']} reused, draw {motion.meta['draw']})")
         shipped = LibraryGenerator()
         wall, cpu = time.perf_counter(), time.process_time()
         shipped.generate(audio, 180.0, 0)

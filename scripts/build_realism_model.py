@@ -97,11 +97,12 @@ def procedural_dances() -> list[np.ndarray]:
 
     songs = [analyze(synth_song(bpm, PROCEDURAL_SECONDS, _SR, seed=100 + k, offset_s=0.05 * k), _SR)
              for k, bpm in enumerate(PROCEDURAL_TEMPI)]
-    dances = [ChoreoGenerator(style).generate(song, PROCEDURAL_SECONDS, seed)
+    # each seed's first draw (generation.on_beat): choreo's own motion, whichever draw follows the beat best
+    dances = [ChoreoGenerator(style, draws=1).generate(song, PROCEDURAL_SECONDS, seed)
               for style in STYLES for song in songs for seed in PROCEDURAL_SEEDS]
     for k, knobs in enumerate(knob_variants() + list(TUNED_KNOBS)):
         with choreo_knobs(knobs):
-            dances += [ChoreoGenerator(style).generate(songs[(k + i) % len(songs)], PROCEDURAL_SECONDS, k)
+            dances += [ChoreoGenerator(style, draws=1).generate(songs[(k + i) % len(songs)], PROCEDURAL_SECONDS, k)
                        for i, style in enumerate(STYLES)]
     return [window_traits(dance.joints) for dance in dances]
 

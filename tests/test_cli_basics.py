@@ -97,7 +97,7 @@ def test_config_show_imports_nothing_heavy(tmp_path):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
     code, heavy = json.loads(result.stderr.rsplit("PROBE", 1)[1])
     assert code == 0 and heavy == []
-    assert json.loads(result.stdout)["settings"]["generate.model"]["value"] == "choreo"
+    assert json.loads(result.stdout)["settings"]["generate.model"]["value"] == "library"
 
 
 def test_help_start_up_time(capsys):

@@ -13,7 +13,7 @@ import soundfile as sf
 
 from a2a_cli.cli.app import main
 from a2a_cli.examples import synth_song
-from a2a_cli.style_names import STYLE_NAMES
+from a2a_cli.style_names import DANCE_STYLES, STYLE_NAMES
 
 SR = 22050
 
@@ -79,12 +79,12 @@ def test_formats_into_a_folder_with_meta_and_json(tmp_path, capsys):
                          "--seed", "4", "--json")
     assert code == 0, err
     result = json.loads(out)["results"][0]
-    assert result["frames"] == 90 and result["seed"] == 4 and result["model"] == "choreo"
+    assert result["frames"] == 90 and result["seed"] == 4 and result["model"] == "library"  # the default dancer
     assert 0.0 <= result["validator_score"] <= 1.0 and result["passed"] and result["failed_gates"] == []
     assert sorted(Path(p).name for p in result["outputs"]) == ["groove.bvh", "groove.npz"]
     with np.load(tmp_path / "out" / "groove.npz", allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
-    assert meta["generator"] == "choreo" and meta["seed"] == 4 and len(meta["audio_sha256"]) == 64 and meta["version"]
+    assert meta["generator"] == "library" and meta["seed"] == 4 and len(meta["audio_sha256"]) == 64 and meta["version"]
     npz, bvh = load_motion(tmp_path / "out" / "groove.npz"), load_motion(tmp_path / "out" / "groove.bvh")
     assert npz.n_frames == bvh.n_frames == 90
     assert np.abs(npz.joints - bvh.joints).max() < 1e-3
@@ -227,7 +227,7 @@ def test_cut_and_folder_input(tmp_path, capsys):
     ("song", ["song.wav", "--format", "fbx"], 2, "fbx"),
     ("song", ["song.wav", "--model", "nope"], 2, "choreo"),
     ("song", ["song.wav", "--style", "tango"], 2, "hiphop"),
-    ("song", ["song.wav", "--weights", "ckpt.pt"], 2, "--weights: an option of learned models such as edge; model 'choreo' has no weights"),
+    ("song", ["song.wav", "--weights", "ckpt.pt"], 2, "--weights: an option of learned models such as edge; model 'library' has no weights"),
     ("song", ["song.wav", "--steps", "5", "--device", "cpu"], 2, "--steps, --device: options of learned models"),
     ("song", ["song.wav", "--preview", "clip.avi"], 2, ".mp4"),
     ("song", ["song.wav", "-o", "blocker/sub"], 1, "blocker"),
@@ -326,7 +326,7 @@ def test_piped_output_keeps_whole_file_names_and_honours_columns(tmp_path):
     cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
     column = lambda i: "".join(row[i] for row in cells)  # noqa: E731 - a folded cell, its pieces joined
     assert column(0) == song.name and column(6) == "a_song_with_a_name_long_enough_to_be_cut.npy"
-    assert column(2).startswith(tuple(STYLE_NAMES))  # a style's name whole, not "percuss…"
+    assert column(2).startswith(tuple(DANCE_STYLES))  # a style's name whole, not "percuss…"
     below = lines[[i for i, line in enumerate(lines) if line.startswith("└")][0] + 1:]
     assert "".join(below).startswith(f"outputs written to {deep}")
 
@@ -449,19 +449,39 @@ def test_a_clip_too_short_for_sync_says_so_and_shows_no_zero_bpm(tmp_path, capsy
 
 def test_style_is_chosen_from_the_music_or_given_and_reported(tmp_path, capsys):
     song = write_song(tmp_path / "song.wav", 4.0)
-    code, out, err = a2a(capsys, str(song), "--json", "-f", "npz", "-o", str(tmp_path / "auto"))
+    code, out, err = a2a(capsys, str(song), "--json", "-f", "npz", "--model", "choreo", "-o", str(tmp_path / "auto"))
     assert code == 0, err
     auto = json.loads(out)["results"][0]
     assert auto["style"] in ("hiphop", "house", "flow", "popping")
     assert auto["music"]["tempo_bpm"] == pytest.approx(120, abs=3)
     assert auto["style_chosen_by"] == "music" and set(auto["style_fit"]) == set(STYLE_NAMES)  # as the README says (issue 19, 15)
     assert auto["style"] == max(auto["style_fit"], key=auto["style_fit"].get) and "gates_passed" not in auto
-    code, out, err = a2a(capsys, str(song), "--json", "-f", "npz", "--style", "flow", "-o", str(tmp_path / "flow"))
+    code, out, err = a2a(capsys, str(song), "--json", "-f", "npz", "--model", "choreo", "--style", "flow", "-o", str(tmp_path / "flow"))
     assert code == 0, err
     given = json.loads(out)["results"][0]
     assert given["style"] == "flow" and given["style_chosen_by"] == "user"
     with np.load(tmp_path / "flow" / "song.npz") as data:
         meta = json.loads(str(data["meta"]))
     assert meta["style"] == "flow" and meta["style_chosen_by"] == "user" and set(meta["style_fit"]) >= {"flow", "house"}
-    code, out, err = a2a(capsys, str(song), "--style", "house", "-o", str(tmp_path / "table"))
+    code, out, err = a2a(capsys, str(song), "--model", "choreo", "--style", "house", "-o", str(tmp_path / "table"))
     assert code == 0 and "house" in out, err
+
+
+def test_the_default_library_dances_the_closest_style_it_has_and_refuses_one_it_lacks(tmp_path, capsys):
+    """The shipped library is salsa: on auto it dances salsa and says which style the music suggested;
+    a style it has none of is a one-line error naming its styles and choreo (exit 2)."""
+    song = write_song(tmp_path / "song.wav", 4.0)
+    code, out, err = a2a(capsys, str(song), "--json", "-o", str(tmp_path / "auto"))
+    assert code == 0, err
+    auto = json.loads(out)["results"][0]
+    fit = auto["style_fit"]
+    assert auto["model"] == "library" and auto["style"] == "salsa" and set(fit) == set(DANCE_STYLES)
+    assert auto["music_style"] == max(fit, key=fit.get) != "salsa" and auto["style_chosen_by"] == "closest"
+    code, out, err = a2a(capsys, str(song), "-o", str(tmp_path / "table"))
+    assert code == 0 and f"closest to {auto['music_style']}" in " ".join(out.split()).replace("│ ", ""), out
+    code, out, err = a2a(capsys, str(song), "--style", "salsa", "--json", "-o", str(tmp_path / "salsa"))
+    assert code == 0 and json.loads(out)["results"][0]["style_chosen_by"] == "user", err
+    code, out, err = a2a(capsys, str(song), "--style", "house", "-o", str(tmp_path / "house"))
+    assert code == 2 and one_line_error(err) and out == ""
+    assert "no house dancing (its styles: salsa)" in err and "--model choreo" in err, err
+    assert not (tmp_path / "house").exists() or not list((tmp_path / "house").iterdir())

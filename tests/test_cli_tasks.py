@@ -54,7 +54,7 @@ def test_generate_gestures_to_speech_and_dances_to_music_by_default(audio, tmp_p
     assert (talk["task"], talk["model"], talk["judge_version"]) == ("gesture", "orator", GESTURE_JUDGE_VERSION)
     assert talk["task_reading"]["task"] == "gesture" and talk["task_reading"]["confidence"] > 0.9
     assert talk["style"] in GESTURE_STYLES and talk["style_chosen_by"] == "voice"  # auto: named after the closest style
-    assert (song["task"], song["model"]) == ("dance", "choreo") and song["task_reading"]["confidence"] > 0.9
+    assert (song["task"], song["model"]) == ("dance", "library") and song["task_reading"]["confidence"] > 0.9
     assert talk["frames"] == song["frames"] == 240
     with np.load(tmp_path / "out" / "talk.npz", allow_pickle=False) as data:  # a standing speaker: the feet stay put
         assert data["trans"].shape == (240, 3) and np.ptp(data["trans"][:, [0, 2]], axis=0).max() < 0.3
@@ -66,7 +66,7 @@ def test_task_and_model_flags_decide_over_the_reading(audio, tmp_path, capsys):
     code, out, err = a2a(capsys, "generate", str(audio["talk"]), "-o", str(tmp_path / "a.npz"), "--task", "dance", "--json")
     assert code == 0, err
     result = json.loads(out)["results"][0]
-    assert (result["task"], result["model"], result["task_reading"]) == ("dance", "choreo", None)
+    assert (result["task"], result["model"], result["task_reading"]) == ("dance", "library", None)
     code, out, err = a2a(capsys, "generate", str(audio["song"]), "-o", str(tmp_path / "b.npz"), "--model", "orator", "--json")
     assert code == 0, err
     assert json.loads(out)["results"][0]["task"] == "gesture"  # a gesture model gestures, whatever the audio

@@ -62,7 +62,7 @@ seed = 3
 def test_built_in_defaults_without_any_file():
     settings = load_settings()
     assert settings.path is None and settings.profile is None
-    assert settings.get("generate.model") == "choreo"
+    assert settings.get("generate.model") == "library"
     assert settings.get("chain.netuid") == 25
     assert settings.get("miner.max_request_bytes") == 16 * 1024 * 1024
     assert {source for _, _, source in settings.items()} == {"default"}
@@ -287,18 +287,23 @@ def test_a_mistake_in_a_profile_not_in_use_stops_only_that_profile_and_config_sh
 
 
 def test_a_style_the_settings_cannot_dance_is_refused_by_config_show_naming_file_and_table(tmp_path, capsys):
-    """`style = "salsa"` passed `config show` and failed later in `generate` without naming the file (issue 19, 8)."""
-    path = write(tmp_path / "a2a.toml", '[default.generate]\nstyle = "salsa"\n')
+    """`style = "salsa"` passed `config show` and failed later in `generate` without naming the file (issue 19, 8);
+    salsa is a style now (the motion library's), tango is not."""
+    path = write(tmp_path / "a2a.toml", '[default.generate]\nstyle = "tango"\n')
     code, out, err = run_cli(capsys, "--config", str(path), "config", "show")
     assert code == 2 and out == ""
-    assert err == f"error: generate.style: expected one of auto, hiphop, house, flow, popping, calm, conversational, animated, got 'salsa' in {path} [default]\n"
+    assert err == ("error: generate.style: expected one of auto, hiphop, house, flow, popping, salsa, calm, conversational, "
+                   f"animated, got 'tango' in {path} [default]\n")
 
 
-def test_the_style_setting_offers_what_choreo_dances_and_orator_gestures():
+def test_the_style_setting_offers_what_choreo_and_the_shipped_library_dance_and_orator_gestures():
     from a2a_cli.generation.choreo.styles import AUTO, STYLES
     from a2a_cli.generation.gesture.styles import GESTURE_STYLE_NAMED
+    from a2a_cli.generation.library.index import shipped_library
+    from a2a_cli.style_names import REAL_MOTION_STYLES
 
-    assert KEYS["generate.style"].choices == (AUTO, *STYLES, *GESTURE_STYLE_NAMED)
+    assert KEYS["generate.style"].choices == (AUTO, *STYLES, *REAL_MOTION_STYLES, *GESTURE_STYLE_NAMED)
+    assert shipped_library().styles == ("salsa",) and set(REAL_MOTION_STYLES) <= set(shipped_library().styles)
 
 
 @pytest.mark.parametrize("key, given, kept", [("generate.formats", ["NPZ", "Bvh"], ["npz", "bvh"]), ("generate.style", "HOUSE", "house"),

@@ -189,8 +189,10 @@ def test_non_finite_motion_scores_zero():
 
 
 def test_the_default_generator_is_judged_a_dance(song):
-    """The judge must not zero out the project's own weight-free generator: it passes every gate and
-    anti-gaming factor but realism (choreo is procedural: realism factor ~0.2 since judge 3.0)."""
+    """The judge must not zero out the project's own weight-free default (the motion library): it passes
+    every gate and anti-gaming factor. (`choreo`, procedural, is held to a realism factor of ~0.2 since
+    judge 3.0.) The library draws again when re-timing took its hits off the beat: at 120 BPM its first
+    draw's sync factor was 0.87."""
     from a2a_cli.generation import DEFAULT_MODEL, get_generator
 
     *_, audio, _, _ = song

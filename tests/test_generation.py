@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from a2a_cli.audio import AudioAnalysis, analyze
+from a2a_cli.config import KEYS
 from a2a_cli.errors import InputError
 from a2a_cli.examples import beat_times, synth_song
 from a2a_cli.generation import DEFAULT_MODEL, available_generators, get_generator, register
@@ -60,8 +61,9 @@ def lowest_foot(motion) -> np.ndarray:
 # --- the interface -------------------------------------------------------------------------------
 
 def test_registry_finds_choreo_and_names_the_choices_for_an_unknown_model():
-    assert DEFAULT_MODEL == "choreo" and "choreo" in available_generators()
-    assert get_generator("choreo").name == "choreo"
+    # the default dancer is the motion library, the more human-like (README: "Which dancer by default")
+    assert DEFAULT_MODEL == "library" == KEYS["generate.model"].default and "choreo" in available_generators()
+    assert get_generator("choreo").name == "choreo" and get_generator(DEFAULT_MODEL).name == "library"
     with pytest.raises(InputError, match="choreo"):
         get_generator("no-such-model")
 

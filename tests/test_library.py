@@ -3,6 +3,7 @@ of real motion re-timed to the song, with seamless joins (a2a_cli/generation/lib
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import shutil
 from pathlib import Path
@@ -16,12 +17,13 @@ from a2a_cli.generation import get_generator
 from a2a_cli.generation.library import LibraryGenerator
 from a2a_cli.generation.library.compose import REUSE_STRETCH_S, _misfit, _two_step, plan_segments, song_grid
 from a2a_cli.generation.library.feet import RELEASE_FRAMES
-from a2a_cli.generation.library.index import CACHE_NAME, load_library, shipped_library
+from a2a_cli.generation.library.index import CACHE_NAME, load_library, shipped_library, style_of
 from a2a_cli.motion.fk import forward_kinematics
 from a2a_cli.motion.formats import load_motion, save_motion
 from a2a_cli.motion.motion import Motion
 from a2a_cli.motion.rotations import axis_angle_to_quaternion
 from a2a_cli.motion.skeleton import L_ANKLE, R_ANKLE
+from a2a_cli.style_names import DANCE_STYLES
 
 REPO = Path(__file__).resolve().parents[1]
 SALSA = REPO.parent / "shared" / "reference" / "real-dance" / "cmu-salsa"
@@ -29,11 +31,17 @@ REAL = REPO / "tests" / "data" / "real"
 
 
 def song(bpm: float, seconds: float, sha: str = "ab" * 32) -> SimpleNamespace:
-    """What the generator reads of an AudioAnalysis, for a steady song (no audio to analyse)."""
+    """What the generator reads of an AudioAnalysis, for a steady song (no audio to analyse): beats,
+    loudness, and an onset at each beat (the music's character, from which the style is read)."""
     n = int(round(seconds * 30))
     beats = np.round(np.arange(8.0, n, 1800.0 / bpm)).astype(np.int64)
     rms = (0.2 + 0.1 * np.sin(np.arange(n) / 90.0)).astype(np.float32)
-    return SimpleNamespace(beat_frames=beats, tempo_bpm=bpm, rms=rms, sha256=sha, duration_s=seconds)
+    onset = np.zeros(n, np.float32)
+    onset[beats] = 1.0
+    features = np.zeros((n, 35), np.float32)
+    features[:, 0] = onset
+    return SimpleNamespace(beat_frames=beats, tempo_bpm=bpm, rms=rms, onset_env=onset, features=features, sha256=sha,
+                           duration_s=seconds)
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +99,84 @@ def test_shipped_library_is_salsa_takes_1_to_10_with_credit():
     assert takes == {f"{s}_{t:02d}" for s in (60, 61) for t in (1, 2, 3, 4, 5, 6, 7, 9, 10)}  # 11, 12 held back
     assert all("free to use" in licence for licence in library.clip_licences)
     assert 8 < library.duration_s / 60 < 11
+
+
+def test_a_clip_has_the_style_of_its_aistpp_genre_or_of_what_its_folder_says():
+    assert style_of(Path("aist/gBR_sBM_cAll_d04_mBR0_ch02.pkl")) == "hiphop"
+    assert style_of(Path("aist/gHO_sFM_cAll_d20_mHO5_ch13.pkl")) == "house"
+    assert style_of(Path("aist/gPO_sBM_cAll_d10_mPO1_ch02.pkl")) == "popping"
+    assert style_of(Path("aist/gJB_sBM_cAll_d08_mJB0_ch02.pkl")) == "flow"
+    assert style_of(SALSA / "60_01_scaled.bvh", "Real human dancing: 22 CMU salsa captures (BVH)") == "salsa"
+    assert style_of(Path("mocap/Hip-Hop/take1.bvh")) == "hiphop"
+    assert style_of(Path("mocap/take1.bvh"), "My dances") == ""  # nothing says: unlabelled
+    assert style_of(Path("mocap/take1.bvh"), "salsa and house night") == ""  # two styles named: unknown
+    assert shipped_library().styles == ("salsa",) and set(shipped_library().clip_styles) == {"salsa"}
+
+
+def _clip_of(library, frames: np.ndarray) -> np.ndarray:
+    """The clip index of each library frame (float, NaN dropped)."""
+    frames = frames[np.isfinite(frames)]
+    return np.searchsorted(library.clip_offsets, np.floor(frames), side="right") - 1
+
+
+@pytest.fixture(scope="module")
+def two_styles():
+    """The shipped library with the lead's clips (subject 60) called hip-hop, the follow's (61) salsa."""
+    library = shipped_library()
+    return dataclasses.replace(library, clip_styles=tuple("hiphop" if n.startswith("60_") else "salsa" for n in library.clip_names))
+
+
+def test_a_style_dances_only_its_clips_and_auto_the_closest_the_library_has(two_styles):
+    audio = song(118, 8.0)
+    for style in ("hiphop", "salsa"):
+        motion, made = LibraryGenerator(two_styles, style).dance(audio, 8.0, 3)
+        clips = set(_clip_of(two_styles, made["library_frame"]).tolist())
+        assert clips and {two_styles.clip_styles[c] for c in clips} == {style}, style
+        assert motion.meta["style"] == style and motion.meta["style_chosen_by"] == "user"
+    motion, made = LibraryGenerator(two_styles).dance(audio, 8.0, 3)
+    meta = motion.meta
+    fit = meta["style_fit"]
+    assert set(fit) == set(DANCE_STYLES) and meta["music_style"] == max(fit, key=fit.get)
+    assert meta["style"] == max(("hiphop", "salsa"), key=fit.get)  # the closest of the library's own
+    assert meta["style_chosen_by"] == ("music" if meta["style"] == meta["music_style"] else "closest")
+    assert {two_styles.clip_styles[c] for c in _clip_of(two_styles, made["library_frame"])} == {meta["style"]}
+    shipped = LibraryGenerator().generate(audio, 8.0, 3).meta  # salsa only: salsa, whatever the music
+    assert shipped["style"] == "salsa" and shipped["style_chosen_by"] == ("music" if shipped["music_style"] == "salsa" else "closest")
+    unlabelled = dataclasses.replace(two_styles, clip_styles=("",) * two_styles.n_clips)
+    motion, made = LibraryGenerator(unlabelled).dance(audio, 8.0, 3)
+    assert motion.meta["style"] is None and len(set(_clip_of(unlabelled, made["library_frame"]).tolist())) > 1
+
+
+def test_a_style_the_library_lacks_is_a_one_line_error_naming_its_styles(two_styles):
+    with pytest.raises(InputError, match=r"no house dancing \(its styles: salsa\).*--model choreo for house"):
+        LibraryGenerator(None, "house")
+    only_hiphop = dataclasses.replace(two_styles, clip_styles=("hiphop",) * two_styles.n_clips)
+    with pytest.raises(InputError, match=r"no salsa dancing \(its styles: hiphop\).*--library a folder with salsa"):
+        LibraryGenerator(only_hiphop, "salsa")
+    with pytest.raises(InputError, match="none labelled"):
+        LibraryGenerator(dataclasses.replace(two_styles, clip_styles=("",) * two_styles.n_clips), "flow")
+
+
+def test_a_draw_whose_hits_miss_the_beat_is_drawn_again(monkeypatch):
+    """At 118 BPM re-timing takes the first draw's hits off the beat (the judge's sync 0.53 for seed 0):
+    the dance kept is a later draw that reaches SYNC_ENOUGH, and says so; its sync is the judge's."""
+    import a2a_cli.generation.library as library_module
+    from a2a_cli.audio.rhythm import steady_beat_grid
+    from a2a_cli.generation import on_beat
+    from a2a_cli.generation.on_beat import SYNC_ENOUGH
+    from a2a_cli.scoring.composite import beat_sync
+
+    audio = song(118, 10.0)
+    kept = [LibraryGenerator().generate(audio, 10.0, seed) for seed in (0, 1)]
+    for motion in kept:
+        assert motion.meta["draw"] > 0 and motion.meta["beat_sync"] >= SYNC_ENOUGH, motion.meta
+        judged = beat_sync(motion.joints, steady_beat_grid(audio.beat_frames, audio.tempo_bpm), 30.0)["sync"]
+        assert judged == pytest.approx(motion.meta["beat_sync"], abs=1e-4)
+    assert library_module.draws_for(180.0, shipped_library().duration_s) == on_beat.DRAWS == 8
+    assert library_module.draws_for(180.0, 10 * 3600.0) == 1  # a 5-hour library, mirrored: one draw's search is slow
+    monkeypatch.setattr(on_beat, "DRAWS", 1)
+    first = [LibraryGenerator().generate(audio, 10.0, seed).meta for seed in (0, 1)]
+    assert all(meta["draw"] == 0 and meta["beat_sync"] < SYNC_ENOUGH for meta in first), first
 
 
 @pytest.mark.parametrize("seconds", [1.0, 61.0, 420.0])
@@ -153,6 +239,22 @@ def test_no_segment_reused_within_a_stretch():
     assert not gaps or min(gaps) >= REUSE_STRETCH_S * 30
 
 
+def test_the_shortlist_finds_the_same_segments_as_measuring_every_run(monkeypatch):
+    """The beat fit is measured only for runs that can be among the best (compose.SHORTLIST): the plan
+    is the one that measuring every run gives, segment for segment."""
+    import a2a_cli.generation.library.compose as compose
+
+    library, audio = shipped_library(), song(131, 30.0)
+    grid = song_grid(audio.beat_frames, audio.tempo_bpm, 900)
+    energy = audio.rms[np.clip(np.round(grid).astype(int), 0, 899)]
+    plans = []
+    for shortlist in (8, 10**9):  # a short list (the shipped library has ~1,000 runs), and every run
+        monkeypatch.setattr(compose, "SHORTLIST", shortlist)
+        plans.append(plan_segments(library, grid, energy, 900, np.random.default_rng(7)))
+    assert [(s.first_beat, s.last_beat) for s in plans[0].segments] == [(s.first_beat, s.last_beat) for s in plans[1].segments]
+    assert len(plans[0].segments) > 5
+
+
 def test_misfit_counts_hits_off_the_beat_and_beats_without_a_hit():
     grid = np.arange(0.0, 300.0, 15.0)  # 120 BPM
     on = np.array([0.0, 30.0, 60.0, 90.0, 120.0])  # a hit every other beat, a bar of 8 beats
@@ -184,6 +286,7 @@ def test_the_miner_serves_the_library_model_from_the_library_in_its_settings(tmp
     folder.mkdir()
     for take in ("cmu_salsa_60_11", "cmu_salsa_61_12"):
         shutil.copy(REAL / f"{take}.npz", folder / f"{take}.npz")
+    (folder / "README.md").write_text("# Hip-hop test dances\n\nTerms: CC BY 4.0\n")  # labelled: a style the music may not fit
     settings = load_settings(flags={"generate.library": str(folder)})
     generate = model_generate_fn("library", settings)
     motion = generate(synth_song(110, 6.0, 22050, seed=4), 22050, 5.5, 11)
@@ -191,3 +294,4 @@ def test_the_miner_serves_the_library_model_from_the_library_in_its_settings(tmp
     used = {clip["name"] if isinstance(clip, dict) else str(clip) for clip in motion.meta.get("clips", [])}
     assert used and all("cmu_salsa_6" in name for name in used), motion.meta
     assert (folder / CACHE_NAME).is_file()  # indexed once, cached beside the library
+    assert motion.meta["style"] == "hiphop" and motion.meta["style_chosen_by"] in ("music", "closest")  # never refused

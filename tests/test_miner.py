@@ -644,9 +644,9 @@ def test_a2a_mine_serves_a_model_per_task_and_refuses_a_model_of_another_task(tm
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--task", "gesture", "--task", "dance"])
     err = capsys.readouterr().err
-    assert exit_info.value.code == 0 and "dance with choreo, gesture with orator" in err, err
+    assert exit_info.value.code == 0 and "dance with library, gesture with orator" in err, err  # generate.model's default
     (service,) = services
-    assert {task: served.model for task, served in service.served.items()} == {"dance": "choreo", "gesture": "orator"}
+    assert {task: served.model for task, served in service.served.items()} == {"dance": "library", "gesture": "orator"}
     clean_env.setenv("A2A_MINER_TASKS", "gesture")  # the setting, without the flag
     with pytest.raises(SystemExit):
         main(command)
@@ -714,7 +714,7 @@ def test_a2a_mine_serves_the_default_generator_and_advertises_itself(tmp_path):
                               headers=signed_headers(validator, body, miner.hotkey.ss58_address))
         assert response.status_code == 200, response.text
         answer, motion = protocol.parse_response(response.content, protocol.parse_request(body))
-        assert answer.model == "choreo" and motion.n_frames == 120
+        assert answer.model == "library" and motion.n_frames == 120  # the default dancer, as `a2a generate`'s
         assert np.ptp(motion.joints[:, :, 1]) > 0.05  # it moves
     finally:
         proc.send_signal(signal.SIGINT)

@@ -10,7 +10,7 @@ import typer
 
 from a2a_cli.cli import common
 from a2a_cli.errors import InputError
-from a2a_cli.style_names import AUTO, GESTURE_STYLES, STYLE_NAMES
+from a2a_cli.style_names import AUTO, DANCE_STYLES, GESTURE_STYLES, STYLE_NAMES
 from a2a_cli.tasks import DANCE, GESTURE, TASKS
 
 if TYPE_CHECKING:
@@ -25,9 +25,9 @@ def generate(
     formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help=f"{common.MOTION_FORMAT_WORDS}; repeat for several (default npy)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
     task: Optional[str] = typer.Option(None, "--task", help="What to make: auto (default: read from each file: music is danced to, speech gestured to), dance or gesture."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: choreo (default dancer: no weights, no GPU), library (real human motion joined to the song: no GPU), edge (EDGE's diffusion model: torch and weights), or orator (default for speech: co-speech gestures, no weights)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: library (default dancer: real human motion joined to the song, no weights, no GPU), choreo (a procedural dancer: no data, no GPU), edge (EDGE's diffusion model: torch and weights), or orator (default for speech: co-speech gestures, no weights)."),
     library: Optional[Path] = typer.Option(None, "--library", help="Motion library of --model library: a folder of real dance (AIST++ .pkl, AMASS .npz, BVH, .npy/.npz; indexed once) or an index .npz (default: the shipped CMU salsa)."),
-    style: Optional[str] = typer.Option(None, "--style", help=f"auto (read from the audio), a dance style of choreo ({', '.join(STYLE_NAMES)}: else read from tempo, energy, percussiveness, brightness, mode, swing) or a gesture style of orator ({', '.join(GESTURE_STYLES)}: else read from the voice's energy and pitch range)."),
+    style: Optional[str] = typer.Option(None, "--style", help=f"auto (read from the audio), a dance style ({', '.join(DANCE_STYLES)}; choreo dances {', '.join(STYLE_NAMES)}, the library the styles of its clips: else read from tempo, energy, percussiveness, brightness, mode, swing, and the library's closest) or a gesture style of orator ({', '.join(GESTURE_STYLES)}: else read from the voice's energy and pitch range)."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint for a learned model (edge: EDGE's .pt layout or .safetensors; default: the downloaded one)."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, max=1000, help="Diffusion sampling steps of a learned model (edge: 50)."),
     guidance: Optional[float] = typer.Option(None, "--guidance", min=0.0, max=100.0, help="Classifier-free guidance weight of a learned model (edge: 2)."),
@@ -53,9 +53,10 @@ def generate(
 
       [bold]a2a generate long.mp3 --start 60 --duration 30[/bold]
 
-      [bold]a2a generate song.mp3 --style house[/bold]  (instead of the style the music suggests)
+      [bold]a2a generate song.mp3 --model choreo --style house[/bold]  (the procedural dancer, in a style of your choosing)
 
-      [bold]a2a generate song.mp3 --model library --library ~/aistpp/motions[/bold]  (real motion from your own library)
+      [bold]a2a generate song.mp3 --library ~/aistpp/motions --style house[/bold]  (real motion from your own library, its house clips)
+
       [bold]a2a generate song.mp3 --model edge --weights checkpoint.pt --steps 10[/bold]  (EDGE; fewer steps: faster)
 
       [bold]a2a generate song.mp3 --model edge --precision bf16[/bold]  (EDGE in bfloat16: about 2x faster, other numbers)
@@ -273,7 +274,8 @@ def _dance(job: Job, makers: Makers, cfg, start: float | None, duration: float |
         "duration_s": round(motion.duration_s, 3), "frames": motion.n_frames,
         "model": meta.get("model") if job.kept else generator.name,  # a kept .npy or .bvh does not say
         "seed": meta.get("seed") if job.kept else seed, "style": meta.get("style"),
-        "style_chosen_by": meta.get("style_chosen_by"), "style_fit": meta.get("style_fit"), "music": meta.get("music"),
+        "style_chosen_by": meta.get("style_chosen_by"), "music_style": meta.get("music_style"),
+        "style_fit": meta.get("style_fit"), "music": meta.get("music"),
         "validator_score": round(float(report.validator_score), 4), "judge_version": report.judge_version,
         "passed": report.passed, "failed_gates": [gate.name for gate in report.failed_gates], "reasons": report.reasons,
         "notes": notes,
@@ -359,7 +361,7 @@ def _check_style(style: str, generators: dict) -> None:
     if generator is None:
         raise InputError(f"--style {style} is a {task} style, and this run makes {', '.join(generators)} only")
     if not hasattr(generator, "use_style"):
-        raise InputError(f"--style is an option of choreo and orator; model {generator.name!r} has no styles")
+        raise InputError(f"--style is an option of library, choreo and orator; model {generator.name!r} has no styles")
     generator.use_style(style)
 
 
@@ -377,7 +379,8 @@ def _reading_words(result: dict) -> str:
     words = [tempo, "major" if music["major"] >= 0.5 else "minor"]
     words += [word for key, word in (("swing", "swung"), ("percussiveness", "percussive")) if music[key] >= 0.5]
     words += ["soft"] if music["energy"] < 0.3 else []
-    return ", ".join(words)
+    closest = f"closest to {result['music_style']}: " if result.get("style_chosen_by") == "closest" else ""
+    return closest + ", ".join(words)
 
 
 def _step_progress(generator, bar, name: str) -> dict:

@@ -1,11 +1,13 @@
-"""Generators: audio in, dance out. `get_generator("choreo")` is the weight-free default; `edge` is
-EDGE's diffusion model (torch and weights needed); `library` joins real human motion from a motion library.
-Gesture (speech in, a speaker's gestures out): `orator`, weight-free."""
+"""Generators: audio in, dance out. `library` (the default, DEFAULT_MODEL) joins real human motion
+from a motion library; `choreo` is the zero-data choreographer; both weight-free. `edge` is EDGE's
+diffusion model (torch and weights needed). Gesture (speech in, a speaker's gestures out): `orator`,
+weight-free."""
 
+from a2a_cli.config import KEYS
 from a2a_cli.generation.base import Generator, available_generators, check_duration, get_generator, register
 from a2a_cli.tasks import GESTURE
 
-DEFAULT_MODEL = "choreo"
+DEFAULT_MODEL = KEYS["generate.model"].default  # the dance model of `a2a generate` and `a2a mine` (its one home: config.py)
 
 
 def _choreo() -> Generator:

@@ -235,7 +235,7 @@ def _read_frames(text: str, at: int, motion_line: int, n_channels: int, max_fram
         raise InputError(f"BVH declares {n_frames} frames of {n_channels} channels, over the cap of {MAX_VALUES} values")
     body = text[pos:]
     cap = _MAX_VALUE_CHARS * max(n_channels, 1)
-    if re.search(rf"[^\n]{{{cap + 1}}}", body):
+    if re.search(rf"^[^\n]{{{cap + 1}}}", body, re.MULTILINE):  # anchored at line starts: one pass, not one per character
         raise InputError(f"BVH has a frame line of over {cap} characters: too long for a frame of {n_channels} channels")
     try:
         with warnings.catch_warnings():

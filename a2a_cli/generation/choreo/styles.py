@@ -16,9 +16,10 @@ from a2a_cli.errors import InputError
 from a2a_cli.generation.choreo.moves import Step
 from a2a_cli.generation.choreo.moves import home_step as _home
 from a2a_cli.generation.choreo.music import MusicCharacter
-from a2a_cli.style_names import AUTO  # re-exported: choreo.styles.AUTO; style_names.py lists the names of STYLES
+# AUTO re-exported: choreo.styles.AUTO; style_names.py lists the names of STYLES (STYLE_NAMES)
+from a2a_cli.style_names import AUTO, DANCE_STYLES
 
-__all__ = ["AUTO", "STYLES", "Style", "choose_style", "style_named"]
+__all__ = ["AUTO", "STYLES", "Style", "choose_style", "style_fit", "style_named"]
 
 
 @dataclass(frozen=True)
@@ -89,25 +90,38 @@ STYLES: dict[str, Style] = {s.name: s for s in (
 )}
 
 
-def choose_style(character: MusicCharacter) -> tuple[Style, dict[str, float]]:
-    """The style the music sounds most like, and each style's fit (higher is better)."""
-    c = character
+def style_fit(character: MusicCharacter) -> dict[str, float]:
+    """How well the music fits each dance style (style_names.DANCE_STYLES: choreo's and those only
+    real motion has), higher is better, to 3 decimals: the one reading of the music both choreo and
+    a motion library with several styles choose by."""
+    return {k: round(float(v), 3) for k, v in _fit(character).items()}
+
+
+def _fit(c: MusicCharacter) -> dict[str, float]:
     tempo = c.tempo_bpm
     felt = tempo / 2 if tempo > 135 else tempo  # fast beats are felt (and danced) in half time
     slow = 1.0 if 0 < felt < 85 else (0.0 if felt > 100 or felt == 0 else (100 - felt) / 15)
     house_tempo = max(0.0, 1.0 - abs(tempo - 124) / 12)
     hiphop_tempo = max(0.0, 1.0 - abs(felt - 95) / 20) if felt else 0.0
+    # salsa is fast (150-220 BPM, danced on every other beat); a slow reading half counts
+    salsa_tempo = max(0.0, 1.0 - abs(felt - 92) / 20) * (1.0 if tempo > 135 else 0.5) if felt else 0.0
     soft = 1.0 - max(c.energy, c.percussiveness)
     staccato = max(0.0, (c.percussiveness - 0.8) / 0.2)  # only the densest, sharpest struck music pops
-    fit = {
+    return {
         "hiphop": 0.9 * hiphop_tempo + 0.5 * c.swing + 0.4 * (1 - c.brightness) + 0.3 * (1 - c.major) + 0.3 * c.energy,
         "house": 1.4 * house_tempo + 0.5 * c.steadiness + 0.3 * c.percussiveness + 0.2 * c.major - 0.5 * c.swing
         - 0.3 * c.dynamics,
         "flow": 1.0 * slow + 1.5 * soft + 0.3 * c.major - 0.5 * c.percussiveness + 0.3 * c.dynamics,
         "popping": 1.5 * c.brightness * staccato + 0.5 * c.energy + 0.2 * (1 - c.major) - 0.6 * c.swing,
+        "salsa": 1.0 * salsa_tempo + 0.4 * c.percussiveness + 0.4 * c.brightness + 0.3 * c.energy - 0.5 * c.swing,
     }
-    best = max(fit, key=fit.get)
-    return STYLES[best], {k: round(float(v), 3) for k, v in fit.items()}
+
+
+def choose_style(character: MusicCharacter) -> tuple[Style, dict[str, float]]:
+    """The style of choreo's the music sounds most like, and each of its styles' fit (higher is better)."""
+    fit = _fit(character)
+    best = max(STYLES, key=fit.get)
+    return STYLES[best], {name: round(float(fit[name]), 3) for name in STYLES}
 
 
 def style_named(name: str) -> Style | None:
@@ -117,4 +131,7 @@ def style_named(name: str) -> Style | None:
     try:
         return STYLES[name]
     except KeyError:
+        if name in DANCE_STYLES:
+            raise InputError(f"choreo does not dance {name} (a style of real motion); choose {AUTO} or one of: "
+                             f"{', '.join(STYLES)}, or --model library for {name}") from None
         raise InputError(f"unknown style {name!r}; choose {AUTO} or one of: {', '.join(STYLES)}") from None

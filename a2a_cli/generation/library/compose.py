@@ -35,7 +35,8 @@ from a2a_cli.generation.library.index import JOIN_MARGIN_FRAMES, MotionLibrary, 
 from a2a_cli.motion.rotations import axis_angle_to_quaternion, quaternion_to_axis_angle, slerp
 
 __all__ = [
-    "BLEND_FRAMES", "CHOICES", "JOIN_DELAY_FRAMES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "Plan", "Segment",
+    "BLEND_FRAMES", "CHOICES", "JOIN_DELAY_FRAMES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "SHORTLIST", "Plan",
+    "Segment",
     "render_plan", "plan_segments", "song_grid",
 ]
 
@@ -47,6 +48,7 @@ HIT_BEATS = (1, 2)  # the dancer's hits fall on every beat, or every other beat 
 SEGMENT_BEATS = (4, 8)  # a segment covers one or two bars of the song (at least)
 REUSE_STRETCH_S = 60.0  # no library beat is danced twice within this much of the song
 CHOICES = 4  # the next segment is drawn among the best this many
+SHORTLIST = 256  # runs whose beat fit is measured first at each join (plan_segments)
 STAGE_RADIUS_M = 1.0  # beyond this from the middle of the stage a segment costs more
 _STRETCH_LIMIT = 1.8  # a segment re-timed by more than this factor (either way) is not used
 # A hit this many frames (at 30 fps) or less from a song beat is on it (inside the judge's tolerance).
@@ -125,9 +127,10 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 
 def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndarray, n_frames: int,
-                  rng: np.random.Generator) -> Plan:
+                  rng: np.random.Generator, usable: np.ndarray | None = None) -> Plan:
     """The segments of a dance of `n_frames` on the song beat `grid` (float frames, `song_grid`);
-    `song_energy` (len(grid),) the song's loudness at each grid beat (any scale); `rng` draws."""
+    `song_energy` (len(grid),) the song's loudness at each grid beat (any scale); `rng` draws;
+    `usable` (B,) bool: the library beats a segment may start from (None: all; a style's clips)."""
     period = float(np.median(np.diff(grid)))
     beats = library.beats.astype(np.float64)
     n_beats = beats.size
@@ -135,6 +138,7 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
     trans = library.trans
     yaw = heading(library.poses[library.beats, 0])
     energy_sum = np.concatenate([[0.0], np.cumsum(np.nan_to_num(library.energy))])  # runs never hold a NaN
+    usable = np.ones(n_beats, bool) if usable is None else np.asarray(usable, bool)
 
     plan = Plan()
     last_used = np.full(n_beats, -np.inf)  # song frame at which each library beat was last danced
@@ -149,7 +153,7 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
             end = np.minimum(np.searchsorted(beats, beats + (target - hit / 2) * period), n_beats - 1)
             length = hit * np.maximum(1, np.round((beats[end] - beats) / (hit * period))).astype(np.int64)
             ok = np.flatnonzero((library.beat_clip[end] == library.beat_clip) & (end > np.arange(n_beats))
-                                & (k + length < grid.size))
+                                & (k + length < grid.size) & usable)
             starts.append(ok), ends.append(end[ok]), span.append(length[ok]), hits.append(np.full(ok.size, hit))
         starts, ends, span, hits = map(np.concatenate, (starts, ends, span, hits))
         duration = beats[ends] - beats[starts]
@@ -168,22 +172,38 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
 
         cost = _W_STRETCH * np.abs(np.log(stretch))
         if previous >= 0:
-            join = np.linalg.norm(library.features[starts] - library.features[previous], axis=1)
+            # per library beat, then per run: runs share their first beats (every beat, every other beat)
+            join = np.linalg.norm(library.features - library.features[previous], axis=1)[starts]
             join[starts == previous] = 0.0
             cost += _W_JOIN * join
         energy = (energy_sum[ends] - energy_sum[starts]) / (ends - starts) / stretch
         want = np.nanmean(song_rank[k:k + int(np.median(span)) + 1])
         cost += _W_ENERGY * np.abs(_ranks(energy) - (0.5 if np.isnan(want) else want))
-        cost += _W_HIT * _misfit(beats, starts, ends, span, grid, k, hits)
         # where the segment would leave the dancer: its root travel turned to the dancer's heading
         move = trans[library.beats[ends]][:, [0, 2]] - trans[library.beats[starts]][:, [0, 2]]
         turn = facing - yaw[starts]
         c, s = np.cos(turn), np.sin(turn)
         arrive = place + np.stack([c * move[:, 0] + s * move[:, 1], -s * move[:, 0] + c * move[:, 1]], axis=1)
-        cost += _W_STAGE * np.maximum(np.linalg.norm(arrive, axis=1) - STAGE_RADIUS_M, 0.0)
+        stage = _W_STAGE * np.maximum(np.linalg.norm(arrive, axis=1) - STAGE_RADIUS_M, 0.0)
 
-        best = np.argsort(cost, kind="stable")[:CHOICES]
-        weights = np.exp(-(cost[best] - cost[best[0]]) / 0.1)
+        # The misfit (the costly term, never negative) only for the runs that can be among the best
+        # CHOICES: the SHORTLIST cheapest without it, and any other no dearer without it than the
+        # CHOICES-th best of those with it. The same best as with every run's misfit, far faster in a big library.
+        bound = cost + stage
+        order = np.argsort(bound, kind="stable")
+        evaluated = order[:SHORTLIST]
+        full = (cost[evaluated] + _W_HIT * _misfit(beats, starts[evaluated], ends[evaluated], span[evaluated], grid, k,
+                                                   hits[evaluated])) + stage[evaluated]
+        if evaluated.size >= CHOICES:
+            rest = order[SHORTLIST:]
+            rest = rest[bound[rest] <= np.partition(full, CHOICES - 1)[CHOICES - 1]]
+            if rest.size:
+                evaluated = np.concatenate([evaluated, rest])
+                full = np.concatenate([full, (cost[rest] + _W_HIT * _misfit(beats, starts[rest], ends[rest], span[rest],
+                                                                            grid, k, hits[rest])) + stage[rest]])
+        ranked = np.lexsort((evaluated, full))[:CHOICES]  # by cost, ties in run order
+        best, best_cost = evaluated[ranked], full[ranked]
+        weights = np.exp(-(best_cost - best_cost[0]) / 0.1)
         pick = best[rng.choice(best.size, p=weights / weights.sum())]
         first, last, end = int(starts[pick]), int(ends[pick]), k + int(span[pick])
         knots = beats[first:last + 1]

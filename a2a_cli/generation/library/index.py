@@ -11,8 +11,9 @@ joint velocities, which feet are planted), the energy of the beat that follows, 
 feet are planted, so that a generator needs no forward kinematics to plan.
 
 The index is one .npz (no pickles; `INDEX_VERSION` in it): the clips' poses (float16 axis-angle),
-root paths (float32), the beats and their features, and each clip's name, source and licence (from
-the README beside the data). Built from a folder, it is cached beside the library as
+root paths (float32), the beats and their features, and each clip's name, source, licence (from
+the README beside the data) and dance style (`style_of`: AIST++'s genre, or a style the folder's
+README title or name says; "" where neither does). Built from a folder, it is cached beside the library as
 `CACHE_NAME`, keyed by the files' names, sizes and times, and rebuilt when they change.
 """
 
@@ -38,14 +39,16 @@ from a2a_cli.motion.fk import forward_kinematics
 from a2a_cli.motion.format_names import FORMATS, READ_ONLY_FORMATS
 from a2a_cli.motion.grounding import floor_height
 from a2a_cli.motion.rotations import axis_angle_to_matrix
+from a2a_cli.scoring.realism import genre_of
+from a2a_cli.style_names import AISTPP_GENRE_STYLES, DANCE_STYLES
 
 __all__ = [
     "CACHE_NAME", "CONTACT_HEIGHT_M", "CONTACT_SPEED_M_S", "INDEX_VERSION", "JOIN_MARGIN_FRAMES", "MIRROR",
     "MotionLibrary", "VELOCITY_WEIGHT_S", "build_library", "feet_planted", "heading", "join_features",
-    "library_files", "load_library", "mirrored", "shipped_library",
+    "library_files", "load_library", "mirrored", "shipped_library", "style_of",
 ]
 
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"  # 2: each clip's dance style
 CACHE_NAME = ".a2a-motion-library.npz"
 SHIPPED = "data/cmu_salsa.npz"
 # A beat this close (frames at 30 fps) to its clip's first or last frame cannot be a join: a join
@@ -73,8 +76,9 @@ class MotionLibrary:
 
     poses (N, 24, 3) float32 SMPL axis-angle; trans (N, 3) float32 root path (m, y up, floor at 0);
     clip_offsets (C + 1,) int64: clip c is frames clip_offsets[c]:clip_offsets[c + 1];
-    clip_names, clip_sources, clip_licences: C strings (file name, its folder's README title, the
-    licence line of that README); beats (B,) int64 global frame indices of the kinematic beats, in
+    clip_names, clip_sources, clip_licences, clip_styles: C strings (file name, its folder's README
+    title, the licence line of that README, its dance style from style_names.DANCE_STYLES or "" when
+    unknown); beats (B,) int64 global frame indices of the kinematic beats, in
     clip order; beat_clip (B,) int64; features (B, F) float32 join features (`join_features`);
     energy (B,) float32 mean joint speed (m/s) from each beat to the next of its clip (NaN for a
     clip's last beat); planted (N, 2) bool left/right foot planted; key: what the index was built from.
@@ -86,6 +90,7 @@ class MotionLibrary:
     clip_names: tuple[str, ...]
     clip_sources: tuple[str, ...]
     clip_licences: tuple[str, ...]
+    clip_styles: tuple[str, ...]
     beats: np.ndarray
     beat_clip: np.ndarray
     features: np.ndarray
@@ -105,6 +110,17 @@ class MotionLibrary:
     def n_clips(self) -> int:
         return len(self.clip_names)
 
+    @property
+    def styles(self) -> tuple[str, ...]:
+        """The dance styles the library has clips of, in style_names.DANCE_STYLES order (unlabelled clips aside)."""
+        return tuple(style for style in DANCE_STYLES if style in self.clip_styles)
+
+    def beats_of_style(self, style: str | None) -> np.ndarray:
+        """(B,) bool: the beats of clips in `style` (None: every beat)."""
+        if style is None:
+            return np.ones(self.beats.size, bool)
+        return np.asarray(self.clip_styles)[self.beat_clip] == style
+
     def credits(self) -> list[str]:
         """Each distinct source with its licence, one line each (what a dance made from it must credit)."""
         return sorted({f"{source} ({licence})" for source, licence in zip(self.clip_sources, self.clip_licences)})
@@ -117,6 +133,7 @@ class MotionLibrary:
             poses=self.poses.astype(np.float16), trans=self.trans.astype(np.float32),
             clip_offsets=self.clip_offsets, clip_names=np.array(self.clip_names),
             clip_sources=np.array(self.clip_sources), clip_licences=np.array(self.clip_licences),
+            clip_styles=np.array(self.clip_styles),
             beats=self.beats, beat_clip=self.beat_clip, features=self.features.astype(np.float32),
             energy=self.energy.astype(np.float32), planted=self.planted,
         )
@@ -138,6 +155,7 @@ class MotionLibrary:
             poses=a["poses"].astype(np.float32), trans=a["trans"].astype(np.float32),
             clip_offsets=a["clip_offsets"].astype(np.int64), clip_names=tuple(map(str, a["clip_names"])),
             clip_sources=tuple(map(str, a["clip_sources"])), clip_licences=tuple(map(str, a["clip_licences"])),
+            clip_styles=tuple(map(str, a["clip_styles"])),
             beats=a["beats"].astype(np.int64), beat_clip=a["beat_clip"].astype(np.int64),
             features=a["features"].astype(np.float32), energy=a["energy"].astype(np.float32),
             planted=a["planted"].astype(bool), key=str(a["key"]),
@@ -202,6 +220,22 @@ def _readme_terms(folder: Path) -> tuple[str, str]:
     return title, terms
 
 
+# Words that name a dance style in a folder's name or README title (a style's own name otherwise).
+_STYLE_WORDS = {"hiphop": r"hip[\s_-]?hop"}
+
+
+def style_of(path: Path, source: str = "") -> str:
+    """The dance style (style_names.DANCE_STYLES) of motion file `path`: its genre's for AIST++ names
+    (`AISTPP_GENRE_STYLES`), else the one style its folder's name or `source` (the folder's README
+    title) names, else "" (unknown: such clips are danced only by a library without labelled styles)."""
+    genre = genre_of(path)
+    if genre in AISTPP_GENRE_STYLES:
+        return AISTPP_GENRE_STYLES[genre]
+    text = f"{Path(path).parent.name} {source}"
+    named = [style for style in DANCE_STYLES if re.search(_STYLE_WORDS.get(style, style), text, re.I)]
+    return named[0] if len(named) == 1 else ""
+
+
 def _cache_key(files: list[Path], root: Path, mirror: bool) -> str:
     digest = hashlib.sha256(f"{INDEX_VERSION} mirror={mirror}".encode())
     for path in files:
@@ -217,7 +251,7 @@ def build_library(files: list[Path], *, mirror: bool = MIRROR, key: str = "") ->
     from a2a_cli.motion.resample import resample
     from a2a_cli.scoring.beats import motion_beats
 
-    poses, trans, names, sources, licences = [], [], [], [], []
+    poses, trans, names, sources, licences, styles = [], [], [], [], [], []
     beats, features, energy, planted = [], [], [], []
     offset = 0
     for path in files:
@@ -227,6 +261,7 @@ def build_library(files: list[Path], *, mirror: bool = MIRROR, key: str = "") ->
             continue
         motion = resample(motion, float(FPS))
         source, licence = _readme_terms(path.parent)
+        style = style_of(path, source)
         variants = [(path.name, motion.poses, motion.trans)]
         if mirror:
             variants.append((f"{path.name} (mirrored)", *mirrored(motion.poses, motion.trans)))
@@ -249,6 +284,7 @@ def build_library(files: list[Path], *, mirror: bool = MIRROR, key: str = "") ->
             names.append(name)
             sources.append(source)
             licences.append(licence)
+            styles.append(style)
             beats.append(clip_beats + offset)
             features.append(join_features(joints, clip_poses[:, 0], feet, clip_beats))
             energy.append(between)
@@ -260,7 +296,7 @@ def build_library(files: list[Path], *, mirror: bool = MIRROR, key: str = "") ->
     return MotionLibrary(
         poses=np.concatenate(poses), trans=np.concatenate(trans),
         clip_offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        clip_names=tuple(names), clip_sources=tuple(sources), clip_licences=tuple(licences),
+        clip_names=tuple(names), clip_sources=tuple(sources), clip_licences=tuple(licences), clip_styles=tuple(styles),
         beats=np.concatenate(beats).astype(np.int64),
         beat_clip=np.concatenate([np.full(len(b), c) for c, b in enumerate(beats)]).astype(np.int64),
         features=np.concatenate(features), energy=np.concatenate(energy).astype(np.float32),
