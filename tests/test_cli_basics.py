@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -98,20 +96,6 @@ def test_config_show_imports_nothing_heavy(tmp_path):
     code, heavy = json.loads(result.stderr.rsplit("PROBE", 1)[1])
     assert code == 0 and heavy == []
     assert json.loads(result.stdout)["settings"]["generate.model"]["value"] == "library"
-
-
-def test_help_start_up_time(capsys):
-    """The issue asks for < 0.3 s; a loaded shared machine gets a generous bound, the figure is printed."""
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        result = run_a2a("--help")
-        times.append(time.perf_counter() - start)
-        assert result.returncode == 0
-    median = statistics.median(times)
-    with capsys.disabled():
-        print(f"\n`python -m a2a_cli --help` start-up: median {median * 1000:.0f} ms over {len(times)} runs (target < 300 ms)")
-    assert median < 1.5
 
 
 def test_a_missing_optional_package_names_the_extra_to_install(monkeypatch, capsys):

@@ -3,7 +3,6 @@
 import io
 import json
 import pickle
-import time
 import zipfile
 
 import numpy as np
@@ -301,10 +300,8 @@ def npy_header(shape, descr="<f8") -> bytes:
 def test_a_huge_array_header_is_refused_without_reading(tmp_path):
     path = tmp_path / "huge.npy"
     path.write_bytes(npy_header((2**28, 75)) + b"\0" * 4096)
-    start = time.perf_counter()
     with pytest.raises(InputError, match=r"\(268435456, 75\).*over the 64.0 MiB cap"):
-        load_motion(path)
-    assert time.perf_counter() - start < 0.5
+        load_motion(path)  # refused by its header: reading the 4 KiB of data would fail differently
 
 
 def test_a_2gb_file_is_refused_by_its_size_before_reading(tmp_path):
@@ -312,10 +309,8 @@ def test_a_2gb_file_is_refused_by_its_size_before_reading(tmp_path):
     with open(path, "wb") as f:
         f.write(npy_header((2**28, 75)))
         f.truncate(2**31)  # sparse: takes no disk space
-    start = time.perf_counter()
     with pytest.raises(InputError, match="2.0 GiB, over the 256.0 MiB cap"):
-        load_motion(path)
-    assert time.perf_counter() - start < 0.5
+        load_motion(path)  # refused by its size: the header alone says 2**28 frames, a different refusal
 
 
 def test_a_truncated_npy_is_refused(tmp_path):

@@ -103,15 +103,11 @@ def test_one_second_song():
 
 
 @pytest.mark.heavy
-def test_ten_minute_song_is_danced_whole_and_fast():
-    import time
-
+def test_ten_minute_song_is_danced_whole():
+    """Ten minutes in one piece, every gate passed; its speed is benchmarks/bench_generate.py's to measure."""
     audio = stand_in(600.0)
-    began = time.perf_counter()
     motion = get_generator("choreo").generate(audio, 600.0, 0)
-    took = time.perf_counter() - began
     assert motion.n_frames == 18000
-    assert took < 15.0  # ~1 s on the 2-core dev machine; generous for loaded CI
     gates = {g.name: g for g in check_validity(motion, 18000)}
     assert all(g.passed for g in gates.values()), [g for g in gates.values() if not g.passed]
 
