@@ -1,6 +1,7 @@
 """Generators: audio in, dance out. `get_generator("choreo")` is the weight-free default; `edge` is
 EDGE's diffusion model (torch and weights needed); `library` joins real human motion from a motion library.
-Gesture (speech in, a speaker's gestures out): `orator`, weight-free."""
+Gesture (speech in, a speaker's gestures out): `orator`, weight-free; `dsg`, DiffuseStyleGesture's
+diffusion model (torch, transformers and weights)."""
 
 from a2a_cli.generation.base import Generator, available_generators, check_duration, get_generator, register
 from a2a_cli.tasks import GESTURE
@@ -32,8 +33,15 @@ def _orator():
     return OratorGenerator()
 
 
+def _dsg(settings):
+    from a2a_cli.generation.dsg.pipeline import dsg_from_settings
+
+    return dsg_from_settings(settings)
+
+
 register("choreo", _choreo)
 register("orator", _orator, task=GESTURE)
+register("dsg", _dsg, takes_settings=True, task=GESTURE)
 register("library", _library, takes_settings=True)
 register("edge", _edge, takes_settings=True)
 
