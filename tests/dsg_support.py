@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DATA", "REFERENCE", "fill", "official_statistics", "reference", "stand_in_wavlm", "wave"]
+__all__ = ["DATA", "REFERENCE", "fill", "hashed", "official_statistics", "reference", "stand_in_wavlm", "wave"]
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = DATA / "dsg-official-reference.npz"
@@ -19,21 +19,33 @@ def reference() -> dict[str, np.ndarray]:
         return {k: npz[k] for k in npz.files}
 
 
+def hashed(n: int, i: int):
+    """n float64 values in [-1, 1) from an integer hash of (k, i), k < n: exact on any machine, and
+    full rank (sinusoid fills give rank-2 matrices, under which the network barely hears its inputs)."""
+    import torch
+
+    k = torch.arange(n, dtype=torch.int64)
+    h = ((k + 1) * 2654435761 + (i + 1) * 97531) % 4294967296
+    h = ((h ^ (h >> 15)) * 739982445) % 4294967296
+    h = h ^ (h >> 13)
+    return h.double() / 2147483648.0 - 1.0
+
+
 def fill(model) -> None:
-    """The i-th of named_parameters() from sin(0.7 k + 1.3 i): LayerNorm gains 1 + 0.1 v, matrices
-    v / sqrt(fan in), biases 0.1 v; buffers as the model made them."""
+    """The i-th of named_parameters() from hashed(numel, i): LayerNorm gains 1 + 0.1 v, matrices
+    v * sqrt(3 / fan in), biases 0.1 v; buffers as the model made them."""
     import torch
 
     with torch.no_grad():
         for i, (name, p) in enumerate(model.named_parameters()):
-            v = torch.sin(0.7 * torch.arange(p.numel(), dtype=torch.float64) + 1.3 * i).float().view(p.shape)
+            v = hashed(p.numel(), i).view(p.shape)
             if p.dim() == 1 and name.endswith("weight"):
                 v = 1 + 0.1 * v
             elif p.dim() == 2:
-                v = v / math.sqrt(p.shape[1])
+                v = v * math.sqrt(3.0 / p.shape[1])
             else:
                 v = 0.1 * v
-            p.copy_(v)
+            p.copy_(v.float())
 
 
 def wave(n: int, a: float, b: float):
