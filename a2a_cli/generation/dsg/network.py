@@ -17,7 +17,8 @@ The arithmetic is the official forward pass for one 88-frame window:
    FF 1024, GELU); the first token dropped, a linear map back to 1141 features: the predicted clean x0.
 
 What does not depend on the diffusion step (1, and the audio's share of 2) is computed once per
-window by `condition` and reused by all 1,000 steps; the two linear maps of 2 are folded into one;
+window by `condition` and reused by all 1,000 steps, and so is the one map that the two linear maps
+of the motion in 2 fold into; rotary tables and the attention mask are computed once;
 the local attention is one masked `scaled_dot_product_attention` call; the encoder runs batch-first
 (torch's fused inference path).
 
@@ -70,18 +71,46 @@ def _sinusoid_table(positions: int = TIMESTEP_POSITIONS, dim: int = LATENT_DIM) 
 def rotate(x: Tensor, inv_freq: Tensor) -> Tensor:
     """Rotary positions on x (..., L, C), rows at positions 0 .. L-1: the halves (x1, x2) of the last
     dim become x * cos + (-x2, x1) * sin, angles position * inv_freq repeated over both halves."""
-    angles = torch.arange(x.shape[-2], device=x.device, dtype=inv_freq.dtype)[:, None] * inv_freq
-    angles = torch.cat((angles, angles), dim=-1)
+    cos, sin = _rotary_tables(x.shape[-2], inv_freq)
     x1, x2 = x.chunk(2, dim=-1)
-    return x * angles.cos() + torch.cat((-x2, x1), dim=-1) * angles.sin()
+    return x * cos + torch.cat((-x2, x1), dim=-1) * sin
+
+
+# Small tables every step of every window reuses, by (length, device, the frequencies' version):
+# a miner's threads may share them (one dict lookup each), and a table made under inference_mode
+# is kept apart from one autograd may see.
+_TABLES: dict[tuple, tuple[Tensor, ...]] = {}
+
+
+def _cached(key: tuple, make) -> tuple[Tensor, ...]:
+    key = (*key, torch.is_inference_mode_enabled())
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) >= 64:
+            _TABLES.clear()
+        table = _TABLES[key] = make()
+    return table
+
+
+def _rotary_tables(length: int, inv_freq: Tensor) -> tuple[Tensor, Tensor]:
+    """(cos, sin) (length, 2 * len(inv_freq)) of the angles position * inv_freq, repeated over both halves."""
+    def make():
+        angles = torch.arange(length, device=inv_freq.device, dtype=inv_freq.dtype)[:, None] * inv_freq
+        angles = torch.cat((angles, angles), dim=-1)
+        return angles.cos(), angles.sin()
+
+    return _cached(("rotary", length, str(inv_freq.device), inv_freq.data_ptr(), inv_freq._version), make)
 
 
 def local_attention_mask(frames: int, device: torch.device | str = "cpu") -> Tensor:
     """(frames, frames) bool, True where query i may attend key j: j <= i, and j in i's block of
     LOCAL_WINDOW frames or the block before (the official LocalAttention, causal, look_backward 1)."""
-    i = torch.arange(frames, device=device)[:, None]
-    j = torch.arange(frames, device=device)[None, :]
-    return (j <= i) & (j // LOCAL_WINDOW >= i // LOCAL_WINDOW - 1)
+    def make():
+        i = torch.arange(frames, device=device)[:, None]
+        j = torch.arange(frames, device=device)[None, :]
+        return ((j <= i) & (j // LOCAL_WINDOW >= i // LOCAL_WINDOW - 1),)
+
+    return _cached(("mask", frames, str(device)), make)[0]
 
 
 class _Linear(nn.Module):
@@ -120,10 +149,12 @@ class _RotaryFrequencies(nn.Module):
 @dataclass(frozen=True)
 class WindowCondition:
     """What a window's denoising steps share: `style_seed` (B, D), the style and seed-frame embedding;
-    `audio` (B, N, D), the audio's share of every frame's input (with the input layer's bias)."""
+    `frame_bias` (B, N, D), the audio's share of every frame's input plus the input layers' biases;
+    `motion_weight` (D, F), the two linear maps of the motion into a frame's input, folded into one."""
 
     style_seed: Tensor
-    audio: Tensor
+    frame_bias: Tensor
+    motion_weight: Tensor
 
 
 class GestureDenoiser(nn.Module):
@@ -154,19 +185,17 @@ class GestureDenoiser(nn.Module):
                              f"got {tuple(seed.shape)} and {tuple(audio.shape)}")
         seed_flat = seed.transpose(1, 2).reshape(seed.shape[0], -1)  # the official (F, frames) order
         style_seed = torch.cat((self.embed_style(style), self.embed_text(seed_flat)), dim=-1)
-        audio_part = self.input_process2.weight[:, 2 * LATENT_DIM:]
-        audio_term = F.linear(self.WavEncoder.audio_feature_map(audio), audio_part, self.input_process2.bias)
-        return WindowCondition(style_seed, audio_term)
+        weight = self.input_process2.weight
+        motion_part, audio_part = weight[:, LATENT_DIM:2 * LATENT_DIM], weight[:, 2 * LATENT_DIM:]
+        pose = self.input_process.poseEmbedding
+        # motion_part(pose(x)) = (motion_part W) x + motion_part b
+        frame_bias = F.linear(self.WavEncoder.audio_feature_map(audio), audio_part, self.input_process2.bias + motion_part @ pose.bias)
+        return WindowCondition(style_seed, frame_bias, motion_part @ pose.weight)
 
     def denoise(self, x: Tensor, times: Tensor, cond: WindowCondition) -> Tensor:
         """x0 for x (B, 88, 1141) at steps times (B,) long, under `cond` (see `condition`)."""
-        batch, frames, _ = x.shape
         emb = cond.style_seed + self.embed_timestep(times)  # (B, D)
-        weight = self.input_process2.weight
-        emb_part, x_part = weight[:, :LATENT_DIM], weight[:, LATENT_DIM:2 * LATENT_DIM]
-        pose = self.input_process.poseEmbedding
-        # x_part(pose(x)) as one map: (x_part W) x + x_part b
-        h = F.linear(x, x_part @ pose.weight, x_part @ pose.bias) + cond.audio + F.linear(emb, emb_part)[:, None]
+        h = F.linear(x, cond.motion_weight) + cond.frame_bias + F.linear(emb, self.input_process2.weight[:, :LATENT_DIM])[:, None]
         h = self._local_attention(h)
         seq = torch.cat((emb[:, None], h), dim=1)
         seq = self._rotate_heads(seq)
