@@ -14,19 +14,26 @@
    does not depend on them; WavLM itself is not timed). The 1,000-step run is timed over
    --windows-1000 windows and scaled to 16 (--windows-1000 16 runs it whole).
 
-Run: .venv/bin/python benchmarks/bench_dsg.py [--device cpu|cuda] [--pairs 20] [--windows-1000 1]
+3. With --check-1000 (CPU, a few minutes): the released 1,000-step sampler on one window against the
+   official code's numbers (tests/data/dsg-official-reference.npz, `ddpm1000_*`), the same seed.
+
+Run: .venv/bin/python benchmarks/bench_dsg.py [--device cpu|cuda] [--pairs 20] [--windows-1000 1] [--check-1000]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from bench_generate import best_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # support/ (shared with the tests)
 
 from a2a_cli.frame_rate import FPS
 from a2a_cli.generation.dsg.network import GestureDenoiser
@@ -164,16 +171,35 @@ def bench_speech(device: str, windows_1000: int) -> None:
               f"{took / (timed * steps) * 1e3:.2f} ms a step{scaled}")
 
 
+def check_1000() -> None:
+    """The full released sampler against the official numbers (the unit tests check 10 respaced steps)."""
+    from support.dsg_reference import filled_network, reference, wave
+
+    print("== the released sampler, 1,000 steps, one window, against the official code's numbers ==")
+    net, ref = filled_network(), reference()
+    seed = wave(3 * 1141 * 8, 0.021, 1.0).view(3, 1141, 8).transpose(1, 2)[:1]
+    audio = wave(3 * 88 * 1024, 0.0031, 0.5).view(3, 88, 1024)[:1]
+    with torch.inference_mode():
+        cond = net.condition(torch.eye(6)[[1]], seed, audio)
+        began = time.perf_counter()
+        out = Sampler(1000, "ddpm").sample(lambda x, t: net.denoise(x, t, cond), (1, 88, 1141), generator=torch.Generator().manual_seed(123))
+    diff = np.abs(out.transpose(1, 2)[:, ::13, ::5].double().numpy() - ref["ddpm1000_out"]).max()
+    print(f"max |a2a - official| {diff:.1e} (values up to {np.abs(ref['ddpm1000_out']).max():.2f}) in {time.perf_counter() - began:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--pairs", type=int, default=20, help="interleaved (port, a2a) timings of the step")
     parser.add_argument("--windows-1000", type=int, default=1, help="windows the 1,000-step run is timed over")
     parser.add_argument("--skip-speech", action="store_true", help="time the step only")
+    parser.add_argument("--check-1000", action="store_true", help="check the 1,000-step sampler against the official numbers")
     args = parser.parse_args()
     bench_step(args.pairs, args.device)
     if not args.skip_speech:
         bench_speech(args.device, args.windows_1000)
+    if args.check_1000:
+        check_1000()
 
 
 if __name__ == "__main__":

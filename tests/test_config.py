@@ -291,14 +291,15 @@ def test_a_style_the_settings_cannot_dance_is_refused_by_config_show_naming_file
     path = write(tmp_path / "a2a.toml", '[default.generate]\nstyle = "salsa"\n')
     code, out, err = run_cli(capsys, "--config", str(path), "config", "show")
     assert code == 2 and out == ""
-    assert err == f"error: generate.style: expected one of auto, hiphop, house, flow, popping, calm, conversational, animated, got 'salsa' in {path} [default]\n"
+    assert err == f"error: generate.style: expected one of auto, hiphop, house, flow, popping, calm, conversational, animated, happy, sad, neutral, old, angry, relaxed, got 'salsa' in {path} [default]\n"
 
 
-def test_the_style_setting_offers_what_choreo_dances_and_orator_gestures():
+def test_the_style_setting_offers_what_choreo_dances_and_orator_and_dsg_gesture():
     from a2a_cli.generation.choreo.styles import AUTO, STYLES
     from a2a_cli.generation.gesture.styles import GESTURE_STYLE_NAMED
+    from a2a_cli.style_names import DSG_STYLES
 
-    assert KEYS["generate.style"].choices == (AUTO, *STYLES, *GESTURE_STYLE_NAMED)
+    assert KEYS["generate.style"].choices == (AUTO, *STYLES, *GESTURE_STYLE_NAMED, *DSG_STYLES)
 
 
 @pytest.mark.parametrize("key, given, kept", [("generate.formats", ["NPZ", "Bvh"], ["npz", "bvh"]), ("generate.style", "HOUSE", "house"),

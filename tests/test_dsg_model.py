@@ -16,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 
 torch = pytest.importorskip("torch")
 
-from dsg_support import DATA, fill, reference, wave  # noqa: E402
+from support.dsg_reference import DATA, filled_network, reference, wave  # noqa: E402
 
 from a2a_cli.errors import InputError  # noqa: E402
 from a2a_cli.generation.dsg.checkpoint import (  # noqa: E402
@@ -29,9 +29,7 @@ TOLERANCE = 1e-4
 
 @pytest.fixture(scope="module")
 def filled():
-    net = GestureDenoiser().eval()
-    fill(net)
-    return net
+    return filled_network()
 
 
 def reference_inputs(batch: int = 3):

@@ -34,7 +34,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from a2a_cli.generation.dsg.wavlm import WAVLM_FEATURES
 from a2a_cli.generation.dsg.windows import SEED_FRAMES, WINDOW
+from a2a_cli.motion.zeggs import ZEGGS_FEATURES
 
 __all__ = [
     "AUDIO_DIM", "AUDIO_FEATURES", "DROPOUT", "FF_DIM", "GestureDenoiser", "LATENT_DIM", "LOCAL_HEADS", "LOCAL_WINDOW",
@@ -43,14 +45,14 @@ __all__ = [
 ]
 
 # The released model's hyper-parameters (sample.py's create_model_and_diffusion, mdm.py's defaults).
-MOTION_FEATURES = 1141  # ZEGGS pose vector: root (13), 75 joints' positions, 6-D rotations, velocities; gaze
+MOTION_FEATURES = ZEGGS_FEATURES  # 1141: root (13), 75 joints' positions, 6-D rotations, velocities; gaze
 LATENT_DIM = 256
 FF_DIM = 1024
 N_HEADS = 4  # the Transformer encoder's
 N_LAYERS = 8
 LOCAL_HEADS = 8  # the local attention's (mdm.py's num_head): 32 channels a head
 LOCAL_WINDOW = 11  # frames per local-attention block; a frame sees its block and the one before
-AUDIO_FEATURES = 1024  # WavLM-Large's last layer
+AUDIO_FEATURES = WAVLM_FEATURES  # 1024, WavLM-Large's last layer
 AUDIO_DIM = 64
 N_STYLES = 6
 STYLE_DIM = 64

@@ -100,27 +100,29 @@ class Sampler:
         (B,) long; `generator` draws the noise (seeded: reproducible); `progress(done, total)` after every step."""
         s = self.schedule
         batch, frames, features = shape
+        # the official code takes each table value to float32 before using it; here every table is
+        # moved to the device once, not a value at every step
+        f32 = lambda table: torch.tensor(table, dtype=torch.float32, device=device)  # noqa: E731
+        mean_x0, mean_xt, log_variance = f32(s.posterior_mean_x0), f32(s.posterior_mean_xt), f32(s.posterior_log_variance)
+        alpha_prev, recip, recipm1 = f32(s.alphas_cumprod_prev), f32(s.sqrt_recip_alphas_cumprod), f32(s.sqrt_recipm1_alphas_cumprod)
 
         def draw(contiguous: bool) -> Tensor:
             if contiguous:
                 return torch.randn((batch, features, frames), generator=generator, device=device).transpose(1, 2)
             return torch.empty(shape, device=device).transpose(1, 2).normal_(generator=generator).transpose(1, 2)
 
-        # the official code takes each table value to float32 before using it
-        f32 = lambda table, i: torch.tensor(table[i], dtype=torch.float32, device=device)  # noqa: E731
         x = draw(True)
         for done, i in enumerate(reversed(range(self.steps)), start=1):
             times = torch.full((batch,), int(s.timesteps[i]), dtype=torch.long, device=device)
             x0 = denoise(x, times).float()
             noise = draw(done == 1)
             if self.method == "ddpm":
-                x = f32(s.posterior_mean_x0, i) * x0 + f32(s.posterior_mean_xt, i) * x
+                x = mean_x0[i] * x0 + mean_xt[i] * x
                 if i > 0:
-                    x = x + torch.exp(0.5 * f32(s.posterior_log_variance, i)) * noise
+                    x = x + torch.exp(0.5 * log_variance[i]) * noise
             else:
-                alpha_prev = f32(s.alphas_cumprod_prev, i)
-                eps = (f32(s.sqrt_recip_alphas_cumprod, i) * x - x0) / f32(s.sqrt_recipm1_alphas_cumprod, i)
-                x = x0 * torch.sqrt(alpha_prev) + torch.sqrt(1 - alpha_prev) * eps
+                eps = (recip[i] * x - x0) / recipm1[i]
+                x = x0 * torch.sqrt(alpha_prev[i]) + torch.sqrt(1 - alpha_prev[i]) * eps
             if progress is not None:
                 progress(done, self.steps)
         return x

@@ -1,16 +1,18 @@
 """What the DiffuseStyleGesture tests share: the deterministic weights and inputs that the official
-reference numbers (tests/data/dsg-official-reference.npz, tests/data/README-dsg.md) were made with."""
+reference numbers (tests/data/dsg-official-reference.npz, tests/data/README-dsg.md) were made with;
+the tests and benchmarks/bench_dsg.py share them."""
 
 from __future__ import annotations
 
 import math
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DATA", "REFERENCE", "fill", "hashed", "official_statistics", "reference", "stand_in_wavlm", "wave"]
+__all__ = ["DATA", "REFERENCE", "fill", "filled_network", "hashed", "official_statistics", "reference", "stand_in_wavlm", "wave"]
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 REFERENCE = DATA / "dsg-official-reference.npz"
 
 
@@ -46,6 +48,24 @@ def fill(model) -> None:
             else:
                 v = 0.1 * v
             p.copy_(v.float())
+
+
+@cache
+def _filled_state() -> dict:
+    from a2a_cli.generation.dsg.network import GestureDenoiser
+
+    net = GestureDenoiser()
+    fill(net)
+    return net.state_dict()
+
+
+def filled_network():
+    """A fresh GestureDenoiser (eval mode) with `fill`'s weights (filled once per test process)."""
+    from a2a_cli.generation.dsg.network import GestureDenoiser
+
+    net = GestureDenoiser().eval()
+    net.load_state_dict(_filled_state())
+    return net
 
 
 def wave(n: int, a: float, b: float):
