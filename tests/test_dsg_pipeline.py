@@ -180,3 +180,27 @@ def test_the_zoo_holds_the_checkpoint_statistics_and_wavlm_with_the_non_commerci
     assert code in (0, None) and "non-commercial" in err and "dsg" in err
     code, _, err = a2a(capsys, "download-weights", "edge")
     assert "non-commercial" not in err
+
+
+def test_a2a_generate_with_dsg_end_to_end(model_files, talk_wav, tmp_path, capsys, monkeypatch):
+    """The CLI wiring: the zoo's files, --style and --steps reach the generator, a motion of exact frames
+    comes out (WavLM stood in for: transformers is an optional extra)."""
+    import json
+
+    folder = tmp_path / "data" / "models"
+    (folder / "dsg").mkdir(parents=True)
+    for name in pipeline.DSG_FILES:
+        (folder / "dsg" / name).write_bytes((model_files / name).read_bytes())
+    (folder / "wavlm-large").mkdir()
+    (folder / "wavlm-large" / "config.json").write_text("{}")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "transformers" else real(name, *a))
+    monkeypatch.setattr(wavlm, "require_transformers", lambda: None)
+    monkeypatch.setattr(wavlm, "load_wavlm", lambda path, device="cpu": stand_in_wavlm())
+    code, out, err = a2a(capsys, "generate", str(talk_wav), "--model", "dsg", "--style", "sad", "--steps", "2",
+                         "-o", str(tmp_path / "out"), "--format", "npz", "--json")
+    assert code in (0, None), err
+    result = json.loads(out)["results"][0]
+    assert (result["task"], result["model"], result["style"], result["frames"]) == (GESTURE, "dsg", "sad", 60)
+    with np.load(tmp_path / "out" / "talk.npz", allow_pickle=False) as npz:
+        assert npz["poses"].shape[0] == 60 and json.loads(str(npz["meta"]))["steps"] == 2  # 2 s at 30 fps
