@@ -148,6 +148,8 @@ def test_missing_weights_or_extra_is_one_line_naming_the_fix(talk_wav, capsys, m
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "transformers" else real(name, *a))
     code, _, err = a2a(capsys, "generate", str(talk_wav), "--model", "dsg")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "a2a[dsg]" in err
+    code, _, err = a2a(capsys, "generate", str(talk_wav), "--model", "dsg", "--guidance", "2")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--guidance is an option of edge" in err
 
 
 def test_wavlm_missing_from_the_zoo_is_named(model_files, tmp_path, monkeypatch):

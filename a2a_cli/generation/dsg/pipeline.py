@@ -193,6 +193,8 @@ def dsg_from_settings(settings=None) -> DiffuseStyleGestureGenerator:
         from a2a_cli.config import load_settings
 
         settings = load_settings()
+    if settings.source("generate.guidance").startswith("flag "):
+        raise InputError("--guidance is an option of edge: DiffuseStyleGesture's released sampler uses no guidance")
     if any(importlib.util.find_spec(m) is None for m in ("torch", "safetensors", "transformers")):
         raise InputError(f"model {MODEL_NAME} needs torch, safetensors and transformers: {INSTALL_HINT}")
     files = local_files(MODEL_NAME, settings.data_dir)
