@@ -8,8 +8,9 @@ Its names load on first use, so that importing the package needs neither torch n
 from importlib import import_module
 
 _HOMES = {
-    "wavlm_features": "wavlm",
+    "audio_windows": "wavlm",
     "load_wavlm": "wavlm",
+    "wavlm_features": "wavlm",
 }
 
 __all__ = sorted(_HOMES)
