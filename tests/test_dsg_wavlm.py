@@ -172,3 +172,17 @@ def test_speech_is_resampled_to_16_khz_as_librosa_load_does(tmp_path):
     official, sr = librosa.load(path, sr=16000)
     assert sr == 16000 and ours.shape == official.shape == (48000,)
     assert np.abs(ours - official).max() < 1e-6
+
+
+def test_a_folder_missing_a_weight_or_unreadable_is_refused(tiny_checkpoint, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    folder = convert_official_wavlm(tiny_checkpoint, tmp_path / "wavlm")
+    weights = load_file(folder / "model.safetensors")
+    del weights["encoder.layers.1.final_layer_norm.weight"]
+    save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(InputError, match="lack 1 of the model's, such as 'encoder.layers.1.final_layer_norm.weight'"):
+        load_wavlm(folder)
+    (folder / "config.json").write_text("{not json")
+    with pytest.raises(InputError, match="does not hold WavLM weights transformers can read"):
+        load_wavlm(folder)
