@@ -183,6 +183,11 @@ def test_bad_features_are_one_line_errors(features, message):
         decode_zeggs(features, smooth=False)
 
 
+def test_a_pose_of_another_skeleton_is_refused():
+    with pytest.raises(ValueError, match=r"local_positions must be \(2, 75, 3\)"):
+        ZeggsPose(np.zeros((2, 3)), np.ones((2, 4)), np.zeros((2, 74, 3)), np.ones((2, 75, 4)))
+
+
 # ----------------------------------------------------------------------------- BVH
 
 

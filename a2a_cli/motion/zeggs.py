@@ -114,6 +114,16 @@ class ZeggsPose:
     local_rotations: np.ndarray
     fps: float = ZEGGS_FPS
 
+    def __post_init__(self) -> None:
+        n = self.root_position.shape[0]
+        shapes = {"root_position": (n, 3), "root_rotation": (n, 4), "local_positions": (n, ZEGGS_JOINTS, 3),
+                  "local_rotations": (n, ZEGGS_JOINTS, 4)}
+        for name, shape in shapes.items():
+            if getattr(self, name).shape != shape:
+                raise ValueError(f"{name} must be {shape}, got {getattr(self, name).shape}")
+        if not self.fps > 0:
+            raise ValueError(f"fps must be positive, got {self.fps}")
+
     @property
     def n_frames(self) -> int:
         return int(self.root_position.shape[0])

@@ -12,6 +12,7 @@ from importlib import import_module
 _HOMES = {
     "GestureDenoiser": "network",
     "Sampler": "sampler",
+    "audio_windows": "wavlm",
     "load_wavlm": "wavlm",
     "wavlm_features": "wavlm",
 }

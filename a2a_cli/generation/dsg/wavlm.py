@@ -113,7 +113,7 @@ def wavlm_features(model: Any, windows: np.ndarray, n_frames: int, batch_size: i
     out = []
     with torch.inference_mode():
         for start in range(0, windows.shape[0], batch_size):
-            batch = torch.from_numpy(windows[start: start + batch_size]).to(device)
+            batch = torch.from_numpy(windows[start: start + batch_size]).to(device, model.dtype)
             hidden = model(batch).last_hidden_state  # (b, frames at 50 Hz, width)
             hidden = F.interpolate(hidden.transpose(1, 2), size=n_frames, mode="linear", align_corners=True)
             out.append(hidden.transpose(1, 2).float().cpu().numpy())
@@ -210,10 +210,23 @@ def load_wavlm(path: str | os.PathLike, device: str = "cpu") -> Any:
         except RuntimeError as e:
             raise InputError(f"{path}: weights do not fit its config: {str(e).splitlines()[0][:160]}") from None
     elif (path / "config.json").is_file():
-        model = WavLMModel.from_pretrained(path, local_files_only=True)
+        model = _from_folder(WavLMModel, path)
     else:
         raise InputError(f"no WavLM weights at {path}: run `a2a download-weights {WAVLM_MODEL}` ({INSTALL_HINT} first)")
     return model.eval().to(device)
+
+
+def _from_folder(model_class: Any, path: Path) -> Any:
+    """transformers' `from_pretrained` on a local folder, strict: a weight missing from the files (which
+    transformers would fill with random numbers) or a folder it cannot read is a one-line InputError."""
+    try:
+        model, info = model_class.from_pretrained(path, local_files_only=True, output_loading_info=True)
+    except (OSError, ValueError, RuntimeError) as e:
+        raise InputError(f"{path} does not hold WavLM weights transformers can read: {str(e).splitlines()[0][:160]}") from None
+    if info["missing_keys"]:
+        missing = sorted(info["missing_keys"])
+        raise InputError(f"{path}: the WavLM weights lack {len(missing)} of the model's, such as {missing[0]!r}")
+    return model
 
 
 def convert_official_wavlm(source: str | os.PathLike, target: str | os.PathLike) -> Path:
