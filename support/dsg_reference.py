@@ -89,6 +89,8 @@ def stand_in_wavlm():
     from types import SimpleNamespace
 
     class StandIn(torch.nn.Module):
+        dtype = torch.float32  # as a transformers model says
+
         def __init__(self):
             super().__init__()
             self.anchor = torch.nn.Parameter(torch.zeros(1))  # for next(parameters()).device
