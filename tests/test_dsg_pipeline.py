@@ -97,7 +97,7 @@ def make_generator(folder, monkeypatch, **options):
     return gen
 
 
-def test_the_generator_gestures_exact_frames_reproducibly(model_files, talk, monkeypatch):
+def test_the_generator_gestures_exact_frames_reproducibly(model_files, talk, tmp_path, monkeypatch):
     gen = make_generator(model_files, monkeypatch, steps=2, style="happy")
     assert gen.sampler.method == "ddim" and generator_task("dsg") == GESTURE and "dsg" in available_generators(GESTURE)
     done = []
@@ -111,6 +111,13 @@ def test_the_generator_gestures_exact_frames_reproducibly(model_files, talk, mon
     assert other.n_frames == 30 and not np.allclose(other.poses, motion.poses[:30])
     with pytest.raises(InputError, match="choose auto or one of"):
         gen.use_style("animated")
+    # the model's own skeleton: 20 fps ZEGGS frames, written as the official BVH
+    from a2a_cli.motion.zeggs import write_zeggs_bvh
+
+    pose = gen.zeggs_pose(talk, 30, seed=4)
+    assert pose.n_frames == 30 and pose.fps == MOTION_FPS and np.isfinite(pose.joint_positions()).all()
+    text = write_zeggs_bvh(tmp_path / "talk.bvh", pose, fps_out=60).read_text()
+    assert "HIERARCHY" in text and "Frames: 90" in text
 
 
 def test_the_released_sampler_is_the_default_and_bad_options_are_input_errors(model_files, monkeypatch):

@@ -159,18 +159,26 @@ class DiffuseStyleGestureGenerator:
         windows = audio_windows(speech_16k(speech.source), n_windows, STRIDE, SEED_FRAMES, MOTION_FPS)
         return wavlm_features(self._wavlm_model, windows, WINDOW)
 
+    def zeggs_pose(self, speech, n_frames: int, seed: int, progress=None):
+        """The model's own output for the first `n_frames` 20-fps frames of `speech` (SpeechAnalysis):
+        de-normalised, decoded to the ZEGGS skeleton (a `motion.zeggs.ZeggsPose`, Savitzky-Golay
+        smoothed as the official writer does; `write_zeggs_bvh` writes it as the official BVH)."""
+        from a2a_cli.motion.zeggs import decode_zeggs
+
+        n_windows = window_count(n_frames)
+        normalised = gesture_windows(self.network, self.sampler, self.hear(speech, n_windows), style_onehot(self.style),
+                                     seed, self.device, self.precision, progress)
+        return decode_zeggs(self.statistics.unnormalize(normalised[:n_frames]), fps=MOTION_FPS)
+
     def generate(self, speech, duration_s: float, seed: int, progress=None) -> Motion:
-        """Gestures of exactly round(duration_s * 30) frames for `speech` (SpeechAnalysis), drawn with `seed`."""
+        """Gestures of exactly round(duration_s * 30) frames for `speech` (SpeechAnalysis), drawn with `seed`:
+        the ZEGGS pose (`zeggs_pose`) retargeted to SMPL-24 at 30 fps."""
         from a2a_cli.generation.base import check_duration
-        from a2a_cli.motion.zeggs import decode_zeggs, zeggs_to_smpl
+        from a2a_cli.motion.zeggs import zeggs_to_smpl
 
         n_frames = check_duration(duration_s)
         needed = math.ceil((n_frames - 1) * MOTION_FPS / FPS) + 1  # 20 fps frames whose 30 fps resampling spans n_frames
-        n_windows = window_count(needed)
-        normalised = gesture_windows(self.network, self.sampler, self.hear(speech, n_windows), style_onehot(self.style),
-                                     seed, self.device, self.precision, progress)
-        zeggs = self.statistics.unnormalize(normalised[:needed])
-        motion = zeggs_to_smpl(decode_zeggs(zeggs, fps=MOTION_FPS))
+        motion = zeggs_to_smpl(self.zeggs_pose(speech, needed, seed, progress))
         style = DEFAULT_STYLE if self.style == AUTO else self.style
         meta = {**motion.meta, "generator": MODEL_NAME, "model": MODEL_NAME, "seed": int(seed), "steps": self.sampler.steps,
                 "sampler": self.sampler.method, "precision": self.precision, "style": style,
