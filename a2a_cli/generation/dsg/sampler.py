@@ -18,6 +18,8 @@ laid out frame by frame. So the same seed gives the official numbers on a CPU, w
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,18 +113,36 @@ class Sampler:
                 return torch.randn((batch, features, frames), generator=generator, device=device).transpose(1, 2)
             return torch.empty(shape, device=device).transpose(1, 2).normal_(generator=generator).transpose(1, 2)
 
-        x = draw(True)
-        for done, i in enumerate(reversed(range(self.steps)), start=1):
-            times = torch.full((batch,), int(s.timesteps[i]), dtype=torch.long, device=device)
-            x0 = denoise(x, times).float()
-            noise = draw(done == 1)
-            if self.method == "ddpm":
-                x = mean_x0[i] * x0 + mean_xt[i] * x
-                if i > 0:
-                    x = x + torch.exp(0.5 * log_variance[i]) * noise
-            else:
-                eps = (recip[i] * x - x0) / recipm1[i]
-                x = x0 * torch.sqrt(alpha_prev[i]) + torch.sqrt(1 - alpha_prev[i]) * eps
-            if progress is not None:
-                progress(done, self.steps)
+        on_cpu = torch.device(device).type == "cpu"
+        with ThreadPoolExecutor(1) if on_cpu else nullcontext() as pool:
+            # on a CPU each step's noise (drawn element by element: slow) is drawn on another thread
+            # while the network runs; the draws keep their order, so the numbers do not change
+            ahead = (lambda contiguous: pool.submit(draw, contiguous)) if on_cpu else (lambda contiguous: _Ready(draw(contiguous)))
+            x = draw(True)
+            upcoming = ahead(True)
+            for done, i in enumerate(reversed(range(self.steps)), start=1):
+                times = torch.full((batch,), int(s.timesteps[i]), dtype=torch.long, device=device)
+                x0 = denoise(x, times).float()
+                noise = upcoming.result()
+                if done < self.steps:
+                    upcoming = ahead(False)
+                if self.method == "ddpm":
+                    x = mean_x0[i] * x0 + mean_xt[i] * x
+                    if i > 0:
+                        x = x + torch.exp(0.5 * log_variance[i]) * noise
+                else:
+                    eps = (recip[i] * x - x0) / recipm1[i]
+                    x = x0 * torch.sqrt(alpha_prev[i]) + torch.sqrt(1 - alpha_prev[i]) * eps
+                if progress is not None:
+                    progress(done, self.steps)
         return x
+
+
+class _Ready:
+    """A value already there, with a Future's `result()`."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
