@@ -8,7 +8,9 @@
    at every step, LocalAttention's look-around windows with einsum, rotary tables recomputed at every
    call, the sequence-first encoder), the same weights, the same numbers checked, in the same run.
    The cost of drawing one step's noise the official way (element by element: see sampler.py) is
-   shown beside it.
+   shown beside it. Then a window's 50 sampling steps: the official p_sample_loop around the port
+   (tables fetched from numpy at every use, the noise drawn after the network) against a2a's sampler
+   (the noise drawn on another thread meanwhile), the same numbers.
 2. 60 s of speech (16 windows, one after the other: each window's seed is the one before's output)
    at DDIM 50 steps and at the released 1,000 steps, random weights and random WavLM features (speed
    does not depend on them; WavLM itself is not timed). The 1,000-step run is timed over
@@ -114,6 +116,24 @@ def official_encoder(net: GestureDenoiser) -> torch.nn.TransformerEncoder:
     return encoder.eval().to(next(net.parameters()).device)
 
 
+def official_loop(s: dict, encoder, schedule, steps: int, style, seed, audio, generator, device: str):
+    """The official p_sample_loop around the port, for one window of `steps` steps: every table value
+    fetched from float64 numpy when used (`_extract_into_tensor`), and the noise drawn after the network
+    by `randn_like` of the sample, contiguous at the first step and frame-major (element by element) after."""
+    extract = lambda table, i: torch.from_numpy(table).to(device)[i].float()  # noqa: E731
+    x = torch.randn(1, 1141, 1, 88, generator=generator, device=device)
+    for n, i in enumerate(reversed(range(steps))):
+        t = torch.tensor([i], device=device)
+        x0 = official_port(s, encoder, x, torch.tensor([int(schedule.timesteps[i])], device=device), style, seed, audio)
+        mean = extract(schedule.posterior_mean_x0, t) * x0 + extract(schedule.posterior_mean_xt, t) * x
+        if n == 0:
+            noise = torch.randn(x.shape, generator=generator, device=device)
+        else:
+            noise = torch.empty(1, 88, 1, 1141, device=device).permute(0, 3, 2, 1).normal_(generator=generator)
+        x = mean + (t != 0).float()[:, None, None, None] * torch.exp(0.5 * extract(schedule.posterior_log_variance, t)) * noise
+    return x
+
+
 def best_of_on(device: str, n: int, fn) -> float:
     """bench_generate's best_of, waiting for a GPU to finish its queue."""
     def synced():
@@ -148,7 +168,21 @@ def bench_step(pairs: int, device: str) -> None:
         noise_s = best_of_on(device, pairs, lambda: torch.empty(1, 88, 1141, device=device).transpose(1, 2).normal_(generator=generator))
     p, o = min(port_s), min(ours_s)
     print(f"official port: {p * 1e3:.2f} ms   a2a: {o * 1e3:.2f} ms   speed-up {p / o:.2f}x   (max |difference| {diff:.1e})")
-    print(f"the official noise draw of a step: {noise_s * 1e3:.2f} ms (both sampler loops pay it)")
+    print(f"the official noise draw of a step: {noise_s * 1e3:.2f} ms (a2a draws it on another thread while the network runs)")
+    steps = 50
+    sampler = Sampler(steps, "ddpm")
+    with torch.inference_mode():
+        loop_port = lambda: official_loop(state, encoder, sampler.schedule, steps, style, seed_off, audio,  # noqa: E731
+                                          torch.Generator(device=device).manual_seed(0), device)
+        loop_ours = lambda: sampler.sample(lambda x, t: net.denoise(x, t, cond),  # noqa: E731
+                                           (1, 88, 1141), generator=torch.Generator(device=device).manual_seed(0), device=device)
+        same = float((loop_ours().transpose(1, 2)[:, :, None] - loop_port()).abs().max())
+        lp, lo = [], []
+        for _ in range(3):
+            lp.append(best_of_on(device, 1, loop_port))
+            lo.append(best_of_on(device, 1, loop_ours))
+    print(f"a window's {steps} sampling steps, the official loop around the port: {min(lp):.2f} s   a2a: {min(lo):.2f} s   "
+          f"speed-up {min(lp) / min(lo):.2f}x   (max |difference| {same:.1e})")
 
 
 def bench_speech(device: str, windows_1000: int) -> None:
