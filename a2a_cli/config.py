@@ -23,7 +23,7 @@ from typing import Any
 
 from a2a_cli.errors import InputError
 from a2a_cli.motion.format_names import FORMATS as MOTION_FORMATS
-from a2a_cli.style_names import DANCE_STYLES, GESTURE_STYLES, STYLE_CHOICES, STYLE_NAMES
+from a2a_cli.style_names import DANCE_STYLES, DSG_STYLES, GESTURE_STYLES, STYLE_CHOICES, STYLE_NAMES
 from a2a_cli.tasks import AUTO as AUTO_TASK
 from a2a_cli.tasks import DANCE, TASK_CHOICES, TASKS
 
@@ -73,18 +73,20 @@ SCHEMA: dict[str, dict[str, Key]] = {
                     choices=TASK_CHOICES),
         "model": Key(str, "library", "Dance generator to use: `library` (real human motion joined to the song; the most "
                      "human-like, see the README) and `choreo` need no weights and no GPU, `edge` needs both."),
-        "gesture_model": Key(str, "orator", "Gesture generator for speech (`orator` needs no weights and no GPU)."),
+        "gesture_model": Key(str, "orator", "Gesture generator for speech (`orator` needs no weights and no GPU; `dsg` is "
+                             "DiffuseStyleGesture: torch, transformers and weights)."),
         "seed": Key(int, 0, "Random seed: same audio, seed and model give the same motion.", min=0, max=2**32 - 1),
         "style": Key(str, "auto", '"auto" reads the style from the audio; or a dance style of `choreo` '
                      f"({', '.join(STYLE_NAMES)}) or of the motion library's clips ({', '.join(DANCE_STYLES)}, those "
-                     f"it has), or a gesture style of `orator` ({', '.join(GESTURE_STYLES)}).",
-                     choices=(*STYLE_CHOICES, *GESTURE_STYLES)),
+                     f"it has), or a gesture style of `orator` ({', '.join(GESTURE_STYLES)}) or of `dsg` "
+                     f"({', '.join(DSG_STYLES)}).", choices=(*STYLE_CHOICES, *GESTURE_STYLES, *DSG_STYLES)),
         "library": Key(str, "", 'Motion library of the `library` model: a folder of real dance (AIST++ .pkl, AMASS .npz, BVH, '
                        'a2a .npy/.npz; indexed once, cached beside it) or an index .npz; "" means the shipped one (CMU salsa).'),
         "formats": Key(list, ["npy"], f"Motion files to write, any of {', '.join(MOTION_FORMATS)}.", choices=MOTION_FORMATS),
         "out_dir": Key(str, "", 'Folder for generated files; "" means beside the audio file.'),
         "weights": Key(str, "", 'Checkpoint of a learned model (edge: .pt in EDGE\'s layout or .safetensors); "" means the downloaded one.'),
-        "steps": Key(int, 50, "Diffusion sampling steps of a learned model (edge: DDIM, 50 as EDGE).", min=1, max=1000),
+        "steps": Key(int, 50, "Diffusion sampling steps of a learned model (edge: DDIM, 50 as EDGE; dsg: 1000, its official "
+                     "sampler, unless set: fewer run DDIM).", min=1, max=1000),
         "guidance": Key(float, 2.0, "Classifier-free guidance weight of a learned model (edge: 2 as EDGE).", min=0.0, max=100.0),
         "device": Key(str, "cpu", 'Where a learned model runs: "cpu", "cuda" or "cuda:N".'),
         "precision": Key(str, "fp32", 'Arithmetic of a learned model: "fp32" (the official numbers) or "bf16" (about 2x '

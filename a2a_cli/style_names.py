@@ -6,11 +6,12 @@ dance styles (STYLE_NAMES) under these names, `generation.gesture.styles` each g
 (GESTURE_STYLES). The `library` generator dances real motion, whose style is that of the capture:
 DANCE_STYLES adds the styles only real motion has (REAL_MOTION_STYLES), and AISTPP_GENRE_STYLES
 names the style of each AIST++ genre (its file names start with the genre's code: gBR_sBM_...).
+DiffuseStyleGesture (`dsg`) was trained on the six moods of DSG_STYLES.
 """
 
 __all__ = [
-    "AISTPP_GENRE_STYLES", "AUTO", "DANCE_STYLES", "GESTURE_STYLES", "GESTURE_STYLE_CHOICES", "REAL_MOTION_STYLES",
-    "STYLE_CHOICES", "STYLE_NAMES",
+    "AISTPP_GENRE_STYLES", "AUTO", "DANCE_STYLES", "DSG_STYLES", "GESTURE_STYLES", "GESTURE_STYLE_CHOICES",
+    "REAL_MOTION_STYLES", "STYLE_CHOICES", "STYLE_NAMES",
 ]
 
 AUTO = "auto"  # the style is read from the audio: the music's character, the voice's animation
@@ -26,3 +27,6 @@ AISTPP_GENRE_STYLES = {
     "gBR": "hiphop", "gKR": "hiphop", "gLH": "hiphop", "gMH": "hiphop", "gHO": "house",
     "gPO": "popping", "gLO": "popping", "gWA": "popping", "gJS": "flow", "gJB": "flow",
 }
+
+# DiffuseStyleGesture's styles (the ZEGGS takes' moods), in the order of its one-hot (sample.py's style2onehot)
+DSG_STYLES = ("happy", "sad", "neutral", "old", "angry", "relaxed")

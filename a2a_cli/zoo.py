@@ -42,7 +42,7 @@ from a2a_cli.errors import InputError, WorkError
 __all__ = [
     "CHUNK_BYTES", "Fetched", "FileState", "HTTP_TIMEOUT_S", "MANIFEST_DIR", "MAX_STALLED_ATTEMPTS",
     "MissingWeightsError", "ModelCard", "RETRY_WAIT_S", "SIZE_MARGIN", "Source", "WeightFile", "download", "file_state",
-    "local_weights", "model_card", "model_dir", "models", "parse_sha256", "read_manifest",
+    "local_files", "local_weights", "model_card", "model_dir", "models", "parse_sha256", "read_manifest",
 ]
 
 # In a source checkout a link to the top-level models/ folder; in the wheel the folder itself.
@@ -130,6 +130,7 @@ class ModelCard:
     code: str
     paper: str
     notes: str
+    notice: str  # said to the user whenever the model is downloaded (terms the user must know, such as non-commercial use)
     files: tuple[WeightFile, ...]  # the first is the weights a generator loads
     manifest: Path
 
@@ -145,7 +146,8 @@ class ModelCard:
 _MODEL_KEYS: dict[str, tuple[type, bool]] = {
     "name": (str, True), "title": (str, True), "architecture": (str, True), "parameters": (int, False),
     "feature_type": (str, True), "training_data": (str, False), "licence": (str, True), "licence_notes": (str, False),
-    "homepage": (str, False), "code": (str, False), "paper": (str, False), "notes": (str, False), "files": (list, True),
+    "homepage": (str, False), "code": (str, False), "paper": (str, False), "notes": (str, False), "notice": (str, False),
+    "files": (list, True),
 }
 _FILE_KEYS: dict[str, tuple[type, bool]] = {
     "name": (str, True), "format": (str, True), "sha256": (str, False), "sha256_origin": (str, False),
@@ -154,7 +156,7 @@ _FILE_KEYS: dict[str, tuple[type, bool]] = {
 _SOURCE_KEYS: dict[str, tuple[type, bool]] = {
     "hf_repo": (str, False), "hf_filename": (str, False), "hf_revision": (str, False), "url": (str, False),
 }
-_FORMATS = ("torch", "safetensors")
+_FORMATS = ("torch", "safetensors", "numpy", "json")  # numpy: .npz read without pickle; json: a config
 
 
 def _checked(table: Any, keys: dict[str, tuple[type, bool]], where: str) -> dict[str, Any]:
@@ -296,6 +298,20 @@ def local_weights(name: str, data_dir: Path | None = None) -> Path:
         raise MissingWeightsError(f"the {name} model's weights are not downloaded ({path} is missing): "
                                   f"run `a2a download-weights {name}`, or give --weights PATH")
     return path
+
+
+def local_files(name: str, data_dir: Path | None = None) -> dict[str, Path]:
+    """Every file of model `name` in the data dir, by its manifest name (for models of several files,
+    such as weights and statistics). Raises MissingWeightsError naming the first missing file and the
+    command that fetches it, and InputError for an unknown model."""
+    card = model_card(name)
+    folder = model_dir(name, data_dir)
+    paths = {file.name: folder / file.name for file in card.files}
+    missing = [path for path in paths.values() if not path.is_file()]
+    if missing:
+        raise MissingWeightsError(f"the {name} model's files are not all downloaded ({missing[0]} is missing): "
+                                  f"run `a2a download-weights {name}`")
+    return paths
 
 
 # ---------------------------------------------------------------------------------------------

@@ -293,16 +293,16 @@ def test_a_style_the_settings_cannot_dance_is_refused_by_config_show_naming_file
     code, out, err = run_cli(capsys, "--config", str(path), "config", "show")
     assert code == 2 and out == ""
     assert err == ("error: generate.style: expected one of auto, hiphop, house, flow, popping, salsa, calm, conversational, "
-                   f"animated, got 'tango' in {path} [default]\n")
+                   f"animated, happy, sad, neutral, old, angry, relaxed, got 'tango' in {path} [default]\n")
 
 
-def test_the_style_setting_offers_what_choreo_and_the_shipped_library_dance_and_orator_gestures():
+def test_the_style_setting_offers_what_choreo_and_the_shipped_library_dance_and_orator_and_dsg_gesture():
     from a2a_cli.generation.choreo.styles import AUTO, STYLES
     from a2a_cli.generation.gesture.styles import GESTURE_STYLE_NAMED
     from a2a_cli.generation.library.index import shipped_library
-    from a2a_cli.style_names import REAL_MOTION_STYLES
+    from a2a_cli.style_names import DSG_STYLES, REAL_MOTION_STYLES
 
-    assert KEYS["generate.style"].choices == (AUTO, *STYLES, *REAL_MOTION_STYLES, *GESTURE_STYLE_NAMED)
+    assert KEYS["generate.style"].choices == (AUTO, *STYLES, *REAL_MOTION_STYLES, *GESTURE_STYLE_NAMED, *DSG_STYLES)
     assert shipped_library().styles == ("salsa",) and set(REAL_MOTION_STYLES) <= set(shipped_library().styles)
 
 

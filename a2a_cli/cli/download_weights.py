@@ -44,6 +44,9 @@ def download_weights(
             raise InputError("--list only lists: leave out --url, --sha256 and --force")
         _print_list([zoo.model_card(name) for name in names] if names else zoo.models(), data_dir, json_output)
         return
+    for card in [zoo.model_card(name) for name in dict.fromkeys(names)] if names else zoo.models():
+        if card.notice:
+            common.err.print(f"[yellow]note:[/yellow] {escape(card.name)}: {escape(card.notice)}", soft_wrap=True)
     with common.ProgressBar("downloading", in_bytes=True) as bar:
         def progress(label: str, done: int, total: int | None) -> None:
             bar.update(description=label, completed=done, total=total)

@@ -10,7 +10,7 @@ import typer
 
 from a2a_cli.cli import common
 from a2a_cli.errors import InputError
-from a2a_cli.style_names import AUTO, DANCE_STYLES, GESTURE_STYLES, STYLE_NAMES
+from a2a_cli.style_names import AUTO, DANCE_STYLES, DSG_STYLES, GESTURE_STYLES, STYLE_NAMES
 from a2a_cli.tasks import DANCE, GESTURE, TASKS
 
 if TYPE_CHECKING:
@@ -25,11 +25,11 @@ def generate(
     formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help=f"{common.MOTION_FORMAT_WORDS}; repeat for several (default npy)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed: same song, seed and model give the same dance."),
     task: Optional[str] = typer.Option(None, "--task", help="What to make: auto (default: read from each file: music is danced to, speech gestured to), dance or gesture."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: library (default dancer: real human motion joined to the song, no weights, no GPU), choreo (a procedural dancer: no data, no GPU), edge (EDGE's diffusion model: torch and weights), or orator (default for speech: co-speech gestures, no weights)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generator: library (default dancer: real human motion joined to the song, no weights, no GPU), choreo (a procedural dancer: no data, no GPU), edge (EDGE's diffusion model: torch and weights), orator (default for speech: co-speech gestures, no weights), or dsg (DiffuseStyleGesture, speech: torch, transformers and weights)."),
     library: Optional[Path] = typer.Option(None, "--library", help="Motion library of --model library: a folder of real dance (AIST++ .pkl, AMASS .npz, BVH, .npy/.npz; indexed once) or an index .npz (default: the shipped CMU salsa)."),
-    style: Optional[str] = typer.Option(None, "--style", help=f"auto (read from the audio), a dance style ({', '.join(DANCE_STYLES)}; choreo dances {', '.join(STYLE_NAMES)}, the library the styles of its clips: else read from tempo, energy, percussiveness, brightness, mode, swing, and the library's closest) or a gesture style of orator ({', '.join(GESTURE_STYLES)}: else read from the voice's energy and pitch range)."),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint for a learned model (edge: EDGE's .pt layout or .safetensors; default: the downloaded one)."),
-    steps: Optional[int] = typer.Option(None, "--steps", min=1, max=1000, help="Diffusion sampling steps of a learned model (edge: 50)."),
+    style: Optional[str] = typer.Option(None, "--style", help=f"auto (read from the audio), a dance style ({', '.join(DANCE_STYLES)}; choreo dances {', '.join(STYLE_NAMES)}, the library the styles of its clips: else read from tempo, energy, percussiveness, brightness, mode, swing, and the library's closest), a gesture style of orator ({', '.join(GESTURE_STYLES)}: else read from the voice's energy and pitch range) or of dsg ({', '.join(DSG_STYLES)}: else neutral)."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint for a learned model (edge: EDGE's .pt layout or .safetensors; dsg: model000450000.pt or .safetensors; default: the downloaded one)."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, max=1000, help="Diffusion sampling steps of a learned model (edge: 50; dsg: 1000, its official sampler, fewer: DDIM)."),
     guidance: Optional[float] = typer.Option(None, "--guidance", min=0.0, max=100.0, help="Classifier-free guidance weight of a learned model (edge: 2)."),
     device: Optional[str] = typer.Option(None, "--device", help="Where a learned model runs: cpu (default), cuda or cuda:N."),
     precision: Optional[str] = typer.Option(None, "--precision", help="Arithmetic of a learned model: fp32 (default, the official numbers) or bf16 (about 2x faster on GPUs and AVX-512 BF16 CPUs)."),
@@ -64,6 +64,8 @@ def generate(
       [bold]a2a generate talk.wav --preview talk.mp4[/bold]  (speech: a standing speaker gestures to it)
 
       [bold]a2a generate talk.wav --style animated[/bold]  (livelier gestures than the voice suggests)
+
+      [bold]a2a generate talk.wav --model dsg --style happy --steps 50[/bold]  (DiffuseStyleGesture; DDIM 50 steps)
     """
     cfg = common.settings(flag_names={"generate.formats": "--format", "generate.out_dir": "--out"}, **{
         "generate.task": task, "generate.model": model, "generate.seed": seed, "generate.style": style, "generate.formats": formats or None,
@@ -356,12 +358,12 @@ def _check_style(style: str, generators: dict) -> None:
             if hasattr(generator, "use_style"):
                 generator.use_style(style)
         return
-    task = GESTURE if style in GESTURE_STYLES else DANCE
+    task = GESTURE if style in GESTURE_STYLES or style in DSG_STYLES else DANCE
     generator = generators.get(task)
     if generator is None:
         raise InputError(f"--style {style} is a {task} style, and this run makes {', '.join(generators)} only")
     if not hasattr(generator, "use_style"):
-        raise InputError(f"--style is an option of library, choreo and orator; model {generator.name!r} has no styles")
+        raise InputError(f"--style is an option of library, choreo, orator and dsg; model {generator.name!r} has no styles")
     generator.use_style(style)
 
 

@@ -1,7 +1,7 @@
 """Generators: audio in, dance out. `library` (the default, DEFAULT_MODEL) joins real human motion
 from a motion library; `choreo` is the zero-data choreographer; both weight-free. `edge` is EDGE's
 diffusion model (torch and weights needed). Gesture (speech in, a speaker's gestures out): `orator`,
-weight-free."""
+weight-free; `dsg`, DiffuseStyleGesture's diffusion model (torch, transformers and weights)."""
 
 from a2a_cli.config import KEYS
 from a2a_cli.generation.base import Generator, available_generators, check_duration, get_generator, register
@@ -34,8 +34,15 @@ def _orator():
     return OratorGenerator()
 
 
+def _dsg(settings):
+    from a2a_cli.generation.dsg.pipeline import dsg_from_settings
+
+    return dsg_from_settings(settings)
+
+
 register("choreo", _choreo)
 register("orator", _orator, task=GESTURE)
+register("dsg", _dsg, takes_settings=True, task=GESTURE)
 register("library", _library, takes_settings=True)
 register("edge", _edge, takes_settings=True)
 

@@ -1,9 +1,9 @@
-"""Any BVH skeleton -> SMPL-24 (CMU, Mixamo, Second Life ...): a retarget that copies bone directions.
+"""Any BVH skeleton -> SMPL-24 (CMU, Mixamo, Second Life, ZEGGS ...): a retarget that copies bone directions.
 
 1. Map (`map_skeleton`). Each SMPL joint is placed on the source skeleton as a point: a source joint
    found by name (`ALIASES`: the CMU "BVH conversion release" / Second Life names, the CMU ASF-to-BVH,
-   MotionBuilder and Mixamo names, SMPL's own; compared case-insensitively, without spaces or a
-   namespace such as `mixamorig:`), or a blend of source joints: the pelvis is the lowest common
+   MotionBuilder (so ZEGGS) and Mixamo names, SMPL's own; compared case-insensitively, without spaces
+   or a namespace such as `mixamorig:`), or a blend of source joints: the pelvis is the lowest common
    ancestor of the two hips; Spine1-3 (and the neck, when the file has none) lie on the source's spine,
    the chain from the pelvis to the neck (or head), at SMPL's proportions of its length; a collar the
    file lacks lies on the line from Spine3 to the shoulder; a toe or palm the file lacks is the mean of

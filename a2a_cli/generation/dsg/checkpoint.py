@@ -1,0 +1,160 @@
+"""Reading and writing DiffuseStyleGesture's files safely: the checkpoint and the ZEGGS statistics.
+
+The official checkpoint (`model000450000.pt`, written by main/train/training_loop.py's `save`) is
+`torch.save(model.state_dict())`: an OrderedDict of tensors and nothing else. It is read with
+`torch.load(weights_only=True)` and no class allow-listed beyond torch's own tensor rebuilders, so a
+pickle naming anything else (os.system, ...) is refused before anything runs. The weights load
+strictly: every key and shape must be the network's. The three buffers derived from no data (the
+timestep sinusoid under two names, the rotary frequencies) may be left out, as `.safetensors` files
+leave them (safetensors stores no shared tensors); a2a recomputes them.
+
+The motion statistics are ZEGGS's `mean.npz` (key `mean`) and `std.npz` (key `std`), 1141 values
+each (any leading axes of size 1 are dropped), read without pickle; the std is clipped at 0.01 as the
+official sample.py does.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from a2a_cli.errors import InputError
+from a2a_cli.fileio import atomic_path
+from a2a_cli.generation.dsg.network import MOTION_FEATURES, GestureDenoiser
+
+__all__ = [
+    "DERIVED_BUFFERS", "MIN_STD", "MotionStatistics", "load_network", "load_statistics", "save_checkpoint",
+    "save_safetensors",
+]
+
+DERIVED_BUFFERS = ("sequence_pos_encoder.pe", "embed_timestep.sequence_pos_encoder.pe", "rel_pos.inv_freq")
+MIN_STD = 0.01  # sample.py: np.clip(data_std, a_min=0.01)
+_WHAT = "DiffuseStyleGesture checkpoint"
+
+
+def load_network(path: str | os.PathLike, device: str | torch.device = "cpu") -> GestureDenoiser:
+    """The network (eval mode, float32, on `device`) of an official-layout `.pt` or a `.safetensors` file.
+
+    Raises InputError (one line) for a missing or unreadable file, a pickle that names anything but
+    tensors, or weights whose keys or shapes are not the network's.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{_WHAT} {path} does not exist")
+    state = _read_safetensors(path) if path.suffix.lower() == ".safetensors" else _read_pickle(path)
+    network = GestureDenoiser()
+    _load_strict(network, state, path)
+    return network.to(device).eval()
+
+
+def _read_pickle(path: Path) -> dict[str, Tensor]:
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
+    except pickle.UnpicklingError as e:
+        found = re.search(r"GLOBAL (\S+)", str(e))
+        if found:
+            raise InputError(f"{path} refused: its pickle names {found.group(1)}, which is not a tensor "
+                             "(a checkpoint may carry weights, never code)") from None
+        raise InputError(f"{path} is not a {_WHAT} (a file torch.save wrote, or .safetensors): not a pickle of tensors") from None
+    except (KeyError, IndexError, TypeError, AttributeError, EOFError) as e:  # the legacy unpickler on bytes of another kind
+        raise InputError(f"{path} is not a {_WHAT} (a file torch.save wrote, or .safetensors): "
+                         f"unreadable as a pickle ({type(e).__name__})") from None
+    except (OSError, RuntimeError, ValueError) as e:
+        raise InputError(f"cannot read {_WHAT} {path}: {_first_line(e)}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} is not a {_WHAT}: expected the network's state dict, got a {type(data).__name__}")
+    return data
+
+
+def _read_safetensors(path: Path) -> dict[str, Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(path, device="cpu")
+    except (SafetensorError, OSError, ValueError) as e:
+        raise InputError(f"cannot read {_WHAT} {path}: {_first_line(e)}") from None
+
+
+def _load_strict(network: GestureDenoiser, state: dict, path: Path) -> None:
+    """Copy `state` into `network`: every key and shape must match (DERIVED_BUFFERS may be absent)."""
+    expected = network.state_dict()
+    state = {**{k: expected[k] for k in DERIVED_BUFFERS if k not in state}, **state}
+    unexpected = [str(k) for k in state if k not in expected]
+    missing = [k for k in expected if k not in state]
+    if unexpected or missing:
+        more = lambda keys: f" (+{len(keys) - 1} more)" if len(keys) > 1 else ""  # noqa: E731
+        parts = ([f"unexpected key {unexpected[0]!r}{more(unexpected)}"] if unexpected else []) + \
+                ([f"missing key {missing[0]!r}{more(missing)}"] if missing else [])
+        raise InputError(f"{path} does not fit DiffuseStyleGesture's network: {'; '.join(parts)}")
+    for key, value in state.items():
+        if not isinstance(value, Tensor):
+            raise InputError(f"{path} does not fit DiffuseStyleGesture's network: key {key!r} is not a tensor")
+        if value.shape != expected[key].shape:
+            raise InputError(f"{path} does not fit DiffuseStyleGesture's network: key {key!r} has shape "
+                             f"{list(value.shape)}, expected {list(expected[key].shape)}")
+        if not value.is_floating_point() or not bool(torch.isfinite(value).all()):
+            raise InputError(f"{path} does not fit DiffuseStyleGesture's network: key {key!r} is not finite floating point")
+    network.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def save_checkpoint(path: str | os.PathLike, network: GestureDenoiser) -> Path:
+    """Write `path` atomically in the official layout (the state dict, as training_loop.py saves it)."""
+    with atomic_path(path) as tmp:
+        torch.save(network.state_dict(), tmp)
+    return Path(path)
+
+
+def save_safetensors(path: str | os.PathLike, network: GestureDenoiser) -> Path:
+    """Write the network's weights as one `.safetensors` file, atomically (DERIVED_BUFFERS left out)."""
+    from safetensors.torch import save_file
+
+    tensors = {k: v.contiguous() for k, v in network.state_dict().items() if k not in DERIVED_BUFFERS}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={"model": "diffusestylegesture"})
+    return Path(path)
+
+
+@dataclass(frozen=True)
+class MotionStatistics:
+    """ZEGGS's per-feature mean and std (1141,) float64 (std clipped at MIN_STD): the model's
+    normalised motion times std plus mean is the pose vector."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def unnormalize(self, motion: np.ndarray) -> np.ndarray:
+        """(..., 1141) normalised -> (..., 1141) float64 pose vectors."""
+        return np.asarray(motion, dtype=np.float64) * self.std + self.mean
+
+
+def load_statistics(mean_path: str | os.PathLike, std_path: str | os.PathLike) -> MotionStatistics:
+    """ZEGGS's mean.npz and std.npz (no pickle); an InputError for missing, unreadable or misshapen files."""
+    arrays = {}
+    for key, path in (("mean", Path(mean_path)), ("std", Path(std_path))):
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                if key not in npz.files:
+                    raise InputError(f"{path} has no array {key!r} (arrays: {', '.join(npz.files) or 'none'})")
+                values = np.asarray(npz[key], dtype=np.float64).squeeze()
+        except InputError:
+            raise
+        except (OSError, ValueError, zipfile.BadZipFile) as e:
+            raise InputError(f"cannot read ZEGGS statistics {path}: {_first_line(e)}") from None
+        if values.shape != (MOTION_FEATURES,) or not np.isfinite(values).all():
+            raise InputError(f"{path}: {key} must be {MOTION_FEATURES} finite values, got shape {values.shape}")
+        arrays[key] = values
+    return MotionStatistics(arrays["mean"], np.clip(arrays["std"], MIN_STD, None))
