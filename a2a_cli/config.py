@@ -84,7 +84,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
                        'a2a .npy/.npz; indexed once, cached beside it) or an index .npz; "" means the shipped one (CMU salsa).'),
         "formats": Key(list, ["npy"], f"Motion files to write, any of {', '.join(MOTION_FORMATS)}.", choices=MOTION_FORMATS),
         "out_dir": Key(str, "", 'Folder for generated files; "" means beside the audio file.'),
-        "weights": Key(str, "", 'Checkpoint of a learned model (edge: .pt in EDGE\'s layout or .safetensors); "" means the downloaded one.'),
+        "weights": Key(str, "", 'Checkpoint of the learned dance model (edge: .pt in EDGE\'s layout or .safetensors); "" means the '
+                       "downloaded one."),
+        "gesture_weights": Key(str, "", "Checkpoint of the learned gesture model (dsg: the official model000450000.pt or "
+                               '.safetensors); "" means the downloaded one. Apart from generate.weights, so that a miner '
+                               "serving edge and dsg gives each its own file."),
         "steps": Key(int, 50, "Diffusion sampling steps of a learned model (edge: DDIM, 50 as EDGE; dsg: 1000, its official "
                      "sampler, unless set: fewer run DDIM).", min=1, max=1000),
         "guidance": Key(float, 2.0, "Classifier-free guidance weight of a learned model (edge: 2 as EDGE).", min=0.0, max=100.0),

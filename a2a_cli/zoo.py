@@ -300,13 +300,14 @@ def local_weights(name: str, data_dir: Path | None = None) -> Path:
     return path
 
 
-def local_files(name: str, data_dir: Path | None = None) -> dict[str, Path]:
+def local_files(name: str, data_dir: Path | None = None, *, without: tuple[str, ...] = ()) -> dict[str, Path]:
     """Every file of model `name` in the data dir, by its manifest name (for models of several files,
-    such as weights and statistics). Raises MissingWeightsError naming the first missing file and the
+    such as weights and statistics), but those named in `without` (e.g. the weights, when the user
+    gives their own checkpoint). Raises MissingWeightsError naming the first missing file and the
     command that fetches it, and InputError for an unknown model."""
     card = model_card(name)
     folder = model_dir(name, data_dir)
-    paths = {file.name: folder / file.name for file in card.files}
+    paths = {file.name: folder / file.name for file in card.files if file.name not in without}
     missing = [path for path in paths.values() if not path.is_file()]
     if missing:
         raise MissingWeightsError(f"the {name} model's files are not all downloaded ({missing[0]} is missing): "

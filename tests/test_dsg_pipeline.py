@@ -213,3 +213,25 @@ def test_a2a_generate_with_dsg_end_to_end(model_files, talk_wav, tmp_path, capsy
     assert (result["task"], result["model"], result["style"], result["frames"]) == (GESTURE, "dsg", "sad", 60)
     with np.load(tmp_path / "out" / "talk.npz", allow_pickle=False) as npz:
         assert npz["poses"].shape[0] == 60 and json.loads(str(npz["meta"]))["steps"] == 2  # 2 s at 30 fps
+
+
+def test_each_task_has_its_own_checkpoint_setting_so_a_miner_of_edge_and_dsg_gives_each_its_file(model_files, tmp_path, monkeypatch):
+    """`--weights` with --model dsg is dsg's checkpoint (generate.gesture_weights), generate.weights stays EDGE's:
+    a miner serving both reads two files, not one file for two models."""
+    from a2a_cli.cli.generate import _weights_key
+    from a2a_cli.config import load_settings
+
+    assert (_weights_key("dsg"), _weights_key("edge"), _weights_key(None)) == ("generate.gesture_weights", "generate.weights",
+                                                                              "generate.weights")
+    folder = tmp_path / "data" / "models"
+    (folder / "dsg").mkdir(parents=True)
+    for name in pipeline.DSG_FILES[1:]:
+        (folder / "dsg" / name).write_bytes((model_files / name).read_bytes())
+    (folder / "wavlm-large").mkdir()
+    (folder / "wavlm-large" / "config.json").write_text("{}")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "transformers" else real(name, *a))
+    monkeypatch.setenv("A2A_GENERAL_DATA_DIR", str(tmp_path / "data"))
+    settings = load_settings(flags={"generate.weights": "/elsewhere/edge.pt",
+                                    "generate.gesture_weights": str(model_files / "model000450000.pt")})
+    assert pipeline.dsg_from_settings(settings).weights == model_files / "model000450000.pt"

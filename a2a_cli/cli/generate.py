@@ -67,11 +67,12 @@ def generate(
 
       [bold]a2a generate talk.wav --model dsg --style happy --steps 50[/bold]  (DiffuseStyleGesture; DDIM 50 steps)
     """
-    cfg = common.settings(flag_names={"generate.formats": "--format", "generate.out_dir": "--out"}, **{
+    cfg = common.settings(flag_names={"generate.formats": "--format", "generate.out_dir": "--out",
+                                      "generate.gesture_weights": "--weights"}, **{
         "generate.task": task, "generate.model": model, "generate.seed": seed, "generate.style": style, "generate.formats": formats or None,
         "generate.library": None if library is None else str(library),
         "generate.out_dir": None if out is None else str(out),
-        "generate.weights": None if weights is None else str(weights), "generate.steps": steps,
+        _weights_key(model): None if weights is None else str(weights), "generate.steps": steps,
         "generate.guidance": guidance, "generate.device": device, "generate.precision": precision,
     })
     fmts = _formats(cfg.get("generate.formats"))
@@ -288,7 +289,18 @@ def _dance(job: Job, makers: Makers, cfg, start: float | None, duration: float |
 
 
 # The settings only a learned model (one with weights, such as edge) reads.
-_LEARNED_MODEL_KEYS = ("generate.weights", "generate.steps", "generate.guidance", "generate.device", "generate.precision")
+_LEARNED_MODEL_KEYS = ("generate.weights", "generate.gesture_weights", "generate.steps", "generate.guidance", "generate.device",
+                       "generate.precision")
+# The setting holding the checkpoint of each task's learned model.
+WEIGHTS_SETTINGS = {DANCE: "generate.weights", GESTURE: "generate.gesture_weights"}
+
+
+def _weights_key(model: str | None) -> str:
+    """The setting `--weights` sets: the checkpoint of --model's task (a gesture model's is
+    generate.gesture_weights), the dance model's when no --model is given."""
+    from a2a_cli.generation.base import generator_task
+
+    return WEIGHTS_SETTINGS[generator_task(model) if model else DANCE]
 
 
 # The preview's camera for each task: the whole dancer, or a speaker's upper body.

@@ -27,7 +27,8 @@ def mine(
     model: Optional[str] = typer.Option(None, "--model", help="Dance generator to serve: choreo, library or edge (default: generate.model)."),
     gesture_model: Optional[str] = typer.Option(None, "--gesture-model", help="Gesture generator to serve with --task gesture: orator or dsg (default: generate.gesture_model)."),
     library: Optional[Path] = typer.Option(None, "--library", help="Motion library of the library model: a folder of real dance or an index .npz (default: generate.library, else the shipped one)."),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint of a learned model (edge, dsg; default: generate.weights, else the downloaded one)."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="Checkpoint of the learned dance model (edge; default: generate.weights, else the downloaded one)."),
+    gesture_weights: Optional[Path] = typer.Option(None, "--gesture-weights", help="Checkpoint of the learned gesture model (dsg; default: generate.gesture_weights, else the downloaded one)."),
     device: Optional[str] = typer.Option(None, "--device", help="Where a learned model runs: cpu or cuda[:N] (default: generate.device)."),
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default: miner.host)."),
     port: Optional[int] = typer.Option(None, "--port", help="Port to serve on; 0 picks a free one (default: miner.port)."),
@@ -59,6 +60,7 @@ def mine(
     settings = chain_settings(network, netuid, wallet, hotkey, wallet_path, flag_names={"miner.tasks": "--task"}, **{
         "miner.tasks": tasks or None, "generate.gesture_model": gesture_model,
         "generate.model": model, "generate.weights": None if weights is None else str(weights), "generate.device": device,
+        "generate.gesture_weights": None if gesture_weights is None else str(gesture_weights),
         "generate.library": None if library is None else str(library),
         "miner.host": host, "miner.port": port, "miner.min_stake": min_stake,
         "miner.external_ip": external_ip,

@@ -188,7 +188,7 @@ class DiffuseStyleGestureGenerator:
 
 
 def dsg_from_settings(settings=None) -> DiffuseStyleGestureGenerator:
-    """The `dsg` generator configured by generate.weights / steps / device / precision (a2a_cli.config),
+    """The `dsg` generator configured by generate.gesture_weights / steps / device / precision (a2a_cli.config),
     the ZEGGS statistics and WavLM from the zoo (`a2a download-weights dsg wavlm-large`); --style
     reaches it through `use_style`. One-line errors name the extra or the download that is missing."""
     import importlib.util
@@ -205,8 +205,9 @@ def dsg_from_settings(settings=None) -> DiffuseStyleGestureGenerator:
         raise InputError("--guidance is an option of edge: DiffuseStyleGesture's released sampler uses no guidance")
     if any(importlib.util.find_spec(m) is None for m in ("torch", "safetensors", "transformers")):
         raise InputError(f"model {MODEL_NAME} needs torch, safetensors and transformers: {INSTALL_HINT}")
-    files = local_files(MODEL_NAME, settings.data_dir)
-    weights = settings.get("generate.weights") or files[DSG_FILES[0]]
+    given = settings.get("generate.gesture_weights")
+    files = local_files(MODEL_NAME, settings.data_dir, without=(DSG_FILES[0],) if given else ())
+    weights = given or files[DSG_FILES[0]]
     wavlm = model_dir(WAVLM_MODEL, settings.data_dir)
     if not (wavlm / "config.json").is_file():
         raise MissingWeightsError(f"DiffuseStyleGesture hears speech through WavLM-Large, which is not downloaded "
