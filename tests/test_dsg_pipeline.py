@@ -235,3 +235,27 @@ def test_each_task_has_its_own_checkpoint_setting_so_a_miner_of_edge_and_dsg_giv
     settings = load_settings(flags={"generate.weights": "/elsewhere/edge.pt",
                                     "generate.gesture_weights": str(model_files / "model000450000.pt")})
     assert pipeline.dsg_from_settings(settings).weights == model_files / "model000450000.pt"
+
+
+def test_a_miner_serving_dsg_answers_a_speech_prompt_with_its_own_checkpoint(model_files, tmp_path, monkeypatch):
+    """`a2a mine --task gesture --gesture-model dsg --gesture-weights ...`: the miner's GenerateFn reads the prompt
+    as speech and gestures exactly the frames asked for, the same for the same seed (WavLM stood in for)."""
+    from a2a_cli.chain.miner.service import model_generate_fn
+    from a2a_cli.config import load_settings
+
+    (tmp_path / "data" / "models" / "dsg").mkdir(parents=True)
+    for name in pipeline.DSG_FILES[1:]:
+        (tmp_path / "data" / "models" / "dsg" / name).write_bytes((model_files / name).read_bytes())
+    (tmp_path / "data" / "models" / "wavlm-large").mkdir()
+    (tmp_path / "data" / "models" / "wavlm-large" / "config.json").write_text("{}")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "transformers" else real(name, *a))
+    monkeypatch.setattr(wavlm, "require_transformers", lambda: None)
+    monkeypatch.setattr(wavlm, "load_wavlm", lambda path, device="cpu": stand_in_wavlm())
+    monkeypatch.setenv("A2A_GENERAL_DATA_DIR", str(tmp_path / "data"))
+    settings = load_settings(flags={"generate.gesture_weights": str(model_files / "model000450000.pt"), "generate.steps": 2})
+    generate = model_generate_fn("dsg", settings)
+    voice = synth_speech(3.0, seed=4, sr=16000)
+    first, again = (generate(voice.samples, voice.sr, 3.0, 7) for _ in range(2))
+    assert first.n_frames == 90 and np.isfinite(first.poses).all() and first.meta["model"] == "dsg"
+    assert np.array_equal(first.poses, again.poses) and np.array_equal(first.trans, again.trans)
