@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from bench_generate import best_of
+from bench_edge import best_of_on
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # support/ (shared with the tests)
 
@@ -132,15 +132,6 @@ def official_loop(s: dict, encoder, schedule, steps: int, style, seed, audio, ge
             noise = torch.empty(1, 88, 1, 1141, device=device).permute(0, 3, 2, 1).normal_(generator=generator)
         x = mean + (t != 0).float()[:, None, None, None] * torch.exp(0.5 * extract(schedule.posterior_log_variance, t)) * noise
     return x
-
-
-def best_of_on(device: str, n: int, fn) -> float:
-    """bench_generate's best_of, waiting for a GPU to finish its queue."""
-    def synced():
-        fn()
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-    return best_of(n, synced)
 
 
 def bench_step(pairs: int, device: str) -> None:

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from a2a_cli.motion.motion import Motion
 
 __all__ = [
-    "GestureGenerator", "Generator", "MAX_DURATION_S", "available_generators", "check_duration", "expected_frames",
-    "generator_task", "get_generator", "register",
+    "GestureGenerator", "Generator", "MAX_DURATION_S", "available_generators", "check_device_and_precision",
+    "check_duration", "expected_frames", "generator_task", "get_generator", "register",
 ]
 
 
@@ -110,3 +110,20 @@ def check_duration(duration_s: float) -> int:
     if duration_s < MIN_DURATION_S:
         raise InputError(f"duration {duration_s:g} s is too short: a dance needs at least {MIN_DURATION_S:g} s of music")
     return expected_frames(duration_s)
+
+
+def check_device_and_precision(device: str, precision: str) -> None:
+    """One-line InputErrors for a learned model's `device` ("cpu", "cuda" or "cuda:N", a CUDA device this
+    torch can see) and `precision` (one of config.PRECISIONS; "bf16" on a GPU only where it has bfloat16)."""
+    import torch
+
+    from a2a_cli.config import PRECISIONS
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"--device {device}: this torch has no CUDA device (use --device cpu)")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise InputError(f"--device must be cpu or cuda[:N], got {device!r}")
+    if precision not in PRECISIONS:
+        raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "bf16" and device.startswith("cuda") and not torch.cuda.is_bf16_supported():
+        raise InputError("--precision bf16: this GPU has no bfloat16 (use --precision fp32)")

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from a2a_cli.config import PRECISIONS
 from a2a_cli.errors import InputError
 from a2a_cli.frame_rate import FPS
+from a2a_cli.generation.base import check_device_and_precision
 from a2a_cli.generation.dsg.windows import MOTION_FPS, SEED_FRAMES, STRIDE, WINDOW, window_count
 from a2a_cli.motion.motion import Motion
 from a2a_cli.style_names import AUTO, DSG_STYLES
@@ -123,20 +123,13 @@ class DiffuseStyleGestureGenerator:
     _wavlm_model: object = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        import torch
-
         from a2a_cli.generation.dsg.checkpoint import load_network, load_statistics
         from a2a_cli.generation.dsg.sampler import N_TIMESTEPS, Sampler
         from a2a_cli.generation.dsg.wavlm import require_transformers
 
         if not 1 <= int(self.steps) <= N_TIMESTEPS:
             raise InputError(f"--steps must be 1..{N_TIMESTEPS}, got {self.steps}")
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise InputError(f"--device {self.device}: this torch has no CUDA device (use --device cpu)")
-        if self.device != "cpu" and not self.device.startswith("cuda"):
-            raise InputError(f"--device must be cpu or cuda[:N], got {self.device!r}")
-        if self.precision not in PRECISIONS:
-            raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        check_device_and_precision(self.device, self.precision)
         self.use_style(self.style)
         require_transformers()
         self.network = load_network(Path(self.weights), device=self.device)

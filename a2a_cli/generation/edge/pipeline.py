@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from a2a_cli.config import PRECISIONS
 from a2a_cli.errors import InputError
 from a2a_cli.frame_rate import FPS
+from a2a_cli.generation.base import check_device_and_precision
 from a2a_cli.generation.edge.windows import WINDOW, condition_windows, stitch_windows
 from a2a_cli.motion.fk import forward_kinematics
 from a2a_cli.motion.formats import EDGE_CONTACTS, EDGE_DIM, motion_from_edge_vector
@@ -117,8 +117,6 @@ class EdgeGenerator:
     name: str = "edge"
 
     def __post_init__(self) -> None:
-        import torch
-
         from a2a_cli.generation.edge.checkpoint import load_checkpoint
         from a2a_cli.generation.edge.sampler import DDIMSampler
 
@@ -126,14 +124,7 @@ class EdgeGenerator:
             raise InputError(f"--steps must be 1..1000, got {self.steps}")
         if not math.isfinite(self.guidance) or self.guidance < 0:
             raise InputError(f"--guidance must be a non-negative number, got {self.guidance}")
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise InputError(f"--device {self.device}: this torch has no CUDA device (use --device cpu)")
-        if self.device != "cpu" and not self.device.startswith("cuda"):
-            raise InputError(f"--device must be cpu or cuda[:N], got {self.device!r}")
-        if self.precision not in PRECISIONS:
-            raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        if self.precision == "bf16" and self.device.startswith("cuda") and not torch.cuda.is_bf16_supported():
-            raise InputError("--precision bf16: this GPU has no bfloat16 (use --precision fp32)")
+        check_device_and_precision(self.device, self.precision)
         self.model = load_checkpoint(Path(self.weights), device=self.device)
         if self.model.feature_type == "jukebox":
             from a2a_cli.generation.edge.jukebox import require_jukemirlib
