@@ -29,6 +29,7 @@ from torch import Tensor
 from a2a_cli.errors import InputError
 from a2a_cli.fileio import atomic_path
 from a2a_cli.generation.dsg.network import MOTION_FEATURES, GestureDenoiser
+from a2a_cli.generation.strict_weights import first_line, load_strict
 
 __all__ = [
     "DERIVED_BUFFERS", "MIN_STD", "MotionStatistics", "load_network", "load_statistics", "save_checkpoint",
@@ -51,7 +52,7 @@ def load_network(path: str | os.PathLike, device: str | torch.device = "cpu") ->
         raise InputError(f"{_WHAT} {path} does not exist")
     state = _read_safetensors(path) if path.suffix.lower() == ".safetensors" else _read_pickle(path)
     network = GestureDenoiser()
-    _load_strict(network, state, path)
+    load_strict(network, state, path, "DiffuseStyleGesture", derived=DERIVED_BUFFERS)
     return network.to(device).eval()
 
 
@@ -68,7 +69,7 @@ def _read_pickle(path: Path) -> dict[str, Tensor]:
         raise InputError(f"{path} is not a {_WHAT} (a file torch.save wrote, or .safetensors): "
                          f"unreadable as a pickle ({type(e).__name__})") from None
     except (OSError, RuntimeError, ValueError) as e:
-        raise InputError(f"cannot read {_WHAT} {path}: {_first_line(e)}") from None
+        raise InputError(f"cannot read {_WHAT} {path}: {first_line(e)}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path} is not a {_WHAT}: expected the network's state dict, got a {type(data).__name__}")
     return data
@@ -81,34 +82,7 @@ def _read_safetensors(path: Path) -> dict[str, Tensor]:
     try:
         return load_file(path, device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
-        raise InputError(f"cannot read {_WHAT} {path}: {_first_line(e)}") from None
-
-
-def _load_strict(network: GestureDenoiser, state: dict, path: Path) -> None:
-    """Copy `state` into `network`: every key and shape must match (DERIVED_BUFFERS may be absent)."""
-    expected = network.state_dict()
-    state = {**{k: expected[k] for k in DERIVED_BUFFERS if k not in state}, **state}
-    unexpected = [str(k) for k in state if k not in expected]
-    missing = [k for k in expected if k not in state]
-    if unexpected or missing:
-        more = lambda keys: f" (+{len(keys) - 1} more)" if len(keys) > 1 else ""  # noqa: E731
-        parts = ([f"unexpected key {unexpected[0]!r}{more(unexpected)}"] if unexpected else []) + \
-                ([f"missing key {missing[0]!r}{more(missing)}"] if missing else [])
-        raise InputError(f"{path} does not fit DiffuseStyleGesture's network: {'; '.join(parts)}")
-    for key, value in state.items():
-        if not isinstance(value, Tensor):
-            raise InputError(f"{path} does not fit DiffuseStyleGesture's network: key {key!r} is not a tensor")
-        if value.shape != expected[key].shape:
-            raise InputError(f"{path} does not fit DiffuseStyleGesture's network: key {key!r} has shape "
-                             f"{list(value.shape)}, expected {list(expected[key].shape)}")
-        if not value.is_floating_point() or not bool(torch.isfinite(value).all()):
-            raise InputError(f"{path} does not fit DiffuseStyleGesture's network: key {key!r} is not finite floating point")
-    network.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+        raise InputError(f"cannot read {_WHAT} {path}: {first_line(e)}") from None
 
 
 def save_checkpoint(path: str | os.PathLike, network: GestureDenoiser) -> Path:
@@ -153,7 +127,7 @@ def load_statistics(mean_path: str | os.PathLike, std_path: str | os.PathLike) -
         except InputError:
             raise
         except (OSError, ValueError, zipfile.BadZipFile) as e:
-            raise InputError(f"cannot read ZEGGS statistics {path}: {_first_line(e)}") from None
+            raise InputError(f"cannot read ZEGGS statistics {path}: {first_line(e)}") from None
         if values.shape != (MOTION_FEATURES,) or not np.isfinite(values).all():
             raise InputError(f"{path}: {key} must be {MOTION_FEATURES} finite values, got shape {values.shape}")
         arrays[key] = values

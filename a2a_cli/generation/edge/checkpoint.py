@@ -28,6 +28,7 @@ from a2a_cli.errors import InputError
 from a2a_cli.fileio import atomic_path
 from a2a_cli.generation.edge.network import MOTION_FEATURES, DanceDecoder
 from a2a_cli.generation.edge.normalizer import MinMaxScaler, Normalizer
+from a2a_cli.generation.strict_weights import first_line, load_strict
 
 __all__ = [
     "EdgeCheckpoint", "FEATURE_TYPES", "NORMALIZER_KEYS", "OFFICIAL_CLASSES", "RAW_WEIGHTS_ENTRY",
@@ -85,7 +86,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     if not isinstance(cond, Tensor) or cond.dim() != 2:
         raise InputError(f"{path} does not fit EDGE's network: missing key 'cond_projection.weight'")
     network = DanceDecoder(cond_features=int(cond.shape[1]))
-    _load_strict(network, state, path)
+    load_strict(network, state, path, "EDGE", derived=[k for k in network.state_dict() if k.endswith(ROTARY_SUFFIX)])
     return EdgeCheckpoint(network.to(device).eval(), normalizer, path)
 
 
@@ -107,7 +108,7 @@ def _read_pickle(path: Path) -> tuple[dict[str, Tensor], Normalizer]:
         raise InputError(f"{path} is not an EDGE checkpoint (a file torch.save wrote, or .safetensors): "
                          f"unreadable as a pickle ({type(e).__name__})") from None
     except (OSError, RuntimeError, ValueError) as e:
-        raise InputError(f"cannot read EDGE checkpoint {path}: {_first_line(e)}") from None
+        raise InputError(f"cannot read EDGE checkpoint {path}: {first_line(e)}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path} is not an EDGE checkpoint: expected a dict with {WEIGHTS_ENTRY!r} and 'normalizer'")
     state = data.get(WEIGHTS_ENTRY, data.get(RAW_WEIGHTS_ENTRY))
@@ -133,42 +134,12 @@ def _read_safetensors(path: Path) -> tuple[dict[str, Tensor], Normalizer]:
     try:
         tensors = load_file(path, device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
-        raise InputError(f"cannot read EDGE safetensors {path}: {_first_line(e)}") from None
+        raise InputError(f"cannot read EDGE safetensors {path}: {first_line(e)}") from None
     missing = [k for k in NORMALIZER_KEYS if k not in tensors]
     if missing:
         raise InputError(f"{path} has no normaliser statistics: tensor {missing[0]!r} is missing")
     normalizer = Normalizer.from_statistics(*(tensors.pop(k) for k in NORMALIZER_KEYS))
     return tensors, normalizer
-
-
-def _load_strict(network: DanceDecoder, state: dict[str, Tensor], path: Path) -> None:
-    """Copy `state` into `network`; every key and shape must match (the rotary buffer, derived from
-    no data, may be left out, as safetensors files do with shared tensors)."""
-    expected = network.state_dict()
-    state = dict(state)
-    for key in expected:
-        if key.endswith(ROTARY_SUFFIX) and key not in state:
-            state[key] = expected[key]
-    unexpected = [k for k in state if k not in expected]
-    missing = [k for k in expected if k not in state]
-    if unexpected or missing:
-        parts = [f"unexpected key {unexpected[0]!r}" + (f" (+{len(unexpected) - 1} more)" if len(unexpected) > 1 else "")] if unexpected else []
-        parts += [f"missing key {missing[0]!r}" + (f" (+{len(missing) - 1} more)" if len(missing) > 1 else "")] if missing else []
-        raise InputError(f"{path} does not fit EDGE's network: {'; '.join(parts)}")
-    for key, value in state.items():
-        if not isinstance(value, Tensor):
-            raise InputError(f"{path} does not fit EDGE's network: key {key!r} is not a tensor")
-        if value.shape != expected[key].shape:
-            raise InputError(f"{path} does not fit EDGE's network: key {key!r} has shape {list(value.shape)}, "
-                             f"expected {list(expected[key].shape)}")
-        if not value.is_floating_point() or not bool(torch.isfinite(value).all()):
-            raise InputError(f"{path} does not fit EDGE's network: key {key!r} is not finite floating point")
-    network.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 class _OfficialNamesPickler(pickle._Pickler):
