@@ -16,8 +16,6 @@ official sample.py does.
 from __future__ import annotations
 
 import os
-import pickle
-import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,7 @@ from torch import Tensor
 from a2a_cli.errors import InputError
 from a2a_cli.fileio import atomic_path
 from a2a_cli.generation.dsg.network import MOTION_FEATURES, GestureDenoiser
-from a2a_cli.generation.strict_weights import first_line, load_strict
+from a2a_cli.generation.strict_weights import first_line, load_strict, torch_load_safely
 
 __all__ = [
     "DERIVED_BUFFERS", "MIN_STD", "MotionStatistics", "load_network", "load_statistics", "save_checkpoint",
@@ -57,19 +55,7 @@ def load_network(path: str | os.PathLike, device: str | torch.device = "cpu") ->
 
 
 def _read_pickle(path: Path) -> dict[str, Tensor]:
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
-    except pickle.UnpicklingError as e:
-        found = re.search(r"GLOBAL (\S+)", str(e))
-        if found:
-            raise InputError(f"{path} refused: its pickle names {found.group(1)}, which is not a tensor "
-                             "(a checkpoint may carry weights, never code)") from None
-        raise InputError(f"{path} is not a {_WHAT} (a file torch.save wrote, or .safetensors): not a pickle of tensors") from None
-    except (KeyError, IndexError, TypeError, AttributeError, EOFError) as e:  # the legacy unpickler on bytes of another kind
-        raise InputError(f"{path} is not a {_WHAT} (a file torch.save wrote, or .safetensors): "
-                         f"unreadable as a pickle ({type(e).__name__})") from None
-    except (OSError, RuntimeError, ValueError) as e:
-        raise InputError(f"cannot read {_WHAT} {path}: {first_line(e)}") from None
+    data = torch_load_safely(path, _WHAT)
     if not isinstance(data, dict):
         raise InputError(f"{path} is not a {_WHAT}: expected the network's state dict, got a {type(data).__name__}")
     return data

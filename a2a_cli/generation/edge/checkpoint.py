@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import re
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from a2a_cli.errors import InputError
 from a2a_cli.fileio import atomic_path
 from a2a_cli.generation.edge.network import MOTION_FEATURES, DanceDecoder
 from a2a_cli.generation.edge.normalizer import MinMaxScaler, Normalizer
-from a2a_cli.generation.strict_weights import first_line, load_strict
+from a2a_cli.generation.strict_weights import first_line, load_strict, torch_load_safely
 
 __all__ = [
     "EdgeCheckpoint", "FEATURE_TYPES", "NORMALIZER_KEYS", "OFFICIAL_CLASSES", "RAW_WEIGHTS_ENTRY",
@@ -91,24 +90,8 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
 
 
 def _read_pickle(path: Path) -> tuple[dict[str, Tensor], Normalizer]:
-    safe = [(cls, name) for name, cls in OFFICIAL_CLASSES.items()]
-    try:
-        with torch.serialization.safe_globals(safe):
-            data = torch.load(path, map_location="cpu", weights_only=True, mmap=_is_zip(path))
-    except pickle.UnpicklingError as e:
-        found = re.search(r"GLOBAL (\S+)", str(e))
-        if found:
-            raise InputError(f"{path} refused: its pickle names {found.group(1)}, which is neither a tensor nor EDGE's "
-                             "normaliser (a checkpoint may carry weights, never code)") from None
-        # torch's own text advises weights_only=False, the wrong advice for a file that is no checkpoint
-        detail = re.search(r"WeightsUnpickler error:\s*(\S[^\n]*)", str(e))
-        raise InputError(f"{path} is not an EDGE checkpoint (a file torch.save wrote, or .safetensors): "
-                         f"{detail.group(1).strip().lower() if detail else 'not a pickle of tensors'}") from None
-    except (KeyError, IndexError, TypeError, AttributeError, EOFError) as e:  # the legacy unpickler on bytes of another kind
-        raise InputError(f"{path} is not an EDGE checkpoint (a file torch.save wrote, or .safetensors): "
-                         f"unreadable as a pickle ({type(e).__name__})") from None
-    except (OSError, RuntimeError, ValueError) as e:
-        raise InputError(f"cannot read EDGE checkpoint {path}: {first_line(e)}") from None
+    data = torch_load_safely(path, "EDGE checkpoint", allowed=[(cls, name) for name, cls in OFFICIAL_CLASSES.items()],
+                             allowed_words="a tensor or EDGE's normaliser")
     if not isinstance(data, dict):
         raise InputError(f"{path} is not an EDGE checkpoint: expected a dict with {WEIGHTS_ENTRY!r} and 'normalizer'")
     state = data.get(WEIGHTS_ENTRY, data.get(RAW_WEIGHTS_ENTRY))
@@ -118,13 +101,6 @@ def _read_pickle(path: Path) -> tuple[dict[str, Tensor], Normalizer]:
     if not isinstance(normalizer, Normalizer) or not isinstance(getattr(normalizer, "scaler", None), MinMaxScaler):
         raise InputError(f"{path} is not an EDGE checkpoint: its 'normalizer' is not EDGE's Normalizer(MinMaxScaler)")
     return state, normalizer
-
-
-def _is_zip(path: Path) -> bool:
-    """torch.save's zip container (mmap-able: the optimizer state is never read) vs the legacy format."""
-    import zipfile
-
-    return zipfile.is_zipfile(path)
 
 
 def _read_safetensors(path: Path) -> tuple[dict[str, Tensor], Normalizer]:
