@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
+from scipy.stats import rankdata
 
 from a2a_cli.frame_rate import FPS
 from a2a_cli.generation.library.index import JOIN_MARGIN_FRAMES, MotionLibrary, heading
@@ -134,11 +135,11 @@ def _misfit(beats: np.ndarray, starts: np.ndarray, ends: np.ndarray, span: np.nd
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
-    """Percentile ranks in [0, 1] of `values` (NaN stays NaN)."""
+    """Percentile ranks in [0, 1] of `values`, equal values sharing their mean rank (the loudness
+    held past the song's end ranks as one) (NaN stays NaN)."""
     out = np.full(values.shape, np.nan)
     ok = np.isfinite(values)
-    order = np.argsort(np.argsort(values[ok]))
-    out[ok] = order / max(ok.sum() - 1, 1)
+    out[ok] = (rankdata(values[ok]) - 1) / max(ok.sum() - 1, 1)
     return out
 
 
