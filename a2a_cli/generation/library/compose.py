@@ -12,8 +12,9 @@ its hits would miss the song's beats and of the song's hit points would find no 
 what the judge's beat alignment counts), how far the rank of the speed it would be danced at (its
 library speed times its stretch) is from the rank of the song's loudness over the same beats
 (smoothed as the judge smooths it, `beat_loudness`), how much it must be stretched, and how far it
-would carry the dancer from the middle of the stage. Runs holding a beat used in the last `REUSE_STRETCH_S` of the song are out, unless
-nothing else is left (the library is then too small for the song: the plan counts those reuses).
+would carry the dancer from the middle of the stage. Runs holding a beat used in the last
+`REUSE_STRETCH_S` of the song are out, unless nothing else is left (the library is then too small
+for the song: the plan counts those reuses).
 
 Synthesis (`render_plan`). Each segment is sampled at the song's frames through a time warp
 (`_warp`: steady around the beats) (song beats -> library beats), rotations slerped between neighbouring library frames.
