@@ -15,7 +15,9 @@ import pytest
 from a2a_cli.errors import InputError
 from a2a_cli.generation import get_generator
 from a2a_cli.generation.library import LibraryGenerator
-from a2a_cli.generation.library.compose import REUSE_STRETCH_S, _misfit, _two_step, plan_segments, song_grid
+from a2a_cli.generation.library.compose import (
+    REUSE_STRETCH_S, _misfit, _two_step, beat_loudness, plan_segments, song_grid,
+)
 from a2a_cli.generation.library.feet import RELEASE_FRAMES
 from a2a_cli.generation.library.index import CACHE_NAME, load_library, shipped_library, style_of
 from a2a_cli.motion.fk import forward_kinematics
@@ -246,13 +248,45 @@ def test_the_shortlist_finds_the_same_segments_as_measuring_every_run(monkeypatc
 
     library, audio = shipped_library(), song(131, 30.0)
     grid = song_grid(audio.beat_frames, audio.tempo_bpm, 900)
-    energy = audio.rms[np.clip(np.round(grid).astype(int), 0, 899)]
+    energy = beat_loudness(audio.rms, grid)
     plans = []
     for shortlist in (8, 10**9):  # a short list (the shipped library has ~1,000 runs), and every run
         monkeypatch.setattr(compose, "SHORTLIST", shortlist)
         plans.append(plan_segments(library, grid, energy, 900, np.random.default_rng(7)))
     assert [(s.first_beat, s.last_beat) for s in plans[0].segments] == [(s.first_beat, s.last_beat) for s in plans[1].segments]
     assert len(plans[0].segments) > 5
+
+
+def test_the_dance_moves_faster_in_the_loud_section_of_a_song():
+    """A song quiet for 7 s, loud for 7 s, quiet again: the dancer's mean speed in the loud section is
+    well above that in the quiet ones, for every seed, and the judge's energy correlation is high. (The
+    planner once ranked runs by library speed over stretch, the inverse of the speed danced, and
+    weighed the loudness too little: loud/quiet 0.90-1.16 and r -0.26..0.41 on seeds 0-3.)"""
+    from a2a_cli.scoring.composite import energy_following
+
+    audio = song(118, 20.0)
+    frames = np.arange(600)
+    audio.rms = np.where((frames >= 210) & (frames < 420), 0.2, 0.05).astype(np.float32)
+    generator = LibraryGenerator()
+    ratios, rs = [], []
+    for seed in range(4):
+        joints = generator.generate(audio, 20.0, seed).joints
+        speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1).mean(axis=1) * 30.0  # m/s, the judge's kinetic speed
+        ratios.append(speed[240:390].mean() / np.concatenate([speed[:180], speed[450:]]).mean())  # 1 s from the edges
+        rs.append(energy_following(joints, audio.rms, 30.0)[1])
+    assert min(ratios) > 1.15, ratios
+    assert np.median(rs) > 0.5, rs
+
+
+def test_beat_loudness_is_the_loudness_smoothed_as_the_judge_smooths_it():
+    """A loud onset on the beat itself hardly moves the loudness there: the judge correlates speed
+    with loudness smoothed over ENERGY_SMOOTHING_SIGMA_S (1 s), not a beat's transient."""
+    rms = np.full(300, 0.1)
+    rms[150] = 1.0  # a kick on the beat at frame 150
+    rms[200:] = 0.3  # a loud section from 200
+    at = beat_loudness(rms, np.array([150.0, 120.0, 290.0]))
+    assert at[0] < 0.16 and at[1] == pytest.approx(0.1 + 0.9 * np.exp(-0.5) / (30.0 * np.sqrt(2 * np.pi)), abs=2e-3)
+    assert at[2] == pytest.approx(0.3, abs=0.01)
 
 
 def test_misfit_counts_hits_off_the_beat_and_beats_without_a_hit():

@@ -87,15 +87,13 @@ class LibraryGenerator:
         (`draw`, from 0) and that draw's beat sync (`beat_sync`; None where the song has too few
         beats to judge, and only the first draw is made)."""
         from a2a_cli.generation.choreo import seed_words
-        from a2a_cli.generation.library.compose import plan_segments, render_plan, song_grid
+        from a2a_cli.generation.library.compose import beat_loudness, plan_segments, render_plan, song_grid
         from a2a_cli.motion.motion import Motion
 
         n_frames = check_duration(duration_s)
         reading = self.reading(audio, duration_s)
         grid = song_grid(audio.beat_frames, float(audio.tempo_bpm), n_frames)
-        rms = np.asarray(audio.rms, np.float64)
-        at = np.clip(np.round(grid).astype(np.int64), 0, max(rms.size - 1, 0))
-        energy = rms[at] if rms.size else np.zeros(grid.size)
+        energy = beat_loudness(audio.rms, grid)
         usable = self.library.beats_of_style(reading["style"])
 
         def draw_dance(draw: int) -> tuple:

@@ -9,10 +9,12 @@ they are within `_SNAP_FRAMES`. At every join the next segment is drawn among th
 runs by: how far its first beat's join features (pose, velocity, planted feet) are from those of
 the beat where the last segment ended (none when it simply goes on in the same clip), how many of
 its hits would miss the song's beats and of the song's hit points would find no hit (`_misfit`:
-what the judge's beat alignment counts), how far its energy rank is from the song's over the
-same beats, how much it must be stretched, and how far it would carry the dancer from the middle
-of the stage. Runs holding a beat used in the last `REUSE_STRETCH_S` of the song are out, unless
-nothing else is left (the library is then too small for the song: the plan counts those reuses).
+what the judge's beat alignment counts), how far the rank of the speed it would be danced at (its
+library speed times its stretch) is from the rank of the song's loudness over the same beats
+(smoothed as the judge smooths it, `beat_loudness`), how much it must be stretched, and how far it
+would carry the dancer from the middle of the stage. Runs holding a beat used in the last
+`REUSE_STRETCH_S` of the song are out, unless nothing else is left (the library is then too small
+for the song: the plan counts those reuses).
 
 Synthesis (`render_plan`). Each segment is sampled at the song's frames through a time warp
 (`_warp`: steady around the beats) (song beats -> library beats), rotations slerped between neighbouring library frames.
@@ -29,15 +31,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.stats import rankdata
 
 from a2a_cli.frame_rate import FPS
 from a2a_cli.generation.library.index import JOIN_MARGIN_FRAMES, MotionLibrary, heading
 from a2a_cli.motion.rotations import axis_angle_to_quaternion, quaternion_to_axis_angle, slerp
+from a2a_cli.scoring.constants import ENERGY_SMOOTHING_SIGMA_S
 
 __all__ = [
     "BLEND_FRAMES", "CHOICES", "JOIN_DELAY_FRAMES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "SHORTLIST", "Plan",
     "Segment",
-    "render_plan", "plan_segments", "song_grid",
+    "beat_loudness", "render_plan", "plan_segments", "song_grid",
 ]
 
 BLEND_FRAMES = 4  # frames blended on each side of a join (9 in all, 0.3 s)
@@ -57,8 +62,10 @@ _HIT_TOLERANCE_FRAMES = 2.0
 # changes a little between the hits).
 _SNAP_FRAMES = 2.5
 # Cost weights: join distance (m, see index.join_features), energy rank difference, log-stretch,
-# metres past the stage radius, the fraction of the run's inner hits off the song's beats.
-_W_JOIN, _W_ENERGY, _W_STRETCH, _W_STAGE, _W_HIT = 1.0, 0.6, 0.8, 0.5, 4.0
+# metres past the stage radius, the fraction of the run's inner hits off the song's beats. The energy
+# weight is what makes the dance follow the loudness (the judge's `energy` term): at 0.6 joins and
+# beat fit outweighed it and the dance's speed was uncorrelated with the loudness (median r 0.1).
+_W_JOIN, _W_ENERGY, _W_STRETCH, _W_STAGE, _W_HIT = 1.0, 3.0, 0.8, 0.5, 4.0
 _BIG = 10**6
 
 
@@ -97,6 +104,17 @@ def song_grid(beat_frames: np.ndarray, tempo_bpm: float, n_frames: int) -> np.nd
     return np.concatenate([before, beats, after])
 
 
+def beat_loudness(rms: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """(len(grid),) the song's loudness at each `grid` point (float frames at 30 fps), from `rms` (one
+    value per 30 fps frame) smoothed as the judge smooths it (`ENERGY_SMOOTHING_SIGMA_S`): what the
+    dancer's speed is correlated with, not the loudness of the beat's own onset. Zeros without audio."""
+    rms = np.asarray(rms, np.float64)
+    if rms.size == 0:
+        return np.zeros(len(grid))
+    smooth = gaussian_filter1d(rms, ENERGY_SMOOTHING_SIGMA_S * FPS)
+    return np.interp(np.asarray(grid, np.float64), np.arange(rms.size), smooth)
+
+
 def _misfit(beats: np.ndarray, starts: np.ndarray, ends: np.ndarray, span: np.ndarray, grid: np.ndarray,
             k: int, hit: np.ndarray) -> np.ndarray:
     """(C,) for runs of library `beats` (float frames) starts[c]..ends[c], each laid at a steady rate
@@ -118,18 +136,18 @@ def _misfit(beats: np.ndarray, starts: np.ndarray, ends: np.ndarray, span: np.nd
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
-    """Percentile ranks in [0, 1] of `values` (NaN stays NaN)."""
+    """Percentile ranks in [0, 1] of `values`, equal values sharing their mean rank (the loudness
+    held past the song's end ranks as one) (NaN stays NaN)."""
     out = np.full(values.shape, np.nan)
     ok = np.isfinite(values)
-    order = np.argsort(np.argsort(values[ok]))
-    out[ok] = order / max(ok.sum() - 1, 1)
+    out[ok] = (rankdata(values[ok]) - 1) / max(ok.sum() - 1, 1)
     return out
 
 
 def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndarray, n_frames: int,
                   rng: np.random.Generator, usable: np.ndarray | None = None) -> Plan:
     """The segments of a dance of `n_frames` on the song beat `grid` (float frames, `song_grid`);
-    `song_energy` (len(grid),) the song's loudness at each grid beat (any scale); `rng` draws;
+    `song_energy` (len(grid),) the song's loudness at each grid beat (any scale; `beat_loudness`); `rng` draws;
     `usable` (B,) bool: the library beats a segment may start from (None: all; a style's clips)."""
     period = float(np.median(np.diff(grid)))
     beats = library.beats.astype(np.float64)
@@ -176,7 +194,8 @@ def plan_segments(library: MotionLibrary, grid: np.ndarray, song_energy: np.ndar
             join = np.linalg.norm(library.features - library.features[previous], axis=1)[starts]
             join[starts == previous] = 0.0
             cost += _W_JOIN * join
-        energy = (energy_sum[ends] - energy_sum[starts]) / (ends - starts) / stretch
+        # the speed it is danced at: the library's, times the library frames played per song frame
+        energy = (energy_sum[ends] - energy_sum[starts]) / (ends - starts) * stretch
         want = np.nanmean(song_rank[k:k + int(np.median(span)) + 1])
         cost += _W_ENERGY * np.abs(_ranks(energy) - (0.5 if np.isnan(want) else want))
         # where the segment would leave the dancer: its root travel turned to the dancer's heading
