@@ -124,18 +124,27 @@ def sixd_to_matrix(d6: np.ndarray) -> np.ndarray:
     return np.stack([r0, r1, r2], axis=-2)
 
 
+# For each axis: where its 1 stands in the matrix, and where cos, -sin and sin stand (row, column).
+_ELEMENTARY_LAYOUT = {
+    "X": (0, ((1, 1), (2, 2)), (1, 2), (2, 1)),
+    "Y": (1, ((0, 0), (2, 2)), (2, 0), (0, 2)),
+    "Z": (2, ((0, 0), (1, 1)), (0, 1), (1, 0)),
+}
+
+
 def _elementary(axis: str, angle: np.ndarray) -> np.ndarray:
-    c, s = np.cos(angle), np.sin(angle)
-    one, zero = np.ones_like(angle), np.zeros_like(angle)
-    if axis == "X":
-        rows = [[one, zero, zero], [zero, c, -s], [zero, s, c]]
-    elif axis == "Y":
-        rows = [[c, zero, s], [zero, one, zero], [-s, zero, c]]
-    elif axis == "Z":
-        rows = [[c, -s, zero], [s, c, zero], [zero, zero, one]]
-    else:
+    """(..., 3, 3) rotations by `angle` (radians, any shape) about the coordinate axis named `axis`."""
+    if axis not in _ELEMENTARY_LAYOUT:
         raise ValueError(f"unknown rotation axis {axis!r}")
-    return np.stack([np.stack(r, -1) for r in rows], -2)
+    one_at, cos_at, minus_sin_at, sin_at = _ELEMENTARY_LAYOUT[axis]
+    c, s = np.cos(angle), np.sin(angle)
+    out = np.zeros(np.shape(angle) + (3, 3))
+    out[..., one_at, one_at] = 1.0
+    for row, col in cos_at:
+        out[..., row, col] = c
+    out[..., minus_sin_at[0], minus_sin_at[1]] = -s
+    out[..., sin_at[0], sin_at[1]] = s
+    return out
 
 
 def euler_to_matrix(angles: np.ndarray, order: str = "ZYX") -> np.ndarray:
