@@ -28,7 +28,9 @@ from a2a_cli.motion.retarget import retarget_bvh
 from a2a_cli.motion.rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_axis_angle, matrix_to_euler_zyx
 from a2a_cli.motion.skeleton import BVH_JOINT_NAMES, N_JOINTS, smpl_skeleton
 
-__all__ = ["CM_PER_M", "read_bvh", "write_bvh"]
+__all__ = ["CM_PER_M", "bvh_text", "depth_first", "read_bvh", "write_bvh"]
+
+_ZYX = ("zrotation", "yrotation", "xrotation")  # the written rotation channels: R = Rz Ry Rx
 
 CM_PER_M = 100.0
 _CHUNK_FRAMES = 8192  # frames whose rotations are converted at once
@@ -39,46 +41,57 @@ _NAME_INDEX = {name.lower(): i for i, name in enumerate(BVH_JOINT_NAMES)}
 
 
 def write_bvh(motion: Motion) -> str:
-    """The BVH text of a motion with rotations."""
+    """The BVH text of a motion with rotations (the SMPL hierarchy of the module docstring)."""
     if motion.poses is None:
         raise InputError("a motion known only as joint positions has no rotations to write as BVH")
     skeleton = smpl_skeleton()
-    order = _depth_first(skeleton.children)
-    lines = ["HIERARCHY"]
-    _write_joint(lines, skeleton, 0, 0)
+    order = depth_first(skeleton.children)
+    row_of = {j: i for i, j in enumerate(order)}
+    joints = []
+    for j in order:
+        offset = skeleton.offsets[j] * CM_PER_M
+        joints.append(BvhJoint(BVH_JOINT_NAMES[j], -1 if j == 0 else row_of[int(skeleton.parents[j])], 0, offset,
+                               POSITION_CHANNELS * (j == 0) + _ZYX, [] if skeleton.children[j] else [offset * 0.5]))
     # Channel values in hierarchy order: root position (cm), then Z Y X degrees per joint.
     euler = np.degrees(matrix_to_euler_zyx(axis_angle_to_matrix(motion.poses.astype(np.float64))))
     values = np.concatenate([motion.trans.astype(np.float64) * CM_PER_M, euler[:, order].reshape(motion.n_frames, -1)], 1)
-    row = " ".join(["%.6f"] * values.shape[1])
-    lines += ["MOTION", f"Frames: {motion.n_frames}", f"Frame Time: {1.0 / motion.fps:.7f}"]
-    lines += [row % tuple(v) for v in values]
+    return bvh_text(BvhData(joints, values, float(motion.fps)))
+
+
+def bvh_text(data: BvhData) -> str:
+    """The BVH text of any hierarchy: `data.joints` in file order (each after its parent), their channel
+    names as `bvh_parse` gives them, `data.values` (T, channels) in degrees and file units, `data.fps`."""
+    lines = ["HIERARCHY"]
+    open_depths: list[int] = []  # depths of the joints whose braces are still open
+    depths: list[int] = []
+    for joint in data.joints:
+        depth = 0 if joint.parent < 0 else depths[joint.parent] + 1
+        depths.append(depth)
+        while open_depths and open_depths[-1] >= depth:
+            lines.append("\t" * open_depths.pop() + "}")
+        pad = "\t" * depth
+        channels = " ".join(c[0].upper() + c[1:] for c in joint.channels)
+        lines += [f"{pad}{'ROOT' if joint.parent < 0 else 'JOINT'} {joint.name}", f"{pad}{{",
+                  f"{pad}\tOFFSET {_xyz(joint.offset)}", f"{pad}\tCHANNELS {len(joint.channels)} {channels}"]
+        for site in joint.end_sites:
+            lines += [f"{pad}\tEnd Site", f"{pad}\t{{", f"{pad}\t\tOFFSET {_xyz(site)}", f"{pad}\t}}"]
+        open_depths.append(depth)
+    while open_depths:
+        lines.append("\t" * open_depths.pop() + "}")
+    row = " ".join(["%.6f"] * data.values.shape[1])
+    lines += ["MOTION", f"Frames: {data.values.shape[0]}", f"Frame Time: {1.0 / data.fps:.7f}"]
+    lines += [row % tuple(v) for v in data.values]
     return "\n".join(lines) + "\n"
 
 
-def _depth_first(children: list[tuple[int, ...]]) -> list[int]:
+def depth_first(children: list[tuple[int, ...]] | list[list[int]]) -> list[int]:
+    """Joint indices from the root (0) in BVH file order, given each joint's `children` in order."""
     order, stack = [], [0]
     while stack:
         j = stack.pop()
         order.append(j)
         stack.extend(reversed(children[j]))
     return order
-
-
-def _write_joint(lines: list[str], skeleton, j: int, depth: int) -> None:
-    pad = "\t" * depth
-    offset = skeleton.offsets[j] * CM_PER_M
-    if j == 0:
-        lines.append(f"ROOT {BVH_JOINT_NAMES[j]}")
-        channels = "CHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation"
-    else:
-        lines.append(f"{pad}JOINT {BVH_JOINT_NAMES[j]}")
-        channels = "CHANNELS 3 Zrotation Yrotation Xrotation"
-    lines += [f"{pad}{{", f"{pad}\tOFFSET {_xyz(offset)}", f"{pad}\t{channels}"]
-    for child in skeleton.children[j]:
-        _write_joint(lines, skeleton, child, depth + 1)
-    if not skeleton.children[j]:
-        lines += [f"{pad}\tEnd Site", f"{pad}\t{{", f"{pad}\t\tOFFSET {_xyz(offset * 0.5)}", f"{pad}\t}}"]
-    lines.append(f"{pad}}}")
 
 
 def _xyz(v: np.ndarray) -> str:

@@ -36,6 +36,7 @@ import numpy as np
 
 from a2a_cli.errors import InputError
 from a2a_cli.fileio import atomic_write
+from a2a_cli.motion.bvh import bvh_text, depth_first
 from a2a_cli.motion.bvh_parse import BvhData, BvhJoint
 from a2a_cli.motion.grounding import grounded
 from a2a_cli.motion.motion import DEFAULT_FPS, Motion, require_finite
@@ -200,19 +201,10 @@ def repeat_frames(pose: ZeggsPose, fps: float) -> ZeggsPose:
                      np.repeat(pose.local_positions, k, axis=0), np.repeat(pose.local_rotations, k, axis=0), float(fps))
 
 
-def _depth_first() -> list[int]:
-    order, stack = [], [0]
-    while stack:
-        j = stack.pop()
-        order.append(j)
-        stack.extend(reversed([c for c, p in enumerate(ZEGGS_PARENTS) if p == j]))
-    return order
-
-
 def _bvh_data(pose: ZeggsPose) -> BvhData:
     """The BVH the official writer makes of `pose` (module docstring), as parsed data: joints in file
     (depth-first) order, values in degrees and cm."""
-    order = _depth_first()
+    order = depth_first([[c for c, p in enumerate(ZEGGS_PARENTS) if p == j] for j in range(ZEGGS_JOINTS)])
     index = {j: i for i, j in enumerate(order)}
     hips_rotation, hips_position = pose._hips_in_world()
     local = quaternion_to_matrix(pose.local_rotations)
@@ -235,32 +227,7 @@ def zeggs_bvh_text(pose: ZeggsPose, fps_out: float | None = None) -> str:
     its rate, repeats frames (60 for the official output), None keeps its rate."""
     if fps_out is not None:
         pose = repeat_frames(pose, fps_out)
-    data = _bvh_data(pose)
-    lines = ["HIERARCHY"]
-    closing: list[int] = []  # depths of the joints still open
-    depths: list[int] = []
-    for joint in data.joints:
-        depth = 0 if joint.parent < 0 else depths[joint.parent] + 1
-        depths.append(depth)
-        while closing and closing[-1] >= depth:
-            lines.append("\t" * closing.pop() + "}")
-        pad = "\t" * depth
-        lines.append(f"{pad}{'ROOT' if joint.parent < 0 else 'JOINT'} {joint.name}")
-        channels = " ".join(c[0].upper() + c[1:] for c in joint.channels)
-        lines += [f"{pad}{{", f"{pad}\tOFFSET {_xyz(joint.offset)}", f"{pad}\tCHANNELS {len(joint.channels)} {channels}"]
-        for site in joint.end_sites:
-            lines += [f"{pad}\tEnd Site", f"{pad}\t{{", f"{pad}\t\tOFFSET {_xyz(site)}", f"{pad}\t}}"]
-        closing.append(depth)
-    while closing:
-        lines.append("\t" * closing.pop() + "}")
-    row = " ".join(["%.6f"] * data.values.shape[1])
-    lines += ["MOTION", f"Frames: {pose.n_frames}", f"Frame Time: {1.0 / pose.fps:.7f}"]
-    lines += [row % tuple(v) for v in data.values]
-    return "\n".join(lines) + "\n"
-
-
-def _xyz(v: np.ndarray) -> str:
-    return " ".join(f"{x:.6f}" for x in v)
+    return bvh_text(_bvh_data(pose))
 
 
 def write_zeggs_bvh(path: str | os.PathLike, pose: ZeggsPose, fps_out: float | None = None) -> Path:
