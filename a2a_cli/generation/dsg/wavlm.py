@@ -120,6 +120,9 @@ def wavlm_features(model: Any, windows: np.ndarray, n_frames: int, batch_size: i
     return np.concatenate(out) if out else np.zeros((0, n_frames, model.config.hidden_size), np.float32)
 
 
+_MAX_CONV_LAYERS = 64  # WavLM has 7 conv layers; a spec repeating a list more often is not a WavLM's
+
+
 def _conv_layers(spec: str) -> list[tuple[int, int, int]]:
     """The official `conv_feature_layers` (a Python expression such as "[(512,10,5)] + [(512,3,2)] * 4"),
     read without eval: lists of (dim, kernel, stride) tuples joined by + and repeated by *."""
@@ -132,6 +135,8 @@ def _conv_layers(spec: str) -> list[tuple[int, int, int]]:
             return items if isinstance(node, ast.List) else tuple(items)
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)):
             left, right = value(node.left), value(node.right)
+            if isinstance(node.op, ast.Mult) and isinstance(left, list) and not 0 <= right <= _MAX_CONV_LAYERS:
+                raise ValueError  # a file's "[...] * 10**12" would build a list no model has
             return left + right if isinstance(node.op, ast.Add) else left * right
         raise ValueError
 
