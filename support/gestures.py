@@ -140,6 +140,15 @@ def _spline(keys: list, times: np.ndarray) -> np.ndarray:
     return Akima1DInterpolator(t, v, method="makima")(np.clip(times, t[0], t[-1]))
 
 
+def _pose_arm(poses: np.ndarray, angles: np.ndarray, shoulder: int, elbow: int, mirror: float) -> None:
+    """Write an arm's (T, 4) angles (radians, in the order of _REST and _RAISED) into `poses` (T, 24, 3)
+    axis-angle at its `shoulder` and `elbow` joints; mirror 1 for the left arm, -1 for the right."""
+    poses[:, shoulder, 2] = -mirror * angles[:, 0]
+    poses[:, shoulder, 0] = angles[:, 1]
+    poses[:, elbow, 1] = -mirror * angles[:, 2]
+    poses[:, shoulder, 1] = -mirror * angles[:, 3]
+
+
 def scripted_speaker(speech: SpeechAnalysis, seed: int = 0, fps: float = FPS) -> Motion:
     """A standing speaker gesturing to `speech` (module doc), exactly round(duration * fps) frames."""
     rng = np.random.default_rng(seed)
@@ -148,11 +157,7 @@ def scripted_speaker(speech: SpeechAnalysis, seed: int = 0, fps: float = FPS) ->
     poses = np.zeros((n, 24, 3))
     left, right = _arm_keys(speech, rng)
     for keys, shoulder, elbow, mirror in ((left, L_SHOULDER, L_ELBOW, 1.0), (right, R_SHOULDER, R_ELBOW, -1.0)):
-        angles = _spline(keys, times)
-        poses[:, shoulder, 2] = -mirror * angles[:, 0]
-        poses[:, shoulder, 0] = angles[:, 1]
-        poses[:, elbow, 1] = -mirror * angles[:, 2]
-        poses[:, shoulder, 1] = -mirror * angles[:, 3]
+        _pose_arm(poses, _spline(keys, times), shoulder, elbow, mirror)
     # Nods and a lean on each stress, a breath every 4 s.
     stresses = np.asarray(speech.stress_times_s)
     beat = (np.exp(-((times[:, None] - stresses[None]) ** 2) / (2 * 0.09**2)) * speech.stress_strength[None]).sum(axis=1)
@@ -228,10 +233,6 @@ def fidgeting(n_frames: int, fps: float = FPS, seed: int = 0, every_s: float = 0
         n_keys = int(n_frames / fps / every_s) + 2
         mix = rng.uniform(0, 1, (n_keys, 1))
         keys = [(k * every_s, _REST + (_RAISED - _REST) * m + rng.normal(0, 0.1, 4)) for k, m in enumerate(mix)]
-        angles = _spline(keys, times)
-        poses[:, shoulder, 2] = -mirror * angles[:, 0]
-        poses[:, shoulder, 0] = angles[:, 1]
-        poses[:, elbow, 1] = -mirror * angles[:, 2]
-        poses[:, shoulder, 1] = -mirror * angles[:, 3]
+        _pose_arm(poses, _spline(keys, times), shoulder, elbow, mirror)
     poses = poses.astype(np.float32)
     return Motion(poses, _planted(poses, fps), fps=fps)
