@@ -164,3 +164,20 @@ def test_a_joints_only_motion_in_a_batch_leaves_the_others_their_rotation_gate()
     assert [[g.name for g in r.gates] for r in batch] == [[g.name for g in r.gates] for r in single]
     assert "angular_speed" in {g.name for g in batch[0].gates} and "bone_stretch" in {g.name for g in batch[1].gates}
     assert [r.validator_score for r in batch] == pytest.approx([r.validator_score for r in single], abs=1e-9)
+
+
+def test_energy_smoothing_of_a_long_answer_builds_no_frames_by_frames_matrix():
+    """Short clips are smoothed by a cached (n, n) matrix, long ones (a 7-min answer: 12,600 frames, 1.3 GB
+    as a matrix) by the filter itself: the same numbers, memory linear in n."""
+    from a2a_cli.scoring import composite
+
+    rng = np.random.default_rng(3)
+    limit = composite._SMOOTHING_MATRIX_MAX_FRAMES
+    short, long_ = rng.normal(size=(limit, 3)), rng.normal(size=(limit + 1, 3))
+    np.testing.assert_allclose(composite._smooth(short, 30.0), gaussian_filter1d(short, 30.0, axis=0), rtol=0, atol=1e-12)
+    composite._smoothing_matrix.cache_clear()
+    np.testing.assert_allclose(composite._smooth(long_, 30.0), gaussian_filter1d(long_, 30.0, axis=0), rtol=0, atol=1e-12)
+    assert composite._smoothing_matrix.cache_info().currsize == 0
+    for n in range(8, 8 + 2 * composite._smoothing_matrix.cache_info().maxsize):
+        composite._smooth(rng.normal(size=n), 30.0)
+    assert composite._smoothing_matrix.cache_info().currsize <= 8  # a validator meets many lengths

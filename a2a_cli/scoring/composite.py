@@ -55,7 +55,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -325,13 +325,23 @@ def ramp(value: float, none: float, full: float) -> float:
     return min(max((float(value) - none) / (full - none), 0.0), 1.0)
 
 
+# Clips of up to this many frames are smoothed by one product with a cached (n, n) matrix (8 MB at
+# most; the validator's answers, judged as a batch, are this short); longer ones by the filter itself,
+# whose memory is linear in n (a 10-min answer is 18,000 frames: its matrix would take 2.6 GB).
+_SMOOTHING_MATRIX_MAX_FRAMES = 1024
+
+
 def _smooth(x: np.ndarray, fps: float) -> np.ndarray:
-    """`ENERGY_SMOOTHING_SIGMA_S` of Gaussian smoothing along the first axis of x (T, ...)."""
+    """`ENERGY_SMOOTHING_SIGMA_S` of Gaussian smoothing along the first axis of x (T, ...), every clip
+    of a batch at once."""
     x = np.asarray(x, dtype=np.float64)
-    return (_smoothing_matrix(len(x), ENERGY_SMOOTHING_SIGMA_S * fps) @ x.reshape(len(x), -1)).reshape(x.shape)
+    sigma = ENERGY_SMOOTHING_SIGMA_S * fps
+    if len(x) > _SMOOTHING_MATRIX_MAX_FRAMES:
+        return gaussian_filter1d(x, sigma, axis=0)
+    return (_smoothing_matrix(len(x), sigma) @ x.reshape(len(x), -1)).reshape(x.shape)
 
 
-@cache
+@lru_cache(maxsize=8)
 def _smoothing_matrix(n: int, sigma: float) -> np.ndarray:
     """gaussian_filter1d along n samples as an (n, n) matrix: one product smooths every clip at once."""
     return gaussian_filter1d(np.eye(n), sigma, axis=0)
