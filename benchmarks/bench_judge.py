@@ -63,12 +63,12 @@ def parts(motions, song, passes: int) -> dict[str, float]:
     positions = ClipBatch.joint_major(joints)
 
     def fresh() -> ClipBatch:
-        batch = ClipBatch(positions.astype(np.float64), (len(motions),))
+        batch = ClipBatch(positions, (len(motions),))
         batch.clip_major = joints  # as composite._measure makes it
         return batch
 
     batch = fresh()
-    batch.joint_speed, batch.floor, batch.root_relative  # noqa: B018 - the shared intermediates, timed on their own line
+    batch.joint_speed, batch.floor, batch.pose_deviation  # noqa: B018 - the shared intermediates, timed on their own line
     grid = steady_beat_grid(song.beat_frames, song.tempo_bpm) * fps / AUDIO_FPS
     traits = window_traits(batch, fps)
     measured = composite._measure(motions, song, None, None, [None] * len(motions), None)
@@ -79,11 +79,11 @@ def parts(motions, song, passes: int) -> dict[str, float]:
 
     def shared():
         b = fresh()
-        b.joint_speed, b.floor, b.root_relative  # noqa: B018
+        b.joint_speed, b.floor, b.pose_deviation  # noqa: B018
 
     steps = {
-        "layout (float32 and float64), frame steps, joint speeds, floor, root-relative poses": lambda: (ClipBatch.joint_major(joints), shared()),
-        "validity gates (float32)": lambda: composite._validity(motions, positions, fps),
+        "layout (float32), frame steps, joint speeds, floor, root-relative poses": lambda: (ClipBatch.joint_major(joints), shared()),
+        "validity gates": lambda: composite._validity(motions, batch, fps),
         "PFC + both feet sliding": lambda: (physical_foot_contact(batch, fps), both_feet_sliding(batch, fps)),
         "repeat residual (variety)": lambda: composite.repeat_residual(batch, fps),
         "sync (motion beats, every level's grids)": lambda: composite.beat_sync(batch, grid, fps),

@@ -43,16 +43,26 @@ def test_steps_and_speeds_are_frame_differences():
     np.testing.assert_allclose(batch.joint_speed, np.linalg.norm(np.diff(joints, axis=1), axis=-1).transpose(2, 1, 0))
 
 
-def test_root_relative_poses_are_float64_differences_from_the_pelvis_from_either_layout():
+def test_root_relative_poses_are_differences_from_the_pelvis_from_either_layout_in_the_positions_precision():
     """The judge's batch lays them out from the clips as given, any other from the joint-major layout: the same numbers."""
     joints = (np.random.default_rng(1).normal(size=(3, 12, 24, 3)) * 3).astype(np.float32)
-    expected = (joints[:, :, 1:].astype(np.float64) - joints[:, :, :1]).reshape(3, 12, 69).transpose(0, 2, 1)
+    expected = (joints[:, :, 1:] - joints[:, :, :1]).reshape(3, 12, 69).transpose(0, 2, 1)
     given = ClipBatch.from_joints(joints)
     laid_out = ClipBatch(given.positions, given.lead)  # no clip_major
     assert given.clip_major is not None and laid_out.clip_major is None
+    assert given.root_relative.dtype == np.float32
     np.testing.assert_array_equal(given.root_relative, expected)
     np.testing.assert_array_equal(laid_out.root_relative, expected)
     np.testing.assert_array_equal(ClipBatch.from_joints(joints[1]).root_relative, expected[1:2])
+    assert ClipBatch.from_joints(joints.astype(np.float64)).root_relative.dtype == np.float64
+
+
+def test_pose_deviation_is_centred_on_each_clips_mean_pose():
+    joints = (np.random.default_rng(2).normal(size=(2, 50, 24, 3)) + 5.0).astype(np.float32)
+    deviation = ClipBatch.from_joints(joints).pose_deviation
+    relative = (joints[:, :, 1:].astype(np.float64) - joints[:, :, :1]).reshape(2, 50, 69).transpose(0, 2, 1)
+    np.testing.assert_allclose(deviation, relative - relative.mean(axis=-1, keepdims=True), atol=2e-6)
+    np.testing.assert_allclose(deviation.mean(axis=-1, dtype=np.float64), 0.0, atol=1e-6)
 
 
 def test_bad_input():
@@ -64,8 +74,10 @@ def test_bad_input():
         ClipBatch(np.zeros((24, 3, 10)))
 
 
-def test_score_motion_lays_out_a_clip_once_for_the_metrics_and_once_for_the_gates(monkeypatch):
-    """PFC, BAS, energy and realism share one float64 batch (they made four); the gates keep their own float32 one."""
+def test_score_motion_lays_out_a_clip_once_for_the_gates_and_every_metric(monkeypatch):
+    """The gates, PFC, BAS, energy and realism share one float32 batch (they once made five), and each
+    gives the number it gives on its own for the motion's joints as the Motion keeps them (float32);
+    only the kinetic z-score against reference statistics lays out a float64 copy."""
     from a2a_cli.examples import synth_song
     from a2a_cli.audio import analyze
     from a2a_cli.audio.rhythm import steady_beat_grid
@@ -87,8 +99,9 @@ def test_score_motion_lays_out_a_clip_once_for_the_metrics_and_once_for_the_gate
 
     monkeypatch.setattr(ClipBatch, "__init__", counting_init)
     report = score_motion(motion, audio, reference_stats=stats)
-    assert sorted(map(str, made)) == ["float32", "float64"]
-    joints = np.asarray(motion.joints, dtype=np.float64)  # the same numbers as each metric on its own
+    assert list(map(str, made)) == ["float32", "float64"]
+    joints = motion.joints  # the same numbers as each metric on its own
+    assert joints.dtype == np.float32
     assert report.metrics["pfc"] == physical_foot_contact(joints)
     # the judge aligns to the tracked beats fitted to a steady grid (its audio frames are at 30 fps too)
     assert report.metrics["bas"] == beat_alignment(joints, steady_beat_grid(audio.beat_frames, audio.tempo_bpm), 30.0).bas

@@ -56,7 +56,7 @@ def body_statistics(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS) -> d
     """The four statistics of the module doc.
 
     joints: (T, 24, 3) world joint positions in metres, y up, T >= 2, or a batch of clips (..., T,
-    24, 3) or a ClipBatch (float64 for the usual precision); fps: frames per second. One clip gives
+    24, 3) or a ClipBatch (computed in its precision: the judge's float32); fps: frames per second. One clip gives
     floats, a batch arrays of the batch's shape.
     """
     batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float64))
@@ -64,11 +64,13 @@ def body_statistics(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS) -> d
         raise ValueError(f"joints must be (T >= 2, 24, 3), got {batch.n_frames} frames")
     p, b, n = batch.positions, batch.n_clips, batch.n_frames
     speed = batch.joint_speed  # (24, T-1, B), metres per frame
-    path = _moving_average(p[PELVIS][[0, 2]].transpose(1, 0, 2), max(int(round(TRAVEL_SMOOTHING_S * fps)), 1))  # (T, 2, B)
+    # the path in float64: its cumulative sums would lose a float32 path's small steps
+    path = _moving_average(p[PELVIS][[0, 2]].transpose(1, 0, 2).astype(np.float64), max(int(round(TRAVEL_SMOOTHING_S * fps)), 1))  # (T, 2, B)
     stride = np.diff(path, axis=0)
     travel = np.sqrt(stride[:, 0] * stride[:, 0] + stride[:, 1] * stride[:, 1]).T.mean(axis=-1) * fps
-    arms = (speed[_ARMS] * fps).transpose(2, 1, 0).mean(axis=(1, 2))  # (B,): clips first, as one clip's mean runs
-    legs = (speed[_LEGS] * fps).transpose(2, 1, 0).mean(axis=(1, 2))
+    # (B,): clips first, as one clip's mean runs, summed in float64 (the same number in a batch of any size)
+    arms = (speed[_ARMS] * fps).transpose(2, 1, 0).mean(axis=(1, 2), dtype=np.float64)
+    legs = (speed[_LEGS] * fps).transpose(2, 1, 0).mean(axis=(1, 2), dtype=np.float64)
     legs_to_arms = np.where(arms > 1e-9, legs / np.where(arms > 1e-9, arms, 1.0), np.inf)
     foot_speed = np.stack([np.minimum(speed[ankle], speed[toe]) for ankle, toe in _FEET]) * fps  # (2, T-1, B)
     height = np.stack([np.minimum(p[ankle, 1, 1:], p[toe, 1, 1:]) for ankle, toe in _FEET])

@@ -141,19 +141,29 @@ class ClipBatch:
 
     @cached_property
     def root_relative(self) -> np.ndarray:
-        """The joints but the pelvis relative to it, (B, 69, T) float64, metres: each clip's channels
-        (joint 1 x, y, z, joint 2 x, ...) along its frames, contiguous, for the metrics of a clip's
-        pose over time (the repeat residual, the pose change of a window). Differences of the
-        positions taken in float64, exact for float32 positions."""
+        """The joints but the pelvis relative to it, (B, 69, T) in the positions' precision, metres:
+        each clip's channels (joint 1 x, y, z, joint 2 x, ...) along its frames, contiguous, for the
+        metrics of a clip's pose over time."""
         n_clips, n_frames = self.n_clips, self.n_frames
         if self.clip_major is not None:
-            # each clip's (T, 72) transposed in its own precision, then one float64 subtraction
+            # each clip's (T, 72) transposed as given, then one subtraction in the positions' precision
             channels = np.ascontiguousarray(self.clip_major.reshape(n_clips, n_frames, N_JOINTS * 3).transpose(0, 2, 1))
         else:
             channels = np.ascontiguousarray(self.positions.reshape(N_JOINTS * 3, n_frames, n_clips).transpose(2, 0, 1))
         joints = channels.reshape(n_clips, N_JOINTS, 3, n_frames)
-        relative = np.subtract(joints[:, PELVIS + 1 :], joints[:, PELVIS : PELVIS + 1], dtype=np.float64)  # the pelvis is joint 0
+        relative = np.subtract(joints[:, PELVIS + 1 :], joints[:, PELVIS : PELVIS + 1], dtype=self.positions.dtype)  # the pelvis is joint 0
         return relative.reshape(n_clips, -1, n_frames)
+
+    @cached_property
+    def pose_deviation(self) -> np.ndarray:
+        """`root_relative` minus each channel's mean over the clip, (B, 69, T), metres: the pose's
+        departure from the clip's mean pose. The distance between two frames' poses and the spread of
+        a pose do not depend on that mean, and small centred numbers keep float32 sums of squares
+        and correlations accurate (the repeat residual, the "moves" gate, the windows' pose change).
+        The mean is summed in float64."""
+        relative = self.root_relative
+        mean = relative.mean(axis=-1, keepdims=True, dtype=np.float64).astype(relative.dtype)
+        return relative - mean
 
     @cached_property
     def lowest_foot(self) -> np.ndarray:

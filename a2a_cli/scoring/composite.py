@@ -59,6 +59,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.fft
 
 from a2a_cli.audio.rhythm import steady_beat_grid
 from a2a_cli.frame_rate import FPS as AUDIO_FPS  # the rate of the song's features (rms, beat frames)
@@ -275,15 +276,15 @@ def repeat_residual(joints, fps: float) -> float | np.ndarray:
     mean |pose(t + L) - pose(t)|^2 / (2 * pose variance), root-relative poses (so travelling does not
     hide a loop). About 1 for unrelated poses, 0 for an exact loop (module doc).
 
-    joints: (T, 24, 3) positions in metres, a batch (..., T, 24, 3) or a ClipBatch (float64 for the
-    usual precision); fps: frames per second. A motion too short for the shortest lag, or a static
-    one, gives 0. One clip gives a float, a batch an array.
+    joints: (T, 24, 3) positions in metres, a batch (..., T, 24, 3) or a ClipBatch (computed in its
+    precision: the judge's float32); fps: frames per second. A motion too short for the shortest
+    lag, or a static one, gives 0. One clip gives a float, a batch an array.
     """
     batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float64))
     n = batch.n_frames
     lo = max(1, int(round(VARIETY_LAGS_S[0] * fps)))
     hi = min(int(round(VARIETY_LAGS_S[1] * fps)), n // 2)
-    x = batch.root_relative  # (B, 69, T): the pelvis's own relative positions are 0
+    x = batch.pose_deviation  # (B, 69, T): the pelvis's own relative positions are 0
     residual = np.zeros(batch.n_clips)
     for first in range(0, batch.n_clips, _RESIDUAL_CLIPS):
         part = slice(first, first + _RESIDUAL_CLIPS)
@@ -296,22 +297,26 @@ _RESIDUAL_CLIPS = 8  # clips per FFT: their spectra (a few MB) stay in cache
 
 
 def _residual(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """`repeat_residual` of root-relative poses x (b, channels, T) over lags lo..hi frames: (b,)."""
+    """`repeat_residual` of poses x (b, channels, T), centred on each channel's mean over the clip,
+    over lags lo..hi frames: (b,)."""
     n = x.shape[-1]
     # sum_t |x(t + L) - x(t)|^2 = sum |x(t + L)|^2 + sum |x(t)|^2 - 2 sum x(t + L).x(t), for every lag L at
-    # once: the squared norms by cumulative sums, the cross term by one FFT correlation (zero-padded
-    # past n + hi, so no lag up to hi wraps round).
+    # once: the squared norms by cumulative sums (in float64), the cross term by one FFT correlation
+    # (zero-padded past n + hi, so no lag up to hi wraps round) in x's precision.
     norms = np.zeros((len(x), n + 1))
-    np.cumsum(np.einsum("bct,bct->bt", x, x), axis=-1, out=norms[:, 1:])
-    spread = 2.0 * (norms[:, n] / n - np.sum(x.mean(axis=-1) ** 2, axis=-1))  # twice the pose variance
+    np.cumsum(np.einsum("bct,bct->bt", x, x), axis=-1, dtype=np.float64, out=norms[:, 1:])
+    spread = 2.0 * norms[:, n] / n  # twice the pose variance (x is centred)
     moving = spread > 1e-12
     residual = np.zeros(len(x))
     if hi < lo or not moving.any():
         return residual
-    size = 1 << (n + hi - 1).bit_length()
-    spectrum = np.fft.rfft(x[moving], size, axis=-1).view(np.float64)  # (b, channels, 2 (size/2 + 1))
-    power = np.einsum("bcf,bcf->bf", spectrum, spectrum)
-    cross = np.fft.irfft(power[:, 0::2] + power[:, 1::2], size, axis=-1)[:, : hi + 1]
+    size = scipy.fft.next_fast_len(n + hi, real=True)
+    padded = np.zeros(x[moving].shape[:2] + (size,), dtype=x.dtype)
+    padded[..., :n] = x[moving]
+    spectrum = scipy.fft.rfft(padded, axis=-1)
+    flat = spectrum.view(x.dtype)  # (b, channels, 2 (size // 2 + 1)): real, imaginary, ...
+    power = np.einsum("bcf,bcf->bf", flat, flat)
+    cross = scipy.fft.irfft(power[:, 0::2] + power[:, 1::2], size, axis=-1)[:, : hi + 1]
     lags = np.arange(lo, hi + 1)
     norms = norms[moving]
     total = (norms[:, n : n + 1] - norms[:, lags]) + norms[:, n - lags] - 2.0 * cross[:, lags]
@@ -456,9 +461,9 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     # had); the gates keep the float32 layout it is made from.
     keep_freed_blocks_in_heap()
     positions = ClipBatch.joint_major(joints)
-    batch = ClipBatch(positions.astype(np.float64), (len(motions),))
+    batch = ClipBatch(positions, (len(motions),))
     batch.clip_major = joints
-    validity = _validity(motions, positions, fps)
+    validity = _validity(motions, batch, fps)
     pfc = physical_foot_contact(batch, fps)
     sliding = both_feet_sliding(batch, fps)
     residual = repeat_residual(batch, fps)
@@ -510,9 +515,9 @@ def _validity(motions: list[Motion], positions: np.ndarray, fps: float) -> list[
     for group in ([i for i, m in enumerate(motions) if m.poses is not None], [i for i, m in enumerate(motions) if m.poses is None]):
         if not group:
             continue
-        part = positions if len(group) == len(motions) else np.ascontiguousarray(positions[..., group])
+        part = positions if len(group) == len(motions) else ClipBatch(np.ascontiguousarray(positions.positions[..., group]), (len(group),))
         poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
-        for i, found in zip(group, _per_clip(validity_values(ClipBatch(part, (len(group),)), fps, poses))):
+        for i, found in zip(group, _per_clip(validity_values(part, fps, poses))):
             values[i] = found
     return values
 
@@ -579,8 +584,9 @@ def _quality(pfc: float, sliding: float, jerk: float, metrics: dict, components:
 def _kinetic_distance(batch: ClipBatch, stats) -> np.ndarray:
     """d per clip (B,): the RMS z-score of the clip's kinetic energies against the real dances' of
     `stats` (fid.ReferenceStats), not the expenditure columns, which mostly measure body shape and
-    travel (kinetic.py)."""
-    z = stats.kinetic.normalise(np.asarray(kinetic_features(batch), dtype=np.float64))
+    travel (kinetic.py). Measured in float64: a float32 product's sums depend on the batch's size."""
+    precise = ClipBatch(batch.positions.astype(np.float64), batch.lead)  # its weighted sums as they always were
+    z = stats.kinetic.normalise(np.asarray(kinetic_features(precise), dtype=np.float64))
     energies = z.reshape(batch.n_clips, -1, 3)[:, :, :2]  # per joint: horizontal, vertical kinetic energy
     return np.sqrt(np.mean(energies.reshape(batch.n_clips, -1) ** 2, axis=-1))
 

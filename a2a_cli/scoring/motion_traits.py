@@ -24,7 +24,7 @@ from a2a_cli.motion.skeleton import (
     R_HIP, R_KNEE, R_SHOULDER, R_WRIST,
 )
 from a2a_cli.motion.skeleton import N_JOINTS
-from a2a_cli.scoring.clip_batch import ClipBatch, joint_groups
+from a2a_cli.scoring.clip_batch import ClipBatch
 from a2a_cli.scoring.constants import JUDGE_FPS
 from a2a_cli.scoring.order_stats import percentile
 
@@ -181,8 +181,6 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
     frame of the clip, on all clips at once, and each window's statistics read views of those rows.
     """
     batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float64))
-    if batch.positions.dtype != np.float64:
-        batch = ClipBatch(batch.positions.astype(np.float64), batch.lead)
     b, t = batch.n_clips, batch.n_frames
     starts = window_starts(t, fps)
     if starts.size == 0:
@@ -242,7 +240,7 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
         hand_height.mean(axis=(0, 3)),
         pelvis.std(axis=-1),
         _corr(steps[0], steps[1]),
-        _pose_change(p, starts, size),
+        _pose_change(batch.pose_deviation, size, count, hop),
         travel,
         np.abs(np.diff(hands, axis=-1)).mean(axis=(0, 3)) / np.maximum(hands.mean(axis=(0, 3)), 1e-6),
     ]
@@ -254,19 +252,23 @@ def _norm2(a: np.ndarray) -> np.ndarray:
     return np.sqrt(a[0] * a[0] + a[1] * a[1])
 
 
-def _pose_change(p: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
+def _pose_change(deviation: np.ndarray, size: int, count: int, hop: int) -> np.ndarray:
     """Per window, the mean distance of the root-relative joints from their mean over the window
-    (m), (B, W): each window's own mean pose, so it is measured window by window, a group of
-    joints at a time (joint_groups; the pelvis, 0 relative to itself, left out), into a buffer
-    reused from window to window."""
-    n_clips = p.shape[3]
-    out = np.zeros((len(starts), n_clips))
-    for group in joint_groups(first=PELVIS + 1):  # the pelvis is joint 0
-        relative = p[group] - p[PELVIS]  # (J, 3, T, B)
-        deviation = np.empty(relative.shape[:2] + (size, n_clips))
-        for w, start in enumerate(starts):
-            window = relative[:, :, start : start + size]
-            np.subtract(window, window.sum(axis=2, keepdims=True) / size, out=deviation)
-            squared = np.einsum("jctb,jctb->jtb", deviation, deviation)
-            out[w] += np.sqrt(squared, out=squared).reshape(-1, n_clips).sum(axis=0)
-    return (out / (size * N_JOINTS)).T
+    (m), (B, W), from the batch's `pose_deviation` (B, 69, T) (the clip's mean it was centred on
+    cancels). The windows' means come from a matrix product; the deviations from them (twice the
+    clip's frames: windows overlap) are made a few clips at a time, so that they stay in cache."""
+    n_clips, n_channels, n_frames = deviation.shape
+    averaging = np.zeros((n_frames, count), dtype=deviation.dtype)  # column w averages window w's frames
+    for w in range(count):
+        averaging[w * hop : w * hop + size, w] = 1.0 / size
+    out = np.empty((n_clips, count))
+    for first in range(0, n_clips, _POSE_CHANGE_CLIPS):
+        part = slice(first, first + _POSE_CHANGE_CLIPS)
+        means = (deviation[part] @ averaging)[..., None]  # one product per clip: its sums do not depend on the batch
+        away = (_windows(deviation[part], size, count, hop) - means).reshape(-1, n_channels // 3, 3, count, size)
+        distance = np.einsum("bjcwn,bjcwn->bjwn", away, away)  # (b, 23, W, n): squared distances
+        out[part] = np.sqrt(distance, out=distance).sum(axis=-1).sum(axis=1, dtype=np.float64)
+    return out / (size * N_JOINTS)  # the pelvis, 0 relative to itself, counts in the mean
+
+
+_POSE_CHANGE_CLIPS = 8

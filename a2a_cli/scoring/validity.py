@@ -194,19 +194,13 @@ def _foot_contacts(batch: ClipBatch, fps: float) -> tuple[np.ndarray, np.ndarray
 
 
 def _pose_motion(batch: ClipBatch) -> np.ndarray:
-    """Mean over joints of the RMS deviation of the pelvis-relative joint from its average (m).
-
-    The relative positions are taken in the batch's precision and summed over the frames in
-    float64, in the batch layout (no transposition): a clip gets the same number in a batch of any
-    size to float64 rounding (a float32 sum would differ by far more), and a static pose exactly 0
-    (its float32 values sum exactly in float64). The pelvis, 0 relative to itself, is left out of
-    the work, not of the mean."""
-    variance = np.zeros((N_JOINTS, batch.n_clips))
-    for group in joint_groups(first=PELVIS + 1):  # the pelvis is joint 0
-        rel = np.subtract(batch.positions[group], batch.positions[PELVIS]).astype(np.float64)  # (J, 3, T, B)
-        rel -= rel.mean(axis=2, keepdims=True)
-        variance[group] = np.einsum("jctb,jctb->jb", rel, rel) / batch.n_frames
-    return np.sqrt(variance).mean(axis=0)
+    """Mean over joints of the RMS deviation of the pelvis-relative joint from its average (m), from
+    the batch's `pose_deviation` (shared with the repeat residual), each joint's squares summed in
+    float64. The pelvis, 0 relative to itself, is left out of the work, not of the mean."""
+    deviation = batch.pose_deviation  # (B, 69, T)
+    variance = np.einsum("bct,bct->bc", deviation, deviation, dtype=np.float64) / batch.n_frames
+    per_joint = variance.reshape(batch.n_clips, -1, 3).sum(axis=-1)  # (B, 23)
+    return np.sqrt(per_joint).sum(axis=-1) / N_JOINTS
 
 
 # name -> (limit, True when the value must stay at or below the limit, what failing means)
