@@ -144,6 +144,20 @@ class ClipBatch:
         """The joints but the pelvis relative to it, (B, 69, T) in the positions' precision, metres:
         each clip's channels (joint 1 x, y, z, joint 2 x, ...) along its frames, contiguous, for the
         metrics of a clip's pose over time."""
+        return self._relative_to_pelvis()
+
+    @cached_property
+    def pose_deviation(self) -> np.ndarray:
+        """`root_relative` minus each channel's mean over the clip, (B, 69, T), metres: the pose's
+        departure from the clip's mean pose. The distance between two frames' poses and the spread of
+        a pose do not depend on that mean, and small centred numbers keep float32 sums of squares
+        and correlations accurate (the repeat residual, the "moves" gate, the windows' pose change)."""
+        deviation = self._relative_to_pelvis()
+        deviation -= deviation.mean(axis=-1, keepdims=True)
+        return deviation
+
+    def _relative_to_pelvis(self) -> np.ndarray:
+        """A new (B, 69, T) array of `root_relative`'s numbers."""
         n_clips, n_frames = self.n_clips, self.n_frames
         if self.clip_major is not None:
             # each clip's (T, 72) transposed as given, then one subtraction in the positions' precision
@@ -153,17 +167,6 @@ class ClipBatch:
         joints = channels.reshape(n_clips, N_JOINTS, 3, n_frames)
         relative = np.subtract(joints[:, PELVIS + 1 :], joints[:, PELVIS : PELVIS + 1], dtype=self.positions.dtype)  # the pelvis is joint 0
         return relative.reshape(n_clips, -1, n_frames)
-
-    @cached_property
-    def pose_deviation(self) -> np.ndarray:
-        """`root_relative` minus each channel's mean over the clip, (B, 69, T), metres: the pose's
-        departure from the clip's mean pose. The distance between two frames' poses and the spread of
-        a pose do not depend on that mean, and small centred numbers keep float32 sums of squares
-        and correlations accurate (the repeat residual, the "moves" gate, the windows' pose change).
-        The mean is summed in float64."""
-        relative = self.root_relative
-        mean = relative.mean(axis=-1, keepdims=True, dtype=np.float64).astype(relative.dtype)
-        return relative - mean
 
     @cached_property
     def lowest_foot(self) -> np.ndarray:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
 
 from a2a_cli.motion.skeleton import (
     L_ANKLE, L_ELBOW, L_FOOT, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, NECK, PELVIS, R_ANKLE, R_ELBOW, R_FOOT,
@@ -145,18 +146,20 @@ def _periodicity(speed: np.ndarray, fps: float) -> np.ndarray:
     best = np.full(x.shape[:-1], -1.0)
     if hi >= lo:
         # every lag's sum of x(t + lag) x(t) at once, by one FFT correlation zero-padded past n + hi
-        size = 1 << (n + hi - 1).bit_length()
-        spectrum = np.fft.rfft(x, size, axis=-1)
+        size = scipy.fft.next_fast_len(n + hi, real=True)
+        padded = np.zeros(x.shape[:-1] + (size,), dtype=x.dtype)  # scipy transforms a padded array faster than it pads
+        padded[..., :n] = x
+        spectrum = scipy.fft.rfft(padded, axis=-1)
         lags = np.arange(lo, hi + 1)
-        r = np.fft.irfft(spectrum.real * spectrum.real + spectrum.imag * spectrum.imag, size, axis=-1)[..., lags] * n / (n - lags)
+        r = scipy.fft.irfft(spectrum.real * spectrum.real + spectrum.imag * spectrum.imag, size, axis=-1)[..., lags] * n / (n - lags)
         best = np.maximum(best, r.max(axis=-1))
     return np.where(energy > 1e-12, best / np.maximum(energy, 1e-12), 0.0)
 
 
 def _clips_first(rows: list[np.ndarray]) -> np.ndarray:
-    """Per-frame quantities, each (L, B) in the batch layout, as one (len(rows), B, L) array: each
-    clip's frames contiguous, for the windows' statistics."""
-    out = np.empty((len(rows),) + rows[0].shape[::-1])
+    """Per-frame quantities, each (L, B) in the batch layout, as one (len(rows), B, L) array in their
+    precision: each clip's frames contiguous, for the windows' statistics."""
+    out = np.empty((len(rows),) + rows[0].shape[::-1], dtype=np.result_type(*rows))
     for k, row in enumerate(rows):
         out[k] = row.T
     return out
