@@ -223,8 +223,8 @@ class RealismModel:
         medians = np.median(traits, axis=1).tolist()
         mean_shares = shares.mean(axis=1).tolist()
         styles = x.mean(axis=1) @ self._whitening
-        return [RealismVerdict(float(credit.mean()), credit, dict(zip(self.traits, median)), dict(zip(self.traits, share)), style)
-                for credit, median, share, style in zip(credits, medians, mean_shares, styles)]
+        return [RealismVerdict(mean, credit, dict(zip(self.traits, median)), dict(zip(self.traits, share)), style)
+                for mean, credit, median, share, style in zip(credits.mean(axis=1).tolist(), credits, medians, mean_shares, styles)]
 
     def to_json(self) -> str:
         return json.dumps({
