@@ -3,7 +3,9 @@
 Measures, in one run, for 10-s clips at 30 fps (a2a's `choreo` dances on one synthetic song, many
 answers to one prompt: the validator's case):
 1. the full judge (`score_motions`: gates, sync, quality, variety, energy, realism, reports) in
-   clips/s; the answers are of equal length, so they are judged as one batch;
+   clips/s; the answers are of equal length, so they are judged as one batch; also for a batch of
+   the validator's default sample (`validator.sample_size` answers per prompt), where the song's
+   grids and each call's overhead are shared by fewer clips;
 2. where its time goes: each part of the batch (composite._measure's steps, on the same batch, and
    the reports) in microseconds per clip; the parts add up to about the whole;
 3. the rebuild of the shipped realism model from shared/reference/real-dance
@@ -30,6 +32,7 @@ import numpy as np  # noqa: E402
 
 from a2a_cli.audio import analyze  # noqa: E402
 from a2a_cli.audio.rhythm import steady_beat_grid  # noqa: E402
+from a2a_cli.config import section_defaults  # noqa: E402
 from a2a_cli.examples import synth_song  # noqa: E402
 from a2a_cli.frame_rate import FPS as AUDIO_FPS  # noqa: E402
 from a2a_cli.generation import get_generator  # noqa: E402
@@ -114,6 +117,9 @@ def main(argv: list[str]) -> int:
     print(f"full judge: {args.clips} clips of {SECONDS:g} s in {full:.3f} CPU s = {full_rate:,.0f} clips/s on one thread "
           f"({1e6 * full / args.clips:,.0f} us per clip; target {TARGET_CLIPS_S:,}: "
           f"{'met' if full_rate >= TARGET_CLIPS_S else 'NOT met'})")
+    sample = section_defaults("validator")["sample_size"]
+    few = cpu_seconds(lambda: score_motions(motions[:sample], song), args.passes)
+    print(f"  a batch of {sample} (the validator's default sample per prompt): {sample / few:,.0f} clips/s ({1e6 * few / sample:,.0f} us per clip)")
     split = parts(motions, song, args.passes)
     for name, seconds in split.items():
         print(f"  {1e6 * seconds / args.clips:7.1f} us/clip  {seconds / full:6.1%}  {name}")

@@ -165,30 +165,32 @@ def _align(
 
 
 def align_to_grids(
-    motion_clip: np.ndarray, motion: np.ndarray, n_clips: int, grids: Sequence[np.ndarray], n_velocity: int, fps: float,
+    motion_clip: np.ndarray, motion: np.ndarray, n_clips: int, grids: np.ndarray, n_velocity: int, fps: float,
     bas: bool = True,
 ) -> np.ndarray:
     """BAS (or, with bas=False, precision) of every clip against every one of a set of music-beat
     grids shared by all clips: (n_clips, len(grids)), as `align_beats` gives for each pair.
 
     motion_clip, motion: every clip's motion beats as (clip index, integer frame) arrays
-    (`motion_beat_frames`); grids: music beat positions in frames at `fps`, sorted, fractions
-    allowed (those outside [0, n_velocity) are dropped). A clip without motion beats, or a grid
-    without music beats, gives 0. Distances are measured between the beats themselves, exactly:
-    each clip's nearest motion beat at or before, and at or after, every frame is tabulated once
-    (BAS), and each grid's nearest music beat for every frame a motion beat can fall on (precision).
+    (`motion_beat_frames`); grids: (G, n) music beat positions in frames at `fps`, one grid per
+    row, sorted, fractions allowed, NaN where a grid has fewer than n beats (beats outside
+    [0, n_velocity) are dropped). A clip without motion beats, or a grid without music beats, gives
+    0. Distances are measured between the beats themselves, exactly: each clip's nearest motion beat
+    at or before, and at or after, every frame is tabulated once (BAS), and each grid's nearest
+    music beat for every frame a motion beat can fall on (precision).
     """
+    grids = np.asarray(grids, dtype=np.float64)
     n_grids = len(grids)
-    music = np.concatenate([np.asarray(g, dtype=np.float64).ravel() for g in grids]) if n_grids else np.zeros(0)
-    owner = np.repeat(np.arange(n_grids), [np.size(g) for g in grids])  # the grid of each music beat
-    inside = (music >= 0) & (music < n_velocity)
+    music = grids.ravel()
+    owner = np.repeat(np.arange(n_grids), grids.shape[1])  # the grid of each music beat
+    inside = (music >= 0) & (music < n_velocity)  # NaN (no beat) is neither
     music, owner = music[inside], owner[inside]
     sizes = np.bincount(owner, minlength=n_grids)
     n_motion = np.bincount(motion_clip, minlength=n_clips)
     frames = np.arange(n_velocity + 1, dtype=np.float64)
+    if not music.size:
+        return np.zeros((n_clips, n_grids))
     if bas:
-        if not music.size:
-            return np.zeros((n_clips, n_grids))
         is_beat = np.zeros((n_clips, n_velocity + 1), dtype=bool)
         is_beat[motion_clip, motion] = True
         before = np.maximum.accumulate(np.where(is_beat, frames, -np.inf), axis=1)
@@ -200,15 +202,12 @@ def align_to_grids(
         sums = np.bincount(bucket.ravel(), weights=closeness.ravel(), minlength=n_clips * n_grids)
         found = sums.reshape(n_clips, n_grids) / np.maximum(sizes, 1)
     else:
-        hits = np.zeros((n_grids, n_velocity + 1))
-        known: dict[bytes, np.ndarray] = {}  # the levels of one song share their precision grids
-        ends = np.cumsum(sizes)
-        for g in np.flatnonzero(sizes):
-            grid = music[ends[g] - sizes[g] : ends[g]]
-            key = grid.tobytes()
-            if key not in known:
-                known[key] = _distance_to_nearest(frames, grid) <= _frames(PRECISION_TOLERANCE, fps) + 1e-9
-            hits[g] = known[key]
+        # every grid's nearest music beat for every frame at once: the grids laid end to end, `span`
+        # apart, so that no frame's nearest beat within the tolerance belongs to another grid
+        span = 2.0 * (n_velocity + 1) + 10.0
+        laid = music + owner * span  # sorted: each grid's beats are, and lie inside [0, n_velocity)
+        points = frames + (np.arange(n_grids) * span)[:, None]  # (G, frames)
+        hits = (_distance_to_nearest(points.ravel(), laid) <= _frames(PRECISION_TOLERANCE, fps) + 1e-9).reshape(n_grids, -1)
         counts = np.zeros((n_clips, n_velocity + 1))
         counts[motion_clip, motion] = 1.0  # a clip's beats are distinct frames
         found = counts @ hits.T / np.maximum(n_motion, 1)[:, None]

@@ -134,13 +134,18 @@ class ScoreReport:
         }
 
 
-def _alignments(beats: tuple[np.ndarray, np.ndarray, int], grids: list[np.ndarray], extended: list[np.ndarray],
-                n_velocity: int, fps: float) -> np.ndarray:
+def _alignments(beats: tuple[np.ndarray, np.ndarray, int], grids: np.ndarray, extended: np.ndarray,
+                n_velocity: int, fps: float, extended_of: np.ndarray | None = None) -> np.ndarray:
     """(BAS, precision, their harmonic mean) of every clip against each pair of grids: (G, 3, B). BAS
     is per beat of the grid; precision judges every motion beat against the grid extended over the
-    whole clip. beats: (clip index, frame, number of clips) of the clips' motion beats."""
+    whole clip. beats: (clip index, frame, number of clips) of the clips' motion beats; grids: (G, n)
+    and extended: (E, m) beat grids, one per row, NaN-padded (`align_to_grids`); extended_of: (G,),
+    the row of `extended` each grid's precision is judged on (default: row g for grid g), so that
+    grids judged on the same extended grid share its work."""
     bas = align_to_grids(*beats, grids, n_velocity, fps).T  # (G, B)
     precision = align_to_grids(*beats, extended, n_velocity, fps, bas=False).T
+    if extended_of is not None:
+        precision = precision[extended_of]
     total = bas + precision
     mean = np.where(total == 0, 0.0, 2 * bas * precision / np.where(total == 0, 1.0, total))
     return np.stack([bas, precision, mean], axis=1)
@@ -154,22 +159,63 @@ def _extended(level: np.ndarray, n_velocity: int) -> np.ndarray:
     return np.concatenate([before, level, after])
 
 
-def _controls(level: np.ndarray, song_grid: np.ndarray, song_period: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The grids one metrical level is judged on: (BAS grids, precision grids), the level itself first
-    and then, for chance, the level shifted by 1/8 .. 7/8 of its period and the song's grid by as much
-    of its own (a level of fewer than 2 beats has no period: itself only)."""
+def _controls(level: np.ndarray, song_grid: np.ndarray, song_period: float) -> tuple[np.ndarray, np.ndarray]:
+    """The grids one metrical level is judged on, one per row: (BAS grids (G, n + 1), NaN-padded,
+    precision grids (G, m)), the level itself first and then, for chance, the level shifted by
+    1/8 .. 7/8 of its period and the song's grid by as much of its own (a level of fewer than 2
+    beats has no period: itself only, (1, n) both)."""
     if level.size < 2:
-        return [level], [level]
+        return level[None], level[None]
     period = float(median(np.diff(level)))
     grid = np.concatenate([[level[0] - period], level])
-    return ([level] + [grid + period * f for f in CONTROL_PHASES],
-            [song_grid] + [song_grid + song_period * f for f in CONTROL_PHASES])
+    bas = np.empty((1 + len(CONTROL_PHASES), grid.size))
+    bas[0, :-1], bas[0, -1] = level, np.nan
+    bas[1:] = grid + period * CONTROL_PHASES[:, None]
+    return bas, song_grid + song_period * _NO_SHIFT_AND_CONTROLS[:, None]
 
 
-def _chance_corrected(judged: np.ndarray, n_beats: int, margin_z: float = 0.0, chance_floor: np.ndarray | float = 0.0):
-    """(sync, alignment, chance, BAS, precision) of the motion against one metrical level, each (B,),
-    from the (BAS, precision, alignment) of its `_controls` grids, (G, 3, B) (the level first, then
-    the shifted ones).
+_NO_SHIFT_AND_CONTROLS = np.concatenate([[0.0], CONTROL_PHASES])  # the song grid itself, then its shifts
+
+
+def _stacked(grids: list[np.ndarray]) -> np.ndarray:
+    """Blocks of beat grids (rows, n_k) as one (all rows, max n_k) array, NaN-padded."""
+    out = np.full((sum(len(g) for g in grids), max(g.shape[1] for g in grids)), np.nan)
+    row = 0
+    for g in grids:
+        out[row : row + len(g), : g.shape[1]] = g
+        row += len(g)
+    return out
+
+
+def _judge_phases(beats: tuple[np.ndarray, np.ndarray, int], phases: list, n_velocity: int, fps: float):
+    """Every phase of every metrical level (`_levels`' tuples, one per phase) judged on its
+    `_controls` grids at once: ((G, 3, B) as `_alignments` gives, each phase's first row (P,), its
+    number of rows (P,)). The precision grids of every level of one name (the song's grid and its
+    shifts) are the same, and judged once; a level of one beat is judged on itself."""
+    controls = [_controls(level, grid, period) for _, _, level, grid, period, _ in phases]
+    extended_rows, row_of_name, extended_of = [], {}, []
+    for (name, *_), (bas_grids, extended) in zip(phases, controls):
+        if len(bas_grids) == 1:
+            extended_of.append(sum(len(rows) for rows in extended_rows))
+            extended_rows.append(extended)
+            continue
+        if name not in row_of_name:
+            row_of_name[name] = sum(len(rows) for rows in extended_rows)
+            extended_rows.append(extended)
+        extended_of.extend(row_of_name[name] + np.arange(len(bas_grids)))
+    judged = _alignments(beats, _stacked([bas_grids for bas_grids, _ in controls]), _stacked(extended_rows),
+                         n_velocity, fps, np.array(extended_of))
+    count = np.array([len(bas_grids) for bas_grids, _ in controls])
+    return judged, np.cumsum(count) - count, count
+
+
+def _chance_corrected(judged: np.ndarray, first: np.ndarray, count: np.ndarray, n_beats: np.ndarray,
+                      margin_z: np.ndarray, chance_floor: np.ndarray):
+    """(sync, alignment, chance), each (P, B), of the motion against P metrical levels (phases) at once.
+
+    judged: (G, 3, B), the (BAS, precision, alignment) of every phase's `_controls` grids, phase p's
+    `count[p]` grids from row `first[p]` (the level first, then the shifted ones); n_beats: (P,) the
+    level's beats; margin_z: (P,); chance_floor: (P, B).
 
     BAS asks whether the level's beats find a motion beat; precision whether every motion beat lands
     on the song's grid for this level (the tracked beats continued over the clip, or their off-beats,
@@ -180,16 +226,20 @@ def _chance_corrected(judged: np.ndarray, n_beats: int, margin_z: float = 0.0, c
     other or every fourth beat of. A random grid finds motion beats as often whichever of its beats
     are counted, so that chance, measured on more beats, holds for the level too; the level's own,
     from a handful of beats, can come out near 0 by luck, and a lucky level would then pass for a
-    dancer's.
+    dancer's. A level of one grid (one beat or none) has no rhythm to follow: sync 0, chance 1.
     """
-    (bas, precision, a), shifted = judged[0], judged[1:]
-    if not len(shifted):  # one beat or none: no rhythm to follow, nothing to credit
-        return np.zeros_like(a), a, np.ones_like(a), bas, precision
-    chance = np.maximum(np.mean(shifted[:, 2].T, axis=-1), chance_floor)
-    bar = chance + margin_z * np.sqrt(chance * (1 - chance) / n_beats)
+    alignment = judged[:, 2]  # (G, B)
+    a = alignment[first]
+    shifted = count > 1
+    # each phase's shifted grids summed in row order, as a mean over them would
+    # (a row of zeros after the last lets every range end at its phase's end)
+    bounds = np.stack([first + 1, first + count]).T.ravel()
+    sums = np.add.reduceat(np.vstack([alignment, np.zeros_like(alignment[:1])]), bounds, axis=0)[::2]
+    chance = np.where(shifted[:, None], np.maximum(sums / np.maximum(count - 1, 1)[:, None], chance_floor), 1.0)
+    bar = chance + margin_z[:, None] * np.sqrt(chance * (1 - chance) / n_beats[:, None])
     below = bar < 1
     sync = np.where(below, np.clip((a - bar) / np.where(below, 1 - bar, 1.0), 0.0, 1.0), 0.0)
-    return sync, a, chance, bas, precision
+    return sync, a, chance
 
 
 def _levels(music: np.ndarray, n_velocity: int, fps: float) -> list[tuple[str, float, list[np.ndarray], np.ndarray, float, float]]:
@@ -236,35 +286,31 @@ def beat_sync(joints, music_beats: np.ndarray, fps: float) -> dict[str, float] |
     music = music[(music >= 0) & (music < n_velocity)]
     n_beats = np.bincount(clip, minlength=batch.n_clips).astype(np.float64)
     if music.size < 2:
-        bas, precision, a = _alignments(beats, [music], [music], n_velocity, fps)[0]
+        bas, precision, a = _alignments(beats, music[None], music[None], n_velocity, fps)[0]
         zero, one = np.zeros(batch.n_clips), np.ones(batch.n_clips)
         found = {"bas": bas, "beat_precision": precision, "beat_alignment": a, "beat_chance": one,
                  "sync_level": one, "sync_offbeat": zero, "sync": zero, "motion_beats": n_beats}
     else:
         phases = [(name, per_hit, level, grid, period, z) for name, per_hit, levels, grid, period, z in _levels(music, n_velocity, fps)
                   for level in levels]
-        controls = [_controls(level, grid, period) for _, _, level, grid, period, _ in phases]
-        judged_all = _alignments(beats, [g for bas_grids, _ in controls for g in bas_grids],
-                                 [g for _, precision_grids in controls for g in precision_grids], n_velocity, fps)
-        judged, chance_of, start = [], {}, 0
-        for (name, per_hit, level, _, _, z), (bas_grids, _) in zip(phases, controls):
-            # every beat comes first: its chance is the floor of its sparser levels
-            result = _chance_corrected(judged_all[start : start + len(bas_grids)], level.size, z, chance_of.get(name, 0.0))
-            start += len(bas_grids)
-            chance_of.setdefault(name, result[2])
-            judged.append((result, name, per_hit))
+        judged, first, count = _judge_phases(beats, phases, n_velocity, fps)
+        n_level_beats = np.array([level.size for _, _, level, _, _, _ in phases])
+        margin_z = np.array([z for *_, z in phases])
+        names = [name for name, *_ in phases]
+        # every beat comes first (the first level of each name): its chance is the floor of its sparser levels
+        lead = np.array([names.index(name) for name in names])
+        own = _chance_corrected(judged, first, count, n_level_beats, margin_z, np.zeros((len(phases), batch.n_clips)))[2]
+        floor = np.where((lead != np.arange(len(phases)))[:, None], own[lead], 0.0)
+        syncs, alignment, chance = _chance_corrected(judged, first, count, n_level_beats, margin_z, floor)
         # The best level; levels within SYNC_LEVEL_TIE of it count as equal and the first listed wins (a
         # dancer on every beat also marks the bar, and is reported at the beat).
-        syncs = np.stack([result[0] for result, _, _ in judged])  # (levels, B)
         best = syncs.max(axis=0)
         chosen = np.argmax(syncs >= best - SYNC_LEVEL_TIE, axis=0)
         clips = np.arange(batch.n_clips)
-        _, _, _, bas, precision = judged[0][0]
-        found = {"bas": bas, "beat_precision": precision,
-                 "beat_alignment": np.stack([result[1] for result, _, _ in judged])[chosen, clips],
-                 "beat_chance": np.stack([result[2] for result, _, _ in judged])[chosen, clips],
-                 "sync_level": np.array([per_hit for _, _, per_hit in judged])[chosen],
-                 "sync_offbeat": np.array([float(name == "offbeat") for _, name, _ in judged])[chosen],
+        found = {"bas": judged[0, 0], "beat_precision": judged[0, 1],
+                 "beat_alignment": alignment[chosen, clips], "beat_chance": chance[chosen, clips],
+                 "sync_level": np.array([per_hit for _, per_hit, *_ in phases])[chosen],
+                 "sync_offbeat": np.array([float(name == "offbeat") for name in names])[chosen],
                  "sync": best, "motion_beats": n_beats}
     if batch.lead == ():
         return {k: float(v[0]) for k, v in found.items()}
