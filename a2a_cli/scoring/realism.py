@@ -93,13 +93,14 @@ class RealismVerdict:
     traits: dict[str, float]
     shares: dict[str, float]
     style: np.ndarray  # (F,) `RealismModel.style_vector` of the windows (empty for a clip of none)
+    below: tuple[bool, ...] = ()  # per trait: its median below people's mean (on the model's scale)
 
     def unlike_people(self, model: RealismModel, limit: int = 3) -> list[str]:
         """The traits that make the dance least like people, in words, worst first."""
         worst = sorted(((share, name) for name, share in self.shares.items() if share > 1.0), reverse=True)[:limit]
         if not worst:
             return []
-        below = (transformed(np.array([self.traits[n] for n in model.traits])) < model.mean).tolist()
+        below = self.below
         lines = []
         for _, name in worst:
             i = model.traits.index(name)
@@ -220,11 +221,13 @@ class RealismModel:
             return [RealismVerdict(0.0, np.zeros(0), {}, {}, np.zeros(0)) for _ in range(len(traits))]
         x = transformed(traits)
         credits, shares = self.credits_transformed(x)  # (B, W), (B, W, F)
-        medians = np.median(traits, axis=1).tolist()
+        medians = np.median(traits, axis=1)
+        below = (transformed(medians) < self.mean).tolist()
         mean_shares = shares.mean(axis=1).tolist()
         styles = x.mean(axis=1) @ self._whitening
-        return [RealismVerdict(mean, credit, dict(zip(self.traits, median)), dict(zip(self.traits, share)), style)
-                for mean, credit, median, share, style in zip(credits.mean(axis=1).tolist(), credits, medians, mean_shares, styles)]
+        return [RealismVerdict(mean, credit, dict(zip(self.traits, median)), dict(zip(self.traits, share)), style, tuple(low))
+                for mean, credit, median, share, style, low in zip(credits.mean(axis=1).tolist(), credits, medians.tolist(),
+                                                                   mean_shares, styles, below)]
 
     def to_json(self) -> str:
         return json.dumps({
