@@ -500,8 +500,8 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     """Measure motions of equal length at the judge's rate as one batch: every gate and term."""
     fps = JUDGE_FPS
     joints = np.stack([m.joints for m in motions])  # (B, T, 24, 3) float32, as Motion keeps them
-    # One float64 batch shared by every metric but the gates (the precision these metrics have always
-    # had); the gates keep the float32 layout it is made from.
+    # One float32 batch (the joints' own precision) shared by the gates and every term; the sums that
+    # need it are taken in float64, and each clip's numbers do not depend on the batch it is in.
     keep_freed_blocks_in_heap()
     positions = ClipBatch.joint_major(joints)
     batch = ClipBatch(positions, (len(motions),))

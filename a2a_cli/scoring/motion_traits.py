@@ -174,8 +174,9 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
     """Every trait of `TRAITS` for every window of every clip: (B, W, len(TRAITS)) float64.
 
     joints: (B, T, 24, 3) or (T, 24, 3) world joint positions in metres, y up, at `fps` (the judge's
-    30 fps: the windows and lags are counted in frames of it), or a ClipBatch of them (its float64
-    positions, frame steps and joint speeds are shared with the other metrics); floor: the floor
+    30 fps: the windows and lags are counted in frames of it), or a ClipBatch of them (its positions,
+    frame steps and joint speeds are shared with the other metrics, and its precision is kept: the
+    judge's float32); floor: the floor
     height per clip (m; default the lowest foot joint's 5th percentile over the clip,
     grounding.floor_height's rule). A (T, 24, 3) input gives (W, len(TRAITS)). A clip shorter than
     a window is one window.
@@ -247,7 +248,7 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
         travel,
         np.abs(np.diff(hands, axis=-1)).mean(axis=(0, 3)) / np.maximum(hands.mean(axis=(0, 3)), 1e-6),
     ]
-    return batch.per_clip(np.stack(columns, axis=-1))
+    return batch.per_clip(np.stack(columns, axis=-1, dtype=np.float64))
 
 
 def _norm2(a: np.ndarray) -> np.ndarray:

@@ -52,8 +52,8 @@ def physical_foot_contact(joints: np.ndarray | ClipBatch, fps: float = EDGE_FPS)
 def both_feet_sliding(joints: np.ndarray | ClipBatch, fps: float) -> float | np.ndarray:
     """The fraction of frames in which both feet are on the floor and both slide.
 
-    joints: (T, 24, 3) positions in metres, y up, or a batch (..., T, 24, 3) or a ClipBatch (float64
-    for the usual precision); fps: frames per second. One clip gives a float, a batch an array. A foot
+    joints: (T, 24, 3) positions in metres, y up, or a batch (..., T, 24, 3) or a ClipBatch (computed
+    in its precision: the judge's float32); fps: frames per second. One clip gives a float, a batch an array. A foot
     is on the floor when its lower joint (ankle or toe) is within CONTACT_HEIGHT_M of the floor level
     (grounding.floor_height), and slides when both its ankle and toe move horizontally faster than
     DOUBLE_SLIDE_SPEED_M_S. People move one foot while the other holds the floor: on the shared AIST++
