@@ -65,7 +65,7 @@ def summary(y):
     return sample, float(flat.mean()), float(flat.abs().mean()), proj
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once per xdist worker, however its tests are interleaved (no test changes it)
 def filled():
     net = DanceDecoder(35).eval()
     fill(net)
