@@ -40,8 +40,8 @@ CLIP_S = 12.0
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from build_realism_model import (  # noqa: E402
-    HELD_OUT, KNOB_SEED, KNOB_VARIANTS, PROCEDURAL_SEEDS, PROCEDURAL_TEMPI, TUNED_KNOBS, choreo_knobs, knob_variants, load_procedural_traits,
-    procedural_dances as training_procedural, procedural_recipes, real_files,
+    HELD_OUT, KNOB_SEED, KNOB_VARIANTS, PROCEDURAL_SEEDS, PROCEDURAL_TEMPI, TUNED_KNOBS, choreo_knobs, knob_variants,
+    load_procedural_traits, procedural_dances as training_procedural, procedural_recipes, real_files,
 )
 
 SR = 22050
@@ -197,7 +197,8 @@ def test_the_stored_procedural_traits_are_what_choreo_dances_today():
     assert len(sample) == len(PROCEDURAL_TEMPI) + len(STYLES) + len(TUNED_KNOBS)
     assert {recipes[i]["song"] for i in sample} == set(range(len(PROCEDURAL_TEMPI)))
     for i, traits in zip(sample, training_procedural([recipes[i] for i in sample]), strict=True):
-        np.testing.assert_allclose(traits, stored[i], rtol=1e-9, atol=1e-12, err_msg=f"{recipes[i]}: {REBUILD}")
+        # bit-identical here; the tolerance leaves room for another CPU's rounding, no more
+        np.testing.assert_allclose(traits, stored[i], rtol=1e-6, atol=1e-9, err_msg=f"{recipes[i]}: {REBUILD}")
 
 
 def test_genres_are_aistpp_codes_or_folders(tmp_path):
