@@ -1,6 +1,7 @@
 """Rebuild the judge's realism model from folders of real dance (a2a_cli/scoring/realism.py).
 
-    python scripts/build_realism_model.py ../shared/reference/real-dance -o a2a_cli/scoring/data/realism_model.json
+    python scripts/build_realism_model.py ../shared/reference/real-dance -o a2a_cli/scoring/data/realism_model.json \
+        --procedural-traits tests/data/realism_procedural_traits.npz
 
 Every motion file under the given folders (or the files given) is read as a2a reads it (AIST++
 .pkl, AMASS .npz, BVH of any skeleton through the retarget, a2a .npy/.npz), cut into 2-s windows
@@ -8,6 +9,8 @@ and measured on the realism traits; genres (AIST++'s genre codes, else each file
 the same. `--hold-out` keeps files whose name matches a pattern out of the model, for testing on
 them (the shipped model holds out `HELD_OUT`, which tests/test_realism.py scores). Each folder's
 README.md (its data's source and licence) is credited in the model's `about`. Prints the time taken.
+`--procedural-traits` also writes the procedural dances' traits (below), which the test of the
+shipped model refits from (it re-dances a sample of them to check they are still choreo's).
 
 The model's discriminant learns real windows against procedural ones, which this script makes
 (`procedural_dances`): a2a's `choreo` in every style on `PROCEDURAL_TEMPI` synthetic songs with
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fnmatch
+import json
 import sys
 import time
 from collections.abc import Iterator
@@ -89,22 +93,52 @@ def knob_variants(count: int = KNOB_VARIANTS, seed: int = KNOB_SEED) -> list[dic
              for name, (lo, hi) in KNOBS.items()} for _ in range(count)]
 
 
-def procedural_dances() -> list[np.ndarray]:
-    """(W, F) window traits of each procedural dance the discriminant learns from (module doc)."""
+def procedural_recipes() -> list[dict]:
+    """Each procedural dance the discriminant learns from (module doc), in order: {"style": a choreo
+    style, "song": its song's index in `PROCEDURAL_TEMPI`, "seed": the dance's seed, "knobs": the
+    performer's `KNOBS` set for it ({}: choreo as it is)}."""
+    from a2a_cli.generation.choreo import STYLES
+
+    songs = range(len(PROCEDURAL_TEMPI))
+    recipes = [{"style": style, "song": k, "seed": seed, "knobs": {}}
+               for style in STYLES for k in songs for seed in PROCEDURAL_SEEDS]
+    for k, knobs in enumerate(knob_variants() + list(TUNED_KNOBS)):
+        recipes += [{"style": style, "song": (k + i) % len(songs), "seed": k, "knobs": knobs} for i, style in enumerate(STYLES)]
+    return recipes
+
+
+def procedural_dances(recipes: list[dict] | None = None) -> list[np.ndarray]:
+    """(W, F) window traits of each of `recipes` (`procedural_recipes`; None: all of them) danced."""
     from a2a_cli.audio import analyze
     from a2a_cli.examples import synth_song
-    from a2a_cli.generation.choreo import STYLES, ChoreoGenerator
+    from a2a_cli.generation.choreo import ChoreoGenerator
 
-    songs = [analyze(synth_song(bpm, PROCEDURAL_SECONDS, _SR, seed=100 + k, offset_s=0.05 * k), _SR)
-             for k, bpm in enumerate(PROCEDURAL_TEMPI)]
-    # each seed's first draw (generation.on_beat): choreo's own motion, whichever draw follows the beat best
-    dances = [ChoreoGenerator(style, draws=1).generate(song, PROCEDURAL_SECONDS, seed)
-              for style in STYLES for song in songs for seed in PROCEDURAL_SEEDS]
-    for k, knobs in enumerate(knob_variants() + list(TUNED_KNOBS)):
-        with choreo_knobs(knobs):
-            dances += [ChoreoGenerator(style, draws=1).generate(songs[(k + i) % len(songs)], PROCEDURAL_SECONDS, k)
-                       for i, style in enumerate(STYLES)]
-    return [window_traits(dance.joints) for dance in dances]
+    recipes = procedural_recipes() if recipes is None else recipes
+    songs = {k: analyze(synth_song(PROCEDURAL_TEMPI[k], PROCEDURAL_SECONDS, _SR, seed=100 + k, offset_s=0.05 * k), _SR)
+             for k in sorted({recipe["song"] for recipe in recipes})}
+    traits = []
+    for recipe in recipes:
+        with choreo_knobs(recipe["knobs"]):
+            # the seed's first draw (generation.on_beat): choreo's own motion, whichever draw follows the beat best
+            dance = ChoreoGenerator(recipe["style"], draws=1).generate(songs[recipe["song"]], PROCEDURAL_SECONDS, recipe["seed"])
+        traits.append(window_traits(dance.joints))
+    return traits
+
+
+def save_procedural_traits(path: Path, recipes: list[dict], traits: list[np.ndarray]) -> None:
+    """Write each recipe (JSON text) and its (W, F) window traits to `path` (.npz), for
+    tests/test_realism.py to refit the model without dancing them all again."""
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, recipes=np.array([json.dumps(r, sort_keys=True) for r in recipes]),
+                            windows=np.array([len(t) for t in traits]), traits=np.concatenate(traits))
+
+
+def load_procedural_traits(path: Path) -> tuple[list[dict], list[np.ndarray]]:
+    """(recipes, (W, F) window traits of each) as `save_procedural_traits` wrote them."""
+    with np.load(path, allow_pickle=False) as stored:
+        recipes = [json.loads(text) for text in stored["recipes"]]
+        traits = np.split(stored["traits"], np.cumsum(stored["windows"])[:-1])
+    return recipes, traits
 
 
 def real_files(sources: list[Path], held_out: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
@@ -131,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, required=True, help="the model file to write (JSON)")
     parser.add_argument("--hold-out", action="append", default=None,
                         help=f"file-name pattern kept out of the model (repeatable; default {' '.join(HELD_OUT)})")
+    parser.add_argument("--procedural-traits", type=Path, default=None,
+                        help="also write the procedural dances' window traits here (.npz; the shipped model's: "
+                             "tests/data/realism_procedural_traits.npz)")
     args = parser.parse_args(argv)
     held_out = tuple(args.hold_out) if args.hold_out is not None else HELD_OUT
     started = time.perf_counter()
@@ -138,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     if not train:
         print("error: no real dance files found", file=sys.stderr)
         return 2
-    model = fit_realism_model(dance_traits(train), procedural_dances(), about={
+    recipes = procedural_recipes()
+    procedural = procedural_dances(recipes)
+    model = fit_realism_model(dance_traits(train), procedural, about={
         "built_by": "scripts/build_realism_model.py", "sources": credits(args.sources),
         "files": [p.name for p in train], "held_out": [p.name for p in held],
         "procedural": f"choreo, every style, {len(PROCEDURAL_TEMPI)} songs of {min(PROCEDURAL_TEMPI)}-"
@@ -147,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     })
     with atomic_path(args.output) as tmp:
         Path(tmp).write_text(model.to_json() + "\n", encoding="utf-8")
+    if args.procedural_traits is not None:
+        save_procedural_traits(args.procedural_traits, recipes, procedural)
     print(f"{args.output}: {model.about['windows']} windows of {len(train)} files in "
           f"{len(model.about['genres'])} genres ({len(held)} held out), against {model.about['procedural_windows']} "
           f"procedural windows, in {time.perf_counter() - started:.1f} s")

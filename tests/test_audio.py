@@ -82,7 +82,9 @@ def _edge_reference(y: np.ndarray):
     return np.concatenate([env[:, None], mfcc, chroma, onehots], axis=1), float(np.atleast_1d(tempo)[0])
 
 
-@pytest.mark.xdist_group("librosa")  # numba compiles librosa's kernels once per process: 30 s in a fresh environment
+# Every test that runs librosa is in this xdist group (one worker): importing librosa compiles its numba
+# kernels, 25-35 s in a fresh environment, once per process (cached on disk only when it is done).
+@pytest.mark.xdist_group("librosa")
 @pytest.mark.parametrize("bpm", [100.0, 140.0])
 def test_features_match_librosa_edge_path(tmp_path, bpm):
     """Measured: every column group agrees to rounding (corr 0.99999999+, chroma cosine 1.0000)."""

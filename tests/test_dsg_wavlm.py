@@ -159,6 +159,7 @@ def test_missing_weights_or_extra_are_one_line_errors(tmp_path, monkeypatch):
         load_wavlm(tmp_path)
 
 
+@pytest.mark.xdist_group("librosa")  # with the other librosa tests: numba compiles its kernels once (tests/test_audio.py)
 def test_speech_is_resampled_to_16_khz_as_librosa_load_does(tmp_path):
     """a2a's soxr HQ resampling against the official librosa.load(sr=16000): the same samples (librosa
     resamples with soxr HQ too)."""

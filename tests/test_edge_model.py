@@ -65,7 +65,7 @@ def summary(y):
     return sample, float(flat.mean()), float(flat.abs().mean()), proj
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once per xdist worker, however its tests are interleaved (no test changes it)
 def filled():
     net = DanceDecoder(35).eval()
     fill(net)
@@ -275,7 +275,8 @@ def test_bad_files_give_one_line_errors(tmp_path):
 def test_sampling_guidance_shares_the_null_memory_and_passes_windows_in_chunks(filled, monkeypatch):
     """Every window at one diffusion step (sampling) takes the shared-null-memory path; more windows
     than CPU_WINDOWS_PER_PASS go in chunks. Both give the two official passes' numbers."""
-    batch = network_module.CPU_WINDOWS_PER_PASS + 2
+    monkeypatch.setattr(network_module, "CPU_WINDOWS_PER_PASS", 3)  # the shipped 8's chunking, at half the windows
+    batch = network_module.CPU_WINDOWS_PER_PASS + 2  # a full pass and a partial one
     x, cond, _ = inputs(35, batch=batch)
     t = torch.full((batch,), 499)
     with torch.no_grad():

@@ -38,7 +38,9 @@ def choreo_motion(seconds: float = 20.0):
     return get_generator("choreo").generate(audio, audio.duration_s, 0)
 
 
-@pytest.fixture(scope="module")
+# Session-scoped (for this module's tests): an xdist worker runs a module's tests between other
+# modules' tests, and a module-scoped fixture is built again after each such break (1 s each here).
+@pytest.fixture(scope="session")
 def checkpoint(tmp_path_factory):
     """Random weights and a normaliser fitted to motion vectors of a frozen dance (a procedural
     fixture in EDGE's layout: fixed, so these tests do not move when a generator changes)."""
@@ -49,9 +51,9 @@ def checkpoint(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fp32_steps2(checkpoint):
-    """The generator most tests dance with (2 DDIM steps, float32), its checkpoint loaded once."""
+    """The generator most tests dance with (2 DDIM steps, float32), its checkpoint loaded once (no test changes it)."""
     return EdgeGenerator(checkpoint, steps=2)
 
 

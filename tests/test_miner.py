@@ -700,7 +700,13 @@ def test_a2a_mine_serves_the_default_generator_and_advertises_itself(tmp_path):
                                   capture_output=True, text=True, timeout=60)
     assert unregistered.returncode == 1 and "is not registered on netuid 6" in unregistered.stderr
 
-    proc = subprocess.Popen([*command, "--wallet", "miner"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    # A suite started as a background job (`cmd &`) ignores SIGINT, and a child inherits that: the miner
+    # would shut down on uvicorn's handler, then re-raise an ignored signal and exit 0. Give it Ctrl-C back.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen([*command, "--wallet", "miner"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         line = proc.stderr.readline()
         while "listening on" not in line:

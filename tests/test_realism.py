@@ -33,11 +33,15 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL_DANCE = ROOT.parent / "shared" / "reference" / "real-dance"
 SALSA = REAL_DANCE / "cmu-salsa"
 PROCEDURAL = sorted((ROOT / "tests" / "data" / "procedural").glob("*.npz"))
+# The build script's procedural dances' traits, written with the shipped model (--procedural-traits).
+TRAINING_PROCEDURAL = ROOT / "tests" / "data" / "realism_procedural_traits.npz"
+REBUILD = "rebuild with scripts/build_realism_model.py (module doc's command, --procedural-traits included)"
 CLIP_S = 12.0
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from build_realism_model import (  # noqa: E402
-    HELD_OUT, KNOB_SEED, PROCEDURAL_TEMPI, choreo_knobs, knob_variants, procedural_dances as training_procedural, real_files,
+    HELD_OUT, KNOB_SEED, KNOB_VARIANTS, PROCEDURAL_SEEDS, PROCEDURAL_TEMPI, TUNED_KNOBS, choreo_knobs, knob_variants,
+    load_procedural_traits, procedural_dances as training_procedural, procedural_recipes, real_files,
 )
 
 SR = 22050
@@ -156,7 +160,9 @@ def test_the_discriminant_finds_procedural_windows_the_density_lets_through():
 def test_the_shipped_model_is_what_the_build_script_makes_from_the_shared_data():
     train, held = real_files([REAL_DANCE], HELD_OUT)
     assert {p.name for p in held} == {f"6{s}_{t}_scaled.bvh" for s in "01" for t in ("11", "12")}
-    rebuilt = fit_realism_model(dance_traits(train), training_procedural())
+    recipes, procedural = load_procedural_traits(TRAINING_PROCEDURAL)
+    assert recipes == procedural_recipes(), f"the build script's procedural dances changed: {REBUILD}"
+    rebuilt = fit_realism_model(dance_traits(train), procedural)
     shipped = shipped_model()
     assert shipped.about["held_out"] == sorted(p.name for p in held)
     assert shipped.about["genres"] == rebuilt.about["genres"]
@@ -168,6 +174,31 @@ def test_the_shipped_model_is_what_the_build_script_makes_from_the_shared_data()
     np.testing.assert_allclose(shipped.discriminant.weights, rebuilt.discriminant.weights, rtol=1e-4, atol=1e-4)
     assert shipped.discriminant.bias == pytest.approx(rebuilt.discriminant.bias, abs=1e-3)
     assert shipped.discriminant.threshold == pytest.approx(rebuilt.discriminant.threshold, abs=1e-3)
+
+
+def resampled(recipes: list[dict]) -> list[int]:
+    """Indices of the build script's procedural recipes that the test re-dances: plain choreo on every
+    song, each style on two songs with one seed and on two with the other; random knobs (four spread
+    over the draws) in every style; each tuned setting, in another style each."""
+    styles, n_songs = list(STYLES), len(PROCEDURAL_TEMPI)
+    plain = {(styles[k % len(styles)], k, PROCEDURAL_SEEDS[k * len(PROCEDURAL_SEEDS) // n_songs]) for k in range(n_songs)}
+    random = np.linspace(0, KNOB_VARIANTS - 1, len(styles)).astype(int)
+    knobbed = {(styles[j], int(k)) for j, k in enumerate(random)}
+    knobbed |= {(styles[(j + 1) % len(styles)], KNOB_VARIANTS + j) for j in range(len(TUNED_KNOBS))}
+    return [i for i, r in enumerate(recipes)
+            if ((r["style"], r["seed"]) in knobbed if r["knobs"] else (r["style"], r["song"], r["seed"]) in plain)]
+
+
+def test_the_stored_procedural_traits_are_what_choreo_dances_today():
+    """The shipped model's test refits from stored procedural traits: a sample of them, re-danced by
+    today's code, gives the same traits (any change to choreo, the songs or the traits shows)."""
+    recipes, stored = load_procedural_traits(TRAINING_PROCEDURAL)
+    sample = resampled(recipes)
+    assert len(sample) == len(PROCEDURAL_TEMPI) + len(STYLES) + len(TUNED_KNOBS)
+    assert {recipes[i]["song"] for i in sample} == set(range(len(PROCEDURAL_TEMPI)))
+    for i, traits in zip(sample, training_procedural([recipes[i] for i in sample]), strict=True):
+        # bit-identical here; the tolerance leaves room for another CPU's rounding, no more
+        np.testing.assert_allclose(traits, stored[i], rtol=1e-6, atol=1e-9, err_msg=f"{recipes[i]}: {REBUILD}")
 
 
 def test_genres_are_aistpp_codes_or_folders(tmp_path):

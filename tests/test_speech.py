@@ -210,7 +210,8 @@ def test_yin_finds_a_pure_tone_within_5_cents(f0):
     assert np.max(np.abs(1200 * np.log2(middle / f0))) < 5.0
 
 
-@pytest.mark.heavy  # librosa's numba compilation: about 4 s
+@pytest.mark.heavy
+@pytest.mark.xdist_group("librosa")  # with the other librosa tests: numba compiles its kernels once (tests/test_audio.py)
 def test_yin_agrees_with_librosa_pyin():
     """On 3 s of a low and a high synthetic voice, YIN as the analysis runs it (at half the feature
     rate, frames at 120 fps) and librosa.pyin over frames of the same span (42 ms: YIN's 25-ms window

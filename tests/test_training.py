@@ -185,7 +185,7 @@ def run_cli(*args: str, capsys) -> tuple[int, str, str]:
 
 @pytest.mark.heavy
 def test_a_tiny_cpu_run_lowers_the_loss_resumes_and_generates(tmp_path, capsys):
-    """`a2a train` two steps, then `--resume` to five: the checkpoint has EDGE's layout (EDGE's class
+    """`a2a train` two steps, then `--resume` to four: the checkpoint has EDGE's layout (EDGE's class
     names in the pickle, Adan's state), reloads strictly through the edge loader, its loss on fixed
     noise fell, and `a2a generate --model edge --weights` dances with the weights-only export beside it."""
     from a2a_cli.generation.edge import load_checkpoint
@@ -229,10 +229,10 @@ def test_a_tiny_cpu_run_lowers_the_loss_resumes_and_generates(tmp_path, capsys):
     torch.testing.assert_close(shared.network.state_dict(), before.network.state_dict(), rtol=0, atol=0)
     torch.testing.assert_close(shared.normalizer.scaler.data_max_, before.normalizer.scaler.data_max_, rtol=0, atol=0)
 
-    code, out, err = run_cli("train", str(data), "-o", str(checkpoint), "--steps", "5", "--resume", *tiny, capsys=capsys)
+    code, out, err = run_cli("train", str(data), "-o", str(checkpoint), "--steps", "4", "--resume", *tiny, capsys=capsys)
     assert code == 0, err
     later = json.loads(out)
-    assert later["start_step"] == 2 and later["steps"] == 5
+    assert later["start_step"] == 2 and later["steps"] == 4
     after = load_checkpoint(checkpoint)
     torch.testing.assert_close(after.normalizer.scaler.data_min_, before.normalizer.scaler.data_min_)  # kept on resume
 

@@ -14,9 +14,8 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ import pytest
 
 from a2a_cli import zoo
 from a2a_cli.errors import InputError, WorkError
+from support.subnet_helpers import http_server
 
 PAYLOAD = np.random.default_rng(7).bytes(300_000)  # a "checkpoint" of 300 kB of random bytes
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -121,13 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
 def server():
     """A loopback server on a free port; yields (base URL, behaviour)."""
     behaviour = Behaviour()
-    handler = type("Handler", (_Handler,), {"behaviour": behaviour})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", behaviour
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(type("Handler", (_Handler,), {"behaviour": behaviour})) as httpd:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", behaviour
 
 
 def write_manifest(folder: Path, sources: str, sha256: str | None = PAYLOAD_SHA, size: int | None = None) -> Path:
