@@ -35,7 +35,7 @@ __all__ = [
 
 # Reported in every score (JSON, tables) and sent by validators in the protocol: two scores are
 # comparable only under the same version. Major: what is measured changes; minor: a constant moves.
-JUDGE_VERSION = "3.1"  # 3.1: the realism model learns real windows against procedural ones
+JUDGE_VERSION = "3.2"  # 3.2: the pose-change trait is each joint's RMS distance (was its mean distance); 3.1: the realism model learns real windows against procedural ones
 
 # --- time base ------------------------------------------------------------------------------------
 # Every gate and term is measured on the motion resampled to 30 fps (the rate of AIST++, EDGE and the

@@ -257,22 +257,17 @@ def _norm2(a: np.ndarray) -> np.ndarray:
 
 
 def _pose_change(deviation: np.ndarray, size: int, count: int, hop: int) -> np.ndarray:
-    """Per window, the mean distance of the root-relative joints from their mean over the window
-    (m), (B, W), from the batch's `pose_deviation` (B, 69, T) (the clip's mean it was centred on
-    cancels). The windows' means come from a matrix product; the deviations from them (twice the
-    clip's frames: windows overlap) are made a few clips at a time, so that they stay in cache."""
+    """Per window, how far the root-relative joints stray from their mean over the window: each
+    joint's RMS distance from its window mean, averaged over the joints (m), (B, W). From the batch's
+    `pose_deviation` (B, 69, T) (the clip's mean it was centred on cancels), by each joint's mean
+    square over the window less its window mean's square, both from one matrix product per clip (its
+    sums do not depend on the batch): no window's frames are copied."""
     n_clips, n_channels, n_frames = deviation.shape
     averaging = np.zeros((n_frames, count), dtype=deviation.dtype)  # column w averages window w's frames
     for w in range(count):
         averaging[w * hop : w * hop + size, w] = 1.0 / size
-    out = np.empty((n_clips, count))
-    for first in range(0, n_clips, _POSE_CHANGE_CLIPS):
-        part = slice(first, first + _POSE_CHANGE_CLIPS)
-        means = (deviation[part] @ averaging)[..., None]  # one product per clip: its sums do not depend on the batch
-        away = (_windows(deviation[part], size, count, hop) - means).reshape(-1, n_channels // 3, 3, count, size)
-        distance = np.einsum("bjcwn,bjcwn->bjwn", away, away)  # (b, 23, W, n): squared distances
-        out[part] = np.sqrt(distance, out=distance).sum(axis=-1).sum(axis=1, dtype=np.float64)
-    return out / (size * N_JOINTS)  # the pelvis, 0 relative to itself, counts in the mean
-
-
-_POSE_CHANGE_CLIPS = 8
+    joints = deviation.reshape(n_clips, -1, 3, n_frames)
+    mean_square = np.einsum("bjct,bjct->bjt", joints, joints) @ averaging  # (B, 23, W)
+    means = (deviation @ averaging).reshape(n_clips, -1, 3, count)
+    variance = np.maximum(mean_square - np.einsum("bjcw,bjcw->bjw", means, means), 0.0)
+    return np.sqrt(variance).sum(axis=1, dtype=np.float64) / N_JOINTS  # the pelvis, 0 relative to itself, counts in the mean

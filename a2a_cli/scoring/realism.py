@@ -53,7 +53,7 @@ __all__ = [
     "shipped_model", "transformed",
 ]
 
-MODEL_VERSION = "2"  # 2: the discriminant against procedural dancing
+MODEL_VERSION = "3"  # 3: pose change as each joint's RMS distance from its window mean; 2: the discriminant against procedural dancing
 SHRINKAGE = 0.2
 THRESHOLD_QUANTILE = 0.95
 # Squared standard units of unlikeness beyond the threshold per e-fold of credit: a window as far
