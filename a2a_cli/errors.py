@@ -4,7 +4,15 @@ The library never prints or exits: it raises one of these, and `a2a_cli.cli.app.
 `InputError` to exit code 2 (bad usage or input) and `WorkError` to exit code 1 (the work failed).
 """
 
-__all__ = ["A2AError", "InputError", "WorkError"]
+import zipfile
+import zlib
+
+__all__ = ["ARCHIVE_ERRORS", "A2AError", "InputError", "WorkError"]
+
+# What reading a damaged .npz (a zip archive) can raise from zipfile, zlib and numpy: to be turned
+# into one of the errors below, or a cache miss. RuntimeError: zipfile's "encrypted, password required".
+ARCHIVE_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, ValueError, OSError,
+                  EOFError, RuntimeError)
 
 
 class A2AError(Exception):

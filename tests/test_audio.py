@@ -368,6 +368,11 @@ def _bad_entry(kind: str, entry) -> None:
     if kind == "bad-zip":  # starts like a zip, so np.load hands it to zipfile
         entry.write_bytes(b"PK\x03\x04 then garbage")
         return
+    if kind == "encrypted":  # one bit of a member's central-directory flags: zipfile raises RuntimeError
+        data = bytearray(entry.read_bytes())
+        data[data.index(b"PK\x01\x02") + 8] |= 0x1
+        entry.write_bytes(bytes(data))
+        return
     with np.load(entry, allow_pickle=False) as data:
         fields = dict(data)
     if kind == "wrong-shape":
@@ -377,7 +382,7 @@ def _bad_entry(kind: str, entry) -> None:
     np.savez(entry, **fields)
 
 
-@pytest.mark.parametrize("kind", ["garbage", "bad-zip", "wrong-shape", "old-version"])
+@pytest.mark.parametrize("kind", ["garbage", "bad-zip", "encrypted", "wrong-shape", "old-version"])
 def test_bad_cache_entry_is_ignored_and_rewritten(song_files, tmp_path, kind):
     first = analyze(song_files["flac"], duration_s=3.0, cache_dir=tmp_path)
     (entry,) = tmp_path.glob("*.npz")

@@ -192,3 +192,8 @@ def test_statistics_are_read_without_pickle_and_std_clipped(tmp_path):
         load_statistics(tmp_path / "mean.npz", tmp_path / "obj.npz")
     with pytest.raises(InputError, match="has no array 'mean'"):
         load_statistics(tmp_path / "std.npz", tmp_path / "std.npz")
+    locked = bytearray((tmp_path / "std.npz").read_bytes())
+    locked[locked.index(b"PK\x01\x02") + 8] |= 0x1  # a member marked encrypted: zipfile raises RuntimeError
+    (tmp_path / "locked.npz").write_bytes(bytes(locked))
+    with pytest.raises(InputError, match="cannot read ZEGGS statistics .*locked.npz: .*encrypted"):
+        load_statistics(tmp_path / "mean.npz", tmp_path / "locked.npz")

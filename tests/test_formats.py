@@ -411,6 +411,16 @@ def test_corrupt_files_give_a_motion_or_a_one_line_input_error(case):
         assert np.isfinite(motion.trans).all() and motion.n_frames >= 1
 
 
+def test_an_npz_with_an_encrypted_member_is_refused_in_one_line():
+    """Hypothesis found it: one flipped bit in the central directory marks a member encrypted, and
+    zipfile raised RuntimeError ("password required") through the decoder."""
+    data = bytearray(VALID_FILES["npz"])
+    entry = data.index(b"PK\x01\x02")  # the first member's central-directory header
+    data[entry + 8] |= 0x1  # its general-purpose flags: encrypted
+    with pytest.raises(InputError, match=r"member '\w+' is encrypted; save the archive without a password"):
+        decode_motion(bytes(data), "npz")
+
+
 def test_garbage_is_not_an_npz():
     with pytest.raises(InputError, match="not a valid .npz"):
         decode_motion(b"PK\x03\x04 nonsense", "npz")

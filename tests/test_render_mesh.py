@@ -128,6 +128,14 @@ def test_model_file_errors(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(InputError, match="cannot read the SMPL model"):
         load_smpl_model(tmp_path / "junk.npz")
+    (tmp_path / "zipped.npz").write_bytes(b"PK\x03\x04 then garbage")  # zipfile's own BadZipFile
+    with pytest.raises(InputError, match="cannot read the SMPL model"):
+        load_smpl_model(tmp_path / "zipped.npz")
+    locked = bytearray((tmp_path / "wrong.npz").read_bytes())
+    locked[locked.index(b"PK\x01\x02") + 8] |= 0x1  # a member marked encrypted: zipfile's RuntimeError
+    (tmp_path / "locked.npz").write_bytes(bytes(locked))
+    with pytest.raises(InputError, match="cannot read the SMPL model .*encrypted"):
+        load_smpl_model(tmp_path / "locked.npz")
 
 
 def test_joint_positions_only_cannot_be_a_mesh(model_dir):

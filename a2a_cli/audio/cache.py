@@ -10,11 +10,12 @@ settings, `Settings.audio_cache_dir`), so the library never looks at the environ
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from a2a_cli.errors import ARCHIVE_ERRORS
 
 __all__ = ["FEATURE_VERSION", "MUSIC", "SPEECH", "Kind", "entry_path", "load", "store"]
 
@@ -51,7 +52,7 @@ def load(path: Path, kind: Kind = MUSIC) -> dict | None:
             fields = {name: np.array(data[name]) for name in kind.arrays}
             fields.update({name: float(data[name]) for name in kind.scalars})
             version = int(data["version"])
-    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile):
+    except (KeyError, TypeError, *ARCHIVE_ERRORS):
         return None
     return fields if version == kind.version else None
 

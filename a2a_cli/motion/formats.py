@@ -23,12 +23,11 @@ import io
 import json
 import os
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from a2a_cli.errors import InputError, WorkError
+from a2a_cli.errors import ARCHIVE_ERRORS, InputError, WorkError
 from a2a_cli.fileio import atomic_write
 from a2a_cli.motion.amass import FRAMERATE_KEYS, amass_motion
 from a2a_cli.motion.grounding import grounded
@@ -52,8 +51,7 @@ MAX_ARRAY_BYTES = 64 * 2**20
 _MAX_COLUMNS = 165  # the widest frame an array may hold: SMPL-X poses of an AMASS archive (EDGE vectors: 151)
 MAX_META_BYTES = 2**20
 MAX_NPZ_MEMBERS = 16
-# What a corrupt archive can raise from zipfile and zlib.
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, ValueError, OSError, EOFError)
+_ZIP_ENCRYPTED = 0x1  # bit 0 of a zip entry's general-purpose flags (APPNOTE 4.4.4)
 
 ACCEPTED_SHAPES = (
     "(T, 75) axis-angle + translation, (T, 72) axis-angle, (T, 151) EDGE vectors or (T, 24, 3) joint positions"
@@ -214,7 +212,7 @@ def read_npz_members(data: bytes, caps: dict[str, int], *, text: tuple[str, ...]
     too-many-members error what the archive should hold."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except _ZIP_ERRORS as e:
+    except ARCHIVE_ERRORS as e:
         raise InputError(f"not a valid .npz archive ({_first_line(e)})") from None
     with archive:
         infos = archive.infolist()
@@ -230,13 +228,15 @@ def read_npz_members(data: bytes, caps: dict[str, int], *, text: tuple[str, ...]
             # at the declared size), then the member itself through the .npy checks.
             if info.file_size > cap + 4096:
                 raise InputError(f".npz member '{key}' declares {_human(info.file_size)}, over the {_human(cap)} cap")
+            if info.flag_bits & _ZIP_ENCRYPTED:  # zipfile would raise RuntimeError asking for a password
+                raise InputError(f".npz member '{key}' is encrypted; save the archive without a password")
             where, kinds = f".npz member '{key}'", "U" if key in text else "fiu"
             try:
                 with archive.open(info) as f:
                     raw = f.read(_HEADER_PEEK)
                     _npy_header(raw, where, max_bytes=cap, kinds=kinds, max_rows=max_rows)  # before the rest is inflated
                     raw += f.read(cap + 4097)
-            except _ZIP_ERRORS as e:
+            except ARCHIVE_ERRORS as e:
                 raise InputError(f".npz member '{key}' cannot be read ({_first_line(e)})") from None
             arrays[key] = _read_npy(raw, where, max_bytes=cap, kinds=kinds, max_rows=max_rows)
     return arrays

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from a2a_cli.errors import InputError, WorkError
+from a2a_cli.errors import ARCHIVE_ERRORS, InputError, WorkError
 from a2a_cli.motion import Motion
 from a2a_cli.motion.skeleton import N_JOINTS, smpl_skeleton
 from a2a_cli.render.body import CENTRE_RGB, LEFT_RGB, RIGHT_RGB
@@ -90,7 +90,7 @@ def load_smpl_model(path: str | os.PathLike) -> tuple[Path, dict[str, np.ndarray
             data = {key: raw[key] for key in REQUIRED_KEYS if key in raw}
         else:
             raise InputError(f"an SMPL model is a .npz or .pkl file, got {path.name}")
-    except (OSError, ValueError, EOFError, AttributeError, TypeError, IndexError, KeyError) as e:
+    except (AttributeError, TypeError, IndexError, KeyError, *ARCHIVE_ERRORS) as e:  # a damaged .npz, or a .pkl of other things
         raise InputError(f"cannot read the SMPL model {path}: {e}") from None
     missing = [key for key in REQUIRED_KEYS if key not in data]
     if missing:

@@ -16,7 +16,6 @@ official sample.py does.
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from a2a_cli.errors import InputError
+from a2a_cli.errors import ARCHIVE_ERRORS, InputError
 from a2a_cli.fileio import atomic_path
 from a2a_cli.generation.dsg.network import MOTION_FEATURES, GestureDenoiser
 from a2a_cli.generation.strict_weights import first_line, load_strict, torch_load_safely
@@ -112,7 +111,7 @@ def load_statistics(mean_path: str | os.PathLike, std_path: str | os.PathLike) -
                 values = np.asarray(npz[key], dtype=np.float64).squeeze()
         except InputError:
             raise
-        except (OSError, ValueError, zipfile.BadZipFile) as e:
+        except ARCHIVE_ERRORS as e:
             raise InputError(f"cannot read ZEGGS statistics {path}: {first_line(e)}") from None
         if values.shape != (MOTION_FEATURES,) or not np.isfinite(values).all():
             raise InputError(f"{path}: {key} must be {MOTION_FEATURES} finite values, got shape {values.shape}")
