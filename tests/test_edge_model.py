@@ -274,7 +274,8 @@ def test_bad_files_give_one_line_errors(tmp_path):
 @pytest.mark.heavy
 def test_sampling_guidance_shares_the_null_memory_and_passes_windows_in_chunks(filled, monkeypatch):
     """Every window at one diffusion step (sampling) takes the shared-null-memory path; more windows
-    than CPU_WINDOWS_PER_PASS go in chunks. Both give the two official passes' numbers."""
+    than CPU_WINDOWS_PER_PASS go in chunks. Both give the two official passes' numbers, and so do the
+    weights 1 and 0, which run only one of them."""
     monkeypatch.setattr(network_module, "CPU_WINDOWS_PER_PASS", 3)  # the shipped 8's chunking, at half the windows
     batch = network_module.CPU_WINDOWS_PER_PASS + 2  # a full pass and a partial one
     x, cond, _ = inputs(35, batch=batch)
@@ -283,11 +284,14 @@ def test_sampling_guidance_shares_the_null_memory_and_passes_windows_in_chunks(f
         memory = filled.encode_condition(cond)
         conditioned, unconditioned = filled(x, memory, t), filled(x, memory, t, cond_drop_prob=1.0)
         chunked = filled.guided_forward(x, memory, t, 2.5)
+        music_only, null_only = filled.guided_forward(x, memory, t, 1.0), filled.guided_forward(x, memory, t, 0.0)  # one branch
         monkeypatch.setattr(network_module, "CPU_WINDOWS_PER_PASS", batch)
         whole = filled.guided_forward(x, memory, t, 2.5)
     expected = unconditioned + (conditioned - unconditioned) * 2.5
     assert float((chunked - expected).abs().max()) < 1e-4 and float((whole - expected).abs().max()) < 1e-4
     assert float((chunked - whole).abs().max()) < 1e-4  # outputs of ~15: float32 rounding only
+    # weights 1 and 0 run one branch per chunk, each chunk on its own windows' music
+    assert float((music_only - conditioned).abs().max()) < 1e-4 and float((null_only - unconditioned).abs().max()) < 1e-4
     with pytest.raises(ValueError, match="same 3 windows"):
         filled.guided_forward(x[:3], memory, t[:3], 2.0)
 
