@@ -203,11 +203,16 @@ def align_to_grids(
         found = sums.reshape(n_clips, n_grids) / np.maximum(sizes, 1)
     else:
         # every grid's nearest music beat for every frame at once: the grids laid end to end, `span`
-        # apart, so that no frame's nearest beat within the tolerance belongs to another grid
+        # apart (sorted: each grid's beats are, and lie inside [0, n_velocity)), each frame searched
+        # for among its own grid's beats; the distances taken between the beats as given, exactly
         span = 2.0 * (n_velocity + 1) + 10.0
-        laid = music + owner * span  # sorted: each grid's beats are, and lie inside [0, n_velocity)
-        points = frames + (np.arange(n_grids) * span)[:, None]  # (G, frames)
-        hits = (_distance_to_nearest(points.ravel(), laid) <= _frames(PRECISION_TOLERANCE, fps) + 1e-9).reshape(n_grids, -1)
+        grid_of_point = np.repeat(np.arange(n_grids), frames.size)
+        points = np.tile(frames, n_grids)
+        right = np.searchsorted(music + owner * span, points + grid_of_point * span).clip(max=music.size - 1)
+        distance = np.full(points.shape, np.inf)
+        for nearest in (right, (right - 1).clip(min=0)):  # the beats either side; another grid's do not count
+            distance = np.minimum(distance, np.where(owner[nearest] == grid_of_point, np.abs(points - music[nearest]), np.inf))
+        hits = (distance <= _frames(PRECISION_TOLERANCE, fps) + 1e-9).reshape(n_grids, -1)
         counts = np.zeros((n_clips, n_velocity + 1))
         counts[motion_clip, motion] = 1.0  # a clip's beats are distinct frames
         found = counts @ hits.T / np.maximum(n_motion, 1)[:, None]
