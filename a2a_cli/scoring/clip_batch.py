@@ -52,7 +52,7 @@ class ClipBatch:
     `axis_angle` (24, 3, T, B): the joint rotations in the same layout, when the batch was built
     from them (`from_poses`), for the gates that measure how fast joints turn. `clip_major`
     (B, T, 24, 3): the joint positions as the caller gave them, when it did (`from_joints`, the
-    judge), from which `root_relative` is laid out clip by clip at a fraction of the cost of
+    judge), from which `pose_deviation` is laid out clip by clip at a fraction of the cost of
     transposing the joint-major layout back (the caller's array, not a copy: it must not change
     while the batch is in use).
     """
@@ -140,24 +140,13 @@ class ClipBatch:
         return self.joint_speed.mean(axis=0)
 
     @cached_property
-    def root_relative(self) -> np.ndarray:
-        """The joints but the pelvis relative to it, (B, 69, T) in the positions' precision, metres:
-        each clip's channels (joint 1 x, y, z, joint 2 x, ...) along its frames, contiguous, for the
-        metrics of a clip's pose over time."""
-        return self._relative_to_pelvis()
-
-    @cached_property
     def pose_deviation(self) -> np.ndarray:
-        """`root_relative` minus each channel's mean over the clip, (B, 69, T), metres: the pose's
-        departure from the clip's mean pose. The distance between two frames' poses and the spread of
-        a pose do not depend on that mean, and small centred numbers keep float32 sums of squares
-        and correlations accurate (the repeat residual, the "moves" gate, the windows' pose change)."""
-        deviation = self._relative_to_pelvis()
-        deviation -= deviation.mean(axis=-1, keepdims=True)
-        return deviation
-
-    def _relative_to_pelvis(self) -> np.ndarray:
-        """A new (B, 69, T) array of `root_relative`'s numbers."""
+        """The joints but the pelvis relative to it, each channel (joint 1 x, y, z, joint 2 x, ...)
+        minus its mean over the clip, (B, 69, T) in the positions' precision, metres: the pose's
+        departure from the clip's mean pose, each clip's channels along its frames, contiguous. The
+        distance between two frames' poses and the spread of a pose do not depend on that mean, and
+        small centred numbers keep float32 sums of squares and correlations accurate (the repeat
+        residual, the "moves" gate, the windows' pose change)."""
         n_clips, n_frames = self.n_clips, self.n_frames
         if self.clip_major is not None:
             # each clip's (T, 72) transposed as given, then one subtraction in the positions' precision
@@ -165,8 +154,10 @@ class ClipBatch:
         else:
             channels = np.ascontiguousarray(self.positions.reshape(N_JOINTS * 3, n_frames, n_clips).transpose(2, 0, 1))
         joints = channels.reshape(n_clips, N_JOINTS, 3, n_frames)
-        relative = np.subtract(joints[:, PELVIS + 1 :], joints[:, PELVIS : PELVIS + 1], dtype=self.positions.dtype)  # the pelvis is joint 0
-        return relative.reshape(n_clips, -1, n_frames)
+        deviation = np.subtract(joints[:, PELVIS + 1 :], joints[:, PELVIS : PELVIS + 1], dtype=self.positions.dtype)  # the pelvis is joint 0
+        deviation = deviation.reshape(n_clips, -1, n_frames)
+        deviation -= deviation.mean(axis=-1, keepdims=True)
+        return deviation
 
     @cached_property
     def lowest_foot(self) -> np.ndarray:

@@ -550,15 +550,15 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     return out
 
 
-def _validity(motions: list[Motion], positions: np.ndarray, fps: float) -> list[dict[str, float]]:
-    """Each motion's `validity_values`, from the motions' float32 joint positions in the batch layout
-    (24, 3, T, B) (the gates' precision). Motions with rotations and joint-position motions have
-    different gates: one batch for each."""
+def _validity(motions: list[Motion], batch: ClipBatch, fps: float) -> list[dict[str, float]]:
+    """Each motion's `validity_values`, from the judge's float32 batch of their joint positions (its
+    frame steps and joint speeds shared with the terms). Motions with rotations and joint-position
+    motions have different gates: one batch for each."""
     values: list[dict] = [{}] * len(motions)
     for group in ([i for i, m in enumerate(motions) if m.poses is not None], [i for i, m in enumerate(motions) if m.poses is None]):
         if not group:
             continue
-        part = positions if len(group) == len(motions) else ClipBatch(np.ascontiguousarray(positions.positions[..., group]), (len(group),))
+        part = batch if len(group) == len(motions) else ClipBatch(np.ascontiguousarray(batch.positions[..., group]), (len(group),))
         poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
         for i, found in zip(group, _per_clip(validity_values(part, fps, poses))):
             values[i] = found
