@@ -197,10 +197,10 @@ def align_to_grids(
         after = np.minimum.accumulate(np.where(is_beat, frames, np.inf)[:, ::-1], axis=1)[:, ::-1]
         distance = np.minimum(music - before[:, np.floor(music).astype(np.int64)], after[:, np.ceil(music).astype(np.int64)] - music)
         sigma = _frames(ALIGNMENT_SIGMA, fps)
-        closeness = np.exp(-(distance**2) / (2 * sigma**2))  # (B, music beats of all grids)
-        bucket = np.arange(n_clips)[:, None] * n_grids + owner  # (clip, grid), summed in beat order as align_beats does
-        sums = np.bincount(bucket.ravel(), weights=closeness.ravel(), minlength=n_clips * n_grids)
-        found = sums.reshape(n_clips, n_grids) / np.maximum(sizes, 1)
+        closeness = np.exp(-(distance**2) / (2 * sigma**2))  # (B, music beats of all grids, grid by grid)
+        found = np.zeros((n_clips, n_grids))
+        held = sizes > 0  # each grid's beats are one run of columns (the grids were laid out row by row)
+        found[:, held] = np.add.reduceat(closeness, (np.cumsum(sizes) - sizes)[held], axis=1) / sizes[held]
     else:
         # every grid's nearest music beat for every frame at once: the grids laid end to end, `span`
         # apart (sorted: each grid's beats are, and lie inside [0, n_velocity)), each frame searched

@@ -80,7 +80,7 @@ from a2a_cli.scoring.realism import RealismVerdict, shipped_model
 from a2a_cli.scoring.similarity import REPLAY_TOLERANCE_M, aligned_joint_error, original_subnet_score, replay_distance
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 from a2a_cli.scoring.validity import (
-    Gate, at_judge_rate, gate_reasons, header_gates, measurable, motion_gates, validity_values,
+    Gate, at_judge_rate, gate_reasons, header_gates, measurable, motion_gates_batch, validity_values,
 )
 
 if TYPE_CHECKING:
@@ -506,7 +506,7 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     positions = ClipBatch.joint_major(joints)
     batch = ClipBatch(positions, (len(motions),))
     batch.clip_major = joints
-    validity = _validity(motions, batch, fps)
+    motion_gate_lists, jerk = _validity(motions, batch, fps)
     pfc = physical_foot_contact(batch, fps)
     sliding = both_feet_sliding(batch, fps)
     residual = repeat_residual(batch, fps)
@@ -524,13 +524,13 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     body_of = _per_clip(body)
     out = []
     for row, motion in enumerate(motions):
-        gates = motion_gates(validity[row])
+        gates = motion_gate_lists[row]
         metrics: dict[str, float] = {}
         components: dict[str, float] = {}
         if reference_joints is not None:
             gates.append(_similarity(joints[row].astype(np.float64), reference_joints, latencies[row], replay_tolerance_m,
                                      metrics, components))
-        _quality(pfc[row], sliding[row], float(validity[row]["jerk"]), metrics, components)
+        _quality(pfc[row], sliding[row], jerk[row], metrics, components)
         metrics["repeat_residual"] = residual[row]
         components["variety"] = ramp(residual[row], REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
         if sync_of is not None:
@@ -550,19 +550,21 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     return out
 
 
-def _validity(motions: list[Motion], batch: ClipBatch, fps: float) -> list[dict[str, float]]:
-    """Each motion's `validity_values`, from the judge's float32 batch of their joint positions (its
-    frame steps and joint speeds shared with the terms). Motions with rotations and joint-position
-    motions have different gates: one batch for each."""
-    values: list[dict] = [{}] * len(motions)
+def _validity(motions: list[Motion], batch: ClipBatch, fps: float) -> tuple[list[list[Gate]], list[float]]:
+    """Each motion's motion gates and typical jerk (`validity_values`), from the judge's float32
+    batch of their joint positions (its frame steps and joint speeds shared with the terms). Motions
+    with rotations and joint-position motions have different gates: one batch for each."""
+    gates: list[list[Gate]] = [[] for _ in motions]
+    jerk = [0.0] * len(motions)
     for group in ([i for i, m in enumerate(motions) if m.poses is not None], [i for i, m in enumerate(motions) if m.poses is None]):
         if not group:
             continue
         part = batch if len(group) == len(motions) else ClipBatch(np.ascontiguousarray(batch.positions[..., group]), (len(group),))
         poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
-        for i, found in zip(group, _per_clip(validity_values(part, fps, poses))):
-            values[i] = found
-    return values
+        values = validity_values(part, fps, poses)
+        for i, clip_gates, clip_jerk in zip(group, motion_gates_batch(values), np.asarray(values["jerk"], dtype=np.float64).tolist()):
+            gates[i], jerk[i] = clip_gates, clip_jerk
+    return gates, jerk
 
 
 def _per_clip(found: dict[str, np.ndarray]) -> list[dict[str, float]]:

@@ -106,7 +106,7 @@ def _norm(a: np.ndarray) -> np.ndarray:
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Angle in degrees between vectors a and b (3, ...)."""
-    cos = _dot(a, b) / np.maximum(_norm(a) * _norm(b), 1e-9)
+    cos = _dot(a, b) / np.sqrt(np.maximum(_dot(a, a) * _dot(b, b), 1e-18))  # one square root for both lengths
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
@@ -115,18 +115,15 @@ def _bend(p: np.ndarray, upper: int, middle: int, lower: int) -> np.ndarray:
     return _angle(p[middle] - p[upper], p[lower] - p[middle])
 
 
-def _heading(vector: np.ndarray) -> np.ndarray:
-    """Horizontal direction (radians about y) of left-to-right vectors (3, ...)."""
-    return np.arctan2(vector[2], vector[0])
-
-
-def _turn(heading: np.ndarray) -> np.ndarray:
-    """The heading's step from each frame to the next (T, ...) -> (T-1, ...), radians, as
-    `np.unwrap` makes it: steps of at least pi taken the short way round."""
-    step = np.diff(heading, axis=0)
-    short = np.mod(step + np.pi, 2 * np.pi) - np.pi
-    np.copyto(short, np.pi, where=(short == -np.pi) & (step > 0))
-    return np.where(np.abs(step) < np.pi, step, short)
+def _turning(vector: np.ndarray) -> np.ndarray:
+    """How far left-to-right vectors (3, T, ...) turn about the vertical from each frame to the next:
+    (T-1, ...), radians in [0, pi], the angle between consecutive frames' horizontal (x, z) parts (the
+    heading's step taken the short way round, as `np.unwrap` makes it), by one arctan2 of their
+    cross and dot products."""
+    x, z = vector[0], vector[2]
+    cross = x[:-1] * z[1:] - z[:-1] * x[1:]
+    dot = x[:-1] * x[1:] + z[:-1] * z[1:]
+    return np.abs(np.arctan2(cross, dot))
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -213,7 +210,7 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
         speed[L_WRIST] * fps, speed[R_WRIST] * fps,
         batch.kinetic_velocity * fps,  # the body's speed
         speed[L_ANKLE] * fps, speed[R_ANKLE] * fps,
-        np.abs(_turn(_heading(hips))),
+        _turning(hips),
     ])
     frames = _windows(per_frame, size, count, hop)  # (12, B, W, n)
     steps = _windows(per_step, size - 1, count, hop)  # (6, B, W, n-1)

@@ -9,6 +9,7 @@ clips of equal length: `validity_values` takes joints (..., T, 24, 3).
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -25,10 +26,13 @@ from a2a_cli.scoring.constants import (  # the limits and their physical reasoni
 
 __all__ = [
     "HEADER_GATES", "Gate", "at_judge_rate", "batch_validity_values", "check_validity", "gate_reasons", "header_gates",
-    "is_minimum", "measurable", "motion_gates", "positions_in_bounds", "validity_values",
+    "is_minimum", "measurable", "motion_gates", "motion_gates_batch", "positions_in_bounds", "validity_values",
 ]
 
-_CANDIDATE_FRAMES = 12  # frames per clip whose angular speed is measured exactly (3x the percentile's 4)
+# frames per clip whose angular speed is measured exactly, at least: twice the frames the percentile
+# reads (8 of 299), or more for short clips
+_CANDIDATE_FACTOR = 2
+_CANDIDATE_FRAMES = 8
 
 
 class Gate(NamedTuple):
@@ -79,25 +83,31 @@ def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
     and 3rd fastest of 299), so the exact angles are taken on a few candidate frames per clip:
     those with the largest |a' - a| (axis-angle step), an upper bound of the angle (the exponential
     map of SO(3) never lengthens a path). When the candidates' slowest needed angle is at least
-    the largest bound left out, no other frame can be among the fastest; a clip where that check
-    fails (noise, a static pose) is measured on every frame.
+    the largest bound left out, no other frame can be among the fastest. Where it is not (an
+    axis-angle that wraps round near pi steps far while turning little; a static pose), that
+    clip's next candidates are every frame whose bound could still reach that angle.
     """
     n_steps = poses.shape[1] - 1
     below, above, weight = neighbours(n_steps, SPEED_PERCENTILE / 100)
     n_top = n_steps - below  # the percentile's neighbours are the n_top-th and (n_top-1)-th fastest
-    n_candidates = min(n_steps, max(_CANDIDATE_FRAMES, 3 * n_top))
-    bound = _largest_step(poses)
-    order = np.argpartition(bound, n_steps - n_candidates, axis=-1)
-    candidates, rest = order[:, n_steps - n_candidates :], order[:, : n_steps - n_candidates]
-    angle = np.sort(_step_angles(poses, candidates), axis=-1)  # (B, n_candidates), rad per frame
-    left_out = np.sqrt(np.take_along_axis(bound, rest, axis=-1).max(axis=-1, initial=0.0).astype(np.float64))
-    settled = angle[:, -n_top] >= left_out * (1 + 1e-5) + 1e-7  # float32 bound and float64 arccos rounding
-    first = n_steps - n_candidates  # the candidates sorted sit at these positions of all frames sorted
-    result = lerp(angle[:, below - first], angle[:, above - first], weight)
-    unsettled = np.flatnonzero(~settled)
-    if unsettled.size:
-        every = _step_angles(poses[unsettled], np.broadcast_to(np.arange(n_steps), (unsettled.size, n_steps)))
-        result[unsettled] = percentile(every, SPEED_PERCENTILE)
+    bound = np.sqrt(_largest_step(poses), dtype=np.float64)  # (B, T-1), rad per frame at most
+    result = np.empty(len(poses))
+    clips = np.arange(len(poses))
+    n_candidates = min(n_steps, max(_CANDIDATE_FRAMES, _CANDIDATE_FACTOR * n_top))
+    while clips.size:
+        order = np.argpartition(bound[clips], n_steps - n_candidates, axis=-1)
+        candidates, rest = order[:, n_steps - n_candidates :], order[:, : n_steps - n_candidates]
+        angle = np.sort(_step_angles(poses, clips, candidates), axis=-1)  # (b, n_candidates), rad per frame
+        needed = angle[:, -n_top]
+        # the largest bound left out, with slack for the float32 bound and the float64 arccos's rounding
+        reach = np.take_along_axis(bound[clips], rest, axis=-1).max(axis=-1, initial=-np.inf) * (1 + 1e-5) + 1e-7
+        settled = needed >= reach
+        first = n_steps - n_candidates  # the candidates sorted sit at these positions of all frames sorted
+        result[clips[settled]] = lerp(angle[settled, below - first], angle[settled, above - first], weight)
+        clips, needed = clips[~settled], needed[~settled]
+        if clips.size:  # every frame that could reach the angle: the candidates' fastest ones among them
+            could = (bound[clips] * (1 + 1e-5) + 1e-7 >= needed[:, None]).sum(axis=-1).max()
+            n_candidates = min(n_steps, max(2 * n_candidates, int(could)))
     return result * fps
 
 
@@ -117,21 +127,29 @@ def _largest_step(poses: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(per_joint, -1, 0)).max(axis=0)
 
 
-def _step_angles(poses: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """Rotation angle (rad) of the fastest joint from frame f to f + 1, for frames (B, K) of each
-    clip of rotations (B, T, 24, 3).
+def _step_angles(poses: np.ndarray, clips: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Rotation angle (rad) of the fastest joint from frame f to f + 1, for frames (b, K) of the
+    clips (b,) (indices into the rotations (B, T, 24, 3)).
 
     With q = (cos(t/2), k a), k = sin(t/2) / t, for the axis-angle a of length t, the dot of two
     quaternions is w w' + k k' (a . a'); the fastest joint is the one of least |dot| (arccos
-    decreases), so arccos runs once per frame.
+    decreases), so arccos runs once per frame. The fast frames come in runs, so each frame's w and
+    k (the sine and cosine, most of the work) are computed once however many steps share it.
     """
-    clips = np.arange(len(poses))[:, None, None]
-    aa = np.moveaxis(poses[clips, frames[..., None] + (0, 1)].astype(np.float64), -1, 0)  # (3, B, K, 2, 24)
+    n_frames = poses.shape[1]
+    ends = (clips[:, None, None] * n_frames + frames[..., None] + (0, 1)).reshape(-1)  # (b K 2,) flat frame indices
+    used = np.zeros(len(poses) * n_frames, dtype=bool)
+    used[ends] = True
+    unique = np.flatnonzero(used)
+    slot = np.empty(used.size, dtype=np.intp)
+    slot[unique] = np.arange(unique.size)
+    aa = poses.reshape(-1, N_JOINTS, 3)[unique].astype(np.float64).transpose(2, 0, 1)  # (3, U, 24)
     theta = np.sqrt(aa[0] * aa[0] + aa[1] * aa[1] + aa[2] * aa[2])
     w, k = np.cos(theta / 2), np.sin(theta / 2) / np.maximum(theta, 1e-300)
-    a, b = aa[..., 0, :], aa[..., 1, :]
-    dot = w[..., 0, :] * w[..., 1, :] + k[..., 0, :] * k[..., 1, :] * (a[0] * b[0] + a[1] * b[1] + a[2] * b[2])
-    return 2.0 * np.arccos(np.clip(np.abs(dot).min(axis=-1), 0.0, 1.0))
+    at = slot[ends].reshape(-1, 2)
+    a, b = aa[:, at[:, 0]], aa[:, at[:, 1]]  # (3, b K, 24)
+    dot = w[at[:, 0]] * w[at[:, 1]] + k[at[:, 0]] * k[at[:, 1]] * (a[0] * b[0] + a[1] * b[1] + a[2] * b[2])
+    return 2.0 * np.arccos(np.clip(np.abs(dot).min(axis=-1), 0.0, 1.0)).reshape(frames.shape)
 
 
 def validity_values(
@@ -237,17 +255,25 @@ def is_minimum(gate_name: str) -> bool:
     return gate_name == "duration" or (gate_name in _LIMITS and not _LIMITS[gate_name][1])
 
 
-def _gate(name: str, value: float) -> Gate:
-    limit, upper, meaning = _LIMITS[name]
-    passed = bool(value <= limit) if upper else bool(value >= limit)
-    verdict = "ok" if passed else meaning
-    return Gate(name, passed, float(value), limit, verdict)
+def all_within(values: np.ndarray, bound: float = math.inf) -> bool:
+    """Whether every number of a float array is finite and, when `bound` is given, of magnitude below it.
+
+    First the sum of squares, one BLAS pass with no temporary (a third of the exact checks' time,
+    which the judge pays per answer): when it is finite, so is every number, and when it is also
+    under half the bound's square, every number is below the bound (float rounding cannot halve a
+    sum). Otherwise the exact check decides, so the answer is always exact.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        square_sum = float(np.vdot(values, values))
+        if math.isfinite(square_sum) and square_sum < 0.5 * bound * bound:
+            return True
+    return bool(np.abs(values).max(initial=0.0) < bound) if math.isfinite(bound) else bool(np.isfinite(values).all())
 
 
 def positions_in_bounds(joints: np.ndarray) -> bool:
-    """Whether every joint coordinate is finite and within `MAX_ABS_POSITION_M` (the "finite" gate):
-    one pass, as a NaN makes the maximum NaN and fails the comparison, and an inf is out of bounds."""
-    return bool(np.abs(joints).max(initial=0.0) < MAX_ABS_POSITION_M)
+    """Whether every joint coordinate is finite and within `MAX_ABS_POSITION_M` (the "finite" gate)."""
+    return all_within(joints, MAX_ABS_POSITION_M)
 
 
 def header_gates(motion, expected_frames: int | None = None) -> list[Gate]:
@@ -265,12 +291,12 @@ def header_gates(motion, expected_frames: int | None = None) -> list[Gate]:
     if expected_frames is not None:
         gates.append(Gate("frame_count", n == expected_frames, float(n), float(expected_frames),
                           "ok" if n == expected_frames else f"{n} frames where the audio needs exactly {expected_frames}"))
-    min_frames = max(int(np.ceil(MIN_DURATION_S * fps)), MIN_FRAMES)
+    min_frames = max(math.ceil(MIN_DURATION_S * fps), MIN_FRAMES)
     short = f"shorter than {MIN_DURATION_S:g} s" if n < MIN_DURATION_S * fps else f"the gates need {MIN_FRAMES}"
     gates.append(Gate("duration", n >= min_frames, float(n), float(min_frames),
                       "ok" if n >= min_frames else f"{n} frames: {short}"))
     arrays = [motion.trans] + ([motion.poses] if motion.poses is not None else [])
-    finite = all(np.isfinite(a).all() for a in arrays) and positions_in_bounds(motion.joints)
+    finite = all(all_within(a) for a in arrays) and positions_in_bounds(motion.joints)
     gates.append(Gate("finite", finite, 0.0 if finite else 1.0, 0.0,
                       "ok" if finite else "NaN, inf or absurd (> 10 km) values in the motion"))
     return gates
@@ -283,7 +309,19 @@ def measurable(gates: list[Gate]) -> bool:
 
 def motion_gates(values: dict) -> list[Gate]:
     """One gate per measured quantity of `validity_values` (name -> value)."""
-    return [_gate(name, float(v)) for name, v in values.items()]
+    return motion_gates_batch({name: [value] for name, value in values.items()})[0]
+
+
+def motion_gates_batch(values: dict) -> list[list[Gate]]:
+    """`motion_gates` of every clip of a batch, from `validity_values`' arrays (name -> (B,)): each
+    name's limit is compared with the whole batch at once (NaN fails), one list of gates per clip."""
+    columns = []
+    for name, value in values.items():
+        limit, upper, meaning = _LIMITS[name]
+        value = np.asarray(value, dtype=np.float64)
+        passed = (value <= limit) if upper else (value >= limit)
+        columns.append([Gate(name, ok, v, limit, "ok" if ok else meaning) for v, ok in zip(value.tolist(), passed.tolist())])
+    return [list(gates) for gates in zip(*columns)]
 
 
 def at_judge_rate(motion):
