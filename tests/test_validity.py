@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from a2a_cli.motion import Motion
 from a2a_cli.scoring import validity
-from a2a_cli.scoring.validity import check_validity, positions_in_bounds, validity_values
+from a2a_cli.scoring.validity import all_within, check_validity, positions_in_bounds, validity_values
 from support.dances import (
     beat_frames_of, plausible_dance, shifted_up, spinning_arms, static_pose, teleports, tiny_jitter,
     truncated, white_noise,
@@ -70,6 +70,24 @@ def test_one_bad_joint_coordinate_fails_the_finite_gate(dance):
         assert not positions_in_bounds(joints), bad
         assert "finite" in failed(Motion.from_joints(joints)), bad
     assert positions_in_bounds(dance.joints) and positions_in_bounds(np.zeros((0, 24, 3)))
+
+
+_SPECIAL = st.sampled_from([np.nan, np.inf, -np.inf, 9_999.0, 10_000.0, -10_000.0, 3e4, 1e19, -1e30, 0.0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([np.float32, np.float64, np.float16]), st.integers(0, 2000), st.data())
+def test_the_finite_check_is_exact_however_it_is_taken(dtype, size, data):
+    """`all_within` decides by a sum of squares where it can and by the exact check otherwise: its
+    answer is always the definition's, for any mix of ordinary, huge, NaN and inf numbers."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    values = rng.normal(0.0, data.draw(st.sampled_from([1.0, 100.0, 5_000.0])), size)
+    for at in data.draw(st.lists(st.integers(0, max(size - 1, 0)), max_size=3)) if size else []:
+        values[at] = data.draw(_SPECIAL)
+    with np.errstate(over="ignore"):
+        values = values.astype(dtype)
+    assert all_within(values) == bool(np.isfinite(values).all())
+    assert all_within(values, 1e4) == bool(np.isfinite(values).all() and (np.abs(values) < 1e4).all())
 
 
 def test_values_match_hand_computation(dance):
