@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -81,34 +82,30 @@ _LOGGED = np.array([trait.log_floor is not None for trait in TRAITS])  # the tra
 _LOG_FLOORS = np.array([1.0 if trait.log_floor is None else max(trait.log_floor, 1e-3) for trait in TRAITS])  # 1: unused
 
 
-@dataclass(frozen=True)
-class RealismVerdict:
+class RealismVerdict(NamedTuple):
     """One clip's realism: `credit` in [0, 1] (mean window credit), `window_credits` (W,), each
     trait's median over the windows (`traits`, original units) and its mean share of the windows'
-    unlikeness beyond the threshold (`shares`), for the reasons; `style` for the validator's
-    per-miner variety."""
+    unlikeness beyond the threshold (`shares`), one entry per trait of the model, for the reasons;
+    `style` for the validator's per-miner variety. A named tuple: the judge makes one per answer."""
 
     credit: float
     window_credits: np.ndarray
-    traits: dict[str, float]
-    shares: dict[str, float]
+    traits: list[float]
+    shares: list[float]
     style: np.ndarray  # (F,) `RealismModel.style_vector` of the windows (empty for a clip of none)
-    below: tuple[bool, ...] = ()  # per trait: its median below people's mean (on the model's scale)
+    below: list[bool]  # per trait: its median below people's mean (on the model's scale)
+    worst: list[int]  # the traits by share, largest first (equal shares: the later name first)
 
     def unlike_people(self, model: RealismModel, limit: int = 3) -> list[str]:
         """The traits that make the dance least like people, in words, worst first."""
-        worst = sorted(((share, name) for name, share in self.shares.items() if share > 1.0), reverse=True)[:limit]
-        if not worst:
-            return []
-        below = self.below
         lines = []
-        for _, name in worst:
-            i = model.traits.index(name)
-            trait = TRAITS[i]
-            value = self.traits[name]
-            words = trait.low if below[i] else trait.high
+        for i in self.worst[:limit]:
+            if self.shares[i] <= 1.0:
+                break
+            trait, name = TRAITS[i], model.traits[i]
+            words = trait.low if self.below[i] else trait.high
             unit = f" {trait.unit}" if trait.unit else ""
-            lines.append(f"{words} ({name.replace('_', ' ')} {value:.2f}{unit}; people {float(model.low[i]):.2f}-{float(model.high[i]):.2f})")
+            lines.append(f"{words} ({name.replace('_', ' ')} {self.traits[i]:.2f}{unit}; people {float(model.low[i]):.2f}-{float(model.high[i]):.2f})")
         return lines
 
 
@@ -218,16 +215,22 @@ class RealismModel:
         """The realism of each clip of a batch from their window traits (B, W, F), all at once."""
         traits = np.asarray(traits, dtype=np.float64)
         if traits.shape[1] == 0:
-            return [RealismVerdict(0.0, np.zeros(0), {}, {}, np.zeros(0)) for _ in range(len(traits))]
+            return [RealismVerdict(0.0, np.zeros(0), [], [], np.zeros(0), [], []) for _ in range(len(traits))]
         x = transformed(traits)
         credits, shares = self.credits_transformed(x)  # (B, W), (B, W, F)
         medians = np.median(traits, axis=1)
         below = (transformed(medians) < self.mean).tolist()
-        mean_shares = shares.mean(axis=1).tolist()
+        mean_shares = shares.mean(axis=1)
+        # largest share first, equal shares by name (the later first): as sorting (share, name) pairs would
+        worst = np.lexsort((np.broadcast_to(-self._name_rank, mean_shares.shape), -mean_shares), axis=-1).tolist()
         styles = x.mean(axis=1) @ self._whitening
-        return [RealismVerdict(mean, credit, dict(zip(self.traits, median)), dict(zip(self.traits, share)), style, tuple(low))
-                for mean, credit, median, share, style, low in zip(credits.mean(axis=1).tolist(), credits, medians.tolist(),
-                                                                   mean_shares, styles, below)]
+        return [RealismVerdict(*clip) for clip in zip(credits.mean(axis=1).tolist(), credits, medians.tolist(), mean_shares.tolist(),
+                                                      styles, below, worst)]
+
+    @cached_property
+    def _name_rank(self) -> np.ndarray:
+        """Each trait's place among the traits' names in alphabetical order (F,)."""
+        return np.argsort(np.argsort(self.traits))
 
     def to_json(self) -> str:
         return json.dumps({
