@@ -64,10 +64,8 @@ def body_statistics(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS) -> d
         raise ValueError(f"joints must be (T >= 2, 24, 3), got {batch.n_frames} frames")
     p, b, n = batch.positions, batch.n_clips, batch.n_frames
     speed = batch.joint_speed  # (24, T-1, B), metres per frame
-    # the path in float64: its cumulative sums would lose a float32 path's small steps
-    path = _moving_average(p[PELVIS][[0, 2]].transpose(1, 0, 2).astype(np.float64), max(int(round(TRAVEL_SMOOTHING_S * fps)), 1))  # (T, 2, B)
-    stride = np.diff(path, axis=0)
-    travel = np.sqrt(stride[:, 0] * stride[:, 0] + stride[:, 1] * stride[:, 1]).T.mean(axis=-1) * fps
+    stride = _smoothed_steps(p[PELVIS][[0, 2]], max(int(round(TRAVEL_SMOOTHING_S * fps)), 1))  # (2, T-1, B)
+    travel = np.sqrt(stride[0] * stride[0] + stride[1] * stride[1]).T.mean(axis=-1) * fps
     # (B,): clips first, as one clip's mean runs, summed in float64 (the same number in a batch of any size)
     arms = (speed[_ARMS] * fps).transpose(2, 1, 0).mean(axis=(1, 2), dtype=np.float64)
     legs = (speed[_LEGS] * fps).transpose(2, 1, 0).mean(axis=(1, 2), dtype=np.float64)
@@ -90,12 +88,15 @@ def body_statistics(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS) -> d
     return {name: batch.per_clip(v) for name, v in values.items()}
 
 
-def _moving_average(values: np.ndarray, size: int) -> np.ndarray:
-    """Centred moving average over `size` rows of (T, ...) values, the edge rows repeated beyond the ends."""
+def _smoothed_steps(path: np.ndarray, size: int) -> np.ndarray:
+    """The frame-to-frame steps (..., T-1, B) of a path (..., T, B) averaged over a centred window
+    of `size` frames, its end frames repeated beyond the ends, in float64. The average moves on by
+    one frame as the frame `size` ahead comes in and the first one leaves, so each step is that
+    difference over `size`: no running sums (whose rounding would swamp a float32 path's small steps)."""
     before, after = (size - 1) // 2, size // 2
-    padded = np.concatenate([np.repeat(values[:1], before, axis=0), values, np.repeat(values[-1:], after, axis=0)])
-    total = np.cumsum(np.concatenate([np.zeros_like(values[:1]), padded]), axis=0)
-    return (total[size:] - total[:-size]) / size
+    padded = np.concatenate([np.repeat(path[..., :1, :], before, axis=-2), path, np.repeat(path[..., -1:, :], after, axis=-2)],
+                            axis=-2).astype(np.float64)
+    return (padded[..., size:, :] - padded[..., :-size, :]) / size
 
 
 def _steps(resting: np.ndarray, moving: np.ndarray, min_rest: int) -> np.ndarray:
