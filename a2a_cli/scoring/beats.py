@@ -195,12 +195,17 @@ def align_to_grids(
         is_beat[motion_clip, motion] = True
         before = np.maximum.accumulate(np.where(is_beat, frames, -np.inf), axis=1)
         after = np.minimum.accumulate(np.where(is_beat, frames, np.inf)[:, ::-1], axis=1)[:, ::-1]
-        distance = np.minimum(music - before[:, np.floor(music).astype(np.int64)], after[:, np.ceil(music).astype(np.int64)] - music)
+        # beats first, clips along the rows: each grid's beats are one run of rows (the grids were laid
+        # out row by row), summed row after row, in beat order as align_beats sums them
+        at = music[:, None]
+        distance = np.minimum(at - before.T[np.floor(music).astype(np.int64)], after.T[np.ceil(music).astype(np.int64)] - at)
         sigma = _frames(ALIGNMENT_SIGMA, fps)
-        closeness = np.exp(-(distance**2) / (2 * sigma**2))  # (B, music beats of all grids, grid by grid)
+        closeness = np.exp(-(distance**2) / (2 * sigma**2))  # (music beats of all grids, B)
         found = np.zeros((n_clips, n_grids))
-        held = sizes > 0  # each grid's beats are one run of columns (the grids were laid out row by row)
-        found[:, held] = np.add.reduceat(closeness, (np.cumsum(sizes) - sizes)[held], axis=1) / sizes[held]
+        first = np.cumsum(sizes) - sizes
+        for size in np.unique(sizes[sizes > 0]).tolist():  # the grids of each length at once
+            which = np.flatnonzero(sizes == size)
+            found[:, which] = (closeness[first[which, None] + np.arange(size)].sum(axis=1) / size).T
     else:
         # every grid's nearest music beat for every frame at once: the grids laid end to end, `span`
         # apart (sorted: each grid's beats are, and lie inside [0, n_velocity)), each frame searched
