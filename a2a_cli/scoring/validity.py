@@ -10,6 +10,7 @@ clips of equal length: `validity_values` takes joints (..., T, 24, 3).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -282,9 +283,16 @@ def header_gates(motion, expected_frames: int | None = None) -> list[Gate]:
 
     The motion gates can be measured only when all of these but the frame count pass (`measurable`).
     """
+    arrays = [motion.trans] + ([motion.poses] if motion.poses is not None else [])
+    finite = all(all_within(a) for a in arrays) and positions_in_bounds(motion.joints)
+    return [*_timing_gates(motion.n_frames, float(motion.fps), expected_frames), _FINITE if finite else _NOT_FINITE]
+
+
+@lru_cache(maxsize=256)
+def _timing_gates(n: int, fps: float, expected_frames: int | None) -> tuple[Gate, ...]:
+    """The frame rate, frame count and duration gates of a motion of n frames at fps (the answers to
+    one prompt share them: made once)."""
     gates: list[Gate] = []
-    n = motion.n_frames
-    fps = float(motion.fps)
     fps_ok = MIN_FPS <= fps <= MAX_FPS
     gates.append(Gate("fps", fps_ok, fps, MIN_FPS if fps < MIN_FPS else MAX_FPS,
                       "ok" if fps_ok else f"{fps:g} fps: outside {MIN_FPS:g}-{MAX_FPS:g} fps"))
@@ -295,11 +303,11 @@ def header_gates(motion, expected_frames: int | None = None) -> list[Gate]:
     short = f"shorter than {MIN_DURATION_S:g} s" if n < MIN_DURATION_S * fps else f"the gates need {MIN_FRAMES}"
     gates.append(Gate("duration", n >= min_frames, float(n), float(min_frames),
                       "ok" if n >= min_frames else f"{n} frames: {short}"))
-    arrays = [motion.trans] + ([motion.poses] if motion.poses is not None else [])
-    finite = all(all_within(a) for a in arrays) and positions_in_bounds(motion.joints)
-    gates.append(Gate("finite", finite, 0.0 if finite else 1.0, 0.0,
-                      "ok" if finite else "NaN, inf or absurd (> 10 km) values in the motion"))
-    return gates
+    return tuple(gates)
+
+
+_FINITE = Gate("finite", True, 0.0, 0.0, "ok")
+_NOT_FINITE = Gate("finite", False, 1.0, 0.0, "NaN, inf or absurd (> 10 km) values in the motion")
 
 
 def measurable(gates: list[Gate]) -> bool:
