@@ -126,12 +126,17 @@ def _turning(vector: np.ndarray) -> np.ndarray:
     return np.abs(np.arctan2(cross, dot))
 
 
-def _corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson correlation along the last axis; 0 where either series is constant."""
-    a = a - a.mean(axis=-1, keepdims=True)
-    b = b - b.mean(axis=-1, keepdims=True)
-    denominator = np.sqrt(np.sum(a * a, axis=-1) * np.sum(b * b, axis=-1))
-    return np.where(denominator > 1e-12, np.sum(a * b, axis=-1) / np.maximum(denominator, 1e-12), 0.0)
+def _correlations(series: np.ndarray, pairs: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Pearson correlation along the last axis of each pair (i, j) of rows of series (S, ...); 0
+    where either is constant. Each row is centred, and its sum of squares taken, once."""
+    used = sorted({i for pair in pairs for i in pair})
+    centred = {i: series[i] - series[i].mean(axis=-1, keepdims=True) for i in used}
+    energy = {i: np.sum(centred[i] * centred[i], axis=-1) for i in used}
+    out = []
+    for i, j in pairs:
+        denominator = np.sqrt(energy[i] * energy[j])
+        out.append(np.where(denominator > 1e-12, np.sum(centred[i] * centred[j], axis=-1) / np.maximum(denominator, 1e-12), 0.0))
+    return out
 
 
 def _periodicity(speed: np.ndarray, fps: float) -> np.ndarray:
@@ -222,6 +227,10 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
     pelvis_path = p[PELVIS][[0, 2]][:, starts[:, None] + (0, size - 1)]  # (2, W, 2, B): each window's ends
     travel = _norm2(pelvis_path[:, :, 1] - pelvis_path[:, :, 0]).T / ((size - 1) / fps)
 
+    # each wrist's change of speed from frame to frame, taken once for the overlapping windows: (2, B, W, n - 2)
+    jitter = _windows(np.abs(np.diff(per_step[0:2], axis=-1)), size - 2, count, hop)
+    # the arm and the opposite leg (each wrist with the other ankle), and the two hands, moving together
+    left_hand_right_foot, right_hand_left_foot, hand_to_hand = _correlations(steps, [(0, 4), (1, 3), (0, 1)])
     columns = [
         knees.min(axis=(0, 3)),
         knees.mean(axis=(0, 3)),
@@ -231,7 +240,7 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
         _periodicity(body, fps),
         body.std(axis=-1) / np.maximum(body.mean(axis=-1), 1e-6),
         stance.mean(axis=-1),
-        0.5 * (_corr(steps[0], steps[4]) + _corr(steps[1], steps[3])),
+        0.5 * (left_hand_right_foot + right_hand_left_foot),
         np.abs(twist).mean(axis=-1),
         twist.max(axis=-1) - twist.min(axis=-1),
         lean.std(axis=-1),
@@ -240,10 +249,10 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
         elbows.mean(axis=(0, 3)),
         hand_height.mean(axis=(0, 3)),
         pelvis.std(axis=-1),
-        _corr(steps[0], steps[1]),
+        hand_to_hand,
         _pose_change(batch.pose_deviation, size, count, hop),
         travel,
-        np.abs(np.diff(hands, axis=-1)).mean(axis=(0, 3)) / np.maximum(hands.mean(axis=(0, 3)), 1e-6),
+        jitter.mean(axis=(0, 3)) / np.maximum(hands.mean(axis=(0, 3)), 1e-6),
     ]
     return batch.per_clip(np.stack(columns, axis=-1, dtype=np.float64))
 
