@@ -560,7 +560,7 @@ def _validity(motions: list[Motion], batch: ClipBatch, fps: float) -> tuple[list
         if not group:
             continue
         part = batch if len(group) == len(motions) else ClipBatch(np.ascontiguousarray(batch.positions[..., group]), (len(group),))
-        poses = np.stack([motions[i].poses for i in group]) if motions[group[0]].poses is not None else None
+        poses = [motions[i].poses for i in group] if motions[group[0]].poses is not None else None
         values = validity_values(part, fps, poses)
         for i, clip_gates, clip_jerk in zip(group, motion_gates_batch(values), np.asarray(values["jerk"], dtype=np.float64).tolist()):
             gates[i], jerk[i] = clip_gates, clip_jerk

@@ -10,6 +10,7 @@ clips of equal length: `validity_values` takes joints (..., T, 24, 3).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -74,10 +75,11 @@ def _bone_stretch(batch: ClipBatch) -> np.ndarray:
     return percentile(stretch.T, SPEED_PERCENTILE)
 
 
-def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
+def _angular_speed(poses: Sequence[np.ndarray], fps: float) -> np.ndarray:
     """High percentile over frames of the fastest joint's rotation speed (rad/s), from the joint
-    rotations (B, T, 24, 3), each clip's frames contiguous as the motions hold them (this gate
-    reads a few frames per clip: laying all the rotations out in the batch layout cost more).
+    rotations of each clip (T, 24, 3): the motions' own arrays, each clip's frames contiguous (this
+    gate reads a few frames per clip: laying all the rotations out in the batch layout, or even
+    stacking them, cost more), or a (B, T, 24, 3) array.
 
     The rotation between consecutive frames turns by 2 arccos |q . q'| (unit quaternions), in
     float64 as the definition has it. The percentile reads only the few fastest frames (the 4th
@@ -88,7 +90,7 @@ def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
     axis-angle that wraps round near pi steps far while turning little; a static pose), that
     clip's next candidates are every frame whose bound could still reach that angle.
     """
-    n_steps = poses.shape[1] - 1
+    n_steps = len(poses[0]) - 1
     below, above, weight = neighbours(n_steps, SPEED_PERCENTILE / 100)
     n_top = n_steps - below  # the percentile's neighbours are the n_top-th and (n_top-1)-th fastest
     bound = np.sqrt(_largest_step(poses), dtype=np.float64)  # (B, T-1), rad per frame at most
@@ -112,15 +114,18 @@ def _angular_speed(poses: np.ndarray, fps: float) -> np.ndarray:
     return result * fps
 
 
-def _largest_step(poses: np.ndarray) -> np.ndarray:
+def _largest_step(poses: Sequence[np.ndarray]) -> np.ndarray:
     """Per clip and frame step, the largest squared axis-angle step over joints: (B, T-1), from
-    rotations (B, T, 24, 3).
+    rotations (T, 24, 3) per clip.
 
     In the rotations' precision (float32 unless float64 came in: rounding float64 poses first
     could shrink a step by more than the check's slack). The squares of each step's x, y and z
     are added in that order, as a sum over the axis would.
     """
-    step = poses[:, 1:] - poses[:, :-1]
+    dtype = np.float64 if any(p.dtype == np.float64 for p in poses) else np.float32
+    step = np.empty((len(poses), len(poses[0]) - 1, N_JOINTS, 3), dtype=dtype)
+    for out, clip in zip(step, poses):  # each clip's steps straight into the batch (no stacked copy of the rotations)
+        np.subtract(clip[1:], clip[:-1], out=out, dtype=dtype)
     squared = np.multiply(step, step, out=step).reshape(step.shape[:2] + (-1,))  # (B, T-1, 24 x 3)
     per_joint = squared[..., 0::3] + squared[..., 1::3]
     per_joint += squared[..., 2::3]
@@ -128,23 +133,25 @@ def _largest_step(poses: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(per_joint, -1, 0)).max(axis=0)
 
 
-def _step_angles(poses: np.ndarray, clips: np.ndarray, frames: np.ndarray) -> np.ndarray:
+def _step_angles(poses: Sequence[np.ndarray], clips: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """Rotation angle (rad) of the fastest joint from frame f to f + 1, for frames (b, K) of the
-    clips (b,) (indices into the rotations (B, T, 24, 3)).
+    clips (b,) (ascending indices into the rotations, (T, 24, 3) per clip).
 
     With q = (cos(t/2), k a), k = sin(t/2) / t, for the axis-angle a of length t, the dot of two
     quaternions is w w' + k k' (a . a'); the fastest joint is the one of least |dot| (arccos
     decreases), so arccos runs once per frame. The fast frames come in runs, so each frame's w and
     k (the sine and cosine, most of the work) are computed once however many steps share it.
     """
-    n_frames = poses.shape[1]
+    n_frames = len(poses[0])
     ends = (clips[:, None, None] * n_frames + frames[..., None] + (0, 1)).reshape(-1)  # (b K 2,) flat frame indices
     used = np.zeros(len(poses) * n_frames, dtype=bool)
     used[ends] = True
-    unique = np.flatnonzero(used)
+    unique = np.flatnonzero(used)  # clip by clip
     slot = np.empty(used.size, dtype=np.intp)
     slot[unique] = np.arange(unique.size)
-    aa = poses.reshape(-1, N_JOINTS, 3)[unique].astype(np.float64).transpose(2, 0, 1)  # (3, U, 24)
+    first, last = np.searchsorted(unique, clips * n_frames), np.searchsorted(unique, (clips + 1) * n_frames)
+    aa = np.concatenate([poses[c][unique[lo:hi] - c * n_frames] for c, lo, hi in zip(clips.tolist(), first.tolist(), last.tolist())])
+    aa = aa.astype(np.float64).transpose(2, 0, 1)  # (3, U, 24)
     theta = np.sqrt(aa[0] * aa[0] + aa[1] * aa[1] + aa[2] * aa[2])
     w, k = np.cos(theta / 2), np.sin(theta / 2) / np.maximum(theta, 1e-300)
     at = slot[ends].reshape(-1, 2)
@@ -154,9 +161,11 @@ def _step_angles(poses: np.ndarray, clips: np.ndarray, frames: np.ndarray) -> np
 
 
 def validity_values(
-    joints: np.ndarray | ClipBatch, fps: float, poses: np.ndarray | None = None
+    joints: np.ndarray | ClipBatch, fps: float, poses: np.ndarray | Sequence[np.ndarray] | None = None
 ) -> dict[str, np.ndarray]:
-    """The measured quantity of every motion gate, for joints (..., T, 24, 3) (T >= 4) in metres.
+    """The measured quantity of every motion gate, for joints (..., T, 24, 3) (T >= 4) in metres,
+    and their axis-angle rotations `poses` (..., T, 24, 3), or one (T, 24, 3) array per clip of a
+    batch (the motions' own: they need not be stacked).
 
     Returns arrays over the leading (batch) axes. NaN/inf must be excluded before calling. With
     `poses` the joints come from FK, so bones cannot stretch and the joint rotation speed is
@@ -184,9 +193,10 @@ def validity_values(
     else:
         if batch.axis_angle is not None:
             rotations = batch.axis_angle.transpose(3, 2, 0, 1)  # (B, T, 24, 3), a view
+        elif isinstance(poses, np.ndarray):
+            rotations = poses.reshape((-1,) + poses.shape[-3:])
         else:
-            poses = np.asarray(poses)
-            rotations = poses.reshape((-1,) + poses.shape[-3:]).astype(np.float64 if poses.dtype == np.float64 else np.float32, copy=False)
+            rotations = [np.asarray(clip) for clip in poses]
         values["angular_speed"] = _angular_speed(rotations, fps)
     return {name: batch.per_clip(np.asarray(v))[()] for name, v in values.items()}
 
