@@ -16,6 +16,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from a2a_cli.audio import analyze
 from a2a_cli.examples import synth_song
@@ -23,7 +24,7 @@ from a2a_cli.motion import Motion
 from a2a_cli.motion import skeleton as sk
 from a2a_cli.scoring import score_motion
 from a2a_cli.scoring.beats import align_beats, motion_beats
-from a2a_cli.scoring.composite import _alignments, _chance_corrected, _controls, _extended, beat_sync
+from a2a_cli.scoring.composite import _alignments, _chance_corrected, _extended, _phase_grids, beat_sync
 from a2a_cli.scoring.smoothing import gaussian_filter1d
 from support.dances import beat_frames_of, loop_one_move, plausible_dance, static_pose
 
@@ -132,9 +133,10 @@ def test_half_time_levels_do_not_lift_noise_with_a_half_time_rhythm():
     for seed in range(20):
         noise = smooth_noise(N, 12.0, seed)
         syncs.append(beat_sync(noise.joints, music, 30.0)["sync"])
-        grids = _controls(music, _extended(music, N - 1), float(np.median(np.diff(music))))
+        tracked = ("beat", 1.0, music, _extended(music, N - 1), float(np.median(np.diff(music))), 0.0)
+        bas, extended, extended_of, *_ = _phase_grids([tracked])
         beats = motion_beats(noise.joints, 30.0)
-        judged = _alignments((np.zeros(beats.size, dtype=np.int64), beats, 1), *grids, N - 1, 30.0)
+        judged = _alignments((np.zeros(beats.size, dtype=np.int64), beats, 1), bas, extended, N - 1, 30.0, extended_of)
         one_level = np.array([0]), np.array([len(judged)]), np.array([music.size]), np.zeros(1), np.zeros((1, 1))
         tracked_only.append(float(_chance_corrected(judged, *one_level)[0][0, 0]))
         report = score_motion(noise, audio)
@@ -182,3 +184,36 @@ def test_energy_smoothing_of_a_long_answer_builds_no_frames_by_frames_matrix():
     for n in range(8, 8 + 2 * composite._smoothing_matrix.cache_info().maxsize):
         composite._smooth(rng.normal(size=n), 30.0)
     assert composite._smoothing_matrix.cache_info().currsize <= 8  # a validator meets many lengths
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["beat", "offbeat", "double"]), st.integers(0, 12), st.floats(3.0, 40.0),
+                          st.floats(0.0, 30.0)), min_size=1, max_size=9), st.data())
+def test_every_phase_is_judged_on_its_own_level_and_its_shifts(specs, data):
+    """`_phase_grids` builds all phases' grids at once; each phase's rows must be the definition's:
+    the level, then the level with a beat before it shifted by k/8 of its median spacing (k = 1..7),
+    each judged on its name's song grid shifted alike (one set per name); a level of under 2 beats
+    is itself only, judged on itself."""
+    phases, song_grids = [], {}
+    for name, n, spacing, start in specs:
+        jitter = data.draw(st.lists(st.floats(-0.4, 0.4), min_size=n, max_size=n))
+        level = start + spacing * np.arange(n) + np.array(jitter)
+        song_grids.setdefault(name, (np.arange(0.0, 300.0, spacing / 2), spacing / 2))
+        phases.append((name, 1.0, level, *song_grids[name], 0.0))
+    bas, extended, extended_of, first, count = _phase_grids(phases)
+    assert len(bas) == len(extended_of) == count.sum()
+    for (name, _, level, song_grid, song_period, _), row, rows in zip(phases, first, count):
+        block, judged_on = bas[row : row + rows], extended[extended_of[row : row + rows]]
+        np.testing.assert_array_equal(block[0, : level.size], level)
+        assert np.isnan(block[0, level.size :]).all()
+        if level.size < 2:
+            assert rows == 1
+            np.testing.assert_array_equal(judged_on[0, : level.size], level)
+            continue
+        period = float(np.median(np.diff(level)))
+        ahead = np.concatenate([[level[0] - period], level])
+        for k in range(1, 8):
+            np.testing.assert_array_equal(block[k, : ahead.size], ahead + period * (k / 8))
+            assert np.isnan(block[k, ahead.size :]).all()
+        for k in range(8):
+            np.testing.assert_array_equal(judged_on[k, : song_grid.size], song_grid + song_period * (k / 8))

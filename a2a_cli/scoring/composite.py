@@ -159,19 +159,46 @@ def _extended(level: np.ndarray, n_velocity: int) -> np.ndarray:
     return np.concatenate([before, level, after])
 
 
-def _controls(level: np.ndarray, song_grid: np.ndarray, song_period: float) -> tuple[np.ndarray, np.ndarray]:
-    """The grids one metrical level is judged on, one per row: (BAS grids (G, n + 1), NaN-padded,
-    precision grids (G, m)), the level itself first and then, for chance, the level shifted by
-    1/8 .. 7/8 of its period and the song's grid by as much of its own (a level of fewer than 2
-    beats has no period: itself only, (1, n) both)."""
-    if level.size < 2:
-        return level[None], level[None]
-    period = float(median(np.diff(level)))
-    grid = np.concatenate([[level[0] - period], level])
-    bas = np.empty((1 + len(CONTROL_PHASES), grid.size))
-    bas[0, :-1], bas[0, -1] = level, np.nan
-    bas[1:] = grid + period * CONTROL_PHASES[:, None]
-    return bas, song_grid + song_period * _NO_SHIFT_AND_CONTROLS[:, None]
+def _phase_grids(phases: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The grids every phase of every metrical level (`_levels`' tuples, one per phase) is judged on,
+    all made at once: (BAS grids (G, n), one per row, NaN-padded; precision grids (E, m), likewise;
+    the precision row each BAS grid is judged on (G,); each phase's first BAS row (P,); its number
+    of rows (P,)).
+
+    A phase's rows are the level itself and then, for chance, the level (a beat before it included)
+    shifted by 1/8 .. 7/8 of its period, the median spacing of its beats; each is judged for
+    precision on the song's grid of the level's name shifted by as much of its own period (the same
+    for every level of one name: made and judged once). A level of fewer than 2 beats has no period:
+    itself only, judged on itself."""
+    levels = [level for _, _, level, *_ in phases]
+    sizes = np.array([level.size for level in levels])
+    multi = sizes >= 2
+    count = np.where(multi, 1 + len(CONTROL_PHASES), 1)
+    first = np.cumsum(count) - count
+    padded = np.full((len(levels), max(int(sizes.max()), 1) + 1), np.nan)  # each level and at least one NaN after it
+    for row, level in enumerate(levels):
+        padded[row, : level.size] = level
+    # each level's median spacing (`order_stats.median` of its spacings; NaN sorts last)
+    spacings = np.sort(np.diff(padded, axis=1), axis=1)
+    rows, middle = np.arange(len(levels)), np.maximum(sizes - 1, 1)
+    below, above = spacings[rows, (middle - 1) // 2], spacings[rows, middle // 2]
+    period = np.where(middle % 2 == 1, below, (below + above) / 2)
+    ahead = np.concatenate([padded[:, :1] - period[:, None], padded[:, :-1]], axis=1)  # a beat before each level
+    bas = np.full((int(count.sum()), padded.shape[1]), np.nan)
+    bas[first] = padded
+    shifted = ahead[multi, None, :] + period[multi, None, None] * CONTROL_PHASES[None, :, None]
+    bas[(first[multi, None] + 1 + np.arange(len(CONTROL_PHASES))).ravel()] = shifted.reshape(-1, padded.shape[1])
+    extended_rows, row_of_name, extended_of = [], {}, []
+    for (name, _, level, song_grid, song_period, _), several in zip(phases, multi.tolist()):
+        if not several:
+            extended_of.append(sum(len(rows) for rows in extended_rows))
+            extended_rows.append(level[None])
+            continue
+        if name not in row_of_name:
+            row_of_name[name] = sum(len(rows) for rows in extended_rows)
+            extended_rows.append(song_grid + song_period * _NO_SHIFT_AND_CONTROLS[:, None])
+        extended_of.extend(range(row_of_name[name], row_of_name[name] + len(_NO_SHIFT_AND_CONTROLS)))
+    return bas, _stacked(extended_rows), np.array(extended_of), first, count
 
 
 _NO_SHIFT_AND_CONTROLS = np.concatenate([[0.0], CONTROL_PHASES])  # the song grid itself, then its shifts
@@ -189,31 +216,17 @@ def _stacked(grids: list[np.ndarray]) -> np.ndarray:
 
 def _judge_phases(beats: tuple[np.ndarray, np.ndarray, int], phases: list, n_velocity: int, fps: float):
     """Every phase of every metrical level (`_levels`' tuples, one per phase) judged on its
-    `_controls` grids at once: ((G, 3, B) as `_alignments` gives, each phase's first row (P,), its
-    number of rows (P,)). The precision grids of every level of one name (the song's grid and its
-    shifts) are the same, and judged once; a level of one beat is judged on itself."""
-    controls = [_controls(level, grid, period) for _, _, level, grid, period, _ in phases]
-    extended_rows, row_of_name, extended_of = [], {}, []
-    for (name, *_), (bas_grids, extended) in zip(phases, controls):
-        if len(bas_grids) == 1:
-            extended_of.append(sum(len(rows) for rows in extended_rows))
-            extended_rows.append(extended)
-            continue
-        if name not in row_of_name:
-            row_of_name[name] = sum(len(rows) for rows in extended_rows)
-            extended_rows.append(extended)
-        extended_of.extend(row_of_name[name] + np.arange(len(bas_grids)))
-    judged = _alignments(beats, _stacked([bas_grids for bas_grids, _ in controls]), _stacked(extended_rows),
-                         n_velocity, fps, np.array(extended_of))
-    count = np.array([len(bas_grids) for bas_grids, _ in controls])
-    return judged, np.cumsum(count) - count, count
+    `_phase_grids` at once: ((G, 3, B) as `_alignments` gives, each phase's first row (P,), its
+    number of rows (P,))."""
+    bas, extended, extended_of, first, count = _phase_grids(phases)
+    return _alignments(beats, bas, extended, n_velocity, fps, extended_of), first, count
 
 
 def _chance_corrected(judged: np.ndarray, first: np.ndarray, count: np.ndarray, n_beats: np.ndarray,
                       margin_z: np.ndarray, chance_floor: np.ndarray):
     """(sync, alignment, chance), each (P, B), of the motion against P metrical levels (phases) at once.
 
-    judged: (G, 3, B), the (BAS, precision, alignment) of every phase's `_controls` grids, phase p's
+    judged: (G, 3, B), the (BAS, precision, alignment) of every phase's `_phase_grids`, phase p's
     `count[p]` grids from row `first[p]` (the level first, then the shifted ones); n_beats: (P,) the
     level's beats; margin_z: (P,); chance_floor: (P, B).
 
