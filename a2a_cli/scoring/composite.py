@@ -533,6 +533,7 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
     # Python floats, one dict per clip, before the per-clip loop: indexing numpy arrays clip by clip costs more
     pfc, sliding, residual = pfc.tolist(), sliding.tolist(), residual.tolist()
     sync_of = None if sync is None else _per_clip(sync)
+    enough_music_beats = audio is not None and np.size(audio.beat_frames) >= MIN_SYNC_BEATS
     energy_of = None if energy is None else list(zip(energy[0].tolist(), energy[1].tolist()))
     body_of = _per_clip(body)
     out = []
@@ -548,7 +549,7 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
         components["variety"] = ramp(residual[row], REPEAT_RESIDUAL_EXACT, REPEAT_RESIDUAL_HUMAN)
         if sync_of is not None:
             metrics.update(sync_of[row])
-            if np.size(audio.beat_frames) >= MIN_SYNC_BEATS and metrics["motion_beats"] >= MIN_MOTION_BEATS:
+            if enough_music_beats and metrics["motion_beats"] >= MIN_MOTION_BEATS:
                 components["sync"] = ramp(metrics["sync"], SYNC_CHANCE, SYNC_HUMAN)
         if energy_of is not None:
             components["energy"], metrics["energy_r"] = energy_of[row]
@@ -633,7 +634,7 @@ def pfc_credit(pfc: float) -> float:
 
 def _quality(pfc: float, sliding: float, jerk: float, metrics: dict, components: dict) -> None:
     """The quality term: the mean of the PFC, grip and smoothness credits, each full at people's level."""
-    smooth = ramp(jerk, MAX_MEDIAN_JERK_M_S3, JERK_HUMAN_M_S3) if np.isfinite(jerk) else 0.0
+    smooth = ramp(jerk, MAX_MEDIAN_JERK_M_S3, JERK_HUMAN_M_S3) if math.isfinite(jerk) else 0.0
     metrics.update(pfc=pfc, pfc_credit=pfc_credit(pfc), both_feet_sliding=sliding,
                    grip_credit=ramp(sliding, DOUBLE_SLIDE_NONE, DOUBLE_SLIDE_HUMAN), smoothness_credit=smooth)
     components["quality"] = (metrics["pfc_credit"] + metrics["grip_credit"] + smooth) / 3

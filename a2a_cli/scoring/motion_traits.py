@@ -26,6 +26,7 @@ from a2a_cli.motion.skeleton import (
 )
 from a2a_cli.motion.skeleton import N_JOINTS
 from a2a_cli.scoring.clip_batch import ClipBatch
+from a2a_cli.scoring import fast_trig
 from a2a_cli.scoring.constants import JUDGE_FPS
 from a2a_cli.scoring.order_stats import percentile
 
@@ -107,7 +108,7 @@ def _norm(a: np.ndarray) -> np.ndarray:
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Angle in degrees between vectors a and b (3, ...)."""
     cos = _dot(a, b) / np.sqrt(np.maximum(_dot(a, a) * _dot(b, b), 1e-18))  # one square root for both lengths
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    return np.degrees(fast_trig.arccos(np.clip(cos, -1.0, 1.0)))
 
 
 def _bend(p: np.ndarray, upper: int, middle: int, lower: int) -> np.ndarray:
@@ -123,7 +124,7 @@ def _turning(vector: np.ndarray) -> np.ndarray:
     x, z = vector[0], vector[2]
     cross = x[:-1] * z[1:] - z[:-1] * x[1:]
     dot = x[:-1] * x[1:] + z[:-1] * z[1:]
-    return np.abs(np.arctan2(cross, dot))
+    return np.abs(fast_trig.arctan2(cross, dot))
 
 
 def _correlations(series: np.ndarray, pairs: list[tuple[int, int]]) -> list[np.ndarray]:
@@ -203,12 +204,12 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
     spine = p[NECK] - p[PELVIS]
     across = hips / np.maximum(_norm(hips), 1e-9)
     # the shoulders' heading from the hips' (twist): one arctan2 of the two vectors' horizontal cross and dot
-    twist = np.arctan2(hips[0] * shoulders[2] - hips[2] * shoulders[0], hips[0] * shoulders[0] + hips[2] * shoulders[2])
+    twist = fast_trig.arctan2(hips[0] * shoulders[2] - hips[2] * shoulders[0], hips[0] * shoulders[0] + hips[2] * shoulders[2])
     per_frame = _clips_first([  # (12, B, T)
         _bend(p, L_HIP, L_KNEE, L_ANKLE), _bend(p, R_HIP, R_KNEE, R_ANKLE),
         _bend(p, L_SHOULDER, L_ELBOW, L_WRIST), _bend(p, R_SHOULDER, R_ELBOW, R_WRIST),
         np.degrees(twist),  # torso twist, in (-180, 180]
-        np.degrees(np.arcsin(np.clip(_dot(spine, across) / np.maximum(_norm(spine), 1e-9), -1, 1))),  # side lean
+        np.degrees(fast_trig.arcsin(np.clip(_dot(spine, across) / np.maximum(_norm(spine), 1e-9), -1, 1))),  # side lean
         np.minimum(p[L_ANKLE, 1], p[L_FOOT, 1]), np.minimum(p[R_ANKLE, 1], p[R_FOOT, 1]),  # each foot's height
         np.sqrt(np.square(p[L_ANKLE, 0] - p[R_ANKLE, 0]) + np.square(p[L_ANKLE, 2] - p[R_ANKLE, 2])),  # stance
         p[L_WRIST, 1] - p[PELVIS, 1], p[R_WRIST, 1] - p[PELVIS, 1],
