@@ -154,8 +154,7 @@ def _align(
     motion_at = np.sort(motion + motion_clip * span)
     music_at = np.sort(music + music_clip * span)
 
-    sigma = _frames(ALIGNMENT_SIGMA, fps)
-    closeness = np.exp(-(_distance_to_nearest(music_at, motion_at) ** 2) / (2 * sigma**2))
+    closeness = _closeness(_distance_to_nearest(music_at, motion_at), fps)
     hits = _distance_to_nearest(motion_at, music_at) <= _frames(PRECISION_TOLERANCE, fps) + 1e-9
     both = (n_motion > 0) & (n_music > 0)
     bas = np.bincount(music_clip, weights=closeness, minlength=n_clips) / np.maximum(n_music, 1)
@@ -199,8 +198,7 @@ def align_to_grids(
         # out row by row), summed row after row, in beat order as align_beats sums them
         at = music[:, None]
         distance = np.minimum(at - before.T[np.floor(music).astype(np.int64)], after.T[np.ceil(music).astype(np.int64)] - at)
-        sigma = _frames(ALIGNMENT_SIGMA, fps)
-        closeness = np.exp(-(distance**2) / (2 * sigma**2))  # (music beats of all grids, B)
+        closeness = _closeness(distance, fps)  # (music beats of all grids, B)
         found = np.zeros((n_clips, n_grids))
         first = np.cumsum(sizes) - sizes
         for size in np.unique(sizes[sizes > 0]).tolist():  # the grids of each length at once
@@ -222,6 +220,15 @@ def align_to_grids(
         counts[motion_clip, motion] = 1.0  # a clip's beats are distinct frames
         found = counts @ hits.T / np.maximum(n_motion, 1)[:, None]
     return np.where((n_motion[:, None] > 0) & (sizes[None] > 0), found, 0.0)
+
+
+def _closeness(distance: np.ndarray, fps: float) -> np.ndarray:
+    """BAS's credit of a music beat `distance` frames (at `fps`) from the nearest motion beat:
+    exp(-d^2 / (2 sigma^2)), sigma = ALIGNMENT_SIGMA, as float64. The exponential is taken in float32
+    (6e-8 of the credit): numpy's float32 exp is vectorised, 4x faster than its float64 one, and the
+    judge takes one per music beat of every grid for every clip."""
+    sigma = _frames(ALIGNMENT_SIGMA, fps)
+    return np.exp((-(distance**2) / (2 * sigma**2)).astype(np.float32)).astype(np.float64)
 
 
 def _frames(frames_at_30: float, fps: float) -> float:
