@@ -345,9 +345,13 @@ def repeat_residual(joints, fps: float) -> float | np.ndarray:
     hi = min(int(round(VARIETY_LAGS_S[1] * fps)), n // 2)
     x = batch.pose_deviation  # (B, 69, T): the pelvis's own relative positions are 0
     residual = np.zeros(batch.n_clips)
+    # one zero-padded buffer for every chunk (zero-padded past n + hi, so that no lag up to hi wraps
+    # round; scipy transforms a padded array faster than it pads): each chunk writes only its frames
+    padded = np.zeros((min(_RESIDUAL_CLIPS, batch.n_clips),) + x.shape[1:2] + (scipy.fft.next_fast_len(n + hi, real=True),),
+                      dtype=x.dtype)
     for first in range(0, batch.n_clips, _RESIDUAL_CLIPS):
         part = slice(first, first + _RESIDUAL_CLIPS)
-        residual[part] = _residual(x[part], lo, hi)
+        residual[part] = _residual(x[part], lo, hi, padded[: len(x[part])])
     residual = batch.per_clip(residual)
     return float(residual) if batch.lead == () else residual
 
@@ -355,21 +359,21 @@ def repeat_residual(joints, fps: float) -> float | np.ndarray:
 _RESIDUAL_CLIPS = 16  # clips per FFT: their spectra (about 2 MB) stay in cache
 
 
-def _residual(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+def _residual(x: np.ndarray, lo: int, hi: int, padded: np.ndarray) -> np.ndarray:
     """`repeat_residual` of poses x (b, channels, T), centred on each channel's mean over the clip,
-    over lags lo..hi frames: (b,)."""
+    over lags lo..hi frames: (b,). padded: (b, channels, size), zero from frame T on, size >= T + hi
+    (a fast FFT length): x is copied into its first T frames."""
     n = x.shape[-1]
     # sum_t |x(t + L) - x(t)|^2 = sum |x(t + L)|^2 + sum |x(t)|^2 - 2 sum x(t + L).x(t), for every lag L at
     # once: the squared norms by cumulative sums (in float64), the cross term by one FFT correlation
-    # (zero-padded past n + hi, so no lag up to hi wraps round) in x's precision.
+    # in x's precision.
     norms = np.zeros((len(x), n + 1))
     np.cumsum(np.einsum("bct,bct->bt", x, x), axis=-1, dtype=np.float64, out=norms[:, 1:])
     spread = 2.0 * norms[:, n] / n  # twice the pose variance (x is centred)
     moving = spread > 1e-12
     if hi < lo or not moving.any():
         return np.zeros(len(x))
-    size = scipy.fft.next_fast_len(n + hi, real=True)
-    padded = np.zeros(x.shape[:2] + (size,), dtype=x.dtype)  # scipy transforms a padded array faster than it pads
+    size = padded.shape[-1]
     padded[..., :n] = x
     flat = scipy.fft.rfft(padded, axis=-1).view(x.dtype)  # (b, channels, 2 (size // 2 + 1)): real, imaginary, ...
     power = np.einsum("bcf,bcf->bf", flat, flat)
