@@ -11,7 +11,7 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["BVH_JOINT_NAMES", "FOOT_JOINTS", "N_JOINTS", "Skeleton", "smpl_skeleton"]
+__all__ = ["BVH_JOINT_NAMES", "FEET", "FOOT_JOINTS", "N_JOINTS", "Skeleton", "smpl_skeleton"]
 
 N_JOINTS = 24
 
@@ -56,3 +56,4 @@ def smpl_skeleton() -> Skeleton:
 PELVIS, L_HIP, R_HIP, SPINE1, L_KNEE, R_KNEE, SPINE2, L_ANKLE, R_ANKLE, SPINE3, L_FOOT, R_FOOT = range(12)
 NECK, L_COLLAR, R_COLLAR, HEAD, L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST, L_HAND, R_HAND = range(12, 24)
 FOOT_JOINTS = (L_ANKLE, R_ANKLE, L_FOOT, R_FOOT)
+FEET = ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT))  # each foot's (ankle, toe), left then right

@@ -31,7 +31,7 @@ from importlib import resources
 
 import numpy as np
 
-from a2a_cli.motion.skeleton import L_ANKLE, L_ELBOW, L_FOOT, L_KNEE, L_WRIST, PELVIS, R_ANKLE, R_ELBOW, R_FOOT, R_KNEE, R_WRIST
+from a2a_cli.motion.skeleton import FEET, L_ANKLE, L_ELBOW, L_FOOT, L_KNEE, L_WRIST, PELVIS, R_ANKLE, R_ELBOW, R_FOOT, R_KNEE, R_WRIST
 from a2a_cli.scoring.clip_batch import ClipBatch
 from a2a_cli.scoring.constants import FOOT_LIFT_M, FOOT_MOVING_M_S, JUDGE_FPS, MIN_REST_S, TRAVEL_SMOOTHING_S
 
@@ -40,7 +40,6 @@ __all__ = ["STATISTICS", "BodyRange", "body_statistics", "reference_ranges"]
 STATISTICS = ("travel_m_s", "legs_to_arms", "steps_per_s", "foot_moving")
 _LEGS = [L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_FOOT, R_FOOT]
 _ARMS = [L_ELBOW, R_ELBOW, L_WRIST, R_WRIST]
-_FEET = ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT))
 
 
 @dataclass(frozen=True)
@@ -70,8 +69,8 @@ def body_statistics(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS) -> d
     arms = (speed[_ARMS] * fps).transpose(2, 1, 0).mean(axis=(1, 2), dtype=np.float64)
     legs = (speed[_LEGS] * fps).transpose(2, 1, 0).mean(axis=(1, 2), dtype=np.float64)
     legs_to_arms = np.where(arms > 1e-9, legs / np.where(arms > 1e-9, arms, 1.0), np.inf)
-    foot_speed = np.stack([np.minimum(speed[ankle], speed[toe]) for ankle, toe in _FEET]) * fps  # (2, T-1, B)
-    height = np.stack([np.minimum(p[ankle, 1, 1:], p[toe, 1, 1:]) for ankle, toe in _FEET])
+    foot_speed = np.stack([np.minimum(speed[ankle], speed[toe]) for ankle, toe in FEET]) * fps  # (2, T-1, B)
+    height = batch.foot_height[:, 1:]
     resting = foot_speed <= FOOT_MOVING_M_S
     moving = ~resting & (height - batch.floor > FOOT_LIFT_M)
     min_rest = int(np.ceil(MIN_REST_S * fps - 1e-9))

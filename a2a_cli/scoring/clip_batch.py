@@ -21,7 +21,7 @@ import numpy as np
 from a2a_cli.errors import InputError
 from a2a_cli.motion.fk import forward_kinematics_joint_major
 from a2a_cli.motion.grounding import FLOOR_PERCENTILE
-from a2a_cli.motion.skeleton import FOOT_JOINTS, N_JOINTS, PELVIS
+from a2a_cli.motion.skeleton import FEET, N_JOINTS, PELVIS
 from a2a_cli.scoring.order_stats import percentile
 
 __all__ = ["ClipBatch", "as_clip_batch", "horizontal_length", "joint_groups", "keep_freed_blocks_in_heap"]
@@ -166,9 +166,23 @@ class ClipBatch:
         return deviation
 
     @cached_property
+    def foot_height(self) -> np.ndarray:
+        """Each foot's height, its lower joint's (ankle or toe), in each frame: (2, T, B), metres, the
+        left foot first (skeleton.FEET)."""
+        return np.stack([np.minimum(self.positions[ankle, 1], self.positions[toe, 1]) for ankle, toe in FEET])
+
+    @cached_property
+    def foot_glide(self) -> np.ndarray:
+        """Each foot's horizontal speed, its slower joint's (ankle or toe), in each frame step:
+        (2, T-1, B), metres per frame, the left foot first: a foot moves over the floor only when both
+        of its joints do."""
+        return np.stack([np.minimum(horizontal_length(self.step[ankle]), horizontal_length(self.step[toe]))
+                         for ankle, toe in FEET])
+
+    @cached_property
     def lowest_foot(self) -> np.ndarray:
         """Height of the lowest foot joint (ankle or toe) in each frame, (T, B), metres."""
-        return np.minimum.reduce([self.positions[j, 1] for j in FOOT_JOINTS])
+        return np.minimum(self.foot_height[0], self.foot_height[1])
 
     @cached_property
     def floor(self) -> np.ndarray:

@@ -21,8 +21,8 @@ import numpy as np
 import scipy.fft
 
 from a2a_cli.motion.skeleton import (
-    L_ANKLE, L_ELBOW, L_FOOT, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, NECK, PELVIS, R_ANKLE, R_ELBOW, R_FOOT,
-    R_HIP, R_KNEE, R_SHOULDER, R_WRIST,
+    L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, NECK, PELVIS, R_ANKLE, R_ELBOW, R_HIP, R_KNEE,
+    R_SHOULDER, R_WRIST,
 )
 from a2a_cli.motion.skeleton import N_JOINTS
 from a2a_cli.scoring.clip_batch import ClipBatch
@@ -210,7 +210,7 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
         _bend(p, L_SHOULDER, L_ELBOW, L_WRIST), _bend(p, R_SHOULDER, R_ELBOW, R_WRIST),
         np.degrees(twist),  # torso twist, in (-180, 180]
         np.degrees(fast_trig.arcsin(np.clip(_dot(spine, across) / np.maximum(_norm(spine), 1e-9), -1, 1))),  # side lean
-        np.minimum(p[L_ANKLE, 1], p[L_FOOT, 1]), np.minimum(p[R_ANKLE, 1], p[R_FOOT, 1]),  # each foot's height
+        batch.foot_height[0], batch.foot_height[1],  # each foot's height
         np.sqrt(np.square(p[L_ANKLE, 0] - p[R_ANKLE, 0]) + np.square(p[L_ANKLE, 2] - p[R_ANKLE, 2])),  # stance
         p[L_WRIST, 1] - p[PELVIS, 1], p[R_WRIST, 1] - p[PELVIS, 1],
         p[PELVIS, 1],

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from a2a_cli.motion.skeleton import L_ANKLE, L_FOOT, PELVIS, R_ANKLE, R_FOOT
-from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch, horizontal_length
+from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 from a2a_cli.scoring.constants import CONTACT_HEIGHT_M, DOUBLE_SLIDE_SPEED_M_S
 
 __all__ = ["EDGE_FPS", "UP_AXIS", "both_feet_sliding", "physical_foot_contact"]
@@ -64,12 +64,7 @@ def both_feet_sliding(joints: np.ndarray | ClipBatch, fps: float) -> float | np.
     batch = joints if isinstance(joints, ClipBatch) else ClipBatch.from_joints(np.asarray(joints, dtype=np.float64))
     if batch.n_frames < 2:
         return 0.0 if batch.lead == () else np.zeros(batch.lead)
-    p, step = batch.positions, batch.step
-    both = np.ones((batch.n_frames - 1, batch.n_clips), dtype=bool)
-    for ankle, toe in ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT)):
-        on_floor = np.minimum(p[ankle, 1, 1:], p[toe, 1, 1:]) - batch.floor < CONTACT_HEIGHT_M
-        slide = np.minimum(horizontal_length(step[ankle]), horizontal_length(step[toe])) * fps
-        both &= on_floor & (slide > DOUBLE_SLIDE_SPEED_M_S)
-    fraction = batch.per_clip(both.mean(axis=0))
+    sliding = (batch.foot_height[:, 1:] - batch.floor < CONTACT_HEIGHT_M) & (batch.foot_glide * fps > DOUBLE_SLIDE_SPEED_M_S)
+    fraction = batch.per_clip((sliding[0] & sliding[1]).mean(axis=0))  # (2, T-1, B): each foot on the floor and sliding
     return float(fraction) if batch.lead == () else fraction
 

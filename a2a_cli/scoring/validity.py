@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from a2a_cli.motion.skeleton import L_ANKLE, L_FOOT, N_JOINTS, PELVIS, R_ANKLE, R_FOOT, smpl_skeleton
-from a2a_cli.scoring.clip_batch import ClipBatch, horizontal_length, joint_groups
+from a2a_cli.motion.skeleton import N_JOINTS, PELVIS, smpl_skeleton
+from a2a_cli.scoring.clip_batch import ClipBatch, joint_groups
 from a2a_cli.scoring.order_stats import lerp, median, neighbours, percentile
 from a2a_cli.scoring.constants import (  # the limits and their physical reasoning live there
     AIRBORNE_HEIGHT_M, CONTACT_HEIGHT_M, MAX_ABS_POSITION_M, MAX_AIRBORNE_S, MAX_ANGULAR_SPEED_RAD_S,
@@ -213,15 +213,9 @@ def _typical_jerk(batch: ClipBatch) -> np.ndarray:
 def _foot_contacts(batch: ClipBatch, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Per clip: foot-frames near the clip's floor, and those of them sliding horizontally. A foot
     is its ankle and toe: near when either is, sliding when both move."""
-    p, step = batch.positions, batch.step
-    floor = batch.floor
-    n_contact = n_skate = 0
-    for ankle, toe in ((L_ANKLE, L_FOOT), (R_ANKLE, R_FOOT)):
-        near = np.minimum(p[ankle, 1, 1:], p[toe, 1, 1:]) - floor < CONTACT_HEIGHT_M  # (T-1, B)
-        slide = np.minimum(horizontal_length(step[ankle]), horizontal_length(step[toe]))
-        n_contact = n_contact + near.sum(axis=0)
-        n_skate = n_skate + (near & (slide * fps > SKATE_SPEED_M_S)).sum(axis=0)
-    return n_contact, n_skate
+    near = batch.foot_height[:, 1:] - batch.floor < CONTACT_HEIGHT_M  # (2, T-1, B)
+    sliding = near & (batch.foot_glide * fps > SKATE_SPEED_M_S)
+    return near.sum(axis=(0, 1)), sliding.sum(axis=(0, 1))
 
 
 def _pose_motion(batch: ClipBatch) -> np.ndarray:
