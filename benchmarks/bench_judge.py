@@ -30,7 +30,6 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
 
 from a2a_cli.audio import analyze  # noqa: E402
 from a2a_cli.audio.rhythm import steady_beat_grid  # noqa: E402
@@ -64,12 +63,12 @@ def cpu_seconds(work, passes: int) -> float:
 def parts(motions, song, passes: int) -> dict[str, float]:
     """CPU seconds of each step of the judge's batch (composite._measure, in its order), and of the reports."""
     fps = JUDGE_FPS
-    joints = np.stack([m.joints for m in motions])
-    positions = ClipBatch.joint_major(joints)
+    clips = [m.joints for m in motions]
+    laid_out = ClipBatch.from_clips(clips)  # as composite._measure makes it
 
-    def fresh() -> ClipBatch:
-        batch = ClipBatch(positions, (len(motions),))
-        batch.clip_major = joints  # as composite._measure makes it
+    def fresh() -> ClipBatch:  # the layout made, nothing computed from it yet
+        batch = ClipBatch(laid_out.positions, laid_out.lead)
+        batch.channels = laid_out.channels
         return batch
 
     batch = fresh()
@@ -87,7 +86,7 @@ def parts(motions, song, passes: int) -> dict[str, float]:
         b.joint_speed, b.floor, b.pose_deviation  # noqa: B018
 
     steps = {
-        "layout (float32), frame steps, joint speeds, floor, root-relative poses": lambda: (ClipBatch.joint_major(joints), shared()),
+        "layout (float32), frame steps, joint speeds, floor, root-relative poses": lambda: (ClipBatch.from_clips(clips), shared()),
         "validity gates": lambda: composite._validity(motions, batch, fps),
         "PFC + both feet sliding": lambda: (physical_foot_contact(batch, fps), both_feet_sliding(batch, fps)),
         "repeat residual (variety)": lambda: composite.repeat_residual(batch, fps),

@@ -43,16 +43,25 @@ def test_steps_and_speeds_are_frame_differences():
     np.testing.assert_allclose(batch.joint_speed, np.linalg.norm(np.diff(joints, axis=1), axis=-1).transpose(2, 1, 0))
 
 
-def test_pose_deviation_is_the_same_from_either_layout_in_the_positions_precision():
-    """The judge's batch lays it out from the clips as given, any other from the joint-major layout: the same numbers."""
+def test_a_batch_of_clips_is_laid_out_as_their_stack_and_its_pose_deviation_the_same_from_either_layout():
+    """The judge lays its batch out clip by clip (`from_clips`), an array batch from the array
+    (`from_joints`); a batch built from joint-major positions alone reads the pose deviation from
+    them: the same positions and the same numbers, in the positions' precision."""
     joints = (np.random.default_rng(1).normal(size=(3, 12, 24, 3)) * 3).astype(np.float32)
     given = ClipBatch.from_joints(joints)
-    laid_out = ClipBatch(given.positions, given.lead)  # no clip_major
-    assert given.clip_major is not None and laid_out.clip_major is None
+    clips = ClipBatch.from_clips(list(joints))
+    laid_out = ClipBatch(given.positions, given.lead)  # positions only
+    np.testing.assert_array_equal(given.positions, joints.transpose(2, 3, 1, 0))
+    np.testing.assert_array_equal(clips.positions, given.positions)
+    assert clips.channels is not None and laid_out.channels is None
     assert given.pose_deviation.dtype == np.float32
     np.testing.assert_array_equal(given.pose_deviation, laid_out.pose_deviation)
+    np.testing.assert_array_equal(clips.pose_deviation, laid_out.pose_deviation)
     np.testing.assert_array_equal(ClipBatch.from_joints(joints[1]).pose_deviation, given.pose_deviation[1:2])
     assert ClipBatch.from_joints(joints.astype(np.float64)).pose_deviation.dtype == np.float64
+    assert ClipBatch.from_clips(list(joints.astype(np.float64))).positions.dtype == np.float64
+    with pytest.raises(InputError, match="one length"):
+        ClipBatch.from_clips([joints[0], joints[1, :10]])
 
 
 def test_pose_deviation_is_centred_on_each_clips_mean_pose():

@@ -14,6 +14,7 @@ it to every metric to pay for the layout only once.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Sequence
 from functools import cache, cached_property
 
 import numpy as np
@@ -50,15 +51,14 @@ class ClipBatch:
     """Joint positions (24, 3, T, B) of B clips of T frames; `lead` is the caller's batch shape.
 
     `axis_angle` (24, 3, T, B): the joint rotations in the same layout, when the batch was built
-    from them (`from_poses`), for the gates that measure how fast joints turn. `clip_major`
-    (B, T, 24, 3): the joint positions as the caller gave them, when it did (`from_joints`, the
-    judge), from which `pose_deviation` is laid out clip by clip at a fraction of the cost of
-    transposing the joint-major layout back (the caller's array, not a copy: it must not change
-    while the batch is in use).
+    from them (`from_poses`), for the gates that measure how fast joints turn. `channels`
+    (B, 72, T): each clip's joint coordinates (joint 0's x, y, z, joint 1's x, ...) along its
+    frames, when the batch was built from joint positions (`from_joints`, `from_clips`): the joint-
+    major layout is one transposition of it, and `pose_deviation` is read from it.
     """
 
     axis_angle: np.ndarray | None = None
-    clip_major: np.ndarray | None = None
+    channels: np.ndarray | None = None
 
     def __init__(self, positions: np.ndarray, lead: tuple[int, ...] = ()):
         if positions.ndim != 4 or positions.shape[:2] != (N_JOINTS, 3):
@@ -75,8 +75,34 @@ class ClipBatch:
             raise InputError(
                 f"joint positions must be (T, {N_JOINTS}, 3) or (..., T, {N_JOINTS}, 3), got {joints.shape}"
             )
-        batch = cls(cls.joint_major(joints), joints.shape[:-3])
-        batch.clip_major = joints.reshape((-1,) + joints.shape[-3:])
+        n_clips, n_frames = int(np.prod(joints.shape[:-3])), joints.shape[-3]
+        channels = np.ascontiguousarray(joints.reshape(n_clips, n_frames, N_JOINTS * 3).transpose(0, 2, 1),
+                                        dtype=_precision(joints.dtype))
+        return cls._from_channels(channels, joints.shape[:-3])
+
+    @classmethod
+    def from_clips(cls, clips: Sequence[np.ndarray]) -> "ClipBatch":
+        """From one (T, 24, 3) array per clip (the motions' own: the judge's answers), as `from_joints`
+        of their stack without making it: each clip is laid out into `channels` on its own."""
+        keep_freed_blocks_in_heap()
+        clips = [np.asarray(clip) for clip in clips]
+        shapes = {clip.shape for clip in clips}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 3 or next(iter(shapes))[1:] != (N_JOINTS, 3):
+            raise InputError(f"clips must be (T, {N_JOINTS}, 3) arrays of one length, got {sorted(shapes)}")
+        n_frames = clips[0].shape[0]
+        channels = np.empty((len(clips), N_JOINTS * 3, n_frames), dtype=_precision(np.result_type(*clips)))
+        for out, clip in zip(channels, clips):
+            out[...] = clip.reshape(n_frames, N_JOINTS * 3).T
+        return cls._from_channels(channels, (len(clips),))
+
+    @classmethod
+    def _from_channels(cls, channels: np.ndarray, lead: tuple[int, ...]) -> "ClipBatch":
+        """The batch of clips laid out as `channels` (B, 72, T): the joint-major layout is their one
+        2-D transposition, (B, 72 T) -> (72 T, B)."""
+        n_clips, _, n_frames = channels.shape
+        positions = np.ascontiguousarray(channels.reshape(n_clips, -1).T).reshape(N_JOINTS, 3, n_frames, n_clips)
+        batch = cls(positions, lead)
+        batch.channels = channels
         return batch
 
     @classmethod
@@ -99,7 +125,7 @@ class ClipBatch:
         """Per-joint 3-vectors (..., T, 24, 3) in the batch layout (24, 3, T, B), contiguous;
         float64 stays float64 (exact checks), the rest becomes float32."""
         values = np.asarray(values)
-        dtype = np.float64 if values.dtype == np.float64 else np.float32
+        dtype = _precision(values.dtype)
         n_frames = values.shape[-3]
         clips = values.reshape(-1, n_frames, N_JOINTS * 3)
         out = np.empty((N_JOINTS, 3, n_frames, len(clips)), dtype=dtype)
@@ -154,10 +180,8 @@ class ClipBatch:
         small centred numbers keep float32 sums of squares and correlations accurate (the repeat
         residual, the "moves" gate, the windows' pose change)."""
         n_clips, n_frames = self.n_clips, self.n_frames
-        if self.clip_major is not None:
-            # each clip's (T, 72) transposed as given, then one subtraction in the positions' precision
-            channels = np.ascontiguousarray(self.clip_major.reshape(n_clips, n_frames, N_JOINTS * 3).transpose(0, 2, 1))
-        else:
+        channels = self.channels
+        if channels is None:
             channels = np.ascontiguousarray(self.positions.reshape(N_JOINTS * 3, n_frames, n_clips).transpose(2, 0, 1))
         joints = channels.reshape(n_clips, N_JOINTS, 3, n_frames)
         deviation = np.subtract(joints[:, PELVIS + 1 :], joints[:, PELVIS : PELVIS + 1], dtype=self.positions.dtype)  # the pelvis is joint 0
@@ -189,6 +213,11 @@ class ClipBatch:
         """The floor level under each clip, (B,), metres: `grounding.floor_height`'s rule (the lowest
         foot joint's `FLOOR_PERCENTILE` over the frames), the same number."""
         return percentile(self.lowest_foot.T, FLOOR_PERCENTILE)
+
+
+def _precision(dtype) -> type:
+    """The batch's float type for input of `dtype`: float64 stays float64 (exact checks), the rest float32."""
+    return np.float64 if np.dtype(dtype) == np.float64 else np.float32
 
 
 def joint_groups(size: int = 8, first: int = 0) -> list[slice]:

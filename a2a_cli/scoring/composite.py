@@ -65,7 +65,7 @@ from a2a_cli.audio.rhythm import steady_beat_grid
 from a2a_cli.frame_rate import FPS as AUDIO_FPS  # the rate of the song's features (rms, beat frames)
 from a2a_cli.scoring.beats import align_to_grids, motion_beat_frames
 from a2a_cli.scoring.body_stats import body_statistics
-from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch, keep_freed_blocks_in_heap
+from a2a_cli.scoring.clip_batch import ClipBatch, as_clip_batch
 from a2a_cli.scoring.constants import (
     COARSE_LEVEL_MARGIN_Z, CONTROL_PHASES, DOUBLE_TIME_MIN_S, OFFBEAT_MARGIN_Z, DOUBLE_SLIDE_HUMAN, DOUBLE_SLIDE_NONE, ENERGY_R_HUMAN, ENERGY_SMOOTHING_SIGMA_S, JERK_HUMAN_M_S3, JUDGE_FPS,
     JUDGE_VERSION, LATENCY_HALF_S, LATENCY_WEIGHT, LOW_CREDIT, MAX_MEDIAN_JERK_M_S3, MIN_ENERGY_VARIATION,
@@ -516,13 +516,10 @@ class _Measured:
 def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: list, replay_tolerance_m) -> list[_Measured]:
     """Measure motions of equal length at the judge's rate as one batch: every gate and term."""
     fps = JUDGE_FPS
-    joints = np.stack([m.joints for m in motions])  # (B, T, 24, 3) float32, as Motion keeps them
-    # One float32 batch (the joints' own precision) shared by the gates and every term; the sums that
-    # need it are taken in float64, and each clip's numbers do not depend on the batch it is in.
-    keep_freed_blocks_in_heap()
-    positions = ClipBatch.joint_major(joints)
-    batch = ClipBatch(positions, (len(motions),))
-    batch.clip_major = joints
+    # One float32 batch (the joints' own precision, as Motion keeps them) shared by the gates and every
+    # term; the sums that need it are taken in float64, and each clip's numbers do not depend on the
+    # batch it is in.
+    batch = ClipBatch.from_clips([m.joints for m in motions])
     motion_gate_lists, jerk = _validity(motions, batch, fps)
     pfc = physical_foot_contact(batch, fps)
     sliding = both_feet_sliding(batch, fps)
@@ -546,7 +543,7 @@ def _measure(motions: list[Motion], audio, reference_joints, stats, latencies: l
         metrics: dict[str, float] = {}
         components: dict[str, float] = {}
         if reference_joints is not None:
-            gates.append(_similarity(joints[row].astype(np.float64), reference_joints, latencies[row], replay_tolerance_m,
+            gates.append(_similarity(motion.joints.astype(np.float64), reference_joints, latencies[row], replay_tolerance_m,
                                      metrics, components))
         _quality(pfc[row], sliding[row], jerk[row], metrics, components)
         metrics["repeat_residual"] = residual[row]
