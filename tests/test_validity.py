@@ -141,3 +141,26 @@ def test_longest_run_matches_a_plain_loop(rows):
 def test_frame_rate_gate(fps, passes):
     gate = next(g for g in check_validity(Motion(np.zeros((60, 24, 3)), np.zeros((60, 3)), fps=fps)) if g.name == "fps")
     assert gate.passed is passes and gate.value == fps
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([0.0, 9_990.0, 9_998.5, 9_999.5, 10_000.5, 3e5, np.nan, np.inf]),
+       st.sampled_from([0.5, 3.0, 2e4, 1e20, np.nan]), st.integers(0, 2**31 - 1))
+def test_the_finite_gate_of_a_motion_with_rotations_is_the_definition(root_x, pose_scale, seed):
+    """Without reading the joints where FK keeps them inside the bound, the finite gate must still be
+    "every number finite and every joint within 10 km": roots near the bound (where an arm may
+    reach past it), absurd rotations, NaN anywhere."""
+    rng = np.random.default_rng(seed)
+    poses = rng.normal(0.0, 0.3, (20, 24, 3)).astype(np.float32)
+    poses[rng.integers(20), rng.integers(24), rng.integers(3)] = pose_scale
+    trans = rng.normal(0.0, 1.0, (20, 3)).astype(np.float32)
+    trans[:, 0] += root_x
+    motion = Motion(poses, trans)
+    with np.errstate(all="ignore"):
+        finite = next(g for g in validity.header_gates(motion) if g.name == "finite")
+        if root_x == 0.0 and pose_scale < 10:
+            assert motion._joints is None  # an ordinary motion's joints are not even computed for the gate
+        joints = motion.joints
+        exact = bool(np.isfinite(poses).all() and np.isfinite(trans).all() and np.isfinite(joints).all()
+                     and (np.abs(joints) < 1e4).all())
+    assert finite.passed == exact

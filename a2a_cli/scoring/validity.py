@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -287,9 +287,38 @@ def header_gates(motion, expected_frames: int | None = None) -> list[Gate]:
 
     The motion gates can be measured only when all of these but the frame count pass (`measurable`).
     """
-    arrays = [motion.trans] + ([motion.poses] if motion.poses is not None else [])
-    finite = all(all_within(a) for a in arrays) and positions_in_bounds(motion.joints)
-    return [*_timing_gates(motion.n_frames, float(motion.fps), expected_frames), _FINITE if finite else _NOT_FINITE]
+    return [*_timing_gates(motion.n_frames, float(motion.fps), expected_frames), _FINITE if _finite(motion) else _NOT_FINITE]
+
+
+def _finite(motion) -> bool:
+    """The "finite" gate: every number of the motion finite and every joint coordinate within
+    `MAX_ABS_POSITION_M`. A motion with rotations has its joints from FK, which keeps every joint
+    within the skeleton's reach of the root (rotations do not lengthen bones): with the root well
+    inside the bound and rotations that are not absurd (FK's arithmetic cannot overflow), the joints
+    need not be read, nor even computed yet (the judge lays them out next, while they are in cache);
+    otherwise they are checked themselves."""
+    if not all_within(motion.trans):
+        return False
+    if motion.poses is not None:
+        if not all_within(motion.poses):
+            return False
+        if all_within(motion.poses, _SANE_ROTATION_RAD) and all_within(motion.trans, MAX_ABS_POSITION_M - _reach_m() - 1.0):
+            return True  # (1 m of slack for FK's float32 rounding at 10 km)
+    return positions_in_bounds(motion.joints)
+
+
+_SANE_ROTATION_RAD = 1e4  # axis-angles up to this length: FK's squares stay far from float32 overflow
+
+
+@cache
+def _reach_m() -> float:
+    """The farthest any joint of the SMPL skeleton can be from its root: the longest chain of bone
+    lengths (m)."""
+    skeleton = smpl_skeleton()
+    reach = np.zeros(len(skeleton.parents))
+    for joint in range(1, len(reach)):
+        reach[joint] = reach[skeleton.parents[joint]] + np.linalg.norm(skeleton.offsets[joint])
+    return float(reach.max())
 
 
 @lru_cache(maxsize=256)
