@@ -297,13 +297,15 @@ def _finite(motion) -> bool:
     inside the bound and rotations that are not absurd (FK's arithmetic cannot overflow), the joints
     need not be read, nor even computed yet (the judge lays them out next, while they are in cache);
     otherwise they are checked themselves."""
-    if not all_within(motion.trans):
+    root_inside = all_within(motion.trans, MAX_ABS_POSITION_M - _reach_m() - 1.0)  # (1 m for FK's float32 rounding)
+    if not root_inside and not all_within(motion.trans):
         return False
     if motion.poses is not None:
-        if not all_within(motion.poses):
+        sane = all_within(motion.poses, _SANE_ROTATION_RAD)  # finite too: one pass decides both, as a rule
+        if not sane and not all_within(motion.poses):
             return False
-        if all_within(motion.poses, _SANE_ROTATION_RAD) and all_within(motion.trans, MAX_ABS_POSITION_M - _reach_m() - 1.0):
-            return True  # (1 m of slack for FK's float32 rounding at 10 km)
+        if sane and root_inside:
+            return True
     return positions_in_bounds(motion.joints)
 
 
