@@ -102,10 +102,8 @@ class RealismVerdict(NamedTuple):
         for i in self.worst[:limit]:
             if self.shares[i] <= 1.0:
                 break
-            trait, name = TRAITS[i], model.traits[i]
-            words = trait.low if self.below[i] else trait.high
-            unit = f" {trait.unit}" if trait.unit else ""
-            lines.append(f"{words} ({name.replace('_', ' ')} {self.traits[i]:.2f}{unit}; people {float(model.low[i]):.2f}-{float(model.high[i]):.2f})")
+            low, high, name, unit, people = model.trait_words[i]
+            lines.append(f"{low if self.below[i] else high} ({name} {self.traits[i]:.2f}{unit}; {people})")
         return lines
 
 
@@ -150,6 +148,14 @@ class RealismModel:
         model's precision so that distances between styles are in real dancers' standard units. (F,)
         (`judge_batch` gives each clip's in its verdict.)"""
         return transformed(np.asarray(traits, dtype=np.float64)).mean(axis=0) @ self._whitening
+
+    @cached_property
+    def trait_words(self) -> list[tuple[str, str, str, str, str]]:
+        """Per trait, the parts of its reason in words (`RealismVerdict.unlike_people`): what a value
+        below people's means, what one above means, its name, its unit (with a space before it, or
+        none) and people's 5th-95th percentile ("people 0.12-3.40")."""
+        return [(trait.low, trait.high, name.replace("_", " "), f" {trait.unit}" if trait.unit else "",
+                 f"people {low:.2f}-{high:.2f}") for trait, name, low, high in zip(TRAITS, self.traits, self.low.tolist(), self.high.tolist())]
 
     @cached_property
     def _whitening(self) -> np.ndarray:
