@@ -122,10 +122,14 @@ def _largest_step(poses: Sequence[np.ndarray]) -> np.ndarray:
     could shrink a step by more than the check's slack). The squares of each step's x, y and z
     are added in that order, as a sum over the axis would.
     """
-    dtype = np.float64 if any(p.dtype == np.float64 for p in poses) else np.float32
-    step = np.empty((len(poses), len(poses[0]) - 1, N_JOINTS, 3), dtype=dtype)
-    for out, clip in zip(step, poses):  # each clip's steps straight into the batch (no stacked copy of the rotations)
-        np.subtract(clip[1:], clip[:-1], out=out, dtype=dtype)
+    if isinstance(poses, np.ndarray):  # one array (a batch's joint-major rotations seen clip-major): one pass
+        dtype = np.float64 if poses.dtype == np.float64 else np.float32
+        step = np.subtract(poses[:, 1:], poses[:, :-1], dtype=dtype)
+    else:  # each clip's steps straight into the batch (no stacked copy of the rotations)
+        dtype = np.float64 if any(p.dtype == np.float64 for p in poses) else np.float32
+        step = np.empty((len(poses), len(poses[0]) - 1, N_JOINTS, 3), dtype=dtype)
+        for out, clip in zip(step, poses):
+            np.subtract(clip[1:], clip[:-1], out=out, dtype=dtype)
     squared = np.multiply(step, step, out=step).reshape(step.shape[:2] + (-1,))  # (B, T-1, 24 x 3)
     per_joint = squared[..., 0::3] + squared[..., 1::3]
     per_joint += squared[..., 2::3]
@@ -149,8 +153,11 @@ def _step_angles(poses: Sequence[np.ndarray], clips: np.ndarray, frames: np.ndar
     unique = np.flatnonzero(used)  # clip by clip
     slot = np.empty(used.size, dtype=np.intp)
     slot[unique] = np.arange(unique.size)
-    first, last = np.searchsorted(unique, clips * n_frames), np.searchsorted(unique, (clips + 1) * n_frames)
-    aa = np.concatenate([poses[c][unique[lo:hi] - c * n_frames] for c, lo, hi in zip(clips.tolist(), first.tolist(), last.tolist())])
+    if isinstance(poses, np.ndarray):
+        aa = poses[unique // n_frames, unique % n_frames]
+    else:  # gathered clip by clip from each motion's own array
+        first, last = np.searchsorted(unique, clips * n_frames), np.searchsorted(unique, (clips + 1) * n_frames)
+        aa = np.concatenate([poses[c][unique[lo:hi] - c * n_frames] for c, lo, hi in zip(clips.tolist(), first.tolist(), last.tolist())])
     aa = aa.astype(np.float64).transpose(2, 0, 1)  # (3, U, 24)
     theta = np.sqrt(aa[0] * aa[0] + aa[1] * aa[1] + aa[2] * aa[2])
     w, k = np.cos(theta / 2), np.sin(theta / 2) / np.maximum(theta, 1e-300)
