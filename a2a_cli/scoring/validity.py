@@ -116,7 +116,7 @@ def _angular_speed(poses: Sequence[np.ndarray], fps: float) -> np.ndarray:
 
 def _largest_step(poses: Sequence[np.ndarray]) -> np.ndarray:
     """Per clip and frame step, the largest squared axis-angle step over joints: (B, T-1), from
-    rotations (T, 24, 3) per clip.
+    rotations (T, 24, 3) per clip, or a (B, T, 24, 3) array (`_angular_speed`'s).
 
     In the rotations' precision (float32 unless float64 came in: rounding float64 poses first
     could shrink a step by more than the check's slack). The squares of each step's x, y and z
