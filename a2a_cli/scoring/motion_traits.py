@@ -111,9 +111,16 @@ def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.degrees(fast_trig.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def _bend(p: np.ndarray, upper: int, middle: int, lower: int) -> np.ndarray:
-    """Flexion in degrees at joint `middle`: 0 for a straight limb. p: positions (24, 3, ...)."""
-    return _angle(p[middle] - p[upper], p[lower] - p[middle])
+# (upper, middle, lower) joint of each limb whose bend is a trait: the knees, then the elbows
+_LIMBS = ((L_HIP, L_KNEE, L_ANKLE), (R_HIP, R_KNEE, R_ANKLE), (L_SHOULDER, L_ELBOW, L_WRIST), (R_SHOULDER, R_ELBOW, R_WRIST))
+
+
+def _bends(p: np.ndarray) -> np.ndarray:
+    """Flexion in degrees at the middle joint of each of `_LIMBS` (0 for a straight limb): (4, ...)
+    from positions (24, 3, ...), every limb in the same array operations."""
+    upper, middle, lower = (list(joints) for joints in zip(*_LIMBS))
+    above, below = p[middle] - p[upper], p[lower] - p[middle]  # (4, 3, ...)
+    return _angle(np.moveaxis(above, 1, 0), np.moveaxis(below, 1, 0))
 
 
 def _turning(vector: np.ndarray) -> np.ndarray:
@@ -206,8 +213,7 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
     # the shoulders' heading from the hips' (twist): one arctan2 of the two vectors' horizontal cross and dot
     twist = fast_trig.arctan2(hips[0] * shoulders[2] - hips[2] * shoulders[0], hips[0] * shoulders[0] + hips[2] * shoulders[2])
     per_frame = _clips_first([  # (12, B, T)
-        _bend(p, L_HIP, L_KNEE, L_ANKLE), _bend(p, R_HIP, R_KNEE, R_ANKLE),
-        _bend(p, L_SHOULDER, L_ELBOW, L_WRIST), _bend(p, R_SHOULDER, R_ELBOW, R_WRIST),
+        *_bends(p),  # left knee, right knee, left elbow, right elbow
         np.degrees(twist),  # torso twist, in (-180, 180]
         np.degrees(fast_trig.arcsin(np.clip(_dot(spine, across) / np.maximum(_norm(spine), 1e-9), -1, 1))),  # side lean
         batch.foot_height[0], batch.foot_height[1],  # each foot's height
