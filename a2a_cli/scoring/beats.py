@@ -175,8 +175,8 @@ def align_to_grids(
     row, sorted, fractions allowed, NaN where a grid has fewer than n beats (beats outside
     [0, n_velocity) are dropped). A clip without motion beats, or a grid without music beats, gives
     0. Distances are measured between the beats themselves, exactly: each clip's nearest motion beat
-    at or before, and at or after, every frame is tabulated once (BAS), and each grid's nearest
-    music beat for every frame a motion beat can fall on (precision).
+    at or before, and at or after, every frame is tabulated once (BAS), and the frames within the
+    tolerance of each grid's beats once, from each beat's few nearest frames (precision).
     """
     grids = np.asarray(grids, dtype=np.float64)
     n_grids = len(grids)
@@ -205,17 +205,14 @@ def align_to_grids(
             which = np.flatnonzero(sizes == size)
             found[:, which] = (closeness[first[which, None] + np.arange(size)].sum(axis=1) / size).T
     else:
-        # every grid's nearest music beat for every frame at once: the grids laid end to end, `span`
-        # apart (sorted: each grid's beats are, and lie inside [0, n_velocity)), each frame searched
-        # for among its own grid's beats; the distances taken between the beats as given, exactly
-        span = 2.0 * (n_velocity + 1) + 10.0
-        grid_of_point = np.repeat(np.arange(n_grids), frames.size)
-        points = np.tile(frames, n_grids)
-        right = np.searchsorted(music + owner * span, points + grid_of_point * span).clip(max=music.size - 1)
-        distance = np.full(points.shape, np.inf)
-        for nearest in (right, (right - 1).clip(min=0)):  # the beats either side; another grid's do not count
-            distance = np.minimum(distance, np.where(owner[nearest] == grid_of_point, np.abs(points - music[nearest]), np.inf))
-        hits = (distance <= _frames(PRECISION_TOLERANCE, fps) + 1e-9).reshape(n_grids, -1)
+        # every frame a motion beat can fall on that lies within the tolerance of one of a grid's beats:
+        # each beat's few nearest frames tested, their distances taken between the beats as given, exactly
+        tolerance = _frames(PRECISION_TOLERANCE, fps) + 1e-9
+        reach = np.arange(-int(np.ceil(tolerance)) - 1, int(np.ceil(tolerance)) + 2)
+        near = np.floor(music)[:, None] + reach  # (music beats, candidate frames), whole frames
+        hit = (np.abs(near - music[:, None]) <= tolerance) & (near >= 0) & (near <= n_velocity)
+        hits = np.zeros((n_grids, n_velocity + 1), dtype=bool)
+        hits[np.broadcast_to(owner[:, None], near.shape)[hit], near[hit].astype(np.int64)] = True
         counts = np.zeros((n_clips, n_velocity + 1))
         counts[motion_clip, motion] = 1.0  # a clip's beats are distinct frames
         found = counts @ hits.T / np.maximum(n_motion, 1)[:, None]
