@@ -136,15 +136,15 @@ def _turning(vector: np.ndarray) -> np.ndarray:
 
 def _correlations(series: np.ndarray, pairs: list[tuple[int, int]]) -> list[np.ndarray]:
     """Pearson correlation along the last axis of each pair (i, j) of rows of series (S, ...); 0
-    where either is constant. Each row is centred, and its sum of squares taken, once."""
+    where either is constant. Each row is centred, and its sum of squares taken, once; all pairs at once."""
     used = sorted({i for pair in pairs for i in pair})
-    centred = {i: series[i] - series[i].mean(axis=-1, keepdims=True) for i in used}
-    energy = {i: np.sum(centred[i] * centred[i], axis=-1) for i in used}
-    out = []
-    for i, j in pairs:
-        denominator = np.sqrt(energy[i] * energy[j])
-        out.append(np.where(denominator > 1e-12, np.sum(centred[i] * centred[j], axis=-1) / np.maximum(denominator, 1e-12), 0.0))
-    return out
+    rows = series[used]  # every row used, (U, ...)
+    centred = rows - rows.mean(axis=-1, keepdims=True)
+    energy = np.sum(centred * centred, axis=-1)
+    first, second = [used.index(i) for i, _ in pairs], [used.index(j) for _, j in pairs]
+    denominator = np.sqrt(energy[first] * energy[second])
+    cross = np.sum(centred[first] * centred[second], axis=-1)
+    return list(np.where(denominator > 1e-12, cross / np.maximum(denominator, 1e-12), 0.0))
 
 
 def _periodicity(speed: np.ndarray, fps: float) -> np.ndarray:
