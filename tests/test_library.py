@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from a2a_cli.errors import InputError
 from a2a_cli.generation import get_generator
@@ -329,3 +330,19 @@ def test_the_miner_serves_the_library_model_from_the_library_in_its_settings(tmp
     assert used and all("cmu_salsa_6" in name for name in used), motion.meta
     assert (folder / CACHE_NAME).is_file()  # indexed once, cached beside the library
     assert motion.meta["style"] == "hiphop" and motion.meta["style_chosen_by"] in ("music", "closest")  # never refused
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 1.0, 2.5, 2.5, 7.0, -3.0, np.nan]), max_size=25))
+def test_energy_ranks_are_percentile_ranks_with_ties_sharing_their_mean(values):
+    """The energy cost's ranks (compose._ranks) are scipy's average ranks scaled to [0, 1], NaN kept:
+    computed in numpy so that `a2a generate` does not import scipy.stats (half a second)."""
+    from scipy.stats import rankdata
+
+    from a2a_cli.generation.library.compose import _ranks
+
+    values = np.array(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    expected = np.full(values.shape, np.nan)
+    expected[finite] = (rankdata(values[finite]) - 1) / max(finite.sum() - 1, 1)
+    np.testing.assert_array_equal(_ranks(values), expected)

@@ -31,13 +31,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
-from scipy.stats import rankdata
 
 from a2a_cli.frame_rate import FPS
 from a2a_cli.generation.library.index import JOIN_MARGIN_FRAMES, MotionLibrary, heading
 from a2a_cli.motion.rotations import axis_angle_to_quaternion, quaternion_to_axis_angle, slerp
 from a2a_cli.scoring.constants import ENERGY_SMOOTHING_SIGMA_S
+from a2a_cli.scoring.smoothing import gaussian_filter1d
 
 __all__ = [
     "BLEND_FRAMES", "CHOICES", "JOIN_DELAY_FRAMES", "HIT_BEATS", "REUSE_STRETCH_S", "SEGMENT_BEATS", "SHORTLIST", "Plan",
@@ -140,7 +139,15 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     held past the song's end ranks as one) (NaN stays NaN)."""
     out = np.full(values.shape, np.nan)
     ok = np.isfinite(values)
-    out[ok] = (rankdata(values[ok]) - 1) / max(ok.sum() - 1, 1)
+    finite = values[ok]
+    order = np.argsort(finite, kind="stable")
+    ordered = finite[order]
+    starts_tie = np.concatenate([[True], ordered[1:] != ordered[:-1]]) if finite.size else np.zeros(0, bool)
+    first = np.flatnonzero(starts_tie)  # each run of equal values: its first and last sorted position
+    last = np.concatenate([first[1:], [finite.size]]) - 1
+    ranks = np.empty(finite.size)
+    ranks[order] = ((first + last) / 2)[np.cumsum(starts_tie) - 1]
+    out[ok] = ranks / max(finite.size - 1, 1)
     return out
 
 
