@@ -30,7 +30,6 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-
 from a2a_cli.audio import analyze  # noqa: E402
 from a2a_cli.audio.rhythm import steady_beat_grid  # noqa: E402
 from a2a_cli.config import section_defaults  # noqa: E402

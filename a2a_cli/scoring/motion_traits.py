@@ -190,9 +190,8 @@ def window_traits(joints: np.ndarray | ClipBatch, fps: float = JUDGE_FPS, floor:
     joints: (B, T, 24, 3) or (T, 24, 3) world joint positions in metres, y up, at `fps` (the judge's
     30 fps: the windows and lags are counted in frames of it), or a ClipBatch of them (its positions,
     frame steps and joint speeds are shared with the other metrics, and its precision is kept: the
-    judge's float32); floor: the floor
-    height per clip (m; default the lowest foot joint's 5th percentile over the clip,
-    grounding.floor_height's rule). A (T, 24, 3) input gives (W, len(TRAITS)). A clip shorter than
+    judge's float32); floor: the floor height per clip (m; default the lowest foot joint's 5th
+    percentile over the clip, grounding.floor_height's rule). A (T, 24, 3) input gives (W, len(TRAITS)). A clip shorter than
     a window is one window.
 
     Each per-frame quantity (a knee's bend, the torso's twist, a wrist's speed) is measured once per

@@ -36,7 +36,7 @@ def gaussian_filter1d(values: np.ndarray, sigma: float, axis: int = -1) -> np.nd
     period = np.arange(-radius, n + radius) % (2 * n)
     padded = line[np.where(period < n, period, 2 * n - 1 - period)]  # (n + 2 radius, ...)
     out = padded[radius : radius + n] * weights[radius]
-    pair = np.empty_like(out)  # one buffer for every pair of taps: no temporaries (2x faster)
+    pair = np.empty_like(out)  # one buffer for every pair of taps: no temporaries
     for d in range(radius, 0, -1):
         np.add(padded[radius - d : radius - d + n], padded[radius + d : radius + d + n], out=pair)
         pair *= weights[radius - d]

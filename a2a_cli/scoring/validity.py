@@ -227,7 +227,8 @@ def _foot_contacts(batch: ClipBatch, fps: float) -> tuple[np.ndarray, np.ndarray
 
 def _pose_motion(batch: ClipBatch) -> np.ndarray:
     """Mean over joints of the RMS deviation of the pelvis-relative joint from its average (m), from
-    the batch's `pose_deviation` (shared with the repeat residual). The pelvis, 0 relative to itself, is left out of the work, not of the mean."""
+    the batch's `pose_deviation` (shared with the repeat residual). The pelvis, 0 relative to itself,
+    is left out of the work, not of the mean."""
     deviation = batch.pose_deviation  # (B, 69, T)
     variance = np.einsum("bct,bct->bc", deviation, deviation).astype(np.float64) / batch.n_frames
     per_joint = variance.reshape(batch.n_clips, -1, 3).sum(axis=-1)  # (B, 23)
